@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def legacy_export(target: str = "s3://bucket/export") -> str:
+    return f"exported to {target}"

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Bring up, idempotently, everything the tests and the demo need on a machine of this kind:
+# a Docker engine, two loopback registries (open on :5000, htpasswd auth on :5001), the
+# stand-in base images pushed to the open registry, a Prefect server and a Docker worker.
+# Every step is skipped when already done, so calling it again is cheap (about a second).
+#
+#   scripts/stack.sh up      # start whatever is not running
+#   scripts/stack.sh down    # stop the registry, Prefect server and worker (not dockerd)
+#   scripts/stack.sh env     # print the environment variables the tests read
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${PFD_STACK_DIR:-/var/tmp/pfd-stack}"
+VENV="${PFD_VENV:-$HERE/.venv}"
+PREFECT_VERSION="$(sed -n 's/^ *"prefect==\([0-9.]*\)".*/\1/p' "$HERE/pyproject.toml" | head -1)"
+PREFECT_DOCKER_VERSION="$(sed -n 's/^ *"prefect-docker==\([0-9.]*\)".*/\1/p' "$HERE/pyproject.toml" | head -1)"
+REGISTRY=127.0.0.1:5000
+AUTH_REGISTRY=127.0.0.1:5001
+PREFECT_PORT=4200
+WORK_POOL="${PFD_WORK_POOL:-docker-pool}"
+# Stand-ins for images that cannot be pulled here (no Docker Hub). Named for what they hold.
+BASE_PYTHON="localhost:5000/stand-in/python:3.11"
+BASE_PREFECT="localhost:5000/stand-in/prefect:3-python3.11"
+DOCKER=/usr/bin/docker   # Debian's client: BuildKit built in (the one first on PATH lacks buildx)
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
+  local secs=$1 what=$2; shift 2
+  for _ in $(seq 1 $((secs * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  log "gave up waiting for $what"; return 1
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+start_dockerd() {
+  $DOCKER version >/dev/null 2>&1 && return 0
+  log "starting dockerd"
+  setsid dockerd --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1 < /dev/null &
+  wait_for 60 dockerd $DOCKER version
+}
+
+start_registry() {  # start_registry ADDR NAME [htpasswd-file]
+  local addr=$1 name=$2 auth=${3:-}
+  curl -s -o /dev/null "http://$addr/v2/" && return 0
+  mkdir -p "$STACK_DIR/$name"
+  {
+    echo "version: 0.1"
+    echo "storage: {filesystem: {rootdirectory: $STACK_DIR/$name/data}, delete: {enabled: true}}"
+    echo "http: {addr: $addr}"
+    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: pfd, path: $auth}}"
+  } >"$STACK_DIR/$name/config.yml"
+  log "starting registry $name on $addr"
+  setsid docker-registry serve "$STACK_DIR/$name/config.yml" >"$STACK_DIR/$name.log" 2>&1 < /dev/null &
+  wait_for 20 "registry $name" curl -s -o /dev/null "http://$addr/v2/"
+}
+
+build_base_images() {
+  if ! $DOCKER image inspect "$BASE_PYTHON" >/dev/null 2>&1; then
+    local rootfs="$STACK_DIR/rootfs-bookworm"
+    if [ ! -x "$rootfs/usr/bin/python3" ]; then
+      log "debootstrap bookworm (about 70 s)"
+      rm -rf "$rootfs"
+      debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+        bookworm "$rootfs" >"$STACK_DIR/debootstrap.log" 2>&1
+    fi
+    cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+    rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED
+    log "importing $BASE_PYTHON"
+    tar -C "$rootfs" -c . | $DOCKER import \
+      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8' \
+      -c 'CMD ["python3"]' - "$BASE_PYTHON" >/dev/null
+  fi
+  if ! $DOCKER image inspect "$BASE_PREFECT" >/dev/null 2>&1; then
+    log "building $BASE_PREFECT (prefect==$PREFECT_VERSION, about 60 s)"
+    local ctx; ctx="$(mktemp -d)"
+    cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $BASE_PYTHON
+RUN ln -sf /usr/bin/python3 /usr/local/bin/python \
+ && pip install --no-cache-dir --root-user-action=ignore "prefect==$PREFECT_VERSION" uv
+ENV UV_SYSTEM_PYTHON=1 UV_NATIVE_TLS=1 UV_BREAK_SYSTEM_PACKAGES=1
+WORKDIR /opt/prefect
+DOCKERFILE
+    DOCKER_BUILDKIT=1 $DOCKER build -q -t "$BASE_PREFECT" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  for image in "$BASE_PYTHON" "$BASE_PREFECT"; do
+    local repo=${image#localhost:5000/}; repo=${repo%:*}; local tag=${image##*:}
+    curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+      "http://$REGISTRY/v2/$repo/manifests/$tag" || { log "pushing $image"; $DOCKER push -q "$image" >/dev/null; }
+  done
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/prefect-flow-deploy" ] || [ "$HERE/pyproject.toml" -nt "$VENV/.installed" ]; then
+    log "installing the project into $VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e "$HERE[dev]"
+    touch "$VENV/.installed"
+  fi
+}
+
+prefect_env() {
+  export PREFECT_HOME="$STACK_DIR/prefect-home"
+  export PREFECT_API_URL="http://127.0.0.1:$PREFECT_PORT/api"
+  export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_TELEMETRY_ENABLED=false
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_prefect() {
+  prefect_env
+  mkdir -p "$PREFECT_HOME"
+  if ! curl -sf -o /dev/null "$PREFECT_API_URL/health"; then
+    log "starting Prefect server on :$PREFECT_PORT"
+    PREFECT_SERVER_API_HOST=127.0.0.1 setsid "$VENV/bin/prefect" server start --host 127.0.0.1 \
+      --port $PREFECT_PORT >"$STACK_DIR/prefect-server.log" 2>&1 < /dev/null &
+    echo $! >"$STACK_DIR/prefect-server.pid"
+    wait_for 90 "Prefect server" curl -sf "$PREFECT_API_URL/health"
+  fi
+  if ! alive "$STACK_DIR/worker.pid"; then
+    log "starting Docker worker on pool $WORK_POOL"
+    # Query often so that tests waiting for a run do not sit through the 10 s default.
+    PREFECT_WORKER_QUERY_SECONDS=2 PREFECT_WORKER_PREFETCH_SECONDS=5 \
+      setsid "$VENV/bin/prefect" worker start --pool "$WORK_POOL" --type docker \
+      >"$STACK_DIR/worker.log" 2>&1 < /dev/null &
+    echo $! >"$STACK_DIR/worker.pid"
+  fi
+}
+
+stop_all() {
+  for f in worker prefect-server; do
+    alive "$STACK_DIR/$f.pid" && kill -9 -- -"$(cat "$STACK_DIR/$f.pid")" 2>/dev/null || true
+  done
+  pkill -f "docker-registry serve $STACK_DIR" || true
+}
+
+print_env() {
+  prefect_env
+  cat <<ENV
+export PREFECT_HOME=$PREFECT_HOME
+export PREFECT_API_URL=$PREFECT_API_URL
+export PFD_REGISTRY=localhost:5000
+export PFD_AUTH_REGISTRY=localhost:5001
+export PFD_AUTH_USER=pfd-user
+export PFD_AUTH_PASSWORD_FILE=$STACK_DIR/auth/password
+export PFD_BASE_IMAGE=$BASE_PREFECT
+export PFD_BASE_PYTHON=$BASE_PYTHON
+export PFD_WORK_POOL=$WORK_POOL
+export PFD_STACK_DIR=$STACK_DIR
+ENV
+}
+
+up() {
+  mkdir -p "$STACK_DIR/auth"
+  install_packages
+  start_dockerd
+  start_registry $REGISTRY registry
+  if [ ! -s "$STACK_DIR/auth/htpasswd" ]; then
+    python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$STACK_DIR/auth/password"
+    htpasswd -Bbc "$STACK_DIR/auth/htpasswd" pfd-user "$(cat "$STACK_DIR/auth/password")" 2>/dev/null
+  fi
+  start_registry $AUTH_REGISTRY registry-auth "$STACK_DIR/auth/htpasswd"
+  ensure_venv
+  build_base_images
+  start_prefect
+  log "up"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) stop_all ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac

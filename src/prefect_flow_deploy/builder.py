@@ -1,0 +1,266 @@
+"""Build an image with BuildKit, check it, push it.
+
+Why the docker CLI and not the Docker SDK's `images.build`: the SDK calls the engine's
+legacy builder, which rejects `RUN --mount=type=cache` and ignores `# syntax=`, so many real
+Dockerfiles would not build. The CLI (a 20.10 client with BuildKit built in, or a newer one
+with the buildx plugin) runs BuildKit in the engine, and sends the build context through the
+API, so it also works from inside the action's container against the host's socket, where a
+bind mount would name paths that do not exist on the host. Everything else (inspect, run
+the check, push) goes through the SDK.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import DockerException
+
+from .errors import DockerUnavailableError, FolderError
+from .registry import Credentials
+
+
+@functools.cache
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except DockerException as exc:
+        raise DockerUnavailableError(
+            f"cannot reach a Docker engine ({exc}). Start Docker, or set DOCKER_HOST; in a "
+            "GitHub workflow, run on a runner with Docker (ubuntu-latest has it)."
+        ) from exc
+    return client
+
+
+@functools.cache
+def buildkit_cli() -> str:
+    """A docker client that can build with BuildKit against this engine."""
+    candidates = [os.environ.get("PFD_DOCKER_CLI", "")]
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidates.append(os.path.join(directory, "docker"))
+    candidates.append("/usr/bin/docker")
+    tried = []
+    for candidate in dict.fromkeys(c for c in candidates if c):
+        if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
+            continue
+        tried.append(candidate)
+        if _supports_buildkit(candidate):
+            return candidate
+    raise DockerUnavailableError(
+        "no docker client that can build with BuildKit was found (tried: "
+        f"{', '.join(tried) or 'none on PATH'}). Install the buildx plugin (docker-buildx) or "
+        "set PFD_DOCKER_CLI to a client that has it."
+    )
+
+
+def _supports_buildkit(cli: str) -> bool:
+    try:
+        version = subprocess.run(
+            [cli, "version", "--format", "{{.Client.Version}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout.strip()
+        major = int(version.split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return False
+    if major < 23:  # BuildKit is built into clients before 23.0
+        return True
+    buildx = subprocess.run([cli, "buildx", "version"], capture_output=True, check=False)
+    return buildx.returncode == 0
+
+
+@contextmanager
+def docker_config(credentials: dict[str, Credentials]) -> Iterator[str | None]:
+    """A throw-away DOCKER_CONFIG holding the logins, for the CLI's registry access
+    (cache sources, base images). Removed afterwards; never inside a build context."""
+    if not credentials:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="pfd-docker-config-")
+    try:
+        auths = {
+            host: {"auth": base64.b64encode(f"{c.username}:{c.password}".encode()).decode()}
+            for host, c in credentials.items()
+        }
+        path = Path(directory, "config.json")
+        path.touch(mode=0o600)
+        path.write_text(json.dumps({"auths": auths}))
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass
+class BuildRequest:
+    reference: str
+    context: Path
+    dockerfile_text: str | None  # None: the folder's own Dockerfile
+    dockerignore_text: str | None
+    build_args: dict[str, str]
+    labels: dict[str, str]
+    cache_from: list[str]
+    fresh: bool  # --force: pull the base again and use no cache
+
+
+def build(request: BuildRequest, config_dir: str | None) -> str:
+    """Run the build; return its log. Raise FolderError with the log's tail on failure."""
+    cli = buildkit_cli()
+    env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+    if config_dir:
+        env["DOCKER_CONFIG"] = config_dir
+    with tempfile.TemporaryDirectory(prefix="pfd-recipe-") as recipe_dir:
+        if request.dockerfile_text is not None:
+            dockerfile = Path(recipe_dir, "Dockerfile")
+            dockerfile.write_text(request.dockerfile_text)
+            # BuildKit reads <Dockerfile>.dockerignore beside a Dockerfile in preference to
+            # the context's: our default ignores are added without touching the user's folder.
+            Path(recipe_dir, "Dockerfile.dockerignore").write_text(request.dockerignore_text or "")
+        else:
+            dockerfile = request.context / "Dockerfile"
+        command = [cli, "build", "--progress=plain", "-t", request.reference, "-f", str(dockerfile)]
+        for key, value in sorted({"BUILDKIT_INLINE_CACHE": "1", **request.build_args}.items()):
+            command += ["--build-arg", f"{key}={value}"]
+        for key, value in sorted(request.labels.items()):
+            command += ["--label", f"{key}={value}"]
+        for source in request.cache_from:
+            command += ["--cache-from", source]
+        if request.fresh:
+            command += ["--pull", "--no-cache"]
+        command.append(str(request.context))
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise FolderError(
+            f"docker build failed:\n{tail}",
+            file=str(dockerfile) if request.dockerfile_text is None else None,
+        )
+    return output
+
+
+# Runs inside the built image with its own python: is prefect importable, and where are the
+# folder's files? Kept dependency-free (stdlib only) and fast (no `import prefect`).
+_CHECK_SCRIPT = r"""
+import hashlib, json, os, sys, importlib.util
+args = json.loads(sys.argv[1])
+files = args["files"]
+out = {"prefect": None, "code_dir": None, "cwd": os.getcwd()}
+if importlib.util.find_spec("prefect"):
+    from importlib.metadata import version
+    try: out["prefect"] = version("prefect")
+    except Exception: out["prefect"] = "unknown"
+def sha(p):
+    with open(p, "rb") as f: return hashlib.sha256(f.read()).hexdigest()
+def holds(d):
+    try: return all(os.path.isfile(os.path.join(d, r)) and sha(os.path.join(d, r)) == h for r, h in files.items())
+    except OSError: return False
+for c in args["candidates"]:
+    if c and holds(c): out["code_dir"] = c; break
+else:
+    first = sorted(files)[0]
+    skip = {"/proc", "/sys", "/dev", "/usr/lib", "/usr/share", "/usr/include", "/var/lib", "/etc"}
+    for root, dirs, names in os.walk("/"):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) not in skip and d not in ("site-packages", "dist-packages", "__pycache__", "node_modules")]
+        if root.endswith(os.path.dirname(first)) and os.path.basename(first) in names:
+            base = root[: len(root) - len(os.path.dirname(first))] if os.path.dirname(first) else root
+            if holds(base): out["code_dir"] = base.rstrip("/") or "/"; break
+print(json.dumps(out))
+"""
+
+
+def _text(output: bytes | str | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace").strip()
+    return (output or "").strip()
+
+
+@dataclass
+class ImageCheck:
+    prefect_version: str | None
+    code_dir: str | None
+    workdir: str
+
+
+def check_image(reference: str, files: dict[str, str], preferred_dir: str | None) -> ImageCheck:
+    """Run the image once (no network) to find prefect and the folder's files."""
+    client = docker_client()
+    try:
+        image = client.images.get(reference)
+        workdir = (image.attrs.get("Config") or {}).get("WorkingDir") or "/"
+        candidates = [d for d in (preferred_dir, workdir) if d]
+        output = client.containers.run(
+            reference,
+            entrypoint=["python", "-c", _CHECK_SCRIPT],
+            command=[json.dumps({"files": files, "candidates": candidates})],
+            remove=True,
+            network_disabled=True,
+            stdout=True,
+            stderr=True,
+        )
+    except docker.errors.ContainerError as exc:
+        raise FolderError(
+            "the built image cannot run `python` (the Docker worker starts flow runs with "
+            f"`python -m prefect.engine`): {_text(exc.stderr) or exc}"
+        ) from exc
+    except DockerException as exc:
+        raise FolderError(f"cannot run the built image to check it: {exc}") from exc
+    data: dict[str, Any] = json.loads(_text(output).splitlines()[-1])
+    return ImageCheck(data.get("prefect"), data.get("code_dir"), data.get("cwd") or workdir)
+
+
+def push(reference: str, credentials: Credentials | None) -> str:
+    """Push; return the registry digest."""
+    client = docker_client()
+    repository, tag = reference.rsplit(":", 1)
+    auth = (
+        {"username": credentials.username, "password": credentials.password}
+        if credentials
+        else None
+    )
+    digest = ""
+    try:
+        for chunk in client.images.push(
+            repository, tag, auth_config=auth, stream=True, decode=True
+        ):
+            if "error" in chunk:
+                raise FolderError(f"push of {reference} failed: {chunk['error']}")
+            aux = chunk.get("aux") or {}
+            digest = aux.get("Digest", digest)
+    except DockerException as exc:
+        raise FolderError(f"push of {reference} failed: {exc}") from exc
+    return digest
+
+
+def local_image_id(reference: str) -> str | None:
+    try:
+        return str(docker_client().images.get(reference).id)
+    except (DockerException, DockerUnavailableError):
+        return None
+
+
+def pull(reference: str, credentials: Credentials | None) -> None:
+    """Fetch an image that exists in the registry but not here (to check it)."""
+    repository, tag = reference.rsplit(":", 1)
+    auth = (
+        {"username": credentials.username, "password": credentials.password}
+        if credentials
+        else None
+    )
+    try:
+        docker_client().images.pull(repository, tag=tag, auth_config=auth)
+    except DockerException as exc:
+        raise FolderError(f"cannot pull {reference} to check it: {exc}") from exc

@@ -1,0 +1,148 @@
+"""The command line: `prefect-flow-deploy plan|deploy` (the action calls the same engine)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import DeployFailedError, FatalError
+from .logger import log
+from .options import DEFAULT_BASE_IMAGE, DEFAULT_WORK_POOL, Options
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Build, push and register a folder-per-flow repository of Prefect 3 flows.",
+)
+
+ProjectsRoot = Annotated[Path, typer.Option(help="Folder holding <project>/<flow folder>/.")]
+Registry = Annotated[
+    str, typer.Option(help="Image prefix, e.g. ghcr.io/acme/flows. Empty: build locally, no push.")
+]
+RegistryUser = Annotated[
+    str | None, typer.Option(envvar="PFD_REGISTRY_USERNAME", help="Registry login.")
+]
+RegistryPassword = Annotated[
+    str | None, typer.Option(envvar="PFD_REGISTRY_PASSWORD", help="Registry password or token.")
+]
+Tenant = Annotated[
+    str | None, typer.Option(help="Tenant name (a block of the config file; recorded as a tag).")
+]
+BaseImage = Annotated[str, typer.Option(help="Base image for folders without a Dockerfile.")]
+WorkPool = Annotated[str, typer.Option(help="Work pool (type docker); created when missing.")]
+Flows = Annotated[Optional[str], typer.Option(help="Regular expression on <project>/<folder>.")]  # noqa: UP045
+MaxParallel = Annotated[int, typer.Option(help="Builds, pushes and registrations at once.")]
+ApiUrl = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_URL", help="Prefect API URL.")]  # noqa: UP045
+ApiKey = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_KEY", help="Prefect API key.")]  # noqa: UP045
+Force = Annotated[bool, typer.Option(help="Rebuild every image (fresh base pull, no cache).")]
+Prune = Annotated[
+    bool, typer.Option(help="Delete managed deployments whose folder or flow is gone.")
+]
+FailFast = Annotated[bool, typer.Option(help="Stop at the first failing folder.")]
+Config = Annotated[Optional[Path], typer.Option(help="Config file with per-tenant settings.")]  # noqa: UP045
+
+
+def _options(**values: object) -> Options:
+    from .config import apply_config
+
+    config = values.pop("config")
+    options = Options(**values)  # type: ignore[arg-type]
+    options = apply_config(options, config, explicit=_explicit_keys())  # type: ignore[arg-type]
+    log.mask(options.registry_password)
+    log.mask(options.prefect_api_key)
+    return options.with_environment().validate()
+
+
+def _explicit_keys() -> set[str]:
+    """Options given on the command line win over the config file."""
+    keys = set()
+    for arg in sys.argv[1:]:
+        if arg.startswith("--"):
+            keys.add(arg[2:].split("=", 1)[0].replace("-", "_").removeprefix("no_"))
+    return keys
+
+
+@app.command()
+def plan(
+    projects_root: ProjectsRoot = Path("projects"),
+    registry: Registry = "",
+    registry_username: RegistryUser = None,
+    registry_password: RegistryPassword = None,
+    tenant: Tenant = None,
+    base_image: BaseImage = DEFAULT_BASE_IMAGE,
+    work_pool: WorkPool = DEFAULT_WORK_POOL,
+    flows: Flows = None,
+    max_parallel: MaxParallel = 4,
+    prefect_api_url: ApiUrl = None,
+    prefect_api_key: ApiKey = None,
+    force: Force = False,
+    config: Config = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show what would be built, pushed and registered, and why. Changes nothing."""
+    options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
+    from .engine import Engine, report_problems
+    from .report import plan_json, print_plan
+
+    if json_output:
+        log.quiet = True
+    result = Engine(options).plan()
+    report_problems(result)
+    if json_output:
+        print(plan_json(result))
+    else:
+        print_plan(result, Console())
+    if any(f.failed for f in result.folders):
+        raise typer.Exit(DeployFailedError.exit_code)
+
+
+@app.command()
+def deploy(
+    projects_root: ProjectsRoot = Path("projects"),
+    registry: Registry = "",
+    registry_username: RegistryUser = None,
+    registry_password: RegistryPassword = None,
+    tenant: Tenant = None,
+    base_image: BaseImage = DEFAULT_BASE_IMAGE,
+    work_pool: WorkPool = DEFAULT_WORK_POOL,
+    flows: Flows = None,
+    max_parallel: MaxParallel = 4,
+    prefect_api_url: ApiUrl = None,
+    prefect_api_key: ApiKey = None,
+    force: Force = False,
+    prune: Prune = False,
+    fail_fast: FailFast = False,
+    config: Config = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Build and push what changed, and register every flow as a Prefect deployment."""
+    options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
+    import json
+
+    from .engine import Engine
+    from .report import print_result, result_rows
+
+    result = Engine(options).deploy()
+    if json_output:
+        print(json.dumps(result_rows(result), indent=2))
+    else:
+        print_result(result, Console(stderr=True))
+    if result.failed:
+        raise typer.Exit(DeployFailedError.exit_code)
+
+
+def main() -> None:
+    try:
+        app()
+    except FatalError as exc:
+        log.error(str(exc), title=exc.title)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The build context as the build sees it, and the content hash that names the image.
+
+The tag is a hash of everything that determines the image and nothing else: the files the
+build receives (`.dockerignore` respected), the Dockerfile or our default recipe, the build
+arguments, and the digests of the base images. Not file times, not the checkout path, not
+the walk order: the same content gives the same tag on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.utils.build import exclude_paths
+
+# Bump when the meaning of a tag changes (recipe layout, hash composition).
+HASH_VERSION = "pfd-1"
+# What the default recipe leaves out on top of the folder's own .dockerignore: files that
+# differ between a laptop and a fresh CI checkout without changing what runs.
+RECIPE_IGNORES = ("**/__pycache__", "**/*.pyc", ".git", ".venv", "**/.DS_Store")
+
+
+def read_dockerignore(folder: Path) -> list[str]:
+    path = folder / ".dockerignore"
+    if not path.is_file():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    path: str  # relative, POSIX
+    digest: str
+    executable: bool
+
+
+def context_files(
+    folder: Path, ignore_patterns: list[str], dockerfile: str = "Dockerfile"
+) -> list[ContextFile]:
+    """Regular files the build receives, sorted, with their content digests."""
+    included = exclude_paths(str(folder), list(ignore_patterns), dockerfile=dockerfile)
+    files = []
+    for relative in sorted(included):
+        full = folder / relative
+        try:
+            info = full.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            digest = hashlib.sha256(os.readlink(full).encode()).hexdigest()
+        elif stat.S_ISREG(info.st_mode):
+            digest = _file_digest(full)
+        else:
+            continue
+        files.append(
+            ContextFile(Path(relative).as_posix(), digest, bool(info.st_mode & stat.S_IXUSR))
+        )
+    return files
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def content_tag(
+    files: list[ContextFile],
+    recipe: str,
+    build_args: dict[str, str],
+    base_digests: dict[str, str],
+) -> tuple[str, dict[str, str]]:
+    """The tag, and the named inputs it was computed from (for the plan's reasons)."""
+    inputs: dict[str, str] = {"hash-version": HASH_VERSION}
+    for file in files:
+        inputs[f"file:{file.path}"] = file.digest + ("+x" if file.executable else "")
+    inputs["recipe"] = hashlib.sha256(recipe.encode()).hexdigest()
+    for key in sorted(build_args):
+        inputs[f"build-arg:{key}"] = hashlib.sha256(build_args[key].encode()).hexdigest()
+    for ref in sorted(base_digests):
+        inputs[f"base:{ref}"] = base_digests[ref]
+    digest = hashlib.sha256()
+    for key in sorted(inputs):
+        digest.update(f"{key}\0{inputs[key]}\n".encode())
+    return digest.hexdigest()[:20], inputs

@@ -1,0 +1,106 @@
+"""Discovery: the projects root → one FlowFolder per `<project>/<folder>`, with its flows."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .flows_source import find_flows
+from .model import FlowFolder, Problem
+from .prefect_yaml import read_prefect_yaml
+
+_SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
+
+
+def is_flow_dir(name: str) -> bool:
+    return not name.startswith((".", "_")) and name not in _SKIPPED_DIRS
+
+
+def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder]:
+    """Every flow folder under the root, in a stable order, filtered by `pattern`.
+
+    `pattern` is a regular expression searched in `project/folder` (as the old workflow's
+    dispatch input was).
+    """
+    regex = re.compile(pattern) if pattern else None
+    folders = []
+    for project_dir in _subdirs(projects_root):
+        for folder_dir in _subdirs(project_dir):
+            key = f"{project_dir.name}/{folder_dir.name}"
+            if regex and not regex.search(key):
+                continue
+            folders.append(read_folder(project_dir.name, folder_dir))
+    return folders
+
+
+def _subdirs(path: Path) -> list[Path]:
+    return sorted(
+        (
+            Path(entry.path)
+            for entry in os.scandir(path)
+            if entry.is_dir() and is_flow_dir(entry.name)
+        ),
+        key=lambda p: p.name,
+    )
+
+
+def python_files(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if is_flow_dir(d))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(root, name)
+
+
+def read_folder(project: str, path: Path) -> FlowFolder:
+    folder = FlowFolder(project=project, name=path.name, path=path)
+    for name, attr in (
+        ("Dockerfile", "dockerfile"),
+        ("requirements.txt", "requirements"),
+        ("prefect.yaml", "prefect_yaml"),
+    ):
+        candidate = path / name
+        if candidate.is_file():
+            setattr(folder, attr, candidate)
+
+    for file in python_files(path):
+        flows, problems = find_flows(file, path)
+        folder.flows.extend(flows)
+        folder.problems.extend(problems)
+
+    if folder.prefect_yaml is not None:
+        configs, problems = read_prefect_yaml(folder.prefect_yaml)
+        folder.deployment_configs = configs
+        folder.problems.extend(problems)
+
+    _check_flow_names(folder)
+    if not folder.flows and not folder.failed:
+        folder.problems.append(
+            Problem(
+                "warning",
+                f"no @flow function found in {folder.key}; nothing to deploy from this folder. "
+                "Decorate the flow function with @flow (from prefect import flow).",
+                path,
+                title="No flow",
+            )
+        )
+    return folder
+
+
+def _check_flow_names(folder: FlowFolder) -> None:
+    seen: dict[str, str] = {}
+    for flow in folder.flows:
+        if flow.name in seen:
+            folder.problems.append(
+                Problem(
+                    "error",
+                    f"two flows are named {flow.name!r} ({seen[flow.name]} and {flow.entrypoint}); "
+                    "give one of them another `name=`.",
+                    folder.path / flow.file,
+                    flow.line,
+                    "Duplicate flow name",
+                )
+            )
+        seen[flow.name] = flow.entrypoint

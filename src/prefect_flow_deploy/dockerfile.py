@@ -1,0 +1,72 @@
+"""Just enough Dockerfile parsing to know the base images: `FROM` lines after `ARG` defaults."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    reference: str
+    line: int
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join backslash continuations; keep the number of the first physical line."""
+    lines: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        stripped = raw.rstrip()
+        if stripped.endswith("\\"):
+            buffer += stripped[:-1] + " "
+            continue
+        lines.append((start, buffer + stripped))
+        buffer = ""
+    if buffer:
+        lines.append((start, buffer))
+    return lines
+
+
+def declared_args(text: str) -> set[str]:
+    return {m.group(1) for _, line in _logical_lines(text) if (m := _ARG.match(line))}
+
+
+def base_images(text: str, build_args: dict[str, str]) -> list[BaseImage]:
+    """External images the Dockerfile builds FROM (not `scratch`, not earlier stages)."""
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    bases: list[BaseImage] = []
+    seen_from = False
+    for number, line in _logical_lines(text):
+        if line.lstrip().startswith("#"):
+            continue
+        if (m := _ARG.match(line)) and not seen_from:
+            name, default = m.group(1), m.group(2)
+            args[name] = build_args.get(name, (default or "").strip("\"'"))
+            continue
+        if m := _FROM.match(line):
+            seen_from = True
+            reference = _substitute(m.group(1), args)
+            if m.group(2):
+                stages.add(m.group(2).lower())
+            if reference.lower() == "scratch" or reference.lower() in stages - {
+                (m.group(2) or "").lower()
+            }:
+                continue
+            bases.append(BaseImage(reference, number))
+    return bases
+
+
+def _substitute(value: str, args: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        return args.get(name) or (match.group(2) or "")
+
+    return _VAR.sub(replace, value)

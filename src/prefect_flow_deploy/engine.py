@@ -1,0 +1,508 @@
+"""The pipeline: discovery → plan → build → push → register. Each step is its own module;
+this one only puts them in order, runs folders in parallel and collects the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import builder
+from .deployments import (
+    ServerState,
+    apply,
+    diff,
+    ensure_work_pools,
+    fetch_state,
+    gather_limited,
+    in_tenant,
+    make_client,
+    read_unmanaged,
+)
+from .discovery import discover
+from .errors import FolderError, RegistryError
+from .logger import log
+from .model import DeploymentPlan, FlowFolder, ImagePlan, Plan, Problem
+from .options import Options
+from .planner import (
+    FOLDER_LABEL,
+    INPUTS_LABEL,
+    BaseDigests,
+    BuildRecipe,
+    compact_inputs,
+    desired_deployments,
+    plan_image,
+    recipe_for,
+)
+from .registry import RegistryClient
+
+Status = Literal["created", "updated", "unchanged", "removed", "failed", "skipped", "planned"]
+
+
+@dataclass
+class FlowResult:
+    """One row of the outcome: a deployment and its image."""
+
+    project: str
+    folder: str
+    flow: str
+    deployment: str
+    deployment_id: str | None
+    image: str | None
+    digest: str | None
+    image_status: str  # exists / built / failed / skipped / build (planned)
+    status: Status
+    changed_fields: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Counters:
+    built: int = 0
+    pushed: int = 0
+    deployment_writes: int = 0
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    results: list[FlowResult]
+    counters: Counters
+    api_url: str | None
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        return (
+            any(r.status == "failed" for r in self.results)
+            or any(p.severity == "error" for p in self.plan.problems)
+            or any(f.failed for f in self.plan.folders)
+        )
+
+
+class Engine:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.registry = RegistryClient(options.credentials())
+        self.counters = Counters()
+        self.state = ServerState()
+        self.recipes: dict[str, BuildRecipe] = {}
+
+    # -- plan --------------------------------------------------------------------------------
+    def plan(self) -> Plan:
+        options = self.options
+        folders = discover(options.projects_root, options.flows)
+        self.state = asyncio.run(self._fetch_state())
+        _check_collisions(folders, options)
+        buildable = [f for f in folders if not f.failed and f.flows]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            recipes = list(pool.map(lambda f: self._recipe(f), buildable))
+        for folder, recipe in zip(buildable, recipes, strict=True):
+            if recipe is not None:
+                self.recipes[folder.key] = recipe
+        bases = BaseDigests(self.registry)
+        bases.resolve_all(
+            {ref for r in self.recipes.values() for ref, _ in r.bases}, options.max_parallel * 2
+        )
+        for _reference, message in bases.warnings.items():
+            log.warning(message, title="Base image")
+
+        previous = self._previous_images()
+        code_dirs = {
+            e.image: e.code_dir for e in self.state.deployments.values() if e.image and e.code_dir
+        }
+        planned = [f for f in buildable if f.key in self.recipes]
+
+        def image_plan(folder: FlowFolder) -> ImagePlan:
+            try:
+                return plan_image(
+                    folder,
+                    self.recipes[folder.key],
+                    bases,
+                    options,
+                    self.registry,
+                    previous.get(folder.key),
+                    code_dirs,
+                )
+            except RegistryError as exc:
+                folder.problems.append(Problem("error", str(exc), title="Registry"))
+                return ImagePlan(folder, "", "unknown", {}, "failed", str(exc))
+
+        with ThreadPoolExecutor(max_workers=max(4, options.max_parallel * 2)) as pool:
+            images = list(pool.map(image_plan, planned))
+
+        deployments: list[DeploymentPlan] = []
+        for image in images:
+            if image.action == "failed":
+                continue
+            for spec in desired_deployments(image.folder, image, options):
+                deployments.append(diff(spec, self.state.deployments.get(spec.full_name)))
+        deployments += self._removals(folders, deployments)
+        return Plan(folders, images, deployments)
+
+    def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
+        try:
+            return recipe_for(folder, self.options)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            folder.problems.append(
+                Problem("error", f"cannot read the build inputs: {exc}", folder.path)
+            )
+            return None
+
+    async def _fetch_state(self) -> ServerState:
+        async with make_client(
+            self.options.prefect_api_url, self.options.prefect_api_key
+        ) as client:
+            return await fetch_state(client)
+
+    def _previous_images(self) -> dict[str, str]:
+        previous: dict[str, str] = {}
+        for existing in self.state.deployments.values():
+            key = existing.folder_key()
+            if key and existing.image and in_tenant(existing, self.options.tenant):
+                previous.setdefault(key, existing.image)
+        return previous
+
+    def _removals(
+        self, folders: list[FlowFolder], desired: list[DeploymentPlan]
+    ) -> list[DeploymentPlan]:
+        """Managed deployments of this tenant whose folder or flow is gone. Folders that failed
+        to read keep theirs: nothing deployed is lost because of a broken commit."""
+        import re
+
+        wanted = {d.full_name for d in desired}
+        present = {f.key: f for f in folders}
+        pattern = re.compile(self.options.flows) if self.options.flows else None
+        removals = []
+        for existing in self.state.deployments.values():
+            key = existing.folder_key()
+            if (
+                existing.full_name in wanted
+                or not key
+                or not in_tenant(existing, self.options.tenant)
+            ):
+                continue
+            if pattern and not pattern.search(key):
+                continue  # outside this run's scope (a shard, a dispatch pattern)
+            folder = present.get(key)
+            if folder is not None and (folder.failed or not self.recipes.get(key)):
+                continue
+            removals.append(
+                DeploymentPlan(None, existing.full_name, key, "remove", deployment_id=existing.id)
+            )
+        return removals
+
+    # -- deploy -------------------------------------------------------------------------------
+    def deploy(self) -> RunResult:
+        started = time.monotonic()
+        plan = self.plan()
+        report_problems(plan)
+        failures: dict[str, str] = {}
+        with builder.docker_config(self.options.credentials()) as config_dir:
+            self._images(plan, failures, config_dir)
+        results = asyncio.run(self._register(plan, failures))
+        return RunResult(plan, results, self.counters, self._api_url(), time.monotonic() - started)
+
+    def _images(self, plan: Plan, failures: dict[str, str], config_dir: str | None) -> None:
+        work = [
+            i
+            for i in plan.images
+            if i.action == "build" or (i.action == "exists" and i.code_dir is None)
+        ]
+        if not work:
+            return
+        builder.docker_client()  # fail early and clearly when no engine is there
+        if any(i.action == "build" for i in work):
+            builder.buildkit_cli()
+        with ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool:
+            pending: dict[Future[None], ImagePlan] = {
+                pool.submit(self._one_image, image, config_dir): image for image in work
+            }
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    image = pending.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        continue
+                    message = (
+                        error.message
+                        if isinstance(error, FolderError)
+                        else f"{type(error).__name__}: {error}"
+                    )
+                    failures[image.folder.key] = message
+                    image.action = "failed"
+                    file = (
+                        getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
+                    )
+                    log.error(
+                        f"{image.folder.key}: {message}",
+                        file=file,
+                        line=getattr(error, "line", None),
+                        title=f"{image.folder.key} failed",
+                    )
+                    if self.options.fail_fast:
+                        for other_future, other in pending.items():
+                            other_future.cancel()
+                            failures.setdefault(
+                                other.folder.key, "skipped: --fail-fast after another failure"
+                            )
+                        pending.clear()
+
+    def _one_image(self, image: ImagePlan, config_dir: str | None) -> None:
+        folder, recipe = image.folder, self.recipes[image.folder.key]
+        started = time.monotonic()
+        if image.action == "build":
+            request = builder.BuildRequest(
+                reference=image.reference,
+                context=folder.path,
+                dockerfile_text=recipe.dockerfile_text,
+                dockerignore_text=recipe.dockerignore_text,
+                build_args=recipe.build_args,
+                labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
+                cache_from=self._cache_sources(image),
+                fresh=self.options.force,
+            )
+            output = builder.build(request, config_dir)
+            self.counters.built += 1
+            log.block(f"build {folder.key} → {image.reference}", output)
+        else:
+            builder.pull(image.reference, self.options.credentials().get(_host(image.repository)))
+        self._check(image, recipe)
+        if self.options.registry and image.action == "build":
+            image.digest = builder.push(
+                image.reference, self.options.credentials().get(_host(image.repository))
+            )
+            self.counters.pushed += 1
+        elif not self.options.registry:
+            image.digest = builder.local_image_id(image.reference)
+        verb = (
+            "built and pushed"
+            if self.options.registry and image.action == "build"
+            else ("built" if image.action == "build" else "checked")
+        )
+        log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s)")
+
+    def _cache_sources(self, image: ImagePlan) -> list[str]:
+        previous = self._previous_images().get(image.folder.key)
+        return [previous] if previous and previous.startswith(image.repository + ":") else []
+
+    def _check(self, image: ImagePlan, recipe: BuildRecipe) -> None:
+        folder = image.folder
+        entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
+        missing = [f.file for f in folder.flows if f.file not in recipe.files]
+        if missing:
+            raise FolderError(
+                f"{', '.join(missing)} is excluded from the build by .dockerignore, so the "
+                "deployment could not find its flow. Remove the matching line from .dockerignore.",
+                file=str(folder.path / ".dockerignore"),
+            )
+        result = builder.check_image(image.reference, entry_files, recipe.expected_code_dir)
+        if not result.prefect_version:
+            raise FolderError(
+                "the image has no `prefect` package, so the Docker worker cannot run the flow. "
+                + (
+                    "Base the Dockerfile on a prefecthq/prefect:3-… image or add `prefect>=3` to "
+                    "requirements.txt and install it."
+                    if folder.dockerfile
+                    else "Use a base image with Prefect 3 (--base-image) or add `prefect>=3` to requirements.txt."
+                ),
+                file=str(folder.dockerfile or folder.requirements or folder.path),
+            )
+        if not result.code_dir:
+            raise FolderError(
+                _missing_code_message(folder), file=str(folder.dockerfile or folder.path)
+            )
+        image.code_dir = result.code_dir
+
+    def _api_url(self) -> str | None:
+        if self.options.prefect_api_url:
+            return self.options.prefect_api_url
+        from prefect.settings import PREFECT_API_URL
+
+        url = PREFECT_API_URL.value()
+        return str(url) if url else None
+
+    # -- register -----------------------------------------------------------------------------
+    async def _register(self, plan: Plan, failures: dict[str, str]) -> list[FlowResult]:
+        images = {i.folder.key: i for i in plan.images}
+        results: list[FlowResult] = []
+        todo: list[DeploymentPlan] = []
+        for deployment in plan.deployments:
+            image = images.get(deployment.folder_key)
+            if (
+                deployment.spec is not None
+                and image is not None
+                and deployment.folder_key not in failures
+            ):
+                deployment.spec.code_dir = image.code_dir
+                deployment.spec.image = image.reference
+                existing = self.state.deployments.get(deployment.full_name)
+                refreshed = diff(deployment.spec, existing)
+                deployment.action, deployment.changed_fields = (
+                    refreshed.action,
+                    refreshed.changed_fields,
+                )
+            todo.append(deployment)
+
+        async with make_client(
+            self.options.prefect_api_url, self.options.prefect_api_key
+        ) as client:
+            pools = {d.spec.work_pool for d in todo if d.spec and d.action in ("create", "update")}
+            if pools and not (failures and self.options.fail_fast):
+                for name in await ensure_work_pools(client, pools):
+                    log.info(f"created work pool {name!r} (type docker)")
+            for deployment in todo:
+                if deployment.action == "create" and deployment.spec:
+                    adopted = await read_unmanaged(client, deployment.full_name)
+                    if adopted is not None:
+                        refreshed = diff(deployment.spec, adopted)
+                        deployment.action, deployment.deployment_id = "update", adopted.id
+                        deployment.changed_fields = refreshed.changed_fields or ["tags"]
+            writes = [d for d in todo if self._should_write(d, failures)]
+            outcomes = await gather_limited(
+                self.options.max_parallel * 2, [apply(client, d) for d in writes]
+            )
+        written = dict(zip((id(d) for d in writes), outcomes, strict=True))
+
+        for deployment in todo:
+            results.append(
+                self._result(deployment, images.get(deployment.folder_key), failures, written)
+            )
+        return results
+
+    def _should_write(self, deployment: DeploymentPlan, failures: dict[str, str]) -> bool:
+        if self.options.fail_fast and failures:
+            return False
+        if deployment.action == "remove":
+            return self.options.prune
+        return deployment.action in ("create", "update") and deployment.folder_key not in failures
+
+    def _result(
+        self,
+        deployment: DeploymentPlan,
+        image: ImagePlan | None,
+        failures: dict[str, str],
+        written: dict[int, object],
+    ) -> FlowResult:
+        project, _, folder = deployment.folder_key.partition("/")
+        flow, _, name = deployment.full_name.partition("/")
+        image_status = (
+            {"build": "built", "exists": "exists", "failed": "failed"}.get(
+                image.action, image.action
+            )
+            if image
+            else "-"
+        )
+        result = FlowResult(
+            project,
+            folder,
+            flow,
+            name,
+            deployment.deployment_id,
+            image.reference if image else None,
+            image.digest if image else None,
+            image_status,
+            "unchanged",
+            deployment.changed_fields,
+        )
+        if deployment.folder_key in failures and deployment.action != "remove":
+            result.status = (
+                "skipped" if failures[deployment.folder_key].startswith("skipped") else "failed"
+            )
+            result.error = failures[deployment.folder_key]
+            return result
+        outcome = written.get(id(deployment))
+        if isinstance(outcome, BaseException):
+            result.status, result.error = "failed", f"{type(outcome).__name__}: {outcome}"
+            log.error(
+                f"{deployment.full_name}: registration failed: {outcome}",
+                title="Registration failed",
+            )
+        elif outcome is not None:
+            self.counters.deployment_writes += 1
+            result.deployment_id = str(outcome)
+            result.status = {"create": "created", "update": "updated", "remove": "removed"}[
+                deployment.action
+            ]  # type: ignore[assignment]
+        elif deployment.action == "remove":
+            result.status = "planned"
+        elif self.options.fail_fast and failures:
+            result.status = "skipped"
+        return result
+
+
+def _host(repository: str) -> str:
+    from .naming import registry_host
+
+    return registry_host(repository)
+
+
+def _missing_code_message(folder: FlowFolder) -> str:
+    dockerfile = folder.dockerfile
+    hint = "add `COPY . /opt/prefect/flows/<folder>` and `WORKDIR /opt/prefect/flows/<folder>`"
+    if dockerfile is not None:
+        for number, line in enumerate(dockerfile.read_text(encoding="utf-8").splitlines(), start=1):
+            words = line.strip().split()
+            if words and words[0].upper() in ("COPY", "ADD") and "." in words[1:2]:
+                hint = f"line {number} (`{line.strip()}`) does not put the flow files where they can be found; make it `COPY . /opt/prefect/flows/{folder.name}` and add `WORKDIR /opt/prefect/flows/{folder.name}`"
+                break
+    return (
+        f"the image does not contain this folder's flow files ({', '.join(sorted({f.file for f in folder.flows}))}), "
+        f"so the deployment would crash with FileNotFoundError: {hint}."
+    )
+
+
+def _check_collisions(folders: list[FlowFolder], options: Options) -> None:
+    from .naming import image_repository
+
+    by_repo: dict[str, list[FlowFolder]] = defaultdict(list)
+    for folder in folders:
+        try:
+            by_repo[image_repository(options.registry, folder.project, folder.name)].append(folder)
+        except ValueError as exc:
+            folder.problems.append(Problem("error", str(exc), folder.path, title="Image name"))
+    for repository, group in by_repo.items():
+        if len(group) > 1:
+            names = " and ".join(f.key for f in group)
+            for folder in group:
+                folder.problems.append(
+                    Problem(
+                        "error",
+                        f"{names} both become the image {repository}; rename one folder.",
+                        folder.path,
+                        title="Image name collision",
+                    )
+                )
+    by_deployment: dict[tuple[str, str], list[FlowFolder]] = defaultdict(list)
+    for folder in folders:
+        for flow in folder.flows:
+            by_deployment[(flow.name, folder.project)].append(folder)
+    for (flow_name, project), group in by_deployment.items():
+        if len({f.key for f in group}) > 1:
+            names = " and ".join(sorted({f.key for f in group}))
+            for folder in group:
+                folder.problems.append(
+                    Problem(
+                        "error",
+                        f"the flow name {flow_name!r} is used in {names}: both would be the "
+                        f"deployment {flow_name}/{project}. Give one flow another name=.",
+                        folder.path,
+                        title="Deployment name collision",
+                    )
+                )
+
+
+def report_problems(plan: Plan) -> None:
+    for folder in plan.folders:
+        for problem in folder.problems:
+            log.annotate(
+                problem.severity,
+                f"{folder.key}: {problem.message}",
+                file=problem.file,
+                line=problem.line,
+                title=problem.title or None,
+            )

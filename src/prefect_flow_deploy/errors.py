@@ -1,0 +1,62 @@
+"""Fatal errors: each has its own class, exit code and a message that says what to do.
+
+Problems confined to one flow folder are not exceptions that stop the run: they are
+`Problem`s recorded on the folder (see model.py) so that the other folders still deploy.
+"""
+
+from __future__ import annotations
+
+
+class FatalError(Exception):
+    """Stops the whole run. `str(error)` is shown to the user as is."""
+
+    exit_code = 2
+    title = "prefect-flow-deploy failed"
+
+
+class ConfigurationError(FatalError):
+    """An option, an action input or the config file is wrong."""
+
+    exit_code = 3
+    title = "Invalid configuration"
+
+
+class DockerUnavailableError(FatalError):
+    """No Docker engine (or no BuildKit-capable client) to build with."""
+
+    exit_code = 4
+    title = "Docker is not available"
+
+
+class RegistryError(FatalError):
+    """The registry refused us (authentication) or cannot be reached at all."""
+
+    exit_code = 5
+    title = "Registry error"
+
+
+class PrefectUnavailableError(FatalError):
+    """The Prefect API cannot be reached or refuses the credentials."""
+
+    exit_code = 6
+    title = "Prefect API error"
+
+
+class DeployFailedError(FatalError):
+    """Some folders or deployments failed; the others were deployed."""
+
+    exit_code = 1
+    title = "Some flows failed to deploy"
+
+
+class FolderError(Exception):
+    """A failure confined to one flow folder (build, check, push, register).
+
+    Carries where the user should look: `file` and `line` become the annotation's position.
+    """
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line

@@ -1,0 +1,186 @@
+"""Find `@flow` functions by reading Python source, never importing it.
+
+The engine does not have the flows' dependencies (pandas, dbt, …) and must not need them.
+Names follow Prefect's own rule (`name=` or the function name with `_` → `-`); parameter
+schemas come from Prefect's source-only helper.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+from pathlib import Path
+from typing import Any
+
+from .model import FlowSpec, Problem
+from .naming import flow_name_from_function
+
+# Prefect's source helper puts the folder on sys.path while it evaluates annotations:
+# not thread-safe, so one folder at a time.
+_SCHEMA_LOCK = threading.Lock()
+
+
+class _Imports(ast.NodeVisitor):
+    """Which local names mean `prefect.flow` and `prefect`, and whether Prefect 1 is used."""
+
+    def __init__(self) -> None:
+        self.flow_names = {"flow"}
+        self.prefect_names = {"prefect"}
+        self.prefect1_line: int | None = None
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module in ("prefect", "prefect.flows"):
+            for alias in node.names:
+                if alias.name == "flow":
+                    self.flow_names.add(alias.asname or "flow")
+                if alias.name == "Flow" and node.module == "prefect":
+                    self.prefect1_line = self.prefect1_line or node.lineno
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name == "prefect":
+                self.prefect_names.add(alias.asname or "prefect")
+
+    def visit_With(self, node: ast.With) -> None:
+        for item in node.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and _dotted(call.func) in ("Flow", "prefect.Flow"):
+                self.prefect1_line = self.prefect1_line or node.lineno
+        self.generic_visit(node)
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _flow_decorator(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, imports: _Imports
+) -> ast.expr | None:
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = _dotted(target)
+        if name in imports.flow_names:
+            return decorator
+        head, _, attr = name.rpartition(".")
+        if attr == "flow" and head in imports.prefect_names:
+            return decorator
+    return None
+
+
+def _keyword(decorator: ast.expr, key: str) -> ast.expr | None:
+    if isinstance(decorator, ast.Call):
+        for keyword in decorator.keywords:
+            if keyword.arg == key:
+                return keyword.value
+    return None
+
+
+def find_flows(path: Path, folder: Path) -> tuple[list[FlowSpec], list[Problem]]:
+    """All module-level flows in one file, and what is wrong with the file."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem("error", f"cannot read {path.name}: {exc}", path)]
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        message = f"syntax error: {exc.msg}. Fix the file; this folder is not deployed until then."
+        return [], [Problem("error", message, path, exc.lineno, "Python syntax error")]
+
+    imports = _Imports()
+    imports.visit(tree)
+    problems: list[Problem] = []
+    if imports.prefect1_line is not None:
+        problems.append(
+            Problem(
+                "error",
+                "this is a Prefect 1 flow (`with Flow(...)`); Prefect 3 deploys functions decorated "
+                "with `@flow`. Port it: https://docs.prefect.io/v3/resources/upgrade-to-prefect-3",
+                path,
+                imports.prefect1_line,
+                "Prefect 1 flow",
+            )
+        )
+
+    flows: list[FlowSpec] = []
+    relative = path.relative_to(folder).as_posix()
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        decorator = _flow_decorator(node, imports)
+        if decorator is None:
+            continue
+        name = _literal_keyword(decorator, "name", path, node, problems)
+        if name is None:
+            continue
+        description = _literal_keyword(
+            decorator, "description", path, node, problems, optional=True
+        )
+        try:
+            schema = _parameter_schema(path, node.name)
+        except Exception as exc:  # Prefect's helper raises many kinds on odd signatures
+            problems.append(
+                Problem(
+                    "error",
+                    f"cannot read the parameters of flow {node.name!r}: {exc}",
+                    path,
+                    node.lineno,
+                    "Flow parameters",
+                )
+            )
+            continue
+        flows.append(
+            FlowSpec(
+                name=name,
+                function=node.name,
+                file=relative,
+                line=node.lineno,
+                parameter_schema=schema,
+                description=description or ast.get_docstring(node),
+            )
+        )
+    return flows, problems
+
+
+def _literal_keyword(
+    decorator: ast.expr,
+    key: str,
+    path: Path,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    problems: list[Problem],
+    optional: bool = False,
+) -> str | None:
+    value = _keyword(decorator, key)
+    if value is None:
+        return None if optional else flow_name_from_function(func.name)
+    try:
+        literal = ast.literal_eval(value)
+    except ValueError:
+        literal = None
+    if isinstance(literal, str) and literal:
+        return literal
+    if optional:
+        return None
+    problems.append(
+        Problem(
+            "error",
+            f"the flow {func.name!r} gets its {key}= from an expression; write the {key} as a "
+            f"string literal so that it can be deployed without running your code.",
+            path,
+            value.lineno,
+            "Flow name",
+        )
+    )
+    return None
+
+
+def _parameter_schema(path: Path, function: str) -> dict[str, Any]:
+    from prefect.utilities.callables import parameter_schema_from_entrypoint
+
+    with _SCHEMA_LOCK:
+        schema = parameter_schema_from_entrypoint(f"{path}:{function}")
+    return schema.model_dump_for_openapi()

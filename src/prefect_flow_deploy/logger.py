@@ -1,0 +1,152 @@
+"""One logger for the whole tool: GitHub workflow commands on a runner, colour on a terminal,
+plain lines otherwise (a pipe, a CI log that is not GitHub's).
+
+Secrets are masked before anything else is printed (`mask`); on a terminal they are also
+replaced in every line we print, so a secret never reaches a log from our own output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import github_action_utils as gha
+from rich.console import Console
+
+Level = Literal["error", "warning", "notice"]
+
+
+def running_on_github() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+class Logger:
+    def __init__(self) -> None:
+        self.github = running_on_github()
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._secrets: list[str] = []
+        self._lock = threading.Lock()
+        self.workspace = Path(os.environ.get("GITHUB_WORKSPACE", os.getcwd()))
+        self.quiet = False
+
+    # -- secrets -----------------------------------------------------------------------
+    def mask(self, secret: str | None) -> None:
+        if not secret or secret in self._secrets:
+            return
+        self._secrets.append(secret)
+        if self.github:
+            for line in secret.splitlines() or [secret]:
+                if line.strip():
+                    gha.add_mask(line)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # -- plain output ------------------------------------------------------------------
+    def info(self, message: str) -> None:
+        if self.quiet:
+            return
+        self._print(message)
+
+    def step(self, message: str) -> None:
+        """A headline: bold on a terminal."""
+        if self.quiet:
+            return
+        self._print(message, style="bold")
+
+    def _print(self, message: str, style: str | None = None) -> None:
+        message = self.redact(message)
+        with self._lock:
+            if self.github or not self.console.is_terminal:
+                print(message, file=sys.stderr, flush=True)
+            else:
+                self.console.print(message, style=style, markup=False)
+
+    # -- annotations -------------------------------------------------------------------
+    def annotate(
+        self,
+        level: Level,
+        message: str,
+        file: str | Path | None = None,
+        line: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        message = self.redact(message)
+        location = self._relative(file)
+        with self._lock:
+            if self.github:
+                emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[level]
+                sys.stderr.flush()
+                emit(message, title=title, file=location, line=line)
+                return
+            where = (
+                f"{location}:{line}: " if location and line else f"{location}: " if location else ""
+            )
+            colour = {"error": "red", "warning": "yellow", "notice": "cyan"}[level]
+            text = f"{level}: {where}{message}"
+            if self.console.is_terminal:
+                self.console.print(text, style=colour, markup=False)
+            else:
+                print(text, file=sys.stderr, flush=True)
+
+    def error(self, message: str, **where: object) -> None:
+        self.annotate("error", message, **where)  # type: ignore[arg-type]
+
+    def warning(self, message: str, **where: object) -> None:
+        self.annotate("warning", message, **where)  # type: ignore[arg-type]
+
+    def _relative(self, file: str | Path | None) -> str | None:
+        if file is None:
+            return None
+        path = Path(file)
+        try:
+            return path.resolve().relative_to(self.workspace.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    # -- groups ------------------------------------------------------------------------
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A foldable section on GitHub; a headline elsewhere. Not nested."""
+        with self._lock:
+            if self.github:
+                sys.stderr.flush()
+                gha.start_group(self.redact(title))
+            elif not self.quiet:
+                self._print_unlocked(f"── {title}")
+        try:
+            yield
+        finally:
+            if self.github:
+                with self._lock:
+                    gha.end_group()
+
+    def block(self, title: str, text: str) -> None:
+        """Print a multi-line text (a build log) as one unit, grouped on GitHub."""
+        text = self.redact(text)
+        with self._lock:
+            if self.github:
+                sys.stderr.flush()
+                gha.start_group(self.redact(title))
+                print(text.rstrip(), flush=True)
+                gha.end_group()
+            else:
+                self._print_unlocked(f"── {title}")
+                print(text.rstrip(), file=sys.stderr, flush=True)
+
+    def _print_unlocked(self, message: str) -> None:
+        message = self.redact(message)
+        if self.console.is_terminal and not self.github:
+            self.console.print(message, style="bold", markup=False)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+
+log = Logger()

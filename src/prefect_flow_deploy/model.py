@@ -1,0 +1,154 @@
+"""The plain data passed along the pipeline: discovery → plan → build → push → register → report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+MANAGED_TAG = "managed-by:prefect-flow-deploy"
+TENANT_TAG_PREFIX = "tenant:"
+PROJECT_TAG_PREFIX = "project:"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in the user's repository, pointing at the file (and line) to fix."""
+
+    severity: Literal["error", "warning"]
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """A `@flow` function found by reading the source."""
+
+    name: str  # the Prefect flow name
+    function: str
+    file: str  # path relative to the flow folder, POSIX
+    line: int
+    parameter_schema: dict[str, Any]
+    description: str | None = None
+
+    @property
+    def entrypoint(self) -> str:
+        return f"{self.file}:{self.function}"
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    """One `deployments:` entry of a folder's prefect.yaml: only the fields we honour."""
+
+    entrypoint: str | None = None
+    flow_name: str | None = None
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    schedules: tuple[dict[str, Any], ...] | None = None
+    work_pool: str | None = None
+    job_variables: dict[str, Any] = field(default_factory=dict)
+    concurrency_limit: int | None = None
+    enforce_parameter_schema: bool | None = None
+    paused: bool | None = None
+    line: int | None = None
+
+
+@dataclass
+class FlowFolder:
+    project: str
+    name: str
+    path: Path
+    flows: list[FlowSpec] = field(default_factory=list)
+    dockerfile: Path | None = None
+    requirements: Path | None = None
+    prefect_yaml: Path | None = None
+    deployment_configs: list[DeploymentConfig] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.project}/{self.name}"
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+ImageAction = Literal["exists", "build", "local", "failed"]
+
+
+@dataclass
+class ImagePlan:
+    """What to do about one folder's image."""
+
+    folder: FlowFolder
+    repository: str
+    tag: str
+    inputs: dict[str, str]  # input name → digest: what the tag is a hash of
+    action: ImageAction = "build"
+    reason: str = ""
+    code_dir: str | None = None  # where the image holds the folder's files, when known
+    digest: str | None = None  # registry digest once pushed or found
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+DeploymentAction = Literal["create", "update", "unchanged", "remove", "failed", "skipped"]
+
+
+@dataclass
+class DeploymentSpec:
+    """The deployment we want the server to hold (all fields we manage)."""
+
+    flow_name: str
+    name: str
+    folder_key: str
+    project: str
+    entrypoint: str
+    work_pool: str
+    image: str  # reference; the image plan may fill in the final one after the build
+    code_dir: str | None
+    version: str
+    tags: list[str]
+    description: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_schema: dict[str, Any] = field(default_factory=dict)
+    enforce_parameter_schema: bool = True
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    job_variables: dict[str, Any] = field(default_factory=dict)
+    concurrency_limit: int | None = None
+    paused: bool = False
+    source_file: Path | None = None
+    source_line: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
+
+
+@dataclass
+class DeploymentPlan:
+    spec: DeploymentSpec | None  # None for a removal
+    full_name: str
+    folder_key: str
+    action: DeploymentAction
+    changed_fields: list[str] = field(default_factory=list)
+    deployment_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    folders: list[FlowFolder]
+    images: list[ImagePlan]
+    deployments: list[DeploymentPlan]
+    problems: list[Problem] = field(default_factory=list)
+
+    def image_for(self, folder_key: str) -> ImagePlan | None:
+        return next((i for i in self.images if i.folder.key == folder_key), None)

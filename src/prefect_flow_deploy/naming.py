@@ -1,0 +1,52 @@
+"""Names: image repositories from folder names, deployment names, tags."""
+
+from __future__ import annotations
+
+import re
+
+# One path component of an image reference (distribution/reference grammar).
+_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+_INVALID = re.compile(r"[^a-z0-9._-]+")
+_SEPARATOR_RUN = re.compile(r"[._-]{2,}")
+# A registry prefix: optional host[:port] then path components.
+_REGISTRY = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+
+
+def image_component(name: str) -> str:
+    """Turn a folder name into a valid image path component ("My Flow_v2" → "my-flow_v2")."""
+    text = _INVALID.sub("-", name.strip().lower())
+    text = _SEPARATOR_RUN.sub(lambda m: "_" if set(m.group()) == {"_"} else "-", text)
+    text = text.strip("._-")
+    return text
+
+
+def is_valid_component(text: str) -> bool:
+    return bool(_COMPONENT.match(text))
+
+
+def image_repository(registry: str, project: str, folder: str) -> str:
+    """`<registry>/<project>/<folder>`; without a registry, a local name `<project>/<folder>`."""
+    parts = [image_component(project), image_component(folder)]
+    if not all(parts):
+        raise ValueError(f"{project}/{folder} has no letters or digits to name an image after")
+    path = "/".join(parts)
+    return f"{registry.rstrip('/')}/{path}" if registry else path
+
+
+def is_valid_registry(registry: str) -> bool:
+    return bool(_REGISTRY.match(registry.rstrip("/")))
+
+
+def registry_host(reference: str) -> str:
+    """The registry host of an image reference, as Docker decides it."""
+    first, _, rest = reference.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def flow_name_from_function(function: str) -> str:
+    """Prefect's own rule for a flow without `name=`."""
+    return function.replace("_", "-")

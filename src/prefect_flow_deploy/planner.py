@@ -1,0 +1,302 @@
+"""Plan: for each folder, the image (exists or build, and why) and its deployments.
+
+Planning needs no Docker engine: tags are content hashes and the registry is asked over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .builder import local_image_id
+from .context import content_tag, context_files, read_dockerignore
+from .dockerfile import base_images, declared_args
+from .errors import RegistryError
+from .model import (
+    MANAGED_TAG,
+    PROJECT_TAG_PREFIX,
+    TENANT_TAG_PREFIX,
+    DeploymentConfig,
+    DeploymentSpec,
+    FlowFolder,
+    FlowSpec,
+    ImagePlan,
+    Problem,
+)
+from .naming import image_component, image_repository
+from .options import Options
+from .recipe import code_dir as recipe_code_dir
+from .recipe import default_dockerfile, default_dockerignore
+from .registry import RegistryClient, image_labels
+
+FOLDER_TAG_PREFIX = "folder:"
+INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
+FOLDER_LABEL = "io.prefect-flow-deploy.folder"
+CODE_DIR_LABEL = "io.prefect-flow-deploy.code-dir"
+BASE_IMAGE_ARG = "BASE_IMAGE"
+
+
+@dataclass
+class BuildRecipe:
+    """How a folder's image is built; the planner hashes it, the builder runs it."""
+
+    dockerfile_text: str | None  # our recipe; None when the folder has its own Dockerfile
+    dockerignore_text: str | None
+    build_args: dict[str, str]
+    bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
+    files: dict[str, str]  # relative path → sha256 (without the +x marker)
+    expected_code_dir: str | None
+
+
+def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
+    if folder.dockerfile is not None:
+        text = folder.dockerfile.read_text(encoding="utf-8")
+        args = dict(options.build_args)
+        if BASE_IMAGE_ARG in declared_args(text):
+            args.setdefault(BASE_IMAGE_ARG, options.base_image)
+        files = context_files(folder.path, read_dockerignore(folder.path))
+        bases = [(b.reference, b.line) for b in base_images(text, args)]
+        return BuildRecipe(None, None, args, bases, {f.path: f.digest for f in files}, None)
+    workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
+    text = default_dockerfile(options.base_image, workdir, folder.requirements is not None)
+    ignore = default_dockerignore(read_dockerignore(folder.path))
+    patterns = [line for line in ignore.splitlines() if line]
+    files = context_files(folder.path, patterns)
+    return BuildRecipe(
+        text, ignore, {}, [(options.base_image, 0)], {f.path: f.digest for f in files}, workdir
+    )
+
+
+class BaseDigests:
+    """Base image reference → digest, resolved once per run."""
+
+    def __init__(self, registry: RegistryClient) -> None:
+        self.registry = registry
+        self.digests: dict[str, str] = {}
+        self.problems: dict[str, str] = {}
+        self.warnings: dict[str, str] = {}
+
+    def resolve_all(self, references: set[str], workers: int) -> None:
+        todo = sorted(references - set(self.digests) - set(self.problems))
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, 16))) as pool:
+            for reference, outcome in zip(todo, pool.map(self._resolve, todo), strict=True):
+                kind, value = outcome
+                if kind == "ok":
+                    self.digests[reference] = value
+                elif kind == "local":
+                    self.digests[reference] = value
+                    self.warnings[reference] = (
+                        f"the base image {reference} could not be looked up in its registry; using "
+                        "the local image instead, so a new push of that tag is not noticed here."
+                    )
+                else:
+                    self.problems[reference] = value
+
+    def _resolve(self, reference: str) -> tuple[str, str]:
+        try:
+            digest = self.registry.manifest_digest(reference)
+        except RegistryError as exc:
+            local = local_image_id(reference)
+            if local:
+                return "local", f"local:{local}"
+            return "error", f"cannot resolve the base image {reference}: {exc}"
+        if digest is None:
+            local = local_image_id(reference)
+            if local:
+                return "local", f"local:{local}"
+            return (
+                "error",
+                f"the base image {reference} does not exist in its registry (no such tag).",
+            )
+        return "ok", digest
+
+
+def plan_image(
+    folder: FlowFolder,
+    recipe: BuildRecipe,
+    bases: BaseDigests,
+    options: Options,
+    registry: RegistryClient,
+    previous_image: str | None,
+    code_dirs: dict[str, str],
+) -> ImagePlan:
+    repository = image_repository(options.registry, folder.project, folder.name)
+    missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
+    if missing:
+        ref, line = missing[0]
+        where = folder.dockerfile if folder.dockerfile else None
+        folder.problems.append(
+            Problem(
+                "error",
+                bases.problems.get(ref, f"cannot resolve {ref}"),
+                where,
+                line or None,
+                "Base image",
+            )
+        )
+        return ImagePlan(folder, repository, "unknown", {}, "failed", bases.problems.get(ref, ""))
+    digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
+    files_for_hash = context_files_for_hash(folder, recipe)
+    tag, inputs = content_tag(
+        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests
+    )
+    plan = ImagePlan(folder, repository, tag, inputs)
+    plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
+
+    plan.digest = _existing_digest(plan.reference, options, registry)
+    if plan.digest and not options.force:
+        plan.action = "exists"
+        plan.reason = (
+            "an image with this content is already in the registry"
+            if options.registry
+            else ("an image with this content is already in the local engine")
+        )
+        return plan
+    plan.action = "build"
+    plan.reason = "--force" if options.force else _why_build(plan, previous_image, registry)
+    return plan
+
+
+def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
+    from .context import ContextFile
+
+    return [
+        ContextFile(path, digest, _is_executable(folder.path / path))
+        for path, digest in sorted(recipe.files.items())
+    ]
+
+
+def _is_executable(path: Path) -> bool:
+    try:
+        return bool(path.lstat().st_mode & 0o100)
+    except OSError:
+        return False
+
+
+def _existing_digest(reference: str, options: Options, registry: RegistryClient) -> str | None:
+    """The image's digest if it is already there: in the registry, or locally without one."""
+    if options.registry:
+        return registry.manifest_digest(reference)
+    return local_image_id(reference)
+
+
+def _why_build(plan: ImagePlan, previous_image: str | None, registry: RegistryClient) -> str:
+    if not previous_image:
+        return "new: no deployed image for this folder yet"
+    if not previous_image.startswith(plan.repository + ":"):
+        return f"the deployed image {previous_image} is from another repository"
+    labels = image_labels(registry, previous_image) if "/" in previous_image else {}
+    try:
+        before: dict[str, str] = json.loads(labels.get(INPUTS_LABEL, "{}"))
+    except ValueError:
+        before = {}
+    if not before:
+        return f"content changed since {previous_image.rsplit(':', 1)[1]}"
+    now = {k: v[:12] for k, v in plan.inputs.items()}
+    changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+    return (
+        "changed: "
+        + ", ".join(_describe(k, k in now, k in before) for k in changed[:8])
+        + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
+    )
+
+
+def _describe(key: str, now: bool, before: bool) -> str:
+    kind, _, name = key.partition(":")
+    label = {
+        "file": name,
+        "base": f"base image {name} digest",
+        "build-arg": f"build arg {name}",
+    }.get(kind, "the default recipe" if key == "recipe" else key)
+    if now and not before:
+        return f"{label} (added)"
+    if before and not now:
+        return f"{label} (removed)"
+    return label
+
+
+def compact_inputs(inputs: dict[str, str]) -> str:
+    """The inputs label: short digests, enough to name what changed next time."""
+    return json.dumps({k: v[:12] for k, v in inputs.items()}, sort_keys=True, separators=(",", ":"))
+
+
+# -- deployments ---------------------------------------------------------------------------
+
+
+def desired_deployments(
+    folder: FlowFolder, image: ImagePlan, options: Options
+) -> list[DeploymentSpec]:
+    """One deployment per flow, or one per prefect.yaml entry that names the flow."""
+    specs = []
+    for flow in folder.flows:
+        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        for config in configs or [DeploymentConfig()]:
+            specs.append(_spec(folder, flow, config, image, options))
+    for config in folder.deployment_configs:
+        if not any(_config_matches(config, flow) for flow in folder.flows):
+            folder.problems.append(
+                Problem(
+                    "error",
+                    f"deployment {config.name or '(unnamed)'} names "
+                    f"{config.entrypoint or config.flow_name!r}, which is not a @flow in this folder. "
+                    f"Flows here: {', '.join(f.entrypoint for f in folder.flows) or 'none'}.",
+                    folder.prefect_yaml,
+                    config.line,
+                    "prefect.yaml",
+                )
+            )
+    return specs
+
+
+def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
+    if config.entrypoint:
+        return config.entrypoint.removeprefix("./") == flow.entrypoint
+    return config.flow_name == flow.name
+
+
+def _spec(
+    folder: FlowFolder, flow: FlowSpec, config: DeploymentConfig, image: ImagePlan, options: Options
+) -> DeploymentSpec:
+    tags = [
+        MANAGED_TAG,
+        folder.project,
+        f"{PROJECT_TAG_PREFIX}{folder.project}",
+        f"{FOLDER_TAG_PREFIX}{folder.key}",
+    ]
+    if options.tenant:
+        tags.append(f"{TENANT_TAG_PREFIX}{options.tenant}")
+    tags += [*config.tags, *options.extra_tags]
+    schedules = [dict(s) for s in config.schedules or ()]
+    if options.schedules_active is not None:
+        schedules = [{**s, "active": options.schedules_active} for s in schedules]
+    return DeploymentSpec(
+        flow_name=flow.name,
+        name=config.name or folder.project,
+        folder_key=folder.key,
+        project=folder.project,
+        entrypoint=flow.entrypoint,
+        work_pool=config.work_pool or options.work_pool,
+        image=image.reference,
+        code_dir=image.code_dir,
+        version=image.tag,
+        tags=list(dict.fromkeys(tags)),
+        description=config.description or flow.description,
+        parameters={
+            **config.parameters,
+            **options.parameters.get("*", {}),
+            **options.parameters.get(flow.name, {}),
+        },
+        parameter_schema=flow.parameter_schema,
+        enforce_parameter_schema=True
+        if config.enforce_parameter_schema is None
+        else config.enforce_parameter_schema,
+        schedules=schedules,
+        job_variables={**config.job_variables, **options.job_variables, "image": image.reference},
+        concurrency_limit=config.concurrency_limit,
+        paused=bool(config.paused),
+        source_file=folder.prefect_yaml if config.line else folder.path / flow.file,
+        source_line=config.line or flow.line,
+    )

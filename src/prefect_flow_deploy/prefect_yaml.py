@@ -1,0 +1,234 @@
+"""A flow folder's own prefect.yaml: we honour its `deployments:` entries and nothing else.
+
+Its build/push/pull sections describe how Prefect would build and ship the code; this tool
+owns those steps, so they are ignored with a warning rather than half-applied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import DeploymentConfig, Problem
+
+_OWNED_SECTIONS = ("build", "push", "pull")
+_FIELDS = {
+    "name",
+    "entrypoint",
+    "flow_name",
+    "description",
+    "tags",
+    "parameters",
+    "schedules",
+    "schedule",
+    "work_pool",
+    "concurrency_limit",
+    "enforce_parameter_schema",
+    "paused",
+    "version",
+}
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _mapping_lines(node: yaml.Node) -> dict[str, int]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+
+
+def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        return [], [
+            Problem("error", f"invalid YAML: {exc.problem or exc}", path, line, "prefect.yaml")
+        ]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [
+            Problem("error", f"cannot read prefect.yaml: {exc}", path, None, "prefect.yaml")
+        ]
+
+    if data is None:
+        return [], []
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        return [], [
+            Problem("error", "prefect.yaml must be a mapping with a `deployments:` list", path, 1)
+        ]
+
+    problems: list[Problem] = []
+    top_lines = _mapping_lines(root)
+    for section in _OWNED_SECTIONS:
+        if data.get(section):
+            problems.append(
+                Problem(
+                    "warning",
+                    f"the `{section}:` section is ignored: prefect-flow-deploy builds, pushes and "
+                    "sets the pull step itself. Remove it to silence this warning.",
+                    path,
+                    top_lines.get(section),
+                    "prefect.yaml",
+                )
+            )
+
+    entries = data.get("deployments") or []
+    entries_node = next((v for k, v in root.value if k.value == "deployments"), None)
+    if not isinstance(entries, list):
+        line = top_lines.get("deployments")
+        return [], [*problems, Problem("error", "`deployments:` must be a list", path, line)]
+
+    configs = []
+    for index, entry in enumerate(entries):
+        node = entries_node.value[index] if isinstance(entries_node, yaml.SequenceNode) else None
+        config, entry_problems = _read_entry(entry, node, path)
+        problems.extend(entry_problems)
+        if config is not None:
+            configs.append(config)
+    return configs, problems
+
+
+def _read_entry(
+    entry: Any, node: yaml.Node | None, path: Path
+) -> tuple[DeploymentConfig | None, list[Problem]]:
+    line = _line(node)
+    if not isinstance(entry, dict):
+        return None, [
+            Problem("error", "each deployment must be a mapping", path, line, "prefect.yaml")
+        ]
+    lines = _mapping_lines(node) if node is not None else {}
+    problems: list[Problem] = []
+
+    def bad(key: str, expected: str) -> None:
+        problems.append(
+            Problem(
+                "error", f"`{key}` must be {expected}", path, lines.get(key, line), "prefect.yaml"
+            )
+        )
+
+    for key in entry:
+        if key not in _FIELDS and key not in _OWNED_SECTIONS:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{key}` is not used by prefect-flow-deploy",
+                    path,
+                    lines.get(key, line),
+                )
+            )
+
+    def typed(key: str, kind: type | tuple[type, ...], expected: str) -> Any:
+        value = entry.get(key)
+        if value is not None and not isinstance(value, kind):
+            bad(key, expected)
+            return None
+        return value
+
+    name = typed("name", str, "a string")
+    entrypoint = typed("entrypoint", str, "a string like `flow.py:my_flow`")
+    flow_name = typed("flow_name", str, "a string")
+    description = typed("description", str, "a string")
+    tags = typed("tags", list, "a list of strings") or []
+    parameters = typed("parameters", dict, "a mapping of parameter names to values") or {}
+    concurrency = entry.get("concurrency_limit")
+    if isinstance(concurrency, dict):  # Prefect also accepts {limit: N, collision_strategy: …}
+        concurrency = concurrency.get("limit")
+    if concurrency is not None and (
+        not isinstance(concurrency, int) or isinstance(concurrency, bool)
+    ):
+        bad("concurrency_limit", "an integer")
+        concurrency = None
+    enforce = typed("enforce_parameter_schema", bool, "true or false")
+    paused = typed("paused", bool, "true or false")
+
+    work_pool = entry.get("work_pool") or {}
+    pool_name = None
+    job_variables: dict[str, Any] = {}
+    if not isinstance(work_pool, dict):
+        bad("work_pool", "a mapping with `name` and `job_variables`")
+    else:
+        pool_name = work_pool.get("name")
+        job_variables = work_pool.get("job_variables") or {}
+        if pool_name is not None and not isinstance(pool_name, str):
+            bad("work_pool", "a mapping whose `name` is a string")
+            pool_name = None
+        if not isinstance(job_variables, dict):
+            bad("work_pool", "a mapping whose `job_variables` is a mapping")
+            job_variables = {}
+
+    schedules = _schedules(entry, lines, line, path, problems)
+    if not entrypoint and not flow_name:
+        problems.append(
+            Problem(
+                "error",
+                "a deployment needs `entrypoint: <file>.py:<function>` to say which flow it deploys",
+                path,
+                line,
+                "prefect.yaml",
+            )
+        )
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return (
+        DeploymentConfig(
+            entrypoint=entrypoint,
+            flow_name=flow_name,
+            name=name,
+            description=description,
+            tags=tuple(str(t) for t in tags),
+            parameters=parameters,
+            schedules=schedules,
+            work_pool=pool_name,
+            job_variables=job_variables,
+            concurrency_limit=concurrency,
+            enforce_parameter_schema=enforce,
+            paused=paused,
+            line=line,
+        ),
+        problems,
+    )
+
+
+def _schedules(
+    entry: dict[str, Any],
+    lines: dict[str, int],
+    line: int | None,
+    path: Path,
+    problems: list[Problem],
+) -> tuple[dict[str, Any], ...] | None:
+    """Validate schedules with Prefect's own prefect.yaml rules; keep the raw mappings."""
+    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+
+    raw = entry.get("schedules")
+    if raw is None and entry.get("schedule") is not None:
+        raw = [entry["schedule"]]
+    if raw is None:
+        return None
+    key_line = lines.get("schedules", lines.get("schedule", line))
+    if not isinstance(raw, list):
+        problems.append(
+            Problem("error", "`schedules` must be a list", path, key_line, "prefect.yaml")
+        )
+        return None
+    for schedule in raw:
+        try:
+            if not isinstance(schedule, dict):
+                raise ValueError(
+                    "each schedule must be a mapping with `cron`, `interval` or `rrule`"
+                )
+            _schedule_config_to_deployment_schedule(schedule)
+        except Exception as exc:
+            problems.append(
+                Problem(
+                    "error", f"invalid schedule: {exc}", path, key_line, "prefect.yaml schedule"
+                )
+            )
+            return None
+    return tuple(raw)

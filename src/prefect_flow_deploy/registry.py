@@ -1,0 +1,198 @@
+"""Ask a registry about tags, over the distribution (OCI) HTTP API, without a Docker engine.
+
+`plan` must work where no engine runs, and one HEAD request per tag is the cheapest way to
+know whether an image already exists (the skip key of "only what changed") and what digest a
+base tag points at now. Auth: anonymous or basic credentials, with the registry's bearer-token
+challenge handled as Docker does.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import httpx
+
+from .errors import RegistryError
+
+_MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ImageName:
+    host: str  # as written ("docker.io" for Docker Hub)
+    repository: str
+    reference: str  # tag or digest
+
+    @property
+    def api_host(self) -> str:
+        return "registry-1.docker.io" if self.host == "docker.io" else self.host
+
+
+def parse_reference(reference: str) -> ImageName:
+    name, digest = ([*reference.split("@", 1), ""])[:2] if "@" in reference else (reference, "")
+    tag = "latest"
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = name.rsplit(":", 1)
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        host, repository = first, rest
+    else:
+        host, repository = "docker.io", name
+        if "/" not in repository:
+            repository = f"library/{repository}"
+    return ImageName(host, repository, digest or tag)
+
+
+def _is_loopback(host: str) -> bool:
+    bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return bare in ("localhost", "::1", "[::1]") or bare.startswith("127.")
+
+
+class RegistryClient:
+    """Thread-safe; one per run. `credentials` maps a registry host to its login."""
+
+    def __init__(
+        self, credentials: dict[str, Credentials] | None = None, timeout: float = 15.0
+    ) -> None:
+        self._credentials = credentials or {}
+        self._http = httpx.Client(timeout=timeout, follow_redirects=True)
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def manifest_digest(self, reference: str) -> str | None:
+        """The digest the reference points at, or None when the tag does not exist."""
+        image = parse_reference(reference)
+        if image.reference.startswith("sha256:"):
+            return image.reference
+        url = f"{self._base_url(image)}/v2/{image.repository}/manifests/{image.reference}"
+        response = self._request("HEAD", url, image)
+        if response.status_code == 404:
+            return None
+        if response.status_code in (401, 403):
+            raise RegistryError(
+                f"{image.host} refused access to {image.repository} (HTTP {response.status_code}). "
+                "Check registry-username and registry-password (a token with read and write "
+                "access to packages)."
+            )
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"{image.host} answered HTTP {response.status_code} for {reference}"
+            )
+        return response.headers.get("Docker-Content-Digest") or _digest_from_body(self, url, image)
+
+    def exists(self, reference: str) -> bool:
+        return self.manifest_digest(reference) is not None
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _base_url(self, image: ImageName) -> str:
+        scheme = "http" if _is_loopback(image.host) else "https"
+        return f"{scheme}://{image.api_host}"
+
+    def _request(self, method: str, url: str, image: ImageName) -> httpx.Response:
+        scope = f"repository:{image.repository}:pull"
+        headers = {"Accept": _MANIFEST_TYPES}
+        token = self._tokens.get((image.host, scope))
+        if token:
+            headers["Authorization"] = token
+        try:
+            response = self._http.request(method, url, headers=headers)
+            if response.status_code == 401 and "WWW-Authenticate" in response.headers:
+                token = self._authorize(image, scope, response.headers["WWW-Authenticate"])
+                if token:
+                    headers["Authorization"] = token
+                    response = self._http.request(method, url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RegistryError(
+                f"cannot reach the registry {image.host}: {exc.__class__.__name__}: {exc}. "
+                "Check the registry address and that this runner can reach it."
+            ) from exc
+        return response
+
+    def _authorize(self, image: ImageName, scope: str, challenge: str) -> str | None:
+        login = self._credentials.get(image.host) or self._credentials.get(image.api_host)
+        kind, _, params_text = challenge.partition(" ")
+        if kind.lower() == "basic":
+            if not login:
+                return None
+            value = httpx.BasicAuth(login.username, login.password)._auth_header
+        else:
+            params = dict(_CHALLENGE_PARAM.findall(params_text))
+            query = {"service": params.get("service", ""), "scope": params.get("scope", scope)}
+            auth = httpx.BasicAuth(login.username, login.password) if login else None
+            response = self._http.get(params["realm"], params=query, auth=auth)
+            if response.status_code >= 400:
+                raise RegistryError(
+                    f"{image.host} refused the login for {image.repository} "
+                    f"(token endpoint answered HTTP {response.status_code}). Check "
+                    "registry-username and registry-password."
+                )
+            body = response.json()
+            value = f"Bearer {body.get('token') or body.get('access_token')}"
+        with self._lock:
+            self._tokens[(image.host, scope)] = value
+        return value
+
+
+def _digest_from_body(client: RegistryClient, url: str, image: ImageName) -> str | None:
+    """Some registries omit Docker-Content-Digest on HEAD: hash the manifest instead."""
+    import hashlib
+
+    response = client._request("GET", url, image)
+    if response.status_code != 200:
+        return None
+    return "sha256:" + hashlib.sha256(response.content).hexdigest()
+
+
+def image_labels(client: RegistryClient, reference: str) -> dict[str, str]:
+    """The labels of an image in a registry (manifest → config blob); {} when unavailable.
+
+    Used only to explain a rebuild (which inputs changed since the deployed image)."""
+    image = parse_reference(reference)
+    base = client._base_url(image)
+    try:
+        response = client._request(
+            "GET", f"{base}/v2/{image.repository}/manifests/{image.reference}", image
+        )
+        if response.status_code != 200:
+            return {}
+        manifest = response.json()
+        if "manifests" in manifest:  # an index: take the linux/amd64 (or first) image
+            entries = manifest["manifests"]
+            chosen = next(
+                (m for m in entries if (m.get("platform") or {}).get("architecture") == "amd64"),
+                entries[0] if entries else None,
+            )
+            if not chosen:
+                return {}
+            response = client._request(
+                "GET", f"{base}/v2/{image.repository}/manifests/{chosen['digest']}", image
+            )
+            manifest = response.json()
+        config_digest = manifest["config"]["digest"]
+        blob = client._request("GET", f"{base}/v2/{image.repository}/blobs/{config_digest}", image)
+        if blob.status_code != 200:
+            return {}
+        labels = (blob.json().get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+    except (RegistryError, ValueError, KeyError, TypeError):
+        return {}

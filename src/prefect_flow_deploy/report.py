@@ -1,0 +1,105 @@
+"""Report: the plan and the outcome as a table on a terminal, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .engine import RunResult
+from .model import Plan
+
+
+def plan_rows(plan: Plan) -> list[dict[str, Any]]:
+    images = {i.folder.key: i for i in plan.images}
+    rows = []
+    for deployment in plan.deployments:
+        image = images.get(deployment.folder_key)
+        rows.append(
+            {
+                "folder": deployment.folder_key,
+                "deployment": deployment.full_name,
+                "image": image.reference if image else None,
+                "image_action": image.action if image else None,
+                "image_reason": image.reason if image else None,
+                "deployment_action": deployment.action,
+                "changed_fields": deployment.changed_fields,
+            }
+        )
+    for folder in plan.folders:
+        if folder.failed:
+            rows.append(
+                {
+                    "folder": folder.key,
+                    "deployment": None,
+                    "image": None,
+                    "image_action": "failed",
+                    "image_reason": "; ".join(
+                        p.message for p in folder.problems if p.severity == "error"
+                    ),
+                    "deployment_action": "failed",
+                    "changed_fields": [],
+                }
+            )
+    return rows
+
+
+def plan_json(plan: Plan) -> str:
+    summary = {
+        "folders": len(plan.folders),
+        "builds": sum(1 for i in plan.images if i.action == "build"),
+        "existing_images": sum(1 for i in plan.images if i.action == "exists"),
+        "deployments": {
+            action: sum(1 for d in plan.deployments if d.action == action)
+            for action in ("create", "update", "unchanged", "remove")
+        },
+        "failed_folders": [f.key for f in plan.folders if f.failed],
+    }
+    return json.dumps({"summary": summary, "items": plan_rows(plan)}, indent=2)
+
+
+def print_plan(plan: Plan, console: Console) -> None:
+    table = Table(title="prefect-flow-deploy plan", show_lines=False)
+    for column in ("folder", "deployment", "image", "why", "deployment action"):
+        table.add_column(column, overflow="fold")
+    for row in plan_rows(plan):
+        action = row["deployment_action"]
+        if row["changed_fields"]:
+            action += f" ({', '.join(row['changed_fields'])})"
+        table.add_row(
+            row["folder"],
+            row["deployment"] or "-",
+            row["image_action"] or "-",
+            row["image_reason"] or "",
+            action,
+        )
+    console.print(table)
+
+
+def result_rows(result: RunResult) -> list[dict[str, Any]]:
+    return [asdict(r) for r in result.results]
+
+
+def print_result(result: RunResult, console: Console) -> None:
+    table = Table(
+        title=f"prefect-flow-deploy: {len(result.results)} deployments in {result.seconds:.1f}s"
+    )
+    for column in ("project", "folder", "flow", "deployment", "image", "status"):
+        table.add_column(column, overflow="fold")
+    for row in sorted(
+        result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
+    ):
+        table.add_row(
+            row.project,
+            row.folder,
+            row.flow,
+            row.deployment,
+            row.image_status,
+            row.status + (f": {row.error}" if row.error else ""),
+        )
+    console.print(table)
+    c = result.counters
+    console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
