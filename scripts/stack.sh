@@ -125,6 +125,9 @@ start_prefect() {
   mkdir -p "$PREFECT_HOME"
   if ! curl -sf -o /dev/null "$PREFECT_API_URL/health"; then
     log "starting Prefect server on :$PREFECT_PORT"
+    # Schedule runs within seconds of a deployment's creation (default: every 60 s), so that
+    # tests can check that upcoming runs survive a re-deploy without waiting a minute.
+    PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS=5 \
     PREFECT_SERVER_API_HOST=127.0.0.1 setsid "$VENV/bin/prefect" server start --host 127.0.0.1 \
       --port $PREFECT_PORT >"$STACK_DIR/prefect-server.log" 2>&1 < /dev/null &
     echo $! >"$STACK_DIR/prefect-server.pid"

@@ -217,6 +217,11 @@ def check_image(reference: str, files: dict[str, str], preferred_dir: str | None
             f"`python -m prefect.engine`): {_text(exc.stderr) or exc}"
         ) from exc
     except DockerException as exc:
+        if "executable file not found" in str(exc):
+            raise FolderError(
+                "the image has no `python` on its PATH, and the Docker worker starts flow runs "
+                "with `python -m prefect.engine`. Base it on a prefecthq/prefect:3-… or python image."
+            ) from exc
         raise FolderError(f"cannot run the built image to check it: {exc}") from exc
     data: dict[str, Any] = json.loads(_text(output).splitlines()[-1])
     return ImageCheck(data.get("prefect"), data.get("code_dir"), data.get("cwd") or workdir)

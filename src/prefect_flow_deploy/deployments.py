@@ -41,9 +41,21 @@ def make_client(api_url: str | None, api_key: str | None) -> PrefectClient:
     """An explicit URL/key wins; otherwise the PREFECT_* environment or the local profile."""
     if api_url:
         return PrefectClient(api_url, api_key=api_key)
-    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_KEY, PREFECT_API_URL
 
-    return get_client()
+    url = PREFECT_API_URL.value()
+    if not url:
+        # Without a URL Prefect would start a throw-away ephemeral server: deploying there
+        # would look like success and leave nothing behind.
+        raise PrefectUnavailableError(
+            "no Prefect API is configured. Set prefect-api-url (--prefect-api-url or "
+            "PREFECT_API_URL), or select a profile that has one (`prefect profile use …`, "
+            "`prefect cloud login`)."
+        )
+    key = PREFECT_API_KEY.value()
+    return PrefectClient(
+        str(url), api_key=key.get_secret_value() if hasattr(key, "get_secret_value") else key
+    )
 
 
 @dataclass
@@ -206,11 +218,17 @@ def _comparable_existing(response: DeploymentResponse) -> dict[str, Any]:
             "pull_steps": response.pull_steps,
             "work_pool_name": response.work_pool_name,
             "job_variables": response.job_variables,
-            "concurrency_limit": response.concurrency_limit,
+            "concurrency_limit": _concurrency_limit(response),
             "paused": response.paused,
             "schedules": schedules,
         }
     )
+
+
+def _concurrency_limit(response: DeploymentResponse) -> int | None:
+    # `concurrency_limit` on responses is deprecated in favour of the global limit object.
+    limit = response.global_concurrency_limit
+    return limit.limit if limit is not None else None
 
 
 def _canonical(data: dict[str, Any]) -> dict[str, Any]:

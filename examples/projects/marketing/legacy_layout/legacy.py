@@ -1,6 +1,8 @@
 from prefect import flow
 
 
-@flow
+@flow(log_prints=True)
 def legacy_export(target: str = "s3://bucket/export") -> str:
-    return f"exported to {target}"
+    message = f"exported to {target}"
+    print(message)
+    return message

@@ -1,0 +1,46 @@
+# One way to run everything. Every target brings up what it needs (scripts/stack.sh is
+# idempotent: on a fresh Debian 12 machine it installs and starts the whole local stack).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STACK_ENV = eval "$$(scripts/stack.sh env)"
+EXAMPLE_FLAGS = --projects-root examples/projects --registry $$PFD_REGISTRY/examples \
+	--base-image $$PFD_BASE_IMAGE --work-pool $$PFD_WORK_POOL
+PYTEST_ARGS ?=
+
+.PHONY: stack stop demo plan test test-fast lint format bench clean
+
+stack:  ## start dockerd, registries, Prefect server and worker; build stand-in base images
+	@bash scripts/stack.sh up
+
+stop:
+	@bash scripts/stack.sh down
+
+demo: stack  ## deploy examples/ to the local stack, then run one flow to Completed
+	@$(STACK_ENV); $(BIN)/prefect-flow-deploy deploy $(EXAMPLE_FLAGS)
+	@$(STACK_ENV); $(BIN)/python scripts/demo.py daily-orders/sales
+
+plan: stack  ## what `demo` would do, and why
+	@$(STACK_ENV); $(BIN)/prefect-flow-deploy plan $(EXAMPLE_FLAGS)
+
+test: stack lint  ## the whole suite (about 5 minutes)
+	@$(STACK_ENV); $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
+
+test-fast: stack  ## unit tests only: seconds (add PYTEST_ARGS="-k name")
+	@$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: stack
+	@$(BIN)/ruff check src tests bench scripts
+	@$(BIN)/ruff format --check src tests bench scripts
+	@$(BIN)/mypy
+
+format: stack
+	@$(BIN)/ruff check --fix src tests bench scripts
+	@$(BIN)/ruff format src tests bench scripts
+
+bench: stack  ## benchmarks against prefect deploy and the old workflow (bench/README.md)
+	@$(STACK_ENV); $(BIN)/python bench/run.py
+	@$(STACK_ENV); $(BIN)/python bench/plan_scaling.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

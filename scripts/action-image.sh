@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Build the action's container image here the way the GitHub runner builds it, on a stand-in
+# for the Dockerfile's default base (python:3.12-slim-trixie cannot be pulled: no Docker Hub).
+#
+#   scripts/action-image.sh [TAG]     # prints the tag of the built image on stdout
+#
+# Idempotent: the trixie root filesystem (debootstrap, about 70 s) is cached under
+# ${PFD_STACK_DIR:-/var/tmp/pfd-stack} and the stand-in base is imported only when
+# `docker image inspect` does not find it. The action image itself is rebuilt every time
+# (Docker's layer cache makes an unchanged rebuild take a second or two).
+#
+# Environment: PFD_ACTION_TAG (default localhost:5000/prefect-flow-deploy/action:dev),
+#              PFD_ACTION_BASE (default localhost:5000/stand-in/python:3-trixie),
+#              PFD_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${PFD_STACK_DIR:-/var/tmp/pfd-stack}"
+TAG="${1:-${PFD_ACTION_TAG:-localhost:5000/prefect-flow-deploy/action:dev}}"
+BASE="${PFD_ACTION_BASE:-localhost:5000/stand-in/python:3-trixie}"
+MIRROR="${PFD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+DOCKER=/usr/bin/docker   # Debian's client: BuildKit built in (the one first on PATH lacks buildx)
+
+log() { printf '[action-image] %s\n' "$*" >&2; }
+
+build_base() {
+  $DOCKER image inspect "$BASE" >/dev/null 2>&1 && return 0
+  command -v debootstrap >/dev/null || {
+    log "installing debootstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  }
+  local rootfs="$STACK_DIR/rootfs-trixie"
+  mkdir -p "$STACK_DIR"
+  if [ ! -x "$rootfs/usr/bin/python3" ] || [ ! -f "$rootfs/.pfd-complete" ]; then
+    log "debootstrap trixie (about 70 s)"
+    rm -rf "$rootfs"
+    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+      trixie "$rootfs" "$MIRROR" >"$STACK_DIR/debootstrap-trixie.log" 2>&1 \
+      || { log "debootstrap failed: see $STACK_DIR/debootstrap-trixie.log"; exit 1; }
+    # Slim it as the official slim images are: no apt lists, docs or man pages.
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb \
+      "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+    touch "$rootfs/.pfd-complete"
+  fi
+  # The host's CA bundle lets pip inside the build reach the package index from here.
+  cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  # The official python images have no EXTERNALLY-MANAGED marker; neither does the stand-in.
+  rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED
+  log "importing $BASE"
+  tar -C "$rootfs" --exclude=./.pfd-complete -c . | $DOCKER import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8' \
+    -c 'CMD ["python3"]' - "$BASE" >/dev/null
+}
+
+build_action() {
+  log "building $TAG from $HERE/Dockerfile on $BASE"
+  # As the runner does (docker build -t TAG -f ABS/Dockerfile DIR), plus the stand-in base.
+  DOCKER_BUILDKIT=1 $DOCKER build -q --build-arg "BASE_IMAGE=$BASE" -t "$TAG" \
+    -f "$HERE/Dockerfile" "$HERE" >/dev/null
+}
+
+build_base
+build_action
+echo "$TAG"

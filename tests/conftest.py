@@ -1,0 +1,122 @@
+"""Shared fixtures. Tests that need the local stack (dockerd, registry, Prefect server,
+Docker worker) bring it up through `scripts/stack.sh up`, which is idempotent: a missing
+service is started, never silently skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Before anything imports prefect (its settings are read once): the stack's server, never an
+# ephemeral one.
+os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "projects"
+
+
+@dataclass(frozen=True)
+class Stack:
+    env: dict[str, str]
+
+    @property
+    def registry(self) -> str:
+        return self.env["PFD_REGISTRY"]
+
+    @property
+    def base_image(self) -> str:
+        return self.env["PFD_BASE_IMAGE"]
+
+    @property
+    def worker_pool(self) -> str:
+        return self.env["PFD_WORK_POOL"]
+
+    @property
+    def auth_registry(self) -> str:
+        return self.env["PFD_AUTH_REGISTRY"]
+
+    @property
+    def auth_user(self) -> str:
+        return self.env["PFD_AUTH_USER"]
+
+    @property
+    def auth_password(self) -> str:
+        return Path(self.env["PFD_AUTH_PASSWORD_FILE"]).read_text().strip()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    script = ROOT / "scripts" / "stack.sh"
+    up = subprocess.run(["bash", str(script), "up"], capture_output=True, text=True)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/stack.sh up failed:\n{up.stdout}\n{up.stderr}")
+    printed = subprocess.run(
+        ["bash", str(script), "env"], capture_output=True, text=True, check=True
+    )
+    env = {}
+    for line in printed.stdout.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    return Stack(env)
+
+
+@dataclass
+class Scenario:
+    """One test's isolated world: its own tenant (so plans never see other tests'
+    deployments), its own registry namespace and its own project names."""
+
+    root: Path
+    suffix: str
+    registry: str
+    tenant: str
+    work_pool: str
+
+    def project(self, name: str) -> str:
+        return f"{name}-{self.suffix}"
+
+    def folder(self, project: str, folder: str) -> Path:
+        return self.root / self.project(project) / folder
+
+
+@pytest.fixture
+def scenario(stack: Stack, tmp_path: Path) -> Scenario:
+    suffix = uuid.uuid4().hex[:8]
+    root = tmp_path / "repo" / "projects"
+    root.mkdir(parents=True)
+    return Scenario(root, suffix, f"{stack.registry}/t{suffix}", f"t{suffix}", f"pool-{suffix}")
+
+
+def copy_example(scenario: Scenario, project: str, folder: str) -> Path:
+    target = scenario.folder(project, folder)
+    shutil.copytree(EXAMPLES / project / folder, target)
+    return target
+
+
+def write_flow(
+    folder: Path, function: str = "hello", body: str = "return 'ok'", **files: str
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "flow.py").write_text(
+        f"from prefect import flow\n\n\n@flow\ndef {function}(name: str = 'world') -> str:\n    {body}\n"
+    )
+    for name, text in files.items():
+        (folder / name.replace("__", ".")).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    yield tmp_path
+    os.chdir(old)

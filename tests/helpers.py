@@ -1,0 +1,147 @@
+"""Helpers that read the real server and registry, for assertions."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.responses import DeploymentResponse
+
+from prefect_flow_deploy.engine import Engine, RunResult
+from prefect_flow_deploy.model import Plan
+from prefect_flow_deploy.options import Options
+
+from .conftest import Scenario, Stack
+
+
+def options(scenario: Scenario, stack: Stack, **overrides: Any) -> Options:
+    base = Options(
+        projects_root=scenario.root,
+        registry=scenario.registry,
+        base_image=stack.base_image,
+        tenant=scenario.tenant,
+        work_pool=scenario.work_pool,
+        max_parallel=4,
+    )
+    return replace(base, **overrides).with_environment().validate()
+
+
+def deploy(scenario: Scenario, stack: Stack, **overrides: Any) -> RunResult:
+    return Engine(options(scenario, stack, **overrides)).deploy()
+
+
+def plan(scenario: Scenario, stack: Stack, **overrides: Any) -> Plan:
+    return Engine(options(scenario, stack, **overrides)).plan()
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def _deployment(name: str) -> DeploymentResponse:
+    async with get_client() as client:
+        return await client.read_deployment_by_name(name)
+
+
+def read_deployment(name: str) -> DeploymentResponse:
+    result: DeploymentResponse = run(_deployment(name))
+    return result
+
+
+async def _all_named(names: list[str]) -> dict[str, DeploymentResponse]:
+    async with get_client() as client:
+        return {n: await client.read_deployment_by_name(n) for n in names}
+
+
+def read_deployments(names: list[str]) -> dict[str, DeploymentResponse]:
+    result: dict[str, DeploymentResponse] = run(_all_named(names))
+    return result
+
+
+async def _scheduled_runs(deployment_id: Any) -> list[Any]:
+    async with get_client() as client:
+        return await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
+        )
+
+
+def scheduled_run_ids(deployment_id: Any, wait: float = 60) -> set[str]:
+    """The upcoming runs the server's scheduler made (it runs every few seconds here)."""
+    deadline = time.monotonic() + wait
+    while True:
+        runs = run(_scheduled_runs(deployment_id))
+        if runs or time.monotonic() > deadline:
+            return {str(r.id) for r in runs}
+        time.sleep(1)
+
+
+class RegistryLog:
+    """Counts requests to one namespace in the registry's own access log."""
+
+    def __init__(self, stack: Stack, namespace: str) -> None:
+        self.path = Path(stack.env["PFD_STACK_DIR"]) / "registry.log"
+        self.namespace = namespace.split("/", 1)[1]
+        self.offset = self.path.stat().st_size
+
+    def manifest_puts(self) -> int:
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            text = handle.read().decode(errors="replace")
+        pattern = re.compile(
+            rf'method=PUT .*uri="?/v2/{re.escape(self.namespace)}/[^"]*/manifests/'
+        )
+        return sum(1 for line in text.splitlines() if pattern.search(line))
+
+
+async def _run_and_wait(
+    name: str, parameters: dict[str, Any], timeout: float
+) -> tuple[str, list[str]]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name(name)
+        flow_run = await client.create_flow_run_from_deployment(
+            deployment.id, parameters=parameters
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            flow_run = await client.read_flow_run(flow_run.id)
+            if flow_run.state and flow_run.state.is_final():
+                break
+            await asyncio.sleep(1)
+        state = flow_run.state.type.value if flow_run.state else "NONE"
+        # A run's logs reach the API a few seconds after its final state.
+        messages: list[str] = []
+        for _ in range(20):
+            logs = await client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id]))
+            )
+            messages = [log.message for log in logs]
+            if state != "COMPLETED" or any("Finished in state" in m for m in messages):
+                break
+            await asyncio.sleep(1)
+        return state, messages
+
+
+def run_deployment(
+    name: str, parameters: dict[str, Any], timeout: float = 240
+) -> tuple[str, list[str]]:
+    """Start a run of the deployment on the stack's Docker worker; its final state and logs."""
+    result: tuple[str, list[str]] = run(_run_and_wait(name, parameters, timeout))
+    return result

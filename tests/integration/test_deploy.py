@@ -1,0 +1,323 @@
+"""The engine against the real Docker engine, registry and Prefect server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from prefect.exceptions import ObjectNotFound
+
+from prefect_flow_deploy.registry import RegistryClient
+
+from ..conftest import Scenario, Stack, copy_example, write_flow
+from ..helpers import (
+    RegistryLog,
+    deploy,
+    plan,
+    read_deployment,
+    read_deployments,
+    scheduled_run_ids,
+)
+
+pytestmark = pytest.mark.stack
+
+DOCKER = "/usr/bin/docker"
+
+
+def names(scenario: Scenario) -> dict[str, str]:
+    """Deployment names of the example folders used below."""
+    return {
+        "daily": f"daily-orders/{scenario.project('sales')}",
+        "prices": f"refresh-prices/{scenario.project('sales')}",
+        "archive": f"archive-invoices/{scenario.project('sales')}",
+        "digest": f"weekly-digest/{scenario.project('marketing')}",
+        "legacy": f"legacy-export/{scenario.project('marketing')}",
+    }
+
+
+def test_deploy_registers_every_flow_from_its_pushed_image(
+    stack: Stack, scenario: Scenario
+) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    copy_example(scenario, "sales", "two_flows")
+    copy_example(scenario, "marketing", "weekly_digest")
+    copy_example(scenario, "marketing", "legacy_layout")
+    result = deploy(scenario, stack)
+
+    assert not result.failed, result.results
+    assert {r.status for r in result.results} == {"created"}, [
+        (r.flow, r.status, r.changed_fields) for r in result.results
+    ]
+    assert result.counters.built == 4 and result.counters.pushed == 4
+    registry = RegistryClient()
+    n = names(scenario)
+    deployments = read_deployments(list(n.values()))
+    for key, deployment in deployments.items():
+        image = deployment.job_variables["image"]
+        assert image.startswith(f"{scenario.registry}/")
+        assert registry.exists(image), f"{image} was not pushed"
+        assert deployment.version == image.rsplit(":", 1)[1]
+        assert deployment.work_pool_name == scenario.work_pool
+        assert "managed-by:prefect-flow-deploy" in deployment.tags
+        assert f"tenant:{scenario.tenant}" in deployment.tags
+        assert deployment.path is None
+        assert key.split("/")[1] in deployment.tags  # the project
+    daily = deployments[n["daily"]]
+    assert daily.entrypoint == "flow.py:daily_orders"
+    assert daily.pull_steps == [
+        {
+            "prefect.deployments.steps.set_working_directory": {
+                "directory": f"/opt/prefect/flows/{scenario.project('sales')}/daily_orders"
+            }
+        }
+    ]
+    assert daily.parameter_openapi_schema["properties"]["region"]["default"] == "eu"
+    # The old workflow's `ADD . /` layout: the code was found at the image root.
+    legacy = deployments[n["legacy"]]
+    assert (
+        legacy.pull_steps[0]["prefect.deployments.steps.set_working_directory"]["directory"] == "/"
+    )
+    # prefect.yaml: name kept from the folder's project, schedule, defaults, tags, description.
+    digest = deployments[n["digest"]]
+    assert digest.parameters == {"audience": "subscribers", "top": 10}
+    assert [s.schedule.cron for s in digest.schedules] == ["0 7 * * 1"]
+    assert "newsletter" in digest.tags and digest.description == "The Monday digest for subscribers"
+    # The work pool was created, of type docker.
+    assert deployments[n["prices"]].entrypoint == "flows.py:refresh_prices"
+
+
+def test_rerun_without_change_writes_nothing(stack: Stack, scenario: Scenario) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    copy_example(scenario, "marketing", "weekly_digest")
+    first = deploy(scenario, stack)
+    assert not first.failed
+    n = names(scenario)
+    before = read_deployments([n["daily"], n["digest"]])
+    runs_before = scheduled_run_ids(before[n["digest"]].id)
+    assert runs_before, "the scheduler made no upcoming runs to check"
+    registry_log = RegistryLog(stack, scenario.registry)
+
+    again = deploy(scenario, stack)
+
+    assert (again.counters.built, again.counters.pushed, again.counters.deployment_writes) == (
+        0,
+        0,
+        0,
+    )
+    assert {r.status for r in again.results} == {"unchanged"}
+    assert registry_log.manifest_puts() == 0
+    after = read_deployments([n["daily"], n["digest"]])
+    for name in before:
+        assert after[name].updated == before[name].updated
+        assert [s.id for s in after[name].schedules] == [s.id for s in before[name].schedules]
+    assert scheduled_run_ids(after[n["digest"]].id, wait=0) == runs_before
+
+
+def test_changing_one_file_rebuilds_only_that_folder(stack: Stack, scenario: Scenario) -> None:
+    daily = copy_example(scenario, "sales", "daily_orders")
+    copy_example(scenario, "sales", "two_flows")
+    deploy(scenario, stack)
+    n = names(scenario)
+    before = read_deployments(list(n[k] for k in ("daily", "prices", "archive")))
+    (daily / "flow.py").write_text((daily / "flow.py").read_text() + "\n# a comment\n")
+
+    planned = plan(scenario, stack)
+    [changed] = [i for i in planned.images if i.action == "build"]
+    assert changed.folder.name == "daily_orders"
+    assert "flow.py" in changed.reason, changed.reason
+
+    result = deploy(scenario, stack)
+    assert result.counters.built == 1 and result.counters.pushed == 1
+    assert result.counters.deployment_writes == 1
+    after = read_deployments(list(before))
+    assert after[n["daily"]].updated != before[n["daily"]].updated
+    assert after[n["daily"]].version != before[n["daily"]].version
+    for key in ("prices", "archive"):
+        assert after[n[key]].updated == before[n[key]].updated
+    statuses = {(r.folder, r.status) for r in result.results}
+    assert statuses == {("daily_orders", "updated"), ("two_flows", "unchanged")}
+
+
+def test_new_base_image_digest_rebuilds_the_folders_using_it(
+    stack: Stack, scenario: Scenario
+) -> None:
+    base = f"{scenario.registry}/base:1"
+    subprocess.run([DOCKER, "tag", stack.base_image, base], check=True)
+    subprocess.run([DOCKER, "push", "-q", base], check=True, capture_output=True)
+    write_flow(scenario.folder("p", "uses_base"), "one")
+    pinned = write_flow(scenario.folder("p", "pinned"), "two")
+    (pinned / "Dockerfile").write_text(f"FROM {stack.base_image}\nWORKDIR /code\nCOPY . .\n")
+    first = deploy(scenario, stack, base_image=base)
+    assert first.counters.built == 2
+
+    # A patched base image is pushed under the same tag.
+    patch = Path(scenario.root.parent / "patch")
+    patch.mkdir()
+    (patch / "Dockerfile").write_text(f"FROM {base}\nRUN echo patched > /etc/patched\n")
+    env = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        [DOCKER, "build", "-q", "-t", base, str(patch)], check=True, env=env, capture_output=True
+    )
+    subprocess.run([DOCKER, "push", "-q", base], check=True, capture_output=True)
+
+    planned = plan(scenario, stack, base_image=base)
+    actions = {i.folder.name: (i.action, i.reason) for i in planned.images}
+    assert actions["uses_base"][0] == "build" and "base image" in actions["uses_base"][1]
+    assert actions["pinned"][0] == "exists"
+    second = deploy(scenario, stack, base_image=base)
+    assert second.counters.built == 1
+
+
+def test_two_clones_on_different_paths_give_the_same_tags(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    copy_example(scenario, "sales", "customer_report")
+    copy_example(scenario, "marketing", "campaign_sync")
+    other_root = tmp_path / "somewhere" / "else" / "projects"
+    shutil.copytree(scenario.root, other_root)
+    first = plan(scenario, stack)
+    second = plan(scenario, stack, projects_root=other_root)
+    assert sorted(i.reference for i in first.images) == sorted(i.reference for i in second.images)
+
+
+def test_removed_folder_is_planned_for_removal_and_pruned(stack: Stack, scenario: Scenario) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    gone = copy_example(scenario, "sales", "two_flows")
+    deploy(scenario, stack)
+    shutil.rmtree(gone)
+    n = names(scenario)
+
+    planned = plan(scenario, stack)
+    removals = sorted(d.full_name for d in planned.deployments if d.action == "remove")
+    assert removals == sorted([n["prices"], n["archive"]])
+    kept = deploy(scenario, stack)  # without --prune nothing is deleted
+    assert read_deployment(n["prices"]).id
+    assert {
+        r.status
+        for r in kept.results
+        if r.deployment == scenario.project("sales") and r.folder == "two_flows"
+    } == {"planned"}
+
+    pruned = deploy(scenario, stack, prune=True)
+    assert (
+        sorted(f"{r.flow}/{r.deployment}" for r in pruned.results if r.status == "removed")
+        == removals
+    )
+    with pytest.raises(ObjectNotFound):
+        read_deployment(n["prices"])
+    assert read_deployment(n["daily"]).id
+
+
+def test_broken_folder_does_not_stop_the_others_nor_lose_its_deployment(
+    stack: Stack, scenario: Scenario
+) -> None:
+    good = copy_example(scenario, "sales", "daily_orders")
+    flaky = write_flow(scenario.folder("sales", "flaky"), "flaky")
+    deploy(scenario, stack)
+    (flaky / "flow.py").write_text("from prefect import flow\n\n@flow\ndef flaky(:\n")
+    (good / "flow.py").write_text((good / "flow.py").read_text() + "\n# changed\n")
+
+    result = deploy(scenario, stack, prune=True)
+    assert result.failed
+    broken = next(f for f in result.plan.folders if f.name == "flaky")
+    assert broken.problems[0].line == 4 and broken.problems[0].file == flaky / "flow.py"
+    assert {(r.folder, r.status) for r in result.results} == {("daily_orders", "updated")}
+    # The broken folder's deployment is still there, unchanged, even with --prune.
+    assert read_deployment(f"flaky/{scenario.project('sales')}").id
+
+
+def test_failing_build_is_reported_and_others_deploy(stack: Stack, scenario: Scenario) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    bad = write_flow(scenario.folder("sales", "bad_build"), "bad")
+    (bad / "Dockerfile").write_text(f"FROM {stack.base_image}\nRUN exit 3\nCOPY . .\n")
+    result = deploy(scenario, stack)
+    assert result.failed
+    by_folder = {r.folder: r for r in result.results}
+    assert by_folder["daily_orders"].status == "created"
+    assert by_folder["bad_build"].status == "failed"
+    assert "docker build failed" in (by_folder["bad_build"].error or "")
+
+
+def test_image_without_the_code_fails_with_the_line_to_change(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("p", "nocode"), "nocode")
+    (folder / "Dockerfile").write_text(f"FROM {stack.base_image}\nCOPY requirements.txt /tmp/\n")
+    (folder / "requirements.txt").write_text("")
+    result = deploy(scenario, stack)
+    [row] = result.results
+    assert row.status == "failed"
+    assert "FileNotFoundError" in (row.error or "") and "COPY" in (row.error or "")
+
+
+def test_image_without_prefect_fails_clearly(stack: Stack, scenario: Scenario) -> None:
+    folder = write_flow(scenario.folder("p", "noprefect"), "noprefect")
+    # Python but no Prefect: the deployment would crash when the worker starts it.
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.env['PFD_BASE_PYTHON']}\nRUN ln -s /usr/bin/python3 /usr/local/bin/python\n"
+        "WORKDIR /app\nCOPY . .\n"
+    )
+    result = deploy(scenario, stack)
+    [row] = result.results
+    assert row.status == "failed" and "no `prefect` package" in (row.error or "")
+    # No `python` at all (the worker runs `python -m prefect.engine`).
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.env['PFD_BASE_PYTHON']}\nWORKDIR /app\nCOPY . .\n"
+    )
+    result = deploy(scenario, stack)
+    [row] = result.results
+    assert row.status == "failed" and "no `python` on its PATH" in (row.error or "")
+
+
+def test_push_with_credentials_to_an_auth_registry(stack: Stack, scenario: Scenario) -> None:
+    write_flow(scenario.folder("p", "private"), "private")
+    registry = f"{stack.auth_registry}/t{scenario.suffix}"
+    result = deploy(
+        scenario,
+        stack,
+        registry=registry,
+        registry_username=stack.auth_user,
+        registry_password=stack.auth_password,
+    )
+    assert not result.failed, result.results
+    image = result.results[0].image or ""
+    from prefect_flow_deploy.registry import Credentials
+
+    login = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}
+    assert RegistryClient(login).exists(image)
+
+
+def test_wrong_registry_password_is_a_clear_error(stack: Stack, scenario: Scenario) -> None:
+    from prefect_flow_deploy.engine import Engine
+    from prefect_flow_deploy.errors import RegistryError
+
+    from ..helpers import options
+
+    write_flow(scenario.folder("p", "private"), "private")
+    opts = options(
+        scenario,
+        stack,
+        registry=f"{stack.auth_registry}/x",
+        registry_username=stack.auth_user,
+        registry_password="wrong-password",
+    )
+    result = Engine(opts).deploy()
+    assert result.failed
+    folder = result.plan.folders[0]
+    assert any("registry-password" in p.message for p in folder.problems)
+    assert "wrong-password" not in repr(folder.problems)
+    assert RegistryError.exit_code == 5
+
+
+def test_without_registry_builds_locally_and_pushes_nothing(
+    stack: Stack, scenario: Scenario
+) -> None:
+    write_flow(scenario.folder("p", "laptop"), "laptop")
+    result = deploy(scenario, stack, registry="")
+    [row] = result.results
+    assert row.status == "created" and result.counters.pushed == 0 and result.counters.built == 1
+    assert row.image and row.image.startswith(f"{scenario.project('p')}/laptop:")
+    again = deploy(scenario, stack, registry="")
+    assert again.counters.built == 0 and again.results[0].status == "unchanged"

@@ -1,0 +1,150 @@
+from pathlib import Path
+
+from prefect_flow_deploy.discovery import discover
+
+FLOW = '''
+from prefect import flow
+import prefect
+from prefect import flow as prefect_flow
+import pandas as pd  # not installed here: discovery must not import it
+
+
+@flow
+def plain(x: int = 1):
+    pass
+
+
+@flow(name="named-flow", log_prints=True)
+def renamed(day: str = "mon", n: int = 3) -> None:
+    """Does things.
+
+    Args:
+        day: which day
+    """
+
+
+@prefect.flow
+def via_module():
+    pass
+
+
+@prefect.flow(retries=2)
+async def async_one(frame: pd.DataFrame | None = None):
+    pass
+
+
+@prefect_flow
+def aliased():
+    pass
+
+
+def not_a_flow():
+    pass
+'''
+
+
+def make(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_finds_every_decorator_form_without_importing(tmp_path: Path) -> None:
+    make(tmp_path, "proj/folder/flows.py", FLOW)
+    [folder] = discover(tmp_path)
+    names = {f.name: f for f in folder.flows}
+    assert set(names) == {"plain", "named-flow", "via-module", "async-one", "aliased"}
+    assert names["named-flow"].entrypoint == "flows.py:renamed"
+    schema = names["named-flow"].parameter_schema
+    assert schema["properties"]["day"]["default"] == "mon"
+    assert schema["properties"]["day"]["description"] == "which day"
+    assert schema["properties"]["n"]["type"] == "integer"
+    assert folder.problems == []
+
+
+def test_skips_hidden_private_and_cache_folders(tmp_path: Path) -> None:
+    for rel in (
+        "p/.hidden/f.py",
+        "p/_private/f.py",
+        "p/__pycache__/f.py",
+        ".p/x/f.py",
+        "p/real/f.py",
+    ):
+        make(tmp_path, rel, "from prefect import flow\n@flow\ndef f(): pass\n")
+    assert [f.key for f in discover(tmp_path)] == ["p/real"]
+
+
+def test_missing_requirements_is_fine_and_files_are_noted(tmp_path: Path) -> None:
+    make(tmp_path, "p/a/f.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    make(tmp_path, "p/b/f.py", "from prefect import flow\n@flow\ndef g(): pass\n")
+    make(tmp_path, "p/b/requirements.txt", "tabulate\n")
+    make(tmp_path, "p/b/Dockerfile", "FROM x\n")
+    a, b = discover(tmp_path)
+    assert a.requirements is None and a.dockerfile is None and not a.failed
+    assert b.requirements is not None and b.dockerfile is not None
+
+
+def test_folder_without_flow_is_a_warning(tmp_path: Path) -> None:
+    make(tmp_path, "p/empty/util.py", "def helper(): pass\n")
+    [folder] = discover(tmp_path)
+    assert not folder.failed
+    assert [p.severity for p in folder.problems] == ["warning"]
+    assert "no @flow" in folder.problems[0].message
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = make(
+        tmp_path, "p/broken/flow.py", "from prefect import flow\n\n@flow\ndef f(:\n    pass\n"
+    )
+    [folder] = discover(tmp_path)
+    assert folder.failed
+    [problem] = folder.problems
+    assert problem.file == path and problem.line == 4
+    assert "syntax error" in problem.message
+
+
+def test_prefect1_flow_gets_a_porting_error(tmp_path: Path) -> None:
+    path = make(
+        tmp_path,
+        "p/old/flow.py",
+        "from prefect import Flow, task\n\n@task\ndef t(): pass\n\nwith Flow('old') as flow:\n    t()\n",
+    )
+    [folder] = discover(tmp_path)
+    assert folder.failed
+    problem = folder.problems[0]
+    assert problem.file == path and problem.line == 1
+    assert "Prefect 1" in problem.message and "@flow" in problem.message
+
+
+def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        "p/x/flow.py",
+        "from prefect import flow\nNAME='a'\n\n@flow(name=NAME + 'b')\ndef f(): pass\n",
+    )
+    [folder] = discover(tmp_path)
+    assert folder.failed
+    assert folder.problems[0].line == 4
+    assert "string literal" in folder.problems[0].message
+
+
+def test_duplicate_flow_names_in_a_folder(tmp_path: Path) -> None:
+    make(tmp_path, "p/x/a.py", "from prefect import flow\n@flow(name='same')\ndef a(): pass\n")
+    make(tmp_path, "p/x/b.py", "from prefect import flow\n@flow(name='same')\ndef b(): pass\n")
+    [folder] = discover(tmp_path)
+    assert folder.failed
+    assert "two flows are named 'same'" in folder.problems[0].message
+
+
+def test_pattern_filters_on_project_and_folder(tmp_path: Path) -> None:
+    for rel in ("sales/orders/f.py", "sales/refunds/f.py", "ops/orders/f.py"):
+        make(tmp_path, rel, "from prefect import flow\n@flow\ndef f(): pass\n")
+    assert [f.key for f in discover(tmp_path, "^sales/")] == ["sales/orders", "sales/refunds"]
+    assert [f.key for f in discover(tmp_path, "orders")] == ["ops/orders", "sales/orders"]
+
+
+def test_helper_modules_in_subfolders_are_scanned(tmp_path: Path) -> None:
+    make(tmp_path, "p/x/pkg/inner.py", "from prefect import flow\n@flow\ndef inner(): pass\n")
+    [folder] = discover(tmp_path)
+    assert [f.entrypoint for f in folder.flows] == ["pkg/inner.py:inner"]

@@ -1,0 +1,55 @@
+import pytest
+
+from prefect_flow_deploy.naming import (
+    flow_name_from_function,
+    image_component,
+    image_repository,
+    is_valid_component,
+    is_valid_registry,
+    registry_host,
+)
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("daily_orders", "daily_orders"),
+        ("My Flow", "my-flow"),
+        ("ETL--Daily", "etl-daily"),
+        ("__private__", "private"),
+        ("a..b", "a-b"),
+        ("v2.final", "v2.final"),
+        ("Café Report", "caf-report"),
+    ],
+)
+def test_image_component_is_valid_reference_component(folder: str, expected: str) -> None:
+    assert image_component(folder) == expected
+    assert is_valid_component(expected)
+
+
+def test_image_repository_with_and_without_registry() -> None:
+    assert (
+        image_repository("ghcr.io/acme/flows", "Sales", "Daily Orders")
+        == "ghcr.io/acme/flows/sales/daily-orders"
+    )
+    assert image_repository("localhost:5000/", "a", "b") == "localhost:5000/a/b"
+    assert image_repository("", "sales", "orders") == "sales/orders"
+
+
+def test_image_repository_rejects_names_without_letters() -> None:
+    with pytest.raises(ValueError, match="no letters or digits"):
+        image_repository("r.io/x", "sales", "___")
+
+
+def test_registry_validation_and_host() -> None:
+    assert is_valid_registry("ghcr.io/acme/flows")
+    assert is_valid_registry("localhost:5000")
+    assert not is_valid_registry("GHCR.io/Acme")
+    assert not is_valid_registry("has space")
+    assert registry_host("ghcr.io/acme/flows/x") == "ghcr.io"
+    assert registry_host("localhost:5000/x") == "localhost:5000"
+    assert registry_host("acme/flows") == "docker.io"
+
+
+def test_flow_name_rule_matches_prefect() -> None:
+    assert flow_name_from_function("load_daily_orders") == "load-daily-orders"

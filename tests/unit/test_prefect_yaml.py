@@ -1,0 +1,80 @@
+from pathlib import Path
+
+from prefect_flow_deploy.prefect_yaml import read_prefect_yaml
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "prefect.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_reads_deployment_fields(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+deployments:
+  - name: nightly
+    entrypoint: flow.py:etl
+    description: nightly load
+    tags: [a, b]
+    parameters: {day: mon}
+    schedules:
+      - cron: "0 6 * * *"
+        timezone: Europe/Berlin
+    work_pool:
+      name: other-pool
+      job_variables: {env: {X: "1"}}
+    concurrency_limit: 2
+    enforce_parameter_schema: false
+    paused: true
+""",
+    )
+    [config], problems = read_prefect_yaml(path)
+    assert problems == []
+    assert config.name == "nightly" and config.entrypoint == "flow.py:etl"
+    assert config.tags == ("a", "b") and config.parameters == {"day": "mon"}
+    assert config.schedules == ({"cron": "0 6 * * *", "timezone": "Europe/Berlin"},)
+    assert config.work_pool == "other-pool" and config.job_variables == {"env": {"X": "1"}}
+    assert (
+        config.concurrency_limit == 2 and config.enforce_parameter_schema is False and config.paused
+    )
+    assert config.line == 3
+
+
+def test_build_push_pull_sections_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "build:\n  - step: x\npull:\n  - step: y\ndeployments: []\n")
+    configs, problems = read_prefect_yaml(path)
+    assert configs == []
+    assert [(p.severity, p.line) for p in problems] == [("warning", 1), ("warning", 3)]
+    assert "ignored" in problems[0].message
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.severity == "error"
+    assert problem.file == path and problem.line == 4
+    assert "invalid YAML" in problem.message
+
+
+def test_wrong_types_name_the_key_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "deployments:\n  - name: x\n    entrypoint: f.py:f\n    parameters: [1, 2]\n"
+    )
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.line == 4 and "parameters" in problem.message
+
+
+def test_bad_schedule_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "deployments:\n  - entrypoint: f.py:f\n    schedules:\n      - every: often\n"
+    )
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.line == 3 and "schedule" in problem.message
+
+
+def test_entry_without_entrypoint_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n  - name: lonely\n")
+    _, [problem] = read_prefect_yaml(path)
+    assert "entrypoint" in problem.message and problem.line == 2
