@@ -1,7 +1,176 @@
-"""The GitHub Action's entry point: action inputs → the same Options the CLI builds."""
+"""The GitHub Action's entry point: a thin shell over the engine.
+
+Action inputs become the same `Options` the CLI builds; the engine runs; the outcome is
+written as step outputs, a step summary and annotations. Every secret is masked before
+anything else is printed.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import github_action_utils as gha
+
+from . import action_report
+from .config import apply_config
+from .engine import Engine, report_problems
+from .errors import ConfigurationError, FatalError
+from .logger import log
+from .naming import registry_host
+from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
+
+SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
+
+
+def _text(name: str, default: str = "") -> str:
+    value = gha.get_user_input(name)
+    return value.strip() if value and value.strip() else default
+
+
+def _flag(name: str) -> bool:
+    try:
+        return bool(gha.get_boolean_input(name)) if _text(name) else False
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"input `{name}` must be true or false, not {_text(name)!r}"
+        ) from exc
+
+
+def _number(name: str, default: int) -> int:
+    text = _text(name)
+    try:
+        return int(text) if text else default
+    except ValueError as exc:
+        raise ConfigurationError(f"input `{name}` must be a whole number, not {text!r}") from exc
+
+
+def mask_secrets() -> None:
+    for name in SECRET_INPUTS:
+        log.mask(_text(name))
+    log.mask(os.environ.get("PREFECT_API_KEY"))
+    log.mask(os.environ.get("PFD_REGISTRY_PASSWORD"))
+
+
+def options_from_inputs(workspace: Path) -> tuple[Options, int]:
+    """Inputs → Options (the same object the CLI builds), and the number of fan-out shards."""
+    config_name = _text("config", DEFAULT_CONFIG_FILE)
+    username, password = _text("registry-username"), _text("registry-password")
+    registry = _text("registry")
+    options = Options(
+        projects_root=workspace / _text("projects-root", "projects"),
+        registry=registry,
+        registry_username=username or None,
+        registry_password=password or None,
+        tenant=_text("tenant") or None,
+        base_image=_text("base-image", DEFAULT_BASE_IMAGE),
+        work_pool=_text("work-pool", DEFAULT_WORK_POOL),
+        flows=_text("flows") or None,
+        max_parallel=_number("max-parallel", 4),
+        prefect_api_url=_text("prefect-api-url") or None,
+        prefect_api_key=_text("prefect-api-key") or None,
+        force=_flag("force"),
+        prune=_flag("prune"),
+        fail_fast=_flag("fail-fast"),
+        dry_run=_flag("dry-run"),
+    )
+    config_path = workspace / config_name
+    options = apply_config(options, config_path, required=config_name != DEFAULT_CONFIG_FILE)
+    options = options.with_environment()
+    options = _github_token_login(options)
+    _require(options, config_path)
+    return options.validate(), _number("shards", 4)
+
+
+def _github_token_login(options: Options) -> Options:
+    """For ghcr.io, the workflow's token is a registry login (as docker/login-action does)."""
+    token = _text("github-token")
+    if options.registry_password or not token or not options.registry:
+        return options
+    if registry_host(options.registry + "/x") != "ghcr.io":
+        return options
+    actor = (
+        os.environ.get("GITHUB_ACTOR")
+        or os.environ.get("GITHUB_REPOSITORY_OWNER")
+        or "github-actions"
+    )
+    return replace(
+        options, registry_username=options.registry_username or actor, registry_password=token
+    )
+
+
+def _require(options: Options, config_path: Path) -> None:
+    """The runner does not enforce `required:`; say exactly what is missing."""
+    missing = []
+    if not options.registry and not options.dry_run:
+        missing.append(
+            "`registry`: the image prefix to push to, e.g. `registry: ghcr.io/${{ github.repository_owner }}/flows`"
+        )
+    if not options.prefect_api_url:
+        missing.append(
+            "`prefect-api-url`: your Prefect API, e.g. `https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>` "
+            f"(or PREFECT_API_URL in `env:`, or `prefect-api-url` in the tenant's block of {config_path.name})"
+        )
+    if missing:
+        raise ConfigurationError(
+            "missing required input " + "; missing required input ".join(missing)
+        )
+
+
+def run() -> int:
+    mask_secrets()  # before anything else is printed
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    options, shards = options_from_inputs(workspace)
+    log.info(
+        f"prefect-flow-deploy: {'plan' if options.dry_run else 'deploy'} {options.projects_root} "
+        f"tenant={options.tenant or '-'} registry={options.registry or '(local)'} pool={options.work_pool}"
+    )
+    engine = Engine(options)
+    if options.dry_run:
+        plan = engine.plan()
+        report_problems(plan)
+        rows = action_report.planned_results(plan)
+        outputs = action_report.outputs(rows, 0, plan, shards)
+        title, seconds, failed = (
+            "prefect-flow-deploy plan (dry run)",
+            None,
+            any(f.failed for f in plan.folders),
+        )
+        api_url = engine._api_url()
+    else:
+        result = engine.deploy()
+        rows = result.results
+        outputs = action_report.run_outputs(result, shards)
+        title, seconds, failed, api_url = (
+            "prefect-flow-deploy",
+            result.seconds,
+            result.failed,
+            result.api_url,
+        )
+    _write(
+        outputs,
+        action_report.summary(
+            rows, api_url, title + (f" · {options.tenant}" if options.tenant else ""), seconds
+        ),
+    )
+    log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
+    return 1 if failed else 0
+
+
+def _write(outputs: dict[str, str], summary: str) -> None:
+    if os.environ.get("GITHUB_OUTPUT"):
+        for name, value in outputs.items():
+            gha.set_output(name, log.redact(value))
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        gha.append_job_summary(log.redact(summary))
+
 
 def main() -> None:
-    raise SystemExit("the action entry point is being written")
+    try:
+        code = run()
+    except FatalError as exc:
+        log.error(str(exc), title=exc.title)
+        code = exc.exit_code
+    sys.exit(code)

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from .errors import DeployFailedError, FatalError
 from .logger import log
-from .options import DEFAULT_BASE_IMAGE, DEFAULT_WORK_POOL, Options
+from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
 
 app = typer.Typer(
     add_completion=False,
@@ -52,19 +52,15 @@ def _options(**values: object) -> Options:
 
     config = values.pop("config")
     options = Options(**values)  # type: ignore[arg-type]
-    options = apply_config(options, config, explicit=_explicit_keys())  # type: ignore[arg-type]
+    options = apply_config(options, config or _default_config(options), required=config is not None)  # type: ignore[arg-type]
     log.mask(options.registry_password)
     log.mask(options.prefect_api_key)
     return options.with_environment().validate()
 
 
-def _explicit_keys() -> set[str]:
-    """Options given on the command line win over the config file."""
-    keys = set()
-    for arg in sys.argv[1:]:
-        if arg.startswith("--"):
-            keys.add(arg[2:].split("=", 1)[0].replace("-", "_").removeprefix("no_"))
-    return keys
+def _default_config(options: Options) -> Path:
+    """`prefect-flow-deploy.yaml` beside the projects root (the repository root)."""
+    return options.projects_root.resolve().parent / DEFAULT_CONFIG_FILE
 
 
 @app.command()

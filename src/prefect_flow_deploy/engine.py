@@ -203,7 +203,7 @@ class Engine:
         failures: dict[str, str] = {}
         with builder.docker_config(self.options.credentials()) as config_dir:
             self._images(plan, failures, config_dir)
-        results = asyncio.run(self._register(plan, failures))
+        results = asyncio.run(self._register(plan, failures)) + failed_folder_rows(plan)
         return RunResult(plan, results, self.counters, self._api_url(), time.monotonic() - started)
 
     def _images(self, plan: Plan, failures: dict[str, str], config_dir: str | None) -> None:
@@ -494,6 +494,34 @@ def _check_collisions(folders: list[FlowFolder], options: Options) -> None:
                         title="Deployment name collision",
                     )
                 )
+
+
+def failed_folder_rows(plan: Plan) -> list[FlowResult]:
+    """Folders that could not even be planned (syntax error, bad prefect.yaml, …): one row
+    each, so that outputs and summaries show them."""
+    planned = {d.folder_key for d in plan.deployments} | {
+        i.folder.key for i in plan.images if i.action != "failed"
+    }
+    rows = []
+    for folder in plan.folders:
+        if folder.failed and folder.key not in planned:
+            errors = "; ".join(p.message for p in folder.problems if p.severity == "error")
+            rows.append(
+                FlowResult(
+                    folder.project,
+                    folder.name,
+                    "-",
+                    folder.project,
+                    None,
+                    None,
+                    None,
+                    "failed",
+                    "failed",
+                    [],
+                    errors,
+                )
+            )
+    return rows
 
 
 def report_problems(plan: Plan) -> None:

@@ -223,7 +223,10 @@ def test_broken_folder_does_not_stop_the_others_nor_lose_its_deployment(
     assert result.failed
     broken = next(f for f in result.plan.folders if f.name == "flaky")
     assert broken.problems[0].line == 4 and broken.problems[0].file == flaky / "flow.py"
-    assert {(r.folder, r.status) for r in result.results} == {("daily_orders", "updated")}
+    assert {(r.folder, r.status) for r in result.results} == {
+        ("daily_orders", "updated"),
+        ("flaky", "failed"),
+    }
     # The broken folder's deployment is still there, unchanged, even with --prune.
     assert read_deployment(f"flaky/{scenario.project('sales')}").id
 

@@ -1,0 +1,203 @@
+"""What the action leaves on GitHub: step outputs (JSON, counts, the fan-out matrix) and the
+step summary (a Markdown table per project, failures first, within GitHub's 1 MiB limit)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from .engine import FlowResult, RunResult, failed_folder_rows
+from .model import Plan
+
+SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
+STATUS_ICON = {
+    "failed": "❌", "skipped": "⏭️", "created": "🆕", "updated": "🔄", "unchanged": "✅",
+    "removed": "🗑️", "planned": "📝", "create": "📝", "update": "📝", "remove": "📝",
+}  # fmt: skip
+
+
+def planned_results(plan: Plan) -> list[FlowResult]:
+    """Rows for a dry run: the status is what a deploy would do."""
+    images = {i.folder.key: i for i in plan.images}
+    rows = []
+    for deployment in plan.deployments:
+        image = images.get(deployment.folder_key)
+        project, _, folder = deployment.folder_key.partition("/")
+        flow, _, name = deployment.full_name.partition("/")
+        rows.append(
+            FlowResult(
+                project, folder, flow, name, deployment.deployment_id,
+                image.reference if image else None, image.digest if image else None,
+                image.action if image else "-", deployment.action,  # type: ignore[arg-type]
+                deployment.changed_fields,
+            )
+        )  # fmt: skip
+    rows += failed_folder_rows(plan)
+    return rows
+
+
+def deployments_output(rows: list[FlowResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "project": r.project,
+            "folder": r.folder,
+            "flow": r.flow,
+            "deployment": f"{r.flow}/{r.deployment}",
+            "deployment_id": r.deployment_id,
+            "image": r.image,
+            "digest": r.digest,
+            "status": r.status,
+            **({"error": r.error} if r.error else {}),
+        }
+        for r in rows
+    ]
+
+
+def images_output(rows: list[FlowResult]) -> list[dict[str, Any]]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        seen.setdefault(
+            (r.project, r.folder),
+            {
+                "project": r.project,
+                "folder": r.folder,
+                "image": r.image,
+                "digest": r.digest,
+                "status": r.image_status,
+            },
+        )
+    return list(seen.values())
+
+
+def counts(rows: list[FlowResult], built: int) -> dict[str, int]:
+    return {
+        "built": built,
+        "changed": sum(
+            1
+            for r in rows
+            if r.status in ("created", "updated", "removed", "create", "update", "remove")
+        ),
+        "failed": sum(1 for r in rows if r.status == "failed"),
+    }
+
+
+def matrix(plan: Plan, shards: int) -> dict[str, list[dict[str, str]]]:
+    """The folders that need work (a build or a deployment write), in at most `shards`
+    groups; each group's `flows` is an anchored regex for the action's `flows` input."""
+    busy = {i.folder.key for i in plan.images if i.action == "build"}
+    busy |= {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
+    keys = sorted(busy)
+    if not keys:
+        return {"include": []}
+    count = max(1, min(shards, len(keys)))
+    groups: list[list[str]] = [keys[i::count] for i in range(count)]
+    return {
+        "include": [
+            {
+                "shard": str(n + 1),
+                "flows": "^(?:" + "|".join(re.escape(k) for k in group) + ")$",
+                "folders": " ".join(group),
+            }
+            for n, group in enumerate(groups)
+        ]
+    }
+
+
+def ui_url(api_url: str | None, deployment_id: str | None) -> str | None:
+    """The deployment's page in the Prefect UI, when the API URL tells where that is."""
+    if not api_url or not deployment_id:
+        return None
+    cloud = re.match(
+        r"https://api\.prefect\.(cloud|dev)/api/accounts/([^/]+)/workspaces/([^/]+)", api_url
+    )
+    if cloud:
+        domain, account, workspace = cloud.groups()
+        return f"https://app.prefect.{domain}/account/{account}/workspace/{workspace}/deployments/deployment/{deployment_id}"
+    if api_url.rstrip("/").endswith("/api"):
+        return f"{api_url.rstrip('/')[:-4]}/deployments/deployment/{deployment_id}"
+    return None
+
+
+def summary(
+    rows: list[FlowResult], api_url: str | None, title: str, seconds: float | None = None
+) -> str:
+    """Full tables when they fit; otherwise unchanged rows become a count per project, then
+    whole projects become one line each: summarised, never cut mid-table."""
+    for level in ("full", "changes", "projects"):
+        text = _summary(rows, api_url, title, seconds, level)
+        if len(text.encode()) <= SUMMARY_BUDGET:
+            return text
+    return text[:SUMMARY_BUDGET]
+
+
+def _summary(
+    rows: list[FlowResult], api_url: str | None, title: str, seconds: float | None, level: str
+) -> str:
+    by_status: dict[str, int] = defaultdict(int)
+    for r in rows:
+        by_status[r.status] += 1
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    lines = [
+        f"## {title}",
+        "",
+        f"{len(rows)} deployments{took}: "
+        + ", ".join(f"{STATUS_ICON.get(k, '')} {v} {k}" for k, v in sorted(by_status.items())),
+        "",
+    ]
+    projects: dict[str, list[FlowResult]] = defaultdict(list)
+    for r in rows:
+        projects[r.project].append(r)
+    order = sorted(projects, key=lambda p: (not any(r.status == "failed" for r in projects[p]), p))
+    for project in order:
+        group = sorted(projects[project], key=lambda r: (r.status != "failed", r.folder, r.flow))
+        failed = sum(1 for r in group if r.status == "failed")
+        if level == "projects":
+            lines.append(f"- **{_cell(project)}**: {len(group)} deployments, {failed} failed")
+            continue
+        lines += [
+            f"### {_cell(project)}",
+            "",
+            "| folder | flow | image | deployment | |",
+            "|---|---|---|---|---|",
+        ]
+        hidden = 0
+        for r in group:
+            if level == "changes" and r.status == "unchanged":
+                hidden += 1
+                continue
+            link = ui_url(api_url, r.deployment_id)
+            name = (
+                f"[{_cell(r.flow)}/{_cell(r.deployment)}]({link})"
+                if link
+                else f"{_cell(r.flow)}/{_cell(r.deployment)}"
+            )
+            status = f"{STATUS_ICON.get(r.status, '')} {r.status}"
+            if r.changed_fields and r.status in ("updated", "update"):
+                status += f" ({', '.join(r.changed_fields)})"
+            if r.error:
+                status += f": {_cell(r.error)[:300]}"
+            lines.append(f"| {_cell(r.folder)} | {name} | {r.image_status} | {status} | |")
+        if hidden:
+            lines.append(f"| … | {hidden} unchanged deployments | | ✅ unchanged | |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def outputs(rows: list[FlowResult], built: int, plan: Plan, shards: int) -> dict[str, str]:
+    values = {
+        "deployments": json.dumps(deployments_output(rows)),
+        "images": json.dumps(images_output(rows)),
+        "matrix": json.dumps(matrix(plan, shards)),
+    }
+    values.update({k: str(v) for k, v in counts(rows, built).items()})
+    return values
+
+
+def run_outputs(result: RunResult, shards: int) -> dict[str, str]:
+    return outputs(result.results, result.counters.built, result.plan, shards)
