@@ -77,8 +77,9 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
         dry_run=_flag("dry-run"),
     )
     config_path = workspace / config_name
-    options = apply_config(options, config_path, required=config_name != DEFAULT_CONFIG_FILE)
+    # Environment before the file: a variable set in the workflow's `env:` is explicit.
     options = options.with_environment()
+    options = apply_config(options, config_path, required=config_name != DEFAULT_CONFIG_FILE)
     options = _github_token_login(options)
     _require(options, config_path)
     return options.validate(), _number("shards", 4)

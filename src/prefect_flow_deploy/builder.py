@@ -144,7 +144,7 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        tail = "\n".join(output.strip().splitlines()[-15:])
+        tail = "\n".join(output.strip().splitlines()[-25:])
         raise FolderError(
             f"docker build failed:\n{tail}",
             file=str(dockerfile) if request.dockerfile_text is None else None,

@@ -46,6 +46,10 @@ KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
 }
 
 
+def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
 def _error(path: Path, node: yaml.Node | None, message: str) -> ConfigurationError:
     line = f":{node.start_mark.line + 1}" if node is not None else ""
     return ConfigurationError(f"{path}{line}: {message}")
@@ -112,10 +116,15 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
                     key_node,
                     f"unknown setting `{key}`; known settings: {', '.join(sorted(KEYS))}",
                 )
-            value = yaml.safe_load(yaml.serialize(value_node))
+            value: Any = yaml.safe_load(yaml.serialize(value_node))
             _, kind, expected = KEYS[key]
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            if not _is_kind(value, kind):
                 raise _error(path, value_node, f"`{key}` must be {expected}")
+            previous = settings.get(key)
+            if isinstance(previous, list):  # defaults and tenant add up
+                value = [*previous, *value]
+            elif isinstance(previous, dict):
+                value = {**previous, **value}
             settings[key] = value
             lines[key] = key_node.start_mark.line + 1
     return settings, lines

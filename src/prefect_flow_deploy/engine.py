@@ -266,6 +266,7 @@ class Engine:
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
             )
+            log.info(f"building {folder.key} ({image.reason})")
             output = builder.build(request, config_dir)
             self.counters.built += 1
             log.block(f"build {folder.key} → {image.reference}", output)

@@ -129,7 +129,10 @@ class Logger:
                     gha.end_group()
 
     def block(self, title: str, text: str) -> None:
-        """Print a multi-line text (a build log) as one unit, grouped on GitHub."""
+        """A multi-line text (a build log) as one unit: a foldable group on GitHub; elsewhere
+        only with PFD_VERBOSE=1 (a failure's tail is in its error message anyway)."""
+        if not self.github and (self.quiet or os.environ.get("PFD_VERBOSE") != "1"):
+            return
         text = self.redact(text)
         with self._lock:
             if self.github:

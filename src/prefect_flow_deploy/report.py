@@ -62,6 +62,18 @@ def plan_json(plan: Plan) -> str:
 
 
 def print_plan(plan: Plan, console: Console) -> None:
+    """A table on a terminal; one plain, greppable line per deployment otherwise."""
+    if not console.is_terminal:
+        for row in plan_rows(plan):
+            changed = f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
+            console.print(
+                f"{row['folder']}\t{row['deployment'] or '-'}\timage {row['image_action']}: "
+                f"{row['image_reason']}\tdeployment {row['deployment_action']}{changed}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)
     for column in ("folder", "deployment", "image", "why", "deployment action"):
         table.add_column(column, overflow="fold")
@@ -84,6 +96,25 @@ def result_rows(result: RunResult) -> list[dict[str, Any]]:
 
 
 def print_result(result: RunResult, console: Console) -> None:
+    c = result.counters
+    if not console.is_terminal:
+        for row in sorted(
+            result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
+        ):
+            error = f": {row.error}" if row.error else ""
+            console.print(
+                f"{row.project}/{row.folder}\t{row.flow}/{row.deployment}\timage {row.image_status}\t{row.status}{error}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        console.print(
+            f"{len(result.results)} deployments in {result.seconds:.1f}s: built {c.built}, pushed {c.pushed}, "
+            f"deployment writes {c.deployment_writes}",
+            markup=False,
+            highlight=False,
+        )
+        return
     table = Table(
         title=f"prefect-flow-deploy: {len(result.results)} deployments in {result.seconds:.1f}s"
     )
@@ -101,5 +132,4 @@ def print_result(result: RunResult, console: Console) -> None:
             row.status + (f": {row.error}" if row.error else ""),
         )
     console.print(table)
-    c = result.counters
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")

@@ -1,0 +1,218 @@
+"""The action run as the GitHub runner runs it: its own image, the runner's flags, mounts,
+environment and file-command files, against the real registry (with auth) and Prefect."""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ..conftest import EXAMPLES, Scenario, Stack
+from ..helpers import read_deployments
+from .runner import DOCKER, build_action_image, make_workspace, run_action
+
+pytestmark = [pytest.mark.stack, pytest.mark.action]
+
+API_KEY = "pnu_secret-api-key-7f3e9a"  # the local server ignores it; it must never leak
+
+
+@pytest.fixture(scope="module")
+def action_image(stack: Stack) -> str:
+    return build_action_image()
+
+
+def workspace_for(scenario: Scenario, tmp_path: Path, folders: list[tuple[str, str]]) -> Path:
+    import shutil
+
+    source = tmp_path / "source"
+    for project, folder in folders:
+        shutil.copytree(EXAMPLES / project / folder, source / scenario.project(project) / folder)
+    return make_workspace(tmp_path / "workspace", source)
+
+
+def inputs(scenario: Scenario, stack: Stack, **extra: str) -> dict[str, str]:
+    return {
+        "registry": f"{stack.auth_registry}/t{scenario.suffix}",
+        "registry-username": stack.auth_user,
+        "registry-password": stack.auth_password,
+        "prefect-api-url": stack.env["PREFECT_API_URL"],
+        "prefect-api-key": API_KEY,
+        "base-image": stack.base_image,
+        "tenant": scenario.tenant,
+        "work-pool": scenario.work_pool,
+        **extra,
+    }
+
+
+def assert_no_secret(stack: Stack, *texts: str) -> None:
+    for text in texts:
+        assert stack.auth_password not in text
+        assert API_KEY not in text
+
+
+def test_deploy_then_rerun_with_nothing_changed(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    workspace = workspace_for(
+        scenario, tmp_path, [("sales", "daily_orders"), ("sales", "two_flows")]
+    )
+    first = run_action(action_image, workspace, tmp_path / "run1", inputs(scenario, stack))
+    assert first.exit_code == 0, first.log
+
+    deployments = first.json("deployments")
+    assert isinstance(deployments, list) and len(deployments) == 3
+    assert {d["status"] for d in deployments} == {"created"}
+    for row in deployments:
+        assert row["image"].startswith(f"{stack.auth_registry}/t{scenario.suffix}/")
+        assert row["digest"].startswith("sha256:") and row["deployment_id"]
+    names = [d["deployment"] for d in deployments]
+    server = read_deployments(names)
+    assert {str(d.id) for d in server.values()} == {d["deployment_id"] for d in deployments}
+    images = first.json("images")
+    assert (
+        isinstance(images, list) and {i["status"] for i in images} == {"built"} and len(images) == 2
+    )
+    assert (first.outputs["built"], first.outputs["changed"], first.outputs["failed"]) == (
+        "2",
+        "3",
+        "0",
+    )
+    # Summary: a table per project with links to the deployments in the Prefect UI.
+    assert f"### {scenario.project('sales')}" in first.summary
+    assert "| folder | flow | image | deployment |" in first.summary
+    deployment_id = deployments[0]["deployment_id"]
+    assert f"http://127.0.0.1:4200/deployments/deployment/{deployment_id}" in first.summary
+    # Each folder's build log is a foldable group; secrets were masked first.
+    assert "::group::build " in first.stdout
+    assert first.stdout.index("::add-mask::") < first.stdout.index("::group::")
+    assert_no_secret(stack, first.stdout, first.stderr, first.files_written)
+    image = deployments[0]["image"]
+    history = subprocess.run(
+        [DOCKER, "history", "--no-trunc", image], capture_output=True, text=True, check=True
+    )
+    inspect = subprocess.run(
+        [DOCKER, "image", "inspect", image], capture_output=True, text=True, check=True
+    )
+    assert_no_secret(stack, history.stdout, inspect.stdout)
+    saved = subprocess.run([DOCKER, "save", image], capture_output=True, check=True).stdout
+    assert stack.auth_password.encode() not in saved and API_KEY.encode() not in saved
+
+    again = run_action(action_image, workspace, tmp_path / "run2", inputs(scenario, stack))
+    assert again.exit_code == 0, again.log
+    assert (again.outputs["built"], again.outputs["changed"], again.outputs["failed"]) == (
+        "0",
+        "0",
+        "0",
+    )
+    rows = again.json("deployments")
+    assert isinstance(rows, list) and {d["status"] for d in rows} == {"unchanged"}
+    after = read_deployments(names)
+    assert {n: d.updated for n, d in after.items()} == {n: d.updated for n, d in server.items()}
+
+
+def test_bad_folder_fails_the_step_with_an_annotation_and_the_others_deploy(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    good = source / scenario.project("sales") / "good"
+    good.mkdir(parents=True)
+    (good / "flow.py").write_text(
+        "from prefect import flow\n\n\n@flow\ndef good_one() -> None:\n    pass\n"
+    )
+    bad = source / scenario.project("sales") / "bad"
+    bad.mkdir(parents=True)
+    (bad / "flow.py").write_text("from prefect import flow\n\n\n@flow\ndef broken(:\n    pass\n")
+    yaml_dir = source / scenario.project("sales") / "bad_yaml"
+    yaml_dir.mkdir(parents=True)
+    (yaml_dir / "flow.py").write_text(
+        "from prefect import flow\n\n\n@flow\ndef yaml_flow() -> None:\n    pass\n"
+    )
+    (yaml_dir / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:yaml_flow\n    tags: [unclosed\n"
+    )
+    workspace = make_workspace(tmp_path / "workspace", source)
+
+    step = run_action(action_image, workspace, tmp_path / "run", inputs(scenario, stack))
+
+    assert step.exit_code != 0
+    project = scenario.project("sales")
+    assert f"::error file=projects/{project}/bad/flow.py,line=5" in step.stdout, step.log
+    assert f"::error file=projects/{project}/bad_yaml/prefect.yaml,line=" in step.stdout, step.log
+    rows = step.json("deployments")
+    assert isinstance(rows, list)
+    statuses = {r["folder"]: r["status"] for r in rows}
+    assert statuses == {"good": "created", "bad": "failed", "bad_yaml": "failed"}
+    assert step.outputs["failed"] == "2"
+    assert step.summary.index("bad") < step.summary.index("good-one")  # failures first
+    assert read_deployments([f"good-one/{project}"])
+
+
+def test_missing_required_inputs_fail_clearly(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    workspace = workspace_for(scenario, tmp_path, [("sales", "daily_orders")])
+    given = inputs(scenario, stack)
+    del given["registry"]
+    del given["prefect-api-url"]
+    step = run_action(action_image, workspace, tmp_path / "run", given)
+    assert step.exit_code == 3
+    assert (
+        "::error title=Invalid configuration::missing required input `registry`" in step.stdout
+    ), step.log
+    assert "prefect-api-url" in step.stdout
+    assert_no_secret(stack, step.stdout, step.stderr, step.files_written)
+
+
+def test_two_shards_run_concurrently_without_conflict(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    workspace = workspace_for(
+        scenario,
+        tmp_path,
+        [
+            ("sales", "daily_orders"),
+            ("sales", "two_flows"),
+            ("marketing", "weekly_digest"),
+            ("marketing", "legacy_layout"),
+        ],
+    )
+    plan = run_action(
+        action_image,
+        workspace,
+        tmp_path / "plan",
+        inputs(scenario, stack, **{"dry-run": "true", "shards": "2"}),
+    )
+    assert plan.exit_code == 0, plan.log
+    matrix = plan.json("matrix")
+    assert isinstance(matrix, dict)
+    shards = matrix["include"]
+    assert len(shards) == 2
+    rows = plan.json("deployments")
+    assert isinstance(rows, list) and {r["status"] for r in rows} == {"create"}
+
+    def shard(entry: dict[str, str]) -> object:
+        return run_action(
+            action_image, workspace, tmp_path / f"shard{entry['shard']}",
+            inputs(scenario, stack, flows=entry["flows"]),
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(shard, shards))
+    deployed: list[str] = []
+    for result in results:
+        assert result.exit_code == 0, result.log  # type: ignore[attr-defined]
+        shard_rows = result.json("deployments")  # type: ignore[attr-defined]
+        assert {r["status"] for r in shard_rows} == {"created"}
+        deployed += [r["deployment"] for r in shard_rows]
+    assert sorted(deployed) == sorted(r["deployment"] for r in rows)
+    assert len(read_deployments(deployed)) == 5
+
+    after = run_action(
+        action_image,
+        workspace,
+        tmp_path / "after",
+        inputs(scenario, stack, **{"dry-run": "true", "shards": "2"}),
+    )
+    assert after.json("matrix") == {"include": []}

@@ -1,0 +1,54 @@
+"""Only what changed: cache reuse, --force, --fail-fast."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import Scenario, Stack, copy_example, write_flow
+from ..helpers import deploy
+
+pytestmark = pytest.mark.stack
+
+
+def test_rebuild_uses_the_deployed_image_as_cache_source(
+    stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_example(scenario, "sales", "customer_report")  # requirements.txt → pip layer
+    first = deploy(scenario, stack)
+    previous = first.results[0].image
+    capfd.readouterr()
+    (folder / "report.py").write_text((folder / "report.py").read_text() + "\n# new comment\n")
+
+    second = deploy(scenario, stack)
+    log = capfd.readouterr().err
+    assert second.counters.built == 1
+    assert f"importing cache manifest from {previous}" in log, log[-3000:]
+    pip_step = next(line for line in log.splitlines() if "pip install" in line and "RUN" in line)
+    step_id = pip_step.split()[0]
+    assert f"{step_id} CACHED" in log  # requirements unchanged: the install layer is reused
+
+
+def test_force_rebuilds_everything(stack: Stack, scenario: Scenario) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    copy_example(scenario, "sales", "two_flows")
+    deploy(scenario, stack)
+    forced = deploy(scenario, stack, force=True)
+    assert forced.counters.built == 2 and forced.counters.pushed == 2
+    # Same content, same tag: the deployments do not change.
+    assert {r.status for r in forced.results} == {"unchanged"}
+
+
+def test_fail_fast_stops_the_remaining_folders(stack: Stack, scenario: Scenario) -> None:
+    bad = write_flow(scenario.folder("p", "a_bad"), "bad")
+    (bad / "Dockerfile").write_text(f"FROM {stack.base_image}\nRUN exit 1\n")
+    write_flow(scenario.folder("p", "b_good"), "good")
+    write_flow(scenario.folder("p", "c_good"), "other")
+    result = deploy(scenario, stack, fail_fast=True, max_parallel=1)
+    statuses = {r.folder: r.status for r in result.results}
+    assert statuses["a_bad"] == "failed"
+    assert statuses["c_good"] == "skipped"
+    assert result.counters.deployment_writes == 0
+
+    without = deploy(scenario, stack, max_parallel=1)
+    statuses = {r.folder: r.status for r in without.results}
+    assert statuses == {"a_bad": "failed", "b_good": "created", "c_good": "created"}

@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.config import apply_config
+from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.options import Options
+
+CONFIG = """\
+defaults:
+  registry: ghcr.io/acme/flows
+  tags: [from-defaults]
+tenants:
+  prod:
+    prefect-api-url: https://api.prefect.cloud/api/accounts/a/workspaces/w
+    work-pool: prod-docker
+    tags: [prod]
+    schedules-active: true
+  dev:
+    work-pool: dev-docker
+    schedules-active: false
+    parameters: {"*": {env: dev}}
+    job-variables: {env: {LOG_LEVEL: DEBUG}}
+    build-args: {PIP_INDEX: "https://pypi.example/simple", RETRIES: 3}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "prefect-flow-deploy.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_tenant_block_fills_options_left_at_default(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG)
+    prod = apply_config(Options(tenant="prod"), path)
+    assert prod.registry == "ghcr.io/acme/flows"
+    assert prod.prefect_api_url == "https://api.prefect.cloud/api/accounts/a/workspaces/w"
+    assert prod.work_pool == "prod-docker"
+    assert prod.extra_tags == ("from-defaults", "prod")
+    assert prod.schedules_active is True
+    dev = apply_config(Options(tenant="dev"), path)
+    assert dev.schedules_active is False and dev.parameters == {"*": {"env": "dev"}}
+    assert dev.job_variables == {"env": {"LOG_LEVEL": "DEBUG"}}
+    assert dev.build_args == {"PIP_INDEX": "https://pypi.example/simple", "RETRIES": "3"}
+
+
+def test_explicit_options_win_over_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG)
+    options = apply_config(
+        Options(tenant="prod", work_pool="mine", registry="localhost:5000/x"), path
+    )
+    assert options.work_pool == "mine" and options.registry == "localhost:5000/x"
+
+
+def test_without_file_the_tenant_is_just_a_name(tmp_path: Path) -> None:
+    options = apply_config(Options(tenant="prod"), tmp_path / "prefect-flow-deploy.yaml")
+    assert options == Options(tenant="prod")
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        apply_config(Options(), tmp_path / "custom.yaml", required=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "tenant", "message", "line"),
+    [
+        (CONFIG, "staging", "tenant 'staging' is not defined here (tenants: dev, prod)", 4),
+        (
+            "tenants:\n  prod:\n    prefect-api-key: abc\n",
+            "prod",
+            "is a secret and is never read",
+            3,
+        ),
+        ("tenants:\n  prod:\n    registry-password: abc\n", "prod", "is a secret", 3),
+        ("tenants:\n  prod:\n    work_pool: x\n", "prod", "unknown setting `work_pool`", 3),
+        (
+            "tenants:\n  prod:\n    max-parallel: many\n",
+            "prod",
+            "`max-parallel` must be a number",
+            3,
+        ),
+        ("tenants:\n  prod:\n    tags: prod\n", "prod", "`tags` must be a list", 3),
+        ("tenant:\n  prod: {}\n", "prod", "unknown section `tenant`", 1),
+        ("tenants:\n  prod:\n    registry: [x\n", "prod", "invalid YAML", 4),
+    ],
+)
+def test_invalid_files_name_the_line(
+    tmp_path: Path, text: str, tenant: str, message: str, line: int
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as error:
+        apply_config(Options(tenant=tenant), path)
+    assert message in str(error.value)
+    assert f"{path}:{line}:" in str(error.value)
