@@ -128,11 +128,15 @@ class Engine:
                     code_dirs,
                 )
             except RegistryError as exc:
-                folder.problems.append(Problem("error", str(exc), title="Registry"))
+                registry_errors.append(exc)
+                folder.problems.append(Problem("error", str(exc), folder.path, title="Registry"))
                 return ImagePlan(folder, "", "unknown", {}, "failed", str(exc))
 
+        registry_errors: list[RegistryError] = []
         with ThreadPoolExecutor(max_workers=max(4, options.max_parallel * 2)) as pool:
             images = list(pool.map(image_plan, planned))
+        if images and len(registry_errors) == len(images):
+            raise registry_errors[0]  # the registry itself is unusable: one clear message
 
         deployments: list[DeploymentPlan] = []
         for image in images:

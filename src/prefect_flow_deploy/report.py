@@ -66,12 +66,10 @@ def print_plan(plan: Plan, console: Console) -> None:
     if not console.is_terminal:
         for row in plan_rows(plan):
             changed = f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
-            console.print(
+            _line(
+                console,
                 f"{row['folder']}\t{row['deployment'] or '-'}\timage {row['image_action']}: "
                 f"{row['image_reason']}\tdeployment {row['deployment_action']}{changed}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
             )
         return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)
@@ -102,17 +100,14 @@ def print_result(result: RunResult, console: Console) -> None:
             result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
         ):
             error = f": {row.error}" if row.error else ""
-            console.print(
+            _line(
+                console,
                 f"{row.project}/{row.folder}\t{row.flow}/{row.deployment}\timage {row.image_status}\t{row.status}{error}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
             )
-        console.print(
+        _line(
+            console,
             f"{len(result.results)} deployments in {result.seconds:.1f}s: built {c.built}, pushed {c.pushed}, "
             f"deployment writes {c.deployment_writes}",
-            markup=False,
-            highlight=False,
         )
         return
     table = Table(
@@ -133,3 +128,8 @@ def print_result(result: RunResult, console: Console) -> None:
         )
     console.print(table)
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
+
+
+def _line(console: Console, text: str) -> None:
+    """A plain line, tabs kept (rich would expand them)."""
+    print(text, file=console.file, flush=True)

@@ -300,18 +300,26 @@ def test_wrong_registry_password_is_a_clear_error(stack: Stack, scenario: Scenar
 
     write_flow(scenario.folder("p", "private"), "private")
     opts = options(
-        scenario,
-        stack,
-        registry=f"{stack.auth_registry}/x",
-        registry_username=stack.auth_user,
-        registry_password="wrong-password",
-    )
-    result = Engine(opts).deploy()
-    assert result.failed
-    folder = result.plan.folders[0]
-    assert any("registry-password" in p.message for p in folder.problems)
-    assert "wrong-password" not in repr(folder.problems)
-    assert RegistryError.exit_code == 5
+        scenario, stack, registry=f"{stack.auth_registry}/x",
+        registry_username=stack.auth_user, registry_password="wrong-password",
+    )  # fmt: skip
+    with pytest.raises(RegistryError) as error:
+        Engine(opts).deploy()
+    assert "registry-password" in str(error.value) and "HTTP 401" in str(error.value)
+    assert "wrong-password" not in str(error.value)
+    assert error.value.exit_code == 5
+
+
+def test_unreachable_registry_is_one_clear_error(stack: Stack, scenario: Scenario) -> None:
+    from prefect_flow_deploy.engine import Engine
+    from prefect_flow_deploy.errors import RegistryError
+
+    from ..helpers import options
+
+    write_flow(scenario.folder("p", "one"), "one")
+    write_flow(scenario.folder("p", "two"), "two")
+    with pytest.raises(RegistryError, match="cannot reach the registry localhost:5999"):
+        Engine(options(scenario, stack, registry="localhost:5999/x")).plan()
 
 
 def test_without_registry_builds_locally_and_pushes_nothing(

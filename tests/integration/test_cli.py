@@ -1,0 +1,99 @@
+"""The command line as a user runs it: a subprocess, its output and exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..conftest import Scenario, Stack, copy_example, write_flow
+
+pytestmark = pytest.mark.stack
+CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=600
+    )
+
+
+def common(scenario: Scenario, stack: Stack) -> list[str]:
+    return [
+        "--projects-root", str(scenario.root), "--registry", scenario.registry,
+        "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+    ]  # fmt: skip
+
+
+def test_plan_json_then_deploy_then_plan_again(stack: Stack, scenario: Scenario) -> None:
+    copy_example(scenario, "sales", "daily_orders")
+    copy_example(scenario, "sales", "two_flows")
+    planned = cli("plan", "--json", *common(scenario, stack))
+    assert planned.returncode == 0, planned.stderr
+    data = json.loads(planned.stdout)
+    assert data["summary"]["builds"] == 2
+    assert data["summary"]["deployments"]["create"] == 3
+    assert {i["image_reason"] for i in data["items"]} == {
+        "new: no deployed image for this folder yet"
+    }
+
+    deployed = cli("deploy", *common(scenario, stack))
+    assert deployed.returncode == 0, deployed.stderr
+    assert "built 2, pushed 2, deployment writes 3" in deployed.stderr
+    assert "\tcreated" in deployed.stderr  # plain lines when not a TTY
+
+    again = json.loads(cli("plan", "--json", *common(scenario, stack)).stdout)
+    assert again["summary"]["builds"] == 0
+    assert again["summary"]["deployments"]["unchanged"] == 3
+
+
+def test_deploy_exit_status_and_error_location(stack: Stack, scenario: Scenario) -> None:
+    broken = write_flow(scenario.folder("p", "broken"), "broken")
+    (broken / "flow.py").write_text("from prefect import flow\n@flow\ndef broken(:\n")
+    write_flow(scenario.folder("p", "fine"), "fine")
+    done = cli("deploy", *common(scenario, stack))
+    assert done.returncode == 1
+    assert f"error: {broken / 'flow.py'}:3:" in done.stderr
+    assert "\tcreated" in done.stderr
+
+
+def test_bad_options_exit_3_with_what_to_do(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    missing = cli("plan", "--projects-root", str(tmp_path / "nope"))
+    assert missing.returncode == 3 and "is not a folder" in missing.stderr
+    bad_registry = cli(
+        "plan", "--projects-root", str(scenario.root), "--registry", "Not A Registry"
+    )
+    assert bad_registry.returncode == 3 and "not a valid image prefix" in bad_registry.stderr
+    bad_regex = cli("plan", "--projects-root", str(scenario.root), "--flows", "(")
+    assert bad_regex.returncode == 3 and "not a valid regular expression" in bad_regex.stderr
+
+
+def test_no_prefect_api_configured_is_refused(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    write_flow(scenario.folder("p", "x"), "x")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "empty-prefect-home")
+    done = cli("plan", *common(scenario, stack), env=env)
+    assert done.returncode == 6
+    assert "no Prefect API is configured" in done.stderr
+
+
+def test_registry_password_never_printed(stack: Stack, scenario: Scenario) -> None:
+    write_flow(scenario.folder("p", "x"), "x")
+    env = {
+        **os.environ,
+        "PFD_REGISTRY_USERNAME": stack.auth_user,
+        "PFD_REGISTRY_PASSWORD": stack.auth_password,
+    }
+    args = common(scenario, stack)
+    args[args.index("--registry") + 1] = f"{stack.auth_registry}/t{scenario.suffix}"
+    done = cli("deploy", *args, env=env)
+    assert done.returncode == 0, done.stderr
+    assert stack.auth_password not in done.stdout + done.stderr
