@@ -178,6 +178,9 @@ else:
         if root.endswith(os.path.dirname(first)) and os.path.basename(first) in names:
             base = root[: len(root) - len(os.path.dirname(first))] if os.path.dirname(first) else root
             if holds(base): out["code_dir"] = base.rstrip("/") or "/"; break
+if out["code_dir"]:
+    sys.path.insert(0, out["code_dir"])
+out["missing"] = [m for m in args.get("modules", []) if importlib.util.find_spec(m) is None]
 print(json.dumps(out))
 """
 
@@ -193,10 +196,14 @@ class ImageCheck:
     prefect_version: str | None
     code_dir: str | None
     workdir: str
+    missing_modules: list[str]
 
 
-def check_image(reference: str, files: dict[str, str], preferred_dir: str | None) -> ImageCheck:
-    """Run the image once (no network) to find prefect and the folder's files."""
+def check_image(
+    reference: str, files: dict[str, str], preferred_dir: str | None, modules: list[str]
+) -> ImageCheck:
+    """Run the image once (no network): is prefect there, where are the folder's files, and
+    which of the modules the code imports cannot be found (found, not imported: no code runs)."""
     client = docker_client()
     try:
         image = client.images.get(reference)
@@ -205,7 +212,7 @@ def check_image(reference: str, files: dict[str, str], preferred_dir: str | None
         output = client.containers.run(
             reference,
             entrypoint=["python", "-c", _CHECK_SCRIPT],
-            command=[json.dumps({"files": files, "candidates": candidates})],
+            command=[json.dumps({"files": files, "candidates": candidates, "modules": modules})],
             remove=True,
             network_disabled=True,
             stdout=True,
@@ -224,7 +231,12 @@ def check_image(reference: str, files: dict[str, str], preferred_dir: str | None
             ) from exc
         raise FolderError(f"cannot run the built image to check it: {exc}") from exc
     data: dict[str, Any] = json.loads(_text(output).splitlines()[-1])
-    return ImageCheck(data.get("prefect"), data.get("code_dir"), data.get("cwd") or workdir)
+    return ImageCheck(
+        data.get("prefect"),
+        data.get("code_dir"),
+        data.get("cwd") or workdir,
+        data.get("missing") or [],
+    )
 
 
 def push(reference: str, credentials: Credentials | None) -> str:

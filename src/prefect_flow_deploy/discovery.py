@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .flows_source import find_flows
+from .logger import log
 from .model import FlowFolder, Problem
 from .prefect_yaml import read_prefect_yaml
 
+_FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
 
 
@@ -27,12 +29,35 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
     regex = re.compile(pattern) if pattern else None
     folders = []
     for project_dir in _subdirs(projects_root):
+        for stray in _flow_files_at(project_dir):
+            log.warning(
+                f"{stray.name} is directly in the project folder {project_dir.name}/, so it is not "
+                f"deployed: move it into a flow folder, {project_dir.name}/<folder>/{stray.name}.",
+                file=stray,
+                title="Flow outside a flow folder",
+            )
         for folder_dir in _subdirs(project_dir):
             key = f"{project_dir.name}/{folder_dir.name}"
             if regex and not regex.search(key):
                 continue
             folders.append(read_folder(project_dir.name, folder_dir))
+    if not folders:
+        where = f" matching {pattern!r}" if pattern else ""
+        log.warning(
+            f"no flow folders{where} under {projects_root}: the layout is "
+            f"{projects_root}/<project>/<flow folder>/*.py. Check projects-root.",
+            title="Nothing to deploy",
+        )
     return folders
+
+
+def _flow_files_at(directory: Path) -> list[Path]:
+    """Python files holding a flow that sit where no flow folder would find them."""
+    return sorted(
+        path
+        for path in directory.glob("*.py")
+        if path.is_file() and _FLOW_DECORATOR.search(path.read_text(encoding="utf-8", errors="replace"))
+    )
 
 
 def _subdirs(path: Path) -> list[Path]:
@@ -66,9 +91,10 @@ def read_folder(project: str, path: Path) -> FlowFolder:
             setattr(folder, attr, candidate)
 
     for file in python_files(path):
-        flows, problems = find_flows(file, path)
+        flows, problems, imports = find_flows(file, path)
         folder.flows.extend(flows)
         folder.problems.extend(problems)
+        folder.imports.extend(imports)
 
     if folder.prefect_yaml is not None:
         configs, problems = read_prefect_yaml(folder.prefect_yaml)

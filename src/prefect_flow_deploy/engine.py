@@ -305,7 +305,10 @@ class Engine:
                 "deployment could not find its flow. Remove the matching line from .dockerignore.",
                 file=str(folder.path / ".dockerignore"),
             )
-        result = builder.check_image(image.reference, entry_files, recipe.expected_code_dir)
+        modules = sorted({i.module for i in folder.imports} - {"prefect"})
+        result = builder.check_image(
+            image.reference, entry_files, recipe.expected_code_dir, modules
+        )
         if not result.prefect_version:
             raise FolderError(
                 "the image has no `prefect` package, so the Docker worker cannot run the flow. "
@@ -322,6 +325,24 @@ class Engine:
                 _missing_code_message(folder), file=str(folder.dockerfile or folder.path)
             )
         image.code_dir = result.code_dir
+        self._warn_missing_modules(folder, result.missing_modules)
+
+    def _warn_missing_modules(self, folder: FlowFolder, missing: list[str]) -> None:
+        """The most common run-time crash: a package imported but not in requirements.txt."""
+        for module in missing:
+            where = next(i for i in folder.imports if i.module == module)
+            fix = (
+                f"add it to {folder.key}/requirements.txt"
+                if folder.dockerfile is None
+                else f"install it in {folder.key}/Dockerfile"
+            )
+            log.warning(
+                f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
+                f"the flow will fail with ModuleNotFoundError: {fix} (the pip name may differ).",
+                file=folder.path / where.file,
+                line=where.line,
+                title="Missing package",
+            )
 
     def _api_url(self) -> str | None:
         if self.options.prefect_api_url:

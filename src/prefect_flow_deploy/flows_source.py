@@ -8,11 +8,12 @@ schemas come from Prefect's source-only helper.
 from __future__ import annotations
 
 import ast
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from .model import FlowSpec, Problem
+from .model import FlowSpec, ModuleImport, Problem
 from .naming import flow_name_from_function
 
 # Prefect's source helper puts the folder on sys.path while it evaluates annotations:
@@ -79,17 +80,70 @@ def _keyword(decorator: ast.expr, key: str) -> ast.expr | None:
     return None
 
 
-def find_flows(path: Path, folder: Path) -> tuple[list[FlowSpec], list[Problem]]:
-    """All module-level flows in one file, and what is wrong with the file."""
+_GUARDING_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+class _ThirdPartyImports(ast.NodeVisitor):
+    """Absolute imports of non-standard-library modules, except optional ones (inside a
+    `try` that catches ImportError, or under `if TYPE_CHECKING`)."""
+
+    def __init__(self, relative: str) -> None:
+        self.relative = relative
+        self.found: list[ModuleImport] = []
+
+    def _add(self, name: str, line: int) -> None:
+        top = name.split(".")[0]
+        if top and top != "__future__" and top not in sys.stdlib_module_names:
+            self.found.append(ModuleImport(top, self.relative, line))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            self._add(node.module, node.lineno)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        caught = {_dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}
+        for handler in node.handlers:
+            if isinstance(handler.type, ast.Tuple):
+                caught |= {_dotted(e).rsplit(".", 1)[-1] for e in handler.type.elts}
+        optional = (
+            not node.handlers
+            or any(h.type is None for h in node.handlers)
+            or caught & _GUARDING_ERRORS
+        )
+        if not optional:
+            for statement in node.body:
+                self.visit(statement)
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
+
+    def visit_If(self, node: ast.If) -> None:
+        if _dotted(node.test).endswith("TYPE_CHECKING"):
+            for statement in node.orelse:
+                self.visit(statement)
+            return
+        self.generic_visit(node)
+
+
+def find_flows(
+    path: Path, folder: Path
+) -> tuple[list[FlowSpec], list[Problem], list[ModuleImport]]:
+    """All module-level flows in one file, what is wrong with the file, and what it imports."""
     try:
-        source = path.read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem("error", f"cannot read {path.name}: {exc}", path)]
+        return [], [Problem("error", f"cannot read {path.name}: {exc}", path)], []
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         message = f"syntax error: {exc.msg}. Fix the file; this folder is not deployed until then."
-        return [], [Problem("error", message, path, exc.lineno, "Python syntax error")]
+        return [], [Problem("error", message, path, exc.lineno, "Python syntax error")], []
+    relative_path = path.relative_to(folder).as_posix()
+    module_imports = _ThirdPartyImports(relative_path)
+    module_imports.visit(tree)
 
     imports = _Imports()
     imports.visit(tree)
@@ -121,7 +175,7 @@ def find_flows(path: Path, folder: Path) -> tuple[list[FlowSpec], list[Problem]]
             decorator, "description", path, node, problems, optional=True
         )
         try:
-            schema = _parameter_schema(path, node.name)
+            schema = _parameter_schema(path, node.name, source)
         except Exception as exc:  # Prefect's helper raises many kinds on odd signatures
             problems.append(
                 Problem(
@@ -143,7 +197,7 @@ def find_flows(path: Path, folder: Path) -> tuple[list[FlowSpec], list[Problem]]
                 description=description or ast.get_docstring(node),
             )
         )
-    return flows, problems
+    return flows, problems, module_imports.found
 
 
 def _literal_keyword(
@@ -178,9 +232,19 @@ def _literal_keyword(
     return None
 
 
-def _parameter_schema(path: Path, function: str) -> dict[str, Any]:
-    from prefect.utilities.callables import parameter_schema_from_entrypoint
+def _parameter_schema(path: Path, function: str, source: str) -> dict[str, Any]:
+    """What `prefect.utilities.callables.parameter_schema_from_entrypoint` does, on the
+    source we already read (decoded with a BOM tolerated, parsed once)."""
+    from prefect.utilities.callables import (
+        _generate_signature_from_source,
+        _get_docstring_from_source,
+        generate_parameter_schema,
+        parameter_docstrings,
+    )
 
     with _SCHEMA_LOCK:
-        schema = parameter_schema_from_entrypoint(f"{path}:{function}")
-    return schema.model_dump_for_openapi()
+        signature = _generate_signature_from_source(source, function, str(path))
+    docstring = _get_docstring_from_source(source, function)
+    schema = generate_parameter_schema(signature, parameter_docstrings(docstring))
+    result: dict[str, Any] = schema.model_dump_for_openapi()
+    return result

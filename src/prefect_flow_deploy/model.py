@@ -39,6 +39,15 @@ class FlowSpec:
 
 
 @dataclass(frozen=True)
+class ModuleImport:
+    """A third-party module a folder's code imports (checked against the built image)."""
+
+    module: str  # top-level name
+    file: str  # relative to the folder, POSIX
+    line: int
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     """One `deployments:` entry of a folder's prefect.yaml: only the fields we honour."""
 
@@ -68,6 +77,7 @@ class FlowFolder:
     prefect_yaml: Path | None = None
     deployment_configs: list[DeploymentConfig] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    imports: list[ModuleImport] = field(default_factory=list)
 
     @property
     def key(self) -> str:

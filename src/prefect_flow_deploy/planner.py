@@ -253,7 +253,10 @@ def desired_deployments(
 
 def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
     if config.entrypoint:
-        return config.entrypoint.removeprefix("./") == flow.entrypoint
+        # Relative to the folder, or to the repository root (as `prefect deploy` run from
+        # the root writes it).
+        entrypoint = config.entrypoint.removeprefix("./")
+        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
     return config.flow_name == flow.name
 
 

@@ -164,6 +164,19 @@ def _read_entry(
             job_variables = {}
 
     schedules = _schedules(entry, lines, line, path, problems)
+    for key in ("parameters", "work_pool", "description", "tags"):
+        if "{{" in str(entry.get(key, "")):
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{key}` holds a `{{{{ … }}}}` template, which prefect-flow-deploy does not "
+                    "resolve (the build step outputs it would refer to do not exist here); the "
+                    "text is used as is. Per-tenant values belong in prefect-flow-deploy.yaml.",
+                    path,
+                    lines.get(key, line),
+                    "prefect.yaml",
+                )
+            )
     if not entrypoint and not flow_name:
         problems.append(
             Problem(

@@ -52,3 +52,22 @@ def test_fail_fast_stops_the_remaining_folders(stack: Stack, scenario: Scenario)
     without = deploy(scenario, stack, max_parallel=1)
     statuses = {r.folder: r.status for r in without.results}
     assert statuses == {"a_bad": "failed", "b_good": "created", "c_good": "created"}
+
+
+def test_package_missing_from_requirements_is_a_warning_with_its_line(
+    stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_example(scenario, "sales", "customer_report")  # helpers.py imports tabulate
+    (folder / "requirements.txt").unlink()
+    (folder / "extra.py").write_text("import json\n\nimport yaml_missing_pkg  # noqa\n")
+    result = deploy(scenario, stack)
+    err = capfd.readouterr().err
+    assert {r.status for r in result.results} == {"created"}  # a warning, not a failure
+    assert f"warning: {folder / 'helpers.py'}:1: " in err and "imports `tabulate`" in err
+    assert f"{folder / 'extra.py'}:3:" in err and "`yaml_missing_pkg`" in err
+    assert "imports `helpers`" not in err  # the folder's own module is found in the image
+
+    (folder / "requirements.txt").write_text("tabulate==0.9.0\n")
+    (folder / "extra.py").unlink()
+    deploy(scenario, stack)
+    assert "which the image does not have" not in capfd.readouterr().err

@@ -148,3 +148,40 @@ def test_helper_modules_in_subfolders_are_scanned(tmp_path: Path) -> None:
     make(tmp_path, "p/x/pkg/inner.py", "from prefect import flow\n@flow\ndef inner(): pass\n")
     [folder] = discover(tmp_path)
     assert [f.entrypoint for f in folder.flows] == ["pkg/inner.py:inner"]
+
+
+def test_third_party_imports_are_collected_but_not_optional_ones(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        "p/x/flow.py",
+        "import os, json\nimport pandas as pd\nfrom sqlalchemy.orm import Session\nfrom . import sibling\n"
+        "from helpers import render\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import boto3\n"
+        "from prefect import flow\n\n@flow\ndef f():\n    import requests\n",
+    )
+    [folder] = discover(tmp_path)
+    found = {(i.module, i.line) for i in folder.imports}
+    assert found == {
+        ("pandas", 2),
+        ("sqlalchemy", 3),
+        ("helpers", 5),
+        ("prefect", 13),
+        ("requests", 17),
+    }
+
+
+def test_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "p" / "x").mkdir(parents=True)
+    (tmp_path / "p" / "x" / "flow.py").write_bytes(
+        b"\xef\xbb\xbffrom prefect import flow\n@flow\ndef f(): pass\n"
+    )
+    [folder] = discover(tmp_path)
+    assert [f.name for f in folder.flows] == ["f"]
+
+
+def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    make(tmp_path, "sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
+    assert discover(tmp_path) == []
+    err = capsys.readouterr().err
+    assert "stray.py is directly in the project folder sales/" in err
+    assert "no flow folders under" in err

@@ -78,3 +78,14 @@ def test_entry_without_entrypoint_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n  - name: lonely\n")
     _, [problem] = read_prefect_yaml(path)
     assert "entrypoint" in problem.message and problem.line == 2
+
+
+def test_templates_are_not_resolved_and_say_so(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables: {image: '{{ build-image.image }}'}\n",
+    )
+    [config], [problem] = read_prefect_yaml(path)
+    assert problem.severity == "warning" and problem.line == 3 and "template" in problem.message
+    assert config.job_variables == {"image": "{{ build-image.image }}"}
