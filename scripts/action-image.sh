@@ -2,7 +2,11 @@
 # Build the action's container image here the way the GitHub runner builds it, on a stand-in
 # for the Dockerfile's default base (python:3.12-slim-trixie cannot be pulled: no Docker Hub).
 #
-#   scripts/action-image.sh [TAG]     # prints the tag of the built image on stdout
+#   scripts/action-image.sh [--measure] [TAG]   # prints the tag of the built image on stdout
+#
+# --measure also prints, on stderr, the image size and the median of 5 starts (docker run
+# --rm IMAGE --help, and an import of the engine and the Prefect client in the image).
+# Needs a running engine (scripts/stack.sh up); concurrent calls wait for each other.
 #
 # Idempotent: the trixie root filesystem (debootstrap, about 70 s) is cached under
 # ${PFD_STACK_DIR:-/var/tmp/pfd-stack} and the stand-in base is imported only when
@@ -16,6 +20,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${PFD_STACK_DIR:-/var/tmp/pfd-stack}"
+MEASURE=0
+if [ "${1:-}" = "--measure" ]; then MEASURE=1; shift; fi
 TAG="${1:-${PFD_ACTION_TAG:-localhost:5000/prefect-flow-deploy/action:dev}}"
 BASE="${PFD_ACTION_BASE:-localhost:5000/stand-in/python:3-trixie}"
 MIRROR="${PFD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -55,11 +61,36 @@ build_base() {
 
 build_action() {
   log "building $TAG from $HERE/Dockerfile on $BASE"
+  local build_log="$STACK_DIR/action-image-build.log"
   # As the runner does (docker build -t TAG -f ABS/Dockerfile DIR), plus the stand-in base.
-  DOCKER_BUILDKIT=1 $DOCKER build -q --build-arg "BASE_IMAGE=$BASE" -t "$TAG" \
-    -f "$HERE/Dockerfile" "$HERE" >/dev/null
+  DOCKER_BUILDKIT=1 $DOCKER build --progress=plain --build-arg "BASE_IMAGE=$BASE" -t "$TAG" \
+    -f "$HERE/Dockerfile" "$HERE" >"$build_log" 2>&1 \
+    || { tail -40 "$build_log" >&2; log "build failed: see $build_log"; exit 1; }
 }
 
+median_ms() {  # median_ms CMD...: median wall time of 5 runs, in milliseconds
+  local times=() start end
+  for _ in 1 2 3 4 5; do
+    start=$(date +%s%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+}
+
+measure() {
+  local size
+  size=$($DOCKER image inspect --format '{{.Size}}' "$TAG")
+  log "size: $size bytes ($(( size / 1000000 )) MB; base $(( $($DOCKER image inspect --format '{{.Size}}' "$BASE") / 1000000 )) MB)"
+  log "start, median of 5 (docker run --rm IMAGE --help): $(median_ms $DOCKER run --rm "$TAG" --help) ms"
+  log "start, median of 5 (import engine, CLI and Prefect client): $(median_ms $DOCKER run --rm \
+    --entrypoint python3 "$TAG" -c 'import prefect_flow_deploy.engine, prefect_flow_deploy.cli, prefect.client.orchestration') ms"
+}
+
+$DOCKER version >/dev/null 2>&1 || { log "no Docker engine answers: run scripts/stack.sh up"; exit 1; }
+mkdir -p "$STACK_DIR"
+exec 9>"$STACK_DIR/action-image.lock"
+flock 9
 build_base
 build_action
+[ "$MEASURE" = 1 ] && measure
 echo "$TAG"

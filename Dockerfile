@@ -1,0 +1,96 @@
+# The container image of the GitHub Action (action.yml: runs.using docker, image Dockerfile).
+# The runner builds it with `docker build -t TAG -f Dockerfile .` and no --build-arg, so the
+# default base below is the one used on github.com; scripts/action-image.sh builds it on a
+# local stand-in (--build-arg BASE_IMAGE=...) where Docker Hub cannot be reached.
+#
+# Works on the official python image (python3 in /usr/local/bin) and on a plain Debian with
+# python3 in /usr/bin: Python is only ever reached as `python3 -m venv`, into /opt/venv.
+# Needs no BuildKit-only syntax, so the classic builder builds it too.
+ARG BASE_IMAGE=python:3.12-slim-trixie
+
+# --- stage 1: the package and its dependencies in a venv -----------------------------------
+FROM ${BASE_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+RUN python3 -m venv /opt/venv
+# Dependencies first, from pyproject.toml alone, so that editing src/ does not reinstall them.
+COPY pyproject.toml README.md /src/
+RUN mkdir -p /src/src/prefect_flow_deploy \
+ && touch /src/src/prefect_flow_deploy/__init__.py \
+ && /opt/venv/bin/pip install --no-compile /src \
+ && /opt/venv/bin/pip uninstall -y prefect-flow-deploy \
+ && rm -rf /src/src
+# import-check.py record|verify FILE: import every module that an import statement under
+# /src/src names (those inside functions too); `record` writes the ones that import, `verify`
+# fails, naming them, if one of those no longer imports.
+RUN printf '%s\n' \
+  'import ast, importlib, json, pathlib, sys' \
+  'mode, path = sys.argv[1:3]' \
+  'names = set()' \
+  'for f in pathlib.Path("/src/src").rglob("*.py"):' \
+  '    for n in ast.walk(ast.parse(f.read_text())):' \
+  '        if isinstance(n, ast.Import):' \
+  '            names.update(a.name for a in n.names)' \
+  '        elif isinstance(n, ast.ImportFrom) and n.level == 0 and n.module:' \
+  '            names.add(n.module)' \
+  'if mode == "verify":' \
+  '    names = json.loads(pathlib.Path(path).read_text())' \
+  'good, bad = [], []' \
+  'for m in sorted(names):' \
+  '    try:' \
+  '        importlib.import_module(m)' \
+  '        good.append(m)' \
+  '    except Exception as e:' \
+  '        bad.append(f"{m}: {type(e).__name__}: {e}")' \
+  'if mode == "record":' \
+  '    pathlib.Path(path).write_text(json.dumps(good))' \
+  '    print(f"import-check: {len(good)} modules import")' \
+  'elif bad:' \
+  '    sys.exit("import-check: pruning broke these imports:\n" + "\n".join(bad))' \
+  'else:' \
+  '    print(f"import-check: all {len(good)} modules still import")' \
+  >/tmp/import-check.py
+COPY src /src/src
+# Prefect's server, its database drivers and its notification and queue back-ends come with
+# the `prefect` distribution but are never imported by a client that registers deployments:
+# about 110 MB. They are uninstalled, and import-check proves that every module the package
+# imports still imports. `--build-arg PRUNE=` keeps everything.
+ARG PRUNE="SQLAlchemy alembic Mako greenlet asyncpg aiosqlite apprise redis burner-redis \
+pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex cryptography \
+cffi pycparser"
+RUN /opt/venv/bin/pip install --no-compile --no-deps /src \
+ && /opt/venv/bin/python /tmp/import-check.py record /tmp/importable.json \
+ && if [ -n "$PRUNE" ]; then /opt/venv/bin/pip uninstall -y $PRUNE; fi \
+ && /opt/venv/bin/python /tmp/import-check.py verify /tmp/importable.json \
+ # Never used by the action: the Prefect server's UI bundles and database migrations (run
+ # by alembic, pruned above), test suites, pip itself.
+ && rm -rf /opt/venv/lib/python3*/site-packages/prefect/server/ui \
+           /opt/venv/lib/python3*/site-packages/prefect/server/ui-v2 \
+           /opt/venv/lib/python3*/site-packages/prefect/server/database/_migrations \
+ && find /opt/venv -depth -type d \( -name tests -o -name __pycache__ \) -path '*site-packages*' \
+      -exec rm -rf {} + \
+ && /opt/venv/bin/pip uninstall -y pip \
+ # Precompile once, in unchecked-hash mode: the .pyc files stay valid although COPY gives
+ # the sources new mtimes, so every start imports bytecode and writes nothing.
+ && /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib
+
+# --- stage 2: the action image -----------------------------------------------------------
+FROM ${BASE_IMAGE}
+# The docker CLI with BuildKit (the buildx plugin), Debian 13's own packages. It talks to the
+# runner's engine through the mounted /var/run/docker.sock.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker-cli docker-buildx \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
+           /usr/share/doc/* /usr/share/man/*
+COPY --from=build /opt/venv /opt/venv
+RUN ln -s /opt/venv/bin/prefect-flow-deploy /usr/local/bin/prefect-flow-deploy \
+ && ln -s /opt/venv/bin/prefect-flow-deploy-action /usr/local/bin/prefect-flow-deploy-action
+ENV PATH=/opt/venv/bin:$PATH \
+    PFD_DOCKER_CLI=/usr/bin/docker \
+    PYTHONUNBUFFERED=1 \
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    PREFECT_TELEMETRY_ENABLED=false
+# Root: the runner mounts the workspace and the file-command files, owned by its own user,
+# and runs no --user. It also sets --workdir, hence the absolute entrypoint.
+USER root
+ENTRYPOINT ["/usr/local/bin/prefect-flow-deploy-action"]
