@@ -56,7 +56,8 @@ def _flow_files_at(directory: Path) -> list[Path]:
     return sorted(
         path
         for path in directory.glob("*.py")
-        if path.is_file() and _FLOW_DECORATOR.search(path.read_text(encoding="utf-8", errors="replace"))
+        if path.is_file()
+        and _FLOW_DECORATOR.search(path.read_text(encoding="utf-8", errors="replace"))
     )
 
 
