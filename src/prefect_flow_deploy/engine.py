@@ -39,6 +39,7 @@ from .planner import (
 )
 from .registry import RegistryClient
 
+PLAN_THREADS = 32
 Status = Literal["created", "updated", "unchanged", "removed", "failed", "skipped", "planned"]
 
 
@@ -116,6 +117,12 @@ class Engine:
         }
         planned = [f for f in buildable if f.key in self.recipes]
 
+        known = (
+            self.registry.repositories(options.registry)
+            if len(planned) > 20 and options.registry
+            else None
+        )
+
         def image_plan(folder: FlowFolder) -> ImagePlan:
             try:
                 return plan_image(
@@ -126,6 +133,7 @@ class Engine:
                     self.registry,
                     previous.get(folder.key),
                     code_dirs,
+                    known,
                 )
             except RegistryError as exc:
                 registry_errors.append(exc)
@@ -133,7 +141,9 @@ class Engine:
                 return ImagePlan(folder, "", "unknown", {}, "failed", str(exc))
 
         registry_errors: list[RegistryError] = []
-        with ThreadPoolExecutor(max_workers=max(4, options.max_parallel * 2)) as pool:
+        # Mostly waiting on one HEAD request each: many at once (not limited by max-parallel,
+        # which bounds builds and pushes).
+        with ThreadPoolExecutor(max_workers=PLAN_THREADS) as pool:
             images = list(pool.map(image_plan, planned))
         if images and len(registry_errors) == len(images):
             raise registry_errors[0]  # the registry itself is unusable: one clear message

@@ -30,7 +30,7 @@ from .naming import image_component, image_repository
 from .options import Options
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
-from .registry import RegistryClient, image_labels
+from .registry import RegistryClient, image_labels, parse_reference
 
 FOLDER_TAG_PREFIX = "folder:"
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
@@ -122,6 +122,7 @@ def plan_image(
     registry: RegistryClient,
     previous_image: str | None,
     code_dirs: dict[str, str],
+    known_repositories: set[str] | None = None,
 ) -> ImagePlan:
     repository = image_repository(options.registry, folder.project, folder.name)
     missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
@@ -146,7 +147,7 @@ def plan_image(
     plan = ImagePlan(folder, repository, tag, inputs)
     plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
 
-    plan.digest = _existing_digest(plan.reference, options, registry)
+    plan.digest = _existing_digest(plan.reference, options, registry, known_repositories)
     if plan.digest and not options.force:
         plan.action = "exists"
         plan.reason = (
@@ -176,9 +177,15 @@ def _is_executable(path: Path) -> bool:
         return False
 
 
-def _existing_digest(reference: str, options: Options, registry: RegistryClient) -> str | None:
-    """The image's digest if it is already there: in the registry, or locally without one."""
+def _existing_digest(
+    reference: str, options: Options, registry: RegistryClient, known: set[str] | None = None
+) -> str | None:
+    """The image's digest if it is already there: in the registry, or locally without one.
+    `known`: the registry's repositories, when its catalog told (a repository that does not
+    exist holds no tag: no need to ask)."""
     if options.registry:
+        if known is not None and parse_reference(reference).repository not in known:
+            return None
         return registry.manifest_digest(reference)
     return local_image_id(reference)
 

@@ -100,6 +100,30 @@ class RegistryClient:
             )
         return response.headers.get("Docker-Content-Digest") or _digest_from_body(self, url, image)
 
+    def repositories(self, prefix: str) -> set[str] | None:
+        """Every repository under `prefix` (host/path), from the registry's catalog; None when
+        the registry does not offer one (GHCR and Docker Hub do not). Lets a plan skip the
+        per-tag question for folders whose repository does not even exist yet."""
+        host, _, path = prefix.partition("/")
+        image = ImageName(host, path or "_catalog", "latest")
+        url: str | None = f"{self._base_url(image)}/v2/_catalog?n=1000"
+        found: set[str] = set()
+        while url:
+            try:
+                response = self._request("GET", url, image, scope="registry:catalog:*")
+            except RegistryError:
+                return None
+            if response.status_code != 200:
+                return None
+            try:
+                names = response.json().get("repositories") or []
+            except ValueError:
+                return None
+            found.update(n for n in names if not path or n == path or n.startswith(path + "/"))
+            next_link = response.links.get("next", {}).get("url")
+            url = str(httpx.URL(url).join(next_link)) if next_link else None
+        return found
+
     def exists(self, reference: str) -> bool:
         return self.manifest_digest(reference) is not None
 
@@ -108,8 +132,10 @@ class RegistryClient:
         scheme = "http" if _is_loopback(image.host) else "https"
         return f"{scheme}://{image.api_host}"
 
-    def _request(self, method: str, url: str, image: ImageName) -> httpx.Response:
-        scope = f"repository:{image.repository}:pull"
+    def _request(
+        self, method: str, url: str, image: ImageName, scope: str | None = None
+    ) -> httpx.Response:
+        scope = scope or f"repository:{image.repository}:pull"
         headers = {"Accept": _MANIFEST_TYPES}
         token = self._tokens.get((image.host, scope))
         if token:
