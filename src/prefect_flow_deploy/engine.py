@@ -40,6 +40,7 @@ from .planner import (
 from .registry import RegistryClient
 
 PLAN_THREADS = 32
+CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
 Status = Literal["created", "updated", "unchanged", "removed", "failed", "skipped", "planned"]
 
 

@@ -71,3 +71,27 @@ def test_package_missing_from_requirements_is_a_warning_with_its_line(
     (folder / "extra.py").unlink()
     deploy(scenario, stack)
     assert "which the image does not have" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("registry_kind", ["open", "auth"])
+def test_plan_through_the_registry_catalog(
+    stack: Stack, scenario: Scenario, monkeypatch: pytest.MonkeyPatch, registry_kind: str
+) -> None:
+    from prefect_flow_deploy import engine
+
+    from ..helpers import plan
+
+    monkeypatch.setattr(engine, "CATALOG_THRESHOLD", 0)
+    extra = {}
+    if registry_kind == "auth":
+        extra = {
+            "registry": f"{stack.auth_registry}/t{scenario.suffix}",
+            "registry_username": stack.auth_user,
+            "registry_password": stack.auth_password,
+        }
+    write_flow(scenario.folder("p", "one"), "one")
+    write_flow(scenario.folder("p", "two"), "two")
+    assert deploy(scenario, stack, **extra).counters.pushed == 2
+    write_flow(scenario.folder("p", "three"), "three")
+    actions = {i.folder.name: i.action for i in plan(scenario, stack, **extra).images}
+    assert actions == {"one": "exists", "two": "exists", "three": "build"}
