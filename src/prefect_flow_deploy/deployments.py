@@ -274,8 +274,6 @@ def in_tenant(existing: ExistingDeployment, tenant: str | None) -> bool:
 
 async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]:
     """Create missing work pools of type docker; return the names created."""
-    from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
-
     created = []
     for name in sorted(names):
         try:
@@ -283,7 +281,7 @@ async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]
             continue
         except ObjectNotFound:
             pass
-        template = await get_default_base_job_template_for_infrastructure_type("docker")
+        template = await _docker_job_template(client)
         try:
             await client.create_work_pool(
                 WorkPoolCreate(name=name, type="docker", base_job_template=template or {})
@@ -293,6 +291,22 @@ async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]
             if "already exists" not in str(exc) and "409" not in str(exc):
                 raise
     return created
+
+
+async def _docker_job_template(client: PrefectClient) -> dict[str, Any] | None:
+    """The Docker worker's default job template, from the server's collection registry
+    (through this client: Prefect's own helper would open a client from global settings,
+    which an explicit --prefect-api-url does not set)."""
+    try:
+        metadata = await client.read_worker_metadata()
+    except (httpx.HTTPError, PrefectHTTPStatusError):
+        return None
+    for collection in metadata.values():
+        for worker in collection.values():
+            if isinstance(worker, dict) and worker.get("type") == "docker":
+                template = worker.get("default_base_job_configuration")
+                return template if isinstance(template, dict) else None
+    return None
 
 
 async def apply(client: PrefectClient, plan: DeploymentPlan, fresh: bool = False) -> str:
