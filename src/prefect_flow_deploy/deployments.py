@@ -28,7 +28,7 @@ from prefect.client.schemas.filters import (
     FlowFilterId,
 )
 from prefect.client.schemas.responses import DeploymentResponse
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 
 from .errors import PrefectUnavailableError
 from .model import MANAGED_TAG, TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
@@ -287,9 +287,8 @@ async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]
                 WorkPoolCreate(name=name, type="docker", base_job_template=template or {})
             )
             created.append(name)
-        except Exception as exc:  # another shard created it meanwhile
-            if "already exists" not in str(exc) and "409" not in str(exc):
-                raise
+        except ObjectAlreadyExists:
+            pass  # a concurrent run (another shard) created it meanwhile
     return created
 
 
