@@ -11,8 +11,12 @@ pytestmark = pytest.mark.stack
 
 
 def test_rebuild_uses_the_deployed_image_as_cache_source(
-    stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
+    stack: Stack,
+    scenario: Scenario,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PFD_VERBOSE", "1")  # print the build logs
     folder = copy_example(scenario, "sales", "customer_report")  # requirements.txt → pip layer
     first = deploy(scenario, stack)
     previous = first.results[0].image

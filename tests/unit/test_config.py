@@ -91,3 +91,15 @@ def test_invalid_files_name_the_line(
         apply_config(Options(tenant=tenant), path)
     assert message in str(error.value)
     assert f"{path}:{line}:" in str(error.value)
+
+
+def test_the_example_config_is_valid_for_each_tenant() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "prefect-flow-deploy.yaml"
+    for tenant in ("prod", "dev"):
+        options = apply_config(Options(tenant=tenant), example, required=True)
+        assert options.prefect_api_url and options.prefect_api_url.startswith(
+            "https://api.prefect.cloud/"
+        )
+        assert options.work_pool == f"{tenant}-docker"
+        assert options.extra_tags == ("flows-repo", tenant)
+    assert apply_config(Options(tenant="dev"), example).parameters["daily-orders"] == {"limit": 1}
