@@ -1,0 +1,118 @@
+"""Action inputs become the same Options the CLI builds (no Docker needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.action import options_from_inputs
+from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.options import Options
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "projects").mkdir()
+    for key in (
+        "PREFECT_API_URL",
+        "PREFECT_API_KEY",
+        "PFD_REGISTRY_USERNAME",
+        "PFD_REGISTRY_PASSWORD",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    return tmp_path
+
+
+def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
+    defaults = {
+        "projects-root": "projects", "registry": "", "registry-username": "", "registry-password": "",
+        "tenant": "", "prefect-api-url": "", "prefect-api-key": "", "base-image": "prefecthq/prefect:3-python3.12",
+        "work-pool": "docker-pool", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
+        "max-parallel": "4", "fail-fast": "false", "shards": "4", "config": "prefect-flow-deploy.yaml",
+        "github-token": "",
+    }  # fmt: skip
+    for name, value in {**defaults, **inputs}.items():
+        monkeypatch.setenv(f"INPUT_{name.upper()}", value)
+
+
+def test_inputs_map_to_options(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_inputs(
+        monkeypatch, registry="ghcr.io/acme/flows", **{"prefect-api-url": "http://p/api", "max-parallel": "8",
+        "force": "true", "prune": "True", "flows": "^sales/", "shards": "3", "tenant": "prod"},
+    )  # fmt: skip
+    options, shards = options_from_inputs(workspace)
+    assert shards == 3
+    assert options == Options(
+        projects_root=workspace / "projects", registry="ghcr.io/acme/flows", tenant="prod",
+        prefect_api_url="http://p/api", max_parallel=8, force=True, prune=True, flows="^sales/",
+    )  # fmt: skip
+
+
+def test_github_token_is_the_ghcr_login(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_inputs(
+        monkeypatch,
+        registry="ghcr.io/acme/flows",
+        **{"prefect-api-url": "http://p/api", "github-token": "ghs_x"},
+    )
+    options, _ = options_from_inputs(workspace)
+    assert (options.registry_username, options.registry_password) == ("octocat", "ghs_x")
+    set_inputs(
+        monkeypatch,
+        registry="registry.acme.io/f",
+        **{"prefect-api-url": "http://p/api", "github-token": "ghs_x"},
+    )
+    options, _ = options_from_inputs(workspace)
+    assert options.registry_password is None  # only ghcr.io takes the workflow token
+
+
+def test_environment_and_config_file_fill_the_gaps(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "prefect-flow-deploy.yaml").write_text(
+        "tenants:\n  prod:\n    prefect-api-url: http://from-file/api\n    work-pool: prod-pool\n"
+    )
+    set_inputs(monkeypatch, registry="r.io/x", tenant="prod")
+    options, _ = options_from_inputs(workspace)
+    assert options.prefect_api_url == "http://from-file/api" and options.work_pool == "prod-pool"
+    monkeypatch.setenv("PREFECT_API_URL", "http://from-env/api")
+    options, _ = options_from_inputs(workspace)
+    assert options.prefect_api_url == "http://from-env/api"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"prefect-api-url": "http://p/api"}, "missing required input `registry`"),
+        ({"registry": "r.io/x"}, "missing required input `prefect-api-url`"),
+        (
+            {"registry": "r.io/x", "prefect-api-url": "http://p/api", "force": "yes"},
+            "`force` must be true or false",
+        ),
+        (
+            {"registry": "r.io/x", "prefect-api-url": "http://p/api", "max-parallel": "lots"},
+            "`max-parallel` must be a whole number",
+        ),
+        (
+            {"registry": "r.io/x", "prefect-api-url": "http://p/api", "config": "missing.yaml"},
+            "does not exist",
+        ),
+        (
+            {"registry": "r.io/x", "prefect-api-url": "http://p/api", "projects-root": "nope"},
+            "is not a folder",
+        ),
+    ],
+)
+def test_bad_inputs_say_what_to_do(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict[str, str], message: str
+) -> None:
+    set_inputs(monkeypatch, **inputs)
+    with pytest.raises(ConfigurationError, match=message.replace("`", "`").replace("(", r"\(")):
+        options_from_inputs(workspace)
+
+
+def test_dry_run_needs_no_registry(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_inputs(monkeypatch, **{"prefect-api-url": "http://p/api", "dry-run": "true"})
+    options, _ = options_from_inputs(workspace)
+    assert options.dry_run and not options.registry
