@@ -47,6 +47,10 @@ install_packages() {
 start_dockerd() {
   $DOCKER version >/dev/null 2>&1 && return 0
   log "starting dockerd"
+  # A previous session's engine was killed, not stopped: clear what it left behind.
+  for pidfile in /var/run/docker.pid /run/docker/containerd/containerd.pid; do
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
+  done
   setsid dockerd --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1 < /dev/null &
   wait_for 60 dockerd $DOCKER version
 }
