@@ -12,7 +12,7 @@ import pytest
 
 from ..conftest import EXAMPLES, Scenario, Stack
 from ..helpers import read_deployments
-from .runner import DOCKER, build_action_image, make_workspace, run_action
+from .runner import DOCKER, GITHUB_TOKEN, build_action_image, make_workspace, run_action
 
 pytestmark = [pytest.mark.stack, pytest.mark.action]
 
@@ -75,6 +75,7 @@ def assert_no_secret(stack: Stack, *texts: str) -> None:
         )
         assert stack.auth_password not in shown
         assert API_KEY not in shown
+        assert GITHUB_TOKEN not in shown
 
 
 def test_deploy_then_rerun_with_nothing_changed(
