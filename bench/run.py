@@ -55,7 +55,7 @@ TOOLS = {
 SCENARIOS = ("cold", "no-change", "one-change")
 RESULTS = REPO / "bench" / "results"
 _COUNTERS = re.compile(r"built (\d+), pushed (\d+), deployment writes (\d+)")
-_ONE_BUILD = re.compile(r"built and pushed (\S+) \(([\d.]+)s\)")
+_ONE_BUILD = re.compile(r"built and pushed (\S+) \(([\d.]+)s[:)]")
 
 
 @dataclass

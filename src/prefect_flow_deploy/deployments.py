@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -377,14 +380,86 @@ async def read_unmanaged(client: PrefectClient, full_name: str) -> ExistingDeplo
     return _existing(response, full_name.split("/", 1)[0])
 
 
-async def gather_limited(limit: int, coroutines: list[Any]) -> list[Any]:
-    semaphore = asyncio.Semaphore(limit)
+def write_concurrency(api_url: str | None, max_parallel: int) -> int:
+    """How many deployment writes to have in flight. Prefect Cloud takes concurrent writes
+    and each costs a network round trip, so overlap them. A self-hosted server is usually on
+    SQLite (the default), which serialises writers: concurrent writes there wait on the
+    database lock and get slower, not faster (measured here: 30 creates took 1.3 s one at a
+    time and 6.4 s four at a time); on Postgres a local write takes tens of milliseconds."""
+    host = httpx.URL(api_url).host if api_url else ""
+    return max(1, max_parallel * 2) if host.endswith("prefect.cloud") else 1
 
-    async def run(coroutine: Any) -> Any:
-        async with semaphore:
+
+class Registrar:
+    """Writes deployments while images are still building: a background thread runs one
+    Prefect client on its own event loop, and each folder's deployments are handed over as
+    soon as its image is ready, so registration overlaps the builds instead of following
+    them. Work pools are ensured first, concurrently with the first builds."""
+
+    def __init__(
+        self,
+        api_url: str | None,
+        api_key: str | None,
+        pools: set[str],
+        concurrency: int,
+        on_pool_created: Callable[[str], None],
+    ) -> None:
+        self._client = make_client(api_url, api_key)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._semaphore: asyncio.Semaphore | None = None
+        self._pools: Future[list[str]] | None = None
+        self._futures: dict[int, Future[str]] = {}
+        self._wanted_pools, self._concurrency = pools, concurrency
+        self._on_pool_created = on_pool_created
+
+    def __enter__(self) -> Registrar:
+        self._thread.start()
+        self._call(self._client.__aenter__()).result()
+        self._pools = self._call(self._start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._call(self._client.__aexit__(None, None, None)).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    async def _start(self) -> list[str]:
+        self._semaphore = asyncio.Semaphore(self._concurrency)
+        created = await ensure_work_pools(self._client, self._wanted_pools)
+        for name in created:
+            self._on_pool_created(name)
+        return created
+
+    def submit(self, plan: DeploymentPlan) -> None:
+        self._futures[id(plan)] = self._call(self._write(plan))
+
+    async def _write(self, plan: DeploymentPlan) -> str:
+        assert self._pools is not None
+        await asyncio.wrap_future(self._pools)  # the work pool must exist before a deployment
+        assert self._semaphore is not None
+        async with self._semaphore:
+            if plan.action == "create" and plan.spec is not None:
+                adopted = await read_unmanaged(self._client, plan.full_name)
+                if adopted is not None:  # made by hand or by `prefect deploy`: take it over
+                    refreshed = diff(plan.spec, adopted)
+                    plan.action, plan.deployment_id = "update", adopted.id
+                    plan.changed_fields = refreshed.changed_fields or ["tags"]
+            return await apply(self._client, plan)
+
+    def outcomes(self) -> dict[int, object]:
+        """Wait for every write; per plan (by id) its deployment id or the exception."""
+        results: dict[int, object] = {}
+        for key, future in self._futures.items():
             try:
-                return await coroutine
+                results[key] = future.result()
             except Exception as exc:
-                return exc
+                results[key] = exc
+        return results
 
-    return await asyncio.gather(*(run(c) for c in coroutines))

@@ -6,21 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
 from . import builder
 from .deployments import (
+    Registrar,
     ServerState,
-    apply,
     diff,
-    ensure_work_pools,
     fetch_state,
-    gather_limited,
     in_tenant,
     make_client,
-    read_unmanaged,
+    write_concurrency,
 )
 from .discovery import discover
 from .errors import FolderError, RegistryError
@@ -216,49 +215,90 @@ class Engine:
         plan = self.plan()
         report_problems(plan)
         failures: dict[str, str] = {}
-        with builder.docker_config(self.options.credentials()) as config_dir:
-            self._images(plan, failures, config_dir)
-        results = asyncio.run(self._register(plan, failures)) + failed_folder_rows(plan)
+        written: dict[int, object] = {}
+        if _has_work(plan):
+            written = self._build_and_register(plan, failures)
+        images = {i.folder.key: i for i in plan.images}
+        results = [
+            self._result(d, images.get(d.folder_key), failures, written) for d in plan.deployments
+        ] + failed_folder_rows(plan)
         return RunResult(plan, results, self.counters, self._api_url(), time.monotonic() - started)
 
-    def _images(self, plan: Plan, failures: dict[str, str], config_dir: str | None) -> None:
+    def _build_and_register(self, plan: Plan, failures: dict[str, str]) -> dict[int, object]:
+        deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
+        for deployment in plan.deployments:
+            if deployment.spec is not None:
+                deployments_of[deployment.folder_key].append(deployment)
+        with Registrar(
+            self.options.prefect_api_url,
+            self.options.prefect_api_key,
+            {d.spec.work_pool for d in plan.deployments if d.spec},
+            write_concurrency(self._api_url(), self.options.max_parallel),
+            lambda name: log.info(f"created work pool {name!r} (type docker)"),
+        ) as registrar:
+
+            def image_ready(image: ImagePlan) -> None:
+                for deployment in deployments_of[image.folder.key]:
+                    self._complete(deployment, image)
+                    if self._should_write(deployment, failures):
+                        registrar.submit(deployment)
+
+            # --fail-fast promises that nothing is written when a folder fails, so there the
+            # writes wait for every image; otherwise each folder registers when it is ready.
+            pipelined = not self.options.fail_fast
+            ready = self._images(plan, failures, image_ready if pipelined else None)
+            if not pipelined:
+                for image in ready:
+                    image_ready(image)
+            for deployment in plan.deployments:
+                if deployment.action == "remove" and self._should_write(deployment, failures):
+                    registrar.submit(deployment)
+            return registrar.outcomes()
+
+    def _images(
+        self,
+        plan: Plan,
+        failures: dict[str, str],
+        on_ready: Callable[[ImagePlan], None] | None,
+    ) -> list[ImagePlan]:
+        """Build, check and push what needs it; return the images ready for registration
+        (and hand each to `on_ready` as soon as it is)."""
+        ready: list[ImagePlan] = []
+
+        def done(image: ImagePlan) -> None:
+            ready.append(image)
+            if on_ready is not None:
+                on_ready(image)
+
         work = [
             i
             for i in plan.images
             if i.action == "build" or (i.action == "exists" and i.code_dir is None)
         ]
+        for image in plan.images:
+            if image.action == "exists" and image.code_dir is not None:
+                done(image)  # nothing to build or check: its deployments can be written now
         if not work:
-            return
+            return ready
         builder.docker_client()  # fail early and clearly when no engine is there
         if any(i.action == "build" for i in work):
             builder.buildkit_cli()
-        with ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool:
+        with (
+            builder.docker_config(self.options.credentials()) as config_dir,
+            ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
+        ):
             pending: dict[Future[None], ImagePlan] = {
                 pool.submit(self._one_image, image, config_dir): image for image in work
             }
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
                     image = pending.pop(future)
                     error = future.exception()
                     if error is None:
+                        done(image)
                         continue
-                    message = (
-                        error.message
-                        if isinstance(error, FolderError)
-                        else f"{type(error).__name__}: {error}"
-                    )
-                    failures[image.folder.key] = message
-                    image.action = "failed"
-                    file = (
-                        getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
-                    )
-                    log.error(
-                        f"{image.folder.key}: {message}",
-                        file=file,
-                        line=getattr(error, "line", None),
-                        title=f"{image.folder.key} failed",
-                    )
+                    self._image_failed(image, error, failures)
                     if self.options.fail_fast:
                         for other_future, other in pending.items():
                             other_future.cancel()
@@ -266,10 +306,28 @@ class Engine:
                                 other.folder.key, "skipped: --fail-fast after another failure"
                             )
                         pending.clear()
+        return ready
+
+    def _image_failed(
+        self, image: ImagePlan, error: BaseException, failures: dict[str, str]
+    ) -> None:
+        message = (
+            error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
+        )
+        failures[image.folder.key] = message
+        image.action = "failed"
+        file = getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
+        log.error(
+            f"{image.folder.key}: {message}",
+            file=file,
+            line=getattr(error, "line", None),
+            title=f"{image.folder.key} failed",
+        )
 
     def _one_image(self, image: ImagePlan, config_dir: str | None) -> None:
         folder, recipe = image.folder, self.recipes[image.folder.key]
         started = time.monotonic()
+        phases: dict[str, float] = {}
         if image.action == "build":
             request = builder.BuildRequest(
                 reference=image.reference,
@@ -283,15 +341,20 @@ class Engine:
             )
             log.info(f"building {folder.key} ({image.reason})")
             output = builder.build(request, config_dir)
+            phases["build"] = time.monotonic() - started
             self.counters.built += 1
             log.block(f"build {folder.key} → {image.reference}", output)
         else:
             builder.pull(image.reference, self.options.credentials().get(_host(image.repository)))
+        mark = time.monotonic()
         self._check(image, recipe)
+        phases["check"] = time.monotonic() - mark
         if self.options.registry and image.action == "build":
+            mark = time.monotonic()
             image.digest = builder.push(
                 image.reference, self.options.credentials().get(_host(image.repository))
             )
+            phases["push"] = time.monotonic() - mark
             self.counters.pushed += 1
         elif not self.options.registry:
             image.digest = builder.local_image_id(image.reference)
@@ -300,7 +363,8 @@ class Engine:
             if self.options.registry and image.action == "build"
             else ("built" if image.action == "build" else "checked")
         )
-        log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s)")
+        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
 
     def _cache_sources(self, image: ImagePlan) -> list[str]:
         previous = self._previous_images().get(image.folder.key)
@@ -364,52 +428,14 @@ class Engine:
         return str(url) if url else None
 
     # -- register -----------------------------------------------------------------------------
-    async def _register(self, plan: Plan, failures: dict[str, str]) -> list[FlowResult]:
-        images = {i.folder.key: i for i in plan.images}
-        results: list[FlowResult] = []
-        todo: list[DeploymentPlan] = []
-        for deployment in plan.deployments:
-            image = images.get(deployment.folder_key)
-            if (
-                deployment.spec is not None
-                and image is not None
-                and deployment.folder_key not in failures
-            ):
-                deployment.spec.code_dir = image.code_dir
-                deployment.spec.image = image.reference
-                existing = self.state.deployments.get(deployment.full_name)
-                refreshed = diff(deployment.spec, existing)
-                deployment.action, deployment.changed_fields = (
-                    refreshed.action,
-                    refreshed.changed_fields,
-                )
-            todo.append(deployment)
-
-        async with make_client(
-            self.options.prefect_api_url, self.options.prefect_api_key
-        ) as client:
-            pools = {d.spec.work_pool for d in todo if d.spec and d.action in ("create", "update")}
-            if pools and not (failures and self.options.fail_fast):
-                for name in await ensure_work_pools(client, pools):
-                    log.info(f"created work pool {name!r} (type docker)")
-            for deployment in todo:
-                if deployment.action == "create" and deployment.spec:
-                    adopted = await read_unmanaged(client, deployment.full_name)
-                    if adopted is not None:
-                        refreshed = diff(deployment.spec, adopted)
-                        deployment.action, deployment.deployment_id = "update", adopted.id
-                        deployment.changed_fields = refreshed.changed_fields or ["tags"]
-            writes = [d for d in todo if self._should_write(d, failures)]
-            outcomes = await gather_limited(
-                self.options.max_parallel * 2, [apply(client, d) for d in writes]
-            )
-        written = dict(zip((id(d) for d in writes), outcomes, strict=True))
-
-        for deployment in todo:
-            results.append(
-                self._result(deployment, images.get(deployment.folder_key), failures, written)
-            )
-        return results
+    def _complete(self, deployment: DeploymentPlan, image: ImagePlan) -> None:
+        """Now that the image is checked, the deployment knows where its code is: compare it
+        with the server again (the code directory may differ from the plan's guess)."""
+        assert deployment.spec is not None
+        deployment.spec.code_dir = image.code_dir
+        deployment.spec.image = image.reference
+        refreshed = diff(deployment.spec, self.state.deployments.get(deployment.full_name))
+        deployment.action, deployment.changed_fields = refreshed.action, refreshed.changed_fields
 
     def _should_write(self, deployment: DeploymentPlan, failures: dict[str, str]) -> bool:
         if self.options.fail_fast and failures:
@@ -470,6 +496,13 @@ class Engine:
         elif self.options.fail_fast and failures:
             result.status = "skipped"
         return result
+
+
+def _has_work(plan: Plan) -> bool:
+    """Anything to build, check or write? A re-run with no change answers no."""
+    return any(d.action != "unchanged" for d in plan.deployments) or any(
+        i.action == "build" or (i.action == "exists" and i.code_dir is None) for i in plan.images
+    )
 
 
 def _host(repository: str) -> str:
