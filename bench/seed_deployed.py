@@ -25,10 +25,11 @@ from pathlib import Path
 
 import httpx
 
-from prefect_flow_deploy.deployments import apply, make_client
 from prefect_flow_deploy.engine import Engine
 from prefect_flow_deploy.model import DeploymentPlan, ImagePlan
 from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.prefect_api import resolve
+from prefect_flow_deploy.registration import apply, make_client
 from prefect_flow_deploy.registry import parse_reference
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -66,7 +67,7 @@ def put_image(
 
 async def register(options: Options, deployments: list[DeploymentPlan]) -> int:
     written = 0
-    async with make_client(options.prefect_api_url, options.prefect_api_key) as client:
+    async with make_client(resolve(options.prefect_api_url, options.prefect_api_key)) as client:
         for deployment in deployments:
             if deployment.action in ("create", "update") and deployment.spec is not None:
                 await apply(client, deployment)

@@ -3,7 +3,7 @@ this one only puts them in order, runs folders in parallel and collects the outc
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -12,15 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from . import builder
-from .deployments import (
-    Registrar,
-    ServerState,
-    diff,
-    fetch_state,
-    in_tenant,
-    make_client,
-    write_concurrency,
-)
+from .deployments import ScheduleError, ServerState, diff, fetch_state, in_tenant
 from .discovery import discover
 from .errors import FolderError, RegistryError
 from .logger import log
@@ -36,6 +28,7 @@ from .planner import (
     plan_image,
     recipe_for,
 )
+from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 
 PLAN_THREADS = 32
@@ -96,7 +89,7 @@ class Engine:
     def plan(self) -> Plan:
         options = self.options
         folders = discover(options.projects_root, options.flows)
-        self.state = asyncio.run(self._fetch_state())
+        self.state = fetch_state(self.api)
         _check_collisions(folders, options)
         buildable = [f for f in folders if not f.failed and f.flows]
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -150,12 +143,26 @@ class Engine:
 
         deployments: list[DeploymentPlan] = []
         for image in images:
-            if image.action == "failed":
-                continue
-            for spec in desired_deployments(image.folder, image, options):
-                deployments.append(diff(spec, self.state.deployments.get(spec.full_name)))
+            if image.action != "failed":
+                deployments += self._diff_folder(image)
         deployments += self._removals(folders, deployments)
         return Plan(folders, images, deployments)
+
+    def _diff_folder(self, image: ImagePlan) -> list[DeploymentPlan]:
+        """The folder's deployments against the server; a schedule Prefect rejects fails
+        the folder before anything is built."""
+        specs = desired_deployments(image.folder, image, self.options)
+        try:
+            return [diff(spec, self.state.deployments.get(spec.full_name)) for spec in specs]
+        except ScheduleError as exc:
+            spec = next(s for s in specs if s.schedules)
+            image.folder.problems.append(
+                Problem(
+                    "error", str(exc), spec.source_file, spec.source_line, "prefect.yaml schedule"
+                )
+            )
+            image.action, image.reason = "failed", str(exc)
+            return []
 
     def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
         try:
@@ -166,11 +173,9 @@ class Engine:
             )
             return None
 
-    async def _fetch_state(self) -> ServerState:
-        async with make_client(
-            self.options.prefect_api_url, self.options.prefect_api_key
-        ) as client:
-            return await fetch_state(client)
+    @functools.cached_property
+    def api(self) -> ApiSettings:
+        return resolve(self.options.prefect_api_url, self.options.prefect_api_key)
 
     def _previous_images(self) -> dict[str, str]:
         previous: dict[str, str] = {}
@@ -225,13 +230,14 @@ class Engine:
         return RunResult(plan, results, self.counters, self._api_url(), time.monotonic() - started)
 
     def _build_and_register(self, plan: Plan, failures: dict[str, str]) -> dict[int, object]:
+        from .registration import Registrar, write_concurrency  # imports prefect: only now
+
         deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
         for deployment in plan.deployments:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
         with Registrar(
-            self.options.prefect_api_url,
-            self.options.prefect_api_key,
+            self.api,
             {d.spec.work_pool for d in plan.deployments if d.spec},
             write_concurrency(self._api_url(), self.options.max_parallel),
             lambda name: log.info(f"created work pool {name!r} (type docker)"),
@@ -420,12 +426,7 @@ class Engine:
             )
 
     def _api_url(self) -> str | None:
-        if self.options.prefect_api_url:
-            return self.options.prefect_api_url
-        from prefect.settings import PREFECT_API_URL
-
-        url = PREFECT_API_URL.value()
-        return str(url) if url else None
+        return self.api.url
 
     # -- register -----------------------------------------------------------------------------
     def _complete(self, deployment: DeploymentPlan, image: ImagePlan) -> None:

@@ -97,3 +97,73 @@ def test_registry_password_never_printed(stack: Stack, scenario: Scenario) -> No
     done = cli("deploy", *args, env=env)
     assert done.returncode == 0, done.stderr
     assert stack.auth_password not in done.stdout + done.stderr
+
+
+SCHEDULES_YAML = """deployments:
+  - entrypoint: flow.py:{function}
+    schedules:
+      - cron: "0 6 * * 1"
+        timezone: Europe/Berlin
+      - interval: 3600
+      - interval: 600
+        anchor_date: "2026-01-01T00:30:00"
+      - rrule: "FREQ=WEEKLY;BYDAY=MO,WE"
+        active: false
+"""
+
+
+def traced_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, telling at exit whether it imported prefect."""
+    code = (
+        "import sys\nfrom prefect_flow_deploy.cli import main\n"
+        f"sys.argv = ['prefect-flow-deploy', *{list(args)!r}]\n"
+        "try:\n    main()\nfinally:\n"
+        "    print('prefect imported' if 'prefect' in sys.modules else 'prefect not imported',"
+        " file=sys.stderr)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+
+
+def test_rerun_with_every_kind_of_schedule_is_unchanged_without_importing_prefect(
+    stack: Stack, scenario: Scenario
+) -> None:
+    write_flow(
+        scenario.folder("p", "scheduled"), "scheduled",
+        prefect__yaml=SCHEDULES_YAML.format(function="scheduled"),
+    )  # fmt: skip
+    write_flow(
+        scenario.folder("p", "cron_only"), "cron_only",
+        prefect__yaml="deployments:\n  - entrypoint: flow.py:cron_only\n    schedules:\n"
+        "      - cron: '*/10 * * * *'\n      - interval: 86400\n",
+    )  # fmt: skip
+    first = traced_cli("deploy", *common(scenario, stack))
+    assert first.returncode == 0, first.stderr
+    assert "prefect imported" in first.stderr  # writes use Prefect's client
+
+    again = traced_cli("deploy", *common(scenario, stack))
+    assert again.returncode == 0, again.stderr
+    assert "built 0, pushed 0, deployment writes 0" in again.stderr, again.stderr
+
+    # Cron strings and plain intervals are compared without Prefect; rrules and anchored
+    # intervals above were judged by Prefect itself (and found unchanged).
+    plain = traced_cli("deploy", *common(scenario, stack), "--flows", "cron_only")
+    assert "built 0, pushed 0, deployment writes 0" in plain.stderr, plain.stderr
+    assert "prefect not imported" in plain.stderr
+
+
+def test_schedule_prefect_rejects_fails_its_folder_with_the_line(
+    stack: Stack, scenario: Scenario
+) -> None:
+    bad = write_flow(
+        scenario.folder("p", "bad_cron"), "bad_cron",
+        prefect__yaml="deployments:\n  - entrypoint: flow.py:bad_cron\n    schedules:\n"
+        "      - cron: '0 6 * *'\n",
+    )  # fmt: skip
+    write_flow(scenario.folder("p", "fine"), "fine")
+    planned = cli("plan", *common(scenario, stack))
+    assert planned.returncode == 1
+    assert f"error: {bad / 'prefect.yaml'}:2:" in planned.stderr
+    assert "Invalid cron string" in planned.stderr
+    done = cli("deploy", *common(scenario, stack))
+    assert done.returncode == 1 and "\tcreated" in done.stderr
+    assert "built 1," in done.stderr  # the bad folder was not built

@@ -92,3 +92,22 @@ def test_signatures_prefect_cannot_read_still_deploy_with_names(
     assert problem.severity == "warning" and problem.line == 5
     assert set(flow.parameter_schema["properties"]) <= {"x", "y", "z", "mode"}
     assert flow.parameter_schema["properties"]
+
+
+DOCSTRINGS = [
+    '"""No arguments section."""',
+    '"""Sum.\n\n    Args:\n        p0 (int): typed in the docstring\n        p1: spans\n            two lines\n    """',
+    '"""Numpy style is not Google style.\n\n    Parameters\n    ----------\n    p0 : int\n        first\n    """',
+    '"""Args:\n        p9: not a parameter\n    Returns:\n        nothing\n    """',
+]
+
+
+@pytest.mark.parametrize("docstring", DOCSTRINGS)
+def test_parameter_docstrings_equal_prefect(tmp_path: Path, docstring: str) -> None:
+    path = tmp_path / "flow.py"
+    path.write_text(
+        f"from prefect import flow\n\n\n@flow\ndef f(p0: int, p1: str = 'x'):\n    {docstring}\n"
+    )
+    [flow], problems, _ = find_flows(path, tmp_path)
+    assert problems == []
+    assert flow.parameter_schema == prefect_schema(path, "f")

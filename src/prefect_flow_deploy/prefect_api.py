@@ -1,0 +1,144 @@
+"""Where the Prefect API is, and reading what it holds, without importing `prefect`.
+
+Importing `prefect` costs about a second (its settings and client models), several times
+what a re-run with nothing to do needs in all. So the read side speaks the REST API with
+httpx: the same two filter calls the Prefect client makes. Writes (registration.py) use
+Prefect's own client, and only run when there is something to write.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import PrefectUnavailableError
+
+PAGE = 200
+# Client settings only Prefect knows how to apply: when one is set, resolve everything
+# through Prefect's settings instead of reading the environment ourselves.
+_PREFECT_ONLY = (
+    "PREFECT_API_TLS_INSECURE_SKIP_VERIFY",
+    "PREFECT_API_SSL_CERT_FILE",
+    "PREFECT_CLIENT_CUSTOM_HEADERS",
+    "PREFECT_API_AUTH_STRING",
+)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    url: str
+    key: str | None = None
+    auth_string: str | None = None
+    verify: bool | str = True
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def http_client(self) -> httpx.Client:
+        headers = dict(self.headers)
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
+        elif self.auth_string:
+            encoded = base64.b64encode(self.auth_string.encode()).decode()
+            headers["Authorization"] = f"Basic {encoded}"
+        return httpx.Client(
+            base_url=self.url.rstrip("/") + "/", headers=headers, verify=self.verify, timeout=60
+        )
+
+
+def resolve(api_url: str | None, api_key: str | None) -> ApiSettings:
+    """An explicit URL/key wins, then the PREFECT_* environment, then the Prefect profile."""
+    if api_url:
+        return ApiSettings(api_url, api_key or None)
+    env_url = os.environ.get("PREFECT_API_URL")
+    if env_url and not any(os.environ.get(name) for name in _PREFECT_ONLY):
+        return ApiSettings(env_url, api_key or os.environ.get("PREFECT_API_KEY") or None)
+    return _from_prefect_settings(api_key)
+
+
+def _from_prefect_settings(api_key: str | None) -> ApiSettings:
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if not settings.api.url:
+        # Without a URL Prefect would start a throw-away ephemeral server: deploying there
+        # would look like success and leave nothing behind.
+        raise PrefectUnavailableError(
+            "no Prefect API is configured. Set prefect-api-url (--prefect-api-url or "
+            "PREFECT_API_URL), or select a profile that has one (`prefect profile use …`, "
+            "`prefect cloud login`)."
+        )
+    key = api_key or _secret(settings.api.key)
+    verify: bool | str = not settings.api.tls_insecure_skip_verify
+    if verify and settings.api.ssl_cert_file:
+        verify = str(settings.api.ssl_cert_file)
+    return ApiSettings(
+        str(settings.api.url),
+        key,
+        _secret(settings.api.auth_string),
+        verify,
+        tuple((settings.client.custom_headers or {}).items()),
+    )
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+
+def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
+    """Every deployment carrying `tag`, as the API's JSON, with its flow's name added under
+    `flow_name`: a few paged calls, not one per flow."""
+    try:
+        with settings.http_client() as client:
+            deployments: list[dict[str, Any]] = []
+            while True:
+                page = _post(
+                    client,
+                    "deployments/filter",
+                    {
+                        "deployments": {"tags": {"all_": [tag]}},
+                        "limit": PAGE,
+                        "offset": len(deployments),
+                    },
+                )
+                deployments += page
+                if len(page) < PAGE:
+                    break
+            flow_ids = sorted({d["flow_id"] for d in deployments})
+            names: dict[str, str] = {}
+            for start in range(0, len(flow_ids), PAGE):
+                flows = _post(
+                    client,
+                    "flows/filter",
+                    {"flows": {"id": {"any_": flow_ids[start : start + PAGE]}}, "limit": PAGE},
+                )
+                names.update({f["id"]: f["name"] for f in flows})
+    except httpx.HTTPError as exc:
+        raise unavailable(settings.url, exc) from exc
+    for deployment in deployments:
+        deployment["flow_name"] = names.get(deployment["flow_id"], "?")
+    return deployments
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = client.post(path, json=body)
+    response.raise_for_status()
+    result: list[dict[str, Any]] = response.json()
+    return result
+
+
+def unavailable(url: str, exc: Exception) -> PrefectUnavailableError:
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status in (401, 403):
+        return PrefectUnavailableError(
+            f"the Prefect API at {url} refused the credentials (HTTP {status}). "
+            "Check prefect-api-key (PREFECT_API_KEY) and that it belongs to this workspace."
+        )
+    return PrefectUnavailableError(
+        f"cannot reach the Prefect API at {url}: {exc}. Check prefect-api-url "
+        "(PREFECT_API_URL), e.g. https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>."
+    )
