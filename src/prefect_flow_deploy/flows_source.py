@@ -121,6 +121,13 @@ class _ThirdPartyImports(ast.NodeVisitor):
         for part in (*node.handlers, *node.orelse, *node.finalbody):
             self.visit(part)
 
+    def generic_visit(self, node: ast.AST) -> None:
+        # Imports are statements: walk statement bodies only, never into expressions.
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, ()):
+                if isinstance(child, ast.AST):
+                    self.visit(child)
+
     def visit_If(self, node: ast.If) -> None:
         if _dotted(node.test).endswith("TYPE_CHECKING"):
             for statement in node.orelse:

@@ -119,11 +119,9 @@ def plan_image(
     recipe: BuildRecipe,
     bases: BaseDigests,
     options: Options,
-    registry: RegistryClient,
-    previous_image: str | None,
     code_dirs: dict[str, str],
-    known_repositories: set[str] | None = None,
 ) -> ImagePlan:
+    """The image's name and content tag (no network: the registry is asked in `decide`)."""
     repository = image_repository(options.registry, folder.project, folder.name)
     missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
     if missing:
@@ -146,7 +144,17 @@ def plan_image(
     )
     plan = ImagePlan(folder, repository, tag, inputs)
     plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
+    return plan
 
+
+def decide(
+    plan: ImagePlan,
+    options: Options,
+    registry: RegistryClient,
+    previous_image: str | None,
+    known_repositories: set[str] | None = None,
+) -> None:
+    """Exists (skip) or build, and why: one question to the registry."""
     plan.digest = _existing_digest(plan.reference, options, registry, known_repositories)
     if plan.digest and not options.force:
         plan.action = "exists"
@@ -155,10 +163,9 @@ def plan_image(
             if options.registry
             else ("an image with this content is already in the local engine")
         )
-        return plan
+        return
     plan.action = "build"
     plan.reason = "--force" if options.force else _why_build(plan, previous_image, registry)
-    return plan
 
 
 def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:

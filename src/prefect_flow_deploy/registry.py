@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -63,6 +64,9 @@ def parse_reference(reference: str) -> ImageName:
 def _is_loopback(host: str) -> bool:
     bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     return bare in ("localhost", "::1", "[::1]") or bare.startswith("127.")
+
+
+RETRIES = 3
 
 
 class RegistryClient:
@@ -141,18 +145,39 @@ class RegistryClient:
         if token:
             headers["Authorization"] = token
         try:
-            response = self._http.request(method, url, headers=headers)
+            response = self._send(method, url, headers)
             if response.status_code == 401 and "WWW-Authenticate" in response.headers:
                 token = self._authorize(image, scope, response.headers["WWW-Authenticate"])
                 if token:
                     headers["Authorization"] = token
-                    response = self._http.request(method, url, headers=headers)
+                    response = self._send(method, url, headers)
         except httpx.HTTPError as exc:
             raise RegistryError(
                 f"cannot reach the registry {image.host}: {exc.__class__.__name__}: {exc}. "
                 "Check the registry address and that this runner can reach it."
             ) from exc
         return response
+
+    def _send(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+        """One request, tried again when a connection breaks mid-way or the registry is
+        briefly unavailable (GHCR answers the odd 502 under load). A registry that cannot be
+        reached at all fails at once."""
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._http.request(method, url, headers=headers)
+            except (
+                httpx.ReadError,
+                httpx.ReadTimeout,
+                httpx.WriteError,
+                httpx.RemoteProtocolError,
+            ):
+                if attempt == RETRIES:
+                    raise
+            else:
+                if response.status_code not in (429, 502, 503, 504) or attempt == RETRIES:
+                    return response
+            time.sleep(0.25 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def _authorize(self, image: ImageName, scope: str, challenge: str) -> str | None:
         login = self._credentials.get(image.host) or self._credentials.get(image.api_host)
