@@ -227,7 +227,7 @@ class BenchStack:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("PREFECT_", "PFD_"))
+            if not key.startswith(("PREFECT_", "PFD_")) or key == "PFD_VERBOSE"
         }
         env.update(
             {

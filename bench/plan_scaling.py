@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import signal
 import statistics
@@ -145,6 +146,10 @@ def plan_once(
         command = [str(VENV_BIN / "pyinstrument"), "-r", "text", "-o", str(profile), *command]
     offset = stack.registry_log_size()
     measured = run_measured(command, stack.client_env(), None, logs)
+    if os.environ.get("PFD_VERBOSE") == "1":  # where the plan spent its time
+        for line in measured.stderr.splitlines():
+            if line.startswith(("read ", "hashed ", "asked ")):
+                log(f"  {line}")
     time.sleep(0.3)
     summary: dict[str, Any] = {}
     with contextlib.suppress(ValueError, KeyError):

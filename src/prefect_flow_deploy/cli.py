@@ -36,7 +36,12 @@ Tenant = Annotated[
 BaseImage = Annotated[str, typer.Option(help="Base image for folders without a Dockerfile.")]
 WorkPool = Annotated[str, typer.Option(help="Work pool (type docker); created when missing.")]
 Flows = Annotated[Optional[str], typer.Option(help="Regular expression on <project>/<folder>.")]  # noqa: UP045
-MaxParallel = Annotated[int, typer.Option(help="Builds, pushes and registrations at once.")]
+MaxParallel = Annotated[
+    int,
+    typer.Option(
+        help="Builds and pushes at once (deployment writes: one at a time to a self-hosted server, up to 2x this to Prefect Cloud)."
+    ),
+]
 ApiUrl = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_URL", help="Prefect API URL.")]  # noqa: UP045
 ApiKey = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_KEY", help="Prefect API key.")]  # noqa: UP045
 Force = Annotated[bool, typer.Option(help="Rebuild every image (fresh base pull, no cache).")]

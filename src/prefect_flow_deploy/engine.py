@@ -4,11 +4,13 @@ this one only puts them in order, runs folders in parallel and collects the outc
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from . import builder
@@ -89,11 +91,14 @@ class Engine:
     # -- plan --------------------------------------------------------------------------------
     def plan(self) -> Plan:
         options = self.options
+        clock = time.monotonic()
         with ThreadPoolExecutor(max_workers=1) as background:
             # The server answers while the repository is read.
-            state = background.submit(fetch_state, self.api)
+            state = background.submit(_timed, fetch_state, self.api)
             folders = discover(options.projects_root, options.flows)
-            self.state = state.result()
+            log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
+            self.state, seconds = state.result()
+        log.debug(f"read {len(self.state.deployments)} managed deployments in {seconds:.2f}s")
         _check_collisions(folders, options)
         buildable = [f for f in folders if not f.failed and f.flows]
         # Reading and hashing files is CPU work on files the checkout left in the page
@@ -117,7 +122,12 @@ class Engine:
             for folder in buildable
             if folder.key in self.recipes
         ]
+        log.debug(f"hashed {len(images)} build contexts; at {time.monotonic() - clock:.2f}s")
+        mark = time.monotonic()
         self._decide(images)
+        log.debug(
+            f"asked the registry about {len(images)} images in {time.monotonic() - mark:.2f}s"
+        )
         deployments: list[DeploymentPlan] = []
         for image in images:
             if image.action != "failed":
@@ -195,7 +205,6 @@ class Engine:
     ) -> list[DeploymentPlan]:
         """Managed deployments of this tenant whose folder or flow is gone. Folders that failed
         to read keep theirs: nothing deployed is lost because of a broken commit."""
-        import re
 
         wanted = {d.full_name for d in desired}
         present = {f.key: f for f in folders}
@@ -406,6 +415,7 @@ class Engine:
                 ),
                 file=str(folder.dockerfile or folder.requirements or folder.path),
             )
+        _check_prefect_major(folder, result.prefect_version)
         if not result.code_dir:
             raise FolderError(
                 _missing_code_message(folder), file=str(folder.dockerfile or folder.path)
@@ -422,13 +432,31 @@ class Engine:
                 if folder.dockerfile is None
                 else f"install it in {folder.key}/Dockerfile"
             )
+            fix += " (the pip name may differ)"
+            local = self._outside_folder(folder, module)
+            if local is not None:
+                fix = (
+                    f"`{local}` is in the repository but outside the flow folder, and the image "
+                    f"holds only {folder.key}: move or copy it into the folder, or make it a "
+                    "package and add it to requirements.txt"
+                )
             log.warning(
                 f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
-                f"the flow will fail with ModuleNotFoundError: {fix} (the pip name may differ).",
+                f"the flow will fail with ModuleNotFoundError: {fix}.",
                 file=folder.path / where.file,
                 line=where.line,
                 title="Missing package",
             )
+
+    def _outside_folder(self, folder: FlowFolder, module: str) -> str | None:
+        """A shared module of the repository (beside the flow folders, in the project, at
+        the root) that the code imports as if it were installed: a common monorepo habit."""
+        root = self.options.projects_root
+        for base in (folder.path.parent, root, root.parent):
+            for candidate in (base / module, base / f"{module}.py"):
+                if candidate.exists():
+                    return candidate.relative_to(root.parent).as_posix()
+        return None
 
     def _api_url(self) -> str | None:
         return self.api.url
@@ -504,6 +532,13 @@ class Engine:
         return result
 
 
+def _timed(
+    function: Callable[[ApiSettings], ServerState], api: ApiSettings
+) -> tuple[ServerState, float]:
+    started = time.monotonic()
+    return function(api), time.monotonic() - started
+
+
 def _has_work(plan: Plan) -> bool:
     """Anything to build, check or write? A re-run with no change answers no."""
     return any(d.action != "unchanged" for d in plan.deployments) or any(
@@ -515,6 +550,30 @@ def _host(repository: str) -> str:
     from .naming import registry_host
 
     return registry_host(repository)
+
+
+def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
+    """Prefect 2 in the image (an old pin in requirements.txt) cannot run a Prefect 3 flow
+    run: say so now, pointing at the pin."""
+    major = (version or "").split(".")[0]
+    if not major.isdigit() or int(major) >= 3:
+        return
+    file: Path | None = folder.dockerfile or folder.requirements or folder.path
+    line = None
+    if folder.requirements is not None:
+        for number, text in enumerate(
+            folder.requirements.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
+            if re.match(r"\s*prefect\s*([=<>!~;\[]|$)", text, re.IGNORECASE):
+                file, line = folder.requirements, number
+                break
+    raise FolderError(
+        f"the image has Prefect {version}, and the deployment is run by a Prefect 3 worker, "
+        "which cannot start it. Require `prefect>=3` (or remove the pin and use the base "
+        "image's Prefect 3).",
+        file=str(file),
+        line=line,
+    )
 
 
 def _missing_code_message(folder: FlowFolder) -> str:

@@ -55,6 +55,11 @@ class Logger:
             return
         self._print(message)
 
+    def debug(self, message: str) -> None:
+        """Timings and internals: with PFD_VERBOSE=1, or a GitHub re-run with debug logging."""
+        if os.environ.get("PFD_VERBOSE") == "1" or os.environ.get("RUNNER_DEBUG") == "1":
+            self._print(message)
+
     def step(self, message: str) -> None:
         """A headline: bold on a terminal."""
         if self.quiet:

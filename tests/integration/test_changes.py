@@ -106,3 +106,38 @@ def test_plan_through_the_registry_catalog(
     logins = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}
     repositories = RegistryClient(logins).repositories(registry)
     assert repositories is not None and len(repositories) == 2
+
+
+def test_prefect_2_in_the_image_fails_at_the_pin(stack: Stack, scenario: Scenario) -> None:
+    folder = write_flow(scenario.folder("p", "old_pin"), "old_pin")
+    (folder / "requirements.txt").write_text("tabulate==0.9.0\nprefect==2.20.3\n")
+    # What `pip install prefect==2.20.3` leaves for importlib.metadata, without the download.
+    rewrite = (
+        "import importlib.metadata as m, pathlib, re; "
+        "p = pathlib.Path(m.distribution('prefect')._path) / 'METADATA'; "
+        "p.write_text(re.sub(r'(?m)^Version: .*$', 'Version: 2.20.3', p.read_text()))"
+    )
+    (folder / "Dockerfile").write_text(
+        f'FROM {stack.base_image}\nRUN python -c "{rewrite}"\nWORKDIR /app\nCOPY . .\n'
+    )
+    write_flow(scenario.folder("p", "fine"), "fine")
+    result = deploy(scenario, stack)
+    statuses = {r.folder: r.status for r in result.results}
+    assert statuses == {"old_pin": "failed", "fine": "created"}
+    [row] = [r for r in result.results if r.folder == "old_pin"]
+    assert "Prefect 2.20.3" in (row.error or "") and "prefect>=3" in (row.error or "")
+
+
+def test_shared_module_outside_the_folder_is_named(
+    stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_flow(scenario.folder("p", "uses_shared"), "uses_shared")
+    (folder / "job.py").write_text("from common.db import connect  # noqa\n")
+    shared = scenario.root / "common"
+    shared.mkdir()
+    (shared / "db.py").write_text("def connect():\n    pass\n")
+    result = deploy(scenario, stack)
+    assert {r.status for r in result.results} == {"created"}  # a warning, not a failure
+    err = capfd.readouterr().err
+    assert f"{folder / 'job.py'}:1:" in err
+    assert "`projects/common` is in the repository but outside the flow folder" in err
