@@ -18,7 +18,7 @@ from .deployments import ScheduleError, ServerState, diff, fetch_state, in_tenan
 from .discovery import discover
 from .errors import FolderError, RegistryError
 from .logger import log
-from .model import DeploymentPlan, FlowFolder, ImagePlan, Plan, Problem
+from .model import TENANT_TAG_PREFIX, DeploymentPlan, FlowFolder, ImagePlan, Plan, Problem
 from .options import Options
 from .planner import (
     FOLDER_LABEL,
@@ -167,6 +167,14 @@ class Engine:
         """The folder's deployments against the server; a schedule Prefect rejects fails
         the folder before anything is built."""
         specs = desired_deployments(image.folder, image, self.options)
+        for spec in specs:
+            taken = self._other_tenants(spec.full_name)
+            if taken:
+                image.folder.problems.append(
+                    Problem("error", taken, spec.source_file, spec.source_line, "Tenant")
+                )
+                image.action, image.reason = "failed", taken
+                return []
         try:
             return [diff(spec, self.state.deployments.get(spec.full_name)) for spec in specs]
         except ScheduleError as exc:
@@ -178,6 +186,33 @@ class Engine:
             )
             image.action, image.reason = "failed", str(exc)
             return []
+
+    def _other_tenants(self, full_name: str) -> str | None:
+        """Two tenants on one Prefect server would share deployment names: never overwrite
+        another tenant's deployment. (One without a tenant is taken over: the path from a
+        single deployment target to tenants.)"""
+        existing = self.state.deployments.get(full_name)
+        if existing is None or in_tenant(existing, self.options.tenant):
+            return None
+        theirs = next(
+            (
+                t.removeprefix(TENANT_TAG_PREFIX)
+                for t in existing.tags
+                if t.startswith(TENANT_TAG_PREFIX)
+            ),
+            None,
+        )
+        if theirs is None and self.options.tenant:
+            return None
+        ours = (
+            f"tenant {self.options.tenant!r}" if self.options.tenant else "a run without a tenant"
+        )
+        return (
+            f"the deployment {full_name} on this Prefect server belongs to tenant {theirs!r}, "
+            f"and {ours} would overwrite it. Give each tenant its own Prefect workspace or "
+            "server (prefect-api-url in its block of prefect-flow-deploy.yaml)"
+            + ("." if self.options.tenant else f", or run with --tenant {theirs}.")
+        )
 
     def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
         try:

@@ -332,3 +332,28 @@ def test_without_registry_builds_locally_and_pushes_nothing(
     assert row.image and row.image.startswith(f"{scenario.project('p')}/laptop:")
     again = deploy(scenario, stack, registry="")
     assert again.counters.built == 0 and again.results[0].status == "unchanged"
+
+
+def test_a_tenant_never_overwrites_another_tenants_deployment(
+    stack: Stack, scenario: Scenario
+) -> None:
+    write_flow(scenario.folder("p", "shared_name"), "shared_name")
+    name = f"shared-name/{scenario.project('p')}"
+    only = f"^{scenario.project('p')}/"  # other tests' deployments are out of scope
+    untenanted = deploy(scenario, stack, tenant=None, flows=only)
+    assert {r.status for r in untenanted.results} == {"created"}
+
+    # The first tenant takes over the deployment made without one ...
+    claimed = deploy(scenario, stack, tenant="prod", flows=only)
+    assert {r.status for r in claimed.results} == {"updated"}
+    before = read_deployment(name)
+    assert "tenant:prod" in before.tags
+
+    # ... but another tenant on the same server is refused, and prod's is left as it was.
+    other = deploy(scenario, stack, tenant="dev", flows=only)
+    [row] = other.results
+    assert row.status == "failed" and "belongs to tenant 'prod'" in (row.error or "")
+    untenanted_again = deploy(scenario, stack, tenant=None, flows=only)
+    assert "--tenant prod" in (untenanted_again.results[0].error or "")
+    after = read_deployment(name)
+    assert after.updated == before.updated and after.tags == before.tags
