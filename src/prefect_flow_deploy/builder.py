@@ -15,6 +15,7 @@ import base64
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -145,11 +146,31 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
     output = result.stdout + result.stderr
     if result.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
+        headline = build_error_headline(output)
         raise FolderError(
-            f"docker build failed:\n{tail}",
+            f"docker build failed{': ' + headline if headline else ''}\n{tail}",
             file=str(dockerfile) if request.dockerfile_text is None else None,
         )
     return output
+
+
+_STEP_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+
+
+def build_error_headline(log: str) -> str:
+    """The lines that say what went wrong (pip's `ERROR: …`, a command's `error: …`),
+    without BuildKit's step prefixes: the message's first line, the log's tail below it."""
+    found: list[str] = []
+    for line in log.splitlines():
+        text = _STEP_PREFIX.sub("", line).strip()
+        if (
+            text.startswith(("ERROR: ", "error: ", "E: "))
+            and not text.startswith("ERROR: executor failed")
+            and not text.startswith("ERROR: failed to solve")
+            and text not in found
+        ):
+            found.append(text)
+    return " / ".join(found[:3])
 
 
 # Runs inside the built image with its own python: is prefect importable, and where are the

@@ -112,3 +112,20 @@ def test_own_dockerfile_gets_base_image_arg_only_when_declared(tmp_path: Path) -
     recipe = recipe_for(folder_at(tmp_path), Options(base_image="local/base:1"))
     assert recipe.build_args == {} and recipe.bases == [("fixed/base:2", 1)]
     assert "Dockerfile" in recipe.files
+
+
+def test_build_failure_headline_is_the_error_lines_without_step_prefixes() -> None:
+    from prefect_flow_deploy.builder import build_error_headline
+
+    log = (
+        "#7 [stage-0 3/5] RUN python -m pip install -r /tmp/pfd/requirements.txt\n"
+        "#7 1.234 ERROR: Could not find a version that satisfies the requirement nope==1.0\n"
+        "#7 1.235 ERROR: No matching distribution found for nope==1.0\n"
+        "#7 ERROR: executor failed running [/bin/sh -c python -m pip install]: exit code: 1\n"
+        "ERROR: failed to solve: process did not complete successfully\n"
+    )
+    assert build_error_headline(log) == (
+        "ERROR: Could not find a version that satisfies the requirement nope==1.0 / "
+        "ERROR: No matching distribution found for nope==1.0"
+    )
+    assert build_error_headline("#3 DONE 0.0s\n") == ""

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from prefect_flow_deploy.discovery import discover
+from prefect_flow_deploy.discovery import discover, requirements_outside_folder
 
 FLOW = '''
 from prefect import flow
@@ -185,3 +185,32 @@ def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert "stray.py is directly in the project folder sales/" in err
     assert "no flow folders under" in err
+
+
+def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "p" / "f"
+    folder.mkdir(parents=True)
+    (folder / "base.txt").write_text("tabulate\n")
+    requirements = folder / "requirements.txt"
+    requirements.write_text(
+        "-r base.txt\n"  # inside: fine
+        "-r ../../common.txt\n"
+        "--constraint=../constraints.txt\n"
+        "-e .\n"  # the folder itself: fine
+        "-e ../shared_lib\n"
+        "mylib @ file:../mylib\n"
+        "other @ file:///opt/wheels/other.whl\n"
+        "--extra-index-url https://pypi.internal/simple\n"
+        "pkg @ https://example.com/pkg.whl  # a URL is fine\n"
+        "./local_pkg\n"
+        "../sibling_pkg\n"
+    )
+    problems = requirements_outside_folder(requirements)
+    assert [p.line for p in problems] == [2, 3, 5, 6, 7, 11]
+    assert all(p.file == requirements and p.severity == "error" for p in problems)
+    assert (
+        "../../common.txt" in problems[0].message
+        and "outside the flow folder" in problems[0].message
+    )
