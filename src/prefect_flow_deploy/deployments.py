@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import MANAGED_TAG, TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
-from .prefect_api import ApiSettings, read_managed
+from .prefect_api import ApiSettings, read_managed, read_named
 
 SET_WORKDIR_STEP = "prefect.deployments.steps.set_working_directory"
 DEFAULT_RRULE_START = "DTSTART:20200101T000000\n"  # prefect.server.schemas.schedules
@@ -56,6 +56,16 @@ def fetch_state(settings: ApiSettings) -> ServerState:
         existing = existing_from_json(data, data["flow_name"])
         state.deployments[existing.full_name] = existing
     return state
+
+
+def fetch_unmanaged(settings: ApiSettings, full_names: list[str]) -> list[ExistingDeployment]:
+    """Deployments of these names that this tool did not make (by hand, `prefect deploy`):
+    taken over rather than duplicated. One call for all."""
+    return [
+        existing_from_json(data, data["flow_name"])
+        for data in read_named(settings, full_names)
+        if MANAGED_TAG not in (data.get("tags") or [])
+    ]
 
 
 def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployment:

@@ -14,11 +14,26 @@ from pathlib import Path
 from typing import Literal
 
 from . import builder
-from .deployments import ScheduleError, ServerState, diff, fetch_state, in_tenant
+from .deployments import (
+    ScheduleError,
+    ServerState,
+    diff,
+    fetch_state,
+    fetch_unmanaged,
+    in_tenant,
+)
 from .discovery import discover
 from .errors import FolderError, RegistryError
 from .logger import log
-from .model import TENANT_TAG_PREFIX, DeploymentPlan, FlowFolder, ImagePlan, Plan, Problem
+from .model import (
+    TENANT_TAG_PREFIX,
+    DeploymentPlan,
+    DeploymentSpec,
+    FlowFolder,
+    ImagePlan,
+    Plan,
+    Problem,
+)
 from .options import Options
 from .planner import (
     FOLDER_LABEL,
@@ -128,10 +143,16 @@ class Engine:
         log.debug(
             f"asked the registry about {len(images)} images in {time.monotonic() - mark:.2f}s"
         )
+        specs = {
+            image.folder.key: desired_deployments(image.folder, image, options)
+            for image in images
+            if image.action != "failed"
+        }
+        self._take_over_unmanaged([s for group in specs.values() for s in group])
         deployments: list[DeploymentPlan] = []
         for image in images:
             if image.action != "failed":
-                deployments += self._diff_folder(image)
+                deployments += self._diff_folder(image, specs[image.folder.key])
         deployments += self._removals(folders, deployments)
         return Plan(folders, images, deployments)
 
@@ -163,10 +184,9 @@ class Engine:
         if todo and len(registry_errors) == len(todo):
             raise registry_errors[0]  # the registry itself is unusable: one clear message
 
-    def _diff_folder(self, image: ImagePlan) -> list[DeploymentPlan]:
+    def _diff_folder(self, image: ImagePlan, specs: list[DeploymentSpec]) -> list[DeploymentPlan]:
         """The folder's deployments against the server; a schedule Prefect rejects fails
         the folder before anything is built."""
-        specs = desired_deployments(image.folder, image, self.options)
         for spec in specs:
             taken = self._other_tenants(spec.full_name)
             if taken:
@@ -186,6 +206,13 @@ class Engine:
             )
             image.action, image.reason = "failed", str(exc)
             return []
+
+    def _take_over_unmanaged(self, specs: list[DeploymentSpec]) -> None:
+        """A deployment of a wanted name that this tool did not make is updated in place
+        (and from then on managed), not duplicated: the plan shows it as an update."""
+        wanted = [s.full_name for s in specs if s.full_name not in self.state.deployments]
+        for existing in fetch_unmanaged(self.api, wanted):
+            self.state.deployments[existing.full_name] = existing
 
     def _other_tenants(self, full_name: str) -> str | None:
         """Two tenants on one Prefect server would share deployment names: never overwrite

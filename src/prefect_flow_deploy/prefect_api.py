@@ -92,6 +92,26 @@ def _secret(value: Any) -> str | None:
 def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
     """Every deployment carrying `tag`, as the API's JSON, with its flow's name added under
     `flow_name`: a few paged calls, not one per flow."""
+    return _read(settings, {"deployments": {"tags": {"all_": [tag]}}})
+
+
+def read_named(settings: ApiSettings, full_names: list[str]) -> list[dict[str, Any]]:
+    """The deployments called `<flow>/<name>` among `full_names`, whoever made them."""
+    if not full_names:
+        return []
+    pairs = [name.split("/", 1) for name in full_names]
+    found = _read(
+        settings,
+        {
+            "deployments": {"name": {"any_": sorted({n for _, n in pairs})}},
+            "flows": {"name": {"any_": sorted({f for f, _ in pairs})}},
+        },
+    )
+    wanted = set(full_names)
+    return [d for d in found if f"{d['flow_name']}/{d['name']}" in wanted]
+
+
+def _read(settings: ApiSettings, body: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         with settings.http_client() as client:
             deployments: list[dict[str, Any]] = []
@@ -99,11 +119,7 @@ def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
                 page = _post(
                     client,
                     "deployments/filter",
-                    {
-                        "deployments": {"tags": {"all_": [tag]}},
-                        "limit": PAGE,
-                        "offset": len(deployments),
-                    },
+                    {**body, "limit": PAGE, "offset": len(deployments)},
                 )
                 deployments += page
                 if len(page) < PAGE:

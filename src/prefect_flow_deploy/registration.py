@@ -21,7 +21,7 @@ from prefect.client.schemas.actions import (
 )
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 
-from .deployments import ExistingDeployment, diff, existing_from_json, pull_steps
+from .deployments import pull_steps
 from .model import DeploymentPlan, DeploymentSpec
 from .prefect_api import ApiSettings
 
@@ -140,15 +140,6 @@ def _update(spec: DeploymentSpec, fields: list[str]) -> DeploymentUpdate:
     return DeploymentUpdate(**update)
 
 
-async def read_unmanaged(client: PrefectClient, full_name: str) -> ExistingDeployment | None:
-    """A deployment of that name that this tool did not create (adopted on first deploy)."""
-    try:
-        response = await client.read_deployment_by_name(full_name)
-    except ObjectNotFound:
-        return None
-    return existing_from_json(response.model_dump(mode="json"), full_name.split("/", 1)[0])
-
-
 def write_concurrency(api_url: str | None, max_parallel: int) -> int:
     """How many deployment writes to have in flight. Prefect Cloud takes concurrent writes
     and each costs a network round trip, so overlap them. A self-hosted server is usually on
@@ -213,12 +204,6 @@ class Registrar:
         await asyncio.wrap_future(self._pools)  # the work pool must exist before a deployment
         assert self._semaphore is not None
         async with self._semaphore:
-            if plan.action == "create" and plan.spec is not None:
-                adopted = await read_unmanaged(self._client, plan.full_name)
-                if adopted is not None:  # made by hand or by `prefect deploy`: take it over
-                    refreshed = diff(plan.spec, adopted)
-                    plan.action, plan.deployment_id = "update", adopted.id
-                    plan.changed_fields = refreshed.changed_fields or ["tags"]
             return await apply(self._client, plan)
 
     def outcomes(self) -> dict[int, object]:

@@ -18,6 +18,7 @@ from ..helpers import (
     plan,
     read_deployment,
     read_deployments,
+    run,
     scheduled_run_ids,
 )
 
@@ -357,3 +358,33 @@ def test_a_tenant_never_overwrites_another_tenants_deployment(
     assert "--tenant prod" in (untenanted_again.results[0].error or "")
     after = read_deployment(name)
     assert after.updated == before.updated and after.tags == before.tags
+
+
+def test_a_hand_made_deployment_of_the_same_name_is_taken_over_not_duplicated(
+    stack: Stack, scenario: Scenario
+) -> None:
+    from prefect import get_client
+
+    write_flow(scenario.folder("p", "by_hand"), "by_hand")
+    name = f"by-hand/{scenario.project('p')}"
+
+    async def make_by_hand() -> str:
+        async with get_client() as client:
+            flow_id = await client.create_flow_from_name("by-hand")
+            deployment_id = await client.create_deployment(
+                flow_id=flow_id, name=scenario.project("p"), entrypoint="old.py:by_hand"
+            )
+            return str(deployment_id)
+
+    by_hand = run(make_by_hand())
+    planned = plan(scenario, stack)
+    [wanted] = planned.deployments
+    assert wanted.action == "update" and wanted.deployment_id == by_hand
+    assert {"tags", "entrypoint"} <= set(wanted.changed_fields)
+
+    result = deploy(scenario, stack)
+    [row] = result.results
+    assert (row.status, row.deployment_id) == ("updated", by_hand)
+    after = read_deployment(name)
+    assert str(after.id) == by_hand and "managed-by:prefect-flow-deploy" in after.tags
+    assert [r.status for r in deploy(scenario, stack).results] == ["unchanged"]
