@@ -96,15 +96,32 @@ def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
 
 
 def read_named(settings: ApiSettings, full_names: list[str]) -> list[dict[str, Any]]:
-    """The deployments called `<flow>/<name>` among `full_names`, whoever made them."""
+    """The deployments called `<flow>/<name>` among `full_names`, whoever made them. The
+    flows first: on a server that has none of them (a first deploy) that is the only call."""
     if not full_names:
         return []
     pairs = [name.split("/", 1) for name in full_names]
+    flow_names = sorted({f for f, _ in pairs})
+    try:
+        with settings.http_client() as client:
+            flow_ids = [
+                flow["id"]
+                for start in range(0, len(flow_names), PAGE)
+                for flow in _post(
+                    client,
+                    "flows/filter",
+                    {"flows": {"name": {"any_": flow_names[start : start + PAGE]}}, "limit": PAGE},
+                )
+            ]
+    except httpx.HTTPError as exc:
+        raise unavailable(settings.url, exc) from exc
+    if not flow_ids:
+        return []
     found = _read(
         settings,
         {
             "deployments": {"name": {"any_": sorted({n for _, n in pairs})}},
-            "flows": {"name": {"any_": sorted({f for f, _ in pairs})}},
+            "flows": {"id": {"any_": flow_ids}},
         },
     )
     wanted = set(full_names)
