@@ -85,6 +85,23 @@ def test_no_prefect_api_configured_is_refused(
     assert "no Prefect API is configured" in done.stderr
 
 
+def test_the_local_prefect_profile_is_used_without_environment(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    write_flow(scenario.folder("p", "x"), "x")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    (home / "profiles.toml").write_text(
+        'active = "laptop"\n\n[profiles.laptop]\n'
+        f'PREFECT_API_URL = "{os.environ["PREFECT_API_URL"]}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    done = cli("deploy", *common(scenario, stack), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "\tcreated" in done.stderr
+
+
 def test_registry_password_never_printed(stack: Stack, scenario: Scenario) -> None:
     write_flow(scenario.folder("p", "x"), "x")
     env = {
