@@ -53,10 +53,11 @@ COPY src /src/src
 # Prefect's server, its database drivers and its notification and queue back-ends come with
 # the `prefect` distribution but are never imported by a client that registers deployments:
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
-# imports still imports. `--build-arg PRUNE=` keeps everything.
+# imports still imports (Prefect's CLI, cyclopts, stays: its schedule parsing is under
+# prefect.cli). `--build-arg PRUNE=` keeps everything.
 ARG PRUNE="SQLAlchemy alembic Mako greenlet asyncpg aiosqlite apprise redis burner-redis \
 pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex cryptography \
-cffi pycparser"
+cffi pycparser Markdown requests-oauthlib oauthlib"
 RUN /opt/venv/bin/pip install --no-compile --no-deps /src \
  && /opt/venv/bin/python /tmp/import-check.py record /tmp/importable.json \
  && if [ -n "$PRUNE" ]; then /opt/venv/bin/pip uninstall -y $PRUNE; fi \
@@ -75,10 +76,11 @@ RUN /opt/venv/bin/pip install --no-compile --no-deps /src \
 
 # --- stage 2: the action image -----------------------------------------------------------
 FROM ${BASE_IMAGE}
-# The docker CLI with BuildKit (the buildx plugin), Debian 13's own packages. It talks to the
-# runner's engine through the mounted /var/run/docker.sock.
+# BuildKit builds: Debian 13's buildx plugin, run on its own (`docker-buildx build`), talks
+# to the runner's engine through the mounted /var/run/docker.sock. The docker CLI itself
+# (30 MB) is not needed: pulls, pushes and checks go through the engine API.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends docker-cli docker-buildx \
+ && apt-get install -y --no-install-recommends docker-buildx \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
            /usr/share/doc/* /usr/share/man/*
@@ -86,7 +88,7 @@ COPY --from=build /opt/venv /opt/venv
 RUN ln -s /opt/venv/bin/prefect-flow-deploy /usr/local/bin/prefect-flow-deploy \
  && ln -s /opt/venv/bin/prefect-flow-deploy-action /usr/local/bin/prefect-flow-deploy-action
 ENV PATH=/opt/venv/bin:$PATH \
-    PFD_DOCKER_CLI=/usr/bin/docker \
+    PFD_BUILDX=/usr/libexec/docker/cli-plugins/docker-buildx \
     PYTHONUNBUFFERED=1 \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
     PREFECT_TELEMETRY_ENABLED=false

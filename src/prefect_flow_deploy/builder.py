@@ -45,28 +45,49 @@ def docker_client() -> docker.DockerClient:
     return client
 
 
+# Plugin homes that Debian's and Docker's own packages install docker-buildx into.
+_BUILDX_PLUGIN_DIRS = ("/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins")
+
+
 @functools.cache
-def buildkit_cli() -> str:
-    """A docker client that can build with BuildKit against this engine."""
-    candidates = [os.environ.get("PFD_DOCKER_CLI", "")]
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        candidates.append(os.path.join(directory, "docker"))
-    candidates.append("/usr/bin/docker")
-    tried = []
-    for candidate in dict.fromkeys(c for c in candidates if c):
-        if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
+def buildkit_command() -> tuple[str, ...]:
+    """The command that builds with BuildKit against this engine: a docker client that can
+    (`docker build`), else the buildx plugin run on its own (`docker-buildx build`), which
+    needs no docker CLI at all: the action's image ships only buildx (30 MB less)."""
+    plugins = [os.path.join(d, "docker-buildx") for d in _BUILDX_PLUGIN_DIRS]
+    candidates = [  # (path, is a docker client); what the environment names comes first
+        (os.environ.get("PFD_DOCKER_CLI", ""), True),
+        (os.environ.get("PFD_BUILDX", ""), False),
+        *((c, True) for c in [*_on_path("docker"), "/usr/bin/docker"]),
+        *((c, False) for c in [*_on_path("docker-buildx"), *plugins]),
+    ]
+    tried: list[str] = []
+    for path, is_docker in candidates:
+        if path in tried or not (os.path.isfile(path) and os.access(path, os.X_OK)):
             continue
-        tried.append(candidate)
-        if _supports_buildkit(candidate):
-            return candidate
+        tried.append(path)
+        if _docker_builds_with_buildkit(path) if is_docker else _runs(path, "version"):
+            return (path, "build")
     raise DockerUnavailableError(
         "no docker client that can build with BuildKit was found (tried: "
-        f"{', '.join(tried) or 'none on PATH'}). Install the buildx plugin (docker-buildx) or "
-        "set PFD_DOCKER_CLI to a client that has it."
+        f"{', '.join(tried) or 'none on PATH'}). Install the buildx plugin (docker-buildx), or "
+        "set PFD_DOCKER_CLI to a docker client that has it, or PFD_BUILDX to a buildx binary."
     )
 
 
-def _supports_buildkit(cli: str) -> bool:
+def _on_path(name: str) -> list[str]:
+    return [os.path.join(d, name) for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+
+
+def _runs(*command: str) -> bool:
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _docker_builds_with_buildkit(cli: str) -> bool:
     try:
         version = subprocess.run(
             [cli, "version", "--format", "{{.Client.Version}}"],
@@ -80,8 +101,7 @@ def _supports_buildkit(cli: str) -> bool:
         return False
     if major < 23:  # BuildKit is built into clients before 23.0
         return True
-    buildx = subprocess.run([cli, "buildx", "version"], capture_output=True, check=False)
-    return buildx.returncode == 0
+    return _runs(cli, "buildx", "version")
 
 
 @contextmanager
@@ -119,7 +139,7 @@ class BuildRequest:
 
 def build(request: BuildRequest, config_dir: str | None) -> str:
     """Run the build; return its log. Raise FolderError with the log's tail on failure."""
-    cli = buildkit_cli()
+    build_command = buildkit_command()
     env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
     if config_dir:
         env["DOCKER_CONFIG"] = config_dir
@@ -132,7 +152,14 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
             Path(recipe_dir, "Dockerfile.dockerignore").write_text(request.dockerignore_text or "")
         else:
             dockerfile = request.context / "Dockerfile"
-        command = [cli, "build", "--progress=plain", "-t", request.reference, "-f", str(dockerfile)]
+        command = [
+            *build_command,
+            "--progress=plain",
+            "-t",
+            request.reference,
+            "-f",
+            str(dockerfile),
+        ]
         for key, value in sorted({"BUILDKIT_INLINE_CACHE": "1", **request.build_args}.items()):
             command += ["--build-arg", f"{key}={value}"]
         for key, value in sorted(request.labels.items()):

@@ -364,7 +364,7 @@ class Engine:
             return ready
         builder.docker_client()  # fail early and clearly when no engine is there
         if any(i.action == "build" for i in work):
-            builder.buildkit_cli()
+            builder.buildkit_command()
         with (
             builder.docker_config(self.options.credentials()) as config_dir,
             ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
