@@ -148,6 +148,7 @@ class Engine:
             for image in images
             if image.action != "failed"
         }
+        _fail_name_collisions(images, specs)
         self._take_over_unmanaged([s for group in specs.values() for s in group])
         deployments: list[DeploymentPlan] = []
         for image in images:
@@ -674,23 +675,44 @@ def _check_collisions(folders: list[FlowFolder], options: Options) -> None:
                         title="Image name collision",
                     )
                 )
-    by_deployment: dict[tuple[str, str], list[FlowFolder]] = defaultdict(list)
-    for folder in folders:
-        for flow in folder.flows:
-            by_deployment[(flow.name, folder.project)].append(folder)
-    for (flow_name, project), group in by_deployment.items():
-        if len({f.key for f in group}) > 1:
-            names = " and ".join(sorted({f.key for f in group}))
-            for folder in group:
-                folder.problems.append(
-                    Problem(
-                        "error",
-                        f"the flow name {flow_name!r} is used in {names}: both would be the "
-                        f"deployment {flow_name}/{project}. Give one flow another name=.",
-                        folder.path,
-                        title="Deployment name collision",
-                    )
-                )
+
+
+def _fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
+    """Two deployments of one name (the same flow name in two folders of a project, or one
+    prefect.yaml name used twice) would overwrite each other on every run: each folder
+    involved fails, pointing at its flow or prefect.yaml entry."""
+    by_name: dict[str, list[DeploymentSpec]] = defaultdict(list)
+    for group in specs.values():
+        for spec in group:
+            by_name[spec.full_name].append(spec)
+    images_by_key = {image.folder.key: image for image in images}
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        places = " and ".join(
+            sorted({_place(s, images_by_key[s.folder_key].folder) for s in group})
+        )
+        message = (
+            f"the deployment {name} is defined twice ({places}); they would overwrite each "
+            "other. Give one flow another name= or its prefect.yaml entry another name:."
+        )
+        for spec in group:
+            image = images_by_key[spec.folder_key]
+            image.folder.problems.append(
+                Problem("error", message, spec.source_file, spec.source_line, "Name collision")
+            )
+            image.action, image.reason = "failed", message
+            specs.pop(spec.folder_key, None)
+
+
+def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:
+    if spec.source_file is None:
+        return folder.key
+    try:
+        relative = spec.source_file.relative_to(folder.path)
+    except ValueError:
+        relative = spec.source_file
+    return f"{folder.key}/{relative}" + (f":{spec.source_line}" if spec.source_line else "")
 
 
 def failed_folder_rows(plan: Plan) -> list[FlowResult]:

@@ -170,17 +170,20 @@ def find_flows(
 
     flows: list[FlowSpec] = []
     relative = path.relative_to(folder).as_posix()
+    constants: dict[str, str] | None = None
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         decorator = _flow_decorator(node, imports)
         if decorator is None:
             continue
-        name = _literal_keyword(decorator, "name", path, node, problems)
+        if constants is None:
+            constants = _module_strings(tree)
+        name = _literal_keyword(decorator, "name", path, node, problems, constants)
         if name is None:
             continue
         description = _literal_keyword(
-            decorator, "description", path, node, problems, optional=True
+            decorator, "description", path, node, problems, constants, optional=True
         )
         try:
             schema = _parameter_schema(path, node, tree)
@@ -215,29 +218,76 @@ def _literal_keyword(
     path: Path,
     func: ast.FunctionDef | ast.AsyncFunctionDef,
     problems: list[Problem],
+    constants: dict[str, str],
     optional: bool = False,
 ) -> str | None:
     value = _keyword(decorator, key)
     if value is None:
         return None if optional else flow_name_from_function(func.name)
-    try:
-        literal = ast.literal_eval(value)
-    except ValueError:
-        literal = None
-    if isinstance(literal, str) and literal:
+    literal = static_string(value, constants)
+    if literal:
         return literal
     if optional:
         return None
     problems.append(
         Problem(
             "error",
-            f"the flow {func.name!r} gets its {key}= from an expression; write the {key} as a "
-            f"string literal so that it can be deployed without running your code.",
+            f"the flow {func.name!r} gets its {key}= from an expression that cannot be read "
+            f"without running your code; write the {key} as a string, or as an f-string or "
+            "+ of strings and module-level string constants.",
             path,
             value.lineno,
             "Flow name",
         )
     )
+    return None
+
+
+def _module_strings(tree: ast.Module) -> dict[str, str]:
+    """Module-level `NAME = <string>` assignments made once: what `name=NAME` or
+    `name=f"{PREFIX}-etl"` in a decorator means, without running the module."""
+    assigned: dict[str, int] = {}  # a name assigned twice (or += later) is not a constant
+    values: dict[str, str] = {}
+    for node in tree.body:
+        targets: list[ast.expr]
+        value: ast.expr | None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets, value = [node.target], getattr(node, "value", None)
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                assigned[target.id] = assigned.get(target.id, 0) + 1
+                text = static_string(value, values) if value is not None else None
+                if text is not None:
+                    values[target.id] = text
+    return {name: text for name, text in values.items() if assigned[name] == 1}
+
+
+def static_string(node: ast.expr, constants: dict[str, str]) -> str | None:
+    """The string an expression always evaluates to, from literals and known constants."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = static_string(node.left, constants), static_string(node.right, constants)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                    return None
+                text = static_string(part.value, constants)
+            else:
+                text = static_string(part, constants)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
     return None
 
 

@@ -66,10 +66,13 @@ def print_plan(plan: Plan, console: Console) -> None:
     if not console.is_terminal:
         for row in plan_rows(plan):
             changed = f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
+            image = row["image_action"] or "-"  # a removal has no image
+            if row["image_reason"]:
+                image += f": {row['image_reason']}"
             _line(
                 console,
-                f"{row['folder']}\t{row['deployment'] or '-'}\timage {row['image_action']}: "
-                f"{row['image_reason']}\tdeployment {row['deployment_action']}{changed}",
+                f"{row['folder']}\t{row['deployment'] or '-'}\timage {image}"
+                f"\tdeployment {row['deployment_action']}{changed}",
             )
         return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)

@@ -184,3 +184,43 @@ def test_schedule_prefect_rejects_fails_its_folder_with_the_line(
     done = cli("deploy", *common(scenario, stack))
     assert done.returncode == 1 and "\tcreated" in done.stderr
     assert "built 1," in done.stderr  # the bad folder was not built
+
+
+def test_one_deployment_name_from_two_folders_fails_both_at_the_flow_line(
+    stack: Stack, scenario: Scenario
+) -> None:
+    daily = write_flow(scenario.folder("p", "daily"), "main")
+    weekly = write_flow(scenario.folder("p", "weekly"), "main")
+    write_flow(scenario.folder("p", "other"), "other")
+    p = daily.parent.name  # the scenario's own project name
+    planned = cli("plan", *common(scenario, stack))
+    assert planned.returncode == 1
+    for folder in (daily, weekly):
+        assert (
+            f"error: {folder / 'flow.py'}:5: {p}/{folder.name}: the deployment main/{p} is defined twice"
+            in planned.stderr
+        )
+    assert f"{p}/other\tother/{p}\timage build" in planned.stdout  # the others go ahead
+
+    # Deployment names from prefect.yaml tell them apart: nothing collides any more.
+    (daily / "prefect.yaml").write_text(
+        "deployments:\n  - name: daily\n    entrypoint: flow.py:main\n"
+    )
+    planned = cli("plan", "--json", *common(scenario, stack))
+    assert planned.returncode == 0, planned.stderr
+    names = {i["deployment"] for i in json.loads(planned.stdout)["items"]}
+    assert names == {"main/daily", f"main/{p}", f"other/{p}"}
+
+
+def test_plain_plan_lines_of_a_removal_show_no_image(stack: Stack, scenario: Scenario) -> None:
+    gone = write_flow(scenario.folder("p", "gone"), "gone")
+    write_flow(scenario.folder("p", "kept"), "kept")
+    assert cli("deploy", *common(scenario, stack)).returncode == 0
+    for path in gone.iterdir():
+        path.unlink()
+    gone.rmdir()
+    p = gone.parent.name
+    planned = cli("plan", *common(scenario, stack))
+    assert planned.returncode == 0, planned.stderr
+    assert f"{p}/gone\tgone/{p}\timage -\tdeployment remove" in planned.stdout
+    assert "None" not in planned.stdout

@@ -117,16 +117,37 @@ def test_prefect1_flow_gets_a_porting_error(tmp_path: Path) -> None:
     assert "Prefect 1" in problem.message and "@flow" in problem.message
 
 
+def test_flow_names_from_module_constants_are_read_without_running_code(
+    tmp_path: Path,
+) -> None:
+    make(
+        tmp_path,
+        "p/x/flow.py",
+        "from prefect import flow\nTEAM = 'sales'\nPREFIX: str = f'{TEAM}-'\n\n"
+        "@flow(name=PREFIX + 'daily')\ndef a(): pass\n\n"
+        "@flow(name=f'{TEAM}-weekly', description='Weekly ' + TEAM)\ndef b(): pass\n",
+    )
+    [folder] = discover(tmp_path)
+    assert not folder.problems
+    assert [(f.name, f.description) for f in folder.flows] == [
+        ("sales-daily", None),
+        ("sales-weekly", "Weekly sales"),
+    ]
+
+
 def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
     make(
         tmp_path,
         "p/x/flow.py",
-        "from prefect import flow\nNAME='a'\n\n@flow(name=NAME + 'b')\ndef f(): pass\n",
+        "import os\nfrom prefect import flow\nNAME = 'a'\nNAME = NAME.upper()\n\n"
+        "@flow(name=os.environ['FLOW'])\ndef f(): pass\n\n"
+        "@flow(name=f'{NAME}-x')\ndef g(): pass\n\n"
+        "@flow(name=f'{NAME!r:>10}')\ndef h(): pass\n",
     )
     [folder] = discover(tmp_path)
     assert folder.failed
-    assert folder.problems[0].line == 4
-    assert "string literal" in folder.problems[0].message
+    assert [p.line for p in folder.problems] == [6, 9, 12]
+    assert all("cannot be read without running your code" in p.message for p in folder.problems)
 
 
 def test_duplicate_flow_names_in_a_folder(tmp_path: Path) -> None:
