@@ -6,6 +6,7 @@ owns those steps, so they are ignored with a warning rather than half-applied.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -176,19 +177,18 @@ def _read_entry(
             job_variables = {}
 
     schedules = _schedules(entry, lines, line, path, problems)
-    for key in ("parameters", "work_pool", "description", "tags"):
-        if "{{" in str(entry.get(key, "")):
-            problems.append(
-                Problem(
-                    "warning",
-                    f"`{key}` holds a `{{{{ … }}}}` template, which prefect-flow-deploy does not "
-                    "resolve (the build step outputs it would refer to do not exist here); the "
-                    "text is used as is. Per-tenant values belong in prefect-flow-deploy.yaml.",
-                    path,
-                    lines.get(key, line),
-                    "prefect.yaml",
-                )
+    problems += _template_problems(entry, job_variables, lines, line, path)
+    if "image" in job_variables:
+        problems.append(
+            Problem(
+                "warning",
+                "`job_variables.image` is ignored: the deployment runs from the image "
+                "prefect-flow-deploy built for this folder. Remove it to silence this warning.",
+                path,
+                lines.get("work_pool", line),
+                "prefect.yaml",
             )
+        )
     if not entrypoint and not flow_name:
         problems.append(
             Problem(
@@ -219,6 +219,53 @@ def _read_entry(
         ),
         problems,
     )
+
+
+_TEMPLATE = re.compile(r"{{\s*(.*?)\s*}}")
+# Resolved by Prefect's worker when it starts each run (BaseJobConfiguration
+# .from_template_and_values): kept as written, so a secret never lands in the deployment.
+_RUN_TIME_TEMPLATE = re.compile(r"prefect\.(blocks|variables)\.")
+
+
+def _template_problems(
+    entry: dict[str, Any],
+    job_variables: dict[str, Any],
+    lines: dict[str, int],
+    line: int | None,
+    path: Path,
+) -> list[Problem]:
+    """`{{ … }}` templates that `prefect deploy` would fill in (build step outputs, `$ENV`
+    values, blocks and variables in fields the worker does not template) are used as written:
+    say so. Block and variable references in job variables are fine as they are."""
+    problems = []
+    for key in ("parameters", "work_pool", "description", "tags"):
+        value = entry.get(key)
+        if key == "work_pool" and isinstance(value, dict):
+            value = {
+                **value,
+                "job_variables": {k: v for k, v in job_variables.items() if k != "image"},
+            }
+        found = [
+            t
+            for t in _TEMPLATE.findall(str(value or ""))
+            if not (key == "work_pool" and _RUN_TIME_TEMPLATE.match(t))
+        ]
+        if found:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{key}` holds the template `{{{{ {found[0]} }}}}`, which prefect-flow-deploy "
+                    "does not fill in (there are no build step outputs here, and `$ENV` values "
+                    "are not copied into deployments); the text is used as written. Per-tenant "
+                    "values belong in prefect-flow-deploy.yaml; in job_variables, "
+                    "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
+                    "the worker at each run.",
+                    path,
+                    lines.get(key, line),
+                    "prefect.yaml",
+                )
+            )
+    return problems
 
 
 def _schedules(

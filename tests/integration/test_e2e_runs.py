@@ -43,3 +43,55 @@ def test_deployed_flows_run_to_completed_with_their_parameters(
         assert any(expected in line for line in logs), (
             f"{name}: {expected!r} not in logs:\n" + "\n".join(logs)
         )
+
+
+def test_secret_block_and_variable_references_in_job_variables_resolve_at_run_time(
+    stack: Stack, worker_scenario: Scenario
+) -> None:
+    """prefect.yaml's `{{ prefect.blocks.secret.… }}` in job_variables stays a reference in
+    the deployment (no secret stored there) and the worker fills it in for each run."""
+    from prefect.blocks.system import Secret
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import VariableCreate
+
+    from ..helpers import run
+
+    s = worker_scenario
+    secret_name, variable_name = f"pfd-token-{s.suffix}", f"pfd_region_{s.suffix}"
+    secret_value = f"tok-{s.suffix}-value"
+    Secret(value=secret_value).save(secret_name, overwrite=True)
+
+    async def create_variable() -> None:
+        async with get_client() as client:
+            await client.create_variable(VariableCreate(name=variable_name, value="emea"))
+
+    run(create_variable())
+    folder = s.folder("ops", "tokens")
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(
+        "import os\nfrom prefect import flow\n\n\n"
+        f"@flow(name='tokens-{s.suffix}', log_prints=True)\ndef tokens() -> None:\n"
+        f"    print('token ok:', os.environ['TOKEN'] == {secret_value!r})\n"
+        "    print('region:', os.environ['REGION'])\n"
+    )
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n  - name: tokens\n    entrypoint: flow.py:tokens\n    work_pool:\n"
+        f"      name: {stack.worker_pool}\n      job_variables:\n        env:\n"
+        f"          TOKEN: '{{{{ prefect.blocks.secret.{secret_name} }}}}'\n"
+        f"          REGION: '{{{{ prefect.variables.{variable_name} }}}}'\n"
+    )
+    result = deploy(s, stack)
+    assert not result.failed, result.results
+    name = f"tokens-{s.suffix}/tokens"
+
+    async def stored_env() -> dict[str, str]:
+        async with get_client() as client:
+            deployment = await client.read_deployment_by_name(name)
+            return dict((deployment.job_variables or {})["env"])
+
+    env = run(stored_env())
+    assert env["TOKEN"] == f"{{{{ prefect.blocks.secret.{secret_name} }}}}"
+    state, logs = run_deployment(name, {})
+    assert state == "COMPLETED", "\n".join(logs)
+    assert any("token ok: True" in line for line in logs), "\n".join(logs)
+    assert any("region: emea" in line for line in logs), "\n".join(logs)

@@ -83,9 +83,35 @@ def test_entry_without_entrypoint_is_an_error(tmp_path: Path) -> None:
 def test_templates_are_not_resolved_and_say_so(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    parameters:\n      url: '{{ $API_URL }}'\n",
+    )
+    [config], [problem] = read_prefect_yaml(path)
+    assert problem.severity == "warning" and problem.line == 3
+    assert "the template `{{ $API_URL }}`" in problem.message
+    assert config.parameters == {"url": "{{ $API_URL }}"}
+
+
+def test_block_and_variable_references_in_job_variables_are_left_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables:\n        env:\n"
+        "          TOKEN: '{{ prefect.blocks.secret.api-token }}'\n"
+        "          REGION: '{{ prefect.variables.region }}'\n",
+    )
+    [config], problems = read_prefect_yaml(path)
+    assert problems == []
+    assert config.job_variables["env"]["TOKEN"] == "{{ prefect.blocks.secret.api-token }}"
+
+
+def test_an_image_job_variable_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
         "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
         "      job_variables: {image: '{{ build-image.image }}'}\n",
     )
-    [config], [problem] = read_prefect_yaml(path)
-    assert problem.severity == "warning" and problem.line == 3 and "template" in problem.message
-    assert config.job_variables == {"image": "{{ build-image.image }}"}
+    _, [problem] = read_prefect_yaml(path)
+    assert problem.severity == "warning" and problem.line == 3
+    assert "`job_variables.image` is ignored" in problem.message
