@@ -14,7 +14,7 @@ from .model import Plan
 SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
 STATUS_ICON = {
     "failed": "❌", "skipped": "⏭️", "created": "🆕", "updated": "🔄", "unchanged": "✅",
-    "removed": "🗑️", "planned": "📝", "create": "📝", "update": "📝", "remove": "📝",
+    "removed": "🗑️", "orphaned": "👻", "create": "📝", "update": "📝", "remove": "📝",
 }  # fmt: skip
 
 

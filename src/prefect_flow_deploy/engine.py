@@ -51,7 +51,7 @@ from .registry import RegistryClient
 
 PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
-Status = Literal["created", "updated", "unchanged", "removed", "failed", "skipped", "planned"]
+Status = Literal["created", "updated", "unchanged", "removed", "orphaned", "failed", "skipped"]
 
 
 @dataclass
@@ -588,8 +588,8 @@ class Engine:
             result.status = {"create": "created", "update": "updated", "remove": "removed"}[
                 deployment.action
             ]  # type: ignore[assignment]
-        elif deployment.action == "remove":
-            result.status = "planned"
+        elif deployment.action == "remove":  # its folder or flow is gone; kept without --prune
+            result.status = "orphaned"
         elif self.options.fail_fast and failures:
             result.status = "skipped"
         return result

@@ -11,6 +11,7 @@ import ast
 import copy
 import sys
 import threading
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +142,22 @@ def find_flows(
 ) -> tuple[list[FlowSpec], list[Problem], list[ModuleImport]]:
     """All module-level flows in one file, what is wrong with the file, and what it imports."""
     try:
-        source = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        tree = ast.parse(_read_source(path), filename=str(path))
+    except OSError as exc:
         return [], [Problem("error", f"cannot read {path.name}: {exc}", path)], []
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        message = f"syntax error: {exc.msg}. Fix the file; this folder is not deployed until then."
-        return [], [Problem("error", message, path, exc.lineno, "Python syntax error")], []
+    except UnicodeDecodeError as exc:
+        bad_line = exc.object[: exc.start].count(b"\n") + 1
+        encoding = "UTF-8" if exc.encoding.startswith("utf-8") else exc.encoding
+        message = (
+            f"{path.name} is not {encoding} (byte {exc.object[exc.start]:#04x} on line {bad_line}), "
+            "so Python will not run it: save it as UTF-8, or declare its encoding on the first "
+            "line (`# -*- coding: latin-1 -*-`)."
+        )
+        return [], [Problem("error", message, path, bad_line, "Python source encoding")], []
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
+        text, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
+        message = f"syntax error: {text}. Fix the file; this folder is not deployed until then."
+        return [], [Problem("error", message, path, line, "Python syntax error")], []
     relative_path = path.relative_to(folder).as_posix()
     module_imports = _ThirdPartyImports(relative_path)
     module_imports.visit(tree)
@@ -210,6 +219,16 @@ def find_flows(
             )
         )
     return flows, problems, module_imports.found
+
+
+def _read_source(path: Path) -> str:
+    """The file's text as Python reads it: the encoding its first lines declare (PEP 263),
+    UTF-8 otherwise, a BOM allowed. Strict: a byte Python would refuse is an error here."""
+    with path.open("rb") as handle:
+        encoding, _ = tokenize.detect_encoding(handle.readline)
+        handle.seek(0)
+        data = handle.read()
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 
 def _literal_keyword(

@@ -224,3 +224,24 @@ def test_plain_plan_lines_of_a_removal_show_no_image(stack: Stack, scenario: Sce
     assert planned.returncode == 0, planned.stderr
     assert f"{p}/gone\tgone/{p}\timage -\tdeployment remove" in planned.stdout
     assert "None" not in planned.stdout
+    kept = cli("deploy", *common(scenario, stack))  # without --prune it stays, and says why
+    assert kept.returncode == 0, kept.stderr
+    assert f"{p}/gone\tgone/{p}\timage -\torphaned" in kept.stderr
+
+
+def test_failed_builds_point_at_the_dockerfile_instruction_or_requirement_line(
+    stack: Stack, scenario: Scenario
+) -> None:
+    own = write_flow(scenario.folder("p", "own"), "own")
+    (own / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nCOPY . /app\nRUN echo building && \\\n    exit 3\n"
+    )
+    recipe = write_flow(scenario.folder("p", "recipe"), "recipe")
+    (recipe / "requirements.txt").write_text("# ours\nno-such-package-pfd-test==1.0\n")
+    write_flow(scenario.folder("p", "fine"), "fine")
+    done = cli("deploy", *common(scenario, stack))
+    assert done.returncode == 1
+    assert f"error: {own / 'Dockerfile'}:3: " in done.stderr
+    assert f"error: {recipe / 'requirements.txt'}:2: " in done.stderr
+    assert "No matching distribution found for no-such-package-pfd-test" in done.stderr
+    assert "\tfine/" in done.stderr and "\tcreated" in done.stderr  # the good one deploys

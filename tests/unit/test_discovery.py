@@ -200,6 +200,31 @@ def test_byte_order_mark_is_fine(tmp_path: Path) -> None:
     assert [f.name for f in folder.flows] == ["f"]
 
 
+def test_declared_encodings_are_read_and_undeclared_bytes_are_errors_at_their_line(
+    tmp_path: Path,
+) -> None:
+    declared = tmp_path / "p" / "declared" / "flow.py"
+    undeclared = tmp_path / "p" / "undeclared" / "flow.py"
+    for path in (declared, undeclared):
+        path.parent.mkdir(parents=True)
+    declared.write_bytes(
+        b"# -*- coding: latin-1 -*-\nfrom prefect import flow\n\n"
+        b"@flow(name='caf\xe9')\ndef f(): pass\n"
+    )
+    undeclared.write_bytes(b"from prefect import flow\n# caf\xe9\n@flow\ndef g(): pass\n")
+    by_name = {f.name: f for f in discover(tmp_path)}
+    assert [f.name for f in by_name["declared"].flows] == ["caf\u00e9"]
+    [problem] = by_name["undeclared"].problems
+    assert (problem.file, problem.line) == (undeclared, 2)
+    assert "not UTF-8 (byte 0xe9 on line 2)" in problem.message and "coding:" in problem.message
+
+
+def test_a_null_byte_is_a_syntax_error(tmp_path: Path) -> None:
+    make(tmp_path, "p/x/flow.py", "from prefect import flow\x00\n")
+    [folder] = discover(tmp_path)
+    assert folder.failed and "null bytes" in folder.problems[0].message
+
+
 def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     make(tmp_path, "sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
     assert discover(tmp_path) == []

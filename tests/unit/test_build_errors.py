@@ -1,0 +1,66 @@
+"""Where a failed build points the user: the Dockerfile instruction or requirements.txt line.
+The logs are BuildKit's plain progress output as the engines here print it."""
+
+from pathlib import Path
+
+from prefect_flow_deploy.builder import BuildRequest, failure_location, requirement_line
+
+PIP_LOG = """#7 [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt
+#7 0.832 Collecting requests==2.32.3
+#7 0.957 ERROR: Could not find a version that satisfies the requirement No_Such.pkg==1.0 (from versions: none)
+#7 0.957 ERROR: No matching distribution found for No_Such.pkg==1.0
+#7 ERROR: executor failed running [/bin/sh -c python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt]: exit code: 1
+------
+ > [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt:
+------
+"""
+
+OWN_DOCKERFILE_LOG = """#7 [3/3] RUN pip install     requests     nopepkg-pfd-zzz
+#7 0.533 ERROR: No matching distribution found for nopepkg-pfd-zzz
+#7 ERROR: executor failed running [/bin/sh -c pip install     requests     nopepkg-pfd-zzz]: exit code: 1
+------
+ > [3/3] RUN pip install     requests     nopepkg-pfd-zzz:
+------
+"""
+
+
+def request(folder: Path, default_recipe: bool) -> BuildRequest:
+    return BuildRequest(
+        "r/x:1", folder, "FROM base\n" if default_recipe else None, None, {}, {}, [], False
+    )
+
+
+def test_a_requirement_pip_cannot_find_points_at_its_line(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pinned\nrequests==2.32.3\nno-such-pkg==1.0  # typo\n")
+    assert failure_location(PIP_LOG, request(tmp_path, True)) == (requirements, 3)
+
+
+def test_pip_s_own_line_number_wins(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("requests>>2\n")
+    log = "ERROR: Invalid requirement: 'requests>>2' (from line 1 of /tmp/pfd/requirements.txt)"
+    assert requirement_line(log, requirements) == 1
+
+
+def test_a_default_recipe_failure_elsewhere_points_nowhere_in_particular(tmp_path: Path) -> None:
+    log = PIP_LOG.replace("requirements.txt:", "x:").replace("-r /tmp/pfd/requirements.txt", "")
+    assert failure_location(log, request(tmp_path, True)) == (None, None)
+
+
+def test_an_own_dockerfile_points_at_the_failed_instruction_over_continuation_lines(
+    tmp_path: Path,
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM python:3.12\n# install\nCOPY . /app\nRUN pip install \\\n    requests \\\n"
+        "    nopepkg-pfd-zzz\nCMD python\n"
+    )
+    assert failure_location(OWN_DOCKERFILE_LOG, request(tmp_path, False)) == (dockerfile, 4)
+
+
+def test_a_dockerfile_parse_error_gives_its_line(tmp_path: Path) -> None:
+    log = (
+        "failed to create LLB definition: dockerfile parse error line 2: unknown instruction: RUNN"
+    )
+    assert failure_location(log, request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
