@@ -11,6 +11,7 @@ from .flows_source import find_flows
 from .logger import log
 from .model import FlowFolder, Problem
 from .prefect_yaml import read_prefect_yaml
+from .requirements import requirements_outside_folder
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -116,43 +117,6 @@ def read_folder(project: str, path: Path) -> FlowFolder:
             )
         )
     return folder
-
-
-_FILE_OPTIONS = re.compile(
-    r"^\s*(?:-r|--requirement|-c|--constraint|-e|--editable)[\s=]+(?P<path>\S+)"
-    r"|^\s*(?P<bare>\.{1,2}/\S*)"
-    r"|@\s*file:(?://)?(?P<url>\S+)"
-)
-
-
-def requirements_outside_folder(requirements: Path) -> list[Problem]:
-    """`-r ../common.txt`, `-e ../lib`, `pkg @ file:../lib`: a build only receives the flow
-    folder, so these fail in the middle of `pip install`. Say so now, at the line."""
-    folder = requirements.parent.resolve()
-    problems = []
-    try:
-        lines = requirements.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    for number, line in enumerate(lines, start=1):
-        match = _FILE_OPTIONS.search(line.split(" #")[0])
-        target = match and (match["path"] or match["bare"] or match["url"])
-        if not target or "://" in target:
-            continue  # a URL (an index, a VCS link) is fine
-        resolved = (folder / target).resolve()
-        if resolved != folder and folder not in resolved.parents:
-            problems.append(
-                Problem(
-                    "error",
-                    f"requirements.txt refers to {target}, outside the flow folder; the image "
-                    "is built from the folder alone, so pip will not find it. Copy it into the "
-                    "folder (or list its packages here), or publish the shared code as a package.",
-                    requirements,
-                    number,
-                    "requirements.txt",
-                )
-            )
-    return problems
 
 
 def _check_flow_names(folder: FlowFolder) -> None:

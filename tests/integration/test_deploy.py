@@ -199,7 +199,7 @@ def test_removed_folder_is_planned_for_removal_and_pruned(stack: Stack, scenario
         r.status
         for r in kept.results
         if r.deployment == scenario.project("sales") and r.folder == "two_flows"
-    } == {"planned"}
+    } == {"orphaned"}
 
     pruned = deploy(scenario, stack, prune=True)
     assert (

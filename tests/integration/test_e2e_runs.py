@@ -95,3 +95,33 @@ def test_secret_block_and_variable_references_in_job_variables_resolve_at_run_ti
     assert state == "COMPLETED", "\n".join(logs)
     assert any("token ok: True" in line for line in logs), "\n".join(logs)
     assert any("region: emea" in line for line in logs), "\n".join(logs)
+
+
+def test_requirements_naming_files_of_the_folder_install_and_run(
+    stack: Stack, worker_scenario: Scenario
+) -> None:
+    """`-r base.txt` and a local package `./mylib` in requirements.txt: pip needs those files
+    in the build, so the default recipe installs after copying the folder."""
+    s = worker_scenario
+    folder = s.folder("ops", "locallib")
+    (folder / "mylib" / "src" / "mylib").mkdir(parents=True)
+    (folder / "mylib" / "pyproject.toml").write_text(
+        '[project]\nname = "mylib"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    (folder / "mylib" / "src" / "mylib" / "__init__.py").write_text("GREETING = 'from mylib'\n")
+    (folder / "base.txt").write_text("# shared pins\n./mylib\n")
+    (folder / "requirements.txt").write_text("-r base.txt\n")
+    (folder / "flow.py").write_text(
+        "import os\nfrom prefect import flow\n\n\n"
+        f"@flow(name='locallib-{s.suffix}', log_prints=True)\ndef locallib() -> None:\n"
+        "    import mylib\n"
+        "    print(mylib.GREETING, 'installed at', os.path.dirname(mylib.__file__))\n"
+    )
+    result = deploy(s, stack)
+    assert not result.failed, result.results
+    state, logs = run_deployment(f"locallib-{s.suffix}/{s.project('ops')}", {})
+    assert state == "COMPLETED", "\n".join(logs)
+    assert any("from mylib installed at" in line and "-packages/mylib" in line for line in logs), (
+        "\n".join(logs)
+    )

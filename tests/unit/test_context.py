@@ -129,3 +129,18 @@ def test_build_failure_headline_is_the_error_lines_without_step_prefixes() -> No
         "ERROR: No matching distribution found for nope==1.0"
     )
     assert build_error_headline("#3 DONE 0.0s\n") == ""
+
+
+def test_requirements_naming_folder_files_install_after_the_copy(tmp_path: Path) -> None:
+    (tmp_path / "flow.py").write_text("")
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3\n")
+    plain = recipe_for(folder_at(tmp_path), Options(base_image="b:1")).dockerfile_text or ""
+    assert plain.index("-r /tmp/pfd/requirements.txt") < plain.index("COPY . .")
+
+    (tmp_path / "base.txt").write_text("requests==2.32.3\n")
+    (tmp_path / "requirements.txt").write_text("-r base.txt  # shared\n")
+    local = recipe_for(folder_at(tmp_path), Options(base_image="b:1")).dockerfile_text or ""
+    assert "/tmp/pfd" not in local
+    assert local.index("COPY . .") < local.index(
+        "pip install --root-user-action=ignore -r requirements.txt"
+    )

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from prefect_flow_deploy.discovery import discover, requirements_outside_folder
+from prefect_flow_deploy.discovery import discover
+from prefect_flow_deploy.requirements import requirements_outside_folder
 
 FLOW = '''
 from prefect import flow

@@ -1,0 +1,51 @@
+"""What a folder's requirements.txt names besides packages: files and folders, which pip
+only finds if the build has them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .model import Problem
+
+_FILE_OPTIONS = re.compile(
+    r"^\s*(?:-r|--requirement|-c|--constraint|-e|--editable)[\s=]+(?P<path>\S+)"
+    r"|^\s*(?P<bare>\.{1,2}/\S*)"
+    r"|@\s*file:(?://)?(?P<url>\S+)"
+)
+
+
+def requirements_file_references(requirements: Path) -> list[tuple[int, str, Path]]:
+    """The files and folders requirements.txt names (`-r base.txt`, `-e ./lib`,
+    `pkg @ file:../lib`): (line, as written, resolved). URLs are not files."""
+    folder = requirements.parent.resolve()
+    found = []
+    try:
+        lines = requirements.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    for number, line in enumerate(lines, start=1):
+        match = _FILE_OPTIONS.search(line.split(" #")[0])
+        target = match and (match["path"] or match["bare"] or match["url"])
+        if target and "://" not in target:  # a URL (an index, a VCS link) is fine
+            found.append((number, target, (folder / target).resolve()))
+    return found
+
+
+def requirements_outside_folder(requirements: Path) -> list[Problem]:
+    """`-r ../common.txt`, `-e ../lib`, `pkg @ file:../lib`: a build only receives the flow
+    folder, so these fail in the middle of `pip install`. Say so now, at the line."""
+    folder = requirements.parent.resolve()
+    return [
+        Problem(
+            "error",
+            f"requirements.txt refers to {target}, outside the flow folder; the image "
+            "is built from the folder alone, so pip will not find it. Copy it into the "
+            "folder (or list its packages here), or publish the shared code as a package.",
+            requirements,
+            number,
+            "requirements.txt",
+        )
+        for number, target, resolved in requirements_file_references(requirements)
+        if resolved != folder and folder not in resolved.parents
+    ]
