@@ -322,27 +322,42 @@ class ImageCheck:
     code_dir: str | None
     workdir: str
     missing_modules: list[str]
+    # The image's ENTRYPOINT when it did not run the command it was given: the Docker worker
+    # starts each flow run as the container's command, so such an image never runs a flow.
+    entrypoint_ignoring_command: list[str] | None = None
+
+
+ENTRYPOINT_CHECK_SECONDS = 60
 
 
 def check_image(
     reference: str, files: dict[str, str], preferred_dir: str | None, modules: list[str]
 ) -> ImageCheck:
     """Run the image once (no network): is prefect there, where are the folder's files, and
-    which of the modules the code imports cannot be found (found, not imported: no code runs)."""
+    which of the modules the code imports cannot be found (found, not imported: no code runs).
+    An image with an ENTRYPOINT is run through it, as the worker will, so that one that
+    swallows the command is caught; the run costs nothing extra when it passes it on."""
     client = docker_client()
     try:
         image = client.images.get(reference)
-        workdir = (image.attrs.get("Config") or {}).get("WorkingDir") or "/"
+        config = image.attrs.get("Config") or {}
+        workdir = config.get("WorkingDir") or "/"
         candidates = [d for d in (preferred_dir, workdir) if d]
-        output = client.containers.run(
-            reference,
-            entrypoint=["python", "-c", _CHECK_SCRIPT],
-            command=[json.dumps({"files": files, "candidates": candidates, "modules": modules})],
-            remove=True,
-            network_disabled=True,
-            stdout=True,
-            stderr=True,
-        )
+        payload = json.dumps({"files": files, "candidates": candidates, "modules": modules})
+        entrypoint = list(config.get("Entrypoint") or [])
+        data = _check_through_entrypoint(client, reference, payload) if entrypoint else None
+        ignoring = entrypoint if entrypoint and data is None else None
+        if data is None:
+            output = client.containers.run(
+                reference,
+                entrypoint=["python", "-c", _CHECK_SCRIPT],
+                command=[payload],
+                remove=True,
+                network_disabled=True,
+                stdout=True,
+                stderr=True,
+            )
+            data = _check_result(_text(output))
     except docker.errors.ContainerError as exc:
         raise FolderError(
             "the built image cannot run `python` (the Docker worker starts flow runs with "
@@ -355,13 +370,46 @@ def check_image(
                 "with `python -m prefect.engine`. Base it on a prefecthq/prefect:3-… or python image."
             ) from exc
         raise FolderError(f"cannot run the built image to check it: {exc}") from exc
-    data: dict[str, Any] = json.loads(_text(output).splitlines()[-1])
+    if data is None:
+        raise FolderError(f"the check run of the built image printed no result: {reference}")
     return ImageCheck(
         data.get("prefect"),
         data.get("code_dir"),
         data.get("cwd") or workdir,
         data.get("missing") or [],
+        ignoring,
     )
+
+
+def _check_through_entrypoint(
+    client: docker.DockerClient, reference: str, payload: str
+) -> dict[str, Any] | None:
+    """The check run as the worker starts a flow run: the image's ENTRYPOINT with our command.
+    None when the entrypoint did not run it (within the time limit)."""
+    container = client.containers.run(
+        reference,
+        command=["python", "-c", _CHECK_SCRIPT, payload],
+        network_disabled=True,
+        detach=True,
+    )
+    try:
+        try:
+            container.wait(timeout=ENTRYPOINT_CHECK_SECONDS)
+        except Exception:  # a timeout surfaces as requests' or urllib3's own error
+            return None
+        return _check_result(_text(container.logs(stdout=True, stderr=False)))
+    finally:
+        container.remove(force=True)
+
+
+def _check_result(output: str) -> dict[str, Any] | None:
+    """The check script's JSON: its last line (an entrypoint may print before it)."""
+    lines = output.strip().splitlines()
+    try:
+        data = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and "cwd" in data else None
 
 
 def push(reference: str, credentials: Credentials | None) -> str:

@@ -4,6 +4,7 @@ this one only puts them in order, runs folders in parallel and collects the outc
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections import defaultdict
@@ -479,6 +480,8 @@ class Engine:
                 file=str(folder.dockerfile or folder.requirements or folder.path),
             )
         _check_prefect_major(folder, result.prefect_version)
+        if result.entrypoint_ignoring_command:
+            raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
         if not result.code_dir:
             raise FolderError(
                 _missing_code_message(folder), file=str(folder.dockerfile or folder.path)
@@ -593,6 +596,26 @@ class Engine:
         elif self.options.fail_fast and failures:
             result.status = "skipped"
         return result
+
+
+def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
+    line = None
+    if folder.dockerfile is not None:
+        for number, text in enumerate(
+            folder.dockerfile.read_text(errors="replace").splitlines(), 1
+        ):
+            if text.strip().upper().startswith("ENTRYPOINT"):
+                line = number  # the last one is the one that counts
+    where = "its ENTRYPOINT" if line else "the ENTRYPOINT it inherits from its base image"
+    return FolderError(
+        f"the image runs {where}, {json.dumps(entrypoint)}, which does not run the command it "
+        "is given: the Docker worker starts each flow run as the container's command "
+        "(`prefect flow-run execute`), so no run of this deployment would start its flow. "
+        "Remove the ENTRYPOINT (a CMD is fine: the worker replaces it), or end the "
+        'entrypoint script with `exec "$@"`.',
+        file=str(folder.dockerfile or folder.path),
+        line=line,
+    )
 
 
 def _timed(

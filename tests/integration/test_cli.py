@@ -245,3 +245,18 @@ def test_failed_builds_point_at_the_dockerfile_instruction_or_requirement_line(
     assert f"error: {recipe / 'requirements.txt'}:2: " in done.stderr
     assert "No matching distribution found for no-such-package-pfd-test" in done.stderr
     assert "\tfine/" in done.stderr and "\tcreated" in done.stderr  # the good one deploys
+
+
+def test_an_entrypoint_that_swallows_the_worker_s_command_fails_at_its_line(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("p", "entry"), "entry")
+    (folder / "Dockerfile").write_text(
+        f'FROM {stack.base_image}\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["python", "flow.py"]\n'
+    )
+    write_flow(scenario.folder("p", "fine"), "fine")
+    done = cli("deploy", *common(scenario, stack))
+    assert done.returncode == 1
+    assert f"error: {folder / 'Dockerfile'}:4: " in done.stderr
+    assert 'ENTRYPOINT, ["python", "flow.py"], which does not run the command' in done.stderr
+    assert "\tfine/" in done.stderr and "\tcreated" in done.stderr

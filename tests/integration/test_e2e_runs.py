@@ -125,3 +125,26 @@ def test_requirements_naming_files_of_the_folder_install_and_run(
     assert any("from mylib installed at" in line and "-packages/mylib" in line for line in logs), (
         "\n".join(logs)
     )
+
+
+def test_an_entrypoint_script_that_passes_the_command_on_runs(
+    stack: Stack, worker_scenario: Scenario
+) -> None:
+    s = worker_scenario
+    folder = s.folder("ops", "entryscript")
+    folder.mkdir(parents=True)
+    (folder / "entry.sh").write_text('#!/bin/sh\necho "entry: preparing"\nexec "$@"\n')
+    (folder / "flow.py").write_text(
+        "from prefect import flow\n\n\n"
+        f"@flow(name='entry-{s.suffix}', log_prints=True)\ndef entry() -> None:\n"
+        "    print('ran through the entrypoint')\n"
+    )
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nWORKDIR /app\nCOPY . .\nRUN chmod +x /app/entry.sh\n"
+        'ENTRYPOINT ["/app/entry.sh"]\n'
+    )
+    result = deploy(s, stack)
+    assert not result.failed, result.results
+    state, logs = run_deployment(f"entry-{s.suffix}/{s.project('ops')}", {})
+    assert state == "COMPLETED", "\n".join(logs)
+    assert any("ran through the entrypoint" in line for line in logs), "\n".join(logs)
