@@ -19,7 +19,7 @@ from .config import apply_config
 from .engine import Engine, report_problems
 from .errors import ConfigurationError, FatalError
 from .logger import log
-from .naming import registry_host
+from .naming import normalise_registry, registry_host
 from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
@@ -90,7 +90,7 @@ def _github_token_login(options: Options) -> Options:
     token = _text("github-token")
     if options.registry_password or not token or not options.registry:
         return options
-    if registry_host(options.registry + "/x") != "ghcr.io":
+    if registry_host(normalise_registry(options.registry) + "/x") != "ghcr.io":
         return options
     actor = (
         os.environ.get("GITHUB_ACTOR")

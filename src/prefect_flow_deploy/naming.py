@@ -35,6 +35,15 @@ def image_repository(registry: str, project: str, folder: str) -> str:
     return f"{registry.rstrip('/')}/{path}" if registry else path
 
 
+def normalise_registry(registry: str) -> str:
+    """`https://ghcr.io/Acme/Flows/` -> `ghcr.io/acme/flows`: image names are lower case
+    (GitHub owners often are not: `ghcr.io/${{ github.repository_owner }}`), and a scheme or
+    a trailing slash is a common slip."""
+    text = registry.strip()
+    text = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", text)
+    return text.rstrip("/").lower()
+
+
 def is_valid_registry(registry: str) -> bool:
     return bool(_REGISTRY.match(registry.rstrip("/")))
 

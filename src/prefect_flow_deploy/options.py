@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
-from .naming import is_valid_registry, registry_host
+from .naming import is_valid_registry, normalise_registry, registry_host
 from .registry import Credentials
 
 DEFAULT_BASE_IMAGE = "prefecthq/prefect:3-python3.12"
@@ -46,6 +46,9 @@ class Options:
     build_args: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> Options:
+        """Check every value; return the options with the registry in its canonical form."""
+        if self.registry != normalise_registry(self.registry):
+            return replace(self, registry=normalise_registry(self.registry)).validate()
         if not self.projects_root.is_dir():
             raise ConfigurationError(
                 f"the projects root {self.projects_root} is not a folder. Set projects-root "

@@ -58,6 +58,13 @@ def test_github_token_is_the_ghcr_login(workspace: Path, monkeypatch: pytest.Mon
     )
     options, _ = options_from_inputs(workspace)
     assert (options.registry_username, options.registry_password) == ("octocat", "ghs_x")
+    set_inputs(  # ghcr.io/${{ github.repository_owner }}/flows with an owner in capitals
+        monkeypatch,
+        registry="ghcr.io/Acme/Flows",
+        **{"prefect-api-url": "http://p/api", "github-token": "ghs_x"},
+    )
+    options, _ = options_from_inputs(workspace)
+    assert options.registry == "ghcr.io/acme/flows" and options.registry_password == "ghs_x"
     set_inputs(
         monkeypatch,
         registry="registry.acme.io/f",

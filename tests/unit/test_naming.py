@@ -6,6 +6,7 @@ from prefect_flow_deploy.naming import (
     image_repository,
     is_valid_component,
     is_valid_registry,
+    normalise_registry,
     registry_host,
 )
 
@@ -53,3 +54,9 @@ def test_registry_validation_and_host() -> None:
 
 def test_flow_name_rule_matches_prefect() -> None:
     assert flow_name_from_function("load_daily_orders") == "load-daily-orders"
+
+
+def test_registry_is_normalised_the_way_users_write_it() -> None:
+    assert normalise_registry("ghcr.io/Acme-Corp/Flows") == "ghcr.io/acme-corp/flows"
+    assert normalise_registry(" https://localhost:5000/flows/ ") == "localhost:5000/flows"
+    assert normalise_registry("") == ""
