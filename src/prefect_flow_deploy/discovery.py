@@ -111,7 +111,8 @@ def read_folder(project: str, path: Path) -> FlowFolder:
             Problem(
                 "warning",
                 f"no @flow function found in {folder.key}; nothing to deploy from this folder. "
-                "Decorate the flow function with @flow (from prefect import flow).",
+                "Decorate the flow function with @flow (from prefect import flow); if the "
+                "folder holds shared code, not a flow, start its name with `_` to skip it.",
                 path,
                 title="No flow",
             )
