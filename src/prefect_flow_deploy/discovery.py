@@ -11,7 +11,7 @@ from .flows_source import find_flows
 from .logger import log
 from .model import FlowFolder, Problem
 from .prefect_yaml import read_prefect_yaml
-from .requirements import requirements_outside_folder
+from .requirements import outside_folder_problems, requirements_file_references
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -99,7 +99,9 @@ def read_folder(project: str, path: Path) -> FlowFolder:
         folder.imports.extend(imports)
 
     if folder.requirements is not None:
-        folder.problems.extend(requirements_outside_folder(folder.requirements))
+        references = requirements_file_references(folder.requirements)
+        folder.problems.extend(outside_folder_problems(folder.requirements, references))
+        folder.requirements_name_files = bool(references)
     if folder.prefect_yaml is not None:
         configs, problems = read_prefect_yaml(folder.prefect_yaml)
         folder.deployment_configs = configs

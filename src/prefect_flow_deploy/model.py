@@ -78,6 +78,8 @@ class FlowFolder:
     deployment_configs: list[DeploymentConfig] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     imports: list[ModuleImport] = field(default_factory=list)
+    # requirements.txt names files of the folder (`-r base.txt`, `./mylib`): pip needs them.
+    requirements_name_files: bool = False
 
     @property
     def key(self) -> str:

@@ -31,7 +31,6 @@ from .options import Options
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient, image_labels, parse_reference
-from .requirements import requirements_file_references
 
 FOLDER_TAG_PREFIX = "folder:"
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
@@ -62,12 +61,8 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         bases = [(b.reference, b.line) for b in base_images(text, args)]
         return BuildRecipe(None, None, args, bases, {f.path: f.digest for f in files}, None)
     workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
-    names_files = folder.requirements is not None and any(
-        folder.path.resolve() in resolved.parents
-        for _, _, resolved in requirements_file_references(folder.requirements)
-    )
     text = default_dockerfile(
-        options.base_image, workdir, folder.requirements is not None, names_files
+        options.base_image, workdir, folder.requirements is not None, folder.requirements_name_files
     )
     ignore = default_dockerignore(read_dockerignore(folder.path))
     patterns = [line for line in ignore.splitlines() if line]

@@ -32,7 +32,9 @@ def requirements_file_references(requirements: Path) -> list[tuple[int, str, Pat
     return found
 
 
-def requirements_outside_folder(requirements: Path) -> list[Problem]:
+def outside_folder_problems(
+    requirements: Path, references: list[tuple[int, str, Path]]
+) -> list[Problem]:
     """`-r ../common.txt`, `-e ../lib`, `pkg @ file:../lib`: a build only receives the flow
     folder, so these fail in the middle of `pip install`. Say so now, at the line."""
     folder = requirements.parent.resolve()
@@ -46,6 +48,10 @@ def requirements_outside_folder(requirements: Path) -> list[Problem]:
             number,
             "requirements.txt",
         )
-        for number, target, resolved in requirements_file_references(requirements)
+        for number, target, resolved in references
         if resolved != folder and folder not in resolved.parents
     ]
+
+
+def requirements_outside_folder(requirements: Path) -> list[Problem]:
+    return outside_folder_problems(requirements, requirements_file_references(requirements))

@@ -2,6 +2,7 @@ import shutil
 from pathlib import Path
 
 from prefect_flow_deploy.context import content_tag, context_files, read_dockerignore
+from prefect_flow_deploy.discovery import read_folder
 from prefect_flow_deploy.dockerfile import base_images, declared_args
 from prefect_flow_deploy.model import FlowFolder
 from prefect_flow_deploy.options import Options
@@ -132,14 +133,14 @@ def test_build_failure_headline_is_the_error_lines_without_step_prefixes() -> No
 
 
 def test_requirements_naming_folder_files_install_after_the_copy(tmp_path: Path) -> None:
-    (tmp_path / "flow.py").write_text("")
+    (tmp_path / "flow.py").write_text("from prefect import flow\n\n@flow\ndef f(): pass\n")
     (tmp_path / "requirements.txt").write_text("requests==2.32.3\n")
-    plain = recipe_for(folder_at(tmp_path), Options(base_image="b:1")).dockerfile_text or ""
+    plain = recipe_for(read_folder("p", tmp_path), Options(base_image="b:1")).dockerfile_text or ""
     assert plain.index("-r /tmp/pfd/requirements.txt") < plain.index("COPY . .")
 
     (tmp_path / "base.txt").write_text("requests==2.32.3\n")
     (tmp_path / "requirements.txt").write_text("-r base.txt  # shared\n")
-    local = recipe_for(folder_at(tmp_path), Options(base_image="b:1")).dockerfile_text or ""
+    local = recipe_for(read_folder("p", tmp_path), Options(base_image="b:1")).dockerfile_text or ""
     assert "/tmp/pfd" not in local
     assert local.index("COPY . .") < local.index(
         "pip install --root-user-action=ignore -r requirements.txt"
