@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,3 +87,17 @@ def content_tag(
     for key in sorted(inputs):
         digest.update(f"{key}\0{inputs[key]}\n".encode())
     return digest.hexdigest()[:20], inputs
+
+
+# Files that hold credentials by convention. A build context holding one bakes it into an
+# image that is pushed to a registry, where anyone who can pull can read it.
+_SECRET_FILE = re.compile(
+    r"(^|/)(\.env(\.(?!example$|sample$|template$|dist$)[^/]+)?|\.netrc|\.pypirc|\.npmrc"
+    r"|id_(rsa|dsa|ecdsa|ed25519)|[^/]*\.(pem|key|p12|pfx)|credentials\.json"
+    r"|[^/]*service[-_]?account[^/]*\.json)$"
+)
+
+
+def secret_looking_files(files: dict[str, str]) -> list[str]:
+    """Context files named like credentials (`.env`, `id_rsa`, `*.pem`, …), sorted."""
+    return sorted(path for path in files if _SECRET_FILE.search(path))

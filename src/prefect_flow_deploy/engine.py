@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import builder
+from .context import secret_looking_files
 from .deployments import (
     ScheduleError,
     ServerState,
@@ -245,12 +246,25 @@ class Engine:
 
     def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
         try:
-            return recipe_for(folder, self.options)
+            recipe = recipe_for(folder, self.options)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             folder.problems.append(
                 Problem("error", f"cannot read the build inputs: {exc}", folder.path)
             )
             return None
+        for path in secret_looking_files(recipe.files):
+            folder.problems.append(
+                Problem(
+                    "warning",
+                    f"{path} looks like a credentials file, and the build copies "
+                    "it into the image, where anyone who can pull the image can read it. Add "
+                    "it to the folder's .dockerignore (and keep it out of git); give flows "
+                    "their secrets through Prefect blocks or the work pool's environment.",
+                    folder.path / path,
+                    title="Secret in the image",
+                )
+            )
+        return recipe
 
     @functools.cached_property
     def api(self) -> ApiSettings:

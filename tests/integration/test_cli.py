@@ -260,3 +260,16 @@ def test_an_entrypoint_that_swallows_the_worker_s_command_fails_at_its_line(
     assert f"error: {folder / 'Dockerfile'}:4: " in done.stderr
     assert 'ENTRYPOINT, ["python", "flow.py"], which does not run the command' in done.stderr
     assert "\tfine/" in done.stderr and "\tcreated" in done.stderr
+
+
+def test_a_credentials_file_in_the_build_context_is_a_warning_at_the_file(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("p", "leaky"), "leaky")
+    (folder / ".env").write_text("API_KEY=not-for-images\n")
+    planned = cli("plan", *common(scenario, stack))
+    assert planned.returncode == 0, planned.stderr
+    assert f"warning: {folder / '.env'}: " in planned.stderr
+    assert ".env looks like a credentials file" in planned.stderr
+    (folder / ".dockerignore").write_text(".env\n")
+    assert "credentials file" not in cli("plan", *common(scenario, stack)).stderr

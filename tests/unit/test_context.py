@@ -145,3 +145,20 @@ def test_requirements_naming_folder_files_install_after_the_copy(tmp_path: Path)
     assert local.index("COPY . .") < local.index(
         "pip install --root-user-action=ignore -r requirements.txt"
     )
+
+
+def test_files_named_like_credentials_are_found() -> None:
+    from prefect_flow_deploy.context import secret_looking_files
+
+    files = dict.fromkeys(
+        [
+            ".env", ".env.prod", ".env.example", "conf/.env.sample", "flow.py", "keys/id_rsa",
+            "certs/server.pem", "gcp-service-account.json", "credentials.json", "data.json",
+            ".pypirc", "monkey.py", "environment.yml",
+        ],
+        "digest",
+    )  # fmt: skip
+    assert secret_looking_files(files) == [
+        ".env", ".env.prod", ".pypirc", "certs/server.pem", "credentials.json",
+        "gcp-service-account.json", "keys/id_rsa",
+    ]  # fmt: skip
