@@ -20,6 +20,10 @@ and the comparison with it is, if anything, kind to the old workflow.
 from __future__ import annotations
 
 import argparse
+
+# Registered up front: threads that first look up the idna codec at the same time can fail
+# with "LookupError: unknown encoding: idna": it broke 10-at-a-time runs here.
+import encodings.idna  # noqa: F401
 import os
 import re
 import subprocess

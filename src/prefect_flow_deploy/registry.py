@@ -8,6 +8,10 @@ challenge handled as Docker does.
 
 from __future__ import annotations
 
+# Registered before any thread resolves a host name: threads that first look up the idna
+# codec at the same time can fail with "LookupError: unknown encoding: idna" (it broke the
+# benchmark's threaded baseline here).
+import encodings.idna  # noqa: F401
 import re
 import threading
 import time
