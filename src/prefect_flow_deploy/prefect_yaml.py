@@ -240,16 +240,14 @@ def _template_problems(
     problems = []
     for key in ("parameters", "work_pool", "description", "tags"):
         value = entry.get(key)
+        found = []
         if key == "work_pool" and isinstance(value, dict):
-            value = {
-                **value,
-                "job_variables": {k: v for k, v in job_variables.items() if k != "image"},
-            }
-        found = [
-            t
-            for t in _TEMPLATE.findall(str(value or ""))
-            if not (key == "work_pool" and _RUN_TIME_TEMPLATE.match(t))
-        ]
+            value = {k: v for k, v in value.items() if k != "job_variables"}
+            variables = {k: v for k, v in job_variables.items() if k != "image"}
+            found = [
+                t for t in _TEMPLATE.findall(str(variables)) if not _RUN_TIME_TEMPLATE.match(t)
+            ]
+        found = _TEMPLATE.findall(str(value or "")) + found
         if found:
             problems.append(
                 Problem(

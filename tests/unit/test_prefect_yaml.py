@@ -115,3 +115,15 @@ def test_an_image_job_variable_is_ignored_with_a_warning(tmp_path: Path) -> None
     _, [problem] = read_prefect_yaml(path)
     assert problem.severity == "warning" and problem.line == 3
     assert "`job_variables.image` is ignored" in problem.message
+
+
+def test_a_variable_reference_outside_job_variables_is_not_resolved_and_says_so(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n"
+        "      name: '{{ prefect.variables.pool }}'\n",
+    )
+    _, [problem] = read_prefect_yaml(path)
+    assert "the template `{{ prefect.variables.pool }}`" in problem.message
