@@ -24,7 +24,7 @@ from .deployments import (
     fetch_unmanaged,
     in_tenant,
 )
-from .discovery import discover
+from .discovery import discover, read_folder
 from .errors import FolderError, RegistryError
 from .logger import log
 from .model import (
@@ -104,6 +104,7 @@ class Engine:
         self.counters = Counters()
         self.state = ServerState()
         self.recipes: dict[str, BuildRecipe] = {}
+        self.folders_read: set[str] = set()
 
     # -- plan --------------------------------------------------------------------------------
     def plan(self) -> Plan:
@@ -113,6 +114,7 @@ class Engine:
             # The server answers while the repository is read.
             state = background.submit(_timed, fetch_state, self.api)
             folders = discover(options.projects_root, options.flows)
+            self.folders_read = {f.key for f in folders}
             log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
             self.state, seconds = state.result()
         log.debug(f"read {len(self.state.deployments)} managed deployments in {seconds:.2f}s")
@@ -191,10 +193,10 @@ class Engine:
         """The folder's deployments against the server; a schedule Prefect rejects fails
         the folder before anything is built."""
         for spec in specs:
-            taken = self._other_tenants(spec.full_name)
+            taken = self._other_tenants(spec.full_name) or self._other_folder(spec)
             if taken:
                 image.folder.problems.append(
-                    Problem("error", taken, spec.source_file, spec.source_line, "Tenant")
+                    Problem("error", taken, spec.source_file, spec.source_line, "Name collision")
                 )
                 image.action, image.reason = "failed", taken
                 return []
@@ -216,6 +218,28 @@ class Engine:
         wanted = [s.full_name for s in specs if s.full_name not in self.state.deployments]
         for existing in fetch_unmanaged(self.api, wanted):
             self.state.deployments[existing.full_name] = existing
+
+    def _other_folder(self, spec: DeploymentSpec) -> str | None:
+        """The deployment belongs to another folder that this run did not read (`--flows`,
+        a shard) and that still has a flow of that name: updating it would hijack that
+        folder's deployment. (Folders read in this run were compared already; a folder that
+        is gone, or no longer has the flow, means the flow moved: it is taken over.)"""
+        existing = self.state.deployments.get(spec.full_name)
+        other = existing.folder_key() if existing else None
+        if not other or other == spec.folder_key or other in self.folders_read:
+            return None
+        path = self.options.projects_root / other
+        if not path.is_dir():
+            return None
+        project = other.partition("/")[0]
+        flow_name = spec.full_name.partition("/")[0]
+        if not any(f.name == flow_name for f in read_folder(project, path).flows):
+            return None
+        return (
+            f"the deployment {spec.full_name} belongs to {other}, which still has the flow "
+            f"{flow_name!r}; deploying {spec.folder_key} would take it over. Give one of the "
+            "flows another name= (or its prefect.yaml entry another name:)."
+        )
 
     def _other_tenants(self, full_name: str) -> str | None:
         """Two tenants on one Prefect server would share deployment names: never overwrite

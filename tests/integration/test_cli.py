@@ -273,3 +273,27 @@ def test_a_credentials_file_in_the_build_context_is_a_warning_at_the_file(
     assert ".env looks like a credentials file" in planned.stderr
     (folder / ".dockerignore").write_text(".env\n")
     assert "credentials file" not in cli("plan", *common(scenario, stack)).stderr
+
+
+def test_a_partial_run_never_takes_over_a_deployment_of_a_folder_it_did_not_read(
+    stack: Stack, scenario: Scenario
+) -> None:
+    first = write_flow(scenario.folder("p", "first"), "main")
+    write_flow(scenario.folder("p", "second"), "other")
+    p = first.parent.name
+    assert cli("deploy", *common(scenario, stack)).returncode == 0
+    second = write_flow(scenario.folder("p", "second"), "main")  # now the same flow name
+
+    only_second = cli("deploy", *common(scenario, stack), "--flows", "/second$")
+    assert only_second.returncode == 1
+    assert f"error: {second / 'flow.py'}:5: " in only_second.stderr
+    assert f"the deployment main/{p} belongs to {p}/first, which still has the flow" in (
+        only_second.stderr
+    )
+
+    for path in first.iterdir():  # the flow moved from first to second: that is a takeover
+        path.unlink()
+    first.rmdir()
+    moved = cli("deploy", *common(scenario, stack), "--flows", "/second$")
+    assert moved.returncode == 0, moved.stderr
+    assert f"{p}/second\tmain/{p}\timage built\tupdated" in moved.stderr
