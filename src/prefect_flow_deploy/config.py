@@ -28,6 +28,7 @@ import yaml
 
 from .errors import ConfigurationError
 from .options import Options
+from .prefect_yaml import yaml_error
 
 SECRET_KEYS = {"prefect-api-key", "registry-password", "github-token", "registry-username"}
 # file key → (Options attribute, expected type, description)
@@ -63,13 +64,14 @@ def _mapping(node: yaml.Node | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
 
 def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[str, int]]:
     """The merged settings for a tenant (defaults, then the tenant's block), and their lines."""
+    text = ""
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigurationError(f"{path}{where}: invalid YAML: {exc.problem or exc}") from exc
+        message, line = yaml_error(exc, text)
+        where = f":{line}" if line else ""
+        raise ConfigurationError(f"{path}{where}: {message}") from exc
     if root is None:
         return {}, {}
     if not isinstance(root, yaml.MappingNode):

@@ -56,15 +56,25 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
+def yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
+    """PyYAML's complaint in words a person can act on, and its line."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = (exc.problem or str(exc)).replace("character '\\t'", "a tab")  # PyYAML's repr
+    lines = text.splitlines()
+    if line and line <= len(lines) and "\t" in lines[line - 1]:
+        problem += "; YAML indents with spaces, and this line has a tab"
+    return f"invalid YAML: {problem}", line
+
+
 def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
+    text = ""
     try:
-        root, data = _parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        root, data = _parse(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return [], [
-            Problem("error", f"invalid YAML: {exc.problem or exc}", path, line, "prefect.yaml")
-        ]
+        message, line = yaml_error(exc, text)
+        return [], [Problem("error", message, path, line, "prefect.yaml")]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return [], [
             Problem("error", f"cannot read prefect.yaml: {exc}", path, None, "prefect.yaml")

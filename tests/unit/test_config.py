@@ -81,6 +81,12 @@ def test_without_file_the_tenant_is_just_a_name(tmp_path: Path) -> None:
         ("tenants:\n  prod:\n    tags: prod\n", "prod", "`tags` must be a list", 3),
         ("tenant:\n  prod: {}\n", "prod", "unknown section `tenant`", 1),
         ("tenants:\n  prod:\n    registry: [x\n", "prod", "invalid YAML", 4),
+        (
+            "tenants:\n\tprod: {}\n",
+            "prod",
+            "found a tab that cannot start any token; YAML indents with spaces",
+            2,
+        ),
     ],
 )
 def test_invalid_files_name_the_line(

@@ -127,3 +127,11 @@ def test_a_variable_reference_outside_job_variables_is_not_resolved_and_says_so(
     )
     _, [problem] = read_prefect_yaml(path)
     assert "the template `{{ prefect.variables.pool }}`" in problem.message
+
+
+def test_a_tab_in_the_indentation_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n\t- name: x\n")
+    _, [problem] = read_prefect_yaml(path)
+    assert problem.line == 2
+    assert problem.message.startswith("invalid YAML: found ")
+    assert problem.message.endswith("; YAML indents with spaces, and this line has a tab")
