@@ -28,8 +28,10 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
+from .dockerfile import instruction_line
 from .errors import DockerUnavailableError, FolderError
 from .registry import Credentials
+from .requirements import requirement_line
 
 
 @functools.cache
@@ -199,41 +201,23 @@ def failure_location(log: str, request: BuildRequest) -> tuple[Path | None, int 
     if request.dockerfile_text is not None:  # the default recipe
         steps = _FAILED_STEP.findall(log)
         if steps and "requirements.txt" in steps[-1] and requirements.is_file():
-            return requirements, requirement_line(log, requirements)
+            return requirements, failed_requirement_line(log, requirements)
         return None, None
     dockerfile = request.context / "Dockerfile"
     parse_error = _PARSE_ERROR_LINE.search(log)
     if parse_error:
         return dockerfile, int(parse_error.group(1))
     steps = _FAILED_STEP.findall(log)
-    return dockerfile, instruction_line(dockerfile, steps[-1]) if steps else None
-
-
-def instruction_line(dockerfile: Path, instruction: str) -> int | None:
-    """The line where the instruction BuildKit printed (whitespace collapsed, continuation
-    lines joined) starts in the Dockerfile."""
-    wanted = " ".join(instruction.split())
+    if not steps:
+        return dockerfile, None
     try:
-        lines = dockerfile.read_text(encoding="utf-8", errors="replace").splitlines()
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return None
-    start, parts = 0, list[str]()
-    for number, text in enumerate(lines, 1):
-        if not parts:
-            start = number
-            if not text.strip() or text.lstrip().startswith("#"):
-                continue
-        parts.append(text.rstrip().removesuffix("\\"))
-        if text.rstrip().endswith("\\"):
-            continue
-        joined = " ".join(" ".join(parts).split())
-        parts = []
-        if joined == wanted or (len(wanted) > 20 and joined.startswith(wanted)):
-            return start
-    return None
+        return dockerfile, None
+    return dockerfile, instruction_line(text, steps[-1])
 
 
-def requirement_line(log: str, requirements: Path) -> int | None:
+def failed_requirement_line(log: str, requirements: Path) -> int | None:
     """The requirements.txt line pip stopped at: pip names it, or names the package."""
     from_line = _PIP_FROM_LINE.search(log)
     if from_line:
@@ -241,21 +225,7 @@ def requirement_line(log: str, requirements: Path) -> int | None:
     named = _PIP_REQUIREMENT.search(log)
     if not named:
         return None
-    wanted = _project_name(named.group(1))
-    try:
-        lines = requirements.read_text(encoding="utf-8-sig", errors="replace").splitlines()
-    except OSError:
-        return None
-    for number, text in enumerate(lines, 1):
-        if wanted and _project_name(text.split("#")[0]) == wanted:
-            return number
-    return None
-
-
-def _project_name(requirement: str) -> str:
-    """PEP 503 normalised name at the start of a requirement (`Foo_Bar[x]>=1` -> foo-bar)."""
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+    return requirement_line(requirements, named.group(1))
 
 
 _STEP_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?")

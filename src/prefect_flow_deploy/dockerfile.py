@@ -1,4 +1,5 @@
-"""Just enough Dockerfile parsing to know the base images: `FROM` lines after `ARG` defaults."""
+"""Just enough Dockerfile parsing to know the base images (`FROM` lines after `ARG` defaults)
+and to point at an instruction's line."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ class BaseImage:
     line: int
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
+def logical_lines(text: str) -> list[tuple[int, str]]:
     """Join backslash continuations; keep the number of the first physical line."""
     lines: list[tuple[int, str]] = []
     buffer, start = "", 0
@@ -34,8 +35,29 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
+def instruction_line(text: str, instruction: str) -> int | None:
+    """The line where an instruction as BuildKit prints it (whitespace collapsed; a long one
+    may be cut short) starts in the Dockerfile."""
+    wanted = " ".join(instruction.split())
+    for number, line in logical_lines(text):
+        joined = " ".join(line.split())
+        if joined == wanted or (len(wanted) > 20 and joined.startswith(wanted)):
+            return number
+    return None
+
+
+def last_instruction_line(text: str, keyword: str) -> int | None:
+    """The line of the last `keyword` instruction (ENTRYPOINT, CMD: the last one counts)."""
+    found = None
+    for number, line in logical_lines(text):
+        words = line.split(maxsplit=1)
+        if words and words[0].upper() == keyword:
+            found = number
+    return found
+
+
 def declared_args(text: str) -> set[str]:
-    return {m.group(1) for _, line in _logical_lines(text) if (m := _ARG.match(line))}
+    return {m.group(1) for _, line in logical_lines(text) if (m := _ARG.match(line))}
 
 
 def base_images(text: str, build_args: dict[str, str]) -> list[BaseImage]:
@@ -44,7 +66,7 @@ def base_images(text: str, build_args: dict[str, str]) -> list[BaseImage]:
     stages: set[str] = set()
     bases: list[BaseImage] = []
     seen_from = False
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         if line.lstrip().startswith("#"):
             continue
         if (m := _ARG.match(line)) and not seen_from:

@@ -25,6 +25,7 @@ from .deployments import (
     in_tenant,
 )
 from .discovery import discover, read_folder
+from .dockerfile import last_instruction_line
 from .errors import FolderError, RegistryError
 from .logger import log
 from .model import (
@@ -50,6 +51,7 @@ from .planner import (
 )
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
+from .requirements import requirement_line
 
 PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
@@ -639,11 +641,8 @@ class Engine:
 def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
     line = None
     if folder.dockerfile is not None:
-        for number, text in enumerate(
-            folder.dockerfile.read_text(errors="replace").splitlines(), 1
-        ):
-            if text.strip().upper().startswith("ENTRYPOINT"):
-                line = number  # the last one is the one that counts
+        text = folder.dockerfile.read_text(errors="replace")
+        line = last_instruction_line(text, "ENTRYPOINT")
     where = "its ENTRYPOINT" if line else "the ENTRYPOINT it inherits from its base image"
     return FolderError(
         f"the image runs {where}, {json.dumps(entrypoint)}, which does not run the command it "
@@ -683,14 +682,9 @@ def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
     if not major.isdigit() or int(major) >= 3:
         return
     file: Path | None = folder.dockerfile or folder.requirements or folder.path
-    line = None
-    if folder.requirements is not None:
-        for number, text in enumerate(
-            folder.requirements.read_text(encoding="utf-8", errors="replace").splitlines(), 1
-        ):
-            if re.match(r"\s*prefect\s*([=<>!~;\[]|$)", text, re.IGNORECASE):
-                file, line = folder.requirements, number
-                break
+    line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
+    if line is not None:
+        file = folder.requirements
     raise FolderError(
         f"the image has Prefect {version}, and the deployment is run by a Prefect 3 worker, "
         "which cannot start it. Require `prefect>=3` (or remove the pin and use the base "

@@ -55,3 +55,23 @@ def outside_folder_problems(
 
 def requirements_outside_folder(requirements: Path) -> list[Problem]:
     return outside_folder_problems(requirements, requirements_file_references(requirements))
+
+
+def requirement_line(requirements: Path, name: str) -> int | None:
+    """The line of requirements.txt that requires the project `name` (PEP 503 names:
+    `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""
+    wanted = project_name(name)
+    try:
+        lines = requirements.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, text in enumerate(lines, 1):
+        if wanted and project_name(text.split("#")[0]) == wanted:
+            return number
+    return None
+
+
+def project_name(requirement: str) -> str:
+    """PEP 503 normalised name at the start of a requirement (`Foo_Bar[x]>=1` -> foo-bar)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""

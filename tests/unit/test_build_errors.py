@@ -3,7 +3,7 @@ The logs are BuildKit's plain progress output as the engines here print it."""
 
 from pathlib import Path
 
-from prefect_flow_deploy.builder import BuildRequest, failure_location, requirement_line
+from prefect_flow_deploy.builder import BuildRequest, failed_requirement_line, failure_location
 
 PIP_LOG = """#7 [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt
 #7 0.832 Collecting requests==2.32.3
@@ -40,7 +40,7 @@ def test_pip_s_own_line_number_wins(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("requests>>2\n")
     log = "ERROR: Invalid requirement: 'requests>>2' (from line 1 of /tmp/pfd/requirements.txt)"
-    assert requirement_line(log, requirements) == 1
+    assert failed_requirement_line(log, requirements) == 1
 
 
 def test_a_default_recipe_failure_elsewhere_points_nowhere_in_particular(tmp_path: Path) -> None:
