@@ -10,11 +10,23 @@ a re-run with nothing to do never pays for `import prefect`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .model import MANAGED_TAG, TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
-from .prefect_api import ApiSettings, read_managed, read_named
+from .model import (
+    MANAGED_TAG,
+    TENANT_TAG_PREFIX,
+    DeploymentAction,
+    DeploymentPlan,
+    DeploymentSpec,
+)
+from .prefect_api import (
+    ApiSettings,
+    read_managed,
+    read_named,
+    read_related_automations,
+    read_tagged_automations,
+)
 
 SET_WORKDIR_STEP = "prefect.deployments.steps.set_working_directory"
 DEFAULT_RRULE_START = "DTSTART:20200101T000000\n"  # prefect.server.schemas.schedules
@@ -35,6 +47,8 @@ class ExistingDeployment:
     image: str | None
     code_dir: str | None
     updated: str | None
+    # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
+    automations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -47,25 +61,46 @@ class ExistingDeployment:
 @dataclass
 class ServerState:
     deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
+    # Automations owned by deployments (their triggers), by deployment id
+    automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def fetch_state(settings: ApiSettings) -> ServerState:
-    """Every deployment this tool manages, with its flow name."""
+    """Every deployment this tool manages, with its flow name and its triggers."""
+    from .triggers import run_deployment_id
+
     state = ServerState()
+    for automation in read_tagged_automations(settings, MANAGED_TAG):
+        owner = run_deployment_id(automation)
+        if owner:
+            state.automations.setdefault(owner, []).append(automation)
     for data in read_managed(settings, MANAGED_TAG):
         existing = existing_from_json(data, data["flow_name"])
+        existing.automations = state.automations.get(existing.id, [])
         state.deployments[existing.full_name] = existing
     return state
 
 
-def fetch_unmanaged(settings: ApiSettings, full_names: list[str]) -> list[ExistingDeployment]:
+def fetch_unmanaged(
+    settings: ApiSettings, full_names: list[str], state: ServerState
+) -> list[ExistingDeployment]:
     """Deployments of these names that this tool did not make (by hand, `prefect deploy`):
-    taken over rather than duplicated. One call for all."""
-    return [
-        existing_from_json(data, data["flow_name"])
-        for data in read_named(settings, full_names)
-        if MANAGED_TAG not in (data.get("tags") or [])
-    ]
+    taken over rather than duplicated. One call for all, and one for the triggers of each
+    (`prefect deploy` made them without our tag: they are taken over by name)."""
+    from .triggers import run_deployment_id
+
+    found = []
+    for data in read_named(settings, full_names):
+        if MANAGED_TAG in (data.get("tags") or []):
+            continue
+        existing = existing_from_json(data, data["flow_name"])
+        existing.automations = [
+            a
+            for a in read_related_automations(settings, existing.id)
+            if run_deployment_id(a) == existing.id
+        ]
+        found.append(existing)
+    return found
 
 
 def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployment:
@@ -94,6 +129,8 @@ def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployme
             "job_variables": data.get("job_variables") or {},
             # `concurrency_limit` is deprecated in favour of the global limit object.
             "concurrency_limit": limit.get("limit") if isinstance(limit, dict) else None,
+            "concurrency_options": _without_none(data.get("concurrency_options") or {}) or None,
+            "work_queue_name": data.get("work_queue_name"),
             "paused": data.get("paused"),
             "schedules": [
                 _schedule_entry(_without_none(s.get("schedule") or {}), s) for s in schedules
@@ -201,24 +238,31 @@ def pull_steps(code_dir: str) -> list[dict[str, Any]]:
 
 
 def comparable_desired(spec: DeploymentSpec) -> dict[str, Any]:
-    return _canonical(
-        {
-            "description": spec.description or "",
-            "version": spec.version,
-            "tags": sorted(spec.tags),
-            "parameters": spec.parameters,
-            "parameter_openapi_schema": spec.parameter_schema,
-            "enforce_parameter_schema": spec.enforce_parameter_schema,
-            "entrypoint": spec.entrypoint,
-            "path": None,
-            "pull_steps": pull_steps(spec.code_dir) if spec.code_dir else None,
-            "work_pool_name": spec.work_pool,
-            "job_variables": spec.job_variables,
-            "concurrency_limit": spec.concurrency_limit,
-            "paused": spec.paused,
-            "schedules": [_schedule_entry(plain_schedule(c), c) for c in spec.schedules],
-        }
-    )
+    """The wanted deployment as the API's JSON. Fields the repository leaves to the user
+    (`paused`, the schedules and the work queue when prefect.yaml does not name them) are
+    left out: whatever the server holds for them is right."""
+    wanted: dict[str, Any] = {
+        "description": spec.description or "",
+        "version": spec.version,
+        "tags": sorted(spec.tags),
+        "parameters": spec.parameters,
+        "parameter_openapi_schema": spec.parameter_schema,
+        "enforce_parameter_schema": spec.enforce_parameter_schema,
+        "entrypoint": spec.entrypoint,
+        "path": None,
+        "pull_steps": pull_steps(spec.code_dir) if spec.code_dir else None,
+        "work_pool_name": spec.work_pool,
+        "job_variables": spec.job_variables,
+        "concurrency_limit": spec.concurrency_limit,
+        "concurrency_options": _without_none(spec.concurrency_options or {}) or None,
+    }
+    if spec.work_queue_name is not None:
+        wanted["work_queue_name"] = spec.work_queue_name
+    if spec.paused is not None:
+        wanted["paused"] = spec.paused
+    if spec.schedules is not None:
+        wanted["schedules"] = [_schedule_entry(plain_schedule(c), c) for c in spec.schedules]
+    return _canonical(wanted)
 
 
 def _canonical(data: dict[str, Any]) -> dict[str, Any]:
@@ -230,16 +274,29 @@ def _same_schedules(desired: list[dict[str, Any]], existing: list[dict[str, Any]
     """The same schedules in any order (the API does not keep prefect.yaml's)."""
     if len(desired) != len(existing):
         return False
-    remaining = list(existing)
+    return None not in _pair(desired, existing, ignore_active=False)
+
+
+def _pair(
+    desired: list[dict[str, Any]], existing: list[dict[str, Any]], ignore_active: bool
+) -> list[int | None]:
+    """For each wanted schedule, the index of the server's schedule that is the same (each
+    used once), or None."""
+    remaining = list(range(len(existing)))
+    pairs: list[int | None] = []
     for wanted in desired:
-        match = next((e for e in remaining if _same_schedule(wanted, e)), None)
-        if match is None:
-            return False
-        remaining.remove(match)
-    return True
+        match = next(
+            (i for i in remaining if _same_schedule(wanted, existing[i], ignore_active)), None
+        )
+        if match is not None:
+            remaining.remove(match)
+        pairs.append(match)
+    return pairs
 
 
-def _same_schedule(wanted: dict[str, Any], existing: dict[str, Any]) -> bool:
+def _same_schedule(
+    wanted: dict[str, Any], existing: dict[str, Any], ignore_active: bool = False
+) -> bool:
     if wanted["schedule"] is None:
         return False  # not plainly comparable: the exact path decides
     schedule = dict(existing["schedule"] or {})
@@ -251,7 +308,39 @@ def _same_schedule(wanted: dict[str, Any], existing: dict[str, Any]) -> bool:
         schedule["rrule"] = schedule["rrule"].removeprefix(DEFAULT_RRULE_START)
     # A schedule without a slug in prefect.yaml matches the server's whatever its slug.
     slug = existing["slug"] if wanted["slug"] is not None else None
-    return {**existing, "schedule": schedule, "slug": slug} == wanted
+    active = wanted["active"] if ignore_active else existing["active"]
+    return {**existing, "schedule": schedule, "slug": slug, "active": active} == wanted
+
+
+def with_hand_set_state(spec: DeploymentSpec, existing: ExistingDeployment) -> DeploymentSpec:
+    """The spec with what the user set on the server kept where prefect.yaml is silent: a
+    schedule switched off in the UI (no `active:` in the file) stays off, and so does a
+    trigger (no `enabled:`). (`paused` and the work queue need nothing here: a field the
+    file does not set is not compared.)"""
+    if spec.triggers:
+        from .triggers import with_server_enabled
+
+        spec = replace(
+            spec, triggers=with_server_enabled(spec.triggers, spec.name, existing.automations)
+        )
+    if not spec.schedules or all("active" in c for c in spec.schedules):
+        return spec
+    server = existing.comparable["schedules"]
+    wanted = [_schedule_entry(plain_schedule(c), c) for c in spec.schedules]
+    pairs = _pair(wanted, server, ignore_active=True)
+    if None in pairs:  # some are not plainly comparable: Prefect's own reading
+        pairs = _pair(
+            exact_schedules(spec.schedules),
+            _exact_existing_schedules(existing.schedules),
+            ignore_active=True,
+        )
+    schedules = [
+        config
+        if "active" in config or match is None
+        else {**config, "active": server[match]["active"]}
+        for config, match in zip(spec.schedules, pairs, strict=True)
+    ]
+    return replace(spec, schedules=schedules)
 
 
 def changed_fields(
@@ -263,7 +352,8 @@ def changed_fields(
             continue  # not known until the image is built and checked
         if key == "schedules":
             if not _same_schedules(value, existing.comparable["schedules"]) and not _same_schedules(
-                exact_schedules(spec.schedules), _exact_existing_schedules(existing.schedules)
+                exact_schedules(spec.schedules or []),
+                _exact_existing_schedules(existing.schedules),
             ):
                 changed.append(key)
             continue
@@ -273,14 +363,37 @@ def changed_fields(
 
 
 def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> DeploymentPlan:
-    """Raises ScheduleError for a schedule Prefect would reject."""
+    """Raises ScheduleError for a schedule Prefect would reject, TriggerError for a trigger."""
+    from .triggers import trigger_writes
+
     if existing is None:
-        exact_schedules(spec.schedules)  # validate now, not when writing
-        return DeploymentPlan(spec, spec.full_name, spec.folder_key, "create")
-    fields = changed_fields(spec, comparable_desired(spec), existing)
-    if fields:
-        return DeploymentPlan(spec, spec.full_name, spec.folder_key, "update", fields, existing.id)
-    return DeploymentPlan(spec, spec.full_name, spec.folder_key, "unchanged", [], existing.id)
+        exact_schedules(spec.schedules or [])  # validate now, not when writing
+        writes = trigger_writes(spec, None)
+        return DeploymentPlan(
+            spec, spec.full_name, spec.folder_key, "create", trigger_writes=writes
+        )
+    spec = with_hand_set_state(spec, existing)
+    desired = comparable_desired(spec)
+    fields = changed_fields(spec, desired, existing)
+    changes = {k: (existing.comparable.get(k), desired[k]) for k in fields}
+    writes = trigger_writes(spec, existing)
+    if writes:
+        fields.append("triggers")
+        changes["triggers"] = (
+            sorted(a["name"] for a in existing.automations),
+            [f"{action} {name}" for action, name, _ in writes],
+        )
+    action: DeploymentAction = "update" if fields else "unchanged"
+    return DeploymentPlan(
+        spec,
+        spec.full_name,
+        spec.folder_key,
+        action,
+        fields,
+        existing.id,
+        changes=changes,
+        trigger_writes=writes,
+    )
 
 
 def in_tenant(existing: ExistingDeployment, tenant: str | None) -> bool:

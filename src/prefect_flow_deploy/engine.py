@@ -52,6 +52,7 @@ from .planner import (
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 from .requirements import requirement_line
+from .triggers import TriggerError
 
 PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
@@ -202,23 +203,25 @@ class Engine:
                 )
                 image.action, image.reason = "failed", taken
                 return []
-        try:
-            return [diff(spec, self.state.deployments.get(spec.full_name)) for spec in specs]
-        except ScheduleError as exc:
-            spec = next(s for s in specs if s.schedules)
-            image.folder.problems.append(
-                Problem(
-                    "error", str(exc), spec.source_file, spec.source_line, "prefect.yaml schedule"
+        plans = []
+        for spec in specs:
+            try:
+                plans.append(diff(spec, self.state.deployments.get(spec.full_name)))
+            except (ScheduleError, TriggerError) as exc:
+                key = "schedules" if isinstance(exc, ScheduleError) else "triggers"
+                line = spec.source_lines.get(key, spec.source_line)
+                image.folder.problems.append(
+                    Problem("error", str(exc), spec.source_file, line, f"prefect.yaml {key}")
                 )
-            )
-            image.action, image.reason = "failed", str(exc)
-            return []
+                image.action, image.reason = "failed", str(exc)
+                return []
+        return plans
 
     def _take_over_unmanaged(self, specs: list[DeploymentSpec]) -> None:
         """A deployment of a wanted name that this tool did not make is updated in place
         (and from then on managed), not duplicated: the plan shows it as an update."""
         wanted = [s.full_name for s in specs if s.full_name not in self.state.deployments]
-        for existing in fetch_unmanaged(self.api, wanted):
+        for existing in fetch_unmanaged(self.api, wanted, self.state):
             self.state.deployments[existing.full_name] = existing
 
     def _other_folder(self, spec: DeploymentSpec) -> str | None:
@@ -576,6 +579,7 @@ class Engine:
         deployment.spec.image = image.reference
         refreshed = diff(deployment.spec, self.state.deployments.get(deployment.full_name))
         deployment.action, deployment.changed_fields = refreshed.action, refreshed.changed_fields
+        deployment.changes, deployment.trigger_writes = refreshed.changes, refreshed.trigger_writes
 
     def _should_write(self, deployment: DeploymentPlan, failures: dict[str, str]) -> bool:
         if self.options.fail_fast and failures:

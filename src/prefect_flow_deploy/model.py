@@ -61,9 +61,15 @@ class DeploymentConfig:
     work_pool: str | None = None
     job_variables: dict[str, Any] = field(default_factory=dict)
     concurrency_limit: int | None = None
+    # Prefect's concurrency_options: collision_strategy (and grace_period_seconds).
+    concurrency_options: dict[str, Any] | None = None
+    work_queue_name: str | None = None
     enforce_parameter_schema: bool | None = None
-    paused: bool | None = None
+    paused: bool | None = None  # None: the server's value (set in the UI) is kept
+    triggers: tuple[dict[str, Any], ...] = ()
     line: int | None = None
+    # Line of each key of the entry (and of work_pool's keys as `work_pool.<key>`).
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,12 +138,19 @@ class DeploymentSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     parameter_schema: dict[str, Any] = field(default_factory=dict)
     enforce_parameter_schema: bool = True
-    schedules: list[dict[str, Any]] = field(default_factory=list)
+    # None: not managed (the server's schedules stay); []: none (prefect.yaml `schedules: []`).
+    # A schedule without `active` keeps the server's value for it (a UI switch stays).
+    schedules: list[dict[str, Any]] | None = None
     job_variables: dict[str, Any] = field(default_factory=dict)
     concurrency_limit: int | None = None
-    paused: bool = False
+    concurrency_options: dict[str, Any] | None = None
+    work_queue_name: str | None = None  # None: the server's queue is kept
+    paused: bool | None = None  # None: the server's value is kept (False on create)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
     source_file: Path | None = None
     source_line: int | None = None
+    # prefect.yaml line of each key of the entry (`work_pool.job_variables`, …)
+    source_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -153,6 +166,10 @@ class DeploymentPlan:
     changed_fields: list[str] = field(default_factory=list)
     deployment_id: str | None = None
     error: str | None = None
+    # field → (old, new) as the API's JSON, for every changed field
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # Trigger writes: ("create" | "update" | "remove", automation name, its id on the server)
+    trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 @dataclass

@@ -288,8 +288,9 @@ def _spec(
     if options.tenant:
         tags.append(f"{TENANT_TAG_PREFIX}{options.tenant}")
     tags += [*config.tags, *options.extra_tags]
-    schedules = [dict(s) for s in config.schedules or ()]
-    if options.schedules_active is not None:
+    # Absent from prefect.yaml: the server's schedules stay; `schedules: []` removes them.
+    schedules = None if config.schedules is None else [dict(s) for s in config.schedules]
+    if options.schedules_active is not None and schedules is not None:
         schedules = [{**s, "active": options.schedules_active} for s in schedules]
     return DeploymentSpec(
         flow_name=flow.name,
@@ -315,7 +316,11 @@ def _spec(
         schedules=schedules,
         job_variables={**config.job_variables, **options.job_variables, "image": image.reference},
         concurrency_limit=config.concurrency_limit,
-        paused=bool(config.paused),
+        concurrency_options=config.concurrency_options,
+        work_queue_name=config.work_queue_name,
+        paused=config.paused,
+        triggers=[dict(t) for t in config.triggers],
         source_file=folder.prefect_yaml if config.line else folder.path / flow.file,
         source_line=config.line or flow.line,
+        source_lines=dict(config.lines),
     )

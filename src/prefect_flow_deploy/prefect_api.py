@@ -157,6 +157,41 @@ def _read(settings: ApiSettings, body: dict[str, Any]) -> list[dict[str, Any]]:
     return deployments
 
 
+def read_tagged_automations(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
+    """Automations carrying `tag`, as the API's JSON. Paged; a server without the
+    automations API (404) has none."""
+    body = {"automations": {"tags": {"all_": [tag]}}}
+    return _automations(settings, "automations/filter", body)
+
+
+def read_related_automations(settings: ApiSettings, deployment_id: str) -> list[dict[str, Any]]:
+    """Automations related to a deployment: owned by it, or running it."""
+    return _automations(settings, f"automations/related-to/prefect.deployment.{deployment_id}")
+
+
+def _automations(
+    settings: ApiSettings, path: str, body: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    automations: list[dict[str, Any]] = []
+    try:
+        with settings.http_client() as client:
+            while True:
+                if body is None:
+                    response = client.get(path)
+                else:
+                    page_body = {**body, "limit": PAGE, "offset": len(automations)}
+                    response = client.post(path, json=page_body)
+                if response.status_code == 404:
+                    return []
+                response.raise_for_status()
+                page: list[dict[str, Any]] = response.json()
+                automations += page
+                if body is None or len(page) < PAGE:
+                    return automations
+    except httpx.HTTPError as exc:
+        raise unavailable(settings.url, exc) from exc
+
+
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     response = client.post(path, json=body)
     response.raise_for_status()

@@ -29,7 +29,11 @@ _FIELDS = {
     "enforce_parameter_schema",
     "paused",
     "version",
+    "triggers",
 }
+# Prefect's ConcurrencyLimitStrategy and ConcurrencyOptions.grace_period_seconds bounds.
+_COLLISION_STRATEGIES = ("ENQUEUE", "CANCEL_NEW")
+_GRACE_PERIOD = (60, 86400)
 
 
 def _line(node: yaml.Node | None) -> int | None:
@@ -160,33 +164,34 @@ def _read_entry(
     description = typed("description", str, "a string")
     tags = typed("tags", list, "a list of strings") or []
     parameters = typed("parameters", dict, "a mapping of parameter names to values") or {}
-    concurrency = entry.get("concurrency_limit")
-    if isinstance(concurrency, dict):  # Prefect also accepts {limit: N, collision_strategy: …}
-        concurrency = concurrency.get("limit")
-    if concurrency is not None and (
-        not isinstance(concurrency, int) or isinstance(concurrency, bool)
-    ):
-        bad("concurrency_limit", "an integer")
-        concurrency = None
+    concurrency, concurrency_options = _concurrency(entry.get("concurrency_limit"), bad)
     enforce = typed("enforce_parameter_schema", bool, "true or false")
     paused = typed("paused", bool, "true or false")
 
     work_pool = entry.get("work_pool") or {}
-    pool_name = None
+    pool_name = queue_name = None
     job_variables: dict[str, Any] = {}
     if not isinstance(work_pool, dict):
         bad("work_pool", "a mapping with `name` and `job_variables`")
     else:
         pool_name = work_pool.get("name")
+        queue_name = work_pool.get("work_queue_name")
         job_variables = work_pool.get("job_variables") or {}
         if pool_name is not None and not isinstance(pool_name, str):
             bad("work_pool", "a mapping whose `name` is a string")
             pool_name = None
+        if queue_name is not None and not isinstance(queue_name, str):
+            bad("work_pool", "a mapping whose `work_queue_name` is a string")
+            queue_name = None
         if not isinstance(job_variables, dict):
             bad("work_pool", "a mapping whose `job_variables` is a mapping")
             job_variables = {}
 
     schedules = _schedules(entry, lines, line, path, problems)
+    triggers = typed("triggers", list, "a list of triggers (Prefect's automation format)") or []
+    if any(not isinstance(t, dict) for t in triggers):
+        bad("triggers", "a list of mappings (Prefect's automation format)")
+        triggers = []
     problems += _template_problems(entry, job_variables, lines, line, path)
     if "image" in job_variables:
         problems.append(
@@ -223,12 +228,58 @@ def _read_entry(
             work_pool=pool_name,
             job_variables=job_variables,
             concurrency_limit=concurrency,
+            concurrency_options=concurrency_options,
+            work_queue_name=queue_name,
             enforce_parameter_schema=enforce,
             paused=paused,
+            triggers=tuple(triggers),
             line=line,
+            lines={**lines, **_work_pool_lines(node)},
         ),
         problems,
     )
+
+
+def _work_pool_lines(node: yaml.Node | None) -> dict[str, int]:
+    """`work_pool.<key>` → line, and each job variable as `job_variables.<name>`."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    pool = next((v for k, v in node.value if k.value == "work_pool"), None)
+    lines = {f"work_pool.{k}": n for k, n in _mapping_lines(pool).items()} if pool else {}
+    variables = (
+        next((v for k, v in pool.value if k.value == "job_variables"), None)
+        if isinstance(pool, yaml.MappingNode)
+        else None
+    )
+    if variables is not None:
+        lines.update({f"job_variables.{k}": n for k, n in _mapping_lines(variables).items()})
+    return lines
+
+
+def _concurrency(value: Any, bad: Any) -> tuple[int | None, dict[str, Any] | None]:
+    """`concurrency_limit: N`, or Prefect's `{limit: N, collision_strategy: ENQUEUE |
+    CANCEL_NEW, grace_period_seconds: S}` (prefect/cli/deploy/_core.py reads it so)."""
+    options = None
+    if isinstance(value, dict):
+        strategy = value.get("collision_strategy")
+        grace = value.get("grace_period_seconds")
+        if strategy is not None and strategy not in _COLLISION_STRATEGIES:
+            bad(
+                "concurrency_limit", "a mapping whose `collision_strategy` is ENQUEUE or CANCEL_NEW"
+            )
+            return None, None
+        if grace is not None and (
+            not isinstance(grace, int) or not _GRACE_PERIOD[0] <= grace <= _GRACE_PERIOD[1]
+        ):
+            bad("concurrency_limit", "a mapping whose `grace_period_seconds` is 60 to 86400")
+            return None, None
+        if strategy is not None:
+            options = {"collision_strategy": strategy, "grace_period_seconds": grace}
+        value = value.get("limit")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        bad("concurrency_limit", "an integer, or a mapping with `limit` and `collision_strategy`")
+        return None, None
+    return value, options
 
 
 _TEMPLATE = re.compile(r"{{\s*(.*?)\s*}}")

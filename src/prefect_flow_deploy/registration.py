@@ -19,6 +19,7 @@ from prefect.client.schemas.actions import (
     DeploymentUpdate,
     WorkPoolCreate,
 )
+from prefect.client.schemas.objects import ConcurrencyOptions
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 
 from .deployments import pull_steps
@@ -40,8 +41,12 @@ def schedule_creates(spec: DeploymentSpec) -> list[DeploymentScheduleCreate]:
 
     return [
         DeploymentScheduleCreate(**_schedule_config_to_deployment_schedule(s))
-        for s in spec.schedules
+        for s in spec.schedules or []
     ]
+
+
+def concurrency_options(spec: DeploymentSpec) -> ConcurrencyOptions | None:
+    return ConcurrencyOptions(**spec.concurrency_options) if spec.concurrency_options else None
 
 
 async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]:
@@ -96,6 +101,8 @@ async def apply(client: PrefectClient, plan: DeploymentPlan, fresh: bool = False
             version=spec.version,
             schedules=schedule_creates(spec),
             concurrency_limit=spec.concurrency_limit,
+            concurrency_options=concurrency_options(spec),
+            work_queue_name=spec.work_queue_name,
             parameters=spec.parameters,
             # Prefect turns a None description into the string "None" on create.
             description=spec.description or "",
@@ -103,15 +110,48 @@ async def apply(client: PrefectClient, plan: DeploymentPlan, fresh: bool = False
             tags=spec.tags,
             entrypoint=spec.entrypoint,
             parameter_openapi_schema=spec.parameter_schema,
-            paused=spec.paused,
+            paused=bool(spec.paused),
             pull_steps=pull_steps(spec.code_dir),
             enforce_parameter_schema=spec.enforce_parameter_schema,
             job_variables=spec.job_variables,
         )
+        await write_triggers(client, spec, str(deployment_id), plan.trigger_writes)
         return str(deployment_id)
     assert plan.deployment_id
-    await client.update_deployment(UUID(plan.deployment_id), _update(spec, plan.changed_fields))
+    fields = [f for f in plan.changed_fields if f != "triggers"]
+    if fields:
+        await client.update_deployment(UUID(plan.deployment_id), _update(spec, fields))
+    await write_triggers(client, spec, plan.deployment_id, plan.trigger_writes)
     return plan.deployment_id
+
+
+async def write_triggers(
+    client: PrefectClient,
+    spec: DeploymentSpec,
+    deployment_id: str,
+    writes: list[tuple[str, str, str | None]],
+) -> None:
+    """Create, update or remove the deployment's automations, one by one as planned."""
+    if not writes:
+        return
+    from prefect.events.schemas.automations import AutomationCore
+
+    from .triggers import automations
+
+    wanted = automations(spec, deployment_id)
+    for action, name, automation_id in writes:
+        if action == "remove":
+            assert automation_id
+            await client.delete_automation(UUID(automation_id))
+            continue
+        if action == "create":
+            await client.create_automation(AutomationCore.model_validate(wanted[name]))
+        else:
+            assert automation_id
+            # An update may not name the owner (the server keeps it; 422 otherwise); the
+            # client sends only the fields set here.
+            body = {k: v for k, v in wanted[name].items() if k != "owner_resource"}
+            await client.update_automation(UUID(automation_id), AutomationCore.model_validate(body))
 
 
 def _update(spec: DeploymentSpec, fields: list[str]) -> DeploymentUpdate:
@@ -129,9 +169,18 @@ def _update(spec: DeploymentSpec, fields: list[str]) -> DeploymentUpdate:
         "work_pool_name": spec.work_pool,
         "job_variables": spec.job_variables,
         "concurrency_limit": spec.concurrency_limit,
+        "concurrency_options": concurrency_options(spec),
         "paused": spec.paused,
+        "work_queue_name": spec.work_queue_name,
     }
     update = {k: v for k, v in values.items() if k in fields}
+    if "work_queue_name" in update or (
+        "work_pool_name" in update and spec.work_queue_name is not None
+    ):
+        # The server finds a queue in the pool only when both are given (else it moves the
+        # deployment to the pool's default queue, or looks for a queue outside any pool).
+        update["work_pool_name"] = spec.work_pool
+        update["work_queue_name"] = spec.work_queue_name
     if "schedules" in fields:
         update["schedules"] = [
             DeploymentScheduleUpdate(**s.model_dump(exclude={"replaces"}, exclude_none=True))

@@ -12,6 +12,23 @@ from rich.table import Table
 from .engine import RunResult
 from .model import Plan
 
+SHORT = 60  # characters of a value shown in a plan line
+
+
+def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[str]:
+    """`field: old → new` per changed field, long values shortened."""
+    return [
+        f"{name}: {_short(old)} → {_short(new)}"
+        if name != "triggers"
+        else f"triggers: {', '.join(new)}"
+        for name, (old, new) in changes.items()
+    ]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
     images = {i.folder.key: i for i in plan.images}
@@ -27,6 +44,10 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image_reason": image.reason if image else None,
                 "deployment_action": deployment.action,
                 "changed_fields": deployment.changed_fields,
+                "changes": {
+                    name: {"old": old, "new": new}
+                    for name, (old, new) in deployment.changes.items()
+                },
             }
         )
     for folder in plan.folders:
@@ -42,6 +63,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                     ),
                     "deployment_action": "failed",
                     "changed_fields": [],
+                    "changes": {},
                 }
             )
     return rows
@@ -65,7 +87,7 @@ def print_plan(plan: Plan, console: Console) -> None:
     """A table on a terminal; one plain, greppable line per deployment otherwise."""
     if not console.is_terminal:
         for row in plan_rows(plan):
-            changed = f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
+            changed = _changed(row)
             image = row["image_action"] or "-"  # a removal has no image
             if row["image_reason"]:
                 image += f": {row['image_reason']}"
@@ -80,8 +102,7 @@ def print_plan(plan: Plan, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for row in plan_rows(plan):
         action = row["deployment_action"]
-        if row["changed_fields"]:
-            action += f" ({', '.join(row['changed_fields'])})"
+        action += _changed(row)
         table.add_row(
             row["folder"],
             row["deployment"] or "-",
@@ -131,6 +152,13 @@ def print_result(result: RunResult, console: Console) -> None:
         )
     console.print(table)
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
+
+
+def _changed(row: dict[str, Any]) -> str:
+    if row["changes"]:
+        changes = {k: (v["old"], v["new"]) for k, v in row["changes"].items()}
+        return f" ({'; '.join(describe_changes(changes))})"
+    return f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
 
 
 def _line(console: Console, text: str) -> None:
