@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .errors import DeployFailedError, FatalError
+from .errors import ConfigurationError, DeployFailedError, FatalError
 from .logger import log
 from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
 
@@ -135,6 +135,58 @@ def deploy(
         print_result(result, Console(stderr=True))
     if result.failed:
         raise typer.Exit(DeployFailedError.exit_code)
+
+
+@app.command()
+def validate(
+    projects_root: ProjectsRoot = Path("projects"),
+    flows: Flows = None,
+    tenant: Tenant = None,
+    config: Config = None,
+) -> None:
+    """Check every flow folder without Docker, Prefect or a registry (for pre-commit):
+    flows, prefect.yaml, requirements.txt, Dockerfiles, name collisions. Exit 1 on errors."""
+    options = _options(projects_root=projects_root, flows=flows, tenant=tenant, config=config)
+    import time
+
+    from .discovery import report_folder_problems
+    from .validation import validate as check
+
+    started = time.monotonic()
+    outcome = check(options)
+    report_folder_problems(outcome.folders)
+    log.info(
+        f"validated {len(outcome.folders)} flow folders ({outcome.flows} flows) in "
+        f"{time.monotonic() - started:.2f}s: {outcome.errors} errors, {outcome.warnings} warnings"
+    )
+    if outcome.errors:
+        raise typer.Exit(DeployFailedError.exit_code)
+
+
+@app.command()
+def new(
+    project: Annotated[str, typer.Argument(help="Project folder (created when missing).")],
+    folder: Annotated[str, typer.Argument(help="The new flow folder's name.")],
+    flow: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The flow's name (default: the folder's name)."),
+    ] = None,
+    schedule: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="A cron schedule, e.g. '0 6 * * *' (written to prefect.yaml, UTC)."),
+    ] = None,
+    projects_root: ProjectsRoot = Path("projects"),
+) -> None:
+    """Create a flow folder that deploys as it is: flow.py (a typed parameter, a docstring),
+    an empty requirements.txt and, with --schedule, a prefect.yaml."""
+    from .scaffold import NewFlow, ScaffoldError, create
+
+    try:
+        target = create(NewFlow(project, folder, flow, schedule), Options(projects_root))
+    except ScaffoldError as exc:
+        raise ConfigurationError(f"cannot create {project}/{folder}: {exc}") from exc
+    files = ", ".join(sorted(p.name for p in target.iterdir()))
+    log.info(f"created {target} ({files}); `prefect-flow-deploy plan` shows it as a create.")
 
 
 def main() -> None:

@@ -137,3 +137,16 @@ def _check_flow_names(folder: FlowFolder) -> None:
                 )
             )
         seen[flow.name] = flow.entrypoint
+
+
+def report_folder_problems(folders: list[FlowFolder]) -> None:
+    """Each problem at its file and line: an annotation on GitHub, a line elsewhere."""
+    for folder in folders:
+        for problem in folder.problems:
+            log.annotate(
+                problem.severity,
+                f"{folder.key}: {problem.message}",
+                file=problem.file,
+                line=problem.line,
+                title=problem.title or None,
+            )

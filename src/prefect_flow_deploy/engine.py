@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import builder
-from .context import secret_looking_files
+from .collisions import check_image_collisions, fail_name_collisions
 from .deployments import (
     ScheduleError,
     ServerState,
@@ -24,7 +24,7 @@ from .deployments import (
     fetch_unmanaged,
     in_tenant,
 )
-from .discovery import discover, read_folder
+from .discovery import discover, read_folder, report_folder_problems
 from .dockerfile import last_instruction_line
 from .errors import FolderError, RegistryError
 from .logger import log
@@ -47,7 +47,7 @@ from .planner import (
     decide,
     desired_deployments,
     plan_image,
-    recipe_for,
+    recipe_with_problems,
 )
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
@@ -121,7 +121,7 @@ class Engine:
             log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
             self.state, seconds = state.result()
         log.debug(f"read {len(self.state.deployments)} managed deployments in {seconds:.2f}s")
-        _check_collisions(folders, options)
+        check_image_collisions(folders, options)
         buildable = [f for f in folders if not f.failed and f.flows]
         # Reading and hashing files is CPU work on files the checkout left in the page
         # cache: threads would only contend for the GIL (measured 3x slower with 8).
@@ -155,7 +155,7 @@ class Engine:
             for image in images
             if image.action != "failed"
         }
-        _fail_name_collisions(images, specs)
+        fail_name_collisions(images, specs)
         self._take_over_unmanaged([s for group in specs.values() for s in group])
         deployments: list[DeploymentPlan] = []
         for image in images:
@@ -274,26 +274,7 @@ class Engine:
         )
 
     def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
-        try:
-            recipe = recipe_for(folder, self.options)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            folder.problems.append(
-                Problem("error", f"cannot read the build inputs: {exc}", folder.path)
-            )
-            return None
-        for path in secret_looking_files(recipe.files):
-            folder.problems.append(
-                Problem(
-                    "warning",
-                    f"{path} looks like a credentials file, and the build copies "
-                    "it into the image, where anyone who can pull the image can read it. Add "
-                    "it to the folder's .dockerignore (and keep it out of git); give flows "
-                    "their secrets through Prefect blocks or the work pool's environment.",
-                    folder.path / path,
-                    title="Secret in the image",
-                )
-            )
-        return recipe
+        return recipe_with_problems(folder, self.options)
 
     @functools.cached_property
     def api(self) -> ApiSettings:
@@ -713,67 +694,6 @@ def _missing_code_message(folder: FlowFolder) -> str:
     )
 
 
-def _check_collisions(folders: list[FlowFolder], options: Options) -> None:
-    from .naming import image_repository
-
-    by_repo: dict[str, list[FlowFolder]] = defaultdict(list)
-    for folder in folders:
-        try:
-            by_repo[image_repository(options.registry, folder.project, folder.name)].append(folder)
-        except ValueError as exc:
-            folder.problems.append(Problem("error", str(exc), folder.path, title="Image name"))
-    for repository, group in by_repo.items():
-        if len(group) > 1:
-            names = " and ".join(f.key for f in group)
-            for folder in group:
-                folder.problems.append(
-                    Problem(
-                        "error",
-                        f"{names} both become the image {repository}; rename one folder.",
-                        folder.path,
-                        title="Image name collision",
-                    )
-                )
-
-
-def _fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
-    """Two deployments of one name (the same flow name in two folders of a project, or one
-    prefect.yaml name used twice) would overwrite each other on every run: each folder
-    involved fails, pointing at its flow or prefect.yaml entry."""
-    by_name: dict[str, list[DeploymentSpec]] = defaultdict(list)
-    for group in specs.values():
-        for spec in group:
-            by_name[spec.full_name].append(spec)
-    images_by_key = {image.folder.key: image for image in images}
-    for name, group in by_name.items():
-        if len(group) < 2:
-            continue
-        places = " and ".join(
-            sorted({_place(s, images_by_key[s.folder_key].folder) for s in group})
-        )
-        message = (
-            f"the deployment {name} is defined twice ({places}); they would overwrite each "
-            "other. Give one flow another name= or its prefect.yaml entry another name:."
-        )
-        for spec in group:
-            image = images_by_key[spec.folder_key]
-            image.folder.problems.append(
-                Problem("error", message, spec.source_file, spec.source_line, "Name collision")
-            )
-            image.action, image.reason = "failed", message
-            specs.pop(spec.folder_key, None)
-
-
-def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:
-    if spec.source_file is None:
-        return folder.key
-    try:
-        relative = spec.source_file.relative_to(folder.path)
-    except ValueError:
-        relative = spec.source_file
-    return f"{folder.key}/{relative}" + (f":{spec.source_line}" if spec.source_line else "")
-
-
 def failed_folder_rows(plan: Plan) -> list[FlowResult]:
     """Folders that could not even be planned (syntax error, bad prefect.yaml, …): one row
     each, so that outputs and summaries show them."""
@@ -803,12 +723,4 @@ def failed_folder_rows(plan: Plan) -> list[FlowResult]:
 
 
 def report_problems(plan: Plan) -> None:
-    for folder in plan.folders:
-        for problem in folder.problems:
-            log.annotate(
-                problem.severity,
-                f"{folder.key}: {problem.message}",
-                file=problem.file,
-                line=problem.line,
-                title=problem.title or None,
-            )
+    report_folder_problems(plan.folders)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .builder import local_image_id
-from .context import content_tag, context_files, read_dockerignore
+from .context import content_tag, context_files, read_dockerignore, secret_looking_files
 from .dockerfile import base_images, declared_args
 from .errors import RegistryError
 from .model import (
@@ -72,6 +71,31 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
     )
 
 
+def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | None:
+    """The folder's recipe; a build input that cannot be read is an error on the folder, a
+    file that looks like credentials a warning at the file (the build would copy it)."""
+    try:
+        recipe = recipe_for(folder, options)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        folder.problems.append(
+            Problem("error", f"cannot read the build inputs: {exc}", folder.path)
+        )
+        return None
+    for path in secret_looking_files(recipe.files):
+        folder.problems.append(
+            Problem(
+                "warning",
+                f"{path} looks like a credentials file, and the build copies "
+                "it into the image, where anyone who can pull the image can read it. Add "
+                "it to the folder's .dockerignore (and keep it out of git); give flows "
+                "their secrets through Prefect blocks or the work pool's environment.",
+                folder.path / path,
+                title="Secret in the image",
+            )
+        )
+    return recipe
+
+
 class BaseDigests:
     """Base image reference → digest, resolved once per run."""
 
@@ -98,6 +122,8 @@ class BaseDigests:
                     self.problems[reference] = value
 
     def _resolve(self, reference: str) -> tuple[str, str]:
+        from .builder import local_image_id  # the Docker SDK: only when asked
+
         try:
             digest = self.registry.manifest_digest(reference)
         except RegistryError as exc:
@@ -196,6 +222,8 @@ def _existing_digest(
         if known is not None and parse_reference(reference).repository not in known:
             return None
         return registry.manifest_digest(reference)
+    from .builder import local_image_id  # the Docker SDK: only without a registry
+
     return local_image_id(reference)
 
 

@@ -1,0 +1,70 @@
+"""Names that two folders or two flows would share: the image of two folders, the deployment
+of two flows. Each folder involved fails, pointing at its folder, flow or prefect.yaml entry.
+Pure functions over the folders read (used by plan, validate and new)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import DeploymentSpec, FlowFolder, ImagePlan, Problem
+from .naming import image_repository
+from .options import Options
+
+
+def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
+    by_repo: dict[str, list[FlowFolder]] = defaultdict(list)
+    for folder in folders:
+        try:
+            by_repo[image_repository(options.registry, folder.project, folder.name)].append(folder)
+        except ValueError as exc:
+            folder.problems.append(Problem("error", str(exc), folder.path, title="Image name"))
+    for repository, group in by_repo.items():
+        if len(group) > 1:
+            names = " and ".join(f.key for f in group)
+            for folder in group:
+                folder.problems.append(
+                    Problem(
+                        "error",
+                        f"{names} both become the image {repository}; rename one folder.",
+                        folder.path,
+                        title="Image name collision",
+                    )
+                )
+
+
+def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
+    """Two deployments of one name (the same flow name in two folders of a project, or one
+    prefect.yaml name used twice) would overwrite each other on every run: each folder
+    involved fails, pointing at its flow or prefect.yaml entry."""
+    by_name: dict[str, list[DeploymentSpec]] = defaultdict(list)
+    for group in specs.values():
+        for spec in group:
+            by_name[spec.full_name].append(spec)
+    images_by_key = {image.folder.key: image for image in images}
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        places = " and ".join(
+            sorted({_place(s, images_by_key[s.folder_key].folder) for s in group})
+        )
+        message = (
+            f"the deployment {name} is defined twice ({places}); they would overwrite each "
+            "other. Give one flow another name= or its prefect.yaml entry another name:."
+        )
+        for spec in group:
+            image = images_by_key[spec.folder_key]
+            image.folder.problems.append(
+                Problem("error", message, spec.source_file, spec.source_line, "Name collision")
+            )
+            image.action, image.reason = "failed", message
+            specs.pop(spec.folder_key, None)
+
+
+def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:
+    if spec.source_file is None:
+        return folder.key
+    try:
+        relative = spec.source_file.relative_to(folder.path)
+    except ValueError:
+        relative = spec.source_file
+    return f"{folder.key}/{relative}" + (f":{spec.source_line}" if spec.source_line else "")
