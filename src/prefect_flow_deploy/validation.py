@@ -63,7 +63,7 @@ def _check_schedules(folder: FlowFolder, specs: list[DeploymentSpec]) -> None:
     """Prefect's own rule on each schedule, as the plan applies it: plain cron schedules
     without importing Prefect, anything else through Prefect's conversion."""
     for spec in specs:
-        reasons = [(c, cron_verdict(c)) for c in spec.schedules]
+        reasons = [(c, cron_verdict(c)) for c in spec.schedules or []]
         try:
             for config, reason in reasons:
                 if isinstance(reason, str):
