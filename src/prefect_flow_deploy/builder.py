@@ -11,7 +11,6 @@ the check, push) goes through the SDK.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import os
@@ -28,6 +27,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
+from .docker_auth import Logins
 from .dockerfile import instruction_line
 from .errors import DockerUnavailableError, FolderError
 from .registry import Credentials
@@ -107,21 +107,18 @@ def _docker_builds_with_buildkit(cli: str) -> bool:
 
 
 @contextmanager
-def docker_config(credentials: dict[str, Credentials]) -> Iterator[str | None]:
-    """A throw-away DOCKER_CONFIG holding the logins, for the CLI's registry access
+def docker_config(logins: Logins) -> Iterator[str | None]:
+    """A throw-away DOCKER_CONFIG holding every login (the run's own and the user's Docker
+    config's, merged; no credential helper left to call), for the build's registry access
     (cache sources, base images). Removed afterwards; never inside a build context."""
-    if not credentials:
+    if not logins:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="pfd-docker-config-")
     try:
-        auths = {
-            host: {"auth": base64.b64encode(f"{c.username}:{c.password}".encode()).decode()}
-            for host, c in credentials.items()
-        }
         path = Path(directory, "config.json")
         path.touch(mode=0o600)
-        path.write_text(json.dumps({"auths": auths}))
+        path.write_text(logins.config_json())
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)

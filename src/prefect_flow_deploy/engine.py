@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import time
 from collections import defaultdict
@@ -25,6 +26,7 @@ from .deployments import (
     in_tenant,
 )
 from .discovery import discover, read_folder, report_folder_problems
+from .docker_auth import load_logins
 from .dockerfile import last_instruction_line
 from .errors import FolderError, RegistryError
 from .logger import log
@@ -103,7 +105,10 @@ class RunResult:
 class Engine:
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.registry = RegistryClient(options.credentials())
+        self.logins = load_logins(options.credentials(), os.environ)
+        if self.logins.source:
+            log.debug(f"registry logins: the run's own, and those of {self.logins.source}")
+        self.registry = RegistryClient(self.logins)
         self.counters = Counters()
         self.state = ServerState()
         self.recipes: dict[str, BuildRecipe] = {}
@@ -392,7 +397,7 @@ class Engine:
         if any(i.action == "build" for i in work):
             builder.buildkit_command()
         with (
-            builder.docker_config(self.options.credentials()) as config_dir,
+            builder.docker_config(self.logins) as config_dir,
             ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
         ):
             pending: dict[Future[None], ImagePlan] = {
@@ -453,15 +458,13 @@ class Engine:
             self.counters.built += 1
             log.block(f"build {folder.key} → {image.reference}", output)
         else:
-            builder.pull(image.reference, self.options.credentials().get(_host(image.repository)))
+            builder.pull(image.reference, self.logins.get(_host(image.repository)))
         mark = time.monotonic()
         self._check(image, recipe)
         phases["check"] = time.monotonic() - mark
         if self.options.registry and image.action == "build":
             mark = time.monotonic()
-            image.digest = builder.push(
-                image.reference, self.options.credentials().get(_host(image.repository))
-            )
+            image.digest = builder.push(image.reference, self.logins.get(_host(image.repository)))
             phases["push"] = time.monotonic() - mark
             self.counters.pushed += 1
         elif not self.options.registry:

@@ -15,6 +15,7 @@ import encodings.idna  # noqa: F401
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -77,9 +78,10 @@ class RegistryClient:
     """Thread-safe; one per run. `credentials` maps a registry host to its login."""
 
     def __init__(
-        self, credentials: dict[str, Credentials] | None = None, timeout: float = 15.0
+        self, credentials: Mapping[str, Credentials] | None = None, timeout: float = 15.0
     ) -> None:
-        self._credentials = credentials or {}
+        # A Mapping: docker_auth.Logins asks a credential helper only for a host that challenges.
+        self._credentials = credentials if credentials is not None else {}
         # Keep a connection alive for every plan thread: with httpx's default of 20, 12 of
         # the 32 threads asking at once would reconnect (a TLS handshake each, on a real
         # registry). Same speed on the loopback registry here.
@@ -104,7 +106,8 @@ class RegistryClient:
             raise RegistryError(
                 f"{image.host} refused access to {image.repository} (HTTP {response.status_code}). "
                 "Check registry-username and registry-password (a token with read and write "
-                "access to packages)."
+                "access to packages), or log in to it in an earlier step (docker/login-action with "
+                "DOCKER_CONFIG set as the README says)."
             )
         if response.status_code >= 400:
             raise RegistryError(

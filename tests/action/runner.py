@@ -5,6 +5,8 @@ runner parses it.
 
 One deliberate difference: `--network host`. On GitHub the registry and Prefect are on the
 internet; here they listen on the host's loopback, which only the host network reaches.
+Not reproduced: job `services:` (their network), the runner's masking of secrets in the log,
+the `::` commands' effects (the tests read the raw log instead), the 1 MB output limit.
 """
 
 from __future__ import annotations
@@ -62,31 +64,58 @@ class StepResult:
 
 
 def parse_output_file(text: str) -> dict[str, str]:
-    """The runner's FileCommandManager: `name=value` or `name<<DELIM` … `DELIM`."""
+    """GITHUB_OUTPUT as the runner reads it (FileCommandManager.cs, EnvFileKeyValuePairs, on
+    Linux): `name=value`, or `name<<DELIM`, the value's lines, `DELIM`; a line break is `\n`
+    (a `\r` stays in the value); a later name replaces an earlier one."""
     outputs: dict[str, str] = {}
-    lines = text.split("\n")
     index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        if not line:
-            continue
+
+    def read_line() -> tuple[str | None, bool]:  # the line, and whether a `\n` ended it
+        nonlocal index
+        if index >= len(text):
+            return None, False
+        end = text.find("\n", index)
+        line = text[index:] if end < 0 else text[index:end]
+        index = len(text) if end < 0 else end + 1
+        return line, end >= 0
+
+    line, _ = read_line()
+    while line is not None:
         equals, heredoc = line.find("="), line.find("<<")
-        if heredoc != -1 and (equals == -1 or heredoc < equals):
-            name, delimiter = line[:heredoc], line[heredoc + 2 :]
-            value: list[str] = []
-            while index < len(lines) and lines[index] != delimiter:
-                value.append(lines[index])
-                index += 1
-            if index >= len(lines):
-                raise ValueError(f"unterminated {name}<<{delimiter}")
-            index += 1
-            outputs[name] = "\n".join(value)
-        elif equals != -1:
-            outputs[line[:equals]] = line[equals + 1 :]
+        if not line:
+            pass
+        elif equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line.split("=", 1)
+            outputs[name] = value
+        elif heredoc >= 0:
+            name, delimiter = line.split("<<", 1)
+            if not name or not delimiter:
+                raise ValueError(
+                    f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty"
+                )
+            start = end = index
+            value_line, ended = read_line()
+            while value_line != delimiter:
+                if value_line is None:
+                    raise ValueError(f"Invalid value. Matching delimiter not found '{delimiter}'")
+                if not ended:
+                    raise ValueError("Invalid value. EOF marker missing new line.")
+                end = index - 1
+                value_line, ended = read_line()
+            outputs[name] = text[start:end] if end > start else ""
         else:
-            raise ValueError(f"invalid output line {line!r}")
+            raise ValueError(f"Invalid format '{line}'")
+        line, _ = read_line()
     return outputs
+
+
+# The directories of the runner's temp folder that the container sees (ContainerActionHandler).
+MOUNTED = {
+    "_github_home": "/github/home",
+    "_github_workflow": "/github/workflow",
+    "_runner_file_commands": "/github/file_commands",
+}
+FILE_COMMANDS = ("set_output", "set_env", "add_path", "save_state", "step_summary")
 
 
 def run_action(
@@ -96,26 +125,90 @@ def run_action(
     inputs: dict[str, str],
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    debug: bool = False,
+    mount_runner_temp: bool = False,
 ) -> StepResult:
-    temp.mkdir(parents=True, exist_ok=True)
-    dirs = {
-        name: temp / name
-        for name in ("_temp", "_github_home", "_github_workflow", "_runner_file_commands")
-    }
-    for directory in dirs.values():
-        directory.mkdir(exist_ok=True)
-    commands = dirs["_runner_file_commands"]
-    files = {}
-    for kind in ("set_output", "set_env", "add_path", "save_state", "step_summary"):
-        files[kind] = commands / f"{kind}_{uuid.uuid4()}"
-        files[kind].write_text("")
-    (dirs["_github_workflow"] / "event.json").write_text(json.dumps({"ref": "refs/heads/main"}))
+    """One step of a job running the action, as shared/ACTION-RUNNER.md describes the runner.
 
+    `temp` is the runner's RUNNER_TEMP on the host (`/home/runner/work/_temp` on GitHub):
+    only its `_github_home`, `_github_workflow` and `_runner_file_commands` are mounted, and
+    RUNNER_TEMP itself keeps the host path. `env` is the workflow's, job's and step's `env:`;
+    values that are host paths under a mounted directory are translated to the container's
+    path, as the runner does (ContainerInfo.TranslateToContainerPath), so a job-level
+    `DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker` arrives as /github/home/.docker.
+    `mount_runner_temp` reproduces runners since v2.329 (actions/runner #4011), which also
+    mount RUNNER_TEMP at /github/runner_temp.
+    """
+    temp.mkdir(parents=True, exist_ok=True)
+    for directory in MOUNTED:
+        (temp / directory).mkdir(exist_ok=True)
+    commands = temp / "_runner_file_commands"
+    # Created empty before the step (FileCommandManager.InitializeFiles), read after it.
+    files = {kind: commands / f"{kind}_{uuid.uuid4()}" for kind in FILE_COMMANDS}
+    for path in files.values():
+        path.write_text("")
+    (temp / "_github_workflow" / "event.json").write_text(json.dumps({"ref": "refs/heads/main"}))
+
+    mappings = {str(temp / name): target for name, target in MOUNTED.items()}
+    mappings[str(workspace)] = "/github/workspace"
+    if mount_runner_temp:
+        mappings[str(temp)] = "/github/runner_temp"
+    variables = {
+        **{name: _translate(value, mappings) for name, value in (env or {}).items()},
+        **_runner_variables(files, temp, workspace, debug),
+    }
+    # Every declared input is set: the `with:` value, else its default, else "".
+    variables.update(
+        {
+            f"INPUT_{name.replace(' ', '_').upper()}": value
+            for name, value in _declared_inputs(inputs).items()
+        }
+    )
+    command = [DOCKER, "run", "--name", f"pfd-action-{uuid.uuid4().hex[:12]}"]
+    command += ["--label", "pfd-action-test", "--workdir", "/github/workspace", "--rm"]
+    for key in variables:
+        command += ["-e", key]  # values pass through the environment, as the runner does
+    command += ["-e", "GITHUB_ACTIONS=true", "-e", "CI=true"]
+    # The one deviation: on GitHub the registry and Prefect are remote; here they listen on
+    # the host's loopback, which only the host network reaches.
+    command += ["--network", "host"]
+    command += ["-v", "/var/run/docker.sock:/var/run/docker.sock"]
+    if mount_runner_temp:
+        command += ["-v", f"{temp}:/github/runner_temp"]
+    for name, target in MOUNTED.items():
+        command += ["-v", f"{temp / name}:{target}"]
+    command += ["-v", f"{workspace}:/github/workspace", image]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **variables}
+    )
+    written = "".join(path.read_text() for path in files.values())
+    return StepResult(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        parse_output_file(files["set_output"].read_text()),
+        files["step_summary"].read_text(),
+        written,
+    )
+
+
+def _translate(value: str, mappings: dict[str, str]) -> str:
+    """ContainerInfo.TranslateToContainerPath: a host path under a mapped folder."""
+    for host, container in sorted(mappings.items(), key=lambda m: -len(m[0])):
+        if value == host or value.startswith(host + "/"):
+            return container + value[len(host) :]
+    return value
+
+
+def _runner_variables(
+    files: dict[str, Path], temp: Path, workspace: Path, debug: bool
+) -> dict[str, str]:
+    """What the runner sets for every step (ACTION-RUNNER.md, "Environment inside the
+    container"); RUNNER_TEMP, RUNNER_WORKSPACE and RUNNER_TOOL_CACHE keep host paths."""
     variables = {
         "HOME": "/github/home",
         "GITHUB_WORKSPACE": "/github/workspace",
         "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-        "RUNNER_TEMP": "/github/runner_temp",
         "GITHUB_OUTPUT": f"/github/file_commands/{files['set_output'].name}",
         "GITHUB_ENV": f"/github/file_commands/{files['set_env'].name}",
         "GITHUB_PATH": f"/github/file_commands/{files['add_path'].name}",
@@ -136,53 +229,13 @@ def run_action(
         "GITHUB_HEAD_REF": "",
         "RUNNER_OS": "Linux",
         "RUNNER_ARCH": "X64",
-        "GITHUB_ACTIONS": "true",
-        "CI": "true",
+        "RUNNER_TEMP": str(temp),
+        "RUNNER_WORKSPACE": str(workspace.parent),
+        "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
     }
-    # Every declared input is set: the `with:` value, else its default, else "".
-    variables.update(
-        {
-            f"INPUT_{name.replace(' ', '_').upper()}": value
-            for name, value in _declared_inputs(inputs).items()
-        }
-    )
-    variables.update(env or {})
-    name = f"pfd-action-{uuid.uuid4().hex[:12]}"
-    command = [
-        DOCKER,
-        "run",
-        "--name",
-        name,
-        "--label",
-        "pfd-action-test",
-        "--workdir",
-        "/github/workspace",
-        "--rm",
-    ]
-    for key in variables:
-        command += ["-e", key]  # values pass through the environment, as the runner does
-    command += ["--network", "host"]
-    command += [
-        "-v", "/var/run/docker.sock:/var/run/docker.sock",
-        "-v", f"{dirs['_temp']}:/github/runner_temp",
-        "-v", f"{dirs['_github_home']}:/github/home",
-        "-v", f"{dirs['_github_workflow']}:/github/workflow",
-        "-v", f"{commands}:/github/file_commands",
-        "-v", f"{workspace}:/github/workspace",
-        image,
-    ]  # fmt: skip
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **variables}
-    )
-    written = "".join(path.read_text() for path in files.values())
-    return StepResult(
-        done.returncode,
-        done.stdout,
-        done.stderr,
-        parse_output_file(files["set_output"].read_text()),
-        files["step_summary"].read_text(),
-        written,
-    )
+    if debug:
+        variables["RUNNER_DEBUG"] = "1"
+    return variables
 
 
 def _declared_inputs(given: dict[str, str]) -> dict[str, str]:

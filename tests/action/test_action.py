@@ -250,3 +250,52 @@ def test_two_shards_run_concurrently_without_conflict(
         inputs(scenario, stack, **{"dry-run": "true", "shards": "2"}),
     )
     assert after.json("matrix") == {"include": []}
+
+
+def login_step(temp: Path, stack: Stack, **extra: object) -> dict[str, str]:
+    """What `env: DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker` on the job and then
+    docker/login-action leave behind: a plain login in the runner's temp home. Returns the
+    job's env (the host path, which the runner translates for the container)."""
+    import base64
+    import json
+
+    directory = temp / "_github_home" / ".docker"
+    directory.mkdir(parents=True)
+    secret = base64.b64encode(f"{stack.auth_user}:{stack.auth_password}".encode()).decode()
+    config = {"auths": {stack.auth_registry: {"auth": secret}}, **extra}
+    (directory / "config.json").write_text(json.dumps(config))
+    return {"DOCKER_CONFIG": str(directory)}
+
+
+def test_a_login_from_an_earlier_step_with_no_password_input(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    workspace = workspace_for(scenario, tmp_path, [("sales", "daily_orders")])
+    given = inputs(scenario, stack)
+    del given["registry-username"], given["registry-password"]
+    job_env = login_step(tmp_path / "run", stack)
+    step = run_action(action_image, workspace, tmp_path / "run", given, env=job_env)
+    assert step.exit_code == 0, step.log
+    rows = step.json("deployments")
+    assert isinstance(rows, list) and {r["status"] for r in rows} == {"created"}
+    assert rows[0]["image"].startswith(f"{stack.auth_registry}/t{scenario.suffix}/")
+    assert_no_secret(stack, step.stdout, step.stderr, step.files_written)
+    # A runner since v2.329 also mounts RUNNER_TEMP; with no DOCKER_CONFIG in the job's env
+    # the action finds the login in its home, /github/home/.docker/config.json.
+    again = run_action(action_image, workspace, tmp_path / "run", given, mount_runner_temp=True)
+    assert again.exit_code == 0, again.log
+    assert again.outputs["changed"] == "0" and again.outputs["failed"] == "0"
+
+
+def test_a_credential_helper_the_image_lacks_is_a_clear_error(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    workspace = workspace_for(scenario, tmp_path, [("sales", "daily_orders")])
+    given = inputs(scenario, stack)
+    del given["registry-username"], given["registry-password"]
+    job_env = login_step(tmp_path / "run", stack, credHelpers={stack.auth_registry: "ecr-login"})
+    step = run_action(action_image, workspace, tmp_path / "run", given, env=job_env)
+    assert step.exit_code == 3, step.log
+    assert "docker-credential-ecr-login" in step.stdout, step.log
+    assert "DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker" in step.stdout
+    assert_no_secret(stack, step.stdout, step.stderr, step.files_written)

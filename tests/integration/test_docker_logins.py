@@ -1,0 +1,61 @@
+"""Logins made by earlier workflow steps (a Docker config) work: a base image kept only in a
+private second registry (the stack's htpasswd registry) is resolved, pulled and built from with
+the config's login, while the images go to another registry."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy import builder
+
+from ..conftest import Scenario, Stack, write_flow
+from ..helpers import deploy
+
+
+def private_base(stack: Stack, scenario: Scenario) -> str:
+    """The stand-in base image, pushed to the auth registry under this test's namespace and
+    then untagged here, so that only the registry has it under that name."""
+    client = builder.docker_client()
+    reference = f"{stack.auth_registry}/t{scenario.suffix}/base:1"
+    image = client.images.get(stack.base_image)
+    image.tag(reference)
+    login = {"username": stack.auth_user, "password": stack.auth_password}
+    for chunk in client.images.push(reference, auth_config=login, stream=True, decode=True):
+        assert "error" not in chunk, chunk
+    client.images.remove(reference)  # the tag only: the image stays under its own name
+    return reference
+
+
+def docker_config(directory: Path, stack: Stack) -> Path:
+    directory.mkdir(parents=True)
+    secret = base64.b64encode(f"{stack.auth_user}:{stack.auth_password}".encode()).decode()
+    (directory / "config.json").write_text(
+        json.dumps({"auths": {stack.auth_registry: {"auth": secret}}})
+    )
+    return directory
+
+
+def test_a_private_base_image_pulls_with_the_docker_config_login(
+    stack: Stack, scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = private_base(stack, scenario)
+    write_flow(scenario.folder("p", "privbase"), "privbase")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    without = deploy(scenario, stack, base_image=base)
+    [refused] = without.results
+    assert refused.status == "failed" and "refused access" in (refused.error or ""), refused
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config(tmp_path / "docker", stack)))
+    result = deploy(scenario, stack, base_image=base)
+    assert not result.failed, result.results
+    [row] = result.results
+    assert row.status == "created" and (row.image or "").startswith(scenario.registry)
+    client = builder.docker_client()
+    base_layers = client.images.get(stack.base_image).attrs["RootFS"]["Layers"]
+    built_layers = client.images.get(row.image).attrs["RootFS"]["Layers"]
+    assert built_layers[: len(base_layers)] == base_layers  # built FROM the private base
