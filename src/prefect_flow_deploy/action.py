@@ -75,6 +75,7 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
         prune=_flag("prune"),
         fail_fast=_flag("fail-fast"),
         dry_run=_flag("dry-run"),
+        keep_images=_number("keep-images", -1) if _text("keep-images") else None,
     )
     config_path = workspace / config_name
     # Environment before the file: a variable set in the workflow's `env:` is explicit.
@@ -132,7 +133,9 @@ def run() -> int:
     if options.dry_run:
         plan = engine.plan()
         report_problems(plan)
+        engine.preview_retention(plan)
         rows = action_report.planned_results(plan)
+        deletions = plan.image_deletions
         outputs = action_report.outputs(rows, 0, plan, shards)
         title, seconds, failed = (
             "prefect-flow-deploy plan (dry run)",
@@ -143,6 +146,7 @@ def run() -> int:
     else:
         result = engine.deploy()
         rows = result.results
+        deletions = result.image_deletions
         outputs = action_report.run_outputs(result, shards)
         title, seconds, failed, api_url = (
             "prefect-flow-deploy",
@@ -154,7 +158,8 @@ def run() -> int:
         outputs,
         action_report.summary(
             rows, api_url, title + (f" · {options.tenant}" if options.tenant else ""), seconds
-        ),
+        )
+        + action_report.deletions_summary(deletions),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
     return 1 if failed else 0

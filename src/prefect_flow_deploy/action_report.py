@@ -9,7 +9,8 @@ from collections import defaultdict
 from typing import Any
 
 from .engine import FlowResult, RunResult, failed_folder_rows
-from .model import Plan
+from .model import ImageDeletion, Plan
+from .report import human_size, total_freed
 
 SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
 STATUS_ICON = {
@@ -182,6 +183,32 @@ def _summary(
         if hidden:
             lines.append(f"| … | {hidden} unchanged deployments | | ✅ unchanged | |")
         lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def deletions_summary(deletions: list[ImageDeletion]) -> str:
+    """keep-images: what was (or, in a dry run, would be) deleted, and the space freed."""
+    if not deletions:
+        return ""
+    lines = [
+        "### Images deleted (keep-images)",
+        "",
+        "| image | tags | created | frees | |",
+        "|---|---|---|---|---|",
+    ]
+    for d in deletions:
+        lines.append(
+            f"| {_cell(d.repository)}@{d.digest[:19]} | {_cell(', '.join(d.tags))} | {d.created[:19]} "
+            f"| {human_size(d.freed)} | {_cell(d.outcome)} |"
+        )
+    total = total_freed(deletions)
+    lines += [
+        "",
+        f"{len(deletions)} images, {human_size(total)} freed (after the registry's garbage collection)."
+        if total is not None
+        else f"{len(deletions)} images.",
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,12 @@ Prune = Annotated[
     bool, typer.Option(help="Delete managed deployments whose folder or flow is gone.")
 ]
 FailFast = Annotated[bool, typer.Option(help="Stop at the first failing folder.")]
+KeepImages = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        help="After a successful deploy, delete each folder repository's images beyond the newest N that no deployment on the server uses. Default: keep all."
+    ),
+]
 Config = Annotated[Optional[Path], typer.Option(help="Config file with per-tenant settings.")]  # noqa: UP045
 
 
@@ -82,6 +88,8 @@ def plan(
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = False,
+    prune: Prune = False,
+    keep_images: KeepImages = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
@@ -92,8 +100,10 @@ def plan(
 
     if json_output:
         log.quiet = True
-    result = Engine(options).plan()
+    engine = Engine(options)
+    result = engine.plan()
     report_problems(result)
+    engine.preview_retention(result)
     if json_output:
         print(plan_json(result))
     else:
@@ -118,6 +128,7 @@ def deploy(
     force: Force = False,
     prune: Prune = False,
     fail_fast: FailFast = False,
+    keep_images: KeepImages = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:

@@ -35,6 +35,7 @@ from .model import (
     DeploymentPlan,
     DeploymentSpec,
     FlowFolder,
+    ImageDeletion,
     ImagePlan,
     Plan,
     Problem,
@@ -92,6 +93,7 @@ class RunResult:
     counters: Counters
     api_url: str | None
     seconds: float
+    image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images
 
     @property
     def failed(self) -> bool:
@@ -334,7 +336,62 @@ class Engine:
         results = [
             self._result(d, images.get(d.folder_key), failures, written) for d in plan.deployments
         ] + failed_folder_rows(plan)
-        return RunResult(plan, results, self.counters, self._api_url(), time.monotonic() - started)
+        result = RunResult(
+            plan, results, self.counters, self._api_url(), time.monotonic() - started
+        )
+        if self.options.keep_images is not None and self.options.registry:
+            if result.failed:
+                log.info("keep-images: nothing deleted, as some flows failed to deploy")
+            else:
+                result.image_deletions = self._retain(plan, {})
+                result.seconds = time.monotonic() - started
+        return result
+
+    # -- keep-images ---------------------------------------------------------------------------
+    def preview_retention(self, plan: Plan) -> None:
+        """plan / dry run: what keep-images would delete once this plan is applied (each
+        planned deployment holding its new image; a removal only with --prune)."""
+        if self.options.keep_images is None or not self.options.registry:
+            return
+        planned: dict[str, str | None] = {}
+        for deployment in plan.deployments:
+            if deployment.spec is not None:
+                planned[deployment.full_name] = deployment.spec.image
+            elif deployment.action == "remove" and self.options.prune:
+                planned[deployment.full_name] = None
+        to_build = {i.repository: i.tag for i in plan.images if i.action == "build"}
+        plan.image_deletions = self._retain(plan, planned, apply=False, to_build=to_build)
+
+    def _retain(
+        self,
+        plan: Plan,
+        planned: dict[str, str | None],
+        apply: bool = True,
+        to_build: dict[str, str] | None = None,
+    ) -> list[ImageDeletion]:
+        """Read every deployment on the server first: an image any of them uses is kept."""
+        from .prefect_api import read_all
+        from .retention import Retention, references_after
+
+        server = {
+            f"{d['flow_name']}/{d['name']}": (d.get("job_variables") or {}).get("image")
+            for d in read_all(self.api)
+        }
+        retention = Retention(self.registry, self.options.registry_password)
+        try:
+            deletions = retention.plan(
+                {i.repository for i in plan.images},
+                references_after(server, planned),
+                self.options.keep_images or 0,
+                to_build,
+            )
+            if apply:
+                deletions = retention.apply(deletions)
+        finally:
+            retention.close()
+        for warning in retention.warnings:
+            log.warning(warning, title="keep-images")
+        return deletions
 
     def _build_and_register(self, plan: Plan, failures: dict[str, str]) -> dict[int, object]:
         from .registration import Registrar, write_concurrency  # imports prefect: only now

@@ -172,12 +172,26 @@ class DeploymentPlan:
     trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ImageDeletion:
+    """keep-images: an image (every tag of one digest) deleted, or to be deleted."""
+
+    repository: str
+    digest: str
+    tags: tuple[str, ...]
+    created: str
+    freed: int | None  # bytes no kept image shares; None when the registry tells no sizes
+    outcome: str = "planned"  # planned / deleted / refused: <why>
+    version_id: int | None = None  # GHCR: the package version to delete
+
+
 @dataclass
 class Plan:
     folders: list[FlowFolder]
     images: list[ImagePlan]
     deployments: list[DeploymentPlan]
     problems: list[Problem] = field(default_factory=list)
+    image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
 
     def image_for(self, folder_key: str) -> ImagePlan | None:
         return next((i for i in self.images if i.folder.key == folder_key), None)

@@ -38,6 +38,7 @@ class Options:
     prune: bool = False
     fail_fast: bool = False
     dry_run: bool = False
+    keep_images: int | None = None  # None: keep every image
     # Set by a tenant block of the config file (see config.py).
     extra_tags: tuple[str, ...] = ()
     schedules_active: bool | None = None
@@ -62,6 +63,10 @@ class Options:
         if bool(self.registry_username) != bool(self.registry_password):
             raise ConfigurationError(
                 "give both registry-username and registry-password, or neither."
+            )
+        if self.keep_images is not None and self.keep_images < 0:
+            raise ConfigurationError(
+                f"keep-images must be 0 or more (images kept besides those in use), not {self.keep_images}"
             )
         if self.max_parallel < 1:
             raise ConfigurationError("max-parallel must be at least 1")

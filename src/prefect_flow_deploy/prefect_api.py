@@ -95,6 +95,11 @@ def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
     return _read(settings, {"deployments": {"tags": {"all_": [tag]}}})
 
 
+def read_all(settings: ApiSettings) -> list[dict[str, Any]]:
+    """Every deployment on the server, whoever made it and whatever its tenant."""
+    return _read(settings, {})
+
+
 def read_named(settings: ApiSettings, full_names: list[str]) -> list[dict[str, Any]]:
     """The deployments called `<flow>/<name>` among `full_names`, whoever made them. The
     flows first: on a server that has none of them (a first deploy) that is the only call."""

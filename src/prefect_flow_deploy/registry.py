@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -139,6 +139,77 @@ class RegistryClient:
             url = str(httpx.URL(url).join(next_link)) if next_link else None
         return found
 
+    # -- retention (keep-images) -------------------------------------------------------------
+    def list_images(self, repository: str) -> list[StoredImage]:
+        """Every image of a repository (host/path): its tags grouped by manifest digest, with
+        the creation time from its config and the sizes of its blobs (registry API v2)."""
+        image = parse_reference(repository + ":x")
+        base = f"{self._base_url(image)}/v2/{image.repository}"
+        tags: list[str] = []
+        url: str | None = f"{base}/tags/list?n=1000"
+        while url:
+            response = self._request("GET", url, image)
+            if response.status_code == 404:
+                return []
+            _raise_for(response, image)
+            tags += response.json().get("tags") or []
+            next_link = response.links.get("next", {}).get("url")
+            url = str(httpx.URL(url).join(next_link)) if next_link else None
+        by_digest: dict[str, StoredImage] = {}
+        for tag in sorted(tags):
+            stored = by_digest.get(self._digest_of(base, image, tag) or "")
+            if stored is not None:
+                by_digest[stored.digest] = replace(stored, tags=(*stored.tags, tag))
+                continue
+            found = self._describe(base, image, repository, tag)
+            if found is not None:
+                by_digest[found.digest] = found
+        return list(by_digest.values())
+
+    def delete_manifest(self, repository: str, digest: str) -> str | None:
+        """Delete an image by digest (every tag pointing at it goes with it). None when
+        done (or already gone); else why the registry refused."""
+        image = parse_reference(f"{repository}@{digest}")
+        url = f"{self._base_url(image)}/v2/{image.repository}/manifests/{digest}"
+        response = self._request(
+            "DELETE", url, image, scope=f"repository:{image.repository}:delete"
+        )
+        if response.status_code in (200, 202, 404):
+            return None
+        return f"HTTP {response.status_code} {_error_code(response)}".strip()
+
+    def _digest_of(self, base: str, image: ImageName, tag: str) -> str | None:
+        response = self._request("HEAD", f"{base}/manifests/{tag}", image)
+        return (
+            response.headers.get("Docker-Content-Digest") if response.status_code == 200 else None
+        )
+
+    def _describe(
+        self, base: str, image: ImageName, repository: str, tag: str
+    ) -> StoredImage | None:
+        response = self._request("GET", f"{base}/manifests/{tag}", image)
+        if response.status_code != 200:
+            return None
+        import hashlib
+
+        digest = response.headers.get("Docker-Content-Digest") or (
+            "sha256:" + hashlib.sha256(response.content).hexdigest()
+        )
+        manifest = response.json()
+        blobs: list[tuple[str, int]] = [(digest, len(response.content))]
+        created = ""
+        config = manifest.get("config")
+        if isinstance(config, dict):  # an image manifest (an index has no config: no sizes)
+            blobs += [(config["digest"], int(config.get("size") or 0))]
+            blobs += [
+                (layer["digest"], int(layer.get("size") or 0))
+                for layer in manifest.get("layers") or []
+            ]
+            blob = self._request("GET", f"{base}/blobs/{config['digest']}", image)
+            if blob.status_code == 200:
+                created = str(blob.json().get("created") or "")
+        return StoredImage(repository, digest, (tag,), created, tuple(blobs) if config else ())
+
     def exists(self, reference: str) -> bool:
         return self.manifest_digest(reference) is not None
 
@@ -213,6 +284,38 @@ class RegistryClient:
         with self._lock:
             self._tokens[(image.host, scope)] = value
         return value
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """One image in a repository: every tag that points at its digest."""
+
+    repository: str  # host/path, as in an image reference
+    digest: str
+    tags: tuple[str, ...]
+    created: str  # ISO 8601 from the image config (or the registry's record); "" unknown
+    blobs: tuple[tuple[str, int], ...] = ()  # (digest, bytes): manifest, config, layers
+    version_id: int | None = None  # a GitHub package version, for GHCR
+
+
+def _raise_for(response: httpx.Response, image: ImageName) -> None:
+    if response.status_code in (401, 403):
+        raise RegistryError(
+            f"{image.host} refused access to {image.repository} (HTTP {response.status_code})."
+        )
+    if response.status_code >= 400:
+        raise RegistryError(
+            f"{image.host} answered HTTP {response.status_code} for {image.repository}"
+        )
+
+
+def _error_code(response: httpx.Response) -> str:
+    """The distribution API's error code (e.g. UNSUPPORTED when deletes are disabled)."""
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        return ""
+    return ", ".join(str(e.get("code")) for e in errors if isinstance(e, dict))
 
 
 def _digest_from_body(client: RegistryClient, url: str, image: ImageName) -> str | None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .engine import RunResult
-from .model import Plan
+from .model import ImageDeletion, Plan
 
 SHORT = 60  # characters of a value shown in a plan line
 
@@ -80,7 +80,10 @@ def plan_json(plan: Plan) -> str:
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],
     }
-    return json.dumps({"summary": summary, "items": plan_rows(plan)}, indent=2)
+    deletions = [asdict(d) for d in plan.image_deletions]
+    return json.dumps(
+        {"summary": summary, "items": plan_rows(plan), "image_deletions": deletions}, indent=2
+    )
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -96,6 +99,7 @@ def print_plan(plan: Plan, console: Console) -> None:
                 f"{row['folder']}\t{row['deployment'] or '-'}\timage {image}"
                 f"\tdeployment {row['deployment_action']}{changed}",
             )
+        print_deletions(plan.image_deletions, console, planned=True)
         return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)
     for column in ("folder", "deployment", "image", "why", "deployment action"):
@@ -111,6 +115,7 @@ def print_plan(plan: Plan, console: Console) -> None:
             action,
         )
     console.print(table)
+    print_deletions(plan.image_deletions, console, planned=True)
 
 
 def result_rows(result: RunResult) -> list[dict[str, Any]]:
@@ -133,6 +138,7 @@ def print_result(result: RunResult, console: Console) -> None:
             f"{len(result.results)} deployments in {result.seconds:.1f}s: built {c.built}, pushed {c.pushed}, "
             f"deployment writes {c.deployment_writes}",
         )
+        print_deletions(result.image_deletions, console, planned=False)
         return
     table = Table(
         title=f"prefect-flow-deploy: {len(result.results)} deployments in {result.seconds:.1f}s"
@@ -152,6 +158,7 @@ def print_result(result: RunResult, console: Console) -> None:
         )
     console.print(table)
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
+    print_deletions(result.image_deletions, console, planned=False)
 
 
 def _changed(row: dict[str, Any]) -> str:
@@ -159,6 +166,43 @@ def _changed(row: dict[str, Any]) -> str:
         changes = {k: (v["old"], v["new"]) for k, v in row["changes"].items()}
         return f" ({'; '.join(describe_changes(changes))})"
     return f" ({', '.join(row['changed_fields'])})" if row["changed_fields"] else ""
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000  # type: ignore[assignment]
+    raise AssertionError("unreachable")
+
+
+def total_freed(deletions: list[ImageDeletion]) -> int | None:
+    sizes = [d.freed for d in deletions if d.freed is not None]
+    return sum(sizes) if sizes else None
+
+
+def print_deletions(deletions: list[ImageDeletion], console: Console, planned: bool) -> None:
+    """keep-images: one line per image (all its tags), then the total."""
+    for d in deletions:
+        verb = "would delete" if planned else d.outcome
+        _line(
+            console,
+            f"{verb}\t{d.repository}:{','.join(d.tags)}\t{d.digest[:19]}\tcreated {d.created[:19] or '?'}"
+            f"\tfrees {human_size(d.freed)}",
+        )
+    if deletions:
+        total = total_freed(deletions)
+        _line(
+            console,
+            f"keep-images: {len(deletions)} images {'to delete' if planned else 'deleted'}"
+            + (
+                f", {human_size(total)} freed after the registry's garbage collection"
+                if total is not None
+                else ""
+            ),
+        )
 
 
 def _line(console: Console, text: str) -> None:

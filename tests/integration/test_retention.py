@@ -1,0 +1,145 @@
+"""keep-images against the real stack: the local registry (deletes enabled) and the Prefect
+server. An image any deployment on the server uses is kept whatever N; the plan lists what a
+deploy would delete, with the space it frees; a registry that refuses deletes (a real
+distribution registry with deletes disabled, on a port of its own) is a warning."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prefect_flow_deploy.engine import Engine
+from prefect_flow_deploy.registry import RegistryClient
+from prefect_flow_deploy.retention import Retention
+
+from ..conftest import Scenario, Stack, write_flow
+from ..helpers import deploy, options, run
+
+pytestmark = pytest.mark.stack
+
+
+async def _hand_made_deployment(name: str, image: str, pool: str) -> None:
+    """Another deployment on the server (not this tool's, no tenant) using an old image."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        flow_id = await client.create_flow_from_name(name)
+        await client.create_deployment(
+            flow_id, name, work_pool_name=pool, job_variables={"image": image}
+        )
+
+
+def test_keep_images_deletes_old_images_no_deployment_uses(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("sales", "daily"), "daily", body="return 'v1'")
+    first = deploy(scenario, stack)
+    assert not first.failed, first.results
+    image1 = first.results[0].image
+    write_flow(folder, "daily", body="return 'v2'")
+    second = deploy(scenario, stack)
+    image2 = second.results[0].image
+    assert image1 and image2 and image1 != image2
+    run(_hand_made_deployment(f"hand-{scenario.suffix}", image1, scenario.work_pool))
+
+    write_flow(folder, "daily", body="return 'v3'")
+    engine = Engine(options(scenario, stack, keep_images=1))
+    plan = engine.plan()
+    engine.preview_retention(plan)
+    (planned,) = plan.image_deletions
+    assert (planned.repository + ":" + planned.tags[0]) == image2  # image1 is in use
+    assert planned.outcome == "planned" and planned.freed and planned.freed > 0
+    registry = RegistryClient()
+    assert registry.exists(image2)  # the plan deleted nothing
+
+    third = deploy(scenario, stack, keep_images=1)
+    assert not third.failed, third.results
+    image3 = third.results[0].image
+    assert [(d.tags, d.outcome) for d in third.image_deletions] == [(planned.tags, "deleted")]
+    assert not registry.exists(image2)
+    assert registry.exists(image1)  # in use by a deployment this tool did not make
+    assert registry.exists(image3)  # the newest, in use
+
+    again = deploy(scenario, stack, keep_images=0)  # nothing unused is left
+    assert again.image_deletions == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def no_delete_registry(tmp_path: Path) -> Iterator[str]:
+    """A distribution registry as most are run: deletes not enabled."""
+    binary = shutil.which("docker-registry")
+    assert binary, "docker-registry is installed by scripts/stack.sh up"
+    port = _free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        "version: 0.1\n"
+        f"storage: {{filesystem: {{rootdirectory: {tmp_path / 'data'}}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _push_small_image(registry: str, repository: str, tag: str, created: str) -> None:
+    """An image manifest with its config blob, uploaded over the registry API."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "created": created,
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()  # fmt: skip
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    base = f"http://{registry}/v2/{repository}"
+    location = httpx.post(f"{base}/blobs/uploads/").headers["Location"]
+    upload = location if location.startswith("http") else f"http://{registry}{location}"
+    separator = "&" if "?" in upload else "?"
+    httpx.put(f"{upload}{separator}digest={digest}", content=config).raise_for_status()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": len(config), "digest": digest},
+        "layers": [],
+    }  # fmt: skip
+    httpx.put(
+        f"{base}/manifests/{tag}",
+        content=json.dumps(manifest).encode(),
+        headers={"Content-Type": manifest["mediaType"]},
+    ).raise_for_status()
+
+
+def test_a_registry_refusing_deletes_is_a_warning(no_delete_registry: str) -> None:
+    repository = f"{no_delete_registry}/acme/sales/daily"
+    _push_small_image(no_delete_registry, "acme/sales/daily", "old", "2026-01-01T00:00:00Z")
+    _push_small_image(no_delete_registry, "acme/sales/daily", "new", "2026-01-02T00:00:00Z")
+    retention = Retention(RegistryClient(), None)
+    planned = retention.plan([repository], frozenset(), keep=1)
+    assert [d.tags for d in planned] == [("old",)]
+    (done,) = retention.apply(planned)
+    assert done.outcome == "refused: HTTP 405 UNSUPPORTED"
+    assert "storage.delete.enabled" in retention.warnings[0]
+    assert RegistryClient().exists(f"{repository}:old")

@@ -1,0 +1,146 @@
+"""keep-images: which images go (pure rules), and GHCR through a stand-in of GitHub's
+Packages API speaking its real paths and JSON (tests/github/fake_packages.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from prefect_flow_deploy.errors import RegistryError
+from prefect_flow_deploy.ghcr import PackagesClient
+from prefect_flow_deploy.registry import RegistryClient, StoredImage
+from prefect_flow_deploy.retention import Retention, choose, freed, references_after
+
+from ..github.fake_packages import FakePackages, serve
+
+REPO = "localhost:5000/acme/sales/daily"
+
+
+def image(
+    tag: str,
+    created: str,
+    digest: str | None = None,
+    blobs: tuple[tuple[str, int], ...] = (),
+    *more: str,
+) -> StoredImage:
+    return StoredImage(REPO, digest or f"sha256:{tag}", (tag, *more), created, blobs)
+
+
+def test_the_newest_n_images_and_every_image_in_use_are_kept() -> None:
+    images = [
+        image("a", "2026-01-01"),
+        image("b", "2026-01-02"),
+        image("c", "2026-01-03"),
+        image("d", "2026-01-04"),
+    ]
+    in_use = frozenset({f"{REPO}:a"})  # the oldest, used by some deployment
+    kept, deleted = choose(images, in_use, keep=2)
+    assert [i.tags[0] for i in kept] == ["d", "c", "a"]
+    assert [i.tags[0] for i in deleted] == ["b"]
+
+
+def test_an_image_in_use_is_never_deleted_whatever_n_even_by_digest() -> None:
+    images = [image("a", "2026-01-01"), image("b", "2026-01-02")]
+    kept, deleted = choose(images, frozenset({f"{REPO}@sha256:a", f"{REPO}:b"}), keep=0)
+    assert deleted == [] and len(kept) == 2
+    kept, deleted = choose(images, frozenset(), keep=0)
+    assert kept == [] and len(deleted) == 2
+
+
+def test_tags_sharing_a_digest_are_one_image() -> None:
+    shared = StoredImage(REPO, "sha256:x", ("v2", "latest"), "2026-01-02")
+    kept, deleted = choose(
+        [image("v1", "2026-01-01"), shared], frozenset({f"{REPO}:latest"}), keep=0
+    )
+    assert kept == [shared]  # in use through one of its tags: all its tags stay
+    assert [i.tags for i in deleted] == [("v1",)]
+
+
+def test_space_freed_counts_blobs_no_kept_image_shares_once() -> None:
+    base = ("sha256:base-layer", 50_000_000)
+    old1 = image(
+        "a",
+        "1",
+        "sha256:m1",
+        (("sha256:m1", 500), ("sha256:c1", 1_000), base, ("sha256:deps", 20_000_000)),
+    )
+    old2 = image(
+        "b",
+        "2",
+        "sha256:m2",
+        (
+            ("sha256:m2", 500),
+            ("sha256:c2", 1_000),
+            base,
+            ("sha256:deps", 20_000_000),
+            ("sha256:code2", 3_000),
+        ),
+    )
+    new = image(
+        "c",
+        "3",
+        "sha256:m3",
+        (("sha256:m3", 500), ("sha256:c3", 1_000), base, ("sha256:code3", 3_000)),
+    )
+    assert freed([old1, old2], [new]) == [20_001_500, 4_500]  # deps counted once; base kept
+    assert freed([StoredImage(REPO, "sha256:g", ("g",), "")], [new]) == [None]  # no sizes told
+
+
+def test_references_after_the_plan_replace_and_remove() -> None:
+    server = {"a/p": f"{REPO}:old", "b/p": f"{REPO}:other", "c/p": None}
+    assert references_after(server, {"a/p": f"{REPO}:new", "b/p": None}) == frozenset(
+        {f"{REPO}:new"}
+    )
+
+
+GHCR_REPO = "ghcr.io/acme/flows/sales/daily"
+
+
+@pytest.mark.parametrize("scope", ["orgs", "users"])
+def test_ghcr_images_are_listed_and_deleted_as_package_versions(scope: str) -> None:
+    fake = FakePackages(token="t0ken", scope=scope)
+    fake.add("flows/sales/daily", "sha256:untagged", [], "2025-12-01T00:00:00Z")
+    old = fake.add("flows/sales/daily", "sha256:old", ["c0ffee"], "2026-01-01T00:00:00Z")
+    used = fake.add("flows/sales/daily", "sha256:used", ["beef01"], "2026-01-02T00:00:00Z")
+    mid = fake.add("flows/sales/daily", "sha256:mid", ["beef02"], "2026-01-03T00:00:00Z")
+    new = fake.add("flows/sales/daily", "sha256:new", ["beef03", "latest"], "2026-01-04T00:00:00Z")
+    with serve(fake):
+        retention = Retention(RegistryClient(), "t0ken")
+        retention.packages = PackagesClient("t0ken", fake.url)
+        planned = retention.plan([GHCR_REPO], frozenset({f"{GHCR_REPO}:beef01"}), keep=1)
+        assert [(d.digest, d.version_id, d.freed) for d in planned] == [
+            ("sha256:mid", mid, None),
+            ("sha256:old", old, None),
+        ]
+        assert fake.deleted == []  # planning deletes nothing
+        done = retention.apply(planned)
+    assert [d.outcome for d in done] == ["deleted", "deleted"]
+    assert sorted(fake.deleted) == sorted([old, mid])
+    left = {v["id"] for v in fake.packages["flows/sales/daily"]}
+    assert left == {used, new, 1000}  # in use, newest, and the untagged one never touched
+    assert any(
+        r.startswith("DELETE /") and "flows%2Fsales%2Fdaily/versions/" in r for r in fake.requests
+    )
+    assert retention.warnings == []
+
+
+def test_ghcr_refusing_a_delete_is_a_warning_and_a_package_not_pushed_yet_is_empty() -> None:
+    fake = FakePackages(token="t0ken", refuse_deletes=True)
+    fake.add("flows/sales/daily", "sha256:old", ["c0ffee"], "2026-01-01T00:00:00Z")
+    fake.add("flows/sales/daily", "sha256:new", ["beef03"], "2026-01-04T00:00:00Z")
+    with serve(fake):
+        retention = Retention(RegistryClient(), "t0ken")
+        retention.packages = PackagesClient("t0ken", fake.url)
+        assert retention.plan(["ghcr.io/acme/flows/sales/never-pushed"], frozenset(), 0) == []
+        done = retention.apply(retention.plan([GHCR_REPO], frozenset(), keep=1))
+    assert [d.outcome for d in done] == [
+        "refused: HTTP 403: You must have admin permissions on the package to delete it."
+    ]
+    assert fake.deleted == []
+    assert "was not deleted" in retention.warnings[0]
+
+
+def test_ghcr_without_a_usable_token_says_which_permission_is_needed() -> None:
+    fake = FakePackages(token="t0ken")
+    fake.add("flows/sales/daily", "sha256:old", ["c0ffee"], "2026-01-01T00:00:00Z")
+    with serve(fake), pytest.raises(RegistryError, match="packages: write"):
+        PackagesClient("wrong", fake.url).list_images(GHCR_REPO)
