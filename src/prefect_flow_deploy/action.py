@@ -20,7 +20,13 @@ from .engine import Engine, report_problems
 from .errors import ConfigurationError, FatalError
 from .logger import log
 from .naming import normalise_registry, registry_host
-from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
+from .options import (
+    DEFAULT_BASE_IMAGE,
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_WORK_POOL,
+    DEFAULT_WORK_POOL_TYPE,
+    Options,
+)
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
 
@@ -67,6 +73,7 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
         tenant=_text("tenant") or None,
         base_image=_text("base-image", DEFAULT_BASE_IMAGE),
         work_pool=_text("work-pool", DEFAULT_WORK_POOL),
+        work_pool_type=_text("work-pool-type", DEFAULT_WORK_POOL_TYPE),
         flows=_text("flows") or None,
         max_parallel=_number("max-parallel", 4),
         prefect_api_url=_text("prefect-api-url") or None,

@@ -11,7 +11,13 @@ from rich.console import Console
 
 from .errors import ConfigurationError, DeployFailedError, FatalError
 from .logger import log
-from .options import DEFAULT_BASE_IMAGE, DEFAULT_CONFIG_FILE, DEFAULT_WORK_POOL, Options
+from .options import (
+    DEFAULT_BASE_IMAGE,
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_WORK_POOL,
+    DEFAULT_WORK_POOL_TYPE,
+    Options,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +40,16 @@ Tenant = Annotated[
     str | None, typer.Option(help="Tenant name (a block of the config file; recorded as a tag).")
 ]
 BaseImage = Annotated[str, typer.Option(help="Base image for folders without a Dockerfile.")]
-WorkPool = Annotated[str, typer.Option(help="Work pool (type docker); created when missing.")]
+WorkPool = Annotated[
+    str, typer.Option(help="Work pool (any type that runs an image); created when missing.")
+]
+WorkPoolType = Annotated[
+    str,
+    typer.Option(
+        help="Type of a work pool created when missing (docker, kubernetes, ecs, …), "
+        "with that worker's default job template."
+    ),
+]
 Flows = Annotated[Optional[str], typer.Option(help="Regular expression on <project>/<folder>.")]  # noqa: UP045
 MaxParallel = Annotated[
     int,
@@ -83,6 +98,7 @@ def plan(
     tenant: Tenant = None,
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
+    work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
     flows: Flows = None,
     max_parallel: MaxParallel = 4,
     prefect_api_url: ApiUrl = None,
@@ -121,6 +137,7 @@ def deploy(
     tenant: Tenant = None,
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
+    work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
     flows: Flows = None,
     max_parallel: MaxParallel = 4,
     prefect_api_url: ApiUrl = None,

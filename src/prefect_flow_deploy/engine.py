@@ -28,7 +28,7 @@ from .deployments import (
 from .discovery import discover, read_folder, report_folder_problems
 from .docker_auth import load_logins
 from .dockerfile import last_instruction_line
-from .errors import FolderError, RegistryError
+from .errors import ConfigurationError, FolderError, RegistryError
 from .logger import log
 from .model import (
     TENANT_TAG_PREFIX,
@@ -51,11 +51,13 @@ from .planner import (
     desired_deployments,
     plan_image,
     recipe_with_problems,
+    variable_problem,
 )
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 from .requirements import requirement_line
 from .triggers import TriggerError
+from .work_pools import Pool, PoolTypeError, invalid_variables, read_pools
 
 PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
@@ -115,6 +117,7 @@ class Engine:
         self.state = ServerState()
         self.recipes: dict[str, BuildRecipe] = {}
         self.folders_read: set[str] = set()
+        self.pools: dict[str, Pool] = {}
 
     # -- plan --------------------------------------------------------------------------------
     def plan(self) -> Plan:
@@ -157,11 +160,16 @@ class Engine:
         log.debug(
             f"asked the registry about {len(images)} images in {time.monotonic() - mark:.2f}s"
         )
+        self.pools = self._read_pools([i.folder for i in images if i.action != "failed"])
         specs = {
-            image.folder.key: desired_deployments(image.folder, image, options)
+            image.folder.key: desired_deployments(image.folder, image, options, self.pools)
             for image in images
             if image.action != "failed"
         }
+        for image in images:
+            if image.action != "failed" and image.folder.failed:  # its pool cannot take it
+                image.action, image.reason = "failed", _first_error(image.folder)
+                specs.pop(image.folder.key, None)
         fail_name_collisions(images, specs)
         self._take_over_unmanaged([s for group in specs.values() for s in group])
         deployments: list[DeploymentPlan] = []
@@ -170,6 +178,17 @@ class Engine:
                 deployments += self._diff_folder(image, specs[image.folder.key])
         deployments += self._removals(folders, deployments)
         return Plan(folders, images, deployments)
+
+    def _read_pools(self, folders: list[FlowFolder]) -> dict[str, Pool]:
+        """The work pools the deployments name, as the server holds them (or would create
+        them): their type and job template decide the job variables."""
+        names = {self.options.work_pool} | {
+            c.work_pool for f in folders for c in f.deployment_configs if c.work_pool
+        }
+        try:
+            return read_pools(self.api, names, self.options.work_pool_type)
+        except PoolTypeError as exc:
+            raise ConfigurationError(str(exc)) from exc
 
     def _decide(self, images: list[ImagePlan]) -> None:
         """Ask the registry which images exist: waiting on one HEAD each, so many at once
@@ -222,7 +241,31 @@ class Engine:
                 )
                 image.action, image.reason = "failed", str(exc)
                 return []
+            problem = self._refused_variables(plans[-1])
+            if problem is not None:
+                image.folder.problems.append(problem)
+                image.action, image.reason = "failed", problem.message
+                return []
         return plans
+
+    def _refused_variables(self, plan: DeploymentPlan) -> Problem | None:
+        """Job variables about to be written that the server would refuse, judged now with
+        its own rule: the folder fails before anything is built. (Unchanged ones were
+        accepted already: a re-run with nothing to do does not import Prefect for this.)"""
+        spec = plan.spec
+        written = plan.action == "create" or {"job_variables", "work_pool_name"} & set(
+            plan.changed_fields
+        )
+        if spec is None or not written or spec.work_pool not in self.pools:
+            return None
+        refused = invalid_variables(spec.job_variables, self.pools[spec.work_pool])
+        if refused is None:
+            return None
+        variable, reason = refused
+        return variable_problem(
+            spec, variable, self.options,
+            f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
+        )  # fmt: skip
 
     def _take_over_unmanaged(self, specs: list[DeploymentSpec]) -> None:
         """A deployment of a wanted name that this tool did not make is updated in place
@@ -400,11 +443,12 @@ class Engine:
         for deployment in plan.deployments:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
+        used = {d.spec.work_pool for d in plan.deployments if d.spec}
         with Registrar(
             self.api,
-            {d.spec.work_pool for d in plan.deployments if d.spec},
+            [p for name, p in self.pools.items() if name in used and not p.exists],
             write_concurrency(self._api_url(), self.options.max_parallel),
-            lambda name: log.info(f"created work pool {name!r} (type docker)"),
+            lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
         ) as registrar:
 
             def image_ready(image: ImagePlan) -> None:
@@ -698,6 +742,10 @@ def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
         file=str(folder.dockerfile or folder.path),
         line=line,
     )
+
+
+def _first_error(folder: FlowFolder) -> str:
+    return next(p.message for p in folder.problems if p.severity == "error")
 
 
 def _timed(

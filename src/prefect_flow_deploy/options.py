@@ -18,6 +18,7 @@ from .registry import Credentials
 
 DEFAULT_BASE_IMAGE = "prefecthq/prefect:3-python3.12"
 DEFAULT_WORK_POOL = "docker-pool"
+DEFAULT_WORK_POOL_TYPE = "docker"
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
 
 
@@ -30,6 +31,7 @@ class Options:
     tenant: str | None = None
     base_image: str = DEFAULT_BASE_IMAGE
     work_pool: str = DEFAULT_WORK_POOL
+    work_pool_type: str = DEFAULT_WORK_POOL_TYPE  # of a pool created when missing
     flows: str | None = None
     max_parallel: int = 4
     prefect_api_url: str | None = None

@@ -30,6 +30,8 @@ from .options import Options
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient, image_labels, parse_reference
+from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, unknown_variables
+from .work_pools import job_variables as pool_job_variables
 
 FOLDER_TAG_PREFIX = "folder:"
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
@@ -271,14 +273,21 @@ def compact_inputs(inputs: dict[str, str]) -> str:
 
 
 def desired_deployments(
-    folder: FlowFolder, image: ImagePlan, options: Options
+    folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
 ) -> list[DeploymentSpec]:
-    """One deployment per flow, or one per prefect.yaml entry that names the flow."""
+    """One deployment per flow, or one per prefect.yaml entry that names the flow. With the
+    work pools known, each deployment's job variables are fitted to its pool (a pool that
+    cannot run an image, or a variable it does not declare, fails the folder)."""
     specs = []
     for flow in folder.flows:
         configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
         for config in configs or [DeploymentConfig()]:
-            specs.append(_spec(folder, flow, config, image, options))
+            spec = _spec(folder, flow, config, image, options)
+            if pools is not None and spec.work_pool in pools:
+                problem = fit_pool(spec, pools[spec.work_pool], options)
+                if problem is not None:
+                    folder.problems.append(problem)
+            specs.append(spec)
     for config in folder.deployment_configs:
         if not any(_config_matches(config, flow) for flow in folder.flows):
             folder.problems.append(
@@ -293,6 +302,41 @@ def desired_deployments(
                 )
             )
     return specs
+
+
+def fit_pool(spec: DeploymentSpec, pool: Pool, options: Options) -> Problem | None:
+    """Set the image (and pull policy) where the pool's template takes it; the problem when
+    the pool cannot run an image or a job variable is not one of its template's."""
+    reason = cannot_run_images(pool)
+    if reason is not None:
+        line = spec.source_lines.get("work_pool.name", spec.source_line)
+        return Problem("error", reason, spec.source_file, line, "Work pool")
+    wanted = {k: v for k, v in spec.job_variables.items() if k != IMAGE_VARIABLE}
+    spec.job_variables = pool_job_variables(wanted, spec.image, pool)
+    unknown = unknown_variables(wanted, pool)
+    if not unknown:
+        return None
+    return variable_problem(
+        spec, unknown[0], options,
+        f"the job variable `{unknown[0]}` is not one of the work pool {pool.name!r}'s "
+        f"(type {pool.type}): the worker would never read it. Its variables: "
+        f"{', '.join(sorted(pool.properties))}.",
+    )  # fmt: skip
+
+
+def variable_problem(
+    spec: DeploymentSpec, variable: str, options: Options, message: str
+) -> Problem:
+    """A job variable's problem at its prefect.yaml line, or naming the tenant file."""
+    top = variable.split(".")[0]
+    if top in options.job_variables or variable in options.job_variables:
+        message += " (It comes from the tenant's job-variables in prefect-flow-deploy.yaml.)"
+        return Problem("error", message, None, None, "Job variables")
+    line = spec.source_lines.get(
+        f"job_variables.{variable}",
+        spec.source_lines.get(f"job_variables.{top}", spec.source_lines.get("work_pool")),
+    )
+    return Problem("error", message, spec.source_file, line or spec.source_line, "Job variables")
 
 
 def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:

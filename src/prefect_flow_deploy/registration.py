@@ -20,11 +20,12 @@ from prefect.client.schemas.actions import (
     WorkPoolCreate,
 )
 from prefect.client.schemas.objects import ConcurrencyOptions
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
+from prefect.exceptions import ObjectAlreadyExists
 
 from .deployments import pull_steps
 from .model import DeploymentPlan, DeploymentSpec
 from .prefect_api import ApiSettings
+from .work_pools import Pool
 
 
 def make_client(settings: ApiSettings) -> PrefectClient:
@@ -49,40 +50,19 @@ def concurrency_options(spec: DeploymentSpec) -> ConcurrencyOptions | None:
     return ConcurrencyOptions(**spec.concurrency_options) if spec.concurrency_options else None
 
 
-async def ensure_work_pools(client: PrefectClient, names: set[str]) -> list[str]:
-    """Create missing work pools of type docker; return the names created."""
+async def ensure_work_pools(client: PrefectClient, pools: list[Pool]) -> list[Pool]:
+    """Create the pools that were missing when planning, of their type and with that
+    worker's default template (read while planning); return those created."""
     created = []
-    for name in sorted(names):
-        try:
-            await client.read_work_pool(name)
-            continue
-        except ObjectNotFound:
-            pass
-        template = await _docker_job_template(client)
+    for pool in sorted(pools, key=lambda p: p.name):
         try:
             await client.create_work_pool(
-                WorkPoolCreate(name=name, type="docker", base_job_template=template or {})
+                WorkPoolCreate(name=pool.name, type=pool.type, base_job_template=pool.template)
             )
-            created.append(name)
+            created.append(pool)
         except ObjectAlreadyExists:
             pass  # a concurrent run (another shard) created it meanwhile
     return created
-
-
-async def _docker_job_template(client: PrefectClient) -> dict[str, Any] | None:
-    """The Docker worker's default job template, from the server's collection registry
-    (through this client: Prefect's own helper would open a client from global settings,
-    which an explicit --prefect-api-url does not set)."""
-    try:
-        metadata = await client.read_worker_metadata()
-    except (httpx.HTTPError, PrefectHTTPStatusError):
-        return None
-    for collection in metadata.values():
-        for worker in collection.values():
-            if isinstance(worker, dict) and worker.get("type") == "docker":
-                template = worker.get("default_base_job_configuration")
-                return template if isinstance(template, dict) else None
-    return None
 
 
 async def apply(client: PrefectClient, plan: DeploymentPlan, fresh: bool = False) -> str:
@@ -208,15 +188,15 @@ class Registrar:
     def __init__(
         self,
         settings: ApiSettings,
-        pools: set[str],
+        pools: list[Pool],
         concurrency: int,
-        on_pool_created: Callable[[str], None],
+        on_pool_created: Callable[[Pool], None],
     ) -> None:
         self._client = make_client(settings)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
-        self._pools: Future[list[str]] | None = None
+        self._pools: Future[list[Pool]] | None = None
         self._futures: dict[int, Future[str]] = {}
         self._wanted_pools, self._concurrency = pools, concurrency
         self._on_pool_created = on_pool_created
@@ -238,11 +218,11 @@ class Registrar:
     def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
-    async def _start(self) -> list[str]:
+    async def _start(self) -> list[Pool]:
         self._semaphore = asyncio.Semaphore(self._concurrency)
         created = await ensure_work_pools(self._client, self._wanted_pools)
-        for name in created:
-            self._on_pool_created(name)
+        for pool in created:
+            self._on_pool_created(pool)
         return created
 
     def submit(self, plan: DeploymentPlan) -> None:

@@ -29,7 +29,7 @@ def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
     defaults = {
         "projects-root": "projects", "registry": "", "registry-username": "", "registry-password": "",
         "tenant": "", "prefect-api-url": "", "prefect-api-key": "", "base-image": "prefecthq/prefect:3-python3.12",
-        "work-pool": "docker-pool", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
+        "work-pool": "docker-pool", "work-pool-type": "docker", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
         "max-parallel": "4", "fail-fast": "false", "shards": "4", "config": "prefect-flow-deploy.yaml",
         "github-token": "",
     }  # fmt: skip
@@ -40,13 +40,15 @@ def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
 def test_inputs_map_to_options(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_inputs(
         monkeypatch, registry="ghcr.io/acme/flows", **{"prefect-api-url": "http://p/api", "max-parallel": "8",
-        "force": "true", "prune": "True", "flows": "^sales/", "shards": "3", "tenant": "prod"},
+        "force": "true", "prune": "True", "flows": "^sales/", "shards": "3", "tenant": "prod",
+        "work-pool-type": "kubernetes"},
     )  # fmt: skip
     options, shards = options_from_inputs(workspace)
     assert shards == 3
     assert options == Options(
         projects_root=workspace / "projects", registry="ghcr.io/acme/flows", tenant="prod",
         prefect_api_url="http://p/api", max_parallel=8, force=True, prune=True, flows="^sales/",
+        work_pool_type="kubernetes",
     )  # fmt: skip
 
 

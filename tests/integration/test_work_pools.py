@@ -1,0 +1,169 @@
+"""Work pools of every kind that runs an image, on the real local server: pools created with
+the kubernetes and ECS workers' default templates (bundled in the server), the job
+configuration Prefect would hand those workers, and the pools and variables refused before
+anything is built."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import httpx
+import pytest
+from prefect.workers.base import BaseJobConfiguration
+from pydantic import Field
+
+from ..conftest import Scenario, Stack, write_flow
+from ..helpers import deploy, plan
+
+pytestmark = pytest.mark.stack
+
+
+def api() -> httpx.Client:
+    return httpx.Client(base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/", timeout=30)
+
+
+def pool(name: str) -> dict[str, Any]:
+    with api() as client:
+        response = client.get(f"work_pools/{name}")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+
+def default_template(pool_type: str) -> dict[str, Any]:
+    with api() as client:
+        metadata = client.get("collections/views/aggregate-worker-metadata").json()
+    return next(
+        w["default_base_job_configuration"]
+        for collection in metadata.values()
+        for w in collection.values()
+        if isinstance(w, dict) and w.get("type") == pool_type
+    )
+
+
+class WorkerConfiguration(BaseJobConfiguration):
+    """The fields the kubernetes and ECS workers' configuration classes add to the base one
+    (prefect-kubernetes' KubernetesWorkerJobConfiguration.job_manifest, prefect-aws'
+    ECSJobConfiguration.task_definition); those packages are not installed here."""
+
+    job_manifest: dict[str, Any] = Field(default_factory=dict)
+    task_definition: dict[str, Any] = Field(default_factory=dict)
+
+
+def job_configuration(pool_name: str, deployment: dict[str, Any]) -> dict[str, Any]:
+    """What the worker is handed for a run of the deployment: Prefect's own merge of the
+    pool's base job template with the deployment's job variables."""
+    template = pool(pool_name)["base_job_template"]
+    configuration = asyncio.run(
+        WorkerConfiguration.from_template_and_values(template, deployment["job_variables"])
+    )
+    return configuration.model_dump()
+
+
+def server_deployment(name: str) -> dict[str, Any]:
+    flow, _, deployment = name.partition("/")
+    with api() as client:
+        response = client.get(f"deployments/name/{flow}/{deployment}")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+
+def test_a_missing_kubernetes_pool_is_created_and_the_job_runs_the_image(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("p", "k8s"), "k8s")
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:k8s\n    work_pool:\n"
+        "      job_variables: {namespace: flows, cpu_request: '500m'}\n"
+    )
+    [row] = deploy(scenario, stack, work_pool_type="kubernetes").results
+    assert row.status == "created", row.error
+    created = pool(scenario.work_pool)
+    assert created["type"] == "kubernetes"
+    assert created["base_job_template"] == default_template("kubernetes")
+
+    deployment = server_deployment(f"k8s/{scenario.project('p')}")
+    configuration = job_configuration(scenario.work_pool, deployment)
+    [container] = configuration["job_manifest"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == row.image
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert configuration["job_manifest"]["metadata"]["namespace"] == "flows"
+    assert container["resources"]["requests"]["cpu"] == "500m"
+    assert deploy(scenario, stack, work_pool_type="kubernetes").counters.deployment_writes == 0
+
+
+def test_an_existing_ecs_pool_gets_the_image_in_its_task_definition(
+    stack: Stack, scenario: Scenario
+) -> None:
+    with api() as client:
+        client.post(
+            "work_pools/",
+            json={
+                "name": scenario.work_pool,
+                "type": "ecs",
+                "base_job_template": default_template("ecs"),
+            },
+        ).raise_for_status()
+    write_flow(scenario.folder("p", "ecs"), "ecs")
+    [row] = deploy(scenario, stack).results  # the pool exists: work-pool-type is not used
+    assert row.status == "created", row.error
+    deployment = server_deployment(f"ecs/{scenario.project('p')}")
+    assert "image_pull_policy" not in deployment["job_variables"]  # ECS has no such variable
+    configuration = job_configuration(scenario.work_pool, deployment)
+    [container] = configuration["task_definition"]["containerDefinitions"]
+    assert container["image"] == row.image
+
+
+def test_a_process_pool_is_refused_naming_the_pool_and_its_type(
+    stack: Stack, scenario: Scenario
+) -> None:
+    with api() as client:
+        client.post(
+            "work_pools/",
+            json={
+                "name": scenario.work_pool,
+                "type": "process",
+                "base_job_template": default_template("process"),
+            },
+        ).raise_for_status()
+    write_flow(scenario.folder("p", "proc"), "proc")
+    planned = plan(scenario, stack)
+    [folder] = planned.folders
+    [error] = [p for p in folder.problems if p.severity == "error"]
+    assert f"the work pool {scenario.work_pool!r} is of type 'process'" in error.message
+    assert "kubernetes" in error.message  # what to use instead
+    result = deploy(scenario, stack)
+    assert result.counters.built == 0 and result.counters.deployment_writes == 0
+
+
+def test_job_variables_the_pool_refuses_fail_at_their_line_before_any_build(
+    stack: Stack, scenario: Scenario
+) -> None:
+    unknown = write_flow(scenario.folder("p", "typo"), "typo")
+    (unknown / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:typo\n    work_pool:\n      job_variables:\n"
+        "        env: {A: '1'}\n        nmespace: flows\n"
+    )
+    wrong = write_flow(scenario.folder("p", "wrong"), "wrong")
+    (wrong / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:wrong\n    work_pool:\n      job_variables:\n"
+        "        image_pull_policy: Sometimes\n"
+    )
+    write_flow(scenario.folder("p", "good"), "good")
+    result = deploy(scenario, stack, work_pool_type="kubernetes")
+    assert result.counters.built == 1  # only the good folder
+    problems = {
+        f.name: next(p for p in f.problems if p.severity == "error") for f in result.plan.folders
+        if f.failed
+    }  # fmt: skip
+    assert (problems["typo"].file, problems["typo"].line) == (unknown / "prefect.yaml", 6)
+    assert "`nmespace` is not one of the work pool" in problems["typo"].message
+    assert (problems["wrong"].file, problems["wrong"].line) == (wrong / "prefect.yaml", 5)
+    # Prefect's own validation, with the server's words.
+    assert "'Sometimes' is not one of ['IfNotPresent', 'Always', 'Never']" in (
+        problems["wrong"].message
+    )
+    assert {r.folder: r.status for r in result.results}["good"] == "created"
