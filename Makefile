@@ -8,7 +8,7 @@ EXAMPLE_FLAGS = --projects-root examples/projects --registry $$PFD_REGISTRY/exam
 	--base-image $$PFD_BASE_IMAGE --work-pool $$PFD_WORK_POOL
 PYTEST_ARGS ?=
 
-.PHONY: stack stop demo plan test test-fast lint format bench clean
+.PHONY: stack stop demo plan test test-fast lint format lock bench clean
 
 stack:  ## start dockerd, registries, Prefect server and worker; build stand-in base images
 	@bash scripts/stack.sh up
@@ -37,6 +37,14 @@ lint: stack
 format: stack
 	@$(BIN)/ruff check --fix src tests bench scripts
 	@$(BIN)/ruff format src tests bench scripts
+
+# Every dependency of the action image, pinned with hashes for every platform and Python the
+# image may use (the Dockerfile installs it with --require-hashes). Run after editing the
+# dependencies in pyproject.toml; tests/unit/test_lock.py fails until you do.
+lock:  ## pin the action image's dependencies with hashes into requirements.lock
+	@bash scripts/stack.sh venv
+	@$(BIN)/uv pip compile pyproject.toml --group build --universal --generate-hashes \
+		--custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 bench: stack  ## benchmarks against prefect deploy and the old workflow (bench/README.md)
 	@$(STACK_ENV); $(BIN)/python bench/run.py

@@ -7,6 +7,7 @@
 #   scripts/stack.sh up      # start whatever is not running
 #   scripts/stack.sh down    # stop the registry, Prefect server and worker (not dockerd)
 #   scripts/stack.sh env     # print the environment variables the tests read
+#   scripts/stack.sh venv    # only the project's .venv (pip install -e .[dev]), e.g. for `make lock`
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -188,6 +189,7 @@ up() {
 
 case "${1:-up}" in
   up) up ;;
+  venv) ensure_venv ;;
   down) stop_all ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|env" >&2; exit 2 ;;

@@ -21,11 +21,14 @@ from .errors import ConfigurationError, FatalError
 from .logger import log
 from .naming import normalise_registry, registry_host
 from .options import (
+    BUILD_SECRETS_VARIABLE,
     DEFAULT_BASE_IMAGE,
     DEFAULT_CONFIG_FILE,
     DEFAULT_WORK_POOL,
     DEFAULT_WORK_POOL_TYPE,
     Options,
+    parse_build_secrets,
+    secret_values,
 )
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
@@ -58,6 +61,9 @@ def mask_secrets() -> None:
         log.mask(_text(name))
     log.mask(os.environ.get("PREFECT_API_KEY"))
     log.mask(os.environ.get("PFD_REGISTRY_PASSWORD"))
+    for lines in (gha.get_user_input("build-secrets"), os.environ.get(BUILD_SECRETS_VARIABLE)):
+        for value in secret_values((lines or "").splitlines()):
+            log.mask(value)
 
 
 def options_from_inputs(workspace: Path) -> tuple[Options, int]:
@@ -83,6 +89,9 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
         fail_fast=_flag("fail-fast"),
         dry_run=_flag("dry-run"),
         keep_images=_number("keep-images", -1) if _text("keep-images") else None,
+        build_secrets=parse_build_secrets(
+            (gha.get_user_input("build-secrets") or "").splitlines(), "input `build-secrets`"
+        ),
     )
     config_path = workspace / config_name
     # Environment before the file: a variable set in the workflow's `env:` is explicit.

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,7 @@ class BuildRequest:
     labels: dict[str, str]
     cache_from: list[str]
     fresh: bool  # --force: pull the base again and use no cache
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
 
 
 def build(request: BuildRequest, config_dir: str | None) -> str:
@@ -142,7 +143,10 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
     env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
     if config_dir:
         env["DOCKER_CONFIG"] = config_dir
-    with tempfile.TemporaryDirectory(prefix="pfd-recipe-") as recipe_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="pfd-recipe-") as recipe_dir,
+        tempfile.TemporaryDirectory(prefix="pfd-secrets-") as secrets_dir,
+    ):
         if request.dockerfile_text is not None:
             dockerfile = Path(recipe_dir, "Dockerfile")
             dockerfile.write_text(request.dockerfile_text)
@@ -165,6 +169,7 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
             command += ["--label", f"{key}={value}"]
         for source in request.cache_from:
             command += ["--cache-from", source]
+        command += _secret_options(request.secrets, secrets_dir)
         if request.fresh:
             command += ["--pull", "--no-cache"]
         command.append(str(request.context))
@@ -180,6 +185,20 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
             line=line,
         )
     return output
+
+
+def _secret_options(secrets: dict[str, str], directory: str) -> list[str]:
+    """`--secret id=ID,src=FILE` per secret: BuildKit mounts it for the RUN steps that ask
+    (`RUN --mount=type=secret,id=ID`) and never stores it in a layer, the image config or the
+    cache. A file (0600, in a private temporary directory removed after the build) rather than
+    `env=`: every BuildKit client takes `src=`, and no value is on a command line."""
+    options: list[str] = []
+    for number, (secret_id, value) in enumerate(sorted(secrets.items())):
+        path = Path(directory, f"secret-{number}")
+        path.touch(mode=0o600)
+        path.write_text(value)
+        options += ["--secret", f"id={secret_id},src={path}"]
+    return options
 
 
 # `[stage-0 3/5] RUN pip install …`: the step BuildKit says failed (the last one it names).

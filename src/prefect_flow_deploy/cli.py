@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,11 +13,14 @@ from rich.console import Console
 from .errors import ConfigurationError, DeployFailedError, FatalError
 from .logger import log
 from .options import (
+    BUILD_SECRETS_VARIABLE,
     DEFAULT_BASE_IMAGE,
     DEFAULT_CONFIG_FILE,
     DEFAULT_WORK_POOL,
     DEFAULT_WORK_POOL_TYPE,
     Options,
+    parse_build_secrets,
+    secret_values,
 )
 
 app = typer.Typer(
@@ -70,6 +74,15 @@ KeepImages = Annotated[
         help="After a successful deploy, delete each folder repository's images beyond the newest N that no deployment on the server uses. Default: keep all."
     ),
 ]
+BuildSecret = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--build-secret",
+        help="ID=VALUE, given to BuildKit as a secret (RUN --mount=type=secret,id=ID); repeat "
+        "for more. Also PFD_BUILD_SECRETS (lines of id=value). Values never reach the tag.",
+        show_default=False,
+    ),
+]
 Config = Annotated[Optional[Path], typer.Option(help="Config file with per-tenant settings.")]  # noqa: UP045
 
 
@@ -77,10 +90,16 @@ def _options(**values: object) -> Options:
     from .config import apply_config
 
     config = values.pop("config")
+    given = list(values.pop("build_secret") or [])  # type: ignore[call-overload]
+    for value in secret_values(given):
+        log.mask(value)  # before anything is printed, a mistake in the lines included
+    values["build_secrets"] = parse_build_secrets(given, "--build-secret", "value")
     options = Options(**values)  # type: ignore[arg-type]
     options = apply_config(options, config or _default_config(options), required=config is not None)  # type: ignore[arg-type]
     log.mask(options.registry_password)
     log.mask(options.prefect_api_key)
+    for value in secret_values(os.environ.get(BUILD_SECRETS_VARIABLE, "").splitlines()):
+        log.mask(value)
     return options.with_environment().validate()
 
 
@@ -106,6 +125,7 @@ def plan(
     force: Force = False,
     prune: Prune = False,
     keep_images: KeepImages = None,
+    build_secret: BuildSecret = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
@@ -121,7 +141,7 @@ def plan(
     report_problems(result)
     engine.preview_retention(result)
     if json_output:
-        print(plan_json(result))
+        print(log.redact(plan_json(result)))
     else:
         print_plan(result, Console())
     if any(f.failed for f in result.folders):
@@ -146,6 +166,7 @@ def deploy(
     prune: Prune = False,
     fail_fast: FailFast = False,
     keep_images: KeepImages = None,
+    build_secret: BuildSecret = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
@@ -158,7 +179,7 @@ def deploy(
 
     result = Engine(options).deploy()
     if json_output:
-        print(json.dumps(result_rows(result), indent=2))
+        print(log.redact(json.dumps(result_rows(result), indent=2)))
     else:
         print_result(result, Console(stderr=True))
     if result.failed:

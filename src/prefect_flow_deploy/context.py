@@ -73,14 +73,19 @@ def content_tag(
     recipe: str,
     build_args: dict[str, str],
     base_digests: dict[str, str],
+    secret_ids: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, str]]:
-    """The tag, and the named inputs it was computed from (for the plan's reasons)."""
+    """The tag, and the named inputs it was computed from (for the plan's reasons). Build
+    secrets count by id only: a rotated token must not rebuild, a secret added or removed may
+    change what the build does."""
     inputs: dict[str, str] = {"hash-version": HASH_VERSION}
     for file in files:
         inputs[f"file:{file.path}"] = file.digest + ("+x" if file.executable else "")
     inputs["recipe"] = hashlib.sha256(recipe.encode()).hexdigest()
     for key in sorted(build_args):
         inputs[f"build-arg:{key}"] = hashlib.sha256(build_args[key].encode()).hexdigest()
+    for secret_id in sorted(secret_ids):
+        inputs[f"secret:{secret_id}"] = "given"
     for ref in sorted(base_digests):
         inputs[f"base:{ref}"] = base_digests[ref]
     digest = hashlib.sha256()

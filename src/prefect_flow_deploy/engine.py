@@ -552,6 +552,7 @@ class Engine:
                 labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
+                secrets=self.options.build_secrets,
             )
             log.info(f"building {folder.key} ({image.reason})")
             output = builder.build(request, config_dir)

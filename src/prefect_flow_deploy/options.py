@@ -8,6 +8,8 @@ key) come only from options, inputs or the environment, never from the file.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,9 @@ class Options:
     parameters: dict[str, Any] = field(default_factory=dict)
     job_variables: dict[str, Any] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # id → value, given to BuildKit as secrets (never build args); never from the config file,
+    # never in a repr, a log, an image or the tag (only the ids are hashed).
+    build_secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def validate(self) -> Options:
         """Check every value; return the options with the registry in its canonical form."""
@@ -105,4 +110,48 @@ class Options:
         for attr, variable in pairs.items():
             if getattr(self, attr) in (None, "") and env.get(variable):
                 updates[attr] = env[variable]
+        if env.get(BUILD_SECRETS_VARIABLE):
+            from_env = parse_build_secrets(
+                env[BUILD_SECRETS_VARIABLE].splitlines(), BUILD_SECRETS_VARIABLE
+            )
+            updates["build_secrets"] = {**from_env, **self.build_secrets}  # explicit wins
         return replace(self, **updates)
+
+
+BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
+# BuildKit reads `--secret id=ID,src=FILE` as comma-separated fields: an id holds no comma.
+_SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def secret_values(lines: Iterable[str]) -> list[str]:
+    """Every value in `id=value` lines, for masking before the lines are even validated (a
+    line without `=` is masked whole: it may be a bare token)."""
+    values = []
+    for line in lines:
+        _, equals, value = line.strip().partition("=")
+        values.append(value.strip() if equals else line.strip())
+    return [v for v in values if v]
+
+
+def parse_build_secrets(lines: Iterable[str], source: str, item: str = "line") -> dict[str, str]:
+    """`id=value` lines (blank lines and `#` comments skipped) → {id: value}. A mistake names
+    the source and the line (`item`: what a line is called there), never the value."""
+    secrets: dict[str, str] = {}
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        secret_id, equals, value = line.partition("=")
+        secret_id, value = secret_id.strip(), value.strip()
+        where = f"{source}, {item} {number}"
+        if not equals or not _SECRET_ID.fullmatch(secret_id):
+            raise ConfigurationError(
+                f"{where}: expected `id=value`, with an id of letters, digits, `_`, `.` or "
+                "`-` (e.g. `pip-index-url=https://user:token@pypi.example.com/simple`)."
+            )
+        if not value:
+            raise ConfigurationError(f"{where}: the build secret `{secret_id}` has no value.")
+        if secret_id in secrets:
+            raise ConfigurationError(f"{where}: the build secret `{secret_id}` is given twice.")
+        secrets[secret_id] = value
+    return secrets

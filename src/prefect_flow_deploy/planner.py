@@ -50,9 +50,11 @@ class BuildRecipe:
     bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
     files: dict[str, str]  # relative path → sha256 (without the +x marker)
     expected_code_dir: str | None
+    secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
 
 
 def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
+    secret_ids = frozenset(options.build_secrets)
     if folder.dockerfile is not None:
         text = folder.dockerfile.read_text(encoding="utf-8")
         args = dict(options.build_args)
@@ -60,16 +62,28 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
             args.setdefault(BASE_IMAGE_ARG, options.base_image)
         files = context_files(folder.path, read_dockerignore(folder.path))
         bases = [(b.reference, b.line) for b in base_images(text, args)]
-        return BuildRecipe(None, None, args, bases, {f.path: f.digest for f in files}, None)
+        return BuildRecipe(
+            None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids
+        )
     workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
     text = default_dockerfile(
-        options.base_image, workdir, folder.requirements is not None, folder.requirements_name_files
+        options.base_image,
+        workdir,
+        folder.requirements is not None,
+        folder.requirements_name_files,
+        secret_ids,
     )
     ignore = default_dockerignore(read_dockerignore(folder.path))
     patterns = [line for line in ignore.splitlines() if line]
     files = context_files(folder.path, patterns)
     return BuildRecipe(
-        text, ignore, {}, [(options.base_image, 0)], {f.path: f.digest for f in files}, workdir
+        text,
+        ignore,
+        {},
+        [(options.base_image, 0)],
+        {f.path: f.digest for f in files},
+        workdir,
+        secret_ids,
     )
 
 
@@ -170,7 +184,7 @@ def plan_image(
     digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
     files_for_hash = context_files_for_hash(folder, recipe)
     tag, inputs = content_tag(
-        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests
+        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests, recipe.secret_ids
     )
     plan = ImagePlan(folder, repository, tag, inputs)
     plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
@@ -256,6 +270,7 @@ def _describe(key: str, now: bool, before: bool) -> str:
         "file": name,
         "base": f"base image {name} digest",
         "build-arg": f"build arg {name}",
+        "secret": f"build secret {name}",
     }.get(kind, "the default recipe" if key == "recipe" else key)
     if now and not before:
         return f"{label} (added)"
