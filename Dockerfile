@@ -59,8 +59,9 @@ COPY src /src/src
 # the `prefect` distribution but are never imported by a client that registers deployments:
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
 # imports still imports (Prefect's CLI, cyclopts, stays: its schedule parsing is under
-# prefect.cli). `--build-arg PRUNE=` keeps everything.
-ARG PRUNE="SQLAlchemy alembic Mako greenlet asyncpg aiosqlite apprise redis burner-redis \
+# prefect.cli; SQLAlchemy and greenlet stay: prefect.utilities.schema_tools, which checks job variables
+# against a pool's template, imports it for a type). `--build-arg PRUNE=` keeps everything.
+ARG PRUNE="alembic Mako asyncpg aiosqlite apprise redis burner-redis \
 pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex cryptography \
 cffi pycparser Markdown requests-oauthlib oauthlib setuptools"
 # The package itself: no dependency resolution (the lock did it), and its build backend is

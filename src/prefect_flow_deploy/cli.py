@@ -90,7 +90,7 @@ def _options(**values: object) -> Options:
     from .config import apply_config
 
     config = values.pop("config")
-    given = list(values.pop("build_secret") or [])  # type: ignore[call-overload]
+    given = list(values.pop("build_secret", None) or [])  # type: ignore[call-overload]
     for value in secret_values(given):
         log.mask(value)  # before anything is printed, a mistake in the lines included
     values["build_secrets"] = parse_build_secrets(given, "--build-secret", "value")
