@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -64,18 +65,61 @@ def test_workflow_passes_actionlint(actionlint: list[str], workflow: Path) -> No
     assert done.returncode == 0, f"actionlint found errors:\n{done.stdout}{done.stderr}"
 
 
+PIN = re.compile(
+    r"uses: acme/prefect-flow-deploy@(?:(v\d+)|(v\d+\.\d+\.\d+)|([0-9a-f]{40}) # v\d+\.\d+\.\d+)$",
+    re.M,
+)
+
+
+def action_steps(spec: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(job, step) for every step of the workflow that runs this action."""
+    return [
+        (job, step)
+        for job in spec["jobs"].values()
+        for step in job.get("steps", [])
+        if "acme/prefect-flow-deploy@" in step.get("uses", "")
+    ]
+
+
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
 def test_workflow_uses_the_action_safely(workflow: Path) -> None:
     spec = yaml.safe_load(workflow.read_text())
     text = workflow.read_text()
-    assert "acme/prefect-flow-deploy@v1" in text
+    steps = action_steps(spec)
+    assert steps and len(PIN.findall(text)) == len(steps), "pin @vX, @vX.Y.Z or a SHA # vX.Y.Z"
     assert spec["permissions"]["contents"] == "read"
-    assert "group" in spec["concurrency"], "two runs must not deploy at once"
-    # Secrets come from the secrets context, never written into the file.
-    for step in (s for job in spec["jobs"].values() for s in job["steps"]):
-        for key, value in (step.get("with") or {}).items():
-            if key in ("registry-password", "prefect-api-key", "github-token"):
-                assert str(value).startswith("${{ secrets."), f"{workflow.name}: {key}"
+    group = str(spec["concurrency"]["group"])
+    for job, step in steps:
+        given = step.get("with") or {}
+        # Secrets come from the secrets context, never written into the file.
+        for key in ("registry-password", "prefect-api-key", "github-token"):
+            if key in given:
+                assert str(given[key]).startswith("${{ secrets."), f"{workflow.name}: {key}"
+        deploys = str(given.get("dry-run", "false")).lower() != "true"
+        pushes_to_ghcr = str(given.get("registry", "")).startswith("ghcr.io/") and deploys
+        if pushes_to_ghcr:
+            permissions = {**spec["permissions"], **(job.get("permissions") or {})}
+            assert permissions.get("packages") == "write", f"{workflow.name}: ghcr.io push"
+        if deploys:
+            # Keyed on the tenant: two branches deploying one tenant queue, not race.
+            tenant = str(given["tenant"]).removeprefix("${{ ").removesuffix(" }}")
+            assert tenant in group and "ref_name }}" not in group, f"{workflow.name}: {group}"
+            assert spec["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_examples_show_the_three_ways_to_pin() -> None:
+    found = [m for w in WORKFLOWS for m in PIN.findall(w.read_text())]
+    assert all(any(m[i] for m in found) for i in range(3)), found
+
+
+def test_a_pull_request_from_a_fork_skips_with_a_notice() -> None:
+    spec = yaml.safe_load((ROOT / "examples" / "workflows" / "pr-plan.yml").read_text())
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    fork = same_repo.replace("==", "!=")
+    [(plan_job, _)] = action_steps(spec)
+    assert plan_job["if"] == same_repo  # secrets exist only for the repository's own branches
+    [notice_job] = [job for job in spec["jobs"].values() if job.get("if") == fork]
+    assert any("::notice " in step.get("run", "") for step in notice_job["steps"])
 
 
 def test_fan_out_feeds_the_plan_matrix_to_a_second_job() -> None:
@@ -123,6 +167,59 @@ def test_a_broken_workflow_is_reported(actionlint: list[str], tmp_path: Path) ->
     assert reported(8, "timeout-minute"), done.stdout  # an unknown key
     assert reported(13, "flows"), done.stdout  # `matrix` in a job that has none
     assert reported(14, "secret"), done.stdout  # an undefined context in an expression
+
+
+# --- README: every workflow or step it shows is a valid workflow -----------------------------
+
+README = ROOT / "README.md"
+FENCE = re.compile(r"^( *)```ya?ml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
+
+
+def readme_snippets() -> list[tuple[int, str]]:
+    """The ```yaml blocks of the README (line of the fence, text without its indentation)."""
+    text = README.read_text()
+    found = []
+    for match in FENCE.finditer(text):
+        indent = len(match.group(1))
+        body = "\n".join(line[indent:] for line in match.group(2).splitlines())
+        found.append((text.count("\n", 0, match.start()) + 1, body + "\n"))
+    return found
+
+
+def as_workflow(snippet: str) -> str | None:
+    """A workflow as is; a step, or a list of steps, wrapped into a minimal job; None for the
+    other YAML the README shows (the tenant config file)."""
+    spec = yaml.safe_load(snippet)
+    if isinstance(spec, dict) and "jobs" in spec:
+        return snippet
+    steps = spec if isinstance(spec, list) else [spec]
+    if not all(isinstance(s, dict) and ("uses" in s or "run" in s) for s in steps):
+        return None
+    return (
+        "name: readme snippet\non: push\npermissions: {contents: read, packages: write}\n"
+        "jobs:\n  snippet:\n    runs-on: ubuntu-latest\n    steps:\n"
+        + "".join(f"      {line}\n" for line in yaml.safe_dump(steps, sort_keys=False).splitlines())
+    )
+
+
+def test_readme_workflows_and_steps_pass_actionlint(actionlint: list[str], tmp_path: Path) -> None:
+    files = []
+    for line, snippet in readme_snippets():
+        workflow = as_workflow(snippet)
+        if workflow is not None:
+            files.append(tmp_path / f"readme-line-{line}.yml")
+            files[-1].write_text(workflow)
+    assert len(files) >= 5, "the README should show its steps and workflows"
+    done = lint(actionlint, *files)
+    assert done.returncode == 0, f"actionlint found errors in README snippets:\n{done.stdout}"
+
+
+def test_a_broken_readme_step_would_be_caught(actionlint: list[str], tmp_path: Path) -> None:
+    step = "- uses: acme/prefect-flow-deploy@v1\n  with: {registry: x}\n  env: ${{ secret.X }}\n"
+    workflow = as_workflow(step)
+    assert workflow is not None
+    (tmp_path / "bad.yml").write_text(workflow)
+    assert lint(actionlint, tmp_path / "bad.yml").returncode != 0
 
 
 # --- README: the inputs and outputs tables match action.yml --------------------------------

@@ -2,8 +2,9 @@
 
 A workflow logs in the usual way (docker/login-action, aws-actions/amazon-ecr-login, `docker
 login`), which writes `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. In the action's
-container that is `/github/home/.docker/config.json` when the job sets
-`DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker`. Those logins are honoured for every
+container that is `/github/home/.docker/config.json` when an earlier step set DOCKER_CONFIG to
+`$RUNNER_TEMP/_github_home/.docker` (through $GITHUB_ENV: a job's `env:` cannot read the
+`runner` context). Those logins are honoured for every
 registry (private base images, a second registry); the run's own login (registry-username and
 registry-password, or the workflow token for ghcr.io) wins for its registry.
 
@@ -27,9 +28,9 @@ from .logger import log
 from .registry import Credentials
 
 RECIPE = (
-    "Let the login step write a plain login where the action reads it: set "
-    "`env: DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker` on the job, then log in "
-    "with docker/login-action (ECR: aws-actions/amazon-ecr-login) before this step; or pass "
+    "Let the login step write a plain login where the action reads it: first a step "
+    '`run: echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"`, then '
+    "docker/login-action (ECR: aws-actions/amazon-ecr-login), then this action; or pass "
     "registry-username and registry-password."
 )
 _DOCKER_HUB = {"docker.io", "registry-1.docker.io", "index.docker.io"}

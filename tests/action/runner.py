@@ -134,8 +134,8 @@ def run_action(
     only its `_github_home`, `_github_workflow` and `_runner_file_commands` are mounted, and
     RUNNER_TEMP itself keeps the host path. `env` is the workflow's, job's and step's `env:`;
     values that are host paths under a mounted directory are translated to the container's
-    path, as the runner does (ContainerInfo.TranslateToContainerPath), so a job-level
-    `DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker` arrives as /github/home/.docker.
+    path, as the runner does (ContainerInfo.TranslateToContainerPath), so
+    `DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker` arrives as /github/home/.docker.
     `mount_runner_temp` reproduces runners since v2.329 (actions/runner #4011), which also
     mount RUNNER_TEMP at /github/runner_temp.
     """

@@ -253,9 +253,9 @@ def test_two_shards_run_concurrently_without_conflict(
 
 
 def login_step(temp: Path, stack: Stack, **extra: object) -> dict[str, str]:
-    """What `env: DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker` on the job and then
-    docker/login-action leave behind: a plain login in the runner's temp home. Returns the
-    job's env (the host path, which the runner translates for the container)."""
+    """What a step writing `DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker` to $GITHUB_ENV
+    and then docker/login-action leave behind: a plain login in the runner's temp home.
+    Returns the step's env (the host path, which the runner translates for the container)."""
     import base64
     import json
 
@@ -297,5 +297,5 @@ def test_a_credential_helper_the_image_lacks_is_a_clear_error(
     step = run_action(action_image, workspace, tmp_path / "run", given, env=job_env)
     assert step.exit_code == 3, step.log
     assert "docker-credential-ecr-login" in step.stdout, step.log
-    assert "DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker" in step.stdout
+    assert "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" in step.stdout
     assert_no_secret(stack, step.stdout, step.stderr, step.files_written)

@@ -75,7 +75,7 @@ def test_a_missing_credential_helper_names_itself_and_the_recipe(tmp_path: Path)
         logins.get("123.dkr.ecr.eu-west-1.amazonaws.com")
     message = str(error.value)
     assert "docker-credential-ecr-login" in message and "credHelpers" in message
-    assert "DOCKER_CONFIG: ${{ runner.temp }}/_github_home/.docker" in message
+    assert 'DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"' in message
     assert "aws-actions/amazon-ecr-login" in message and str(tmp_path) in message
 
 
