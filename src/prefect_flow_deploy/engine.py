@@ -53,7 +53,8 @@ from .planner import (
     recipe_with_problems,
     variable_problem,
 )
-from .prefect_api import ApiSettings, resolve
+from .prefect_api import ApiSettings, check_workspace, resolve
+from .provenance import github_version_info
 from .registry import RegistryClient
 from .requirements import requirement_line
 from .triggers import TriggerError
@@ -125,7 +126,7 @@ class Engine:
         clock = time.monotonic()
         with ThreadPoolExecutor(max_workers=1) as background:
             # The server answers while the repository is read.
-            state = background.submit(_timed, fetch_state, self.api)
+            state = background.submit(_timed, _checked_state, self.api)
             folders = discover(options.projects_root, options.flows)
             self.folders_read = {f.key for f in folders}
             log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
@@ -444,11 +445,20 @@ class Engine:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
         used = {d.spec.work_pool for d in plan.deployments if d.spec}
+        provenance = github_version_info(os.environ, "")
+        if provenance and not self.api.is_cloud:
+            log.debug(
+                f"version_info (commit {provenance['commit_sha'][:12]} of "
+                f"{provenance['repository']}) is sent with each write, but a self-hosted "
+                "Prefect server does not keep it (only Prefect Cloud does); the deployments' "
+                "version is the image's content tag either way."
+            )
         with Registrar(
             self.api,
             [p for name, p in self.pools.items() if name in used and not p.exists],
             write_concurrency(self._api_url(), self.options.max_parallel),
             lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
+            provenance,
         ) as registrar:
 
             def image_ready(image: ImagePlan) -> None:
@@ -747,6 +757,12 @@ def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
 
 def _first_error(folder: FlowFolder) -> str:
     return next(p.message for p in folder.problems if p.severity == "error")
+
+
+def _checked_state(api: ApiSettings) -> ServerState:
+    """On Prefect Cloud, the key's workspace first (one clear error), then the state."""
+    check_workspace(api)
+    return fetch_state(api)
 
 
 def _timed(

@@ -9,7 +9,10 @@ Prefect's own client, and only run when there is something to write.
 from __future__ import annotations
 
 import base64
+import email.utils
 import os
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,15 @@ import httpx
 from .errors import PrefectUnavailableError
 
 PAGE = 200
+# Prefect Cloud's workspace URLs: https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>
+CLOUD_WORKSPACE = re.compile(
+    r"^(?P<base>.*)/accounts/(?P<account>[^/]+)/workspaces/(?P<workspace>[^/]+)/?$"
+)
+# Rate limiting and brief unavailability: retried after Retry-After (as Prefect's client does,
+# prefect/client/base.py; Cloud answers 429 with Retry-After: docs.prefect.io/latest/cloud/rate-limits).
+RETRY_STATUSES = (429, 502, 503)
+MAX_RETRIES = 5
+MAX_WAIT = 60.0
 # Client settings only Prefect knows how to apply: when one is set, resolve everything
 # through Prefect's settings instead of reading the environment ourselves.
 _PREFECT_ONLY = (
@@ -44,8 +56,86 @@ class ApiSettings:
             encoded = base64.b64encode(self.auth_string.encode()).decode()
             headers["Authorization"] = f"Basic {encoded}"
         return httpx.Client(
-            base_url=self.url.rstrip("/") + "/", headers=headers, verify=self.verify, timeout=60
+            base_url=self.url.rstrip("/") + "/",
+            headers=headers,
+            timeout=60,
+            transport=RetryAfterTransport(httpx.HTTPTransport(verify=self.verify)),
         )
+
+    @property
+    def is_cloud(self) -> bool:
+        return is_cloud(self.url)
+
+
+def is_cloud(api_url: str | None) -> bool:
+    """Prefect Cloud: its host, or its workspace URL shape (a proxy or a stand-in)."""
+    if not api_url:
+        return False
+    return httpx.URL(api_url).host.endswith("prefect.cloud") or bool(
+        CLOUD_WORKSPACE.match(api_url.rstrip("/"))
+    )
+
+
+class RetryAfterTransport(httpx.BaseTransport):
+    """Retries a 429 (or 502/503) after the server's Retry-After, a few times at most."""
+
+    def __init__(self, inner: httpx.BaseTransport, sleep: Any = time.sleep) -> None:
+        self._inner, self._sleep = inner, sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(MAX_RETRIES + 1):
+            response = self._inner.handle_request(request)
+            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
+                return response
+            wait = retry_after(response.headers.get("Retry-After"), attempt)
+            response.close()
+            self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def retry_after(value: str | None, attempt: int) -> float:
+    """Seconds to wait: the header's delay (seconds or an HTTP date), else exponential."""
+    if value:
+        try:
+            return min(max(float(value), 0.0), MAX_WAIT)
+        except ValueError:
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+                return min(max(parsed.timestamp() - time.time(), 0.0), MAX_WAIT)
+            except (TypeError, ValueError):
+                pass
+    return min(2.0**attempt, MAX_WAIT)
+
+
+def check_workspace(settings: ApiSettings) -> None:
+    """On Prefect Cloud, that the API key reaches the workspace of the URL, before anything
+    is built: Cloud's `/me/workspaces` lists the workspaces a key can use (what `prefect
+    cloud login` reads, prefect/client/cloud.py). A key of another workspace is one clear
+    error naming the workspaces it does reach."""
+    match = CLOUD_WORKSPACE.match(settings.url.rstrip("/"))
+    if match is None or not settings.key:
+        return
+    try:
+        with settings.http_client() as client:
+            response = client.get(match["base"] + "/me/workspaces")
+            response.raise_for_status()
+            workspaces: list[dict[str, Any]] = response.json()
+    except httpx.HTTPError as exc:
+        raise unavailable(settings.url, exc) from exc
+    ids = {(str(w.get("account_id")), str(w.get("workspace_id"))) for w in workspaces}
+    if (match["account"], match["workspace"]) in ids:
+        return
+    reachable = ", ".join(
+        sorted(f"{w.get('account_handle')}/{w.get('workspace_handle')}" for w in workspaces)
+    )
+    raise PrefectUnavailableError(
+        f"the Prefect API key does not belong to the workspace of {settings.url} (the key "
+        f"reaches: {reachable or 'no workspace'}). Use that workspace's key "
+        "(prefect-api-key / PREFECT_API_KEY) or its URL (prefect-api-url)."
+    )
 
 
 def resolve(api_url: str | None, api_key: str | None) -> ApiSettings:
