@@ -156,7 +156,7 @@ def run() -> int:
         title, seconds, failed = (
             "prefect-flow-deploy plan (dry run)",
             None,
-            any(f.failed for f in plan.folders),
+            plan.failed,
         )
         api_url = engine._api_url()
     else:

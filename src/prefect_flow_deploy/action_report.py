@@ -32,7 +32,7 @@ def planned_results(plan: Plan) -> list[FlowResult]:
                 project, folder, flow, name, deployment.deployment_id,
                 image.reference if image else None, image.digest if image else None,
                 image.action if image else "-", deployment.action,  # type: ignore[arg-type]
-                deployment.changed_fields,
+                deployment.changed_fields, deployment.error,
             )
         )  # fmt: skip
     rows += failed_folder_rows(plan)

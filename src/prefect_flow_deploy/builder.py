@@ -367,6 +367,62 @@ def check_image(
     )
 
 
+# Runs inside the built image: Prefect's own loader (the one a flow run uses) on each
+# entrypoint, and Prefect's own schema of the flow. This imports the flow's module, so it runs
+# the repository's code: only here, in the image (it has the flow's dependencies, which the
+# engine lacks), with no network and nothing of the engine's environment (no registry or
+# Prefect credentials), never in the engine's process.
+_SCHEMA_SCRIPT = r"""
+import json, os, sys
+args = json.loads(sys.argv[1])
+os.chdir(args["code_dir"]); sys.path.insert(0, args["code_dir"])
+out = {}
+for entrypoint in args["entrypoints"]:
+    try:
+        from prefect.flows import load_flow_from_entrypoint
+        flow = load_flow_from_entrypoint(entrypoint)
+        out[entrypoint] = {"schema": flow.parameters.model_dump_for_openapi()}
+    except BaseException as exc:
+        out[entrypoint] = {"error": f"{type(exc).__name__}: {exc}"}
+print("PFD-SCHEMAS " + json.dumps(out))
+"""
+SCHEMA_SECONDS = 120
+
+
+def image_schemas(
+    reference: str, code_dir: str, entrypoints: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Prefect's parameter schema of each flow, computed in the image: entrypoint → schema,
+    or → {"error": why Prefect could not load the flow}."""
+    client = docker_client()
+    payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
+    container = client.containers.run(
+        reference,
+        entrypoint=["python", "-c", _SCHEMA_SCRIPT],
+        command=[payload],
+        network_disabled=True,
+        environment={"PREFECT_API_URL": "", "PREFECT_API_KEY": ""},
+        working_dir=code_dir,
+        detach=True,
+    )
+    try:
+        try:
+            container.wait(timeout=SCHEMA_SECONDS)
+        except Exception as exc:  # a timeout surfaces as requests' or urllib3's own error
+            raise FolderError(
+                f"loading the flows in the image to read their parameters took over "
+                f"{SCHEMA_SECONDS}s (module-level code that waits on the network?)"
+            ) from exc
+        output = _text(container.logs(stdout=True, stderr=True))
+    finally:
+        container.remove(force=True)
+    line = next((x for x in reversed(output.splitlines()) if x.startswith("PFD-SCHEMAS ")), None)
+    if line is None:
+        raise FolderError(f"loading the flows in the image failed: {output[-500:]}")
+    result: dict[str, dict[str, Any]] = json.loads(line.removeprefix("PFD-SCHEMAS "))
+    return result
+
+
 def _check_through_entrypoint(
     client: docker.DockerClient, reference: str, payload: str
 ) -> dict[str, Any] | None:

@@ -144,7 +144,7 @@ def plan(
         print(log.redact(plan_json(result)))
     else:
         print_plan(result, Console())
-    if any(f.failed for f in result.folders):
+    if result.failed:
         raise typer.Exit(DeployFailedError.exit_code)
 
 

@@ -1,5 +1,6 @@
 """Names that two folders or two flows would share: the image of two folders, the deployment
-of two flows. Each folder involved fails, pointing at its folder, flow or prefect.yaml entry.
+of two flows. Each folder (image) or flow (deployment) involved fails, pointing at its folder,
+flow or prefect.yaml entry.
 Pure functions over the folders read (used by plan, validate and new)."""
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
 
 def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
     """Two deployments of one name (the same flow name in two folders of a project, or one
-    prefect.yaml name used twice) would overwrite each other on every run: each folder
-    involved fails, pointing at its flow or prefect.yaml entry."""
+    prefect.yaml name used twice) would overwrite each other on every run: each flow
+    involved fails, pointing at its flow or prefect.yaml entry; the folders' other flows go
+    ahead (engine._failed_flows takes them out of the plan)."""
     by_name: dict[str, list[DeploymentSpec]] = defaultdict(list)
     for group in specs.values():
         for spec in group:
@@ -54,10 +56,15 @@ def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[Deployme
         for spec in group:
             image = images_by_key[spec.folder_key]
             image.folder.problems.append(
-                Problem("error", message, spec.source_file, spec.source_line, "Name collision")
+                Problem(
+                    "error",
+                    message,
+                    spec.source_file,
+                    spec.source_line,
+                    "Name collision",
+                    flow=spec.entrypoint,
+                )
             )
-            image.action, image.reason = "failed", message
-            specs.pop(spec.folder_key, None)
 
 
 def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:

@@ -348,7 +348,7 @@ def changed_fields(
 ) -> list[str]:
     changed = []
     for key, value in desired.items():
-        if key == "pull_steps" and value is None:
+        if key in ("pull_steps", "parameter_openapi_schema") and value is None:
             continue  # not known until the image is built and checked
         if key == "schedules":
             if not _same_schedules(value, existing.comparable["schedules"]) and not _same_schedules(

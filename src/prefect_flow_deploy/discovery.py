@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .flows_source import find_flows
 from .logger import log
-from .model import FlowFolder, Problem
+from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
 from .requirements import outside_folder_problems, requirements_file_references
+from .schema_source import FolderSource
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -92,8 +93,9 @@ def read_folder(project: str, path: Path) -> FlowFolder:
         if candidate.is_file():
             setattr(folder, attr, candidate)
 
+    source = FolderSource(path)  # this folder's modules only: nothing crosses folders
     for file in python_files(path):
-        flows, problems, imports = find_flows(file, path)
+        flows, problems, imports = find_flows(file, path, source)
         folder.flows.extend(flows)
         folder.problems.extend(problems)
         folder.imports.extend(imports)
@@ -123,20 +125,27 @@ def read_folder(project: str, path: Path) -> FlowFolder:
 
 
 def _check_flow_names(folder: FlowFolder) -> None:
-    seen: dict[str, str] = {}
+    """Two flows of one name would share a deployment: each fails, at its line; the folder's
+    other flows still deploy."""
+    by_name: dict[str, list[FlowSpec]] = {}
     for flow in folder.flows:
-        if flow.name in seen:
+        by_name.setdefault(flow.name, []).append(flow)
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        places = " and ".join(f"{f.file}:{f.line}" for f in group)
+        for flow in group:
             folder.problems.append(
                 Problem(
                     "error",
-                    f"two flows are named {flow.name!r} ({seen[flow.name]} and {flow.entrypoint}); "
-                    "give one of them another `name=`.",
+                    f"{len(group)} flows are named {name!r} ({places}); they would overwrite each "
+                    "other's deployment. Give each its own `name=`.",
                     folder.path / flow.file,
                     flow.line,
                     "Duplicate flow name",
+                    flow=flow.entrypoint,
                 )
             )
-        seen[flow.name] = flow.entrypoint
 
 
 def report_folder_problems(folders: list[FlowFolder]) -> None:

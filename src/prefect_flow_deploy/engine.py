@@ -172,10 +172,11 @@ class Engine:
                 image.action, image.reason = "failed", _first_error(image.folder)
                 specs.pop(image.folder.key, None)
         fail_name_collisions(images, specs)
+        deployments = _failed_flows(images, specs)
         self._take_over_unmanaged([s for group in specs.values() for s in group])
-        deployments: list[DeploymentPlan] = []
+        self._reuse_image_schemas([s for group in specs.values() for s in group])
         for image in images:
-            if image.action != "failed":
+            if image.action != "failed" and image.folder.key in specs:
                 deployments += self._diff_folder(image, specs[image.folder.key])
         deployments += self._removals(folders, deployments)
         return Plan(folders, images, deployments)
@@ -190,6 +191,18 @@ class Engine:
             return read_pools(self.api, names, self.options.work_pool_type)
         except PoolTypeError as exc:
             raise ConfigurationError(str(exc)) from exc
+
+    def _reuse_image_schemas(self, specs: list[DeploymentSpec]) -> None:
+        """A schema only the built image can compute (builder.image_schemas) was computed
+        from this very content when the deployment holds this image's content tag: reuse it
+        (a re-run with no change runs no container)."""
+        for spec in specs:
+            existing = self.state.deployments.get(spec.full_name)
+            if spec.parameter_schema is not None or existing is None:
+                continue
+            held = existing.comparable
+            if held.get("version") == spec.version and held.get("entrypoint") == spec.entrypoint:
+                spec.parameter_schema = held.get("parameter_openapi_schema") or None
 
     def _decide(self, images: list[ImagePlan]) -> None:
         """Ask the registry which images exist: waiting on one HEAD each, so many at once
@@ -222,14 +235,25 @@ class Engine:
     def _diff_folder(self, image: ImagePlan, specs: list[DeploymentSpec]) -> list[DeploymentPlan]:
         """The folder's deployments against the server; a schedule Prefect rejects fails
         the folder before anything is built."""
-        for spec in specs:
+        failed: list[DeploymentPlan] = []
+        for spec in list(specs):
             taken = self._other_tenants(spec.full_name) or self._other_folder(spec)
-            if taken:
+            if taken:  # only this deployment: the folder's others still deploy
                 image.folder.problems.append(
-                    Problem("error", taken, spec.source_file, spec.source_line, "Name collision")
+                    Problem(
+                        "error",
+                        taken,
+                        spec.source_file,
+                        spec.source_line,
+                        "Name collision",
+                        flow=spec.entrypoint,
+                    )
                 )
-                image.action, image.reason = "failed", taken
-                return []
+                failed.append(_failed_plan(spec, taken))
+                specs.remove(spec)
+        if not specs and failed:
+            image.action, image.reason = "failed", failed[0].error or ""
+            return failed
         plans = []
         for spec in specs:
             try:
@@ -247,7 +271,7 @@ class Engine:
                 image.folder.problems.append(problem)
                 image.action, image.reason = "failed", problem.message
                 return []
-        return plans
+        return failed + plans
 
     def _refused_variables(self, plan: DeploymentPlan) -> Problem | None:
         """Job variables about to be written that the server would refuse, judged now with
@@ -463,6 +487,8 @@ class Engine:
 
             def image_ready(image: ImagePlan) -> None:
                 for deployment in deployments_of[image.folder.key]:
+                    if deployment.action == "failed":
+                        continue
                     self._complete(deployment, image)
                     if self._should_write(deployment, failures):
                         registrar.submit(deployment)
@@ -494,14 +520,17 @@ class Engine:
             if on_ready is not None:
                 on_ready(image)
 
+        awaiting_schema = _pending_schema_folders(plan)
         work = [
             i
             for i in plan.images
-            if i.action == "build" or (i.action == "exists" and i.code_dir is None)
+            if i.action == "build"
+            or (i.action == "exists" and (i.code_dir is None or i.folder.key in awaiting_schema))
         ]
         for image in plan.images:
-            if image.action == "exists" and image.code_dir is not None:
-                done(image)  # nothing to build or check: its deployments can be written now
+            if image in work or image.action != "exists":
+                continue
+            done(image)  # nothing to build or check: its deployments can be written now
         if not work:
             return ready
         builder.docker_client()  # fail early and clearly when no engine is there
@@ -627,6 +656,24 @@ class Engine:
             )
         image.code_dir = result.code_dir
         self._warn_missing_modules(folder, result.missing_modules)
+        self._compute_schemas(image, result.code_dir)
+
+    def _compute_schemas(self, image: ImagePlan, code_dir: str) -> None:
+        """Schemas the source alone cannot tell (a type from a library the engine does not
+        have): Prefect computes them in the image (builder.image_schemas says why there)."""
+        pending = [f.entrypoint for f in image.folder.flows if f.parameter_schema is None]
+        if not pending:
+            return
+        for entrypoint, answer in builder.image_schemas(image.reference, code_dir, pending).items():
+            if "error" in answer:
+                flow = next(f for f in image.folder.flows if f.entrypoint == entrypoint)
+                raise FolderError(
+                    f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
+                    f"of it would start: {answer['error']}",
+                    file=str(image.folder.path / flow.file),
+                    line=flow.line,
+                )
+            image.schemas[entrypoint] = answer["schema"]
 
     def _warn_missing_modules(self, folder: FlowFolder, missing: list[str]) -> None:
         """The most common run-time crash: a package imported but not in requirements.txt."""
@@ -673,6 +720,8 @@ class Engine:
         assert deployment.spec is not None
         deployment.spec.code_dir = image.code_dir
         deployment.spec.image = image.reference
+        if deployment.spec.parameter_schema is None:
+            deployment.spec.parameter_schema = image.schemas.get(deployment.spec.entrypoint)
         refreshed = diff(deployment.spec, self.state.deployments.get(deployment.full_name))
         deployment.action, deployment.changed_fields = refreshed.action, refreshed.changed_fields
         deployment.changes, deployment.trigger_writes = refreshed.changes, refreshed.trigger_writes
@@ -712,6 +761,9 @@ class Engine:
             "unchanged",
             deployment.changed_fields,
         )
+        if deployment.action == "failed":
+            result.status, result.error = "failed", deployment.error
+            return result
         if deployment.folder_key in failures and deployment.action != "remove":
             result.status = (
                 "skipped" if failures[deployment.folder_key].startswith("skipped") else "failed"
@@ -774,7 +826,7 @@ def _timed(
 
 def _has_work(plan: Plan) -> bool:
     """Anything to build, check or write? A re-run with no change answers no."""
-    return any(d.action != "unchanged" for d in plan.deployments) or any(
+    return any(d.action not in ("unchanged", "failed") for d in plan.deployments) or any(
         i.action == "build" or (i.action == "exists" and i.code_dir is None) for i in plan.images
     )
 
@@ -817,6 +869,43 @@ def _missing_code_message(folder: FlowFolder) -> str:
         f"the image does not contain this folder's flow files ({', '.join(sorted({f.file for f in folder.flows}))}), "
         f"so the deployment would crash with FileNotFoundError: {hint}."
     )
+
+
+def _failed_plan(spec: DeploymentSpec, error: str) -> DeploymentPlan:
+    return DeploymentPlan(spec, spec.full_name, spec.folder_key, "failed", error=error)
+
+
+def _failed_flows(
+    images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]
+) -> list[DeploymentPlan]:
+    """Take out of `specs` the deployments of flows that fail on their own (a collision), as
+    failed plans; a folder left with nothing to deploy is not built."""
+    failed: list[DeploymentPlan] = []
+    for image in images:
+        group = specs.get(image.folder.key)
+        if group is None:
+            continue
+        before = len(failed)
+        for spec in list(group):
+            error = image.folder.flow_error(spec.entrypoint)
+            if error is not None:
+                failed.append(_failed_plan(spec, error))
+                group.remove(spec)
+        if not group and len(failed) > before:
+            image.action, image.reason = "failed", "every flow of the folder failed"
+            specs.pop(image.folder.key)
+    return failed
+
+
+def _pending_schema_folders(plan: Plan) -> set[str]:
+    """Folders with a deployment to write whose schema only the image can compute."""
+    return {
+        d.folder_key
+        for d in plan.deployments
+        if d.spec is not None
+        and d.spec.parameter_schema is None
+        and d.action in ("create", "update")
+    }
 
 
 def failed_folder_rows(plan: Plan) -> list[FlowResult]:

@@ -1,55 +1,42 @@
-"""Find `@flow` functions by reading Python source, never importing it.
+"""Find Prefect flows by reading Python source, never importing or running it.
 
-The engine does not have the flows' dependencies (pandas, dbt, …) and must not need them.
-Names follow Prefect's own rule (`name=` or the function name with `_` → `-`); parameter
-schemas come from Prefect's source-only helper.
+The engine does not have the flows' dependencies (pandas, dbt, …) and must not run code of
+the repository (a pull request's code, with the registry's and Prefect's credentials in the
+environment). A flow is what Prefect's loader would find as a module attribute: `@flow` (the
+decorator resolved to Prefect's own), `x = flow(...)(fn)`, `y = x.with_options(...)`, the
+last binding of a name winning. Names follow Prefect's rule (`name=` or the function name with
+`_` → `-`); parameter schemas come from `schema_source`.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
 import sys
-import threading
+import textwrap
 import tokenize
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .model import FlowSpec, ModuleImport, Problem
 from .naming import flow_name_from_function
+from .schema_source import (
+    Alias,
+    FolderSource,
+    FuncDef,
+    FunctionRef,
+    Module,
+    Symbol,
+    Unreadable,
+    _bound_names,
+    invalid_parameter,
+    parameters_of,
+    read_schema,
+)
 
-# Prefect's source helper puts the folder on sys.path while it evaluates annotations:
-# not thread-safe, so one folder at a time.
-_SCHEMA_LOCK = threading.Lock()
-
-
-class _Imports(ast.NodeVisitor):
-    """Which local names mean `prefect.flow` and `prefect`, and whether Prefect 1 is used."""
-
-    def __init__(self) -> None:
-        self.flow_names = {"flow"}
-        self.prefect_names = {"prefect"}
-        self.prefect1_line: int | None = None
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module in ("prefect", "prefect.flows"):
-            for alias in node.names:
-                if alias.name == "flow":
-                    self.flow_names.add(alias.asname or "flow")
-                if alias.name == "Flow" and node.module == "prefect":
-                    self.prefect1_line = self.prefect1_line or node.lineno
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if alias.name == "prefect":
-                self.prefect_names.add(alias.asname or "prefect")
-
-    def visit_With(self, node: ast.With) -> None:
-        for item in node.items:
-            call = item.context_expr
-            if isinstance(call, ast.Call) and _dotted(call.func) in ("Flow", "prefect.Flow"):
-                self.prefect1_line = self.prefect1_line or node.lineno
-        self.generic_visit(node)
+# Prefect's rule for names (prefect.types.names.BANNED_CHARACTERS, checked when a Flow is
+# made: flows._raise_on_name_with_banned_characters).
+BANNED_CHARACTERS = ("/", "%", "&", ">", "<")
 
 
 def _dotted(node: ast.AST) -> str:
@@ -58,28 +45,6 @@ def _dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return ""
-
-
-def _flow_decorator(
-    func: ast.FunctionDef | ast.AsyncFunctionDef, imports: _Imports
-) -> ast.expr | None:
-    for decorator in func.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = _dotted(target)
-        if name in imports.flow_names:
-            return decorator
-        head, _, attr = name.rpartition(".")
-        if attr == "flow" and head in imports.prefect_names:
-            return decorator
-    return None
-
-
-def _keyword(decorator: ast.expr, key: str) -> ast.expr | None:
-    if isinstance(decorator, ast.Call):
-        for keyword in decorator.keywords:
-            if keyword.arg == key:
-                return keyword.value
-    return None
 
 
 _GUARDING_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -137,12 +102,20 @@ class _ThirdPartyImports(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+PREFECT_FLOW = frozenset({"prefect.flow", "prefect.flows.flow"})
+PREFECT1_FLOW = "prefect.Flow"
+
+
 def find_flows(
-    path: Path, folder: Path
+    path: Path, folder: Path, source: FolderSource | None = None
 ) -> tuple[list[FlowSpec], list[Problem], list[ModuleImport]]:
-    """All module-level flows in one file, what is wrong with the file, and what it imports."""
+    """All module-level flows in one file, what is wrong with the file, and what it imports.
+    `source`: the folder's modules (one per folder, so that nothing crosses folders)."""
+    source = source or FolderSource(folder)
+    known = source.parsed(path)
     try:
-        tree = ast.parse(_read_source(path), filename=str(path))
+        text = _read_source(path)
+        tree = known.tree if known is not None else ast.parse(text, filename=str(path))
     except OSError as exc:
         return [], [Problem("error", f"cannot read {path.name}: {exc}", path)], []
     except UnicodeDecodeError as exc:
@@ -158,67 +131,322 @@ def find_flows(
         text, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
         message = f"syntax error: {text}. Fix the file; this folder is not deployed until then."
         return [], [Problem("error", message, path, line, "Python syntax error")], []
-    relative_path = path.relative_to(folder).as_posix()
-    module_imports = _ThirdPartyImports(relative_path)
+    relative = path.relative_to(folder).as_posix()
+    module_imports = _ThirdPartyImports(relative)
     module_imports.visit(tree)
+    module = known if known is not None else source.add(path, tree)
+    reader = _FileReader(path, relative, source, module)
+    reader.read(prefect1_possible="Flow" in text)
+    return reader.flows, reader.problems, module_imports.found
 
-    imports = _Imports()
-    imports.visit(tree)
-    problems: list[Problem] = []
-    if imports.prefect1_line is not None:
-        problems.append(
+
+class _FileReader:
+    """The flows of one file, as Python and Prefect see them once the module has run."""
+
+    def __init__(self, path: Path, relative: str, source: FolderSource, module: Module) -> None:
+        self.path, self.relative, self.source, self.module = path, relative, source, module
+        self.resolver = source.resolver
+        self.problems: list[Problem] = []
+        self.flows: list[FlowSpec] = []
+        self._constants: dict[str, str] | None = None
+        self._functions: dict[str, FuncDef] = {}  # functions bound at this point of the run
+
+    @property
+    def constants(self) -> dict[str, str]:
+        if self._constants is None:
+            self._constants = _module_strings(self.module.tree)
+        return self._constants
+
+    def _is(self, node: ast.expr, names: frozenset[str] | str) -> bool:
+        found = self.resolver.external_name(self.module, node)
+        return found in names if isinstance(names, frozenset) else found == names
+
+    def read(self, prefect1_possible: bool = True) -> None:
+        if prefect1_possible:
+            self._prefect1()
+        # Run the module's top level in order: a later binding of a name replaces a flow.
+        current: dict[str, tuple[ast.stmt, FlowSpec]] = {}
+        for node in self.module.tree.body:
+            flow, binding = None, ""
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                flow, binding = self._decorated(node), node.name
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                binding = node.targets[0].id
+                flow = self._assigned(node, binding, {k: f for k, (_, f) in current.items()})
+            for name in _bound_names(node):
+                current.pop(name, None)
+                self._functions.pop(name, None)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._functions[node.name] = node
+            if flow is not None:
+                current[binding] = (node, flow)
+        # A name rebound under if/try later on is not known to stay a flow.
+        self.flows = [f for b, (n, f) in current.items() if self.module.names.get(b) is n]
+
+    # -- Prefect 1 --------------------------------------------------------------------------
+    def _prefect1(self) -> None:
+        for node in ast.walk(self.module.tree):
+            if not isinstance(node, ast.With | ast.AsyncWith):
+                continue
+            for item in node.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and self._is(call.func, PREFECT1_FLOW):
+                    self.problems.append(
+                        Problem(
+                            "error",
+                            "this is a Prefect 1 flow (`with Flow(...)`); Prefect 3 deploys "
+                            "functions decorated with `@flow`. Port it: "
+                            "https://docs.prefect.io/v3/resources/upgrade-to-prefect-3",
+                            self.path,
+                            node.lineno,
+                            "Prefect 1 flow",
+                        )
+                    )
+                    return
+
+    # -- @flow def ----------------------------------------------------------------------------
+    def _decorated(self, func: FuncDef) -> FlowSpec | None:
+        # Decorators apply bottom-up; Prefect's makes the Flow object (others above it wrap it:
+        # the module attribute is then not a Flow, as Prefect's loader would find).
+        flow_decorator = None
+        for decorator in func.decorator_list:
+            callee = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self._is(callee, PREFECT_FLOW):
+                flow_decorator = decorator
+            else:
+                self._maybe_factory(callee, func)
+        if flow_decorator is None:
+            return None
+        keywords = flow_decorator.keywords if isinstance(flow_decorator, ast.Call) else []
+        return self._flow(func, keywords, func.lineno, func.name)
+
+    def _maybe_factory(self, callee: ast.expr, func: FuncDef) -> None:
+        """A decorator of the repository's own that calls Prefect's flow: whether it makes a
+        flow (and which name) is only known by running it."""
+        try:
+            symbol = self.resolver.expr(self.module, callee)
+        except Unreadable:
+            return
+        factory = self._factory(symbol)
+        if factory is None or not self._mentions_flow(factory):
+            return
+        self.problems.append(
             Problem(
-                "error",
-                "this is a Prefect 1 flow (`with Flow(...)`); Prefect 3 deploys functions decorated "
-                "with `@flow`. Port it: https://docs.prefect.io/v3/resources/upgrade-to-prefect-3",
-                path,
-                imports.prefect1_line,
-                "Prefect 1 flow",
+                "warning",
+                f"`@{ast.unparse(callee)}` on {func.name!r} may make a Prefect flow, but which "
+                "flow (and its name) is only known by running it, so it is not deployed. "
+                "Decorate the function with `@flow(...)` from prefect itself (keep your "
+                "decorator under it for the rest), or assign `name = flow(name=...)(fn)`.",
+                self.path,
+                func.lineno,
+                "Flow not readable",
             )
         )
 
-    flows: list[FlowSpec] = []
-    relative = path.relative_to(folder).as_posix()
-    constants: dict[str, str] | None = None
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        decorator = _flow_decorator(node, imports)
-        if decorator is None:
-            continue
-        if constants is None:
-            constants = _module_strings(tree)
-        name = _literal_keyword(decorator, "name", path, node, problems, constants)
-        if name is None:
-            continue
-        description = _literal_keyword(
-            decorator, "description", path, node, problems, constants, optional=True
-        )
-        try:
-            schema = _parameter_schema(path, node, tree)
-        except Exception as exc:  # Prefect's helper raises many kinds on odd signatures
-            schema = loose_schema(node)
-            problems.append(
+    def _factory(self, symbol: Symbol) -> tuple[Module, FuncDef] | None:
+        """The repository's function behind a decorator (`@team_flow`, or `@make(...)`)."""
+        if isinstance(symbol, Alias) and isinstance(symbol.value, ast.Call):
+            try:
+                symbol = self.resolver.expr(symbol.module, symbol.value.func)
+            except Unreadable:
+                return None
+        if isinstance(symbol, FunctionRef):
+            return symbol.module, symbol.node
+        return None
+
+    def _mentions_flow(self, factory: tuple[Module, FuncDef]) -> bool:
+        module, node = factory
+        for inner in ast.walk(node):
+            if (
+                isinstance(inner, ast.Name | ast.Attribute)
+                and self.resolver.external_name(module, inner) in PREFECT_FLOW
+            ):
+                return True
+        return False
+
+    # -- x = flow(...)(fn), y = x.with_options(...) --------------------------------------------
+    def _assigned(
+        self, node: ast.Assign, binding: str, flows: dict[str, FlowSpec]
+    ) -> FlowSpec | None:
+        call = node.value
+        if not isinstance(call, ast.Call):
+            return None
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "with_options":
+            base = flows.get(func.value.id) if isinstance(func.value, ast.Name) else None
+            if base is None:
+                return None
+            return self._with_options(base, call, node, binding)
+        if self._is(func, PREFECT_FLOW) and call.args:
+            target, keywords = call.args[0], call.keywords  # flow(fn, name=...)
+        elif (
+            isinstance(func, ast.Call) and self._is(func.func, PREFECT_FLOW) and len(call.args) == 1
+        ):
+            target, keywords = call.args[0], func.keywords  # flow(name=...)(fn)
+        else:
+            return None
+        function = self._function_named(target)
+        if function is None:
+            self.problems.append(
                 Problem(
                     "warning",
-                    f"Prefect cannot read the parameter types of flow {node.name!r} from its source "
-                    f"({exc}); the deployment lists the parameters by name only, without types.",
-                    path,
+                    f"`{binding} = {ast.unparse(call)}` makes a flow of something that is not a "
+                    "function defined in this file, so it is not deployed. Define the function "
+                    "here and decorate it with `@flow`.",
+                    self.path,
                     node.lineno,
-                    "Flow parameters",
+                    "Flow not readable",
                 )
             )
-        flows.append(
-            FlowSpec(
-                name=name,
-                function=node.name,
-                file=relative,
-                line=node.lineno,
-                parameter_schema=schema,
-                description=description or ast.get_docstring(node),
+            return None
+        return self._flow(function, keywords, node.lineno, binding)
+
+    def _function_named(self, node: ast.expr) -> FuncDef | None:
+        if not isinstance(node, ast.Name):
+            return None
+        return self._functions.get(node.id)
+
+    def _with_options(
+        self, base: FlowSpec, call: ast.Call, node: ast.Assign, binding: str
+    ) -> FlowSpec | None:
+        name = base.name
+        description = base.description
+        for keyword in call.keywords:
+            if keyword.arg == "name":
+                text = self._string(keyword.value, base.function, "name")
+                if text is None:
+                    return None
+                name = text or name
+            elif keyword.arg == "description":
+                text = self._description(keyword.value, base.function)
+                description = text or description
+        if not self._valid_name(name, node.lineno):
+            return None
+        return replace(base, name=name, function=binding, line=node.lineno, description=description)
+
+    # -- common ---------------------------------------------------------------------------------
+    def _flow(
+        self, func: FuncDef, keywords: list[ast.keyword], line: int, binding: str
+    ) -> FlowSpec | None:
+        given = {k.arg: k.value for k in keywords if k.arg}
+        name: str | None = flow_name_from_function(func.name)
+        if "name" in given:
+            name = self._string(given["name"], func.name, "name") or name
+        if name is None or not self._valid_name(
+            name, given["name"].lineno if "name" in given else line
+        ):
+            return None
+        docstring = ast.get_docstring(func)
+        description = docstring
+        if "description" in given:
+            description = self._description(given["description"], func.name) or docstring
+        if not self._valid_parameters(func):
+            return None
+        schema, pending = self._schema(func, docstring)
+        return FlowSpec(
+            name=name,
+            function=binding,
+            file=self.relative,
+            line=line,
+            parameter_schema=schema,
+            description=description,
+            schema_pending=pending,
+        )
+
+    def _string(self, value: ast.expr, function: str, key: str) -> str | None:
+        text = static_string(value, self.constants)
+        if text is not None:
+            return text
+        self.problems.append(
+            Problem(
+                "error",
+                f"the flow {function!r} gets its {key}= from an expression that cannot be read "
+                f"without running your code; write the {key} as a string, or as an f-string or "
+                "+ of strings and module-level string constants.",
+                self.path,
+                value.lineno,
+                "Flow name",
             )
         )
-    return flows, problems, module_imports.found
+        return None
+
+    def _description(self, value: ast.expr, function: str) -> str | None:
+        """`description=`: a string, a constant, or `textwrap.dedent` of one, as names are
+        read; anything else is a warning (Prefect would use its value, unknown here)."""
+        if (
+            isinstance(value, ast.Call)
+            and len(value.args) == 1
+            and not value.keywords
+            and self._is(value.func, "textwrap.dedent")
+        ):
+            inner = static_string(value.args[0], self.constants)
+            if inner is not None:
+                return textwrap.dedent(inner)
+        text = static_string(value, self.constants)
+        if text is not None:
+            return text
+        self.problems.append(
+            Problem(
+                "warning",
+                f"the flow {function!r} gets its description= from an expression that cannot "
+                "be read without running your code; the deployment is given the function's "
+                "docstring instead. Write the description as a string (or a module-level "
+                "string constant, or textwrap.dedent of one).",
+                self.path,
+                value.lineno,
+                "Flow description",
+            )
+        )
+        return None
+
+    def _valid_name(self, name: str, line: int) -> bool:
+        banned = sorted({c for c in name if c in BANNED_CHARACTERS})
+        if not banned:
+            return True
+        self.problems.append(
+            Problem(
+                "error",
+                f"the flow name {name!r} contains {', '.join(repr(c) for c in banned)}, which "
+                f"Prefect refuses in names ({' '.join(BANNED_CHARACTERS)}): loading the flow "
+                "would fail. Choose another name=.",
+                self.path,
+                line,
+                "Flow name",
+            )
+        )
+        return False
+
+    def _valid_parameters(self, func: FuncDef) -> bool:
+        valid = True
+        for arg, _default, _kind in parameters_of(func):
+            why = invalid_parameter(arg.arg)
+            if why is None:
+                continue
+            valid = False
+            self.problems.append(
+                Problem(
+                    "error",
+                    f"the flow {func.name!r} has a parameter named {arg.arg!r}: {why}, so "
+                    "Prefect fails to load the flow. Rename the parameter.",
+                    self.path,
+                    arg.lineno,
+                    "Flow parameter",
+                )
+            )
+        return valid
+
+    def _schema(
+        self, func: FuncDef, docstring: str | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            docs = parameter_docstrings(docstring)
+            return read_schema(self.source, self.module, func, docs), None
+        except Unreadable as exc:
+            return None, str(exc)
 
 
 def _read_source(path: Path) -> str:
@@ -229,37 +457,6 @@ def _read_source(path: Path) -> str:
         handle.seek(0)
         data = handle.read()
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-
-
-def _literal_keyword(
-    decorator: ast.expr,
-    key: str,
-    path: Path,
-    func: ast.FunctionDef | ast.AsyncFunctionDef,
-    problems: list[Problem],
-    constants: dict[str, str],
-    optional: bool = False,
-) -> str | None:
-    value = _keyword(decorator, key)
-    if value is None:
-        return None if optional else flow_name_from_function(func.name)
-    literal = static_string(value, constants)
-    if literal:
-        return literal
-    if optional:
-        return None
-    problems.append(
-        Problem(
-            "error",
-            f"the flow {func.name!r} gets its {key}= from an expression that cannot be read "
-            f"without running your code; write the {key} as a string, or as an f-string or "
-            "+ of strings and module-level string constants.",
-            path,
-            value.lineno,
-            "Flow name",
-        )
-    )
-    return None
 
 
 def _module_strings(tree: ast.Module) -> dict[str, str]:
@@ -310,24 +507,6 @@ def static_string(node: ast.expr, constants: dict[str, str]) -> str | None:
     return None
 
 
-def _parameter_schema(
-    path: Path, func: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module
-) -> dict[str, Any]:
-    """The flow's parameter schema, as Prefect's source-only helper
-    (`parameter_schema_from_entrypoint`) makes it, without importing the flow.
-
-    Common signatures (scalars, optional scalars, literal defaults) are translated directly:
-    a test checks the result is identical to Prefect's. Anything else goes through Prefect's
-    own helper, on the source with the @flow/@task decorators removed, since running them
-    would build real Flow objects (about 6 ms each: most of `plan`'s time on big repos).
-    """
-    docs = parameter_docstrings(ast.get_docstring(func))
-    fast = simple_schema(func, docs)
-    if fast is not None:
-        return fast
-    return _prefect_schema(path, func.name, tree, docs)
-
-
 def parameter_docstrings(docstring: str | None) -> dict[str, str]:
     """Prefect's `parameter_docstrings` (Google style, through griffe), without importing
     Prefect for it: a test checks both agree."""
@@ -347,102 +526,3 @@ def parameter_docstrings(docstring: str | None) -> dict[str, str]:
         return docs
     finally:
         logger.disabled = disabled
-
-
-_SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
-
-
-def _scalar(node: ast.expr | None) -> tuple[str, bool] | None:
-    """(JSON type, optional) for `str`, `int | None`, `Optional[float]`, …; None otherwise."""
-    if isinstance(node, ast.Name) and node.id in _SCALARS:
-        return _SCALARS[node.id], False
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        sides = (node.left, node.right)
-        nones = [s for s in sides if isinstance(s, ast.Constant) and s.value is None]
-        others = [s for s in sides if s not in nones]
-        if (
-            len(nones) == 1
-            and len(others) == 1
-            and isinstance(others[0], ast.Name)
-            and others[0].id in _SCALARS
-        ):
-            return _SCALARS[others[0].id], True
-    if (
-        isinstance(node, ast.Subscript)
-        and _dotted(node.value).rsplit(".", 1)[-1] == "Optional"
-        and isinstance(node.slice, ast.Name)
-        and node.slice.id in _SCALARS
-    ):
-        return _SCALARS[node.slice.id], True
-    return None
-
-
-def simple_schema(
-    func: ast.FunctionDef | ast.AsyncFunctionDef, docs: dict[str, str]
-) -> dict[str, Any] | None:
-    args = func.args
-    if args.posonlyargs or args.vararg or args.kwarg or args.kwonlyargs:
-        return None
-    first_default = len(args.args) - len(args.defaults)
-    properties: dict[str, Any] = {}
-    required = []
-    for position, arg in enumerate(args.args):
-        prop: dict[str, Any] = {}
-        if arg.annotation is not None:
-            scalar = _scalar(arg.annotation)
-            if scalar is None:
-                return None
-            kind, optional = scalar
-            if optional:
-                prop["anyOf"] = [{"type": kind}, {"type": "null"}]
-            else:
-                prop["type"] = kind
-        if position >= first_default:
-            try:
-                default = ast.literal_eval(args.defaults[position - first_default])
-            except ValueError:
-                return None
-            if default is not None and not isinstance(default, (str, int, float)):
-                return None
-            prop["default"] = default
-        else:
-            required.append(arg.arg)
-        if arg.arg in docs:
-            prop["description"] = docs[arg.arg]
-        prop["position"] = position
-        prop["title"] = arg.arg
-        properties[arg.arg] = prop
-    schema: dict[str, Any] = {"title": "Parameters", "type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    schema["definitions"] = {}
-    return schema
-
-
-def loose_schema(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
-    """Names and positions only: the deployment still accepts the parameters."""
-    args = func.args
-    named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    properties = {a.arg: {"position": i, "title": a.arg} for i, a in enumerate(named)}
-    return {"title": "Parameters", "type": "object", "properties": properties, "definitions": {}}
-
-
-def _prefect_schema(
-    path: Path, function: str, tree: ast.Module, docs: dict[str, str]
-) -> dict[str, Any]:
-    from prefect.utilities.callables import (
-        _generate_signature_from_source,
-        generate_parameter_schema,
-    )
-
-    stripped = copy.deepcopy(tree)
-    for node in ast.walk(stripped):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node.decorator_list = [
-                d for d in node.decorator_list
-                if _dotted(d.func if isinstance(d, ast.Call) else d).rsplit(".", 1)[-1] not in ("flow", "task")
-            ]  # fmt: skip
-    with _SCHEMA_LOCK:
-        signature = _generate_signature_from_source(ast.unparse(stripped), function, str(path))
-    result: dict[str, Any] = generate_parameter_schema(signature, docs).model_dump_for_openapi()
-    return result

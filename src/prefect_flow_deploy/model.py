@@ -20,6 +20,9 @@ class Problem:
     file: Path | None = None
     line: int | None = None
     title: str = ""
+    # The entrypoint of the one flow this fails (a name collision): the folder's other flows
+    # still deploy. None: the whole folder.
+    flow: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,11 @@ class FlowSpec:
     function: str
     file: str  # path relative to the flow folder, POSIX
     line: int
-    parameter_schema: dict[str, Any]
+    # None when only the flow's own code can tell (a type from a library): computed in the
+    # built image, and `schema_pending` says why.
+    parameter_schema: dict[str, Any] | None
     description: str | None = None
+    schema_pending: str | None = None
 
     @property
     def entrypoint(self) -> str:
@@ -93,7 +99,14 @@ class FlowFolder:
 
     @property
     def failed(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+        return any(p.severity == "error" and p.flow is None for p in self.problems)
+
+    def flow_error(self, entrypoint: str) -> str | None:
+        """Why this one flow cannot deploy (the folder's others can), else None."""
+        return next(
+            (p.message for p in self.problems if p.severity == "error" and p.flow == entrypoint),
+            None,
+        )
 
 
 ImageAction = Literal["exists", "build", "local", "failed"]
@@ -111,6 +124,8 @@ class ImagePlan:
     reason: str = ""
     code_dir: str | None = None  # where the image holds the folder's files, when known
     digest: str | None = None  # registry digest once pushed or found
+    # Parameter schemas computed in the built image, by entrypoint (see builder.image_schemas).
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -136,7 +151,8 @@ class DeploymentSpec:
     tags: list[str]
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
-    parameter_schema: dict[str, Any] = field(default_factory=dict)
+    # None until the built image computes it (a signature the source alone cannot tell).
+    parameter_schema: dict[str, Any] | None = field(default_factory=dict)
     enforce_parameter_schema: bool = True
     # None: not managed (the server's schedules stay); []: none (prefect.yaml `schedules: []`).
     # A schedule without `active` keeps the server's value for it (a UI switch stays).
@@ -192,6 +208,12 @@ class Plan:
     deployments: list[DeploymentPlan]
     problems: list[Problem] = field(default_factory=list)
     image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
+
+    @property
+    def failed(self) -> bool:
+        return any(f.failed for f in self.folders) or any(
+            d.action == "failed" for d in self.deployments
+        )
 
     def image_for(self, folder_key: str) -> ImagePlan | None:
         return next((i for i in self.images if i.folder.key == folder_key), None)

@@ -80,6 +80,7 @@ async def apply(
         await client.delete_deployment(UUID(plan.deployment_id))
         return plan.deployment_id
     assert spec is not None and spec.code_dir is not None
+    assert spec.parameter_schema is not None, "computed by the image check before writing"
     if plan.action == "create":
         flow_id = await client.create_flow_from_name(spec.flow_name)
         deployment_id = await client.create_deployment(

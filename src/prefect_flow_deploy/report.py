@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .engine import RunResult
-from .model import ImageDeletion, Plan
+from .model import DeploymentSpec, ImageDeletion, Plan
 
 SHORT = 60  # characters of a value shown in a plan line
 
@@ -28,6 +28,34 @@ def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[str]:
 def _short(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+PENDING_SCHEMA = "computed after build"
+
+
+def desired(spec: DeploymentSpec | None) -> dict[str, Any] | None:
+    """The whole deployment a reviewer approves: what will be registered."""
+    if spec is None:
+        return None
+    return {
+        "flow": spec.flow_name,
+        "name": spec.name,
+        "entrypoint": spec.entrypoint,
+        "parameter_schema": PENDING_SCHEMA
+        if spec.parameter_schema is None
+        else spec.parameter_schema,
+        "description": spec.description,
+        "tags": spec.tags,
+        "parameters": spec.parameters,
+        "schedules": spec.schedules,
+        "work_pool": spec.work_pool,
+        "job_variables": spec.job_variables,
+        "image": spec.image,
+        "version": spec.version,
+        "concurrency_limit": spec.concurrency_limit,
+        "enforce_parameter_schema": spec.enforce_parameter_schema,
+        "paused": spec.paused,
+    }
 
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -48,6 +76,8 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                     name: {"old": old, "new": new}
                     for name, (old, new) in deployment.changes.items()
                 },
+                "desired": desired(deployment.spec),
+                **({"error": deployment.error} if deployment.error else {}),
             }
         )
     for folder in plan.folders:
@@ -64,6 +94,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                     "deployment_action": "failed",
                     "changed_fields": [],
                     "changes": {},
+                    "desired": None,
                 }
             )
     return rows
@@ -97,7 +128,8 @@ def print_plan(plan: Plan, console: Console) -> None:
             _line(
                 console,
                 f"{row['folder']}\t{row['deployment'] or '-'}\timage {image}"
-                f"\tdeployment {row['deployment_action']}{changed}",
+                f"\tdeployment {row['deployment_action']}{changed}"
+                + (f": {row['error']}" if row.get("error") else ""),
             )
         print_deletions(plan.image_deletions, console, planned=True)
         return

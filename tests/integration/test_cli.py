@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import Scenario, Stack, copy_example, write_flow
+from ..unit.test_corpus import PROJECTS
 
 pytestmark = pytest.mark.stack
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
@@ -153,6 +155,8 @@ def test_rerun_with_every_kind_of_schedule_is_unchanged_without_importing_prefec
         prefect__yaml="deployments:\n  - entrypoint: flow.py:cron_only\n    schedules:\n"
         "      - cron: '*/10 * * * *'\n      - interval: 86400\n",
     )  # fmt: skip
+    # A flow typed with the folder's own pydantic models: read from the source, no import.
+    shutil.copytree(PROJECTS / "sales" / "orders", scenario.folder("p", "modelled"))
     first = traced_cli("deploy", *common(scenario, stack))
     assert first.returncode == 0, first.stderr
     assert "prefect imported" in first.stderr  # writes use Prefect's client
@@ -163,8 +167,9 @@ def test_rerun_with_every_kind_of_schedule_is_unchanged_without_importing_prefec
 
     # Cron strings and plain intervals are compared without Prefect; rrules and anchored
     # intervals above were judged by Prefect itself (and found unchanged).
-    plain = traced_cli("deploy", *common(scenario, stack), "--flows", "cron_only")
+    plain = traced_cli("deploy", *common(scenario, stack), "--flows", "cron_only|modelled")
     assert "built 0, pushed 0, deployment writes 0" in plain.stderr, plain.stderr
+    assert "3 deployments in" in plain.stderr  # cron_only's and the modelled folder's two
     assert "prefect not imported" in plain.stderr
 
 
@@ -297,3 +302,33 @@ def test_a_partial_run_never_takes_over_a_deployment_of_a_folder_it_did_not_read
     moved = cli("deploy", *common(scenario, stack), "--flows", "/second$")
     assert moved.returncode == 0, moved.stderr
     assert f"{p}/second\tmain/{p}\timage built\tupdated" in moved.stderr
+
+
+def test_plan_json_shows_the_whole_deployment_and_old_and_new_of_each_change(
+    stack: Stack, scenario: Scenario
+) -> None:
+    folder = write_flow(scenario.folder("p", "reviewed"), "reviewed")
+    assert cli("deploy", *common(scenario, stack)).returncode == 0
+    (folder / "flow.py").write_text(
+        "from prefect import flow\n\n\n@flow(description='Now described.')\n"
+        "def reviewed(name: str = 'moon', times: int = 2) -> str:\n    return name\n"
+    )
+    planned = cli("plan", "--json", *common(scenario, stack))
+    assert planned.returncode == 0, planned.stderr
+    [item] = json.loads(planned.stdout)["items"]
+    desired = item["desired"]
+    assert desired["entrypoint"] == "flow.py:reviewed"
+    assert desired["description"] == "Now described."
+    assert desired["work_pool"] == scenario.work_pool
+    assert desired["image"] == item["image"] == desired["job_variables"]["image"]
+    assert desired["schedules"] == [] and f"tenant:{scenario.tenant}" in desired["tags"]
+    assert set(desired["parameter_schema"]["properties"]) == {"name", "times"}
+
+    changes = item["changes"]
+    assert (
+        set(changes) == set(item["changed_fields"]) >= {"description", "parameter_openapi_schema"}
+    )
+    assert changes["description"] == {"old": "", "new": "Now described."}
+    schema = changes["parameter_openapi_schema"]
+    assert schema["old"]["properties"]["name"]["default"] == "world"
+    assert schema["new"] == desired["parameter_schema"]

@@ -114,8 +114,20 @@ def test_prefect1_flow_gets_a_porting_error(tmp_path: Path) -> None:
     [folder] = discover(tmp_path)
     assert folder.failed
     problem = folder.problems[0]
-    assert problem.file == path and problem.line == 1
+    assert problem.file == path and problem.line == 6  # the `with Flow(...)`
     assert "Prefect 1" in problem.message and "@flow" in problem.message
+
+
+def test_flow_imported_to_type_a_hook_is_prefect_3(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        "p/hooks/flow.py",
+        "from prefect import Flow, flow\n\n\ndef notify(f: Flow, run, state) -> None:\n"
+        "    pass\n\n\n@flow(on_failure=[notify])\ndef main() -> None:\n    pass\n",
+    )
+    [folder] = discover(tmp_path)
+    assert folder.problems == []
+    assert [f.name for f in folder.flows] == ["main"]
 
 
 def test_flow_names_from_module_constants_are_read_without_running_code(
@@ -151,12 +163,34 @@ def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
     assert all("cannot be read without running your code" in p.message for p in folder.problems)
 
 
-def test_duplicate_flow_names_in_a_folder(tmp_path: Path) -> None:
-    make(tmp_path, "p/x/a.py", "from prefect import flow\n@flow(name='same')\ndef a(): pass\n")
-    make(tmp_path, "p/x/b.py", "from prefect import flow\n@flow(name='same')\ndef b(): pass\n")
+def test_duplicate_flow_names_fail_only_those_flows_each_at_its_line(tmp_path: Path) -> None:
+    a = make(tmp_path, "p/x/a.py", "from prefect import flow\n@flow(name='same')\ndef a(): pass\n")
+    b = make(
+        tmp_path, "p/x/b.py", "from prefect import flow\n\n@flow(name='same')\ndef b(): pass\n"
+    )
+    make(tmp_path, "p/x/c.py", "from prefect import flow\n@flow\ndef other(): pass\n")
     [folder] = discover(tmp_path)
-    assert folder.failed
-    assert "two flows are named 'same'" in folder.problems[0].message
+    assert not folder.failed  # the folder's other flow still deploys
+    assert [(p.file, p.line, p.flow) for p in folder.problems] == [
+        (a, 3, "a.py:a"),
+        (b, 4, "b.py:b"),
+    ]
+    assert "2 flows are named 'same' (a.py:3 and b.py:4)" in folder.problems[0].message
+    assert folder.flow_error("a.py:a") and folder.flow_error("b.py:b")
+    assert folder.flow_error("c.py:other") is None
+
+
+def test_last_definition_wins_as_in_python(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        "p/x/flow.py",
+        "from prefect import flow\n\n@flow(name='first')\ndef main(): pass\n\n"
+        "@flow(name='second')\ndef main(x: int = 1): pass\n\n"
+        "@flow\ndef gone(): pass\n\ngone = 3\n",
+    )
+    [folder] = discover(tmp_path)
+    assert [(f.name, f.line) for f in folder.flows] == [("second", 7)]
+    assert folder.problems == []
 
 
 def test_pattern_filters_on_project_and_folder(tmp_path: Path) -> None:

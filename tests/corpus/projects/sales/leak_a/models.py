@@ -1,0 +1,5 @@
+from pydantic import BaseModel
+
+
+class Settings(BaseModel):
+    limit: int = 10
