@@ -76,7 +76,8 @@ def test_tenant_overrides() -> None:
 
 
 def test_a_collision_fails_only_the_flows_involved_each_at_its_line() -> None:
-    from prefect_flow_deploy.engine import _fail_name_collisions, _failed_flows
+    from prefect_flow_deploy.collisions import fail_name_collisions
+    from prefect_flow_deploy.engine import _failed_flows
 
     daily = folder_with([])
     weekly = FlowFolder(
@@ -90,7 +91,7 @@ def test_a_collision_fails_only_the_flows_involved_each_at_its_line() -> None:
     )
     images = [image(daily), image(weekly)]
     specs = {i.folder.key: desired_deployments(i.folder, i, Options()) for i in images}
-    _fail_name_collisions(images, specs)
+    fail_name_collisions(images, specs)
     failed = _failed_flows(images, specs)
 
     assert sorted((d.folder_key, d.full_name, d.action) for d in failed) == [
