@@ -164,6 +164,25 @@ def run_action(
             for name, value in _declared_inputs(inputs).items()
         }
     )
+    command = docker_run_command(image, workspace, temp, list(variables), mount_runner_temp)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **variables}
+    )
+    written = "".join(path.read_text() for path in files.values())
+    return StepResult(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        parse_output_file(files["set_output"].read_text()),
+        files["step_summary"].read_text(),
+        written,
+    )
+
+
+def docker_run_command(
+    image: str, workspace: Path, temp: Path, variables: list[str], mount_runner_temp: bool
+) -> list[str]:
+    """The runner's `docker run` line (ContainerActionHandler and DockerCommandManager)."""
     command = [DOCKER, "run", "--name", f"pfd-action-{uuid.uuid4().hex[:12]}"]
     command += ["--label", "pfd-action-test", "--workdir", "/github/workspace", "--rm"]
     for key in variables:
@@ -177,19 +196,7 @@ def run_action(
         command += ["-v", f"{temp}:/github/runner_temp"]
     for name, target in MOUNTED.items():
         command += ["-v", f"{temp / name}:{target}"]
-    command += ["-v", f"{workspace}:/github/workspace", image]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **variables}
-    )
-    written = "".join(path.read_text() for path in files.values())
-    return StepResult(
-        done.returncode,
-        done.stdout,
-        done.stderr,
-        parse_output_file(files["set_output"].read_text()),
-        files["step_summary"].read_text(),
-        written,
-    )
+    return [*command, "-v", f"{workspace}:/github/workspace", image]
 
 
 def _translate(value: str, mappings: dict[str, str]) -> str:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ..action.runner import MOUNTED, _translate, parse_output_file
+from ..action.runner import (
+    FILE_COMMANDS,
+    MOUNTED,
+    _runner_variables,
+    _translate,
+    docker_run_command,
+    parse_output_file,
+)
 
 
 def test_name_value_and_heredoc_forms() -> None:
@@ -48,3 +55,39 @@ def test_host_paths_under_mounted_folders_are_translated(tmp_path: Path) -> None
     assert _translate(home, mappings) == "/github/home"
     assert _translate(home + "x/.docker", mappings) == home + "x/.docker"  # not under it
     assert _translate(str(tmp_path), mappings) == str(tmp_path)  # RUNNER_TEMP keeps its path
+
+
+def mounts(command: list[str]) -> list[str]:
+    return [command[i + 1] for i, flag in enumerate(command) if flag == "-v"]
+
+
+def test_exactly_the_runners_mounts(tmp_path: Path) -> None:
+    """ACTION-RUNNER.md: the socket, _github_home, _github_workflow, _runner_file_commands and
+    the workspace; RUNNER_TEMP itself is not mounted (there is no /github/runner_temp)."""
+    workspace, temp = tmp_path / "work", tmp_path / "_temp"
+    command = docker_run_command("img", workspace, temp, ["HOME"], mount_runner_temp=False)
+    assert mounts(command) == [
+        "/var/run/docker.sock:/var/run/docker.sock",
+        f"{temp}/_github_home:/github/home",
+        f"{temp}/_github_workflow:/github/workflow",
+        f"{temp}/_runner_file_commands:/github/file_commands",
+        f"{workspace}:/github/workspace",
+    ]
+    assert command[-1] == "img" and "-t" not in command and "-i" not in command
+    assert (
+        "--user" not in command and command[command.index("--workdir") + 1] == "/github/workspace"
+    )
+    newer = docker_run_command("img", workspace, temp, [], mount_runner_temp=True)
+    assert f"{temp}:/github/runner_temp" in mounts(newer)
+
+
+def test_the_runners_environment(tmp_path: Path) -> None:
+    files = {kind: tmp_path / f"{kind}_x" for kind in FILE_COMMANDS}
+    variables = _runner_variables(files, tmp_path / "_temp", tmp_path / "w" / "repo", debug=True)
+    assert variables["RUNNER_TEMP"] == str(tmp_path / "_temp")  # the host's path
+    assert variables["RUNNER_WORKSPACE"] == str(tmp_path / "w")
+    assert variables["HOME"] == "/github/home" and variables["RUNNER_DEBUG"] == "1"
+    assert variables["GITHUB_OUTPUT"] == "/github/file_commands/set_output_x"
+    listed = "SHA REF REF_NAME EVENT_NAME REPOSITORY RUN_ID RUN_ATTEMPT SERVER_URL API_URL ACTOR"
+    assert {f"GITHUB_{name}" for name in listed.split()} <= set(variables)
+    assert "GITHUB_TOKEN" not in variables  # the runner does not set it: an input
