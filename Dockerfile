@@ -60,10 +60,11 @@ COPY src /src/src
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
 # imports still imports (Prefect's CLI, cyclopts, stays: its schedule parsing is under
 # prefect.cli; SQLAlchemy and greenlet stay: prefect.utilities.schema_tools, which checks job variables
-# against a pool's template, imports it for a type). `--build-arg PRUNE=` keeps everything.
+# against a pool's template, imports it for a type; PyGithub's cryptography, cffi and PyNaCl
+# stay: `import github` imports them). `--build-arg PRUNE=` keeps everything.
 ARG PRUNE="alembic Mako asyncpg aiosqlite apprise redis burner-redis \
-pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex cryptography \
-cffi pycparser Markdown requests-oauthlib oauthlib setuptools"
+pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex \
+Markdown requests-oauthlib oauthlib setuptools"
 # The package itself: no dependency resolution (the lock did it), and its build backend is
 # the locked setuptools (pruned with the rest afterwards), not one fetched at build time.
 RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \

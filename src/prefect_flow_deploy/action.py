@@ -15,9 +15,11 @@ from pathlib import Path
 import github_action_utils as gha
 
 from . import action_report
+from .action_github import DeploymentRecord, post_plan
 from .config import apply_config
 from .engine import Engine, report_problems
 from .errors import ConfigurationError, FatalError
+from .github_api import GitHubClient, GitHubEnv, github_env
 from .logger import log
 from .naming import normalise_registry, registry_host
 from .options import (
@@ -39,9 +41,9 @@ def _text(name: str, default: str = "") -> str:
     return value.strip() if value and value.strip() else default
 
 
-def _flag(name: str) -> bool:
+def _flag(name: str, default: bool = False) -> bool:
     try:
-        return bool(gha.get_boolean_input(name)) if _text(name) else False
+        return bool(gha.get_boolean_input(name)) if _text(name) else default
     except ValueError as exc:
         raise ConfigurationError(
             f"input `{name}` must be true or false, not {_text(name)!r}"
@@ -146,10 +148,14 @@ def run() -> int:
         f"tenant={options.tenant or '-'} registry={options.registry or '(local)'} pool={options.work_pool}"
     )
     engine = Engine(options)
+    github = _github()
     if options.dry_run:
         plan = engine.plan()
         report_problems(plan)
         engine.preview_retention(plan)
+        if github and _flag("comment", True):
+            client = GitHubClient(_text("github-token"), github.api_url)
+            post_plan(plan, github, client, options.tenant, workspace, options.prune)
         rows = action_report.planned_results(plan)
         deletions = plan.image_deletions
         outputs = action_report.outputs(rows, 0, plan, shards)
@@ -160,7 +166,15 @@ def run() -> int:
         )
         api_url = engine._api_url()
     else:
-        result = engine.deploy()
+        record = _deployment_record(github, options.tenant)
+        if record:
+            record.start(_safe_api_url(engine))
+        try:
+            result = engine.deploy()
+        except FatalError:
+            if record:
+                record.finish(False, None, _safe_api_url(engine))
+            raise
         rows = result.results
         deletions = result.image_deletions
         outputs = action_report.run_outputs(result, shards)
@@ -170,6 +184,9 @@ def run() -> int:
             result.failed,
             result.api_url,
         )
+        if record:
+            counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
+            record.finish(not failed, counts, api_url)
     _write(
         outputs,
         action_report.summary(
@@ -179,6 +196,35 @@ def run() -> int:
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
     return 1 if failed else 0
+
+
+def _github() -> GitHubEnv | None:
+    """The run's repository and event, when there is a token to talk to GitHub with."""
+    github = github_env(os.environ)
+    if github and not _text("github-token"):
+        log.annotate(
+            "notice",
+            "`github-token` is empty: no plan comment, no GitHub deployment",
+            title="GitHub",
+        )
+        return None
+    return github
+
+
+def _deployment_record(github: GitHubEnv | None, tenant: str | None) -> DeploymentRecord | None:
+    if github is None or not _flag("github-deployments", True):
+        return None
+    environment = _text("environment") or tenant or "prefect"
+    return DeploymentRecord(
+        github, GitHubClient(_text("github-token"), github.api_url), environment, tenant
+    )
+
+
+def _safe_api_url(engine: Engine) -> str | None:
+    try:
+        return engine._api_url()
+    except FatalError:
+        return None
 
 
 def _write(outputs: dict[str, str], summary: str) -> None:

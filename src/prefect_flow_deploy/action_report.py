@@ -106,19 +106,33 @@ def matrix(plan: Plan, shards: int) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def ui_url(api_url: str | None, deployment_id: str | None) -> str | None:
-    """The deployment's page in the Prefect UI, when the API URL tells where that is."""
-    if not api_url or not deployment_id:
+def ui_base(api_url: str | None) -> str | None:
+    """The Prefect UI's root for an API URL, when the URL tells where that is: Prefect Cloud's
+    `api.prefect.cloud/api/accounts/A/workspaces/W` → `app.prefect.cloud/account/A/workspace/W`,
+    a self-hosted server's `http://host:4200/api` → `http://host:4200`."""
+    if not api_url:
         return None
     cloud = re.match(
         r"https://api\.prefect\.(cloud|dev)/api/accounts/([^/]+)/workspaces/([^/]+)", api_url
     )
     if cloud:
         domain, account, workspace = cloud.groups()
-        return f"https://app.prefect.{domain}/account/{account}/workspace/{workspace}/deployments/deployment/{deployment_id}"
+        return f"https://app.prefect.{domain}/account/{account}/workspace/{workspace}"
     if api_url.rstrip("/").endswith("/api"):
-        return f"{api_url.rstrip('/')[:-4]}/deployments/deployment/{deployment_id}"
+        return api_url.rstrip("/")[:-4]
     return None
+
+
+def deployments_page(api_url: str | None) -> str | None:
+    """The UI's list of deployments (a GitHub environment's URL)."""
+    base = ui_base(api_url)
+    return f"{base}/deployments" if base else None
+
+
+def ui_url(api_url: str | None, deployment_id: str | None) -> str | None:
+    """The deployment's page in the Prefect UI, when the API URL tells where that is."""
+    base = ui_base(api_url)
+    return f"{base}/deployments/deployment/{deployment_id}" if base and deployment_id else None
 
 
 def summary(
@@ -155,10 +169,10 @@ def _summary(
         group = sorted(projects[project], key=lambda r: (r.status != "failed", r.folder, r.flow))
         failed = sum(1 for r in group if r.status == "failed")
         if level == "projects":
-            lines.append(f"- **{_cell(project)}**: {len(group)} deployments, {failed} failed")
+            lines.append(f"- **{cell(project)}**: {len(group)} deployments, {failed} failed")
             continue
         lines += [
-            f"### {_cell(project)}",
+            f"### {cell(project)}",
             "",
             "| folder | flow | image | deployment | |",
             "|---|---|---|---|---|",
@@ -170,16 +184,16 @@ def _summary(
                 continue
             link = ui_url(api_url, r.deployment_id)
             name = (
-                f"[{_cell(r.flow)}/{_cell(r.deployment)}]({link})"
+                f"[{cell(r.flow)}/{cell(r.deployment)}]({link})"
                 if link
-                else f"{_cell(r.flow)}/{_cell(r.deployment)}"
+                else f"{cell(r.flow)}/{cell(r.deployment)}"
             )
             status = f"{STATUS_ICON.get(r.status, '')} {r.status}"
             if r.changed_fields and r.status in ("updated", "update"):
                 status += f" ({', '.join(r.changed_fields)})"
             if r.error:
-                status += f": {_cell(r.error)[:300]}"
-            lines.append(f"| {_cell(r.folder)} | {name} | {r.image_status} | {status} | |")
+                status += f": {cell(r.error)[:300]}"
+            lines.append(f"| {cell(r.folder)} | {name} | {r.image_status} | {status} | |")
         if hidden:
             lines.append(f"| … | {hidden} unchanged deployments | | ✅ unchanged | |")
         lines.append("")
@@ -198,8 +212,8 @@ def deletions_summary(deletions: list[ImageDeletion]) -> str:
     ]
     for d in deletions:
         lines.append(
-            f"| {_cell(d.repository)}@{d.digest[:19]} | {_cell(', '.join(d.tags))} | {d.created[:19]} "
-            f"| {human_size(d.freed)} | {_cell(d.outcome)} |"
+            f"| {cell(d.repository)}@{d.digest[:19]} | {cell(', '.join(d.tags))} | {d.created[:19]} "
+            f"| {human_size(d.freed)} | {cell(d.outcome)} |"
         )
     total = total_freed(deletions)
     lines += [
@@ -212,7 +226,7 @@ def deletions_summary(deletions: list[ImageDeletion]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -127,8 +127,14 @@ def run_action(
     timeout: float = 600,
     debug: bool = False,
     mount_runner_temp: bool = False,
+    event: dict[str, object] | None = None,
+    context: dict[str, str] | None = None,
 ) -> StepResult:
     """One step of a job running the action, as shared/ACTION-RUNNER.md describes the runner.
+
+    `event` is the webhook payload the runner writes to GITHUB_EVENT_PATH, and `context` the
+    run's GITHUB_* values that go with it (GITHUB_EVENT_NAME, GITHUB_SHA, GITHUB_API_URL…):
+    the runner sets those, so they win over `env`.
 
     `temp` is the runner's RUNNER_TEMP on the host (`/home/runner/work/_temp` on GitHub):
     only its `_github_home`, `_github_workflow` and `_runner_file_commands` are mounted, and
@@ -147,7 +153,9 @@ def run_action(
     files = {kind: commands / f"{kind}_{uuid.uuid4()}" for kind in FILE_COMMANDS}
     for path in files.values():
         path.write_text("")
-    (temp / "_github_workflow" / "event.json").write_text(json.dumps({"ref": "refs/heads/main"}))
+    (temp / "_github_workflow" / "event.json").write_text(
+        json.dumps(event if event is not None else {"ref": "refs/heads/main"})
+    )
 
     mappings = {str(temp / name): target for name, target in MOUNTED.items()}
     mappings[str(workspace)] = "/github/workspace"
@@ -156,6 +164,7 @@ def run_action(
     variables = {
         **{name: _translate(value, mappings) for name, value in (env or {}).items()},
         **_runner_variables(files, temp, workspace, debug),
+        **(context or {}),
     }
     # Every declared input is set: the `with:` value, else its default, else "".
     variables.update(

@@ -1,0 +1,194 @@
+"""What the action writes to GitHub through its REST API (PyGithub), on github.com and on
+GitHub Enterprise Server (`GITHUB_API_URL`, e.g. `https://ghe.example.com/api/v3`):
+
+- the plan as one comment on the pull request, found again by its hidden marker and edited
+  in place on every later push;
+- a GitHub Deployment per deploy run, with statuses in_progress → success / failure, so the
+  repository's Environments page shows what each tenant runs.
+
+Only these REST calls are made: list, create, edit and delete issue comments; create a
+deployment; create a deployment status. A refusal (a fork's read-only token, a missing
+permission) is a GitHubRefused, which the action reports as a notice: the job never fails
+because of GitHub's API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+STATUS_DESCRIPTION_LIMIT = 140  # characters GitHub keeps of a deployment status description
+PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+class GitHubError(Exception):
+    """GitHub's API failed for another reason (validation, server error, network)."""
+
+
+class GitHubRefused(GitHubError):
+    """403/404: the token may not do this (a fork's pull request, missing `permissions:`)."""
+
+
+@dataclass(frozen=True)
+class GitHubEnv:
+    """The run as the runner describes it: its environment and the event payload."""
+
+    api_url: str
+    server_url: str
+    repository: str
+    sha: str
+    event_name: str
+    run_id: str
+    pull_number: int | None = None
+    head_sha: str | None = None
+
+    @property
+    def run_url(self) -> str:
+        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+
+
+def github_env(env: Mapping[str, str]) -> GitHubEnv | None:
+    """None outside GitHub Actions (no repository to talk to)."""
+    repository = env.get("GITHUB_REPOSITORY")
+    if not repository:
+        return None
+    event = _event(env.get("GITHUB_EVENT_PATH"))
+    pull = _object(event.get("pull_request"))
+    number = pull.get("number")
+    head = _object(pull.get("head"))
+    return GitHubEnv(
+        api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+        server_url=env.get("GITHUB_SERVER_URL") or "https://github.com",
+        repository=repository,
+        sha=env.get("GITHUB_SHA", ""),
+        event_name=env.get("GITHUB_EVENT_NAME", ""),
+        run_id=env.get("GITHUB_RUN_ID", ""),
+        pull_number=number if isinstance(number, int) else None,
+        # GITHUB_SHA of a pull_request event is the test merge commit; files are linked at
+        # the head commit, which is what the author pushed.
+        head_sha=head.get("sha") if isinstance(head.get("sha"), str) else None,
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def status_description(built: int, changed: int, failed: int, tenant: str | None) -> str:
+    text = f"built {built}, changed {changed}, failed {failed}" + (
+        f" (tenant {tenant})" if tenant else ""
+    )
+    return text[:STATUS_DESCRIPTION_LIMIT]
+
+
+class GitHubClient:
+    """The few REST calls the action makes, through PyGithub."""
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        *,
+        seconds_between_writes: float = 1.0,  # GitHub asks for a second between writes
+        max_rate_limit_wait: float = 120.0,
+    ) -> None:
+        from github import Auth, Github, GithubRetry
+
+        self._github = Github(
+            auth=Auth.Token(token),
+            base_url=api_url.rstrip("/"),
+            per_page=100,
+            timeout=30,
+            seconds_between_writes=seconds_between_writes,
+            # Secondary rate limits (403/429 with Retry-After) are waited out; never longer.
+            retry=GithubRetry(total=5, max_rate_limit_wait=max_rate_limit_wait),
+            user_agent="prefect-flow-deploy",
+            lazy=True,  # no GET of the repository or the issue before each call
+        )
+
+    def upsert_comment(
+        self, repository: str, number: int, marker: str, body: str
+    ) -> Literal["created", "updated", "unchanged"]:
+        """The one comment of the pull request that holds `marker`: edited, else created.
+        Extra copies (two runs that raced to create it) are deleted, keeping the oldest."""
+        with _translated(f"comment on pull request #{number}"):
+            issue = self._github.get_repo(repository).get_issue(number)
+            ours = [c for c in issue.get_comments() if marker in (c.body or "")]
+            if not ours:
+                issue.create_comment(body)
+                return "created"
+            first, *extra = sorted(ours, key=lambda c: c.id)
+            for comment in extra:
+                comment.delete()
+            if first.body == body:
+                return "unchanged"
+            first.edit(body)
+            return "updated"
+
+    def create_deployment(
+        self, repository: str, sha: str, environment: str, description: str, payload: dict[str, Any]
+    ) -> int:
+        with _translated(f"GitHub deployment to {environment!r}"):
+            deployment = self._github.get_repo(repository).create_deployment(
+                ref=sha,
+                task="deploy",
+                # Deploy exactly this commit, whatever other checks are still running.
+                auto_merge=False,
+                required_contexts=[],
+                environment=environment,
+                description=description,
+                payload=payload,
+            )
+            return int(deployment.id)
+
+    def set_deployment_status(
+        self,
+        repository: str,
+        deployment_id: int,
+        state: Literal["in_progress", "success", "failure", "error"],
+        description: str,
+        environment_url: str | None,
+        log_url: str,
+    ) -> None:
+        from github.GithubObject import NotSet
+
+        with _translated(f"GitHub deployment status {state}"):
+            deployment = self._github.get_repo(repository).get_deployment(deployment_id)
+            deployment.create_status(
+                state,
+                target_url=log_url,
+                description=description[:STATUS_DESCRIPTION_LIMIT],
+                environment_url=environment_url or NotSet,
+            )
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """PyGithub's exceptions → GitHubRefused / GitHubError, saying what was attempted."""
+    from github import GithubException
+
+    try:
+        yield
+    except GithubException as exc:
+        data = exc.data
+        message = data.get("message") if isinstance(data, dict) else data
+        text = f"{what}: GitHub answered {exc.status}: {message}"
+        if exc.status in (401, 403, 404):
+            raise GitHubRefused(text) from exc
+        raise GitHubError(text) from exc
+    except (OSError, ValueError) as exc:
+        raise GitHubError(f"{what}: {type(exc).__name__}: {exc}") from exc
