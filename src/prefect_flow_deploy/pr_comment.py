@@ -250,7 +250,7 @@ def _created(d: DeploymentPlan) -> str:
     spec = d.spec
     if spec is None:
         return ""
-    schedules = len(spec.schedules)
+    schedules = len(spec.schedules or [])
     return f"new, on work pool `{cell(spec.work_pool)}`" + (
         f", {schedules} schedule{'s' * (schedules != 1)}" if schedules else ""
     )
@@ -273,6 +273,8 @@ def _problem_lines(problems: list[Problem], links: Links) -> list[str]:
 
 def _field_change(field: str, old: Any, new: Any) -> str:
     """`field`: old → new; for a mapping, each changed key (`job_variables.env.X`)."""
+    if field == "triggers":  # (names on the server, the writes planned: "create X", ...)
+        return "`triggers`: " + ", ".join(cell(str(write)) for write in new)
     if isinstance(old, dict) and isinstance(new, dict):
         before, after = _leaves(old), _leaves(new)
         keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))

@@ -89,6 +89,7 @@ def test_the_plan_per_project_with_changes_old_to_new_and_linked_problems() -> N
                         {"env": {"LOG_LEVEL": "DEBUG", "DB_PASSWORD": "swordfish"}, "cpu": 2},
                     ),
                     "tags": (["sales"], ["sales", "nightly"]),
+                    "triggers": (["on-upstream"], ["update on-upstream", "create on-file"]),
                 },
             ),
             DeploymentPlan(spec(sales, "weekly", 2), "weekly/sales", sales.key, "create"),
@@ -112,6 +113,7 @@ def test_the_plan_per_project_with_changes_old_to_new_and_linked_problems() -> N
     assert '`tags`: `["sales"]` → `["nightly", "sales"]`' in text or (
         '`tags`: `["sales"]` → `["sales", "nightly"]`' in text
     )
+    assert "`triggers`: update on-upstream, create on-file" in text
     assert "| `weekly/sales` | 🆕 create | new, on work pool `docker-pool`, 2 schedules |" in text
     assert "| `old-flow/sales` | 🗑️ remove |" in text
     # Problems link to the file and line at the pull request's head commit.
