@@ -59,3 +59,31 @@ def test_a_private_base_image_pulls_with_the_docker_config_login(
     base_layers = client.images.get(stack.base_image).attrs["RootFS"]["Layers"]
     built_layers = client.images.get(row.image).attrs["RootFS"]["Layers"]
     assert built_layers[: len(base_layers)] == base_layers  # built FROM the private base
+
+
+def test_the_runs_own_login_wins_over_the_docker_configs_for_its_registry(
+    stack: Stack, scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stale login in the Docker config for the target registry does not get in the way:
+    the given username and password are used for it, for the registry API, the build's base
+    pull and the push."""
+    base = private_base(stack, scenario)
+    write_flow(scenario.folder("p", "ownwins"), "ownwins")
+    stale = tmp_path / "docker"
+    stale.mkdir()
+    secret = base64.b64encode(f"{stack.auth_user}:stale-password".encode()).decode()
+    (stale / "config.json").write_text(
+        json.dumps({"auths": {stack.auth_registry: {"auth": secret}}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(stale))
+    result = deploy(
+        scenario,
+        stack,
+        base_image=base,
+        registry=f"{stack.auth_registry}/t{scenario.suffix}",
+        registry_username=stack.auth_user,
+        registry_password=stack.auth_password,
+    )
+    assert not result.failed, result.results
+    [row] = result.results
+    assert row.status == "created" and (row.image or "").startswith(stack.auth_registry)
