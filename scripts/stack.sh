@@ -38,6 +38,7 @@ install_packages() {
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v tmux >/dev/null || missing+=(tmux)  # the live progress view is tested in a terminal
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

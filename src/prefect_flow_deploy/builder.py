@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,8 +137,13 @@ class BuildRequest:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
 
 
-def build(request: BuildRequest, config_dir: str | None) -> str:
-    """Run the build; return its log. Raise FolderError with the log's tail on failure."""
+def build(
+    request: BuildRequest,
+    config_dir: str | None,
+    on_step: Callable[[str], None] | None = None,
+) -> str:
+    """Run the build; return its log. Raise FolderError with the log's tail on failure.
+    `on_step` hears each Dockerfile step as BuildKit starts it (`2/4 RUN pip install …`)."""
     build_command = buildkit_command()
     env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
     if config_dir:
@@ -173,9 +178,8 @@ def build(request: BuildRequest, config_dir: str | None) -> str:
         if request.fresh:
             command += ["--pull", "--no-cache"]
         command.append(str(request.context))
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
+        returncode, output = _run_streaming(command, env, on_step)
+    if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
         headline = build_error_headline(output)
         file, line = failure_location(output, request)
@@ -199,6 +203,30 @@ def _secret_options(secrets: dict[str, str], directory: str) -> list[str]:
         path.write_text(value)
         options += ["--secret", f"id={secret_id},src={path}"]
     return options
+
+
+# `#7 [stage-0 2/4] RUN pip install …` in BuildKit's plain progress: a step starts.
+_STEP = re.compile(r"^#\d+ \[(?:[^\]]*\s)?(\d+/\d+)\] (.+)$")
+
+
+def _run_streaming(
+    command: list[str], env: dict[str, str], on_step: Callable[[str], None] | None
+) -> tuple[int, str]:
+    """Run the build, its output read as it comes so that each step can be reported."""
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        seen: set[str] = set()
+        for line in process.stdout:
+            lines.append(line)
+            step = _STEP.match(line.rstrip())
+            if on_step is not None and step and step.group(0) not in seen:
+                seen.add(step.group(0))
+                on_step(f"{step.group(1)} {step.group(2)}")
+        returncode = process.wait()
+    return returncode, "".join(lines)
 
 
 # `[stage-0 3/5] RUN pip install …`: the step BuildKit says failed (the last one it names).

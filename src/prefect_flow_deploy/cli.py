@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from .options import (
     parse_build_secrets,
     secret_values,
 )
+
+if TYPE_CHECKING:
+    from .progress import LiveProgress
 
 app = typer.Typer(
     add_completion=False,
@@ -177,7 +181,9 @@ def deploy(
     from .engine import Engine
     from .report import print_result, result_rows
 
-    result = Engine(options).deploy()
+    live = _live_view(json_output)
+    with live or contextlib.nullcontext():
+        result = Engine(options, live).deploy()
     if json_output:
         print(log.redact(json.dumps(result_rows(result), indent=2)))
     else:
@@ -236,6 +242,18 @@ def new(
         raise ConfigurationError(f"cannot create {project}/{folder}: {exc}") from exc
     files = ", ".join(sorted(p.name for p in target.iterdir()))
     log.info(f"created {target} ({files}); `prefect-flow-deploy plan` shows it as a create.")
+
+
+def _live_view(json_output: bool) -> LiveProgress | None:
+    """On a terminal (not on GitHub, not for --json) a live view of each folder's progress;
+    elsewhere the plain lines the logger prints."""
+    from .logger import running_on_github
+
+    if json_output or running_on_github() or not sys.stderr.isatty():
+        return None
+    from .progress import LiveProgress
+
+    return LiveProgress(Console(stderr=True))
 
 
 def main() -> None:

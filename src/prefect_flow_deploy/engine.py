@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from .model import (
     ImagePlan,
     Plan,
     Problem,
+    Progress,
 )
 from .options import Options
 from .planner import (
@@ -108,8 +110,12 @@ class RunResult:
 
 
 class Engine:
-    def __init__(self, options: Options) -> None:
+    def __init__(
+        self, options: Options, on_progress: Callable[[Progress], None] | None = None
+    ) -> None:
         self.options = options
+        # Each folder's state as it changes, for a live view (report side, not here).
+        self.on_progress = on_progress or (lambda _event: None)
         self.logins = load_logins(options.credentials(), os.environ)
         if self.logins.source:
             log.debug(f"registry logins: the run's own, and those of {self.logins.source}")
@@ -129,6 +135,8 @@ class Engine:
             state = background.submit(_timed, _checked_state, self.api)
             folders = discover(options.projects_root, options.flows)
             self.folders_read = {f.key for f in folders}
+            for folder in folders:
+                self.on_progress(Progress(folder.key, "reading"))
             log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
             self.state, seconds = state.result()
         log.debug(f"read {len(self.state.deployments)} managed deployments in {seconds:.2f}s")
@@ -396,10 +404,14 @@ class Engine:
         started = time.monotonic()
         plan = self.plan()
         report_problems(plan)
+        self._emit_planned(plan)
         failures: dict[str, str] = {}
         written: dict[int, object] = {}
         if _has_work(plan):
             written = self._build_and_register(plan, failures)
+        else:
+            for image in plan.images:
+                self.on_progress(Progress(image.folder.key, "done", "unchanged"))
         images = {i.folder.key: i for i in plan.images}
         results = [
             self._result(d, images.get(d.folder_key), failures, written) for d in plan.deployments
@@ -414,6 +426,42 @@ class Engine:
                 result.image_deletions = self._retain(plan, {})
                 result.seconds = time.monotonic() - started
         return result
+
+    # -- progress ------------------------------------------------------------------------------
+    def _emit_planned(self, plan: Plan) -> None:
+        """After planning: folders that failed to plan, and what waits for a build."""
+        for folder in plan.folders:
+            errors = [p.message for p in folder.problems if p.severity == "error"]
+            if errors:
+                self.on_progress(Progress(folder.key, "failed", errors[0].splitlines()[0]))
+            elif not folder.flows:
+                self.on_progress(Progress(folder.key, "done", "no flow"))
+        for image in plan.images:
+            if image.action == "build":
+                self.on_progress(Progress(image.folder.key, "queued", image.reason))
+
+    def _track_writes(self, key: str, writes: list[Future[str]]) -> None:
+        """`registering` until every write of the folder is done; then done or failed."""
+        if not writes:
+            self.on_progress(Progress(key, "done", "unchanged"))
+            return
+        self.on_progress(Progress(key, "registering", f"{len(writes)} deployments"))
+        left = [len(writes)]
+        lock = threading.Lock()
+
+        def finished(_future: Future[str]) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            errors = [f.exception() for f in writes if f.exception() is not None]
+            if errors:
+                self.on_progress(Progress(key, "failed", f"registration: {errors[0]}"))
+            else:
+                self.on_progress(Progress(key, "done", f"{len(writes)} deployments written"))
+
+        for write in writes:
+            write.add_done_callback(finished)
 
     # -- keep-images ---------------------------------------------------------------------------
     def preview_retention(self, plan: Plan) -> None:
@@ -486,12 +534,14 @@ class Engine:
         ) as registrar:
 
             def image_ready(image: ImagePlan) -> None:
+                writes = []
                 for deployment in deployments_of[image.folder.key]:
                     if deployment.action == "failed":
                         continue
                     self._complete(deployment, image)
                     if self._should_write(deployment, failures):
-                        registrar.submit(deployment)
+                        writes.append(registrar.submit(deployment))
+                self._track_writes(image.folder.key, writes)
 
             # --fail-fast promises that nothing is written when a folder fails, so there the
             # writes wait for every image; otherwise each folder registers when it is ready.
@@ -558,6 +608,7 @@ class Engine:
                             failures.setdefault(
                                 other.folder.key, "skipped: --fail-fast after another failure"
                             )
+                            self.on_progress(Progress(other.folder.key, "skipped", "--fail-fast"))
                         pending.clear()
         return ready
 
@@ -569,6 +620,7 @@ class Engine:
         )
         failures[image.folder.key] = message
         image.action = "failed"
+        self.on_progress(Progress(image.folder.key, "failed", message.strip().splitlines()[0]))
         file = getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
         log.error(
             f"{image.folder.key}: {message}",
@@ -594,17 +646,25 @@ class Engine:
                 secrets=self.options.build_secrets,
             )
             log.info(f"building {folder.key} ({image.reason})")
-            output = builder.build(request, config_dir)
+            self.on_progress(Progress(folder.key, "building"))
+            output = builder.build(
+                request,
+                config_dir,
+                lambda step: self.on_progress(Progress(folder.key, "building", step)),
+            )
             phases["build"] = time.monotonic() - started
             self.counters.built += 1
             log.block(f"build {folder.key} → {image.reference}", output)
         else:
+            self.on_progress(Progress(folder.key, "pulling", image.reference))
             builder.pull(image.reference, self.logins.get(_host(image.repository)))
         mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "checking"))
         self._check(image, recipe)
         phases["check"] = time.monotonic() - mark
         if self.options.registry and image.action == "build":
             mark = time.monotonic()
+            self.on_progress(Progress(folder.key, "pushing", image.reference))
             image.digest = builder.push(image.reference, self.logins.get(_host(image.repository)))
             phases["push"] = time.monotonic() - mark
             self.counters.pushed += 1

@@ -33,6 +33,8 @@ class Logger:
         self._lock = threading.Lock()
         self.workspace = Path(os.environ.get("GITHUB_WORKSPACE", os.getcwd()))
         self.quiet = False
+        # While a live view owns the terminal, terminal lines wait here (see `hold`).
+        self._held: list[tuple[str, str | None]] | None = None
 
     # -- secrets -----------------------------------------------------------------------
     def mask(self, secret: str | None) -> None:
@@ -69,10 +71,31 @@ class Logger:
     def _print(self, message: str, style: str | None = None) -> None:
         message = self.redact(message)
         with self._lock:
-            if self.github or not self.console.is_terminal:
-                print(message, file=sys.stderr, flush=True)
-            else:
-                self.console.print(message, style=style, markup=False)
+            self._terminal_line(message, style)
+
+    def _terminal_line(self, text: str, style: str | None) -> None:
+        """Held while a live view runs; coloured on a terminal; plain otherwise."""
+        if self._held is not None:
+            self._held.append((text, style))
+        elif self.github or not self.console.is_terminal:
+            print(text, file=sys.stderr, flush=True)
+        else:
+            self.console.print(text, style=style, markup=False)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep terminal lines (warnings and errors at their file and line) until the live
+        view is gone, then print them in order: printed under a live region, they would
+        leave stale frames of it on the screen."""
+        with self._lock:
+            self._held = []
+        try:
+            yield
+        finally:
+            with self._lock:
+                held, self._held = self._held or [], None
+                for text, style in held:
+                    self._terminal_line(text, style)
 
     # -- annotations -------------------------------------------------------------------
     def annotate(
@@ -96,10 +119,7 @@ class Logger:
             )
             colour = {"error": "red", "warning": "yellow", "notice": "cyan"}[level]
             text = f"{level}: {where}{message}"
-            if self.console.is_terminal:
-                self.console.print(text, style=colour, markup=False)
-            else:
-                print(text, file=sys.stderr, flush=True)
+            self._terminal_line(text, colour)
 
     def error(self, message: str, **where: object) -> None:
         self.annotate("error", message, **where)  # type: ignore[arg-type]
@@ -151,10 +171,7 @@ class Logger:
 
     def _print_unlocked(self, message: str) -> None:
         message = self.redact(message)
-        if self.console.is_terminal and not self.github:
-            self.console.print(message, style="bold", markup=False)
-        else:
-            print(message, file=sys.stderr, flush=True)
+        self._terminal_line(message, "bold")
 
 
 log = Logger()

@@ -188,6 +188,21 @@ class DeploymentPlan:
     trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
+ProgressState = Literal[
+    "reading", "queued", "building", "pulling", "checking", "pushing", "registering",
+    "done", "failed", "skipped",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the engine is doing for one folder now: the live view's input (report side)."""
+
+    folder: str  # project/folder
+    state: ProgressState
+    detail: str = ""  # the Dockerfile step being built, or the one-line reason of a failure
+
+
 @dataclass(frozen=True)
 class ImageDeletion:
     """keep-images: an image (every tag of one digest) deleted, or to be deleted."""

@@ -237,8 +237,10 @@ class Registrar:
             self._on_pool_created(pool)
         return created
 
-    def submit(self, plan: DeploymentPlan) -> None:
-        self._futures[id(plan)] = self._call(self._write(plan))
+    def submit(self, plan: DeploymentPlan) -> Future[str]:
+        future: Future[str] = self._call(self._write(plan))
+        self._futures[id(plan)] = future
+        return future
 
     async def _write(self, plan: DeploymentPlan) -> str:
         assert self._pools is not None

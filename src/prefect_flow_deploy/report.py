@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .engine import RunResult
 from .model import DeploymentSpec, ImageDeletion, Plan
@@ -140,11 +141,16 @@ def print_plan(plan: Plan, console: Console) -> None:
         action = row["deployment_action"]
         action += _changed(row)
         table.add_row(
-            row["folder"],
-            row["deployment"] or "-",
-            row["image_action"] or "-",
-            row["image_reason"] or "",
-            action,
+            *(
+                Text(cell)
+                for cell in (
+                    row["folder"],
+                    row["deployment"] or "-",
+                    row["image_action"] or "-",
+                    row["image_reason"] or "",
+                    action,
+                )
+            )
         )
     console.print(table)
     print_deletions(plan.image_deletions, console, planned=True)
@@ -180,13 +186,13 @@ def print_result(result: RunResult, console: Console) -> None:
     for row in sorted(
         result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
     ):
+        # Text, not markup: an error may hold brackets ("[/bin/sh -c …]"). One line of it:
+        # the whole message was printed at its file and line already.
+        error = f": {row.error.strip().splitlines()[0]}" if row.error and row.error.strip() else ""
         table.add_row(
-            row.project,
-            row.folder,
-            row.flow,
-            row.deployment,
-            row.image_status,
-            row.status + (f": {row.error}" if row.error else ""),
+            *(Text(cell) for cell in (row.project, row.folder, row.flow, row.deployment)),
+            Text(row.image_status),
+            Text(row.status + error, style="red" if row.status == "failed" else ""),
         )
     console.print(table)
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
