@@ -120,3 +120,14 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     os.chdir(tmp_path)
     yield tmp_path
     os.chdir(old)
+
+
+@pytest.fixture(autouse=True)
+def _log_secrets_per_test() -> Iterator[None]:
+    """The logger is one object for the process: a secret one test masks (a one-letter
+    password) must not redact the next test's output."""
+    from prefect_flow_deploy.logger import log
+
+    saved = list(log._secrets)
+    yield
+    log._secrets[:] = saved
