@@ -188,7 +188,7 @@ def _project(project: _Project, plan: Plan, links: Links, prune: bool, level: st
     problems = _problem_lines(project.problems, links)
     tables = _images_table(project.images) + _deployments_table(project, prune, level)
     if project.unchanged:
-        tables.append(f"{project.unchanged} deployments unchanged.")
+        tables.append(f"{project.unchanged} deployment{'s' * (project.unchanged != 1)} unchanged.")
         tables.append("")
     rows = len(project.images) + len(project.deployments)
     if rows <= FOLD_ROWS and level == "values":

@@ -216,3 +216,21 @@ def test_thousands_of_projects_keep_whole_lines() -> None:
     assert all(
         line.endswith("problems") or not line.startswith("- 📦") for line in text.splitlines()
     )
+
+
+def test_the_readme_pictures_show_what_the_code_writes() -> None:
+    """docs/*.png are screenshots of docs/*.md, which must be today's output (else run
+    scripts/render-docs.py again)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec_ = importlib.util.spec_from_file_location(
+        "render_docs", root / "scripts" / "render-docs.py"
+    )
+    assert spec_ and spec_.loader
+    module = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(module)
+    plan = module.example_plan()
+    links = Links("https://github.com", "acme/flows", module.HEAD_SHA, module.WORKSPACE)
+    assert (root / "docs" / "pr-comment.md").read_text() == render(plan, "prod", links, prune=True)
+    assert (root / "docs" / "pr-comment.png").stat().st_size > 10_000
