@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Bring up, idempotently, everything the tests and the demo need on a machine of this kind:
 # a Docker engine, two loopback registries (open on :5000, htpasswd auth on :5001), the
-# stand-in base images pushed to the open registry, a Prefect server and a Docker worker.
+# stand-in base images pushed to the open registry, a Prefect server and a Docker worker, and
+# two more Prefect servers without a worker: the oldest version the tool supports (the suite
+# runs its deploy, no-op and update tests there too) and the newest release older than that
+# (which the tool must refuse before any write).
 # Every step is skipped when already done, so calling it again is cheap (about a second).
 #
 #   scripts/stack.sh up      # start whatever is not running
@@ -18,6 +21,11 @@ PREFECT_DOCKER_VERSION="$(sed -n 's/^ *"prefect-docker==\([0-9.]*\)".*/\1/p' "$H
 REGISTRY=127.0.0.1:5000
 AUTH_REGISTRY=127.0.0.1:5001
 PREFECT_PORT=4200
+# The oldest supported server version is the engine's constant, so the two never disagree.
+OLDEST_PREFECT_VERSION="$(sed -n 's/^OLDEST_SUPPORTED = "\([0-9.]*\)"$/\1/p' "$HERE/src/prefect_flow_deploy/server_version.py")"
+OLDEST_PREFECT_PORT=4301   # not 4300: the benchmarks start their own server there
+TOO_OLD_PREFECT_VERSION=3.1.15   # the last release before it: its PATCH /deployments/{id} rejects fields
+TOO_OLD_PREFECT_PORT=4302
 WORK_POOL="${PFD_WORK_POOL:-docker-pool}"
 # Stand-ins for images that cannot be pulled here (no Docker Hub). Named for what they hold.
 BASE_PYTHON="localhost:5000/stand-in/python:3.11"
@@ -149,8 +157,41 @@ start_prefect() {
   fi
 }
 
+# An extra Prefect server of another version, from its own venv and PREFECT_HOME. Only its
+# API: no services (no scheduler, no worker), since nothing runs flows there.
+start_extra_prefect() {  # start_extra_prefect VERSION PORT
+  local version=$1 port=$2
+  local venv="$STACK_DIR/prefect-$version-venv" url="http://127.0.0.1:$port/api"
+  local answer; answer="$(curl -sf "$url/admin/version" || true)"
+  [ "$answer" = "\"$version\"" ] && return 0
+  if [ -n "$answer" ]; then log "port $port answers Prefect $answer, not $version"; return 1; fi
+  if [ ! -f "$venv/.installed" ]; then
+    log "installing Prefect $version into $venv (about a minute)"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    # Pinned to what its release day resolved: today's pydantic and fastapi break old servers.
+    "$venv/bin/pip" install -q -c "$HERE/scripts/prefect-servers/$version.txt" "prefect==$version"
+    touch "$venv/.installed"
+  fi
+  mkdir -p "$STACK_DIR/prefect-$version-home"
+  log "starting Prefect $version server on :$port"
+  env -u PREFECT_API_URL PREFECT_HOME="$STACK_DIR/prefect-$version-home" \
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    setsid "$venv/bin/prefect" server start --host 127.0.0.1 --port "$port" --no-services --no-ui \
+    >"$STACK_DIR/prefect-$version.log" 2>&1 < /dev/null &
+  echo $! >"$STACK_DIR/prefect-$version.pid"
+}
+
+start_extra_prefects() {  # both start at once, then both are waited for
+  start_extra_prefect "$OLDEST_PREFECT_VERSION" $OLDEST_PREFECT_PORT
+  start_extra_prefect "$TOO_OLD_PREFECT_VERSION" $TOO_OLD_PREFECT_PORT
+  wait_for 120 "Prefect $OLDEST_PREFECT_VERSION server" \
+    curl -sf "http://127.0.0.1:$OLDEST_PREFECT_PORT/api/health"
+  wait_for 120 "Prefect $TOO_OLD_PREFECT_VERSION server" \
+    curl -sf "http://127.0.0.1:$TOO_OLD_PREFECT_PORT/api/health"
+}
+
 stop_all() {
-  for f in worker prefect-server; do
+  for f in worker prefect-server "prefect-$OLDEST_PREFECT_VERSION" "prefect-$TOO_OLD_PREFECT_VERSION"; do
     alive "$STACK_DIR/$f.pid" && kill -9 -- -"$(cat "$STACK_DIR/$f.pid")" 2>/dev/null || true
   done
   pkill -f "docker-registry serve $STACK_DIR" || true
@@ -169,6 +210,10 @@ export PFD_BASE_IMAGE=$BASE_PREFECT
 export PFD_BASE_PYTHON=$BASE_PYTHON
 export PFD_WORK_POOL=$WORK_POOL
 export PFD_STACK_DIR=$STACK_DIR
+export PFD_OLDEST_PREFECT_VERSION=$OLDEST_PREFECT_VERSION
+export PFD_OLDEST_PREFECT_API_URL=http://127.0.0.1:$OLDEST_PREFECT_PORT/api
+export PFD_TOO_OLD_PREFECT_VERSION=$TOO_OLD_PREFECT_VERSION
+export PFD_TOO_OLD_PREFECT_API_URL=http://127.0.0.1:$TOO_OLD_PREFECT_PORT/api
 ENV
 }
 
@@ -185,6 +230,7 @@ up() {
   ensure_venv
   build_base_images
   start_prefect
+  start_extra_prefects
   log "up"
 }
 

@@ -4,6 +4,7 @@ service is started, never silently skipped."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -68,6 +69,28 @@ def stack() -> Stack:
     os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     return Stack(env)
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    """A Prefect server of the stack that deployments are written to."""
+
+    url: str
+    version: str
+    # The stack's main server runs Prefect's services (the scheduler makes upcoming runs); the
+    # oldest-version server answers the API only: nothing runs flows there.
+    schedules_runs: bool
+
+
+@pytest.fixture(params=["pinned", "oldest"])
+def server(request: pytest.FixtureRequest, stack: Stack) -> PrefectServer:
+    """The pinned Prefect (whose client the engine writes with) and the oldest server version
+    the tool supports (server_version.OLDEST_SUPPORTED, started by scripts/stack.sh)."""
+    if request.param == "oldest":
+        return PrefectServer(
+            stack.env["PFD_OLDEST_PREFECT_API_URL"], stack.env["PFD_OLDEST_PREFECT_VERSION"], False
+        )
+    return PrefectServer(stack.env["PREFECT_API_URL"], importlib.metadata.version("prefect"), True)
 
 
 @dataclass

@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from prefect.client.orchestration import get_client
+import httpx
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
@@ -51,24 +52,37 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-async def _deployment(name: str) -> DeploymentResponse:
-    async with get_client() as client:
+def _client(api_url: str | None) -> PrefectClient:
+    """The stack's main server (PREFECT_API_URL), or the one at `api_url`."""
+    return get_client() if api_url is None else PrefectClient(api_url)
+
+
+async def _deployment(name: str, api_url: str | None) -> DeploymentResponse:
+    async with _client(api_url) as client:
         return await client.read_deployment_by_name(name)
 
 
-def read_deployment(name: str) -> DeploymentResponse:
-    result: DeploymentResponse = run(_deployment(name))
+def read_deployment(name: str, api_url: str | None = None) -> DeploymentResponse:
+    result: DeploymentResponse = run(_deployment(name, api_url))
     return result
 
 
-async def _all_named(names: list[str]) -> dict[str, DeploymentResponse]:
-    async with get_client() as client:
+async def _all_named(names: list[str], api_url: str | None) -> dict[str, DeploymentResponse]:
+    async with _client(api_url) as client:
         return {n: await client.read_deployment_by_name(n) for n in names}
 
 
-def read_deployments(names: list[str]) -> dict[str, DeploymentResponse]:
-    result: dict[str, DeploymentResponse] = run(_all_named(names))
+def read_deployments(names: list[str], api_url: str | None = None) -> dict[str, DeploymentResponse]:
+    result: dict[str, DeploymentResponse] = run(_all_named(names, api_url))
     return result
+
+
+def reported_version(api_url: str) -> str:
+    """The Prefect version the server itself reports (prefect/server/api/admin.py)."""
+    response = httpx.get(f"{api_url}/admin/version", timeout=10)
+    response.raise_for_status()
+    version: str = response.json()
+    return version
 
 
 async def _scheduled_runs(deployment_id: Any) -> list[Any]:

@@ -29,7 +29,7 @@ from .deployments import (
 from .discovery import discover, read_folder, report_folder_problems
 from .docker_auth import load_logins
 from .dockerfile import last_instruction_line
-from .errors import ConfigurationError, FolderError, RegistryError
+from .errors import ConfigurationError, FolderError, PrefectUnavailableError, RegistryError
 from .logger import log
 from .model import (
     TENANT_TAG_PREFIX,
@@ -55,10 +55,11 @@ from .planner import (
     recipe_with_problems,
     variable_problem,
 )
-from .prefect_api import ApiSettings, check_workspace, resolve
+from .prefect_api import ApiSettings, check_workspace, read_server_version, resolve
 from .provenance import github_version_info
 from .registry import RegistryClient
 from .requirements import requirement_line
+from .server_version import unsupported_server
 from .triggers import TriggerError
 from .work_pools import Pool, PoolTypeError, invalid_variables, read_pools
 
@@ -521,10 +522,11 @@ class Engine:
         if provenance and not self.api.is_cloud:
             log.debug(
                 f"version_info (commit {provenance['commit_sha'][:12]} of "
-                f"{provenance['repository']}) is sent with each write, but a self-hosted "
-                "Prefect server does not keep it (only Prefect Cloud does); the deployments' "
-                "version is the image's content tag either way."
+                f"{provenance['repository']}) is not sent: a self-hosted "
+                "Prefect server does not keep it (only Prefect Cloud does), and one before "
+                "3.3 refuses it; the deployments' version is the image's content tag either way."
             )
+            provenance = None
         with Registrar(
             self.api,
             [p for name, p in self.pools.items() if name in used and not p.exists],
@@ -872,8 +874,13 @@ def _first_error(folder: FlowFolder) -> str:
 
 
 def _checked_state(api: ApiSettings) -> ServerState:
-    """On Prefect Cloud, the key's workspace first (one clear error), then the state."""
+    """On Prefect Cloud, the key's workspace first (one clear error); a self-hosted server
+    must be one we can write to; then the state."""
     check_workspace(api)
+    found = None if api.is_cloud else read_server_version(api)
+    refusal = unsupported_server(found, api.url) if found else None
+    if refusal:
+        raise PrefectUnavailableError(refusal)
     return fetch_state(api)
 
 

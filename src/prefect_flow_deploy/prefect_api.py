@@ -179,6 +179,23 @@ def _secret(value: Any) -> str | None:
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 
 
+def read_server_version(settings: ApiSettings) -> str | None:
+    """The server's Prefect version: `GET /api/admin/version` answers `prefect.__version__`
+    as a JSON string (prefect/server/api/admin.py, `read_version`). None for Prefect Cloud,
+    which Prefect's client never asks either ("Cloud is always compatible as a server",
+    `raise_for_api_version_mismatch`), or for an answer that is not a string."""
+    if settings.is_cloud:
+        return None
+    try:
+        with settings.http_client() as client:
+            response = client.get("admin/version")
+            response.raise_for_status()
+            found = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise unavailable(settings.url, exc) from exc
+    return found if isinstance(found, str) else None
+
+
 def read_managed(settings: ApiSettings, tag: str) -> list[dict[str, Any]]:
     """Every deployment carrying `tag`, as the API's JSON, with its flow's name added under
     `flow_name`: a few paged calls, not one per flow."""

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import (
+    DeploymentCreate,
     DeploymentScheduleCreate,
     DeploymentScheduleUpdate,
     DeploymentUpdate,
@@ -83,27 +84,10 @@ async def apply(
     assert spec.parameter_schema is not None, "computed by the image check before writing"
     if plan.action == "create":
         flow_id = await client.create_flow_from_name(spec.flow_name)
-        deployment_id = await client.create_deployment(
-            flow_id=flow_id,
-            name=spec.name,
-            version=spec.version,
-            version_info=version_info(provenance, spec),
-            schedules=schedule_creates(spec),
-            concurrency_limit=spec.concurrency_limit,
-            concurrency_options=concurrency_options(spec),
-            work_queue_name=spec.work_queue_name,
-            parameters=spec.parameters,
-            # Prefect turns a None description into the string "None" on create.
-            description=spec.description or "",
-            work_pool_name=spec.work_pool,
-            tags=spec.tags,
-            entrypoint=spec.entrypoint,
-            parameter_openapi_schema=spec.parameter_schema,
-            paused=bool(spec.paused),
-            pull_steps=pull_steps(spec.code_dir),
-            enforce_parameter_schema=spec.enforce_parameter_schema,
-            job_variables=spec.job_variables,
+        response = await client.request(
+            "POST", "/deployments/", json=create_payload(spec, flow_id, provenance)
         )
+        deployment_id = response.json()["id"]
         await write_triggers(client, spec, str(deployment_id), plan.trigger_writes)
         return str(deployment_id)
     assert plan.deployment_id
@@ -143,6 +127,43 @@ async def write_triggers(
             # client sends only the fields set here.
             body = {k: v for k, v in wanted[name].items() if k != "owner_resource"}
             await client.update_automation(UUID(automation_id), AutomationCore.model_validate(body))
+
+
+def create_payload(
+    spec: DeploymentSpec, flow_id: UUID, provenance: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body of `POST /deployments/`: only the fields we set. The client's own
+    `create_deployment` also sends its newer fields at their defaults (a schedule's
+    `replaces`, ...), which a server older than the client rejects (422, extra_forbidden);
+    left out, the server applies the same defaults."""
+    assert spec.code_dir is not None
+    # Newer optional fields only when they hold something: even a null is refused.
+    newer: dict[str, Any] = {
+        "version_info": version_info(provenance, spec),
+        "concurrency_options": concurrency_options(spec),
+        "work_queue_name": spec.work_queue_name,
+    }
+    create = DeploymentCreate(
+        flow_id=flow_id,
+        name=spec.name,
+        version=spec.version,
+        schedules=schedule_creates(spec),
+        concurrency_limit=spec.concurrency_limit,
+        parameters=spec.parameters,
+        # Prefect turns a None description into the string "None" on create.
+        description=spec.description or "",
+        work_pool_name=spec.work_pool,
+        tags=spec.tags,
+        entrypoint=spec.entrypoint,
+        parameter_openapi_schema=spec.parameter_schema,
+        paused=bool(spec.paused),
+        pull_steps=pull_steps(spec.code_dir),
+        enforce_parameter_schema=spec.enforce_parameter_schema,
+        job_variables=spec.job_variables,
+        **{k: v for k, v in newer.items() if v is not None},
+    )
+    payload: dict[str, Any] = create.model_dump(mode="json", exclude_unset=True)
+    return payload
 
 
 def _update(spec: DeploymentSpec, fields: list[str]) -> DeploymentUpdate:

@@ -11,13 +11,14 @@ from prefect.exceptions import ObjectNotFound
 
 from prefect_flow_deploy.registry import RegistryClient
 
-from ..conftest import Scenario, Stack, copy_example, write_flow
+from ..conftest import PrefectServer, Scenario, Stack, copy_example, write_flow
 from ..helpers import (
     RegistryLog,
     deploy,
     plan,
     read_deployment,
     read_deployments,
+    reported_version,
     run,
     scheduled_run_ids,
 )
@@ -39,13 +40,13 @@ def names(scenario: Scenario) -> dict[str, str]:
 
 
 def test_deploy_registers_every_flow_from_its_pushed_image(
-    stack: Stack, scenario: Scenario
+    stack: Stack, scenario: Scenario, server: PrefectServer
 ) -> None:
     copy_example(scenario, "sales", "daily_orders")
     copy_example(scenario, "sales", "two_flows")
     copy_example(scenario, "marketing", "weekly_digest")
     copy_example(scenario, "marketing", "legacy_layout")
-    result = deploy(scenario, stack)
+    result = deploy(scenario, stack, prefect_api_url=server.url)
 
     assert not result.failed, result.results
     assert {r.status for r in result.results} == {"created"}, [
@@ -54,7 +55,7 @@ def test_deploy_registers_every_flow_from_its_pushed_image(
     assert result.counters.built == 4 and result.counters.pushed == 4
     registry = RegistryClient()
     n = names(scenario)
-    deployments = read_deployments(list(n.values()))
+    deployments = read_deployments(list(n.values()), server.url)
     for key, deployment in deployments.items():
         image = deployment.job_variables["image"]
         assert image.startswith(f"{scenario.registry}/")
@@ -87,20 +88,24 @@ def test_deploy_registers_every_flow_from_its_pushed_image(
     assert "newsletter" in digest.tags and digest.description == "The Monday digest for subscribers"
     # The work pool was created, of type docker.
     assert deployments[n["prices"]].entrypoint == "flows.py:refresh_prices"
+    assert reported_version(server.url) == server.version
 
 
-def test_rerun_without_change_writes_nothing(stack: Stack, scenario: Scenario) -> None:
+def test_rerun_without_change_writes_nothing(
+    stack: Stack, scenario: Scenario, server: PrefectServer
+) -> None:
     copy_example(scenario, "sales", "daily_orders")
     copy_example(scenario, "marketing", "weekly_digest")
-    first = deploy(scenario, stack)
+    first = deploy(scenario, stack, prefect_api_url=server.url)
     assert not first.failed
     n = names(scenario)
-    before = read_deployments([n["daily"], n["digest"]])
-    runs_before = scheduled_run_ids(before[n["digest"]].id)
-    assert runs_before, "the scheduler made no upcoming runs to check"
+    before = read_deployments([n["daily"], n["digest"]], server.url)
+    if server.schedules_runs:
+        runs_before = scheduled_run_ids(before[n["digest"]].id)
+        assert runs_before, "the scheduler made no upcoming runs to check"
     registry_log = RegistryLog(stack, scenario.registry)
 
-    again = deploy(scenario, stack)
+    again = deploy(scenario, stack, prefect_api_url=server.url)
 
     assert (again.counters.built, again.counters.pushed, again.counters.deployment_writes) == (
         0,
@@ -109,36 +114,46 @@ def test_rerun_without_change_writes_nothing(stack: Stack, scenario: Scenario) -
     )
     assert {r.status for r in again.results} == {"unchanged"}
     assert registry_log.manifest_puts() == 0
-    after = read_deployments([n["daily"], n["digest"]])
+    after = read_deployments([n["daily"], n["digest"]], server.url)
     for name in before:
         assert after[name].updated == before[name].updated
         assert [s.id for s in after[name].schedules] == [s.id for s in before[name].schedules]
-    assert scheduled_run_ids(after[n["digest"]].id, wait=0) == runs_before
+    assert [s.schedule.cron for s in after[n["digest"]].schedules] == ["0 7 * * 1"]
+    if server.schedules_runs:
+        assert scheduled_run_ids(after[n["digest"]].id, wait=0) == runs_before
+    assert reported_version(server.url) == server.version
 
 
-def test_changing_one_file_rebuilds_only_that_folder(stack: Stack, scenario: Scenario) -> None:
+def test_changing_one_file_rebuilds_only_that_folder(
+    stack: Stack, scenario: Scenario, server: PrefectServer
+) -> None:
     daily = copy_example(scenario, "sales", "daily_orders")
     copy_example(scenario, "sales", "two_flows")
-    deploy(scenario, stack)
+    deploy(scenario, stack, prefect_api_url=server.url)
     n = names(scenario)
-    before = read_deployments(list(n[k] for k in ("daily", "prices", "archive")))
-    (daily / "flow.py").write_text((daily / "flow.py").read_text() + "\n# a comment\n")
+    before = read_deployments(list(n[k] for k in ("daily", "prices", "archive")), server.url)
+    # A new parameter default: the update writes the parameter schema too (a field that
+    # servers before Prefect 3.2.0 refuse in an update).
+    source = (daily / "flow.py").read_text()
+    (daily / "flow.py").write_text(source.replace('region: str = "eu"', 'region: str = "us"'))
 
-    planned = plan(scenario, stack)
+    planned = plan(scenario, stack, prefect_api_url=server.url)
     [changed] = [i for i in planned.images if i.action == "build"]
     assert changed.folder.name == "daily_orders"
     assert "flow.py" in changed.reason, changed.reason
 
-    result = deploy(scenario, stack)
+    result = deploy(scenario, stack, prefect_api_url=server.url)
     assert result.counters.built == 1 and result.counters.pushed == 1
     assert result.counters.deployment_writes == 1
-    after = read_deployments(list(before))
+    after = read_deployments(list(before), server.url)
     assert after[n["daily"]].updated != before[n["daily"]].updated
     assert after[n["daily"]].version != before[n["daily"]].version
+    assert after[n["daily"]].parameter_openapi_schema["properties"]["region"]["default"] == "us"
     for key in ("prices", "archive"):
         assert after[n[key]].updated == before[n[key]].updated
     statuses = {(r.folder, r.status) for r in result.results}
     assert statuses == {("daily_orders", "updated"), ("two_flows", "unchanged")}
+    assert reported_version(server.url) == server.version
 
 
 def test_new_base_image_digest_rebuilds_the_folders_using_it(
