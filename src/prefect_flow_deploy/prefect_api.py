@@ -293,7 +293,7 @@ def _automations(
                 else:
                     page_body = {**body, "limit": PAGE, "offset": len(automations)}
                     response = client.post(path, json=page_body)
-                if response.status_code == 404:
+                if response.status_code == 404 or _no_automation_tags(response):
                     return []
                 response.raise_for_status()
                 page: list[dict[str, Any]] = response.json()
@@ -302,6 +302,22 @@ def _automations(
                     return automations
     except httpx.HTTPError as exc:
         raise unavailable(settings.url, exc) from exc
+
+
+def _no_automation_tags(response: httpx.Response) -> bool:
+    """A server whose automations have no tags yet (3.4 and older: its AutomationFilter
+    refuses `tags`, 422 extra_forbidden) holds no tagged automation."""
+    if response.status_code != 422:
+        return False
+    try:
+        details = response.json().get("exception_detail") or []
+    except ValueError:
+        return False
+    return any(
+        d.get("type") == "extra_forbidden" and list(d.get("loc") or [])[-1:] == ["tags"]
+        for d in details
+        if isinstance(d, dict)
+    )
 
 
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
