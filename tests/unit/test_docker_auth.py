@@ -14,7 +14,23 @@ import pytest
 
 from prefect_flow_deploy.docker_auth import load_logins
 from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.registry import Credentials
+
+
+@pytest.fixture(autouse=True)
+def own_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logins read are masked in the process-wide logger: keep these tests' from leaking out."""
+    monkeypatch.setattr(log, "_secrets", [])
+
+
+def test_logins_read_from_the_config_are_masked(tmp_path: Path) -> None:
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").write_text(
+        json.dumps({"auths": {"r.example": auth("u", "hunter2-secret")}})
+    )
+    load_logins({}, {"HOME": str(tmp_path)})
+    assert log.redact("password hunter2-secret") == "password ***"
 
 
 def auth(user: str, password: str) -> dict[str, str]:
