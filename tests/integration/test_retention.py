@@ -10,6 +10,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,15 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     (planned,) = plan.image_deletions
     assert (planned.repository + ":" + planned.tags[0]) == image2  # image1 is in use
     assert planned.outcome == "planned" and planned.freed and planned.freed > 0
+    shown = subprocess.run(
+        [sys.executable, "-m", "prefect_flow_deploy.cli", "plan", "--keep-images", "1",
+         "--projects-root", str(scenario.root), "--registry", scenario.registry,
+         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert f"would delete\t{image2}\t{planned.digest[:19]}" in shown.stdout
+    assert "keep-images: 1 images to delete" in shown.stdout
     registry = RegistryClient()
     assert registry.exists(image2)  # the plan deleted nothing
 

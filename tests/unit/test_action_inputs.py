@@ -125,3 +125,25 @@ def test_dry_run_needs_no_registry(workspace: Path, monkeypatch: pytest.MonkeyPa
     set_inputs(monkeypatch, **{"prefect-api-url": "http://p/api", "dry-run": "true"})
     options, _ = options_from_inputs(workspace)
     assert options.dry_run and not options.registry
+
+
+@pytest.mark.parametrize(("text", "expected"), [("", None), ("3", 3), ("0", 0)])
+def test_keep_images_input(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: int | None
+) -> None:
+    set_inputs(
+        monkeypatch, registry="ghcr.io/acme/flows", **{"prefect-api-url": "http://p/api", "keep-images": text}
+    )  # fmt: skip
+    options, _ = options_from_inputs(workspace)
+    assert options.keep_images == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [("x", "whole number"), ("-1", "0 or more")])
+def test_a_bad_keep_images_input_says_what_it_takes(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    set_inputs(
+        monkeypatch, registry="ghcr.io/acme/flows", **{"prefect-api-url": "http://p/api", "keep-images": text}
+    )  # fmt: skip
+    with pytest.raises(ConfigurationError, match=message):
+        options_from_inputs(workspace)

@@ -144,3 +144,45 @@ def test_ghcr_without_a_usable_token_says_which_permission_is_needed() -> None:
     fake.add("flows/sales/daily", "sha256:old", ["c0ffee"], "2026-01-01T00:00:00Z")
     with serve(fake), pytest.raises(RegistryError, match="packages: write"):
         PackagesClient("wrong", fake.url).list_images(GHCR_REPO)
+
+
+def test_the_summaries_list_each_image_with_the_space_it_frees() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from prefect_flow_deploy.action_report import deletions_summary
+    from prefect_flow_deploy.model import ImageDeletion
+    from prefect_flow_deploy.report import print_deletions
+
+    deletions = [
+        ImageDeletion(
+            REPO, "sha256:" + "a" * 64, ("c0ffee",), "2026-01-01T00:00:00Z", 20_001_500, "deleted"
+        ),
+        ImageDeletion(
+            REPO,
+            "sha256:" + "b" * 64,
+            ("beef", "old"),
+            "2026-01-02T00:00:00Z",
+            4_500,
+            "refused: HTTP 405 UNSUPPORTED",
+        ),
+    ]
+    out = StringIO()
+    print_deletions(deletions, Console(file=out), planned=True)
+    lines = out.getvalue().splitlines()
+    assert (
+        lines[0]
+        == f"would delete\t{REPO}:c0ffee\tsha256:aaaaaaaaaaaa\tcreated 2026-01-01T00:00:00\tfrees 20.0 MB"
+    )
+    assert lines[1].endswith(
+        f"{REPO}:beef,old\tsha256:bbbbbbbbbbbb\tcreated 2026-01-02T00:00:00\tfrees 4.5 kB"
+    )
+    assert (
+        lines[2]
+        == "keep-images: 2 images to delete, 20.0 MB freed after the registry's garbage collection"
+    )
+    markdown = deletions_summary(deletions)
+    assert "| 20.0 MB | deleted |" in markdown and "refused: HTTP 405 UNSUPPORTED" in markdown
+    assert "2 images, 20.0 MB freed" in markdown
+    assert deletions_summary([]) == ""
