@@ -113,6 +113,14 @@ def test_plan_comment_on_a_pull_request_is_edited_on_the_next_push(
     assert link and link.group(1) == link.group(2), edited
     assert [r.method for r in github.requests if r.method != "GET"] == ["POST", "PATCH"]
 
+    # `comment: false`: the plan stays in the job summary; GitHub's API is not called.
+    github.requests.clear()
+    quiet = run_action(
+        action_image, workspace, tmp_path / "run3", {**given, "comment": "false"},
+        context=pr_env(github, sha2), event=pull_request_event(REPO, PR, sha2, "b" * 40),
+    )  # fmt: skip
+    assert "two_flows" in quiet.summary and github.requests == []
+
 
 def test_a_forks_read_only_token_is_a_notice(
     action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path, github: FakeGitHub

@@ -201,3 +201,45 @@ def test_no_permission_is_a_notice_not_a_failure(
 def test_other_events_post_no_comment(fake: FakeGitHub, tmp_path: Path) -> None:
     post_plan(Plan([], [], []), github_for(fake, tmp_path, "push"), client(fake), "prod", tmp_path, False)  # fmt: skip
     assert fake.requests == []
+
+
+def test_a_failed_deploy_ends_its_github_deployment_in_failure(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    github = github_for(fake, tmp_path, "push")
+    record = DeploymentRecord(github, client(fake), "staging", "dev")
+    record.start("https://api.prefect.cloud/api/accounts/A/workspaces/W")
+    record.finish(False, {"built": 1, "changed": 0, "failed": 2}, "https://api.prefect.cloud/api/accounts/A/workspaces/W")  # fmt: skip
+    [(deployment_id, deployment)] = fake.deployments.items()
+    assert deployment["environment"] == "staging" and deployment["sha"] == "d" * 40
+    assert [(s["state"], s["description"]) for s in fake.statuses[deployment_id]] == [
+        ("in_progress", "deploying"),
+        ("failure", "built 1, changed 0, failed 2 (tenant dev)"),
+    ]
+    ui = "https://app.prefect.cloud/account/A/workspace/W/deployments"
+    assert {s["environment_url"] for s in fake.statuses[deployment_id]} == {ui}
+    assert {s["log_url"] for s in fake.statuses[deployment_id]} == {
+        "https://github.com/acme/flows/actions/runs/77"
+    }
+    # A run stopped by a fatal error (no counts) says so.
+    stopped = DeploymentRecord(github, client(fake), "staging", "dev")
+    stopped.start(None)
+    stopped.finish(False, None, None)
+    last = fake.statuses[max(fake.statuses)][-1]
+    assert (last["state"], last["environment_url"]) == ("failure", "")
+    assert "stopped before deploying" in last["description"]
+
+
+def test_the_prefect_ui_deployments_page_from_the_api_url() -> None:
+    from prefect_flow_deploy.action_report import deployments_page
+
+    assert (
+        deployments_page("https://api.prefect.cloud/api/accounts/A/workspaces/W")
+        == "https://app.prefect.cloud/account/A/workspace/W/deployments"
+    )
+    assert (
+        deployments_page("http://prefect.internal:4200/api/")
+        == "http://prefect.internal:4200/deployments"
+    )
+    assert deployments_page("https://example.com/prefect") is None
+    assert deployments_page(None) is None
