@@ -63,6 +63,7 @@ class ServerState:
     deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
     # Automations owned by deployments (their triggers), by deployment id
     automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    server_version: str | None = None  # None: Prefect Cloud, or not told
 
 
 def fetch_state(settings: ApiSettings) -> ServerState:

@@ -59,7 +59,7 @@ from .prefect_api import ApiSettings, check_workspace, read_server_version, reso
 from .provenance import github_version_info
 from .registry import RegistryClient
 from .requirements import requirement_line
-from .server_version import unsupported_server
+from .server_version import triggers_unsupported, unsupported_server
 from .triggers import TriggerError
 from .work_pools import Pool, PoolTypeError, invalid_variables, read_pools
 
@@ -274,6 +274,16 @@ class Engine:
                     Problem("error", str(exc), spec.source_file, line, f"prefect.yaml {key}")
                 )
                 image.action, image.reason = "failed", str(exc)
+                return []
+            refused = plans[-1].trigger_writes and triggers_unsupported(
+                self.state.server_version, self.api.url
+            )
+            if refused:
+                line = spec.source_lines.get("triggers", spec.source_line)
+                image.folder.problems.append(
+                    Problem("error", refused, spec.source_file, line, "prefect.yaml triggers")
+                )
+                image.action, image.reason = "failed", refused
                 return []
             problem = self._refused_variables(plans[-1])
             if problem is not None:
@@ -524,7 +534,7 @@ class Engine:
                 f"version_info (commit {provenance['commit_sha'][:12]} of "
                 f"{provenance['repository']}) is not sent: a self-hosted "
                 "Prefect server does not keep it (only Prefect Cloud does), and one before "
-                "3.3 refuses it; the deployments' version is the image's content tag either way."
+                "3.3.6 refuses it; the deployments' version is the image's content tag either way."
             )
             provenance = None
         with Registrar(
@@ -881,7 +891,9 @@ def _checked_state(api: ApiSettings) -> ServerState:
     refusal = unsupported_server(found, api.url) if found else None
     if refusal:
         raise PrefectUnavailableError(refusal)
-    return fetch_state(api)
+    state = fetch_state(api)
+    state.server_version = found
+    return state
 
 
 def _timed(

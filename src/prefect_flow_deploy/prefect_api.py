@@ -305,7 +305,7 @@ def _automations(
 
 
 def _no_automation_tags(response: httpx.Response) -> bool:
-    """A server whose automations have no tags yet (3.4 and older: its AutomationFilter
+    """A server whose automations have no tags yet (before 3.4.7: its AutomationFilter
     refuses `tags`, 422 extra_forbidden) holds no tagged automation."""
     if response.status_code != 422:
         return False

@@ -27,3 +27,25 @@ def unsupported_server(found: str, url: str) -> str | None:
         "fields it writes). Nothing was built or written. Upgrade the server to Prefect "
         f"{OLDEST_SUPPORTED} or later, or pin a release of this action that supports Prefect {found}."
     )
+
+
+# Automations carry tags (this tool finds the ones it manages by its tag) from 3.4.7 on: an
+# older server refuses `tags` on POST /automations/ (prefect/server/events/schemas/automations.py).
+TRIGGERS_SINCE = "3.4.7"
+
+
+def triggers_unsupported(found: str | None, url: str) -> str | None:
+    """The error for a deployment with `triggers:` on a server whose automations have no
+    tags, else None (also when the version is unknown: Prefect Cloud, a custom build)."""
+    try:
+        too_old = found is not None and Version(found) < Version(TRIGGERS_SINCE)
+    except InvalidVersion:
+        return None
+    if not too_old:
+        return None
+    return (
+        f"triggers: the Prefect server at {url} runs Prefect {found}, whose automations have "
+        f"no tags (they came in Prefect {TRIGGERS_SINCE}), so the automations of these triggers "
+        f"cannot be managed there. Upgrade the server to Prefect {TRIGGERS_SINCE} or later, or "
+        "remove `triggers:` from this deployment."
+    )

@@ -15,7 +15,7 @@ from prefect_flow_deploy.errors import PrefectUnavailableError
 from prefect_flow_deploy.server_version import OLDEST_SUPPORTED
 
 from ..conftest import Scenario, Stack, write_flow
-from ..helpers import RegistryLog, options, reported_version
+from ..helpers import RegistryLog, deploy, options, reported_version
 
 pytestmark = pytest.mark.stack
 
@@ -59,3 +59,32 @@ def _pools(url: str) -> list[dict[str, str]]:
     response.raise_for_status()
     pools: list[dict[str, str]] = response.json()
     return pools
+
+
+def test_triggers_on_a_server_without_automation_tags_fail_their_folder_before_building(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """Prefect 3.2.0 (the oldest supported) refuses `tags` on an automation: the folder with
+    triggers fails at its `triggers:` line, nothing of it is built or written, and the other
+    folders deploy."""
+    url = stack.env["PFD_OLDEST_PREFECT_API_URL"]
+    assert reported_version(url) == stack.env["PFD_OLDEST_PREFECT_VERSION"]
+    with_triggers = write_flow(scenario.folder("p", "with_triggers"), "with_triggers")
+    (with_triggers / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:with_triggers\n    triggers:\n"
+        '      - name: on-failure\n        match: {prefect.resource.id: "prefect.flow-run.*"}\n'
+        "        expect: [prefect.flow-run.Failed]\n        threshold: 1\n        within: 0\n"
+    )
+    write_flow(scenario.folder("p", "plain"), "plain_flow")
+
+    result = deploy(scenario, stack, prefect_api_url=url)
+
+    statuses = {r.folder: r.status for r in result.results}
+    assert statuses == {"with_triggers": "failed", "plain": "created"}
+    [folder] = [f for f in result.plan.folders if f.name == "with_triggers"]
+    [problem] = [p for p in folder.problems if p.severity == "error"]
+    assert problem.file == with_triggers / "prefect.yaml" and problem.line == 3
+    assert "runs Prefect 3.2.0" in problem.message and "3.4.7 or later" in problem.message
+    assert result.counters.built == 1  # only the other folder
+    flows = httpx.post(f"{url}/flows/filter", json={"flows": {"name": {"any_": ["with-triggers"]}}})
+    assert flows.json() == []

@@ -6,7 +6,12 @@ import httpx
 import pytest
 
 from prefect_flow_deploy.prefect_api import ApiSettings, is_cloud, read_server_version
-from prefect_flow_deploy.server_version import OLDEST_SUPPORTED, unsupported_server
+from prefect_flow_deploy.server_version import (
+    OLDEST_SUPPORTED,
+    TRIGGERS_SINCE,
+    triggers_unsupported,
+    unsupported_server,
+)
 
 URL = "http://prefect.internal:4200/api"
 
@@ -54,3 +59,15 @@ def test_a_server_whose_automations_have_no_tags_holds_no_tagged_automation() ->
     other = {**detail, "loc": ["body", "limit"]}
     assert not _no_automation_tags(httpx.Response(422, json={"exception_detail": [other]}))
     assert not _no_automation_tags(httpx.Response(200, json=[]))
+
+
+@pytest.mark.parametrize("found", [OLDEST_SUPPORTED, "3.4.6"])
+def test_triggers_need_a_server_whose_automations_have_tags(found: str) -> None:
+    message = triggers_unsupported(found, URL)
+    assert message is not None and f"runs Prefect {found}" in message
+    assert f"{TRIGGERS_SINCE} or later" in message and "remove `triggers:`" in message
+
+
+@pytest.mark.parametrize("found", [TRIGGERS_SINCE, "3.9.1", None, "custom-build"])
+def test_triggers_pass_on_newer_cloud_or_unknown_servers(found: str | None) -> None:
+    assert triggers_unsupported(found, URL) is None
