@@ -47,6 +47,13 @@ RegistryPassword = Annotated[
 Tenant = Annotated[
     str | None, typer.Option(help="Tenant name (a block of the config file; recorded as a tag).")
 ]
+Repository = Annotated[
+    str | None,
+    typer.Option(
+        help="owner/name recorded on each deployment (prune and take-over leave other "
+        "repositories' alone). Default: GITHUB_REPOSITORY, else the git remote origin."
+    ),
+]
 BaseImage = Annotated[str, typer.Option(help="Base image for folders without a Dockerfile.")]
 WorkPool = Annotated[
     str, typer.Option(help="Work pool (any type that runs an image); created when missing.")
@@ -119,6 +126,7 @@ def plan(
     registry_username: RegistryUser = None,
     registry_password: RegistryPassword = None,
     tenant: Tenant = None,
+    repository: Repository = None,
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
     work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
@@ -159,6 +167,7 @@ def deploy(
     registry_username: RegistryUser = None,
     registry_password: RegistryPassword = None,
     tenant: Tenant = None,
+    repository: Repository = None,
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
     work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,

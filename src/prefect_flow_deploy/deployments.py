@@ -20,6 +20,7 @@ from .model import (
     DeploymentPlan,
     DeploymentSpec,
 )
+from .ownership import foreign_owner, recorded_owner
 from .prefect_api import (
     ApiSettings,
     read_managed,
@@ -371,7 +372,12 @@ def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> Deploymen
         exact_schedules(spec.schedules or [])  # validate now, not when writing
         writes = trigger_writes(spec, None)
         return DeploymentPlan(
-            spec, spec.full_name, spec.folder_key, "create", trigger_writes=writes
+            spec,
+            spec.full_name,
+            spec.folder_key,
+            "create",
+            trigger_writes=writes,
+            owner=recorded_owner(spec.tags),
         )
     spec = with_hand_set_state(spec, existing)
     desired = comparable_desired(spec)
@@ -394,9 +400,15 @@ def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> Deploymen
         existing.id,
         changes=changes,
         trigger_writes=writes,
+        owner=recorded_owner(existing.tags),
     )
 
 
 def in_tenant(existing: ExistingDeployment, tenant: str | None) -> bool:
     tenants = [t for t in existing.tags if t.startswith(TENANT_TAG_PREFIX)]
     return (f"{TENANT_TAG_PREFIX}{tenant}" in tenants) if tenant else not tenants
+
+
+def ours(existing: ExistingDeployment, tenant: str | None, repository: str | None) -> bool:
+    """In this run's tenant, and made by this repository (or by none recorded)."""
+    return in_tenant(existing, tenant) and foreign_owner(existing.tags, repository) is None

@@ -19,12 +19,14 @@ from typing import Literal
 from . import builder
 from .collisions import check_image_collisions, fail_name_collisions
 from .deployments import (
+    ExistingDeployment,
     ScheduleError,
     ServerState,
     diff,
     fetch_state,
     fetch_unmanaged,
     in_tenant,
+    ours,
 )
 from .discovery import discover, read_folder, report_folder_problems
 from .docker_auth import load_logins
@@ -43,6 +45,7 @@ from .model import (
     Progress,
 )
 from .options import Options
+from .ownership import foreign_owner, recorded_owner, takeover_message
 from .planner import (
     FOLDER_LABEL,
     INPUTS_LABEL,
@@ -246,7 +249,11 @@ class Engine:
         the folder before anything is built."""
         failed: list[DeploymentPlan] = []
         for spec in list(specs):
-            taken = self._other_tenants(spec.full_name) or self._other_folder(spec)
+            taken = (
+                self._other_tenants(spec.full_name)
+                or self._other_repository(spec.full_name)
+                or self._other_folder(spec)
+            )
             if taken:  # only this deployment: the folder's others still deploy
                 image.folder.problems.append(
                     Problem(
@@ -367,8 +374,18 @@ class Engine:
             + ("." if self.options.tenant else f", or run with --tenant {theirs}.")
         )
 
+    def _other_repository(self, full_name: str) -> str | None:
+        """Two repositories on one server and tenant would share deployment names: never
+        take over another repository's deployment (one recorded by none is taken over)."""
+        existing = self.state.deployments.get(full_name)
+        owner = foreign_owner(existing.tags, self.options.repository) if existing else None
+        return takeover_message(full_name, owner, self.options.repository) if owner else None
+
     def _recipe(self, folder: FlowFolder) -> BuildRecipe | None:
         return recipe_with_problems(folder, self.options)
+
+    def _ours(self, existing: ExistingDeployment) -> bool:
+        return ours(existing, self.options.tenant, self.options.repository)
 
     @functools.cached_property
     def api(self) -> ApiSettings:
@@ -378,7 +395,7 @@ class Engine:
         previous: dict[str, str] = {}
         for existing in self.state.deployments.values():
             key = existing.folder_key()
-            if key and existing.image and in_tenant(existing, self.options.tenant):
+            if key and existing.image and self._ours(existing):
                 previous.setdefault(key, existing.image)
         return previous
 
@@ -394,19 +411,22 @@ class Engine:
         removals = []
         for existing in self.state.deployments.values():
             key = existing.folder_key()
-            if (
-                existing.full_name in wanted
-                or not key
-                or not in_tenant(existing, self.options.tenant)
-            ):
-                continue
+            if existing.full_name in wanted or not key or not self._ours(existing):
+                continue  # another tenant's or repository's: never removed, not orphaned
             if pattern and not pattern.search(key):
                 continue  # outside this run's scope (a shard, a dispatch pattern)
             folder = present.get(key)
             if folder is not None and (folder.failed or not self.recipes.get(key)):
                 continue
             removals.append(
-                DeploymentPlan(None, existing.full_name, key, "remove", deployment_id=existing.id)
+                DeploymentPlan(
+                    None,
+                    existing.full_name,
+                    key,
+                    "remove",
+                    deployment_id=existing.id,
+                    owner=recorded_owner(existing.tags),
+                )
             )
         return removals
 

@@ -186,6 +186,9 @@ class DeploymentPlan:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # Trigger writes: ("create" | "update" | "remove", automation name, its id on the server)
     trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # Whose the deployment is: the repository recorded on the server (for a create, the one
+    # this run records); None when none is recorded.
+    owner: str | None = None
 
 
 ProgressState = Literal[

@@ -31,6 +31,8 @@ class Options:
     registry_username: str | None = None
     registry_password: str | None = None
     tenant: str | None = None
+    # owner/name of the repository whose deployments these are (see ownership.py).
+    repository: str | None = None
     base_image: str = DEFAULT_BASE_IMAGE
     work_pool: str = DEFAULT_WORK_POOL
     work_pool_type: str = DEFAULT_WORK_POOL_TYPE  # of a pool created when missing
@@ -110,6 +112,9 @@ class Options:
         for attr, variable in pairs.items():
             if getattr(self, attr) in (None, "") and env.get(variable):
                 updates[attr] = env[variable]
+        from .ownership import resolve_repository
+
+        updates["repository"] = resolve_repository(self.repository, env, self.projects_root)
         if env.get(BUILD_SECRETS_VARIABLE):
             from_env = parse_build_secrets(
                 env[BUILD_SECRETS_VARIABLE].splitlines(), BUILD_SECRETS_VARIABLE

@@ -27,6 +27,7 @@ from .model import (
 )
 from .naming import image_component, image_repository
 from .options import Options
+from .ownership import repository_tag
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient, image_labels, parse_reference
@@ -374,6 +375,8 @@ def _spec(
     ]
     if options.tenant:
         tags.append(f"{TENANT_TAG_PREFIX}{options.tenant}")
+    if options.repository:
+        tags.append(repository_tag(options.repository))
     tags += [*config.tags, *options.extra_tags]
     # Absent from prefect.yaml: the server's schedules stay; `schedules: []` removes them.
     schedules = None if config.schedules is None else [dict(s) for s in config.schedules]

@@ -72,6 +72,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image_action": image.action if image else None,
                 "image_reason": image.reason if image else None,
                 "deployment_action": deployment.action,
+                "owner": deployment.owner,
                 "changed_fields": deployment.changed_fields,
                 "changes": {
                     name: {"old": old, "new": new}
@@ -130,12 +131,13 @@ def print_plan(plan: Plan, console: Console) -> None:
                 console,
                 f"{row['folder']}\t{row['deployment'] or '-'}\timage {image}"
                 f"\tdeployment {row['deployment_action']}{changed}"
-                + (f": {row['error']}" if row.get("error") else ""),
+                + (f": {row['error']}" if row.get("error") else "")
+                + (f"\towner {row['owner']}" if row.get("owner") else ""),
             )
         print_deletions(plan.image_deletions, console, planned=True)
         return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)
-    for column in ("folder", "deployment", "image", "why", "deployment action"):
+    for column in ("folder", "deployment", "image", "why", "deployment action", "owner"):
         table.add_column(column, overflow="fold")
     for row in plan_rows(plan):
         action = row["deployment_action"]
@@ -149,6 +151,7 @@ def print_plan(plan: Plan, console: Console) -> None:
                     row["image_action"] or "-",
                     row["image_reason"] or "",
                     action,
+                    row.get("owner") or "",
                 )
             )
         )

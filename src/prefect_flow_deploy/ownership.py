@@ -1,0 +1,82 @@
+"""Which repository a managed deployment belongs to.
+
+Each deployment this tool writes carries the tag `repo:<owner/name>` of the repository that
+made it, so that two repositories deploying to one Prefect server (same tenant, same project
+and flow names) never prune or take over each other's deployments. A deployment without the
+tag (written before the record existed, or by hand) is matched as it always was and gets the
+tag on its next write.
+
+The repository is GITHUB_REPOSITORY on GitHub, else `--repository`, else the path of the
+checkout's `origin` remote (`git@github.com:acme/flows.git` → `acme/flows`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+REPO_TAG_PREFIX = "repo:"
+# scp-like (`git@host:owner/name.git`) or URL (`https://host/owner/name(.git)`) remotes.
+_REMOTE = re.compile(
+    r"^(?:[a-z+]+://[^/]+/|[^@/:]+@[^:/]+:|[^:/]+:(?!//))(?P<path>.+?)(?:\.git)?/?$"
+)
+
+
+def repository_tag(repository: str) -> str:
+    return f"{REPO_TAG_PREFIX}{repository}"
+
+
+def normalise_repository(value: str) -> str:
+    """`Acme/Flows` and `acme/flows` are one repository on GitHub: compare in lower case."""
+    return value.strip().strip("/").lower()
+
+
+def recorded_owner(tags: Iterable[str]) -> str | None:
+    """The repository recorded in a deployment's tags, or None when none is."""
+    return next(
+        (t.removeprefix(REPO_TAG_PREFIX) for t in tags if t.startswith(REPO_TAG_PREFIX)), None
+    )
+
+
+def foreign_owner(tags: Iterable[str], ours: str | None) -> str | None:
+    """The other repository a deployment belongs to, or None when it is ours to write (ours,
+    or recorded by no repository)."""
+    owner = recorded_owner(tags)
+    return owner if owner is not None and owner != ours else None
+
+
+def repository_from_remote(url: str) -> str | None:
+    match = _REMOTE.match(url.strip())
+    return normalise_repository(match["path"]) if match else None
+
+
+def resolve_repository(explicit: str | None, env: Mapping[str, str], checkout: Path) -> str | None:
+    """The run's repository: explicit, then GITHUB_REPOSITORY, then the git remote."""
+    for value in (explicit, env.get("GITHUB_REPOSITORY")):
+        if value and value.strip():
+            return normalise_repository(value)
+    return _origin_of(checkout)
+
+
+def _origin_of(checkout: Path) -> str | None:
+    try:
+        answer = subprocess.run(
+            ["git", "-C", str(checkout), "remote", "get-url", "origin"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git: the run records no repository
+    return repository_from_remote(answer.stdout) if answer.returncode == 0 else None
+
+
+def takeover_message(full_name: str, owner: str, ours: str | None) -> str:
+    runner = f"repository {ours}" if ours else "a run that names no repository"
+    return (
+        f"the deployment {full_name} on this Prefect server belongs to repository {owner}, "
+        f"and {runner} would take it over. Give the flow another name= (or its prefect.yaml "
+        "entry another name:), deploy the two repositories with different tenants or Prefect "
+        f"workspaces, or delete it from {owner} first."
+        + ("" if ours else f" (Run with --repository {owner} if this is that repository.)")
+    )
