@@ -11,8 +11,8 @@ from .flows_source import find_flows
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
+from .python_source import FolderSource
 from .requirements import outside_folder_problems, requirements_file_references
-from .schema_source import FolderSource
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}

@@ -20,7 +20,7 @@ from typing import Any
 
 from .model import FlowSpec, ModuleImport, Problem
 from .naming import flow_name_from_function
-from .schema_source import (
+from .python_source import (
     Alias,
     FolderSource,
     FuncDef,
@@ -28,7 +28,9 @@ from .schema_source import (
     Module,
     Symbol,
     Unreadable,
-    _bound_names,
+    bound_names,
+)
+from .schema_source import (
     invalid_parameter,
     parameters_of,
     read_schema,
@@ -177,7 +179,7 @@ class _FileReader:
             ):
                 binding = node.targets[0].id
                 flow = self._assigned(node, binding, {k: f for k, (_, f) in current.items()})
-            for name in _bound_names(node):
+            for name in bound_names(node):
                 current.pop(name, None)
                 self._functions.pop(name, None)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):

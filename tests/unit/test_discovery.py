@@ -295,3 +295,20 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
         "../../common.txt" in problems[0].message
         and "outside the flow folder" in problems[0].message
     )
+
+
+def test_a_description_that_is_not_a_literal_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """Prefect would register the expression's value, which only running the code tells: say
+    so at the line (the docstring is used) rather than silently use the docstring."""
+    path = make(
+        tmp_path,
+        "p/x/flow.py",
+        "from prefect import flow\nimport docs\n\n\n"
+        "@flow(description=docs.text('daily'))\ndef main():\n    '''Docstring.'''\n",
+    )
+    [folder] = discover(tmp_path)
+    [flow] = folder.flows
+    assert flow.description == "Docstring."
+    [problem] = folder.problems
+    assert (problem.severity, problem.file, problem.line) == ("warning", path, 5)
+    assert "description=" in problem.message and "docstring" in problem.message
