@@ -335,12 +335,13 @@ class _FileReader:
         self, func: FuncDef, keywords: list[ast.keyword], line: int, binding: str
     ) -> FlowSpec | None:
         given = {k.arg: k.value for k in keywords if k.arg}
-        name: str | None = flow_name_from_function(func.name)
+        name = flow_name_from_function(func.name)
         if "name" in given:
-            name = self._string(given["name"], func.name, "name") or name
-        if name is None or not self._valid_name(
-            name, given["name"].lineno if "name" in given else line
-        ):
+            text = self._string(given["name"], func.name, "name")
+            if text is None:
+                return None  # the error says why: which flow it is cannot be known
+            name = text or name  # Prefect: `name or fn.__name__`
+        if not self._valid_name(name, given["name"].lineno if "name" in given else line):
             return None
         docstring = ast.get_docstring(func)
         description = docstring
