@@ -1,6 +1,7 @@
-"""A Prefect server older than the oldest supported is refused while planning: one clear
-error, before anything is built, pushed or written. Against a real Prefect 3.1.15 server
-(scripts/stack.sh), the last release before server_version.OLDEST_SUPPORTED."""
+"""Prefect servers of other versions, from scripts/stack.sh: one older than
+server_version.OLDEST_SUPPORTED (3.1.15) is refused while planning, one clear error before
+anything is built, pushed or written; on the oldest supported (3.2.0) what older ones refuse
+works, and triggers, which need a newer server, fail their folder before it is built."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from prefect_flow_deploy.engine import Engine
 from prefect_flow_deploy.errors import PrefectUnavailableError
 from prefect_flow_deploy.server_version import OLDEST_SUPPORTED
 
-from ..conftest import Scenario, Stack, write_flow
-from ..helpers import RegistryLog, deploy, options, reported_version
+from ..conftest import PrefectServer, Scenario, Stack, copy_example, write_flow
+from ..helpers import RegistryLog, deploy, options, read_deployment, reported_version
 
 pytestmark = pytest.mark.stack
 
@@ -88,3 +89,28 @@ def test_triggers_on_a_server_without_automation_tags_fail_their_folder_before_b
     assert result.counters.built == 1  # only the other folder
     flows = httpx.post(f"{url}/flows/filter", json={"flows": {"name": {"any_": ["with-triggers"]}}})
     assert flows.json() == []
+
+
+def test_schedules_and_parameters_are_updated_in_place(
+    stack: Stack, scenario: Scenario, server: PrefectServer
+) -> None:
+    """What servers before 3.2.0 refuse in an update (a schedule's `parameters`, sent by
+    Prefect's client) works on the oldest supported one: same deployment, new values."""
+    folder = copy_example(scenario, "marketing", "weekly_digest")
+    name = f"weekly-digest/{scenario.project('marketing')}"
+    assert {r.status for r in deploy(scenario, stack, prefect_api_url=server.url).results} == {
+        "created"
+    }
+    before = read_deployment(name, server.url)
+    yaml = (folder / "prefect.yaml").read_text()
+    (folder / "prefect.yaml").write_text(
+        yaml.replace('cron: "0 7 * * 1"', 'cron: "0 8 * * 2"').replace("top: 10", "top: 3")
+    )
+
+    [row] = deploy(scenario, stack, prefect_api_url=server.url).results
+
+    assert row.status == "updated" and {"schedules", "parameters"} <= set(row.changed_fields)
+    after = read_deployment(name, server.url)
+    assert after.id == before.id and after.parameters["top"] == 3
+    assert [s.schedule.cron for s in after.schedules] == ["0 8 * * 2"]
+    assert reported_version(server.url) == server.version
