@@ -14,7 +14,7 @@ from .options import Options
 
 def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
     by_repo: dict[str, list[FlowFolder]] = defaultdict(list)
-    for folder in folders:
+    for folder in (f for f in folders if f.flows):  # only these become images
         try:
             by_repo[image_repository(options.registry, folder.project, folder.name)].append(folder)
         except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
@@ -26,11 +27,16 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
     """Every flow folder under the root, in a stable order, filtered by `pattern`.
 
     `pattern` is a regular expression searched in `project/folder` (as the old workflow's
-    dispatch input was).
+    dispatch input was). An entry that cannot be read (a symlink loop, a link out of the
+    repository) is a failed folder at that entry: the others are read as usual.
     """
     regex = re.compile(pattern) if pattern else None
+    root = repository_root(projects_root)
     folders = []
-    for project_dir in _subdirs(projects_root):
+    for project_dir, problem in _subdirs(projects_root, root):
+        if problem is not None:  # its folders are unknown: a failed `<project>/*`
+            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            continue
         for stray in _flow_files_at(project_dir):
             log.warning(
                 f"{stray.name} is directly in the project folder {project_dir.name}/, so it is not "
@@ -38,11 +44,20 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
                 file=stray,
                 title="Flow outside a flow folder",
             )
-        for folder_dir in _subdirs(project_dir):
+        try:
+            entries = _subdirs(project_dir, root)
+        except OSError as exc:
+            problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
+            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            continue
+        for folder_dir, problem in entries:
             key = f"{project_dir.name}/{folder_dir.name}"
             if regex and not regex.search(key):
                 continue
-            folders.append(read_folder(project_dir.name, folder_dir))
+            if problem is not None:
+                folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
+            else:
+                folders.append(read_folder(project_dir.name, folder_dir, root))
     if not folders:
         where = f" matching {pattern!r}" if pattern else ""
         log.warning(
@@ -51,6 +66,85 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
             title="Nothing to deploy",
         )
     return folders
+
+
+# The folder name of a project that could not be listed: its deployments are kept.
+UNREADABLE_PROJECT = "*"
+
+
+def repository_root(projects_root: Path) -> Path:
+    """The checkout the projects root is in (the nearest folder with `.git`), else the
+    projects root's parent (where prefect-flow-deploy.yaml lives)."""
+    resolved = projects_root.resolve()
+    return next(
+        (p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved.parent
+    )
+
+
+def display(path: Path | str) -> str:
+    """A path as text that can be printed, whatever bytes its name holds."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:
+    return FlowFolder(project=project, name=name, path=path, problems=[problem])
+
+
+def _entry_problem(path: Path, root: Path) -> Problem | None:
+    """Why a file or folder of the repository cannot go into an image, at the entry: a name
+    that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
+    the repository (its target would be built into the image, or be missing from it)."""
+    shown = display(path.relative_to(root) if path.is_relative_to(root) else path)
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return Problem(
+            "error",
+            f"the name {shown} is not valid UTF-8 (shown escaped): rename it, or delete it.",
+            path.parent,
+            title="File name",
+        )
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # RuntimeError: pathlib's own loop detection
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            return None  # a dangling link: copied as a link, as Docker does
+        return Problem(
+            "error",
+            f"{shown} is a symlink loop (-> {display(os.readlink(path))}): remove the link, "
+            "or point it at a real file or folder.",
+            path,
+            title="Symlink loop",
+        )
+    if not target.is_relative_to(root):
+        return Problem(
+            "error",
+            f"{shown} is a symlink to {display(target)}, outside the repository ({display(root)}): "
+            "nothing outside the repository goes into an image. Copy what it needs into the "
+            "repository, or install it from a package index.",
+            path,
+            title="Symlink out of the repository",
+        )
+    return None
+
+
+def entry_problems(folder: Path, root: Path) -> list[Problem]:
+    """Every entry of a flow folder that cannot go into its image (see `_entry_problem`);
+    links are not followed."""
+    problems: list[Problem] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
+
+    for current, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in [*dirs, *files]:
+            problem = _entry_problem(Path(current, name), root)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _flow_files_at(directory: Path) -> list[Path]:
@@ -63,15 +157,21 @@ def _flow_files_at(directory: Path) -> list[Path]:
     )
 
 
-def _subdirs(path: Path) -> list[Path]:
-    return sorted(
-        (
-            Path(entry.path)
-            for entry in os.scandir(path)
-            if entry.is_dir() and is_flow_dir(entry.name)
-        ),
-        key=lambda p: p.name,
-    )
+def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
+    """The folders in `path` (links to folders included), each with why it cannot be read,
+    if so. Files are not read here: only a loop (it may have been a folder) is reported."""
+    found = []
+    for entry in os.scandir(path):
+        if not is_flow_dir(entry.name):
+            continue
+        problem = _entry_problem(Path(entry.path), root)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir or (problem is not None and problem.title == "Symlink loop"):
+            found.append((Path(entry.path), problem))
+    return sorted(found, key=lambda pair: pair[0].name)
 
 
 def python_files(folder: Path) -> Iterator[Path]:
@@ -82,8 +182,25 @@ def python_files(folder: Path) -> Iterator[Path]:
                 yield Path(root, name)
 
 
-def read_folder(project: str, path: Path) -> FlowFolder:
+def read_folder(project: str, path: Path, root: Path | None = None) -> FlowFolder:
+    """The folder as its files say (`root`: the repository, which no link may leave); a
+    folder that cannot be read fails at the file, the run goes on."""
     folder = FlowFolder(project=project, name=path.name, path=path)
+    folder.problems.extend(entry_problems(path, root or repository_root(path.parent.parent)))
+    if folder.failed:
+        return folder
+    try:
+        _read_files(folder)
+    except (OSError, UnicodeError) as exc:
+        where = Path(getattr(exc, "filename", None) or path)
+        folder.problems.append(
+            Problem("error", f"cannot read {display(where)}: {exc}", where, title="Unreadable")
+        )
+    return folder
+
+
+def _read_files(folder: FlowFolder) -> None:
+    path = folder.path
     for name, attr in (
         ("Dockerfile", "dockerfile"),
         ("requirements.txt", "requirements"),
@@ -121,7 +238,6 @@ def read_folder(project: str, path: Path) -> FlowFolder:
                 title="No flow",
             )
         )
-    return folder
 
 
 def _check_flow_names(folder: FlowFolder) -> None:

@@ -28,7 +28,7 @@ from .deployments import (
     in_tenant,
     ours,
 )
-from .discovery import discover, read_folder, report_folder_problems
+from .discovery import UNREADABLE_PROJECT, discover, read_folder, report_folder_problems
 from .docker_auth import load_logins
 from .dockerfile import last_instruction_line
 from .errors import ConfigurationError, FolderError, PrefectUnavailableError, RegistryError
@@ -418,6 +418,8 @@ class Engine:
             folder = present.get(key)
             if folder is not None and (folder.failed or not self.recipes.get(key)):
                 continue
+            if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
+                continue  # its project could not be listed: its folders are unknown
             removals.append(
                 DeploymentPlan(
                     None,

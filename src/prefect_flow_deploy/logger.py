@@ -7,6 +7,7 @@ replaced in every line we print, so a secret never reaches a log from our own ou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -106,7 +107,7 @@ class Logger:
         line: int | None = None,
         title: str | None = None,
     ) -> None:
-        message = self.redact(message)
+        message = printable(self.redact(message))
         location = self._relative(file)
         with self._lock:
             if self.github:
@@ -131,10 +132,10 @@ class Logger:
         if file is None:
             return None
         path = Path(file)
-        try:
-            return path.resolve().relative_to(self.workspace.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
+        # The parent resolved, not the entry: a symlink is reported where it is.
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            path = (path.parent.resolve() / path.name).relative_to(self.workspace.resolve())
+        return printable(path.as_posix())
 
     # -- groups ------------------------------------------------------------------------
     @contextmanager
@@ -175,3 +176,8 @@ class Logger:
 
 
 log = Logger()
+
+
+def printable(text: str) -> str:
+    """Text any stream can print: a file name's undecodable bytes (surrogates) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from prefect_flow_deploy.discovery import discover
@@ -312,3 +313,50 @@ def test_a_description_that_is_not_a_literal_is_a_warning_at_its_line(tmp_path: 
     [problem] = folder.problems
     assert (problem.severity, problem.file, problem.line) == ("warning", path, 5)
     assert "description=" in problem.message and "docstring" in problem.message
+
+
+def _bad_entries(tmp_path: Path) -> Path:
+    """A repository beside a folder outside it, with one of each entry that used to stop the
+    run or leak into an image (issue 15), and one good folder."""
+    root = tmp_path / "repo" / "projects"
+    make(root, "p/good/flow.py", "from prefect import flow\n\n@flow\ndef good(): pass\n")
+    make(tmp_path, "outside/flowdir/flow.py", "from prefect import flow\n\n@flow\ndef o(): pass\n")
+    make(tmp_path, "outside/token.txt", "secret\n")
+    make(root, "p/badname/flow.py", "from prefect import flow\n\n@flow\ndef b(): pass\n")
+    (root / "p" / "badname").joinpath(os.fsdecode(b"data\xff.txt")).write_bytes(b"x")
+    (root / "p" / "linked").symlink_to(tmp_path / "outside" / "flowdir")
+    make(root, "p/filelink/flow.py", "from prefect import flow\n\n@flow\ndef f(): pass\n")
+    (root / "p" / "filelink" / "token.txt").symlink_to("../../../../outside/token.txt")
+    (root / "p" / "loop1").symlink_to("loop2")
+    (root / "p" / "loop2").symlink_to("loop1")
+    make(root, "p/inner/flow.py", "from prefect import flow\n\n@flow\ndef i(): pass\n")
+    (root / "p" / "inner" / "again").symlink_to("again")
+    return root
+
+
+def test_no_entry_stops_discovery_and_none_leaves_the_repository(tmp_path: Path) -> None:
+    root = _bad_entries(tmp_path)
+    folders = {f.key: f for f in discover(root)}
+    assert not folders["p/good"].problems and folders["p/good"].flows
+    expected = {
+        "p/badname": (root / "p" / "badname", "p/badname/data\\xff.txt is not valid UTF-8"),
+        "p/linked": (root / "p" / "linked", "outside the repository"),
+        "p/filelink": (root / "p" / "filelink" / "token.txt", "outside the repository"),
+        "p/loop1": (root / "p" / "loop1", "p/loop1 is a symlink loop (-> loop2)"),
+        "p/loop2": (root / "p" / "loop2", "symlink loop"),
+        "p/inner": (root / "p" / "inner" / "again", "p/inner/again is a symlink loop"),
+    }
+    for key, (file, words) in expected.items():
+        folder = folders[key]
+        assert folder.failed and not folder.flows, key
+        (problem,) = folder.problems
+        assert problem.file == file and words in problem.message, (key, problem)
+    assert "Copy what it needs into the repository" in folders["p/linked"].problems[0].message
+
+
+def test_an_unlistable_project_keeps_its_place(tmp_path: Path) -> None:
+    root = tmp_path / "repo" / "projects"
+    make(root, "good/f/flow.py", "from prefect import flow\n\n@flow\ndef good(): pass\n")
+    (root / "looped").symlink_to("looped")
+    folders = {f.key: f for f in discover(root)}
+    assert folders["looped/*"].failed and folders["good/f"].flows
