@@ -11,6 +11,7 @@
 #   scripts/stack.sh down    # stop the registry, Prefect server and worker (not dockerd)
 #   scripts/stack.sh env     # print the environment variables the tests read
 #   scripts/stack.sh venv    # only the project's .venv (pip install -e .[dev]), e.g. for `make lock`
+#   scripts/stack.sh multi-arch  # qemu/binfmt and a linux/amd64+linux/arm64 base (the platforms test)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +32,10 @@ WORK_POOL="${PFD_WORK_POOL:-docker-pool}"
 BASE_PYTHON="localhost:5000/stand-in/python:3.11"
 BASE_PREFECT="localhost:5000/stand-in/prefect:3-python3.11"
 DOCKER=/usr/bin/docker   # Debian's client: BuildKit built in (the one first on PATH lacks buildx)
+# For the platforms test only: a manifest list of the prefect stand-in (linux/amd64) and a
+# python-only Debian built for linux/arm64 (Prefect is not installed there: pip under
+# emulation would take minutes; the test runs the arm64 image's python, not a flow).
+MULTI_ARCH_BASE="localhost:5000/stand-in/multi-arch:bookworm"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
@@ -114,6 +119,57 @@ DOCKERFILE
     curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
       "http://$REGISTRY/v2/$repo/manifests/$tag" || { log "pushing $image"; $DOCKER push -q "$image" >/dev/null; }
   done
+}
+
+enable_arm64_emulation() {
+  command -v qemu-aarch64-static >/dev/null && command -v update-binfmts >/dev/null || {
+    log "installing qemu-user-static binfmt-support"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq qemu-user-static binfmt-support >/dev/null
+  }
+  mountpoint -q /proc/sys/fs/binfmt_misc \
+    || mount binfmt_misc -t binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
+}
+
+manifest_of() {  # manifest_of REPO TAG -> "digest size media-type" of a pushed image
+  curl -sfI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REGISTRY/v2/$1/manifests/$2" | tr -d '\r' | awk -F': ' '
+      tolower($1)=="docker-content-digest"{d=$2} tolower($1)=="content-length"{s=$2}
+      tolower($1)=="content-type"{t=$2} END{print d, s, t}'
+}
+
+build_multi_arch_base() {
+  local repo=${MULTI_ARCH_BASE#localhost:5000/}; repo=${repo%:*}; local tag=${MULTI_ARCH_BASE##*:}
+  enable_arm64_emulation  # every time: binfmt registrations do not survive a reboot
+  curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://$REGISTRY/v2/$repo/manifests/$tag" && return 0
+  local rootfs="$STACK_DIR/rootfs-bookworm-arm64"
+  if [ ! -x "$rootfs/usr/bin/python3" ]; then
+    log "debootstrap bookworm for arm64 under emulation (about 90 s on idle cores; 6 min seen on busy ones)"
+    rm -rf "$rootfs"
+    debootstrap --arch=arm64 --variant=minbase --include=python3 bookworm "$rootfs" \
+      >"$STACK_DIR/debootstrap-arm64.log" 2>&1
+  fi
+  local ctx; ctx="$(mktemp -d)"
+  tar -C "$rootfs" -cf "$ctx/rootfs.tar" .
+  printf 'FROM scratch\nADD rootfs.tar /\nENV LANG=C.UTF-8\nCMD ["python3"]\n' >"$ctx/Dockerfile"
+  # `docker import --platform` records amd64 on this engine: a BuildKit build records arm64.
+  DOCKER_BUILDKIT=1 $DOCKER build -q --platform linux/arm64 -t "$MULTI_ARCH_BASE-arm64" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  $DOCKER tag "$BASE_PREFECT" "$MULTI_ARCH_BASE-amd64"
+  $DOCKER push -q "$MULTI_ARCH_BASE-amd64" >/dev/null
+  $DOCKER push -q "$MULTI_ARCH_BASE-arm64" >/dev/null
+  local amd64 arm64; amd64=($(manifest_of "$repo" "$tag-amd64")); arm64=($(manifest_of "$repo" "$tag-arm64"))
+  log "putting the manifest list $MULTI_ARCH_BASE"
+  curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://$REGISTRY/v2/$repo/manifests/$tag" --data-binary @- >/dev/null <<JSON
+{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+ "manifests": [
+  {"mediaType": "${amd64[2]}", "size": ${amd64[1]}, "digest": "${amd64[0]}", "platform": {"architecture": "amd64", "os": "linux"}},
+  {"mediaType": "${arm64[2]}", "size": ${arm64[1]}, "digest": "${arm64[0]}", "platform": {"architecture": "arm64", "os": "linux"}}]}
+JSON
 }
 
 ensure_venv() {
@@ -214,6 +270,7 @@ export PFD_OLDEST_PREFECT_VERSION=$OLDEST_PREFECT_VERSION
 export PFD_OLDEST_PREFECT_API_URL=http://127.0.0.1:$OLDEST_PREFECT_PORT/api
 export PFD_TOO_OLD_PREFECT_VERSION=$TOO_OLD_PREFECT_VERSION
 export PFD_TOO_OLD_PREFECT_API_URL=http://127.0.0.1:$TOO_OLD_PREFECT_PORT/api
+export PFD_MULTI_ARCH_BASE=$MULTI_ARCH_BASE
 ENV
 }
 
@@ -239,5 +296,6 @@ case "${1:-up}" in
   venv) ensure_venv ;;
   down) stop_all ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  multi-arch) up && build_multi_arch_base ;;
+  *) echo "usage: $0 up|down|env|multi-arch" >&2; exit 2 ;;
 esac

@@ -82,6 +82,7 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
         base_image=_text("base-image", DEFAULT_BASE_IMAGE),
         work_pool=_text("work-pool", DEFAULT_WORK_POOL),
         work_pool_type=_text("work-pool-type", DEFAULT_WORK_POOL_TYPE),
+        platforms=_text("platforms"),
         flows=_text("flows") or None,
         max_parallel=_number("max-parallel", 4),
         prefect_api_url=_text("prefect-api-url") or None,

@@ -135,6 +135,7 @@ class BuildRequest:
     cache_from: list[str]
     fresh: bool  # --force: pull the base again and use no cache
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
+    platform: str | None = None  # e.g. linux/arm64; None: the engine's own
 
 
 def build(
@@ -175,6 +176,8 @@ def build(
         for source in request.cache_from:
             command += ["--cache-from", source]
         command += _secret_options(request.secrets, secrets_dir)
+        if request.platform:
+            command += ["--platform", request.platform]
         if request.fresh:
             command += ["--pull", "--no-cache"]
         command.append(str(request.context))
@@ -503,6 +506,14 @@ def push(reference: str, credentials: Credentials | None) -> str:
     except DockerException as exc:
         raise FolderError(f"push of {reference} failed: {exc}") from exc
     return digest
+
+
+def native_platform() -> str:
+    """The engine's own platform, as `os/architecture` (Docker reports x86_64, aarch64)."""
+    info = docker_client().info()
+    machine = str(info.get("Architecture") or "")
+    architecture = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm/v7"}.get(machine, machine)
+    return f"{info.get('OSType') or 'linux'!s}/{architecture}"
 
 
 def local_image_id(reference: str) -> str | None:

@@ -58,6 +58,13 @@ BaseImage = Annotated[str, typer.Option(help="Base image for folders without a D
 WorkPool = Annotated[
     str, typer.Option(help="Work pool (any type that runs an image); created when missing.")
 ]
+Platforms = Annotated[
+    str,
+    typer.Option(
+        help="Platforms to build each image for, comma-separated (linux/amd64,linux/arm64): "
+        "one manifest list. Empty: the engine's own."
+    ),
+]
 WorkPoolType = Annotated[
     str,
     typer.Option(
@@ -130,6 +137,7 @@ def plan(
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
     work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
+    platforms: Platforms = "",
     flows: Flows = None,
     max_parallel: MaxParallel = 4,
     prefect_api_url: ApiUrl = None,
@@ -171,6 +179,7 @@ def deploy(
     base_image: BaseImage = DEFAULT_BASE_IMAGE,
     work_pool: WorkPool = DEFAULT_WORK_POOL,
     work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
+    platforms: Platforms = "",
     flows: Flows = None,
     max_parallel: MaxParallel = 4,
     prefect_api_url: ApiUrl = None,

@@ -36,6 +36,7 @@ KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "prefect-api-url": ("prefect_api_url", str, "a URL"),
     "work-pool": ("work_pool", str, "a work pool name"),
     "work-pool-type": ("work_pool_type", str, "a worker type such as docker or kubernetes"),
+    "platforms": ("platforms", str, "comma-separated platforms, e.g. linux/amd64,linux/arm64"),
     "registry": ("registry", str, "an image prefix such as ghcr.io/acme/flows"),
     "base-image": ("base_image", str, "an image reference"),
     "projects-root": ("projects_root", str, "a folder path"),

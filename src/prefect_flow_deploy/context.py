@@ -74,6 +74,7 @@ def content_tag(
     build_args: dict[str, str],
     base_digests: dict[str, str],
     secret_ids: frozenset[str] = frozenset(),
+    platforms: tuple[str, ...] = (),
 ) -> tuple[str, dict[str, str]]:
     """The tag, and the named inputs it was computed from (for the plan's reasons). Build
     secrets count by id only: a rotated token must not rebuild, a secret added or removed may
@@ -88,6 +89,8 @@ def content_tag(
         inputs[f"secret:{secret_id}"] = "given"
     for ref in sorted(base_digests):
         inputs[f"base:{ref}"] = base_digests[ref]
+    if platforms:  # absent for the engine's own platform: those tags stay as they were
+        inputs["platforms"] = ",".join(sorted(platforms))
     digest = hashlib.sha256()
     for key in sorted(inputs):
         digest.update(f"{key}\0{inputs[key]}\n".encode())

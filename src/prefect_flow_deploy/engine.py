@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -681,6 +681,10 @@ class Engine:
             )
             log.info(f"building {folder.key} ({image.reason})")
             self.on_progress(Progress(folder.key, "building"))
+            if len(self.options.platform_list) > 1:
+                self._multi_platform(image, recipe, request, config_dir, phases)
+                return
+            request.platform = next(iter(self.options.platform_list), None)
             output = builder.build(
                 request,
                 config_dir,
@@ -712,11 +716,55 @@ class Engine:
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
 
+    def _multi_platform(
+        self,
+        image: ImagePlan,
+        recipe: BuildRecipe,
+        request: builder.BuildRequest,
+        config_dir: str | None,
+        phases: dict[str, float],
+    ) -> None:
+        """One build per platform (the engine's own builder makes one platform at a time),
+        each pushed under `<tag>-<os>-<arch>`, then one manifest list under the content tag.
+        The image is checked on the engine's own platform (else the first, under emulation)."""
+        started = time.monotonic()
+        folder, login = image.folder, self.logins.get(_host(image.repository))
+        platforms = self.options.platform_list
+        references = {p: f"{image.reference}-{p.replace('/', '-')}" for p in platforms}
+        for platform, reference in references.items():
+            output = builder.build(
+                replace(
+                    request, reference=reference, platform=platform,
+                    cache_from=[f"{c}-{platform.replace('/', '-')}" for c in request.cache_from],
+                ),
+                config_dir,
+                lambda step: self.on_progress(Progress(folder.key, "building", step)),
+            )  # fmt: skip
+            log.block(f"build {folder.key} → {reference}", output)
+        phases["build"] = time.monotonic() - started
+        self.counters.built += 1
+        mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "checking"))
+        native = builder.native_platform()
+        self._check(image, recipe, references.get(native, references[platforms[0]]))
+        phases["check"] = time.monotonic() - mark
+        mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "pushing", image.reference))
+        pushed = [(p, builder.push(references[p], login)) for p in platforms]
+        image.digest = self.registry.put_manifest_list(image.reference, pushed)
+        phases["push"] = time.monotonic() - mark
+        self.counters.pushed += 1
+        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        log.info(
+            f"built and pushed {image.reference} for {', '.join(platforms)} "
+            f"({time.monotonic() - started:.1f}s: {detail})"
+        )
+
     def _cache_sources(self, image: ImagePlan) -> list[str]:
         previous = self._previous_images().get(image.folder.key)
         return [previous] if previous and previous.startswith(image.repository + ":") else []
 
-    def _check(self, image: ImagePlan, recipe: BuildRecipe) -> None:
+    def _check(self, image: ImagePlan, recipe: BuildRecipe, reference: str | None = None) -> None:
         folder = image.folder
         entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
         missing = [f.file for f in folder.flows if f.file not in recipe.files]
@@ -728,7 +776,7 @@ class Engine:
             )
         modules = sorted({i.module for i in folder.imports} - {"prefect"})
         result = builder.check_image(
-            image.reference, entry_files, recipe.expected_code_dir, modules
+            reference or image.reference, entry_files, recipe.expected_code_dir, modules
         )
         if not result.prefect_version:
             raise FolderError(

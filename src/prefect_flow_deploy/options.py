@@ -22,6 +22,7 @@ DEFAULT_BASE_IMAGE = "prefecthq/prefect:3-python3.12"
 DEFAULT_WORK_POOL = "docker-pool"
 DEFAULT_WORK_POOL_TYPE = "docker"
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Options:
     base_image: str = DEFAULT_BASE_IMAGE
     work_pool: str = DEFAULT_WORK_POOL
     work_pool_type: str = DEFAULT_WORK_POOL_TYPE  # of a pool created when missing
+    # Comma-separated target platforms ("linux/amd64,linux/arm64"); empty: the engine's own.
+    platforms: str = ""
     flows: str | None = None
     max_parallel: int = 4
     prefect_api_url: str | None = None
@@ -77,6 +80,19 @@ class Options:
             raise ConfigurationError(
                 f"keep-images must be 0 or more (images kept besides those in use), not {self.keep_images}"
             )
+        if self.platforms != ",".join(self.platform_list):
+            return replace(self, platforms=",".join(self.platform_list)).validate()
+        bad = [p for p in self.platform_list if not _PLATFORM.match(p)]
+        if bad:
+            raise ConfigurationError(
+                f"platforms: {bad[0]!r} is not a platform; write os/architecture[/variant], "
+                "comma-separated, e.g. linux/amd64,linux/arm64."
+            )
+        if len(self.platform_list) > 1 and not self.registry:
+            raise ConfigurationError(
+                "platforms names several platforms: their images are joined into one manifest "
+                "list in a registry, so set registry (--registry) too."
+            )
         if self.max_parallel < 1:
             raise ConfigurationError("max-parallel must be at least 1")
         if self.flows:
@@ -89,6 +105,11 @@ class Options:
                     f"flows {self.flows!r} is not a valid regular expression: {exc}"
                 ) from exc
         return self
+
+    @property
+    def platform_list(self) -> tuple[str, ...]:
+        """The platforms, lower-cased, each once, in a stable order."""
+        return tuple(sorted({p.strip().lower() for p in self.platforms.split(",") if p.strip()}))
 
     def credentials(self) -> dict[str, Credentials]:
         if not (self.registry and self.registry_username and self.registry_password):

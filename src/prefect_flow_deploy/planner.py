@@ -185,8 +185,9 @@ def plan_image(
     digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
     files_for_hash = context_files_for_hash(folder, recipe)
     tag, inputs = content_tag(
-        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests, recipe.secret_ids
-    )
+        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests,
+        recipe.secret_ids, options.platform_list,
+    )  # fmt: skip
     plan = ImagePlan(folder, repository, tag, inputs)
     plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
     return plan

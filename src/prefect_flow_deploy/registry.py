@@ -12,6 +12,8 @@ from __future__ import annotations
 # codec at the same time can fail with "LookupError: unknown encoding: idna" (it broke the
 # benchmark's threaded baseline here).
 import encodings.idna  # noqa: F401
+import hashlib
+import json
 import re
 import threading
 import time
@@ -30,6 +32,7 @@ _MANIFEST_TYPES = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     ]
 )
+MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -210,6 +213,50 @@ class RegistryClient:
                 created = str(blob.json().get("created") or "")
         return StoredImage(repository, digest, (tag,), created, tuple(blobs) if config else ())
 
+    def put_manifest_list(self, reference: str, images: list[tuple[str, str]]) -> str:
+        """Join per-platform images ((platform, digest), pushed to the reference's repository)
+        into one manifest list under the reference's tag, as `docker manifest push` does;
+        return the list's digest."""
+        image = parse_reference(reference)
+        base = f"{self._base_url(image)}/v2/{image.repository}"
+        entries = []
+        for platform, digest in images:
+            response = self._request("HEAD", f"{base}/manifests/{digest}", image)
+            if response.status_code != 200:
+                raise RegistryError(
+                    f"{image.host} has no image {digest} in {image.repository} for {platform} "
+                    f"(HTTP {response.status_code}) to list under {reference}."
+                )
+            system, architecture, *variant = platform.split("/")
+            entries.append(
+                {
+                    "mediaType": response.headers["Content-Type"],
+                    "size": int(response.headers["Content-Length"]),
+                    "digest": digest,
+                    "platform": {
+                        "architecture": architecture,
+                        "os": system,
+                        **({"variant": variant[0]} if variant else {}),
+                    },
+                }
+            )
+        body = json.dumps(
+            {"schemaVersion": 2, "mediaType": MANIFEST_LIST, "manifests": entries}, indent=3
+        ).encode()
+        response = self._request(
+            "PUT", f"{base}/manifests/{image.reference}", image,
+            scope=f"repository:{image.repository}:pull,push", content=body,
+            content_type=MANIFEST_LIST,
+        )  # fmt: skip
+        if response.status_code not in (200, 201):
+            raise RegistryError(
+                f"{image.host} refused the manifest list {reference} (HTTP "
+                f"{response.status_code} {_error_code(response)})."
+            )
+        return response.headers.get("Docker-Content-Digest") or (
+            "sha256:" + hashlib.sha256(body).hexdigest()
+        )
+
     def exists(self, reference: str) -> bool:
         return self.manifest_digest(reference) is not None
 
@@ -219,20 +266,28 @@ class RegistryClient:
         return f"{scheme}://{image.api_host}"
 
     def _request(
-        self, method: str, url: str, image: ImageName, scope: str | None = None
+        self,
+        method: str,
+        url: str,
+        image: ImageName,
+        scope: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> httpx.Response:
         scope = scope or f"repository:{image.repository}:pull"
         headers = {"Accept": _MANIFEST_TYPES}
+        if content_type:
+            headers["Content-Type"] = content_type
         token = self._tokens.get((image.host, scope))
         if token:
             headers["Authorization"] = token
         try:
-            response = self._send(method, url, headers)
+            response = self._send(method, url, headers, content)
             if response.status_code == 401 and "WWW-Authenticate" in response.headers:
                 token = self._authorize(image, scope, response.headers["WWW-Authenticate"])
                 if token:
                     headers["Authorization"] = token
-                    response = self._send(method, url, headers)
+                    response = self._send(method, url, headers, content)
         except httpx.HTTPError as exc:
             raise RegistryError(
                 f"cannot reach the registry {image.host}: {exc.__class__.__name__}: {exc}. "
@@ -240,13 +295,15 @@ class RegistryClient:
             ) from exc
         return response
 
-    def _send(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
+    ) -> httpx.Response:
         """One request, tried again when a connection breaks mid-way or the registry is
         briefly unavailable (GHCR answers the odd 502 under load). A registry that cannot be
         reached at all fails at once."""
         for attempt in range(RETRIES + 1):
             try:
-                response = self._http.request(method, url, headers=headers)
+                response = self._http.request(method, url, headers=headers, content=content)
             except (
                 httpx.ReadError,
                 httpx.ReadTimeout,

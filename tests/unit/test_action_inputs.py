@@ -29,7 +29,7 @@ def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
     defaults = {
         "projects-root": "projects", "registry": "", "registry-username": "", "registry-password": "",
         "tenant": "", "prefect-api-url": "", "prefect-api-key": "", "base-image": "prefecthq/prefect:3-python3.12",
-        "work-pool": "docker-pool", "work-pool-type": "docker", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
+        "work-pool": "docker-pool", "work-pool-type": "docker", "platforms": "", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
         "max-parallel": "4", "fail-fast": "false", "shards": "4", "config": "prefect-flow-deploy.yaml",
         "github-token": "",
     }  # fmt: skip
