@@ -75,6 +75,9 @@ def test_every_dependency_is_locked_at_its_pinned_version() -> None:
             assert lock[name].version == version, (
                 f"{name}: pinned {version}, locked {lock[name].version}. {STALE}"
             )
+        # uv writes `# via prefect-flow-deploy` for what pyproject.toml names itself: a
+        # dependency added there but already locked for another package still needs `make lock`.
+        assert PROJECT in lock[name].via, f"{name} is not locked as a dependency. {STALE}"
 
 
 def test_nothing_is_locked_for_a_dependency_that_is_gone() -> None:
