@@ -150,6 +150,7 @@ def plan(
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show what would be built, pushed and registered, and why. Changes nothing."""
+    log.stdout_is_data = json_output  # before the first mask command
     options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
     from .engine import Engine, report_problems
     from .report import plan_json, print_plan
@@ -193,6 +194,7 @@ def deploy(
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Build and push what changed, and register every flow as a Prefect deployment."""
+    log.stdout_is_data = json_output  # before the first mask command
     options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
     import json
 

@@ -34,8 +34,20 @@ class Logger:
         self._lock = threading.Lock()
         self.workspace = Path(os.environ.get("GITHUB_WORKSPACE", os.getcwd()))
         self.quiet = False
+        # stdout carries data (`--json`): workflow commands and build logs go to stderr.
+        self.stdout_is_data = False
         # While a live view owns the terminal, terminal lines wait here (see `hold`).
         self._held: list[tuple[str, str | None]] | None = None
+
+    def _commands(self) -> contextlib.AbstractContextManager[object]:
+        """Where workflow commands (and build logs) go: stdout, as the toolkit writes them,
+        or stderr when stdout carries data. The runner reads commands on both streams
+        (actions/runner src/Runner.Worker/Handlers/*Handler.cs: `StepHost.ErrorDataReceived
+        += stderrManager.OnDataReceived`, the same ActionCommandManager as stdout). Callers
+        hold the lock, and nothing else of ours writes stdout while a run goes on."""
+        if self.stdout_is_data:
+            return contextlib.redirect_stdout(sys.stderr)
+        return contextlib.nullcontext()
 
     # -- secrets -----------------------------------------------------------------------
     def mask(self, secret: str | None) -> None:
@@ -45,7 +57,8 @@ class Logger:
         if self.github:
             for line in secret.splitlines() or [secret]:
                 if line.strip():
-                    gha.add_mask(line)
+                    with self._commands():
+                        gha.add_mask(line)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -112,8 +125,8 @@ class Logger:
         with self._lock:
             if self.github:
                 emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[level]
-                sys.stderr.flush()
-                emit(message, title=title, file=location, line=line)
+                with self._commands():
+                    emit(message, title=title, file=location, line=line)
                 return
             where = (
                 f"{location}:{line}: " if location and line else f"{location}: " if location else ""
@@ -143,15 +156,15 @@ class Logger:
         """A foldable section on GitHub; a headline elsewhere. Not nested."""
         with self._lock:
             if self.github:
-                sys.stderr.flush()
-                gha.start_group(self.redact(title))
+                with self._commands():
+                    gha.start_group(self.redact(title))
             elif not self.quiet:
                 self._print_unlocked(f"── {title}")
         try:
             yield
         finally:
             if self.github:
-                with self._lock:
+                with self._lock, self._commands():
                     gha.end_group()
 
     def block(self, title: str, text: str) -> None:
@@ -162,10 +175,10 @@ class Logger:
         text = self.redact(text)
         with self._lock:
             if self.github:
-                sys.stderr.flush()
-                gha.start_group(self.redact(title))
-                print(text.rstrip(), flush=True)
-                gha.end_group()
+                with self._commands():
+                    gha.start_group(self.redact(title))
+                    print(text.rstrip(), flush=True)
+                    gha.end_group()
             else:
                 self._print_unlocked(f"── {title}")
                 print(text.rstrip(), file=sys.stderr, flush=True)
