@@ -27,9 +27,17 @@ CLOUD_WORKSPACE = re.compile(
 )
 # Rate limiting and brief unavailability: retried after Retry-After (as Prefect's client does,
 # prefect/client/base.py; Cloud answers 429 with Retry-After: docs.prefect.io/latest/cloud/rate-limits).
-RETRY_STATUSES = (429, 502, 503)
+# 504: a proxy or load balancer in front of the server gave up waiting.
+RETRY_STATUSES = (429, 502, 503, 504)
 MAX_RETRIES = 5
 MAX_WAIT = 60.0
+# A connection refused or timed out while connecting: httpx's own transport retries it
+# (with its backoff, 0.5 s doubling); nothing was sent, so any request may be repeated.
+CONNECT_RETRIES = 3
+# The connection dropped mid-request (a reset, a server that closed without answering).
+# Repeated here because this client only reads (filters and GETs); writes go through
+# Prefect's client (registration.py), which has its own retries.
+_DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 # Client settings only Prefect knows how to apply: when one is set, resolve everything
 # through Prefect's settings instead of reading the environment ourselves.
 _PREFECT_ONLY = (
@@ -59,7 +67,9 @@ class ApiSettings:
             base_url=self.url.rstrip("/") + "/",
             headers=headers,
             timeout=60,
-            transport=RetryAfterTransport(httpx.HTTPTransport(verify=self.verify)),
+            transport=RetryAfterTransport(
+                httpx.HTTPTransport(verify=self.verify, retries=CONNECT_RETRIES)
+            ),
         )
 
     @property
@@ -77,14 +87,22 @@ def is_cloud(api_url: str | None) -> bool:
 
 
 class RetryAfterTransport(httpx.BaseTransport):
-    """Retries a 429 (or 502/503) after the server's Retry-After, a few times at most."""
+    """Retries a 429, 502, 503 or 504 after the server's Retry-After (else with exponential
+    backoff), and a connection dropped mid-request, a few times at most: then the last
+    answer or error stands (PrefectUnavailableError, exit 6, from the callers)."""
 
     def __init__(self, inner: httpx.BaseTransport, sleep: Any = time.sleep) -> None:
         self._inner, self._sleep = inner, sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for attempt in range(MAX_RETRIES + 1):
-            response = self._inner.handle_request(request)
+            try:
+                response = self._inner.handle_request(request)
+            except _DROPPED:
+                if attempt == MAX_RETRIES:
+                    raise
+                self._sleep(retry_after(None, attempt))
+                continue
             if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
                 return response
             wait = retry_after(response.headers.get("Retry-After"), attempt)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from prefect_flow_deploy.prefect_api import RetryAfterTransport, is_cloud, retry_after
 from prefect_flow_deploy.provenance import github_version_info
@@ -61,3 +62,24 @@ def test_the_transport_waits_as_told_then_returns_the_answer() -> None:
     with httpx.Client(transport=transport) as client:
         assert client.get("http://x/").status_code == 200
     assert slept == [2.0, 2.0]
+
+
+def test_a_504_and_a_dropped_connection_are_retried_then_the_error_stands() -> None:
+    outcomes: list[object] = [httpx.ReadError("reset"), 504, httpx.RemoteProtocolError("gone"), 200]
+    slept: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return httpx.Response(outcome)  # type: ignore[arg-type]
+
+    transport = RetryAfterTransport(httpx.MockTransport(handler), sleep=slept.append)
+    with httpx.Client(transport=transport) as client:
+        assert client.post("http://x/", json={"a": 1}).status_code == 200
+    assert slept == [1.0, 2.0, 4.0]  # no Retry-After: exponential
+
+    outcomes[:] = [httpx.ReadError("reset")] * 6
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ReadError):
+        client.get("http://x/")
+    assert not outcomes  # the first try and five retries
