@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from dataclasses import replace
@@ -159,3 +160,26 @@ def run_deployment(
     """Start a run of the deployment on the stack's Docker worker; its final state and logs."""
     result: tuple[str, list[str]] = run(_run_and_wait(name, parameters, timeout))
     return result
+
+
+class RetryingTransport(httpx.HTTPTransport):
+    """A test's own calls to the Prefect server retry a 503 as Prefect's client does: the
+    SQLite server answers 503 while another writer holds the database lock (busy machine)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(6):
+            response = super().handle_request(request)
+            if response.status_code != 503 or attempt == 5:
+                return response
+            response.close()
+            time.sleep(0.25 * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def server_api() -> httpx.Client:
+    """An httpx client on the stack's Prefect API, for what a test does as a user would."""
+    return httpx.Client(
+        base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/",
+        timeout=30,
+        transport=RetryingTransport(),
+    )

@@ -456,7 +456,14 @@ class Engine:
             if result.failed:
                 log.info("keep-images: nothing deleted, as some flows failed to deploy")
             else:
-                result.image_deletions = self._retain(plan, {})
+                removed = [
+                    d.full_name
+                    for d in plan.deployments
+                    if d.action == "remove"
+                    and written.get(id(d)) is not None
+                    and not isinstance(written.get(id(d)), BaseException)
+                ]
+                result.image_deletions = self._retain(plan, {}, removed=removed)
                 result.seconds = time.monotonic() - started
         return result
 
@@ -509,7 +516,10 @@ class Engine:
             elif deployment.action == "remove" and self.options.prune:
                 planned[deployment.full_name] = None
         to_build = {i.repository: i.tag for i in plan.images if i.action == "build"}
-        plan.image_deletions = self._retain(plan, planned, apply=False, to_build=to_build)
+        removed = [name for name, image in planned.items() if image is None]
+        plan.image_deletions = self._retain(
+            plan, planned, apply=False, to_build=to_build, removed=removed
+        )
 
     def _retain(
         self,
@@ -517,10 +527,12 @@ class Engine:
         planned: dict[str, str | None],
         apply: bool = True,
         to_build: dict[str, str] | None = None,
+        removed: list[str] | None = None,
     ) -> list[ImageDeletion]:
-        """Read every deployment on the server first: an image any of them uses is kept."""
+        """Read every deployment on the server first: an image any of them uses is kept.
+        `removed`: deployments this run removes (--prune), whose repositories are trimmed too."""
         from .prefect_api import read_all
-        from .retention import Retention, references_after
+        from .retention import Retention, references_after, repositories_of_removed
 
         server = {
             f"{d['flow_name']}/{d['name']}": (d.get("job_variables") or {}).get("image")
@@ -528,8 +540,10 @@ class Engine:
         }
         retention = Retention(self.registry, self.options.registry_password)
         try:
+            held = [e.image for n in removed or [] if (e := self.state.deployments.get(n))]
             deletions = retention.plan(
-                {i.repository for i in plan.images},
+                {i.repository for i in plan.images}
+                | repositories_of_removed(held, self.options.registry),
                 references_after(server, planned),
                 self.options.keep_images or 0,
                 to_build,

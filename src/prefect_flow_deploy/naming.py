@@ -56,6 +56,13 @@ def registry_host(reference: str) -> str:
     return "docker.io"
 
 
+def repository_of(reference: str) -> str:
+    """`host:5000/a/b:tag` or `host/a/b@sha256:…` → the repository, `host:5000/a/b`."""
+    name = reference.split("@", 1)[0]
+    head, slash, last = name.rpartition("/")
+    return head + slash + last.split(":", 1)[0]
+
+
 def flow_name_from_function(function: str) -> str:
     """Prefect's own rule for a flow without `name=`."""
     return function.replace("_", "-")

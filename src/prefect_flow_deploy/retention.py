@@ -15,7 +15,7 @@ from dataclasses import replace
 from .errors import RegistryError
 from .ghcr import GHCR, PackagesClient
 from .model import ImageDeletion
-from .naming import registry_host
+from .naming import registry_host, repository_of
 from .registry import RegistryClient, StoredImage
 
 
@@ -60,6 +60,16 @@ def references_after(
     with each planned deployment's new image (None: removed)."""
     images = {**server, **planned}
     return frozenset(image for image in images.values() if image)
+
+
+def repositories_of_removed(images: Iterable[str | None], registry: str) -> set[str]:
+    """The repositories, under this run's registry prefix, of the images deployments held
+    before this run removed them. A gone folder keeps its images while its deployments are
+    there; once they are removed, its repository is trimmed like any other (newest N and
+    whatever is still in use kept). Images elsewhere (a hand-made deployment's) are never
+    ours to delete."""
+    prefix = registry.rstrip("/") + "/"
+    return {repository_of(i) for i in images if i and i.startswith(prefix)}
 
 
 class Retention:

@@ -239,7 +239,10 @@ def _runner_variables(
         "GITHUB_RUN_ID": "1",
         "GITHUB_RUN_ATTEMPT": "1",
         "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_API_URL": "https://api.github.com",
+        # The runner's value is https://api.github.com, which must not be reached from
+        # here: tests of the GitHub API pass the fake's URL (tests/github_fake.py); the rest
+        # get a closed loopback port, so a GitHub call fails at once, as an outage would.
+        "GITHUB_API_URL": "http://127.0.0.1:9",
         "GITHUB_ACTOR": "octocat",
         "GITHUB_BASE_REF": "",
         "GITHUB_HEAD_REF": "",

@@ -4,7 +4,6 @@ automation's switch) are made through the REST API, then the repository is deplo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from ..conftest import Scenario, Stack, write_flow
-from ..helpers import deploy, plan
+from ..helpers import deploy, plan, server_api
 
 pytestmark = pytest.mark.stack
 
@@ -26,7 +25,7 @@ TRIGGER = """    triggers:
 
 
 def api() -> httpx.Client:
-    return httpx.Client(base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/", timeout=30)
+    return server_api()
 
 
 def server_deployment(name: str) -> dict[str, Any]:

@@ -83,6 +83,35 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     assert again.image_deletions == []
 
 
+def test_a_gone_folder_keeps_its_images_until_its_deployments_are_removed(
+    stack: Stack, scenario: Scenario
+) -> None:
+    keep = write_flow(scenario.folder("sales", "keep"), "keep")
+    gone = write_flow(scenario.folder("sales", "gone"), "gone", body="return 'v1'")
+    first = deploy(scenario, stack)
+    write_flow(gone, "gone", body="return 'v2'")
+    second = deploy(scenario, stack)
+    (old,) = [r.image for r in first.results if r.flow == "gone"]
+    (new,) = [r.image for r in second.results if r.flow == "gone"]
+    assert old and new and old != new
+    registry = RegistryClient()
+    shutil.rmtree(gone)
+    write_flow(keep, "keep")  # unchanged
+
+    kept = deploy(scenario, stack, keep_images=0)  # no --prune: its deployment stays
+    assert not kept.failed and kept.image_deletions == []
+    assert new and registry.exists(new)
+
+    pruned = deploy(scenario, stack, keep_images=0, prune=True)
+    assert not pruned.failed, pruned.results
+    assert [r.status for r in pruned.results if r.flow == "gone"] == ["removed"]
+    deleted = {d.repository + ":" + t for d in pruned.image_deletions for t in d.tags}
+    assert {old, new} <= deleted  # neither is used by a deployment any more
+    assert not registry.exists(new) and not registry.exists(old)
+    (keep_image,) = [r.image for r in pruned.results if r.flow == "keep"]
+    assert keep_image and registry.exists(keep_image)  # in use
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -7,8 +7,15 @@ import pytest
 
 from prefect_flow_deploy.errors import RegistryError
 from prefect_flow_deploy.ghcr import PackagesClient
+from prefect_flow_deploy.naming import repository_of
 from prefect_flow_deploy.registry import RegistryClient, StoredImage
-from prefect_flow_deploy.retention import Retention, choose, freed, references_after
+from prefect_flow_deploy.retention import (
+    Retention,
+    choose,
+    freed,
+    references_after,
+    repositories_of_removed,
+)
 
 from ..github.fake_packages import FakePackages, serve
 
@@ -186,3 +193,28 @@ def test_the_summaries_list_each_image_with_the_space_it_frees() -> None:
     assert "| 20.0 MB | deleted |" in markdown and "refused: HTTP 405 UNSUPPORTED" in markdown
     assert "2 images, 20.0 MB freed" in markdown
     assert deletions_summary([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("reference", "repository"),
+    [
+        ("localhost:5000/acme/sales/daily:abc123", "localhost:5000/acme/sales/daily"),
+        ("ghcr.io/acme/flows/sales/daily@sha256:0f", "ghcr.io/acme/flows/sales/daily"),
+        ("ghcr.io/acme/flows/sales/daily:t@sha256:0f", "ghcr.io/acme/flows/sales/daily"),
+        ("localhost:5000/daily", "localhost:5000/daily"),
+    ],
+)
+def test_repository_of_an_image_reference(reference: str, repository: str) -> None:
+    assert repository_of(reference) == repository
+
+
+def test_a_removed_deployments_repository_is_trimmed_only_under_our_registry() -> None:
+    held = [
+        "localhost:5000/acme/sales/gone:abc",  # a gone folder's image: trimmed now
+        "localhost:5000/acme-other/x/y:abc",  # another prefix that merely starts alike
+        "docker.io/library/python:3.12",  # a hand-made deployment's image: never ours
+        None,  # a deployment without an image
+    ]
+    assert repositories_of_removed(held, "localhost:5000/acme") == {
+        "localhost:5000/acme/sales/gone"
+    }
