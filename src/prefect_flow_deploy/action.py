@@ -237,6 +237,9 @@ def _write(outputs: dict[str, str], summary: str) -> None:
 
 
 def main() -> None:
+    from .cancellation import install
+
+    install()  # PID 1 in the container: without a handler SIGTERM would be ignored
     try:
         code = run()
     except FatalError as exc:

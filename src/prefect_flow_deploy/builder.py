@@ -27,6 +27,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
+from . import cancellation
 from .docker_auth import Logins
 from .dockerfile import instruction_line
 from .errors import DockerUnavailableError, FolderError
@@ -115,6 +116,7 @@ def docker_config(logins: Logins) -> Iterator[str | None]:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="pfd-docker-config-")
+    cancellation.track_dir(directory)
     try:
         path = Path(directory, "config.json")
         path.touch(mode=0o600)
@@ -122,6 +124,7 @@ def docker_config(logins: Logins) -> Iterator[str | None]:
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+        cancellation.untrack_dir(directory)
 
 
 @dataclass
@@ -153,6 +156,7 @@ def build(
         tempfile.TemporaryDirectory(prefix="pfd-recipe-") as recipe_dir,
         tempfile.TemporaryDirectory(prefix="pfd-secrets-") as secrets_dir,
     ):
+        cancellation.track_dir(secrets_dir)
         if request.dockerfile_text is not None:
             dockerfile = Path(recipe_dir, "Dockerfile")
             dockerfile.write_text(request.dockerfile_text)
@@ -221,6 +225,7 @@ def _run_streaming(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as process:
         assert process.stdout is not None
+        cancellation.track_process(process)
         seen: set[str] = set()
         for line in process.stdout:
             lines.append(line)
@@ -229,6 +234,7 @@ def _run_streaming(
                 seen.add(step.group(0))
                 on_step(f"{step.group(1)} {step.group(2)}")
         returncode = process.wait()
+        cancellation.untrack_process(process)
     return returncode, "".join(lines)
 
 
@@ -367,6 +373,7 @@ def check_image(
         if data is None:
             output = client.containers.run(
                 reference,
+                labels=cancellation.run_label(),
                 entrypoint=["python", "-c", _CHECK_SCRIPT],
                 command=[payload],
                 remove=True,
@@ -429,6 +436,7 @@ def image_schemas(
     payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
     container = client.containers.run(
         reference,
+        labels=cancellation.run_label(),
         entrypoint=["python", "-c", _SCHEMA_SCRIPT],
         command=[payload],
         network_disabled=True,
@@ -461,6 +469,7 @@ def _check_through_entrypoint(
     None when the entrypoint did not run it (within the time limit)."""
     container = client.containers.run(
         reference,
+        labels=cancellation.run_label(),
         command=["python", "-c", _CHECK_SCRIPT, payload],
         network_disabled=True,
         detach=True,

@@ -277,6 +277,9 @@ def _live_view(json_output: bool) -> LiveProgress | None:
 
 
 def main() -> None:
+    from .cancellation import install
+
+    install()
     try:
         app()
     except FatalError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from . import builder
+from . import builder, cancellation
 from .collisions import check_image_collisions, fail_name_collisions
 from .deployments import (
     ExistingDeployment,
@@ -125,6 +125,12 @@ class Engine:
             log.debug(f"registry logins: the run's own, and those of {self.logins.source}")
         self.registry = RegistryClient(self.logins)
         self.counters = Counters()
+        cancellation.report_progress(
+            lambda: (
+                f"built {self.counters.built}, pushed {self.counters.pushed}, "
+                f"deployment writes {self.counters.deployment_writes}"
+            )
+        )
         self.state = ServerState()
         self.recipes: dict[str, BuildRecipe] = {}
         self.folders_read: set[str] = set()
