@@ -6,8 +6,8 @@ and flow names) never prune or take over each other's deployments. A deployment 
 tag (written before the record existed, or by hand) is matched as it always was and gets the
 tag on its next write.
 
-The repository is GITHUB_REPOSITORY on GitHub, else `--repository`, else the path of the
-checkout's `origin` remote (`git@github.com:acme/flows.git` → `acme/flows`).
+The repository is `--repository` if given, else GITHUB_REPOSITORY (on GitHub), else the
+path of the checkout's `origin` remote (`git@github.com:acme/flows.git` → `acme/flows`).
 """
 
 from __future__ import annotations
