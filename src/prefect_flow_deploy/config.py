@@ -20,6 +20,7 @@ file applies where the option was left at its default; an explicit option or inp
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigurationError
+from .logger import log
 from .options import Options
 from .prefect_yaml import yaml_error
 
@@ -134,6 +136,43 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
     return settings, lines
 
 
+# A build argument's name that says it holds a credential, or a URL with a user (and maybe a
+# password) in it: pip's `https://user:token@index/simple` is the common case.
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSW(OR)?D|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH",
+    re.IGNORECASE,
+)
+_URL_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]+@")
+
+
+def secret_looking_build_args(build_args: dict[str, str]) -> dict[str, str]:
+    """Build args that look like credentials, with why. Build args are stored in the image's
+    history and config, and pushed with it: a credential belongs in a build secret."""
+    found = {}
+    for name, value in build_args.items():
+        if _SECRET_NAME.search(name):
+            found[name] = "its name says it holds a credential"
+        elif _URL_USERINFO.search(value):
+            found[name] = "its value is a URL with a login in it"
+    return found
+
+
+def warn_secret_build_args(build_args: dict[str, str], path: Path, line: int | None) -> None:
+    """Mask such values before anything prints them, and say what to use instead."""
+    for name, why in secret_looking_build_args(build_args).items():
+        log.mask(build_args[name])
+        log.warning(
+            f"build arg `{name}` looks like a secret ({why}): build args are kept in the "
+            "image's history and config, pushed with it. Its value is masked in this log; "
+            "pass it with `build-secrets` (`--build-secret ID=VALUE`) and read it with "
+            "`RUN --mount=type=secret,id=ID` instead (README: Private package indexes and "
+            "other build secrets).",
+            file=path,
+            line=line,
+            title="Secret in build-args",
+        )
+
+
 def apply_config(options: Options, path: Path | None, required: bool = False) -> Options:
     """Fill options still at their defaults from the tenant's block of the config file."""
     if path is None:
@@ -142,7 +181,7 @@ def apply_config(options: Options, path: Path | None, required: bool = False) ->
         if required:
             raise ConfigurationError(f"config file {path} does not exist")
         return options
-    settings, _ = load_tenant(path, options.tenant)
+    settings, lines = load_tenant(path, options.tenant)
     defaults = {f.name: f.default for f in fields(Options)}
     updates: dict[str, Any] = {}
     for key, value in settings.items():
@@ -159,4 +198,5 @@ def apply_config(options: Options, path: Path | None, required: bool = False) ->
             updates[attr] = value
     if "build_args" in updates:
         updates["build_args"] = {str(k): str(v) for k, v in updates["build_args"].items()}
+        warn_secret_build_args(updates["build_args"], path, lines.get("build-args"))
     return replace(options, **updates)

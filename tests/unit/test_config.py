@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.config import apply_config
+from prefect_flow_deploy.config import apply_config, secret_looking_build_args
 from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.options import Options
 
 CONFIG = """\
@@ -109,3 +110,39 @@ def test_the_example_config_is_valid_for_each_tenant() -> None:
         assert options.work_pool == f"{tenant}-docker"
         assert options.extra_tags == ("flows-repo", tenant)
     assert apply_config(Options(tenant="dev"), example).parameters["daily-orders"] == {"limit": 1}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("GITHUB_TOKEN", "ghp_abc", "name"),
+        ("NPM_AUTH", "x", "name"),
+        ("db_password", "x", "name"),
+        ("AWS_SECRET_ACCESS_KEY", "x", "name"),
+        ("PIP_INDEX_URL", "https://user:tok3n@pypi.example/simple", "value"),
+        ("PIP_EXTRA_INDEX_URL", "https://__token__@pypi.example/simple", "value"),
+    ],
+)
+def test_build_args_that_look_like_secrets_are_found(name: str, value: str, why: str) -> None:
+    found = secret_looking_build_args({name: value, "RETRIES": "3"})
+    assert list(found) == [name] and why in found[name]
+
+
+def test_plain_build_args_are_not_secrets() -> None:
+    plain = {"PIP_INDEX_URL": "https://pypi.example/simple", "PYTHON_VERSION": "3.12"}
+    assert secret_looking_build_args(plain) == {}
+
+
+def test_a_secret_build_arg_is_masked_and_warned_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_url = "https://ci:s3cr3t-t0ken@pypi.example/simple"
+    path = write(tmp_path, f"defaults:\n  build-args:\n    PIP_INDEX_URL: {token_url}\n")
+    options = apply_config(Options(), path)
+    assert options.build_args == {"PIP_INDEX_URL": token_url}  # still used for the build
+    printed = capsys.readouterr()
+    shown = printed.out + printed.err
+    assert "s3cr3t-t0ken" not in shown
+    assert "prefect-flow-deploy.yaml:2" in shown and "build-secrets" in shown
+    assert "PIP_INDEX_URL" in shown
+    assert log.redact(f"pip {token_url}") == "pip ***"
