@@ -25,6 +25,7 @@ from prefect.client.schemas.responses import DeploymentResponse
 from prefect_flow_deploy.engine import Engine, RunResult
 from prefect_flow_deploy.model import Plan
 from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.prefect_api import RetryAfterTransport
 
 from .conftest import Scenario, Stack
 
@@ -162,24 +163,22 @@ def run_deployment(
     return result
 
 
-class RetryingTransport(httpx.HTTPTransport):
-    """A test's own calls to the Prefect server retry a 503 as Prefect's client does: the
-    SQLite server answers 503 while another writer holds the database lock (busy machine)."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        for attempt in range(6):
-            response = super().handle_request(request)
-            if response.status_code != 503 or attempt == 5:
-                return response
-            response.close()
-            time.sleep(0.25 * 2**attempt)
-        raise AssertionError("unreachable")
-
-
 def server_api() -> httpx.Client:
-    """An httpx client on the stack's Prefect API, for what a test does as a user would."""
+    """An httpx client on the stack's Prefect API, for what a test does as a user would. It
+    retries as the engine's reads do (a busy SQLite server answers 503 while another writer
+    holds the database lock)."""
     return httpx.Client(
         base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/",
         timeout=30,
-        transport=RetryingTransport(),
+        transport=RetryAfterTransport(httpx.HTTPTransport()),
     )
+
+
+def server_deployment(name: str) -> dict[str, Any]:
+    """The server's JSON for the deployment `flow/name`."""
+    flow, _, deployment = name.partition("/")
+    with server_api() as client:
+        response = client.get(f"deployments/name/{flow}/{deployment}")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data

@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ..conftest import Scenario, Stack, write_flow
-from ..helpers import deploy, plan, server_api
+from ..helpers import deploy, plan, server_api, server_deployment
 
 pytestmark = pytest.mark.stack
 
@@ -24,23 +23,10 @@ TRIGGER = """    triggers:
 """
 
 
-def api() -> httpx.Client:
-    return server_api()
-
-
-def server_deployment(name: str) -> dict[str, Any]:
-    flow, _, deployment = name.partition("/")
-    with api() as client:
-        response = client.get(f"deployments/name/{flow}/{deployment}")
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
-
-
 def owned_automations(deployment_id: str) -> dict[str, dict[str, Any]]:
     """The automations the server relates to the deployment (owned by it, or running it),
     by name."""
-    with api() as client:
+    with server_api() as client:
         response = client.get(f"automations/related-to/prefect.deployment.{deployment_id}")
         response.raise_for_status()
         return {a["name"]: a for a in response.json()}
@@ -80,7 +66,7 @@ def test_ui_pause_schedule_switch_and_trigger_switch_survive_a_deploy(
 
     # What a user does in the UI.
     cron = next(s for s in before["schedules"] if s["schedule"].get("cron"))
-    with api() as client:
+    with server_api() as client:
         client.post(f"deployments/{before['id']}/pause_deployment").raise_for_status()
         client.patch(
             f"deployments/{before['id']}/schedules/{cron['id']}", json={"active": False}

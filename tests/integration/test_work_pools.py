@@ -6,26 +6,20 @@ anything is built."""
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
-import httpx
 import pytest
 from prefect.workers.base import BaseJobConfiguration
 from pydantic import Field
 
 from ..conftest import Scenario, Stack, write_flow
-from ..helpers import deploy, plan
+from ..helpers import deploy, plan, server_api, server_deployment
 
 pytestmark = pytest.mark.stack
 
 
-def api() -> httpx.Client:
-    return httpx.Client(base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/", timeout=30)
-
-
 def pool(name: str) -> dict[str, Any]:
-    with api() as client:
+    with server_api() as client:
         response = client.get(f"work_pools/{name}")
         response.raise_for_status()
         data: dict[str, Any] = response.json()
@@ -33,7 +27,7 @@ def pool(name: str) -> dict[str, Any]:
 
 
 def default_template(pool_type: str) -> dict[str, Any]:
-    with api() as client:
+    with server_api() as client:
         metadata = client.get("collections/views/aggregate-worker-metadata").json()
     return next(
         w["default_base_job_configuration"]
@@ -60,15 +54,6 @@ def job_configuration(pool_name: str, deployment: dict[str, Any]) -> dict[str, A
         WorkerConfiguration.from_template_and_values(template, deployment["job_variables"])
     )
     return configuration.model_dump()
-
-
-def server_deployment(name: str) -> dict[str, Any]:
-    flow, _, deployment = name.partition("/")
-    with api() as client:
-        response = client.get(f"deployments/name/{flow}/{deployment}")
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
 
 
 def test_a_missing_kubernetes_pool_is_created_and_the_job_runs_the_image(
@@ -98,7 +83,7 @@ def test_a_missing_kubernetes_pool_is_created_and_the_job_runs_the_image(
 def test_an_existing_ecs_pool_gets_the_image_in_its_task_definition(
     stack: Stack, scenario: Scenario
 ) -> None:
-    with api() as client:
+    with server_api() as client:
         client.post(
             "work_pools/",
             json={
@@ -120,7 +105,7 @@ def test_an_existing_ecs_pool_gets_the_image_in_its_task_definition(
 def test_a_process_pool_is_refused_naming_the_pool_and_its_type(
     stack: Stack, scenario: Scenario
 ) -> None:
-    with api() as client:
+    with server_api() as client:
         client.post(
             "work_pools/",
             json={
