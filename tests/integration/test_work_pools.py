@@ -37,6 +37,19 @@ def default_template(pool_type: str) -> dict[str, Any]:
     )
 
 
+def create_pool(name: str, pool_type: str) -> None:
+    """A pool as a user makes it: of that type, with its worker's default template."""
+    with server_api() as client:
+        client.post(
+            "work_pools/",
+            json={
+                "name": name,
+                "type": pool_type,
+                "base_job_template": default_template(pool_type),
+            },
+        ).raise_for_status()
+
+
 class WorkerConfiguration(BaseJobConfiguration):
     """The fields the kubernetes and ECS workers' configuration classes add to the base one
     (prefect-kubernetes' KubernetesWorkerJobConfiguration.job_manifest, prefect-aws'
@@ -83,15 +96,7 @@ def test_a_missing_kubernetes_pool_is_created_and_the_job_runs_the_image(
 def test_an_existing_ecs_pool_gets_the_image_in_its_task_definition(
     stack: Stack, scenario: Scenario
 ) -> None:
-    with server_api() as client:
-        client.post(
-            "work_pools/",
-            json={
-                "name": scenario.work_pool,
-                "type": "ecs",
-                "base_job_template": default_template("ecs"),
-            },
-        ).raise_for_status()
+    create_pool(scenario.work_pool, "ecs")
     write_flow(scenario.folder("p", "ecs"), "ecs")
     [row] = deploy(scenario, stack).results  # the pool exists: work-pool-type is not used
     assert row.status == "created", row.error
@@ -105,15 +110,7 @@ def test_an_existing_ecs_pool_gets_the_image_in_its_task_definition(
 def test_a_process_pool_is_refused_naming_the_pool_and_its_type(
     stack: Stack, scenario: Scenario
 ) -> None:
-    with server_api() as client:
-        client.post(
-            "work_pools/",
-            json={
-                "name": scenario.work_pool,
-                "type": "process",
-                "base_job_template": default_template("process"),
-            },
-        ).raise_for_status()
+    create_pool(scenario.work_pool, "process")
     write_flow(scenario.folder("p", "proc"), "proc")
     planned = plan(scenario, stack)
     [folder] = planned.folders
