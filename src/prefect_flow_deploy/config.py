@@ -29,7 +29,7 @@ import yaml
 
 from .errors import ConfigurationError
 from .logger import log
-from .options import Options
+from .options import SECRET_NAME, Options
 from .prefect_yaml import yaml_error
 
 SECRET_KEYS = {"prefect-api-key", "registry-password", "github-token", "registry-username"}
@@ -136,12 +136,7 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
     return settings, lines
 
 
-# A build argument's name that says it holds a credential, or a URL with a user (and maybe a
-# password) in it: pip's `https://user:token@index/simple` is the common case.
-_SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSW(OR)?D|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH",
-    re.IGNORECASE,
-)
+# A URL with a user (and maybe a password) in it: pip's `https://user:token@index/simple`.
 _URL_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]+@")
 
 
@@ -150,7 +145,7 @@ def secret_looking_build_args(build_args: dict[str, str]) -> dict[str, str]:
     history and config, and pushed with it: a credential belongs in a build secret."""
     found = {}
     for name, value in build_args.items():
-        if _SECRET_NAME.search(name):
+        if SECRET_NAME.search(name):
             found[name] = "its name says it holds a credential"
         elif _URL_USERINFO.search(value):
             found[name] = "its value is a URL with a login in it"

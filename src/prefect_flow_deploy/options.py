@@ -147,6 +147,11 @@ class Options:
 BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
 # BuildKit reads `--secret id=ID,src=FILE` as comma-separated fields: an id holds no comma.
 _SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# A name that says its value is a credential: a build arg (warned about and masked), a job
+# variable or parameter key (hidden in the plan comment).
+SECRET_NAME = re.compile(
+    r"(?i)secret|passw|pwd|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth"
+)
 
 
 def secret_values(lines: Iterable[str]) -> list[str]:

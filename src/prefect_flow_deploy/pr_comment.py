@@ -18,6 +18,7 @@ from typing import Any
 
 from .action_report import cell
 from .model import DeploymentPlan, ImagePlan, Plan, Problem
+from .options import SECRET_NAME
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
 BUDGET = 60_000  # below the limit, for what the caller adds (redaction can lengthen nothing)
@@ -25,7 +26,6 @@ FOLD_ROWS = 10  # a project with more rows than this is folded into <details>
 MAX_LEAVES = 6  # changed values shown per field
 MAX_VALUE = 60  # characters shown of one value
 HIDDEN = "•••"
-SECRET_KEY = re.compile(r"(?i)secret|passw|token|api[_-]?key|credential|private[_-]?key|auth")
 LEVELS = ("values", "fields", "projects")
 
 
@@ -308,7 +308,7 @@ def _leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _value(key: str, value: Any) -> str:
     if isinstance(value, _Absent):
         return "*(none)*"
-    if SECRET_KEY.search(key) and value not in (None, ""):
+    if SECRET_NAME.search(key) and value not in (None, ""):
         return HIDDEN
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return f"`{cell(_code(_short(text, MAX_VALUE)))}`"
