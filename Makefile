@@ -8,7 +8,7 @@ EXAMPLE_FLAGS = --projects-root examples/projects --registry $$PFD_REGISTRY/exam
 	--base-image $$PFD_BASE_IMAGE --work-pool $$PFD_WORK_POOL
 PYTEST_ARGS ?=
 
-.PHONY: stack stop demo plan test test-fast lint format lock bench clean
+.PHONY: stack stop venv demo plan test test-fast lint format lock bench clean
 
 stack:  ## start dockerd, registries, Prefect server and worker; build stand-in base images
 	@bash scripts/stack.sh up
@@ -26,8 +26,13 @@ plan: stack  ## what `demo` would do, and why
 test: stack lint  ## the whole suite (about 5 minutes)
 	@$(STACK_ENV); $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 
-test-fast: stack  ## unit tests only: seconds (add PYTEST_ARGS="-k name")
+# The laptop loop: no root, no Docker, no servers (only the project's .venv).
+test-fast: venv  ## ruff and the unit tests: no services needed (add PYTEST_ARGS="-k name")
+	@$(BIN)/ruff check src tests bench scripts
 	@$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+venv:  ## only the project's .venv (pip install -e .[dev]); needs neither root nor services
+	@bash scripts/stack.sh venv
 
 lint: stack
 	@$(BIN)/ruff check src tests bench scripts
