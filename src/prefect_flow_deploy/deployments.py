@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .commit_order import without_commit_tags
 from .model import (
     MANAGED_TAG,
     TENANT_TAG_PREFIX,
@@ -120,7 +121,9 @@ def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployme
         {
             "description": data.get("description") or "",
             "version": data.get("version"),
-            "tags": sorted(data.get("tags") or []),
+            # The commit record (commit_order.py) is never compared: a new commit alone
+            # changes nothing.
+            "tags": sorted(without_commit_tags(data.get("tags") or [])),
             "parameters": data.get("parameters") or {},
             "parameter_openapi_schema": data.get("parameter_openapi_schema"),
             "enforce_parameter_schema": data.get("enforce_parameter_schema"),
@@ -246,7 +249,7 @@ def comparable_desired(spec: DeploymentSpec) -> dict[str, Any]:
     wanted: dict[str, Any] = {
         "description": spec.description or "",
         "version": spec.version,
-        "tags": sorted(spec.tags),
+        "tags": sorted(without_commit_tags(spec.tags)),
         "parameters": spec.parameters,
         "parameter_openapi_schema": spec.parameter_schema,
         "enforce_parameter_schema": spec.enforce_parameter_schema,

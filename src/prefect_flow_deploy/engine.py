@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Literal
 
 from . import builder, cancellation
+from .checkout_history import CheckoutHistory
 from .collisions import check_image_collisions, fail_name_collisions
+from .commit_order import Superseded, order, recorded_commit
 from .deployments import (
     ExistingDeployment,
     ScheduleError,
@@ -135,6 +137,7 @@ class Engine:
         self.recipes: dict[str, BuildRecipe] = {}
         self.folders_read: set[str] = set()
         self.pools: dict[str, Pool] = {}
+        self.history: CheckoutHistory | None = None  # the checkout's commit (deploy order)
 
     # -- plan --------------------------------------------------------------------------------
     def plan(self) -> Plan:
@@ -143,6 +146,7 @@ class Engine:
         with ThreadPoolExecutor(max_workers=1) as background:
             # The server answers while the repository is read.
             state = background.submit(_timed, _checked_state, self.api)
+            self.history = CheckoutHistory(options.projects_root)
             folders = discover(options.projects_root, options.flows)
             self.folders_read = {f.key for f in folders}
             for folder in folders:
@@ -197,7 +201,25 @@ class Engine:
             if image.action != "failed" and image.folder.key in specs:
                 deployments += self._diff_folder(image, specs[image.folder.key])
         deployments += self._removals(folders, deployments)
-        return Plan(folders, images, deployments)
+        return Plan(folders, images, self._in_order(deployments))
+
+    def _in_order(self, deployments: list[DeploymentPlan]) -> list[DeploymentPlan]:
+        """Updates and removals the server's commit records forbid become skipped, each
+        with a notice (commit_order.py)."""
+        assert self.history is not None
+        records = {n: recorded_commit(e.tags) for n, e in self.state.deployments.items()}
+        relations = {
+            c.sha: self.history.relation(c.sha)
+            for d in deployments
+            if d.action in ("update", "remove") and (c := records.get(d.full_name))
+        }
+        ordered = [
+            order(d, records.get(d.full_name), self.history.commit, relations) for d in deployments
+        ]
+        for before, after in zip(deployments, ordered, strict=True):
+            if after is not before:
+                log.annotate("notice", f"{after.full_name}: {after.error}", title="Deploy order")
+        return ordered
 
     def _read_pools(self, folders: list[FlowFolder]) -> dict[str, Pool]:
         """The work pools the deployments name, as the server holds them (or would create
@@ -585,12 +607,13 @@ class Engine:
             write_concurrency(self._api_url(), self.options.max_parallel),
             lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
             provenance,
+            self.history,
         ) as registrar:
 
             def image_ready(image: ImagePlan) -> None:
                 writes = []
                 for deployment in deployments_of[image.folder.key]:
-                    if deployment.action == "failed":
+                    if deployment.action in ("failed", "skipped"):
                         continue
                     self._complete(deployment, image)
                     if self._should_write(deployment, failures):
@@ -923,8 +946,8 @@ class Engine:
             "unchanged",
             deployment.changed_fields,
         )
-        if deployment.action == "failed":
-            result.status, result.error = "failed", deployment.error
+        if deployment.action in ("failed", "skipped"):
+            result.status, result.error = deployment.action, deployment.error
             return result
         if deployment.folder_key in failures and deployment.action != "remove":
             result.status = (
@@ -933,7 +956,10 @@ class Engine:
             result.error = failures[deployment.folder_key]
             return result
         outcome = written.get(id(deployment))
-        if isinstance(outcome, BaseException):
+        if isinstance(outcome, Superseded):
+            result.status, result.error = "skipped", str(outcome)
+            log.annotate("notice", f"{deployment.full_name}: {outcome}", title="Deploy order")
+        elif isinstance(outcome, BaseException):
             result.status, result.error = "failed", f"{type(outcome).__name__}: {outcome}"
             log.error(
                 f"{deployment.full_name}: registration failed: {outcome}",
@@ -995,7 +1021,7 @@ def _timed(
 
 def _has_work(plan: Plan) -> bool:
     """Anything to build, check or write? A re-run with no change answers no."""
-    return any(d.action not in ("unchanged", "failed") for d in plan.deployments) or any(
+    return any(d.action not in ("unchanged", "failed", "skipped") for d in plan.deployments) or any(
         i.action == "build" or (i.action == "exists" and i.code_dir is None) for i in plan.images
     )
 

@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,8 @@ from prefect.client.schemas.actions import (
 from prefect.client.schemas.objects import ConcurrencyOptions, VersionInfo
 from prefect.exceptions import ObjectAlreadyExists
 
+from .checkout_history import CheckoutHistory
+from .commit_order import Superseded, recorded_commit, superseded, tags_to_write
 from .deployments import pull_steps
 from .model import DeploymentPlan, DeploymentSpec
 from .prefect_api import ApiSettings, is_cloud
@@ -70,18 +73,39 @@ def version_info(provenance: dict[str, Any] | None, spec: DeploymentSpec) -> Ver
     return VersionInfo(**{**provenance, "version": spec.version}) if provenance else None
 
 
+async def _check_order(client: PrefectClient, deployment_id: str, history: CheckoutHistory) -> None:
+    """Read the deployment's record again just before writing over it: a run from a newer
+    commit may have written it while this one was building (the plan read it minutes ago)."""
+    response = await client.request("GET", "/deployments/{id}", path_params={"id": deployment_id})
+    recorded = recorded_commit(response.json().get("tags") or [])
+    relation = history.relation(recorded.sha) if recorded else None
+    why = superseded(history.commit, recorded, relation)
+    if why:
+        raise Superseded(why)
+
+
 async def apply(
-    client: PrefectClient, plan: DeploymentPlan, provenance: dict[str, Any] | None = None
+    client: PrefectClient,
+    plan: DeploymentPlan,
+    provenance: dict[str, Any] | None = None,
+    history: CheckoutHistory | None = None,
 ) -> str:
-    """Carry out one create/update/remove; return the deployment id. Provenance goes with
-    every write but is never compared: it alone never makes a deployment changed."""
+    """Carry out one create/update/remove; return the deployment id. Provenance and the
+    commit record go with every write but are never compared: alone they never make a
+    deployment changed. With `history`, an update or removal first checks the deploy order
+    (raises Superseded)."""
     spec = plan.spec
+    commit = history.commit if history else None
+    if plan.action in ("remove", "update") and history and commit:
+        assert plan.deployment_id
+        await _check_order(client, plan.deployment_id, history)
     if plan.action == "remove":
         assert plan.deployment_id
         await client.delete_deployment(UUID(plan.deployment_id))
         return plan.deployment_id
     assert spec is not None and spec.code_dir is not None
     assert spec.parameter_schema is not None, "computed by the image check before writing"
+    spec = replace(spec, tags=tags_to_write(spec.tags, commit))
     if plan.action == "create":
         flow_id = await client.create_flow_from_name(spec.flow_name)
         response = await client.request(
@@ -93,7 +117,8 @@ async def apply(
     assert plan.deployment_id
     fields = [f for f in plan.changed_fields if f != "triggers"]
     if fields:
-        update = _update(spec, fields)
+        # The tags carry the commit record: every update rewrites it.
+        update = _update(spec, [*fields, "tags"])
         update.version_info = version_info(provenance, spec)
         await client.update_deployment(UUID(plan.deployment_id), update)
     await write_triggers(client, spec, plan.deployment_id, plan.trigger_writes)
@@ -223,6 +248,7 @@ class Registrar:
         concurrency: int,
         on_pool_created: Callable[[Pool], None],
         provenance: dict[str, Any] | None = None,
+        history: CheckoutHistory | None = None,
     ) -> None:
         self._client = make_client(settings)
         self._loop = asyncio.new_event_loop()
@@ -233,6 +259,7 @@ class Registrar:
         self._wanted_pools, self._concurrency = pools, concurrency
         self._on_pool_created = on_pool_created
         self._provenance = provenance
+        self._history = history
 
     def __enter__(self) -> Registrar:
         self._thread.start()
@@ -268,7 +295,7 @@ class Registrar:
         await asyncio.wrap_future(self._pools)  # the work pool must exist before a deployment
         assert self._semaphore is not None
         async with self._semaphore:
-            return await apply(self._client, plan, self._provenance)
+            return await apply(self._client, plan, self._provenance, self._history)
 
     def outcomes(self) -> dict[int, object]:
         """Wait for every write; per plan (by id) its deployment id or the exception."""

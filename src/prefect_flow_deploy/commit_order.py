@@ -1,0 +1,121 @@
+"""Deploy order: a run never replaces a deployment with what an older commit built.
+
+Two runs of one repository can overlap (a re-run of an old workflow run, a manual dispatch
+from an old branch, `concurrency` not set): without an order, the one that finishes last wins,
+and that may be the older commit. So every deployment write records the commit it was made
+from, as the tag `commit:<sha>@<committer time>` (tags are what a self-hosted server keeps on
+a deployment and lets an update change: `labels` are create-only up to Prefect 3.9, and
+`version_info` is kept by Prefect Cloud alone; prefect/server/schemas/actions.py,
+DeploymentCreate/DeploymentUpdate). A run whose commit is older than the one recorded skips
+that deployment with a notice; a deployment without a record is written as before and gets one.
+
+"Older": by ancestry when the checkout holds both commits (the recorded commit descends from
+ours), else by committer time (a shallow checkout, commits on diverged branches). The record is
+never compared as a field: a new commit alone changes no deployment.
+
+Pure: the history is read by checkout_history.py; the verdict is `superseded`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Literal
+
+from .model import DeploymentPlan
+
+COMMIT_TAG_PREFIX = "commit:"
+_TAG = re.compile(r"^commit:(?P<sha>[0-9a-f]{7,64})@(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$")
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# How the recorded commit relates to ours in the checkout's history: ours descends from it
+# ("descendant"), it descends from ours ("ancestor"), or neither ("diverged"). None: the
+# history cannot tell (the recorded commit is not in the checkout, or it is shallow).
+Relation = Literal["descendant", "ancestor", "diverged"]
+
+
+class Superseded(Exception):
+    """A run from a newer commit wrote the deployment after this run planned: not written."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str  # full hex, lower case
+    time: int  # committer time, seconds since the epoch
+
+    @property
+    def tag(self) -> str:
+        return f"{COMMIT_TAG_PREFIX}{self.sha}@{self.when}"
+
+    @property
+    def when(self) -> str:
+        return datetime.fromtimestamp(self.time, timezone.utc).strftime(_TIME_FORMAT)
+
+    @property
+    def short(self) -> str:
+        return self.sha[:12]
+
+
+def is_commit_tag(tag: str) -> bool:
+    return tag.startswith(COMMIT_TAG_PREFIX)
+
+
+def recorded_commit(tags: Iterable[str]) -> Commit | None:
+    """The commit a deployment records, or None (none recorded, or not one of ours)."""
+    for tag in tags:
+        match = _TAG.match(tag)
+        if match:
+            when = datetime.strptime(match["time"], _TIME_FORMAT).replace(tzinfo=timezone.utc)
+            return Commit(match["sha"], int(when.timestamp()))
+    return None
+
+
+def without_commit_tags(tags: Iterable[str]) -> list[str]:
+    return [t for t in tags if not is_commit_tag(t)]
+
+
+def tags_to_write(tags: Iterable[str], ours: Commit | None) -> list[str]:
+    """A write's tags: the wanted ones and this run's record (none when the run's commit is
+    unknown: the deployment then records nothing rather than a commit it was not made from)."""
+    return [*without_commit_tags(tags), *([ours.tag] if ours else [])]
+
+
+def superseded(
+    ours: Commit | None, recorded: Commit | None, relation: Relation | None
+) -> str | None:
+    """Why this run must not write over a deployment recorded as made from `recorded`, or
+    None when it may (a newer or the same commit, no record, or a run that knows no commit)."""
+    if ours is None or recorded is None or ours.sha == recorded.sha:
+        return None
+    if relation == "descendant":
+        return None
+    if relation == "ancestor":
+        why = f"commit {recorded.short} descends from this run's {ours.short}"
+    elif ours.time < recorded.time:
+        why = (
+            f"commit {recorded.short} was committed at {recorded.when}, after this run's "
+            f"{ours.short} ({ours.when})"
+        )
+    else:
+        return None
+    return (
+        f"skipped: the server's deployment was written from a newer commit ({why}); this run "
+        "would put an older version back. To deploy this version again, revert to it in a new "
+        "commit and deploy that."
+    )
+
+
+def order(
+    plan: DeploymentPlan,
+    recorded: Commit | None,
+    ours: Commit | None,
+    relations: dict[str, Relation | None],
+) -> DeploymentPlan:
+    """The plan, or, for an update or removal the record forbids, the same plan skipped with
+    the reason (`error`)."""
+    if plan.action not in ("update", "remove") or recorded is None:
+        return plan
+    why = superseded(ours, recorded, relations.get(recorded.sha))
+    return replace(plan, action="skipped", error=why) if why else plan
