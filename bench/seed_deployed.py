@@ -27,10 +27,11 @@ import httpx
 
 from prefect_flow_deploy.engine import Engine
 from prefect_flow_deploy.model import DeploymentPlan, ImagePlan
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.options import Given, Options
 from prefect_flow_deploy.prefect_api import resolve
 from prefect_flow_deploy.registration import apply, make_client
 from prefect_flow_deploy.registry import parse_reference
+from prefect_flow_deploy.settings import resolve_options
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -83,13 +84,13 @@ def main() -> int:
     parser.add_argument("--work-pool", required=True)
     parser.add_argument("--base-repository", required=True)
     args = parser.parse_args()
-    options = Options(
-        projects_root=args.projects_root,
-        registry=args.registry,
-        base_image=args.base_image,
-        work_pool=args.work_pool,
-    ).with_environment()
-    options = options.validate()
+    given = {
+        "projects_root": args.projects_root,
+        "registry": args.registry,
+        "base_image": args.base_image,
+        "work_pool": args.work_pool,
+    }
+    options = resolve_options({name: Given(value, f"--{name}") for name, value in given.items()})
     engine = Engine(options)
     plan = engine.plan()
     images: dict[str, ImagePlan] = {i.folder.key: i for i in plan.images}

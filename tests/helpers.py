@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,26 @@ from prefect.client.schemas.responses import DeploymentResponse
 
 from prefect_flow_deploy.engine import Engine, RunResult
 from prefect_flow_deploy.model import Plan
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.options import Given, Options
 from prefect_flow_deploy.prefect_api import RetryAfterTransport
+from prefect_flow_deploy.settings import resolve_options
 
 from .conftest import Scenario, Stack
 
 
 def options(scenario: Scenario, stack: Stack, **overrides: Any) -> Options:
-    base = Options(
-        projects_root=scenario.root,
-        registry=scenario.registry,
-        base_image=stack.base_image,
-        tenant=scenario.tenant,
-        work_pool=scenario.work_pool,
-        max_parallel=4,
-    )
-    return replace(base, **overrides).with_environment().validate()
+    """The scenario's options as explicit values, resolved with the environment (no config
+    file) through the cascade the CLI and the action use."""
+    given = {
+        "projects_root": scenario.root,
+        "registry": scenario.registry,
+        "base_image": stack.base_image,
+        "tenant": scenario.tenant,
+        "work_pool": scenario.work_pool,
+        "max_parallel": 4,
+        **overrides,
+    }
+    return resolve_options({name: Given(value, "test") for name, value in given.items()})
 
 
 def deploy(scenario: Scenario, stack: Stack, **overrides: Any) -> RunResult:

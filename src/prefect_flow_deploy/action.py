@@ -1,22 +1,22 @@
 """The GitHub Action's entry point: a thin shell over the engine.
 
-Action inputs become the same `Options` the CLI builds; the engine runs; the outcome is
-written as step outputs, a step summary and annotations. Every secret is masked before
-anything else is printed.
+Action inputs become the same `Options` the CLI builds, through the same cascade
+(settings.py): an input left empty is unset, so the config file and the environment fill it
+(action.yml gives the cascade's inputs no `default:` for that reason: the runner would pass
+it as if the user had written it). The engine runs; the outcome is written as step outputs,
+a step summary and annotations. Every secret is masked before anything else is printed.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import github_action_utils as gha
 
 from . import action_report
 from .action_github import DeploymentRecord, post_plan
-from .config import apply_config
 from .engine import Engine, report_problems
 from .errors import ConfigurationError, FatalError
 from .github_api import GitHubClient, GitHubEnv, github_env
@@ -24,38 +24,48 @@ from .logger import log
 from .naming import normalise_registry, registry_host
 from .options import (
     BUILD_SECRETS_VARIABLE,
-    DEFAULT_BASE_IMAGE,
     DEFAULT_CONFIG_FILE,
-    DEFAULT_WORK_POOL,
-    DEFAULT_WORK_POOL_TYPE,
+    SETTINGS,
+    Given,
+    Layer,
     Options,
     parse_build_secrets,
     secret_values,
 )
+from .settings import ConfigFile, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
 
 
-def _text(name: str, default: str = "") -> str:
+def _text(name: str) -> str:
     value = gha.get_user_input(name)
-    return value.strip() if value and value.strip() else default
+    return value.strip() if value else ""
 
 
-def _flag(name: str, default: bool = False) -> bool:
+def _flag(name: str) -> bool | None:
+    """true or false; None when the input is empty (unset)."""
     try:
-        return bool(gha.get_boolean_input(name)) if _text(name) else default
+        return bool(gha.get_boolean_input(name)) if _text(name) else None
     except ValueError as exc:
         raise ConfigurationError(
             f"input `{name}` must be true or false, not {_text(name)!r}"
         ) from exc
 
 
-def _number(name: str, default: int) -> int:
+def _number(name: str) -> int | None:
     text = _text(name)
     try:
-        return int(text) if text else default
+        return int(text) if text else None
     except ValueError as exc:
         raise ConfigurationError(f"input `{name}` must be a whole number, not {text!r}") from exc
+
+
+# The inputs that are options (the rest, such as shards or comment, steer the action itself).
+_TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
+         "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
+         "prefect_api_key")  # fmt: skip
+_FLAGS = ("force", "prune", "fail_fast", "dry_run")
+_NUMBERS = ("max_parallel", "keep_images")
 
 
 def mask_secrets() -> None:
@@ -68,41 +78,39 @@ def mask_secrets() -> None:
             log.mask(value)
 
 
-def options_from_inputs(workspace: Path) -> tuple[Options, int]:
-    """Inputs → Options (the same object the CLI builds), and the number of fan-out shards."""
-    config_name = _text("config", DEFAULT_CONFIG_FILE)
-    username, password = _text("registry-username"), _text("registry-password")
-    registry = _text("registry")
-    options = Options(
-        projects_root=workspace / _text("projects-root", "projects"),
-        registry=registry,
-        registry_username=username or None,
-        registry_password=password or None,
-        tenant=_text("tenant") or None,
-        base_image=_text("base-image", DEFAULT_BASE_IMAGE),
-        work_pool=_text("work-pool", DEFAULT_WORK_POOL),
-        work_pool_type=_text("work-pool-type", DEFAULT_WORK_POOL_TYPE),
-        platforms=_text("platforms"),
-        flows=_text("flows") or None,
-        max_parallel=_number("max-parallel", 4),
-        prefect_api_url=_text("prefect-api-url") or None,
-        prefect_api_key=_text("prefect-api-key") or None,
-        force=_flag("force"),
-        prune=_flag("prune"),
-        fail_fast=_flag("fail-fast"),
-        dry_run=_flag("dry-run"),
-        keep_images=_number("keep-images", -1) if _text("keep-images") else None,
-        build_secrets=parse_build_secrets(
+def explicit_inputs() -> Layer:
+    """The inputs the user set (an empty one is unset), named `input <id>`."""
+    key = {name: SETTINGS[name].key for name in SETTINGS}
+    projects_root = _text("projects-root")
+    values: dict[str, object] = {
+        **{name: _text(key[name]) for name in _TEXT},
+        **{name: _flag(key[name]) for name in _FLAGS},
+        **{name: _number(key[name]) for name in _NUMBERS},
+        "projects_root": Path(projects_root) if projects_root else None,
+        "build_secrets": parse_build_secrets(
             (gha.get_user_input("build-secrets") or "").splitlines(), "input `build-secrets`"
         ),
+    }
+    return explicit_layer(values, lambda name: f"input {key[name]}")
+
+
+def options_from_inputs(workspace: Path) -> tuple[Options, int]:
+    """Inputs → Options (the same cascade as the CLI's), and the number of fan-out shards."""
+    config_name = _text("config")
+    # The default name may be absent; any other must exist (as before its default was "").
+    config = ConfigFile(
+        workspace / (config_name or DEFAULT_CONFIG_FILE),
+        required=config_name not in ("", DEFAULT_CONFIG_FILE),
     )
-    config_path = workspace / config_name
-    # Environment before the file: a variable set in the workflow's `env:` is explicit.
-    options = options.with_environment()
-    options = apply_config(options, config_path, required=config_name != DEFAULT_CONFIG_FILE)
-    options = _github_token_login(options)
-    _require(options, config_path)
-    return options.validate(), _number("shards", 4)
+
+    def finish(options: Options) -> Options:
+        options = _github_token_login(options)
+        _require(options, config.path)
+        return options
+
+    options = resolve_options(explicit_inputs(), os.environ, config, workspace, finish)
+    shards = _number("shards")
+    return options, 4 if shards is None else shards
 
 
 def _github_token_login(options: Options) -> Options:
@@ -112,13 +120,20 @@ def _github_token_login(options: Options) -> Options:
         return options
     if registry_host(normalise_registry(options.registry) + "/x") != "ghcr.io":
         return options
-    actor = (
-        os.environ.get("GITHUB_ACTOR")
-        or os.environ.get("GITHUB_REPOSITORY_OWNER")
-        or "github-actions"
-    )
-    return replace(
-        options, registry_username=options.registry_username or actor, registry_password=token
+    if options.registry_username:
+        username = Given(options.registry_username, options.source("registry_username"))
+    else:
+        variable = next(
+            (v for v in ("GITHUB_ACTOR", "GITHUB_REPOSITORY_OWNER") if os.environ.get(v)), None
+        )
+        username = Given(
+            os.environ[variable] if variable else "github-actions",
+            f"environment {variable}" if variable else "default for the github-token login",
+        )
+    return with_given(
+        options,
+        registry_username=username,
+        registry_password=Given(token, "input github-token (the ghcr.io login)"),
     )
 
 
@@ -154,7 +169,7 @@ def run() -> int:
         plan = engine.plan()
         report_problems(plan)
         engine.preview_retention(plan)
-        if github and _flag("comment", True):
+        if github and _flag("comment") is not False:
             client = GitHubClient(_text("github-token"), github.api_url)
             post_plan(plan, github, client, options.tenant, workspace, options.prune)
         rows = action_report.planned_results(plan)
@@ -213,7 +228,7 @@ def _github() -> GitHubEnv | None:
 
 
 def _deployment_record(github: GitHubEnv | None, tenant: str | None) -> DeploymentRecord | None:
-    if github is None or not _flag("github-deployments", True):
+    if github is None or _flag("github-deployments") is False:
         return None
     environment = _text("environment") or tenant or "prefect"
     return DeploymentRecord(

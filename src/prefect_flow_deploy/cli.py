@@ -15,10 +15,8 @@ from .errors import ConfigurationError, DeployFailedError, FatalError
 from .logger import log
 from .options import (
     BUILD_SECRETS_VARIABLE,
-    DEFAULT_BASE_IMAGE,
     DEFAULT_CONFIG_FILE,
-    DEFAULT_WORK_POOL,
-    DEFAULT_WORK_POOL_TYPE,
+    SETTINGS,
     Options,
     parse_build_secrets,
     secret_values,
@@ -34,58 +32,98 @@ app = typer.Typer(
     help="Build, push and register a folder-per-flow repository of Prefect 3 flows.",
 )
 
-ProjectsRoot = Annotated[Path, typer.Option(help="Folder holding <project>/<flow folder>/.")]
+# Every option defaults to None (unset), so that the settings cascade (settings.py) can tell
+# an option given, even one equal to its default, from one left out; `show_default` shows
+# the default the cascade falls back to (Options' fields).
+_DEFAULTS = Options()
+ProjectsRoot = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        help="Folder holding <project>/<flow folder>/.",
+        show_default=str(_DEFAULTS.projects_root),
+    ),
+]
 Registry = Annotated[
-    str, typer.Option(help="Image prefix, e.g. ghcr.io/acme/flows. Empty: build locally, no push.")
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Image prefix, e.g. ghcr.io/acme/flows. Empty: build locally, no push."),
 ]
 RegistryUser = Annotated[
-    str | None, typer.Option(envvar="PFD_REGISTRY_USERNAME", help="Registry login.")
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Registry login. Also PFD_REGISTRY_USERNAME."),
 ]
 RegistryPassword = Annotated[
-    str | None, typer.Option(envvar="PFD_REGISTRY_PASSWORD", help="Registry password or token.")
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Registry password or token. Also PFD_REGISTRY_PASSWORD."),
 ]
 Tenant = Annotated[
-    str | None, typer.Option(help="Tenant name (a block of the config file; recorded as a tag).")
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Tenant name (a block of the config file; recorded as a tag)."),
 ]
 Repository = Annotated[
-    str | None,
+    Optional[str],  # noqa: UP045
     typer.Option(
         help="owner/name recorded on each deployment (prune and take-over leave other "
         "repositories' alone). Default: GITHUB_REPOSITORY, else the git remote origin."
     ),
 ]
-BaseImage = Annotated[str, typer.Option(help="Base image for folders without a Dockerfile.")]
+BaseImage = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        help="Base image for folders without a Dockerfile.", show_default=_DEFAULTS.base_image
+    ),
+]
 WorkPool = Annotated[
-    str, typer.Option(help="Work pool (any type that runs an image); created when missing.")
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        help="Work pool (any type that runs an image); created when missing.",
+        show_default=_DEFAULTS.work_pool,
+    ),
 ]
 Platforms = Annotated[
-    str,
+    Optional[str],  # noqa: UP045
     typer.Option(
         help="Platforms to build each image for, comma-separated (linux/amd64,linux/arm64): "
         "one manifest list. Empty: the engine's own."
     ),
 ]
 WorkPoolType = Annotated[
-    str,
+    Optional[str],  # noqa: UP045
     typer.Option(
         help="Type of a work pool created when missing (docker, kubernetes, ecs, …), "
-        "with that worker's default job template."
+        "with that worker's default job template.",
+        show_default=_DEFAULTS.work_pool_type,
     ),
 ]
 Flows = Annotated[Optional[str], typer.Option(help="Regular expression on <project>/<folder>.")]  # noqa: UP045
 MaxParallel = Annotated[
-    int,
+    Optional[int],  # noqa: UP045
     typer.Option(
-        help="Builds and pushes at once (deployment writes: one at a time to a self-hosted server, up to 2x this to Prefect Cloud)."
+        help="Builds and pushes at once (deployment writes: one at a time to a self-hosted server, up to 2x this to Prefect Cloud).",
+        show_default=str(_DEFAULTS.max_parallel),
     ),
 ]
-ApiUrl = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_URL", help="Prefect API URL.")]  # noqa: UP045
-ApiKey = Annotated[Optional[str], typer.Option(envvar="PREFECT_API_KEY", help="Prefect API key.")]  # noqa: UP045
-Force = Annotated[bool, typer.Option(help="Rebuild every image (fresh base pull, no cache).")]
-Prune = Annotated[
-    bool, typer.Option(help="Delete managed deployments whose folder or flow is gone.")
+ApiUrl = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Prefect API URL. Also PREFECT_API_URL."),
 ]
-FailFast = Annotated[bool, typer.Option(help="Stop at the first failing folder.")]
+ApiKey = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Prefect API key. Also PREFECT_API_KEY."),
+]
+Force = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(help="Rebuild every image (fresh base pull, no cache).", show_default="no-force"),
+]
+Prune = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        help="Delete managed deployments whose folder or flow is gone.", show_default="no-prune"
+    ),
+]
+FailFast = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(help="Stop at the first failing folder.", show_default="no-fail-fast"),
+]
 KeepImages = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -101,49 +139,62 @@ BuildSecret = Annotated[
         show_default=False,
     ),
 ]
-Config = Annotated[Optional[Path], typer.Option(help="Config file with per-tenant settings.")]  # noqa: UP045
+Config = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        help="Config file with per-tenant settings; given, it must exist.",
+        show_default=f"{DEFAULT_CONFIG_FILE} beside the projects root, if there",
+    ),
+]
 
 
 def _options(**values: object) -> Options:
-    from .config import apply_config
+    """The options given → the resolved Options (settings.py: the action's cascade too)."""
+    from .settings import ConfigFile, explicit_layer, resolve_options
 
     config = values.pop("config")
     given = list(values.pop("build_secret", None) or [])  # type: ignore[call-overload]
-    for value in secret_values(given):
+    for value in [*secret_values(given), *_environment_secrets()]:
         log.mask(value)  # before anything is printed, a mistake in the lines included
     values["build_secrets"] = parse_build_secrets(given, "--build-secret", "value")
-    options = Options(**values)  # type: ignore[arg-type]
-    options = apply_config(options, config or _default_config(options), required=config is not None)  # type: ignore[arg-type]
-    log.mask(options.registry_password)
-    log.mask(options.prefect_api_key)
-    for value in secret_values(os.environ.get(BUILD_SECRETS_VARIABLE, "").splitlines()):
-        log.mask(value)
-    return options.with_environment().validate()
+    explicit = explicit_layer(values, _option_name)
+    root = values.get("projects_root") or _DEFAULTS.projects_root
+    config_file = (
+        ConfigFile(config, required=True)
+        if isinstance(config, Path)
+        else ConfigFile(Path(str(root)).resolve().parent / DEFAULT_CONFIG_FILE)
+    )  # `prefect-flow-deploy.yaml` beside the projects root (the repository root)
+    return resolve_options(explicit, os.environ, config_file)
 
 
-def _default_config(options: Options) -> Path:
-    """`prefect-flow-deploy.yaml` beside the projects root (the repository root)."""
-    return options.projects_root.resolve().parent / DEFAULT_CONFIG_FILE
+def _environment_secrets() -> list[str]:
+    variables = [s.env for s in SETTINGS.values() if s.secret and s.env]
+    values = [os.environ.get(v, "") for v in variables if v != BUILD_SECRETS_VARIABLE]
+    return [*values, *secret_values(os.environ.get(BUILD_SECRETS_VARIABLE, "").splitlines())]
+
+
+def _option_name(name: str) -> str:
+    return "--build-secret" if name == "build_secrets" else f"--{SETTINGS[name].key}"
 
 
 @app.command()
 def plan(
-    projects_root: ProjectsRoot = Path("projects"),
-    registry: Registry = "",
+    projects_root: ProjectsRoot = None,
+    registry: Registry = None,
     registry_username: RegistryUser = None,
     registry_password: RegistryPassword = None,
     tenant: Tenant = None,
     repository: Repository = None,
-    base_image: BaseImage = DEFAULT_BASE_IMAGE,
-    work_pool: WorkPool = DEFAULT_WORK_POOL,
-    work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
-    platforms: Platforms = "",
+    base_image: BaseImage = None,
+    work_pool: WorkPool = None,
+    work_pool_type: WorkPoolType = None,
+    platforms: Platforms = None,
     flows: Flows = None,
-    max_parallel: MaxParallel = 4,
+    max_parallel: MaxParallel = None,
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
-    force: Force = False,
-    prune: Prune = False,
+    force: Force = None,
+    prune: Prune = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     config: Config = None,
@@ -171,23 +222,23 @@ def plan(
 
 @app.command()
 def deploy(
-    projects_root: ProjectsRoot = Path("projects"),
-    registry: Registry = "",
+    projects_root: ProjectsRoot = None,
+    registry: Registry = None,
     registry_username: RegistryUser = None,
     registry_password: RegistryPassword = None,
     tenant: Tenant = None,
     repository: Repository = None,
-    base_image: BaseImage = DEFAULT_BASE_IMAGE,
-    work_pool: WorkPool = DEFAULT_WORK_POOL,
-    work_pool_type: WorkPoolType = DEFAULT_WORK_POOL_TYPE,
-    platforms: Platforms = "",
+    base_image: BaseImage = None,
+    work_pool: WorkPool = None,
+    work_pool_type: WorkPoolType = None,
+    platforms: Platforms = None,
     flows: Flows = None,
-    max_parallel: MaxParallel = 4,
+    max_parallel: MaxParallel = None,
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
-    force: Force = False,
-    prune: Prune = False,
-    fail_fast: FailFast = False,
+    force: Force = None,
+    prune: Prune = None,
+    fail_fast: FailFast = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     config: Config = None,
@@ -214,7 +265,7 @@ def deploy(
 
 @app.command()
 def validate(
-    projects_root: ProjectsRoot = Path("projects"),
+    projects_root: ProjectsRoot = None,
     flows: Flows = None,
     tenant: Tenant = None,
     config: Config = None,
@@ -250,14 +301,17 @@ def new(
         Optional[str],  # noqa: UP045
         typer.Option(help="A cron schedule, e.g. '0 6 * * *' (written to prefect.yaml, UTC)."),
     ] = None,
-    projects_root: ProjectsRoot = Path("projects"),
+    projects_root: ProjectsRoot = None,
 ) -> None:
     """Create a flow folder that deploys as it is: flow.py (a typed parameter, a docstring),
     an empty requirements.txt and, with --schedule, a prefect.yaml."""
     from .scaffold import NewFlow, ScaffoldError, create
 
     try:
-        target = create(NewFlow(project, folder, flow, schedule), Options(projects_root))
+        target = create(
+            NewFlow(project, folder, flow, schedule),
+            Options(projects_root or _DEFAULTS.projects_root),
+        )
     except ScaffoldError as exc:
         raise ConfigurationError(f"cannot create {project}/{folder}: {exc}") from exc
     files = ", ".join(sorted(p.name for p in target.iterdir()))

@@ -14,14 +14,15 @@ per tenant, selected by the `tenant` input.
         parameters: {"*": {env: dev}}
         job-variables: {env: {LOG_LEVEL: DEBUG}}
 
-Secrets never come from this file (only from inputs or the environment). A setting from the
-file applies where the option was left at its default; an explicit option or input wins.
+Secrets never come from this file (only from inputs or the environment). The file is one
+layer of the settings cascade (settings.py): over the defaults, under the environment and
+explicit options or inputs. A key it does not know gets a "did you mean" at its line.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +30,15 @@ import yaml
 
 from .errors import ConfigurationError
 from .logger import log
-from .options import SECRET_NAME, Options
+from .options import SECRET_NAME, SETTINGS, Given, Layer, combine
 from .prefect_yaml import yaml_error
 
-SECRET_KEYS = {"prefect-api-key", "registry-password", "github-token", "registry-username"}
-# file key → (Options attribute, expected type, description)
-KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
-    "prefect-api-url": ("prefect_api_url", str, "a URL"),
-    "work-pool": ("work_pool", str, "a work pool name"),
-    "work-pool-type": ("work_pool_type", str, "a worker type such as docker or kubernetes"),
-    "platforms": ("platforms", str, "comma-separated platforms, e.g. linux/amd64,linux/arm64"),
-    "registry": ("registry", str, "an image prefix such as ghcr.io/acme/flows"),
-    "base-image": ("base_image", str, "an image reference"),
-    "projects-root": ("projects_root", str, "a folder path"),
-    "max-parallel": ("max_parallel", int, "a number"),
-    "tags": ("extra_tags", list, "a list of tags"),
-    "schedules-active": ("schedules_active", bool, "true or false"),
-    "parameters": ("parameters", dict, "a mapping of flow name (or '*') to parameters"),
-    "job-variables": ("job_variables", dict, "a mapping of job variables"),
-    "build-args": ("build_args", dict, "a mapping of build argument names to values"),
-}
+SECRET_KEYS = {
+    "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets"
+}  # fmt: skip
+# file key → Options attribute, for the settings the file may give
+FILE_KEYS = {setting.key: name for name, setting in SETTINGS.items() if setting.file}
+SECTIONS = ("defaults", "tenants")
 
 
 def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
@@ -66,8 +56,16 @@ def _mapping(node: yaml.Node | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {str(k.value): (k, v) for k, v in node.value}
 
 
-def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[str, int]]:
-    """The merged settings for a tenant (defaults, then the tenant's block), and their lines."""
+def did_you_mean(word: str, known: list[str]) -> str:
+    """` Did you mean `x`?` for the closest known word (difflib, as cibuildwheel does), or ""."""
+    match = difflib.get_close_matches(word, known, 1, 0.6)
+    return f" Did you mean `{match[0]}`?" if match else ""
+
+
+def _blocks(
+    path: Path,
+) -> tuple[yaml.MappingNode | None, dict[str, tuple[yaml.Node, yaml.Node]]]:
+    """The file's root mapping (None: an empty file) and its sections, checked."""
     text = ""
     try:
         text = path.read_text(encoding="utf-8")
@@ -77,7 +75,7 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
         where = f":{line}" if line else ""
         raise ConfigurationError(f"{path}{where}: {message}") from exc
     if root is None:
-        return {}, {}
+        return None, {}
     if not isinstance(root, yaml.MappingNode):
         raise _error(
             path,
@@ -86,16 +84,25 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
         )
     top = _mapping(root)
     for key, (key_node, _) in top.items():
-        if key not in ("defaults", "tenants"):
+        if key not in SECTIONS:
             raise _error(
-                path, key_node, f"unknown section `{key}`: expected `defaults:` or `tenants:`"
+                path,
+                key_node,
+                f"unknown section `{key}`: expected `defaults:` or `tenants:`."
+                + did_you_mean(key, list(SECTIONS)),
             )
-    settings: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    blocks = [top["defaults"][1]] if "defaults" in top else []
-    tenants = _mapping(top["tenants"][1]) if "tenants" in top else {}
     if "tenants" in top and not isinstance(top["tenants"][1], yaml.MappingNode):
         raise _error(path, top["tenants"][1], "`tenants:` must map tenant names to their settings")
+    return root, top
+
+
+def _selected(path: Path, tenant: str | None) -> list[tuple[str, yaml.Node]]:
+    """The blocks that apply, in order: `defaults:`, then the tenant's."""
+    root, top = _blocks(path)
+    if root is None:
+        return []  # an empty file: the tenant is just a name
+    blocks = [("defaults", top["defaults"][1])] if "defaults" in top else []
+    tenants = _mapping(top["tenants"][1]) if "tenants" in top else {}
     if tenant:
         if tenant not in tenants:
             known = ", ".join(sorted(tenants)) or "none"
@@ -103,37 +110,75 @@ def load_tenant(path: Path, tenant: str | None) -> tuple[dict[str, Any], dict[st
             raise _error(
                 path,
                 node,
-                f"tenant {tenant!r} is not defined here (tenants: {known}). Add it under `tenants:` or fix the tenant input.",
+                f"tenant {tenant!r} is not defined here (tenants: {known})."
+                + did_you_mean(tenant, sorted(tenants))
+                + " Add it under `tenants:` or fix the tenant input.",
             )
-        blocks.append(tenants[tenant][1])
-    for block in blocks:
+        blocks.append((f"tenant {tenant}", tenants[tenant][1]))
+    return blocks
+
+
+def _attribute(path: Path, key: str, key_node: yaml.Node) -> str:
+    """The Options attribute a key of a block sets; an error at its line otherwise."""
+    if key in SECRET_KEYS:
+        raise _error(
+            path,
+            key_node,
+            f"`{key}` is a secret and is never read from this file: pass it as an action input from `secrets.…` or as an environment variable.",
+        )
+    if key in FILE_KEYS:
+        return FILE_KEYS[key]
+    if any(setting.key == key for setting in SETTINGS.values()):
+        raise _error(
+            path,
+            key_node,
+            f"`{key}` is not read from this file: give it as the action input `{key}` or "
+            f"the option `--{key}`.",
+        )
+    raise _error(
+        path,
+        key_node,
+        f"unknown setting `{key}`.{did_you_mean(key, sorted(FILE_KEYS))} "
+        f"Known settings: {', '.join(sorted(FILE_KEYS))}",
+    )
+
+
+def _value(path: Path, name: str, node: yaml.Node) -> Any:
+    """A block's value in the type its option has."""
+    value: Any = yaml.safe_load(yaml.serialize(node))
+    setting = SETTINGS[name]
+    if not any(_is_kind(value, kind) for kind in setting.file):
+        raise _error(path, node, f"`{setting.key}` must be {setting.expected}")
+    if name == "projects_root":
+        return path.parent / value  # beside the file, not the working directory
+    if name == "extra_tags":
+        return tuple(dict.fromkeys(map(str, value)))
+    if name == "build_args":
+        return {str(k): str(v) for k, v in value.items()}
+    return value
+
+
+def config_layer(path: Path, tenant: str | None, required: bool = False) -> Layer:
+    """What the file gives the tenant: its `defaults:` block, then the tenant's block (tags
+    add up, mappings merge). A file that is absent gives nothing, unless `required`."""
+    if not path.is_file():
+        if required:
+            raise ConfigurationError(f"config file {path} does not exist")
+        return {}
+    layer: Layer = {}
+    build_args_line = None
+    for label, block in _selected(path, tenant):
         if not isinstance(block, yaml.MappingNode):
             raise _error(path, block, "tenant settings must be a mapping")
         for key, (key_node, value_node) in _mapping(block).items():
-            if key in SECRET_KEYS:
-                raise _error(
-                    path,
-                    key_node,
-                    f"`{key}` is a secret and is never read from this file: pass it as an action input from `secrets.…` or as an environment variable.",
-                )
-            if key not in KEYS:
-                raise _error(
-                    path,
-                    key_node,
-                    f"unknown setting `{key}`; known settings: {', '.join(sorted(KEYS))}",
-                )
-            value: Any = yaml.safe_load(yaml.serialize(value_node))
-            _, kind, expected = KEYS[key]
-            if not _is_kind(value, kind):
-                raise _error(path, value_node, f"`{key}` must be {expected}")
-            previous = settings.get(key)
-            if isinstance(previous, list):  # defaults and tenant add up
-                value = [*previous, *value]
-            elif isinstance(previous, dict):
-                value = {**previous, **value}
-            settings[key] = value
-            lines[key] = key_node.start_mark.line + 1
-    return settings, lines
+            name = _attribute(path, key, key_node)
+            line = key_node.start_mark.line + 1
+            given = Given(_value(path, name, value_node), f"{path.name}:{line} ({label})")
+            layer[name] = combine(name, layer.get(name), given)
+            build_args_line = line if name == "build_args" else build_args_line
+    if "build_args" in layer:
+        warn_secret_build_args(layer["build_args"].value, path, build_args_line)
+    return layer
 
 
 # A URL with a user (and maybe a password) in it: pip's `https://user:token@index/simple`.
@@ -166,32 +211,3 @@ def warn_secret_build_args(build_args: dict[str, str], path: Path, line: int | N
             line=line,
             title="Secret in build-args",
         )
-
-
-def apply_config(options: Options, path: Path | None, required: bool = False) -> Options:
-    """Fill options still at their defaults from the tenant's block of the config file."""
-    if path is None:
-        return options
-    if not path.is_file():
-        if required:
-            raise ConfigurationError(f"config file {path} does not exist")
-        return options
-    settings, lines = load_tenant(path, options.tenant)
-    defaults = {f.name: f.default for f in fields(Options)}
-    updates: dict[str, Any] = {}
-    for key, value in settings.items():
-        attr = KEYS[key][0]
-        current = getattr(options, attr)
-        if attr in ("extra_tags",):
-            updates[attr] = tuple(dict.fromkeys([*current, *map(str, value)]))
-        elif attr in ("parameters", "job_variables", "build_args"):
-            updates[attr] = {**value, **current}
-        elif attr == "projects_root":
-            if current == defaults[attr]:
-                updates[attr] = path.parent / value
-        elif current in (None, "") or current == defaults.get(attr):
-            updates[attr] = value
-    if "build_args" in updates:
-        updates["build_args"] = {str(k): str(v) for k, v in updates["build_args"].items()}
-        warn_secret_build_args(updates["build_args"], path, lines.get("build-args"))
-    return replace(options, **updates)

@@ -1,18 +1,19 @@
-"""Every source of configuration resolved into one typed object.
+"""The options of a run: one typed object, its defaults, and the table of settings.
 
-Order, later wins: built-in defaults → the tenant's block of the config file → environment
-variables → command-line options or action inputs. Secrets (registry password, Prefect API
-key) come only from options, inputs or the environment, never from the file.
+`Options`' field defaults are the defaults, in this one place; `SETTINGS` names each option
+in the config file, the action's inputs, the CLI and the environment. `settings.py` resolves
+them in order (defaults → config file → environment → explicit options or inputs) and keeps
+where each value came from in `Options.sources`. Secrets (registry password, Prefect API key,
+build secrets) come only from options, inputs or the environment, never from the file.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigurationError
 from .naming import is_valid_registry, normalise_registry, registry_host
@@ -22,6 +23,7 @@ DEFAULT_BASE_IMAGE = "prefecthq/prefect:3-python3.12"
 DEFAULT_WORK_POOL = "docker-pool"
 DEFAULT_WORK_POOL_TYPE = "docker"
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
+BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
@@ -57,6 +59,12 @@ class Options:
     # id → value, given to BuildKit as secrets (never build args); never from the config file,
     # never in a repr, a log, an image or the tag (only the ids are hashed).
     build_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # Option → where its value came from ("--work-pool", "environment PREFECT_API_URL",
+    # "prefect-flow-deploy.yaml:7 (tenant prod)"); an option not in it is at its default.
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "default")
 
     def validate(self) -> Options:
         """Check every value; return the options with the registry in its canonical form."""
@@ -120,31 +128,104 @@ class Options:
             )
         }
 
-    def with_environment(self, env: dict[str, str] | None = None) -> Options:
-        """Fill what is unset from PFD_* and PREFECT_* variables."""
-        env = dict(os.environ if env is None else env)
-        updates: dict[str, Any] = {}
-        pairs = {
-            "registry_username": "PFD_REGISTRY_USERNAME",
-            "registry_password": "PFD_REGISTRY_PASSWORD",
-            "prefect_api_url": "PREFECT_API_URL",
-            "prefect_api_key": "PREFECT_API_KEY",
-        }
-        for attr, variable in pairs.items():
-            if getattr(self, attr) in (None, "") and env.get(variable):
-                updates[attr] = env[variable]
-        from .ownership import resolve_repository
 
-        updates["repository"] = resolve_repository(self.repository, env, self.projects_root)
-        if env.get(BUILD_SECRETS_VARIABLE):
-            from_env = parse_build_secrets(
-                env[BUILD_SECRETS_VARIABLE].splitlines(), BUILD_SECRETS_VARIABLE
-            )
-            updates["build_secrets"] = {**from_env, **self.build_secrets}  # explicit wins
-        return replace(self, **updates)
+Merge = Literal["replace", "append", "update"]
 
 
-BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
+@dataclass(frozen=True)
+class Setting:
+    """One option as the outside world names it."""
+
+    key: str  # in the config file, the action's inputs and the CLI (`--key`)
+    env: str | None = None  # the environment variable that sets it
+    # The YAML types the config file may give, and how its error message says so; () when
+    # the file never sets it.
+    file: tuple[type, ...] = ()
+    expected: str = ""
+    secret: bool = False  # masked in every log, `***` in the resolved options' print
+    # How a later source combines with an earlier one: "replace"; "append" (tags add up);
+    # "update" (a mapping: the later source's keys win, the others stay).
+    merge: Merge = "replace"
+
+
+# Every option, by its `Options` attribute, in the order the verbose print lists them.
+SETTINGS: dict[str, Setting] = {
+    "projects_root": Setting("projects-root", file=(str,), expected="a folder path"),
+    "tenant": Setting("tenant"),
+    "registry": Setting(
+        "registry", file=(str,), expected="an image prefix such as ghcr.io/acme/flows"
+    ),
+    "registry_username": Setting("registry-username", env="PFD_REGISTRY_USERNAME"),
+    "registry_password": Setting("registry-password", env="PFD_REGISTRY_PASSWORD", secret=True),
+    "repository": Setting("repository", env="GITHUB_REPOSITORY"),
+    "prefect_api_url": Setting(
+        "prefect-api-url", env="PREFECT_API_URL", file=(str,), expected="a URL"
+    ),
+    "prefect_api_key": Setting("prefect-api-key", env="PREFECT_API_KEY", secret=True),
+    "base_image": Setting("base-image", file=(str,), expected="an image reference"),
+    "work_pool": Setting("work-pool", file=(str,), expected="a work pool name"),
+    "work_pool_type": Setting(
+        "work-pool-type", file=(str,), expected="a worker type such as docker or kubernetes"
+    ),
+    "platforms": Setting(
+        "platforms",
+        file=(str,),
+        expected="comma-separated platforms, e.g. linux/amd64,linux/arm64",
+    ),
+    "flows": Setting("flows"),
+    "max_parallel": Setting("max-parallel", file=(int,), expected="a number"),
+    "force": Setting("force"),
+    "prune": Setting("prune"),
+    "fail_fast": Setting("fail-fast"),
+    "dry_run": Setting("dry-run"),
+    "keep_images": Setting("keep-images"),
+    "extra_tags": Setting("tags", file=(list,), expected="a list of tags", merge="append"),
+    "schedules_active": Setting("schedules-active", file=(bool,), expected="true or false"),
+    "parameters": Setting(
+        "parameters",
+        file=(dict,),
+        expected="a mapping of flow name (or '*') to parameters",
+        merge="update",
+    ),
+    "job_variables": Setting(
+        "job-variables", file=(dict,), expected="a mapping of job variables", merge="update"
+    ),
+    "build_args": Setting(
+        "build-args",
+        file=(dict,),
+        expected="a mapping of build argument names to values",
+        merge="update",
+    ),
+    "build_secrets": Setting(
+        "build-secrets", env=BUILD_SECRETS_VARIABLE, secret=True, merge="update"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Given:
+    """A value one source gives an option, and where: "--work-pool", "environment
+    PREFECT_API_URL", "prefect-flow-deploy.yaml:7 (tenant prod)"."""
+
+    value: Any
+    source: str
+
+
+# What one source gives: Options attribute → value; an option it does not set is absent.
+Layer = dict[str, Given]
+
+
+def combine(name: str, before: Given | None, after: Given) -> Given:
+    """`after` over `before`, by the option's merge rule (SETTINGS)."""
+    merge = SETTINGS[name].merge
+    if before is None or merge == "replace":
+        return after
+    source = f"{before.source} + {after.source}"
+    if merge == "append":
+        return Given(tuple(dict.fromkeys([*before.value, *after.value])), source)
+    return Given({**before.value, **after.value}, source)
+
+
 # BuildKit reads `--secret id=ID,src=FILE` as comma-separated fields: an id holds no comma.
 _SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # A name that says its value is a credential: a build arg (warned about and masked), a job

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 REPO_TAG_PREFIX = "repo:"
@@ -52,15 +52,8 @@ def repository_from_remote(url: str) -> str | None:
     return normalise_repository(match["path"]) if match else None
 
 
-def resolve_repository(explicit: str | None, env: Mapping[str, str], checkout: Path) -> str | None:
-    """The run's repository: explicit, then GITHUB_REPOSITORY, then the git remote."""
-    for value in (explicit, env.get("GITHUB_REPOSITORY")):
-        if value and value.strip():
-            return normalise_repository(value)
-    return _origin_of(checkout)
-
-
-def _origin_of(checkout: Path) -> str | None:
+def origin_repository(checkout: Path) -> str | None:
+    """The repository of the checkout's `origin` remote, or None (no git, no remote)."""
     try:
         answer = subprocess.run(
             ["git", "-C", str(checkout), "remote", "get-url", "origin"],

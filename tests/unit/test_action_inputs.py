@@ -10,6 +10,8 @@ from prefect_flow_deploy.action import options_from_inputs
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.options import Options
 
+from ..action.runner import _declared_inputs as declared_inputs
+
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -26,14 +28,10 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
-    defaults = {
-        "projects-root": "projects", "registry": "", "registry-username": "", "registry-password": "",
-        "tenant": "", "prefect-api-url": "", "prefect-api-key": "", "base-image": "prefecthq/prefect:3-python3.12",
-        "work-pool": "docker-pool", "work-pool-type": "docker", "platforms": "", "flows": "", "force": "false", "dry-run": "false", "prune": "false",
-        "max-parallel": "4", "fail-fast": "false", "shards": "4", "config": "prefect-flow-deploy.yaml",
-        "github-token": "",
-    }  # fmt: skip
-    for name, value in {**defaults, **inputs}.items():
+    """As the runner does: every input of action.yml set, to the value given, else its
+    default (tests/action/runner.py: `_declared_inputs`, from ACTION-RUNNER.md). No
+    workflow token unless given: it would be the login of every ghcr.io registry here."""
+    for name, value in declared_inputs({"github-token": "", **inputs}).items():
         monkeypatch.setenv(f"INPUT_{name.upper()}", value)
 
 

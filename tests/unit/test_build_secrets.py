@@ -17,9 +17,10 @@ from prefect_flow_deploy.builder import _secret_options
 from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
-from prefect_flow_deploy.options import Options, parse_build_secrets, secret_values
+from prefect_flow_deploy.options import Given, Options, parse_build_secrets, secret_values
 from prefect_flow_deploy.planner import BaseDigests, plan_image, recipe_for
 from prefect_flow_deploy.recipe import default_dockerfile
+from prefect_flow_deploy.settings import resolve_options
 
 TOKEN = "https://ci:s3cr3t-T0ken@pypi.example.com/simple"
 
@@ -57,10 +58,12 @@ def test_every_value_is_found_for_masking_even_on_a_bad_line() -> None:
     assert secret_values(["a=x1", "bare-token", "", "b = y2 "]) == ["x1", "bare-token", "y2"]
 
 
-def test_the_environment_fills_in_and_an_explicit_secret_wins() -> None:
-    options = Options(build_secrets={"a": "explicit"})
+def test_the_environment_fills_in_and_an_explicit_secret_wins(tmp_path: Path) -> None:
+    (tmp_path / "projects").mkdir()
+    explicit = {"build_secrets": Given({"a": "explicit"}, "--build-secret")}
     env = {"PFD_BUILD_SECRETS": "a=from-env\nb=only-env\n"}
-    assert options.with_environment(env).build_secrets == {"a": "explicit", "b": "only-env"}
+    options = resolve_options(explicit, env, root=tmp_path)
+    assert options.build_secrets == {"a": "explicit", "b": "only-env"}
 
 
 def test_options_never_show_a_secret_in_their_repr() -> None:

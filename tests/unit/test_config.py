@@ -2,10 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.config import apply_config, secret_looking_build_args
+from prefect_flow_deploy.config import config_layer, secret_looking_build_args
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.options import Given, Options
+from prefect_flow_deploy.settings import ConfigFile, resolve_options
 
 CONFIG = """\
 defaults:
@@ -32,15 +33,23 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def resolved(path: Path, tenant: str | None = None, **explicit: object) -> Options:
+    """The cascade with the file at `path` and no environment; the projects beside it."""
+    (path.parent / "projects").mkdir(exist_ok=True)
+    given = {"tenant": tenant, **explicit}
+    layer = {name: Given(v, f"--{name}") for name, v in given.items() if v is not None}
+    return resolve_options(layer, {}, ConfigFile(path), root=path.parent)
+
+
 def test_tenant_block_fills_options_left_at_default(tmp_path: Path) -> None:
     path = write(tmp_path, CONFIG)
-    prod = apply_config(Options(tenant="prod"), path)
+    prod = resolved(path, "prod")
     assert prod.registry == "ghcr.io/acme/flows"
     assert prod.prefect_api_url == "https://api.prefect.cloud/api/accounts/a/workspaces/w"
     assert prod.work_pool == "prod-docker"
     assert prod.extra_tags == ("from-defaults", "prod")
     assert prod.schedules_active is True
-    dev = apply_config(Options(tenant="dev"), path)
+    dev = resolved(path, "dev")
     assert dev.schedules_active is False and dev.parameters == {"*": {"env": "dev"}}
     assert dev.job_variables == {"env": {"LOG_LEVEL": "DEBUG"}}
     assert dev.build_args == {"PIP_INDEX": "https://pypi.example/simple", "RETRIES": "3"}
@@ -48,17 +57,16 @@ def test_tenant_block_fills_options_left_at_default(tmp_path: Path) -> None:
 
 def test_explicit_options_win_over_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, CONFIG)
-    options = apply_config(
-        Options(tenant="prod", work_pool="mine", registry="localhost:5000/x"), path
-    )
+    options = resolved(path, "prod", work_pool="mine", registry="localhost:5000/x")
     assert options.work_pool == "mine" and options.registry == "localhost:5000/x"
 
 
 def test_without_file_the_tenant_is_just_a_name(tmp_path: Path) -> None:
-    options = apply_config(Options(tenant="prod"), tmp_path / "prefect-flow-deploy.yaml")
-    assert options == Options(tenant="prod")
+    assert config_layer(tmp_path / "prefect-flow-deploy.yaml", "prod") == {}
+    options = resolved(tmp_path / "prefect-flow-deploy.yaml", "prod")
+    assert options == Options(projects_root=tmp_path / "projects", tenant="prod")
     with pytest.raises(ConfigurationError, match="does not exist"):
-        apply_config(Options(), tmp_path / "custom.yaml", required=True)
+        config_layer(tmp_path / "custom.yaml", None, required=True)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +103,7 @@ def test_invalid_files_name_the_line(
 ) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigurationError) as error:
-        apply_config(Options(tenant=tenant), path)
+        config_layer(path, tenant)
     assert message in str(error.value)
     assert f"{path}:{line}:" in str(error.value)
 
@@ -103,13 +111,13 @@ def test_invalid_files_name_the_line(
 def test_the_example_config_is_valid_for_each_tenant() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "prefect-flow-deploy.yaml"
     for tenant in ("prod", "dev"):
-        options = apply_config(Options(tenant=tenant), example, required=True)
+        options = resolved(example, tenant)
         assert options.prefect_api_url and options.prefect_api_url.startswith(
             "https://api.prefect.cloud/"
         )
         assert options.work_pool == f"{tenant}-docker"
         assert options.extra_tags == ("flows-repo", tenant)
-    assert apply_config(Options(tenant="dev"), example).parameters["daily-orders"] == {"limit": 1}
+    assert resolved(example, "dev").parameters["daily-orders"] == {"limit": 1}
 
 
 @pytest.mark.parametrize(
@@ -138,7 +146,7 @@ def test_a_secret_build_arg_is_masked_and_warned_at_its_line(
 ) -> None:
     token_url = "https://ci:s3cr3t-t0ken@pypi.example/simple"
     path = write(tmp_path, f"defaults:\n  build-args:\n    PIP_INDEX_URL: {token_url}\n")
-    options = apply_config(Options(), path)
+    options = resolved(path)
     assert options.build_args == {"PIP_INDEX_URL": token_url}  # still used for the build
     printed = capsys.readouterr()
     shown = printed.out + printed.err

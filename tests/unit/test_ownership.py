@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.deployments import existing_from_json, ours
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.options import Given, Options
 from prefect_flow_deploy.ownership import (
     foreign_owner,
     recorded_owner,
     repository_from_remote,
-    resolve_repository,
     takeover_message,
 )
+from prefect_flow_deploy.settings import resolve_options
 
 from .test_planner import folder_with, image
 
@@ -42,10 +42,19 @@ def test_explicit_then_github_then_the_git_remote(tmp_path: Path) -> None:
     )
     (tmp_path / "projects").mkdir()
     env = {"GITHUB_REPOSITORY": "Acme/CI"}
-    assert resolve_repository("acme/given", env, tmp_path) == "acme/given"
-    assert resolve_repository(None, env, tmp_path) == "acme/ci"
-    assert resolve_repository(None, {}, tmp_path / "projects") == "acme/laptop"
-    assert resolve_repository(None, {}, tmp_path.parent / "nowhere") is None
+
+    def resolved(explicit: str | None, env: dict[str, str], root: Path) -> Options:
+        given = {"repository": Given(explicit, "--repository")} if explicit else {}
+        return resolve_options(given, env, root=root)
+
+    assert resolved("acme/given", env, tmp_path).repository == "acme/given"
+    assert resolved(None, env, tmp_path).repository == "acme/ci"
+    laptop = resolved(None, {}, tmp_path)
+    assert laptop.repository == "acme/laptop"
+    assert laptop.source("repository") == "git remote origin"
+    nowhere = tmp_path.parent / f"{tmp_path.name}-nowhere"
+    (nowhere / "projects").mkdir(parents=True)
+    assert resolved(None, {}, nowhere).repository is None
 
 
 def test_a_deployment_is_ours_unless_another_repository_recorded_it() -> None:
