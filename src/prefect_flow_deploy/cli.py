@@ -148,22 +148,24 @@ Config = Annotated[
 ]
 
 
-def _options(**values: object) -> Options:
+def _options(
+    projects_root: Path | None,
+    config: Path | None,
+    build_secret: list[str] | None = None,
+    **values: object,
+) -> Options:
     """The options given → the resolved Options (settings.py: the action's cascade too)."""
     from .settings import ConfigFile, explicit_layer, resolve_options
 
-    config = values.pop("config")
-    given = list(values.pop("build_secret", None) or [])  # type: ignore[call-overload]
+    given = list(build_secret or [])
     for value in [*secret_values(given), *_environment_secrets()]:
         log.mask(value)  # before anything is printed, a mistake in the lines included
     values["build_secrets"] = parse_build_secrets(given, "--build-secret", "value")
-    explicit = explicit_layer(values, _option_name)
-    root = values.get("projects_root") or _DEFAULTS.projects_root
-    config_file = (
-        ConfigFile(config, required=True)
-        if isinstance(config, Path)
-        else ConfigFile(Path(str(root)).resolve().parent / DEFAULT_CONFIG_FILE)
-    )  # `prefect-flow-deploy.yaml` beside the projects root (the repository root)
+    explicit = explicit_layer({**values, "projects_root": projects_root}, _option_name)
+    # Given, the file must exist; else `prefect-flow-deploy.yaml` beside the projects root
+    # (the repository root), if it is there.
+    beside = (projects_root or _DEFAULTS.projects_root).resolve().parent / DEFAULT_CONFIG_FILE
+    config_file = ConfigFile(config, required=True) if config else ConfigFile(beside)
     return resolve_options(explicit, os.environ, config_file)
 
 

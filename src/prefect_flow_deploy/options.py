@@ -19,9 +19,6 @@ from .errors import ConfigurationError
 from .naming import is_valid_registry, normalise_registry, registry_host
 from .registry import Credentials
 
-DEFAULT_BASE_IMAGE = "prefecthq/prefect:3-python3.12"
-DEFAULT_WORK_POOL = "docker-pool"
-DEFAULT_WORK_POOL_TYPE = "docker"
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
 BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
@@ -29,6 +26,9 @@ _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 @dataclass(frozen=True)
 class Options:
+    """The run's options; the field defaults are the defaults (the CLI's --help shows them,
+    action.yml's descriptions say them)."""
+
     projects_root: Path = Path("projects")
     registry: str = ""
     registry_username: str | None = None
@@ -36,9 +36,9 @@ class Options:
     tenant: str | None = None
     # owner/name of the repository whose deployments these are (see ownership.py).
     repository: str | None = None
-    base_image: str = DEFAULT_BASE_IMAGE
-    work_pool: str = DEFAULT_WORK_POOL
-    work_pool_type: str = DEFAULT_WORK_POOL_TYPE  # of a pool created when missing
+    base_image: str = "prefecthq/prefect:3-python3.12"
+    work_pool: str = "docker-pool"
+    work_pool_type: str = "docker"  # of a pool created when missing
     # Comma-separated target platforms ("linux/amd64,linux/arm64"); empty: the engine's own.
     platforms: str = ""
     flows: str | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
+import yaml
 
 from prefect_flow_deploy import cli
 from prefect_flow_deploy.action import options_from_inputs
@@ -18,6 +19,8 @@ from prefect_flow_deploy.options import SETTINGS, Given, Options
 from prefect_flow_deploy.settings import ConfigFile, describe, explicit_layer, resolve_options
 
 from .test_action_inputs import set_inputs
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG = """\
 defaults:
@@ -150,6 +153,15 @@ def test_action_inputs_left_at_their_action_yml_default_do_not_beat_the_file(
     assert (options.work_pool, options.max_parallel) == ("docker-pool", 4)
     assert options.base_image == Options().base_image
     assert options.source("work_pool") == "input work-pool"
+
+
+def test_no_action_input_that_is_a_setting_has_a_default() -> None:
+    """A default would arrive as if the workflow had written it, and beat the config file
+    and the environment."""
+    declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    keys = {setting.key for setting in SETTINGS.values()}
+    defaults = {name: spec.get("default", "") for name, spec in declared.items() if name in keys}
+    assert len(defaults) >= 15 and set(defaults.values()) == {""}, defaults
 
 
 def test_the_environment_beats_the_file_for_the_action_too(
