@@ -20,44 +20,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends binutils \
 # `make lock`): the same files on every build, or the build fails.
 COPY requirements.lock /src/
 RUN /opt/venv/bin/pip install --no-compile --require-hashes -r /src/requirements.lock
-# import-check.py record|verify FILE: import every module of the package and every module
-# that an import statement under /src/src names (those inside functions too); `record` writes
-# the ones that import, `verify` fails, naming them, if one of those no longer imports, and
-# else writes to FILE.loaded the source files of every module now loaded from /opt/venv: the
-# ones worth precompiling.
-RUN printf '%s\n' \
-  'import ast, importlib, json, pathlib, sys' \
-  'mode, path = sys.argv[1:3]' \
-  'names = set()' \
-  'for f in pathlib.Path("/src/src").rglob("*.py"):' \
-  '    names.add(".".join(f.relative_to("/src/src").with_suffix("").parts).removesuffix(".__init__"))' \
-  '    for n in ast.walk(ast.parse(f.read_text())):' \
-  '        if isinstance(n, ast.Import):' \
-  '            names.update(a.name for a in n.names)' \
-  '        elif isinstance(n, ast.ImportFrom) and n.level == 0 and n.module:' \
-  '            names.add(n.module)' \
-  'if mode == "verify":' \
-  '    names = json.loads(pathlib.Path(path).read_text())' \
-  'good, bad = [], []' \
-  'for m in sorted(names):' \
-  '    try:' \
-  '        importlib.import_module(m)' \
-  '        good.append(m)' \
-  '    except Exception as e:' \
-  '        bad.append(f"{m}: {type(e).__name__}: {e}")' \
-  'if mode == "record":' \
-  '    pathlib.Path(path).write_text(json.dumps(good))' \
-  '    print(f"import-check: {len(good)} modules import")' \
-  'elif bad:' \
-  '    sys.exit("import-check: pruning broke these imports:\n" + "\n".join(bad))' \
-  'else:' \
-  '    print(f"import-check: all {len(good)} modules still import")' \
-  '    loaded = {getattr(m, "__file__", None) or "" for m in list(sys.modules.values())}' \
-  '    loaded = sorted(f for f in loaded if f.startswith("/opt/venv/") and f.endswith(".py"))' \
-  '    pathlib.Path(path + ".loaded").write_text("\n".join(loaded) + "\n")' \
-  >/tmp/import-check.py
 COPY pyproject.toml README.md /src/
 COPY src /src/src
+# The import check (src/prefect_flow_deploy/in_image/import_check.py, run from the installed
+# package with -m): `record` lists the modules that import, `verify` fails if one of them no
+# longer does, `compile` precompiles the ones the package loads.
 # Prefect's server, its database drivers and its notification and queue back-ends come with
 # the `prefect` distribution but are never imported by a client that registers deployments:
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
@@ -72,7 +39,7 @@ Markdown requests-oauthlib oauthlib setuptools"
 # the locked setuptools (pruned with the rest afterwards), not one fetched at build time.
 RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
  && export PYTHONDONTWRITEBYTECODE=1 \
- && /opt/venv/bin/python /tmp/import-check.py record /tmp/importable.json \
+ && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check record /tmp/importable.json \
  && if [ -n "$PRUNE" ]; then /opt/venv/bin/pip uninstall -y $PRUNE; fi \
  # Never used by the action: the Prefect server's UI bundles and database migrations (run
  # by alembic, pruned above); SQLAlchemy's database dialects, test kit and compiled
@@ -85,7 +52,7 @@ RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
  && find sqlalchemy -name '*_cy.*.so' -delete \
  && find . -name '*.so*' -type f -exec strip --strip-unneeded {} + \
  && cd / \
- && /opt/venv/bin/python /tmp/import-check.py verify /tmp/importable.json \
+ && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check verify /tmp/importable.json \
  && find /opt/venv -depth -type d \( -name tests -o -name __pycache__ \) -path '*site-packages*' \
       -exec rm -rf {} + \
  && /opt/venv/bin/pip uninstall -y pip \
@@ -93,7 +60,7 @@ RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
  # the sources new mtimes, so every start imports bytecode and writes nothing. Only the
  # modules the package loads (about 1,160; compiling every module would add 19 MB more):
  # the rest of Prefect is never imported by the action.
- && /opt/venv/bin/python -c 'import py_compile as c, sys; [c.compile(f, doraise=True, invalidation_mode=c.PycInvalidationMode.UNCHECKED_HASH) for f in open(sys.argv[1]).read().split()]' /tmp/importable.json.loaded
+ && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check compile /tmp/importable.json.loaded
 
 # --- stage 2: the action image -----------------------------------------------------------
 FROM ${BASE_IMAGE}

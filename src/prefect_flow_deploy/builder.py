@@ -21,16 +21,18 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import docker
 from docker.errors import DockerException
 
-from . import cancellation
+from . import cancellation, in_image
 from .docker_auth import Logins
 from .dockerfile import instruction_line
 from .errors import DockerUnavailableError, FolderError
+from .in_image import schemas
 from .registry import Credentials
 from .requirements import requirement_line
 
@@ -300,37 +302,11 @@ def build_error_headline(log: str) -> str:
     return " / ".join(found[:3])
 
 
-# Runs inside the built image with its own python: is prefect importable, and where are the
-# folder's files? Kept dependency-free (stdlib only) and fast (no `import prefect`).
-_CHECK_SCRIPT = r"""
-import hashlib, json, os, sys, importlib.util
-args = json.loads(sys.argv[1])
-files = args["files"]
-out = {"prefect": None, "code_dir": None, "cwd": os.getcwd()}
-if importlib.util.find_spec("prefect"):
-    from importlib.metadata import version
-    try: out["prefect"] = version("prefect")
-    except Exception: out["prefect"] = "unknown"
-def sha(p):
-    with open(p, "rb") as f: return hashlib.sha256(f.read()).hexdigest()
-def holds(d):
-    try: return all(os.path.isfile(os.path.join(d, r)) and sha(os.path.join(d, r)) == h for r, h in files.items())
-    except OSError: return False
-for c in args["candidates"]:
-    if c and holds(c): out["code_dir"] = c; break
-else:
-    first = sorted(files)[0]
-    skip = {"/proc", "/sys", "/dev", "/usr/lib", "/usr/share", "/usr/include", "/var/lib", "/etc"}
-    for root, dirs, names in os.walk("/"):
-        dirs[:] = [d for d in dirs if os.path.join(root, d) not in skip and d not in ("site-packages", "dist-packages", "__pycache__", "node_modules")]
-        if root.endswith(os.path.dirname(first)) and os.path.basename(first) in names:
-            base = root[: len(root) - len(os.path.dirname(first))] if os.path.dirname(first) else root
-            if holds(base): out["code_dir"] = base.rstrip("/") or "/"; break
-if out["code_dir"]:
-    sys.path.insert(0, out["code_dir"])
-out["missing"] = [m for m in args.get("modules", []) if importlib.util.find_spec(m) is None]
-print(json.dumps(out))
-"""
+@functools.cache
+def in_image_program(name: str) -> str:
+    """The source of a program of `in_image/`, for `python -c` in the image (under the image's
+    own Python: nothing of this package is there)."""
+    return resources.files(in_image).joinpath(f"{name}.py").read_text(encoding="utf-8")
 
 
 def _text(output: bytes | str | None) -> str:
@@ -374,7 +350,7 @@ def check_image(
             output = client.containers.run(
                 reference,
                 labels=cancellation.run_label(),
-                entrypoint=["python", "-c", _CHECK_SCRIPT],
+                entrypoint=["python", "-c", in_image_program("check_image")],
                 command=[payload],
                 remove=True,
                 network_disabled=True,
@@ -405,39 +381,20 @@ def check_image(
     )
 
 
-# Runs inside the built image: Prefect's own loader (the one a flow run uses) on each
-# entrypoint, and Prefect's own schema of the flow. This imports the flow's module, so it runs
-# the repository's code: only here, in the image (it has the flow's dependencies, which the
-# engine lacks), with no network and nothing of the engine's environment (no registry or
-# Prefect credentials), never in the engine's process.
-_SCHEMA_SCRIPT = r"""
-import json, os, sys
-args = json.loads(sys.argv[1])
-os.chdir(args["code_dir"]); sys.path.insert(0, args["code_dir"])
-out = {}
-for entrypoint in args["entrypoints"]:
-    try:
-        from prefect.flows import load_flow_from_entrypoint
-        flow = load_flow_from_entrypoint(entrypoint)
-        out[entrypoint] = {"schema": flow.parameters.model_dump_for_openapi()}
-    except BaseException as exc:
-        out[entrypoint] = {"error": f"{type(exc).__name__}: {exc}"}
-print("PFD-SCHEMAS " + json.dumps(out))
-"""
 SCHEMA_SECONDS = 120
 
 
 def image_schemas(
     reference: str, code_dir: str, entrypoints: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Prefect's parameter schema of each flow, computed in the image: entrypoint → schema,
-    or → {"error": why Prefect could not load the flow}."""
+    """Prefect's parameter schema of each flow, computed in the image (in_image/schemas.py
+    says why there): entrypoint → schema, or → {"error": why Prefect could not load the flow}."""
     client = docker_client()
     payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
     container = client.containers.run(
         reference,
         labels=cancellation.run_label(),
-        entrypoint=["python", "-c", _SCHEMA_SCRIPT],
+        entrypoint=["python", "-c", in_image_program("schemas")],
         command=[payload],
         network_disabled=True,
         environment={"PREFECT_API_URL": "", "PREFECT_API_KEY": ""},
@@ -455,10 +412,11 @@ def image_schemas(
         output = _text(container.logs(stdout=True, stderr=True))
     finally:
         container.remove(force=True)
-    line = next((x for x in reversed(output.splitlines()) if x.startswith("PFD-SCHEMAS ")), None)
+    marker = schemas.MARKER
+    line = next((x for x in reversed(output.splitlines()) if x.startswith(marker)), None)
     if line is None:
         raise FolderError(f"loading the flows in the image failed: {output[-500:]}")
-    result: dict[str, dict[str, Any]] = json.loads(line.removeprefix("PFD-SCHEMAS "))
+    result: dict[str, dict[str, Any]] = json.loads(line.removeprefix(marker))
     return result
 
 
@@ -470,7 +428,7 @@ def _check_through_entrypoint(
     container = client.containers.run(
         reference,
         labels=cancellation.run_label(),
-        command=["python", "-c", _CHECK_SCRIPT, payload],
+        command=["python", "-c", in_image_program("check_image"), payload],
         network_disabled=True,
         detach=True,
     )

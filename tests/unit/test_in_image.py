@@ -1,0 +1,175 @@
+"""The programs that run inside an image (src/prefect_flow_deploy/in_image/): they keep to
+Python 3.9's grammar (the oldest Python of a prefecthq/prefect:3 base), need nothing of this
+package, and do what the engine reads from them. The checks run them as the builder does:
+their source passed to `python -c` with a JSON argument."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy import in_image
+from prefect_flow_deploy.builder import in_image_program
+from prefect_flow_deploy.in_image import check_image, import_check, schemas
+
+PROGRAMS = sorted(Path(in_image.__file__).parent.glob("*.py"))
+OLDEST_PYTHON = (3, 9)
+
+
+def test_there_are_the_programs_the_builder_and_the_dockerfile_run() -> None:
+    assert {p.stem for p in PROGRAMS} == {"__init__", "check_image", "schemas", "import_check"}
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
+def test_each_program_parses_with_the_oldest_image_python_s_grammar(program: Path) -> None:
+    ast.parse(program.read_text(), str(program), feature_version=OLDEST_PYTHON)
+
+
+def test_that_grammar_check_rejects_newer_syntax() -> None:
+    newer = "match x:\n    case 1:\n        pass\n"  # 3.10
+    with pytest.raises(SyntaxError):
+        ast.parse(newer, feature_version=OLDEST_PYTHON)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
+def test_no_program_imports_this_package(program: Path) -> None:
+    """The image has none of it: a program gets only its source and its argument."""
+    for node in ast.walk(ast.parse(program.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{program.name}:{node.lineno} imports relatively"
+            assert not (node.module or "").startswith("prefect_flow_deploy"), program.name
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.startswith("prefect_flow_deploy") for a in node.names)
+
+
+def run(name: str, argument: dict[str, object], cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", in_image_program(name), json.dumps(argument)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def code_folder(root: Path) -> dict[str, str]:
+    (root / "lib").mkdir(parents=True)
+    (root / "flow.py").write_text("import lib.helpers\n")
+    (root / "lib" / "helpers.py").write_text("X = 1\n")
+    return {"flow.py": sha("import lib.helpers\n"), "lib/helpers.py": sha("X = 1\n")}
+
+
+def test_the_check_finds_the_code_where_the_candidates_say_and_the_missing_modules(
+    tmp_path: Path,
+) -> None:
+    code = tmp_path / "app"
+    files = code_folder(code)
+    out = json.loads(
+        run(
+            "check_image",
+            {
+                "files": files,
+                "candidates": ["", str(tmp_path / "nowhere"), str(code)],
+                "modules": ["json", "lib", "no_such_module_pfd"],
+            },
+            cwd=tmp_path,
+        )
+    )
+    # `lib` is found in the code directory (put first on the path, as a flow run has it).
+    assert out == {
+        "prefect": check_image.prefect_version(),
+        "code_dir": str(code),
+        "cwd": str(tmp_path),
+        "missing": ["no_such_module_pfd"],
+    }
+    assert out["prefect"]  # this venv has Prefect
+
+
+def test_a_file_with_other_content_is_not_the_folder_s(tmp_path: Path) -> None:
+    files = code_folder(tmp_path / "app")
+    (tmp_path / "app" / "lib" / "helpers.py").write_text("X = 2\n")
+    assert not check_image.holds(str(tmp_path / "app"), files)
+    assert check_image.code_dir(files, [str(tmp_path / "app")], root=str(tmp_path)) is None
+
+
+def test_without_a_candidate_the_filesystem_is_searched_skipping_system_dirs(
+    tmp_path: Path,
+) -> None:
+    files = code_folder(tmp_path / "srv" / "code")
+    code_folder(tmp_path / "etc" / "copy")  # skipped, as /etc is in an image
+    code_folder(tmp_path / "venv" / "site-packages" / "pkg")  # skipped by name
+    assert check_image.search(files, root=str(tmp_path)) == str(tmp_path / "srv" / "code")
+    (tmp_path / "srv" / "code" / "flow.py").unlink()
+    assert check_image.search(files, root=str(tmp_path)) is None
+
+
+def test_the_schemas_program_gives_prefect_s_schema_or_why_a_flow_does_not_load(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "flow.py").write_text(
+        "from prefect import flow\n\n@flow\ndef hello(name: str = 'world', times: int = 2):\n"
+        "    print(name)\n\nprint('module-level output')\n"
+    )
+    (tmp_path / "broken.py").write_text("raise SystemExit('no config')\n")
+    entrypoints = ["flow.py:hello", "broken.py:main"]
+    output = run("schemas", {"code_dir": str(tmp_path), "entrypoints": entrypoints}, cwd=Path("/"))
+    last = output.strip().splitlines()[-1]
+    assert last.startswith(schemas.MARKER)
+    answer = json.loads(last.removeprefix(schemas.MARKER))
+    assert answer["broken.py:main"] == {"error": "SystemExit: no config"}
+    properties = answer["flow.py:hello"]["schema"]["properties"]
+    assert properties["name"]["default"] == "world"
+    assert properties["times"]["type"] == "integer"
+
+
+def test_the_import_check_names_the_package_s_modules_and_what_they_import(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import sub\n")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "mod.py").write_text(
+        "import json, os.path\nfrom email.message import Message\n"
+        "def later():\n    import csv\n    from .x import y\n"
+    )
+    assert import_check.module_names(tmp_path) == {
+        "pkg",
+        "pkg.sub",
+        "pkg.sub.mod",
+        "json",
+        "os.path",
+        "email.message",
+        "csv",  # inside a function too; the relative import is the package's own
+    }
+
+
+def test_the_import_check_tells_which_modules_do_not_import() -> None:
+    good, bad = import_check.try_imports(["json", "no_such_module_pfd"])
+    assert good == ["json"]
+    assert bad == ["no_such_module_pfd: ModuleNotFoundError: No module named 'no_such_module_pfd'"]
+    assert json.__file__ in import_check.loaded_sources(str(Path(json.__file__).parent))
+
+
+def test_the_import_check_precompiles_the_listed_sources_for_any_mtime(tmp_path: Path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text("X = 1\n")
+    listed = tmp_path / "loaded"
+    listed.write_text(f"{source}\n")
+    import_check.main("compile", listed)
+    compiled = Path(importlib.util.cache_from_source(str(source))).read_bytes()
+    assert int.from_bytes(compiled[4:8], "little") == 0b01  # hash-based, unchecked (PEP 552)
