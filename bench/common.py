@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -451,7 +450,3 @@ def _os_release() -> str:
     except OSError:
         pass
     return platform.platform()
-
-
-def max_rss_self_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

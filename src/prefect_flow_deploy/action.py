@@ -180,7 +180,7 @@ def run() -> int:
             None,
             plan.failed,
         )
-        api_url = engine._api_url()
+        api_url: str | None = engine.api.url
     else:
         record = _deployment_record(github, options.tenant)
         if record:
@@ -238,7 +238,7 @@ def _deployment_record(github: GitHubEnv | None, tenant: str | None) -> Deployme
 
 def _safe_api_url(engine: Engine) -> str | None:
     try:
-        return engine._api_url()
+        return engine.api.url
     except FatalError:
         return None
 

@@ -181,7 +181,7 @@ def build(
             command += ["--label", f"{key}={value}"]
         for source in request.cache_from:
             command += ["--cache-from", source]
-        command += _secret_options(request.secrets, secrets_dir)
+        command += secret_options(request.secrets, secrets_dir)
         if request.platform:
             command += ["--platform", request.platform]
         if request.fresh:
@@ -200,7 +200,7 @@ def build(
     return output
 
 
-def _secret_options(secrets: dict[str, str], directory: str) -> list[str]:
+def secret_options(secrets: dict[str, str], directory: str) -> list[str]:
     """`--secret id=ID,src=FILE` per secret: BuildKit mounts it for the RUN steps that ask
     (`RUN --mount=type=secret,id=ID`) and never stores it in a layer, the image config or the
     cache. A file (0600, in a private temporary directory removed after the build) rather than

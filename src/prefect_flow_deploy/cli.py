@@ -254,7 +254,7 @@ def deploy(
     from .engine import Engine
     from .report import print_result, result_rows
 
-    live = _live_view(json_output)
+    live = live_view(json_output)
     with live or contextlib.nullcontext():
         result = Engine(options, live).deploy()
     if json_output:
@@ -320,7 +320,7 @@ def new(
     log.info(f"created {target} ({files}); `prefect-flow-deploy plan` shows it as a create.")
 
 
-def _live_view(json_output: bool) -> LiveProgress | None:
+def live_view(json_output: bool) -> LiveProgress | None:
     """On a terminal (not on GitHub, not for --json) a live view of each folder's progress;
     elsewhere the plain lines the logger prints."""
     from .logger import running_on_github

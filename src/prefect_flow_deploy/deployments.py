@@ -48,7 +48,6 @@ class ExistingDeployment:
     schedules: list[dict[str, Any]]  # the API's JSON, for the exact comparison
     image: str | None
     code_dir: str | None
-    updated: str | None
     # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
     automations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -151,7 +150,6 @@ def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployme
         schedules=schedules,
         image=(data.get("job_variables") or {}).get("image"),
         code_dir=code_dir,
-        updated=data.get("updated"),
     )
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-# One path component of an image reference (distribution/reference grammar).
-_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _INVALID = re.compile(r"[^a-z0-9._-]+")
 _SEPARATOR_RUN = re.compile(r"[._-]{2,}")
 # A registry prefix: optional host[:port] then path components.
@@ -20,10 +18,6 @@ def image_component(name: str) -> str:
     text = _SEPARATOR_RUN.sub(lambda m: "_" if set(m.group()) == {"_"} else "-", text)
     text = text.strip("._-")
     return text
-
-
-def is_valid_component(text: str) -> bool:
-    return bool(_COMPONENT.match(text))
 
 
 def image_repository(registry: str, project: str, folder: str) -> str:

@@ -20,8 +20,7 @@ from .action_report import cell
 from .model import DeploymentPlan, ImagePlan, Plan, Problem
 from .options import SECRET_NAME
 
-COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
-BUDGET = 60_000  # below the limit, for what the caller adds (redaction can lengthen nothing)
+BUDGET = 60_000  # below GitHub's 65,536, for what the caller adds (redaction lengthens nothing)
 FOLD_ROWS = 10  # a project with more rows than this is folded into <details>
 MAX_LEAVES = 6  # changed values shown per field
 MAX_VALUE = 60  # characters shown of one value
@@ -104,7 +103,7 @@ def _fit(projects: list[_Project], plan: Plan, links: Links, prune: bool, room: 
 def _counts(plan: Plan) -> Counter[str]:
     counts: Counter[str] = Counter()
     for image in plan.images:
-        if image.action in ("build", "local"):
+        if image.action == "build":
             counts["build"] += 1
     for deployment in plan.deployments:
         counts[deployment.action] += 1
@@ -149,7 +148,7 @@ def _projects(plan: Plan) -> list[_Project]:
     problems: dict[str, list[Problem]] = defaultdict(list)
     unchanged: Counter[str] = Counter()
     for image in plan.images:
-        if image.action in ("build", "local", "failed"):
+        if image.action in ("build", "failed"):
             images[image.folder.project].append(image)
     for d in plan.deployments:
         project = d.folder_key.partition("/")[0]

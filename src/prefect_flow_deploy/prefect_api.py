@@ -311,7 +311,7 @@ def _automations(
                 else:
                     page_body = {**body, "limit": PAGE, "offset": len(automations)}
                     response = client.post(path, json=page_body)
-                if response.status_code == 404 or _no_automation_tags(response):
+                if response.status_code == 404 or no_automation_tags(response):
                     return []
                 response.raise_for_status()
                 page: list[dict[str, Any]] = response.json()
@@ -322,7 +322,7 @@ def _automations(
         raise unavailable(settings.url, exc) from exc
 
 
-def _no_automation_tags(response: httpx.Response) -> bool:
+def no_automation_tags(response: httpx.Response) -> bool:
     """A server whose automations have no tags yet (before 3.4.7: its AutomationFilter
     refuses `tags`, 422 extra_forbidden) holds no tagged automation."""
     if response.status_code != 422:

@@ -8,6 +8,8 @@ challenge handled as Docker does.
 
 from __future__ import annotations
 
+import base64
+
 # Registered before any thread resolves a host name: threads that first look up the idna
 # codec at the same time can fail with "LookupError: unknown encoding: idna" (it broke the
 # benchmark's threaded baseline here).
@@ -324,7 +326,7 @@ class RegistryClient:
         if kind.lower() == "basic":
             if not login:
                 return None
-            value = httpx.BasicAuth(login.username, login.password)._auth_header
+            value = _basic_authorization(login)
         else:
             params = dict(_CHALLENGE_PARAM.findall(params_text))
             query = {"service": params.get("service", ""), "scope": params.get("scope", scope)}
@@ -341,6 +343,12 @@ class RegistryClient:
         with self._lock:
             self._tokens[(image.host, scope)] = value
         return value
+
+
+def _basic_authorization(login: Credentials) -> str:
+    """HTTP Basic (RFC 7617): base64 of `user:password` in UTF-8, as httpx.BasicAuth sends it."""
+    pair = f"{login.username}:{login.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 @dataclass(frozen=True)

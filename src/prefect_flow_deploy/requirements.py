@@ -53,10 +53,6 @@ def outside_folder_problems(
     ]
 
 
-def requirements_outside_folder(requirements: Path) -> list[Problem]:
-    return outside_folder_problems(requirements, requirements_file_references(requirements))
-
-
 def requirement_line(requirements: Path, name: str) -> int | None:
     """The line of requirements.txt that requires the project `name` (PEP 503 names:
     `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""

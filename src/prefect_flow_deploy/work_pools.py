@@ -24,7 +24,6 @@ IMAGE_VARIABLE = "image"
 PULL_POLICY_VARIABLE = "image_pull_policy"
 PULL_POLICY = "IfNotPresent"
 MANAGED_TYPE = "prefect:managed"
-DEFAULT_TYPE = "docker"
 IMAGE_TYPES = "docker, kubernetes, ecs, cloud-run-v2, azure-container-instance or a push pool"
 
 

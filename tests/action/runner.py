@@ -162,8 +162,8 @@ def run_action(
     if mount_runner_temp:
         mappings[str(temp)] = "/github/runner_temp"
     variables = {
-        **{name: _translate(value, mappings) for name, value in (env or {}).items()},
-        **_runner_variables(files, temp, workspace, debug),
+        **{name: translate(value, mappings) for name, value in (env or {}).items()},
+        **runner_variables(files, temp, workspace, debug),
         **(context or {}),
     }
     # Every declared input is set: the `with:` value, else its default, else "".
@@ -208,7 +208,7 @@ def docker_run_command(
     return [*command, "-v", f"{workspace}:/github/workspace", image]
 
 
-def _translate(value: str, mappings: dict[str, str]) -> str:
+def translate(value: str, mappings: dict[str, str]) -> str:
     """ContainerInfo.TranslateToContainerPath: a host path under a mapped folder."""
     for host, container in sorted(mappings.items(), key=lambda m: -len(m[0])):
         if value == host or value.startswith(host + "/"):
@@ -216,7 +216,7 @@ def _translate(value: str, mappings: dict[str, str]) -> str:
     return value
 
 
-def _runner_variables(
+def runner_variables(
     files: dict[str, Path], temp: Path, workspace: Path, debug: bool
 ) -> dict[str, str]:
     """What the runner sets for every step (ACTION-RUNNER.md, "Environment inside the

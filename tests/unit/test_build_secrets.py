@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy import action
-from prefect_flow_deploy.builder import _secret_options
+from prefect_flow_deploy.builder import secret_options
 from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
@@ -100,7 +100,7 @@ def test_the_action_input_becomes_the_options(
 
 
 def test_secrets_reach_buildkit_as_files_never_on_the_command_line(tmp_path: Path) -> None:
-    arguments = _secret_options({"pip-index-url": TOKEN, "a": "x"}, str(tmp_path))
+    arguments = secret_options({"pip-index-url": TOKEN, "a": "x"}, str(tmp_path))
     assert arguments == [
         "--secret",
         f"id=a,src={tmp_path}/secret-0",

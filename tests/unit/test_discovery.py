@@ -2,7 +2,7 @@ import os
 from pathlib import Path
 
 from prefect_flow_deploy.discovery import discover
-from prefect_flow_deploy.requirements import requirements_outside_folder
+from prefect_flow_deploy.requirements import outside_folder_problems, requirements_file_references
 
 FLOW = '''
 from prefect import flow
@@ -289,7 +289,7 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
         "./local_pkg\n"
         "../sibling_pkg\n"
     )
-    problems = requirements_outside_folder(requirements)
+    problems = outside_folder_problems(requirements, requirements_file_references(requirements))
     assert [p.line for p in problems] == [2, 3, 5, 6, 7, 11]
     assert all(p.file == requirements and p.severity == "error" for p in problems)
     assert (

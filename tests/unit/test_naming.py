@@ -1,14 +1,19 @@
+import re
+
 import pytest
 
 from prefect_flow_deploy.naming import (
     flow_name_from_function,
     image_component,
     image_repository,
-    is_valid_component,
     is_valid_registry,
     normalise_registry,
     registry_host,
 )
+
+# One path component of a repository name: the OCI distribution spec's <name> grammar
+# (opencontainers/distribution-spec v1.0.1, spec.md: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`).
+OCI_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
 
 
 @pytest.mark.parametrize(
@@ -25,7 +30,7 @@ from prefect_flow_deploy.naming import (
 )
 def test_image_component_is_valid_reference_component(folder: str, expected: str) -> None:
     assert image_component(folder) == expected
-    assert is_valid_component(expected)
+    assert OCI_PATH_COMPONENT.fullmatch(expected)
 
 
 def test_image_repository_with_and_without_registry() -> None:

@@ -13,11 +13,12 @@ from prefect_flow_deploy.model import (
     Plan,
     Problem,
 )
-from prefect_flow_deploy.pr_comment import COMMENT_LIMIT, Links, marker, render
+from prefect_flow_deploy.pr_comment import Links, marker, render
 
 WORKSPACE = Path("/github/workspace")
 SHA = "9f2c1e0b7a6d5c4b3a29180716253443526170ab"
 LINKS = Links("https://github.com", "acme/flows", SHA, WORKSPACE)
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
 
 
 def folder(project: str, name: str, problems: list[Problem] | None = None) -> FlowFolder:

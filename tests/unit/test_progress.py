@@ -62,10 +62,10 @@ def test_the_logger_holds_its_lines_while_the_view_runs(capsys: pytest.CaptureFi
 def test_no_live_view_in_a_pipe_on_github_or_for_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    assert isinstance(cli._live_view(json_output=False), LiveProgress)
-    assert cli._live_view(json_output=True) is None
+    assert isinstance(cli.live_view(json_output=False), LiveProgress)
+    assert cli.live_view(json_output=True) is None
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert cli._live_view(json_output=False) is None
+    assert cli.live_view(json_output=False) is None
     monkeypatch.delenv("GITHUB_ACTIONS")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert cli._live_view(json_output=False) is None
+    assert cli.live_view(json_output=False) is None

@@ -11,10 +11,10 @@ import pytest
 from ..action.runner import (
     FILE_COMMANDS,
     MOUNTED,
-    _runner_variables,
-    _translate,
     docker_run_command,
     parse_output_file,
+    runner_variables,
+    translate,
 )
 
 
@@ -51,10 +51,10 @@ def test_what_the_runner_refuses(text: str, message: str) -> None:
 def test_host_paths_under_mounted_folders_are_translated(tmp_path: Path) -> None:
     mappings = {str(tmp_path / name): target for name, target in MOUNTED.items()}
     home = str(tmp_path / "_github_home")
-    assert _translate(home + "/.docker", mappings) == "/github/home/.docker"
-    assert _translate(home, mappings) == "/github/home"
-    assert _translate(home + "x/.docker", mappings) == home + "x/.docker"  # not under it
-    assert _translate(str(tmp_path), mappings) == str(tmp_path)  # RUNNER_TEMP keeps its path
+    assert translate(home + "/.docker", mappings) == "/github/home/.docker"
+    assert translate(home, mappings) == "/github/home"
+    assert translate(home + "x/.docker", mappings) == home + "x/.docker"  # not under it
+    assert translate(str(tmp_path), mappings) == str(tmp_path)  # RUNNER_TEMP keeps its path
 
 
 def mounts(command: list[str]) -> list[str]:
@@ -83,7 +83,7 @@ def test_exactly_the_runners_mounts(tmp_path: Path) -> None:
 
 def test_the_runners_environment(tmp_path: Path) -> None:
     files = {kind: tmp_path / f"{kind}_x" for kind in FILE_COMMANDS}
-    variables = _runner_variables(files, tmp_path / "_temp", tmp_path / "w" / "repo", debug=True)
+    variables = runner_variables(files, tmp_path / "_temp", tmp_path / "w" / "repo", debug=True)
     assert variables["RUNNER_TEMP"] == str(tmp_path / "_temp")  # the host's path
     assert variables["RUNNER_WORKSPACE"] == str(tmp_path / "w")
     assert variables["HOME"] == "/github/home" and variables["RUNNER_DEBUG"] == "1"

@@ -49,16 +49,16 @@ def test_prefect_cloud_is_never_asked_for_its_version(monkeypatch: pytest.Monkey
 
 def test_a_server_whose_automations_have_no_tags_holds_no_tagged_automation() -> None:
     """Prefect 3.2.0's answer to `POST /automations/filter` with a tags filter, verbatim."""
-    from prefect_flow_deploy.prefect_api import _no_automation_tags
+    from prefect_flow_deploy.prefect_api import no_automation_tags
 
     detail = {"type": "extra_forbidden", "loc": ["body", "automations", "tags"],
               "msg": "Extra inputs are not permitted", "input": {"all_": ["x"]}}  # fmt: skip
     old = httpx.Response(422, json={"exception_message": "Invalid request received.",
                                     "exception_detail": [detail]})  # fmt: skip
-    assert _no_automation_tags(old)
+    assert no_automation_tags(old)
     other = {**detail, "loc": ["body", "limit"]}
-    assert not _no_automation_tags(httpx.Response(422, json={"exception_detail": [other]}))
-    assert not _no_automation_tags(httpx.Response(200, json=[]))
+    assert not no_automation_tags(httpx.Response(422, json={"exception_detail": [other]}))
+    assert not no_automation_tags(httpx.Response(200, json=[]))
 
 
 @pytest.mark.parametrize("found", [OLDEST_SUPPORTED, "3.4.6"])
