@@ -246,7 +246,12 @@ _PARSE_ERROR_LINE = re.compile(r"dockerfile parse error (?:on )?line (\d+)")
 _PIP_REQUIREMENT = re.compile(
     r"(?:No matching distribution found for|Invalid requirement:) '?([^\s']+)"
 )
-_PIP_FROM_LINE = re.compile(r"\(from line (\d+) of [^)]*requirements\.txt\)")
+# Only on pip's ERROR lines: pip also names lines it merely read (`adding trusted host: 'h'
+# (from line 1 of requirements.txt)`), which are not where it failed.
+_PIP_FROM_LINE = re.compile(
+    r"ERROR: .*\(from (?:line (\d+) of [^)]*requirements\.txt|-r [^)]*requirements\.txt "
+    r"\(line (\d+)\))\)"
+)
 
 
 def failure_location(log: str, request: BuildRequest) -> tuple[Path | None, int | None]:
@@ -276,7 +281,7 @@ def failed_requirement_line(log: str, requirements: Path) -> int | None:
     """The requirements.txt line pip stopped at: pip names it, or names the package."""
     from_line = _PIP_FROM_LINE.search(log)
     if from_line:
-        return int(from_line.group(1))
+        return int(from_line.group(1) or from_line.group(2))
     named = _PIP_REQUIREMENT.search(log)
     if not named:
         return None

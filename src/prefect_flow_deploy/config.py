@@ -32,6 +32,7 @@ from .errors import ConfigurationError
 from .logger import log
 from .options import SECRET_NAME, SETTINGS, Given, Layer, combine
 from .prefect_yaml import yaml_error
+from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
 
 SECRET_KEYS = {
     "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets"
@@ -68,8 +69,13 @@ def _blocks(
     """The file's root mapping (None: an empty file) and its sections, checked."""
     text = ""
     try:
+        check_file_size(path)
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text)
+        check_expansion(root, text)
+    except YamlTooLarge as exc:
+        where = f":{exc.line}" if exc.line else ""
+        raise ConfigurationError(f"{path}{where}: {exc.message}") from exc
     except yaml.MarkedYAMLError as exc:
         message, line = yaml_error(exc, text)
         where = f":{line}" if line else ""

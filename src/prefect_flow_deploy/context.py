@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,32 @@ _SECRET_FILE = re.compile(
 def secret_looking_files(files: dict[str, str]) -> list[str]:
     """Context files named like credentials (`.env`, `id_rsa`, `*.pem`, …), sorted."""
     return sorted(path for path in files if _SECRET_FILE.search(path))
+
+
+# A flow folder's file this large is data or a build artefact, not code: GitHub refuses files
+# over 100 MiB in a repository, so one this size came from git LFS or was made locally. The
+# build sends it to the engine and pushes it in a layer on every change, and each worker pulls
+# it before every run.
+LARGE_FILE = 100 * 1024 * 1024
+
+
+def large_files(folder: Path, files: Iterable[str]) -> list[tuple[str, int]]:
+    """(path, size) of the context files over LARGE_FILE: one stat each, no reading."""
+    found = []
+    for relative in files:
+        try:
+            size = (folder / relative).lstat().st_size
+        except OSError:
+            continue
+        if size > LARGE_FILE:
+            found.append((relative, size))
+    return found
+
+
+def large_file_advice(path: str, size: int) -> str:
+    return (
+        f"{path} is {size / 1024 / 1024:,.0f} MiB, and the build copies it into the image: "
+        "every change of the folder sends it to the engine again, and every worker pulls it "
+        "before a run. Add it to the folder's .dockerignore and load it at run time (object "
+        "storage, a Prefect block), or keep it if the flow needs it in the image."
+    )

@@ -6,14 +6,20 @@ import errno
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from .flows_source import find_flows
+from .dockerfile import dockerfile_problems
+from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
 from .python_source import FolderSource
-from .requirements import outside_folder_problems, requirements_file_references
+from .requirements import (
+    insecure_index_problems,
+    outside_folder_problems,
+    requirements_file_references,
+)
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -217,9 +223,15 @@ def _read_files(folder: FlowFolder) -> None:
         folder.problems.extend(problems)
         folder.imports.extend(imports)
 
+    if folder.dockerfile is not None:
+        folder.problems.extend(
+            Problem("error", message, folder.dockerfile, line, "Dockerfile")
+            for line, message in dockerfile_problems(folder.dockerfile.read_text("utf-8"))
+        )
     if folder.requirements is not None:
         references = requirements_file_references(folder.requirements)
         folder.problems.extend(outside_folder_problems(folder.requirements, references))
+        folder.problems.extend(insecure_index_problems(folder.requirements))
         folder.requirements_name_files = bool(references)
     if folder.prefect_yaml is not None:
         configs, problems = read_prefect_yaml(folder.prefect_yaml)
@@ -227,7 +239,12 @@ def _read_files(folder: FlowFolder) -> None:
         folder.problems.extend(problems)
 
     _check_flow_names(folder)
-    if not folder.flows and not folder.failed:
+    enclosed = [p for p in folder.problems if p.title in ENCLOSED_FLOW_TITLES]
+    if enclosed and not folder.flows:  # the folder's only flows cannot be deployed
+        folder.problems[:] = [
+            replace(p, severity="error") if p in enclosed else p for p in folder.problems
+        ]
+    elif not folder.flows and not folder.failed:
         folder.problems.append(
             Problem(
                 "warning",

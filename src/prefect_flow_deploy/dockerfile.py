@@ -92,3 +92,77 @@ def _substitute(value: str, args: dict[str, str]) -> str:
         return args.get(name) or (match.group(2) or "")
 
     return _VAR.sub(replace, value)
+
+
+# The instructions BuildKit's Dockerfile frontend knows (docs.docker.com/reference/dockerfile).
+INSTRUCTIONS = frozenset(
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
+)
+_HEREDOC = re.compile(r"<<-?\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
+_ESCAPE_DIRECTIVE = re.compile(r"^\s*#\s*escape\s*=", re.IGNORECASE)
+
+
+def instructions(text: str) -> list[tuple[int, str]]:
+    """(line, keyword) of each instruction, skipping comments and heredoc bodies."""
+    found: list[tuple[int, str]] = []
+    ends: list[str] = []
+    for number, line in logical_lines(text):
+        if ends:
+            if line.strip() == ends[0]:
+                ends.pop(0)
+            continue
+        words = line.split(maxsplit=1)
+        if not words or words[0].startswith("#"):
+            continue
+        found.append((number, words[0].upper()))
+        ends = _HEREDOC.findall(line) if len(words) > 1 else []
+    return found
+
+
+def dockerfile_problems(text: str) -> list[tuple[int, str]]:
+    """(line, what to do) for what BuildKit would refuse at once, before anything is built:
+    no instruction at all, an instruction other than ARG before the first FROM, a keyword
+    that is no instruction. A Dockerfile that changes its escape character is left alone
+    (its continuation lines are not ours to read)."""
+    if any(_ESCAPE_DIRECTIVE.match(line) for line in text.splitlines()[:5]):
+        return []
+    found = instructions(text)
+    if not found:
+        return [(1, "the Dockerfile has no instruction: start it with `FROM <base image>`.")]
+    problems = [
+        (line, f"unknown instruction `{keyword}`: Docker's are {', '.join(sorted(INSTRUCTIONS))}.")
+        for line, keyword in found
+        if keyword not in INSTRUCTIONS
+    ]
+    first = next(((line, k) for line, k in found if k != "ARG"), None)
+    if first is None:
+        problems.insert(0, (found[0][0], "the Dockerfile has no `FROM`: add `FROM <base image>`."))
+    elif first[1] != "FROM":
+        problems.insert(
+            0,
+            (
+                first[0],
+                f"`{first[1]}` comes before any `FROM`: a Dockerfile starts its build stage "
+                "with `FROM <base image>` (only ARG may come first). Add the FROM line above it.",
+            ),
+        )
+    return problems

@@ -62,9 +62,11 @@ from .planner import (
 )
 from .prefect_api import ApiSettings, check_workspace, read_server_version, resolve
 from .provenance import github_version_info
+from .refusals import refusal
 from .registry import RegistryClient
 from .requirements import requirement_line
 from .server_version import triggers_unsupported, unsupported_server
+from .spec_checks import check_specs
 from .triggers import TriggerError
 from .work_pools import Pool, PoolTypeError, invalid_variables, read_pools
 
@@ -194,6 +196,7 @@ class Engine:
                 image.action, image.reason = "failed", _first_error(image.folder)
                 specs.pop(image.folder.key, None)
         fail_name_collisions(images, specs)
+        check_specs(images, specs, options)  # what the server would refuse
         deployments = _failed_flows(images, specs)
         self._take_over_unmanaged([s for group in specs.values() for s in group])
         self._reuse_image_schemas([s for group in specs.values() for s in group])
@@ -960,9 +963,12 @@ class Engine:
             result.status, result.error = "skipped", str(outcome)
             log.annotate("notice", f"{deployment.full_name}: {outcome}", title="Deploy order")
         elif isinstance(outcome, BaseException):
-            result.status, result.error = "failed", f"{type(outcome).__name__}: {outcome}"
+            message, file, line = refusal(outcome, deployment.spec)  # at its prefect.yaml line
+            result.status, result.error = "failed", message
             log.error(
-                f"{deployment.full_name}: registration failed: {outcome}",
+                f"{deployment.full_name}: registration failed: {message}",
+                file=file,
+                line=line,
                 title="Registration failed",
             )
         elif outcome is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import FlowSpec, ModuleImport, Problem
-from .naming import flow_name_from_function
+from .naming import BANNED_CHARACTERS, flow_name_from_function
 from .python_source import (
     Alias,
     FolderSource,
@@ -35,10 +35,6 @@ from .schema_source import (
     parameters_of,
     read_schema,
 )
-
-# Prefect's rule for names (prefect.types.names.BANNED_CHARACTERS, checked when a Flow is
-# made: flows._raise_on_name_with_banned_characters).
-BANNED_CHARACTERS = ("/", "%", "&", ">", "<")
 
 
 def _dotted(node: ast.AST) -> str:
@@ -106,6 +102,8 @@ class _ThirdPartyImports(ast.NodeVisitor):
 
 PREFECT_FLOW = frozenset({"prefect.flow", "prefect.flows.flow"})
 PREFECT1_FLOW = "prefect.Flow"
+# Titles of the problems of a flow Prefect cannot deploy where it is defined.
+ENCLOSED_FLOW_TITLES = ("Flow in a class", "Flow inside a function")
 
 
 def find_flows(
@@ -188,6 +186,46 @@ class _FileReader:
                 current[binding] = (node, flow)
         # A name rebound under if/try later on is not known to stay a flow.
         self.flows = [f for b, (n, f) in current.items() if self.module.names.get(b) is n]
+        self._enclosed_flows(self.module.tree, None)
+
+    def _enclosed_flows(self, node: ast.AST, owner: ast.AST | None) -> None:
+        """`@flow` on a method or on a function defined inside another: Prefect loads a
+        deployment's entrypoint `file.py:name` as a module-level name, so these are never
+        deployed (as a subflow they run fine). Said at the line (discovery makes it an error
+        when the folder has no other flow)."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                if owner is not None and not isinstance(child, ast.ClassDef):
+                    self._enclosed_flow(child, owner)
+                self._enclosed_flows(child, child)
+            else:
+                self._enclosed_flows(child, owner)
+
+    def _enclosed_flow(self, func: FuncDef, owner: ast.AST) -> None:
+        callees = [d.func if isinstance(d, ast.Call) else d for d in func.decorator_list]
+        if not any(self._is(c, PREFECT_FLOW) for c in callees):
+            return
+        if isinstance(owner, ast.ClassDef):
+            where = f"a method of the class {owner.name!r}"
+            fix = (
+                f"move it out of the class, to module level (a `@flow def` that uses {owner.name})"
+            )
+            title = ENCLOSED_FLOW_TITLES[0]
+        else:
+            where = f"defined inside the function {getattr(owner, 'name', '?')!r}"
+            fix = "move it to module level"
+            title = ENCLOSED_FLOW_TITLES[1]
+        self.problems.append(
+            Problem(
+                "warning",
+                f"the flow {func.name!r} is {where}: Prefect deploys a flow by its "
+                "entrypoint `file.py:function`, a module-level name, so it cannot deploy "
+                f"this one (it can still run as a subflow). To deploy it, {fix}.",
+                self.path,
+                func.lineno,
+                title,
+            )
+        )
 
     # -- Prefect 1 --------------------------------------------------------------------------
     def _prefect1(self) -> None:

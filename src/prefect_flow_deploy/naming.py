@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+# Prefect's rule for the names of flows, deployments and work pools: the `Name`,
+# `NameOrEmpty` and `NonEmptyishName` types of prefect.types.names refuse these (and a Flow
+# refuses them when made: flows._raise_on_name_with_banned_characters).
+BANNED_CHARACTERS = ("/", "%", "&", ">", "<")
 _INVALID = re.compile(r"[^a-z0-9._-]+")
 _SEPARATOR_RUN = re.compile(r"[._-]{2,}")
 # A registry prefix: optional host[:port] then path components.
@@ -60,3 +64,19 @@ def repository_of(reference: str) -> str:
 def flow_name_from_function(function: str) -> str:
     """Prefect's own rule for a flow without `name=`."""
     return function.replace("_", "-")
+
+
+def banned_characters(name: str) -> list[str]:
+    """The characters of `name` that Prefect refuses in names, sorted."""
+    return sorted({c for c in name if c in BANNED_CHARACTERS})
+
+
+def refused_name(kind: str, name: str) -> str | None:
+    """Why Prefect refuses `name` as the name of a `kind` (deployment, work pool), or None."""
+    banned = banned_characters(name)
+    if not banned:
+        return None
+    return (
+        f"the {kind} name {name!r} contains {', '.join(repr(c) for c in banned)}, which "
+        f"Prefect refuses in names ({' '.join(BANNED_CHARACTERS)}; prefect.types.names)"
+    )

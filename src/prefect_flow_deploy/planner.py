@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .context import content_tag, context_files, read_dockerignore, secret_looking_files
+from .context import (
+    content_tag,
+    context_files,
+    large_file_advice,
+    large_files,
+    read_dockerignore,
+    secret_looking_files,
+)
 from .dockerfile import base_images, declared_args
 from .errors import RegistryError
 from .model import (
@@ -98,6 +105,10 @@ def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | 
             Problem("error", f"cannot read the build inputs: {exc}", folder.path)
         )
         return None
+    folder.problems.extend(
+        Problem("warning", large_file_advice(path, size), folder.path / path, title="Large file")
+        for path, size in large_files(folder.path, recipe.files)
+    )
     for path in secret_looking_files(recipe.files):
         folder.problems.append(
             Problem(

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from .model import DeploymentConfig, Problem
+from .naming import refused_name
+from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
 
 _OWNED_SECTIONS = ("build", "push", "pull")
 _FIELDS = {
@@ -55,6 +57,7 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
     loader = _LOADER(text)
     try:
         root = loader.get_single_node()
+        check_expansion(root, text)  # before constructing: an alias bomb stops here
         return root, (loader.construct_document(root) if root is not None else None)
     finally:
         loader.dispose()
@@ -74,8 +77,11 @@ def yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
 def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
     text = ""
     try:
+        check_file_size(path)
         text = path.read_text(encoding="utf-8")
         root, data = _parse(text)
+    except YamlTooLarge as exc:
+        return [], [Problem("error", exc.message, path, exc.line, "prefect.yaml")]
     except yaml.MarkedYAMLError as exc:
         message, line = yaml_error(exc, text)
         return [], [Problem("error", message, path, line, "prefect.yaml")]
@@ -187,6 +193,7 @@ def _read_entry(
             bad("work_pool", "a mapping whose `job_variables` is a mapping")
             job_variables = {}
 
+    problems += _name_problems(name, pool_name, node, lines, line, path)
     schedules = _schedules(entry, lines, line, path, problems)
     triggers = typed("triggers", list, "a list of triggers (Prefect's automation format)") or []
     if any(not isinstance(t, dict) for t in triggers):
@@ -234,9 +241,39 @@ def _read_entry(
             paused=paused,
             triggers=tuple(triggers),
             line=line,
-            lines={**lines, **_work_pool_lines(node)},
+            lines={**lines, **_work_pool_lines(node), **_parameter_lines(node)},
         ),
         problems,
+    )
+
+
+def _name_problems(
+    name: str | None,
+    pool_name: str | None,
+    node: yaml.Node | None,
+    lines: dict[str, int],
+    line: int | None,
+    path: Path,
+) -> list[Problem]:
+    """Names Prefect refuses (`/ % & > <`): the server would answer 422 after the build."""
+    found = []
+    deployment = refused_name("deployment", name or "")
+    if deployment:
+        found.append((deployment + ". Choose another `name:`.", lines.get("name", line)))
+    pool = refused_name("work pool", pool_name or "")
+    if pool:
+        where = _work_pool_lines(node).get("work_pool.name", lines.get("work_pool", line))
+        found.append((pool + ". Name another work pool.", where))
+    return [Problem("error", message, path, at, "Name Prefect refuses") for message, at in found]
+
+
+def _parameter_lines(node: yaml.Node | None) -> dict[str, int]:
+    """`parameters.<name>` → the line of that parameter."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    parameters = next((v for k, v in node.value if k.value == "parameters"), None)
+    return (
+        {f"parameters.{k}": n for k, n in _mapping_lines(parameters).items()} if parameters else {}
     )
 
 

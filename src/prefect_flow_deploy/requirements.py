@@ -71,3 +71,59 @@ def project_name(requirement: str) -> str:
     """PEP 503 normalised name at the start of a requirement (`Foo_Bar[x]>=1` -> foo-bar)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+
+
+_INDEX_OPTION = re.compile(
+    r"(?:^|\s)(?P<option>-i|--index-url|--extra-index-url|-f|--find-links)(?:\s+|=)(?P<url>\S+)"
+)
+_TRUSTED_HOST = re.compile(r"(?:^|\s)--trusted-host(?:\s+|=)(?P<host>\S+)")
+# pip's secure origins besides https (pip._internal.network.session.SECURE_ORIGINS).
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d+){3}|\[::1\])$")
+
+
+def plain_http_host(url: str) -> str | None:
+    """The host of a plain-http URL pip would call insecure, else None (https, file:, and
+    loopback are fine to pip)."""
+    match = re.match(r"^http://(?:[^/@\s]*@)?(\[[^\]]+\]|[^/:?#\s]+)", url, re.IGNORECASE)
+    if not match or _LOOPBACK.match(match.group(1).lower()):
+        return None
+    return match.group(1).lower()
+
+
+def plain_http_advice(host: str, trusted: bool) -> str:
+    login = "any login in the URL (and every package) crosses the network in clear text"
+    if trusted:
+        return f"{login} (`--trusted-host {host}` only silences pip). Use https://."
+    return (
+        f"pip refuses it unless `--trusted-host {host}` is given, and even then {login}. "
+        "Use https://."
+    )
+
+
+def insecure_index_problems(requirements: Path) -> list[Problem]:
+    """`--index-url http://…` (or `--extra-index-url`, `--find-links`): a warning at its line."""
+    try:
+        lines = requirements.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    code = [line.split(" #")[0] for line in lines]
+    trusted = {
+        m.group("host").lower().split(":")[0] for line in code for m in _TRUSTED_HOST.finditer(line)
+    }
+    problems = []
+    for number, line in enumerate(code, start=1):
+        for match in _INDEX_OPTION.finditer(line):
+            host = plain_http_host(match.group("url"))
+            if host is None:
+                continue
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{match.group('option')}` is a plain-http URL: "
+                    + plain_http_advice(host, host.split(":")[0] in trusted),
+                    requirements,
+                    number,
+                    "Plain-http package index",
+                )
+            )
+    return problems

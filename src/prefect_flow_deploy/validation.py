@@ -21,6 +21,7 @@ from .naming import image_repository
 from .options import Options
 from .planner import desired_deployments, recipe_with_problems
 from .schedule_rules import cron_verdict
+from .spec_checks import check_specs
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def validate(options: Options) -> Validation:
         image.folder.key: desired_deployments(image.folder, image, options) for image in images
     }
     fail_name_collisions(images, specs)
+    check_specs(images, specs, options)  # what the server would refuse
     for image in images:
         _check_schedules(image.folder, specs.get(image.folder.key, []))
     return Validation(folders)

@@ -64,3 +64,30 @@ def test_a_dockerfile_parse_error_gives_its_line(tmp_path: Path) -> None:
         "failed to create LLB definition: dockerfile parse error line 2: unknown instruction: RUNN"
     )
     assert failure_location(log, request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
+
+
+# pip 23 in the stand-in base, as BuildKit printed it (a real deploy of such a folder).
+TRUSTED_HOST_LOG = """#7 [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt
+#7 3.375 adding trusted host: 'pypi.example.internal' (from line 1 of /tmp/pfd/requirements.txt)
+#7 4.041 Collecting requests==2.32.3
+#7 4.300 ERROR: Could not find a version that satisfies the requirement not-a-real-package-zz==1.0 (from versions: none)
+#7 4.300 ERROR: No matching distribution found for not-a-real-package-zz==1.0
+------
+ > [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt:
+------
+"""
+
+
+def test_a_trusted_host_line_pip_only_read_is_not_the_failed_line(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "--trusted-host pypi.example.internal\nrequests==2.32.3\nnot-a-real-package-zz==1.0\n"
+    )
+    assert failure_location(TRUSTED_HOST_LOG, request(tmp_path, True)) == (requirements, 3)
+
+
+def test_pip_s_from_r_line_form_is_read(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("a\nb\nc\n")
+    log = "ERROR: Cannot install b (from -r /tmp/pfd/requirements.txt (line 2)) because …"
+    assert failed_requirement_line(log, requirements) == 2

@@ -1,0 +1,132 @@
+"""What the Prefect server would refuse about a deployment, judged while planning (so that
+`validate`, `plan` and `deploy` all say it, before anything is built): parameters that do
+not match the flow's parameter schema, and names Prefect refuses. Each is an error of the one
+flow, at the line that sets the value; the folder's other flows and the other folders go on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .model import DeploymentSpec, FlowFolder, ImagePlan, Problem
+from .naming import refused_name
+from .options import Options
+
+
+def check_specs(
+    images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]], options: Options
+) -> None:
+    """Record on each folder the problems of its deployments (a flow's problem names the
+    flow, so that only it fails)."""
+    folders = {image.folder.key: image.folder for image in images}
+    for key, group in specs.items():
+        for spec in group:
+            folders[key].problems.extend(spec_problems(folders[key], spec, options))
+
+
+def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) -> list[Problem]:
+    problems = []
+    if not spec.source_lines.get("name"):  # named after the project folder
+        name_refused = refused_name("deployment", spec.name)
+        if name_refused:
+            problems.append(
+                Problem(
+                    "error",
+                    f"{name_refused}: deployments are named after the project folder "
+                    f"{folder.project!r}. Rename the folder, or give the deployment a `name:` "
+                    "in prefect.yaml.",
+                    folder.path.parent,
+                    None,
+                    "Name Prefect refuses",
+                )
+            )
+    refused = parameters_refused(spec)
+    if refused is not None:
+        name, reason = refused
+        file, line, origin = _parameter_source(spec, name, options)
+        problems.append(
+            Problem(
+                "error",
+                f"the parameters of {spec.full_name} do not match the flow's signature "
+                f"({spec.entrypoint}), so the Prefect server would refuse the deployment "
+                f"(enforce_parameter_schema): {reason}. Fix the value{origin}, or the "
+                "flow's type hint.",
+                file,
+                line,
+                "Parameters",
+                flow=spec.entrypoint,
+            )
+        )
+    return problems
+
+
+def parameters_refused(spec: DeploymentSpec) -> tuple[str, str] | None:
+    """(the parameter at fault, Prefect's reason) when the server would refuse the
+    deployment's parameters, else None. Unknown while the schema is (a signature only the
+    built image can tell): the server's answer then says it, at registration."""
+    schema = spec.parameter_schema
+    if not spec.enforce_parameter_schema or not schema or not spec.parameters:
+        return None
+    if _plainly_valid(spec.parameters, schema):
+        return None
+    return _prefect_verdict(spec.parameters, schema)
+
+
+def _plainly_valid(parameters: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """The server's create-time check, without importing Prefect (a second or more of
+    start-up, which `validate` in pre-commit cannot afford): `jsonschema.validate` of the
+    parameters against the schema without its `required` keys, refusing remote `$ref`s
+    (prefect._internal.schemas.validators.validate_values_conform_to_schema). Its update-time
+    check (schema_tools.validate) only relaxes this one, so parameters valid here are valid
+    there; anything else is judged by Prefect itself (`_prefect_verdict`)."""
+    import jsonschema
+    import referencing
+    import referencing.exceptions
+
+    stripped = _without_required(schema)
+    try:
+        cls = jsonschema.validators.validator_for(stripped)
+        cls.check_schema(stripped)
+        validator = cls(stripped, registry=referencing.Registry())
+        return not any(True for _ in validator.iter_errors(parameters))
+    except (jsonschema.SchemaError, referencing.exceptions.Unresolvable, RecursionError):
+        return False
+
+
+def _without_required(value: Any) -> Any:
+    """prefect.utilities.collections.remove_nested_keys(["required"], schema)."""
+    if not isinstance(value, dict):
+        return value
+    return {k: _without_required(v) for k, v in value.items() if k != "required"}
+
+
+def _prefect_verdict(parameters: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str] | None:
+    """Prefect's own checks, as its server runs them: on create, the request model's
+    `validate_parameters_conform_to_schema`; on update, `schema_tools.validate(...,
+    raise_on_error=True, ignore_required=True)` (server/api/deployments.py). Either
+    refusing is an error: the deployment is created on a new server."""
+    from prefect._internal.schemas.validators import validate_values_conform_to_schema
+    from prefect.utilities.schema_tools import CircularSchemaRefError, ValidationError, validate
+
+    try:
+        validate_values_conform_to_schema(parameters, schema, ignore_required=True)
+        validate(parameters, schema, raise_on_error=True, ignore_required=True)
+    except (ValueError, ValidationError) as exc:
+        path = list(getattr(exc.__cause__, "absolute_path", []))
+        return (str(path[0]) if path else "", str(exc))
+    except CircularSchemaRefError:
+        return ("", "the flow's parameter schema refers to itself")
+    return None
+
+
+def _parameter_source(
+    spec: DeploymentSpec, name: str, options: Options
+) -> tuple[Path | None, int | None, str]:
+    """Where the parameter's value is set: the tenant's `parameters:` (which win), else the
+    prefect.yaml entry (at the parameter's own line when known)."""
+    tenant = {**options.parameters.get("*", {}), **options.parameters.get(spec.flow_name, {})}
+    if name in tenant or (not name and tenant and not spec.source_lines.get("parameters")):
+        return None, None, " in the tenant's `parameters:` of prefect-flow-deploy.yaml"
+    line = spec.source_lines.get(f"parameters.{name}", spec.source_lines.get("parameters"))
+    return spec.source_file, line or spec.source_line, " under `parameters:` in prefect.yaml"
