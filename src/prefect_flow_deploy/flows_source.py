@@ -494,7 +494,14 @@ def _read_source(path: Path) -> str:
     """The file's text as Python reads it: the encoding its first lines declare (PEP 263),
     UTF-8 otherwise, a BOM allowed. Strict: a byte Python would refuse is an error here."""
     with path.open("rb") as handle:
-        encoding, _ = tokenize.detect_encoding(handle.readline)
+        try:
+            encoding, _ = tokenize.detect_encoding(handle.readline)
+        except SyntaxError as exc:
+            if "invalid or missing encoding declaration" not in str(exc):
+                raise
+            # A first line that is not UTF-8 and declares nothing: decoded strictly below, so
+            # that the error names the byte and its line (the caller says what to do).
+            encoding = "utf-8"
         handle.seek(0)
         data = handle.read()
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)

@@ -39,6 +39,7 @@ def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) ->
                     folder.path.parent,
                     None,
                     "Name Prefect refuses",
+                    flow=spec.entrypoint,
                 )
             )
     refused = parameters_refused(spec)

@@ -76,6 +76,10 @@ def _check_schedules(folder: FlowFolder, specs: list[DeploymentSpec]) -> None:
         except ScheduleError as exc:
             folder.problems.append(
                 Problem(
-                    "error", str(exc), spec.source_file, spec.source_line, "prefect.yaml schedule"
+                    "error",
+                    str(exc),
+                    spec.source_file,
+                    spec.source_lines.get("schedules", spec.source_line),  # as the plan says
+                    "prefect.yaml schedule",
                 )
             )
