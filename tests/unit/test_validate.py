@@ -63,7 +63,7 @@ def test_validate_reports_each_error_at_its_file_and_line_and_exits_1(tmp_path: 
     )
     assert "error: projects/sales/twin_b/flow.py:5:" in err
     assert (
-        "error: projects/sales/scheduled/prefect.yaml:2: sales/scheduled: invalid schedule" in err
+        "error: projects/sales/scheduled/prefect.yaml:4: sales/scheduled: invalid schedule" in err
     )
     assert 'Invalid cron string: "61 * * * *"' in err
     assert "error: projects/sales/outside/requirements.txt:2:" in err
