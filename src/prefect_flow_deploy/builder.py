@@ -30,7 +30,7 @@ from docker.errors import DockerException
 
 from . import cancellation, in_image
 from .docker_auth import Logins
-from .dockerfile import instruction_line
+from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import schemas
 from .registry import Credentials
@@ -190,7 +190,7 @@ def build(
         returncode, output = _run_streaming(command, env, on_step)
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
-        headline = build_error_headline(output)
+        headline = build_error_headline(output) or _shared_step_note(output)
         file, line = failure_location(output, request)
         raise FolderError(
             f"docker build failed{': ' + headline if headline else ''}\n{tail}",
@@ -254,12 +254,44 @@ _PIP_FROM_LINE = re.compile(
 )
 
 
+# When BuildKit runs one step for two builds at once (the same content), the second build's
+# log has none of the step's lines, only the executor's error naming its command.
+_EXECUTOR_FAILED = re.compile(r"executor failed running \[/bin/sh -c (.+?)\]: exit code")
+_RUN_FLAGS = re.compile(r"^RUN(\s+--\S+)*\s+", re.IGNORECASE)
+
+
+def _shared_step_note(log: str) -> str:
+    """Why a failed step's output is missing (see _EXECUTOR_FAILED)."""
+    if _FAILED_STEP.search(log) or not _EXECUTOR_FAILED.search(log):
+        return ""
+    return (
+        f"`{_EXECUTOR_FAILED.findall(log)[-1]}` failed; BuildKit ran that step for another "
+        "build of the same content at the same time, whose log holds its output"
+    )
+
+
+def _failed_steps(log: str) -> list[str]:
+    return _FAILED_STEP.findall(log) or [f"RUN {c}" for c in _EXECUTOR_FAILED.findall(log)]
+
+
+def _run_line(text: str, step: str) -> int | None:
+    """The line of a failed RUN named by its command alone (the executor drops the flags)."""
+    wanted = " ".join(_RUN_FLAGS.sub("", step).split())
+    for number, line in logical_lines(text):
+        if (
+            line.lstrip().upper().startswith("RUN")
+            and " ".join(_RUN_FLAGS.sub("", line.strip()).split()) == wanted
+        ):
+            return number
+    return None
+
+
 def failure_location(log: str, request: BuildRequest) -> tuple[Path | None, int | None]:
     """Where the user should look: the folder's Dockerfile at the instruction that failed,
     or, when our default recipe's pip install failed, requirements.txt at the bad line."""
     requirements = request.context / "requirements.txt"
     if request.dockerfile_text is not None:  # the default recipe
-        steps = _FAILED_STEP.findall(log)
+        steps = _failed_steps(log)
         if steps and "requirements.txt" in steps[-1] and requirements.is_file():
             return requirements, failed_requirement_line(log, requirements)
         return None, None
@@ -267,14 +299,14 @@ def failure_location(log: str, request: BuildRequest) -> tuple[Path | None, int 
     parse_error = _PARSE_ERROR_LINE.search(log)
     if parse_error:
         return dockerfile, int(parse_error.group(1))
-    steps = _FAILED_STEP.findall(log)
+    steps = _failed_steps(log)
     if not steps:
         return dockerfile, None
     try:
         text = dockerfile.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return dockerfile, None
-    return dockerfile, instruction_line(text, steps[-1])
+    return dockerfile, instruction_line(text, steps[-1]) or _run_line(text, steps[-1])
 
 
 def failed_requirement_line(log: str, requirements: Path) -> int | None:

@@ -3,7 +3,12 @@ The logs are BuildKit's plain progress output as the engines here print it."""
 
 from pathlib import Path
 
-from prefect_flow_deploy.builder import BuildRequest, failed_requirement_line, failure_location
+from prefect_flow_deploy.builder import (
+    BuildRequest,
+    _shared_step_note,
+    failed_requirement_line,
+    failure_location,
+)
 
 PIP_LOG = """#7 [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt
 #7 0.832 Collecting requests==2.32.3
@@ -91,3 +96,29 @@ def test_pip_s_from_r_line_form_is_read(tmp_path: Path) -> None:
     requirements.write_text("a\nb\nc\n")
     log = "ERROR: Cannot install b (from -r /tmp/pfd/requirements.txt (line 2)) because …"
     assert failed_requirement_line(log, requirements) == 2
+
+
+# A second build of the same content while BuildKit runs the step for the first: its log
+# has none of the step's lines (two concurrent deploys here; pip's lines went to the other).
+SHARED_STEP_LOG = """#4 [stage-0 1/5] FROM localhost:5000/stand-in/prefect:3-python3.11
+#4 DONE 0.0s
+
+#5 [internal] load build context
+#5 transferring context: 194B done
+#5 DONE 0.1s
+executor failed running [/bin/sh -c python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt]: exit code: 1
+"""
+
+
+def test_a_step_run_for_another_build_still_names_its_file(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("nope-pfd-zz==1\n")
+    assert failure_location(SHARED_STEP_LOG, request(tmp_path, True)) == (requirements, None)
+    assert "ran that step for another build" in _shared_step_note(SHARED_STEP_LOG)
+    assert _shared_step_note(PIP_LOG) == ""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM base\nRUN --mount=type=cache,target=/root/.cache/pip \\\n"
+        "    pip install -r requirements.txt\n"
+    )
+    log = "executor failed running [/bin/sh -c pip install -r requirements.txt]: exit code: 1"
+    assert failure_location(log, request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
