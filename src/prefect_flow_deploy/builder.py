@@ -190,7 +190,7 @@ def build(
         returncode, output = _run_streaming(command, env, on_step)
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
-        headline = build_error_headline(output) or _shared_step_note(output)
+        headline = build_error_headline(output) or shared_step_note(output)
         file, line = failure_location(output, request)
         raise FolderError(
             f"docker build failed{': ' + headline if headline else ''}\n{tail}",
@@ -260,7 +260,7 @@ _EXECUTOR_FAILED = re.compile(r"executor failed running \[/bin/sh -c (.+?)\]: ex
 _RUN_FLAGS = re.compile(r"^RUN(\s+--\S+)*\s+", re.IGNORECASE)
 
 
-def _shared_step_note(log: str) -> str:
+def shared_step_note(log: str) -> str:
     """Why a failed step's output is missing (see _EXECUTOR_FAILED)."""
     if _FAILED_STEP.search(log) or not _EXECUTOR_FAILED.search(log):
         return ""

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from prefect_flow_deploy.builder import (
     BuildRequest,
-    _shared_step_note,
     failed_requirement_line,
     failure_location,
+    shared_step_note,
 )
 
 PIP_LOG = """#7 [stage-0 3/5] RUN --mount=type=cache,target=/root/.cache/pip     python -m pip install --root-user-action=ignore -r /tmp/pfd/requirements.txt
@@ -114,8 +114,8 @@ def test_a_step_run_for_another_build_still_names_its_file(tmp_path: Path) -> No
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("nope-pfd-zz==1\n")
     assert failure_location(SHARED_STEP_LOG, request(tmp_path, True)) == (requirements, None)
-    assert "ran that step for another build" in _shared_step_note(SHARED_STEP_LOG)
-    assert _shared_step_note(PIP_LOG) == ""
+    assert "ran that step for another build" in shared_step_note(SHARED_STEP_LOG)
+    assert shared_step_note(PIP_LOG) == ""
     (tmp_path / "Dockerfile").write_text(
         "FROM base\nRUN --mount=type=cache,target=/root/.cache/pip \\\n"
         "    pip install -r requirements.txt\n"
