@@ -28,7 +28,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
-from . import cancellation, in_image
+from . import cancellation, in_image, leftovers
 from .docker_auth import Logins
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
@@ -117,7 +117,7 @@ def docker_config(logins: Logins) -> Iterator[str | None]:
     if not logins:
         yield None
         return
-    directory = tempfile.mkdtemp(prefix="pfd-docker-config-")
+    directory = leftovers.temp_dir("pfd-docker-config-")
     cancellation.track_dir(directory)
     try:
         path = Path(directory, "config.json")
@@ -155,8 +155,8 @@ def build(
     if config_dir:
         env["DOCKER_CONFIG"] = config_dir
     with (
-        tempfile.TemporaryDirectory(prefix="pfd-recipe-") as recipe_dir,
-        tempfile.TemporaryDirectory(prefix="pfd-secrets-") as secrets_dir,
+        tempfile.TemporaryDirectory(prefix="pfd-recipe-", dir=leftovers.run_dir()) as recipe_dir,
+        tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=leftovers.run_dir()) as secrets_dir,
     ):
         cancellation.track_dir(secrets_dir)
         if request.dockerfile_text is not None:
@@ -224,8 +224,9 @@ def _run_streaming(
     """Run the build, its output read as it comes so that each step can be reported."""
     lines: list[str] = []
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as process:
+        [*leftovers.build_command_prefix(), *command],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    ) as process:  # fmt: skip
         assert process.stdout is not None
         cancellation.track_process(process)
         seen: set[str] = set()
@@ -386,7 +387,7 @@ def check_image(
         if data is None:
             output = client.containers.run(
                 reference,
-                labels=cancellation.run_label(),
+                labels=leftovers.run_label(),
                 entrypoint=["python", "-c", in_image_program("check_image")],
                 command=[payload],
                 remove=True,
@@ -430,7 +431,7 @@ def image_schemas(
     payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
     container = client.containers.run(
         reference,
-        labels=cancellation.run_label(),
+        labels=leftovers.run_label(),
         entrypoint=["python", "-c", in_image_program("schemas")],
         command=[payload],
         network_disabled=True,
@@ -464,7 +465,7 @@ def _check_through_entrypoint(
     None when the entrypoint did not run it (within the time limit)."""
     container = client.containers.run(
         reference,
-        labels=cancellation.run_label(),
+        labels=leftovers.run_label(),
         command=["python", "-c", in_image_program("check_image"), payload],
         network_disabled=True,
         detach=True,

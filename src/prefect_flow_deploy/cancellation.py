@@ -6,7 +6,8 @@ ignored; and Python's default SIGINT handling waits for every build thread. So t
 does the cleanup itself, in this order: the temporary Docker config holding the registry
 login, the builds (their `docker build` clients; BuildKit cancels a build whose client is
 gone), the check containers (labelled with this process's id), then exits at once (128 +
-the signal). A deployment write is one API call: it has happened or it has not.
+the signal). A deployment write is one API call: it has happened or it has not. After SIGKILL
+no handler runs: the next run removes what this one left (leftovers.py).
 """
 
 from __future__ import annotations
@@ -19,17 +20,13 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from . import leftovers
 from .logger import log
 
-CHECK_LABEL = "prefect-flow-deploy.run"  # on check containers: this process's id
 _lock = threading.Lock()
 _dirs: list[str] = []
 _processes: set[subprocess.Popen[str]] = set()
 _progress: list[Callable[[], str]] = []
-
-
-def run_label() -> dict[str, str]:
-    return {CHECK_LABEL: str(os.getpid())}
 
 
 def track_dir(path: str) -> None:
@@ -84,6 +81,7 @@ def cleanup() -> str:
         processes = list(_processes)
     for path in dirs:  # the registry login first
         shutil.rmtree(path, ignore_errors=True)
+    leftovers.remove_run_dir()  # and whatever else this run had in its temporary folder
     for process in processes:
         process.terminate()
     for process in processes:
@@ -103,7 +101,8 @@ def _remove_check_containers() -> int:
         from .builder import docker_client
 
         client = docker_client()
-        found = client.containers.list(all=True, filters={"label": f"{CHECK_LABEL}={os.getpid()}"})
+        mine = f"{leftovers.RUN_LABEL}={leftovers.this_run()}"
+        found = client.containers.list(all=True, filters={"label": mine})
         for container in found:
             container.remove(force=True)
         return len(found)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from . import builder, cancellation
+from . import builder, cancellation, leftovers
 from .checkout_history import CheckoutHistory
 from .collisions import check_image_collisions, fail_name_collisions
 from .commit_order import Superseded, order, recorded_commit
@@ -466,6 +466,9 @@ class Engine:
     # -- deploy -------------------------------------------------------------------------------
     def deploy(self) -> RunResult:
         started = time.monotonic()
+        swept = leftovers.sweep()  # what a killed run left (its login, its containers)
+        if swept:
+            log.info(swept)
         plan = self.plan()
         report_problems(plan)
         self._emit_planned(plan)

@@ -58,7 +58,7 @@ def test_a_signal_mid_build_stops_cleans_and_says_so(
     while not any("building" in line for line in lines) and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(3)  # the build is under way: `RUN sleep 120`
-    assert list(temp.glob("pfd-docker-config-*")), "the login's Docker config exists mid-build"
+    assert list(temp.glob("pfd-run.*/pfd-docker-config-*")), "the login's config exists mid-build"
     builds = _children(process.pid)
     assert builds, "a docker build runs"
 
@@ -72,6 +72,6 @@ def test_a_signal_mid_build_stops_cleans_and_says_so(
     assert seconds < 10, seconds
     assert f"interrupted by {signal.Signals(signum).name}" in output
     assert "1 builds stopped" in output and "Not done" in output
-    assert not list(temp.glob("pfd-docker-config-*"))  # the login is gone from disk
+    assert not list(temp.glob("pfd-run.*"))  # the run's folder with the login is gone from disk
     assert not any(Path(f"/proc/{pid}").exists() for pid in builds)  # the build client too
     assert "pw-canary-123" not in output
