@@ -55,7 +55,8 @@ class ModuleImport:
 
 @dataclass(frozen=True)
 class DeploymentConfig:
-    """One `deployments:` entry of a folder's prefect.yaml: only the fields we honour."""
+    """One `deployments:` entry of a folder's prefect.yaml: only the fields we honour
+    (deployment_fields.FIELDS says how each is read)."""
 
     entrypoint: str | None = None
     flow_name: str | None = None
@@ -76,6 +77,8 @@ class DeploymentConfig:
     line: int | None = None
     # Line of each key of the entry (and of work_pool's keys as `work_pool.<key>`).
     lines: dict[str, int] = field(default_factory=dict)
+    # Fields of deployment_fields.FIELDS without an attribute here, by API name.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,7 +140,8 @@ DeploymentAction = Literal["create", "update", "unchanged", "remove", "failed", 
 
 @dataclass
 class DeploymentSpec:
-    """The deployment we want the server to hold (all fields we manage)."""
+    """The deployment we want the server to hold (deployment_fields.FIELDS says how each
+    field is made, compared and written)."""
 
     flow_name: str
     name: str
@@ -167,6 +171,8 @@ class DeploymentSpec:
     source_line: int | None = None
     # prefect.yaml line of each key of the entry (`work_pool.job_variables`, …)
     source_lines: dict[str, int] = field(default_factory=dict)
+    # Fields of deployment_fields.FIELDS without an attribute here, by API name.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

@@ -19,12 +19,10 @@ from .context import (
     read_dockerignore,
     secret_looking_files,
 )
+from .deployment_fields import Source, spec_values
 from .dockerfile import base_images, declared_args
 from .errors import RegistryError
 from .model import (
-    MANAGED_TAG,
-    PROJECT_TAG_PREFIX,
-    TENANT_TAG_PREFIX,
     DeploymentConfig,
     DeploymentSpec,
     FlowFolder,
@@ -34,14 +32,12 @@ from .model import (
 )
 from .naming import image_component, image_repository
 from .options import Options
-from .ownership import repository_tag
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient, image_labels, parse_reference
 from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, unknown_variables
 from .work_pools import job_variables as pool_job_variables
 
-FOLDER_TAG_PREFIX = "folder:"
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
 FOLDER_LABEL = "io.prefect-flow-deploy.folder"
 CODE_DIR_LABEL = "io.prefect-flow-deploy.code-dir"
@@ -379,49 +375,12 @@ def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
 def _spec(
     folder: FlowFolder, flow: FlowSpec, config: DeploymentConfig, image: ImagePlan, options: Options
 ) -> DeploymentSpec:
-    tags = [
-        MANAGED_TAG,
-        folder.project,
-        f"{PROJECT_TAG_PREFIX}{folder.project}",
-        f"{FOLDER_TAG_PREFIX}{folder.key}",
-    ]
-    if options.tenant:
-        tags.append(f"{TENANT_TAG_PREFIX}{options.tenant}")
-    if options.repository:
-        tags.append(repository_tag(options.repository))
-    tags += [*config.tags, *options.extra_tags]
-    # Absent from prefect.yaml: the server's schedules stay; `schedules: []` removes them.
-    schedules = None if config.schedules is None else [dict(s) for s in config.schedules]
-    if options.schedules_active is not None and schedules is not None:
-        schedules = [{**s, "active": options.schedules_active} for s in schedules]
+    """Each field's value as deployment_fields.FIELDS makes it, and where it was written."""
     return DeploymentSpec(
-        flow_name=flow.name,
-        name=config.name or folder.project,
+        **spec_values(Source(folder, flow, config, image, options)),
         folder_key=folder.key,
         project=folder.project,
-        entrypoint=flow.entrypoint,
-        work_pool=config.work_pool or options.work_pool,
         image=image.reference,
-        code_dir=image.code_dir,
-        version=image.tag,
-        tags=list(dict.fromkeys(tags)),
-        description=config.description or flow.description,
-        parameters={
-            **config.parameters,
-            **options.parameters.get("*", {}),
-            **options.parameters.get(flow.name, {}),
-        },
-        parameter_schema=flow.parameter_schema,
-        enforce_parameter_schema=True
-        if config.enforce_parameter_schema is None
-        else config.enforce_parameter_schema,
-        schedules=schedules,
-        job_variables={**config.job_variables, **options.job_variables, "image": image.reference},
-        concurrency_limit=config.concurrency_limit,
-        concurrency_options=config.concurrency_options,
-        work_queue_name=config.work_queue_name,
-        paused=config.paused,
-        triggers=[dict(t) for t in config.triggers],
         source_file=folder.prefect_yaml if config.line else folder.path / flow.file,
         source_line=config.line or flow.line,
         source_lines=dict(config.lines),

@@ -12,30 +12,12 @@ from typing import Any
 
 import yaml
 
+from .deployment_fields import Entry, prefect_yaml_keys, read_entry
 from .model import DeploymentConfig, Problem
 from .naming import refused_name
 from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
 
 _OWNED_SECTIONS = ("build", "push", "pull")
-_FIELDS = {
-    "name",
-    "entrypoint",
-    "flow_name",
-    "description",
-    "tags",
-    "parameters",
-    "schedules",
-    "schedule",
-    "work_pool",
-    "concurrency_limit",
-    "enforce_parameter_schema",
-    "paused",
-    "version",
-    "triggers",
-}
-# Prefect's ConcurrencyLimitStrategy and ConcurrencyOptions.grace_period_seconds bounds.
-_COLLISION_STRATEGIES = ("ENQUEUE", "CANCEL_NEW")
-_GRACE_PERIOD = (60, 86400)
 
 
 def _line(node: yaml.Node | None) -> int | None:
@@ -139,15 +121,9 @@ def _read_entry(
     lines = _mapping_lines(node) if node is not None else {}
     problems: list[Problem] = []
 
-    def bad(key: str, expected: str) -> None:
-        problems.append(
-            Problem(
-                "error", f"`{key}` must be {expected}", path, lines.get(key, line), "prefect.yaml"
-            )
-        )
-
+    known = prefect_yaml_keys()
     for key in entry:
-        if key not in _FIELDS and key not in _OWNED_SECTIONS:
+        if key not in known and key not in _OWNED_SECTIONS:
             problems.append(
                 Problem(
                     "warning",
@@ -157,48 +133,12 @@ def _read_entry(
                 )
             )
 
-    def typed(key: str, kind: type | tuple[type, ...], expected: str) -> Any:
-        value = entry.get(key)
-        if value is not None and not isinstance(value, kind):
-            bad(key, expected)
-            return None
-        return value
-
-    name = typed("name", str, "a string")
-    entrypoint = typed("entrypoint", str, "a string like `flow.py:my_flow`")
-    flow_name = typed("flow_name", str, "a string")
-    description = typed("description", str, "a string")
-    tags = typed("tags", list, "a list of strings") or []
-    parameters = typed("parameters", dict, "a mapping of parameter names to values") or {}
-    concurrency, concurrency_options = _concurrency(entry.get("concurrency_limit"), bad)
-    enforce = typed("enforce_parameter_schema", bool, "true or false")
-    paused = typed("paused", bool, "true or false")
-
-    work_pool = entry.get("work_pool") or {}
-    pool_name = queue_name = None
-    job_variables: dict[str, Any] = {}
-    if not isinstance(work_pool, dict):
-        bad("work_pool", "a mapping with `name` and `job_variables`")
-    else:
-        pool_name = work_pool.get("name")
-        queue_name = work_pool.get("work_queue_name")
-        job_variables = work_pool.get("job_variables") or {}
-        if pool_name is not None and not isinstance(pool_name, str):
-            bad("work_pool", "a mapping whose `name` is a string")
-            pool_name = None
-        if queue_name is not None and not isinstance(queue_name, str):
-            bad("work_pool", "a mapping whose `work_queue_name` is a string")
-            queue_name = None
-        if not isinstance(job_variables, dict):
-            bad("work_pool", "a mapping whose `job_variables` is a mapping")
-            job_variables = {}
-
-    problems += _name_problems(name, pool_name, node, lines, line, path)
-    schedules = _schedules(entry, lines, line, path, problems)
-    triggers = typed("triggers", list, "a list of triggers (Prefect's automation format)") or []
-    if any(not isinstance(t, dict) for t in triggers):
-        bad("triggers", "a list of mappings (Prefect's automation format)")
-        triggers = []
+    # Each field of deployment_fields.FIELDS reads and checks its own key.
+    reading = Entry(entry, path, line, lines)
+    fields, extra = read_entry(reading)
+    problems += reading.problems
+    job_variables: dict[str, Any] = fields["job_variables"]
+    problems += _name_problems(fields["name"], fields["work_pool"], node, lines, line, path)
     problems += _template_problems(entry, job_variables, lines, line, path)
     if "image" in job_variables:
         problems.append(
@@ -211,7 +151,7 @@ def _read_entry(
                 "prefect.yaml",
             )
         )
-    if not entrypoint and not flow_name:
+    if not fields["entrypoint"] and not fields["flow_name"]:
         problems.append(
             Problem(
                 "error",
@@ -223,28 +163,13 @@ def _read_entry(
         )
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return (
-        DeploymentConfig(
-            entrypoint=entrypoint,
-            flow_name=flow_name,
-            name=name,
-            description=description,
-            tags=tuple(str(t) for t in tags),
-            parameters=parameters,
-            schedules=schedules,
-            work_pool=pool_name,
-            job_variables=job_variables,
-            concurrency_limit=concurrency,
-            concurrency_options=concurrency_options,
-            work_queue_name=queue_name,
-            enforce_parameter_schema=enforce,
-            paused=paused,
-            triggers=tuple(triggers),
-            line=line,
-            lines={**lines, **_work_pool_lines(node), **_parameter_lines(node)},
-        ),
-        problems,
+    config = DeploymentConfig(
+        **fields,
+        extra=extra,
+        line=line,
+        lines={**lines, **_work_pool_lines(node), **_parameter_lines(node)},
     )
+    return config, problems
 
 
 def _name_problems(
@@ -293,32 +218,6 @@ def _work_pool_lines(node: yaml.Node | None) -> dict[str, int]:
     return lines
 
 
-def _concurrency(value: Any, bad: Any) -> tuple[int | None, dict[str, Any] | None]:
-    """`concurrency_limit: N`, or Prefect's `{limit: N, collision_strategy: ENQUEUE |
-    CANCEL_NEW, grace_period_seconds: S}` (prefect/cli/deploy/_core.py reads it so)."""
-    options = None
-    if isinstance(value, dict):
-        strategy = value.get("collision_strategy")
-        grace = value.get("grace_period_seconds")
-        if strategy is not None and strategy not in _COLLISION_STRATEGIES:
-            bad(
-                "concurrency_limit", "a mapping whose `collision_strategy` is ENQUEUE or CANCEL_NEW"
-            )
-            return None, None
-        if grace is not None and (
-            not isinstance(grace, int) or not _GRACE_PERIOD[0] <= grace <= _GRACE_PERIOD[1]
-        ):
-            bad("concurrency_limit", "a mapping whose `grace_period_seconds` is 60 to 86400")
-            return None, None
-        if strategy is not None:
-            options = {"collision_strategy": strategy, "grace_period_seconds": grace}
-        value = value.get("limit")
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        bad("concurrency_limit", "an integer, or a mapping with `limit` and `collision_strategy`")
-        return None, None
-    return value, options
-
-
 _TEMPLATE = re.compile(r"{{\s*(.*?)\s*}}")
 # Resolved by Prefect's worker when it starts each run (BaseJobConfiguration
 # .from_template_and_values): kept as written, so a secret never lands in the deployment.
@@ -362,42 +261,3 @@ def _template_problems(
                 )
             )
     return problems
-
-
-def _schedules(
-    entry: dict[str, Any],
-    lines: dict[str, int],
-    line: int | None,
-    path: Path,
-    problems: list[Problem],
-) -> tuple[dict[str, Any], ...] | None:
-    """Check the shape of each schedule and keep the raw mappings. Their values (a cron
-    string, a time zone) are judged by Prefect's own rules when the deployment is compared
-    with the server (deployments.diff), which imports Prefect only when needed."""
-    raw = entry.get("schedules")
-    if raw is None and entry.get("schedule") is not None:
-        raw = [entry["schedule"]]
-    if raw is None:
-        return None
-    key_line = lines.get("schedules", lines.get("schedule", line))
-    if not isinstance(raw, list):
-        problems.append(
-            Problem("error", "`schedules` must be a list", path, key_line, "prefect.yaml")
-        )
-        return None
-    for schedule in raw:
-        if not isinstance(schedule, dict) or not any(
-            schedule.get(kind) for kind in ("cron", "interval", "rrule")
-        ):
-            problems.append(
-                Problem(
-                    "error",
-                    f"invalid schedule {schedule!r}: each schedule is a mapping with `cron`, "
-                    "`interval` or `rrule` (and optionally timezone, active, parameters, slug)",
-                    path,
-                    key_line,
-                    "prefect.yaml schedule",
-                )
-            )
-            return None
-    return tuple(raw)

@@ -13,19 +13,13 @@ from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import (
-    DeploymentCreate,
-    DeploymentScheduleCreate,
-    DeploymentScheduleUpdate,
-    DeploymentUpdate,
-    WorkPoolCreate,
-)
-from prefect.client.schemas.objects import ConcurrencyOptions, VersionInfo
+from prefect.client.schemas.actions import DeploymentCreate, DeploymentUpdate, WorkPoolCreate
+from prefect.client.schemas.objects import VersionInfo
 from prefect.exceptions import ObjectAlreadyExists
 
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded, recorded_commit, superseded, tags_to_write
-from .deployments import pull_steps
+from .deployment_fields import create_values, update_values
 from .model import DeploymentPlan, DeploymentSpec
 from .prefect_api import ApiSettings, is_cloud
 from .work_pools import Pool
@@ -38,19 +32,6 @@ def make_client(settings: ApiSettings) -> PrefectClient:
         auth_string=settings.auth_string,
         httpx_settings={"verify": settings.verify, "headers": dict(settings.headers)},
     )
-
-
-def schedule_creates(spec: DeploymentSpec) -> list[DeploymentScheduleCreate]:
-    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
-
-    return [
-        DeploymentScheduleCreate(**_schedule_config_to_deployment_schedule(s))
-        for s in spec.schedules or []
-    ]
-
-
-def concurrency_options(spec: DeploymentSpec) -> ConcurrencyOptions | None:
-    return ConcurrencyOptions(**spec.concurrency_options) if spec.concurrency_options else None
 
 
 async def ensure_work_pools(client: PrefectClient, pools: list[Pool]) -> list[Pool]:
@@ -115,10 +96,8 @@ async def apply(
         await write_triggers(client, spec, str(deployment_id), plan.trigger_writes)
         return str(deployment_id)
     assert plan.deployment_id
-    fields = [f for f in plan.changed_fields if f != "triggers"]
-    if fields:
-        # The tags carry the commit record: every update rewrites it.
-        update = _update(spec, [*fields, "tags"])
+    update = update_body(spec, plan.changed_fields)
+    if update is not None:
         update.version_info = version_info(provenance, spec)
         await client.update_deployment(UUID(plan.deployment_id), update)
     await write_triggers(client, spec, plan.deployment_id, plan.trigger_writes)
@@ -157,73 +136,27 @@ async def write_triggers(
 def create_payload(
     spec: DeploymentSpec, flow_id: UUID, provenance: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The body of `POST /deployments/`: only the fields we set. The client's own
-    `create_deployment` also sends its newer fields at their defaults (a schedule's
-    `replaces`, ...), which a server older than the client rejects (422, extra_forbidden);
-    left out, the server applies the same defaults."""
+    """The body of `POST /deployments/`: only the fields we set (deployment_fields.FIELDS).
+    The client's own `create_deployment` also sends its newer fields at their defaults (a
+    schedule's `replaces`, ...), which a server older than the client rejects (422,
+    extra_forbidden); left out, the server applies the same defaults."""
     assert spec.code_dir is not None
-    # Newer optional fields only when they hold something: even a null is refused.
-    newer: dict[str, Any] = {
-        "version_info": version_info(provenance, spec),
-        "concurrency_options": concurrency_options(spec),
-        "work_queue_name": spec.work_queue_name,
-    }
-    create = DeploymentCreate(
-        flow_id=flow_id,
-        name=spec.name,
-        version=spec.version,
-        schedules=schedule_creates(spec),
-        concurrency_limit=spec.concurrency_limit,
-        parameters=spec.parameters,
-        # Prefect turns a None description into the string "None" on create.
-        description=spec.description or "",
-        work_pool_name=spec.work_pool,
-        tags=spec.tags,
-        entrypoint=spec.entrypoint,
-        parameter_openapi_schema=spec.parameter_schema,
-        paused=bool(spec.paused),
-        pull_steps=pull_steps(spec.code_dir),
-        enforce_parameter_schema=spec.enforce_parameter_schema,
-        job_variables=spec.job_variables,
-        **{k: v for k, v in newer.items() if v is not None},
-    )
+    info = version_info(provenance, spec)
+    # A newer optional field only when it holds something: even a null is refused.
+    newer: dict[str, Any] = {"version_info": info} if info is not None else {}
+    create = DeploymentCreate(flow_id=flow_id, **create_values(spec), **newer)
     payload: dict[str, Any] = create.model_dump(mode="json", exclude_unset=True)
     return payload
 
 
-def _update(spec: DeploymentSpec, fields: list[str]) -> DeploymentUpdate:
+def update_body(spec: DeploymentSpec, changed_fields: list[str]) -> DeploymentUpdate | None:
+    """The `PATCH /deployments/{id}` of these changed fields (None: nothing to patch, as
+    when only triggers changed: they are automations). The tags carry the commit record:
+    every PATCH rewrites them."""
     assert spec.code_dir is not None
-    values: dict[str, Any] = {
-        "description": spec.description or "",
-        "version": spec.version,
-        "tags": spec.tags,
-        "parameters": spec.parameters,
-        "parameter_openapi_schema": spec.parameter_schema,
-        "enforce_parameter_schema": spec.enforce_parameter_schema,
-        "entrypoint": spec.entrypoint,
-        "path": None,
-        "pull_steps": pull_steps(spec.code_dir),
-        "work_pool_name": spec.work_pool,
-        "job_variables": spec.job_variables,
-        "concurrency_limit": spec.concurrency_limit,
-        "concurrency_options": concurrency_options(spec),
-        "paused": spec.paused,
-        "work_queue_name": spec.work_queue_name,
-    }
-    update = {k: v for k, v in values.items() if k in fields}
-    if "work_queue_name" in update or (
-        "work_pool_name" in update and spec.work_queue_name is not None
-    ):
-        # The server finds a queue in the pool only when both are given (else it moves the
-        # deployment to the pool's default queue, or looks for a queue outside any pool).
-        update["work_pool_name"] = spec.work_pool
-        update["work_queue_name"] = spec.work_queue_name
-    if "schedules" in fields:
-        update["schedules"] = [
-            DeploymentScheduleUpdate(**s.model_dump(exclude={"replaces"}, exclude_none=True))
-            for s in schedule_creates(spec)
-        ]
-    return DeploymentUpdate(**update)
+    if not update_values(spec, changed_fields):
+        return None
+    return DeploymentUpdate(**update_values(spec, [*changed_fields, "tags"]))
 
 
 def write_concurrency(api_url: str | None, max_parallel: int) -> int:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .deployment_fields import shown
 from .engine import RunResult
 from .model import DeploymentSpec, ImageDeletion, Plan
 
@@ -31,32 +32,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
-PENDING_SCHEMA = "computed after build"
-
-
 def desired(spec: DeploymentSpec | None) -> dict[str, Any] | None:
-    """The whole deployment a reviewer approves: what will be registered."""
+    """The whole deployment a reviewer approves: what will be registered (the fields
+    deployment_fields.FIELDS shows, and the image)."""
     if spec is None:
         return None
-    return {
-        "flow": spec.flow_name,
-        "name": spec.name,
-        "entrypoint": spec.entrypoint,
-        "parameter_schema": PENDING_SCHEMA
-        if spec.parameter_schema is None
-        else spec.parameter_schema,
-        "description": spec.description,
-        "tags": spec.tags,
-        "parameters": spec.parameters,
-        "schedules": spec.schedules,
-        "work_pool": spec.work_pool,
-        "job_variables": spec.job_variables,
-        "image": spec.image,
-        "version": spec.version,
-        "concurrency_limit": spec.concurrency_limit,
-        "enforce_parameter_schema": spec.enforce_parameter_schema,
-        "paused": spec.paused,
-    }
+    return {**shown(spec), "image": spec.image}
 
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
