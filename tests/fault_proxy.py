@@ -1,80 +1,146 @@
-"""A fault-injecting HTTP proxy of our own on 127.0.0.1 (port 0), in front of a real server:
-the first requests get the faults of a script (a status with Retry-After, or the connection
-reset without an answer), every later one is passed through unchanged."""
+"""A fault-injecting HTTP proxy of our own on 127.0.0.1 (port 0), in front of a real server
+(the stack's Prefect server, or its registry, which the Docker engine then pushes through).
+
+A script is a list of `Fault`s: each request gets the first fault it matches (method, path)
+that has uses left, else it is passed through unchanged. Passed through as a registry needs
+it: the client's Host header (the registry writes it into the Location of an upload), the
+Location it answers, chunked request bodies (the engine streams layers), a HEAD's headers.
+"""
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-RESET = 0  # in a script: drop the connection (RST) instead of answering
+RESET = 0  # a fault's status: drop the connection (RST) instead of answering
+FOREVER = -1  # a fault's times: a server that never recovers
+# The registry's error code for a status (distribution's registry/api/errcode and v2
+# descriptors): the Docker engine decides from it whether to retry a layer upload itself.
+ERROR_CODES = {401: "UNAUTHORIZED", 403: "DENIED", 429: "TOOMANYREQUESTS"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
-class FaultProxy:
-    def __init__(self, upstream: str, script: list[tuple[int, str | None]], repeat: bool = False):
-        """`script`: (status or RESET, Retry-After) for the first requests, in order;
-        `repeat`: play the script's last fault for ever (a server that never recovers)."""
-        self.upstream = httpx.Client(base_url=upstream, timeout=60)
-        self.script, self.repeat = list(script), repeat
-        self.lock = threading.Lock()
-        self.faults: list[tuple[str, int]] = []  # (request line, fault) as injected
-        self.passed = 0
+@dataclass
+class Fault:
+    status: int  # an HTTP status, or RESET
+    retry_after: str | None = None
+    method: str | None = None  # only requests of this method (None: any)
+    path: str | None = None  # only requests whose path matches this regular expression
+    times: int = 1  # how many matching requests get it (FOREVER: all)
 
-    def next_fault(self) -> tuple[int, str | None] | None:
+    def matches(self, method: str, path: str) -> bool:
+        return (
+            self.times != 0
+            and (self.method is None or self.method == method)
+            and (self.path is None or re.search(self.path, path) is not None)
+        )
+
+
+class FaultProxy:
+    def __init__(
+        self, upstream: str, script: list[Fault | tuple[int, str | None]], repeat: bool = False
+    ):
+        """`script`: Faults, or (status, Retry-After) for the next request whatever it is;
+        `repeat`: the script's last fault for ever."""
+        self.upstream = httpx.Client(base_url=upstream, timeout=120)
+        self.lock = threading.Lock()
+        self.play(script, repeat)
+
+    def play(self, script: list[Fault | tuple[int, str | None]], repeat: bool = False) -> None:
+        """From now on, this script (copied: a case's table stays as written); counts reset."""
         with self.lock:
-            if self.script:
-                return (
-                    self.script[0] if self.repeat and len(self.script) == 1 else self.script.pop(0)
-                )
+            self.script = [replace(f) if isinstance(f, Fault) else Fault(*f) for f in script]
+            if repeat and self.script:
+                self.script[-1].times = FOREVER
+            self.faults: list[tuple[str, int]] = []  # (request line, fault) as injected
+            self.passed: list[str] = []  # request lines passed through
+
+    def fault_for(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.script:
+                if fault.matches(method, path):
+                    if fault.times > 0:
+                        fault.times -= 1
+                    self.faults.append((f"{method} {path}", fault.status))
+                    return fault
+            self.passed.append(f"{method} {path}")
             return None
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as registries and Prefect answer
+
             def do_any(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fault = proxy.next_fault()
-                if fault is not None:
-                    status, retry_after = fault
-                    with proxy.lock:
-                        proxy.faults.append((f"{self.command} {self.path}", status))
-                    if status == RESET:
-                        # SO_LINGER 0: close() sends a TCP RST, as a dropped connection does.
-                        self.connection.setsockopt(
-                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                        )
-                        self.connection.close()
-                        self.close_connection = True
-                        return
-                    self.send_response(status)
-                    if retry_after is not None:
-                        self.send_header("Retry-After", retry_after)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                body = self._body()
+                fault = proxy.fault_for(self.command, self.path)
+                if fault is not None and fault.status == RESET:
+                    # SO_LINGER 0: close() sends a TCP RST, as a dropped connection does.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+                    self.close_connection = True
                     return
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                if fault is not None:
+                    self.send_response(fault.status)
+                    if fault.retry_after is not None:
+                        self.send_header("Retry-After", fault.retry_after)
+                    self.send_header("Content-Type", "application/json")
+                    code = ERROR_CODES.get(fault.status, "UNAVAILABLE")
+                    error = b'{"errors":[{"code":"%s","message":"injected"}]}' % code.encode()
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(error)
+                    return
+                self._pass_through(body)
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _pass_through(self, body: bytes) -> None:
+                headers = [
+                    (k, v)
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("transfer-encoding", "content-length", "connection")
+                ]
                 answer = proxy.upstream.request(
                     self.command, self.path, content=body, headers=headers
                 )
-                with proxy.lock:
-                    proxy.passed += 1
                 self.send_response(answer.status_code)
-                for key, value in answer.headers.items():
+                for key, value in answer.headers.multi_items():
                     if key.lower() not in HOP_BY_HOP:
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.content)))
+                # A HEAD's Content-Length is the size of what a GET would answer.
+                length = answer.headers.get("Content-Length", "0")
+                self.send_header(
+                    "Content-Length", length if self.command == "HEAD" else str(len(answer.content))
+                )
                 self.end_headers()
-                self.wfile.write(answer.content)
+                if self.command != "HEAD":
+                    self.wfile.write(answer.content)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_any
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_any
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -84,12 +150,13 @@ class FaultProxy:
 
 @contextmanager
 def fault_proxy(
-    upstream: str, script: list[tuple[int, str | None]], repeat: bool = False
+    upstream: str, script: list[Fault | tuple[int, str | None]], repeat: bool = False
 ) -> Iterator[tuple[str, FaultProxy]]:
     """The proxy's base URL (same path as `upstream`'s) and the proxy, for its counts."""
     url = httpx.URL(upstream)
     proxy = FaultProxy(f"{url.scheme}://{url.netloc.decode()}", script, repeat)
     server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler())
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

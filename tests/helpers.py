@@ -22,9 +22,9 @@ from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import DeploymentResponse
 
 from prefect_flow_deploy.engine import Engine, RunResult
+from prefect_flow_deploy.http_retry import client_transport
 from prefect_flow_deploy.model import Plan
 from prefect_flow_deploy.options import Given, Options
-from prefect_flow_deploy.prefect_api import RetryAfterTransport
 from prefect_flow_deploy.settings import resolve_options
 
 from .conftest import Scenario, Stack
@@ -173,7 +173,7 @@ def server_api() -> httpx.Client:
     return httpx.Client(
         base_url=os.environ["PREFECT_API_URL"].rstrip("/") + "/",
         timeout=30,
-        transport=RetryAfterTransport(httpx.HTTPTransport()),
+        transport=client_transport(),
     )
 
 

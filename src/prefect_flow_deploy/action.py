@@ -52,6 +52,16 @@ def _flag(name: str) -> bool | None:
         ) from exc
 
 
+def _minutes(name: str) -> float | None:
+    text = _text(name)
+    try:
+        return float(text) if text else None
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"input `{name}` must be a number of minutes, not {text!r}"
+        ) from exc
+
+
 def _number(name: str) -> int | None:
     text = _text(name)
     try:
@@ -86,6 +96,7 @@ def explicit_inputs() -> Layer:
         **{name: _text(key[name]) for name in _TEXT},
         **{name: _flag(key[name]) for name in _FLAGS},
         **{name: _number(key[name]) for name in _NUMBERS},
+        "timeout_minutes": _minutes("timeout-minutes"),
         "projects_root": Path(projects_root) if projects_root else None,
         "build_secrets": parse_build_secrets(
             (gha.get_user_input("build-secrets") or "").splitlines(), "input `build-secrets`"
@@ -181,6 +192,7 @@ def run() -> int:
             plan.failed,
         )
         api_url: str | None = engine.api.url
+        code = 1 if failed else 0
     else:
         record = _deployment_record(github, options.tenant)
         if record:
@@ -200,6 +212,7 @@ def run() -> int:
             result.failed,
             result.api_url,
         )
+        code = result.exit_code
         if record:
             counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
             record.finish(not failed, counts, api_url)
@@ -211,7 +224,7 @@ def run() -> int:
         + action_report.deletions_summary(deletions),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
-    return 1 if failed else 0
+    return code
 
 
 def _github() -> GitHubEnv | None:

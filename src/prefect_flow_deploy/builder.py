@@ -14,10 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,11 +30,12 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
-from . import cancellation, in_image, leftovers
+from . import cancellation, http_retry, in_image, leftovers
 from .docker_auth import Logins
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import schemas
+from .logger import log
 from .registry import Credentials
 from .requirements import requirement_line
 
@@ -490,8 +493,47 @@ def _check_result(output: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "cwd" in data else None
 
 
+class PushError(FolderError):
+    """The registry (or the way to it) refused a push: counted for exit 5 when every push
+    of a run ends so."""
+
+
+# The engine relays the registry's answer as text (distribution's `errcode` names, or the
+# HTTP status of an unexpected answer; Go's network errors when the connection failed).
+_PUSH_REFUSED = re.compile(r"(?i)unauthorized|denied|authenticat|forbidden|\b40[13]\b")
+_PUSH_TRANSIENT = re.compile(
+    r"(?i)\b(?:429|500|502|503|504)\b|toomanyrequests|unavailable|connection reset|"
+    r"connection refused|broken pipe|i/o timeout|timeout|\bEOF\b|unexpected HTTP status: 5"
+)
+
+
+def push_is_transient(message: str) -> bool:
+    """Worth pushing again: rate limited, a 5xx or a broken connection. Never a refused login."""
+    return not _PUSH_REFUSED.search(message) and bool(_PUSH_TRANSIENT.search(message))
+
+
 def push(reference: str, credentials: Credentials | None) -> str:
-    """Push; return the registry digest."""
+    """Push, again after a transient failure (the engine skips the layers the registry
+    already has, so a retry resends only what was missing); return the registry digest."""
+    attempt = 0
+    while True:
+        try:
+            return _push_once(reference, credentials)
+        except PushError as exc:
+            if not push_is_transient(exc.message):
+                raise
+            wait = http_retry.next_wait(
+                http_retry.POLICY, attempt, None, http_retry.run_deadline().remaining(),
+                random.random(),
+            )  # fmt: skip
+            if wait is None:
+                raise
+            log.info(f"push of {reference} failed ({exc.message}); pushing again in {wait:.1f}s")
+            time.sleep(wait)
+            attempt += 1
+
+
+def _push_once(reference: str, credentials: Credentials | None) -> str:
     client = docker_client()
     repository, tag = reference.rsplit(":", 1)
     auth = (
@@ -505,7 +547,7 @@ def push(reference: str, credentials: Credentials | None) -> str:
             repository, tag, auth_config=auth, stream=True, decode=True
         ):
             if "error" in chunk:
-                raise FolderError(f"push of {reference} failed: {chunk['error']}")
+                raise PushError(f"push of {reference} failed: {chunk['error']}")
             aux = chunk.get("aux") or {}
             digest = aux.get("Digest", digest)
     except DockerException as exc:

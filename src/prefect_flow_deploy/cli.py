@@ -102,6 +102,14 @@ MaxParallel = Annotated[
         show_default=str(_DEFAULTS.max_parallel),
     ),
 ]
+TimeoutMinutes = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        help="Deadline of the run: after this many minutes no build, push or write starts and "
+        "retries stop waiting; what was not done is reported skipped (exit 7). 0: none.",
+        show_default=f"{_DEFAULTS.timeout_minutes:g}",
+    ),
+]
 ApiUrl = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(help="Prefect API URL. Also PREFECT_API_URL."),
@@ -193,6 +201,7 @@ def plan(
     platforms: Platforms = None,
     flows: Flows = None,
     max_parallel: MaxParallel = None,
+    timeout_minutes: TimeoutMinutes = None,
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
@@ -236,6 +245,7 @@ def deploy(
     platforms: Platforms = None,
     flows: Flows = None,
     max_parallel: MaxParallel = None,
+    timeout_minutes: TimeoutMinutes = None,
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
@@ -262,7 +272,7 @@ def deploy(
     else:
         print_result(result, Console(stderr=True))
     if result.failed:
-        raise typer.Exit(DeployFailedError.exit_code)
+        raise typer.Exit(result.exit_code)
 
 
 @app.command()

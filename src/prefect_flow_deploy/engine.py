@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from . import builder, cancellation, leftovers
+from . import builder, cancellation, http_retry, leftovers
 from .checkout_history import CheckoutHistory
 from .collisions import check_image_collisions, fail_name_collisions
 from .commit_order import Superseded, order, recorded_commit
@@ -34,6 +34,8 @@ from .discovery import UNREADABLE_PROJECT, discover, read_folder, report_folder_
 from .docker_auth import load_logins
 from .dockerfile import last_instruction_line
 from .errors import ConfigurationError, FolderError, PrefectUnavailableError, RegistryError
+from .exit_status import Tally, exit_code, explain
+from .http_retry import DEADLINE, DeadlineReached
 from .logger import log
 from .model import (
     TENANT_TAG_PREFIX,
@@ -97,6 +99,9 @@ class Counters:
     built: int = 0
     pushed: int = 0
     deployment_writes: int = 0
+    push_refused: int = 0  # for the exit status (exit_status.py)
+    write_unavailable: int = 0
+    deadline_skipped: int = 0
 
 
 @dataclass
@@ -114,7 +119,20 @@ class RunResult:
             any(r.status == "failed" for r in self.results)
             or any(p.severity == "error" for p in self.plan.problems)
             or any(f.failed for f in self.plan.folders)
+            or self.counters.deadline_skipped > 0
         )
+
+    @property
+    def tally(self) -> Tally:
+        c = self.counters
+        return Tally(
+            c.pushed, c.push_refused, c.deployment_writes, c.write_unavailable,
+            c.deadline_skipped, self.failed,
+        )  # fmt: skip
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.tally)
 
 
 class Engine:
@@ -122,6 +140,7 @@ class Engine:
         self, options: Options, on_progress: Callable[[Progress], None] | None = None
     ) -> None:
         self.options = options
+        http_retry.start_deadline(options.timeout_minutes)
         # Each folder's state as it changes, for a live view (report side, not here).
         self.on_progress = on_progress or (lambda _event: None)
         self.logins = load_logins(options.credentials(), os.environ)
@@ -483,9 +502,15 @@ class Engine:
         results = [
             self._result(d, images.get(d.folder_key), failures, written) for d in plan.deployments
         ] + failed_folder_rows(plan)
+        self.counters.deadline_skipped = sum(
+            1 for r in results if r.status == "skipped" and (r.error or "").startswith(DEADLINE)
+        )
         result = RunResult(
             plan, results, self.counters, self._api_url(), time.monotonic() - started
         )
+        explanation = explain(result.tally, self._api_url(), self.options.timeout_minutes)
+        if explanation is not None:
+            log.error(explanation[1], title=explanation[0])
         if self.options.keep_images is not None and self.options.registry:
             if result.failed:
                 log.info("keep-images: nothing deleted, as some flows failed to deploy")
@@ -698,6 +723,11 @@ class Engine:
     def _image_failed(
         self, image: ImagePlan, error: BaseException, failures: dict[str, str]
     ) -> None:
+        if isinstance(error, DeadlineReached):
+            failures[image.folder.key] = error.message
+            self.on_progress(Progress(image.folder.key, "skipped", "deadline"))
+            return
+        self.counters.push_refused += isinstance(error, builder.PushError)
         message = (
             error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
         )
@@ -728,6 +758,7 @@ class Engine:
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
             )
+            http_retry.check_deadline(f"building {folder.key}")
             log.info(f"building {folder.key} ({image.reason})")
             self.on_progress(Progress(folder.key, "building"))
             if len(self.options.platform_list) > 1:
@@ -750,6 +781,7 @@ class Engine:
         self._check(image, recipe)
         phases["check"] = time.monotonic() - mark
         if self.options.registry and image.action == "build":
+            http_retry.check_deadline(f"pushing {image.reference}")
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
             image.digest = builder.push(image.reference, self.logins.get(_host(image.repository)))
@@ -957,7 +989,9 @@ class Engine:
             return result
         if deployment.folder_key in failures and deployment.action != "remove":
             result.status = (
-                "skipped" if failures[deployment.folder_key].startswith("skipped") else "failed"
+                "skipped"
+                if failures[deployment.folder_key].startswith(("skipped", DEADLINE))
+                else "failed"
             )
             result.error = failures[deployment.folder_key]
             return result
@@ -965,7 +999,10 @@ class Engine:
         if isinstance(outcome, Superseded):
             result.status, result.error = "skipped", str(outcome)
             log.annotate("notice", f"{deployment.full_name}: {outcome}", title="Deploy order")
+        elif isinstance(outcome, DeadlineReached):
+            result.status, result.error = "skipped", outcome.message
         elif isinstance(outcome, BaseException):
+            self.counters.write_unavailable += http_retry.unavailable(outcome)
             message, file, line = refusal(outcome, deployment.spec)  # at its prefect.yaml line
             result.status, result.error = "failed", message
             log.error(

@@ -49,6 +49,13 @@ class DeployFailedError(FatalError):
     title = "Some flows failed to deploy"
 
 
+class DeadlineError(FatalError):
+    """The run's deadline (timeout-minutes) passed: what was not started is reported skipped."""
+
+    exit_code = 7
+    title = "Deadline reached"
+
+
 class FolderError(Exception):
     """A failure confined to one flow folder (build, check, push, register).
 

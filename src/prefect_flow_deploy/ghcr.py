@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from .errors import RegistryError
+from .http_retry import client_transport
 from .registry import StoredImage
 
 GHCR = "ghcr.io"
@@ -35,7 +36,7 @@ class PackagesClient:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(headers=headers, timeout=30)
+        self._http = httpx.Client(headers=headers, timeout=30, transport=client_transport())
         self._bases: dict[str, str | None] = {}
 
     def close(self) -> None:

@@ -43,6 +43,9 @@ class Options:
     platforms: str = ""
     flows: str | None = None
     max_parallel: int = 4
+    # After this many minutes no build, push or write starts and no retry waits (http_retry);
+    # 0: no deadline. Why 60: README, "Retries and the deadline".
+    timeout_minutes: float = 60.0
     prefect_api_url: str | None = None
     prefect_api_key: str | None = None
     force: bool = False
@@ -103,6 +106,10 @@ class Options:
             )
         if self.max_parallel < 1:
             raise ConfigurationError("max-parallel must be at least 1")
+        if self.timeout_minutes < 0:
+            raise ConfigurationError(
+                f"timeout-minutes must be 0 (no deadline) or more, not {self.timeout_minutes:g}"
+            )
         if self.flows:
             import re
 
@@ -174,6 +181,9 @@ SETTINGS: dict[str, Setting] = {
     ),
     "flows": Setting("flows"),
     "max_parallel": Setting("max-parallel", file=(int,), expected="a number"),
+    "timeout_minutes": Setting(
+        "timeout-minutes", file=(int, float), expected="a number of minutes (0: no deadline)"
+    ),
     "force": Setting("force"),
     "prune": Setting("prune"),
     "fail_fast": Setting("fail-fast"),

@@ -9,35 +9,21 @@ Prefect's own client, and only run when there is something to write.
 from __future__ import annotations
 
 import base64
-import email.utils
 import os
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .errors import PrefectUnavailableError
+from .http_retry import client_transport
 
 PAGE = 200
 # Prefect Cloud's workspace URLs: https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>
 CLOUD_WORKSPACE = re.compile(
     r"^(?P<base>.*)/accounts/(?P<account>[^/]+)/workspaces/(?P<workspace>[^/]+)/?$"
 )
-# Rate limiting and brief unavailability: retried after Retry-After (as Prefect's client does,
-# prefect/client/base.py; Cloud answers 429 with Retry-After: docs.prefect.io/latest/cloud/rate-limits).
-# 504: a proxy or load balancer in front of the server gave up waiting.
-RETRY_STATUSES = (429, 502, 503, 504)
-MAX_RETRIES = 5
-MAX_WAIT = 60.0
-# A connection refused or timed out while connecting: httpx's own transport retries it
-# (with its backoff, 0.5 s doubling); nothing was sent, so any request may be repeated.
-CONNECT_RETRIES = 3
-# The connection dropped mid-request (a reset, a server that closed without answering).
-# Repeated here because this client only reads (filters and GETs); writes go through
-# Prefect's client (registration.py), which has its own retries.
-_DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 # Client settings only Prefect knows how to apply: when one is set, resolve everything
 # through Prefect's settings instead of reading the environment ourselves.
 _PREFECT_ONLY = (
@@ -67,9 +53,7 @@ class ApiSettings:
             base_url=self.url.rstrip("/") + "/",
             headers=headers,
             timeout=60,
-            transport=RetryAfterTransport(
-                httpx.HTTPTransport(verify=self.verify, retries=CONNECT_RETRIES)
-            ),
+            transport=client_transport(self.verify),
         )
 
     @property
@@ -84,48 +68,6 @@ def is_cloud(api_url: str | None) -> bool:
     return httpx.URL(api_url).host.endswith("prefect.cloud") or bool(
         CLOUD_WORKSPACE.match(api_url.rstrip("/"))
     )
-
-
-class RetryAfterTransport(httpx.BaseTransport):
-    """Retries a 429, 502, 503 or 504 after the server's Retry-After (else with exponential
-    backoff), and a connection dropped mid-request, a few times at most: then the last
-    answer or error stands (PrefectUnavailableError, exit 6, from the callers)."""
-
-    def __init__(self, inner: httpx.BaseTransport, sleep: Any = time.sleep) -> None:
-        self._inner, self._sleep = inner, sleep
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        for attempt in range(MAX_RETRIES + 1):
-            try:
-                response = self._inner.handle_request(request)
-            except _DROPPED:
-                if attempt == MAX_RETRIES:
-                    raise
-                self._sleep(retry_after(None, attempt))
-                continue
-            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
-                return response
-            wait = retry_after(response.headers.get("Retry-After"), attempt)
-            response.close()
-            self._sleep(wait)
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-def retry_after(value: str | None, attempt: int) -> float:
-    """Seconds to wait: the header's delay (seconds or an HTTP date), else exponential."""
-    if value:
-        try:
-            return min(max(float(value), 0.0), MAX_WAIT)
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(value)
-                return min(max(parsed.timestamp() - time.time(), 0.0), MAX_WAIT)
-            except (TypeError, ValueError):
-                pass
-    return min(2.0**attempt, MAX_WAIT)
 
 
 def check_workspace(settings: ApiSettings) -> None:

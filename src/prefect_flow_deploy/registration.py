@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -16,22 +17,37 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentCreate, DeploymentUpdate, WorkPoolCreate
 from prefect.client.schemas.objects import VersionInfo
 from prefect.exceptions import ObjectAlreadyExists
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded, recorded_commit, superseded, tags_to_write
 from .deployment_fields import create_values, update_values
+from .http_retry import async_client_transport, check_deadline
 from .model import DeploymentPlan, DeploymentSpec
 from .prefect_api import ApiSettings, is_cloud
 from .work_pools import Pool
 
 
 def make_client(settings: ApiSettings) -> PrefectClient:
+    """Prefect's client over our retrying transport (http_retry): one policy and the run's
+    deadline for writes as for reads. Its own retry loop is turned off where it runs
+    (`own_retries_off`), else each of its attempts would be retried again by ours."""
     return PrefectClient(
         settings.url,
         api_key=settings.key,
         auth_string=settings.auth_string,
-        httpx_settings={"verify": settings.verify, "headers": dict(settings.headers)},
+        httpx_settings={
+            "verify": settings.verify,
+            "headers": dict(settings.headers),
+            "transport": async_client_transport(settings.verify, final_retry_after="0"),
+        },
     )
+
+
+def own_retries_off() -> AbstractContextManager[object]:
+    """Prefect's client retries in `send` (prefect/client/base.py, up to
+    PREFECT_CLIENT_MAX_RETRIES); with 0 it makes one attempt."""
+    return temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
 
 
 async def ensure_work_pools(client: PrefectClient, pools: list[Pool]) -> list[Pool]:
@@ -213,7 +229,8 @@ class Registrar:
 
     async def _start(self) -> list[Pool]:
         self._semaphore = asyncio.Semaphore(self._concurrency)
-        created = await ensure_work_pools(self._client, self._wanted_pools)
+        with own_retries_off():
+            created = await ensure_work_pools(self._client, self._wanted_pools)
         for pool in created:
             self._on_pool_created(pool)
         return created
@@ -228,7 +245,9 @@ class Registrar:
         await asyncio.wrap_future(self._pools)  # the work pool must exist before a deployment
         assert self._semaphore is not None
         async with self._semaphore:
-            return await apply(self._client, plan, self._provenance, self._history)
+            check_deadline(f"writing {plan.full_name}")
+            with own_retries_off():
+                return await apply(self._client, plan, self._provenance, self._history)
 
     def outcomes(self) -> dict[int, object]:
         """Wait for every write; per plan (by id) its deployment id or the exception."""

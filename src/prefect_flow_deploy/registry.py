@@ -18,13 +18,13 @@ import hashlib
 import json
 import re
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import httpx
 
 from .errors import RegistryError
+from .http_retry import client_transport
 
 _MANIFEST_TYPES = ", ".join(
     [
@@ -76,9 +76,6 @@ def _is_loopback(host: str) -> bool:
     return bare in ("localhost", "::1", "[::1]") or bare.startswith("127.")
 
 
-RETRIES = 3
-
-
 class RegistryClient:
     """Thread-safe; one per run. `credentials` maps a registry host to its login."""
 
@@ -91,7 +88,9 @@ class RegistryClient:
         # the 32 threads asking at once would reconnect (a TLS handshake each, on a real
         # registry). Same speed on the loopback registry here.
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        self._http = httpx.Client(timeout=timeout, follow_redirects=True, limits=limits)
+        self._http = httpx.Client(
+            timeout=timeout, follow_redirects=True, transport=client_transport(limits=limits)
+        )
         self._tokens: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
@@ -300,25 +299,8 @@ class RegistryClient:
     def _send(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
     ) -> httpx.Response:
-        """One request, tried again when a connection breaks mid-way or the registry is
-        briefly unavailable (GHCR answers the odd 502 under load). A registry that cannot be
-        reached at all fails at once."""
-        for attempt in range(RETRIES + 1):
-            try:
-                response = self._http.request(method, url, headers=headers, content=content)
-            except (
-                httpx.ReadError,
-                httpx.ReadTimeout,
-                httpx.WriteError,
-                httpx.RemoteProtocolError,
-            ):
-                if attempt == RETRIES:
-                    raise
-            else:
-                if response.status_code not in (429, 502, 503, 504) or attempt == RETRIES:
-                    return response
-            time.sleep(0.25 * 2**attempt)
-        raise AssertionError("unreachable")
+        # Retried by the client's transport (http_retry): GHCR answers the odd 502 under load.
+        return self._http.request(method, url, headers=headers, content=content)
 
     def _authorize(self, image: ImageName, scope: str, challenge: str) -> str | None:
         login = self._credentials.get(image.host) or self._credentials.get(image.api_host)

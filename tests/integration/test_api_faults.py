@@ -30,7 +30,7 @@ def test_plan_survives_transient_faults_of_the_prefect_api(
         seconds = time.monotonic() - started
     assert planned.returncode == 0, planned.stderr
     assert [status for _, status in proxy.faults] == [503, 429, RESET, 504, 502]
-    assert proxy.passed > 0
+    assert proxy.passed
     summary = json.loads(planned.stdout)["summary"]
     assert summary["deployments"]["unchanged"] == 1 and summary["builds"] == 0
     assert seconds >= 1.0  # the 429's Retry-After: 1 was waited for
