@@ -138,6 +138,13 @@ KeepImages = Annotated[
         help="After a successful deploy, delete each folder repository's images beyond the newest N that no deployment on the server uses. Default: keep all."
     ),
 ]
+MaskBuildArgs = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        help="Mask every build arg's value in the output (those named like a credential always are).",
+        show_default="no-mask-build-args",
+    ),
+]
 BuildSecret = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
@@ -208,6 +215,7 @@ def plan(
     prune: Prune = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
+    mask_build_args: MaskBuildArgs = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
@@ -253,6 +261,7 @@ def deploy(
     fail_fast: FailFast = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
+    mask_build_args: MaskBuildArgs = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:

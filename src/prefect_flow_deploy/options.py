@@ -59,6 +59,8 @@ class Options:
     parameters: dict[str, Any] = field(default_factory=dict)
     job_variables: dict[str, Any] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # Mask every build arg's value, not only those that look like credentials.
+    mask_build_args: bool = False
     # id → value, given to BuildKit as secrets (never build args); never from the config file,
     # never in a repr, a log, an image or the tag (only the ids are hashed).
     build_secrets: dict[str, str] = field(default_factory=dict, repr=False)
@@ -206,6 +208,7 @@ SETTINGS: dict[str, Setting] = {
         expected="a mapping of build argument names to values",
         merge="update",
     ),
+    "mask_build_args": Setting("mask-build-args", file=(bool,), expected="true or false"),
     "build_secrets": Setting(
         "build-secrets", env=BUILD_SECRETS_VARIABLE, secret=True, merge="update"
     ),

@@ -89,6 +89,8 @@ def resolve_options(
     for name, setting in SETTINGS.items():
         if setting.secret:
             _mask(getattr(options, name))
+    if options.mask_build_args:
+        _mask(options.build_args)  # all of them, by choice (the credential-like ones already)
     options = (finish(options) if finish else options).validate()
     log.debug(describe(options))
     return options
@@ -126,7 +128,8 @@ def describe(options: Options) -> str:
     lines = ["options (later wins: default < config file < environment < option or input):"]
     for name, setting in SETTINGS.items():
         value = getattr(options, name)
-        shown = _hidden(value) if setting.secret else _visible(name, value)
+        masked = setting.secret or (name == "build_args" and options.mask_build_args)
+        shown = _hidden(value) if masked else _visible(name, value)
         lines.append(f"  {setting.key:<{width}}  {shown}  [{options.source(name)}]")
     return "\n".join(lines)
 
