@@ -856,8 +856,9 @@ class Engine:
                 file=str(folder.path / ".dockerignore"),
             )
         modules = sorted({i.module for i in folder.imports} - {"prefect"})
+        pending = [f.entrypoint for f in folder.flows if f.parameter_schema is None]
         result = builder.check_image(
-            reference or image.reference, entry_files, recipe.expected_code_dir, modules
+            reference or image.reference, entry_files, recipe.expected_code_dir, modules, pending
         )
         if not result.prefect_version:
             raise FolderError(
@@ -879,15 +880,18 @@ class Engine:
             )
         image.code_dir = result.code_dir
         self._warn_missing_modules(folder, result.missing_modules)
-        self._compute_schemas(image, result.code_dir)
+        self._compute_schemas(image, result.code_dir, result)
 
-    def _compute_schemas(self, image: ImagePlan, code_dir: str) -> None:
+    def _compute_schemas(
+        self, image: ImagePlan, code_dir: str, checked: builder.ImageCheck
+    ) -> None:
         """Schemas the source alone cannot tell (a type from a library the engine does not
         have): Prefect computes them in the image (builder.image_schemas says why there)."""
         pending = [f.entrypoint for f in image.folder.flows if f.parameter_schema is None]
         if not pending:
             return
-        for entrypoint, answer in builder.image_schemas(image.reference, code_dir, pending).items():
+        answers = builder.image_schemas(image.reference, code_dir, pending, checked)
+        for entrypoint, answer in answers.items():
             if "error" in answer:
                 flow = next(f for f in image.folder.flows if f.entrypoint == entrypoint)
                 raise FolderError(

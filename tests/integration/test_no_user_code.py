@@ -71,3 +71,63 @@ def test_plan_and_deploy_never_run_the_repository_s_code(
     assert again.returncode == 0, again.stderr
     assert "built 0, pushed 0, deployment writes 0" in again.stderr, again.stderr
     assert "prefect not imported" in again.stderr
+
+
+RAISING = """import os
+import sys
+
+from prefect import flow
+from prefect.states import State
+
+if not os.environ.get("ORDERS_DSN"):
+    sys.exit("ORDERS_DSN is not set")
+
+
+@flow
+def raising(state: State | None = None) -> None:
+    pass
+"""
+
+DYING = """import os
+
+from prefect import flow
+from prefect.states import State
+
+print("connecting to the warehouse", flush=True)
+os._exit(3)
+
+
+@flow
+def dying(state: State | None = None) -> None:
+    pass
+"""
+
+
+def test_a_flow_prefect_cannot_load_in_the_image_fails_its_folder_with_what_happened(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A schema only the image can tell (a type from a library) is computed in the image, in
+    the check's own run: a module that raises at import fails its folder with the error, one
+    that kills its interpreter with what it printed (not the check's output); the other
+    folder, checked and loaded the same way, deploys."""
+    for name, source in (("raising", RAISING), ("dying", DYING)):
+        folder = scenario.folder("load", name)
+        folder.mkdir(parents=True)
+        (folder / "flow.py").write_text(source)
+    shutil.copytree(PROJECTS / "data" / "frames", scenario.folder("load", "frames"))
+
+    done = cli("deploy", "--json", *common(scenario, stack))
+    assert done.returncode == 1, done.stderr
+    rows = {row["folder"]: row for row in json.loads(done.stdout)}
+    assert {name: row["status"] for name, row in rows.items()} == {
+        "raising": "failed",
+        "dying": "failed",
+        "frames": "created",
+    }, done.stderr
+    assert rows["raising"]["error"].startswith(
+        "Prefect cannot load the flow flow.py:raising in the built image, so no run of it "
+        "would start: SystemExit: ORDERS_DSN is not set"
+    ), rows["raising"]["error"]
+    assert rows["dying"]["error"] == (
+        "loading the flows in the image failed: connecting to the warehouse"
+    ), rows["dying"]["error"]

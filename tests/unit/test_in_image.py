@@ -17,14 +17,14 @@ import pytest
 
 from prefect_flow_deploy import in_image
 from prefect_flow_deploy.builder import in_image_program
-from prefect_flow_deploy.in_image import check_image, import_check, schemas
+from prefect_flow_deploy.in_image import check_image, import_check
 
 PROGRAMS = sorted(Path(in_image.__file__).parent.glob("*.py"))
 OLDEST_PYTHON = (3, 9)
 
 
 def test_there_are_the_programs_the_builder_and_the_dockerfile_run() -> None:
-    assert {p.stem for p in PROGRAMS} == {"__init__", "check_image", "schemas", "import_check"}
+    assert {p.stem for p in PROGRAMS} == {"__init__", "check_image", "import_check"}
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
@@ -50,7 +50,13 @@ def test_no_program_imports_this_package(program: Path) -> None:
 
 
 def run(name: str, argument: dict[str, object], cwd: Path) -> str:
-    done = subprocess.run(
+    done = start(name, argument, cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def start(name: str, argument: dict[str, object], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-c", in_image_program(name), json.dumps(argument)],
         capture_output=True,
         text=True,
@@ -58,8 +64,6 @@ def run(name: str, argument: dict[str, object], cwd: Path) -> str:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def sha(text: str) -> str:
@@ -117,23 +121,65 @@ def test_without_a_candidate_the_filesystem_is_searched_skipping_system_dirs(
     assert check_image.search(files, root=str(tmp_path)) is None
 
 
-def test_the_schemas_program_gives_prefect_s_schema_or_why_a_flow_does_not_load(
+FLOW = (
+    "from prefect import flow\n\n@flow\ndef hello(name: str = 'world', times: int = 2):\n"
+    "    print(name)\n\nprint('module-level output')\n"
+)
+
+
+def test_asked_with_the_check_the_schemas_follow_its_line_prefect_s_or_why_not(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "flow.py").write_text(
-        "from prefect import flow\n\n@flow\ndef hello(name: str = 'world', times: int = 2):\n"
-        "    print(name)\n\nprint('module-level output')\n"
-    )
+    (tmp_path / "flow.py").write_text(FLOW)
     (tmp_path / "broken.py").write_text("raise SystemExit('no config')\n")
-    entrypoints = ["flow.py:hello", "broken.py:main"]
-    output = run("schemas", {"code_dir": str(tmp_path), "entrypoints": entrypoints}, cwd=Path("/"))
-    last = output.strip().splitlines()[-1]
-    assert last.startswith(schemas.MARKER)
-    answer = json.loads(last.removeprefix(schemas.MARKER))
+    argument = {
+        "files": {"flow.py": sha(FLOW)},
+        "candidates": [str(tmp_path)],
+        "entrypoints": ["flow.py:hello", "broken.py:main"],
+    }
+    lines = run("check_image", argument, cwd=Path("/")).strip().splitlines()
+    assert json.loads(lines[0])["code_dir"] == str(tmp_path)  # the check's line comes first
+    assert lines[1] == "module-level output"
+    assert lines[-1].startswith(check_image.MARKER)
+    answer = json.loads(lines[-1].removeprefix(check_image.MARKER))
     assert answer["broken.py:main"] == {"error": "SystemExit: no config"}
     properties = answer["flow.py:hello"]["schema"]["properties"]
     assert properties["name"]["default"] == "world"
     assert properties["times"]["type"] == "integer"
+
+
+def test_asked_for_schemas_alone_it_loads_them_from_the_given_directory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(check_image, "check", lambda args: pytest.fail("ran the check"))
+    monkeypatch.setattr(check_image, "schemas", lambda d, e: {e[0]: {"schema": {"dir": d}}})
+    check_image.main({"code_dir": "/app", "entrypoints": ["flow.py:hello"]})
+    out = capsys.readouterr().out
+    assert out == check_image.MARKER + '{"flow.py:hello": {"schema": {"dir": "/app"}}}\n'
+
+
+@pytest.mark.parametrize(
+    "found", [{"prefect": None, "code_dir": "/app"}, {"prefect": "3.9.1", "code_dir": None}]
+)
+def test_without_prefect_or_the_code_no_flow_is_loaded(
+    found: dict[str, object], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check fails such an image anyway: nothing of the repository runs for it."""
+    monkeypatch.setattr(check_image, "check", lambda args: {**found, "cwd": "/", "missing": []})
+    monkeypatch.setattr(check_image, "schemas", lambda *a: pytest.fail("loaded the flows"))
+    check_image.main({"files": {}, "candidates": [], "entrypoints": ["flow.py:hello"]})
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {**found, "cwd": "/", "missing": []}
+    ]
+
+
+def test_loading_that_takes_too_long_is_ended_by_the_watchdog(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(600)\n")
+    argument = {"code_dir": str(tmp_path), "entrypoints": ["slow.py:f"], "seconds": 1}
+    done = start("check_image", argument, cwd=Path("/"))
+    assert done.returncode == 1
+    assert any(line.startswith("Timeout (") for line in done.stderr.splitlines()), done.stderr
+    assert check_image.MARKER not in done.stdout
 
 
 def test_the_import_check_names_the_package_s_modules_and_what_they_import(

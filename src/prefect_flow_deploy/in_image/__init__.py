@@ -1,8 +1,8 @@
 """Programs that run inside an image, under the image's own Python, not the engine's.
 
-`check_image` and `schemas` run in each built flow image (`builder` passes their source to
-`python -c`): that Python may be as old as 3.9 (prefecthq/prefect:3-python3.9), so these files
-keep to 3.9's grammar and standard library (ruff checks them as py39;
-tests/unit/test_in_image.py parses them with 3.9's grammar). `import_check` runs in the
-action's own image while it is built (the Dockerfile). None of them imports the package.
+`check_image` runs in each built flow image (`builder` passes its source to `python -c`):
+that Python may be as old as 3.9 (prefecthq/prefect:3-python3.9), so these files keep to
+3.9's grammar and standard library (ruff checks them as py39; tests/unit/test_in_image.py
+parses them with 3.9's grammar). `import_check` runs in the action's own image while it is
+built (the Dockerfile). Neither imports this package.
 """

@@ -1,19 +1,33 @@
-"""Run in the built image with its own python: is prefect importable, where are the folder's
-files, and which of the modules the code imports cannot be found (found, never imported: no
-code of the repository runs). Standard library only, and fast (no `import prefect`).
+"""The program the check runs in the built image, with the image's own python.
 
-Argument: JSON {"files": {relative path: sha256}, "candidates": [dirs to try first],
-"modules": [top-level names]}. Prints one JSON line: {"prefect", "code_dir", "cwd", "missing"}.
+The check (standard library only, and fast: no `import prefect`): is prefect importable, where
+are the folder's files, and which of the modules the code imports cannot be found (found, never
+imported: no code of the repository runs). Argument: JSON {"files": {relative path: sha256},
+"candidates": [dirs to try first], "modules": [top-level names]}. Prints one JSON line:
+{"prefect", "code_dir", "cwd", "missing"}.
+
+The schemas, when the argument has "entrypoints": Prefect's own loader (the one a flow run
+uses) on each, and Prefect's own parameter schema of the flow. This imports the flow's module,
+so it runs the repository's code: only here, in the image (it has the flow's dependencies,
+which the engine lacks), with no network and nothing of the engine's environment (no
+registry or Prefect credentials), never in the engine's process. After the check (when it
+found Prefect and the code), or alone with {"code_dir", "entrypoints"}. Prints, last, one line
+`PFD-SCHEMAS {entrypoint: {"schema": ...} or {"error": "Type: message"}}` (the flows' own
+prints come before it). With "seconds", a watchdog ends the process with status 1 if loading
+takes longer (even stuck in C code), after printing `Timeout (h:mm:ss)!` on stderr.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import importlib.util
 import json
 import os
 import sys
 from typing import Any
+
+MARKER = "PFD-SCHEMAS "
 
 # Never where a Dockerfile copies a folder's code, and slow or endless to walk.
 SKIPPED_DIRS = (
@@ -89,5 +103,32 @@ def check(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
+    os.chdir(code_dir)
+    sys.path.insert(0, code_dir)
+    out: dict[str, dict[str, Any]] = {}
+    for entrypoint in entrypoints:
+        try:  # the import too: an image whose Prefect is broken fails each flow, clearly
+            from prefect.flows import Flow, load_flow_from_entrypoint
+
+            flow: Flow[..., Any] = load_flow_from_entrypoint(entrypoint)
+            out[entrypoint] = {"schema": flow.parameters.model_dump_for_openapi()}
+        except BaseException as exc:  # SystemExit in module code too
+            out[entrypoint] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def main(args: dict[str, Any]) -> None:
+    code_dir = args.get("code_dir")
+    if "files" in args:
+        out = check(args)
+        print(json.dumps(out), flush=True)
+        code_dir = out["code_dir"] if out["prefect"] else None
+    if code_dir and args.get("entrypoints"):
+        if args.get("seconds"):
+            faulthandler.dump_traceback_later(args["seconds"], exit=True)
+        print(MARKER + json.dumps(schemas(code_dir, args["entrypoints"])))
+
+
 if __name__ == "__main__":
-    print(json.dumps(check(json.loads(sys.argv[1]))))
+    main(json.loads(sys.argv[1]))
