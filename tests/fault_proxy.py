@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,6 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 RESET = 0  # a fault's status: drop the connection (RST) instead of answering
+LOST = -2  # a fault's status: pass the request on, then drop the connection (the server
+# acted, its answer is lost: a retry repeats a write that happened)
+DELAY = -3  # a fault's status: pass the request on after `retry_after` seconds (latency)
 FOREVER = -1  # a fault's times: a server that never recovers
 # The registry's error code for a status (distribution's registry/api/errcode and v2
 # descriptors): the Docker engine decides from it whether to retry a layer upload itself.
@@ -83,7 +87,14 @@ class FaultProxy:
             def do_any(self) -> None:
                 body = self._body()
                 fault = proxy.fault_for(self.command, self.path)
-                if fault is not None and fault.status == RESET:
+                if fault is not None and fault.status == DELAY:
+                    time.sleep(float(fault.retry_after or 0))
+                    fault = None
+                if fault is not None and fault.status == LOST:
+                    proxy.upstream.request(
+                        self.command, self.path, content=body, headers=self._headers()
+                    )
+                if fault is not None and fault.status in (RESET, LOST):
                     # SO_LINGER 0: close() sends a TCP RST, as a dropped connection does.
                     self.connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
@@ -118,14 +129,16 @@ class FaultProxy:
                         self.rfile.readline()
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def _pass_through(self, body: bytes) -> None:
-                headers = [
+            def _headers(self) -> list[tuple[str, str]]:
+                return [
                     (k, v)
                     for k, v in self.headers.items()
                     if k.lower() not in ("transfer-encoding", "content-length", "connection")
                 ]
+
+            def _pass_through(self, body: bytes) -> None:
                 answer = proxy.upstream.request(
-                    self.command, self.path, content=body, headers=headers
+                    self.command, self.path, content=body, headers=self._headers()
                 )
                 self.send_response(answer.status_code)
                 for key, value in answer.headers.multi_items():
@@ -157,6 +170,7 @@ def fault_proxy(
     proxy = FaultProxy(f"{url.scheme}://{url.netloc.decode()}", script, repeat)
     server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler())
     server.daemon_threads = True
+    server.handle_error = lambda *_: None  # type: ignore[method-assign]  # a client's reset
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -6,6 +6,7 @@ and the log and --json output, even when a RUN prints it. A rotated value keeps 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -46,14 +47,19 @@ def streams_contain(command: list[str], needles: list[bytes]) -> list[bytes]:
     return sorted(found)
 
 
-def registry_blobs(reference: str, skip: set[str]) -> dict[str, bytes]:
+def registry_blobs(
+    reference: str, skip: set[str], auth: tuple[str, str] | None = None
+) -> dict[str, bytes]:
     """The image's manifest, config and layer blobs (uncompressed) as the registry serves
-    them, without the base image's layers (`skip`)."""
+    them, without the base image's layers (`skip`); `auth`: a basic-auth login."""
     host, _, rest = reference.partition("/")
     repository, tag = rest.rsplit(":", 1)
+    headers = {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
     accept = "application/vnd.docker.distribution.manifest.v2+json"
     request = urllib.request.Request(
-        f"http://{host}/v2/{repository}/manifests/{tag}", headers={"Accept": accept}
+        f"http://{host}/v2/{repository}/manifests/{tag}", headers={"Accept": accept, **headers}
     )
     with urllib.request.urlopen(request, timeout=60) as answer:
         manifest = answer.read()
@@ -63,7 +69,9 @@ def registry_blobs(reference: str, skip: set[str]) -> dict[str, bytes]:
         if entry["digest"] in skip:
             continue
         url = f"http://{host}/v2/{repository}/blobs/{entry['digest']}"
-        with urllib.request.urlopen(url, timeout=120) as answer:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=120
+        ) as answer:
             data = answer.read()
         blobs[entry["digest"]] = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     return blobs
