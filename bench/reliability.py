@@ -124,11 +124,12 @@ def flow_source(function: str, body: str = "return 'ok'") -> str:
     return f"from prefect import flow\n\n\n@flow\ndef {function}(name: str = 'world') -> str:\n    {body}\n"
 
 
-def git(path: Path, *args: str) -> str:
+def git(path: Path, *args: str, env: dict[str, str] | None = None) -> str:
     ident = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
     done = subprocess.run(
-        ["git", *ident, "-C", str(path), *args], capture_output=True, text=True, check=True
-    )
+        ["git", *ident, "-C", str(path), *args],
+        capture_output=True, text=True, check=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
     return done.stdout.strip()
 
 
@@ -167,9 +168,18 @@ class Checkout:
         config = {"tenants": {self.tenant: {"tags": [tag]}}}
         (self.path / "prefect-flow-deploy.yaml").write_text(json.dumps(config))
 
-    def commit(self, message: str) -> str:
+    def commit(self, message: str, when: float | None = None) -> str:
+        """A commit of everything; `when`: its time (a later commit is later by the clock)."""
         git(self.path, "add", "-A")
-        git(self.path, "commit", "-qm", message, "--allow-empty")
+        stamp = f"@{int(when or time.time())} +0000"
+        git(
+            self.path,
+            "commit",
+            "-qm",
+            message,
+            "--allow-empty",
+            env={"GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_DATE": stamp},
+        )
         return git(self.path, "rev-parse", "HEAD")
 
     def args(self, registry: str | None = None, api_url: str | None = None) -> list[str]:
@@ -349,7 +359,10 @@ def leftovers(checkout: Checkout) -> list[str]:
         capture_output=True, text=True, check=True,
     ).stdout.split("\n")  # fmt: skip
     pids = {str(p) for p in checkout.pids}
-    found += [f"check container left: {line}" for line in labels if line.split(" ")[0] in pids]
+    # The label's value is the run's id, `<pid>.<start time>.<host>` (leftovers.RunId).
+    found += [
+        f"check container left: {line}" for line in labels if line.split(".")[0] in pids and line
+    ]
     found += [f"process left: {pid}" for pid in descendants_of(checkout.pids)]
     return found
 
@@ -505,7 +518,10 @@ def main() -> int:
     try:
         reliability_scenarios.set_up(world)
         outcomes = [run_scenario(world, *s) for s in chosen]
-    finally:
+    finally:  # interrupted: no run of ours keeps going (each is a session of its own)
+        for pid in descendants_of([p for c in world.checkouts for p in c.pids]):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         world.closing.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from tests.bad_inputs import CASES, GOOD, Case, expected_path, write_case
 from tests.fault_proxy import DELAY, FOREVER, LOST, RESET, Fault, FaultProxy, fault_proxy
+from tests.integration.test_bad_inputs import annotations
 
 from reliability import (
     Checkout,
@@ -531,7 +533,7 @@ def older_checkout_finishing_last(world: World) -> list[Trial]:
     image back (the older run skips with a notice)."""
     newer = world.checkout("history", tenant=f"rel{world.suffix}h", project=f"rh{world.suffix}")
     newer.write("timeline", "timeline", "return 'old'")
-    newer.commit("old")
+    newer.commit("old", when=time.time() - 120)
     older = world.checkout("history-old", tenant=newer.tenant, project=newer.project)
     older.expected, older.failing = set(), {"timeline"}
     shutil.rmtree(older.path)
@@ -542,7 +544,7 @@ def older_checkout_finishing_last(world: World) -> list[Trial]:
     wanted = wanted_images(first).get("timeline") if first.code == 0 else None
     last = older.run("deploy", "--json")
     held = (world.deployment(f"timeline/{newer.project}") or {}).get("job_variables", {})
-    why = outcome(first, 0)
+    why = outcome(first, 0) + outcome(last, 0)  # the older run skips, with a notice
     if held.get("image") != wanted:
         why.append(
             f"the older checkout put back {held.get('image')} over {wanted} (exit {last.code})"
@@ -554,102 +556,55 @@ def older_checkout_finishing_last(world: World) -> list[Trial]:
 # -- bad inputs --------------------------------------------------------------------------
 
 
-def bad_cases(root: Path, project: str, outside: Path) -> list[tuple[str, Path, int | None, str]]:
-    """Writes each bad folder; returns (folder, file at fault, line or None, advice)."""
-    cases: list[tuple[str, Path, int | None, str]] = []
-    base = root / project
-
-    def folder(name: str) -> Path:
-        path = base / name
-        path.mkdir(parents=True)
-        (path / "flow.py").write_text(
-            f"from prefect import flow\n\n\n@flow\ndef {name.replace('-', '_')}() -> None:\n    pass\n"
-        )
-        return path
-
-    syntax = folder("syntax")
-    (syntax / "flow.py").write_text("from prefect import flow\n@flow\ndef syntax(:\n")
-    cases.append(("syntax", syntax / "flow.py", 3, "syntax"))
-    yaml = folder("badyaml")
-    (yaml / "prefect.yaml").write_text("deployments:\n  - name: x\n    tags: [a\n")
-    cases.append(("badyaml", yaml / "prefect.yaml", 4, "YAML"))
-    cron = folder("badcron")
-    (cron / "prefect.yaml").write_text(
-        "deployments:\n  - name: badcron\n    entrypoint: flow.py:badcron\n"
-        "    schedules:\n      - cron: '61 * * * *'\n"
-    )
-    cases.append(("badcron", cron / "prefect.yaml", 5, "cron"))
-    reqs = folder("outreq")
-    (reqs / "requirements.txt").write_text("-r ../common.txt\n")
-    cases.append(("outreq", reqs / "requirements.txt", 1, "outside"))
-    prefect1 = folder("prefect1")
-    (prefect1 / "flow.py").write_text(
-        "from prefect import Flow, task\n\n\n@task\ndef t():\n    pass\n\n\nwith Flow('old') as flow:\n    t()\n"
-    )
-    cases.append(("prefect1", prefect1 / "flow.py", 9, "Prefect 1"))
-    slash = folder("slash")
-    (slash / "flow.py").write_text(
-        "from prefect import flow\n\n\n@flow(name='a/b')\ndef slash() -> None:\n    pass\n"
-    )
-    cases.append(("slash", slash / "flow.py", 4, "/"))
-    badname = folder("badname")
-    bad_file = badname / os.fsdecode(b"data\xff.txt")
-    bad_file.write_bytes(b"x")
-    cases.append(("badname", badname, None, "rename it"))
-    (base / "linked").symlink_to(outside / "flowdir")
-    cases.append(("linked", base / "linked", None, "Copy what it needs"))
-    filelink = folder("filelink")
-    (filelink / "token.txt").symlink_to(outside / "token.txt")
-    cases.append(("filelink", filelink / "token.txt", None, "outside the repository"))
-    (base / "loop1").symlink_to("loop2")
-    (base / "loop2").symlink_to("loop1")
-    cases.append(("loop1", base / "loop1", None, "remove the link"))
-    cases.append(("loop2", base / "loop2", None, "remove the link"))
-    return cases
-
-
-def reported_at(stderr: str, path: Path, line: int | None, advice: str, cwd: Path) -> bool:
-    """An `error: FILE:LINE: … advice` line (FILE as given, or relative to the run's folder)."""
-    places = {str(path), str(path.relative_to(cwd))}
-    wheres = {f"error: {p}:{line}:" if line is not None else f"error: {p}:" for p in places}
-    return any(
-        x.startswith(tuple(wheres)) and advice.lower() in x.lower() for x in stderr.splitlines()
-    )
+def reported(run: Run, project: str, case: Case) -> list[str]:
+    """Why the case is not reported as tests/integration/test_bad_inputs.py requires: an
+    annotation of its severity at its file and line, with the advice; its deployment's fate."""
+    want = expected_path(Path("projects"), project, case).as_posix()
+    at = [
+        a
+        for a in annotations(run.stderr)
+        if (a.severity, a.file, a.line) == (case.severity, want, case.line)
+    ]
+    if not any(case.advice in a.message for a in at):
+        return [f"{case.kind}: no {case.severity} at {want}:{case.line} with {case.advice!r}"]
+    folder_project = f"{case.project}-{project}" if case.project else project
+    rows = [r for r in run.json() if (r["project"], r["folder"]) == (folder_project, case.kind)]
+    statuses = {r["status"] for r in rows}
+    fate = "failed" if "failed" in statuses else "created" if "created" in statuses else None
+    if fate != case.outcome:
+        return [f"{case.kind}: its deployment {fate}, expected {case.outcome}"]
+    return []
 
 
 @scenario("bad inputs")
 def bad_inputs_beside_a_good_folder(world: World) -> list[Trial]:
-    """Each bad input in its own folder, beside a good folder that must still deploy; each
-    reported at its file and line (an entry: at the entry) with what to do."""
+    """Every case of the bad-input suite (tests/bad_inputs.py) at once, beside a good folder
+    that must deploy, through `deploy --json` as on GitHub: each at its file and line (an
+    annotation) with what to do, and its deployment failed (or, for a warning, deployed)."""
     checkout = world.checkout("bad", tenant=f"rel{world.suffix}b", project=f"rb{world.suffix}")
-    checkout.write("good", "good")
-    outside = world.work / "outside"
-    (outside / "flowdir").mkdir(parents=True)
-    (outside / "flowdir" / "flow.py").write_text(
-        "from prefect import flow\n\n\n@flow\ndef outer():\n    pass\n"
-    )
-    (outside / "token.txt").write_text("not for the image\n")
-    cases = bad_cases(checkout.root, checkout.project, outside)
-    checkout.failing = {name for name, *_ in cases}
-    run = checkout.run("deploy", "--json", "--prune")
-    good = [r for r in run.json() if r["folder"] == "good"] if run.stdout.strip() else []
-    why = []
-    if run.code != 1 or "Traceback" in run.stderr:
-        why.append(f"exit {run.code}: {last_lines(run.stderr)}")
-    if not good or good[0]["status"] != "created":
-        why.append(f"the good folder did not deploy: {good}")
+    stack = world.stack
+    files = {"base": stack.base_image, "python_base": os.environ["PFD_BASE_PYTHON"],
+             "registry": stack.registry}  # fmt: skip
+    write_case(checkout.root, checkout.project, Case(GOOD, {}, ".", None, ""), files)
+    checkout.expected.add(f"{GOOD}/{checkout.project}")
+    for case in CASES:
+        write_case(checkout.root, checkout.project, case, files)
+        if case.outcome != "created":
+            checkout.failing |= {case.kind, *case.others}
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(checkout.path)}
+    run = checkout.run("deploy", "--json", "--prune", env=github)
+    why = [] if run.code == 1 and "Traceback" not in run.stderr else [f"exit {run.code}"]
+    rows = run.json() if run.stdout.strip() else []
+    good = {r["status"] for r in rows if r["folder"] == GOOD}
+    if good != {"created"}:
+        why.append(f"the good folder: {good or 'no outcome'}")
     held = 0
-    for name, path, line, advice in cases:
-        if reported_at(run.stderr, path, line, advice, checkout.path):
-            held += 1
-        else:
-            why.append(f"{name}: not reported at {path.name}:{line} with {advice!r}")
+    for case in CASES:
+        missed = reported(run, checkout.project, case) if rows else [f"{case.kind}: no JSON"]
+        held += not missed
+        why += missed
     return [
         Trial(
-            "bad inputs",
-            "bad inputs beside a good folder",
-            len(cases),
-            0 if not good else held,
-            why,
+            "bad inputs", "the bad-input suite", len(CASES), held if good == {"created"} else 0, why
         )
     ]

@@ -20,8 +20,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -413,14 +414,13 @@ def check_image(
             if entrypoints and not entrypoint:
                 args.update(entrypoints=entrypoints, seconds=SCHEMA_SECONDS)
             folded = "entrypoints" in args
-            container = client.containers.run(
+            container = _start(
+                client,
                 reference,
-                labels=leftovers.run_label(),
                 entrypoint=program,
                 command=[json.dumps(args)],
                 network_disabled=True,
                 environment=_NO_API if folded else None,
-                detach=True,
             )
             data, schemas = _direct_check_result(container, folded)
     except DockerException as exc:
@@ -505,15 +505,14 @@ def image_schemas(
         return checked.schemas
     client = docker_client()
     payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
-    container = client.containers.run(
+    container = _start(
+        client,
         reference,
-        labels=leftovers.run_label(),
         entrypoint=["python", "-c", in_image_program("check_image")],
         command=[payload],
         network_disabled=True,
         environment=_NO_API,
         working_dir=code_dir,
-        detach=True,
     )
     try:
         try:
@@ -531,12 +530,11 @@ def _check_through_entrypoint(
 ) -> dict[str, Any] | None:
     """The check run as the worker starts a flow run: the image's ENTRYPOINT with our command.
     None when the entrypoint did not run it (within the time limit)."""
-    container = client.containers.run(
+    container = _start(
+        client,
         reference,
-        labels=leftovers.run_label(),
         command=command,
         network_disabled=True,
-        detach=True,
     )
     try:
         try:
@@ -546,6 +544,22 @@ def _check_through_entrypoint(
         return _check_result(_text(container.logs(stdout=True, stderr=False)))
     finally:
         container.remove(force=True)
+
+
+def _start(client: docker.DockerClient, reference: str, **options: Any) -> Container:
+    """A check container, started detached and labelled with the run; one whose start fails
+    (no `python` in the image) is removed, which docker-py does not do (found by
+    `make reliability`)."""
+    name = f"pfd-check-{uuid.uuid4().hex[:12]}"
+    try:
+        container: Container = client.containers.run(
+            reference, name=name, labels=leftovers.run_label(), detach=True, **options
+        )
+    except DockerException:
+        with suppress(DockerException):  # never created
+            client.containers.get(name).remove(force=True)
+        raise
+    return container
 
 
 def _check_result(output: str) -> dict[str, Any] | None:

@@ -403,3 +403,30 @@ def test_a_hand_made_deployment_of_the_same_name_is_taken_over_not_duplicated(
     after = read_deployment(name)
     assert str(after.id) == by_hand and "managed-by:prefect-flow-deploy" in after.tags
     assert [r.status for r in deploy(scenario, stack).results] == ["unchanged"]
+
+
+def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: Scenario) -> None:
+    """An image without `python`: the check container's start fails, and docker-py leaves
+    such a container behind even with remove=True (found by `make reliability`)."""
+    import os
+    import sys
+
+    from prefect_flow_deploy.leftovers import RUN_LABEL, RunId
+
+    folder = write_flow(scenario.folder("p", "nopython"), "nopython")
+    (folder / "Dockerfile").write_text(f"FROM {stack.env['PFD_BASE_PYTHON']}\nCOPY . /app\n")
+    args = ["--projects-root", str(scenario.root), "--registry", scenario.registry,
+            "--tenant", scenario.tenant, "--work-pool", scenario.work_pool]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect_flow_deploy.cli", "deploy", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 1 and "no `python` on its PATH" in stderr, stderr
+    labels = subprocess.run(
+        ["/usr/bin/docker", "ps", "-a", "--filter", f"label={RUN_LABEL}",
+         "--format", f'{{{{.Label "{RUN_LABEL}"}}}}'],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    runs = [RunId.parse(label) for label in labels]
+    assert not [run for run in runs if run and run.pid == process.pid]
