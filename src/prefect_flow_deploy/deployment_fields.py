@@ -114,8 +114,9 @@ class DeploymentField:
     api: str  # its name in the API's JSON: the comparison's key, the bodies' key
     # Attribute of DeploymentConfig / DeploymentSpec carrying it; None: their `extra[api]`.
     attr: str | None = None
-    yaml: str | None = None  # where prefect.yaml says it (`work_pool.name`); None: nowhere
-    aliases: tuple[str, ...] = ()  # other top-level prefect.yaml keys that say it
+    # Where prefect.yaml says it (`work_pool.name`; a refused write points there); None: nowhere.
+    yaml: str | None = None
+    aliases: tuple[str, ...] = ()  # other top-level keys of an entry it accepts
     read: Reader | None = None  # prefect.yaml entry → DeploymentConfig value; None: not read
     # → DeploymentSpec value; default: the value read from prefect.yaml. None when `carried`
     # is False.
@@ -442,8 +443,7 @@ FIELDS: tuple[DeploymentField, ...] = (
         note="an integer, or the `limit` of a mapping",
     ),
     DeploymentField(
-        "concurrency_options", "concurrency_options",
-        yaml="concurrency_limit.collision_strategy",
+        "concurrency_options", "concurrency_options", yaml="concurrency_limit",
         read=lambda entry: concurrency(entry)[1], resolve=_config("concurrency_options"),
         held=lambda d: _options_compared(d.get("concurrency_options")),
         wanted=lambda spec: _options_compared(spec.concurrency_options),
@@ -510,7 +510,8 @@ FIELDS: tuple[DeploymentField, ...] = (
         "`enabled:` keeps the server's switch",
     ),
     DeploymentField(
-        "version", "version", yaml="version", resolve=lambda s: s.image.tag, shown="version",
+        "version", "version", aliases=("version",), resolve=lambda s: s.image.tag,
+        shown="version",
         note="the image's content tag; prefect.yaml's `version:` is accepted and not used",
     ),
     DeploymentField(

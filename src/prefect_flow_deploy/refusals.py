@@ -15,25 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .deployment_fields import by_api
 from .model import DeploymentSpec
 
-# The write's field (a request body key) → the key of the prefect.yaml entry that sets it.
-_YAML_KEY = {
-    "name": "name",
-    "description": "description",
-    "tags": "tags",
-    "parameters": "parameters",
-    "schedules": "schedules",
-    "job_variables": "work_pool",
-    "work_pool_name": "work_pool.name",
-    "work_queue_name": "work_pool.work_queue_name",
-    "concurrency_limit": "concurrency_limit",
-    "concurrency_options": "concurrency_limit",
-    "enforce_parameter_schema": "enforce_parameter_schema",
-    "paused": "paused",
-    "entrypoint": "entrypoint",
-    "triggers": "triggers",
-}
 _PARAMETER_FIELD = re.compile(r"Validation failed for field '([^']*)'")
 
 
@@ -95,7 +79,9 @@ def _yaml_key(path: list[Any], message: str, error: BaseException) -> str | None
     if request is not None and "/automations" in str(getattr(request, "url", "")):
         return "triggers"
     if path:
-        return _YAML_KEY.get(str(path[0]))
+        # The write's field (a request body key) → the prefect.yaml key that sets it.
+        field = by_api(str(path[0]))
+        return field.yaml if field is not None else None
     if _PARAMETER_FIELD.search(message) or "parameters" in message:
         return "parameters"
     if "Work pool" in message:
@@ -112,7 +98,7 @@ def _line(spec: DeploymentSpec, key: str | None, path: list[Any], message: str) 
         name = str(path[1]) if len(path) > 1 else (named.group(1) if named else "")
         found = lines.get(f"parameters.{name.split('.')[0]}") or lines.get("parameters")
         return found or spec.source_line
-    if key == "work_pool" and len(path) > 1:
+    if key == "work_pool.job_variables" and len(path) > 1:
         return lines.get(f"job_variables.{path[1]}") or lines.get("work_pool") or spec.source_line
     if key is not None:
         return lines.get(key) or lines.get(key.split(".")[0]) or spec.source_line

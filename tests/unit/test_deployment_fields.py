@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from prefect_flow_deploy import deployment_fields
@@ -16,6 +17,7 @@ from prefect_flow_deploy.model import DeploymentSpec, FlowFolder, FlowSpec, Imag
 from prefect_flow_deploy.options import Options
 from prefect_flow_deploy.planner import desired_deployments
 from prefect_flow_deploy.prefect_yaml import read_prefect_yaml
+from prefect_flow_deploy.refusals import refusal
 from prefect_flow_deploy.registration import create_payload, update_body
 from prefect_flow_deploy.report import desired
 
@@ -196,3 +198,29 @@ def test_every_field_has_one_entry_and_says_why() -> None:
         "schedule", "work_pool", "concurrency_limit", "enforce_parameter_schema", "paused",
         "version", "triggers",
     }  # fmt: skip
+
+
+def test_a_refused_field_points_at_the_prefect_yaml_key_the_table_names(tmp_path: Path) -> None:
+    folder = folder_reading(
+        tmp_path,
+        "    work_pool:\n      name: pool\n      job_variables:\n        cpu: lots\n"
+        "    concurrency_limit: {limit: 1, collision_strategy: ENQUEUE}\n",
+    )
+    spec = wanted(folder)
+    request = httpx.Request("POST", "http://prefect/api/deployments/")
+
+    def refused(*loc: str) -> tuple[str, int | None]:
+        # The shape of Prefect's 422 (prefect/server/api/server.py, validation_exception_handler).
+        body = {"exception_detail": [{"loc": ["body", *loc], "msg": "Input should be valid"}]}
+        response = httpx.Response(422, json=body, request=request)
+        message, _, line = refusal(
+            httpx.HTTPStatusError("422", request=request, response=response), spec
+        )
+        return message, line
+
+    message, line = refused("job_variables", "cpu")
+    assert line == 6 and "Fix `work_pool.job_variables` in prefect.yaml" in message
+    message, line = refused("concurrency_options", "collision_strategy")
+    assert line == 7 and "Fix `concurrency_limit` in prefect.yaml" in message
+    message, line = refused("work_queue_name")
+    assert line == 3 and "Fix `work_pool.work_queue_name` in prefect.yaml" in message
