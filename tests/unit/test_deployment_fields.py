@@ -4,6 +4,7 @@ one entry; and the bodies it writes keep to what the oldest supported server (3.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def test_without_the_entry_the_key_is_not_used_and_says_so(tmp_path: Path) -> No
 
 def test_the_create_body_holds_no_null_a_3_2_0_server_would_refuse(tmp_path: Path) -> None:
     spec = wanted(folder_reading(tmp_path, ""))
-    spec.parameter_schema = {"properties": {}}
+    spec = replace(spec, parameter_schema={"properties": {}})
     body = create_payload(spec, FLOW_ID)
     assert body == {
         "flow_id": str(FLOW_ID), "name": "sales", "entrypoint": "flow.py:etl",
@@ -181,7 +182,7 @@ def test_fields_the_file_leaves_to_the_server_are_not_compared(tmp_path: Path) -
 
 def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
     spec = wanted(folder_reading(tmp_path, "    paused: true\n"))
-    spec.parameter_schema = None
+    spec = replace(spec, parameter_schema=None)
     shown = desired(spec)
     assert shown is not None
     assert set(shown) == {f.shown for f in FIELDS if f.shown} | {"image"}
