@@ -31,6 +31,7 @@ COMMAND_STAGES: dict[str, tuple[Stage, ...]] = {
 # A flow whose function is the case's name (`{flow}`): its line 4 is `@flow`, line 5 `def`.
 FLOW = "from prefect import flow\n\n\n@flow\ndef {flow}(n: int = 1) -> int:\n    return n\n"
 GOOD = "good"  # the folder beside every case that must deploy
+CONFIG = "prefect-flow-deploy.yaml"  # beside the projects root
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class Case:
     # Other folders of the project the case needs (a collision), by name → files.
     others: dict[str, dict[str, Content]] = field(default_factory=dict)
     project: str = ""  # "": the suite's project; else a project of its own
-    # Lines for the tenant's block of prefect-flow-deploy.yaml (the file is `at` then).
-    config: tuple[str, ...] = ()
+    # Settings of the tenant's block of prefect-flow-deploy.yaml (key → flow-style YAML):
+    # the case is then reported in that file (`at`) at that key's line (`line` is ignored).
+    config: dict[str, str] = field(default_factory=dict)
 
     @property
     def flow(self) -> str:
@@ -317,6 +319,20 @@ CASES: list[Case] = [
         "..", None, "Rename the folder, or give the deployment a `name:`",
         project="r&d",
     ),
+    # -- the config file -------------------------------------------------------------------
+    Case(
+        "tenant-parameter-type",
+        {},
+        CONFIG, None, "'three' is not of type 'integer'",
+        config={"parameters": "{tenant-parameter-type: {n: three}}"},
+    ),
+    Case(
+        "build-arg-plain-http",
+        {},
+        CONFIG, None, "Use https://",
+        severity="warning", outcome="created",
+        config={"build-args": "{PIP_EXTRA_INDEX_URL: 'http://pypi.example.internal/simple'}"},
+    ),
     # -- what only the registry or the Prefect server can tell -------------------------------
     Case(
         "base-image-missing",
@@ -434,7 +450,25 @@ def _write(folder: Path, files: dict[str, Content], flow: str, env: dict[str, st
             path.write_text(content)
 
 
+def write_config(root: Path, tenant: str, cases: list[Case]) -> dict[str, int]:
+    """The tenant's block of the config file beside `root`, from the cases' settings (a
+    mapping setting merges); return each config case's line."""
+    settings: dict[str, list[str]] = {}
+    for case in cases:
+        for key, value in case.config.items():
+            settings.setdefault(key, []).append(value.strip().removeprefix("{").removesuffix("}"))
+    lines = ["tenants:", f"  {tenant}:" + ("" if settings else " {}")]
+    line_of: dict[str, int] = {}
+    for key, values in settings.items():
+        line_of[key] = len(lines) + 1
+        lines.append(f"    {key}: {{{', '.join(values)}}}")
+    (root.parent / CONFIG).write_text("\n".join(lines) + "\n")
+    return {c.kind: line_of[next(iter(c.config))] for c in cases if c.config}
+
+
 def expected_path(root: Path, project: str, case: Case) -> Path:
+    if case.config:
+        return root.parent / CONFIG
     folder = root / (f"{case.project}-{project}" if case.project else project) / case.kind
     return (
         (folder / case.at)

@@ -32,6 +32,7 @@ from .errors import ConfigurationError
 from .logger import log
 from .options import SECRET_NAME, SETTINGS, Given, Layer, combine
 from .prefect_yaml import yaml_error
+from .requirements import plain_http_build_args
 from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
 
 SECRET_KEYS = {
@@ -184,6 +185,13 @@ def config_layer(path: Path, tenant: str | None, required: bool = False) -> Laye
             build_args_line = line if name == "build_args" else build_args_line
     if "build_args" in layer:
         warn_secret_build_args(layer["build_args"].value, path, build_args_line)
+        for name, advice in plain_http_build_args(layer["build_args"].value).items():
+            log.warning(
+                f"build arg `{name}` is a plain-http package index: {advice}",
+                file=path,
+                line=build_args_line,
+                title="Plain-http package index",
+            )
     return layer
 
 

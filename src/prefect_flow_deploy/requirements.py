@@ -127,3 +127,18 @@ def insecure_index_problems(requirements: Path) -> list[Problem]:
                 )
             )
     return problems
+
+
+# Build args that hand pip (or uv) a package index: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL,
+# PIP_FIND_LINKS, UV_INDEX_URL, UV_DEFAULT_INDEX, …
+_INDEX_ARG = re.compile(r"INDEX|FIND_LINKS", re.IGNORECASE)
+
+
+def plain_http_build_args(build_args: dict[str, str]) -> dict[str, str]:
+    """Build args naming a plain-http package index: name → what to do."""
+    found = {}
+    for name, value in build_args.items():
+        hosts = [h for url in value.split() if (h := plain_http_host(url))]
+        if _INDEX_ARG.search(name) and hosts:
+            found[name] = plain_http_advice(hosts[0], trusted=False)
+    return found

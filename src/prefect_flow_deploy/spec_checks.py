@@ -6,6 +6,7 @@ flow, at the line that sets the value; the folder's other flows and the other fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,24 @@ def _parameter_source(
     prefect.yaml entry (at the parameter's own line when known)."""
     tenant = {**options.parameters.get("*", {}), **options.parameters.get(spec.flow_name, {})}
     if name in tenant or (not name and tenant and not spec.source_lines.get("parameters")):
-        return None, None, " in the tenant's `parameters:` of prefect-flow-deploy.yaml"
+        file, line = config_line(options.source("parameters"), options.projects_root)
+        return file, line, f" in the tenant's `parameters:` ({options.source('parameters')})"
     line = spec.source_lines.get(f"parameters.{name}", spec.source_lines.get("parameters"))
     return spec.source_file, line or spec.source_line, " under `parameters:` in prefect.yaml"
+
+
+_CONFIG_SOURCE = re.compile(r"^(?P<name>[^:]+):(?P<line>\d+) \(")
+
+
+def config_line(source: str, projects_root: Path) -> tuple[Path | None, int | None]:
+    """The config file and line a setting came from, from its source as the settings
+    cascade records it (`prefect-flow-deploy.yaml:7 (tenant prod)`): the file named so
+    beside the projects root or in the working directory (where the action and the CLI
+    look for it by default)."""
+    match = _CONFIG_SOURCE.match(source)
+    if not match:
+        return None, None
+    for folder in (projects_root.parent, Path.cwd()):
+        if (folder / match["name"]).is_file():
+            return folder / match["name"], int(match["line"])
+    return None, int(match["line"])

@@ -20,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from ..bad_inputs import CASES, COMMAND_STAGES, GOOD, Case, expected_path, write_case
+from ..bad_inputs import (
+    CASES,
+    COMMAND_STAGES,
+    GOOD,
+    Case,
+    expected_path,
+    write_case,
+    write_config,
+)
 from ..conftest import Stack
 from .test_cli import cli
 
@@ -72,6 +80,7 @@ class Runs:
     repo: Path
     project: str
     done: dict[str, subprocess.CompletedProcess[str]]
+    config_lines: dict[str, int]  # the config file's line of each case set there
 
     def annotations(self, command: str) -> list[Annotation]:
         run = self.done[command]  # without --json, workflow commands go to stdout
@@ -94,6 +103,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     write_case(root, project, Case(GOOD, {}, ".", None, "", outcome="created"), files)
     for case in CASES:
         write_case(root, project, case, files)
+    config_lines = write_config(root, f"t{suffix}", CASES)
     options = [
         "--projects-root", str(root), "--registry", f"{stack.registry}/t{suffix}",
         "--base-image", stack.base_image, "--tenant", f"t{suffix}",
@@ -101,7 +111,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     ]  # fmt: skip
     env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(repo)}
     commands = {
-        "validate": ["validate", "--projects-root", str(root)],
+        "validate": ["validate", "--projects-root", str(root), "--tenant", f"t{suffix}"],
         "plan": ["plan", "--json", *options],
         "deploy": ["deploy", "--json", *options],
     }
@@ -114,7 +124,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
         (repo.parent / f"{name}.log").write_text(
             f"{took:.1f}s exit {done[name].returncode}\n{done[name].stdout}\n{done[name].stderr}"
         )
-    return Runs(repo, project, done)
+    return Runs(repo, project, done, config_lines)
 
 
 def outcome(runs: Runs, command: str, case: Case) -> str | None:
@@ -147,12 +157,13 @@ def test_reported_at_its_file_and_line_with_what_to_do(
     assert run.returncode == 1, run.stderr[-3000:]  # the errors among the cases
     assert "Traceback" not in run.stderr
     want = expected_path(Path("projects"), runs.project, case).as_posix()
+    line = runs.config_lines.get(case.kind, case.line)
     at = [
         a
         for a in runs.annotations(command)
-        if (a.severity, a.file, a.line) == (case.severity, want, case.line)
+        if (a.severity, a.file, a.line) == (case.severity, want, line)
     ]
-    assert at, (want, case.line, [a for a in runs.annotations(command) if case.kind in str(a)])
+    assert at, (want, line, [a for a in runs.annotations(command) if case.kind in str(a)])
     assert any(case.advice in a.message for a in at), (case.advice, at)
     if command != "validate":  # validate has no outcome to give
         planned = "created" if command == "plan" and case.stage in ("build", "write") else None

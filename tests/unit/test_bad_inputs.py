@@ -6,6 +6,7 @@ second for all of them. The real stack runs every case through plan and deploy t
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,14 +15,14 @@ from typer.testing import CliRunner
 
 from prefect_flow_deploy.cli import app
 
-from ..bad_inputs import CASES, GOOD, Case, expected_path, write_case
+from ..bad_inputs import CASES, GOOD, Case, expected_path, write_case, write_config
 
-READ_CASES = [c for c in CASES if c.stage == "read" and not c.config]
+READ_CASES = [c for c in CASES if c.stage == "read"]
 PROJECT = "bad"
 # Placeholders of the case files; nothing is pulled or built here.
 ENV = {"base": "example.com/base:1", "python_base": "example.com/py:1", "registry": "example.com"}
 # `<severity>: <file>[:<line>]: <project>/<folder>: <message>` (the plain, non-GitHub form).
-REPORTED = re.compile(r"^(error|warning): (.+?)(?::(\d+))?: ([^/\s]+/[^:]+): (.*)$")
+REPORTED = re.compile(r"^(error|warning): (.+?)(?::(\d+))?: (?:([^/\s]+/[^:\s]+): )?(.*)$")
 
 
 def reported(output: str) -> list[tuple[str, str, int | None, str, str]]:
@@ -41,15 +42,25 @@ def test_validate_reports_the_bad_input_at_its_file_and_line(
     root = tmp_path / "projects"
     write_case(root, PROJECT, case, ENV)
     write_case(root, PROJECT, Case(GOOD, {}, ".", None, ""), ENV)
+    config_lines = write_config(root, "prod", [case])
     monkeypatch.chdir(tmp_path)  # paths are printed relative to the working directory
 
-    done = CliRunner().invoke(app, ["validate", "--projects-root", "projects"])
+    command = ["validate", "--projects-root", "projects", "--tenant", "prod"]
+    done = CliRunner().invoke(app, command)
 
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
     assert done.exit_code == (1 if case.severity == "error" else 0), done.output
     want = expected_path(Path("projects"), PROJECT, case).as_posix()
+    line = config_lines.get(case.kind, case.line)
     found = reported(done.output)
-    matching = [f for f in found if (f[0], f[1], f[2]) == (case.severity, want, case.line)]
-    assert matching, (want, case.line, done.output)
+    # Printed relative to the working directory, or absolute (the config file, resolved).
+    same = os.path.normpath(tmp_path.resolve() / want)
+    matching = [
+        f
+        for f in found
+        if (f[0], os.path.normpath(tmp_path.resolve() / f[1]), f[2]) == (case.severity, same, line)
+    ]
+    assert matching, (want, line, done.output)
     assert any(case.advice in f[4] for f in matching), (case.advice, matching)
     assert not [f for f in found if f[3] == f"{PROJECT}/{GOOD}"], done.output  # good stays good
 

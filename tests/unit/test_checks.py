@@ -4,6 +4,8 @@ bad-input suite (tests/bad_inputs.py) runs every case through validate, plan and
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -241,3 +243,19 @@ def test_an_answer_without_details_is_its_status_not_a_dump() -> None:
     assert message == "the Prefect server answered 500 Internal Server Error"
     assert (file, line) == (None, None)
     assert json.dumps(CREATE_422["request_body"]) not in message
+
+
+def test_a_config_file_alias_bomb_stops_the_run_at_its_line(tmp_path: Path) -> None:
+    """The config file is read before anything else: a bomb there is a wrong config file
+    (exit 3), at the file and line, before its values are built."""
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "prefect-flow-deploy.yaml").write_text(
+        "defaults:\n  tags: [x]\ntenants:\n  prod:\n    parameters:\n"
+        + "".join(f"      {line}\n" for line in bomb(9).splitlines())
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "prefect_flow_deploy.cli", "validate", "--tenant", "prod"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "prefect-flow-deploy.yaml:13: YAML aliases expand this file to" in done.stderr
