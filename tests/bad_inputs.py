@@ -216,6 +216,11 @@ CASES: list[Case] = [
         "prefect.yaml", 4, "'three' is not of type 'integer'",
     ),
     Case(
+        "yaml-parameter-unknown",
+        {"prefect.yaml": yaml_entry("yaml-parameter-unknown", "parameters:", "  n: 2", "  m: 3")},
+        "prefect.yaml", 5, "Remove it under `parameters:` in prefect.yaml, or fix its name",
+    ),
+    Case(
         "yaml-concurrency",
         {"prefect.yaml": yaml_entry(
             "yaml-concurrency", "concurrency_limit: {limit: 1, collision_strategy: DROP}")},

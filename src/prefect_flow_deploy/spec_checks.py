@@ -43,8 +43,33 @@ def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) ->
                     flow=spec.entrypoint,
                 )
             )
+    unknown = unknown_parameters(spec)
+    for name in unknown[:1]:
+        file, line, origin = _parameter_source(spec, name, options)
+        known = ", ".join(sorted((spec.parameter_schema or {}).get("properties", {}))) or "none"
+        # The tenant's "*" gives its parameters to every flow: one that does not take it
+        # may be meant to go without (a warning); anywhere else it names this flow.
+        star = _from_star(spec, name, options)
+        problems.append(
+            Problem(
+                "warning" if star else "error",
+                f"{spec.entrypoint} has no parameter {name!r} (its parameters: {known}), so "
+                f"every run of {spec.full_name} would fail before the flow starts (Prefect's "
+                "SignatureMismatchError: a run's parameters are passed as the function's "
+                + (
+                    'arguments). The tenant\'s `parameters: {"*": …}` gives it to every '
+                    "flow: give it per flow name instead."
+                    if star
+                    else f"arguments). Remove it{origin}, or fix its name."
+                ),
+                file,
+                line,
+                "Parameters",
+                flow=None if star else spec.entrypoint,
+            )
+        )
     refused = parameters_refused(spec)
-    if refused is not None:
+    if refused is not None and not unknown:
         name, reason = refused
         file, line, origin = _parameter_source(spec, name, options)
         problems.append(
@@ -61,6 +86,17 @@ def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) ->
             )
         )
     return problems
+
+
+def unknown_parameters(spec: DeploymentSpec) -> list[str]:
+    """Parameters the flow's function does not take: a flow run binds its parameters to the
+    function's arguments by name (prefect.utilities.callables.parameters_to_args_kwargs), so
+    an unknown name fails every run, whatever `enforce_parameter_schema` says. The schema
+    has one property per argument (`*args` and `**kwargs` by their own names)."""
+    schema = spec.parameter_schema
+    if not schema or not isinstance(schema.get("properties"), dict):
+        return []
+    return sorted(set(spec.parameters) - set(schema["properties"]))
 
 
 def parameters_refused(spec: DeploymentSpec) -> tuple[str, str] | None:
@@ -120,6 +156,15 @@ def _prefect_verdict(parameters: dict[str, Any], schema: dict[str, Any]) -> tupl
     except CircularSchemaRefError:
         return ("", "the flow's parameter schema refers to itself")
     return None
+
+
+def _from_star(spec: DeploymentSpec, name: str, options: Options) -> bool:
+    """Set by the tenant's `"*"` only (not by the flow's own entry or prefect.yaml)."""
+    return (
+        name in options.parameters.get("*", {})
+        and name not in options.parameters.get(spec.flow_name, {})
+        and f"parameters.{name}" not in spec.source_lines
+    )
 
 
 def _parameter_source(

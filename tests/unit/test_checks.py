@@ -259,3 +259,21 @@ def test_a_config_file_alias_bomb_stops_the_run_at_its_line(tmp_path: Path) -> N
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "prefect-flow-deploy.yaml:13: YAML aliases expand this file to" in done.stderr
+
+
+def test_a_parameter_the_flow_does_not_take_fails_it_unless_the_tenant_s_star_gave_it(
+    tmp_path: Path,
+) -> None:
+    from prefect_flow_deploy.model import FlowFolder
+    from prefect_flow_deploy.options import Options
+    from prefect_flow_deploy.spec_checks import spec_problems
+
+    folder = FlowFolder("p", "f", tmp_path / "p" / "f")
+    lines = {"parameters": 3, "parameters.m": 4}
+    own = spec(parameters={"m": 1}, source_file=tmp_path / "prefect.yaml", source_lines=lines)
+    [problem] = spec_problems(folder, own, Options())
+    assert (problem.severity, problem.line, problem.flow) == ("error", 4, "flow.py:f")
+    assert "has no parameter 'm' (its parameters: n, when)" in problem.message
+    star = Options(parameters={"*": {"env": "dev"}})
+    [problem] = spec_problems(folder, spec(parameters={"env": "dev"}), star)
+    assert problem.severity == "warning" and "give it per flow name instead" in problem.message
