@@ -102,6 +102,7 @@ def test_parameters_are_judged_by_prefect_s_rule() -> None:
     assert reason == (
         "Validation failed for field 'n'. Failure reason: 'three' is not of type 'integer'"
     )
+    assert parameters_refused(spec(parameters={"n": True})) is not None  # JSON: no integer
     assert parameters_refused(spec(parameters={"n": "x"}, enforce_parameter_schema=False)) is None
     assert parameters_refused(spec(parameters={"n": "x"}, parameter_schema=None)) is None
 
