@@ -362,14 +362,16 @@ CASES: list[Case] = [
     # -- what only the build or the built image can tell -------------------------------------
     Case(
         "pip-no-such-package",
-        {"requirements.txt": "# pinned\nnot-a-real-package-pfd-zz==1.0\n"},
+        # `{run}`: each run's own content, so that BuildKit never runs this pip step for
+        # another run's build at the same time (that build's log would get pip's output).
+        {"requirements.txt": "# pinned\nnot-a-real-package-pfd-zz==1.0\n# {run}\n"},
         "requirements.txt", 2, "docker build failed",
         stage="build",
     ),
     Case(
         "pip-after-trusted-host",
         {"requirements.txt": "--trusted-host pypi.example.internal\n"
-         "not-a-real-package-pfd-zz==1.0\n"},
+         "not-a-real-package-pfd-zz==1.0\n# {run}\n"},
         "requirements.txt", 2, "docker build failed",
         stage="build",
     ),

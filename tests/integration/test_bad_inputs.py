@@ -99,6 +99,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
         "base": stack.base_image,
         "python_base": stack.env["PFD_BASE_PYTHON"],
         "registry": stack.registry,
+        "run": suffix,
     }
     write_case(root, project, Case(GOOD, {}, ".", None, "", outcome="created"), files)
     for case in CASES:

@@ -20,7 +20,12 @@ from ..bad_inputs import CASES, GOOD, Case, expected_path, write_case, write_con
 READ_CASES = [c for c in CASES if c.stage == "read"]
 PROJECT = "bad"
 # Placeholders of the case files; nothing is pulled or built here.
-ENV = {"base": "example.com/base:1", "python_base": "example.com/py:1", "registry": "example.com"}
+ENV = {
+    "base": "example.com/base:1",
+    "python_base": "example.com/py:1",
+    "registry": "example.com",
+    "run": "unit",
+}
 # `<severity>: <file>[:<line>]: <project>/<folder>: <message>` (the plain, non-GitHub form).
 REPORTED = re.compile(r"^(error|warning): (.+?)(?::(\d+))?: (?:([^/\s]+/[^:\s]+): )?(.*)$")
 
