@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 from docker.errors import DockerException
@@ -594,10 +594,19 @@ def push_is_transient(message: str) -> bool:
 def push(reference: str, credentials: Credentials | None) -> str:
     """Push, again after a transient failure (the engine skips the layers the registry
     already has, so a retry resends only what was missing); return the registry digest."""
+    return again_if_transient(f"push of {reference}", lambda: _push_once(reference, credentials))
+
+
+T = TypeVar("T")
+
+
+def again_if_transient(what: str, action: Callable[[], T]) -> T:
+    """`action`, again with the run's backoff (http_retry) while it fails with a registry
+    error worth retrying, until the attempts or the deadline run out."""
     attempt = 0
     while True:
         try:
-            return _push_once(reference, credentials)
+            return action()
         except PushError as exc:
             if not push_is_transient(exc.message):
                 raise
@@ -607,7 +616,7 @@ def push(reference: str, credentials: Credentials | None) -> str:
             )  # fmt: skip
             if wait is None:
                 raise
-            log.info(f"push of {reference} failed ({exc.message}); pushing again in {wait:.1f}s")
+            log.info(f"{what} failed ({exc.message}); trying again in {wait:.1f}s")
             time.sleep(wait)
             attempt += 1
 
@@ -650,14 +659,19 @@ def local_image_id(reference: str) -> str | None:
 
 
 def pull(reference: str, credentials: Credentials | None) -> None:
-    """Fetch an image that exists in the registry but not here (to check it)."""
+    """Fetch an image that exists in the registry but not here (to check it), again after a
+    transient failure as a push."""
     repository, tag = reference.rsplit(":", 1)
     auth = (
         {"username": credentials.username, "password": credentials.password}
         if credentials
         else None
     )
-    try:
-        docker_client().images.pull(repository, tag=tag, auth_config=auth)
-    except DockerException as exc:
-        raise FolderError(f"cannot pull {reference} to check it: {exc}") from exc
+
+    def pull_once() -> None:
+        try:
+            docker_client().images.pull(repository, tag=tag, auth_config=auth)
+        except DockerException as exc:
+            raise PushError(f"cannot pull {reference} to check it: {exc}") from exc
+
+    again_if_transient(f"pull of {reference}", pull_once)

@@ -160,6 +160,23 @@ def next_wait(
     return wait
 
 
+# However near the deadline, a request may take this long: a run whose deadline passed while
+# planning still reads what it needs to report (and a healthy server answers in well under).
+MIN_REQUEST_SECONDS = 5.0
+
+
+def bounded_timeouts(
+    timeouts: dict[str, float | None], remaining: float | None
+) -> dict[str, float | None]:
+    """httpx's per-request timeouts (connect, read, write, pool), none longer than the time
+    left before the deadline (at least MIN_REQUEST_SECONDS): a server that stops answering
+    does not hold the run past it."""
+    if remaining is None:
+        return timeouts
+    limit = max(remaining, MIN_REQUEST_SECONDS)
+    return {k: limit if v is None else min(v, limit) for k, v in timeouts.items()}
+
+
 def unavailable(error: BaseException) -> bool:
     """Did this error come from a service that could not be used (unreachable, or a
     transient answer that outlasted every retry), rather than from the request itself?"""
@@ -180,6 +197,12 @@ class _Retrying:
         rand: Callable[[], float],
     ) -> None:
         self.policy, self.deadline, self.rand = policy, deadline, rand
+
+    def bound(self, request: httpx.Request) -> None:
+        timeouts = request.extensions.get("timeout")
+        if isinstance(timeouts, dict):
+            left = self.deadline().remaining()
+            request.extensions["timeout"] = bounded_timeouts(timeouts, left)
 
     def wait_after(
         self,
@@ -231,6 +254,7 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
         while True:
+            self._retrying.bound(request)
             try:
                 response = self._inner.handle_request(request)
             except httpx.TransportError as exc:
@@ -267,6 +291,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
         while True:
+            self._retrying.bound(request)
             try:
                 response = await self._inner.handle_async_request(request)
             except httpx.TransportError as exc:

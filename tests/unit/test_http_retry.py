@@ -222,3 +222,51 @@ def test_the_run_says_what_stopped_it() -> None:
     deadline = explain(Tally(written=1, deadline_skipped=2, failed=True), None, 0.5)
     assert deadline is not None and "timeout-minutes: 0.5) passed: 2 deployments" in deadline[1]
     assert explain(Tally(written=1, failed=True), None, 60) is None  # exit 1: the rows say why
+
+
+def test_no_request_waits_past_the_deadline_but_a_few_seconds() -> None:
+    timeouts = {"connect": 15.0, "read": 60.0, "write": 60.0, "pool": None}
+    assert http_retry.bounded_timeouts(timeouts, None) == timeouts
+    assert http_retry.bounded_timeouts(timeouts, 20.0) == {
+        "connect": 15.0, "read": 20.0, "write": 20.0, "pool": 20.0,
+    }  # fmt: skip
+    assert set(http_retry.bounded_timeouts(timeouts, -3.0).values()) == {5.0}
+
+
+def test_the_transport_bounds_each_request_by_the_deadline() -> None:
+    seen: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200)
+
+    transport = RetryTransport(
+        httpx.MockTransport(handler), deadline=lambda: Deadline(time.monotonic() + 8.0, 1)
+    )
+    with httpx.Client(transport=transport, timeout=60) as client:
+        client.get("http://x/")
+    assert all(8.0 - 1 < value <= 8.0 for value in seen[0].values())  # type: ignore[attr-defined]
+
+
+def test_a_push_is_tried_again_after_a_transient_failure_never_after_a_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(builder.time, "sleep", slept.append)
+    monkeypatch.setattr(builder.random, "random", lambda: 0.0)
+    failures = [builder.PushError("received unexpected HTTP status: 503 Service Unavailable")]
+
+    def once() -> str:
+        if failures:
+            raise failures.pop()
+        return "sha256:abc"
+
+    assert builder.again_if_transient("push of x", once) == "sha256:abc"
+    assert slept == [1.0]
+
+    def refused() -> str:
+        raise builder.PushError("denied: requested access to the resource is denied")
+
+    with pytest.raises(builder.PushError, match="denied"):
+        builder.again_if_transient("push of x", refused)
+    assert slept == [1.0]  # not waited for: a refusal stands
