@@ -6,6 +6,9 @@ of every row, how long it may take). Retries (http_retry.py), pushes pushed agai
 
 After every case: nothing half-written. Every deployment of the scenario on the server
 points at an image the registry holds (a deployment is written only after its push).
+
+Reusable (`make reliability` counts them): `run_case(case, stack, scenario, registry_proxy)`
+runs one case, `judge(case, outcome, scenario)` lists what it got wrong (empty: survived).
 """
 
 from __future__ import annotations
@@ -164,16 +167,45 @@ def run_case(
     return Outcome(run.returncode, rows, seconds, list(proxy.faults), run.stderr)
 
 
-def assert_nothing_half_written(scenario: Scenario) -> None:
-    """Every deployment of the scenario's tenant points at an image the registry has."""
-    deployments = _tenant_deployments(scenario)
+def half_written(scenario: Scenario) -> list[str]:
+    """Deployments of the scenario's tenant that point at an image the registry lacks."""
     registry = RegistryClient()
     try:
-        for deployment in deployments:
-            image = str((deployment.get("job_variables") or {}).get("image"))  # type: ignore[attr-defined]
-            assert registry.exists(image), f"{deployment['name']} points at {image}"
+        return [
+            f"{d['name']} points at {image}, which the registry does not have"
+            for d in _tenant_deployments(scenario)
+            if not registry.exists(image := str((d.get("job_variables") or {}).get("image")))  # type: ignore[attr-defined]
+        ]
     finally:
         registry.close()
+
+
+def judge(case: Case, outcome: Outcome, scenario: Scenario) -> list[str]:
+    """What the outcome got wrong (nothing: the fault was survived as it should be); for
+    `make reliability`, which counts them."""
+    wrong = []
+    if outcome.exit != case.exit:
+        wrong.append(f"exit {outcome.exit}, not {case.exit}")
+    if len(outcome.rows) != case.folders:
+        wrong.append(f"{len(outcome.rows)} rows, not {case.folders}")
+    statuses = {str(r["status"]) for r in outcome.rows}
+    if not statuses <= case.statuses:
+        wrong.append(f"statuses {sorted(statuses)}, not within {sorted(case.statuses)}")
+    if len(outcome.faults) < case.injected:
+        wrong.append(f"{len(outcome.faults)} faults met, not {case.injected}")
+    if not case.min_seconds <= outcome.seconds <= case.max_seconds:
+        wrong.append(f"{outcome.seconds:.1f}s, not {case.min_seconds}-{case.max_seconds}s")
+    if case.error not in outcome.stderr:
+        wrong.append(f"no {case.error!r} in stderr")
+    for row in outcome.rows:  # what was not done says why; a skipped row names the deadline
+        if row["status"] in ("failed", "skipped") and not row["error"]:
+            wrong.append(f"{row['flow']}: {row['status']} without a reason")
+        if row["status"] == "skipped" and not str(row["error"]).startswith("deadline:"):
+            wrong.append(f"{row['flow']}: skipped, not for the deadline: {row['error']}")
+    wrong += half_written(scenario)
+    if case.service == "registry" and case.exit != 0 and _tenant_deployments(scenario):
+        wrong.append("a deployment was written although every push was refused")
+    return wrong
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -181,21 +213,7 @@ def test_fault(
     case: Case, stack: Stack, scenario: Scenario, registry_proxy: tuple[str, FaultProxy]
 ) -> None:
     outcome = run_case(case, stack, scenario, registry_proxy)
-    assert outcome.exit == case.exit, outcome.stderr
-    assert len(outcome.rows) == case.folders, outcome.stderr
-    assert {r["status"] for r in outcome.rows} <= case.statuses, outcome.rows
-    assert len(outcome.faults) >= case.injected, outcome.faults
-    assert case.min_seconds <= outcome.seconds <= case.max_seconds, outcome.stderr
-    assert case.error in outcome.stderr
-    if "--timeout-minutes" in case.options:
-        # What was not done says why; a skipped row names the deadline.
-        for row in outcome.rows:
-            assert row["error"], row
-            if row["status"] == "skipped":
-                assert str(row["error"]).startswith("deadline: timeout-minutes"), row
-    assert_nothing_half_written(scenario)
-    if case.service == "registry" and case.exit != 0:
-        assert not _tenant_deployments(scenario)  # refused pushes: not a single write
+    assert judge(case, outcome, scenario) == [], outcome.stderr
 
 
 def _tenant_deployments(scenario: Scenario) -> list[dict[str, object]]:
