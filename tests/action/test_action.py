@@ -3,12 +3,15 @@ environment and file-command files, against the real registry (with auth) and Pr
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from prefect_flow_deploy.commit_order import recorded_commit
 
 from ..conftest import EXAMPLES, Scenario, Stack
 from ..helpers import read_deployments
@@ -84,6 +87,13 @@ def test_deploy_then_rerun_with_nothing_changed(
     workspace = workspace_for(
         scenario, tmp_path, [("sales", "daily_orders"), ("sales", "two_flows")]
     )
+    # The runner's checkout belongs to the runner's user, not to the container's root (git
+    # refuses such a repository without safe.directory; the commit is read without git).
+    head = subprocess.run(
+        ["git", "-C", str(workspace), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    for path in [workspace, *workspace.rglob("*")]:
+        os.lchown(path, 1001, 1001)
     first = run_action(action_image, workspace, tmp_path / "run1", inputs(scenario, stack))
     assert first.exit_code == 0, first.log
 
@@ -96,6 +106,9 @@ def test_deploy_then_rerun_with_nothing_changed(
     names = [d["deployment"] for d in deployments]
     server = read_deployments(names)
     assert {str(d.id) for d in server.values()} == {d["deployment_id"] for d in deployments}
+    # Each records the checkout's commit (the deploy order: commit_order.py).
+    recorded = [recorded_commit(d.tags) for d in server.values()]
+    assert {c.sha if c else None for c in recorded} == {head}
     images = first.json("images")
     assert (
         isinstance(images, list) and {i["status"] for i in images} == {"built"} and len(images) == 2
