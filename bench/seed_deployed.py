@@ -21,6 +21,7 @@ import asyncio
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -107,13 +108,16 @@ def main() -> int:
                     lambda ref: put_image(http, base_url, ref, config, args.base_repository), todo
                 )
             )
+    completed = []
     for deployment in plan.deployments:
         image = images.get(deployment.folder_key)
         if deployment.spec is not None and image is not None:
             # Where a check of the image finds the code: the default recipe's directory, or
             # the WORKDIR of the synthetic repository's own Dockerfiles.
-            deployment.spec.code_dir = image.code_dir or f"/opt/prefect/{image.folder.name}"
-    written = asyncio.run(register(options, plan.deployments))
+            code_dir = image.code_dir or f"/opt/prefect/{image.folder.name}"
+            deployment = replace(deployment, spec=replace(deployment.spec, code_dir=code_dir))
+        completed.append(deployment)
+    written = asyncio.run(register(options, completed))
     print(f"seeded {len(todo)} images and {written} deployments")
     return 0
 

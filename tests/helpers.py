@@ -21,10 +21,11 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import DeploymentResponse
 
-from prefect_flow_deploy.engine import Engine, RunResult
+from prefect_flow_deploy.engine import Engine
 from prefect_flow_deploy.http_retry import client_transport
 from prefect_flow_deploy.model import Plan
 from prefect_flow_deploy.options import Given, Options
+from prefect_flow_deploy.results import RunResult
 from prefect_flow_deploy.settings import resolve_options
 
 from .conftest import Scenario, Stack

@@ -32,6 +32,7 @@ from .options import (
     parse_build_secrets,
     secret_values,
 )
+from .prefect_api import resolve
 from .settings import ConfigFile, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
@@ -179,7 +180,7 @@ def run() -> int:
     if options.dry_run:
         plan = engine.plan()
         report_problems(plan)
-        engine.preview_retention(plan)
+        plan = engine.preview_retention(plan)
         if github and _flag("comment") is not False:
             client = GitHubClient(_text("github-token"), github.api_url)
             post_plan(plan, github, client, options.tenant, workspace, options.prune)
@@ -191,17 +192,17 @@ def run() -> int:
             None,
             plan.failed,
         )
-        api_url: str | None = engine.api.url
+        api_url = plan.api_url
         code = 1 if failed else 0
     else:
         record = _deployment_record(github, options.tenant)
         if record:
-            record.start(_safe_api_url(engine))
+            record.start(_safe_api_url(options))
         try:
             result = engine.deploy()
         except FatalError:
             if record:
-                record.finish(False, None, _safe_api_url(engine))
+                record.finish(False, None, _safe_api_url(options))
             raise
         rows = result.results
         deletions = result.image_deletions
@@ -249,9 +250,11 @@ def _deployment_record(github: GitHubEnv | None, tenant: str | None) -> Deployme
     )
 
 
-def _safe_api_url(engine: Engine) -> str | None:
+def _safe_api_url(options: Options) -> str | None:
+    """The Prefect API the run writes to, for the GitHub deployment's link (before and
+    whatever the run's outcome); None when none is configured."""
     try:
-        return engine.api.url
+        return resolve(options.prefect_api_url, options.prefect_api_key).url
     except FatalError:
         return None
 

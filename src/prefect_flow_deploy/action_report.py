@@ -8,35 +8,15 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from .engine import FlowResult, RunResult, failed_folder_rows
 from .model import ImageDeletion, Plan
 from .report import human_size, total_freed
+from .results import FlowResult, RunResult, planned_rows
 
 SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
 STATUS_ICON = {
     "failed": "❌", "skipped": "⏭️", "created": "🆕", "updated": "🔄", "unchanged": "✅",
     "removed": "🗑️", "orphaned": "👻", "create": "📝", "update": "📝", "remove": "📝",
 }  # fmt: skip
-
-
-def planned_results(plan: Plan) -> list[FlowResult]:
-    """Rows for a dry run: the status is what a deploy would do."""
-    images = {i.folder.key: i for i in plan.images}
-    rows = []
-    for deployment in plan.deployments:
-        image = images.get(deployment.folder_key)
-        project, _, folder = deployment.folder_key.partition("/")
-        flow, _, name = deployment.full_name.partition("/")
-        rows.append(
-            FlowResult(
-                project, folder, flow, name, deployment.deployment_id,
-                image.reference if image else None, image.digest if image else None,
-                image.action if image else "-", deployment.action,  # type: ignore[arg-type]
-                deployment.changed_fields, deployment.error,
-            )
-        )  # fmt: skip
-    rows += failed_folder_rows(plan)
-    return rows
 
 
 def deployments_output(rows: list[FlowResult]) -> list[dict[str, Any]]:
@@ -84,10 +64,18 @@ def counts(rows: list[FlowResult], built: int) -> dict[str, int]:
     }
 
 
-def matrix(plan: Plan, shards: int) -> dict[str, list[dict[str, str]]]:
+def planned_results(plan: Plan) -> list[FlowResult]:
+    """Rows for a dry run: the status is what a deploy would do."""
+    return planned_rows(plan)
+
+
+def matrix(
+    plan: Plan, shards: int, failed: frozenset[str] = frozenset()
+) -> dict[str, list[dict[str, str]]]:
     """The folders that need work (a build or a deployment write), in at most `shards`
-    groups; each group's `flows` is an anchored regex for the action's `flows` input."""
-    busy = {i.folder.key for i in plan.images if i.action == "build"}
+    groups; each group's `flows` is an anchored regex for the action's `flows` input.
+    `failed`: folders whose build failed in this run (not work another shard could do)."""
+    busy = {i.folder.key for i in plan.images if i.action == "build" and i.folder.key not in failed}
     busy |= {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
     keys = sorted(busy)
     if not keys:
@@ -230,15 +218,22 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def outputs(rows: list[FlowResult], built: int, plan: Plan, shards: int) -> dict[str, str]:
+def outputs(
+    rows: list[FlowResult],
+    built: int,
+    plan: Plan,
+    shards: int,
+    failed: frozenset[str] = frozenset(),
+) -> dict[str, str]:
     values = {
         "deployments": json.dumps(deployments_output(rows)),
         "images": json.dumps(images_output(rows)),
-        "matrix": json.dumps(matrix(plan, shards)),
+        "matrix": json.dumps(matrix(plan, shards, failed)),
     }
     values.update({k: str(v) for k, v in counts(rows, built).items()})
     return values
 
 
 def run_outputs(result: RunResult, shards: int) -> dict[str, str]:
-    return outputs(result.results, result.counters.built, result.plan, shards)
+    failed = frozenset(k for k, o in result.images.items() if o.status == "failed")
+    return outputs(result.results, result.counters.built, result.plan, shards, failed)

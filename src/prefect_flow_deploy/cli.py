@@ -230,7 +230,7 @@ def plan(
     engine = Engine(options)
     result = engine.plan()
     report_problems(result)
-    engine.preview_retention(result)
+    result = engine.preview_retention(result)
     if json_output:
         print(log.redact(plan_json(result)))
     else:

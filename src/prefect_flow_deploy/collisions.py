@@ -1,29 +1,32 @@
 """Names that two folders or two flows would share: the image of two folders, the deployment
 of two flows. Each folder (image) or flow (deployment) involved fails, pointing at its folder,
 flow or prefect.yaml entry.
-Pure functions over the folders read (used by plan, validate and new)."""
+Pure functions over the folders read (used by decide, validate and new): each returns the
+problems by folder key; the `check_`/`fail_` forms record them on the folders (validate)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from .model import DeploymentSpec, FlowFolder, ImagePlan, Problem
 from .naming import image_repository
 from .options import Options
 
 
-def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
+def image_collisions(folders: list[FlowFolder], options: Options) -> dict[str, list[Problem]]:
+    found: dict[str, list[Problem]] = defaultdict(list)
     by_repo: dict[str, list[FlowFolder]] = defaultdict(list)
     for folder in (f for f in folders if f.flows):  # only these become images
         try:
             by_repo[image_repository(options.registry, folder.project, folder.name)].append(folder)
         except ValueError as exc:
-            folder.problems.append(Problem("error", str(exc), folder.path, title="Image name"))
+            found[folder.key].append(Problem("error", str(exc), folder.path, title="Image name"))
     for repository, group in by_repo.items():
         if len(group) > 1:
             names = " and ".join(f.key for f in group)
             for folder in group:
-                folder.problems.append(
+                found[folder.key].append(
                     Problem(
                         "error",
                         f"{names} both become the image {repository}; rename one folder.",
@@ -31,31 +34,37 @@ def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
                         title="Image name collision",
                     )
                 )
+    return dict(found)
 
 
-def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
+def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
+    found = image_collisions(folders, options)
+    for folder in folders:
+        folder.problems.extend(found.get(folder.key, []))
+
+
+def name_collisions(
+    specs: Mapping[str, list[DeploymentSpec]], folders: Mapping[str, FlowFolder]
+) -> dict[str, list[Problem]]:
     """Two deployments of one name (the same flow name in two folders of a project, or one
     prefect.yaml name used twice) would overwrite each other on every run: each flow
     involved fails, pointing at its flow or prefect.yaml entry; the folders' other flows go
-    ahead (engine._failed_flows takes them out of the plan)."""
+    ahead (decide takes the failed ones out of the plan)."""
+    found: dict[str, list[Problem]] = defaultdict(list)
     by_name: dict[str, list[DeploymentSpec]] = defaultdict(list)
     for group in specs.values():
         for spec in group:
             by_name[spec.full_name].append(spec)
-    images_by_key = {image.folder.key: image for image in images}
     for name, group in by_name.items():
         if len(group) < 2:
             continue
-        places = " and ".join(
-            sorted({_place(s, images_by_key[s.folder_key].folder) for s in group})
-        )
+        places = " and ".join(sorted({_place(s, folders[s.folder_key]) for s in group}))
         message = (
             f"the deployment {name} is defined twice ({places}); they would overwrite each "
             "other. Give one flow another name= or its prefect.yaml entry another name:."
         )
         for spec in group:
-            image = images_by_key[spec.folder_key]
-            image.folder.problems.append(
+            found[spec.folder_key].append(
                 Problem(
                     "error",
                     message,
@@ -65,6 +74,13 @@ def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[Deployme
                     flow=spec.entrypoint,
                 )
             )
+    return dict(found)
+
+
+def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
+    folders = {image.folder.key: image.folder for image in images}
+    for key, problems in name_collisions(specs, folders).items():
+        folders[key].problems.extend(problems)
 
 
 def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:

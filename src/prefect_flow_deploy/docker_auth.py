@@ -19,13 +19,14 @@ import json
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-
-from docker import auth as docker_auth
-from docker.errors import DockerException
+from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
 from .logger import log
 from .registry import Credentials
+
+if TYPE_CHECKING:  # docker-py reads a Docker config: loaded only when there is one
+    from docker import auth as docker_auth
 
 RECIPE = (
     "Let the login step write a plain login where the action reads it: first a step "
@@ -78,6 +79,8 @@ class Logins(Mapping[str, Credentials]):
         """The run's own logins, the config's plain ones and the helpers' found so far."""
         known = {h: c for h, c in self._found.items() if c is not None}
         if self._config is not None:
+            from docker import auth as docker_auth
+
             for key, entry in self._config.auths.items():
                 host = _canonical(docker_auth.convert_to_hostname(key))
                 login = _credentials(entry)
@@ -97,6 +100,8 @@ class Logins(Mapping[str, Credentials]):
                 f"docker-credential-{helper}, which is not installed here (the action's image "
                 f"has none). {RECIPE}"
             )
+        from docker.errors import DockerException
+
         try:
             entry = self._config.resolve_authconfig(registry)
         except DockerException as exc:
@@ -150,6 +155,9 @@ def load_logins(own: Mapping[str, Credentials], env: Mapping[str, str]) -> Login
         ) from exc
     if not isinstance(data, dict):
         raise ConfigurationError(f"{path}: a Docker config must be a JSON object.")
+    from docker import auth as docker_auth
+    from docker.errors import DockerException
+
     try:
         config = docker_auth.AuthConfig.load_config(None, data)
     except DockerException as exc:

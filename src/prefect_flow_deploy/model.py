@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .deployments import ServerState
+    from .work_pools import Pool
 
 MANAGED_TAG = "managed-by:prefect-flow-deploy"
 TENANT_TAG_PREFIX = "tenant:"
@@ -112,10 +116,23 @@ class FlowFolder:
         )
 
 
+@dataclass(frozen=True)
+class BuildRecipe:
+    """How a folder's image is built; the planner hashes it, the builder runs it."""
+
+    dockerfile_text: str | None  # our recipe; None when the folder has its own Dockerfile
+    dockerignore_text: str | None
+    build_args: dict[str, str]
+    bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
+    files: dict[str, str]  # relative path → sha256 (without the +x marker)
+    expected_code_dir: str | None
+    secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
+
+
 ImageAction = Literal["exists", "build", "local", "failed"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImagePlan:
     """What to do about one folder's image."""
 
@@ -138,7 +155,7 @@ class ImagePlan:
 DeploymentAction = Literal["create", "update", "unchanged", "remove", "failed", "skipped"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeploymentSpec:
     """The deployment we want the server to hold (deployment_fields.FIELDS says how each
     field is made, compared and written)."""
@@ -179,7 +196,7 @@ class DeploymentSpec:
         return f"{self.flow_name}/{self.name}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeploymentPlan:
     spec: DeploymentSpec | None  # None for a removal
     full_name: str
@@ -225,13 +242,20 @@ class ImageDeletion:
     version_id: int | None = None  # GHCR: the package version to delete
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
+    """Every decision of a run, and what it was made from: the executor needs nothing else
+    (besides the options' secrets) to build, push and register it."""
+
     folders: list[FlowFolder]
     images: list[ImagePlan]
     deployments: list[DeploymentPlan]
     problems: list[Problem] = field(default_factory=list)
     image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
+    recipes: dict[str, BuildRecipe] = field(default_factory=dict)  # by folder key
+    snapshot: ServerState | None = None  # the server's deployments the plan was made from
+    pools: dict[str, Pool] = field(default_factory=dict)  # the work pools it names
+    api_url: str | None = None  # the Prefect API it was planned against
 
     @property
     def failed(self) -> bool:

@@ -1,5 +1,7 @@
-"""Plan: for each folder, the image (exists or build, and why) and its deployments.
+"""The pieces of a plan that are one folder's business: its build recipe and content tag,
+why its image is built, the deployments it wants (fitted to their work pools).
 
+Used by gather (recipes and tags: they read files) and decide (everything else: pure).
 Planning needs no Docker engine: tags are content hashes and the registry is asked over HTTP.
 """
 
@@ -7,7 +9,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,12 @@ from .context import (
     secret_looking_files,
 )
 from .deployment_fields import Source, spec_values
+from .deployments import ServerState, ours
 from .dockerfile import base_images, declared_args
 from .errors import RegistryError
+from .inputs import ImageAnswer
 from .model import (
+    BuildRecipe,
     DeploymentConfig,
     DeploymentSpec,
     FlowFolder,
@@ -34,7 +39,7 @@ from .naming import image_component, image_repository
 from .options import Options
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
-from .registry import RegistryClient, image_labels, parse_reference
+from .registry import RegistryClient
 from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, unknown_variables
 from .work_pools import job_variables as pool_job_variables
 
@@ -42,19 +47,6 @@ INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
 FOLDER_LABEL = "io.prefect-flow-deploy.folder"
 CODE_DIR_LABEL = "io.prefect-flow-deploy.code-dir"
 BASE_IMAGE_ARG = "BASE_IMAGE"
-
-
-@dataclass
-class BuildRecipe:
-    """How a folder's image is built; the planner hashes it, the builder runs it."""
-
-    dockerfile_text: str | None  # our recipe; None when the folder has its own Dockerfile
-    dockerignore_text: str | None
-    build_args: dict[str, str]
-    bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
-    files: dict[str, str]  # relative path → sha256 (without the +x marker)
-    expected_code_dir: str | None
-    secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
 
 
 def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
@@ -91,9 +83,33 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
     )
 
 
+def large_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
+    """A very large file in the build context is a warning at the file (reads its size)."""
+    return [
+        Problem("warning", large_file_advice(path, size), folder.path / path, title="Large file")
+        for path, size in large_files(folder.path, recipe.files)
+    ]
+
+
+def secret_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
+    """A file that looks like credentials is a warning at the file: the build copies it."""
+    return [
+        Problem(
+            "warning",
+            f"{path} looks like a credentials file, and the build copies "
+            "it into the image, where anyone who can pull the image can read it. Add "
+            "it to the folder's .dockerignore (and keep it out of git); give flows "
+            "their secrets through Prefect blocks or the work pool's environment.",
+            folder.path / path,
+            title="Secret in the image",
+        )
+        for path in secret_looking_files(recipe.files)
+    ]
+
+
 def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | None:
-    """The folder's recipe; a build input that cannot be read is an error on the folder, a
-    file that looks like credentials a warning at the file (the build would copy it)."""
+    """The folder's recipe, its problems recorded on the folder (validate): a build input
+    that cannot be read is an error, a file that looks like credentials a warning."""
     try:
         recipe = recipe_for(folder, options)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -101,22 +117,8 @@ def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | 
             Problem("error", f"cannot read the build inputs: {exc}", folder.path)
         )
         return None
-    folder.problems.extend(
-        Problem("warning", large_file_advice(path, size), folder.path / path, title="Large file")
-        for path, size in large_files(folder.path, recipe.files)
-    )
-    for path in secret_looking_files(recipe.files):
-        folder.problems.append(
-            Problem(
-                "warning",
-                f"{path} looks like a credentials file, and the build copies "
-                "it into the image, where anyone who can pull the image can read it. Add "
-                "it to the folder's .dockerignore (and keep it out of git); give flows "
-                "their secrets through Prefect blocks or the work pool's environment.",
-                folder.path / path,
-                title="Secret in the image",
-            )
-        )
+    folder.problems.extend(large_file_problems(folder, recipe))
+    folder.problems.extend(secret_file_problems(folder, recipe))
     return recipe
 
 
@@ -166,59 +168,34 @@ class BaseDigests:
         return "ok", digest
 
 
-def plan_image(
-    folder: FlowFolder,
-    recipe: BuildRecipe,
-    bases: BaseDigests,
-    options: Options,
-    code_dirs: dict[str, str],
-) -> ImagePlan:
-    """The image's name and content tag (no network: the registry is asked in `decide`)."""
+def previous_images(state: ServerState, options: Options) -> dict[str, str]:
+    """Per folder, the image its deployments run now (this tenant's and repository's)."""
+    previous: dict[str, str] = {}
+    for existing in state.deployments.values():
+        key = existing.folder_key()
+        if key and existing.image and ours(existing, options.tenant, options.repository):
+            previous.setdefault(key, existing.image)
+    return previous
+
+
+def image_answer(
+    folder: FlowFolder, recipe: BuildRecipe, bases: BaseDigests, options: Options
+) -> ImageAnswer:
+    """The image's name and content tag (reads the files' modes; no network: the registry
+    is asked by gather), or which base image could not be resolved."""
     repository = image_repository(options.registry, folder.project, folder.name)
     missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
     if missing:
         ref, line = missing[0]
-        where = folder.dockerfile if folder.dockerfile else None
-        folder.problems.append(
-            Problem(
-                "error",
-                bases.problems.get(ref, f"cannot resolve {ref}"),
-                where,
-                line or None,
-                "Base image",
-            )
+        return ImageAnswer(
+            repository, None, base_error=(bases.problems.get(ref, f"cannot resolve {ref}"), line)
         )
-        return ImagePlan(folder, repository, "unknown", {}, "failed", bases.problems.get(ref, ""))
     digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
-    files_for_hash = context_files_for_hash(folder, recipe)
     tag, inputs = content_tag(
-        files_for_hash, recipe.dockerfile_text or "", recipe.build_args, digests,
-        recipe.secret_ids, options.platform_list,
+        context_files_for_hash(folder, recipe), recipe.dockerfile_text or "", recipe.build_args,
+        digests, recipe.secret_ids, options.platform_list,
     )  # fmt: skip
-    plan = ImagePlan(folder, repository, tag, inputs)
-    plan.code_dir = recipe.expected_code_dir or code_dirs.get(plan.reference)
-    return plan
-
-
-def decide(
-    plan: ImagePlan,
-    options: Options,
-    registry: RegistryClient,
-    previous_image: str | None,
-    known_repositories: set[str] | None = None,
-) -> None:
-    """Exists (skip) or build, and why: one question to the registry."""
-    plan.digest = _existing_digest(plan.reference, options, registry, known_repositories)
-    if plan.digest and not options.force:
-        plan.action = "exists"
-        plan.reason = (
-            "an image with this content is already in the registry"
-            if options.registry
-            else ("an image with this content is already in the local engine")
-        )
-        return
-    plan.action = "build"
-    plan.reason = "--force" if options.force else _why_build(plan, previous_image, registry)
+    return ImageAnswer(repository, tag, inputs)
 
 
 def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
@@ -237,40 +214,32 @@ def _is_executable(path: Path) -> bool:
         return False
 
 
-def _existing_digest(
-    reference: str, options: Options, registry: RegistryClient, known: set[str] | None = None
-) -> str | None:
-    """The image's digest if it is already there: in the registry, or locally without one.
-    `known`: the registry's repositories, when its catalog told (a repository that does not
-    exist holds no tag: no need to ask)."""
-    if options.registry:
-        if known is not None and parse_reference(reference).repository not in known:
-            return None
-        return registry.manifest_digest(reference)
-    from .builder import local_image_id  # the Docker SDK: only without a registry
-
-    return local_image_id(reference)
-
-
-def _why_build(plan: ImagePlan, previous_image: str | None, registry: RegistryClient) -> str:
+def why_build(answer: ImageAnswer, previous_image: str | None) -> str:
+    """Why an image is built: new, from another repository, or which inputs changed since
+    the deployed image (its inputs label, read by gather)."""
     if not previous_image:
         return "new: no deployed image for this folder yet"
-    if not previous_image.startswith(plan.repository + ":"):
+    if not previous_image.startswith(answer.repository + ":"):
         return f"the deployed image {previous_image} is from another repository"
-    labels = image_labels(registry, previous_image) if "/" in previous_image else {}
-    try:
-        before: dict[str, str] = json.loads(labels.get(INPUTS_LABEL, "{}"))
-    except ValueError:
-        before = {}
+    before = answer.previous_inputs or {}
     if not before:
         return f"content changed since {previous_image.rsplit(':', 1)[1]}"
-    now = {k: v[:12] for k, v in plan.inputs.items()}
+    now = {k: v[:12] for k, v in answer.inputs.items()}
     changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
     return (
         "changed: "
         + ", ".join(_describe(k, k in now, k in before) for k in changed[:8])
         + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
     )
+
+
+def previous_inputs(labels: dict[str, str]) -> dict[str, str]:
+    """The inputs label of an image (what its tag was a hash of), {} when unreadable."""
+    try:
+        before = json.loads(labels.get(INPUTS_LABEL, "{}"))
+    except ValueError:
+        return {}
+    return before if isinstance(before, dict) else {}
 
 
 def _describe(key: str, now: bool, before: bool) -> str:
@@ -296,25 +265,25 @@ def compact_inputs(inputs: dict[str, str]) -> str:
 # -- deployments ---------------------------------------------------------------------------
 
 
-def desired_deployments(
+def deployment_specs(
     folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
-) -> list[DeploymentSpec]:
+) -> tuple[list[DeploymentSpec], list[Problem]]:
     """One deployment per flow, or one per prefect.yaml entry that names the flow. With the
     work pools known, each deployment's job variables are fitted to its pool (a pool that
     cannot run an image, or a variable it does not declare, fails the folder)."""
-    specs = []
+    specs, problems = [], []
     for flow in folder.flows:
         configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
         for config in configs or [DeploymentConfig()]:
             spec = _spec(folder, flow, config, image, options)
             if pools is not None and spec.work_pool in pools:
-                problem = fit_pool(spec, pools[spec.work_pool], options)
+                spec, problem = fit_pool(spec, pools[spec.work_pool], options)
                 if problem is not None:
-                    folder.problems.append(problem)
+                    problems.append(problem)
             specs.append(spec)
     for config in folder.deployment_configs:
         if not any(_config_matches(config, flow) for flow in folder.flows):
-            folder.problems.append(
+            problems.append(
                 Problem(
                     "error",
                     f"deployment {config.name or '(unnamed)'} names "
@@ -325,22 +294,46 @@ def desired_deployments(
                     "prefect.yaml",
                 )
             )
+    return specs, problems
+
+
+def desired_deployments(
+    folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
+) -> list[DeploymentSpec]:
+    """deployment_specs, its problems recorded on the folder (validate)."""
+    specs, problems = deployment_specs(folder, image, options, pools)
+    folder.problems.extend(problems)
     return specs
 
 
-def fit_pool(spec: DeploymentSpec, pool: Pool, options: Options) -> Problem | None:
-    """Set the image (and pull policy) where the pool's template takes it; the problem when
-    the pool cannot run an image or a job variable is not one of its template's."""
+def wanted_names(folder: FlowFolder) -> list[str]:
+    """The full names of the deployments the folder wants (as deployment_specs names them),
+    without fitting anything: what gather asks the server about."""
+    names = []
+    for flow in folder.flows:
+        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        names += [
+            f"{flow.name}/{c.name or folder.project}" for c in configs or [DeploymentConfig()]
+        ]
+    return names
+
+
+def fit_pool(
+    spec: DeploymentSpec, pool: Pool, options: Options
+) -> tuple[DeploymentSpec, Problem | None]:
+    """The spec with the image (and pull policy) where the pool's template takes it; the
+    problem when the pool cannot run an image or a job variable is not one of its
+    template's."""
     reason = cannot_run_images(pool)
     if reason is not None:
         line = spec.source_lines.get("work_pool.name", spec.source_line)
-        return Problem("error", reason, spec.source_file, line, "Work pool")
+        return spec, Problem("error", reason, spec.source_file, line, "Work pool")
     wanted = {k: v for k, v in spec.job_variables.items() if k != IMAGE_VARIABLE}
-    spec.job_variables = pool_job_variables(wanted, spec.image, pool)
+    spec = replace(spec, job_variables=pool_job_variables(wanted, spec.image, pool))
     unknown = unknown_variables(wanted, pool)
     if not unknown:
-        return None
-    return variable_problem(
+        return spec, None
+    return spec, variable_problem(
         spec, unknown[0], options,
         f"the job variable `{unknown[0]}` is not one of the work pool {pool.name!r}'s "
         f"(type {pool.type}): the worker would never read it. Its variables: "

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .deployment_fields import shown
-from .engine import RunResult
 from .model import DeploymentSpec, ImageDeletion, Plan
+from .results import RunResult
 
 SHORT = 60  # characters of a value shown in a plan line
 

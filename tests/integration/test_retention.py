@@ -55,7 +55,7 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     write_flow(folder, "daily", body="return 'v3'")
     engine = Engine(options(scenario, stack, keep_images=1))
     plan = engine.plan()
-    engine.preview_retention(plan)
+    plan = engine.preview_retention(plan)
     (planned,) = plan.image_deletions
     assert (planned.repository + ":" + planned.tags[0]) == image2  # image1 is in use
     assert planned.outcome == "planned" and planned.freed and planned.freed > 0

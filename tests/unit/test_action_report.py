@@ -3,8 +3,8 @@ import re
 from pathlib import Path
 
 from prefect_flow_deploy.action_report import matrix, summary, ui_url
-from prefect_flow_deploy.engine import FlowResult
 from prefect_flow_deploy.model import DeploymentPlan, FlowFolder, ImagePlan, Plan
+from prefect_flow_deploy.results import FlowResult
 
 from ..action.runner import parse_output_file
 

@@ -18,7 +18,7 @@ from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.options import Given, Options, parse_build_secrets, secret_values
-from prefect_flow_deploy.planner import BaseDigests, plan_image, recipe_for
+from prefect_flow_deploy.planner import BaseDigests, image_answer, recipe_for
 from prefect_flow_deploy.recipe import default_dockerfile
 from prefect_flow_deploy.settings import resolve_options
 
@@ -136,7 +136,9 @@ def tag_of(root: Path, secrets: dict[str, str]) -> str:
     folder = discover(root, None)[0]
     bases = BaseDigests(None)  # type: ignore[arg-type]  # resolved by hand: no registry here
     bases.digests["base:1"] = "sha256:" + "1" * 64
-    return plan_image(folder, recipe_for(folder, options), bases, options, {}).tag
+    tag = image_answer(folder, recipe_for(folder, options), bases, options).tag
+    assert tag is not None
+    return tag
 
 
 @pytest.mark.parametrize("own_dockerfile", [False, True])

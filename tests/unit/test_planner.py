@@ -73,37 +73,3 @@ def test_tenant_overrides() -> None:
         "image": "r/sales/daily:abc123",
     }
     assert report.schedules == [{"cron": "0 6 * * *", "active": False}]
-
-
-def test_a_collision_fails_only_the_flows_involved_each_at_its_line() -> None:
-    from prefect_flow_deploy.collisions import fail_name_collisions
-    from prefect_flow_deploy.engine import _failed_flows
-
-    daily = folder_with([])
-    weekly = FlowFolder(
-        "sales",
-        "weekly",
-        Path("/repo/projects/sales/weekly"),
-        [
-            FlowSpec("etl", "main", "flow.py", 9, {"properties": {}}),
-            FlowSpec("summary", "summary", "flow.py", 20, {"properties": {}}),
-        ],
-    )
-    images = [image(daily), image(weekly)]
-    specs = {i.folder.key: desired_deployments(i.folder, i, Options()) for i in images}
-    fail_name_collisions(images, specs)
-    failed = _failed_flows(images, specs)
-
-    assert sorted((d.folder_key, d.full_name, d.action) for d in failed) == [
-        ("sales/daily", "etl/sales", "failed"),
-        ("sales/weekly", "etl/sales", "failed"),
-    ]
-    assert {k: [s.full_name for s in v] for k, v in specs.items()} == {
-        "sales/daily": ["report/sales"],
-        "sales/weekly": ["summary/sales"],
-    }
-    assert [i.action for i in images] == ["build", "build"]  # the others still deploy
-    assert not daily.failed and not weekly.failed
-    assert [(p.file, p.line) for p in daily.problems] == [(daily.path / "flows/etl.py", 3)]
-    assert [(p.file, p.line) for p in weekly.problems] == [(weekly.path / "flow.py", 9)]
-    assert "etl/sales is defined twice" in (failed[0].error or "")

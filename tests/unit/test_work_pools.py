@@ -29,19 +29,20 @@ def spec(**fields: object) -> DeploymentSpec:
 
 
 def test_the_image_and_pull_policy_go_where_the_template_has_them() -> None:
-    wanted = spec(job_variables={"image": "ignored", "env": {"A": "1"}})
-    assert fit_pool(wanted, DOCKER, Options()) is None
+    wanted, problem = fit_pool(
+        spec(job_variables={"image": "ignored", "env": {"A": "1"}}), DOCKER, Options()
+    )
+    assert problem is None
     assert wanted.job_variables == {
         "env": {"A": "1"}, "image": "r/sales/etl:abc", "image_pull_policy": "IfNotPresent",
     }  # fmt: skip
-    pushed = spec()
-    assert fit_pool(pushed, PUSH, Options()) is None
+    pushed, problem = fit_pool(spec(), PUSH, Options())
+    assert problem is None
     assert pushed.job_variables == {"image": "r/sales/etl:abc"}  # no pull policy there
 
 
 def test_a_pull_policy_set_in_the_repository_is_kept() -> None:
-    wanted = spec(job_variables={"image_pull_policy": "Always"})
-    fit_pool(wanted, DOCKER, Options())
+    wanted, _ = fit_pool(spec(job_variables={"image_pull_policy": "Always"}), DOCKER, Options())
     assert wanted.job_variables["image_pull_policy"] == "Always"
 
 
@@ -51,7 +52,7 @@ def test_pools_that_cannot_run_an_image_say_why_and_what_to_use() -> None:
     assert "kubernetes" in process
     managed = cannot_run_images(MANAGED)
     assert managed is not None and "Prefect Managed" in managed and "pip_packages" in managed
-    problem = fit_pool(
+    _, problem = fit_pool(
         spec(source_lines={"work_pool.name": 4}), PROCESS, Options()
     )  # the pool's line in prefect.yaml
     assert problem is not None and problem.line == 4
@@ -61,9 +62,9 @@ def test_an_unknown_variable_is_an_error_at_its_line_or_names_the_tenant_file() 
     wanted = spec(
         job_variables={"nmespace": "x"}, source_lines={"job_variables.nmespace": 7}
     )  # fmt: skip
-    problem = fit_pool(wanted, DOCKER, Options())
+    _, problem = fit_pool(wanted, DOCKER, Options())
     assert problem is not None and problem.line == 7 and "`nmespace`" in problem.message
-    tenant = fit_pool(
+    _, tenant = fit_pool(
         spec(job_variables={"nmespace": "x"}), DOCKER, Options(job_variables={"nmespace": "x"})
     )
     assert tenant is not None and "prefect-flow-deploy.yaml" in tenant.message

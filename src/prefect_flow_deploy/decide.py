@@ -1,0 +1,445 @@
+"""Decide: every decision of a run as one pure function, `plan(inputs, options) -> Plan`.
+
+Per folder one outcome (build, and why; exists; failed, with its problems), per deployment
+one action (create; update with old → new per field; unchanged; remove; failed, and why),
+from what `gather` read. The rules live here, each a small function of plain data:
+ownership (tenant, repository), name collisions, take-over, removals and their scope
+(`--flows`, shards, an unreadable project), the diff, job variables the work pool refuses,
+triggers an old server cannot take, parameter schemas reused from the server. No I/O, no
+threads: a unit test runs each rule in milliseconds (tests/unit/test_decide.py)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from .collisions import image_collisions, name_collisions
+from .commit_order import order, recorded_commit
+from .deployments import (
+    ExistingDeployment,
+    ScheduleError,
+    ServerState,
+    diff,
+    in_tenant,
+    ours,
+)
+from .discovery import UNREADABLE_PROJECT
+from .inputs import ImageAnswer, Inputs
+from .model import (
+    TENANT_TAG_PREFIX,
+    DeploymentPlan,
+    DeploymentSpec,
+    FlowFolder,
+    ImagePlan,
+    Plan,
+    Problem,
+)
+from .options import Options
+from .ownership import foreign_owner, recorded_owner, takeover_message
+from .planner import (
+    deployment_specs,
+    previous_images,
+    secret_file_problems,
+    variable_problem,
+    why_build,
+)
+from .server_version import triggers_unsupported
+from .spec_checks import spec_problems
+from .triggers import TriggerError
+from .work_pools import Pool, invalid_variables
+
+Problems = dict[str, list[Problem]]  # new problems by folder key (local to one decision)
+
+
+def plan(inputs: Inputs, options: Options) -> Plan:
+    problems: Problems = defaultdict(list)
+    for key, found in image_collisions(list(inputs.folders), options).items():
+        problems[key] += found
+    images: dict[str, _Image] = {}
+    for folder in inputs.folders:
+        image = _image(folder, inputs, options, problems)
+        if image is not None:
+            images[folder.key] = image
+    specs = _specs(inputs, options, images, problems)
+    by_key = {f.key: f for f in inputs.folders}
+    for key, found in name_collisions(specs, by_key).items():
+        problems[key] += found
+    for key, group in specs.items():  # what the server would refuse (spec_checks.py)
+        problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
+    deployments = _failed_flows(inputs.folders, images, specs, problems)
+    snapshot = inputs.snapshot
+    for key, group in specs.items():
+        specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
+    read = {f.key for f in inputs.folders}
+    for folder in inputs.folders:
+        wanted, image = specs.get(folder.key), images.get(folder.key)
+        if wanted is None or image is None or image.failed:
+            continue
+        deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
+    deployments += removals(inputs, options, deployments, problems)
+    deployments = in_order(deployments, snapshot, inputs)
+    folders = [_with_problems(f, problems.get(f.key, [])) for f in inputs.folders]
+    by_key = {f.key: f for f in folders}
+    return Plan(
+        folders=folders,
+        images=[image.frozen(by_key[key]) for key, image in images.items()],
+        deployments=deployments,
+        recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
+        snapshot=snapshot,
+        pools=dict(inputs.pools),
+        api_url=inputs.api_url,
+    )
+
+
+# -- images ----------------------------------------------------------------------------------
+
+
+class _Image:
+    """One folder's image while the decision is being made (frozen into an ImagePlan)."""
+
+    def __init__(self, answer: ImageAnswer, action: str, reason: str, code_dir: str | None):
+        self.answer, self.action, self.reason, self.code_dir = answer, action, reason, code_dir
+
+    @property
+    def failed(self) -> bool:
+        return self.action == "failed"
+
+    def fail(self, reason: str) -> None:
+        self.action, self.reason = "failed", reason
+
+    @property
+    def reference(self) -> str:
+        return f"{self.answer.repository}:{self.answer.tag or 'unknown'}"
+
+    def frozen(self, folder: FlowFolder) -> ImagePlan:
+        answer = self.answer
+        return ImagePlan(
+            folder, answer.repository, answer.tag or "unknown", dict(answer.inputs),
+            self.action, self.reason, self.code_dir, answer.digest,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def _failed(folder: FlowFolder, problems: Problems) -> bool:
+    return folder.failed or any(
+        p.severity == "error" and p.flow is None for p in problems.get(folder.key, [])
+    )
+
+
+def _image(
+    folder: FlowFolder, inputs: Inputs, options: Options, problems: Problems
+) -> _Image | None:
+    """The folder's image: failed (base image, registry), exists, or build and why. None for
+    a folder that does not become an image (failed already, no flow, unreadable inputs)."""
+    key = folder.key
+    if _failed(folder, problems) or not folder.flows:
+        return None
+    if key in inputs.recipe_errors:
+        problems[key].append(
+            Problem(
+                "error", f"cannot read the build inputs: {inputs.recipe_errors[key]}", folder.path
+            )
+        )
+        return None
+    recipe, answer = inputs.recipes.get(key), inputs.images.get(key)
+    if recipe is None or answer is None:
+        return None
+    problems[key] += [*inputs.file_warnings.get(key, ()), *secret_file_problems(folder, recipe)]
+    if answer.base_error is not None:
+        message, line = answer.base_error
+        problems[key].append(
+            Problem("error", message, folder.dockerfile, line or None, "Base image")
+        )
+        return _Image(answer, "failed", message, None)
+    code_dirs = {
+        e.image: e.code_dir for e in inputs.snapshot.deployments.values() if e.image and e.code_dir
+    }
+    reference = f"{answer.repository}:{answer.tag}"
+    code_dir = recipe.expected_code_dir or code_dirs.get(reference)
+    if answer.registry_error is not None:
+        problems[key].append(Problem("error", answer.registry_error, folder.path, title="Registry"))
+        return _Image(answer, "failed", answer.registry_error, code_dir)
+    if answer.digest and not options.force:
+        where = "registry" if options.registry else "local engine"
+        return _Image(
+            answer, "exists", f"an image with this content is already in the {where}", code_dir
+        )
+    previous = previous_images(inputs.snapshot, options).get(key)
+    reason = "--force" if options.force else why_build(answer, previous)
+    return _Image(answer, "build", reason, code_dir)
+
+
+# -- deployments -----------------------------------------------------------------------------
+
+
+def _specs(
+    inputs: Inputs, options: Options, images: Mapping[str, _Image], problems: Problems
+) -> dict[str, list[DeploymentSpec]]:
+    """The deployments each folder wants, fitted to their work pools. A folder whose pool
+    cannot take them fails as a whole."""
+    specs: dict[str, list[DeploymentSpec]] = {}
+    for folder in inputs.folders:
+        image = images.get(folder.key)
+        if image is None or image.failed:
+            continue
+        group, found = deployment_specs(folder, image.frozen(folder), options, dict(inputs.pools))
+        problems[folder.key] += found
+        if _failed(folder, problems):
+            image.fail(_first_error(folder, problems))
+            continue
+        specs[folder.key] = group
+    return specs
+
+
+def _first_error(folder: FlowFolder, problems: Problems) -> str:
+    return next(
+        p.message
+        for p in [*folder.problems, *problems.get(folder.key, [])]
+        if p.severity == "error"
+    )
+
+
+def _failed_flows(
+    folders: Iterable[FlowFolder],
+    images: Mapping[str, _Image],
+    specs: dict[str, list[DeploymentSpec]],
+    problems: Problems,
+) -> list[DeploymentPlan]:
+    """Take out of `specs` the deployments of flows that fail on their own (a collision), as
+    failed plans; a folder left with nothing to deploy is not built."""
+    failed: list[DeploymentPlan] = []
+    for folder in folders:
+        group = specs.get(folder.key)
+        if group is None:
+            continue
+        errors = {
+            p.flow: p.message
+            for p in reversed([*folder.problems, *problems.get(folder.key, [])])
+            if p.severity == "error" and p.flow is not None
+        }
+        kept = [s for s in group if s.entrypoint not in errors]
+        failed += [failed_plan(s, errors[s.entrypoint]) for s in group if s.entrypoint in errors]
+        if not kept and len(kept) < len(group):
+            images[folder.key].fail("every flow of the folder failed")
+            del specs[folder.key]
+        else:
+            specs[folder.key] = kept
+    return failed
+
+
+def failed_plan(spec: DeploymentSpec, error: str) -> DeploymentPlan:
+    return DeploymentPlan(spec, spec.full_name, spec.folder_key, "failed", error=error)
+
+
+def reuse_schema(spec: DeploymentSpec, existing: ExistingDeployment | None) -> DeploymentSpec:
+    """A schema only the built image can compute (builder.image_schemas) was computed from
+    this very content when the deployment holds this image's content tag: reuse it (a
+    re-run with no change runs no container)."""
+    if spec.parameter_schema is not None or existing is None:
+        return spec
+    held = existing.comparable
+    if held.get("version") == spec.version and held.get("entrypoint") == spec.entrypoint:
+        return replace(spec, parameter_schema=held.get("parameter_openapi_schema") or None)
+    return spec
+
+
+def _folder_deployments(
+    folder: FlowFolder,
+    image: _Image,
+    specs: list[DeploymentSpec],
+    inputs: Inputs,
+    options: Options,
+    read: set[str],
+    problems: Problems,
+) -> list[DeploymentPlan]:
+    """The folder's deployments against the server. One that belongs to someone else fails
+    alone; a schedule, trigger or job variable the server would refuse fails the folder
+    before anything is built."""
+    state = inputs.snapshot
+    failed: list[DeploymentPlan] = []
+    mine: list[DeploymentSpec] = []
+    for spec in specs:
+        existing = state.deployments.get(spec.full_name)
+        taken = (
+            other_tenant(spec.full_name, existing, options.tenant)
+            or other_repository(spec.full_name, existing, options.repository)
+            or other_folder(spec, existing, read, inputs.other_folders)
+        )
+        if taken is None:
+            mine.append(spec)
+            continue
+        problems[folder.key].append(
+            Problem(
+                "error", taken, spec.source_file, spec.source_line, "Name collision",
+                flow=spec.entrypoint,
+            )
+        )  # fmt: skip
+        failed.append(failed_plan(spec, taken))
+    if not mine and failed:
+        image.fail(failed[0].error or "")
+        return failed
+    plans = []
+    for spec in mine:
+        try:
+            planned = diff(spec, state.deployments.get(spec.full_name))
+        except (ScheduleError, TriggerError) as exc:
+            key = "schedules" if isinstance(exc, ScheduleError) else "triggers"
+            line = spec.source_lines.get(key, spec.source_line)
+            problems[folder.key].append(
+                Problem("error", str(exc), spec.source_file, line, f"prefect.yaml {key}")
+            )
+            image.fail(str(exc))
+            return []
+        refused = planned.trigger_writes and triggers_unsupported(
+            state.server_version, inputs.api_url or ""
+        )
+        if refused:
+            line = spec.source_lines.get("triggers", spec.source_line)
+            problems[folder.key].append(
+                Problem("error", refused, spec.source_file, line, "prefect.yaml triggers")
+            )
+            image.fail(refused)
+            return []
+        problem = refused_variables(planned, inputs.pools, options)
+        if problem is not None:
+            problems[folder.key].append(problem)
+            image.fail(problem.message)
+            return []
+        plans.append(planned)
+    return failed + plans
+
+
+def refused_variables(
+    planned: DeploymentPlan, pools: Mapping[str, Pool], options: Options
+) -> Problem | None:
+    """Job variables about to be written that the server would refuse, judged now with
+    its own rule: the folder fails before anything is built. (Unchanged ones were
+    accepted already: a re-run with nothing to do does not import Prefect for this.)"""
+    spec = planned.spec
+    written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
+        planned.changed_fields
+    )
+    if spec is None or not written or spec.work_pool not in pools:
+        return None
+    refused = invalid_variables(spec.job_variables, pools[spec.work_pool])
+    if refused is None:
+        return None
+    variable, reason = refused
+    return variable_problem(
+        spec, variable, options,
+        f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
+    )  # fmt: skip
+
+
+# -- ownership -------------------------------------------------------------------------------
+
+
+def other_tenant(
+    full_name: str, existing: ExistingDeployment | None, tenant: str | None
+) -> str | None:
+    """Two tenants on one Prefect server would share deployment names: never overwrite
+    another tenant's deployment. (One without a tenant is taken over: the path from a
+    single deployment target to tenants.)"""
+    if existing is None or in_tenant(existing, tenant):
+        return None
+    theirs = next(
+        (
+            t.removeprefix(TENANT_TAG_PREFIX)
+            for t in existing.tags
+            if t.startswith(TENANT_TAG_PREFIX)
+        ),
+        None,
+    )
+    if theirs is None and tenant:
+        return None
+    ours_ = f"tenant {tenant!r}" if tenant else "a run without a tenant"
+    return (
+        f"the deployment {full_name} on this Prefect server belongs to tenant {theirs!r}, "
+        f"and {ours_} would overwrite it. Give each tenant its own Prefect workspace or "
+        "server (prefect-api-url in its block of prefect-flow-deploy.yaml)"
+        + ("." if tenant else f", or run with --tenant {theirs}.")
+    )
+
+
+def other_repository(
+    full_name: str, existing: ExistingDeployment | None, repository: str | None
+) -> str | None:
+    """Two repositories on one server and tenant would share deployment names: never
+    take over another repository's deployment (one recorded by none is taken over)."""
+    owner = foreign_owner(existing.tags, repository) if existing else None
+    return takeover_message(full_name, owner, repository) if owner else None
+
+
+def other_folder(
+    spec: DeploymentSpec,
+    existing: ExistingDeployment | None,
+    read: set[str],
+    other_folders: Mapping[str, frozenset[str]],
+) -> str | None:
+    """The deployment belongs to another folder that this run did not read (`--flows`,
+    a shard) and that still has a flow of that name: updating it would hijack that
+    folder's deployment. (Folders read in this run were compared already; a folder that
+    is gone, or no longer has the flow, means the flow moved: it is taken over.)"""
+    other = existing.folder_key() if existing else None
+    if not other or other == spec.folder_key or other in read:
+        return None
+    flow_name = spec.full_name.partition("/")[0]
+    if flow_name not in other_folders.get(other, frozenset()):
+        return None
+    return (
+        f"the deployment {spec.full_name} belongs to {other}, which still has the flow "
+        f"{flow_name!r}; deploying {spec.folder_key} would take it over. Give one of the "
+        "flows another name= (or its prefect.yaml entry another name:)."
+    )
+
+
+# -- removals --------------------------------------------------------------------------------
+
+
+def removals(
+    inputs: Inputs, options: Options, desired: list[DeploymentPlan], problems: Problems
+) -> list[DeploymentPlan]:
+    """Managed deployments of this tenant and repository whose folder or flow is gone, in
+    this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
+    because of a broken commit; nor are those of a project that could not be listed."""
+    wanted = {d.full_name for d in desired}
+    present = {f.key: f for f in inputs.folders}
+    pattern = re.compile(options.flows) if options.flows else None
+    found = []
+    for existing in inputs.snapshot.deployments.values():
+        key = existing.folder_key()
+        if existing.full_name in wanted or not key:
+            continue
+        if not ours(existing, options.tenant, options.repository):
+            continue  # another tenant's or repository's: never removed, not orphaned
+        if pattern and not pattern.search(key):
+            continue  # outside this run's scope (a shard, a dispatch pattern)
+        folder = present.get(key)
+        if folder is not None and (_failed(folder, problems) or key not in inputs.recipes):
+            continue
+        if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
+            continue  # its project could not be listed: its folders are unknown
+        found.append(
+            DeploymentPlan(
+                None, existing.full_name, key, "remove", deployment_id=existing.id,
+                owner=recorded_owner(existing.tags),
+            )
+        )  # fmt: skip
+    return found
+
+
+def in_order(
+    deployments: list[DeploymentPlan], snapshot: ServerState, inputs: Inputs
+) -> list[DeploymentPlan]:
+    """Updates and removals the server's commit records forbid become skipped, with the
+    reason (commit_order.py)."""
+    records = {n: recorded_commit(e.tags) for n, e in snapshot.deployments.items()}
+    return [
+        order(d, records.get(d.full_name), inputs.commit, dict(inputs.relations))
+        for d in deployments
+    ]
+
+
+def _with_problems(folder: FlowFolder, found: list[Problem]) -> FlowFolder:
+    return replace(folder, problems=[*folder.problems, *found]) if found else folder

@@ -1,0 +1,70 @@
+"""keep-images: which old images of each folder's repository to delete (none that a
+deployment on the server uses), previewed by a plan and applied after a successful deploy.
+The rules are retention.py's; this reads the server and the registry for them."""
+
+from __future__ import annotations
+
+from .logger import log
+from .model import ImageDeletion, Plan
+from .options import Options
+from .prefect_api import ApiSettings
+from .registry import RegistryClient
+
+
+def keep_images(
+    plan: Plan,
+    options: Options,
+    registry: RegistryClient,
+    api: ApiSettings,
+    planned: dict[str, str | None],
+    apply: bool = True,
+    to_build: dict[str, str] | None = None,
+    removed: list[str] | None = None,
+) -> list[ImageDeletion]:
+    """keep-images. Read every deployment on the server first: an image any of them uses is
+    kept. `removed`: deployments this run removes (--prune), whose repositories are trimmed
+    too. `apply=False`: only what would be deleted."""
+    from .prefect_api import read_all
+    from .retention import Retention, references_after, repositories_of_removed
+
+    server = {
+        f"{d['flow_name']}/{d['name']}": (d.get("job_variables") or {}).get("image")
+        for d in read_all(api)
+    }
+    retention = Retention(registry, options.registry_password)
+    known = plan.snapshot.deployments if plan.snapshot else {}
+    try:
+        held = [e.image for n in removed or [] if (e := known.get(n))]
+        deletions = retention.plan(
+            {i.repository for i in plan.images} | repositories_of_removed(held, options.registry),
+            references_after(server, planned),
+            options.keep_images or 0,
+            to_build,
+        )
+        if apply:
+            deletions = retention.apply(deletions)
+    finally:
+        retention.close()
+    for warning in retention.warnings:
+        log.warning(warning, title="keep-images")
+    return deletions
+
+
+def preview_keep_images(
+    plan: Plan, options: Options, registry: RegistryClient, api: ApiSettings
+) -> list[ImageDeletion]:
+    """plan / dry run: what keep-images would delete once this plan is applied (each
+    planned deployment holding its new image; a removal only with --prune)."""
+    if options.keep_images is None or not options.registry:
+        return []
+    planned: dict[str, str | None] = {}
+    for deployment in plan.deployments:
+        if deployment.spec is not None:
+            planned[deployment.full_name] = deployment.spec.image
+        elif deployment.action == "remove" and options.prune:
+            planned[deployment.full_name] = None
+    to_build = {i.repository: i.tag for i in plan.images if i.action == "build"}
+    removed = [name for name, image in planned.items() if image is None]
+    return keep_images(
+        plan, options, registry, api, planned, apply=False, to_build=to_build, removed=removed
+    )
