@@ -218,10 +218,17 @@ def plan(
     mask_build_args: MaskBuildArgs = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Also write the plan to this file, for review; `deploy --plan FILE` applies "
+            "exactly it (and refuses if the repository, registry or server moved since)."
+        ),
+    ] = None,
 ) -> None:
     """Show what would be built, pushed and registered, and why. Changes nothing."""
     log.stdout_is_data = json_output  # before the first mask command
-    options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
+    options = _options(**{k: v for k, v in locals().items() if k not in ("json_output", "out")})
     from .engine import Engine, report_problems
     from .report import plan_json, print_plan
 
@@ -231,6 +238,11 @@ def plan(
     result = engine.plan()
     report_problems(result)
     result = engine.preview_retention(result)
+    if out is not None:
+        from .plan_file import dump
+
+        out.write_text(dump(result, options), encoding="utf-8")
+        log.info(f"wrote the plan to {out}: `prefect-flow-deploy deploy --plan {out}` applies it")
     if json_output:
         print(log.redact(plan_json(result)))
     else:
@@ -264,18 +276,34 @@ def deploy(
     mask_build_args: MaskBuildArgs = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    plan_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--plan",
+            help="Apply exactly this plan (from `plan --out`); refused if the repository, "
+            "registry or server moved since it was made.",
+        ),
+    ] = None,
 ) -> None:
     """Build and push what changed, and register every flow as a Prefect deployment."""
     log.stdout_is_data = json_output  # before the first mask command
-    options = _options(**{k: v for k, v in locals().items() if k != "json_output"})
+    options = _options(
+        **{k: v for k, v in locals().items() if k not in ("json_output", "plan_file")}
+    )
     import json
 
     from .engine import Engine
     from .report import print_result, result_rows
 
+    saved = None
+    if plan_file is not None:
+        from .plan_file import load
+
+        saved = load(plan_file)
     live = live_view(json_output)
     with live or contextlib.nullcontext():
-        result = Engine(options, live).deploy()
+        engine = Engine(options, live)
+        result = engine.apply(saved) if saved else engine.deploy()
     if json_output:
         print(log.redact(json.dumps(result_rows(result), indent=2)))
     else:

@@ -18,9 +18,7 @@ from dataclasses import replace
 from .collisions import image_collisions, name_collisions
 from .commit_order import order, recorded_commit
 from .deployments import (
-    ExistingDeployment,
     ScheduleError,
-    ServerState,
     diff,
     in_tenant,
     ours,
@@ -31,10 +29,12 @@ from .model import (
     TENANT_TAG_PREFIX,
     DeploymentPlan,
     DeploymentSpec,
+    ExistingDeployment,
     FlowFolder,
     ImagePlan,
     Plan,
     Problem,
+    ServerState,
 )
 from .options import Options
 from .ownership import foreign_owner, recorded_owner, takeover_message

@@ -11,7 +11,6 @@ anchored interval, a value that differs): a re-run with nothing to do never pays
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import deployment_fields
@@ -26,6 +25,8 @@ from .model import (
     DeploymentPlan,
     DeploymentSpec,
 )
+from .model import ExistingDeployment as ExistingDeployment  # plain data, now in model.py
+from .model import ServerState as ServerState
 from .ownership import foreign_owner, recorded_owner
 from .prefect_api import (
     ApiSettings,
@@ -34,35 +35,6 @@ from .prefect_api import (
     read_related_automations,
     read_tagged_automations,
 )
-
-
-@dataclass
-class ExistingDeployment:
-    id: str
-    flow_name: str
-    name: str
-    tags: list[str]
-    comparable: dict[str, Any]
-    schedules: list[dict[str, Any]]  # the API's JSON, for the exact comparison
-    image: str | None
-    code_dir: str | None
-    # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
-    automations: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.flow_name}/{self.name}"
-
-    def folder_key(self) -> str | None:
-        return next((t.removeprefix("folder:") for t in self.tags if t.startswith("folder:")), None)
-
-
-@dataclass
-class ServerState:
-    deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
-    # Automations owned by deployments (their triggers), by deployment id
-    automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    server_version: str | None = None  # None: Prefect Cloud, or not told
 
 
 def fetch_state(settings: ApiSettings) -> ServerState:

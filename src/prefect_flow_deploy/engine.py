@@ -13,11 +13,13 @@ from . import decide, http_retry, leftovers
 from .checkout_history import CheckoutHistory
 from .discovery import report_folder_problems
 from .docker_auth import load_logins
+from .errors import PlanMovedError
 from .gather import gather
 from .keep_images import preview_keep_images
 from .logger import log
 from .model import Plan, Progress
 from .options import Options
+from .plan_file import PlanFile, applicable, what_moved
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 from .results import RunResult
@@ -68,6 +70,23 @@ class Engine:
         if swept:
             log.info(swept)
         plan = self.plan()
+        report_problems(plan)
+        return self.execute(plan)
+
+    def apply(self, saved: PlanFile) -> RunResult:
+        """deploy --plan: exactly the saved plan, once the repository, the registry and the
+        server are found as it saw them (read again now); else PlanMovedError."""
+        fresh = self.plan()
+        moved = what_moved(saved, fresh, self.options)
+        if moved:
+            raise PlanMovedError(
+                "the repository, the registry or the Prefect server moved since the plan was "
+                "made, so it is not applied:\n"
+                + "\n".join(f"- {line}" for line in moved)
+                + "\nMake the plan again (`prefect-flow-deploy plan --out FILE`), review it, "
+                "and deploy that."
+            )
+        plan = applicable(saved, fresh)
         report_problems(plan)
         return self.execute(plan)
 

@@ -42,6 +42,13 @@ class PrefectUnavailableError(FatalError):
     title = "Prefect API error"
 
 
+class PlanMovedError(FatalError):
+    """`deploy --plan`: the repository, registry or server moved since the plan was made."""
+
+    exit_code = 8
+    title = "The plan no longer matches"
+
+
 class DeployFailedError(FatalError):
     """Some folders or deployments failed; the others were deployed."""
 

@@ -18,12 +18,12 @@ from dataclasses import replace
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
-from .deployments import ServerState, fetch_state, fetch_unmanaged
+from .deployments import fetch_state, fetch_unmanaged
 from .discovery import discover, read_folder
 from .errors import ConfigurationError, PrefectUnavailableError, RegistryError
 from .inputs import ImageAnswer, Inputs
 from .logger import log
-from .model import BuildRecipe, FlowFolder, Progress
+from .model import BuildRecipe, FlowFolder, Progress, ServerState
 from .options import Options
 from .planner import (
     BaseDigests,

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .commit_order import Commit, Relation
-from .deployments import ServerState
-from .model import BuildRecipe, FlowFolder, Problem
+from .model import BuildRecipe, FlowFolder, Problem, ServerState
 from .work_pools import Pool
 
 

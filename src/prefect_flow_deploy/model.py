@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from .deployments import ServerState
-    from .work_pools import Pool
+from .work_pools import Pool
 
 MANAGED_TAG = "managed-by:prefect-flow-deploy"
 TENANT_TAG_PREFIX = "tenant:"
@@ -240,6 +238,35 @@ class ImageDeletion:
     freed: int | None  # bytes no kept image shares; None when the registry tells no sizes
     outcome: str = "planned"  # planned / deleted / refused: <why>
     version_id: int | None = None  # GHCR: the package version to delete
+
+
+@dataclass
+class ExistingDeployment:
+    id: str
+    flow_name: str
+    name: str
+    tags: list[str]
+    comparable: dict[str, Any]
+    schedules: list[dict[str, Any]]  # the API's JSON, for the exact comparison
+    image: str | None
+    code_dir: str | None
+    # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
+    automations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
+
+    def folder_key(self) -> str | None:
+        return next((t.removeprefix("folder:") for t in self.tags if t.startswith("folder:")), None)
+
+
+@dataclass
+class ServerState:
+    deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
+    # Automations owned by deployments (their triggers), by deployment id
+    automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    server_version: str | None = None  # None: Prefect Cloud, or not told
 
 
 @dataclass(frozen=True)

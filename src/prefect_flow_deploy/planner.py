@@ -22,7 +22,7 @@ from .context import (
     secret_looking_files,
 )
 from .deployment_fields import Source, spec_values
-from .deployments import ServerState, ours
+from .deployments import ours
 from .dockerfile import base_images, declared_args
 from .errors import RegistryError
 from .inputs import ImageAnswer
@@ -34,6 +34,7 @@ from .model import (
     FlowSpec,
     ImagePlan,
     Problem,
+    ServerState,
 )
 from .naming import image_component, image_repository
 from .options import Options

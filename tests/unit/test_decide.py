@@ -12,12 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy import decide
-from prefect_flow_deploy.deployments import (
-    ExistingDeployment,
-    ServerState,
-    comparable_desired,
-    existing_from_json,
-)
+from prefect_flow_deploy.deployments import comparable_desired, existing_from_json
 from prefect_flow_deploy.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.inputs import ImageAnswer, Inputs
 from prefect_flow_deploy.model import (
@@ -25,10 +20,12 @@ from prefect_flow_deploy.model import (
     BuildRecipe,
     DeploymentConfig,
     DeploymentSpec,
+    ExistingDeployment,
     FlowFolder,
     FlowSpec,
     Plan,
     Problem,
+    ServerState,
 )
 from prefect_flow_deploy.options import Options
 from prefect_flow_deploy.work_pools import Pool

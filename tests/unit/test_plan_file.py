@@ -1,0 +1,157 @@
+"""The plan file: written and read back whole, without a secret value, and the pure check
+of what moved since (the real stack: tests/integration/test_plan_file.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy import decide
+from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.inputs import ImageAnswer
+from prefect_flow_deploy.logger import log
+from prefect_flow_deploy.model import DeploymentConfig, Plan
+from prefect_flow_deploy.plan_file import HIDDEN, dump, load, what_moved
+
+from .test_decide import OPTIONS, deployed, folder, inputs, managed
+
+
+def planned() -> tuple[Plan, Plan]:
+    """A first plan (creates), and one against the server that first plan made (unchanged,
+    an update, a removal), with schedules, triggers and a pool to read back."""
+    config = DeploymentConfig(
+        entrypoint="flow.py:daily", schedules=({"cron": "0 6 * * *"},), tags=("t",),
+        parameters={"a": 1}, line=3, lines={"schedules": 4},
+    )  # fmt: skip
+    daily = folder("daily", deployment_configs=[config])
+    weekly = folder("weekly", "etl", "report")
+    first = decide.plan(inputs(daily, weekly), OPTIONS)
+    server = [deployed(d.spec, id=d.full_name) for d in first.deployments if d.spec]
+    server[1] = replace(server[1], comparable={**server[1].comparable, "description": "x"})
+    server.append(managed("old/sales", "sales/gone"))
+    answers = {
+        daily.key: ImageAnswer("r/sales/daily", "tag1", {"file:flow.py": "a"}, digest="sha256:9")
+    }
+    again = decide.plan(inputs(daily, weekly, server=server, answers=answers), OPTIONS)
+    return first, again
+
+
+def written(plan: Plan, tmp_path: Path, options=OPTIONS) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path / "plan.json"
+    path.write_text(dump(plan, options))
+    return path
+
+
+def test_a_plan_is_read_back_exactly_as_it_was_written(tmp_path: Path) -> None:
+    first, again = planned()
+    assert {d.action for d in again.deployments} == {"unchanged", "update", "remove"}
+    for plan in (first, again):
+        saved = load(written(plan, tmp_path))
+        assert saved.plan == plan
+        assert saved.version == 1 and saved.options["registry"] == "r"
+
+
+def test_the_file_holds_no_secret_value(tmp_path: Path) -> None:
+    _, plan = planned()
+    secrets = ["p4ssw0rd-registry", "pnu_apikey123", "s3cret-index-token", "npm-t0ken-value"]
+    options = replace(
+        OPTIONS, registry_password=secrets[0], prefect_api_key=secrets[1],
+        build_secrets={"index": secrets[2]},
+    )  # fmt: skip
+    key = plan.images[0].folder.key
+    recipe = replace(plan.recipes[key], build_args={"NPM_TOKEN": secrets[3], "PY": "3.12"})
+    plan = replace(plan, recipes={**plan.recipes, key: recipe})
+    for value in secrets[:3]:
+        log.mask(value)  # as the CLI and the action do before anything is printed
+    text = written(plan, tmp_path, options).read_text()
+    assert not [s for s in secrets if s in text]
+    saved = load(tmp_path / "plan.json")
+    assert saved.plan.recipes[key].build_args == {"NPM_TOKEN": HIDDEN, "PY": "3.12"}
+    assert saved.options["build_secrets"] == ["index"]  # ids only
+
+
+def test_a_file_that_is_not_a_plan_of_this_version_is_refused_by_name(tmp_path: Path) -> None:
+    path = written(planned()[0], tmp_path)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "version": 2}))
+    with pytest.raises(ConfigurationError, match=r"plan\.json: a plan file of version 2"):
+        load(path)
+    path.write_text("{}")
+    with pytest.raises(ConfigurationError, match="not a plan file"):
+        load(path)
+
+
+# -- what moved ------------------------------------------------------------------------------
+
+
+def test_nothing_moved_when_the_world_is_as_the_plan_saw_it(tmp_path: Path) -> None:
+    _, plan = planned()
+    assert what_moved(load(written(plan, tmp_path)), plan, OPTIONS) == []
+
+
+def test_an_edited_folder_is_a_repository_move(tmp_path: Path) -> None:
+    first, _ = planned()
+    saved = load(written(first, tmp_path))
+    weekly = next(f for f in first.folders if f.name == "weekly")
+    edited = ImageAnswer("r/sales/weekly", "tag2", {"file:flow.py": "b"})
+    fresh = decide.plan(inputs(*first.folders, answers={weekly.key: edited}), OPTIONS)
+    assert what_moved(saved, fresh, OPTIONS) == [
+        "repository: sales/weekly changed (file:flow.py): content tag tag1 → tag2"
+    ]
+    gone = decide.plan(inputs(*[f for f in first.folders if f.name != "weekly"]), OPTIONS)
+    assert "repository: sales/weekly is gone" in what_moved(saved, gone, OPTIONS)
+
+
+def test_an_image_gone_from_the_registry_is_a_registry_move(tmp_path: Path) -> None:
+    _, plan = planned()
+    saved = load(written(plan, tmp_path))
+    fresh = decide.plan(
+        inputs(*plan.folders, server=list(plan.snapshot.deployments.values())), OPTIONS
+    )  # type: ignore[union-attr]
+    assert what_moved(saved, fresh, OPTIONS) == [
+        "registry: r/sales/daily:tag1 is gone (the plan uses it as it is)"
+    ]
+
+
+def test_a_deployment_changed_created_or_deleted_on_the_server_is_a_server_move(
+    tmp_path: Path,
+) -> None:
+    first, plan = planned()
+    saved = load(written(plan, tmp_path))
+    assert plan.snapshot is not None
+    server = dict(plan.snapshot.deployments)
+    answers = {
+        i.folder.key: ImageAnswer(i.repository, i.tag, i.inputs, i.digest) for i in plan.images
+    }
+
+    def world(deployments: dict) -> Plan:  # type: ignore[type-arg]
+        return decide.plan(
+            inputs(*first.folders, server=list(deployments.values()), answers=answers), OPTIONS
+        )
+
+    etl = server["etl/sales"]
+    by_hand = {**server, "etl/sales": replace(etl, comparable={**etl.comparable, "paused": True})}
+    assert what_moved(saved, world(by_hand), OPTIONS) == [
+        "server: the deployment etl/sales was changed since the plan"
+    ]
+    deleted = {k: v for k, v in server.items() if k != "etl/sales"}
+    assert what_moved(saved, world(deleted), OPTIONS) == [
+        "server: the deployment etl/sales was deleted since the plan"
+    ]
+    created = {**server, "new/sales": managed("new/sales", "sales/new")}
+    assert what_moved(saved, world(created), OPTIONS) == [
+        "server: the deployment new/sales was created since the plan"
+    ]
+    other_tenant = {**server, "x/sales": managed("x/sales", "sales/x", "tenant:dev")}
+    assert what_moved(saved, world(other_tenant), OPTIONS) == []  # not this plan's business
+
+
+def test_other_options_than_the_plan_s_are_refused(tmp_path: Path) -> None:
+    _, plan = planned()
+    saved = load(written(plan, tmp_path))
+    assert what_moved(saved, plan, replace(OPTIONS, prune=True)) == [
+        "options: prune was False for the plan and is True now"
+    ]
