@@ -58,8 +58,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
     for key, found in image_collisions(list(inputs.folders), options).items():
         problems[key] += found
     images: dict[str, _Image] = {}
+    known = _Known(inputs.snapshot, options)
     for folder in inputs.folders:
-        image = _image(folder, inputs, options, problems)
+        image = _image(folder, inputs, options, known, problems)
         if image is not None:
             images[folder.key] = image
     specs = _specs(inputs, options, images, problems)
@@ -127,8 +128,18 @@ def _failed(folder: FlowFolder, problems: Problems) -> bool:
     )
 
 
+class _Known:
+    """What the server's deployments tell about images, read once per plan: where an image
+    holds its code, and the image each folder runs now."""
+
+    def __init__(self, snapshot: ServerState, options: Options) -> None:
+        deployments = snapshot.deployments.values()
+        self.code_dirs = {e.image: e.code_dir for e in deployments if e.image and e.code_dir}
+        self.previous = previous_images(snapshot, options)
+
+
 def _image(
-    folder: FlowFolder, inputs: Inputs, options: Options, problems: Problems
+    folder: FlowFolder, inputs: Inputs, options: Options, known: _Known, problems: Problems
 ) -> _Image | None:
     """The folder's image: failed (base image, registry), exists, or build and why. None for
     a folder that does not become an image (failed already, no flow, unreadable inputs)."""
@@ -152,11 +163,8 @@ def _image(
             Problem("error", message, folder.dockerfile, line or None, "Base image")
         )
         return _Image(answer, "failed", message, None)
-    code_dirs = {
-        e.image: e.code_dir for e in inputs.snapshot.deployments.values() if e.image and e.code_dir
-    }
     reference = f"{answer.repository}:{answer.tag}"
-    code_dir = recipe.expected_code_dir or code_dirs.get(reference)
+    code_dir = recipe.expected_code_dir or known.code_dirs.get(reference)
     if answer.registry_error is not None:
         problems[key].append(Problem("error", answer.registry_error, folder.path, title="Registry"))
         return _Image(answer, "failed", answer.registry_error, code_dir)
@@ -165,8 +173,7 @@ def _image(
         return _Image(
             answer, "exists", f"an image with this content is already in the {where}", code_dir
         )
-    previous = previous_images(inputs.snapshot, options).get(key)
-    reason = "--force" if options.force else why_build(answer, previous)
+    reason = "--force" if options.force else why_build(answer, known.previous.get(key))
     return _Image(answer, "build", reason, code_dir)
 
 

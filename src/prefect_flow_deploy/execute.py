@@ -8,6 +8,7 @@ only stage with threads, retries, deadlines and signals (cancellation.py)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -460,11 +461,13 @@ class Executor:
         )
         return ImageOutcome("built", digest, code_dir, schemas)
 
-    def _cache_sources(self, image: ImagePlan) -> list[str]:
+    @functools.cached_property
+    def _previous(self) -> dict[str, str]:
         snapshot = self.plan.snapshot
-        previous = (
-            previous_images(snapshot, self.options).get(image.folder.key) if snapshot else None
-        )
+        return previous_images(snapshot, self.options) if snapshot else {}
+
+    def _cache_sources(self, image: ImagePlan) -> list[str]:
+        previous = self._previous.get(image.folder.key)
         return [previous] if previous and previous.startswith(image.repository + ":") else []
 
 
