@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy import decide
-from prefect_flow_deploy.deployments import comparable_desired, existing_from_json
+from prefect_flow_deploy.deployment_fields import wanted as comparable_desired
+from prefect_flow_deploy.deployments import existing_from_json
 from prefect_flow_deploy.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.inputs import ImageAnswer, Inputs
 from prefect_flow_deploy.model import (
