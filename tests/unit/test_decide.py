@@ -70,7 +70,7 @@ def inputs(
         file_warnings={},
         images={**found, **(answers or {})},
         snapshot=ServerState({e.full_name: e for e in server}),
-        pools={"pool": POOL},
+        pools={},  # the job-variable tests give theirs (judging them imports Prefect)
         other_folders=other_folders or {},
         api_url="http://prefect/api",
         **fields,
@@ -378,7 +378,7 @@ def test_a_job_variable_the_pool_does_not_declare_fails_the_folder_at_its_line()
     daily = folder(
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
-    plan = first_plan(daily)
+    plan = decide.plan(replace(inputs(daily), pools={"pool": POOL}), OPTIONS)
     assert plan.deployments == [] and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert (problem.line, problem.title) == (7, "Job variables") and "`nmespace`" in problem.message
@@ -444,3 +444,26 @@ def test_an_update_from_an_older_commit_than_the_server_s_record_is_skipped() ->
         world, commit=Commit("c" * 40, 2_100_000_000), relations={newer.sha: "descendant"}
     )
     assert actions(decide.plan(later, OPTIONS)) == {"daily/sales": "update"}
+
+
+def test_a_job_variable_of_the_wrong_type_is_refused_by_the_pool_s_rule_before_building() -> None:
+    typed = Pool(
+        "pool", "docker",
+        {"variables": {"type": "object", "properties": {"image": {"type": "string"},
+                                                         "cpu": {"type": "integer"}}}},
+    )  # fmt: skip
+    config = DeploymentConfig(
+        entrypoint="flow.py:daily", job_variables={"cpu": "many"}, lines={"job_variables.cpu": 6}
+    )
+    daily = folder(
+        "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
+    )
+    plan = decide.plan(replace(inputs(daily), pools={"pool": typed}), OPTIONS)
+    assert plan.deployments == [] and plan.images[0].action == "failed"
+    [problem] = plan.folders[0].problems
+    assert problem.line == 6 and "refuses these job variables" in problem.message
+    fine = replace(config, job_variables={"cpu": 2})
+    ok = decide.plan(
+        replace(inputs(replace(daily, deployment_configs=[fine])), pools={"pool": typed}), OPTIONS
+    )
+    assert actions(ok) == {"daily/sales": "create"}
