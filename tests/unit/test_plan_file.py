@@ -27,6 +27,8 @@ def planned() -> tuple[Plan, Plan]:
         parameters={"a": 1}, line=3, lines={"schedules": 4},
     )  # fmt: skip
     daily = folder("daily", deployment_configs=[config])
+    takes_a = {"properties": {"a": {"type": "integer"}}, "type": "object"}
+    daily = replace(daily, flows=[replace(daily.flows[0], parameter_schema=takes_a)])
     weekly = folder("weekly", "etl", "report")
     first = decide.plan(inputs(daily, weekly), OPTIONS)
     server = [deployed(d.spec, id=d.full_name) for d in first.deployments if d.spec]
