@@ -311,8 +311,7 @@ def signal_checkout(world: World) -> Checkout:
         return found
     checkout = world.checkout("signals", tenant=f"rel{world.suffix}s", project=f"rs{world.suffix}")
     checkout.write("quick", "quick")
-    slow = "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN sleep 12\nCOPY . /opt/prefect/flows/slow\n"
-    checkout.write("slow", "slow", Dockerfile=slow)
+    checkout.write("slow", "slow", Dockerfile=slow_dockerfile(world.suffix))
     return checkout
 
 
@@ -353,10 +352,14 @@ def clean_exit(
     return why
 
 
+def slow_dockerfile(salt: str) -> str:
+    """A build that takes 12 s; `salt` in the RUN, or BuildKit's cache answers for it."""
+    return f"ARG BASE_IMAGE\nFROM ${{BASE_IMAGE}}\nRUN echo {salt} && sleep 12\nCOPY . /opt/prefect/flows/slow\n"
+
+
 def changed_slow_folder(checkout: Checkout, why: str) -> None:
     """New content for the slow folder: a build to interrupt (the last one completed)."""
-    slow = checkout.root / checkout.project / "slow" / "flow.py"
-    slow.write_text(slow.read_text() + f"# {why}\n")
+    (checkout.root / checkout.project / "slow" / "Dockerfile").write_text(slow_dockerfile(why))
 
 
 def signal_mid_build(world: World, signum: signal.Signals) -> Trial:
@@ -367,7 +370,7 @@ def signal_mid_build(world: World, signum: signal.Signals) -> Trial:
     if not wait_for(lambda: reader.has(f"building {checkout.project}/slow"), 120):
         process.kill()
         return Trial("signals", f"{signum.name} mid-build", 1, 0, ["the build never started"])
-    time.sleep(3)  # `RUN sleep 12` is under way
+    time.sleep(3)  # its `sleep 12` is under way
     sent = time.monotonic()
     os.kill(process.pid, signum)
     why = clean_exit(checkout, process, reader, signum, sent)
