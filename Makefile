@@ -45,7 +45,7 @@ format: stack
 
 # Every dependency of the action image, pinned with hashes for every platform and Python the
 # image may use (the Dockerfile installs it with --require-hashes). Run after editing the
-# dependencies in pyproject.toml; tests/unit/test_lock.py fails until you do.
+# dependencies in pyproject.toml; tests/unit/test_repo_requirements_lock.py fails until you do.
 lock:  ## pin the action image's dependencies with hashes into requirements.lock
 	@bash scripts/stack.sh venv
 	@$(BIN)/uv pip compile pyproject.toml --group build --universal --generate-hashes \

@@ -5,7 +5,7 @@ The shapes come from GitHub's published OpenAPI description, github/rest-api-des
 `descriptions/api.github.com/api.github.com.json` (OpenAPI 3.0.3), cut down by
 scripts/github-openapi-subset.py to tests/fixtures/github/rest-subset.json. Each answer is
 built from its schema (`instance`: every required property, then the values that matter)
-and tests/unit/test_github_fake.py validates every answer against the schema:
+and tests/unit/test_repo_github_fake.py validates every answer against the schema:
 
     GET    /repos/{owner}/{repo}/issues/{issue_number}/comments   issues/list-comments
            200: array of `issue-comment`, `Link` header (`#/components/headers/link`)

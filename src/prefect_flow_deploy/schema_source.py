@@ -753,7 +753,7 @@ def _parse_expr(text: str) -> ast.expr:
 
 # What pydantic refuses as a field name, and the names of Prefect's ValidatedFunction model:
 # a flow with such a parameter fails when its module is imported (checked against Prefect
-# 3.9.1 / pydantic 2.x in tests/unit/test_corpus.py).
+# 3.9.1 / pydantic 2.x in tests/unit/test_flows_source_corpus.py).
 RESERVED_PARAMETERS = frozenset(
     {
         "model_config",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import Scenario, Stack, copy_example, write_flow
-from ..unit.test_corpus import PROJECTS
+from ..unit.test_flows_source_corpus import PROJECTS
 
 pytestmark = pytest.mark.stack
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import Scenario, Stack
-from ..unit.test_corpus import PROJECTS, run_oracle
+from ..unit.test_flows_source_corpus import PROJECTS, run_oracle
 from .test_cli import cli, common, traced_cli
 
 pytestmark = pytest.mark.stack

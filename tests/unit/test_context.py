@@ -1,7 +1,13 @@
 import shutil
 from pathlib import Path
 
-from prefect_flow_deploy.context import content_tag, context_files, read_dockerignore
+from prefect_flow_deploy.context import (
+    LARGE_FILE,
+    content_tag,
+    context_files,
+    large_files,
+    read_dockerignore,
+)
 from prefect_flow_deploy.discovery import read_folder
 from prefect_flow_deploy.dockerfile import base_images, declared_args
 from prefect_flow_deploy.model import FlowFolder
@@ -162,3 +168,13 @@ def test_files_named_like_credentials_are_found() -> None:
         ".env", ".env.prod", ".pypirc", "certs/server.pem", "credentials.json",
         "gcp-service-account.json", "keys/id_rsa",
     ]  # fmt: skip
+
+
+def test_large_files_are_found_by_size_alone(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").touch()
+    with (tmp_path / "big.bin").open("r+b") as handle:
+        handle.truncate(LARGE_FILE + 1)  # sparse: nothing written
+    (tmp_path / "small.txt").write_text("x")
+    assert large_files(tmp_path, ["big.bin", "small.txt", "gone.txt"]) == [
+        ("big.bin", LARGE_FILE + 1)
+    ]

@@ -18,7 +18,7 @@ from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.options import SETTINGS, Given, Options
 from prefect_flow_deploy.settings import ConfigFile, describe, explicit_layer, resolve_options
 
-from .test_action_inputs import set_inputs
+from .test_action import set_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 

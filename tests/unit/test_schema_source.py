@@ -13,7 +13,7 @@ import pytest
 
 from prefect_flow_deploy.flows_source import find_flows
 
-from .test_corpus import run_oracle
+from .test_flows_source_corpus import run_oracle
 
 ANNOTATIONS = [
     "",

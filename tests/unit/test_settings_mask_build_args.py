@@ -12,7 +12,7 @@ from prefect_flow_deploy.action import options_from_inputs
 from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.settings import describe
 
-from .test_action_inputs import set_inputs
+from .test_action import set_inputs
 from .test_settings import repo, resolve
 
 __all__ = ["repo"]  # the fixture, shared with test_settings
