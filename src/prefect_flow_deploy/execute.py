@@ -200,7 +200,12 @@ class Executor:
             return any(o.failed for o in self.images.values())
 
     def _build_and_register(self) -> None:
-        from .registration import Registrar, write_concurrency  # imports prefect: only now
+        from .registration import (  # imports prefect: only now
+            Claim,
+            Claimed,
+            Registrar,
+            write_concurrency,
+        )
 
         plan = self.plan
         deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
@@ -225,6 +230,7 @@ class Executor:
             lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
             provenance,
             self.history,
+            Claim(self.options.repository, self.options.tenant),
         ) as registrar:
 
             def image_ready(key: str) -> None:
@@ -260,6 +266,10 @@ class Executor:
                 except Superseded as exc:  # a newer commit wrote it meanwhile
                     self.writes[name] = WriteOutcome(deployment, skipped=str(exc))
                     log.annotate("notice", f"{deployment.full_name}: {exc}", title="Deploy order")
+                except Claimed as exc:  # another repository or tenant created it meanwhile
+                    spec = deployment.spec
+                    at = (spec.source_file, spec.source_line) if spec else (None, None)
+                    self.writes[name] = WriteOutcome(deployment, error=str(exc), at=at)
                 except DeadlineReached as exc:
                     self.writes[name] = WriteOutcome(deployment, skipped=exc.message)
                 except Exception as exc:  # said at its prefect.yaml line, when it has one

@@ -9,10 +9,11 @@ import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentCreate, DeploymentUpdate, WorkPoolCreate
 from prefect.client.schemas.objects import VersionInfo
@@ -23,7 +24,8 @@ from .checkout_history import CheckoutHistory
 from .commit_order import Superseded, recorded_commit, superseded, tags_to_write
 from .deployment_fields import create_values, update_values
 from .http_retry import async_client_transport, check_deadline
-from .model import DeploymentPlan, DeploymentSpec
+from .model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
+from .ownership import foreign_owner, takeover_message
 from .prefect_api import ApiSettings, is_cloud
 from .work_pools import Pool
 
@@ -70,15 +72,78 @@ def version_info(provenance: dict[str, Any] | None, spec: DeploymentSpec) -> Ver
     return VersionInfo(**{**provenance, "version": spec.version}) if provenance else None
 
 
-async def _check_order(client: PrefectClient, deployment_id: str, history: CheckoutHistory) -> None:
-    """Read the deployment's record again just before writing over it: a run from a newer
-    commit may have written it while this one was building (the plan read it minutes ago)."""
-    response = await client.request("GET", "/deployments/{id}", path_params={"id": deployment_id})
-    recorded = recorded_commit(response.json().get("tags") or [])
-    relation = history.relation(recorded.sha) if recorded else None
-    why = superseded(history.commit, recorded, relation)
+@dataclass(frozen=True)
+class Claim:
+    """Whose deployments this run writes: the repository and tenant it records."""
+
+    repository: str | None = None
+    tenant: str | None = None
+
+
+class Claimed(Exception):
+    """Another repository or tenant made the deployment after this run planned: the write
+    would take it over, which the plan would have refused."""
+
+
+def claimed_by_another(tags: list[str], claim: Claim, full_name: str) -> str | None:
+    """Why the deployment, as the server holds it now, is not this run's to write (the
+    plan's rules: decide.other_tenant, decide.other_repository), or None."""
+    theirs = next(
+        (t.removeprefix(TENANT_TAG_PREFIX) for t in tags if t.startswith(TENANT_TAG_PREFIX)), None
+    )
+    if theirs is not None and theirs != claim.tenant:
+        return (
+            f"the deployment {full_name} was created meanwhile by tenant {theirs!r} (after this "
+            "run planned); it is not overwritten. Give each tenant its own Prefect workspace or "
+            "server."
+        )
+    owner = foreign_owner(tags, claim.repository)
+    return takeover_message(full_name, owner, claim.repository) if owner else None
+
+
+async def _current_tags(client: PrefectClient, plan: DeploymentPlan) -> list[str] | None:
+    """The deployment's tags as the server holds them now; None when it does not exist."""
+    flow_name, _, name = plan.full_name.partition("/")
+    try:
+        if plan.deployment_id and plan.action != "create":
+            response = await client.request(
+                "GET", "/deployments/{id}", path_params={"id": plan.deployment_id}
+            )
+        else:
+            response = await client.request(
+                "GET",
+                "/deployments/name/{flow_name}/{deployment_name}",
+                path_params={"flow_name": flow_name, "deployment_name": name},
+            )
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            return None
+        raise
+    return list(response.json().get("tags") or [])
+
+
+async def _recheck(
+    client: PrefectClient,
+    plan: DeploymentPlan,
+    claim: Claim | None,
+    history: CheckoutHistory | None,
+) -> None:
+    """Read the deployment again just before writing over it: while this run was building
+    (the plan read the server minutes ago), a run from a newer commit may have written it
+    (raises Superseded), or another repository or tenant may have created it (raises Claimed:
+    a create replaces a deployment of the same name)."""
+    tags = await _current_tags(client, plan)
+    if tags is None:
+        return
+    why = claimed_by_another(tags, claim, plan.full_name) if claim else None
     if why:
-        raise Superseded(why)
+        raise Claimed(why)
+    if history and history.commit:
+        recorded = recorded_commit(tags)
+        relation = history.relation(recorded.sha) if recorded else None
+        order = superseded(history.commit, recorded, relation)
+        if order:
+            raise Superseded(order)
 
 
 async def apply(
@@ -86,16 +151,16 @@ async def apply(
     plan: DeploymentPlan,
     provenance: dict[str, Any] | None = None,
     history: CheckoutHistory | None = None,
+    claim: Claim | None = None,
 ) -> str:
     """Carry out one create/update/remove; return the deployment id. Provenance and the
     commit record go with every write but are never compared: alone they never make a
-    deployment changed. With `history`, an update or removal first checks the deploy order
-    (raises Superseded)."""
+    deployment changed. With `history` or `claim`, the deployment is read again first
+    (raises Superseded or Claimed: see _recheck)."""
     spec = plan.spec
     commit = history.commit if history else None
-    if plan.action in ("remove", "update") and history and commit:
-        assert plan.deployment_id
-        await _check_order(client, plan.deployment_id, history)
+    if claim or (history and commit):
+        await _recheck(client, plan, claim, history)
     if plan.action == "remove":
         assert plan.deployment_id
         await client.delete_deployment(UUID(plan.deployment_id))
@@ -198,6 +263,7 @@ class Registrar:
         on_pool_created: Callable[[Pool], None],
         provenance: dict[str, Any] | None = None,
         history: CheckoutHistory | None = None,
+        claim: Claim | None = None,
     ) -> None:
         self._client = make_client(settings)
         self._loop = asyncio.new_event_loop()
@@ -209,6 +275,7 @@ class Registrar:
         self._on_pool_created = on_pool_created
         self._provenance = provenance
         self._history = history
+        self._claim = claim
 
     def __enter__(self) -> Registrar:
         self._thread.start()
@@ -247,7 +314,7 @@ class Registrar:
         async with self._semaphore:
             check_deadline(f"writing {plan.full_name}")
             with own_retries_off():
-                return await apply(self._client, plan, self._provenance, self._history)
+                return await apply(self._client, plan, self._provenance, self._history, self._claim)
 
     def outcomes(self) -> dict[int, object]:
         """Wait for every write; per plan (by id) its deployment id or the exception."""

@@ -110,3 +110,35 @@ def test_a_deployment_without_the_record_is_taken_over_once(
     # Now recorded: a run that names no repository may not take it over.
     anonymous = deploy(scenario, stack, repository=None)
     assert anonymous.failed and f"--repository {A}" in (anonymous.results[0].error or "")
+
+
+def test_a_name_another_repository_creates_while_this_run_builds_is_not_taken_over(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """The race make reliability found: both repositories plan a create of one name before
+    either writes (each plan sees no deployment), and a create replaces a deployment of the
+    same name. Only the read made just before the write can tell: the later run fails that
+    deployment with the take-over message, B's stays B's."""
+    from prefect_flow_deploy.engine import Engine
+
+    from ..helpers import options
+
+    p = scenario.project("p")
+    write_flow(scenario.folder("p", "alpha"), "alpha", "return 'a'")
+    root_b = other_root(scenario)
+    write_flow(root_b / p / "alpha", "alpha", "return 'b'")
+
+    engine = Engine(options(scenario, stack, repository=A))
+    planned = engine.plan()  # before B writes: a create
+    assert [(d.full_name, d.action) for d in planned.deployments] == [(f"alpha/{p}", "create")]
+    assert not deploy(scenario, stack, projects_root=root_b, repository=B).failed
+    theirs = read_deployment(f"alpha/{p}")
+
+    engine.plan = lambda: planned  # type: ignore[method-assign]  # carry out the earlier plan
+    late = engine.deploy()
+    assert late.failed
+    [row] = late.results
+    assert row.status == "failed"
+    assert f"belongs to repository {B}, and repository {A} would take it over" in (row.error or "")
+    now = read_deployment(f"alpha/{p}")
+    assert (now.id, now.job_variables, now.tags) == (theirs.id, theirs.job_variables, theirs.tags)
