@@ -8,9 +8,12 @@ containers carry the label `prefect-flow-deploy.run=<run id>`; its `docker build
 with it (the kernel's parent-death signal, set by util-linux's `setpriv`). Every deploy first
 removes what runs that no longer live left, never what a live one uses.
 
-A run id is the host name, the pid and the process's start time (a pid is reused; the start
-time tells the new process apart). In the action's container the host name is the container's
-id, so a check container of another action run is judged by whether that container still runs.
+A run id is the host name, the pid, the process's start time (a pid is reused; the start
+time tells the new process apart) and its pid namespace: a container run with `--network host`
+has the host's name but pids of its own, so its pid says nothing on the host (found when a
+host run's sweep removed a live action's check container). In the action's container the host
+name is the container's id, so a check container of another action run is judged by whether
+that container still runs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ RUN_DIR_PREFIX = "pfd-run."
 # a few minutes, a run's folder for the run.
 STALE_SECONDS = 6 * 3600
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{12,64}$")
+_NAMESPACE = re.compile(r"^ns(\d+)\.")
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,11 @@ class RunId:
     host: str
     pid: int
     started: int  # the process's start time (clock ticks since boot); 0 where /proc is absent
+    namespace: int = 0  # the pid namespace's inode; 0 where /proc is absent
 
     def __str__(self) -> str:
-        return f"{self.pid}.{self.started}.{self.host}"
+        space = f"ns{self.namespace}." if self.namespace else ""
+        return f"{self.pid}.{self.started}.{space}{self.host}"
 
     @classmethod
     def parse(cls, text: str) -> RunId | None:
@@ -51,7 +57,16 @@ class RunId:
         started, _, host = rest.partition(".")
         if not (pid.isdigit() and started.isdigit() and host):
             return None
-        return cls(host, int(pid), int(started))
+        space = _NAMESPACE.match(host)
+        namespace = int(space[1]) if space else 0
+        return cls(host[space.end() :] if space else host, int(pid), int(started), namespace)
+
+    def shares_pids_with(self, other: RunId) -> bool:
+        """Whether this run's pid means the same process as on `other`'s machine: one host
+        and one pid namespace (unknown, 0, counts as the same: no /proc)."""
+        return self.host == other.host and (
+            not self.namespace or not other.namespace or self.namespace == other.namespace
+        )
 
 
 def left_over(
@@ -67,7 +82,7 @@ def left_over(
     runs (None: not one the engine knows); `age`: seconds since the thing was made."""
     if owner == me:
         return False
-    if owner is not None and owner.host == me.host:
+    if owner is not None and owner.shares_pids_with(me):
         return started != owner.started  # gone, or its pid now belongs to another process
     if owner is not None and host_running is not None:
         return not host_running
@@ -103,7 +118,15 @@ def this_run() -> RunId:
 
 @functools.cache
 def _run_of(pid: int) -> RunId:
-    return RunId(socket.gethostname(), pid, process_start(pid) or 0)
+    return RunId(socket.gethostname(), pid, process_start(pid) or 0, pid_namespace())
+
+
+def pid_namespace() -> int:
+    """The inode of this process's pid namespace (a container has its own), 0 if unknown."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
 
 
 def run_label() -> dict[str, str]:
@@ -171,7 +194,7 @@ def _sweep_folders() -> int:
             continue
         if not path.is_dir() or path.is_symlink() or info.st_uid != os.getuid():
             continue  # someone else's: not ours to judge
-        started = process_start(owner.pid) if owner and owner.host == me.host else None
+        started = process_start(owner.pid) if owner and owner.shares_pids_with(me) else None
         if left_over(owner, me, started, None, time.time() - info.st_mtime):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
@@ -189,8 +212,9 @@ def _sweep_containers() -> int:
     me, removed = this_run(), 0
     for container in found:
         owner = RunId.parse(container.labels.get(RUN_LABEL, ""))
-        started = process_start(owner.pid) if owner and owner.host == me.host else None
-        running = _host_running(client, owner.host) if owner and owner.host != me.host else None
+        shared = owner is not None and owner.shares_pids_with(me)
+        started = process_start(owner.pid) if owner and shared else None
+        running = _host_running(client, owner.host) if owner and not shared else None
         if left_over(owner, me, started, running, _age(container.attrs.get("Created", ""))):
             try:
                 container.remove(force=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefect_flow_deploy.leftovers import RUN_LABEL, RunId, process_start
+from prefect_flow_deploy.leftovers import RUN_LABEL, RunId, pid_namespace, process_start
 
 from ..conftest import Scenario, Stack, write_flow
 from ..fault_proxy import HOP_BY_HOP
@@ -134,7 +134,9 @@ def test_the_run_after_a_sigkill_converges_and_removes_what_it_left(
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
         try:
-            run = RunId(socket.gethostname(), victim.pid, process_start(victim.pid) or 0)
+            run = RunId(
+                socket.gethostname(), victim.pid, process_start(victim.pid) or 0, pid_namespace()
+            )
             folders = lambda: list(temp.glob(f"pfd-run.{run}.*"))  # noqa: E731
             logins = lambda: list(temp.glob(f"pfd-run.{run}.*/pfd-docker-config-*/config.json"))  # noqa: E731
             wait_for(lambda: bool(logins()), "wrote its login")
@@ -160,7 +162,9 @@ def test_the_run_after_a_sigkill_converges_and_removes_what_it_left(
     if phase != "registration":
         assert left["logins"] and all(SECRET in p.read_text() for p in left["logins"])
     if phase == "check":
-        assert left["containers"] and labelled(run) == left["containers"]
+        # Left behind; a deploy of another test may sweep it from now on (its run is dead).
+        assert left["containers"]
+        assert set(labelled(run)) <= set(left["containers"])
     # Its build client does not outlive it (the parent-death signal): BuildKit cancels the build.
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in builds), "ended", 15)
 

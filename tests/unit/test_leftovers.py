@@ -88,3 +88,17 @@ def test_the_run_folder_is_named_after_this_run_and_swept_only_when_dead(
 
     leftovers.remove_run_dir()
     assert not mine.exists()
+
+
+def test_a_run_in_another_pid_namespace_on_the_same_host_name_is_not_judged_by_its_pid() -> None:
+    """`docker run --network host` (the action harness; a self-hosted runner) gives the
+    container the host's name but its own pids: pid 1 there is not pid 1 here. Its things are
+    judged as another machine's (by age), never removed while young."""
+    me = RunId("runner-1", 100, 5000, 4026531836)
+    contained = RunId("runner-1", 1, 42, 4026532999)
+    assert not contained.shares_pids_with(me)
+    assert not left_over(contained, me, None, None, 60)
+    assert left_over(contained, me, None, None, STALE_SECONDS + 1)
+    assert RunId.parse(str(contained)) == contained
+    assert RunId.parse("7.42.runner-1") == RunId("runner-1", 7, 42)  # no namespace recorded
+    assert RunId("runner-1", 7, 42).shares_pids_with(me)  # unknown: as before
