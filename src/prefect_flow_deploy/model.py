@@ -289,6 +289,3 @@ class Plan:
         return any(f.failed for f in self.folders) or any(
             d.action == "failed" for d in self.deployments
         )
-
-    def image_for(self, folder_key: str) -> ImagePlan | None:
-        return next((i for i in self.images if i.folder.key == folder_key), None)

@@ -46,7 +46,6 @@ from .work_pools import job_variables as pool_job_variables
 
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
 FOLDER_LABEL = "io.prefect-flow-deploy.folder"
-CODE_DIR_LABEL = "io.prefect-flow-deploy.code-dir"
 BASE_IMAGE_ARG = "BASE_IMAGE"
 
 

@@ -270,7 +270,6 @@ class Registrar:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
         self._pools: Future[list[Pool]] | None = None
-        self._futures: dict[int, Future[str]] = {}
         self._wanted_pools, self._concurrency = pools, concurrency
         self._on_pool_created = on_pool_created
         self._provenance = provenance
@@ -304,7 +303,6 @@ class Registrar:
 
     def submit(self, plan: DeploymentPlan) -> Future[str]:
         future: Future[str] = self._call(self._write(plan))
-        self._futures[id(plan)] = future
         return future
 
     async def _write(self, plan: DeploymentPlan) -> str:
@@ -315,13 +313,3 @@ class Registrar:
             check_deadline(f"writing {plan.full_name}")
             with own_retries_off():
                 return await apply(self._client, plan, self._provenance, self._history, self._claim)
-
-    def outcomes(self) -> dict[int, object]:
-        """Wait for every write; per plan (by id) its deployment id or the exception."""
-        results: dict[int, object] = {}
-        for key, future in self._futures.items():
-            try:
-                results[key] = future.result()
-            except Exception as exc:
-                results[key] = exc
-        return results

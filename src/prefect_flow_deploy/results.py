@@ -105,10 +105,6 @@ class RunResult:
     def exit_code(self) -> int:
         return exit_code(self.tally)
 
-    @property
-    def failed_folders(self) -> set[str]:
-        return {key for key, outcome in self.images.items() if outcome.failed}
-
 
 def write_key(deployment: DeploymentPlan) -> tuple[str, str]:
     """A deployment's key in the outcomes (a name is unique per folder)."""

@@ -177,7 +177,10 @@ def test_loading_that_takes_too_long_is_ended_by_the_watchdog(tmp_path: Path) ->
     (tmp_path / "slow.py").write_text("import time\ntime.sleep(600)\n")
     argument = {"code_dir": str(tmp_path), "entrypoints": ["slow.py:f"], "seconds": 1}
     done = start("check_image", argument, cwd=Path("/"))
-    assert done.returncode == 1
+    # faulthandler's exit is _exit(1); on a loaded machine the second can pass while Prefect
+    # is still importing, and dumping the traceback there may end the process by SIGSEGV
+    # instead (-11): ended by the watchdog either way, which is what the builder reads.
+    assert done.returncode in (1, -11), done.stderr
     assert any(line.startswith("Timeout (") for line in done.stderr.splitlines()), done.stderr
     assert check_image.MARKER not in done.stdout
 
