@@ -25,6 +25,7 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -134,14 +135,18 @@ def run_label() -> dict[str, str]:
 
 
 _run_dir: list[str] = []
+# Builds ask for it from several threads at once: without the lock two made a folder each and
+# one was left behind at exit (found by make reliability, two tenants deploying at once).
+_run_dir_lock = threading.Lock()
 
 
 def run_dir() -> str:
     """This run's own temporary folder (made on first use, private to the user)."""
-    if not _run_dir or not os.path.isdir(_run_dir[0]):
-        _run_dir[:] = [tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{this_run()}.")]
-        atexit.register(remove_run_dir)
-    return _run_dir[0]
+    with _run_dir_lock:
+        if not _run_dir or not os.path.isdir(_run_dir[0]):
+            _run_dir[:] = [tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{this_run()}.")]
+            atexit.register(remove_run_dir)
+        return _run_dir[0]
 
 
 def remove_run_dir() -> None:

@@ -102,3 +102,17 @@ def test_a_run_in_another_pid_namespace_on_the_same_host_name_is_not_judged_by_i
     assert RunId.parse(str(contained)) == contained
     assert RunId.parse("7.42.runner-1") == RunId("runner-1", 7, 42)  # no namespace recorded
     assert RunId("runner-1", 7, 42).shares_pids_with(me)  # unknown: as before
+
+
+def test_threads_asking_for_the_run_folder_at_once_share_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setattr(leftovers, "_run_dir", [])
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        folders = set(pool.map(lambda _: leftovers.temp_dir("pfd-x-"), range(64)))
+    assert len({Path(f).parent for f in folders}) == 1
+    leftovers.remove_run_dir()
+    assert list(tmp_path.iterdir()) == []  # nothing left at exit
