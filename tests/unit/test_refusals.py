@@ -10,33 +10,9 @@ import httpx
 import pydantic
 import pytest
 
-from prefect_flow_deploy.model import DeploymentSpec
 from prefect_flow_deploy.refusals import refusal
 
-SCHEMA = {
-    "type": "object",
-    "title": "Parameters",
-    "properties": {
-        "n": {"type": "integer", "title": "n", "default": 1, "position": 0},
-        "when": {
-            "anyOf": [{"type": "string", "format": "date"}, {"type": "null"}],
-            "default": None,
-            "title": "when",
-            "position": 1,
-        },
-    },
-    "required": [],
-}
-
-
-def spec(**fields: object) -> DeploymentSpec:
-    values: dict[str, object] = {
-        "flow_name": "f", "name": "p", "folder_key": "p/f", "project": "p",
-        "entrypoint": "flow.py:f", "work_pool": "pool", "image": "r/p/f:1", "code_dir": "/c",
-        "version": "1", "tags": [], "parameter_schema": SCHEMA,
-    }  # fmt: skip
-    return DeploymentSpec(**{**values, **fields})  # type: ignore[arg-type]
-
+from .test_spec_checks import spec  # the same deployment, judged by the server
 
 # -- the server's refusal at the prefect.yaml line -----------------------------------------
 
