@@ -231,6 +231,7 @@ class Executor:
             provenance,
             self.history,
             Claim(self.options.repository, self.options.tenant),
+            lambda level, message: log.annotate(level, message, title="Write lock"),
         ) as registrar:
 
             def image_ready(key: str) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -21,13 +21,15 @@ from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from .checkout_history import CheckoutHistory
-from .commit_order import Superseded, recorded_commit, superseded, tags_to_write
+from .commit_order import Commit, Superseded, recorded_commit, superseded, tags_to_write
 from .deployment_fields import create_values, update_values
 from .http_retry import async_client_transport, check_deadline
+from .logger import Level
 from .model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
 from .ownership import foreign_owner, takeover_message
 from .prefect_api import ApiSettings, is_cloud
 from .work_pools import Pool
+from .write_lock import WriteLocks
 
 
 def make_client(settings: ApiSettings) -> PrefectClient:
@@ -152,15 +154,27 @@ async def apply(
     provenance: dict[str, Any] | None = None,
     history: CheckoutHistory | None = None,
     claim: Claim | None = None,
+    locks: WriteLocks | None = None,
 ) -> str:
     """Carry out one create/update/remove; return the deployment id. Provenance and the
     commit record go with every write but are never compared: alone they never make a
     deployment changed. With `history` or `claim`, the deployment is read again first
-    (raises Superseded or Claimed: see _recheck)."""
+    (raises Superseded or Claimed: see _recheck), and with `locks` that read and the write
+    are one step no other run's write of the name can come between (write_lock)."""
+    rechecked = bool(claim or (history and history.commit))
+    async with locks.held(plan.full_name) if locks and rechecked else nullcontext():
+        if rechecked:
+            await _recheck(client, plan, claim, history)
+        return await _write(client, plan, provenance, history.commit if history else None)
+
+
+async def _write(
+    client: PrefectClient,
+    plan: DeploymentPlan,
+    provenance: dict[str, Any] | None,
+    commit: Commit | None,
+) -> str:
     spec = plan.spec
-    commit = history.commit if history else None
-    if claim or (history and commit):
-        await _recheck(client, plan, claim, history)
     if plan.action == "remove":
         assert plan.deployment_id
         await client.delete_deployment(UUID(plan.deployment_id))
@@ -264,8 +278,10 @@ class Registrar:
         provenance: dict[str, Any] | None = None,
         history: CheckoutHistory | None = None,
         claim: Claim | None = None,
+        say: Callable[[Level, str], None] = lambda level, message: None,
     ) -> None:
         self._client = make_client(settings)
+        self._locks = WriteLocks(self._client, say)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
@@ -312,4 +328,6 @@ class Registrar:
         async with self._semaphore:
             check_deadline(f"writing {plan.full_name}")
             with own_retries_off():
-                return await apply(self._client, plan, self._provenance, self._history, self._claim)
+                return await apply(
+                    self._client, plan, self._provenance, self._history, self._claim, self._locks
+                )
