@@ -192,7 +192,7 @@ def build(
         if request.fresh:
             command += ["--pull", "--no-cache"]
         command.append(str(request.context))
-        returncode, output = _run_streaming(command, env, on_step)
+        returncode, output = _run_streaming(command, env, on_step, f"building {request.reference}")
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
         headline = build_error_headline(output) or shared_step_note(output)
@@ -224,14 +224,19 @@ _STEP = re.compile(r"^#\d+ \[(?:[^\]]*\s)?(\d+/\d+)\] (.+)$")
 
 
 def _run_streaming(
-    command: list[str], env: dict[str, str], on_step: Callable[[str], None] | None
+    command: list[str], env: dict[str, str], on_step: Callable[[str], None] | None, what: str
 ) -> tuple[int, str]:
-    """Run the build, its output read as it comes so that each step can be reported."""
+    """Run the build, its output read as it comes so that each step can be reported. At the
+    run's deadline it is stopped (BuildKit cancels a build whose client is gone) and
+    DeadlineReached raised: the report is not held back by a build that would finish later."""
     lines: list[str] = []
-    with subprocess.Popen(
-        [*leftovers.build_command_prefix(), *command],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    ) as process:  # fmt: skip
+    with (
+        subprocess.Popen(
+            [*leftovers.build_command_prefix(), *command],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        ) as process,
+        http_retry.stopped_at_deadline(process.terminate, what),
+    ):  # fmt: skip
         assert process.stdout is not None
         cancellation.track_process(process)
         seen: set[str] = set()

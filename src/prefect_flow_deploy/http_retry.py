@@ -19,7 +19,8 @@ import email.utils
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -81,10 +82,13 @@ DEADLINE = "deadline:"  # how a row not done for the deadline begins (status `sk
 
 
 class DeadlineReached(Exception):
-    """Work not started because the run's deadline passed."""
+    """Work not started (or, `stopped`, cut short) because the run's deadline passed."""
 
-    def __init__(self, what: str, deadline: Deadline) -> None:
-        self.message = f"{DEADLINE} timeout-minutes ({deadline.minutes:g}) passed before {what}"
+    def __init__(self, what: str, deadline: Deadline, stopped: bool = False) -> None:
+        when = "during" if stopped else "before"
+        self.message = f"{DEADLINE} timeout-minutes ({deadline.minutes:g}) passed {when} {what}"
+        if stopped:
+            self.message += ", which was stopped"
         super().__init__(self.message)
 
 
@@ -108,6 +112,32 @@ def check_deadline(what: str) -> None:
     deadline = run_deadline()
     if deadline.passed():
         raise DeadlineReached(what, deadline)
+
+
+@contextmanager
+def stopped_at_deadline(stop: Callable[[], None], what: str) -> Iterator[None]:
+    """Call `stop` if the deadline passes while the block runs (a build that would otherwise
+    hold the report back for as long as it takes), then raise DeadlineReached for `what`."""
+    deadline = run_deadline()
+    left = deadline.remaining()
+    if left is None:
+        yield
+        return
+    fired = threading.Event()
+
+    def at_deadline() -> None:
+        fired.set()
+        stop()
+
+    timer = threading.Timer(max(0.0, left), at_deadline)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        raise DeadlineReached(what, deadline, stopped=True)
 
 
 # -- the policy, pure ---------------------------------------------------------------------------

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +57,7 @@ class StepResult:
     outputs: dict[str, str]
     summary: str
     files_written: str  # everything the step wrote to the file-command files
+    seconds_after_signal: float | None = None  # with `cancel`: from the signal to the exit
 
     @property
     def log(self) -> str:
@@ -129,6 +133,7 @@ def run_action(
     mount_runner_temp: bool = False,
     event: dict[str, object] | None = None,
     context: dict[str, str] | None = None,
+    cancel: tuple[str, signal.Signals] | None = None,
 ) -> StepResult:
     """One step of a job running the action, as shared/ACTION-RUNNER.md describes the runner.
 
@@ -144,6 +149,10 @@ def run_action(
     `DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker` arrives as /github/home/.docker.
     `mount_runner_temp` reproduces runners since v2.329 (actions/runner #4011), which also
     mount RUNNER_TEMP at /github/runner_temp.
+
+    `cancel=(text, signal)` cancels the job as the runner does once `text` is in the log (and
+    3 s more have passed): it signals the `docker run` process, whose signal proxy (on by
+    default for an attached run) hands it to the entrypoint, PID 1 in the container.
     """
     temp.mkdir(parents=True, exist_ok=True)
     for directory in MOUNTED:
@@ -174,18 +183,51 @@ def run_action(
         }
     )
     command = docker_run_command(image, workspace, temp, list(variables), mount_runner_temp)
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **variables}
-    )
+    env = {**os.environ, **variables}
+    if cancel is None:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        code, stdout, stderr, after = done.returncode, done.stdout, done.stderr, None
+    else:
+        code, stdout, stderr, after = _cancelled_run(command, env, timeout, *cancel)
     written = "".join(path.read_text() for path in files.values())
     return StepResult(
-        done.returncode,
-        done.stdout,
-        done.stderr,
+        code,
+        stdout,
+        stderr,
         parse_output_file(files["set_output"].read_text()),
         files["step_summary"].read_text(),
         written,
+        after,
     )
+
+
+def _cancelled_run(
+    command: list[str], env: dict[str, str], timeout: float, text: str, signum: signal.Signals
+) -> tuple[int, str, str, float]:
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    out: list[str] = []
+    err: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: out.extend(iter(process.stdout.readline, ""))),  # type: ignore[union-attr]
+        threading.Thread(target=lambda: err.extend(iter(process.stderr.readline, ""))),  # type: ignore[union-attr]
+    ]
+    for reader in readers:
+        reader.start()
+    limit = time.monotonic() + timeout
+    while not any(text in line for line in out + err) and time.monotonic() < limit:
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    time.sleep(3)
+    sent = time.monotonic()
+    process.send_signal(signum)
+    code = process.wait(timeout=60)
+    after = time.monotonic() - sent
+    for reader in readers:
+        reader.join(timeout=10)
+    return code, "".join(out), "".join(err), after
 
 
 def docker_run_command(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,8 +16,8 @@ import pytest
 
 from prefect_flow_deploy.commit_order import recorded_commit
 
-from ..conftest import EXAMPLES, Scenario, Stack
-from ..helpers import read_deployments
+from ..conftest import EXAMPLES, Scenario, Stack, write_flow
+from ..helpers import read_deployments, running
 from .runner import DOCKER, GITHUB_TOKEN, build_action_image, make_workspace, run_action
 
 pytestmark = [pytest.mark.stack, pytest.mark.action]
@@ -312,3 +315,46 @@ def test_a_credential_helper_the_image_lacks_is_a_clear_error(
     assert "docker-credential-ecr-login" in step.stdout, step.log
     assert "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" in step.stdout
     assert_no_secret(stack, step.stdout, step.stderr, step.files_written)
+
+
+def test_a_cancelled_job_stops_the_action_container_and_its_build(
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    """Cancelling a job signals the `docker run` process, which hands the signal to the
+    entrypoint, PID 1 in the container: there a signal without a handler is ignored, so only
+    the action's own handler can stop it (issue 15). It exits 143 within 10 s, says what it had
+    not done, and its build stops too (BuildKit cancels a build whose client is gone)."""
+    token = f"117.{int(scenario.suffix, 16)}"  # this test's own `sleep`
+    source = tmp_path / "source"
+    slow = write_flow(source / scenario.project("p") / "slow", "slow")
+    (slow / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nRUN sleep {token}\nCOPY . /opt/prefect/flows/slow\n"
+    )
+    workspace = make_workspace(tmp_path / "workspace", source)
+    seen, watching = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not watching.is_set():
+            if running(f"sleep {token}"):
+                seen.set()
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        step = run_action(
+            action_image, workspace, tmp_path / "run", inputs(scenario, stack),
+            cancel=("building", signal.SIGTERM),
+        )  # fmt: skip
+    finally:
+        watching.set()
+        watcher.join()
+    assert step.exit_code == 128 + signal.SIGTERM, step.log
+    assert step.seconds_after_signal is not None and step.seconds_after_signal < 10
+    assert "interrupted by SIGTERM" in step.log and "Not done" in step.log
+    assert seen.is_set(), "the build's RUN step was under way when the job was cancelled"
+    stopped_by = time.monotonic() + 20
+    while running(f"sleep {token}") and time.monotonic() < stopped_by:
+        time.sleep(0.5)
+    assert not running(f"sleep {token}"), "the build goes on after the action stopped"
+    assert_no_secret(stack, step.stdout, step.stderr, step.summary)

@@ -25,7 +25,7 @@ from prefect_flow_deploy.registry import RegistryClient
 
 from ..conftest import Scenario, Stack, write_flow
 from ..fault_proxy import FOREVER, Fault, FaultProxy, fault_proxy
-from ..helpers import server_api
+from ..helpers import running, server_api
 from .test_cli import cli, common
 
 pytestmark = pytest.mark.stack
@@ -237,4 +237,29 @@ def test_the_deadline_skips_what_has_not_started(stack: Stack, scenario: Scenari
     assert [r["status"] for r in rows] == ["skipped"]
     assert str(rows[0]["error"]).startswith("deadline: timeout-minutes (0.0001) passed before")
     assert "Run again to finish" in run.stderr
+    assert not _tenant_deployments(scenario)
+
+
+def test_a_build_under_way_at_the_deadline_is_stopped(stack: Stack, scenario: Scenario) -> None:
+    """A build still running when the deadline passes is stopped (its RUN step too: BuildKit
+    cancels a build whose client is gone), not waited for: the run reports at the deadline,
+    exit 7, the row saying so."""
+    token = f"sleep 118.{int(scenario.suffix, 16)}"  # this test's own RUN step
+    slow = write_flow(scenario.folder("p", "slow"), f"slow_{scenario.suffix}")
+    (slow / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nRUN {token}\nCOPY . /opt/prefect/flows/slow\n"
+    )
+    started = time.monotonic()
+    run = cli("deploy", "--json", *common(scenario, stack), "--timeout-minutes", "0.5")
+    seconds = time.monotonic() - started
+    assert run.returncode == 7, run.stderr
+    [row] = json.loads(run.stdout)
+    assert row["status"] == "skipped"
+    assert str(row["error"]).startswith("deadline: timeout-minutes (0.5) passed during building")
+    assert str(row["error"]).endswith("which was stopped")
+    assert seconds < 118 - 30, "the run waited for the build"
+    gone_by = time.monotonic() + 20
+    while running(token) and time.monotonic() < gone_by:
+        time.sleep(0.5)
+    assert not running(token), "the build goes on after the run ended"
     assert not _tenant_deployments(scenario)

@@ -270,3 +270,24 @@ def test_a_push_is_tried_again_after_a_transient_failure_never_after_a_refusal(
     with pytest.raises(builder.PushError, match="denied"):
         builder.again_if_transient("push of x", refused)
     assert slept == [1.0]  # not waited for: a refusal stands
+
+
+def test_work_under_way_is_stopped_at_the_deadline_and_said_so() -> None:
+    stopped: list[str] = []
+    try:
+        http_retry.start_deadline(0.5 / 60)  # half a second from now
+        with (
+            pytest.raises(http_retry.DeadlineReached) as reached,
+            http_retry.stopped_at_deadline(lambda: stopped.append("stop"), "building x"),
+        ):
+            time.sleep(1.0)  # the build would go on
+        assert stopped == ["stop"]
+        assert reached.value.message == (
+            "deadline: timeout-minutes (0.00833333) passed during building x, which was stopped"
+        )
+        http_retry.start_deadline(1)  # a minute: the block ends well before it
+        with http_retry.stopped_at_deadline(lambda: stopped.append("again"), "building y"):
+            pass
+        assert stopped == ["stop"]
+    finally:
+        http_retry.start_deadline(0)  # no deadline, as for every other test
