@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from tests.bad_inputs import CASES, GOOD, Case, expected_path, write_case
+from tests.bad_inputs import CASES, CONFIG, GOOD, Case, expected_path, write_case, write_config
 from tests.fault_proxy import DELAY, FOREVER, LOST, RESET, Fault, FaultProxy, fault_proxy
 from tests.integration.test_bad_inputs import annotations
 
@@ -364,7 +364,7 @@ def changed_slow_folder(checkout: Checkout, why: str) -> None:
 
 def signal_mid_build(world: World, signum: signal.Signals) -> Trial:
     checkout = signal_checkout(world)
-    changed_slow_folder(checkout, signum.name)
+    changed_slow_folder(checkout, f"{signum.name}-{world.suffix}")
     process = checkout.start("deploy", "--prune", *LOGIN)
     reader = StderrReader(process)
     if not wait_for(lambda: reader.has(f"building {checkout.project}/slow"), 120):
@@ -426,7 +426,7 @@ def sigkill_then_next_run(world: World) -> list[Trial]:
     """SIGKILL of the run's whole process group mid-build (nothing can clean up then): the
     next run converges and removes what the killed one left (its login's Docker config)."""
     checkout = signal_checkout(world)
-    changed_slow_folder(checkout, "SIGKILL")
+    changed_slow_folder(checkout, f"SIGKILL-{world.suffix}")
     process = checkout.start("deploy", "--prune", *LOGIN)
     reader = StderrReader(process)
     if not wait_for(lambda: reader.has(f"building {checkout.project}/slow"), 120):
@@ -559,17 +559,17 @@ def older_checkout_finishing_last(world: World) -> list[Trial]:
 # -- bad inputs --------------------------------------------------------------------------
 
 
-def reported(run: Run, project: str, case: Case) -> list[str]:
+def reported(run: Run, project: str, case: Case, line: int | None) -> list[str]:
     """Why the case is not reported as tests/integration/test_bad_inputs.py requires: an
     annotation of its severity at its file and line, with the advice; its deployment's fate."""
     want = expected_path(Path("projects"), project, case).as_posix()
     at = [
         a
         for a in annotations(run.stderr)
-        if (a.severity, a.file, a.line) == (case.severity, want, case.line)
+        if (a.severity, a.file, a.line) == (case.severity, want, line)
     ]
     if not any(case.advice in a.message for a in at):
-        return [f"{case.kind}: no {case.severity} at {want}:{case.line} with {case.advice!r}"]
+        return [f"{case.kind}: no {case.severity} at {want}:{line} with {case.advice!r}"]
     folder_project = f"{case.project}-{project}" if case.project else project
     rows = [r for r in run.json() if (r["project"], r["folder"]) == (folder_project, case.kind)]
     statuses = {r["status"] for r in rows}
@@ -594,6 +594,11 @@ def bad_inputs_beside_a_good_folder(world: World) -> list[Trial]:
         write_case(checkout.root, checkout.project, case, files)
         if case.outcome != "created":
             checkout.failing |= {case.kind, *case.others}
+    # The cases set in the tenant's block of the config file (tests/bad_inputs.py), with the
+    # checkout's own tags kept (appended: the cases' lines stay where write_config says).
+    lines = write_config(checkout.root, checkout.tenant, CASES)
+    with (checkout.path / CONFIG).open("a") as config:
+        config.write("    tags: [v0]\n")
     github = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(checkout.path)}
     run = checkout.run("deploy", "--json", "--prune", env=github)
     why = [] if run.code == 1 and "Traceback" not in run.stderr else [f"exit {run.code}"]
@@ -603,7 +608,8 @@ def bad_inputs_beside_a_good_folder(world: World) -> list[Trial]:
         why.append(f"the good folder: {good or 'no outcome'}")
     held = 0
     for case in CASES:
-        missed = reported(run, checkout.project, case) if rows else [f"{case.kind}: no JSON"]
+        line = lines.get(case.kind, case.line)
+        missed = reported(run, checkout.project, case, line) if rows else [f"{case.kind}: no JSON"]
         held += not missed
         why += missed
     return [

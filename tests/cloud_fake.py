@@ -9,6 +9,14 @@ shapes Prefect's own client reads and writes:
   body being DeploymentCreate as the client dumps it, `version_info` included;
   `POST …/deployments/filter` → DeploymentResponse JSON; `POST …/flows/filter`;
   `POST …/automations/filter`; `GET …/work_pools/<name>` → a docker pool.
+- Global concurrency limits and their leases, which registration's write lock takes around
+  each write (write_lock.py), with the OSS server's shapes (prefect/server/api/
+  concurrency_limits_v2.py; Cloud's client is the same, prefect/client/orchestration/
+  _concurrency_limits/client.py): `POST …/v2/concurrency_limits/` {name, limit} → 201 the
+  limit, 409 if the name exists; `…/increment-with-lease` {names, slots, mode,
+  lease_duration} → 200 {lease_id, limits: [{id, name, limit}]} (only limits that exist),
+  423 with Retry-After when a limit is full; `…/decrement-with-lease` {lease_id} → 204;
+  `…/leases/<id>/renew` → 204, 410 for an unknown lease.
 - 429 with `Retry-After` when rate limited (docs.prefect.io/latest/cloud/rate-limits:
   "endpoints return a 429 response with a Retry-After header").
 """
@@ -51,6 +59,9 @@ class FakeCloud:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self.limits: dict[str, dict[str, Any]] = {}  # by name, with `active_slots`
+        self.leases: dict[str, tuple[list[str], int]] = {}  # id → limit names, slots
+        self.unlocked_writes: list[str] = []  # deployments created without their lock's lease
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -111,10 +122,46 @@ class FakeCloud:
             return 201, flow
         if route == "POST /deployments/":
             return 201, self._create_deployment(body)
+        if route.startswith("POST /v2/concurrency_limits/"):
+            return self._concurrency(route.removeprefix("POST /v2/concurrency_limits/"), body)
         return 404, {"detail": f"not in the fake: {route}"}
 
-    def _create_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _concurrency(self, action: str, body: dict[str, Any]) -> tuple[int, Any]:
         with self._lock:
+            if action == "":
+                if body["name"] in self.limits:
+                    return 409, {"detail": "Data integrity conflict."}
+                limit = {"id": str(uuid.uuid4()), "name": body["name"], "limit": body["limit"]}
+                self.limits[body["name"]] = {**limit, "active": True, "active_slots": 0}
+                return 201, self.limits[body["name"]]
+            if action == "increment-with-lease":
+                found = [self.limits[n] for n in body["names"] if n in self.limits]
+                if any(f["active_slots"] + body["slots"] > f["limit"] for f in found):
+                    return 423, None
+                for limit in found:
+                    limit["active_slots"] += body["slots"]
+                lease_id = str(uuid.uuid4())
+                self.leases[lease_id] = ([f["name"] for f in found], body["slots"])
+                minimal = [{k: f[k] for k in ("id", "name", "limit")} for f in found]
+                return 200, {"lease_id": lease_id, "limits": minimal}
+            if action == "decrement-with-lease":
+                names, slots = self.leases.pop(body["lease_id"], ([], 0))
+                for name in names:
+                    self.limits[name]["active_slots"] -= slots
+                return 204, None
+            if action.startswith("leases/") and action.endswith("/renew"):
+                known = action.split("/")[1] in self.leases
+                return (204, None) if known else (410, {"detail": "Lease not found"})
+        return 404, {"detail": f"not in the fake: POST /v2/concurrency_limits/{action}"}
+
+    def _create_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+        from prefect_flow_deploy.write_lock import lock_name
+
+        with self._lock:
+            full_name = f"{self.flows[body['flow_id']]['name']}/{body['name']}"
+            lock = self.limits.get(lock_name(full_name))
+            if lock is None or lock["active_slots"] < 1:
+                self.unlocked_writes.append(full_name)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         time.sleep(self.write_delay)  # a network round trip to Cloud
@@ -156,10 +203,10 @@ class FakeCloud:
                     self._send(429, {"detail": "Rate limit exceeded"}, {"Retry-After": "1"})
                     return
                 status, answer = fake.answer(method, path, key, body)
-                self._send(status, answer)
+                self._send(status, answer, {"Retry-After": "0.1"} if status == 423 else None)
 
             def _send(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
-                payload = json.dumps(data).encode()
+                payload = b"" if status == 204 else json.dumps(data).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

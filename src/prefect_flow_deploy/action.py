@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import github_action_utils as gha
 
@@ -36,6 +38,7 @@ from .prefect_api import resolve
 from .settings import ConfigFile, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
+T = TypeVar("T")
 
 
 def _text(name: str) -> str:
@@ -53,22 +56,21 @@ def _flag(name: str) -> bool | None:
         ) from exc
 
 
-def _minutes(name: str) -> float | None:
+def _parsed(name: str, convert: Callable[[str], T], what: str) -> T | None:
+    """The input converted; None when it is empty (unset)."""
     text = _text(name)
     try:
-        return float(text) if text else None
+        return convert(text) if text else None
     except ValueError as exc:
-        raise ConfigurationError(
-            f"input `{name}` must be a number of minutes, not {text!r}"
-        ) from exc
+        raise ConfigurationError(f"input `{name}` must be {what}, not {text!r}") from exc
+
+
+def _minutes(name: str) -> float | None:
+    return _parsed(name, float, "a number of minutes")
 
 
 def _number(name: str) -> int | None:
-    text = _text(name)
-    try:
-        return int(text) if text else None
-    except ValueError as exc:
-        raise ConfigurationError(f"input `{name}` must be a whole number, not {text!r}") from exc
+    return _parsed(name, int, "a whole number")
 
 
 # The inputs that are options (the rest, such as shards or comment, steer the action itself).

@@ -105,8 +105,8 @@ MaxParallel = Annotated[
 TimeoutMinutes = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(
-        help="Deadline of the run: after this many minutes no build, push or write starts and "
-        "retries stop waiting; what was not done is reported skipped (exit 7). 0: none.",
+        help="Deadline of the run: after this many minutes no build, push or write starts, a build "
+        "under way is stopped and retries stop waiting; what was not done is reported skipped (exit 7). 0: none.",
         show_default=f"{_DEFAULTS.timeout_minutes:g}",
     ),
 ]

@@ -56,6 +56,10 @@ def test_provenance_rate_limits_and_bounded_concurrent_writes(
         assert len(cloud.created_bodies) == 5
         # Overlapped, and bounded at twice max-parallel.
         assert cloud.max_in_flight == 2
+        # Each create under its name's write lock (write_lock.py), taken from Cloud's API.
+        assert cloud.unlocked_writes == [] and cloud.limits
+        assert all(limit["active_slots"] == 0 for limit in cloud.limits.values())
+        assert not cloud.leases  # every lease released
 
         body = cloud.created_bodies[0]
         tag = result.results[0].image.rsplit(":", 1)[1]  # type: ignore[union-attr]
