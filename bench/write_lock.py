@@ -21,19 +21,28 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from prefect.client.orchestration import PrefectClient
 
-from common import RESULTS, BenchStack, log, machine_info
+from common import REPO, BenchStack, log, machine_info
 from prefect_flow_deploy.write_lock import WriteLocks
+
+RESULTS = REPO / "bench" / "results"
 
 
 async def write(
     client: PrefectClient, flow_id: object, name: str, locks: WriteLocks | None
 ) -> None:
     async def read_then_create() -> None:
-        await client.request(
-            "GET", "/deployments/name/{flow}/{name}", path_params={"flow": "bench", "name": name}
-        )
+        try:  # as registration._current_tags: a 404 is "not there yet"
+            await client.request(
+                "GET",
+                "/deployments/name/{flow}/{name}",
+                path_params={"flow": "bench", "name": name},
+            )
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
         await client.create_deployment(flow_id, name, work_pool_name="bench-pool")  # type: ignore[arg-type]
 
     if locks is None:
