@@ -73,6 +73,7 @@ class WriteLocks:
         self._client = client
         self._say = say  # from the registrar's thread: `say` must be thread-safe
         self._unlocked_why: str | None = None  # set once the server cannot lock at all
+        self._stuck: set[str] = set()  # locks held past STUCK_AFTER: not waited for again
 
     @asynccontextmanager
     async def held(self, full_name: str) -> AsyncIterator[bool]:
@@ -103,8 +104,10 @@ class WriteLocks:
                     if not self._unlocked(status, name):
                         raise
                     continue
-                if time.monotonic() - started > STUCK_AFTER:
-                    self._say("warning", stuck_message(name, full_name))
+                if name in self._stuck or time.monotonic() - started > STUCK_AFTER:
+                    if name not in self._stuck:
+                        self._stuck.add(name)
+                        self._say("warning", stuck_message(name, full_name))
                     return None
                 await asyncio.sleep(backoff(attempt, exc.response.headers.get("Retry-After")))
                 attempt += 1
@@ -134,8 +137,9 @@ class WriteLocks:
         False: any other answer, an error of the write."""
         if status not in NO_LOCK_STATUSES:
             return False
-        self._unlocked_why = unlocked_message(status, name)
-        self._say("notice", self._unlocked_why)
+        if self._unlocked_why is None:  # concurrent writes (Prefect Cloud) may both find out
+            self._unlocked_why = unlocked_message(status, name)
+            self._say("notice", self._unlocked_why)
         return True
 
     async def _keep(self, lease: UUID) -> None:
@@ -172,5 +176,6 @@ def stuck_message(name: str, full_name: str) -> str:
         f"The write lock {name} (a Prefect global concurrency limit) has been held for over "
         f"{STUCK_AFTER:.0f} s. A run killed while holding it frees it within a minute where "
         "the server's repossessor service runs, so this server's may be off. "
-        f"{full_name} is written without it. To free it: prefect gcl update {name} --active-slots 0"
+        f"{full_name} is written without it, as is every later write of this run it guards. "
+        f"To free it: prefect gcl update {name} --active-slots 0"
     )

@@ -38,4 +38,4 @@ def test_what_a_run_says_when_it_writes_unlocked() -> None:
     assert "prefect-flow-deploy-lock-03 (HTTP 403)" in refused
     stuck = write_lock.stuck_message("prefect-flow-deploy-lock-03", "alpha/sales")
     assert "prefect gcl update prefect-flow-deploy-lock-03 --active-slots 0" in stuck
-    assert "alpha/sales is written without it" in stuck
+    assert "alpha/sales is written without it, as is every later write" in stuck
