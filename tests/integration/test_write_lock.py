@@ -38,12 +38,16 @@ def _no_github_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def refused(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Set when a run of this process is refused a lock by the server (423 Locked): the
-    only call to `backoff`."""
+    """Set when the run under test is refused a lock by the server (423 Locked): the only
+    call to `backoff`. The run writes from its registrar's thread; the test, holding a lock
+    as another run would, waits in the main thread when a run of another test (another
+    xdist worker) writes a name of the same lock, which is not what is looked for."""
     event, real = threading.Event(), write_lock.backoff
+    test_thread = threading.current_thread()
 
     def spy(attempt: int, retry_after: str | None) -> float:
-        event.set()
+        if threading.current_thread() is not test_thread:
+            event.set()
         return real(attempt, retry_after)
 
     monkeypatch.setattr(write_lock, "backoff", spy)
