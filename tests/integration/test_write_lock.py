@@ -36,6 +36,13 @@ def _no_github_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)  # each run names its own
 
 
+@pytest.fixture(autouse=True)
+def _private_locks(monkeypatch: pytest.MonkeyPatch, scenario: Scenario) -> None:
+    """Locks of this test's own (the run under test is in this process): a lease these tests
+    hold or leave for a minute must not delay other tests' runs, nor theirs these."""
+    monkeypatch.setattr(write_lock, "LOCK_PREFIX", f"pfd-test-{scenario.suffix}-lock-")
+
+
 @pytest.fixture
 def refused(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Set when the run under test is refused a lock by the server (423 Locked): the only
