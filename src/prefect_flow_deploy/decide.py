@@ -81,6 +81,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
     deployments += removals(inputs, options, deployments, problems)
     deployments = in_order(deployments, snapshot, inputs)
+    for key in all_superseded(deployments):
+        if key in images and images[key].action == "build":
+            images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
     folders = [_with_problems(f, problems.get(f.key, [])) for f in inputs.folders]
     by_key = {f.key: f for f in folders}
     return Plan(
@@ -446,6 +449,18 @@ def in_order(
         order(d, records.get(d.full_name), inputs.commit, dict(inputs.relations))
         for d in deployments
     ]
+
+
+SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"
+
+
+def all_superseded(deployments: list[DeploymentPlan]) -> set[str]:
+    """Folders each of whose deployments the deploy order skips: their image would be built
+    and pushed for nothing (a run from an older checkout)."""
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for deployment in deployments:
+        by_folder[deployment.folder_key].add(deployment.action)
+    return {key for key, actions in by_folder.items() if actions == {"skipped"}}
 
 
 def _with_problems(folder: FlowFolder, found: list[Problem]) -> FlowFolder:

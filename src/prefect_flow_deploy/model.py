@@ -127,7 +127,7 @@ class BuildRecipe:
     secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
 
 
-ImageAction = Literal["exists", "build", "local", "failed"]
+ImageAction = Literal["exists", "build", "local", "failed", "skipped"]
 
 
 @dataclass(frozen=True)

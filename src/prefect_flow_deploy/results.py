@@ -119,6 +119,7 @@ def outcome_rows(
 ) -> list[FlowResult]:
     """Per planned deployment its row, then one row per folder that could not be planned."""
     references = {i.folder.key: i.reference for i in plan.images}
+    not_built = {i.folder.key for i in plan.images if i.action == "skipped"}  # decide.py
     # --fail-fast: after a folder failed while executing, nothing more was written.
     planned_failed = {i.folder.key for i in plan.images if i.action == "failed"}
     stopped = fail_fast and any(o.failed for key, o in images.items() if key not in planned_failed)
@@ -132,7 +133,8 @@ def outcome_rows(
         row = FlowResult(
             project, folder, flow, name, deployment.deployment_id,
             references.get(planned.folder_key), image.digest if image else None,
-            image.status if image else "-", "unchanged", deployment.changed_fields,
+            image.status if image else ("skipped" if planned.folder_key in not_built else "-"),
+            "unchanged", deployment.changed_fields,
         )  # fmt: skip
         if deployment.action in ("failed", "skipped"):  # skipped: the deploy order
             row.status, row.error = deployment.action, deployment.error

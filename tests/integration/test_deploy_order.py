@@ -92,6 +92,8 @@ def test_an_older_checkout_deployed_last_skips_with_a_notice(
     assert f"commit {new_sha[:12]} descends from this run's {old_sha[:12]}" in done.stderr
     assert "skipped" in done.stderr
     assert held(scenario, server.url) == (new_image, new_sha)
+    # Nor is its image built and pushed for nothing (decide.all_superseded).
+    assert "building" not in done.stderr and "built 0, pushed 0" in done.stderr, done.stderr
 
 
 def test_a_newer_checkout_deployed_last_wins_and_time_orders_shallow_ones(

@@ -446,6 +446,29 @@ def test_an_update_from_an_older_commit_than_the_server_s_record_is_skipped() ->
     assert actions(decide.plan(later, OPTIONS)) == {"daily/sales": "update"}
 
 
+def test_a_folder_whose_every_deployment_is_superseded_is_not_built() -> None:
+    """An older checkout's run: its image would be built and pushed for nothing. A folder
+    with one deployment still to write is built as before."""
+    from prefect_flow_deploy.commit_order import Commit
+
+    daily, mixed = folder("daily"), folder("mixed", "old_one", "new_one")
+    newer, ours = Commit("b" * 40, 2_000_000_000), Commit("a" * 40, 1_900_000_000)
+    held = [
+        managed("daily/sales", "sales/daily", newer.tag),
+        managed("old_one/sales", "sales/mixed", newer.tag),  # new_one: not deployed yet
+    ]
+    world = replace(
+        inputs(daily, mixed, server=held), commit=ours, relations={newer.sha: "ancestor"}
+    )
+    planned = decide.plan(world, OPTIONS)
+    assert actions(planned) == {
+        "daily/sales": "skipped", "old_one/sales": "skipped", "new_one/sales": "create",
+    }  # fmt: skip
+    images = {i.folder.key: (i.action, i.reason) for i in planned.images}
+    assert images["sales/daily"] == ("skipped", decide.SUPERSEDED_BUILD)
+    assert images["sales/mixed"][0] == "build"
+
+
 def test_a_job_variable_of_the_wrong_type_is_refused_by_the_pool_s_rule_before_building() -> None:
     typed = Pool(
         "pool", "docker",
