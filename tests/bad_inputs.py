@@ -34,6 +34,14 @@ GOOD = "good"  # the folder beside every case that must deploy
 CONFIG = "prefect-flow-deploy.yaml"  # beside the projects root
 
 
+# A flow with a parameter typed with a library's class: only the built image can tell its
+# schema (the engine never imports the repository's code). `{flow}`: the case's flow.
+_LIBRARY_TYPED = (
+    "import httpx\nfrom prefect import flow\n\n\n@flow\n"
+    "def {flow}(n: int = 1, url: httpx.URL | None = None) -> int:\n    return n\n"
+)
+
+
 @dataclass(frozen=True)
 class Case:
     kind: str  # the folder's name; one kind of mistake per case
@@ -413,17 +421,22 @@ CASES: list[Case] = [
         "flow.py", 6, "which the image does not have",
         severity="warning", stage="build", outcome="created",
     ),
-    # -- what the server answers when writing -------------------------------------------------
+    # A parameter typed with a library's class: the flow's schema is computed in the built
+    # image, and the parameters are judged against it there, before any write (the server
+    # would refuse `n` with a 422, and would accept `m`, failing every run).
     Case(
-        "server-refuses-parameters",
-        # A parameter typed with a library's class: its schema is computed in the built image,
-        # so only the server can judge `n` (422 on create).
-        {"flow.py": "import httpx\nfrom prefect import flow\n\n\n@flow\n"
-         "def server_refuses_parameters(n: int = 1, url: httpx.URL | None = None) -> int:\n"
-         "    return n\n",
-         "prefect.yaml": yaml_entry("server-refuses-parameters", "parameters:", "  n: three")},
-        "prefect.yaml", 4, "Fix `parameters` in prefect.yaml",
-        stage="write",
+        "image-schema-refuses-parameters",
+        {"flow.py": _LIBRARY_TYPED,
+         "prefect.yaml": yaml_entry("image-schema-refuses-parameters", "parameters:", "  n: three")},
+        "prefect.yaml", 4, "Fix the value under `parameters:` in prefect.yaml",
+        stage="build",
+    ),
+    Case(
+        "image-schema-unknown-parameter",
+        {"flow.py": _LIBRARY_TYPED,
+         "prefect.yaml": yaml_entry("image-schema-unknown-parameter", "parameters:", "  m: 3")},
+        "prefect.yaml", 4, "Remove it under `parameters:` in prefect.yaml",
+        stage="build",
     ),
 ]  # fmt: skip
 

@@ -43,6 +43,7 @@ from .results import (
     outcome_rows,
     write_key,
 )
+from .spec_checks import parameter_problems
 
 OnProgress = Callable[[Progress], None]
 
@@ -183,6 +184,26 @@ class Executor:
             trigger_writes=refreshed.trigger_writes,
         )
 
+    def _parameters_refused(
+        self, planned: DeploymentPlan, deployment: DeploymentPlan
+    ) -> WriteOutcome | None:
+        """Parameters judged against a schema only the image could tell, as the plan judges
+        the others (spec_checks.py): an unknown one would be accepted by the server and fail
+        every run. An error keeps the deployment from being written; a warning is said."""
+        spec = deployment.spec
+        if planned.spec is None or planned.spec.parameter_schema is not None or spec is None:
+            return None
+        refused = None
+        for problem in parameter_problems(spec, self.options):
+            if problem.severity == "warning":
+                log.warning(problem.message, file=problem.file, line=problem.line,
+                            title=problem.title)  # fmt: skip
+            elif refused is None:
+                refused = WriteOutcome(
+                    deployment, error=problem.message, at=(problem.file, problem.line)
+                )
+        return refused
+
     def _should_write(self, deployment: DeploymentPlan) -> bool:
         if self.options.fail_fast and self._any_failed():
             return False
@@ -241,11 +262,14 @@ class Executor:
                     if planned.action in ("failed", "skipped"):
                         continue
                     deployment = self._complete(planned, outcome)
+                    refused = self._parameters_refused(planned, deployment)
                     future = (
-                        registrar.submit(deployment) if self._should_write(deployment) else None
+                        registrar.submit(deployment)
+                        if refused is None and self._should_write(deployment)
+                        else None
                     )
                     with self._lock:
-                        self.writes[write_key(planned)] = WriteOutcome(deployment)
+                        self.writes[write_key(planned)] = refused or WriteOutcome(deployment)
                     if future is not None:
                         futures[write_key(planned)] = (deployment, future)
                         writes.append(future)

@@ -43,6 +43,15 @@ def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) ->
                     flow=spec.entrypoint,
                 )
             )
+    return problems + parameter_problems(spec, options)
+
+
+def parameter_problems(spec: DeploymentSpec, options: Options) -> list[Problem]:
+    """The deployment's parameters judged against its flow's schema: while planning when the
+    source tells the schema, else (a type from a library) once the built image computed it,
+    before the write (execute.py): an unknown parameter would otherwise be accepted by the
+    server and fail every run."""
+    problems = []
     unknown = unknown_parameters(spec)
     for name in unknown[:1]:
         file, line, origin = _parameter_source(spec, name, options)
