@@ -283,6 +283,19 @@ CASES: list[Case] = [
         "Dockerfile", 3, "unknown instruction `COPPY`",
     ),
     Case(
+        # A Dockerfile written for the repository root as the build context (BuildKit: "failed
+        # to walk … no such file or directory"); the context is the flow folder.
+        "dockerfile-copy-from-repository-root",
+        {"Dockerfile": "FROM {base}\nWORKDIR /opt/prefect/flows\n"
+         "COPY deployments/{flow}/flow.py ./\n"},
+        "Dockerfile", 3, "write it as `flow.py`",
+    ),
+    Case(
+        "dockerfile-copy-outside-context",
+        {"Dockerfile": "FROM {base}\nCOPY ../shared /opt/shared\nCOPY . /opt/prefect/flows/x\n"},
+        "Dockerfile", 2, "cannot leave the build context",
+    ),
+    Case(
         "credentials-file",
         {".env": "TOKEN=not-for-the-image\n"},
         ".env", None, "Add it to the folder's .dockerignore",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from .dockerfile import dockerfile_problems
+from .dockerfile import copy_sources, dockerfile_problems
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
@@ -192,11 +193,12 @@ def read_folder(project: str, path: Path, root: Path | None = None) -> FlowFolde
     """The folder as its files say (`root`: the repository, which no link may leave); a
     folder that cannot be read fails at the file, the run goes on."""
     folder = FlowFolder(project=project, name=path.name, path=path)
-    folder.problems.extend(entry_problems(path, root or repository_root(path.parent.parent)))
+    root = root or repository_root(path.parent.parent)
+    folder.problems.extend(entry_problems(path, root))
     if folder.failed:
         return folder
     try:
-        _read_files(folder)
+        _read_files(folder, root)
     except (OSError, UnicodeError) as exc:
         where = Path(getattr(exc, "filename", None) or path)
         folder.problems.append(
@@ -205,7 +207,7 @@ def read_folder(project: str, path: Path, root: Path | None = None) -> FlowFolde
     return folder
 
 
-def _read_files(folder: FlowFolder) -> None:
+def _read_files(folder: FlowFolder, root: Path) -> None:
     path = folder.path
     for name, attr in (
         ("Dockerfile", "dockerfile"),
@@ -224,10 +226,12 @@ def _read_files(folder: FlowFolder) -> None:
         folder.imports.extend(imports)
 
     if folder.dockerfile is not None:
+        text = folder.dockerfile.read_text("utf-8")
         folder.problems.extend(
             Problem("error", message, folder.dockerfile, line, "Dockerfile")
-            for line, message in dockerfile_problems(folder.dockerfile.read_text("utf-8"))
+            for line, message in dockerfile_problems(text)
         )
+        folder.problems.extend(missing_copy_sources(folder, text, root))
     if folder.requirements is not None:
         references = requirements_file_references(folder.requirements)
         folder.problems.extend(outside_folder_problems(folder.requirements, references))
@@ -255,6 +259,49 @@ def _read_files(folder: FlowFolder) -> None:
                 title="No flow",
             )
         )
+
+
+def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
+    """COPY and ADD sources the build context does not have, said before building (BuildKit
+    says "failed to walk … no such file or directory" after it starts). The context is the
+    flow folder: a Dockerfile written for the repository root as context is the usual cause."""
+    assert folder.dockerfile is not None
+    where = display(
+        folder.path.relative_to(root) if folder.path.is_relative_to(root) else folder.path
+    )
+    problems = []
+    for copy in copy_sources(dockerfile_text):
+        # BuildKit reads a source from the context root, `/` or not, `..` going no higher.
+        inside = posixpath.normpath(posixpath.join("/", copy.source)).lstrip("/")
+        if not inside or os.path.lexists(folder.path / inside):
+            continue
+        leaves = (
+            " (a path cannot leave the build context)" if ".." in copy.source.split("/") else ""
+        )
+        message = (
+            f"`{copy.instruction} {copy.source}`: the build context, the flow folder {where}/, "
+            f"has no {inside!r}{leaves}. Paths in COPY and ADD are relative to the flow folder, "
+            "not the repository root"
+        )
+        message += _copy_hint(folder.path, inside, root)
+        problems.append(Problem("error", message, folder.dockerfile, copy.line, "Dockerfile"))
+    return problems
+
+
+def _copy_hint(folder: Path, inside: str, root: Path) -> str:
+    """What to write instead: the folder's own file named from the repository root, or
+    what to do with a file of the repository outside the folder."""
+    parts = inside.split("/")
+    for i in range(1, len(parts)):
+        if os.path.lexists(folder.joinpath(*parts[i:])):
+            return f": write it as `{'/'.join(parts[i:])}`."
+    if os.path.lexists(root / inside):
+        return (
+            f": {inside} is in the repository but outside the flow folder, and the image is "
+            "built from the folder alone. Copy it into the folder, or make it a package and "
+            "install it from requirements.txt."
+        )
+    return "."
 
 
 def _check_flow_names(folder: FlowFolder) -> None:

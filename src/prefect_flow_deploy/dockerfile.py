@@ -3,6 +3,7 @@ and to point at an instruction's line."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -166,3 +167,50 @@ def dockerfile_problems(text: str) -> list[tuple[int, str]]:
             ),
         )
     return problems
+
+
+@dataclass(frozen=True)
+class CopySource:
+    line: int
+    instruction: str  # COPY or ADD
+    source: str  # as written
+
+
+def copy_sources(text: str) -> list[CopySource]:
+    """The build-context paths each COPY and ADD names, where they can be read without the
+    build: not `--from` another stage or image, not a URL or git source, not a heredoc, no
+    variable and no wildcard (BuildKit resolves those)."""
+    if any(_ESCAPE_DIRECTIVE.match(line) for line in text.splitlines()[:5]):
+        return []
+    wanted = {n for n, keyword in instructions(text) if keyword in ("COPY", "ADD")}
+    found: list[CopySource] = []
+    for number, line in logical_lines(text):
+        if number not in wanted:
+            continue
+        keyword, *words = line.split()
+        flags = []
+        while words and words[0].startswith("--"):
+            flags.append(words.pop(0))
+        if any(f.startswith("--from=") for f in flags):
+            continue
+        args = " ".join(words)
+        if args.startswith("["):
+            try:
+                words = [str(w) for w in json.loads(args)]
+            except ValueError:
+                continue
+        found.extend(
+            CopySource(number, keyword.upper(), source)
+            for source in words[:-1]
+            if not _resolved_by_buildkit(source)
+        )
+    return found
+
+
+def _resolved_by_buildkit(source: str) -> bool:
+    return (
+        source.startswith("<<")
+        or "://" in source
+        or source.startswith("git@")
+        or any(c in source for c in "$*?[")
+    )

@@ -360,3 +360,35 @@ def test_an_unlistable_project_keeps_its_place(tmp_path: Path) -> None:
     (root / "looped").symlink_to("looped")
     folders = {f.key: f for f in discover(root)}
     assert folders["looped/*"].failed and folders["good/f"].flows
+
+
+def test_copy_sources_the_flow_folder_lacks_are_errors_at_their_line(tmp_path: Path) -> None:
+    """The build context is the flow folder: a Dockerfile written for the repository root
+    (as mortenoh/prefect-examples' are) fails in BuildKit with 'failed to walk … no such
+    file or directory'; said before building, at the line, with what to write instead."""
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "packages/shared/setup.py", "")
+    make(tmp_path, "projects/p/f/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    make(tmp_path, "projects/p/f/conf/a.yaml", "")
+    dockerfile = make(
+        tmp_path,
+        "projects/p/f/Dockerfile",
+        "FROM base\n"
+        "COPY packages/shared /tmp/shared\n"  # 2: in the repository, outside the folder
+        "COPY projects/p/f/flow.py /opt/flow.py\n"  # 3: the folder's own file, from the root
+        "COPY ../common /opt/common\n"  # 4: leaves the context
+        "COPY nothing.txt /opt/\n"  # 5: nowhere
+        "COPY . /opt/prefect/flows/f\n"  # the folder's own paths, / and .. clamped as BuildKit
+        "COPY ./conf/a.yaml /conf/../conf/ /flow.py /opt/\n",
+    )
+    [folder] = discover(tmp_path / "projects")
+    assert folder.failed
+    found = {p.line: p.message for p in folder.problems}
+    assert {p.file for p in folder.problems} == {dockerfile}
+    assert sorted(found) == [2, 3, 4, 5]
+    assert "the flow folder projects/p/f/, has no 'packages/shared'" in found[2]
+    assert "packages/shared is in the repository but outside the flow folder" in found[2]
+    assert found[3].endswith("not the repository root: write it as `flow.py`.")
+    assert "(a path cannot leave the build context)" in found[4]
+    assert found[5].endswith("has no 'nothing.txt'. Paths in COPY and ADD are relative to the "
+                             "flow folder, not the repository root.")  # fmt: skip

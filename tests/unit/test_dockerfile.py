@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prefect_flow_deploy.dockerfile import dockerfile_problems
+from prefect_flow_deploy.dockerfile import copy_sources, dockerfile_problems
 
 # -- Dockerfile ----------------------------------------------------------------------------
 
@@ -29,3 +29,28 @@ def test_dockerfile_mistakes_buildkit_would_refuse(
     assert [line for line, _ in found] == [line for line, _ in expected]
     for (_, message), (_, part) in zip(found, expected, strict=True):
         assert part in message
+
+
+# -- COPY and ADD sources --------------------------------------------------------------------
+
+
+def test_copy_sources_are_the_context_paths_readable_without_the_build() -> None:
+    text = (
+        "FROM base AS build\n"  # 1
+        'COPY --chown=1:1 ["a b", "c", "/d/"]\n'  # 2: the JSON form, flags first
+        "COPY --from=build /a /b\n"  # 3: another stage
+        "ADD https://example.com/x.tgz /z\n"  # 4: a URL
+        "COPY <<EOF /x\n"  # 5: a heredoc
+        "COPY not-a-source /y\n"  # 6: the heredoc's body
+        "EOF\n"
+        "COPY $DIR/a *.txt ./ok \\\n"  # 8: a variable and a wildcard are BuildKit's
+        "  /dest/\n"
+        "add lower.txt /l\n"  # 10: keywords in any case
+    )
+    assert [(c.line, c.instruction, c.source) for c in copy_sources(text)] == [
+        (2, "COPY", "a b"),
+        (2, "COPY", "c"),
+        (8, "COPY", "./ok"),
+        (10, "ADD", "lower.txt"),
+    ]
+    assert copy_sources("# escape=`\nFROM base\nCOPY a `\n  /b\n") == []
