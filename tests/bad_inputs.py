@@ -273,6 +273,13 @@ CASES: list[Case] = [
         severity="warning", outcome="created",
     ),
     Case(
+        # A uv or Poetry project's folder: without a Dockerfile, only requirements.txt counts.
+        "pyproject-dependencies",
+        {"pyproject.toml": '[project]\nname = "flows"\ndependencies = [\n  "httpx",\n]\n'},
+        "pyproject.toml", 3, "Write them to requirements.txt",
+        severity="warning", outcome="created",
+    ),
+    Case(
         "dockerfile-no-from",
         {"Dockerfile": "# our image\nRUN pip install httpx\nCOPY . /app\n"},
         "Dockerfile", 2, "Add the FROM line above it",

@@ -20,6 +20,7 @@ from .requirements import (
     insecure_index_problems,
     outside_folder_problems,
     requirements_file_references,
+    unread_dependency_problems,
 )
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
@@ -237,6 +238,8 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
         folder.problems.extend(outside_folder_problems(folder.requirements, references))
         folder.problems.extend(insecure_index_problems(folder.requirements))
         folder.requirements_name_files = bool(references)
+    if folder.dockerfile is None and folder.requirements is None:
+        folder.problems.extend(unread_dependency_problems(path))
     if folder.prefect_yaml is not None:
         configs, problems = read_prefect_yaml(folder.prefect_yaml)
         folder.deployment_configs = configs
@@ -292,6 +295,8 @@ def _copy_hint(folder: Path, inside: str, root: Path) -> str:
     """What to write instead: the folder's own file named from the repository root, or
     what to do with a file of the repository outside the folder."""
     parts = inside.split("/")
+    if parts[-1] == folder.name:
+        return ": it names the flow folder itself, which is `.` here."
     for i in range(1, len(parts)):
         if os.path.lexists(folder.joinpath(*parts[i:])):
             return f": write it as `{'/'.join(parts[i:])}`."

@@ -142,3 +142,44 @@ def plain_http_build_args(build_args: dict[str, str]) -> dict[str, str]:
         if _INDEX_ARG.search(name) and hosts:
             found[name] = plain_http_advice(hosts[0], trusted=False)
     return found
+
+
+# Where a folder's packages are listed in a file the default recipe does not read: the
+# line of a non-empty PEP 621 `dependencies = [...]`, Poetry's table, Pipfile's packages.
+_UNREAD_DEPENDENCIES = {
+    "pyproject.toml": re.compile(
+        r"^\s*dependencies\s*=\s*\[\s*(?:#[^\n]*\n\s*)*[\"']|^\[tool\.poetry\.dependencies\]\s*$"
+        r"(?=(?:\n(?!\[)[^\n]*)*\n\s*(?!python\b)[A-Za-z0-9_.-]+\s*=)",
+        re.MULTILINE,
+    ),
+    "Pipfile": re.compile(r"^\[packages\]\s*$(?=\n\s*[A-Za-z0-9_.\"'-]+\s*=)", re.MULTILINE),
+}
+
+
+def unread_dependency_problems(folder: Path) -> list[Problem]:
+    """A folder without a Dockerfile gets its packages from requirements.txt only: one that
+    lists them in pyproject.toml (uv, Poetry, PDM, Hatch) or a Pipfile instead would build
+    an image without them. A warning at the list, before building."""
+    problems = []
+    for name, pattern in _UNREAD_DEPENDENCIES.items():
+        try:
+            text = (folder / name).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        match = pattern.search(text)
+        if match is None:
+            continue
+        problems.append(
+            Problem(
+                "warning",
+                f"{name} lists the folder's packages, but without a Dockerfile only "
+                "requirements.txt is installed: the image would not have them. Write them to "
+                "requirements.txt (`uv export --no-hashes -o requirements.txt`, `poetry export "
+                "-o requirements.txt`, `pipenv requirements > requirements.txt`), or add a "
+                "Dockerfile that installs them.",
+                folder / name,
+                text.count("\n", 0, match.start()) + 1,
+                "Packages not installed",
+            )
+        )
+    return problems

@@ -378,6 +378,7 @@ def test_copy_sources_the_flow_folder_lacks_are_errors_at_their_line(tmp_path: P
         "COPY projects/p/f/flow.py /opt/flow.py\n"  # 3: the folder's own file, from the root
         "COPY ../common /opt/common\n"  # 4: leaves the context
         "COPY nothing.txt /opt/\n"  # 5: nowhere
+        "COPY ./projects/p/f /opt/f\n"  # 6: the folder itself, from the root
         "COPY . /opt/prefect/flows/f\n"  # the folder's own paths, / and .. clamped as BuildKit
         "COPY ./conf/a.yaml /conf/../conf/ /flow.py /opt/\n",
     )
@@ -385,10 +386,11 @@ def test_copy_sources_the_flow_folder_lacks_are_errors_at_their_line(tmp_path: P
     assert folder.failed
     found = {p.line: p.message for p in folder.problems}
     assert {p.file for p in folder.problems} == {dockerfile}
-    assert sorted(found) == [2, 3, 4, 5]
+    assert sorted(found) == [2, 3, 4, 5, 6]
     assert "the flow folder projects/p/f/, has no 'packages/shared'" in found[2]
     assert "packages/shared is in the repository but outside the flow folder" in found[2]
     assert found[3].endswith("not the repository root: write it as `flow.py`.")
     assert "(a path cannot leave the build context)" in found[4]
     assert found[5].endswith("has no 'nothing.txt'. Paths in COPY and ADD are relative to the "
                              "flow folder, not the repository root.")  # fmt: skip
+    assert found[6].endswith("root: it names the flow folder itself, which is `.` here.")
