@@ -193,6 +193,12 @@ CASES: list[Case] = [
         "prefect.yaml", 3, "each schedule is a mapping with `cron`, `interval` or `rrule`",
     ),
     Case(
+        # `prefect deploy` drops a list under the older key without a word: no schedule.
+        "yaml-schedule-key-list",
+        {"prefect.yaml": yaml_entry("yaml-schedule-key-list", "schedule:", "- cron: '0 6 * * *'")},
+        "prefect.yaml", 3, "Rename the key to `schedules`",
+    ),
+    Case(
         "yaml-name-refused",
         {"prefect.yaml": yaml_entry("yaml-name-refused", "name: daily/eu")},
         "prefect.yaml", 3, "Choose another `name:`",

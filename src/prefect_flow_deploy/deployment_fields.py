@@ -244,9 +244,26 @@ def _schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
     """Check the shape of each schedule and keep the raw mappings. Their values (a cron
     string, a time zone) are judged by Prefect's own rules when the deployment is compared
     with the server, which imports Prefect only when needed."""
-    raw = entry.data.get("schedules")
-    if raw is None and entry.data.get("schedule") is not None:
-        raw = [entry.data["schedule"]]
+    raw, legacy = entry.data.get("schedules"), entry.data.get("schedule")
+    if legacy and "schedules" in entry.data:  # prefect deploy's own refusal
+        entry.error(
+            "both `schedule` and `schedules` are set, which Prefect refuses: keep `schedules` "
+            "(a list) and remove `schedule`",
+            "schedule",
+            "prefect.yaml schedule",
+        )
+        return None
+    if isinstance(legacy, list):  # prefect deploy drops it without a word
+        entry.error(
+            "`schedule` (Prefect's older key) takes one schedule, a mapping: `prefect deploy` "
+            "ignores a list there, so the flow would run on no schedule. Rename the key to "
+            "`schedules`",
+            "schedule",
+            "prefect.yaml schedule",
+        )
+        return None
+    if raw is None and legacy is not None:
+        raw = [legacy]
     if raw is None:
         return None
     key = "schedules" if "schedules" in entry.lines else "schedule"

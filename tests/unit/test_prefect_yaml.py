@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from prefect_flow_deploy.prefect_yaml import read_prefect_yaml
 
 
@@ -72,6 +74,39 @@ def test_bad_schedule_is_an_error(tmp_path: Path) -> None:
     )
     configs, [problem] = read_prefect_yaml(path)
     assert configs == [] and problem.line == 3 and "schedule" in problem.message
+
+
+def test_the_older_schedule_key_is_read_as_prefect_deploy_reads_it(tmp_path: Path) -> None:
+    """prefect.cli.deploy._config._handle_deprecated_schedule_fields (Prefect 3.9.1): one
+    mapping under `schedule` is a schedule; with `schedules` too it refuses both; a list under
+    `schedule` is dropped without a word (the flow would run on no schedule): both errors at
+    the `schedule:` line, before anything is built."""
+    import yaml
+    from prefect.cli.deploy._config import _handle_deprecated_schedule_fields
+
+    # Prefect's answer for the two entries refused below: the list is dropped, both refused.
+    dropped = _handle_deprecated_schedule_fields({"schedule": [{"cron": "0 6 * * *"}]})
+    assert "schedules" not in dropped
+    with pytest.raises(ValueError, match="Please use only use `schedules`"):
+        _handle_deprecated_schedule_fields(
+            yaml.safe_load("{schedule: {cron: 0 5 * * *}, schedules: [{cron: 0 6 * * *}]}")
+        )
+
+    head = "deployments:\n  - entrypoint: f.py:f\n"
+    [config], problems = read_prefect_yaml(
+        write(tmp_path, head + "    schedule:\n      cron: 0 6 * * *\n")
+    )
+    assert config.schedules == ({"cron": "0 6 * * *"},) and problems == []
+    for text, says in (
+        ("    schedule:\n      - cron: 0 6 * * *\n", "Rename the key to `schedules`"),
+        (
+            "    schedule: {cron: 0 5 * * *}\n    schedules:\n      - cron: 0 6 * * *\n",
+            "keep `schedules` (a list) and remove `schedule`",
+        ),
+    ):
+        configs, [problem] = read_prefect_yaml(write(tmp_path, head + text))
+        assert configs == [] and (problem.severity, problem.line) == ("error", 3)
+        assert says in problem.message
 
 
 def test_entry_without_entrypoint_is_an_error(tmp_path: Path) -> None:
