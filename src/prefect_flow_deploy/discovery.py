@@ -45,13 +45,7 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
         if problem is not None:  # its folders are unknown: a failed `<project>/*`
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
-        for stray in _flow_files_at(project_dir):
-            log.warning(
-                f"{stray.name} is directly in the project folder {project_dir.name}/, so it is not "
-                f"deployed: move it into a flow folder, {project_dir.name}/<folder>/{stray.name}.",
-                file=stray,
-                title="Flow outside a flow folder",
-            )
+        _warn_strays(project_dir)
         try:
             entries = _subdirs(project_dir, root)
         except OSError as exc:
@@ -153,6 +147,33 @@ def entry_problems(folder: Path, root: Path) -> list[Problem]:
             if problem is not None:
                 problems.append(problem)
     return problems
+
+
+# Files a flow folder builds from: in a project folder, no build reads them.
+_FOLDER_FILES = ("Dockerfile", "requirements.txt", "prefect.yaml", ".dockerignore")
+
+
+def _warn_strays(project_dir: Path) -> None:
+    """Files that sit where no flow folder would find them: a flow, or a build file meant to
+    be shared by the project's folders (each folder builds from its own)."""
+    project = project_dir.name
+    for stray in _flow_files_at(project_dir):
+        log.warning(
+            f"{stray.name} is directly in the project folder {project}/, so it is not "
+            f"deployed: move it into a flow folder, {project}/<folder>/{stray.name}.",
+            file=stray,
+            title="Flow outside a flow folder",
+        )
+    for name in _FOLDER_FILES:
+        if (project_dir / name).is_file():
+            log.warning(
+                f"{name} is directly in the project folder {project}/, where no build reads it: "
+                f"each flow folder builds from its own ({project}/<folder>/{name}). Copy it into "
+                "the folders that need it; for packages every folder shares, build a base "
+                "image once and give it as base-image.",
+                file=project_dir / name,
+                title="Build file outside a flow folder",
+            )
 
 
 def _flow_files_at(directory: Path) -> list[Path]:

@@ -1,6 +1,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.requirements import outside_folder_problems, requirements_file_references
 
@@ -267,6 +269,22 @@ def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert "stray.py is directly in the project folder sales/" in err
     assert "no flow folders under" in err
+
+
+def test_build_files_at_project_level_are_read_by_no_build_and_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Dockerfile or requirements.txt meant for the whole project (tig0826/prefect-workflow
+    keeps one Dockerfile for all of dqx/): warned, the folders read as usual."""
+    make(tmp_path, "dqx/Dockerfile", "FROM python:3.11-slim\n")
+    make(tmp_path, "dqx/requirements.txt", "pandas\n")
+    make(tmp_path, "dqx/get_price/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    [folder] = discover(tmp_path)
+    assert folder.dockerfile is None and folder.requirements is None and not folder.problems
+    err = capsys.readouterr().err
+    for name in ("Dockerfile", "requirements.txt"):
+        assert f"{name} is directly in the project folder dqx/, where no build reads it" in err
+    assert "prefect.yaml is directly" not in err
 
 
 def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
