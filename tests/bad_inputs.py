@@ -107,6 +107,13 @@ CASES: list[Case] = [
         "flow.py", 3, "Port it",
     ),
     Case(
+        # Prefect 2 code: the import fails before the flow starts, in every run.
+        "prefect-2-removed-import",
+        {"flow.py": "from prefect import flow\nfrom prefect.deployments import Deployment\n\n\n"
+         "@flow\ndef {flow}() -> None:\n    pass\n"},
+        "flow.py", 2, "Use `flow.serve()`, `flow.deploy()`, or `prefect deploy` instead.",
+    ),
+    Case(
         "flow-name-computed",
         {"flow.py": "import os\nfrom prefect import flow\n\n\n@flow(name=os.environ['X'])\n"
          "def flow_name_computed() -> None:\n    pass\n"},

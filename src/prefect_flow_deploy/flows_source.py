@@ -20,6 +20,7 @@ from typing import Any
 
 from .model import FlowSpec, ModuleImport, Problem
 from .naming import BANNED_CHARACTERS, flow_name_from_function
+from .prefect_removed import removed_in_prefect_3
 from .python_source import (
     Alias,
     FolderSource,
@@ -55,6 +56,9 @@ class _ThirdPartyImports(ast.NodeVisitor):
     def __init__(self, relative: str) -> None:
         self.relative = relative
         self.found: list[ModuleImport] = []
+        # (line, `from … import …`, what to use instead, inside a function)
+        self.removed: list[tuple[int, str, str, bool]] = []
+        self._functions = 0
 
     def _add(self, name: str, line: int) -> None:
         top = name.split(".")[0]
@@ -68,6 +72,18 @@ class _ThirdPartyImports(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level == 0 and node.module:
             self._add(node.module, node.lineno)
+            for alias in node.names:
+                instead = removed_in_prefect_3(node.module, alias.name)
+                if instead is not None:
+                    statement = f"from {node.module} import {alias.name}"
+                    self.removed.append((node.lineno, statement, instead, self._functions > 0))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._functions += 1  # an import here fails only when the function runs
+        self.generic_visit(node)
+        self._functions -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Try(self, node: ast.Try) -> None:
         caught = {_dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}
@@ -137,7 +153,22 @@ def find_flows(
     module = known if known is not None else source.add(path, tree)
     reader = _FileReader(path, relative, source, module)
     reader.read(prefect1_possible="Flow" in text)
-    return reader.flows, reader.problems, module_imports.found
+    removed = [_removed_problem(path, *found) for found in module_imports.removed]
+    return reader.flows, reader.problems + removed, module_imports.found
+
+
+def _removed_problem(path: Path, line: int, statement: str, instead: str, nested: bool) -> Problem:
+    """A name Prefect 3 removed: at module level every run of the file's flows crashes at
+    import (an error); inside a function, only when it runs (a warning)."""
+    when = "when the function runs" if nested else "before any flow of the file starts"
+    return Problem(
+        "warning" if nested else "error",
+        f"`{statement}`: Prefect 3 removed it, so this import fails {when} (ImportError). "
+        f"{instead}",
+        path,
+        line,
+        "Removed in Prefect 3",
+    )
 
 
 class _FileReader:
