@@ -219,14 +219,18 @@ def run() -> int:
         if record:
             counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
             record.finish(not failed, counts, api_url)
+    not_shown = log.annotations_not_shown()
     _write(
         outputs,
         action_report.summary(
             rows, api_url, title + (f" · {options.tenant}" if options.tenant else ""), seconds
         )
-        + action_report.deletions_summary(deletions),
+        + action_report.deletions_summary(deletions)
+        + (f"\n> {not_shown}\n" if not_shown else ""),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
+    if not_shown:
+        log.annotate("notice", not_shown, title="More annotations than GitHub shows")
     return code
 
 

@@ -388,6 +388,10 @@ def main() -> None:
     except FatalError as exc:
         log.error(str(exc), title=exc.title)
         sys.exit(exc.exit_code)
+    finally:  # on GitHub (a `run:` step), say when its annotations outnumber what it shows
+        not_shown = log.annotations_not_shown()
+        if not_shown:
+            log.annotate("notice", not_shown, title="More annotations than GitHub shows")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,9 @@ import github_action_utils as gha
 from rich.console import Console
 
 Level = Literal["error", "warning", "notice"]
+# GitHub keeps the first 10 annotations of each kind a step makes; the others are only lines
+# of its log (actions/runner src/Runner.Worker/ExecutionContext.cs: _maxCountPerIssueType).
+ANNOTATIONS_PER_KIND = 10
 
 
 def running_on_github() -> bool:
@@ -38,6 +42,7 @@ class Logger:
         self.stdout_is_data = False
         # While a live view owns the terminal, terminal lines wait here (see `hold`).
         self._held: list[tuple[str, str | None]] | None = None
+        self.annotations: Counter[str] = Counter()  # made on GitHub, by kind
 
     def _commands(self) -> contextlib.AbstractContextManager[object]:
         """Where workflow commands (and build logs) go: stdout, as the toolkit writes them,
@@ -124,6 +129,7 @@ class Logger:
         location = self._relative(file)
         with self._lock:
             if self.github:
+                self.annotations[level] += 1
                 emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[level]
                 with self._commands():
                     emit(message, title=title, file=location, line=line)
@@ -134,6 +140,18 @@ class Logger:
             colour = {"error": "red", "warning": "yellow", "notice": "cyan"}[level]
             text = f"{level}: {where}{message}"
             self._terminal_line(text, colour)
+
+    def annotations_not_shown(self) -> str | None:
+        """What to say when GitHub will not show every annotation the run made (it keeps
+        the first of each kind per step), else None."""
+        over = {k: n for k, n in self.annotations.items() if n > ANNOTATIONS_PER_KIND}
+        if not over:
+            return None
+        made = ", ".join(f"{n} {kind}s" for kind, n in sorted(over.items()))
+        return (
+            f"This step made {made}; GitHub shows the first {ANNOTATIONS_PER_KIND} of each "
+            "kind as annotations; the others are lines of the step's log."
+        )
 
     def error(self, message: str, **where: object) -> None:
         self.annotate("error", message, **where)  # type: ignore[arg-type]

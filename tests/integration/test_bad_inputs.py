@@ -177,3 +177,15 @@ def test_the_good_folder_deploys_beside_them_all(runs: Runs) -> None:
     assert outcome(runs, "deploy", good) == "created"
     for command in runs.done:
         assert not [a for a in runs.annotations(command) if f"/{GOOD}/" in f"{a.file}/"]
+
+
+def test_each_command_says_how_many_annotations_github_will_not_show(runs: Runs) -> None:
+    """The runner keeps 10 annotations of a kind per step (actions/runner
+    ExecutionContext.AddIssue, `_maxCountPerIssueType`); the suite makes far more errors, so
+    the last annotation of each command is a notice that counts them."""
+    for command in runs.done:
+        made = runs.annotations(command)
+        errors = sum(1 for a in made if a.severity == "error")
+        assert errors > 10, command
+        assert made[-1].severity == "notice", (command, made[-1])
+        assert made[-1].message.startswith(f"This step made {errors} errors"), made[-1]
