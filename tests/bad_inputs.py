@@ -454,6 +454,14 @@ CASES: list[Case] = [
         "flow.py", 6, "which the image does not have",
         severity="warning", stage="build", outcome="created",
     ),
+    Case(
+        # Prefect 2 code: a module the image's Prefect 3 does not have (read from its source).
+        "prefect-module-not-in-image",
+        {"flow.py": "from prefect import flow\nfrom prefect.orion.schemas.states import Completed"
+         "\n\n\n@flow\ndef {flow}() -> None:\n    pass\n"},
+        "flow.py", 2, "install the Prefect the code was written for",
+        stage="build",
+    ),
     # A parameter typed with a library's class: the flow's schema is computed in the built
     # image, and the parameters are judged against it there, before any write (the server
     # would refuse `n` with a 422, and would accept `m`, failing every run).

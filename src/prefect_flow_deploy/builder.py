@@ -376,6 +376,9 @@ class ImageCheck:
     # (raised by image_schemas: only once the image has passed the rest of the check).
     schemas: dict[str, dict[str, Any]] | None = None
     schema_error: str | None = None
+    # (module, name) of `from <module> import <name>` the image's Prefect cannot give
+    # (name "": no such module).
+    prefect_missing: list[tuple[str, str]] = field(default_factory=list)
 
 
 ENTRYPOINT_CHECK_SECONDS = 60
@@ -390,6 +393,7 @@ def check_image(
     preferred_dir: str | None,
     modules: list[str],
     entrypoints: list[str] | None = None,
+    prefect_names: list[tuple[str, str]] | None = None,
 ) -> ImageCheck:
     """Run the image once (no network): is prefect there, where are the folder's files, and
     which of the modules the code imports cannot be found (found, not imported: no code runs).
@@ -407,7 +411,12 @@ def check_image(
         config = image.attrs.get("Config") or {}
         workdir = config.get("WorkingDir") or "/"
         candidates = [d for d in (preferred_dir, workdir) if d]
-        args: dict[str, Any] = {"files": files, "candidates": candidates, "modules": modules}
+        args: dict[str, Any] = {
+            "files": files,
+            "candidates": candidates,
+            "modules": modules,
+            "prefect_names": prefect_names or [],
+        }
         entrypoint = list(config.get("Entrypoint") or [])
         data = (
             _check_through_entrypoint(client, reference, [*program, json.dumps(args)])
@@ -444,6 +453,7 @@ def check_image(
         data.get("missing") or [],
         ignoring,
         *schemas,
+        [(m, n) for m, n in data.get("prefect_missing") or []],
     )
 
 

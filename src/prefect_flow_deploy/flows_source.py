@@ -74,9 +74,15 @@ class _ThirdPartyImports(ast.NodeVisitor):
             self._add(node.module, node.lineno)
             for alias in node.names:
                 instead = removed_in_prefect_3(node.module, alias.name)
+                nested = self._functions > 0
                 if instead is not None:
                     statement = f"from {node.module} import {alias.name}"
-                    self.removed.append((node.lineno, statement, instead, self._functions > 0))
+                    self.removed.append((node.lineno, statement, instead, nested))
+                elif node.module.startswith("prefect."):  # checked in the image's Prefect
+                    self.found.append(
+                        ModuleImport("prefect", self.relative, node.lineno, node.module,
+                                     alias.name, nested)
+                    )  # fmt: skip
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._functions += 1  # an import here fails only when the function runs

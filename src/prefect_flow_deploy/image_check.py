@@ -1,7 +1,7 @@
 """Judge a built (or pulled) image before any deployment points at it: the flow files are
 where the deployment will look, Prefect 3 is installed, the ENTRYPOINT runs the worker's
-command, the imported packages are there; and the parameter schemas only the image can
-compute. Each verdict is a FolderError at the file and line to fix."""
+command, the imported packages are there, and so are the names imported from Prefect; and
+the parameter schemas only the image can compute. Each verdict is a FolderError at the file and line to fix."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ def check(
         )
     modules = sorted({i.module for i in folder.imports} - {"prefect"})
     pending = [f.entrypoint for f in folder.flows if f.parameter_schema is None]
-    result = builder.check_image(reference, entry_files, recipe.expected_code_dir, modules, pending)
+    names = sorted({(i.path, i.name) for i in folder.imports if i.path})
+    result = builder.check_image(
+        reference, entry_files, recipe.expected_code_dir, modules, pending, names
+    )
     if not result.prefect_version:
         raise FolderError(
             "the image has no `prefect` package, so the Docker worker cannot run the flow. "
@@ -50,6 +53,7 @@ def check(
     if not result.code_dir:
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
     warn_missing_modules(folder, result.missing_modules, projects_root)
+    check_prefect_names(folder, result.prefect_missing, result.prefect_version)
     return result.code_dir, compute_schemas(folder, reference, result.code_dir, result)
 
 
@@ -76,6 +80,42 @@ def compute_schemas(
             )
         schemas[entrypoint] = answer["schema"]
     return schemas
+
+
+def check_prefect_names(
+    folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
+) -> None:
+    """Names the code imports from Prefect that the image's own Prefect does not have (code
+    written for another Prefect: `prefect.orion`, a class since removed): at module level the
+    import fails before any flow of the file starts, in every run (an error); inside a
+    function, when that runs (a warning)."""
+    failing = None
+    for imported in folder.imports:
+        if (imported.path, imported.name) not in missing and (imported.path, "") not in missing:
+            continue
+        what = (
+            f"no `{imported.name}` in {imported.path}"
+            if (imported.path, "") not in missing
+            else f"no module {imported.path}"
+        )
+        message = (
+            f"`from {imported.path} import {imported.name}`: the image's Prefect {version} has "
+            f"{what}, so this import fails "
+            + (
+                "when the function runs"
+                if imported.nested
+                else "before any flow of the file starts"
+            )
+            + " (ImportError). Import it from where this Prefect has it, or install the Prefect "
+            "the code was written for."
+        )
+        where = {"file": folder.path / imported.file, "line": imported.line}
+        if imported.nested:
+            log.warning(f"{folder.key}: {message}", **where, title="Not in this Prefect")
+        elif failing is None:
+            failing = FolderError(message, file=str(where["file"]), line=imported.line)
+    if failing is not None:
+        raise failing
 
 
 def warn_missing_modules(folder: FlowFolder, missing: list[str], projects_root: Path) -> None:

@@ -53,6 +53,11 @@ class ModuleImport:
     module: str  # top-level name
     file: str  # relative to the folder, POSIX
     line: int
+    # `from prefect.<…> import <name>`: the module and the name, checked against the image's
+    # own Prefect; `nested`: inside a function (it fails only when that runs).
+    path: str = ""
+    name: str = ""
+    nested: bool = False
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,67 @@ def test_the_check_finds_the_code_where_the_candidates_say_and_the_missing_modul
         "code_dir": str(code),
         "cwd": str(tmp_path),
         "missing": ["no_such_module_pfd"],
+        "prefect_missing": [],
     }
     assert out["prefect"]  # this venv has Prefect
+
+
+# Names Prefect 2 code imports (found in public flow repositories) and names Prefect 3 has.
+PREFECT_NAMES = [
+    ("prefect.orion.schemas.states", "Completed"),
+    ("prefect.orion.api.server", "ORION_API_VERSION"),
+    ("prefect.packaging", "FilePackager"),
+    ("prefect.results", "PersistedResult"),
+    ("prefect.results", "PersistedResultBlob"),
+    ("prefect.tasks.secrets", "PrefectSecret"),
+    ("prefect.blocks.system", "Secret"),
+    ("prefect.logging", "get_run_logger"),
+    ("prefect.artifacts", "create_markdown_artifact"),
+    ("prefect.deployments", "run_deployment"),
+    ("prefect.client.schemas.filters", "FlowRunFilter"),
+    ("prefect.states", "Completed"),
+    ("prefect.context", "get_run_context"),
+    ("prefect.runtime", "flow_run"),
+    ("prefect.concurrency.sync", "concurrency"),
+    ("prefect.variables", "Variable"),
+    ("prefect.cache_policies", "INPUTS"),
+    ("prefect.client.orchestration", "get_client"),
+    ("prefect.utilities.annotations", "quote"),
+    ("prefect.engine", "signals"),  # gone, but behind a module __getattr__: not told
+]
+
+
+def test_names_from_prefect_are_judged_from_the_image_s_prefect_source_as_an_import_would(
+    tmp_path: Path,
+) -> None:
+    """The oracle: `from <module> import <name>` under this venv's Prefect, in a process of
+    its own. What the check flags must fail there; what it passes that fails must be one it
+    cannot tell from the source."""
+    code = tmp_path / "app"
+    files = code_folder(code)
+    names = [list(p) for p in PREFECT_NAMES]
+    argument = {"files": files, "candidates": [str(code)], "modules": [], "prefect_names": names}
+    out = json.loads(run("check_image", argument, cwd=tmp_path))
+    flagged = {tuple(p) for p in out["prefect_missing"]}
+    probe = "import importlib, json, sys\nout = []\nfor m, n in json.loads(sys.argv[1]):\n"
+    probe += "    try:\n        exec(f'from {m} import {n}')\n    except ImportError:\n"
+    probe += "        out.append([m, n])\nprint(json.dumps(out))\n"
+    answer = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe, json.dumps(PREFECT_NAMES)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    gone = {tuple(p) for p in json.loads(answer.stdout.splitlines()[-1])}
+    assert flagged == {
+        ("prefect.orion.schemas.states", ""),
+        ("prefect.orion.api.server", ""),
+        ("prefect.packaging", ""),
+        ("prefect.results", "PersistedResult"),
+        ("prefect.results", "PersistedResultBlob"),
+        ("prefect.tasks.secrets", ""),
+    }
+    said = {(m, n) for m, n in PREFECT_NAMES if (m, n) in flagged or (m, "") in flagged}
+    assert said <= gone  # nothing flagged that imports
+    assert gone - said == {("prefect.engine", "signals")}  # the one it cannot tell
 
 
 def test_a_file_with_other_content_is_not_the_folder_s(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 The check (standard library only, and fast: no `import prefect`): is prefect importable, where
 are the folder's files, and which of the modules the code imports cannot be found (found, never
-imported: no code of the repository runs). Argument: JSON {"files": {relative path: sha256},
-"candidates": [dirs to try first], "modules": [top-level names]}. Prints one JSON line:
-{"prefect", "code_dir", "cwd", "missing"}.
+imported: no code of the repository runs), and which names the code imports from Prefect
+the image's Prefect does not have (read from its source files). Argument: JSON {"files":
+{relative path: sha256}, "candidates": [dirs to try first], "modules": [top-level names],
+"prefect_names": [[module, name]]}. Prints one JSON line: {"prefect", "code_dir", "cwd",
+"missing", "prefect_missing"}.
 
 The schemas, when the argument has "entrypoints": Prefect's own loader (the one a flow run
 uses) on each, and Prefect's own parameter schema of the flow. This imports the flow's module,
@@ -100,7 +102,81 @@ def check(args: dict[str, Any]) -> dict[str, Any]:
     if found:  # the folder's own modules are found there, as in a flow run
         sys.path.insert(0, found)
     out["missing"] = [m for m in args.get("modules", []) if importlib.util.find_spec(m) is None]
+    if out["prefect"]:
+        out["prefect_missing"] = prefect_missing(args.get("prefect_names", []))
     return out
+
+
+# -- names the code imports from Prefect, read in the image's own Prefect (never imported) --
+UNKNOWN = "?"
+
+
+def prefect_missing(pairs: list[list[str]]) -> list[list[str]]:
+    """[module, name] of each `from <module> import <name>` the image's Prefect cannot give
+    (name "": the module itself is missing), judged from its source files: a module file,
+    and the names its top level binds. Anything that cannot be told (a compiled module, a
+    module `__getattr__`, `import *`) passes."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = next(iter(spec.submodule_search_locations))
+    out = []
+    for module, name in pairs:
+        source = module_file(root, module)
+        if source is None:
+            out.append([module, ""])
+        elif source != UNKNOWN and name and module_file(root, f"{module}.{name}") is None:
+            bound = top_level_names(source)
+            if bound is not None and name not in bound:
+                out.append([module, name])
+    return out
+
+
+def module_file(root: str, module: str) -> str | None:
+    """The source of `prefect.a.b` under the package folder `root`; UNKNOWN when it exists
+    in another form (compiled); None when there is no such module."""
+    path = os.path.join(root, *module.split(".")[1:])
+    for candidate in (os.path.join(path, "__init__.py"), path + ".py"):
+        if os.path.isfile(candidate):
+            return candidate
+    folder, stem = os.path.split(path)
+    if os.path.isdir(path) or (
+        os.path.isdir(folder) and any(n.startswith(stem + ".") for n in os.listdir(folder))
+    ):
+        return UNKNOWN
+    return None
+
+
+def top_level_names(source: str) -> set[str] | None:
+    """The names a module's top level binds (also under `if` and `try`), or None when they
+    cannot be told from the source."""
+    import ast
+
+    try:
+        with open(source, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    names: set[str] = set()
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(a.name == "*" for a in node.names):
+                return None
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+            if isinstance(node, ast.With):
+                targets = [i.optional_vars for i in node.items]
+            names.update(n.id for t in targets if t is not None for n in ast.walk(t)
+                         if isinstance(n, ast.Name))  # fmt: skip
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                statements.extend(getattr(node, field, []))
+    return None if "__getattr__" in names else names
 
 
 def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
