@@ -67,12 +67,12 @@ def plan(inputs: Inputs, options: Options) -> Plan:
     by_key = {f.key: f for f in inputs.folders}
     for key, found in name_collisions(specs, by_key).items():
         problems[key] += found
+    snapshot = inputs.snapshot
+    for key, group in specs.items():  # before the checks: parameters are judged against it
+        specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
         problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
-    snapshot = inputs.snapshot
-    for key, group in specs.items():
-        specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
     read = {f.key for f in inputs.folders}
     for folder in inputs.folders:
         wanted, image = specs.get(folder.key), images.get(folder.key)

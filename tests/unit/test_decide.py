@@ -417,6 +417,12 @@ def test_a_schema_only_the_image_knows_is_reused_from_the_deployment_of_that_con
     [again] = decide.plan(inputs(daily, server=[server]), OPTIONS).deployments
     assert again.spec is not None and again.spec.parameter_schema == computed
     assert again.action == "unchanged"
+    # The tenant then gives the flow a parameter it does not take: judged against the reused
+    # schema while planning (no build runs the image's check again).
+    wrong = replace(OPTIONS, parameters={again.spec.flow_name: {"whence": "x"}})
+    [refused] = decide.plan(inputs(daily, server=[server]), wrong).deployments
+    assert refused.action == "failed", refused
+    assert "has no parameter 'whence' (its parameters: when)" in (refused.error or "")
 
 
 def test_gathering_and_deciding_import_no_docker_sdk() -> None:
