@@ -219,7 +219,7 @@ def run() -> int:
         if record:
             counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
             record.finish(not failed, counts, api_url)
-    not_shown = log.annotations_not_shown()
+    not_shown = log.say_annotations_not_shown()
     _write(
         outputs,
         action_report.summary(
@@ -229,8 +229,6 @@ def run() -> int:
         + (f"\n> {not_shown}\n" if not_shown else ""),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
-    if not_shown:
-        log.annotate("notice", not_shown, title="More annotations than GitHub shows")
     return code
 
 

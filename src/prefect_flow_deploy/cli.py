@@ -105,8 +105,9 @@ MaxParallel = Annotated[
 TimeoutMinutes = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(
-        help="Deadline of the run: after this many minutes no build, push or write starts, a build "
-        "under way is stopped and retries stop waiting; what was not done is reported skipped (exit 7). 0: none.",
+        help="Deadline of the run: after this many minutes no build, push or write starts, a "
+        "build under way is stopped and retries stop waiting; what was not done is reported "
+        "skipped (exit 7). 0: none.",
         show_default=f"{_DEFAULTS.timeout_minutes:g}",
     ),
 ]
@@ -389,9 +390,7 @@ def main() -> None:
         log.error(str(exc), title=exc.title)
         sys.exit(exc.exit_code)
     finally:  # on GitHub (a `run:` step), say when its annotations outnumber what it shows
-        not_shown = log.annotations_not_shown()
-        if not_shown:
-            log.annotate("notice", not_shown, title="More annotations than GitHub shows")
+        log.say_annotations_not_shown()
 
 
 if __name__ == "__main__":

@@ -139,12 +139,17 @@ def instructions(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def changes_escape(text: str) -> bool:
+    """A `# escape=` directive: continuation lines are not ours to read then."""
+    return any(_ESCAPE_DIRECTIVE.match(line) for line in text.splitlines()[:5])
+
+
 def dockerfile_problems(text: str) -> list[tuple[int, str]]:
     """(line, what to do) for what BuildKit would refuse at once, before anything is built:
     no instruction at all, an instruction other than ARG before the first FROM, a keyword
     that is no instruction. A Dockerfile that changes its escape character is left alone
     (its continuation lines are not ours to read)."""
-    if any(_ESCAPE_DIRECTIVE.match(line) for line in text.splitlines()[:5]):
+    if changes_escape(text):
         return []
     found = instructions(text)
     if not found:
@@ -180,7 +185,7 @@ def copy_sources(text: str) -> list[CopySource]:
     """The build-context paths each COPY and ADD names, where they can be read without the
     build: not `--from` another stage or image, not a URL or git source, not a heredoc, no
     variable and no wildcard (BuildKit resolves those)."""
-    if any(_ESCAPE_DIRECTIVE.match(line) for line in text.splitlines()[:5]):
+    if changes_escape(text):
         return []
     wanted = {n for n, keyword in instructions(text) if keyword in ("COPY", "ADD")}
     found: list[CopySource] = []

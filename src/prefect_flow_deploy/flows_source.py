@@ -20,7 +20,7 @@ from typing import Any
 
 from .model import FlowSpec, ModuleImport, Problem
 from .naming import BANNED_CHARACTERS, flow_name_from_function
-from .prefect_removed import removed_in_prefect_3
+from .prefect_removed import import_fails, removed_in_prefect_3
 from .python_source import (
     Alias,
     FolderSource,
@@ -166,11 +166,9 @@ def find_flows(
 def _removed_problem(path: Path, line: int, statement: str, instead: str, nested: bool) -> Problem:
     """A name Prefect 3 removed: at module level every run of the file's flows crashes at
     import (an error); inside a function, only when it runs (a warning)."""
-    when = "when the function runs" if nested else "before any flow of the file starts"
     return Problem(
         "warning" if nested else "error",
-        f"`{statement}`: Prefect 3 removed it, so this import fails {when} (ImportError). "
-        f"{instead}",
+        f"`{statement}`: Prefect 3 removed it, so {import_fails(nested)}. {instead}",
         path,
         line,
         "Removed in Prefect 3",

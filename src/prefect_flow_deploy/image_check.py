@@ -1,7 +1,8 @@
 """Judge a built (or pulled) image before any deployment points at it: the flow files are
 where the deployment will look, Prefect 3 is installed, the ENTRYPOINT runs the worker's
 command, the imported packages are there, and so are the names imported from Prefect; and
-the parameter schemas only the image can compute. Each verdict is a FolderError at the file and line to fix."""
+the parameter schemas only the image can compute. Each verdict is a FolderError at the file
+and line to fix."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .dockerfile import last_instruction_line
 from .errors import FolderError
 from .logger import log
 from .model import BuildRecipe, FlowFolder
+from .prefect_removed import import_fails
 from .requirements import requirement_line
 
 
@@ -89,31 +91,25 @@ def check_prefect_names(
     written for another Prefect: `prefect.orion`, a class since removed): at module level the
     import fails before any flow of the file starts, in every run (an error); inside a
     function, when that runs (a warning)."""
-    failing = None
+    gone, failing = set(missing), None
     for imported in folder.imports:
-        if (imported.path, imported.name) not in missing and (imported.path, "") not in missing:
+        if (imported.path, "") in gone:
+            what = f"no module {imported.path}"
+        elif (imported.path, imported.name) in gone:
+            what = f"no `{imported.name}` in {imported.path}"
+        else:
             continue
-        what = (
-            f"no `{imported.name}` in {imported.path}"
-            if (imported.path, "") not in missing
-            else f"no module {imported.path}"
-        )
         message = (
             f"`from {imported.path} import {imported.name}`: the image's Prefect {version} has "
-            f"{what}, so this import fails "
-            + (
-                "when the function runs"
-                if imported.nested
-                else "before any flow of the file starts"
-            )
-            + " (ImportError). Import it from where this Prefect has it, or install the Prefect "
-            "the code was written for."
+            f"{what}, so {import_fails(imported.nested)}. Import it from where this Prefect "
+            "has it, or install the Prefect the code was written for."
         )
-        where = {"file": folder.path / imported.file, "line": imported.line}
+        file = folder.path / imported.file
         if imported.nested:
-            log.warning(f"{folder.key}: {message}", **where, title="Not in this Prefect")
+            log.warning(f"{folder.key}: {message}", file=file, line=imported.line,
+                        title="Not in this Prefect")  # fmt: skip
         elif failing is None:
-            failing = FolderError(message, file=str(where["file"]), line=imported.line)
+            failing = FolderError(message, file=str(file), line=imported.line)
     if failing is not None:
         raise failing
 

@@ -153,6 +153,14 @@ class Logger:
             "kind as annotations; the others are lines of the step's log."
         )
 
+    def say_annotations_not_shown(self) -> str | None:
+        """The notice that ends a step making more annotations than GitHub shows; its text
+        (for the job summary), or None."""
+        not_shown = self.annotations_not_shown()
+        if not_shown:
+            self.annotate("notice", not_shown, title="More annotations than GitHub shows")
+        return not_shown
+
     def error(self, message: str, **where: object) -> None:
         self.annotate("error", message, **where)  # type: ignore[arg-type]
 

@@ -65,3 +65,10 @@ REMOVED_IN_PREFECT_3 = {**REMOVED_WITH_A_STUB, **REMOVED_WITHOUT_A_STUB}
 def removed_in_prefect_3(module: str, name: str) -> str | None:
     """What to use instead of `from <module> import <name>`, if Prefect 3 removed it."""
     return REMOVED_IN_PREFECT_3.get(f"{module}:{name}")
+
+
+def import_fails(nested: bool) -> str:
+    """When a `from … import …` that cannot be satisfied fails: at module level, before any
+    flow of its file starts (every run); inside a function, when that runs."""
+    when = "when the function runs" if nested else "before any flow of the file starts"
+    return f"this import fails {when} (ImportError)"

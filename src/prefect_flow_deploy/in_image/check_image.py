@@ -162,8 +162,9 @@ def top_level_names(source: str) -> set[str] | None:
     while statements:
         node = statements.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.add(node.name)  # its body binds nothing at the top level
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             if any(a.name == "*" for a in node.names):
                 return None
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -174,8 +175,7 @@ def top_level_names(source: str) -> set[str] | None:
             names.update(n.id for t in targets if t is not None for n in ast.walk(t)
                          if isinstance(n, ast.Name))  # fmt: skip
         for field in ("body", "orelse", "finalbody", "handlers"):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                statements.extend(getattr(node, field, []))
+            statements.extend(getattr(node, field, []))
     return None if "__getattr__" in names else names
 
 
