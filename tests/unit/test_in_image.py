@@ -129,6 +129,19 @@ PREFECT_NAMES = [
 ]
 
 
+# The oracle: each `from <module> import <name>` tried; prints those that fail.
+IMPORT_PROBE = """
+import json, sys
+failed = []
+for module, name in json.loads(sys.argv[1]):
+    try:
+        exec(f"from {module} import {name}")
+    except ImportError:
+        failed.append([module, name])
+print(json.dumps(failed))
+"""
+
+
 def test_names_from_prefect_are_judged_from_the_image_s_prefect_source_as_an_import_would(
     tmp_path: Path,
 ) -> None:
@@ -141,11 +154,8 @@ def test_names_from_prefect_are_judged_from_the_image_s_prefect_source_as_an_imp
     argument = {"files": files, "candidates": [str(code)], "modules": [], "prefect_names": names}
     out = json.loads(run("check_image", argument, cwd=tmp_path))
     flagged = {tuple(p) for p in out["prefect_missing"]}
-    probe = "import importlib, json, sys\nout = []\nfor m, n in json.loads(sys.argv[1]):\n"
-    probe += "    try:\n        exec(f'from {m} import {n}')\n    except ImportError:\n"
-    probe += "        out.append([m, n])\nprint(json.dumps(out))\n"
     answer = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", probe, json.dumps(PREFECT_NAMES)],
+        [sys.executable, "-W", "ignore", "-c", IMPORT_PROBE, json.dumps(PREFECT_NAMES)],
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     gone = {tuple(p) for p in json.loads(answer.stdout.splitlines()[-1])}
