@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import file_reads
+
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
 HASH_VERSION = "pfd-1"
 # What the default recipe leaves out on top of the folder's own .dockerignore: files that
@@ -27,7 +29,7 @@ def read_dockerignore(folder: Path) -> list[str]:
     path = folder / ".dockerignore"
     if not path.is_file():
         return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    lines = (line.strip() for line in file_reads.read_text(path).splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 
@@ -67,8 +69,7 @@ def context_files(
 
 
 def _file_digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return file_reads.sha256_of(path)
 
 
 def content_tag(

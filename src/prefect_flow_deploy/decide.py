@@ -25,6 +25,7 @@ from .deployments import (
 )
 from .discovery import UNREADABLE_PROJECT
 from .inputs import ImageAnswer, Inputs
+from .job_variables import JobVariableCheck
 from .model import (
     TENANT_TAG_PREFIX,
     DeploymentPlan,
@@ -48,7 +49,6 @@ from .planner import (
 from .server_version import triggers_unsupported
 from .spec_checks import spec_problems
 from .triggers import TriggerError
-from .work_pools import Pool, invalid_variables
 
 Problems = dict[str, list[Problem]]  # new problems by folder key (local to one decision)
 
@@ -74,11 +74,14 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
     read = {f.key for f in inputs.folders}
+    checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
     for folder in inputs.folders:
         wanted, image = specs.get(folder.key), images.get(folder.key)
         if wanted is None or image is None or image.failed:
             continue
-        deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
+        deployments += _folder_deployments(
+            folder, image, wanted, inputs, options, read, checks, problems
+        )
     deployments += removals(inputs, options, deployments, problems)
     deployments = in_order(deployments, snapshot, inputs)
     for key in all_superseded(deployments):
@@ -261,6 +264,7 @@ def _folder_deployments(
     inputs: Inputs,
     options: Options,
     read: set[str],
+    checks: Mapping[str, JobVariableCheck],
     problems: Problems,
 ) -> list[DeploymentPlan]:
     """The folder's deployments against the server. One that belongs to someone else fails
@@ -311,7 +315,7 @@ def _folder_deployments(
             )
             image.fail(refused)
             return []
-        problem = refused_variables(planned, inputs.pools, options)
+        problem = refused_variables(planned, checks, options)
         if problem is not None:
             problems[folder.key].append(problem)
             image.fail(problem.message)
@@ -321,7 +325,7 @@ def _folder_deployments(
 
 
 def refused_variables(
-    planned: DeploymentPlan, pools: Mapping[str, Pool], options: Options
+    planned: DeploymentPlan, checks: Mapping[str, JobVariableCheck], options: Options
 ) -> Problem | None:
     """Job variables about to be written that the server would refuse, judged now with
     its own rule: the folder fails before anything is built. (Unchanged ones were
@@ -330,9 +334,9 @@ def refused_variables(
     written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
         planned.changed_fields
     )
-    if spec is None or not written or spec.work_pool not in pools:
+    if spec is None or not written or spec.work_pool not in checks:
         return None
-    refused = invalid_variables(spec.job_variables, pools[spec.work_pool])
+    refused = checks[spec.work_pool].refused(spec.job_variables)
     if refused is None:
         return None
     variable, reason = refused

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from . import file_reads
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
@@ -44,6 +45,17 @@ CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the ca
 
 
 def gather(
+    options: Options,
+    registry: RegistryClient,
+    api: ApiSettings,
+    history: CheckoutHistory,
+    on_progress: Callable[[Progress], None],
+) -> Inputs:
+    with file_reads.one_read_each():  # the readers and the content hash share each file's bytes
+        return _gather(options, registry, api, history, on_progress)
+
+
+def _gather(
     options: Options,
     registry: RegistryClient,
     api: ApiSettings,

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import file_reads
 from .context import (
     content_tag,
     context_files,
@@ -52,7 +53,7 @@ BASE_IMAGE_ARG = "BASE_IMAGE"
 def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
     secret_ids = frozenset(options.build_secrets)
     if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(encoding="utf-8")
+        text = file_reads.read_text(folder.dockerfile)
         args = dict(options.build_args)
         if BASE_IMAGE_ARG in declared_args(text):
             args.setdefault(BASE_IMAGE_ARG, options.base_image)

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import file_reads
+
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -104,8 +106,7 @@ class FolderSource:
     def module_at(self, key: str) -> Module | None:
         if key not in self._modules:
             try:
-                with open(key, "rb") as handle:
-                    tree = ast.parse(handle.read(), filename=key)
+                tree = ast.parse(file_reads.read_bytes(key), filename=key)
             except (OSError, SyntaxError, ValueError):
                 self._modules[key] = None
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import file_reads
 from .model import Problem
 
 _FILE_OPTIONS = re.compile(
@@ -21,7 +22,7 @@ def requirements_file_references(requirements: Path) -> list[tuple[int, str, Pat
     folder = requirements.parent.resolve()
     found = []
     try:
-        lines = requirements.read_text(encoding="utf-8-sig").splitlines()
+        lines = file_reads.read_text(requirements, "utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
     for number, line in enumerate(lines, start=1):
@@ -58,7 +59,7 @@ def requirement_line(requirements: Path, name: str) -> int | None:
     `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""
     wanted = project_name(name)
     try:
-        lines = requirements.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        lines = file_reads.read_text(requirements, "utf-8-sig", "replace").splitlines()
     except OSError:
         return None
     for number, text in enumerate(lines, 1):
@@ -103,7 +104,7 @@ def plain_http_advice(host: str, trusted: bool) -> str:
 def insecure_index_problems(requirements: Path) -> list[Problem]:
     """`--index-url http://…` (or `--extra-index-url`, `--find-links`): a warning at its line."""
     try:
-        lines = requirements.read_text(encoding="utf-8-sig").splitlines()
+        lines = file_reads.read_text(requirements, "utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
     code = [line.split(" #")[0] for line in lines]
@@ -163,7 +164,7 @@ def unread_dependency_problems(folder: Path) -> list[Problem]:
     problems = []
     for name, pattern in _UNREAD_DEPENDENCIES.items():
         try:
-            text = (folder / name).read_text(encoding="utf-8-sig")
+            text = file_reads.read_text(folder / name, "utf-8-sig")
         except (OSError, UnicodeDecodeError):
             continue
         match = pattern.search(text)
