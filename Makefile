@@ -8,7 +8,7 @@ EXAMPLE_FLAGS = --projects-root examples/projects --registry $$PFD_REGISTRY/exam
 	--base-image $$PFD_BASE_IMAGE --work-pool $$PFD_WORK_POOL
 PYTEST_ARGS ?=
 
-.PHONY: stack stop venv demo plan test test-fast lint format lock bench reliability clean
+.PHONY: stack stop venv demo plan test test-fast lint format lock bench bench-quick reliability clean
 
 stack:  ## start dockerd, registries, Prefect server and worker; build stand-in base images
 	@bash scripts/stack.sh up
@@ -54,6 +54,9 @@ lock:  ## pin the action image's dependencies with hashes into requirements.lock
 bench: stack  ## benchmarks against prefect deploy and the old workflow (bench/README.md)
 	@$(STACK_ENV); $(BIN)/python bench/run.py
 	@$(STACK_ENV); $(BIN)/python bench/plan_scaling.py
+
+bench-quick: stack  ## every published figure at a small size (~3 min), as ratios to the last run
+	@$(STACK_ENV); $(BIN)/python bench/quick.py
 
 reliability: stack  ## faults, signals, concurrent runs and bad inputs against the real stack: one table
 	@$(STACK_ENV); $(BIN)/python bench/reliability.py

@@ -95,6 +95,7 @@ def corpus_folders() -> list[Path]:
 def write(root: Path, folders: int = 125, extra_flows: int = 1, schedules: bool = True) -> Path:
     """Write the repository's projects root under `root`; returns it."""
     shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
     sources = corpus_folders()
     for index in range(folders):
         # One copy of each corpus folder per project: a flow name is unique in its project.
