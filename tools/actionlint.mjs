@@ -12,7 +12,7 @@
 //
 // One rule is newer than actionlint (v1.7.7, and v1.7.12 too): a concurrency group's `queue`
 // (`single` or `max`), in GitHub's workflow schema since April 2026
-// (actions/languageservices@4043eda1 workflow-parser/src/workflow-v1.0.json:2072-2083, commit
+// (actions/languageservices@4043eda1 workflow-parser/src/workflow-v1.0.json:2072-2084, commit
 // ffc37786 #355) and documented (docs.github.com/en/actions/how-tos/write-workflows/
 // choose-when-workflows-run/control-workflow-concurrency). actionlint calls it an unexpected
 // key; here that one error is replaced by the schema's own check: the value is `single` or

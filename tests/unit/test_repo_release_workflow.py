@@ -57,7 +57,7 @@ def test_releases_queue_one_at_a_time_and_none_is_dropped() -> None:
     """By default a group keeps one pending run and cancels the older pending one: of three
     tags pushed at once, the middle release was lost. `queue: max` keeps up to 100 pending
     (GitHub docs, control-workflow-concurrency; actions/languageservices@4043eda1
-    workflow-parser/src/workflow-v1.0.json:2072-2083), and is invalid with
+    workflow-parser/src/workflow-v1.0.json:2072-2084), and is invalid with
     cancel-in-progress: true."""
     concurrency = load(WORKFLOW)["concurrency"]
     assert concurrency == {"group": "release", "cancel-in-progress": False, "queue": "max"}
