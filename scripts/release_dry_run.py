@@ -2,8 +2,8 @@
 """Run the release workflow (.github/workflows/release.yml) on this machine: a bare repository
 as `origin`, a registry on loopback as GHCR, the workflow's steps in order.
 
-    python3 scripts/release_dry_run.py [--version v1.2.3] [--kind signed|annotated|lightweight]
-                                       [--registry 127.0.0.1:5000] [--keep]
+    .venv/bin/python scripts/release_dry_run.py [--version v1.2.3] [--registry 127.0.0.1:5000]
+        [--kind signed|annotated|lightweight] [--keep]      # the project's venv: it reads YAML
 
 Needs Docker, a registry that takes anonymous pushes (scripts/stack.sh up starts one at
 127.0.0.1:5000) and a Prefect server at 127.0.0.1:4200 (the same). It makes a repository of
