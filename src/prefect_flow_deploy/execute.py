@@ -207,8 +207,8 @@ class Executor:
     def _should_write(self, deployment: DeploymentPlan) -> bool:
         if self.options.fail_fast and self._any_failed():
             return False
-        if deployment.action == "remove":
-            return self.options.prune
+        if deployment.action == "remove":  # a preview's: the plan decided it (previews.py)
+            return self.options.prune or deployment.preview is not None
         return deployment.action in ("create", "update") and not self._failed(deployment.folder_key)
 
     def _failed(self, key: str) -> bool:

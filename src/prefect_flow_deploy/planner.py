@@ -170,10 +170,15 @@ class BaseDigests:
 
 
 def previous_images(state: ServerState, options: Options) -> dict[str, str]:
-    """Per folder, the image its deployments run now (this tenant's and repository's)."""
+    """Per folder, the image its deployments run now (this tenant's and repository's, in
+    production: a pull request's preview is not what the folder runs)."""
+    from .previews import is_preview
+
     previous: dict[str, str] = {}
     for existing in state.deployments.values():
         key = existing.folder_key()
+        if is_preview(existing):
+            continue
         if key and existing.image and ours(existing, options.tenant, options.repository):
             previous.setdefault(key, existing.image)
     return previous
@@ -307,15 +312,20 @@ def desired_deployments(
     return specs
 
 
-def wanted_names(folder: FlowFolder) -> list[str]:
-    """The full names of the deployments the folder wants (as deployment_specs names them),
-    without fitting anything: what gather asks the server about."""
+def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:
+    """The full names of the deployments the folder wants (as deployment_specs names them;
+    a pull request's previews of them with `preview`), without fitting anything: what
+    gather asks the server about."""
+    from .previews import preview_name
+
     names = []
     for flow in folder.flows:
         configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
-        names += [
-            f"{flow.name}/{c.name or folder.project}" for c in configs or [DeploymentConfig()]
-        ]
+        for config in configs or [DeploymentConfig()]:
+            name = config.name or folder.project
+            names.append(
+                f"{flow.name}/{preview_name(name, preview) if preview is not None else name}"
+            )
     return names
 
 
