@@ -155,6 +155,35 @@ BuildSecret = Annotated[
         show_default=False,
     ),
 ]
+Preview = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--preview",
+        metavar="PR",
+        help="Write pull request PR's previews (paused, named <deployment>-pr-PR) of the "
+        "folders that differ from what production runs, instead of the deployments.",
+        show_default=False,
+    ),
+]
+PreviewClosed = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        help="With --preview PR: the pull request is closed; remove its previews.",
+        show_default="no-preview-closed",
+    ),
+]
+PreviewWorkPool = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Work pool of the previews. Default: each deployment's own."),
+]
+MaxPreviews = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        help="Pull requests with previews at once; beyond it the least recently updated "
+        "ones' are removed.",
+        show_default=str(_DEFAULTS.max_previews),
+    ),
+]
 Config = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
@@ -177,6 +206,9 @@ def _options(
     for value in [*secret_values(given), *_environment_secrets()]:
         log.mask(value)  # before anything is printed, a mistake in the lines included
     values["build_secrets"] = parse_build_secrets(given, "--build-secret", "value")
+    number = values.pop("preview", None)
+    if number is not None:  # --preview PR: previews on, for that pull request
+        values.update(previews=True, pull_request=number)
     explicit = explicit_layer({**values, "projects_root": projects_root}, _option_name)
     # Given, the file must exist; else `prefect-flow-deploy.yaml` beside the projects root
     # (the repository root), if it is there.
@@ -192,6 +224,8 @@ def _environment_secrets() -> list[str]:
 
 
 def _option_name(name: str) -> str:
+    if name in ("previews", "pull_request"):
+        return "--preview"
     return "--build-secret" if name == "build_secrets" else f"--{SETTINGS[name].key}"
 
 
@@ -217,6 +251,10 @@ def plan(
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     mask_build_args: MaskBuildArgs = None,
+    preview: Preview = None,
+    preview_closed: PreviewClosed = None,
+    preview_work_pool: PreviewWorkPool = None,
+    max_previews: MaxPreviews = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[
@@ -275,6 +313,10 @@ def deploy(
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     mask_build_args: MaskBuildArgs = None,
+    preview: Preview = None,
+    preview_closed: PreviewClosed = None,
+    preview_work_pool: PreviewWorkPool = None,
+    max_previews: MaxPreviews = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
     plan_file: Annotated[
