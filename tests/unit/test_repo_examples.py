@@ -167,7 +167,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[ActionRun]:
 
 def test_the_six_examples_are_there() -> None:
     names = {path.stem for path in WORKFLOWS}
-    assert {"deploy-prod", "deploy-dev", "weekly-refresh", "manual", "pr-plan", "fan-out"} <= names
+    assert {
+        "deploy-prod", "deploy-dev", "weekly-refresh", "manual", "pr-plan", "fan-out", "previews"
+    } <= names  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -368,7 +370,11 @@ def step_text(run: ActionRun) -> str:
 
 def test_the_plans_prune_as_the_deploys_do(runs: list[ActionRun]) -> None:
     """A plan shows a gone folder's deployment as a removal only when it prunes too."""
-    deploys = {r.options.tenant: r.options.prune for r in runs if not r.options.dry_run}
+    deploys = {
+        r.options.tenant: r.options.prune
+        for r in runs
+        if not r.options.dry_run and not r.options.previews  # a preview run never prunes
+    }
     for run in runs:
         if run.options.dry_run:
             assert run.options.prune == deploys[run.options.tenant], run.where
@@ -385,8 +391,8 @@ def test_each_deploy_queues_on_its_tenant(runs: list[ActionRun]) -> None:
         for key in ("registry-password", "prefect-api-key", "github-token"):
             if key in run.step.get("with", {}):
                 assert str(run.step["with"][key]).startswith("${{ secrets"), run.where
-        if run.options.dry_run:
-            continue
+        if run.options.dry_run or run.options.previews:
+            continue  # previews queue per pull request: test_previews_run_per_pull_request
         group = str(spec["concurrency"]["group"])
         tenant = run.options.tenant or ""
         if group == by_branch:
@@ -394,6 +400,32 @@ def test_each_deploy_queues_on_its_tenant(runs: list[ActionRun]) -> None:
         else:
             assert group == f"prefect-flow-deploy-{tenant}", run.where
         assert spec["concurrency"]["cancel-in-progress"] is False, run.where
+
+
+def test_previews_run_per_pull_request_and_clean_up_when_it_closes(
+    runs: list[ActionRun],
+) -> None:
+    """previews.yml: on the pull request's pushes and on its closing, one run at a time per
+    pull request, with the permissions its comment and GitHub deployment need; the dev
+    tenant's preview pool from the tenant file; a fork gets a notice (the shared rule:
+    test_pull_requests_without_secrets_skip_with_a_notice)."""
+    [run] = [r for r in runs if r.workflow.name == "previews.yml"]
+    spec = load(run.workflow)
+    assert set(triggers(spec)["pull_request"]["types"]) == {
+        "opened", "synchronize", "reopened", "closed"
+    }  # fmt: skip
+    assert spec["concurrency"]["group"] == (
+        "prefect-flow-previews-${{ github.event.pull_request.number }}"
+    )
+    assert spec["permissions"] == {
+        "contents": "read", "pull-requests": "write", "deployments": "write"
+    }  # fmt: skip
+    options = run.options
+    assert options.previews and not options.prune and not options.dry_run
+    assert (options.tenant, options.preview_work_pool, options.max_previews) == (
+        "dev", "dev-previews", 10
+    )  # fmt: skip
+    assert options.pull_request is None  # no event here: the runner's event gives it
 
 
 def test_fan_out_feeds_the_plan_matrix_to_a_second_job() -> None:
