@@ -129,6 +129,7 @@ def options_from_inputs(workspace: Path, event: GitHubEnv | None = None) -> tupl
                 options,
                 pull_request=Given(event.pull_number, source),
                 preview_closed=Given(event.action == "closed", source),
+                preview_merged=Given(event.merged, source),
             )
         _require(options, config.path)
         return options

@@ -32,6 +32,7 @@ from .naming import registry_host
 from .options import Options
 from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
+from .previews import images_only_previews_used
 from .provenance import github_version_info
 from .refusals import refusal
 from .registry import RegistryClient
@@ -118,7 +119,11 @@ class Executor:
             for w in self.writes.values()
             if w.deployment.action == "remove" and w.deployment_id is not None
         ]
-        deletions = keep_images(plan, self.options, self.registry, self.api, {}, removed=removed)
+        written = [w.deployment for w in self.writes.values() if w.deployment_id is not None]
+        deletions = keep_images(
+            plan, self.options, self.registry, self.api, {}, removed=removed,
+            dropped=images_only_previews_used(written, plan.snapshot),
+        )  # fmt: skip
         return replace(result, image_deletions=deletions, seconds=time.monotonic() - started)
 
     # -- progress ------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class Options:
     previews: bool = False
     pull_request: int | None = None
     preview_closed: bool = False
+    preview_merged: bool = False  # closed by a merge: its images may be production's next
     preview_work_pool: str | None = None  # None: the deployments' own pools
     max_previews: int = 10  # pull requests of a repository with previews at once
     # Set by a tenant block of the config file (see config.py).
@@ -216,6 +217,7 @@ SETTINGS: dict[str, Setting] = {
     "previews": Setting("preview", file=(bool,), expected="true or false"),
     "pull_request": Setting("pull-request"),
     "preview_closed": Setting("preview-closed"),
+    "preview_merged": Setting("preview-merged"),
     "preview_work_pool": Setting("preview-work-pool", file=(str,), expected="a work pool name"),
     "max_previews": Setting(
         "max-previews", file=(int,), expected="a number of pull requests (1 or more)"

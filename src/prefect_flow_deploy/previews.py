@@ -142,7 +142,8 @@ def removals(
     for pr, group in sorted(groups.items()):
         state = pull_states.get(pr)
         if pr == number and closing:
-            found += [_removal(e, pr, f"pull request #{pr} is closed") for e in group]
+            state = "merged" if options.preview_merged else "closed"
+            found += [_removal(e, pr, f"pull request #{pr} is {state}") for e in group]
         elif pr == number:
             found += [
                 _removal(e, pr, f"pull request #{pr} no longer changes its folder, or it is gone")
@@ -205,3 +206,21 @@ def environments_done(plan_deployments: Iterable[DeploymentPlan]) -> list[int]:
             and (d.reason or "").endswith(("is closed", "is merged"))
         }
     )
+
+
+def images_only_previews_used(
+    written: Iterable[DeploymentPlan], snapshot: ServerState | None
+) -> set[str]:
+    """keep-images: the images previews held before these writes that only a preview used:
+    those of a pull request closed without merging (a merged one's may be what production
+    deploys next: the usual keep-images rule trims them later), and a preview's image
+    replaced by the next push. Deleted even among the newest N, unless a deployment on the
+    server still uses them (retention.py judges that after the run)."""
+    found: set[str] = set()
+    for d in written:
+        existing = snapshot.deployments.get(d.full_name) if snapshot else None
+        if d.preview is None or existing is None or not existing.image:
+            continue
+        if (d.action == "remove" and d.reason == f"pull request #{d.preview} is closed") or (d.action == "update" and d.spec is not None and d.spec.image != existing.image):
+            found.add(existing.image)
+    return found

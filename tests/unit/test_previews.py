@@ -212,3 +212,28 @@ def test_names_tags_and_commands() -> None:
     assert previews.run_command("my flow/x-pr-1") == "prefect deployment run 'my flow/x-pr-1'"
     options = Options(previews=True)
     assert options.preview is None  # preview on, but no pull request: a normal run
+
+
+def test_images_only_previews_used_a_closed_one_s_and_a_replaced_one_s_not_a_merged_one_s() -> None:
+    daily = folder("daily")
+    held = preview("daily/sales-pr-7", "sales/daily", 7)
+    held.image = "r/sales/daily:pr7"
+    server = [*production(daily), held]
+    answers = {daily.key: ImageAnswer("r/sales/daily", "t9", {})}
+    world = inputs(daily, server=server, answers=answers)
+    closed = decide.plan(world, replace(PR, preview_closed=True))
+    assert previews.images_only_previews_used(closed.deployments, closed.snapshot) == {
+        "r/sales/daily:pr7"
+    }
+    merged = decide.plan(world, replace(PR, preview_closed=True, preview_merged=True))
+    assert merged.deployments[0].reason == "pull request #7 is merged"
+    assert previews.images_only_previews_used(merged.deployments, merged.snapshot) == set()
+    pushed = decide.plan(world, PR)  # the next push replaces the preview's image
+    assert by_name(pushed) == {"daily/sales-pr-7": "update"}
+    assert previews.images_only_previews_used(pushed.deployments, pushed.snapshot) == {
+        "r/sales/daily:pr7"
+    }
+    # Production's own image is never among them.
+    assert (
+        previews.images_only_previews_used(first_plan(daily).deployments, world.snapshot) == set()
+    )
