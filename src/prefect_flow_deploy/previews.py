@@ -221,6 +221,8 @@ def images_only_previews_used(
         existing = snapshot.deployments.get(d.full_name) if snapshot else None
         if d.preview is None or existing is None or not existing.image:
             continue
-        if (d.action == "remove" and d.reason == f"pull request #{d.preview} is closed") or (d.action == "update" and d.spec is not None and d.spec.image != existing.image):
+        if (d.action == "remove" and d.reason == f"pull request #{d.preview} is closed") or (
+            d.action == "update" and d.spec is not None and d.spec.image != existing.image
+        ):
             found.add(existing.image)
     return found

@@ -119,7 +119,9 @@ class Recording(httpx.BaseTransport):
 _ENCODING = {"content-encoding", "content-length", "transfer-encoding"}
 
 
-def plan_counted(root: Path, server: Any, oci: OciRegistry, monkeypatch: pytest.MonkeyPatch) -> Run:
+def plan_counted(
+    root: Path, server: Any, oci: OciRegistry, monkeypatch: pytest.MonkeyPatch, **extra: Any
+) -> Run:
     routes = CountingTransport({"prefect.test": server._transport, "registry.test": oci})
     recording = Recording(routes)
 
@@ -170,14 +172,15 @@ def plan_counted(root: Path, server: Any, oci: OciRegistry, monkeypatch: pytest.
     monkeypatch.setattr(jsonschema.validators, "validator_for", validator_for)
     monkeypatch.setattr(validator, "iter_errors", iter_errors)
     try:
-        plan = Engine(options(root)).plan()
+        plan = Engine(options(root, **extra)).plan()
     finally:
         monkeypatch.undo()
     return Run(plan, routes.requests, opened, checked[0], validations[0], recording.exchanges)
 
 
-def options(root: Path) -> Any:
+def options(root: Path, **extra: Any) -> Any:
     given = {
+        **extra,
         "projects_root": root,
         "registry": REGISTRY,
         "base_image": BASE,
@@ -222,6 +225,7 @@ def seed(plan: Plan, server: Any, oci: OciRegistry) -> None:
 class Scenario:
     first: Run  # nothing deployed
     noop: Run  # everything deployed
+    preview: Run  # everything deployed, planned as a pull request's previews (none changed)
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +240,9 @@ def runs(server: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Sce
         seed(first.plan, server, oci)
         with pytest.MonkeyPatch.context() as patch:
             noop = plan_counted(root, server, oci, patch)
-        found[folders] = Scenario(first, noop)
+        with pytest.MonkeyPatch.context() as patch:
+            preview = plan_counted(root, server, oci, patch, previews=True, pull_request=5)
+        found[folders] = Scenario(first, noop, preview)
         server.post("deployments/filter", json={})  # (the next size's server holds both)
         for deployment in noop.plan.deployments:
             server.delete(f"deployments/{deployment.deployment_id}").raise_for_status()
@@ -287,6 +293,18 @@ def test_a_no_op_plan_asks_prefect_a_constant_number_of_times(runs: dict[int, Sc
     pages = -(-5 * 10 * N // prefect_api.PAGE) - 1  # more pages of deployments at 10·N
     assert large.count("prefect.test") - small.count("prefect.test") <= pages
     assert small.count("prefect.test") <= 8, small.requests
+
+
+def test_a_preview_plan_adds_a_constant_number_of_prefect_requests(
+    runs: dict[int, Scenario],
+) -> None:
+    """A pull request's preview plan asks what the no-op asks, plus the deployments of the
+    preview names (one call for all): the same few for N and 10·N folders."""
+    for scenario in runs.values():
+        assert scenario.preview.plan.deployments == [] and scenario.preview.plan.images == []
+        extra = scenario.preview.count("prefect.test") - scenario.noop.count("prefect.test")
+        assert 0 <= extra <= 2, (scenario.preview.requests, scenario.noop.requests)
+        assert scenario.preview.count("registry.test") == scenario.noop.count("registry.test")
 
 
 def test_a_no_op_plan_asks_the_registry_at_most_once_a_folder(runs: dict[int, Scenario]) -> None:
