@@ -185,7 +185,7 @@ class GitHubClient:
                 environment=environment,
                 description=description,
                 payload=payload,
-                transient_environment=transient,
+                transient_environment=True if transient else NotSet,
                 production_environment=False if transient else NotSet,
             )
             return int(deployment.id)
