@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from prefect_flow_deploy.registry import RegistryClient
+
 from ..conftest import Scenario, Stack, copy_example
 from ..helpers import deploy, run_deployment, server_api, server_deployment
 
@@ -75,26 +77,38 @@ def test_a_pull_request_gets_paused_previews_of_its_changed_folder_that_run_and_
     state, logs = run_deployment(names[0], {"currency": "CHF"})
     assert state == "COMPLETED", "\n".join(logs)
 
-    # The next push updates the same previews (same ids, the new image).
+    # The next push updates the same previews (same ids, the new image); with keep-images,
+    # the image only the previews used before is deleted, even among the newest 5.
     ids = {n: server_deployment(n)["id"] for n in names}
     edit(two / "flows.py", "\nPREVIEW = 2\n")
-    pushed = deploy(s, stack, **base, previews=True, pull_request=PR)
+    pushed = deploy(s, stack, **base, previews=True, pull_request=PR, keep_images=5)
     assert not pushed.failed, pushed.results
     assert pushed.counters.built == 1
     assert sorted(r.status for r in pushed.results) == ["updated", "updated"]
     assert {n: server_deployment(n)["id"] for n in names} == ids
-    assert server_deployment(names[0])["job_variables"]["image"] != image
+    second = server_deployment(names[0])["job_variables"]["image"]
+    assert second != image
     assert production_state(prod) == before
+    registry = RegistryClient()
+    production_images = {server_deployment(n)["job_variables"]["image"] for n in prod}
+    assert not registry.exists(image) and registry.exists(second)
+    assert [d.outcome for d in pushed.image_deletions] == ["deleted"]
+    assert all(registry.exists(i) for i in production_images)
 
-    # Closed: the previews go, their runs stay in the history, production stays.
+    # Closed: the previews go, their runs stay in the history, production stays; the image
+    # only they used goes too (closed without merging), production's stay.
     runs = flow_runs(ids[names[0]])
     assert runs, "the reviewer's run is in the history"
-    closed = deploy(s, stack, **base, previews=True, pull_request=PR, preview_closed=True)
+    closed = deploy(
+        s, stack, **base, previews=True, pull_request=PR, preview_closed=True, keep_images=5
+    )
     assert not closed.failed, closed.results
     assert closed.counters.built == 0
     assert sorted(r.status for r in closed.results) == ["removed", "removed"]
     assert all(missing(n) for n in names)
     assert production_state(prod) == before
+    assert not registry.exists(second)
+    assert all(registry.exists(i) for i in production_images)
     with server_api() as client:
         for run_id in runs:
             assert client.get(f"flow_runs/{run_id}").status_code == 200

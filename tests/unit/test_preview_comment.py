@@ -10,7 +10,7 @@ from prefect_flow_deploy.inputs import ImageAnswer
 from prefect_flow_deploy.preview_comment import Previews, render
 from prefect_flow_deploy.results import planned_rows
 
-from .test_decide import inputs
+from .test_decide import ROOT, inputs
 from .test_previews import PR, folder, preview, production
 
 API = "http://prefect.example:4200/api"
@@ -50,3 +50,16 @@ def test_nothing_changed_and_closed() -> None:
     closed = render(closing, rows, replace(ABOUT, closed=True))
     assert "The pull request is closed: its 1 preview deployment was removed" in closed
     assert "flow runs stay" in closed
+
+
+def test_the_plan_comment_shows_a_preview_removal_with_its_reason_without_prune() -> None:
+    from prefect_flow_deploy.pr_comment import Links
+    from prefect_flow_deploy.pr_comment import render as render_plan
+
+    daily = folder("daily")
+    server = [*production(daily), preview("daily/sales-pr-3", "sales/daily", 3)]
+    world = replace(inputs(daily, server=server), pull_states={3: "closed"})
+    plan = decide.plan(world, PR)
+    body = render_plan(plan, "dev", Links("https://github.com", "acme/flows", "c" * 40, ROOT))
+    assert "| `daily/sales-pr-3` | 🗑️ remove | pull request #3 is closed |" in body
+    assert "orphaned" not in body
