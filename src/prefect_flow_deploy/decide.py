@@ -310,11 +310,7 @@ def _folder_deployments(
             other_tenant(spec.full_name, existing, options.tenant)
             or other_repository(spec.full_name, existing, options.repository)
             or other_folder(spec, existing, read, inputs.other_folders)
-            or (
-                previews.not_this_preview(spec.full_name, existing.tags, options.preview)
-                if existing is not None and options.preview is not None
-                else None
-            )
+            or (previews.rule(spec.full_name, existing.tags, options.preview) if existing else None)
         )
         if taken is None:
             mine.append(spec)

@@ -114,6 +114,28 @@ def not_this_preview(full_name: str, tags: Iterable[str], number: int) -> str | 
     )
 
 
+def preview_in_the_way(full_name: str, tags: Iterable[str]) -> str | None:
+    """Why a deployment (not a preview) may not write over a pull request's preview of the
+    same name: it would inherit the preview's pause and record. None when it is no preview."""
+    theirs = preview_of(tags)
+    if theirs is None:
+        return None
+    return (
+        f"the deployment {full_name} is pull request #{theirs}'s preview; a deployment never "
+        "takes a preview over. It goes when that pull request closes (or delete it by hand: "
+        f"`prefect deployment delete {shlex.quote(full_name)}`), then deploy again; or give "
+        "the flow another name=."
+    )
+
+
+def rule(full_name: str, tags: Iterable[str], preview: int | None) -> str | None:
+    """Why a run may not write over the deployment of this name (None: it may): a preview
+    writes only its own preview, and a deployment never takes a preview over."""
+    if preview is None:
+        return preview_in_the_way(full_name, tags)
+    return not_this_preview(full_name, tags, preview)
+
+
 # -- removals ---------------------------------------------------------------------------------
 
 

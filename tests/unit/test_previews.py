@@ -237,3 +237,16 @@ def test_images_only_previews_used_a_closed_one_s_and_a_replaced_one_s_not_a_mer
     assert (
         previews.images_only_previews_used(first_plan(daily).deployments, world.snapshot) == set()
     )
+
+
+def test_a_deployment_never_takes_a_preview_of_its_name_over() -> None:
+    """The other way round: production's `etl/sales-pr-7` (a flow literally named so) meets
+    pull request #7's preview of `etl/sales`; it fails alone, saying how to get past it."""
+    daily = folder(
+        "daily", "etl",
+        deployment_configs=[DeploymentConfig(flow_name="etl", name="sales-pr-7", line=2)],
+    )  # fmt: skip
+    server = [preview("etl/sales-pr-7", "sales/other", 7)]
+    [d] = decide.plan(inputs(daily, server=server), BASE).deployments
+    assert (d.full_name, d.action) == ("etl/sales-pr-7", "failed")
+    assert "is pull request #7's preview" in (d.error or "")
