@@ -34,6 +34,7 @@ from .options import (
     parse_build_secrets,
     secret_values,
 )
+from .plan_file import hash_of
 from .prefect_api import resolve
 from .settings import ConfigFile, explicit_layer, resolve_options, with_given
 
@@ -183,9 +184,11 @@ def run() -> int:
         plan = engine.plan()
         report_problems(plan)
         plan = engine.preview_retention(plan)
+        plan_hash = hash_of(plan, options)
+        log.info(f"plan sha256:{plan_hash}")
         if github and _flag("comment") is not False:
             client = GitHubClient(_text("github-token"), github.api_url)
-            post_plan(plan, github, client, options.tenant, workspace, options.prune)
+            post_plan(plan, github, client, options.tenant, workspace, options.prune, plan_hash)
         rows = action_report.planned_results(plan)
         deletions = plan.image_deletions
         outputs = action_report.outputs(rows, 0, plan, shards)

@@ -244,6 +244,9 @@ def plan(
 
         out.write_text(dump(result, options), encoding="utf-8")
         log.info(f"wrote the plan to {out}: `prefect-flow-deploy deploy --plan {out}` applies it")
+        from .plan_file import hash_of
+
+        log.info(f"plan sha256:{hash_of(result, options)} (the plan comment shows the same)")
     if json_output:
         print(log.redact(plan_json(result)))
     else:

@@ -19,7 +19,7 @@ from .keep_images import preview_keep_images
 from .logger import log
 from .model import Plan, Progress
 from .options import Options
-from .plan_file import PlanFile, applicable, what_moved
+from .plan_file import AGAIN, PlanFile, refusals, what_moved
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 from .results import RunResult
@@ -74,8 +74,17 @@ class Engine:
         return self.execute(plan)
 
     def apply(self, saved: PlanFile) -> RunResult:
-        """deploy --plan: exactly the saved plan, once the repository, the registry and the
-        server are found as it saw them (read again now); else PlanMovedError."""
+        """deploy --plan: exactly the saved plan, or PlanMovedError. What runs is a plan made
+        now from the repository, the registry and the server, and only when it is the saved
+        one on every field that matters (plan_hash.py): nothing of the file itself (an
+        entry, an id, a pool's template) reaches the execution."""
+        refused = refusals(saved, self.options)
+        if refused:
+            raise PlanMovedError(
+                "the plan file names what this run would never do, so it is not applied:\n"
+                + "\n".join(f"- {line}" for line in refused)
+                + f"\n{AGAIN}"
+            )
         fresh = self.plan()
         moved = what_moved(saved, fresh, self.options)
         if moved:
@@ -83,12 +92,11 @@ class Engine:
                 "the repository, the registry or the Prefect server moved since the plan was "
                 "made, so it is not applied:\n"
                 + "\n".join(f"- {line}" for line in moved)
-                + "\nMake the plan again (`prefect-flow-deploy plan --out FILE`), review it, "
-                "and deploy that."
+                + f"\n{AGAIN}"
             )
-        plan = applicable(saved, fresh)
-        report_problems(plan)
-        return self.execute(plan)
+        log.info(f"applying plan sha256:{saved.hash}: a plan made now from the world is the same")
+        report_problems(fresh)
+        return self.execute(fresh)
 
     def preview_retention(self, plan: Plan) -> Plan:
         """plan / dry run: the plan with what keep-images would delete once it is applied."""
