@@ -37,7 +37,7 @@ from .model import (
     ServerState,
 )
 from .options import Options
-from .ownership import foreign_owner, recorded_owner, takeover_message
+from .ownership import foreign_owner, recorded_owner, removable, takeover_message
 from .planner import (
     deployment_specs,
     previous_images,
@@ -79,7 +79,8 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         if wanted is None or image is None or image.failed:
             continue
         deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
-    deployments += removals(inputs, options, deployments, problems)
+    unrecorded: list[str] = []
+    deployments += removals(inputs, options, deployments, problems, unrecorded)
     deployments = in_order(deployments, snapshot, inputs)
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
@@ -90,6 +91,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         folders=folders,
         images=[image.frozen(by_key[key]) for key, image in images.items()],
         deployments=deployments,
+        problems=[not_removed(name) for name in sorted(unrecorded)],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
         snapshot=snapshot,
         pools=dict(inputs.pools),
@@ -408,11 +410,18 @@ def other_folder(
 
 
 def removals(
-    inputs: Inputs, options: Options, desired: list[DeploymentPlan], problems: Problems
+    inputs: Inputs,
+    options: Options,
+    desired: list[DeploymentPlan],
+    problems: Problems,
+    unrecorded: list[str] | None = None,
 ) -> list[DeploymentPlan]:
     """Managed deployments of this tenant and repository whose folder or flow is gone, in
     this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
-    because of a broken commit; nor are those of a project that could not be listed."""
+    because of a broken commit; nor are those of a project that could not be listed. Only
+    a deployment that records this very repository is removed: the names of those that
+    record none go to `unrecorded` (nobody's to delete)."""
+    unrecorded = [] if unrecorded is None else unrecorded
     wanted = {d.full_name for d in desired}
     present = {f.key: f for f in inputs.folders}
     pattern = re.compile(options.flows) if options.flows else None
@@ -430,6 +439,9 @@ def removals(
             continue
         if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
             continue  # its project could not be listed: its folders are unknown
+        if not removable(existing.tags, options.repository):
+            unrecorded.append(existing.full_name)
+            continue
         found.append(
             DeploymentPlan(
                 None, existing.full_name, key, "remove", deployment_id=existing.id,
@@ -449,6 +461,17 @@ def in_order(
         order(d, records.get(d.full_name), inputs.commit, dict(inputs.relations))
         for d in deployments
     ]
+
+
+def not_removed(full_name: str) -> Problem:
+    return Problem(
+        "warning",
+        f"{full_name}: its folder or flow is gone, but it records no repository (the repo: "
+        "tag was taken off by hand, or it was written before the record existed), so no run "
+        f"removes it: delete it by hand (`prefect deployment delete {full_name}`) if it is "
+        "yours.",
+        title="Not removed",
+    )
 
 
 SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"

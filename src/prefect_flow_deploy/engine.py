@@ -19,6 +19,7 @@ from .keep_images import preview_keep_images
 from .logger import log
 from .model import Plan, Progress
 from .options import Options
+from .ownership import identity_line
 from .plan_file import AGAIN, PlanFile, refusals, what_moved
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
@@ -30,6 +31,7 @@ class Engine:
         self, options: Options, on_progress: Callable[[Progress], None] | None = None
     ) -> None:
         self.options = options
+        log.info(identity_line(options.repository, options.source("repository"), options.tenant))
         http_retry.start_deadline(options.timeout_minutes)
         # Each folder's state as it changes, for a live view (report side, not here).
         self.on_progress = on_progress or (lambda _event: None)
@@ -106,3 +108,5 @@ class Engine:
 
 def report_problems(plan: Plan) -> None:
     report_folder_problems(plan.folders)
+    for problem in plan.problems:  # the plan's own (not one folder's)
+        log.annotate(problem.severity, problem.message, problem.file, problem.line, problem.title)

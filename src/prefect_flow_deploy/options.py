@@ -89,6 +89,13 @@ class Options:
             raise ConfigurationError(
                 "give both registry-username and registry-password, or neither."
             )
+        if self.prune and not self.repository:
+            raise ConfigurationError(
+                "--prune needs to know which repository this run deploys, so that it removes "
+                "only deployments that repository recorded: give --repository owner/name (the "
+                "action has GITHUB_REPOSITORY), or run from a checkout whose git remote origin "
+                "names it. Without --prune nothing is removed."
+            )
         if self.keep_images is not None and self.keep_images < 0:
             raise ConfigurationError(
                 f"keep-images must be 0 or more (images kept besides those in use), not {self.keep_images}"

@@ -73,3 +73,21 @@ def takeover_message(full_name: str, owner: str, ours: str | None) -> str:
         f"workspaces, or delete it from {owner} first."
         + ("" if ours else f" (Run with --repository {owner} if this is that repository.)")
     )
+
+
+def identity_line(repository: str | None, source: str, tenant: str | None) -> str:
+    """The one line every run says about whose it is."""
+    where = f"tenant {tenant}" if tenant else "no tenant"
+    if repository:
+        return f"acting as repository {repository} ({source}), {where}"
+    return (
+        f"acting as no repository (no --repository, GITHUB_REPOSITORY or git remote origin), "
+        f"{where}: it takes over no deployment a repository recorded, and cannot prune"
+    )
+
+
+def removable(tags: Iterable[str], ours: str | None) -> bool:
+    """Whether a run of repository `ours` may delete a deployment with these tags: only one
+    that records this very repository (one whose record is gone, taken off by hand or never
+    written, is nobody's to delete)."""
+    return ours is not None and recorded_owner(tags) == ours

@@ -17,7 +17,10 @@ from prefect_flow_deploy.model import DeploymentConfig, Plan
 from prefect_flow_deploy.plan_file import HIDDEN, dump, load, refusals, what_moved
 from prefect_flow_deploy.work_pools import Pool
 
-from .test_decide import OPTIONS, deployed, folder, inputs, managed
+from .test_decide import OPTIONS as DECIDE_OPTIONS
+from .test_decide import deployed, folder, inputs, managed
+
+OPTIONS = replace(DECIDE_OPTIONS, repository="acme/flows")  # prunes only what it recorded
 
 
 def planned() -> tuple[Plan, Plan]:
@@ -34,7 +37,7 @@ def planned() -> tuple[Plan, Plan]:
     first = decide.plan(inputs(daily, weekly), OPTIONS)
     server = [deployed(d.spec, id=d.full_name) for d in first.deployments if d.spec]
     server[1] = replace(server[1], comparable={**server[1].comparable, "description": "x"})
-    server.append(managed("old/sales", "sales/gone"))
+    server.append(managed("old/sales", "sales/gone", "repo:acme/flows"))
     answers = {
         daily.key: ImageAnswer("r/sales/daily", "tag1", {"file:flow.py": "a"}, digest="sha256:9")
     }
