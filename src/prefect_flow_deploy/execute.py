@@ -34,7 +34,7 @@ from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .provenance import github_version_info
 from .refusals import refusal
-from .registry import RegistryClient
+from .registry import REPOSITORY_LABEL, RegistryClient
 from .results import (
     Counters,
     ImageOutcome,
@@ -401,7 +401,15 @@ class Executor:
                 dockerfile_text=recipe.dockerfile_text,
                 dockerignore_text=recipe.dockerignore_text,
                 build_args=recipe.build_args,
-                labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
+                labels={
+                    FOLDER_LABEL: folder.key,
+                    INPUTS_LABEL: compact_inputs(image.inputs),
+                    **(
+                        {REPOSITORY_LABEL: self.options.repository}
+                        if self.options.repository
+                        else {}
+                    ),
+                },
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,

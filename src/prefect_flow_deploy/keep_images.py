@@ -25,7 +25,16 @@ def keep_images(
     kept. `removed`: deployments this run removes (--prune), whose repositories are trimmed
     too. `apply=False`: only what would be deleted."""
     from .prefect_api import read_all
-    from .retention import Retention, references_after, repositories_of_removed
+    from .retention import Retention, in_use, references_after, repositories_of_removed
+
+    if not options.repository:
+        log.warning(
+            "keep-images: this run acts as no repository (no --repository, GITHUB_REPOSITORY "
+            "or git remote origin), so it cannot tell its images from another repository's: "
+            "nothing is deleted.",
+            title="keep-images",
+        )
+        return []
 
     server = {
         f"{d['flow_name']}/{d['name']}": (d.get("job_variables") or {}).get("image")
@@ -37,9 +46,10 @@ def keep_images(
         held = [e.image for n in removed or [] if (e := known.get(n))]
         deletions = retention.plan(
             {i.repository for i in plan.images} | repositories_of_removed(held, options.registry),
-            references_after(server, planned),
+            in_use(references_after(server, planned)),
             options.keep_images or 0,
             to_build,
+            options.repository,
         )
         if apply:
             deletions = retention.apply(deletions)
