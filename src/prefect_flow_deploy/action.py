@@ -78,7 +78,7 @@ def _number(name: str) -> int | None:
 _TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
          "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
          "prefect_api_key")  # fmt: skip
-_FLAGS = ("force", "prune", "fail_fast", "dry_run", "mask_build_args")
+_FLAGS = ("force", "force_order", "prune", "fail_fast", "dry_run", "mask_build_args")
 _NUMBERS = ("max_parallel", "keep_images")
 
 

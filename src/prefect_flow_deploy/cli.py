@@ -123,6 +123,14 @@ Force = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(help="Rebuild every image (fresh base pull, no cache).", show_default="no-force"),
 ]
+ForceOrder = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        help="Deploy this commit even over deployments recorded from a newer commit (the "
+        "deploy order skips those otherwise).",
+        show_default="no-force-order",
+    ),
+]
 Prune = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
@@ -213,6 +221,7 @@ def plan(
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
+    force_order: ForceOrder = None,
     prune: Prune = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
@@ -273,6 +282,7 @@ def deploy(
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
+    force_order: ForceOrder = None,
     prune: Prune = None,
     fail_fast: FailFast = None,
     keep_images: KeepImages = None,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from .collisions import image_collisions, name_collisions
-from .commit_order import order, recorded_commit
+from .commit_order import in_the_future, order, recorded_commit, untrusted
 from .deployments import (
     ScheduleError,
     diff,
@@ -81,7 +81,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
     unrecorded: list[str] = []
     deployments += removals(inputs, options, deployments, problems, unrecorded)
-    deployments = in_order(deployments, snapshot, inputs)
+    deployments, ordering = in_order(deployments, snapshot, inputs, options.force_order)
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
             images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
@@ -91,7 +91,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         folders=folders,
         images=[image.frozen(by_key[key]) for key, image in images.items()],
         deployments=deployments,
-        problems=[not_removed(name) for name in sorted(unrecorded)],
+        problems=[*ordering, *(not_removed(name) for name in sorted(unrecorded))],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
         snapshot=snapshot,
         pools=dict(inputs.pools),
@@ -452,15 +452,25 @@ def removals(
 
 
 def in_order(
-    deployments: list[DeploymentPlan], snapshot: ServerState, inputs: Inputs
-) -> list[DeploymentPlan]:
+    deployments: list[DeploymentPlan], snapshot: ServerState, inputs: Inputs, forced: bool = False
+) -> tuple[list[DeploymentPlan], list[Problem]]:
     """Updates and removals the server's commit records forbid become skipped, with the
-    reason (commit_order.py)."""
+    reason (commit_order.py); a record dated in the future is a warning, and orders nothing."""
     records = {n: recorded_commit(e.tags) for n, e in snapshot.deployments.items()}
-    return [
-        order(d, records.get(d.full_name), inputs.commit, dict(inputs.relations))
+    relations = dict(inputs.relations)
+    ordered = [
+        order(d, records.get(d.full_name), inputs.commit, relations, inputs.now, forced)
         for d in deployments
     ]
+    warnings = [
+        Problem("warning", untrusted(d.full_name, recorded), title="Deploy order")
+        for d in deployments
+        if d.action in ("update", "remove")
+        and (recorded := records.get(d.full_name)) is not None
+        and in_the_future(recorded, inputs.now)
+        and relations.get(recorded.sha) is None
+    ]
+    return ordered, warnings
 
 
 def not_removed(full_name: str) -> Problem:

@@ -253,6 +253,7 @@ class Executor:
             self.history,
             Claim(self.options.repository, self.options.tenant),
             lambda level, message: log.annotate(level, message, title="Write lock"),
+            self.options.force_order,
         ) as registrar:
 
             def image_ready(key: str) -> None:

@@ -87,7 +87,7 @@ def gather(
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
         api.url,
-        history.commit, _relations(snapshot, history),
+        history.commit, _relations(snapshot, history), int(time.time()),
     )  # fmt: skip
 
 

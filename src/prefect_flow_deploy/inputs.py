@@ -48,3 +48,4 @@ class Inputs:
     # How each commit the server's deployments record relates to ours, by sha
     # (checkout_history.py; None: the history cannot tell).
     relations: Mapping[str, Relation | None] = field(default_factory=dict)
+    now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted

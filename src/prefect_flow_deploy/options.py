@@ -49,6 +49,8 @@ class Options:
     prefect_api_url: str | None = None
     prefect_api_key: str | None = None
     force: bool = False
+    # Write even over a deployment recorded from a newer commit (commit_order.py).
+    force_order: bool = False
     prune: bool = False
     fail_fast: bool = False
     dry_run: bool = False
@@ -194,6 +196,7 @@ SETTINGS: dict[str, Setting] = {
         "timeout-minutes", file=(int, float), expected="a number of minutes (0: no deadline)"
     ),
     "force": Setting("force"),
+    "force_order": Setting("force-order"),
     "prune": Setting("prune"),
     "fail_fast": Setting("fail-fast"),
     "dry_run": Setting("dry-run"),

@@ -72,6 +72,7 @@ def shaping_options(options: Options) -> dict[str, Any]:
         "repository": options.repository,
         "flows": options.flows,
         "force": options.force,
+        "force_order": options.force_order,
         "prune": options.prune,
         "platforms": list(options.platform_list),
         "keep_images": options.keep_images,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
@@ -129,6 +130,7 @@ async def _recheck(
     plan: DeploymentPlan,
     claim: Claim | None,
     history: CheckoutHistory | None,
+    force_order: bool = False,
 ) -> None:
     """Read the deployment again just before writing over it: while this run was building
     (the plan read the server minutes ago), a run from a newer commit may have written it
@@ -140,10 +142,10 @@ async def _recheck(
     why = claimed_by_another(tags, claim, plan.full_name) if claim else None
     if why:
         raise Claimed(why)
-    if history and history.commit:
+    if history and history.commit and not force_order:
         recorded = recorded_commit(tags)
         relation = history.relation(recorded.sha) if recorded else None
-        order = superseded(history.commit, recorded, relation)
+        order = superseded(history.commit, recorded, relation, int(time.time()))
         if order:
             raise Superseded(order)
 
@@ -155,6 +157,7 @@ async def apply(
     history: CheckoutHistory | None = None,
     claim: Claim | None = None,
     locks: WriteLocks | None = None,
+    force_order: bool = False,
 ) -> str:
     """Carry out one create/update/remove; return the deployment id. Provenance and the
     commit record go with every write but are never compared: alone they never make a
@@ -164,7 +167,7 @@ async def apply(
     rechecked = bool(claim or (history and history.commit))
     async with locks.held(plan.full_name) if locks and rechecked else nullcontext():
         if rechecked:
-            await _recheck(client, plan, claim, history)
+            await _recheck(client, plan, claim, history, force_order)
         return await _write(client, plan, provenance, history.commit if history else None)
 
 
@@ -279,6 +282,7 @@ class Registrar:
         history: CheckoutHistory | None = None,
         claim: Claim | None = None,
         say: Callable[[Level, str], None] = lambda level, message: None,
+        force_order: bool = False,
     ) -> None:
         self._client = make_client(settings)
         self._locks = WriteLocks(self._client, say)
@@ -291,6 +295,7 @@ class Registrar:
         self._provenance = provenance
         self._history = history
         self._claim = claim
+        self._force_order = force_order
 
     def __enter__(self) -> Registrar:
         self._thread.start()
@@ -329,5 +334,6 @@ class Registrar:
             check_deadline(f"writing {plan.full_name}")
             with own_retries_off():
                 return await apply(
-                    self._client, plan, self._provenance, self._history, self._claim, self._locks
-                )
+                    self._client, plan, self._provenance, self._history, self._claim,
+                    self._locks, self._force_order,
+                )  # fmt: skip
