@@ -187,7 +187,8 @@ def run() -> int:
         plan_hash = hash_of(plan, options)
         log.info(f"plan sha256:{plan_hash}")
         if github and _flag("comment") is not False:
-            client = GitHubClient(_text("github-token"), github.api_url)
+            bot = f"{_text('github-app-slug') or 'github-actions'}[bot]"
+            client = GitHubClient(_text("github-token"), github.api_url, bot_login=bot)
             post_plan(plan, github, client, options.tenant, workspace, options.prune, plan_hash)
         rows = action_report.planned_results(plan)
         deletions = plan.image_deletions
