@@ -262,7 +262,7 @@ def _safe_api_url(options: Options) -> str | None:
     """The Prefect API the run writes to, for the GitHub deployment's link (before and
     whatever the run's outcome); None when none is configured."""
     try:
-        return resolve(options.prefect_api_url, options.prefect_api_key).url
+        return resolve(options.prefect_api_url, options.prefect_api_key).shown
     except FatalError:
         return None
 

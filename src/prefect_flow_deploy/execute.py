@@ -102,10 +102,10 @@ class Executor:
                     title="Registration failed",
                 )
         result = RunResult(
-            plan, dict(self.images), rows, self.counters, self.api.url,
+            plan, dict(self.images), rows, self.counters, self.api.shown,
             time.monotonic() - started,
         )  # fmt: skip
-        explanation = explain(result.tally, self.api.url, self.options.timeout_minutes)
+        explanation = explain(result.tally, self.api.shown, self.options.timeout_minutes)
         if explanation is not None:
             log.error(explanation[1], title=explanation[0])
         if self.options.keep_images is None or not self.options.registry:

@@ -86,7 +86,7 @@ def gather(
     others = _other_folders(snapshot, set(wanted), {f.key for f in folders}, options)
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
-        api.url,
+        api.shown,
         history.commit, _relations(snapshot, history), int(time.time()),
     )  # fmt: skip
 
@@ -209,7 +209,7 @@ def _checked_state(api: ApiSettings) -> ServerState:
     must be one we can write to; then the state."""
     check_workspace(api)
     found = None if api.is_cloud else read_server_version(api)
-    refusal = unsupported_server(found, api.url) if found else None
+    refusal = unsupported_server(found, api.shown) if found else None
     if refusal:
         raise PrefectUnavailableError(refusal)
     state = fetch_state(api)

@@ -28,3 +28,17 @@ def test_the_secret_parts_are_masked() -> None:
     assert credentials("https://h/api") == []
     mask_credentials("https://someone:hunter2-secret@h/api")
     assert log.redact("password hunter2-secret") == "password ***"
+
+
+def test_every_place_a_url_is_shown_uses_the_helper() -> None:
+    import httpx
+
+    from prefect_flow_deploy.action_report import deployments_page, ui_url
+    from prefect_flow_deploy.prefect_api import ApiSettings, unavailable
+
+    url = "https://ci:pa55word@prefect.example.com/api"
+    assert ApiSettings(url).shown == "https://prefect.example.com/api"
+    error = unavailable(url, httpx.ConnectError(f"cannot connect to {url}"))
+    assert "pa55word" not in str(error) and "https://prefect.example.com/api" in str(error)
+    assert deployments_page(url) == "https://prefect.example.com/deployments"
+    assert "pa55word" not in (ui_url(url, "id-1") or "")
