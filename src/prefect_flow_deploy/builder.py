@@ -37,6 +37,7 @@ from .docker_auth import Logins
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import check_image as check_program
+from .linked_files import staged_context
 from .logger import log
 from .registry import Credentials
 from .requirements import requirement_line
@@ -146,6 +147,7 @@ class BuildRequest:
     fresh: bool  # --force: pull the base again and use no cache
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
     platform: str | None = None  # e.g. linux/arm64; None: the engine's own
+    linked: tuple[str, ...] = ()  # links whose target the context receives (linked_files.py)
 
 
 def build(
@@ -164,6 +166,9 @@ def build(
         tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=leftovers.run_dir()) as secrets_dir,
     ):
         cancellation.track_dir(secrets_dir)
+        context = request.context
+        if request.linked:  # linked files of the repository: their content, not the link
+            context = staged_context(request.context, request.linked, recipe_dir)
         if request.dockerfile_text is not None:
             dockerfile = Path(recipe_dir, "Dockerfile")
             dockerfile.write_text(request.dockerfile_text)
@@ -171,7 +176,7 @@ def build(
             # the context's: our default ignores are added without touching the user's folder.
             Path(recipe_dir, "Dockerfile.dockerignore").write_text(request.dockerignore_text or "")
         else:
-            dockerfile = request.context / "Dockerfile"
+            dockerfile = context / "Dockerfile"
         command = [
             *build_command,
             "--progress=plain",
@@ -191,7 +196,7 @@ def build(
             command += ["--platform", request.platform]
         if request.fresh:
             command += ["--pull", "--no-cache"]
-        command.append(str(request.context))
+        command.append(str(context))
         returncode, output = _run_streaming(command, env, on_step, f"building {request.reference}")
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])

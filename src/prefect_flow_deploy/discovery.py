@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .dockerfile import copy_sources, dockerfile_problems
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
+from .linked_files import folder_link_problem, link_action
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
@@ -92,7 +93,7 @@ def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder
     return FlowFolder(project=project, name=name, path=path, problems=[problem])
 
 
-def _entry_problem(path: Path, root: Path) -> Problem | None:
+def _entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem | None:
     """Why a file or folder of the repository cannot go into an image, at the entry: a name
     that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
     the repository (its target would be built into the image, or be missing from it)."""
@@ -129,6 +130,11 @@ def _entry_problem(path: Path, root: Path) -> Problem | None:
             path,
             title="Symlink out of the repository",
         )
+    if folder is not None and link_action(target, target.is_file(), folder, root) == "folder":
+        shown_target = display(target.relative_to(root))
+        return Problem(
+            "error", folder_link_problem(shown, shown_target), path, title="Symlink to a folder"
+        )
     return None
 
 
@@ -141,9 +147,10 @@ def entry_problems(folder: Path, root: Path) -> list[Problem]:
         where = Path(exc.filename) if exc.filename else folder
         problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
 
+    resolved = folder.resolve()
     for current, dirs, files in os.walk(folder, onerror=unreadable):
         for name in [*dirs, *files]:
-            problem = _entry_problem(Path(current, name), root)
+            problem = _entry_problem(Path(current, name), root, resolved)
             if problem is not None:
                 problems.append(problem)
     return problems

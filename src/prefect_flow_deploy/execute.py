@@ -414,6 +414,7 @@ class Executor:
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
+                linked=recipe.linked,
             )
             http_retry.check_deadline(f"building {folder.key}")
             log.info(f"building {folder.key} ({image.reason})")
