@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .dockerfile import copy_sources, dockerfile_problems
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
+from .import_cycles import cycle_problems
 from .linked_files import folder_link_problem, link_action
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
@@ -248,11 +249,14 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
             setattr(folder, attr, candidate)
 
     source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+    flow_files = []
     for file in python_files(path):
         flows, problems, imports = find_flows(file, path, source)
         folder.flows.extend(flows)
         folder.problems.extend(problems)
         folder.imports.extend(imports)
+        flow_files += [file] if flows else []
+    folder.problems.extend(cycle_problems(source, flow_files))
 
     if folder.dockerfile is not None:
         text = folder.dockerfile.read_text("utf-8")

@@ -333,3 +333,20 @@ def test_plan_json_shows_the_whole_deployment_and_old_and_new_of_each_change(
     schema = changes["parameter_openapi_schema"]
     assert schema["old"]["properties"]["name"]["default"] == "world"
     assert schema["new"] == desired["parameter_schema"]
+
+
+def test_a_key_given_twice_in_the_config_file_is_refused_at_the_second(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """PyYAML keeps the last of two keys: the tenant's first work pool was dropped silently."""
+    write_flow(scenario.folder("p", "one"), "one")
+    config = scenario.root.parent / "prefect-flow-deploy.yaml"
+    config.write_text(
+        f"tenants:\n  {scenario.tenant}:\n    work-pool: nightly\n    schedules-active: false\n"
+        "    work-pool: hourly\n"
+    )
+    done = cli("plan", *common(scenario, stack))
+    assert done.returncode == 3, done.stderr
+    assert f"{config}:5: the key `work-pool` is given twice in one mapping (first at line 3)" in (
+        done.stderr
+    )
