@@ -447,6 +447,7 @@ class Executor:
             digest = builder.push(image.reference, login)
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
+            self._check_served(image.reference, digest)
         elif not self.options.registry:
             digest = builder.local_image_id(image.reference)
         verb = (
@@ -499,12 +500,21 @@ class Executor:
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
+        self._check_served(image.reference, digest)
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(
             f"built and pushed {image.reference} for {', '.join(platforms)} "
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
         return ImageOutcome("built", digest, code_dir, schemas)
+
+    def _check_served(self, reference: str, pushed: str) -> None:
+        """The registry serves what was pushed under the tag (one HEAD), else FolderError."""
+        problem = image_check.served_mismatch(
+            reference, pushed, self.registry.manifest_digest(reference)
+        )
+        if problem:
+            raise FolderError(problem)
 
     @functools.cached_property
     def _previous(self) -> dict[str, str]:
