@@ -611,10 +611,17 @@ def push_is_transient(message: str) -> bool:
     return not _PUSH_REFUSED.search(message) and bool(_PUSH_TRANSIENT.search(message))
 
 
-def push(reference: str, credentials: Credentials | None) -> str:
+def push(
+    reference: str,
+    credentials: Credentials | None,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
     """Push, again after a transient failure (the engine skips the layers the registry
-    already has, so a retry resends only what was missing); return the registry digest."""
-    return again_if_transient(f"push of {reference}", lambda: _push_once(reference, credentials))
+    already has, so a retry resends only what was missing); return the registry digest.
+    `on_status` hears each layer's state as the engine reports it (`3f2a…: Pushing`)."""
+    return again_if_transient(
+        f"push of {reference}", lambda: _push_once(reference, credentials, on_status)
+    )
 
 
 T = TypeVar("T")
@@ -641,7 +648,9 @@ def again_if_transient(what: str, action: Callable[[], T]) -> T:
             attempt += 1
 
 
-def _push_once(reference: str, credentials: Credentials | None) -> str:
+def _push_once(
+    reference: str, credentials: Credentials | None, on_status: Callable[[str], None] | None = None
+) -> str:
     client = docker_client()
     repository, tag = reference.rsplit(":", 1)
     auth = (
@@ -656,6 +665,9 @@ def _push_once(reference: str, credentials: Credentials | None) -> str:
         ):
             if "error" in chunk:
                 raise PushError(f"push of {reference} failed: {chunk['error']}")
+            if on_status and chunk.get("status"):
+                layer = f"layer {chunk['id']}: " if chunk.get("id") else ""
+                on_status(f"{layer}{chunk['status']}")
             aux = chunk.get("aux") or {}
             digest = aux.get("Digest", digest)
     except DockerException as exc:

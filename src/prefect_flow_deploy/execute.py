@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
-from . import builder, cancellation, http_retry, image_check
+from . import builder, cancellation, heartbeat, http_retry, image_check
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
@@ -34,7 +34,7 @@ from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .provenance import github_version_info
 from .refusals import refusal
-from .registry import REPOSITORY_LABEL, RegistryClient
+from .registry import REPOSITORY_LABEL, Credentials, RegistryClient
 from .results import (
     Counters,
     ImageOutcome,
@@ -254,6 +254,7 @@ class Executor:
             Claim(self.options.repository, self.options.tenant),
             lambda level, message: log.annotate(level, message, title="Write lock"),
             self.options.force_order,
+            log.info,
         ) as registrar:
 
             def image_ready(key: str) -> None:
@@ -444,7 +445,7 @@ class Executor:
             http_retry.check_deadline(f"pushing {image.reference}")
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
-            digest = builder.push(image.reference, login)
+            digest = self._push(image.reference, login)
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
             self._check_served(image.reference, digest)
@@ -496,7 +497,7 @@ class Executor:
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
-        pushed = [(p, builder.push(references[p], login)) for p in platforms]
+        pushed = [(p, self._push(references[p], login)) for p in platforms]
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
@@ -507,6 +508,16 @@ class Executor:
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
         return ImageOutcome("built", digest, code_dir, schemas)
+
+    def _push(self, reference: str, login: Credentials | None) -> str:
+        """builder.push, saying every 10 s what it waits on (the last state the engine told)."""
+        last = ["waiting for the registry"]
+
+        def say(seconds: float) -> None:
+            log.info(f"pushing {reference}: {seconds:.0f} s so far, {last[0]}")
+
+        with heartbeat.while_waiting(say):
+            return builder.push(reference, login, lambda status: last.__setitem__(0, status))
 
     def _check_served(self, reference: str, pushed: str) -> None:
         """The registry serves what was pushed under the tag (one HEAD), else FolderError."""

@@ -283,9 +283,10 @@ class Registrar:
         claim: Claim | None = None,
         say: Callable[[Level, str], None] = lambda level, message: None,
         force_order: bool = False,
+        waiting: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._client = make_client(settings)
-        self._locks = WriteLocks(self._client, say)
+        self._locks = WriteLocks(self._client, say, waiting)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
