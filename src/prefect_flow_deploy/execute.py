@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import builder, cancellation, heartbeat, http_retry, image_check
 from .checkout_history import CheckoutHistory
@@ -25,6 +26,7 @@ from .docker_auth import Logins
 from .errors import FolderError
 from .exit_status import explain
 from .http_retry import DEADLINE, DeadlineReached
+from .interrupted_writes import what_landed
 from .keep_images import keep_images
 from .logger import log
 from .model import DeploymentPlan, ImagePlan, Plan, Progress
@@ -44,6 +46,9 @@ from .results import (
     write_key,
 )
 from .spec_checks import parameter_problems
+
+if TYPE_CHECKING:
+    from .registration import Registrar
 
 OnProgress = Callable[[Progress], None]
 
@@ -69,10 +74,14 @@ class Executor:
         self.images: dict[str, ImageOutcome] = {}
         self.writes: dict[tuple[str, str], WriteOutcome] = {}
         self._lock = threading.Lock()
+        # Writes submitted and not finished, and those finished: what a signal reports.
+        self._writing: dict[tuple[str, str], DeploymentPlan] = {}
+        self._written = 0
         cancellation.report_progress(
             lambda: (
                 f"built {self.counters.built}, pushed {self.counters.pushed}, "
-                f"deployment writes {self.counters.deployment_writes}"
+                f"deployment writes {self._written}"
+                + what_landed(self.api, list(self._writing.values()))
             )
         )
 
@@ -266,7 +275,7 @@ class Executor:
                     deployment = self._complete(planned, outcome)
                     refused = self._parameters_refused(planned, deployment)
                     future = (
-                        registrar.submit(deployment)
+                        self._submit(registrar, deployment)
                         if refused is None and self._should_write(deployment)
                         else None
                     )
@@ -286,7 +295,10 @@ class Executor:
                     image_ready(key)
             for deployment in plan.deployments:
                 if deployment.action == "remove" and self._should_write(deployment):
-                    futures[write_key(deployment)] = (deployment, registrar.submit(deployment))
+                    futures[write_key(deployment)] = (
+                        deployment,
+                        self._submit(registrar, deployment),
+                    )
             for name, (deployment, future) in futures.items():
                 try:
                     self.writes[name] = WriteOutcome(deployment, str(future.result()))
@@ -303,6 +315,21 @@ class Executor:
                     self.counters.write_unavailable += http_retry.unavailable(exc)
                     message, file, line = refusal(exc, deployment.spec)
                     self.writes[name] = WriteOutcome(deployment, error=message, at=(file, line))
+
+    def _submit(self, registrar: Registrar, deployment: DeploymentPlan) -> Future[str]:
+        """Hand a write to the registrar, known as under way until it is done."""
+        key = write_key(deployment)
+        with self._lock:
+            self._writing[key] = deployment
+        future = registrar.submit(deployment)
+
+        def done(finished: Future[str]) -> None:
+            with self._lock:
+                self._writing.pop(key, None)
+                self._written += not finished.cancelled() and finished.exception() is None
+
+        future.add_done_callback(done)
+        return future
 
     # -- images --------------------------------------------------------------------------------
     def _images(self, on_ready: Callable[[str], None] | None) -> list[str]:
