@@ -218,18 +218,19 @@ def test_one_deployment_name_from_two_folders_fails_both_at_the_flow_line(
 
 
 def test_plain_plan_lines_of_a_removal_show_no_image(stack: Stack, scenario: Scenario) -> None:
+    ours = ["--repository", "acme/flows"]  # a removal is of what this repository recorded
     gone = write_flow(scenario.folder("p", "gone"), "gone")
     write_flow(scenario.folder("p", "kept"), "kept")
-    assert cli("deploy", *common(scenario, stack)).returncode == 0
+    assert cli("deploy", *common(scenario, stack), *ours).returncode == 0
     for path in gone.iterdir():
         path.unlink()
     gone.rmdir()
     p = gone.parent.name
-    planned = cli("plan", *common(scenario, stack))
+    planned = cli("plan", *common(scenario, stack), *ours)
     assert planned.returncode == 0, planned.stderr
     assert f"{p}/gone\tgone/{p}\timage -\tdeployment remove" in planned.stdout
     assert "None" not in planned.stdout
-    kept = cli("deploy", *common(scenario, stack))  # without --prune it stays, and says why
+    kept = cli("deploy", *common(scenario, stack), *ours)  # without --prune it stays, and says why
     assert kept.returncode == 0, kept.stderr
     assert f"{p}/gone\tgone/{p}\timage -\torphaned" in kept.stderr
 
