@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from reliability import DOCKER, Checkout, Trial, World, git, scenario
 from reliability_scenarios import REGISTRY, outcome
 
@@ -55,14 +57,33 @@ def digest_of(reference: str) -> str | None:
     return None
 
 
+_API: list[httpx.Client] = []
+
+
+def api(world: World) -> httpx.Client:
+    """The Prefect API for this module's own calls, retried as the engine's are (the shared
+    SQLite server answers 503 while another writer holds it)."""
+    if not _API:
+        from prefect_flow_deploy.http_retry import client_transport
+
+        _API.append(
+            httpx.Client(
+                base_url=world.stack.api_url.rstrip("/") + "/",
+                timeout=60,
+                transport=client_transport(),
+            )
+        )
+    return _API[0]
+
+
 def hand_made(world: World, name: str, image: str | None = None) -> str:
     """A deployment nobody's run made (no tenant, no repository); its id."""
-    flow = world.api.post("flows/", json={"name": name})
+    flow = api(world).post("flows/", json={"name": name})
     flow.raise_for_status()
     body: dict[str, Any] = {"name": name, "flow_id": flow.json()["id"]}
     if image:
         body |= {"work_pool_name": world.work_pool, "job_variables": {"image": image}}
-    made = world.api.post("deployments/", json=body)
+    made = api(world).post("deployments/", json=body)
     made.raise_for_status()
     return str(made.json()["id"])
 
@@ -142,7 +163,7 @@ def plan_file_tampering(world: World) -> list[Trial]:
     forged(pooled, pool_data)
     run = checkout.run("deploy", "--prune", "--plan", str(pooled), *new_pool)
     why += [f"pool template: {w}" for w in outcome(run, 8)]
-    if world.api.get(f"work_pools/{world.work_pool}-trust").status_code != 404:
+    if api(world).get(f"work_pools/{world.work_pool}-trust").status_code != 404:
         why.append("pool template: the pool was created")
     # A field that matters, edited without recomputing the hash.
     tried += 1
@@ -156,14 +177,14 @@ def plan_file_tampering(world: World) -> list[Trial]:
 
     if digest_of(victim) != victim_digest:
         why.append("the victim's tag was pushed over")
-    if world.api.get(f"deployments/{hand}").status_code != 200:
+    if api(world).get(f"deployments/{hand}").status_code != 200:
         why.append("the hand-made deployment was deleted")
     if world.deployment(f"gone/{checkout.project}") is None:
         why.append("a refused plan removed a deployment")
     applied = checkout.run("deploy", "--prune", "--plan", str(honest))
     why += [f"the honest plan: {w}" for w in outcome(applied, 0)]
     checkout.expected.discard(f"gone/{checkout.project}")
-    world.api.delete(f"deployments/{hand}")
+    api(world).delete(f"deployments/{hand}")
     held = tried - len({w.split(":")[0] for w in why if not w.startswith("the honest")})
     return [Trial("trust", "plan file tampering", tried, max(held, 0), why)]
 
@@ -178,7 +199,7 @@ def poisoned_commit_records(world: World) -> list[Trial]:
     held = world.deployment(name) or {}
     tags = [t for t in held.get("tags", []) if not t.startswith("commit:")]
     tags.append("commit:0000000@2099-01-01T00:00:00Z")
-    world.api.patch(f"deployments/{held['id']}", json={"tags": tags}).raise_for_status()
+    api(world).patch(f"deployments/{held['id']}", json={"tags": tags}).raise_for_status()
     checkout.write("kept", "kept", "return 'second'")
     second = checkout.commit("second")
     run = checkout.run("deploy")
@@ -222,7 +243,7 @@ def shared_prefix_keep_images(world: World) -> list[Trial]:
         return [Trial("trust", "shared prefixes", 2, 0, [f"B's deploy: exit {run.code}"])]
     image_b = str(run.json()[0]["image"])
     for deployment in world.deployments(theirs.tenant):  # B is between its push and its write
-        world.api.delete(f"deployments/{deployment['id']}")
+        api(world).delete(f"deployments/{deployment['id']}")
     theirs.expected, theirs.dirty = set(), False
     in_use = (world.deployment(f"kept/{ours.project}") or {}).get("job_variables", {})
     loopback = str(in_use.get("image", "")).replace("localhost:", "127.0.0.1:", 1)
@@ -235,7 +256,7 @@ def shared_prefix_keep_images(world: World) -> list[Trial]:
         why.append("another repository's image: deleted")
     if not world.image_exists(loopback.replace("127.0.0.1:", "localhost:", 1)):
         why.append("the image in use as 127.0.0.1:5000/…: deleted")
-    world.api.delete(f"deployments/{hand}")
+    api(world).delete(f"deployments/{hand}")
     failures = {w.split(":")[0] for w in why}
     return [Trial("trust", "shared prefixes", 2, max(2 - len(failures), 0), why)]
 
@@ -247,7 +268,7 @@ def forged_repository_tag(world: World) -> list[Trial]:
     name = f"gone/{checkout.project}"
     held = world.deployment(name) or {}
     tags = [t for t in held.get("tags", []) if not t.startswith("repo:")]
-    world.api.patch(f"deployments/{held['id']}", json={"tags": tags}).raise_for_status()
+    api(world).patch(f"deployments/{held['id']}", json={"tags": tags}).raise_for_status()
     shutil.rmtree(checkout.root / checkout.project / "gone")
     checkout.commit("gone")
     run = checkout.run("deploy", "--prune")
