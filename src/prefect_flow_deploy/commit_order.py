@@ -24,12 +24,12 @@ Pure: the history is read by checkout_history.py; the verdict is `superseded`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Literal
 
-from .model import DeploymentPlan
+from .model import DeploymentPlan, Problem
 
 COMMIT_TAG_PREFIX = "commit:"
 _TAG = re.compile(r"^commit:(?P<sha>[0-9a-f]{7,64})@(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$")
@@ -157,3 +157,29 @@ def order(
         return plan
     why = superseded(ours, recorded, relations.get(recorded.sha), now, forced)
     return replace(plan, action="skipped", error=why) if why else plan
+
+
+def in_order(
+    deployments: list[DeploymentPlan],
+    tags: Mapping[str, list[str]],
+    ours: Commit | None,
+    relations: Mapping[str, Relation | None],
+    now: int | None = None,
+    forced: bool = False,
+) -> tuple[list[DeploymentPlan], list[Problem]]:
+    """Updates and removals the server's commit records (`tags` by deployment name) forbid
+    become skipped, with the reason; a record dated in the future is a warning, and orders
+    nothing."""
+    records = {name: recorded_commit(held) for name, held in tags.items()}
+    ordered = [
+        order(d, records.get(d.full_name), ours, dict(relations), now, forced) for d in deployments
+    ]
+    warnings = [
+        Problem("warning", untrusted(d.full_name, recorded), title="Deploy order")
+        for d in deployments
+        if d.action in ("update", "remove")
+        and (recorded := records.get(d.full_name)) is not None
+        and in_the_future(recorded, now)
+        and relations.get(recorded.sha) is None
+    ]
+    return ordered, warnings

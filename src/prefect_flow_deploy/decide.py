@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from .collisions import image_collisions, name_collisions
-from .commit_order import in_the_future, order, recorded_commit, untrusted
+from .commit_order import in_order
 from .deployments import (
     ScheduleError,
     diff,
@@ -37,7 +37,7 @@ from .model import (
     ServerState,
 )
 from .options import Options
-from .ownership import foreign_owner, recorded_owner, removable, takeover_message
+from .ownership import foreign_owner, not_removed, recorded_owner, removable, takeover_message
 from .planner import (
     deployment_specs,
     previous_images,
@@ -81,7 +81,10 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
     unrecorded: list[str] = []
     deployments += removals(inputs, options, deployments, problems, unrecorded)
-    deployments, ordering = in_order(deployments, snapshot, inputs, options.force_order)
+    deployments, ordering = in_order(
+        deployments, {n: e.tags for n, e in snapshot.deployments.items()}, inputs.commit,
+        inputs.relations, inputs.now, options.force_order,
+    )  # fmt: skip
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
             images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
@@ -449,39 +452,6 @@ def removals(
             )
         )  # fmt: skip
     return found
-
-
-def in_order(
-    deployments: list[DeploymentPlan], snapshot: ServerState, inputs: Inputs, forced: bool = False
-) -> tuple[list[DeploymentPlan], list[Problem]]:
-    """Updates and removals the server's commit records forbid become skipped, with the
-    reason (commit_order.py); a record dated in the future is a warning, and orders nothing."""
-    records = {n: recorded_commit(e.tags) for n, e in snapshot.deployments.items()}
-    relations = dict(inputs.relations)
-    ordered = [
-        order(d, records.get(d.full_name), inputs.commit, relations, inputs.now, forced)
-        for d in deployments
-    ]
-    warnings = [
-        Problem("warning", untrusted(d.full_name, recorded), title="Deploy order")
-        for d in deployments
-        if d.action in ("update", "remove")
-        and (recorded := records.get(d.full_name)) is not None
-        and in_the_future(recorded, inputs.now)
-        and relations.get(recorded.sha) is None
-    ]
-    return ordered, warnings
-
-
-def not_removed(full_name: str) -> Problem:
-    return Problem(
-        "warning",
-        f"{full_name}: its folder or flow is gone, but it records no repository (the repo: "
-        "tag was taken off by hand, or it was written before the record existed), so no run "
-        f"removes it: delete it by hand (`prefect deployment delete {full_name}`) if it is "
-        "yours.",
-        title="Not removed",
-    )
 
 
 SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"

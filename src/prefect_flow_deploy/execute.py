@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import builder, cancellation, heartbeat, http_retry, image_check
+from . import builder, cancellation, http_retry, image_check, pushing
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
@@ -36,7 +36,7 @@ from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .provenance import github_version_info
 from .refusals import refusal
-from .registry import REPOSITORY_LABEL, Credentials, RegistryClient
+from .registry import REPOSITORY_LABEL, RegistryClient
 from .results import (
     Counters,
     ImageOutcome,
@@ -472,10 +472,10 @@ class Executor:
             http_retry.check_deadline(f"pushing {image.reference}")
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
-            digest = self._push(image.reference, login)
+            digest = pushing.push(image.reference, login)
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
-            self._check_served(image.reference, digest)
+            pushing.check_served(self.registry, image.reference, digest)
         elif not self.options.registry:
             digest = builder.local_image_id(image.reference)
         verb = (
@@ -524,35 +524,17 @@ class Executor:
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
-        pushed = [(p, self._push(references[p], login)) for p in platforms]
+        pushed = [(p, pushing.push(references[p], login)) for p in platforms]
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
-        self._check_served(image.reference, digest)
+        pushing.check_served(self.registry, image.reference, digest)
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(
             f"built and pushed {image.reference} for {', '.join(platforms)} "
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
         return ImageOutcome("built", digest, code_dir, schemas)
-
-    def _push(self, reference: str, login: Credentials | None) -> str:
-        """builder.push, saying every 10 s what it waits on (the last state the engine told)."""
-        last = ["waiting for the registry"]
-
-        def say(seconds: float) -> None:
-            log.info(f"pushing {reference}: {seconds:.0f} s so far, {last[0]}")
-
-        with heartbeat.while_waiting(say):
-            return builder.push(reference, login, lambda status: last.__setitem__(0, status))
-
-    def _check_served(self, reference: str, pushed: str) -> None:
-        """The registry serves what was pushed under the tag (one HEAD), else FolderError."""
-        problem = image_check.served_mismatch(
-            reference, pushed, self.registry.manifest_digest(reference)
-        )
-        if problem:
-            raise FolderError(problem)
 
     @functools.cached_property
     def _previous(self) -> dict[str, str]:

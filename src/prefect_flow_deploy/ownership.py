@@ -17,6 +17,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from .model import Problem
+
 REPO_TAG_PREFIX = "repo:"
 # scp-like (`git@host:owner/name.git`) or URL (`https://host/owner/name(.git)`) remotes.
 _REMOTE = re.compile(
@@ -91,3 +93,15 @@ def removable(tags: Iterable[str], ours: str | None) -> bool:
     that records this very repository (one whose record is gone, taken off by hand or never
     written, is nobody's to delete)."""
     return ours is not None and recorded_owner(tags) == ours
+
+
+def not_removed(full_name: str) -> Problem:
+    """The warning for a gone deployment that records no repository (not `removable`)."""
+    return Problem(
+        "warning",
+        f"{full_name}: its folder or flow is gone, but it records no repository (the repo: "
+        "tag was taken off by hand, or it was written before the record existed), so no run "
+        f"removes it: delete it by hand (`prefect deployment delete {full_name}`) if it is "
+        "yours.",
+        title="Not removed",
+    )
