@@ -24,5 +24,5 @@ class Answers(RegistryClient):
 def test_the_digest_served_must_be_the_one_pushed() -> None:
     ref = "localhost:5000/acme/p/one:0123456789abcdef0123"
     check_served(Answers("sha256:a"), ref, "sha256:a")
-    with pytest.raises(FolderError, match="serves sha256:b under .*, not the sha256:a"):
+    with pytest.raises(FolderError, match=r"serves sha256:b under .*, not the sha256:a"):
         check_served(Answers("sha256:b"), ref, "sha256:a")
