@@ -20,6 +20,10 @@ break, and counts each breach as a thing lost or left half-done:
 - a re-run converges: `plan` after at most one more `deploy` says nothing to build and
   every deployment unchanged.
 
+The "trust" scenarios (bench/reliability_trust.py) hand runs what they should not trust: an
+edited plan file, forged commit records, a registry prefix shared with another repository,
+a deployment whose ownership tag was taken off by hand.
+
 Counts come from the runs and the proxy, never from this file. Isolation: every name has
 this run's suffix (tenant, registry namespace, projects, work pool), as the tests do.
 """
@@ -66,6 +70,7 @@ CATEGORIES = {
     "concurrency": ("concurrent scenarios", "consistent"),
     "signals": ("signals", "clean exits"),
     "bad inputs": ("bad inputs tried", "reported at file and line"),
+    "trust": ("trust cases tried (tampering, poisoning, shared prefixes, forged tags)", "held"),
 }
 
 
@@ -500,6 +505,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 def main() -> int:
     import reliability_scenarios
+    import reliability_trust  # noqa: F401  (its scenarios register on import, after the others)
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated categories or scenario names")

@@ -165,8 +165,8 @@ class Outage(Fault):
     seconds: float = 10.0
     started: float | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        if not super().matches(method, path):
+    def matches(self, method: str, path: str, passed: list[str] | None = None) -> bool:
+        if not super().matches(method, path, passed):
             return False
         self.started = self.started or time.monotonic()
         return time.monotonic() < self.started + self.seconds

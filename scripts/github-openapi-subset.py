@@ -10,7 +10,8 @@ published on npm in @octokit/openapi (generated/api.github.com.json):
     python scripts/github-openapi-subset.py package/generated/api.github.com.json
 
 and the pull_request webhook payload's schema from @octokit/openapi-webhooks (generated/
-api.github.com.json, from the same repository's descriptions/api.github.com webhooks):
+api.github.com.json, from the same repository's descriptions/api.github.com webhooks;
+12.1.0 gives the same schemas the subset held before /user was added):
 
     python scripts/github-openapi-subset.py REST.json WEBHOOKS.json
 """
@@ -31,6 +32,7 @@ OPERATIONS = [
     ("/repos/{owner}/{repo}/deployments", "post"),  # repos/create-deployment
     ("/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", "post"),
     ("/repos/{owner}/{repo}/pulls/{pull_number}", "get"),  # pulls/get (the previews' sweep)
+    ("/user", "get"),  # users/get-authenticated: whose the plan comment is (the token's login)
 ]
 WEBHOOK_SCHEMAS = [
     "webhook-pull-request-synchronize",

@@ -130,6 +130,18 @@ CASES: list[Case] = [
         "flow.py", 5, "Rename the parameter",
     ),
     Case(
+        # An ANSI escape in a name passed Prefect's rule, then failed after the push with
+        # httpx's InvalidURL; a right-to-left override shows another name than it is.
+        "flow-name-control-character",
+        {"flow.py": FLOW.replace("@flow", '@flow(name="daily\\x1b[31mred")')},
+        "flow.py", 4, "Choose another name=",
+    ),
+    Case(
+        "flow-name-bidi-override",
+        {"flow.py": FLOW.replace("@flow", '@flow(name="report\\u202etxt.exe")')},
+        "flow.py", 4, "Choose another name=",
+    ),
+    Case(
         "flow-name-twice",
         {"flow.py": FLOW.replace("@flow", '@flow(name="twice")') + "\n\n"
          + FLOW.replace("@flow", '@flow(name="twice")').replace("{flow}", "{flow}_2")
@@ -209,6 +221,18 @@ CASES: list[Case] = [
         "yaml-name-refused",
         {"prefect.yaml": yaml_entry("yaml-name-refused", "name: daily/eu")},
         "prefect.yaml", 3, "Choose another `name:`",
+    ),
+    Case(
+        "yaml-name-control-character",
+        {"prefect.yaml": yaml_entry("yaml-name-control-character", 'name: "daily\\nnightly"')},
+        "prefect.yaml", 3, "Choose another `name:`",
+    ),
+    Case(
+        # PyYAML keeps the last of two keys: the first schedule was dropped without a word.
+        "yaml-duplicate-key",
+        {"prefect.yaml": yaml_entry("yaml-duplicate-key", "schedules:", "- cron: '0 6 * * *'",
+                                    "schedules:", "- cron: '0 7 * * *'")},
+        "prefect.yaml", 5, "Merge the two into one key",
     ),
     Case(
         "yaml-work-pool-refused",
@@ -325,6 +349,15 @@ CASES: list[Case] = [
         "large-file",
         {"data.bin": 101 * 1024 * 1024},
         "data.bin", None, "Add it to the folder's .dockerignore and load it at run time",
+        severity="warning", outcome="created",
+    ),
+    Case(
+        # Deployed without a word; loading the flow fails at run time (ImportError).
+        "circular-import",
+        {"flow.py": "from prefect import flow\nfrom helpers import X\n\n\n@flow\n"
+         "def circular_import() -> int:\n    return X\n",
+         "helpers.py": "import other\nX = 1\n", "other.py": "import flow\n"},
+        "flow.py", 2, "Move what both need into a module neither imports back",
         severity="warning", outcome="created",
     ),
     # -- entries of the repository -----------------------------------------------------------

@@ -25,6 +25,8 @@ RESET = 0  # a fault's status: drop the connection (RST) instead of answering
 LOST = -2  # a fault's status: pass the request on, then drop the connection (the server
 # acted, its answer is lost: a retry repeats a write that happened)
 DELAY = -3  # a fault's status: pass the request on after `retry_after` seconds (latency)
+SERVE = -4  # a fault's status: answer with what the server answers for the path `serve`
+# (a registry, or a cache in front of it, that serves another image under the tag)
 FOREVER = -1  # a fault's times: a server that never recovers
 # The registry's error code for a status (distribution's registry/api/errcode and v2
 # descriptors): the Docker engine decides from it whether to retry a layer upload itself.
@@ -39,10 +41,18 @@ class Fault:
     method: str | None = None  # only requests of this method (None: any)
     path: str | None = None  # only requests whose path matches this regular expression
     times: int = 1  # how many matching requests get it (FOREVER: all)
+    serve: str | None = None  # SERVE: the path whose answer is given instead
+    # Only once a request matching this ("METHOD path") has been passed through (a HEAD of
+    # a tag after its manifest was PUT, not the plan's HEAD before the build).
+    armed_by: str | None = None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, passed: list[str] | None = None) -> bool:
+        armed = self.armed_by is None or any(
+            re.search(self.armed_by, line) for line in passed or []
+        )
         return (
             self.times != 0
+            and armed
             and (self.method is None or self.method == method)
             and (self.path is None or re.search(self.path, path) is not None)
         )
@@ -70,7 +80,7 @@ class FaultProxy:
     def fault_for(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.script:
-                if fault.matches(method, path):
+                if fault.matches(method, path, self.passed):
                     if fault.times > 0:
                         fault.times -= 1
                     self.faults.append((f"{method} {path}", fault.status))
@@ -90,6 +100,9 @@ class FaultProxy:
                 if fault is not None and fault.status == DELAY:
                     time.sleep(float(fault.retry_after or 0))
                     fault = None
+                if fault is not None and fault.status == SERVE:
+                    self._pass_through(body, fault.serve)
+                    return
                 if fault is not None and fault.status == LOST:
                     proxy.upstream.request(
                         self.command, self.path, content=body, headers=self._headers()
@@ -136,9 +149,9 @@ class FaultProxy:
                     if k.lower() not in ("transfer-encoding", "content-length", "connection")
                 ]
 
-            def _pass_through(self, body: bytes) -> None:
+            def _pass_through(self, body: bytes, path: str | None = None) -> None:
                 answer = proxy.upstream.request(
-                    self.command, self.path, content=body, headers=self._headers()
+                    self.command, path or self.path, content=body, headers=self._headers()
                 )
                 self.send_response(answer.status_code)
                 for key, value in answer.headers.multi_items():

@@ -14,6 +14,9 @@ and tests/unit/test_repo_github_fake.py validates every answer against the schem
     PATCH  /repos/{owner}/{repo}/issues/comments/{comment_id}     issues/update-comment
            200: `issue-comment`; 422 `validation-error`
     DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}     issues/delete-comment: 204
+    GET    /user                                                  users/get-authenticated
+           200: `private-user` for a user's token; 403 `basic-error` "Resource not
+           accessible by integration" for an app installation token (GITHUB_TOKEN)
     POST   /repos/{owner}/{repo}/deployments                      repos/create-deployment
            201: `deployment`; 422 `validation-error`
     POST   /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
@@ -172,9 +175,17 @@ class Request:
 class FakeGitHub:
     """Run with `with FakeGitHub() as github:`; `github.api_url` is GITHUB_API_URL."""
 
-    def __init__(self, prefix: str = "", token: str = "ghs_FakeWorkflowToken0123456789") -> None:
+    def __init__(
+        self,
+        prefix: str = "",
+        token: str = "ghs_FakeWorkflowToken0123456789",
+        token_login: str | None = None,
+    ) -> None:
         self.prefix = prefix  # "/api/v3" for GitHub Enterprise Server
         self.token = token
+        # None: an app installation token (the workflow's GITHUB_TOKEN), which acts as the
+        # app's bot and may not read /user; else a user's token, acting as that user.
+        self.token_login = token_login
         self.comments: dict[int, dict[str, Any]] = {}  # id → issue-comment
         self.comment_issue: dict[int, tuple[str, int]] = {}
         self.deployments: dict[int, dict[str, Any]] = {}
@@ -196,7 +207,10 @@ class FakeGitHub:
         return f"http://{host}:{port}{self.prefix}"
 
     def __enter__(self) -> FakeGitHub:
-        self.actor = user("github-actions[bot]", 41898282, self.api_url)
+        if self.token_login:
+            self.actor = user(self.token_login, 9919, self.api_url)
+        else:
+            self.actor = user("github-actions[bot]", 41898282, self.api_url)
         self._thread.start()
         return self
 
@@ -254,6 +268,8 @@ class FakeGitHub:
 
     def _route(self, request: Request) -> tuple[int, Any, dict[str, str]]:
         path = request.path
+        if path == "/user" and request.method == "GET":
+            return self._authenticated_user()
         if m := re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path):
             repo, number = m.group(1), int(m.group(2))
             if request.method == "GET":
@@ -283,6 +299,20 @@ class FakeGitHub:
         if m and request.method == "POST":
             return self._create_status(m.group(1), int(m.group(2)), request.body)
         return 404, error("Not Found"), {}
+
+    def _authenticated_user(self) -> tuple[int, Any, dict[str, str]]:
+        if not self.token_login:  # GitHub's answer to an installation token
+            refused = error("Resource not accessible by integration", 403)
+            refused["documentation_url"] = f"{DOCS}/users/users#get-the-authenticated-user"
+            return 403, refused, {}
+        private = instance(
+            "private-user",
+            **{k: v for k, v in self.actor.items() if k not in ("email", "name")},
+            created_at=NOW,
+            updated_at=NOW,
+            two_factor_authentication=True,
+        )
+        return 200, private, {}
 
     def _list(self, repo: str, number: int, request: Request) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int((request.query.get("per_page") or ["30"])[0]), 100)

@@ -35,6 +35,7 @@ from .options import (
     parse_build_secrets,
     secret_values,
 )
+from .plan_file import hash_of
 from .prefect_api import resolve
 from .results import RunResult
 from .settings import ConfigFile, explicit_layer, resolve_options, with_given
@@ -79,7 +80,7 @@ def _number(name: str) -> int | None:
 _TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
          "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
          "prefect_api_key", "preview_work_pool")  # fmt: skip
-_FLAGS = ("force", "prune", "fail_fast", "dry_run", "mask_build_args", "previews")
+_FLAGS = ("force", "force_order", "prune", "fail_fast", "dry_run", "mask_build_args", "previews")
 _NUMBERS = ("max_parallel", "keep_images", "max_previews")
 
 
@@ -221,7 +222,8 @@ def run() -> int:
         f"tenant={options.tenant or '-'} registry={options.registry or '(local)'} pool={options.work_pool}"
     )
     github = _github()
-    client = GitHubClient(_text("github-token"), github.api_url) if github else None
+    bot = f"{_text('github-app-slug') or 'github-actions'}[bot]"
+    client = GitHubClient(_text("github-token"), github.api_url, bot_login=bot) if github else None
     pull_states = (
         functools.partial(client.pull_states, github.repository)
         if client and github and options.previews
@@ -232,8 +234,10 @@ def run() -> int:
         plan = engine.plan()
         report_problems(plan)
         plan = engine.preview_retention(plan)
+        plan_hash = hash_of(plan, options)
+        log.info(f"plan sha256:{plan_hash}")
         if github and client and _flag("comment") is not False:
-            post_plan(plan, github, client, options.tenant, workspace, options.prune)
+            post_plan(plan, github, client, options.tenant, workspace, options.prune, plan_hash)
         rows = action_report.planned_results(plan)
         deletions = plan.image_deletions
         outputs = action_report.outputs(rows, 0, plan, shards)
@@ -336,7 +340,7 @@ def _safe_api_url(options: Options) -> str | None:
     """The Prefect API the run writes to, for the GitHub deployment's link (before and
     whatever the run's outcome); None when none is configured."""
     try:
-        return resolve(options.prefect_api_url, options.prefect_api_key).url
+        return resolve(options.prefect_api_url, options.prefect_api_key).shown
     except FatalError:
         return None
 

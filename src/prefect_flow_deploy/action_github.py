@@ -38,15 +38,17 @@ def post_plan(
     tenant: str | None,
     workspace: Path,
     prune: bool,
+    plan_hash: str = "",
 ) -> None:
-    """The plan as this tenant's comment on the pull request, created or edited in place."""
+    """The plan as this tenant's comment on the pull request, created or edited in place,
+    with the plan's hash (what the reviewer approves)."""
     if github.event_name not in PR_EVENTS or github.pull_number is None:
         log.debug(f"no pull request in a {github.event_name!r} event: no plan comment")
         return
     links = pr_comment.Links(
         github.server_url, github.repository, github.head_sha or github.sha, workspace
     )
-    body = log.redact(pr_comment.render(plan, tenant, links, prune))
+    body = log.redact(pr_comment.render(plan, tenant, links, prune, plan_hash))
     with _reported("comment"):
         outcome = client.upsert_comment(
             github.repository, github.pull_number, pr_comment.marker(tenant), body

@@ -11,6 +11,7 @@ from typing import Any
 from .model import ImageDeletion, Plan
 from .report import human_size, total_freed
 from .results import FlowResult, RunResult, planned_rows
+from .url_credentials import without_credentials
 
 SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
 STATUS_ICON = {
@@ -97,9 +98,11 @@ def matrix(
 def ui_base(api_url: str | None) -> str | None:
     """The Prefect UI's root for an API URL, when the URL tells where that is: Prefect Cloud's
     `api.prefect.cloud/api/accounts/A/workspaces/W` → `app.prefect.cloud/account/A/workspace/W`,
-    a self-hosted server's `http://host:4200/api` → `http://host:4200`."""
+    a self-hosted server's `http://host:4200/api` → `http://host:4200`. A login in the
+    URL is never part of a link (url_credentials.py)."""
     if not api_url:
         return None
+    api_url = without_credentials(api_url)
     cloud = re.match(
         r"https://api\.prefect\.(cloud|dev)/api/accounts/([^/]+)/workspaces/([^/]+)", api_url
     )

@@ -37,6 +37,7 @@ from .docker_auth import Logins
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import check_image as check_program
+from .linked_files import staged_context
 from .logger import log
 from .registry import Credentials
 from .requirements import requirement_line
@@ -146,6 +147,7 @@ class BuildRequest:
     fresh: bool  # --force: pull the base again and use no cache
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
     platform: str | None = None  # e.g. linux/arm64; None: the engine's own
+    linked: tuple[str, ...] = ()  # links whose target the context receives (linked_files.py)
 
 
 def build(
@@ -164,6 +166,9 @@ def build(
         tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=leftovers.run_dir()) as secrets_dir,
     ):
         cancellation.track_dir(secrets_dir)
+        context = request.context
+        if request.linked:  # linked files of the repository: their content, not the link
+            context = staged_context(request.context, request.linked, recipe_dir)
         if request.dockerfile_text is not None:
             dockerfile = Path(recipe_dir, "Dockerfile")
             dockerfile.write_text(request.dockerfile_text)
@@ -171,7 +176,7 @@ def build(
             # the context's: our default ignores are added without touching the user's folder.
             Path(recipe_dir, "Dockerfile.dockerignore").write_text(request.dockerignore_text or "")
         else:
-            dockerfile = request.context / "Dockerfile"
+            dockerfile = context / "Dockerfile"
         command = [
             *build_command,
             "--progress=plain",
@@ -191,7 +196,7 @@ def build(
             command += ["--platform", request.platform]
         if request.fresh:
             command += ["--pull", "--no-cache"]
-        command.append(str(request.context))
+        command.append(str(context))
         returncode, output = _run_streaming(command, env, on_step, f"building {request.reference}")
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
@@ -606,10 +611,17 @@ def push_is_transient(message: str) -> bool:
     return not _PUSH_REFUSED.search(message) and bool(_PUSH_TRANSIENT.search(message))
 
 
-def push(reference: str, credentials: Credentials | None) -> str:
+def push(
+    reference: str,
+    credentials: Credentials | None,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
     """Push, again after a transient failure (the engine skips the layers the registry
-    already has, so a retry resends only what was missing); return the registry digest."""
-    return again_if_transient(f"push of {reference}", lambda: _push_once(reference, credentials))
+    already has, so a retry resends only what was missing); return the registry digest.
+    `on_status` hears each layer's state as the engine reports it (`3f2a…: Pushing`)."""
+    return again_if_transient(
+        f"push of {reference}", lambda: _push_once(reference, credentials, on_status)
+    )
 
 
 T = TypeVar("T")
@@ -636,7 +648,9 @@ def again_if_transient(what: str, action: Callable[[], T]) -> T:
             attempt += 1
 
 
-def _push_once(reference: str, credentials: Credentials | None) -> str:
+def _push_once(
+    reference: str, credentials: Credentials | None, on_status: Callable[[str], None] | None = None
+) -> str:
     client = docker_client()
     repository, tag = reference.rsplit(":", 1)
     auth = (
@@ -651,6 +665,9 @@ def _push_once(reference: str, credentials: Credentials | None) -> str:
         ):
             if "error" in chunk:
                 raise PushError(f"push of {reference} failed: {chunk['error']}")
+            if on_status and chunk.get("status"):
+                layer = f"layer {chunk['id']}: " if chunk.get("id") else ""
+                on_status(f"{layer}{chunk['status']}")
             aux = chunk.get("aux") or {}
             digest = aux.get("Digest", digest)
     except DockerException as exc:

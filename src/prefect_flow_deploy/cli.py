@@ -123,6 +123,14 @@ Force = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(help="Rebuild every image (fresh base pull, no cache).", show_default="no-force"),
 ]
+ForceOrder = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        help="Deploy this commit even over deployments recorded from a newer commit (the "
+        "deploy order skips those otherwise).",
+        show_default="no-force-order",
+    ),
+]
 Prune = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
@@ -247,6 +255,7 @@ def plan(
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
+    force_order: ForceOrder = None,
     prune: Prune = None,
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
@@ -282,6 +291,9 @@ def plan(
 
         out.write_text(dump(result, options), encoding="utf-8")
         log.info(f"wrote the plan to {out}: `prefect-flow-deploy deploy --plan {out}` applies it")
+        from .plan_file import hash_of
+
+        log.info(f"plan sha256:{hash_of(result, options)} (the plan comment shows the same)")
     if json_output:
         print(log.redact(plan_json(result)))
     else:
@@ -308,6 +320,7 @@ def deploy(
     prefect_api_url: ApiUrl = None,
     prefect_api_key: ApiKey = None,
     force: Force = None,
+    force_order: ForceOrder = None,
     prune: Prune = None,
     fail_fast: FailFast = None,
     keep_images: KeepImages = None,
@@ -424,8 +437,10 @@ def live_view(json_output: bool) -> LiveProgress | None:
 
 def main() -> None:
     from .cancellation import install
+    from .leftovers import use_runner_temp
 
     install()
+    use_runner_temp(os.environ)  # on a runner: where the job's end removes what a kill left
     try:
         app()
     except FatalError as exc:

@@ -33,7 +33,7 @@ from .logger import log
 from .options import SECRET_NAME, SETTINGS, Given, Layer, combine
 from .prefect_yaml import yaml_error
 from .requirements import plain_http_build_args
-from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
+from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
 
 SECRET_KEYS = {
     "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets"
@@ -74,6 +74,7 @@ def _blocks(
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text)
         check_expansion(root, text)
+        check_duplicate_keys(root)
     except YamlTooLarge as exc:
         where = f":{exc.line}" if exc.line else ""
         raise ConfigurationError(f"{path}{where}: {exc.message}") from exc

@@ -38,15 +38,23 @@ class ContextFile:
     path: str  # relative, POSIX
     digest: str
     executable: bool
+    linked: bool = False  # a link whose target the build receives (linked_files.py)
 
 
 def context_files(
-    folder: Path, ignore_patterns: list[str], dockerfile: str = "Dockerfile"
+    folder: Path,
+    ignore_patterns: list[str],
+    dockerfile: str = "Dockerfile",
+    root: Path | None = None,
 ) -> list[ContextFile]:
-    """Regular files the build receives, sorted, with their content digests."""
+    """Regular files the build receives, sorted, with their content digests. A link to a
+    file of the repository (`root`) outside the folder counts as its target's content: the
+    build receives that (linked_files.py)."""
     # Docker's own .dockerignore rules, from the Docker SDK's build helpers (loaded here,
     # not at import: a module that only plans does not load the SDK's engine client).
     from docker.utils.build import exclude_paths
+
+    from .linked_files import link_action, resolved_target
 
     included = exclude_paths(str(folder), list(ignore_patterns), dockerfile=dockerfile)
     files = []
@@ -57,6 +65,14 @@ def context_files(
         except FileNotFoundError:
             continue
         if stat.S_ISLNK(info.st_mode):
+            target, is_file = resolved_target(full)
+            if root is not None and target is not None and is_file:
+                action = link_action(target, is_file, folder.resolve(), root.resolve())
+                if action == "copy":
+                    executable = bool(target.stat().st_mode & stat.S_IXUSR)
+                    relative_path = Path(relative).as_posix()
+                    files.append(ContextFile(relative_path, _file_digest(target), executable, True))
+                    continue
             digest = hashlib.sha256(os.readlink(full).encode()).hexdigest()
         elif stat.S_ISREG(info.st_mode):
             digest = _file_digest(full)

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from . import previews
 from .collisions import image_collisions, name_collisions
-from .commit_order import order, recorded_commit
+from .commit_order import in_order
 from .deployments import ScheduleError, diff, ours
 from .discovery import UNREADABLE_PROJECT
 from .inputs import ImageAnswer, Inputs
@@ -33,7 +33,7 @@ from .model import (
     ServerState,
 )
 from .options import Options
-from .ownership import recorded_owner
+from .ownership import not_removed, recorded_owner, removable
 from .planner import (
     deployment_specs,
     fit_pool,
@@ -81,13 +81,17 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(
             folder, image, wanted, inputs, options, read, checks, problems
         )
+    unrecorded: list[str] = []
     if options.preview is None:
-        deployments += removals(inputs, options, deployments, problems)
+        deployments += removals(inputs, options, deployments, problems, unrecorded)
     kept = {f.key for f in inputs.folders if _failed(f, problems) or f.key not in inputs.recipes}
     deployments += previews.removals(
         snapshot, options, {d.full_name for d in deployments}, kept, inputs.pull_states
     )
-    deployments = in_order(deployments, snapshot, inputs)
+    deployments, ordering = in_order(
+        deployments, {n: e.tags for n, e in snapshot.deployments.items()}, inputs.commit,
+        inputs.relations, inputs.now, options.force_order,
+    )  # fmt: skip
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
             images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
@@ -97,6 +101,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         folders=folders,
         images=[image.frozen(by_key[key]) for key, image in images.items()],
         deployments=deployments,
+        problems=[*ordering, *(not_removed(name) for name in sorted(unrecorded))],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
         snapshot=snapshot,
         pools=dict(inputs.pools),
@@ -382,11 +387,18 @@ def refused_variables(
 
 
 def removals(
-    inputs: Inputs, options: Options, desired: list[DeploymentPlan], problems: Problems
+    inputs: Inputs,
+    options: Options,
+    desired: list[DeploymentPlan],
+    problems: Problems,
+    unrecorded: list[str] | None = None,
 ) -> list[DeploymentPlan]:
     """Managed deployments of this tenant and repository whose folder or flow is gone, in
     this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
-    because of a broken commit; nor are those of a project that could not be listed."""
+    because of a broken commit; nor are those of a project that could not be listed. Only
+    a deployment that records this very repository is removed: the names of those that
+    record none go to `unrecorded` (nobody's to delete)."""
+    unrecorded = [] if unrecorded is None else unrecorded
     wanted = {d.full_name for d in desired}
     present = {f.key: f for f in inputs.folders}
     pattern = re.compile(options.flows) if options.flows else None
@@ -406,6 +418,9 @@ def removals(
             continue
         if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
             continue  # its project could not be listed: its folders are unknown
+        if not removable(existing.tags, options.repository):
+            unrecorded.append(existing.full_name)
+            continue
         found.append(
             DeploymentPlan(
                 None, existing.full_name, key, "remove", deployment_id=existing.id,
@@ -413,18 +428,6 @@ def removals(
             )
         )  # fmt: skip
     return found
-
-
-def in_order(
-    deployments: list[DeploymentPlan], snapshot: ServerState, inputs: Inputs
-) -> list[DeploymentPlan]:
-    """Updates and removals the server's commit records forbid become skipped, with the
-    reason (commit_order.py)."""
-    records = {n: recorded_commit(e.tags) for n, e in snapshot.deployments.items()}
-    return [
-        order(d, records.get(d.full_name), inputs.commit, dict(inputs.relations))
-        for d in deployments
-    ]
 
 
 SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"

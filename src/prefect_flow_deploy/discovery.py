@@ -13,6 +13,8 @@ from pathlib import Path
 from . import file_reads
 from .dockerfile import copy_sources, dockerfile_problems
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
+from .import_cycles import cycle_problems
+from .linked_files import folder_link_problem, link_action
 from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
@@ -93,7 +95,7 @@ def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder
     return FlowFolder(project=project, name=name, path=path, problems=[problem])
 
 
-def _entry_problem(path: Path, root: Path) -> Problem | None:
+def _entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem | None:
     """Why a file or folder of the repository cannot go into an image, at the entry: a name
     that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
     the repository (its target would be built into the image, or be missing from it)."""
@@ -130,6 +132,11 @@ def _entry_problem(path: Path, root: Path) -> Problem | None:
             path,
             title="Symlink out of the repository",
         )
+    if folder is not None and link_action(target, target.is_file(), folder, root) == "folder":
+        shown_target = display(target.relative_to(root))
+        return Problem(
+            "error", folder_link_problem(shown, shown_target), path, title="Symlink to a folder"
+        )
     return None
 
 
@@ -142,9 +149,10 @@ def entry_problems(folder: Path, root: Path) -> list[Problem]:
         where = Path(exc.filename) if exc.filename else folder
         problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
 
+    resolved = folder.resolve()
     for current, dirs, files in os.walk(folder, onerror=unreadable):
         for name in [*dirs, *files]:
-            problem = _entry_problem(Path(current, name), root)
+            problem = _entry_problem(Path(current, name), root, resolved)
             if problem is not None:
                 problems.append(problem)
     return problems
@@ -241,11 +249,14 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
             setattr(folder, attr, candidate)
 
     source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+    flow_files = []
     for file in python_files(path):
         flows, problems, imports = find_flows(file, path, source)
         folder.flows.extend(flows)
         folder.problems.extend(problems)
         folder.imports.extend(imports)
+        flow_files += [file] if flows else []
+    folder.problems.extend(cycle_problems(source, flow_files))
 
     if folder.dockerfile is not None:
         text = file_reads.read_text(folder.dockerfile)

@@ -19,7 +19,8 @@ from .keep_images import preview_keep_images
 from .logger import log
 from .model import Plan, Progress
 from .options import Options
-from .plan_file import PlanFile, applicable, what_moved
+from .ownership import identity_line
+from .plan_file import AGAIN, PlanFile, refusals, what_moved
 from .prefect_api import ApiSettings, resolve
 from .registry import RegistryClient
 from .results import RunResult
@@ -35,6 +36,7 @@ class Engine:
         self.options = options
         # Asks GitHub whether pull requests with previews are still open (the action's).
         self.pull_states = pull_states
+        log.info(identity_line(options.repository, options.source("repository"), options.tenant))
         http_retry.start_deadline(options.timeout_minutes)
         # Each folder's state as it changes, for a live view (report side, not here).
         self.on_progress = on_progress or (lambda _event: None)
@@ -82,8 +84,17 @@ class Engine:
         return self.execute(plan)
 
     def apply(self, saved: PlanFile) -> RunResult:
-        """deploy --plan: exactly the saved plan, once the repository, the registry and the
-        server are found as it saw them (read again now); else PlanMovedError."""
+        """deploy --plan: exactly the saved plan, or PlanMovedError. What runs is a plan made
+        now from the repository, the registry and the server, and only when it is the saved
+        one on every field that matters (plan_hash.py): nothing of the file itself (an
+        entry, an id, a pool's template) reaches the execution."""
+        refused = refusals(saved, self.options)
+        if refused:
+            raise PlanMovedError(
+                "the plan file names what this run would never do, so it is not applied:\n"
+                + "\n".join(f"- {line}" for line in refused)
+                + f"\n{AGAIN}"
+            )
         fresh = self.plan()
         moved = what_moved(saved, fresh, self.options)
         if moved:
@@ -91,12 +102,11 @@ class Engine:
                 "the repository, the registry or the Prefect server moved since the plan was "
                 "made, so it is not applied:\n"
                 + "\n".join(f"- {line}" for line in moved)
-                + "\nMake the plan again (`prefect-flow-deploy plan --out FILE`), review it, "
-                "and deploy that."
+                + f"\n{AGAIN}"
             )
-        plan = applicable(saved, fresh)
-        report_problems(plan)
-        return self.execute(plan)
+        log.info(f"applying plan sha256:{saved.hash}: a plan made now from the world is the same")
+        report_problems(fresh)
+        return self.execute(fresh)
 
     def preview_retention(self, plan: Plan) -> Plan:
         """plan / dry run: the plan with what keep-images would delete once it is applied."""
@@ -106,3 +116,5 @@ class Engine:
 
 def report_problems(plan: Plan) -> None:
     report_folder_problems(plan.folders)
+    for problem in plan.problems:  # the plan's own (not one folder's)
+        log.annotate(problem.severity, problem.message, problem.file, problem.line, problem.title)

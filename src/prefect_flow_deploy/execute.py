@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from . import builder, cancellation, http_retry, image_check
+from . import builder, cancellation, http_retry, image_check, pushing
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
@@ -25,6 +26,7 @@ from .docker_auth import Logins
 from .errors import FolderError
 from .exit_status import explain
 from .http_retry import DEADLINE, DeadlineReached
+from .interrupted_writes import what_landed
 from .keep_images import keep_images
 from .logger import log
 from .model import DeploymentPlan, ImagePlan, Plan, Progress
@@ -35,7 +37,7 @@ from .prefect_api import ApiSettings
 from .previews import images_only_previews_used
 from .provenance import github_version_info
 from .refusals import refusal
-from .registry import RegistryClient
+from .registry import REPOSITORY_LABEL, RegistryClient
 from .results import (
     Counters,
     ImageOutcome,
@@ -45,6 +47,9 @@ from .results import (
     write_key,
 )
 from .spec_checks import parameter_problems
+
+if TYPE_CHECKING:
+    from .registration import Registrar
 
 OnProgress = Callable[[Progress], None]
 
@@ -70,10 +75,14 @@ class Executor:
         self.images: dict[str, ImageOutcome] = {}
         self.writes: dict[tuple[str, str], WriteOutcome] = {}
         self._lock = threading.Lock()
+        # Writes submitted and not finished, and those finished: what a signal reports.
+        self._writing: dict[tuple[str, str], DeploymentPlan] = {}
+        self._written = 0
         cancellation.report_progress(
             lambda: (
                 f"built {self.counters.built}, pushed {self.counters.pushed}, "
-                f"deployment writes {self.counters.deployment_writes}"
+                f"deployment writes {self._written}"
+                + what_landed(self.api, list(self._writing.values()))
             )
         )
 
@@ -103,10 +112,10 @@ class Executor:
                     title="Registration failed",
                 )
         result = RunResult(
-            plan, dict(self.images), rows, self.counters, self.api.url,
+            plan, dict(self.images), rows, self.counters, self.api.shown,
             time.monotonic() - started,
         )  # fmt: skip
-        explanation = explain(result.tally, self.api.url, self.options.timeout_minutes)
+        explanation = explain(result.tally, self.api.shown, self.options.timeout_minutes)
         if explanation is not None:
             log.error(explanation[1], title=explanation[0])
         if self.options.keep_images is None or not self.options.registry:
@@ -258,6 +267,8 @@ class Executor:
             self.history,
             Claim(self.options.repository, self.options.tenant),
             lambda level, message: log.annotate(level, message, title="Write lock"),
+            self.options.force_order,
+            log.info,
         ) as registrar:
 
             def image_ready(key: str) -> None:
@@ -269,7 +280,7 @@ class Executor:
                     deployment = self._complete(planned, outcome)
                     refused = self._parameters_refused(planned, deployment)
                     future = (
-                        registrar.submit(deployment)
+                        self._submit(registrar, deployment)
                         if refused is None and self._should_write(deployment)
                         else None
                     )
@@ -289,7 +300,10 @@ class Executor:
                     image_ready(key)
             for deployment in plan.deployments:
                 if deployment.action == "remove" and self._should_write(deployment):
-                    futures[write_key(deployment)] = (deployment, registrar.submit(deployment))
+                    futures[write_key(deployment)] = (
+                        deployment,
+                        self._submit(registrar, deployment),
+                    )
             for name, (deployment, future) in futures.items():
                 try:
                     self.writes[name] = WriteOutcome(deployment, str(future.result()))
@@ -306,6 +320,21 @@ class Executor:
                     self.counters.write_unavailable += http_retry.unavailable(exc)
                     message, file, line = refusal(exc, deployment.spec)
                     self.writes[name] = WriteOutcome(deployment, error=message, at=(file, line))
+
+    def _submit(self, registrar: Registrar, deployment: DeploymentPlan) -> Future[str]:
+        """Hand a write to the registrar, known as under way until it is done."""
+        key = write_key(deployment)
+        with self._lock:
+            self._writing[key] = deployment
+        future = registrar.submit(deployment)
+
+        def done(finished: Future[str]) -> None:
+            with self._lock:
+                self._writing.pop(key, None)
+                self._written += not finished.cancelled() and finished.exception() is None
+
+        future.add_done_callback(done)
+        return future
 
     # -- images --------------------------------------------------------------------------------
     def _images(self, on_ready: Callable[[str], None] | None) -> list[str]:
@@ -406,10 +435,19 @@ class Executor:
                 dockerfile_text=recipe.dockerfile_text,
                 dockerignore_text=recipe.dockerignore_text,
                 build_args=recipe.build_args,
-                labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
+                labels={
+                    FOLDER_LABEL: folder.key,
+                    INPUTS_LABEL: compact_inputs(image.inputs),
+                    **(
+                        {REPOSITORY_LABEL: self.options.repository}
+                        if self.options.repository
+                        else {}
+                    ),
+                },
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
+                linked=recipe.linked,
             )
             http_retry.check_deadline(f"building {folder.key}")
             log.info(f"building {folder.key} ({image.reason})")
@@ -439,9 +477,10 @@ class Executor:
             http_retry.check_deadline(f"pushing {image.reference}")
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
-            digest = builder.push(image.reference, login)
+            digest = pushing.push(image.reference, login)
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
+            pushing.check_served(self.registry, image.reference, digest)
         elif not self.options.registry:
             digest = builder.local_image_id(image.reference)
         verb = (
@@ -490,10 +529,11 @@ class Executor:
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
-        pushed = [(p, builder.push(references[p], login)) for p in platforms]
+        pushed = [(p, pushing.push(references[p], login)) for p in platforms]
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
+        pushing.check_served(self.registry, image.reference, digest)
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(
             f"built and pushed {image.reference} for {', '.join(platforms)} "

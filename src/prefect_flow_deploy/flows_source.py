@@ -21,7 +21,7 @@ from typing import Any
 
 from . import file_reads
 from .model import FlowSpec, ModuleImport, Problem
-from .naming import BANNED_CHARACTERS, flow_name_from_function
+from .naming import flow_name_from_function, name_problem
 from .prefect_removed import import_fails, removed_in_prefect_3
 from .python_source import (
     Alias,
@@ -482,19 +482,11 @@ class _FileReader:
         return None
 
     def _valid_name(self, name: str, line: int) -> bool:
-        banned = sorted({c for c in name if c in BANNED_CHARACTERS})
-        if not banned:
+        problem = name_problem("flow", name)
+        if problem is None:
             return True
         self.problems.append(
-            Problem(
-                "error",
-                f"the flow name {name!r} contains {', '.join(repr(c) for c in banned)}, which "
-                f"Prefect refuses in names ({' '.join(BANNED_CHARACTERS)}): loading the flow "
-                "would fail. Choose another name=.",
-                self.path,
-                line,
-                "Flow name",
-            )
+            Problem("error", f"{problem}. Choose another name=.", self.path, line, "Flow name")
         )
         return False
 

@@ -108,8 +108,8 @@ def _gather(
     others = _other_folders(snapshot, set(wanted), {f.key for f in folders}, options)
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
-        api.url,
-        history.commit, _relations(snapshot, history),
+        api.shown,
+        history.commit, _relations(snapshot, history), now=int(time.time()),
     )  # fmt: skip
 
 
@@ -233,7 +233,7 @@ def _checked_state(api: ApiSettings) -> ServerState:
     must be one we can write to; then the state."""
     check_workspace(api)
     found = None if api.is_cloud else read_server_version(api)
-    refusal = unsupported_server(found, api.url) if found else None
+    refusal = unsupported_server(found, api.shown) if found else None
     if refusal:
         raise PrefectUnavailableError(refusal)
     state = fetch_state(api)

@@ -9,8 +9,13 @@ GitHub Enterprise Server (`GITHUB_API_URL`, e.g. `https://ghe.example.com/api/v3
 - for previews (previews.py): a pull request's state (the sweep), and its environment's
   deployments marked inactive once its previews are removed.
 
-Only these REST calls are made: list, create, edit and delete issue comments; create and
-list deployments; create a deployment status; get a pull request. A refusal (a fork's read-only token, a missing
+Only these REST calls are made: who the token is (`GET /user`), list, create, edit and
+delete issue comments; create and list deployments; create a deployment status; get a pull
+request. The plan comment is found by its marker AND its author, the token's own identity: a
+person's comment quoting the marker is never edited or deleted. An app installation token
+(the workflow's GITHUB_TOKEN) may not read /user (403 "Resource not accessible by
+integration"): it acts as the app's bot, `<app-slug>[bot]` (`github-actions[bot]` for the
+workflow's token). A refusal (a fork's read-only token, a missing
 permission) is a GitHubRefused, which the action reports as a notice: the job never fails
 because of GitHub's API.
 """
@@ -28,6 +33,7 @@ from .logger import log
 from .previews import PullState
 
 STATUS_DESCRIPTION_LIMIT = 140  # characters GitHub keeps of a deployment status description
+WORKFLOW_BOT = "github-actions[bot]"  # the login the workflow's GITHUB_TOKEN acts as
 PR_EVENTS = ("pull_request", "pull_request_target")
 
 
@@ -129,9 +135,12 @@ class GitHubClient:
         *,
         seconds_between_writes: float = 1.0,  # GitHub asks for a second between writes
         max_rate_limit_wait: float = 120.0,
+        bot_login: str = WORKFLOW_BOT,  # whom an app installation token acts as
     ) -> None:
         from github import Auth, Github, GithubRetry
 
+        self._bot_login = bot_login
+        self._login: str | None = None
         self._github = Github(
             auth=Auth.Token(token),
             base_url=api_url.rstrip("/"),
@@ -144,14 +153,36 @@ class GitHubClient:
             lazy=True,  # no GET of the repository or the issue before each call
         )
 
+    def login(self) -> str:
+        """Whom the token acts as: `GET /user`, or for an app installation token (which may
+        not read it) the app's bot login. Asked once."""
+        from github import GithubException
+
+        if self._login is None:
+            with _translated("who the github-token is"):
+                try:
+                    self._login = str(self._github.get_user().login)
+                except GithubException as exc:
+                    if exc.status != 403:
+                        raise
+                    self._login = self._bot_login
+        return self._login
+
     def upsert_comment(
         self, repository: str, number: int, marker: str, body: str
     ) -> Literal["created", "updated", "unchanged"]:
-        """The one comment of the pull request that holds `marker`: edited, else created.
-        Extra copies (two runs that raced to create it) are deleted, keeping the oldest."""
+        """The one comment of the pull request that starts with `marker` and was written by
+        this token's identity: edited, else created. Extra copies (two runs that raced to
+        create it) are deleted, keeping the oldest; nobody else's comment is ever touched."""
+        author = self.login()
         with _translated(f"comment on pull request #{number}"):
             issue = self._github.get_repo(repository).get_issue(number)
-            ours = [c for c in issue.get_comments() if marker in (c.body or "")]
+            ours = [
+                c
+                for c in issue.get_comments()
+                if (c.body or "").startswith(marker) and c.user is not None
+                and c.user.login == author
+            ]  # fmt: skip
             if not ours:
                 issue.create_comment(body)
                 return "created"

@@ -199,3 +199,17 @@ def _missing_code_message(folder: FlowFolder) -> str:
         f"the image does not contain this folder's flow files ({', '.join(sorted({f.file for f in folder.flows}))}), "
         f"so the deployment would crash with FileNotFoundError: {hint}."
     )
+
+
+def served_mismatch(reference: str, pushed: str | None, served: str | None) -> str | None:
+    """Why the image the registry serves under `reference` right after the push is not the
+    one pushed (another push of the tag in between, a cache in front of the registry), or
+    None. An empty `pushed` (the engine told none) cannot be compared."""
+    if not pushed or served == pushed:
+        return None
+    return (
+        f"the registry serves {served or 'nothing'} under {reference}, not the {pushed} just "
+        "pushed: another push replaced the tag, or a cache or proxy in front of the registry "
+        "serves another image. Nothing is deployed from it; run again (a content tag is "
+        "pushed by this repository's runs only), or check what sits in front of the registry."
+    )

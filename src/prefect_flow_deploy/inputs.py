@@ -52,3 +52,4 @@ class Inputs:
     # What GitHub says of the pull requests whose previews are on the server (the sweep,
     # previews.to_ask): "open", "closed" or "merged"; a pull request not asked is absent.
     pull_states: Mapping[int, PullState] = field(default_factory=dict)
+    now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted

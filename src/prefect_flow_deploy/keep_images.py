@@ -28,7 +28,16 @@ def keep_images(
     are trimmed too. `dropped`: images only previews used, deleted even among the newest
     (unless in use). `apply=False`: only what would be deleted."""
     from .prefect_api import read_all
-    from .retention import Retention, references_after, repositories_of_removed
+    from .retention import Retention, in_use, references_after, repositories_of_removed
+
+    if not options.repository:
+        log.warning(
+            "keep-images: this run acts as no repository (no --repository, GITHUB_REPOSITORY "
+            "or git remote origin), so it cannot tell its images from another repository's: "
+            "nothing is deleted.",
+            title="keep-images",
+        )
+        return []
 
     server = {
         f"{d['flow_name']}/{d['name']}": (d.get("job_variables") or {}).get("image")
@@ -41,9 +50,10 @@ def keep_images(
         held += sorted(dropped or ())
         deletions = retention.plan(
             {i.repository for i in plan.images} | repositories_of_removed(held, options.registry),
-            references_after(server, planned),
+            in_use(references_after(server, planned)),
             options.keep_images or 0,
             to_build,
+            options.repository,
             frozenset(dropped or ()),
         )
         if apply:

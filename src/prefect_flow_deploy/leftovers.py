@@ -3,7 +3,8 @@
 SIGTERM and SIGINT are handled (cancellation.py); after SIGKILL (the OOM killer, a runner
 that vanishes, `kill -9`) nothing runs. So everything a run creates carries its run id: its
 temporary files (the Docker config holding the registry login, build secrets, recipes) live
-in one folder named after it, `$TMPDIR/pfd-run.<pid>.<start>.<host>.<random>`, and its check
+in one folder named after it, `$TMPDIR/pfd-run.<pid>.<start>.<host>.<random>` (on a GitHub
+runner, the command line's under `$RUNNER_TEMP`, which the runner empties per job), and its check
 containers carry the label `prefect-flow-deploy.run=<run id>`; its `docker build` clients die
 with it (the kernel's parent-death signal, set by util-linux's `setpriv`). Every deploy first
 removes what runs that no longer live left, never what a live one uses.
@@ -135,6 +136,26 @@ def run_label() -> dict[str, str]:
 
 
 _run_dir: list[str] = []
+_root: list[str] = []  # where run folders go; empty: the machine's temporary folder
+
+
+def use_runner_temp(env: dict[str, str] | os._Environ[str]) -> str | None:
+    """On a GitHub runner (the command line in a `run:` step), keep this run's folder under
+    RUNNER_TEMP, which the runner empties at the end of every job: after a SIGKILL the login
+    it holds is gone with the job, not left until the next deploy on that machine (a
+    self-hosted runner keeps /tmp). Not for the action, whose /tmp is its container's, gone
+    with it. Return the folder used, or None (not on a runner, or not writable)."""
+    folder = env.get("RUNNER_TEMP") if env.get("GITHUB_ACTIONS") == "true" else None
+    if not folder or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        return None
+    _root[:] = [folder]
+    return folder
+
+
+def temp_root() -> str:
+    return _root[0] if _root else tempfile.gettempdir()
+
+
 # Builds ask for it from several threads at once: without the lock two made a folder each and
 # one was left behind at exit (found by make reliability, two tenants deploying at once).
 _run_dir_lock = threading.Lock()
@@ -144,7 +165,8 @@ def run_dir() -> str:
     """This run's own temporary folder (made on first use, private to the user)."""
     with _run_dir_lock:
         if not _run_dir or not os.path.isdir(_run_dir[0]):
-            _run_dir[:] = [tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{this_run()}.")]
+            prefix = f"{RUN_DIR_PREFIX}{this_run()}."
+            _run_dir[:] = [tempfile.mkdtemp(prefix=prefix, dir=temp_root())]
             atexit.register(remove_run_dir)
         return _run_dir[0]
 
@@ -190,8 +212,8 @@ def sweep() -> str | None:
 
 def _sweep_folders() -> int:
     me, removed = this_run(), 0
-    root = Path(tempfile.gettempdir())
-    for path in root.glob(f"{RUN_DIR_PREFIX}*"):
+    roots = {Path(tempfile.gettempdir()), Path(temp_root())}
+    for path in (p for root in sorted(roots) for p in root.glob(f"{RUN_DIR_PREFIX}*")):
         owner = dir_owner(path.name)
         try:
             info = path.lstat()

@@ -130,6 +130,9 @@ class BuildRecipe:
     files: dict[str, str]  # relative path → sha256 (without the +x marker)
     expected_code_dir: str | None
     secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
+    # Links whose target (a file of the repository outside the folder) the build receives in
+    # their place (linked_files.py), relative paths.
+    linked: tuple[str, ...] = ()
 
 
 ImageAction = Literal["exists", "build", "local", "failed", "skipped"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Prefect's rule for the names of flows, deployments and work pools: the `Name`,
 # `NameOrEmpty` and `NonEmptyishName` types of prefect.types.names refuse these (and a Flow
@@ -66,17 +67,46 @@ def flow_name_from_function(function: str) -> str:
     return function.replace("_", "-")
 
 
+# Characters that change how text is shown rather than show: bidirectional overrides,
+# embeddings, isolates and marks (a right-to-left override makes `evil\u202etxt.py` read
+# `evilyp.txt`). With control characters (ANSI escapes, newlines), a name holding one
+# passes Prefect's own rule, then fails after the push (httpx refuses it in the URL).
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 def banned_characters(name: str) -> list[str]:
     """The characters of `name` that Prefect refuses in names, sorted."""
     return sorted({c for c in name if c in BANNED_CHARACTERS})
 
 
+def unprintable_characters(name: str) -> list[str]:
+    """Control characters and bidirectional overrides in `name`, as escapes (`\\x1b`,
+    `\\u202e`), sorted."""
+    found = {c for c in name if c in BIDI_CONTROLS or unicodedata.category(c) == "Cc"}
+    return sorted(c.encode("unicode_escape").decode() for c in found)
+
+
+def name_problem(kind: str, name: str) -> str | None:
+    """Why `name` cannot be the name of a `kind` (flow, deployment, work pool), or None:
+    a character Prefect refuses, or one that is not printed as itself."""
+    banned = banned_characters(name)
+    if banned:
+        return (
+            f"the {kind} name {name!r} contains {', '.join(repr(c) for c in banned)}, which "
+            f"Prefect refuses in names ({' '.join(BANNED_CHARACTERS)}; prefect.types.names)"
+        )
+    unprintable = unprintable_characters(name)
+    if unprintable:
+        return (
+            f"the {kind} name {name!r} contains {', '.join(unprintable)}: a control character "
+            "(an ANSI escape, a newline) or a bidirectional override, which no log shows as "
+            "it is and no URL may hold (the deployment would fail after the push)"
+        )
+    return None
+
+
 def refused_name(kind: str, name: str) -> str | None:
     """Why Prefect refuses `name` as the name of a `kind` (deployment, work pool), or None."""
-    banned = banned_characters(name)
-    if not banned:
-        return None
-    return (
-        f"the {kind} name {name!r} contains {', '.join(repr(c) for c in banned)}, which "
-        f"Prefect refuses in names ({' '.join(BANNED_CHARACTERS)}; prefect.types.names)"
-    )
+    return name_problem(kind, name)

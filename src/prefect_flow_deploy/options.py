@@ -49,6 +49,8 @@ class Options:
     prefect_api_url: str | None = None
     prefect_api_key: str | None = None
     force: bool = False
+    # Write even over a deployment recorded from a newer commit (commit_order.py).
+    force_order: bool = False
     prune: bool = False
     fail_fast: bool = False
     dry_run: bool = False
@@ -97,6 +99,13 @@ class Options:
         if bool(self.registry_username) != bool(self.registry_password):
             raise ConfigurationError(
                 "give both registry-username and registry-password, or neither."
+            )
+        if self.prune and not self.repository:
+            raise ConfigurationError(
+                "--prune needs to know which repository this run deploys, so that it removes "
+                "only deployments that repository recorded: give --repository owner/name (the "
+                "action has GITHUB_REPOSITORY), or run from a checkout whose git remote origin "
+                "names it. Without --prune nothing is removed."
             )
         if self.keep_images is not None and self.keep_images < 0:
             raise ConfigurationError(
@@ -210,6 +219,7 @@ SETTINGS: dict[str, Setting] = {
         "timeout-minutes", file=(int, float), expected="a number of minutes (0: no deadline)"
     ),
     "force": Setting("force"),
+    "force_order": Setting("force-order"),
     "prune": Setting("prune"),
     "fail_fast": Setting("fail-fast"),
     "dry_run": Setting("dry-run"),

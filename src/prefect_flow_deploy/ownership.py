@@ -17,6 +17,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from .model import Problem
+
 REPO_TAG_PREFIX = "repo:"
 # scp-like (`git@host:owner/name.git`) or URL (`https://host/owner/name(.git)`) remotes.
 _REMOTE = re.compile(
@@ -72,4 +74,34 @@ def takeover_message(full_name: str, owner: str, ours: str | None) -> str:
         "entry another name:), deploy the two repositories with different tenants or Prefect "
         f"workspaces, or delete it from {owner} first."
         + ("" if ours else f" (Run with --repository {owner} if this is that repository.)")
+    )
+
+
+def identity_line(repository: str | None, source: str, tenant: str | None) -> str:
+    """The one line every run says about whose it is."""
+    where = f"tenant {tenant}" if tenant else "no tenant"
+    if repository:
+        return f"acting as repository {repository} ({source}), {where}"
+    return (
+        f"acting as no repository (no --repository, GITHUB_REPOSITORY or git remote origin), "
+        f"{where}: it takes over no deployment a repository recorded, and cannot prune"
+    )
+
+
+def removable(tags: Iterable[str], ours: str | None) -> bool:
+    """Whether a run of repository `ours` may delete a deployment with these tags: only one
+    that records this very repository (one whose record is gone, taken off by hand or never
+    written, is nobody's to delete)."""
+    return ours is not None and recorded_owner(tags) == ours
+
+
+def not_removed(full_name: str) -> Problem:
+    """The warning for a gone deployment that records no repository (not `removable`)."""
+    return Problem(
+        "warning",
+        f"{full_name}: its folder or flow is gone, but it records no repository (the repo: "
+        "tag was taken off by hand, or it was written before the record existed), so no run "
+        f"removes it: delete it by hand (`prefect deployment delete {full_name}`) if it is "
+        "yours.",
+        title="Not removed",
     )

@@ -1,33 +1,50 @@
 """The plan as a file, for a review before the deploy: `plan --out plan.json` writes it;
-`deploy --plan plan.json` applies exactly it, and refuses when the world it was made from
-has moved: the repository (a folder's content tag), the registry (an image the plan says
+`deploy --plan plan.json` applies exactly it, or refuses (exit 8) when the world it was made
+from has moved: the repository (a folder's content tag), the registry (an image the plan says
 exists is gone) or the server (a deployment it read was changed, created or deleted).
 
 The file is the Plan as JSON (pydantic's reading of the dataclasses in model.py), versioned,
-with the options that shaped it. It holds no secret value: the registry password, the API
-key and build-secret values are never in a Plan (build secrets are ids only), build args
-under credential-looking names are blanked, and every value the logger masks is masked.
-The check is `what_moved`, a pure function of the two plans."""
+with the options that shaped it and its hash (plan_hash.py). It holds no secret value: the
+registry password, the API key and build-secret values are never in a Plan (build secrets
+are ids only), build args under credential-looking names are blanked, every value the logger
+masks is masked, and the API URL holds no login.
+
+Whoever can edit the file (the author of a pull request, in the README's review recipe) must
+not steer a deploy with it. So it is read strictly (a key or an entry given twice, a field
+the plan has no place for, a hash that is not its content's: refused, plan_file_checks.py),
+and what a deploy runs is never the file's: it is a plan made afresh from the world, applied
+only when its hash equals the file's (every image, deployment, removal id and pool template
+alike). `what_moved` says, for the usual moves, what moved (pure)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, PlanMovedError
 from .logger import log
 from .model import DeploymentPlan, ExistingDeployment, Plan
 from .options import SECRET_NAME, Options
+from .plan_file_checks import (
+    DuplicateKey,
+    duplicate_entries,
+    duplicate_keys,
+    outside_registry,
+    unknown_fields,
+)
+from .plan_hash import differences, essence, plan_hash
+from .url_credentials import without_credentials
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
 FORMAT = "prefect-flow-deploy plan"
-VERSION = 1
+VERSION = 2  # 2: the plan's hash, checked strictly
 HIDDEN = "(hidden)"
+AGAIN = "Make the plan again (`prefect-flow-deploy plan --out FILE`), review it, and deploy that."
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,7 @@ class PlanFile:
     version: int
     options: dict[str, Any]  # the options that shape a plan (no secret among them)
     plan: Plan
+    hash: str = ""  # plan_hash of `plan` with `options`: what the reviewer approved
 
 
 @cache
@@ -54,6 +72,7 @@ def shaping_options(options: Options) -> dict[str, Any]:
         "repository": options.repository,
         "flows": options.flows,
         "force": options.force,
+        "force_order": options.force_order,
         "prune": options.prune,
         "platforms": list(options.platform_list),
         "keep_images": options.keep_images,
@@ -61,6 +80,11 @@ def shaping_options(options: Options) -> dict[str, Any]:
         "preview_closed": options.preview_closed,
         "build_secrets": sorted(options.build_secrets),  # ids only
     }
+
+
+def hash_of(plan: Plan, options: Options) -> str:
+    """The plan's hash (plan_hash.py) with these options."""
+    return plan_hash(plan, shaping_options(options))
 
 
 def dump(plan: Plan, options: Options) -> str:
@@ -73,15 +97,20 @@ def dump(plan: Plan, options: Options) -> str:
         )
         for key, recipe in plan.recipes.items()
     }
-    document = PlanFile(FORMAT, VERSION, shaping_options(options), replace(plan, recipes=recipes))
+    api_url = without_credentials(plan.api_url) if plan.api_url else None
+    plan = replace(plan, recipes=recipes, api_url=api_url)
+    document = PlanFile(FORMAT, VERSION, shaping_options(options), plan, hash_of(plan, options))
     data = _adapter().dump_python(document, mode="json")
     return log.redact(json.dumps(data, indent=1)) + "\n"
 
 
 def load(path: Path) -> PlanFile:
-    """The plan file at `path`; a clear error for anything that is not one we can apply."""
+    """The plan file at `path`, read strictly; ConfigurationError for a file that is not a
+    plan of this version, PlanMovedError for one that is not as `plan --out` wrote it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=duplicate_keys)
+    except DuplicateKey as exc:
+        raise _refused(path, [f"the file: {exc}"]) from exc
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"{path}: cannot read this plan file ({exc}).") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -97,9 +126,35 @@ def load(path: Path) -> PlanFile:
     from pydantic import ValidationError
 
     try:
-        return _adapter().validate_python(data)
+        saved = _adapter().validate_python(data)
     except ValidationError as exc:
         raise ConfigurationError(f"{path}: this plan file is damaged: {exc}") from exc
+    back = _adapter().dump_python(saved, mode="json")
+    problems = [f"{field}: unknown field (no plan has it)" for field in unknown_fields(data, back)]
+    problems += duplicate_entries(saved.plan)
+    if not problems and saved.hash != plan_hash(saved.plan, saved.options):
+        problems.append(
+            f"the file: its content does not have the hash it records (sha256:{saved.hash}): "
+            "it was edited after it was made"
+        )
+    if problems:
+        raise _refused(path, problems)
+    return saved
+
+
+def refusals(saved: PlanFile, options: Options) -> list[str]:
+    """What makes the saved plan one this run would never make, whatever the world: an
+    image outside its registry prefix, a deployment running another image."""
+    return outside_registry(saved.plan, options.registry)
+
+
+def _refused(path: Path, problems: list[str]) -> PlanMovedError:
+    return PlanMovedError(
+        f"{path} is not a plan as `prefect-flow-deploy plan --out` wrote it, so it is not "
+        "applied (nothing was built or written):\n"
+        + "\n".join(f"- {line}" for line in problems)
+        + f"\n{AGAIN}"
+    )
 
 
 # -- what moved ------------------------------------------------------------------------------
@@ -107,13 +162,18 @@ def load(path: Path) -> PlanFile:
 
 def what_moved(saved: PlanFile, fresh: Plan, options: Options) -> list[str]:
     """Why the saved plan can no longer be applied as it is, one line each; [] when the
-    repository, the registry and the server are as it saw them."""
+    repository, the registry and the server are as it saw them, and a plan made now is the
+    saved one on every field that matters (its hash)."""
     moved = _options_moved(saved.options, shaping_options(options))
     moved += _repository_moved(saved.plan, fresh)
     moved += _registry_moved(saved.plan, fresh)
     moved += _server_moved(saved.plan, fresh, options)
     if not moved:  # anything else that would make another plan (the config file, …)
         moved += _decisions_moved(saved.plan, fresh)
+    if not moved and saved.hash != hash_of(fresh, options):
+        moved += differences(
+            essence(saved.plan, saved.options), essence(fresh, shaping_options(options))
+        ) or ["plan: a plan made now has another hash than the file's"]
     return moved
 
 
@@ -200,7 +260,14 @@ def _decisions_moved(saved: Plan, fresh: Plan) -> list[str]:
     moved = []
     for key in sorted(before.keys() | now.keys()):
         old, new = before.get(key), now.get(key)
-        if old is None or new is None or _decision(old) != _decision(new):
+        if old is not None and new is not None and old.action == new.action:
+            fields = _fields_differing(old, new)
+            if fields:
+                moved.append(
+                    f"plan: the deployment {key[1]} ({key[0]}) would be {new.action} with "
+                    f"other values now ({', '.join(fields)})"
+                )
+        elif old is None or new is None or _decision(old) != _decision(new):
             was = old.action if old else "not in the plan"
             moved.append(
                 f"plan: the deployment {key[1]} ({key[0]}) was {was} in the plan and would be "
@@ -222,14 +289,15 @@ def _decision(deployment: DeploymentPlan) -> tuple[Any, ...]:
     return (deployment.action, deployment.changes, deployment.deployment_id, wanted)
 
 
-def applicable(saved: PlanFile, fresh: Plan) -> Plan:
-    """The saved plan, to run here: its decisions as they are; the folders (where they are
-    on this machine) and the build recipes (their values: the file hides credential-looking
-    build args) from the fresh reading, which `what_moved` found identical."""
-    folders = {f.key: f for f in fresh.folders}
-    return replace(
-        saved.plan,
-        folders=fresh.folders,
-        images=[replace(i, folder=folders[i.folder.key]) for i in saved.plan.images],
-        recipes=fresh.recipes,
-    )
+def _fields_differing(old: DeploymentPlan, new: DeploymentPlan) -> list[str]:
+    """The fields of two decisions of one action that differ (spec fields by name)."""
+    before, after = _decision(old), _decision(new)
+    found = [
+        name
+        for name, a, b in zip(("action", "changes", "deployment_id"), before, after, strict=False)
+        if a != b
+    ]
+    if before[3] != after[3]:
+        a, b = asdict(before[3]) if before[3] else {}, asdict(after[3]) if after[3] else {}
+        found += sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    return found

@@ -7,6 +7,7 @@ Planning needs no Docker engine: tags are content hashes and the registry is ask
 
 from __future__ import annotations
 
+import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -57,11 +58,12 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         args = dict(options.build_args)
         if BASE_IMAGE_ARG in declared_args(text):
             args.setdefault(BASE_IMAGE_ARG, options.base_image)
-        files = context_files(folder.path, read_dockerignore(folder.path))
+        files = context_files(folder.path, read_dockerignore(folder.path), root=_root(folder))
         bases = [(b.reference, b.line) for b in base_images(text, args)]
         return BuildRecipe(
-            None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids
-        )
+            None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids,
+            tuple(f.path for f in files if f.linked),
+        )  # fmt: skip
     workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
     text = default_dockerfile(
         options.base_image,
@@ -72,7 +74,7 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
     )
     ignore = default_dockerignore(read_dockerignore(folder.path))
     patterns = [line for line in ignore.splitlines() if line]
-    files = context_files(folder.path, patterns)
+    files = context_files(folder.path, patterns, root=_root(folder))
     return BuildRecipe(
         text,
         ignore,
@@ -81,7 +83,20 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         {f.path: f.digest for f in files},
         workdir,
         secret_ids,
+        tuple(f.path for f in files if f.linked),
     )
+
+
+def _root(folder: FlowFolder) -> Path:
+    """The repository the folder's links may point into (discovery.repository_root)."""
+    return _repository_root(folder.path.parent.parent)
+
+
+@functools.cache
+def _repository_root(projects_root: Path) -> Path:
+    from .discovery import repository_root  # once per projects root, not per folder
+
+    return repository_root(projects_root)
 
 
 def large_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
@@ -207,15 +222,16 @@ def image_answer(
 def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
     from .context import ContextFile
 
+    linked = set(recipe.linked)
     return [
-        ContextFile(path, digest, _is_executable(folder.path / path))
+        ContextFile(path, digest, _is_executable(folder.path / path, path in linked))
         for path, digest in sorted(recipe.files.items())
     ]
 
 
-def _is_executable(path: Path) -> bool:
+def _is_executable(path: Path, follow: bool = False) -> bool:
     try:
-        return bool(path.lstat().st_mode & 0o100)
+        return bool((path.stat() if follow else path.lstat()).st_mode & 0o100)
     except OSError:
         return False
 

@@ -54,19 +54,26 @@ def marker(tenant: str | None) -> str:
     return f"<!-- prefect-flow-deploy:plan tenant={tenant or '-'} -->"
 
 
-def render(plan: Plan, tenant: str | None, links: Links, prune: bool = False) -> str:
-    """The whole comment body, within BUDGET characters."""
+def render(
+    plan: Plan, tenant: str | None, links: Links, prune: bool = False, plan_hash: str = ""
+) -> str:
+    """The whole comment body, within BUDGET characters. `plan_hash`: the plan's hash
+    (plan_hash.py), which `deploy --plan` applies only when a plan made then has it too."""
     counts = _counts(plan)
     title = "Prefect plan" + (f" · tenant `{tenant}`" if tenant else "")
     at = f"`{links.head_sha[:7]}`"
+    approved = hash_line(plan_hash)
     if not _has_news(counts):
         return (
             f"{marker(tenant)}\n✅ **{title}** at {at}: nothing to build, create, update or "
             f"remove ({counts['unchanged']} deployments up to date).\n"
+            + (f"\n{approved}\n" if approved else "")
         )
     head = [marker(tenant), f"### {title}", "", f"At {at}: {_headline(counts)}.", ""]
     head += _problem_lines(plan.problems, links)
     foot = ["", "<sub>Dry run: nothing was changed. Updated on every push.</sub>", ""]
+    if approved:
+        foot[1:1] = [approved, ""]
     projects = _projects(plan)
     body = _fit(projects, plan, links, prune, BUDGET - len("\n".join(head + foot)) - 200)
     if any(re.match(r"- (📦|❌) \*\*|- … and", line) for line in body):
@@ -74,6 +81,16 @@ def render(plan: Plan, tenant: str | None, links: Links, prune: bool = False) ->
             "</sub>", " Projects in one line are in full in the job summary.</sub>"
         )
     return "\n".join(head + body + foot)
+
+
+def hash_line(plan_hash: str) -> str:
+    """What a reviewer approves: the plan's hash, which `deploy --plan` checks."""
+    if not plan_hash:
+        return ""
+    return (
+        f"<sub>Plan `sha256:{plan_hash}`: `prefect-flow-deploy deploy --plan` applies a plan "
+        "file only when the repository, the registry and the server still make this plan.</sub>"
+    )
 
 
 def _fit(projects: list[_Project], plan: Plan, links: Links, prune: bool, room: int) -> list[str]:

@@ -21,6 +21,7 @@ import httpx
 
 from .errors import PrefectUnavailableError
 from .http_retry import client_transport
+from .url_credentials import mask_credentials, scrub, without_credentials
 
 PAGE = 200
 # Prefect Cloud's workspace URLs: https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>
@@ -80,6 +81,11 @@ class ApiSettings:
     def is_cloud(self) -> bool:
         return is_cloud(self.url)
 
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed, stored or linked: without a login in it."""
+        return without_credentials(self.url)
+
 
 def is_cloud(api_url: str | None) -> bool:
     """Prefect Cloud: its host, or its workspace URL shape (a proxy or a stand-in)."""
@@ -112,20 +118,25 @@ def check_workspace(settings: ApiSettings) -> None:
         sorted(f"{w.get('account_handle')}/{w.get('workspace_handle')}" for w in workspaces)
     )
     raise PrefectUnavailableError(
-        f"the Prefect API key does not belong to the workspace of {settings.url} (the key "
+        f"the Prefect API key does not belong to the workspace of {settings.shown} (the key "
         f"reaches: {reachable or 'no workspace'}). Use that workspace's key "
         "(prefect-api-key / PREFECT_API_KEY) or its URL (prefect-api-url)."
     )
 
 
 def resolve(api_url: str | None, api_key: str | None) -> ApiSettings:
-    """An explicit URL/key wins, then the PREFECT_* environment, then the Prefect profile."""
+    """An explicit URL/key wins, then the PREFECT_* environment, then the Prefect profile.
+    A login in the URL is masked before anything is printed (url_credentials.py)."""
     if api_url:
-        return ApiSettings(api_url, api_key or None)
-    env_url = os.environ.get("PREFECT_API_URL")
-    if env_url and not any(os.environ.get(name) for name in _PREFECT_ONLY):
-        return ApiSettings(env_url, api_key or os.environ.get("PREFECT_API_KEY") or None)
-    return _from_prefect_settings(api_key)
+        settings = ApiSettings(api_url, api_key or None)
+    elif (env_url := os.environ.get("PREFECT_API_URL")) and not any(
+        os.environ.get(name) for name in _PREFECT_ONLY
+    ):
+        settings = ApiSettings(env_url, api_key or os.environ.get("PREFECT_API_KEY") or None)
+    else:
+        settings = _from_prefect_settings(api_key)
+    mask_credentials(settings.url)
+    return settings
 
 
 def _from_prefect_settings(api_key: str | None) -> ApiSettings:
@@ -308,13 +319,16 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[st
 
 
 def unavailable(url: str, exc: Exception) -> PrefectUnavailableError:
+    """The error for an API that cannot be used, without a login the URL (or the
+    exception's text, which may quote it) holds."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
+    url, text = without_credentials(url), scrub(str(exc))
     if status in (401, 403):
         return PrefectUnavailableError(
             f"the Prefect API at {url} refused the credentials (HTTP {status}). "
             "Check prefect-api-key (PREFECT_API_KEY) and that it belongs to this workspace."
         )
     return PrefectUnavailableError(
-        f"cannot reach the Prefect API at {url}: {exc}. Check prefect-api-url "
+        f"cannot reach the Prefect API at {url}: {text}. Check prefect-api-url "
         "(PREFECT_API_URL), e.g. https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>."
     )

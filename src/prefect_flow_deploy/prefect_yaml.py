@@ -16,7 +16,7 @@ from . import file_reads
 from .deployment_fields import Entry, prefect_yaml_keys, read_entry
 from .model import DeploymentConfig, Problem
 from .naming import refused_name
-from .yaml_limits import YamlTooLarge, check_expansion, check_file_size
+from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
 
 _OWNED_SECTIONS = ("build", "push", "pull")
 
@@ -41,6 +41,7 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
     try:
         root = loader.get_single_node()
         check_expansion(root, text)  # before constructing: an alias bomb stops here
+        check_duplicate_keys(root)
         return root, (loader.construct_document(root) if root is not None else None)
     finally:
         loader.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
@@ -130,6 +131,7 @@ async def _recheck(
     plan: DeploymentPlan,
     claim: Claim | None,
     history: CheckoutHistory | None,
+    force_order: bool = False,
 ) -> None:
     """Read the deployment again just before writing over it: while this run was building
     (the plan read the server minutes ago), a run from a newer commit may have written it
@@ -143,10 +145,10 @@ async def _recheck(
         why = preview_rule(plan.full_name, tags, plan.preview)
     if why:
         raise Claimed(why)
-    if history and history.commit:
+    if history and history.commit and not force_order:
         recorded = recorded_commit(tags)
         relation = history.relation(recorded.sha) if recorded else None
-        order = superseded(history.commit, recorded, relation)
+        order = superseded(history.commit, recorded, relation, int(time.time()))
         if order:
             raise Superseded(order)
 
@@ -158,6 +160,7 @@ async def apply(
     history: CheckoutHistory | None = None,
     claim: Claim | None = None,
     locks: WriteLocks | None = None,
+    force_order: bool = False,
 ) -> str:
     """Carry out one create/update/remove; return the deployment id. Provenance and the
     commit record go with every write but are never compared: alone they never make a
@@ -167,7 +170,7 @@ async def apply(
     rechecked = bool(claim or (history and history.commit))
     async with locks.held(plan.full_name) if locks and rechecked else nullcontext():
         if rechecked:
-            await _recheck(client, plan, claim, history)
+            await _recheck(client, plan, claim, history, force_order)
         return await _write(client, plan, provenance, history.commit if history else None)
 
 
@@ -282,9 +285,11 @@ class Registrar:
         history: CheckoutHistory | None = None,
         claim: Claim | None = None,
         say: Callable[[Level, str], None] = lambda level, message: None,
+        force_order: bool = False,
+        waiting: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._client = make_client(settings)
-        self._locks = WriteLocks(self._client, say)
+        self._locks = WriteLocks(self._client, say, waiting)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
@@ -294,6 +299,7 @@ class Registrar:
         self._provenance = provenance
         self._history = history
         self._claim = claim
+        self._force_order = force_order
 
     def __enter__(self) -> Registrar:
         self._thread.start()
@@ -332,5 +338,6 @@ class Registrar:
             check_deadline(f"writing {plan.full_name}")
             with own_retries_off():
                 return await apply(
-                    self._client, plan, self._provenance, self._history, self._claim, self._locks
-                )
+                    self._client, plan, self._provenance, self._history, self._claim,
+                    self._locks, self._force_order,
+                )  # fmt: skip

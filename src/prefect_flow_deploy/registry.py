@@ -194,25 +194,46 @@ class RegistryClient:
         response = self._request("GET", f"{base}/manifests/{tag}", image)
         if response.status_code != 200:
             return None
-        import hashlib
-
         digest = response.headers.get("Docker-Content-Digest") or (
             "sha256:" + hashlib.sha256(response.content).hexdigest()
         )
         manifest = response.json()
         blobs: list[tuple[str, int]] = [(digest, len(response.content))]
-        created = ""
+        children: tuple[str, ...] = ()
         config = manifest.get("config")
-        if isinstance(config, dict):  # an image manifest (an index has no config: no sizes)
-            blobs += [(config["digest"], int(config.get("size") or 0))]
-            blobs += [
-                (layer["digest"], int(layer.get("size") or 0))
-                for layer in manifest.get("layers") or []
-            ]
+        if not isinstance(config, dict) and isinstance(manifest.get("manifests"), list):
+            # An index: its platform images are part of it; its creation time and labels
+            # are its (amd64, else first) platform image's.
+            entries = [m for m in manifest["manifests"] if isinstance(m, dict)]
+            children = tuple(str(m.get("digest")) for m in entries)
+            chosen = next(
+                (m for m in entries if (m.get("platform") or {}).get("architecture") == "amd64"),
+                entries[0] if entries else None,
+            )
+            part = (
+                self._request("GET", f"{base}/manifests/{chosen['digest']}", image)
+                if chosen
+                else None
+            )
+            inner = part.json() if part is not None and part.status_code == 200 else {}
+            config = inner.get("config")
+        created, labels = "", dict[str, object]()
+        if isinstance(config, dict):
+            if not children:  # an image manifest: its own sizes (an index tells none)
+                blobs += [(config["digest"], int(config.get("size") or 0))]
+                blobs += [
+                    (layer["digest"], int(layer.get("size") or 0))
+                    for layer in manifest.get("layers") or []
+                ]
             blob = self._request("GET", f"{base}/blobs/{config['digest']}", image)
             if blob.status_code == 200:
-                created = str(blob.json().get("created") or "")
-        return StoredImage(repository, digest, (tag,), created, tuple(blobs) if config else ())
+                data = blob.json()
+                created = str(data.get("created") or "")
+                labels = (data.get("config") or {}).get("Labels") or {}
+        return StoredImage(
+            repository, digest, (tag,), created, tuple(blobs) if config and not children else (),
+            owner=_owner(labels), children=children,
+        )  # fmt: skip
 
     def put_manifest_list(self, reference: str, images: list[tuple[str, str]]) -> str:
         """Join per-platform images ((platform, digest), pushed to the reference's repository)
@@ -343,6 +364,18 @@ class StoredImage:
     created: str  # ISO 8601 from the image config (or the registry's record); "" unknown
     blobs: tuple[tuple[str, int], ...] = ()  # (digest, bytes): manifest, config, layers
     version_id: int | None = None  # a GitHub package version, for GHCR
+    # The repository whose run built it (its REPOSITORY_LABEL); None: not told.
+    owner: str | None = None
+    children: tuple[str, ...] = ()  # an index's platform images, by digest
+
+
+# The label a run puts on every image it builds: the repository it acts as (ownership.py).
+REPOSITORY_LABEL = "io.prefect-flow-deploy.repository"
+
+
+def _owner(labels: object) -> str | None:
+    value = labels.get(REPOSITORY_LABEL) if isinstance(labels, dict) else None
+    return str(value) if value else None
 
 
 def _raise_for(response: httpx.Response, image: ImageName) -> None:

@@ -1,14 +1,24 @@
 """keep-images: after a deploy, delete each folder repository's images beyond the newest N
 that no deployment on the Prefect server uses.
 
-Decisions are pure (`choose`, `freed`, `references_after`); reading and deleting go through
-the registry's API (`RegistryClient`) or, for ghcr.io, GitHub's Packages API
+Decisions are pure (`choose`, `freed`, `references_after`, `in_use`); reading and deleting
+go through the registry's API (`RegistryClient`) or, for ghcr.io, GitHub's Packages API
 (`PackagesClient`). An image in use by any deployment of the server, whatever its tenant, is
-never deleted, whatever N. Images are counted by digest: tags sharing a digest are one image.
-"""
+never deleted, whatever N, however the deployment spells it (`127.0.0.1:5000/…` for
+`localhost:5000/…`, `repo:tag@sha256:…`, a digest alone): every reference is reduced to its
+canonical repository and its tag and digest, and the listing tells each tag's digest. A
+manifest list (several platforms) is one image with its platform images: they go with it,
+never alone. Images are counted by digest: tags sharing a digest are one image.
+
+Only this run's images are deleted: in the repositories of the folders it read (and of the
+deployments it removed), and only an image that carries this run's repository in its label
+(`REPOSITORY_LABEL`, put on at build time). Another repository sharing the registry prefix
+and the folder names keeps its images, one it pushed a moment ago included; a run with no
+repository identity deletes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -16,33 +26,84 @@ from .errors import RegistryError
 from .ghcr import GHCR, PackagesClient
 from .model import ImageDeletion
 from .naming import registry_host, repository_of
-from .registry import RegistryClient, StoredImage
+from .registry import (
+    REPOSITORY_LABEL,
+    RegistryClient,
+    StoredImage,
+    image_labels,
+    parse_reference,
+)
+
+_LOOPBACK = ("127.0.0.1", "[::1]", "::1")
+_PORT = re.compile(r"(?P<host>.+):(?P<port>[0-9]+)")
 
 
-def is_used(image: StoredImage, in_use: frozenset[str]) -> bool:
-    return f"{image.repository}@{image.digest}" in in_use or any(
-        f"{image.repository}:{tag}" in in_use for tag in image.tags
+def canonical_repository(repository: str) -> str:
+    """One spelling per repository: a loopback address is `localhost`, Docker Hub's
+    `docker.io/library/x` whatever the reference said."""
+    name = parse_reference(repository + ":x")
+    host, port = name.host, ""
+    if (split := _PORT.fullmatch(host)) is not None:
+        host, port = split["host"], split["port"]
+    if host in _LOOPBACK:
+        host = "localhost"
+    return f"{host}{':' + port if port else ''}/{name.repository}"
+
+
+def in_use(references: Iterable[str]) -> frozenset[str]:
+    """The references deployments hold, each as `<repository>:<tag>` and, when it names one,
+    `<repository>@<digest>`, in canonical spelling."""
+    found: set[str] = set()
+    for reference in references:
+        head, _, digest = reference.partition("@")
+        repository = canonical_repository(repository_of(head))
+        last = head.rsplit("/", 1)[-1]
+        if ":" in last:
+            found.add(f"{repository}:{last.rsplit(':', 1)[1]}")
+        if digest:
+            found.add(f"{repository}@{digest}")
+    return frozenset(found)
+
+
+def is_used(image: StoredImage, used: frozenset[str]) -> bool:
+    repository = canonical_repository(image.repository)
+    return f"{repository}@{image.digest}" in used or any(
+        f"{repository}:{tag}" in used for tag in image.tags
     )
 
 
 def choose(
     images: Iterable[StoredImage],
-    in_use: frozenset[str],
+    used: frozenset[str],
     keep: int,
+    owner: str | None = None,
     drop: frozenset[str] = frozenset(),
 ) -> tuple[list[StoredImage], list[StoredImage]]:
-    """(kept, deleted): the newest `keep` images and every image in use are kept. `drop`:
-    references deleted even among the newest unless in use (images only previews used,
-    previews.images_only_previews_used); they take no place among the newest."""
-    newest_first = sorted(images, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
+    """(kept, deleted) of one repository: of this run's images (`owner`'s), the newest
+    `keep` and every one in use are kept (`used`: `in_use`); the platform images of a kept
+    manifest list with it; another repository's image (or one that says nobody's) always.
+    `drop`: references deleted even among the newest unless in use (images only previews
+    used, previews.images_only_previews_used); they take no place among the newest."""
+    images = list(images)
+    parts = {child for image in images for child in image.children}
+    tops = [i for i in images if i.digest not in parts]
+    newest_first = sorted(tops, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
     kept: list[StoredImage] = []
     deleted: list[StoredImage] = []
     rank = 0
     for image in newest_first:
+        if owner is None or image.owner != owner:
+            kept.append(image)  # not this run's to delete
+            continue
         dropped = any(f"{image.repository}:{tag}" in drop for tag in image.tags)
         newest = not dropped and rank < keep
         rank += not dropped
-        (kept if newest or is_used(image, in_use) else deleted).append(image)
+        (kept if newest or is_used(image, used) else deleted).append(image)
+    needed = {child for image in kept for child in image.children}
+    for part in (i for i in images if i.digest in parts):
+        ours = owner is not None and part.owner == owner
+        keep_part = not ours or part.digest in needed or is_used(part, used)
+        (kept if keep_part else deleted).append(part)
     return kept, deleted
 
 
@@ -92,13 +153,15 @@ class Retention:
     def plan(
         self,
         repositories: Iterable[str],
-        in_use: frozenset[str],
+        used: frozenset[str],
         keep: int,
         to_build: Mapping[str, str] | None = None,
+        owner: str | None = None,
         drop: frozenset[str] = frozenset(),
     ) -> list[ImageDeletion]:
         """`to_build`: repository → tag of an image the plan builds (in a dry run it is not
-        in the registry yet, but it will be the newest)."""
+        in the registry yet, but it will be the newest). `owner`: the repository this run
+        acts as; only images labelled with it are deleted (None: none)."""
         every_kept: list[StoredImage] = []
         every_deleted: list[StoredImage] = []
         for repository in sorted(set(repositories)):
@@ -108,8 +171,9 @@ class Retention:
                 self.warnings.append(f"keep-images: cannot list {repository}: {exc}")
                 continue
             if to_build and repository in to_build:
-                images.append(StoredImage(repository, "planned", (to_build[repository],), "~"))
-            kept, deleted = choose(images, in_use, keep, drop)
+                tag = to_build[repository]
+                images.append(StoredImage(repository, "planned", (tag,), "~", owner=owner))
+            kept, deleted = choose(images, used, keep, owner, drop)
             every_kept += kept
             every_deleted += deleted
         return [
@@ -136,8 +200,16 @@ class Retention:
 
     def _list(self, repository: str) -> list[StoredImage]:
         if registry_host(repository + ":x") == GHCR:
-            return self.packages.list_images(repository)
+            return [
+                replace(image, owner=self.owner_of(f"{image.repository}@{image.digest}"))
+                for image in self.packages.list_images(repository)
+            ]
         return self.registry.list_images(repository)
+
+    def owner_of(self, reference: str) -> str | None:
+        """The repository label of an image GitHub's Packages API listed (it tells no
+        labels): read through the registry's API; None when it cannot be read."""
+        return image_labels(self.registry, reference).get(REPOSITORY_LABEL)
 
     def _delete(self, deletion: ImageDeletion) -> str | None:
         try:

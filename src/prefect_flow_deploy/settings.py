@@ -21,6 +21,7 @@ from .config import config_layer, secret_looking_build_args
 from .logger import log
 from .options import SECRET_NAME, SETTINGS, Given, Layer, Options, combine, parse_build_secrets
 from .ownership import normalise_repository, origin_repository
+from .url_credentials import mask_credentials
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def resolve_options(
     values.setdefault("projects_root", root / Options.projects_root)
     sources = {name: given.source for name, given in resolved.items()}
     options = _with_repository(Options(**values, sources=sources))
+    mask_credentials(options.prefect_api_url)  # a login in the URL (url_credentials.py)
     for name, setting in SETTINGS.items():
         if setting.secret:
             _mask(getattr(options, name))

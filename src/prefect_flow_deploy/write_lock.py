@@ -45,6 +45,7 @@ POLL_SECONDS = (0.05, 2.0)  # backoff while another run holds it (a write holds 
 # A live holder renews; a lease older than this was left by a killed run on a server whose
 # repossessor service does not run (`prefect server start --no-services`).
 STUCK_AFTER = 3 * LEASE_SECONDS + 30
+SAY_EVERY = 10.0  # while waiting for a lock, say so this often (what it waits on, how long)
 # 3.1/3.2 servers answer 405: they route POST .../increment-with-lease as a limit's name.
 NO_LOCK_STATUSES = (401, 403, 404, 405)
 
@@ -69,9 +70,15 @@ def backoff(attempt: int, retry_after: str | None) -> float:
 class WriteLocks:
     """The locks of one run, over its client. `held(full_name)` guards one read-and-write."""
 
-    def __init__(self, client: PrefectClient, say: Callable[[Level, str], None]) -> None:
+    def __init__(
+        self,
+        client: PrefectClient,
+        say: Callable[[Level, str], None],
+        waiting: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self._client = client
         self._say = say  # from the registrar's thread: `say` must be thread-safe
+        self._waiting = waiting  # a plain line every SAY_EVERY seconds of a wait
         self._unlocked_why: str | None = None  # set once the server cannot lock at all
         self._stuck: set[str] = set()  # locks held past STUCK_AFTER: not waited for again
 
@@ -91,7 +98,7 @@ class WriteLocks:
             await self._release(lease)
 
     async def _acquire(self, name: str, full_name: str) -> UUID | None:
-        started, attempt = time.monotonic(), 0
+        started, attempt, said = time.monotonic(), 0, 0
         while self._unlocked_why is None:
             check_deadline(f"waiting for the write lock of {full_name}")
             try:
@@ -104,11 +111,15 @@ class WriteLocks:
                     if not self._unlocked(status, name):
                         raise
                     continue
-                if name in self._stuck or time.monotonic() - started > STUCK_AFTER:
+                waited = time.monotonic() - started
+                if name in self._stuck or waited > STUCK_AFTER:
                     if name not in self._stuck:
                         self._stuck.add(name)
                         self._say("warning", stuck_message(name, full_name))
                     return None
+                if waited >= (said + 1) * SAY_EVERY:
+                    said = int(waited // SAY_EVERY)
+                    self._waiting(waiting_message(name, full_name, waited))
                 await asyncio.sleep(backoff(attempt, exc.response.headers.get("Retry-After")))
                 attempt += 1
                 continue
@@ -168,6 +179,14 @@ def unlocked_message(status: int, name: str) -> str:
         f"Deployments are written without the write lock: {why}. A deployment is still read "
         "just before it is written, but two runs creating the same deployment at the same "
         "moment are not kept apart."
+    )
+
+
+def waiting_message(name: str, full_name: str, waited: float) -> str:
+    return (
+        f"waiting {waited:.0f} s for the write lock {name} to write {full_name}: another run "
+        "holds it (a run killed while holding it frees it within about a minute; past "
+        f"{STUCK_AFTER:.0f} s it is passed with a warning)"
     )
 
 

@@ -7,6 +7,9 @@ aliases: a 1 KB file can expand to gigabytes of values (a "billion laughs"; one 
 reference to the anchor's node, so the composed graph stays as small as the text: its
 expanded size is counted on that graph, in one pass, and refused past the limit before
 anything is constructed from it.
+
+A key given twice in one mapping is refused too, at the second key: PyYAML keeps the last
+value without a word (a second `schedules:` silently dropped the first one's schedules).
 """
 
 from __future__ import annotations
@@ -32,6 +35,32 @@ class YamlTooLarge(ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.message, self.line = message, line
+
+
+def check_duplicate_keys(root: yaml.Node | None) -> None:
+    """Refuse a mapping that gives one key twice (YamlTooLarge at the second key's line)."""
+    seen_nodes: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    continue
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    raise YamlTooLarge(
+                        f"the key `{key.value}` is given twice in one mapping (first at line "
+                        f"{first[key.value]}): YAML keeps only the last one, so what the first "
+                        "holds would be dropped without a word. Merge the two into one key.",
+                        line,
+                    )
+                first[key.value] = line
+        stack.extend(_children(node))
 
 
 def check_file_size(path: Path) -> None:

@@ -68,6 +68,8 @@ def test_plan_comment_on_a_pull_request_is_edited_on_the_next_push(
         scenario, tmp_path, [("sales", "daily_orders"), ("sales", "two_flows")]
     )
     github.add_comment(REPO, PR, "Looks good to me")  # a reviewer's comment stays untouched
+    quoted = f"<!-- prefect-flow-deploy:plan tenant={scenario.tenant} -->\nWhy this plan?"
+    github.add_comment(REPO, PR, quoted)  # a person quoting the marker: not ours either
     project = scenario.project("sales")
     given = inputs(scenario, stack, **{"dry-run": "true"})
 
@@ -77,8 +79,11 @@ def test_plan_comment_on_a_pull_request_is_edited_on_the_next_push(
         event=pull_request_event(REPO, PR, sha, "b" * 40),
     )  # fmt: skip
     assert first.exit_code == 0, first.log
-    [comment] = [c for c in github.comments_on(REPO, PR) if "prefect-flow-deploy:plan" in c["body"]]
+    [comment] = [
+        c for c in github.comments_on(REPO, PR) if c["user"]["login"] == "github-actions[bot]"
+    ]
     body = comment["body"]
+    assert re.search(r"Plan `sha256:[0-9a-f]{64}`", body), body  # what the reviewer approves
     assert body.startswith(f"<!-- prefect-flow-deploy:plan tenant={scenario.tenant} -->\n")
     assert f"### Prefect plan · tenant `{scenario.tenant}`" in body
     assert f"At `{sha[:7]}`: 🏗️ **2** images to build · 🆕 **3** deployments to create" in body
@@ -101,8 +106,9 @@ def test_plan_comment_on_a_pull_request_is_edited_on_the_next_push(
     )  # fmt: skip
     assert second.exit_code != 0  # the plan has a failing folder: the check fails as before
     comments = github.comments_on(REPO, PR)
-    assert len(comments) == 2  # the reviewer's and ours: no second plan comment
-    ours = [c for c in comments if "prefect-flow-deploy:plan" in c["body"]]
+    assert len(comments) == 3  # the reviewer's, the quoting one and ours: no second plan
+    assert quoted in [c["body"] for c in comments]
+    ours = [c for c in comments if c["user"]["login"] == "github-actions[bot]"]
     assert [c["id"] for c in ours] == [comment["id"]]
     edited = ours[0]["body"]
     assert edited != body and f"At `{sha2[:7]}`" in edited

@@ -22,7 +22,7 @@ def test_bad_entries_fail_at_the_entry_and_the_rest_deploys(
     p, q = scenario.project("p"), scenario.project("q")
     write_flow(scenario.folder("p", "good"), "good")
     write_flow(scenario.folder("q", "kept"), "kept")
-    first = cli("deploy", *common(scenario, stack))
+    first = cli("deploy", *common(scenario, stack), "--repository", "acme/flows")
     assert first.returncode == 0, first.stderr
 
     outside = scenario.root.parent.parent / "outside"
@@ -46,7 +46,7 @@ def test_bad_entries_fail_at_the_entry_and_the_rest_deploys(
     good = scenario.folder("p", "good")
     good.joinpath("flow.py").write_text(good.joinpath("flow.py").read_text() + "# v2\n")
 
-    run = cli("deploy", "--prune", *common(scenario, stack))
+    run = cli("deploy", "--prune", *common(scenario, stack), "--repository", "acme/flows")
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     assert f"{p}/good\tgood/{p}\timage built\tupdated" in run.stderr

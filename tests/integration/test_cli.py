@@ -218,18 +218,19 @@ def test_one_deployment_name_from_two_folders_fails_both_at_the_flow_line(
 
 
 def test_plain_plan_lines_of_a_removal_show_no_image(stack: Stack, scenario: Scenario) -> None:
+    ours = ["--repository", "acme/flows"]  # a removal is of what this repository recorded
     gone = write_flow(scenario.folder("p", "gone"), "gone")
     write_flow(scenario.folder("p", "kept"), "kept")
-    assert cli("deploy", *common(scenario, stack)).returncode == 0
+    assert cli("deploy", *common(scenario, stack), *ours).returncode == 0
     for path in gone.iterdir():
         path.unlink()
     gone.rmdir()
     p = gone.parent.name
-    planned = cli("plan", *common(scenario, stack))
+    planned = cli("plan", *common(scenario, stack), *ours)
     assert planned.returncode == 0, planned.stderr
     assert f"{p}/gone\tgone/{p}\timage -\tdeployment remove" in planned.stdout
     assert "None" not in planned.stdout
-    kept = cli("deploy", *common(scenario, stack))  # without --prune it stays, and says why
+    kept = cli("deploy", *common(scenario, stack), *ours)  # without --prune it stays, and says why
     assert kept.returncode == 0, kept.stderr
     assert f"{p}/gone\tgone/{p}\timage -\torphaned" in kept.stderr
 
@@ -333,3 +334,20 @@ def test_plan_json_shows_the_whole_deployment_and_old_and_new_of_each_change(
     schema = changes["parameter_openapi_schema"]
     assert schema["old"]["properties"]["name"]["default"] == "world"
     assert schema["new"] == desired["parameter_schema"]
+
+
+def test_a_key_given_twice_in_the_config_file_is_refused_at_the_second(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """PyYAML keeps the last of two keys: the tenant's first work pool was dropped silently."""
+    write_flow(scenario.folder("p", "one"), "one")
+    config = scenario.root.parent / "prefect-flow-deploy.yaml"
+    config.write_text(
+        f"tenants:\n  {scenario.tenant}:\n    work-pool: nightly\n    schedules-active: false\n"
+        "    work-pool: hourly\n"
+    )
+    done = cli("plan", *common(scenario, stack))
+    assert done.returncode == 3, done.stderr
+    assert f"{config}:5: the key `work-pool` is given twice in one mapping (first at line 3)" in (
+        done.stderr
+    )

@@ -23,6 +23,7 @@ from ..helpers import (
     scheduled_run_ids,
 )
 
+OURS = "acme/flows"  # a prune removes only what this repository recorded
 pytestmark = pytest.mark.stack
 
 DOCKER = "/usr/bin/docker"
@@ -201,14 +202,14 @@ def test_two_clones_on_different_paths_give_the_same_tags(
 def test_removed_folder_is_planned_for_removal_and_pruned(stack: Stack, scenario: Scenario) -> None:
     copy_example(scenario, "sales", "daily_orders")
     gone = copy_example(scenario, "sales", "two_flows")
-    deploy(scenario, stack)
+    deploy(scenario, stack, repository=OURS)
     shutil.rmtree(gone)
     n = names(scenario)
 
-    planned = plan(scenario, stack)
+    planned = plan(scenario, stack, repository=OURS)
     removals = sorted(d.full_name for d in planned.deployments if d.action == "remove")
     assert removals == sorted([n["prices"], n["archive"]])
-    kept = deploy(scenario, stack)  # without --prune nothing is deleted
+    kept = deploy(scenario, stack, repository=OURS)  # without --prune nothing is deleted
     assert read_deployment(n["prices"]).id
     assert {
         r.status
@@ -216,7 +217,7 @@ def test_removed_folder_is_planned_for_removal_and_pruned(stack: Stack, scenario
         if r.deployment == scenario.project("sales") and r.folder == "two_flows"
     } == {"orphaned"}
 
-    pruned = deploy(scenario, stack, prune=True)
+    pruned = deploy(scenario, stack, prune=True, repository=OURS)
     assert (
         sorted(f"{r.flow}/{r.deployment}" for r in pruned.results if r.status == "removed")
         == removals
@@ -231,11 +232,11 @@ def test_broken_folder_does_not_stop_the_others_nor_lose_its_deployment(
 ) -> None:
     good = copy_example(scenario, "sales", "daily_orders")
     flaky = write_flow(scenario.folder("sales", "flaky"), "flaky")
-    deploy(scenario, stack)
+    deploy(scenario, stack, repository=OURS)
     (flaky / "flow.py").write_text("from prefect import flow\n\n@flow\ndef flaky(:\n")
     (good / "flow.py").write_text((good / "flow.py").read_text() + "\n# changed\n")
 
-    result = deploy(scenario, stack, prune=True)
+    result = deploy(scenario, stack, prune=True, repository=OURS)
     assert result.failed
     broken = next(f for f in result.plan.folders if f.name == "flaky")
     assert broken.problems[0].line == 4 and broken.problems[0].file == flaky / "flow.py"

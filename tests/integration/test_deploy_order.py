@@ -96,13 +96,13 @@ def test_an_older_checkout_deployed_last_skips_with_a_notice(
     assert "building" not in done.stderr and "built 0, pushed 0" in done.stderr, done.stderr
 
 
-def test_a_newer_checkout_deployed_last_wins_and_time_orders_shallow_ones(
+def test_a_newer_checkout_deployed_last_wins_and_shallow_ones_ask_their_origin(
     stack: Stack, scenario: Scenario
 ) -> None:
     repository = Repository(scenario)
     old_sha, new_sha = repository.commit("old"), repository.commit("new")
     # Shallow clones (actions/checkout's default): neither holds the other's commit, so the
-    # committer time decides.
+    # history is fetched from their origin.
     old = repository.checkout(old_sha, "old", shallow=True)
     new = repository.checkout(new_sha, "new", shallow=True)
 
@@ -117,8 +117,14 @@ def test_a_newer_checkout_deployed_last_wins_and_time_orders_shallow_ones(
     again = deploy(scenario, stack, projects_root=old)
     assert not again.failed
     [row] = again.results
-    assert row.status == "skipped" and "was committed at 2026-01-02T00:00:00Z" in (row.error or "")
+    assert row.status == "skipped" and f"commit {new_sha[:12]} descends" in (row.error or "")
     assert held(scenario) == (new_image, new_sha)
+
+    # Without its origin (unreachable), the committer time decides.
+    git(old.parent, "remote", "set-url", "origin", str(old.parent / "gone"))
+    cut_off = deploy(scenario, stack, projects_root=old)
+    [row] = cut_off.results
+    assert row.status == "skipped" and "was committed at 2026-01-02T00:00:00Z" in (row.error or "")
 
 
 def test_a_newer_run_that_writes_while_an_older_one_builds_still_wins(
@@ -143,3 +149,88 @@ def test_a_newer_run_that_writes_while_an_older_one_builds_still_wins(
     [row] = late.results
     assert row.status == "skipped" and f"commit {new_sha[:12]} descends" in (row.error or "")
     assert held(scenario) == (new_image, new_sha)
+
+
+# -- a record that cannot be trusted, and the way out ----------------------------------------
+
+
+def test_a_commit_dated_in_the_future_does_not_block_later_commits_of_a_shallow_checkout(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A clock set to 2031 on one commit: from shallow checkouts (actions/checkout's
+    default) every later commit was skipped as older, exit 0. The history, fetched from the
+    checkout's origin, says the later commit descends from it."""
+    repository = Repository(scenario)
+    repository.commit("first")
+    write_flow(repository.folder, "alpha", "return 'from the future'")
+    git(repository.root, "commit", "-qam", "clock", date="2031-01-01T00:00:00Z")
+    future = git(repository.root, "rev-parse", "HEAD")
+    later = repository.commit("later")
+    assert not deploy(scenario, stack, projects_root=repository.checkout(future, "f", True)).failed
+    assert held(scenario)[1] == future
+
+    run = deploy(scenario, stack, projects_root=repository.checkout(later, "l", shallow=True))
+    assert [(r.flow, r.status) for r in run.results] == [("alpha", "updated")], run.results
+    assert held(scenario)[1] == later
+
+
+def test_a_forged_record_dated_in_the_future_is_not_trusted(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A tag `commit:0000000@2099-…` added by hand blocked every deploy, full clones too."""
+    from ..helpers import server_api
+
+    repository = Repository(scenario)
+    first = repository.commit("first")
+    assert not deploy(scenario, stack, projects_root=repository.checkout(first, "first")).failed
+    deployment = read_deployment(f"alpha/{scenario.project('p')}")
+    forged = [t for t in deployment.tags if not t.startswith(COMMIT_TAG_PREFIX)]
+    forged.append(f"{COMMIT_TAG_PREFIX}0000000@2099-01-01T00:00:00Z")
+    with server_api() as client:
+        client.patch(f"deployments/{deployment.id}", json={"tags": forged}).raise_for_status()
+
+    second = repository.commit("second")
+    run = deploy(scenario, stack, projects_root=repository.checkout(second, "second"))
+    assert [(r.flow, r.status) for r in run.results] == [("alpha", "updated")], run.results
+    assert held(scenario)[1] == second
+    assert any("in the future" in p.message for p in run.plan.problems)
+
+
+def test_two_commits_in_one_second_are_ordered_by_their_history(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """From shallow clones the older of two commits made in the same second overwrote the
+    newer one (equal times said nothing)."""
+    repository = Repository(scenario)
+    write_flow(repository.folder, "alpha", "return 'older'")
+    git(repository.root, "add", ".")
+    git(repository.root, "commit", "-qm", "older", date="2026-02-01T00:00:00Z")
+    older = git(repository.root, "rev-parse", "HEAD")
+    write_flow(repository.folder, "alpha", "return 'newer'")
+    git(repository.root, "commit", "-qam", "newer", date="2026-02-01T00:00:00Z")
+    newer = git(repository.root, "rev-parse", "HEAD")
+
+    assert not deploy(scenario, stack, projects_root=repository.checkout(newer, "n", True)).failed
+    late = deploy(scenario, stack, projects_root=repository.checkout(older, "o", shallow=True))
+    [row] = late.results
+    assert row.status == "skipped", late.results
+    assert f"commit {newer[:12]} descends from this run's {older[:12]}" in (row.error or "")
+    assert held(scenario)[1] == newer
+
+
+def test_force_order_deploys_an_older_commit_and_the_skip_names_it(
+    stack: Stack, scenario: Scenario
+) -> None:
+    repository = Repository(scenario)
+    old_sha, new_sha = repository.commit("old"), repository.commit("new")
+    old = repository.checkout(old_sha, "old")
+    assert not deploy(scenario, stack, projects_root=repository.checkout(new_sha, "new")).failed
+
+    skipped = run_cli("deploy", *common(scenario, stack), "--projects-root", str(old))
+    assert skipped.returncode == 0, skipped.stderr
+    assert "--force-order" in skipped.stderr and "revert" not in skipped.stderr
+    forced = run_cli("deploy", *common(scenario, stack), "--projects-root", str(old),
+                     "--force-order")  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    assert "\tupdated" in forced.stderr
+    assert held(scenario)[1] == old_sha

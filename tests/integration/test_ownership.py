@@ -142,3 +142,53 @@ def test_a_name_another_repository_creates_while_this_run_builds_is_not_taken_ov
     assert f"belongs to repository {B}, and repository {A} would take it over" in (row.error or "")
     now = read_deployment(f"alpha/{p}")
     assert (now.id, now.job_variables, now.tags) == (theirs.id, theirs.job_variables, theirs.tags)
+
+
+def test_a_run_without_an_identity_refuses_to_prune_and_says_who_it_acts_as(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """No --repository, no GITHUB_REPOSITORY, no git remote: `--prune` removed every managed
+    deployment of the tenant that recorded no repository, another repository's included."""
+    p = scenario.project("p")
+    write_flow(scenario.folder("p", "alpha"), "alpha")
+    assert not deploy(scenario, stack, repository=None).failed  # recorded by no repository
+    write_flow(scenario.folder("q", "delta"), "delta")  # another project, so alpha is "gone"
+    for file in scenario.folder("p", "alpha").iterdir():
+        file.unlink()
+    scenario.folder("p", "alpha").rmdir()
+
+    anonymous = run_cli("deploy", "--prune", *common(scenario, stack))
+    assert anonymous.returncode == 3, anonymous.stderr
+    assert "--prune needs to know which repository this run deploys" in anonymous.stderr
+    assert read_deployment(f"alpha/{p}").name == p  # still there
+
+    named = run_cli("plan", *common(scenario, stack), "--repository", A)
+    assert f"acting as repository {A} (--repository), tenant {scenario.tenant}" in named.stderr
+    nobody = run_cli("plan", *common(scenario, stack))
+    assert "acting as no repository" in nobody.stderr
+
+
+def test_a_deployment_whose_record_was_removed_by_hand_is_not_pruned(
+    stack: Stack, scenario: Scenario
+) -> None:
+    from ..helpers import server_api
+
+    p = scenario.project("p")
+    write_flow(scenario.folder("p", "alpha"), "alpha")
+    gone = write_flow(scenario.folder("p", "beta"), "beta")
+    assert not deploy(scenario, stack, repository=A).failed
+    beta = read_deployment(f"beta/{p}")
+    with server_api() as client:  # someone takes the record off by hand
+        tags = [t for t in beta.tags if not t.startswith("repo:")]
+        client.patch(f"deployments/{beta.id}", json={"tags": tags}).raise_for_status()
+    gone.joinpath("flow.py").unlink()
+    gone.rmdir()
+
+    pruned = deploy(scenario, stack, repository=A, prune=True)
+    assert not pruned.failed
+    assert {(r.flow, r.status) for r in pruned.results} == {("alpha", "unchanged")}
+    assert read_deployment(f"beta/{p}").id == beta.id
+    assert any(
+        f"beta/{p}" in problem.message and "records no repository" in problem.message
+        for problem in pruned.plan.problems
+    )

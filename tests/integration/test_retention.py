@@ -19,13 +19,14 @@ import httpx
 import pytest
 
 from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.registry import RegistryClient
+from prefect_flow_deploy.registry import REPOSITORY_LABEL, RegistryClient
 from prefect_flow_deploy.retention import Retention
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy, options, run
 
 pytestmark = pytest.mark.stack
+OURS = "acme/flows"  # keep-images deletes only images labelled with the run's repository
 
 
 async def _hand_made_deployment(name: str, image: str, pool: str) -> None:
@@ -43,17 +44,17 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     stack: Stack, scenario: Scenario
 ) -> None:
     folder = write_flow(scenario.folder("sales", "daily"), "daily", body="return 'v1'")
-    first = deploy(scenario, stack)
+    first = deploy(scenario, stack, repository=OURS)
     assert not first.failed, first.results
     image1 = first.results[0].image
     write_flow(folder, "daily", body="return 'v2'")
-    second = deploy(scenario, stack)
+    second = deploy(scenario, stack, repository=OURS)
     image2 = second.results[0].image
     assert image1 and image2 and image1 != image2
     run(_hand_made_deployment(f"hand-{scenario.suffix}", image1, scenario.work_pool))
 
     write_flow(folder, "daily", body="return 'v3'")
-    engine = Engine(options(scenario, stack, keep_images=1))
+    engine = Engine(options(scenario, stack, keep_images=1, repository=OURS))
     plan = engine.plan()
     plan = engine.preview_retention(plan)
     (planned,) = plan.image_deletions
@@ -62,7 +63,8 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     shown = subprocess.run(
         [sys.executable, "-m", "prefect_flow_deploy.cli", "plan", "--keep-images", "1",
          "--projects-root", str(scenario.root), "--registry", scenario.registry,
-         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool],
+         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+         "--repository", OURS],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
@@ -71,7 +73,7 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     registry = RegistryClient()
     assert registry.exists(image2)  # the plan deleted nothing
 
-    third = deploy(scenario, stack, keep_images=1)
+    third = deploy(scenario, stack, keep_images=1, repository=OURS)
     assert not third.failed, third.results
     image3 = third.results[0].image
     assert [(d.tags, d.outcome) for d in third.image_deletions] == [(planned.tags, "deleted")]
@@ -79,7 +81,7 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     assert registry.exists(image1)  # in use by a deployment this tool did not make
     assert registry.exists(image3)  # the newest, in use
 
-    again = deploy(scenario, stack, keep_images=0)  # nothing unused is left
+    again = deploy(scenario, stack, keep_images=0, repository=OURS)  # nothing unused is left
     assert again.image_deletions == []
 
 
@@ -88,9 +90,9 @@ def test_a_gone_folder_keeps_its_images_until_its_deployments_are_removed(
 ) -> None:
     keep = write_flow(scenario.folder("sales", "keep"), "keep")
     gone = write_flow(scenario.folder("sales", "gone"), "gone", body="return 'v1'")
-    first = deploy(scenario, stack)
+    first = deploy(scenario, stack, repository=OURS)
     write_flow(gone, "gone", body="return 'v2'")
-    second = deploy(scenario, stack)
+    second = deploy(scenario, stack, repository=OURS)
     (old,) = [r.image for r in first.results if r.flow == "gone"]
     (new,) = [r.image for r in second.results if r.flow == "gone"]
     assert old and new and old != new
@@ -98,11 +100,13 @@ def test_a_gone_folder_keeps_its_images_until_its_deployments_are_removed(
     shutil.rmtree(gone)
     write_flow(keep, "keep")  # unchanged
 
-    kept = deploy(scenario, stack, keep_images=0)  # no --prune: its deployment stays
+    kept = deploy(
+        scenario, stack, keep_images=0, repository=OURS
+    )  # no --prune: its deployment stays
     assert not kept.failed and kept.image_deletions == []
     assert new and registry.exists(new)
 
-    pruned = deploy(scenario, stack, keep_images=0, prune=True)
+    pruned = deploy(scenario, stack, keep_images=0, prune=True, repository=OURS)
     assert not pruned.failed, pruned.results
     assert [r.status for r in pruned.results if r.flow == "gone"] == ["removed"]
     deleted = {d.repository + ":" + t for d in pruned.image_deletions for t in d.tags}
@@ -150,6 +154,7 @@ def no_delete_registry(tmp_path: Path) -> Iterator[str]:
 def _push_small_image(registry: str, repository: str, tag: str, created: str) -> None:
     """An image manifest with its config blob, uploaded over the registry API."""
     config = json.dumps({"architecture": "amd64", "os": "linux", "created": created,
+                         "config": {"Labels": {REPOSITORY_LABEL: OURS}},
                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()  # fmt: skip
     digest = "sha256:" + hashlib.sha256(config).hexdigest()
     base = f"http://{registry}/v2/{repository}"
@@ -176,7 +181,7 @@ def test_a_registry_refusing_deletes_is_a_warning(no_delete_registry: str) -> No
     _push_small_image(no_delete_registry, "acme/sales/daily", "old", "2026-01-01T00:00:00Z")
     _push_small_image(no_delete_registry, "acme/sales/daily", "new", "2026-01-02T00:00:00Z")
     retention = Retention(RegistryClient(), None)
-    planned = retention.plan([repository], frozenset(), keep=1)
+    planned = retention.plan([repository], frozenset(), keep=1, owner=OURS)
     assert [d.tags for d in planned] == [("old",)]
     (done,) = retention.apply(planned)
     assert done.outcome == "refused: HTTP 405 UNSUPPORTED"

@@ -177,3 +177,36 @@ def test_the_run_after_a_sigkill_converges_and_removes_what_it_left(
     assert not list(temp.glob(f"pfd-run.{run}.*"))  # the killed run's folder, login and all
     assert not any(SECRET in p.read_text(errors="ignore") for p in temp.rglob("*") if p.is_file())
     assert labelled(run) == []
+
+
+def test_on_a_runner_a_killed_run_leaves_its_login_where_the_job_s_end_removes_it(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    """The command line in a workflow's `run:` step: after SIGKILL its registry login stayed
+    in the machine's temporary folder until the next deploy on that machine (a self-hosted
+    runner keeps /tmp across jobs). It is kept under RUNNER_TEMP, which the runner empties at
+    the end of every job. (The action's own /tmp goes with its container, `docker run --rm`.)"""
+    folder = write_flow(scenario.folder("p", "slow"), "slow")
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nRUN echo {scenario.suffix}\nRUN sleep 25\n"
+        "COPY . /opt/prefect/flows/slow\n"
+    )
+    temp, runner_temp = tmp_path / "tmp", tmp_path / "runner_temp"
+    temp.mkdir()
+    runner_temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "GITHUB_ACTIONS": "true",
+           "RUNNER_TEMP": str(runner_temp)}  # fmt: skip
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "prefect_flow_deploy.cli", "deploy", *common(scenario, stack), *LOGIN],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    try:
+        logins = lambda where: list(where.glob("pfd-run.*/pfd-docker-config-*/config.json"))  # noqa: E731
+        wait_for(lambda: bool(logins(temp) or logins(runner_temp)), "wrote its login")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    assert logins(runner_temp) and not logins(temp), (logins(temp), logins(runner_temp))
+    assert not any(SECRET in p.read_text(errors="ignore") for p in temp.rglob("*") if p.is_file())

@@ -75,3 +75,44 @@ def test_a_signal_mid_build_stops_cleans_and_says_so(
     assert not list(temp.glob("pfd-run.*"))  # the run's folder with the login is gone from disk
     assert not any(Path(f"/proc/{pid}").exists() for pid in builds)  # the build client too
     assert "pw-canary-123" not in output
+
+
+def test_a_signal_during_a_write_reports_what_the_server_holds(
+    stack: Stack, scenario: Scenario, tmp_path: Path
+) -> None:
+    """SIGTERM while a deployment write is under way (the Prefect API, behind our proxy,
+    answers the create 3 s late; the server carries it out anyway): the run said "deployment
+    writes 0" while the write landed. It reads the deployment back (a few seconds at most)
+    and says it landed."""
+    from ..fault_proxy import DELAY, Fault, fault_proxy
+
+    write_flow(scenario.folder("p", "one"), "one")
+    slow = Fault(DELAY, retry_after="3", method="POST", path=r"/deployments/$")
+    with fault_proxy(stack.env["PREFECT_API_URL"], [slow]) as (url, proxy):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect_flow_deploy.cli", "deploy", *common(scenario, stack),
+             "--prefect-api-url", url],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert process.stderr is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+        reader.start()
+        deadline = time.monotonic() + 180
+        while not proxy.faults and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proxy.faults, "the create never reached the server"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+        seconds = time.monotonic() - sent
+        reader.join(timeout=5)
+    output = "".join(lines)
+    assert code == 128 + signal.SIGTERM, output
+    assert seconds < 10, seconds
+    name = f"one/{scenario.project('p')}"
+    assert f"1 deployment writes under way when stopped: {name} created on the server" in output
+    from ..helpers import read_deployment
+
+    assert read_deployment(name).id  # it did land

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -108,7 +109,7 @@ def test_a_run_refused_the_lock_writes_after_the_holder_and_sees_its_deployment(
 
 
 def test_a_lock_left_by_a_killed_run_lapses_and_the_next_run_writes(
-    stack: Stack, scenario: Scenario, refused: threading.Event
+    stack: Stack, scenario: Scenario, refused: threading.Event, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A run killed between taking the lock and releasing it (SIGKILL: no cleanup) leaves a
     lease that lapses after LEASE_SECONDS, when the server's repossessor revokes it: the next
@@ -129,6 +130,10 @@ def test_a_lock_left_by_a_killed_run_lapses_and_the_next_run_writes(
     result = deploy(scenario, stack, repository=A)
     assert refused.is_set(), "the left lease did not hold the run back"
     assert [(r.status, r.error) for r in result.results] == [("created", None)]
+    # It said what it waited on, every 10 s (it waited about a minute without a word).
+    said = [line for line in capfd.readouterr().err.splitlines() if "for the write lock" in line]
+    assert len(said) >= 2, said
+    assert re.match(rf"waiting 1\d s for the write lock {name} to write alpha/{p}: ", said[0])
     assert f"{REPO_TAG_PREFIX}{A}" in read_deployment(f"alpha/{p}").tags
 
 

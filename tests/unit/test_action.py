@@ -36,6 +36,7 @@ def set_inputs(monkeypatch: pytest.MonkeyPatch, **inputs: str) -> None:
 
 
 def test_inputs_map_to_options(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flows")  # as on every runner
     set_inputs(
         monkeypatch, registry="ghcr.io/acme/flows", **{"prefect-api-url": "http://p/api", "max-parallel": "8",
         "force": "true", "prune": "True", "flows": "^sales/", "shards": "3", "tenant": "prod",
@@ -46,7 +47,7 @@ def test_inputs_map_to_options(workspace: Path, monkeypatch: pytest.MonkeyPatch)
     assert options == Options(
         projects_root=workspace / "projects", registry="ghcr.io/acme/flows", tenant="prod",
         prefect_api_url="http://p/api", max_parallel=8, force=True, prune=True, flows="^sales/",
-        work_pool_type="kubernetes",
+        work_pool_type="kubernetes", repository="acme/flows",
     )  # fmt: skip
 
 

@@ -139,7 +139,7 @@ def test_history_tells_ancestry_when_it_holds_both_commits(
     assert history.relation("f" * 40) is None  # not in this checkout
 
 
-def test_a_shallow_checkout_falls_back_to_time(
+def test_a_shallow_checkout_asks_its_origin_and_else_falls_back_to_time(
     repo: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     root, shas = repo
@@ -147,9 +147,29 @@ def test_a_shallow_checkout_falls_back_to_time(
     _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{root}", str(shallow))
     history = CheckoutHistory(shallow)
     assert history.commit is not None and history.commit.sha == shas[2]
-    assert history.relation(shas[1]) is None  # its history is cut: unknown, not "diverged"
+    assert history.relation(shas[1]) == "descendant"  # fetched from origin (file://)
+    assert history.relation(shas[3]) == "diverged"
+    assert (shallow / ".git" / "shallow").exists()  # the checkout itself is left as it was
+
+    _git(shallow, "remote", "set-url", "origin", str(tmp_path / "gone"))
+    cut_off = CheckoutHistory(shallow)
+    assert cut_off.relation(shas[1]) is None  # its history is cut: unknown, not "diverged"
     recorded = Commit(shas[3], 1_767_484_800)  # the side branch, committed later
-    assert superseded(history.commit, recorded, history.relation(recorded.sha)) is not None
+    assert cut_off.commit is not None
+    assert superseded(cut_off.commit, recorded, cut_off.relation(recorded.sha)) is not None
+
+
+def test_a_record_in_the_future_orders_nothing_and_one_second_is_not_guessed() -> None:
+    now = NEW.time + 60
+    future = Commit("c" * 40, NEW.time + 10 * 365 * 86400)
+    assert superseded(NEW, future, None, now) is None  # a wrong clock, or a forged tag
+    assert superseded(NEW, future, "ancestor", now) is not None  # the history still counts
+    assert superseded(NEW, future, None) is not None  # no clock given: time as it says
+    twin = Commit("d" * 40, NEW.time)
+    why = superseded(NEW, twin, None, now)
+    assert why is not None and "in the same second" in why and "--force-order" in why
+    assert superseded(NEW, twin, "descendant", now) is None
+    assert superseded(OLD, NEW, "ancestor", now, forced=True) is None
 
 
 def test_outside_a_repository_there_is_no_commit(tmp_path: Path) -> None:

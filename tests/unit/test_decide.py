@@ -388,8 +388,24 @@ def test_a_project_that_could_not_be_listed_keeps_its_deployments() -> None:
 
 def test_a_flow_that_is_gone_from_its_folder_is_removed() -> None:
     daily = folder("daily", "etl")
-    plan = decide.plan(inputs(daily, server=[managed("report/sales", "sales/daily")]), OPTIONS)
+    ours = replace(OPTIONS, repository="acme/flows")
+    recorded = managed("report/sales", "sales/daily", "repo:acme/flows")
+    plan = decide.plan(inputs(daily, server=[recorded]), ours)
     assert actions(plan) == {"etl/sales": "create", "report/sales": "remove"}
+
+
+def test_a_deployment_that_records_no_repository_is_nobody_s_to_remove() -> None:
+    """Its repo: tag taken off by hand, or written before the record: kept, and said."""
+    daily = folder("daily", "etl")
+    ours = replace(OPTIONS, repository="acme/flows")
+    plan = decide.plan(inputs(daily, server=[managed("report/sales", "sales/daily")]), ours)
+    assert actions(plan) == {"etl/sales": "create"}
+    [problem] = plan.problems
+    assert problem.severity == "warning" and "report/sales: its folder or flow is gone" in (
+        problem.message
+    )
+    anonymous = decide.plan(inputs(daily, server=[managed("report/sales", "sales/daily")]), OPTIONS)
+    assert actions(anonymous) == {"etl/sales": "create"}
 
 
 # -- what the server would refuse ------------------------------------------------------------

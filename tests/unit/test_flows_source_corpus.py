@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from prefect_flow_deploy.discovery import discover
-from prefect_flow_deploy.flows_source import BANNED_CHARACTERS, find_flows
+from prefect_flow_deploy.flows_source import find_flows
 from prefect_flow_deploy.model import FlowFolder
+from prefect_flow_deploy.naming import BANNED_CHARACTERS
 from prefect_flow_deploy.schema_source import RESERVED_PARAMETERS
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -243,3 +243,45 @@ def test_the_prefect_ui_deployments_page_from_the_api_url() -> None:
     )
     assert deployments_page("https://example.com/prefect") is None
     assert deployments_page(None) is None
+
+
+def test_a_persons_comment_quoting_the_marker_is_never_edited_nor_deleted(
+    fake: FakeGitHub,
+) -> None:
+    """Found by marker AND author: the token's own identity (an installation token, which
+    may not read /user, acts as github-actions[bot])."""
+    quoted = f"{MARKER}\nWhy does the plan say this? (quoting the bot)"
+    person = fake.add_comment(REPO, 7, quoted, login="octocat")
+    github = client(fake)
+    assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan 1") == "created"
+    assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan 2") == "updated"
+    assert fake.comments[person]["body"] == quoted  # untouched, and still there
+    ours = [c for c in fake.comments_on(REPO, 7) if c["user"]["login"] == "github-actions[bot]"]
+    assert [c["body"] for c in ours] == [f"{MARKER}\nplan 2"]
+    assert [r.path for r in fake.requests if r.method == "DELETE"] == []
+
+
+def test_with_a_users_token_the_comment_is_that_users() -> None:
+    with FakeGitHub(token_login="deployer") as fake:
+        theirs = fake.add_comment(REPO, 7, f"{MARKER}\nan old copy by someone", login="octocat")
+        github = client(fake)
+        assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan") == "created"
+        assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan") == "unchanged"
+        assert theirs in fake.comments
+        assert sum(r.path == "/user" for r in fake.requests) == 1  # asked once
+
+
+def test_another_apps_installation_token_writes_as_its_own_bot() -> None:
+    from ..github_fake import user
+
+    with FakeGitHub() as fake:
+        fake.actor = user("flows-app[bot]", 77, fake.api_url)  # the app the token is of
+        other = fake.add_comment(
+            REPO, 7, f"{MARKER}\nby the workflow's token", "github-actions[bot]"
+        )
+        github = GitHubClient(
+            fake.token, fake.api_url, seconds_between_writes=0, bot_login="flows-app[bot]"
+        )
+        assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan") == "created"
+        assert github.upsert_comment(REPO, 7, MARKER, f"{MARKER}\nplan 2") == "updated"
+        assert fake.comments[other]["body"] == f"{MARKER}\nby the workflow's token"

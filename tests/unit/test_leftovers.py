@@ -116,3 +116,17 @@ def test_threads_asking_for_the_run_folder_at_once_share_one(
     assert len({Path(f).parent for f in folders}) == 1
     leftovers.remove_run_dir()
     assert list(tmp_path.iterdir()) == []  # nothing left at exit
+
+
+def test_on_a_runner_the_run_folder_goes_under_runner_temp(tmp_path: Path) -> None:
+    from prefect_flow_deploy import leftovers
+
+    try:
+        assert leftovers.use_runner_temp({"RUNNER_TEMP": str(tmp_path)}) is None  # not GitHub
+        missing = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(tmp_path / "not-mounted")}
+        assert leftovers.use_runner_temp(missing) is None  # an old runner's host path
+        runner = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(tmp_path)}
+        assert leftovers.use_runner_temp(runner) == str(tmp_path)
+        assert leftovers.temp_root() == str(tmp_path)
+    finally:
+        leftovers._root.clear()

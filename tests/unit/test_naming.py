@@ -65,3 +65,13 @@ def test_registry_is_normalised_the_way_users_write_it() -> None:
     assert normalise_registry("ghcr.io/Acme-Corp/Flows") == "ghcr.io/acme-corp/flows"
     assert normalise_registry(" https://localhost:5000/flows/ ") == "localhost:5000/flows"
     assert normalise_registry("") == ""
+
+
+def test_names_that_are_not_printed_as_themselves_are_refused() -> None:
+    from prefect_flow_deploy.naming import name_problem, unprintable_characters
+
+    assert unprintable_characters("daily\x1b[31m\n") == ["\\n", "\\x1b"]
+    assert unprintable_characters("report\u202etxt") == ["\\u202e"]
+    assert unprintable_characters("été-daily ünïcode") == []
+    assert "\\x1b" in (name_problem("flow", "a\x1bb") or "")
+    assert name_problem("flow", "daily-orders") is None

@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy import decide
-from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.errors import ConfigurationError, PlanMovedError
 from prefect_flow_deploy.inputs import ImageAnswer
 from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.model import DeploymentConfig, Plan
-from prefect_flow_deploy.plan_file import HIDDEN, dump, load, what_moved
+from prefect_flow_deploy.plan_file import HIDDEN, dump, load, refusals, what_moved
+from prefect_flow_deploy.work_pools import Pool
 
-from .test_decide import OPTIONS, deployed, folder, inputs, managed
+from .test_decide import OPTIONS as DECIDE_OPTIONS
+from .test_decide import deployed, folder, inputs, managed
+
+OPTIONS = replace(DECIDE_OPTIONS, repository="acme/flows")  # prunes only what it recorded
 
 
 def planned() -> tuple[Plan, Plan]:
@@ -33,7 +37,7 @@ def planned() -> tuple[Plan, Plan]:
     first = decide.plan(inputs(daily, weekly), OPTIONS)
     server = [deployed(d.spec, id=d.full_name) for d in first.deployments if d.spec]
     server[1] = replace(server[1], comparable={**server[1].comparable, "description": "x"})
-    server.append(managed("old/sales", "sales/gone"))
+    server.append(managed("old/sales", "sales/gone", "repo:acme/flows"))
     answers = {
         daily.key: ImageAnswer("r/sales/daily", "tag1", {"file:flow.py": "a"}, digest="sha256:9")
     }
@@ -53,7 +57,7 @@ def test_a_plan_is_read_back_exactly_as_it_was_written(tmp_path: Path) -> None:
     for plan in (first, again):
         saved = load(written(plan, tmp_path))
         assert saved.plan == plan
-        assert saved.version == 1 and saved.options["registry"] == "r"
+        assert saved.version == 2 and saved.options["registry"] == "r"
 
 
 def test_the_file_holds_no_secret_value(tmp_path: Path) -> None:
@@ -78,8 +82,8 @@ def test_the_file_holds_no_secret_value(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_plan_of_this_version_is_refused_by_name(tmp_path: Path) -> None:
     path = written(planned()[0], tmp_path)
     data = json.loads(path.read_text())
-    path.write_text(json.dumps({**data, "version": 2}))
-    with pytest.raises(ConfigurationError, match=r"plan\.json: a plan file of version 2"):
+    path.write_text(json.dumps({**data, "version": 1}))
+    with pytest.raises(ConfigurationError, match=r"plan\.json: a plan file of version 1"):
         load(path)
     path.write_text("{}")
     with pytest.raises(ConfigurationError, match="not a plan file"):
@@ -156,4 +160,82 @@ def test_other_options_than_the_plan_s_are_refused(tmp_path: Path) -> None:
     saved = load(written(plan, tmp_path))
     assert what_moved(saved, plan, replace(OPTIONS, prune=True)) == [
         "options: prune was False for the plan and is True now"
+    ]
+
+
+# -- a file edited by someone else -----------------------------------------------------------
+
+
+def edited(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    _, plan = planned()
+    path = written(plan, tmp_path)
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_an_entry_given_twice_is_refused_whichever_copy_comes_first(tmp_path: Path) -> None:
+    def twice(data: dict) -> None:  # type: ignore[type-arg]
+        removal = next(d for d in data["plan"]["deployments"] if d["action"] == "remove")
+        data["plan"]["deployments"].insert(0, {**removal, "deployment_id": "hand-made"})
+
+    with pytest.raises(PlanMovedError, match="deployments: old/sales is in the plan twice"):
+        load(edited(tmp_path, twice))
+
+
+def test_a_field_no_plan_has_is_refused_at_its_path(tmp_path: Path) -> None:
+    def extra(data: dict) -> None:  # type: ignore[type-arg]
+        data["plan"]["deployments"][0]["spec"]["pull_steps"] = [{"run": "sh"}]
+
+    with pytest.raises(
+        PlanMovedError, match=r"plan\.deployments\[0\]\.spec\.pull_steps: unknown field"
+    ):
+        load(edited(tmp_path, extra))
+
+
+def test_a_key_given_twice_in_one_object_is_refused(tmp_path: Path) -> None:
+    _, plan = planned()
+    path = written(plan, tmp_path)
+    text = path.read_text().replace('"version": 2,', '"version": 2, "version": 2,', 1)
+    path.write_text(text)
+    with pytest.raises(PlanMovedError, match="the key 'version' is given twice"):
+        load(path)
+
+
+def test_a_field_that_matters_edited_is_a_hash_mismatch(tmp_path: Path) -> None:
+    def privileged(data: dict) -> None:  # type: ignore[type-arg]
+        data["plan"]["deployments"][0]["spec"]["job_variables"] = {"privileged": True}
+
+    with pytest.raises(PlanMovedError, match="does not have the hash it records"):
+        load(edited(tmp_path, privileged))
+
+
+def test_a_fresh_plan_with_another_pool_template_moved(tmp_path: Path) -> None:
+    _, plan = planned()
+    name = plan.deployments[0].spec.work_pool  # type: ignore[union-attr]
+    pool = Pool(name, "docker", {"variables": {"properties": {"image": {}}}}, exists=False)
+    plan = replace(plan, pools={name: pool})
+    saved = load(written(plan, tmp_path))
+    privileged = {"variables": {"properties": {"image": {}, "privileged": {"default": True}}}}
+    fresh = replace(plan, pools={name: replace(pool, template=privileged)})
+    assert what_moved(saved, fresh, OPTIONS) == [
+        f"pools: {name} (its type, template or creation) differs from what the server holds "
+        "or would create now"
+    ]
+
+
+def test_references_outside_the_registry_are_refused(tmp_path: Path) -> None:
+    _, plan = planned()
+    saved = load(written(plan, tmp_path))
+    assert refusals(saved, OPTIONS) == []
+    image = replace(plan.images[0], repository="docker.io/evil/image")
+    forged = replace(saved, plan=replace(plan, images=[image, *plan.images[1:]]))
+    found = refusals(forged, OPTIONS)
+    assert found[0].startswith(f"images: {image.folder.key} names docker.io/evil/image:")
+    assert found[0].endswith("outside this run's registry r (its image is r/sales/daily)")
+    assert [line.split(" would run ")[0] for line in found[1:]] == [
+        f"deployments: {d.full_name}"
+        for d in plan.deployments
+        if d.spec and d.folder_key == image.folder.key and d.action != "unchanged"
     ]

@@ -235,3 +235,13 @@ def test_the_readme_pictures_show_what_the_code_writes() -> None:
     links = Links("https://github.com", "acme/flows", module.HEAD_SHA, module.WORKSPACE)
     assert (root / "docs" / "pr-comment.md").read_text() == render(plan, "prod", links, prune=True)
     assert (root / "docs" / "pr-comment.png").stat().st_size > 10_000
+
+
+def test_the_plan_s_hash_is_what_the_reviewer_approves() -> None:
+    gone = DeploymentPlan(None, "old/sales", "sales/gone", "remove", deployment_id="x")
+    digest = "ab" * 32
+    text = render(Plan([], [], [gone]), "prod", LINKS, prune=True, plan_hash=digest)
+    assert f"Plan `sha256:{digest}`: `prefect-flow-deploy deploy --plan` applies" in text
+    quiet = render(Plan([], [], []), "prod", LINKS, plan_hash=digest)
+    assert "nothing to build" in quiet and f"`sha256:{digest}`" in quiet
+    assert "sha256:" not in render(Plan([], [], [gone]), "prod", LINKS)

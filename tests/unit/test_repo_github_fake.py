@@ -32,6 +32,16 @@ def call(fake: FakeGitHub, method: str, path: str, body: Any = None) -> tuple[in
 def check(path: str, method: str, status: int, data: Any) -> None:
 
     schema = response_schema(path, method, status)
+    if "oneOf" in schema:  # one of the alternatives (GET /user: private or public user)
+        names = [option["$ref"].rsplit("/", 1)[-1] for option in schema["oneOf"]]
+        failures = []
+        for name in names:
+            try:
+                validate(name, data)
+                return
+            except jsonschema.ValidationError as exc:
+                failures.append(exc)
+        raise failures[0]
     name = schema.get("$ref", "").rsplit("/", 1)[-1] or schema["items"]["$ref"].rsplit("/", 1)[-1]
     for item in data if schema.get("type") == "array" else [data]:
         validate(name, item)
@@ -72,6 +82,17 @@ def test_every_answer_has_githubs_shape() -> None:
         status, missing, _ = call(fake, "GET", "/repos/acme/flows/pulls/1")
         assert status == 404 and missing["message"] == "Not Found"
         validate("basic-error", missing)
+
+
+def test_the_authenticated_user_has_githubs_shape_or_githubs_refusal() -> None:
+    with FakeGitHub(token_login="deployer") as fake:
+        status, me, _ = call(fake, "GET", "/user")
+        assert status == 200 and me["login"] == "deployer"
+        check("/user", "get", status, me)
+    with FakeGitHub() as fake:  # an installation token: GitHub refuses it /user
+        status, refused, _ = call(fake, "GET", "/user")
+        assert status == 403 and refused["message"] == "Resource not accessible by integration"
+        validate("basic-error", refused)
 
 
 def test_the_schemas_do_reject_a_wrong_shape() -> None:

@@ -3,6 +3,8 @@ Packages API speaking its real paths and JSON (tests/github/fake_packages.py).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from prefect_flow_deploy.errors import RegistryError
@@ -11,8 +13,10 @@ from prefect_flow_deploy.naming import repository_of
 from prefect_flow_deploy.registry import RegistryClient, StoredImage
 from prefect_flow_deploy.retention import (
     Retention,
+    canonical_repository,
     choose,
     freed,
+    in_use,
     references_after,
     repositories_of_removed,
 )
@@ -20,6 +24,7 @@ from prefect_flow_deploy.retention import (
 from ..github.fake_packages import FakePackages, serve
 
 REPO = "localhost:5000/acme/sales/daily"
+OWNER = "acme/flows"  # the repository the run acts as, and its images' label
 
 
 def image(
@@ -29,7 +34,7 @@ def image(
     blobs: tuple[tuple[str, int], ...] = (),
     *more: str,
 ) -> StoredImage:
-    return StoredImage(REPO, digest or f"sha256:{tag}", (tag, *more), created, blobs)
+    return StoredImage(REPO, digest or f"sha256:{tag}", (tag, *more), created, blobs, owner=OWNER)
 
 
 def test_the_newest_n_images_and_every_image_in_use_are_kept() -> None:
@@ -39,8 +44,8 @@ def test_the_newest_n_images_and_every_image_in_use_are_kept() -> None:
         image("c", "2026-01-03"),
         image("d", "2026-01-04"),
     ]
-    in_use = frozenset({f"{REPO}:a"})  # the oldest, used by some deployment
-    kept, deleted = choose(images, in_use, keep=2)
+    used = in_use([f"{REPO}:a"])  # the oldest, used by some deployment
+    kept, deleted = choose(images, used, keep=2, owner=OWNER)
     assert [i.tags[0] for i in kept] == ["d", "c", "a"]
     assert [i.tags[0] for i in deleted] == ["b"]
 
@@ -57,19 +62,56 @@ def test_images_only_previews_used_go_even_among_the_newest_unless_in_use() -> N
 
 def test_an_image_in_use_is_never_deleted_whatever_n_even_by_digest() -> None:
     images = [image("a", "2026-01-01"), image("b", "2026-01-02")]
-    kept, deleted = choose(images, frozenset({f"{REPO}@sha256:a", f"{REPO}:b"}), keep=0)
+    kept, deleted = choose(images, in_use([f"{REPO}@sha256:a", f"{REPO}:b"]), 0, OWNER)
     assert deleted == [] and len(kept) == 2
-    kept, deleted = choose(images, frozenset(), keep=0)
+    kept, deleted = choose(images, frozenset(), keep=0, owner=OWNER)
     assert kept == [] and len(deleted) == 2
 
 
 def test_tags_sharing_a_digest_are_one_image() -> None:
-    shared = StoredImage(REPO, "sha256:x", ("v2", "latest"), "2026-01-02")
+    shared = StoredImage(REPO, "sha256:x", ("v2", "latest"), "2026-01-02", owner=OWNER)
     kept, deleted = choose(
-        [image("v1", "2026-01-01"), shared], frozenset({f"{REPO}:latest"}), keep=0
+        [image("v1", "2026-01-01"), shared], in_use([f"{REPO}:latest"]), 0, OWNER
     )
     assert kept == [shared]  # in use through one of its tags: all its tags stay
     assert [i.tags for i in deleted] == [("v1",)]
+
+
+def test_every_spelling_of_a_reference_is_one_image() -> None:
+    """`127.0.0.1:5000/…` for `localhost:5000/…`, `repo:tag@sha256:…`, a digest alone."""
+    assert canonical_repository("127.0.0.1:5000/acme/x") == "localhost:5000/acme/x"
+    assert canonical_repository("[::1]:5000/acme/x") == "localhost:5000/acme/x"
+    assert canonical_repository("python") == "docker.io/library/python"
+    loopback = REPO.replace("localhost", "127.0.0.1")
+    images = [image("a", "1"), image("b", "2"), image("c", "3"), image("d", "4")]
+    used = in_use([f"{loopback}:a", f"{REPO}:b@sha256:b", f"{loopback}@sha256:c"])
+    assert used >= {f"{REPO}:a", f"{REPO}:b", f"{REPO}@sha256:b", f"{REPO}@sha256:c"}
+    _kept, deleted = choose(images, used, keep=0, owner=OWNER)
+    assert [i.tags[0] for i in deleted] == ["d"]
+
+
+def test_a_manifest_list_keeps_its_platform_images() -> None:
+    amd = image("t-linux-amd64", "2026-01-01", "sha256:amd")
+    arm = image("t-linux-arm64", "2026-01-01", "sha256:arm")
+    index = replace(image("t", "2026-01-01", "sha256:index"), children=("sha256:amd", "sha256:arm"))
+    old_amd = image("o-linux-amd64", "2025-01-01", "sha256:oamd")
+    old = replace(image("o", "2025-01-01", "sha256:old"), children=("sha256:oamd",))
+    everything = [amd, arm, index, old_amd, old]
+    kept, deleted = choose(everything, in_use([f"{REPO}:t"]), keep=0, owner=OWNER)
+    assert sorted(i.digest for i in kept) == ["sha256:amd", "sha256:arm", "sha256:index"]
+    assert sorted(i.digest for i in deleted) == ["sha256:oamd", "sha256:old"]
+    kept, deleted = choose(everything, frozenset(), keep=1, owner=OWNER)  # newest: the list
+    assert sorted(i.digest for i in deleted) == ["sha256:oamd", "sha256:old"]
+
+
+def test_only_images_labelled_with_this_run_s_repository_are_deleted() -> None:
+    theirs = replace(image("b", "2026-01-02"), owner="acme/other")
+    nobody = replace(image("c", "2026-01-03"), owner=None)
+    images = [image("a", "2026-01-01"), theirs, nobody]
+    kept, deleted = choose(images, frozenset(), keep=0, owner=OWNER)
+    assert [i.tags[0] for i in deleted] == ["a"] and {theirs, nobody} <= set(kept)
+    _kept, deleted = choose(images, frozenset(), keep=0, owner=None)  # no identity: none
+    assert deleted == []
 
 
 def test_space_freed_counts_blobs_no_kept_image_shares_once() -> None:
@@ -123,7 +165,8 @@ def test_ghcr_images_are_listed_and_deleted_as_package_versions(scope: str) -> N
     with serve(fake):
         retention = Retention(RegistryClient(), "t0ken")
         retention.packages = PackagesClient("t0ken", fake.url)
-        planned = retention.plan([GHCR_REPO], frozenset({f"{GHCR_REPO}:beef01"}), keep=1)
+        retention.owner_of = lambda reference: OWNER  # type: ignore[method-assign]
+        planned = retention.plan([GHCR_REPO], in_use([f"{GHCR_REPO}:beef01"]), 1, owner=OWNER)
         assert [(d.digest, d.version_id, d.freed) for d in planned] == [
             ("sha256:mid", mid, None),
             ("sha256:old", old, None),
@@ -147,8 +190,9 @@ def test_ghcr_refusing_a_delete_is_a_warning_and_a_package_not_pushed_yet_is_emp
     with serve(fake):
         retention = Retention(RegistryClient(), "t0ken")
         retention.packages = PackagesClient("t0ken", fake.url)
+        retention.owner_of = lambda reference: OWNER  # type: ignore[method-assign]
         assert retention.plan(["ghcr.io/acme/flows/sales/never-pushed"], frozenset(), 0) == []
-        done = retention.apply(retention.plan([GHCR_REPO], frozenset(), keep=1))
+        done = retention.apply(retention.plan([GHCR_REPO], frozenset(), keep=1, owner=OWNER))
     assert [d.outcome for d in done] == [
         "refused: HTTP 403: You must have admin permissions on the package to delete it."
     ]

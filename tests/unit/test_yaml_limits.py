@@ -72,3 +72,19 @@ def test_a_config_file_alias_bomb_stops_the_run_at_its_line(tmp_path: Path) -> N
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "prefect-flow-deploy.yaml:13: YAML aliases expand this file to" in done.stderr
+
+
+def test_a_key_given_twice_is_refused_at_the_second() -> None:
+    import pytest
+    import yaml
+
+    from prefect_flow_deploy.yaml_limits import YamlTooLarge, check_duplicate_keys
+
+    text = "a:\n  b: 1\n  c: {x: 1}\n  b: 2\n"
+    with pytest.raises(
+        YamlTooLarge, match=r"the key `b` is given twice in one mapping \(first at line 2\)"
+    ) as found:
+        check_duplicate_keys(yaml.compose(text))
+    assert found.value.line == 4
+    check_duplicate_keys(yaml.compose("base: &b {x: 1}\nthis:\n  <<: *b\n  y: 2\n"))
+    check_duplicate_keys(yaml.compose("a: [{x: 1}, {x: 2}]\n"))  # one key per mapping
