@@ -344,9 +344,13 @@ def test_a_fan_out_with_prune_removes_each_gone_folder_once_by_its_shard() -> No
     from prefect_flow_deploy.action_report import matrix
 
     folders = [folder(name) for name in ("a", "b", "c", "d")]
-    gone = [managed(f"{name}/sales", f"sales/{name}", id=name) for name in ("old", "older")]
+    gone = [
+        managed(f"{name}/sales", f"sales/{name}", "repo:acme/flows", id=name)
+        for name in ("old", "older")
+    ]
     world = inputs(*folders, server=gone)
-    plan = decide.plan(world, OPTIONS)
+    ours = replace(OPTIONS, repository="acme/flows")
+    plan = decide.plan(world, ours)
     assert {d.full_name for d in plan.deployments if d.action == "remove"} == {
         "old/sales",
         "older/sales",
@@ -356,7 +360,7 @@ def test_a_fan_out_with_prune_removes_each_gone_folder_once_by_its_shard() -> No
     removed = [
         d.full_name
         for shard in shards
-        for d in decide.plan(world, replace(OPTIONS, flows=shard["flows"])).deployments
+        for d in decide.plan(world, replace(ours, flows=shard["flows"])).deployments
         if d.action == "remove"
     ]
     assert sorted(removed) == ["old/sales", "older/sales"]

@@ -145,6 +145,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[ActionRun]:
         for name in ("PREFECT_API_URL", "PREFECT_API_KEY", "PFD_REGISTRY_USERNAME"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+        monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flows")  # the runner sets it on every job
         for workflow in WORKFLOWS:
             spec = load(workflow)
             for job_id, job in spec["jobs"].items():
@@ -280,6 +281,7 @@ def test_the_deadline_rule_catches_the_trap_it_is_for(
     shutil.copy(CONFIG, tmp_path / "prefect-flow-deploy.yaml")
     (tmp_path / "projects").mkdir()
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flows")
     assert resolve(given, tmp_path, monkeypatch).timeout_minutes == 60
     assert float(prod.job["timeout-minutes"]) < 60 + MARGIN_MINUTES
 

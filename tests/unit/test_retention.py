@@ -54,9 +54,13 @@ def test_images_only_previews_used_go_even_among_the_newest_unless_in_use() -> N
     """A closed pull request's preview image is the newest of its repository: it goes, and
     takes no place among the newest N; one a deployment still uses stays."""
     images = [image("a", "2026-01-01"), image("b", "2026-01-02"), image("pr", "2026-01-03")]
-    kept, deleted = choose(images, frozenset({f"{REPO}:b"}), keep=1, drop=frozenset({f"{REPO}:pr"}))
+    kept, deleted = choose(
+        images, frozenset({f"{REPO}:b"}), keep=1, owner=OWNER, drop=frozenset({f"{REPO}:pr"})
+    )
     assert ([i.tags[0] for i in kept], [i.tags[0] for i in deleted]) == (["b"], ["pr", "a"])
-    kept, _ = choose(images, frozenset({f"{REPO}:pr"}), keep=1, drop=frozenset({f"{REPO}:pr"}))
+    kept, _ = choose(
+        images, frozenset({f"{REPO}:pr"}), keep=1, owner=OWNER, drop=frozenset({f"{REPO}:pr"})
+    )
     assert [i.tags[0] for i in kept] == ["pr", "b"]  # in use: kept whatever it is
 
 
