@@ -31,7 +31,7 @@ COMMAND_STAGES: dict[str, tuple[Stage, ...]] = {
 # A flow whose function is the case's name (`{flow}`): its line 4 is `@flow`, line 5 `def`.
 FLOW = "from prefect import flow\n\n\n@flow\ndef {flow}(n: int = 1) -> int:\n    return n\n"
 GOOD = "good"  # the folder beside every case that must deploy
-CONFIG = "prefect-flow-deploy.yaml"  # beside the projects root
+CONFIG = "prefect-flow-deploy.yaml"  # at the repository root, beside the projects root
 
 
 # A flow with a parameter typed with a library's class: only the built image can tell its

@@ -233,7 +233,6 @@ class Executor:
         for deployment in plan.deployments:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
-        used = {d.spec.work_pool for d in plan.deployments if d.spec}
         provenance = github_version_info(os.environ, "")
         if provenance and not self.api.is_cloud:
             log.debug(
@@ -246,7 +245,7 @@ class Executor:
         futures: dict[tuple[str, str], tuple[DeploymentPlan, Future[str]]] = {}
         with Registrar(
             self.api,
-            [p for name, p in plan.pools.items() if name in used and not p.exists],
+            plan.pools_to_create,
             write_concurrency(self.api.url, self.options.max_parallel),
             lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
             provenance,

@@ -294,3 +294,14 @@ class Plan:
         return any(f.failed for f in self.folders) or any(
             d.action == "failed" for d in self.deployments
         )
+
+    @property
+    def pools_to_create(self) -> list[Pool]:
+        """The work pools this plan creates: missing, and used by a deployment it keeps
+        (decide fails the others, unless create-work-pool says to create them)."""
+        used = {
+            d.spec.work_pool
+            for d in self.deployments
+            if d.spec and d.action not in ("failed", "remove")
+        }
+        return [p for name, p in sorted(self.pools.items()) if name in used and not p.exists]

@@ -41,7 +41,7 @@ from .options import Options
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient
-from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, unknown_variables
+from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, missing_pool, unknown_variables
 from .work_pools import job_variables as pool_job_variables
 
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
@@ -278,7 +278,7 @@ def deployment_specs(
             spec = _spec(folder, flow, config, image, options)
             if pools is not None and spec.work_pool in pools:
                 spec, problem = fit_pool(spec, pools[spec.work_pool], options)
-                if problem is not None:
+                if problem is not None and problem not in problems:
                     problems.append(problem)
             specs.append(spec)
     for config in folder.deployment_configs:
@@ -324,6 +324,8 @@ def fit_pool(
     """The spec with the image (and pull policy) where the pool's template takes it; the
     problem when the pool cannot run an image or a job variable is not one of its
     template's."""
+    if not pool.exists and not options.creates_pool(pool.name):
+        return spec, _missing_pool_problem(spec, pool, options)
     reason = cannot_run_images(pool)
     if reason is not None:
         line = spec.source_lines.get("work_pool.name", spec.source_line)
@@ -339,6 +341,18 @@ def fit_pool(
         f"(type {pool.type}): the worker would never read it. Its variables: "
         f"{', '.join(sorted(pool.properties))}.",
     )  # fmt: skip
+
+
+def _missing_pool_problem(spec: DeploymentSpec, pool: Pool, options: Options) -> Problem:
+    """A work pool that does not exist, at the prefect.yaml line that names it, or naming
+    the option, input or config file line that set it."""
+    line = spec.source_lines.get("work_pool.name")
+    if line is not None and spec.source_file is not None:
+        where = f"{spec.source_file.name}:{line} (work_pool.name)"
+        return Problem("error", missing_pool(pool, where), spec.source_file, line, "Work pool")
+    source = options.source("work_pool")
+    where = f"the default work-pool, {pool.name}" if source == "default" else source
+    return Problem("error", missing_pool(pool, where), None, None, "Work pool")
 
 
 def variable_problem(
