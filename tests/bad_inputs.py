@@ -280,6 +280,22 @@ CASES: list[Case] = [
         "requirements.txt", 2, "Copy it into the folder",
     ),
     Case(
+        # pip: "Invalid requirement", in the middle of the build; `packaging` says it now.
+        "requirements-bad-specifier",
+        {"requirements.txt": "httpx\nrequests=>2\n"},
+        "requirements.txt", 2, "Did you mean `requests>=2`?",
+    ),
+    Case(
+        "requirements-missing-include",
+        {"requirements.txt": "httpx\n-r common.txt\n"},
+        "requirements.txt", 2, "Add the file to the folder, or remove the line",
+    ),
+    Case(
+        "requirements-missing-editable",
+        {"requirements.txt": "-e ./lib\n"},
+        "requirements.txt", 1, "Add it to the folder, or install the package from an index",
+    ),
+    Case(
         "requirements-plain-http",
         {"requirements.txt": "--extra-index-url http://pypi.example.internal/simple\nprefect\n"},
         "requirements.txt", 1, "Use https://",

@@ -16,12 +16,7 @@ from .logger import log
 from .model import FlowFolder, FlowSpec, Problem
 from .prefect_yaml import read_prefect_yaml
 from .python_source import FolderSource
-from .requirements import (
-    insecure_index_problems,
-    outside_folder_problems,
-    requirements_file_references,
-    unread_dependency_problems,
-)
+from .requirements import requirements_problems, unread_dependency_problems
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -255,10 +250,9 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
         )
         folder.problems.extend(missing_copy_sources(folder, text, root))
     if folder.requirements is not None:
-        references = requirements_file_references(folder.requirements)
-        folder.problems.extend(outside_folder_problems(folder.requirements, references))
-        folder.problems.extend(insecure_index_problems(folder.requirements))
-        folder.requirements_name_files = bool(references)
+        problems, names_files = requirements_problems(folder.requirements)
+        folder.problems.extend(problems)
+        folder.requirements_name_files = names_files
     if folder.dockerfile is None and folder.requirements is None:
         folder.problems.extend(unread_dependency_problems(path))
     if folder.prefect_yaml is not None:

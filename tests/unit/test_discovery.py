@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.discovery import discover
-from prefect_flow_deploy.requirements import outside_folder_problems, requirements_file_references
+from prefect_flow_deploy.requirements import requirements_problems
 
 FLOW = '''
 from prefect import flow
@@ -291,7 +291,9 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "p" / "f"
-    folder.mkdir(parents=True)
+    (folder / "local_pkg").mkdir(parents=True)
+    (folder / "local_pkg" / "setup.py").write_text("")
+    (folder / "pyproject.toml").write_text("[project]\nname = 'f'\n")
     (folder / "base.txt").write_text("tabulate\n")
     requirements = folder / "requirements.txt"
     requirements.write_text(
@@ -307,7 +309,8 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
         "./local_pkg\n"
         "../sibling_pkg\n"
     )
-    problems = outside_folder_problems(requirements, requirements_file_references(requirements))
+    problems, names_files = requirements_problems(requirements)
+    assert names_files
     assert [p.line for p in problems] == [2, 3, 5, 6, 7, 11]
     assert all(p.file == requirements and p.severity == "error" for p in problems)
     assert (
