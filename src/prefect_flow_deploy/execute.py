@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from datetime import datetime, timezone
 
 from . import builder, cancellation, http_retry, image_check
 from .checkout_history import CheckoutHistory
@@ -32,7 +33,7 @@ from .naming import registry_host
 from .options import Options
 from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
-from .provenance import github_version_info
+from .provenance import github_version_info, image_labels
 from .refusals import refusal
 from .registry import RegistryClient
 from .results import (
@@ -383,6 +384,12 @@ class Executor:
             title=f"{image.folder.key} failed",
         )
 
+    def _provenance(self) -> dict[str, str]:
+        """The image's OCI labels (provenance.image_labels): given to the build, never part
+        of the content tag, so a new commit of the same content rebuilds nothing."""
+        commit = self.history.commit.sha if self.history and self.history.commit else None
+        return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
+
     def _count(self, built: int = 0, pushed: int = 0) -> None:
         with self._lock:
             self.counters.built += built
@@ -400,7 +407,11 @@ class Executor:
                 dockerfile_text=recipe.dockerfile_text,
                 dockerignore_text=recipe.dockerignore_text,
                 build_args=recipe.build_args,
-                labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
+                labels={
+                    **self._provenance(),
+                    FOLDER_LABEL: folder.key,
+                    INPUTS_LABEL: compact_inputs(image.inputs),
+                },
                 cache_from=self._cache_sources(image),
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
