@@ -263,6 +263,20 @@ def _option_name(name: str) -> str:
     return "--build-secret" if name == "build_secrets" else f"--{SETTINGS[name].key}"
 
 
+def _require_deploy_extra(command: str) -> None:
+    """`plan` and `deploy` build with the Docker SDK and read the checkout's commits with
+    dulwich: the `deploy` extra (validate, new and adopt need neither, nor the hook)."""
+    import importlib.util
+
+    missing = [name for name in ("docker", "dulwich") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigurationError(
+            f"`{command}` needs the packages of the `deploy` extra, and {', '.join(missing)} "
+            "is not installed: pip install 'prefect-flow-deploy[deploy]' (the Docker SDK, "
+            "dulwich, PyGithub; `validate`, which the pre-commit hook runs, needs none of them)."
+        )
+
+
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
@@ -301,6 +315,7 @@ def plan(
 ) -> None:
     """Show what would be built, pushed and registered, and why. Changes nothing."""
     log.stdout_is_data = json_output  # before the first mask command
+    _require_deploy_extra("plan")
     options = _options(given)
     from .engine import Engine, report_problems
     from .report import plan_json, print_plan
@@ -343,6 +358,7 @@ def deploy(
 ) -> None:
     """Build and push what changed, and register every flow as a Prefect deployment."""
     log.stdout_is_data = json_output  # before the first mask command
+    _require_deploy_extra("deploy")
     options = _options(given)
     import json
 

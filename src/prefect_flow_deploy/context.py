@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dockerignore import exclude_paths
+
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
 HASH_VERSION = "pfd-1"
 # What the default recipe leaves out on top of the folder's own .dockerignore: files that
@@ -42,10 +44,8 @@ def context_files(
     folder: Path, ignore_patterns: list[str], dockerfile: str = "Dockerfile"
 ) -> list[ContextFile]:
     """Regular files the build receives, sorted, with their content digests."""
-    # Docker's own .dockerignore rules, from the Docker SDK's build helpers (loaded here,
-    # not at import: a module that only plans does not load the SDK's engine client).
-    from docker.utils.build import exclude_paths
-
+    # Docker's own .dockerignore rules (the Docker SDK's, in dockerignore.py: reading a
+    # folder needs no SDK).
     included = exclude_paths(str(folder), list(ignore_patterns), dockerfile=dockerfile)
     files = []
     for relative in sorted(included):

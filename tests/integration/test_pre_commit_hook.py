@@ -53,3 +53,21 @@ def test_the_hook_fails_a_commit_with_a_broken_flow_at_its_line_then_passes(tmp_
     passed = hook()
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "validated 2 flow folders (2 flows)" in passed.stdout
+
+    # Only what `validate` needs is installed (pyproject.toml: the package without its
+    # `deploy` extra): no Docker SDK, dulwich, PyGithub or cryptography in the hook's env.
+    [python] = (tmp_path / "pre-commit-home").glob("repo*/py_env-*/bin/python")
+    for module, installed in (("prefect", True), ("yaml", True), ("docker", False),
+                              ("dulwich", False), ("github", False), ("cryptography", False)):  # fmt: skip
+        found = subprocess.run(
+            [str(python), "-c", f"import importlib.util as u; print(u.find_spec({module!r}) is not None)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert found == str(installed), module
+
+    # The config file is looked up where the CLI and the action look: the repository root.
+    (repo / "prefect-flow-deploy.yaml").write_text("tenants:\n  prod:\n    work_pool: x\n")
+    git(repo, "add", "-A")
+    broken = hook()
+    assert broken.returncode == 3, broken.stdout + broken.stderr
+    assert "prefect-flow-deploy.yaml:3: unknown setting `work_pool`" in broken.stdout

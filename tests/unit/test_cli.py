@@ -93,3 +93,33 @@ def test_the_config_file_is_found_at_the_repository_root_from_a_subfolder(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "validated 1 flow folders (1 flows)" in done.stderr
+
+
+def test_validate_imports_no_package_of_the_deploy_extra_and_plan_asks_for_it(
+    tmp_path: Path,
+) -> None:
+    """The pre-commit hook installs the package without its `deploy` extra (pyproject.toml):
+    `validate` runs with the Docker SDK, dulwich and PyGithub unimportable; `plan` says what
+    to install (exit 3)."""
+    folder = tmp_path / "projects" / "sales" / "daily"
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text("from prefect import flow\n\n\n@flow\ndef daily():\n    pass\n")
+    (folder / "requirements.txt").write_text("httpx\n")
+    (folder / ".dockerignore").write_text("*.csv\n")
+    program = (
+        "import sys\n"
+        "for name in ('docker', 'dulwich', 'github', 'cryptography', 'nacl', 'jwt'):\n"
+        "    sys.modules[name] = None  # import fails, as when it is not installed\n"
+        "from prefect_flow_deploy.cli import main\n"
+        "main()\n"
+    )
+    for command, status, said in (
+        ("validate", 0, "validated 1 flow folders (1 flows)"),
+        ("plan", 3, "pip install 'prefect-flow-deploy[deploy]'"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", program, command], capture_output=True, text=True,
+            cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == status, done.stderr
+        assert said in done.stderr

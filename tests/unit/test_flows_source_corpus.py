@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import site
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.flows_source import BANNED_CHARACTERS, find_flows
 from prefect_flow_deploy.model import FlowFolder
 from prefect_flow_deploy.schema_source import RESERVED_PARAMETERS
+
+from ..prefect_versions import newest_allowed
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PROJECTS = CORPUS / "projects"
@@ -119,9 +122,20 @@ def compare(folder: FlowFolder, answers: dict[str, Any]) -> None:
         assert flow.description == prefect["description"], key
         if (folder.key, flow.function) in PENDING:
             assert flow.parameter_schema is None and flow.schema_pending
-        else:
+        elif newest_allowed():
             assert flow.schema_pending is None, (key, flow.schema_pending)
             assert flow.parameter_schema == prefect["schema"], key
+        else:
+            # Schemas are written as the newest allowed Prefect (and its pydantic) writes
+            # them; an older one words some differently (Prefect 3.2: `**kwargs` a required
+            # string, no model docstring as description), while a run's own Prefect checks
+            # parameters against the function, not the schema. The parameters are the same.
+            assert flow.parameter_schema is not None, key
+            mine = flow.parameter_schema["properties"]
+            its = prefect["schema"]["properties"]
+            assert {n: p["position"] for n, p in mine.items()} == {
+                n: p["position"] for n, p in its.items()
+            }, key
 
 
 @pytest.mark.parametrize(
@@ -142,6 +156,12 @@ def test_flows_names_descriptions_and_schemas_equal_prefects_own(
     compare(folder, prefect_answers[str(folder.path)])
 
 
+def without_addresses(answers: dict[str, Any]) -> str:
+    """The answers as JSON, without the memory addresses some messages hold (pydantic 2.10:
+    "conflicts with member <function BaseModel.model_dump at 0x7f…>")."""
+    return re.sub(r" at 0x[0-9a-f]+", "", json.dumps(answers, sort_keys=True))
+
+
 def test_prefect_under_debian_python_agrees(
     folders: dict[str, FlowFolder], rule_files: Path, prefect_answers: dict[str, Any]
 ) -> None:
@@ -149,7 +169,7 @@ def test_prefect_under_debian_python_agrees(
     unit suite itself also runs under a Debian-python venv: see README, Tests)."""
     assert Path(DEBIAN_PYTHON).is_file()
     debian = run_oracle(DEBIAN_PYTHON, oracle_request(folders, rule_files))
-    assert debian == prefect_answers
+    assert without_addresses(debian) == without_addresses(prefect_answers)
     for key, folder in folders.items():
         if key not in NOT_RUN:
             compare(folder, debian[str(folder.path)])
