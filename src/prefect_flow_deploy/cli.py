@@ -457,11 +457,11 @@ def adopt(
     From Prefect's own layout (a prefect.yaml at the root: each folder's prefect.yaml is
     written from it) or the Prefect 1 folders a workflow registers with `prefect register
     --project`. Files move with `git mv` in a git checkout."""
-    from .adopt import adopt as rewrite
+    from .adopt import apply
 
     root = path.resolve()
     projects = given["projects_root"] or _DEFAULTS.projects_root
-    outcome = rewrite(root, root / projects, project, dry_run)
+    outcome = apply(root, root / projects, project, dry_run)
     for line in outcome.lines:
         print(line)
     for warning in outcome.warnings:

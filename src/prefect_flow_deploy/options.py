@@ -86,7 +86,9 @@ class Options:
         """Check every value; return the options with the registry in its canonical form."""
         if self.registry != normalise_registry(self.registry):
             return replace(self, registry=normalise_registry(self.registry)).validate()
-        if not self.projects_root.is_dir():
+        if not self.projects_root.is_dir() and self.source("projects_root") != "default":
+            # The default may be missing: a repository in Prefect's own layout has none, and
+            # finding no flow folder at all is an error that says what is there instead.
             raise ConfigurationError(
                 f"the projects root {self.projects_root} is not a folder. Set projects-root "
                 "(--projects-root) to the folder that holds <project>/<flow folder>/."

@@ -38,6 +38,7 @@ from .model import (
 )
 from .naming import image_component, image_repository
 from .options import Options
+from .prefect_yaml import config_matches
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient
@@ -273,7 +274,7 @@ def deployment_specs(
     cannot run an image, or a variable it does not declare, fails the folder)."""
     specs, problems = [], []
     for flow in folder.flows:
-        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
         for config in configs or [DeploymentConfig()]:
             spec = _spec(folder, flow, config, image, options)
             if pools is not None and spec.work_pool in pools:
@@ -282,7 +283,7 @@ def deployment_specs(
                     problems.append(problem)
             specs.append(spec)
     for config in folder.deployment_configs:
-        if not any(_config_matches(config, flow) for flow in folder.flows):
+        if not any(config_matches(config, flow) for flow in folder.flows):
             problems.append(
                 Problem(
                     "error",
@@ -311,7 +312,7 @@ def wanted_names(folder: FlowFolder) -> list[str]:
     without fitting anything: what gather asks the server about."""
     names = []
     for flow in folder.flows:
-        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
         names += [
             f"{flow.name}/{c.name or folder.project}" for c in configs or [DeploymentConfig()]
         ]
@@ -368,15 +369,6 @@ def variable_problem(
         spec.source_lines.get(f"job_variables.{top}", spec.source_lines.get("work_pool")),
     )
     return Problem("error", message, spec.source_file, line or spec.source_line, "Job variables")
-
-
-def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
-    if config.entrypoint:
-        # Relative to the folder, or to the repository root (as `prefect deploy` run from
-        # the root writes it).
-        entrypoint = config.entrypoint.removeprefix("./")
-        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
-    return config.flow_name == flow.name
 
 
 def _spec(

@@ -135,7 +135,8 @@ def _with_repository(options: Options) -> Options:
     """Given (--repository, GITHUB_REPOSITORY), or else the checkout's git remote."""
     if options.repository:
         return replace(options, repository=normalise_repository(options.repository))
-    found = origin_repository(options.projects_root)
+    root = options.projects_root
+    found = origin_repository(root if root.is_dir() else root.parent)  # may be missing
     return with_given(options, repository=Given(found, "git remote origin")) if found else options
 
 

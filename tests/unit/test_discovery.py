@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.discovery import discover
+from prefect_flow_deploy.errors import NoFlowFoldersError
 from prefect_flow_deploy.requirements import requirements_problems
 
 FLOW = '''
@@ -263,12 +264,16 @@ def test_a_null_byte_is_a_syntax_error(tmp_path: Path) -> None:
     assert folder.failed and "null bytes" in folder.problems[0].message
 
 
-def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    make(tmp_path, "sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
-    assert discover(tmp_path) == []
-    err = capsys.readouterr().err
-    assert "stray.py is directly in the project folder sales/" in err
-    assert "no flow folders under" in err
+def test_flow_file_at_project_level_warns_and_no_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "projects/sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
+    with pytest.raises(NoFlowFoldersError) as raised:
+        discover(tmp_path / "projects")
+    assert raised.value.exit_code == 3
+    assert "Found instead: 1 .py file with a @flow under projects/" in str(raised.value)
+    assert "stray.py is directly in the project folder sales/" in capsys.readouterr().err
 
 
 def test_build_files_at_project_level_are_read_by_no_build_and_say_so(
