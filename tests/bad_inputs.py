@@ -143,11 +143,14 @@ CASES: list[Case] = [
         severity="warning", outcome="created",
     ),
     Case(
+        # A decorator of the folder's own that makes a flow one of two ways: only running it
+        # tells which, so the built image names it (and the flow deploys).
         "flow-factory",
-        {"flow.py": "from prefect import flow\n\n\ndef team_flow(fn):\n    return flow(fn)\n\n\n"
+        {"flow.py": "from prefect import flow\n\n\ndef team_flow(fn):\n    if fn.__doc__:\n"
+         "        return flow(fn, description=fn.__doc__)\n    return flow(fn)\n\n\n"
          "@team_flow\ndef made() -> None:\n    pass\n\n\n"
          + FLOW.replace("from prefect import flow\n\n\n", "")},
-        "flow.py", 9, "Decorate the function with `@flow(...)` from prefect itself",
+        "flow.py", 11, "Prefect computes it in the built image",
         severity="warning", outcome="created",
     ),
     Case(

@@ -38,6 +38,7 @@ from .model import (
 )
 from .options import Options
 from .ownership import foreign_owner, recorded_owner, takeover_message
+from .pending_names import pending_folders, reuse_name
 from .planner import (
     deployment_specs,
     previous_images,
@@ -69,7 +70,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         problems[key] += found
     snapshot = inputs.snapshot
     for key, group in specs.items():  # before the checks: parameters are judged against it
+        group = [reuse_name(s, snapshot) for s in group]
         specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
+    unnamed = pending_folders(s for group in specs.values() for s in group)
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
         problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
@@ -79,7 +82,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         if wanted is None or image is None or image.failed:
             continue
         deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
-    deployments += removals(inputs, options, deployments, problems)
+    deployments += removals(inputs, options, deployments, problems, unnamed)
     deployments = in_order(deployments, snapshot, inputs)
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
@@ -408,7 +411,11 @@ def other_folder(
 
 
 def removals(
-    inputs: Inputs, options: Options, desired: list[DeploymentPlan], problems: Problems
+    inputs: Inputs,
+    options: Options,
+    desired: list[DeploymentPlan],
+    problems: Problems,
+    unnamed: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[DeploymentPlan]:
     """Managed deployments of this tenant and repository whose folder or flow is gone, in
     this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
@@ -428,6 +435,8 @@ def removals(
         folder = present.get(key)
         if folder is not None and (_failed(folder, problems) or key not in inputs.recipes):
             continue
+        if key in unnamed:
+            continue  # a flow's name is computed after the build: which one is gone is unknown
         if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
             continue  # its project could not be listed: its folders are unknown
         found.append(

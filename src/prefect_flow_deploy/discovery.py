@@ -330,6 +330,8 @@ def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None
         folder.problems.extend(problems)
 
     _check_flow_names(folder)
+    made = [f.made for f in folder.flows if f.made]
+    folder.problems[:] = [p for p in folder.problems if not _made_by_factory(p, made)]
     enclosed = [p for p in folder.problems if p.title in ENCLOSED_FLOW_TITLES]
     if enclosed and not folder.flows:  # the folder's only flows cannot be deployed
         folder.problems[:] = [
@@ -420,12 +422,21 @@ def _copy_hint(folder: Path, inside: str, root: Path) -> str:
     return "."
 
 
+def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:
+    """A `@flow` inside a function that is a factory of a deployed flow (flow_factories)."""
+    if problem.title not in ENCLOSED_FLOW_TITLES or problem.file is None or problem.line is None:
+        return False
+    path = str(problem.file.resolve())
+    return any(p == path and first <= problem.line <= last for p, first, last in made)
+
+
 def _check_flow_names(folder: FlowFolder) -> None:
     """Two flows of one name would share a deployment: each fails, at its line; the folder's
     other flows still deploy."""
     by_name: dict[str, list[FlowSpec]] = {}
     for flow in folder.flows:
-        by_name.setdefault(flow.name, []).append(flow)
+        if flow.name_pending is None:  # a name the image computes: checked once it is known
+            by_name.setdefault(flow.name, []).append(flow)
     for name, group in by_name.items():
         if len(group) < 2:
             continue

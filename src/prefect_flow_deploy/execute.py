@@ -28,9 +28,10 @@ from .exit_status import explain
 from .http_retry import DEADLINE, DeadlineReached
 from .keep_images import keep_images
 from .logger import log
-from .model import DeploymentPlan, ImagePlan, Plan, Progress
+from .model import DeploymentPlan, ImagePlan, Plan, Progress, is_pending_name
 from .naming import registry_host
 from .options import Options
+from .pending_names import named
 from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .provenance import github_version_info, image_labels
@@ -173,12 +174,24 @@ class Executor:
             if spec.parameter_schema is not None
             else image.schemas.get(spec.entrypoint),
         )
+        if is_pending_name(spec.flow_name):  # the name the image computed
+            computed = image.names.get(spec.entrypoint)
+            judged = (
+                named(spec, computed, self.plan, self.options)
+                if computed
+                else f"the built image gave no name for the flow {spec.entrypoint}"
+            )
+            if isinstance(judged, str):
+                return replace(deployment, spec=spec, action="failed", error=judged)
+            spec = judged
         snapshot = self.plan.snapshot
-        existing = snapshot.deployments.get(deployment.full_name) if snapshot else None
+        existing = snapshot.deployments.get(spec.full_name) if snapshot else None
         refreshed = diff(spec, existing)
         return replace(
             deployment,
             spec=spec,
+            full_name=spec.full_name,
+            deployment_id=deployment.deployment_id or refreshed.deployment_id,
             action=refreshed.action,
             changed_fields=refreshed.changed_fields,
             changes=refreshed.changes,
@@ -435,7 +448,7 @@ class Executor:
             builder.pull(image.reference, login)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
-        code_dir, schemas = image_check.check(
+        code_dir, schemas, names = image_check.check(
             folder, recipe, image.reference, self.options.projects_root
         )
         phases["check"] = time.monotonic() - mark
@@ -457,8 +470,9 @@ class Executor:
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
         return ImageOutcome(
-            "built" if image.action == "build" else "exists", digest, code_dir, schemas
-        )
+            "built" if image.action == "build" else "exists", digest, code_dir, schemas,
+            names=names,
+        )  # fmt: skip
 
     def _multi_platform(
         self, image: ImagePlan, request: builder.BuildRequest, config_dir: str | None
@@ -486,7 +500,7 @@ class Executor:
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         native = builder.native_platform()
-        code_dir, schemas = image_check.check(
+        code_dir, schemas, names = image_check.check(
             folder,
             self.plan.recipes[folder.key],
             references.get(native, references[platforms[0]]),
@@ -504,7 +518,7 @@ class Executor:
             f"built and pushed {image.reference} for {', '.join(platforms)} "
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
-        return ImageOutcome("built", digest, code_dir, schemas)
+        return ImageOutcome("built", digest, code_dir, schemas, names=names)
 
     @functools.cached_property
     def _previous(self) -> dict[str, str]:
@@ -536,6 +550,6 @@ def _pending_schema_folders(plan: Plan) -> set[str]:
         d.folder_key
         for d in plan.deployments
         if d.spec is not None
-        and d.spec.parameter_schema is None
+        and (d.spec.parameter_schema is None or is_pending_name(d.spec.flow_name))
         and d.action in ("create", "update")
     }

@@ -312,6 +312,8 @@ def wanted_names(folder: FlowFolder) -> list[str]:
     without fitting anything: what gather asks the server about."""
     names = []
     for flow in folder.flows:
+        if flow.name_pending:
+            continue  # named in the built image: nothing to ask the server yet
         configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
         names += [
             f"{flow.name}/{c.name or folder.project}" for c in configs or [DeploymentConfig()]

@@ -152,7 +152,9 @@ def test_flow_names_from_module_constants_are_read_without_running_code(
     ]
 
 
-def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
+def test_a_name_from_the_environment_is_an_error_and_a_computed_one_is_left_to_the_image(
+    tmp_path: Path,
+) -> None:
     make(
         tmp_path,
         "p/x/flow.py",
@@ -162,9 +164,15 @@ def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
         "@flow(name=f'{NAME!r:>10}')\ndef h(): pass\n",
     )
     [folder] = discover(tmp_path)
-    assert folder.failed
-    assert [p.line for p in folder.problems] == [6, 9, 12]
-    assert all("cannot be read without running your code" in p.message for p in folder.problems)
+    [error] = [p for p in folder.problems if p.severity == "error"]
+    assert error.line == 6 and "from the environment" in error.message
+    computed = [p for p in folder.problems if p.title == "Flow name computed in the image"]
+    assert [p.line for p in computed] == [9, 12]
+    assert [(f.function, f.name) for f in folder.flows] == [
+        ("g", "<flow.py:g>"),
+        ("h", "<flow.py:h>"),
+    ]
+    assert folder.failed  # as before, for f; g and h would be named in the built image
 
 
 def test_duplicate_flow_names_fail_only_those_flows_each_at_its_line(tmp_path: Path) -> None:
