@@ -8,7 +8,7 @@ EXAMPLE_FLAGS = --projects-root examples/projects --registry $$PFD_REGISTRY/exam
 	--base-image $$PFD_BASE_IMAGE --work-pool $$PFD_WORK_POOL
 PYTEST_ARGS ?=
 
-.PHONY: stack stop venv demo plan test test-fast lint format lock bench reliability clean
+.PHONY: stack demo-stack stop venv demo plan test test-fast lint format lock bench bench-quick reliability clean
 
 stack:  ## start dockerd, registries, Prefect server and worker; build stand-in base images
 	@bash scripts/stack.sh up
@@ -16,15 +16,18 @@ stack:  ## start dockerd, registries, Prefect server and worker; build stand-in 
 stop:
 	@bash scripts/stack.sh down
 
-demo: stack  ## deploy examples/ to the local stack, then run one flow to Completed
+demo-stack:  ## only what the demo needs (no older Prefect servers, no test tools)
+	@bash scripts/stack.sh demo
+
+demo: demo-stack  ## deploy examples/ to the local stack, then run one flow to Completed
 	@$(STACK_ENV); $(BIN)/prefect-flow-deploy deploy $(EXAMPLE_FLAGS)
 	@$(STACK_ENV); $(BIN)/python scripts/demo.py daily-orders/sales
 
-plan: stack  ## what `demo` would do, and why
+plan: demo-stack  ## what `demo` would do, and why
 	@$(STACK_ENV); $(BIN)/prefect-flow-deploy plan $(EXAMPLE_FLAGS)
 
-test: stack lint  ## the whole suite (about 5 minutes)
-	@$(STACK_ENV); $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
+test: stack lint  ## the whole suite (about 12 minutes)
+	@$(STACK_ENV); $(BIN)/python -m pytest -n 3 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The laptop loop: no root, no Docker, no servers (only the project's .venv).
 test-fast: venv  ## ruff and the unit tests: no services needed (add PYTEST_ARGS="-k name")
@@ -54,6 +57,9 @@ lock:  ## pin the action image's dependencies with hashes into requirements.lock
 bench: stack  ## benchmarks against prefect deploy and the old workflow (bench/README.md)
 	@$(STACK_ENV); $(BIN)/python bench/run.py
 	@$(STACK_ENV); $(BIN)/python bench/plan_scaling.py
+
+bench-quick: stack  ## every published figure at a small size (~3 min), as ratios to the last run
+	@$(STACK_ENV); $(BIN)/python bench/quick.py
 
 reliability: stack  ## faults, signals, concurrent runs and bad inputs against the real stack: one table
 	@$(STACK_ENV); $(BIN)/python bench/reliability.py

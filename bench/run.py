@@ -366,6 +366,7 @@ def main() -> int:
     )
     parser.add_argument("--prefect-port", type=int, default=4300)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, repos)")
+    parser.add_argument("--out", type=Path, default=None, help="write the result here instead")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument(
         "--profile",
@@ -457,7 +458,9 @@ def main() -> int:
         "runs": [asdict(r) for r in records],
         "targets": goals,
     }
-    if not args.no_save:
+    if args.out is not None:
+        args.out.write_text(json.dumps(document, indent=2) + "\n")
+    elif not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"{started}.json"
         path.write_text(json.dumps(document, indent=2) + "\n")

@@ -115,7 +115,11 @@ def main() -> int:
             # Where a check of the image finds the code: the default recipe's directory, or
             # the WORKDIR of the synthetic repository's own Dockerfiles.
             code_dir = image.code_dir or f"/opt/prefect/{image.folder.name}"
-            deployment = replace(deployment, spec=replace(deployment.spec, code_dir=code_dir))
+            # A schema only the image can compute (a library type): an empty one, as if the
+            # check had found no parameter (the next plan reuses what the server holds).
+            schema = deployment.spec.parameter_schema or {"type": "object", "properties": {}}
+            spec = replace(deployment.spec, code_dir=code_dir, parameter_schema=schema)
+            deployment = replace(deployment, spec=spec)
         completed.append(deployment)
     written = asyncio.run(register(options, completed))
     print(f"seeded {len(todo)} images and {written} deployments")

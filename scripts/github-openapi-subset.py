@@ -27,10 +27,16 @@ OPERATIONS = [
     ("/repos/{owner}/{repo}/issues/{issue_number}/comments", "post"),  # issues/create-comment
     ("/repos/{owner}/{repo}/issues/comments/{comment_id}", "patch"),  # issues/update-comment
     ("/repos/{owner}/{repo}/issues/comments/{comment_id}", "delete"),  # issues/delete-comment
+    ("/repos/{owner}/{repo}/deployments", "get"),  # repos/list-deployments
     ("/repos/{owner}/{repo}/deployments", "post"),  # repos/create-deployment
     ("/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", "post"),
+    ("/repos/{owner}/{repo}/pulls/{pull_number}", "get"),  # pulls/get (the previews' sweep)
 ]
-WEBHOOK_SCHEMAS = ["webhook-pull-request-synchronize", "webhook-pull-request-opened"]
+WEBHOOK_SCHEMAS = [
+    "webhook-pull-request-synchronize",
+    "webhook-pull-request-opened",
+    "webhook-pull-request-closed",
+]
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "github" / "rest-subset.json"
 
 

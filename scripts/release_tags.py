@@ -61,6 +61,14 @@ def is_latest(new: Version, existing: list[Version]) -> bool:
     return not new.prerelease and all(v[:3] <= new[:3] for v in existing if not v.prerelease)
 
 
+def invalid_message(tag: str) -> str:
+    return (
+        f"{tag!r} is not a release tag: use vMAJOR.MINOR.PATCH (v1.2.3), or "
+        "vMAJOR.MINOR.PATCH-PRERELEASE (v1.2.3-rc.1), without leading zeros or build "
+        "metadata. Delete the tag (git push --delete origin TAG) and push a valid one."
+    )
+
+
 def main(argv: list[str]) -> int:
     latest = argv[:1] == ["--latest"]
     argv = argv[1:] if latest else argv
@@ -69,12 +77,7 @@ def main(argv: list[str]) -> int:
         return 2
     new = parse(argv[0])
     if new is None:
-        print(
-            f"release_tags: {argv[0]!r} is not a release tag: use vMAJOR.MINOR.PATCH "
-            "(v1.2.3), or vMAJOR.MINOR.PATCH-PRERELEASE (v1.2.3-rc.1), without leading zeros "
-            "or build metadata. Delete the tag (git push --delete origin TAG) and push a valid one.",
-            file=sys.stderr,
-        )
+        print(f"release_tags: {invalid_message(argv[0])}", file=sys.stderr)
         return 2
     existing = [v for v in map(parse, argv[1:]) if v is not None]
     if latest:

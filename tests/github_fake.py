@@ -18,6 +18,10 @@ and tests/unit/test_repo_github_fake.py validates every answer against the schem
            201: `deployment`; 422 `validation-error`
     POST   /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
            repos/create-deployment-status, 201: `deployment-status`; 422 `validation-error`
+    GET    /repos/{owner}/{repo}/deployments                      repos/list-deployments
+           200: array of `deployment` (filtered by `environment`), `Link` header
+    GET    /repos/{owner}/{repo}/pulls/{pull_number}              pulls/get
+           200: `pull-request` (state `open`/`closed`, `merged`); 404 `basic-error`
 
 Anything else is GitHub's 404 `basic-error`. The API may live under a prefix, as on GitHub
 Enterprise Server (`https://ghe.example.com/api/v3`). Faults are injected per request:
@@ -174,6 +178,8 @@ class FakeGitHub:
         self.comments: dict[int, dict[str, Any]] = {}  # id → issue-comment
         self.comment_issue: dict[int, tuple[str, int]] = {}
         self.deployments: dict[int, dict[str, Any]] = {}
+        # Pull requests GET /pulls/{n} knows: number → "open", "closed" or "merged".
+        self.pulls: dict[tuple[str, int], str] = {}
         self.statuses: dict[int, list[dict[str, Any]]] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
@@ -268,6 +274,11 @@ class FakeGitHub:
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments", path)
         if m and request.method == "POST":
             return self._create_deployment(m.group(1), request.body)
+        if m and request.method == "GET":
+            return self._list_deployments(m.group(1), request)
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls/(\d+)", path)
+        if m and request.method == "GET" and (m.group(1), int(m.group(2))) in self.pulls:
+            return 200, self.pull(m.group(1), int(m.group(2))), {}
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments/(\d+)/statuses", path)
         if m and request.method == "POST":
             return self._create_status(m.group(1), int(m.group(2)), request.body)
@@ -340,6 +351,40 @@ class FakeGitHub:
         self.deployments[deployment_id] = {**deployment, "request": body}
         self.statuses[deployment_id] = []
         return 201, deployment, {}
+
+    def pull(self, repo: str, number: int) -> dict[str, Any]:
+        """`pull-request` as GET /pulls/{n} answers: `state` open or closed, `merged`."""
+        state = self.pulls[(repo, number)]
+        url = f"{self.api_url}/repos/{repo}/pulls/{number}"
+        closed = state in ("closed", "merged")
+        return instance(
+            "pull-request",
+            url=url,
+            id=900_000 + number,
+            node_id=f"PR_kwDO{number}",
+            html_url=f"https://github.com/{repo}/pull/{number}",
+            number=number,
+            state="closed" if closed else "open",
+            title="Change the flows",
+            user=self.actor,
+            merged=state == "merged",
+            merged_at=NOW if state == "merged" else None,
+            closed_at=NOW if closed else None,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+
+    def _list_deployments(self, repo: str, request: Request) -> tuple[int, Any, dict[str, str]]:
+        environment = (request.query.get("environment") or [None])[0]
+        items = [
+            {k: v for k, v in d.items() if k != "request"}
+            for d in sorted(self.deployments.values(), key=lambda d: -d["id"])
+            if d["repository_url"].endswith(f"/repos/{repo}")
+            and (environment is None or d["environment"] == environment)
+        ]
+        per_page = min(int((request.query.get("per_page") or ["30"])[0]), 100)
+        page = int((request.query.get("page") or ["1"])[0])
+        return 200, items[(page - 1) * per_page : page * per_page], {}
 
     def _create_status(self, repo: str, deployment_id: int, body: Any) -> tuple[int, Any, dict[str, str]]:  # fmt: skip
         if deployment_id not in self.deployments:
@@ -455,18 +500,34 @@ def _body_error(resource: str, body: Any) -> dict[str, Any] | None:
 
 
 def pull_request_event(
-    repository: str, number: int, head_sha: str, base_sha: str
+    repository: str,
+    number: int,
+    head_sha: str,
+    base_sha: str,
+    action: str = "synchronize",
+    head_repository: str | None = None,
+    merged: bool = False,
 ) -> dict[str, Any]:
-    """The `pull_request` event payload (action `synchronize`: a push to the pull request),
-    of the shape `webhook-pull-request-synchronize` from GitHub's webhooks description
-    (github/rest-api-description, via npm @octokit/openapi-webhooks)."""
-    event: dict[str, Any] = instance("webhook-pull-request-synchronize")
+    """The `pull_request` event payload (action `synchronize`: a push to the pull request;
+    `opened`; `closed`, merged or not), of the shape `webhook-pull-request-<action>` from
+    GitHub's webhooks description (github/rest-api-description, via npm
+    @octokit/openapi-webhooks). `head_repository`: a fork's, else the repository itself."""
+    schema = f"webhook-pull-request-{action}"
+    event: dict[str, Any] = instance(schema)
     name = repository.split("/")[1]
-    event.update(action="synchronize", number=number, before=base_sha, after=head_sha)
+    event.update(action=action, number=number)
+    if action == "synchronize":
+        event.update(before=base_sha, after=head_sha)
     pull = event["pull_request"]
-    pull.update(number=number, state="open", title="Change the flows")
+    closed = action == "closed"
+    pull.update(number=number, state="closed" if closed else "open", title="Change the flows")
+    if closed:
+        pull.update(merged=merged, closed_at=NOW, merged_at=NOW if merged else None)
+    head = head_repository or repository
     pull["head"].update(sha=head_sha, ref="feature")
+    pull["head"]["repo"].update(full_name=head, name=head.split("/")[1], fork=head != repository)
     pull["base"].update(sha=base_sha, ref="main")
+    pull["base"]["repo"].update(full_name=repository, name=name)
     event["repository"].update(full_name=repository, name=name)
-    validate("webhook-pull-request-synchronize", event)
+    validate(schema, event)
     return event

@@ -9,6 +9,7 @@ a step summary and annotations. Every secret is masked before anything else is p
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -17,11 +18,11 @@ from typing import TypeVar
 
 import github_action_utils as gha
 
-from . import action_report
-from .action_github import DeploymentRecord, post_plan
+from . import action_report, preview_comment, previews
+from .action_github import DeploymentRecord, deactivate_previews, post_plan, post_previews
 from .engine import Engine, report_problems
 from .errors import ConfigurationError, FatalError
-from .github_api import GitHubClient, GitHubEnv, github_env
+from .github_api import PR_EVENTS, GitHubClient, GitHubEnv, github_env
 from .logger import log
 from .naming import normalise_registry, registry_host
 from .options import (
@@ -35,6 +36,7 @@ from .options import (
     secret_values,
 )
 from .prefect_api import resolve
+from .results import RunResult
 from .settings import config_file, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
@@ -76,9 +78,17 @@ def _number(name: str) -> int | None:
 # The inputs that are options (the rest, such as shards or comment, steer the action itself).
 _TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
          "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
-         "prefect_api_key")  # fmt: skip
-_FLAGS = ("force", "prune", "fail_fast", "dry_run", "mask_build_args", "create_work_pool")
-_NUMBERS = ("max_parallel", "keep_images")
+         "prefect_api_key", "preview_work_pool")  # fmt: skip
+_FLAGS = (
+    "force",
+    "prune",
+    "fail_fast",
+    "dry_run",
+    "mask_build_args",
+    "previews",
+    "create_work_pool",
+)
+_NUMBERS = ("max_parallel", "keep_images", "max_previews")
 
 
 def mask_secrets() -> None:
@@ -108,8 +118,10 @@ def explicit_inputs() -> Layer:
     return explicit_layer(values, lambda name: f"input {key[name]}")
 
 
-def options_from_inputs(workspace: Path) -> tuple[Options, int]:
-    """Inputs → Options (the same cascade as the CLI's), and the number of fan-out shards."""
+def options_from_inputs(workspace: Path, event: GitHubEnv | None = None) -> tuple[Options, int]:
+    """Inputs → Options (the same cascade as the CLI's), and the number of fan-out shards.
+    With previews on, a pull request's event gives the pull request (and whether it is
+    closed)."""
     config_name = _text("config")
     # The default name may be absent; any other must exist (as before its default was "").
     given = workspace / config_name if config_name not in ("", DEFAULT_CONFIG_FILE) else None
@@ -117,6 +129,14 @@ def options_from_inputs(workspace: Path) -> tuple[Options, int]:
 
     def finish(options: Options) -> Options:
         options = _github_token_login(options)
+        if options.previews and event and event.event_name in PR_EVENTS and event.pull_number:
+            source = f"event {event.event_name} ({event.action or 'no action'})"
+            options = with_given(
+                options,
+                pull_request=Given(event.pull_number, source),
+                preview_closed=Given(event.action == "closed", source),
+                preview_merged=Given(event.merged, source),
+            )
         _require(options, config.path)
         return options
 
@@ -167,22 +187,58 @@ def _require(options: Options, config_path: Path) -> None:
         )
 
 
+def preview_refused(options: Options, event: GitHubEnv | None) -> str | None:
+    """Why this pull request gets no previews (None: it may): a fork's has no secrets, and
+    on pull_request_target the head's code would run with them unless the workflow opts in
+    by name."""
+    if not options.previews or event is None or event.event_name not in PR_EVENTS:
+        return None
+    if event.from_fork:
+        return (
+            f"no previews for pull request #{event.pull_number}: it comes from a fork "
+            f"({event.head_repository or 'a deleted repository'}), whose runs get no secrets; "
+            "previews are made only for the repository's own branches."
+        )
+    if (
+        event.event_name == "pull_request_target"
+        and _flag("preview-pull-request-target") is not True
+    ):
+        return (
+            f"no previews for pull request #{event.pull_number} on pull_request_target: that "
+            "event runs with the repository's secrets, and previews build and run the head's "
+            "code. Use the pull_request event, or set `preview-pull-request-target: true` if "
+            "this workflow only runs for trusted branches."
+        )
+    return None
+
+
 def run() -> int:
     mask_secrets()  # before anything else is printed
     workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
-    options, shards = options_from_inputs(workspace)
+    event = github_env(os.environ)
+    options, shards = options_from_inputs(workspace, event)
+    refused = preview_refused(options, event)
+    if refused:
+        log.annotate("notice", refused, title="Previews")
+        _write({}, f"## prefect-flow-deploy\n\n{refused}\n")
+        return 0
     log.info(
         f"prefect-flow-deploy: {'plan' if options.dry_run else 'deploy'} {options.projects_root} "
         f"tenant={options.tenant or '-'} registry={options.registry or '(local)'} pool={options.work_pool}"
     )
-    engine = Engine(options)
     github = _github()
+    client = GitHubClient(_text("github-token"), github.api_url) if github else None
+    pull_states = (
+        functools.partial(client.pull_states, github.repository)
+        if client and github and options.previews
+        else None
+    )
+    engine = Engine(options, pull_states=pull_states)
     if options.dry_run:
         plan = engine.plan()
         report_problems(plan)
         plan = engine.preview_retention(plan)
-        if github and _flag("comment") is not False:
-            client = GitHubClient(_text("github-token"), github.api_url)
+        if github and client and _flag("comment") is not False:
             post_plan(plan, github, client, options.tenant, workspace, options.prune)
         rows = action_report.planned_results(plan)
         deletions = plan.image_deletions
@@ -195,7 +251,7 @@ def run() -> int:
         api_url = plan.api_url
         code = 1 if failed else 0
     else:
-        record = _deployment_record(github, options.tenant)
+        record = _deployment_record(github, options)
         if record:
             record.start(_safe_api_url(options))
         try:
@@ -217,6 +273,8 @@ def run() -> int:
         if record:
             counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
             record.finish(not failed, counts, api_url)
+        if github and client:
+            _report_previews(result, options, github, client)
     not_shown = log.say_annotations_not_shown()
     _write(
         outputs,
@@ -243,13 +301,41 @@ def _github() -> GitHubEnv | None:
     return github
 
 
-def _deployment_record(github: GitHubEnv | None, tenant: str | None) -> DeploymentRecord | None:
-    if github is None or _flag("github-deployments") is False:
+def _deployment_record(github: GitHubEnv | None, options: Options) -> DeploymentRecord | None:
+    """The run's GitHub deployment: to the tenant's environment, or a pull request's
+    previews to `preview/pr-<n>` (none when they are being removed)."""
+    if github is None or _flag("github-deployments") is False or options.preview_closed:
         return None
-    environment = _text("environment") or tenant or "prefect"
-    return DeploymentRecord(
-        github, GitHubClient(_text("github-token"), github.api_url), environment, tenant
-    )
+    client = GitHubClient(_text("github-token"), github.api_url)
+    if options.preview is not None:
+        environment = previews.environment(options.preview)
+        return DeploymentRecord(github, client, environment, options.tenant, transient=True)
+    environment = _text("environment") or options.tenant or "prefect"
+    return DeploymentRecord(github, client, environment, options.tenant)
+
+
+def _report_previews(
+    result: RunResult, options: Options, github: GitHubEnv, client: GitHubClient
+) -> None:
+    """The pull request's previews comment, and the GitHub environments of pull requests
+    whose previews this run removed (closed: this one, or found closed by the sweep)."""
+    if options.preview is not None and _flag("comment") is not False:
+        about = preview_comment.Previews(
+            options.preview, options.tenant, github.head_sha or github.sha, result.api_url,
+            options.preview_closed,
+        )  # fmt: skip
+        post_previews(result.plan, result.results, about, github, client)
+    removed = {f"{r.flow}/{r.deployment}" for r in result.results if r.status == "removed"}
+    gone = [d for d in result.plan.deployments if d.action == "remove" and d.preview]
+    done = [
+        n
+        for n in previews.environments_done(gone)
+        if all(d.full_name in removed for d in gone if d.preview == n)
+    ]
+    if options.preview_closed and options.preview is not None and options.preview not in done:
+        done.append(options.preview)  # closed with no preview left: its environment still goes
+    if done and _flag("github-deployments") is not False:
+        deactivate_previews(done, github, client, options.tenant)
 
 
 def _safe_api_url(options: Options) -> str | None:

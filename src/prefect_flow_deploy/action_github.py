@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from . import pr_comment
+from . import pr_comment, preview_comment, previews
 from .action_report import deployments_page
 from .github_api import (
     PR_EVENTS,
@@ -22,6 +22,7 @@ from .github_api import (
 )
 from .logger import log
 from .model import Plan
+from .results import FlowResult
 
 PERMISSION_HINT = {
     "comment": "the job needs `permissions: pull-requests: write` (a pull request from a fork "
@@ -62,6 +63,7 @@ class DeploymentRecord:
     environment: str
     tenant: str | None
     deployment_id: int | None = None
+    transient: bool = False  # a pull request's previews: GitHub shows it on the pull request
 
     def start(self, api_url: str | None) -> None:
         with _reported("deployment"):
@@ -71,6 +73,7 @@ class DeploymentRecord:
                 self.environment,
                 f"prefect-flow-deploy{f' (tenant {self.tenant})' if self.tenant else ''}",
                 {"tool": "prefect-flow-deploy", "tenant": self.tenant},
+                transient=self.transient,
             )
             self._status("in_progress", "deploying", api_url)
 
@@ -97,6 +100,37 @@ class DeploymentRecord:
             deployments_page(api_url),
             self.github.run_url,
         )
+
+
+def post_previews(
+    plan: Plan,
+    rows: list[FlowResult],
+    about: preview_comment.Previews,
+    github: GitHubEnv,
+    client: GitHubClient,
+) -> None:
+    """The pull request's previews as this tenant's comment on it, created or edited."""
+    body = log.redact(preview_comment.render(plan, rows, about))
+    with _reported("comment"):
+        outcome = client.upsert_comment(
+            github.repository, about.number, preview_comment.marker(about.tenant), body
+        )
+        log.info(f"previews comment on pull request #{about.number}: {outcome}")
+
+
+def deactivate_previews(
+    numbers: list[int], github: GitHubEnv, client: GitHubClient, tenant: str | None
+) -> None:
+    """The GitHub environments of pull requests whose previews are gone: inactive."""
+    for number in numbers:
+        environment = previews.environment(number)
+        with _reported("deployment"):
+            done = client.deactivate(
+                github.repository,
+                environment,
+                f"previews removed{f' (tenant {tenant})' if tenant else ''}",
+            )
+            log.info(f"GitHub environment {environment}: {done} deployment(s) marked inactive")
 
 
 @contextmanager

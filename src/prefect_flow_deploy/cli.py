@@ -50,6 +50,7 @@ app = typer.Typer(
 # word: the help is read at 80 columns, where rich would cut one with an ellipsis.
 _DEFAULTS = Options()
 REPOSITORY, REGISTRY, PREFECT, RUN = "Repository", "Registry and build", "Prefect", "Run"
+PREVIEWS = "Pull request previews"
 _Text = Optional[str]  # noqa: UP045 (typer reads the annotation at run time)
 
 
@@ -205,6 +206,37 @@ SHARED: dict[str, Any] = {
             metavar="N",
         ),
     ],
+    "preview": Annotated[
+        Optional[int],  # noqa: UP045
+        _option(
+            "Write pull request PR's previews (paused, named <deployment>-pr-PR) of the "
+            "folders that differ from what production runs, instead of the deployments.",
+            PREVIEWS,
+            "--preview",
+            metavar="PR",
+            show_default=False,
+        ),
+    ],
+    "preview_closed": Annotated[
+        Optional[bool],  # noqa: UP045
+        _option(
+            "With --preview PR: the pull request is closed; remove its previews.",
+            PREVIEWS,
+            "--preview-closed",
+        ),
+    ],
+    "preview_work_pool": Annotated[
+        _Text, _option("Work pool of the previews. Default: each deployment's own.", PREVIEWS)
+    ],
+    "max_previews": Annotated[
+        Optional[int],  # noqa: UP045
+        _option(
+            "Pull requests with previews at once; beyond it the least recently updated "
+            "ones' are removed.",
+            PREVIEWS,
+            show_default=str(_DEFAULTS.max_previews),
+        ),
+    ],
 }
 # The settings `plan` and `deploy` take (deploy also --fail-fast).
 RUN_SETTINGS = tuple(name for name in SHARED if name != "fail_fast")
@@ -248,6 +280,9 @@ def _options(given: dict[str, Any]) -> Options:
     for value in [*secret_values(secrets), *_environment_secrets()]:
         log.mask(value)  # before anything is printed, a mistake in the lines included
     values["build_secrets"] = parse_build_secrets(secrets, "--build-secret", "value")
+    number = values.pop("preview", None)
+    if number is not None:  # --preview PR: previews on, for that pull request
+        values.update(previews=True, pull_request=number)
     explicit = explicit_layer(values, _option_name)
     # Given, the file must exist; else the repository root's (the action's lookup too).
     return resolve_options(explicit, os.environ, config_file(config, Path.cwd()))
@@ -260,6 +295,8 @@ def _environment_secrets() -> list[str]:
 
 
 def _option_name(name: str) -> str:
+    if name in ("previews", "pull_request"):
+        return "--preview"
     return "--build-secret" if name == "build_secrets" else f"--{SETTINGS[name].key}"
 
 

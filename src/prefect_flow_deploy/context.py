@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import file_reads
 from .dockerignore import exclude_paths
 
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
@@ -29,7 +30,7 @@ def read_dockerignore(folder: Path) -> list[str]:
     path = folder / ".dockerignore"
     if not path.is_file():
         return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    lines = (line.strip() for line in file_reads.read_text(path).splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 
@@ -67,8 +68,7 @@ def context_files(
 
 
 def _file_digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return file_reads.sha256_of(path)
 
 
 def content_tag(

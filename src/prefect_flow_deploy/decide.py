@@ -15,18 +15,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from . import previews
 from .collisions import image_collisions, name_collisions
 from .commit_order import order, recorded_commit
-from .deployments import (
-    ScheduleError,
-    diff,
-    in_tenant,
-    ours,
-)
+from .deployments import ScheduleError, diff, ours
 from .discovery import UNREADABLE_PROJECT
 from .inputs import ImageAnswer, Inputs
+from .job_variables import JobVariableCheck
 from .model import (
-    TENANT_TAG_PREFIX,
     DeploymentPlan,
     DeploymentSpec,
     ExistingDeployment,
@@ -37,10 +33,11 @@ from .model import (
     ServerState,
 )
 from .options import Options
-from .ownership import foreign_owner, recorded_owner, takeover_message
+from .ownership import recorded_owner
 from .pending_names import pending_folders, reuse_name
 from .planner import (
     deployment_specs,
+    fit_pool,
     previous_images,
     secret_file_problems,
     variable_problem,
@@ -48,8 +45,10 @@ from .planner import (
 )
 from .server_version import triggers_unsupported
 from .spec_checks import spec_problems
+from .takeover import other_folder, other_repository, other_tenant
 from .triggers import TriggerError
-from .work_pools import Pool, invalid_variables
+
+__all__ = ["other_folder", "other_repository", "other_tenant", "plan"]
 
 Problems = dict[str, list[Problem]]  # new problems by folder key (local to one decision)
 
@@ -77,12 +76,21 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
     read = {f.key for f in inputs.folders}
+    checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
     for folder in inputs.folders:
         wanted, image = specs.get(folder.key), images.get(folder.key)
         if wanted is None or image is None or image.failed:
             continue
-        deployments += _folder_deployments(folder, image, wanted, inputs, options, read, problems)
-    deployments += removals(inputs, options, deployments, problems, unnamed)
+        deployments += _folder_deployments(
+            folder, image, wanted, inputs, options, read, checks, problems
+        )
+    if options.preview is None:
+        deployments += removals(inputs, options, deployments, problems, unnamed)
+    kept = {f.key for f in inputs.folders if _failed(f, problems) or f.key not in inputs.recipes}
+    kept |= unnamed  # a flow named after the build: which deployment is gone is unknown
+    deployments += previews.removals(
+        snapshot, options, {d.full_name for d in deployments}, kept, inputs.pull_states
+    )
     deployments = in_order(deployments, snapshot, inputs)
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
@@ -162,6 +170,11 @@ def _image(
     recipe, answer = inputs.recipes.get(key), inputs.images.get(key)
     if recipe is None or answer is None:
         return None
+    if options.preview is not None and (
+        options.preview_closed
+        or not previews.changed(f"{answer.repository}:{answer.tag}", known.previous.get(key))
+    ):
+        return None  # a pull request's preview: only what differs from production
     problems[key] += [*inputs.file_warnings.get(key, ()), *secret_file_problems(folder, recipe)]
     if answer.base_error is not None:
         message, line = answer.base_error
@@ -196,13 +209,35 @@ def _specs(
         image = images.get(folder.key)
         if image is None or image.failed:
             continue
-        group, found = deployment_specs(folder, image.frozen(folder), options, dict(inputs.pools))
+        if options.preview is None:
+            group, found = deployment_specs(
+                folder, image.frozen(folder), options, dict(inputs.pools)
+            )
+        else:
+            group, found = _previews(folder, image, options, inputs)
         problems[folder.key] += found
         if _failed(folder, problems):
             image.fail(_first_error(folder, problems))
             continue
         specs[folder.key] = group
     return specs
+
+
+def _previews(
+    folder: FlowFolder, image: _Image, options: Options, inputs: Inputs
+) -> tuple[list[DeploymentSpec], list[Problem]]:
+    """The folder's deployments as the pull request's previews, fitted to their pool (the
+    preview pool, when the tenant names one)."""
+    assert options.preview is not None
+    group, found = deployment_specs(folder, image.frozen(folder), options)
+    specs = []
+    for spec in group:
+        spec = previews.as_preview(spec, options.preview, options.preview_work_pool)
+        if spec.work_pool in inputs.pools:
+            spec, problem = fit_pool(spec, inputs.pools[spec.work_pool], options)
+            found += [problem] if problem else []
+        specs.append(spec)
+    return specs, found
 
 
 def _first_error(folder: FlowFolder, problems: Problems) -> str:
@@ -264,6 +299,7 @@ def _folder_deployments(
     inputs: Inputs,
     options: Options,
     read: set[str],
+    checks: Mapping[str, JobVariableCheck],
     problems: Problems,
 ) -> list[DeploymentPlan]:
     """The folder's deployments against the server. One that belongs to someone else fails
@@ -278,6 +314,7 @@ def _folder_deployments(
             other_tenant(spec.full_name, existing, options.tenant)
             or other_repository(spec.full_name, existing, options.repository)
             or other_folder(spec, existing, read, inputs.other_folders)
+            or (previews.rule(spec.full_name, existing.tags, options.preview) if existing else None)
         )
         if taken is None:
             mine.append(spec)
@@ -314,17 +351,17 @@ def _folder_deployments(
             )
             image.fail(refused)
             return []
-        problem = refused_variables(planned, inputs.pools, options)
+        problem = refused_variables(planned, checks, options)
         if problem is not None:
             problems[folder.key].append(problem)
             image.fail(problem.message)
             return []
-        plans.append(planned)
+        plans.append(replace(planned, preview=options.preview))
     return failed + plans
 
 
 def refused_variables(
-    planned: DeploymentPlan, pools: Mapping[str, Pool], options: Options
+    planned: DeploymentPlan, checks: Mapping[str, JobVariableCheck], options: Options
 ) -> Problem | None:
     """Job variables about to be written that the server would refuse, judged now with
     its own rule: the folder fails before anything is built. (Unchanged ones were
@@ -333,9 +370,9 @@ def refused_variables(
     written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
         planned.changed_fields
     )
-    if spec is None or not written or spec.work_pool not in pools:
+    if spec is None or not written or spec.work_pool not in checks:
         return None
-    refused = invalid_variables(spec.job_variables, pools[spec.work_pool])
+    refused = checks[spec.work_pool].refused(spec.job_variables)
     if refused is None:
         return None
     variable, reason = refused
@@ -343,68 +380,6 @@ def refused_variables(
         spec, variable, options,
         f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
     )  # fmt: skip
-
-
-# -- ownership -------------------------------------------------------------------------------
-
-
-def other_tenant(
-    full_name: str, existing: ExistingDeployment | None, tenant: str | None
-) -> str | None:
-    """Two tenants on one Prefect server would share deployment names: never overwrite
-    another tenant's deployment. (One without a tenant is taken over: the path from a
-    single deployment target to tenants.)"""
-    if existing is None or in_tenant(existing, tenant):
-        return None
-    theirs = next(
-        (
-            t.removeprefix(TENANT_TAG_PREFIX)
-            for t in existing.tags
-            if t.startswith(TENANT_TAG_PREFIX)
-        ),
-        None,
-    )
-    if theirs is None and tenant:
-        return None
-    ours_ = f"tenant {tenant!r}" if tenant else "a run without a tenant"
-    return (
-        f"the deployment {full_name} on this Prefect server belongs to tenant {theirs!r}, "
-        f"and {ours_} would overwrite it. Give each tenant its own Prefect workspace or "
-        "server (prefect-api-url in its block of prefect-flow-deploy.yaml)"
-        + ("." if tenant else f", or run with --tenant {theirs}.")
-    )
-
-
-def other_repository(
-    full_name: str, existing: ExistingDeployment | None, repository: str | None
-) -> str | None:
-    """Two repositories on one server and tenant would share deployment names: never
-    take over another repository's deployment (one recorded by none is taken over)."""
-    owner = foreign_owner(existing.tags, repository) if existing else None
-    return takeover_message(full_name, owner, repository) if owner else None
-
-
-def other_folder(
-    spec: DeploymentSpec,
-    existing: ExistingDeployment | None,
-    read: set[str],
-    other_folders: Mapping[str, frozenset[str]],
-) -> str | None:
-    """The deployment belongs to another folder that this run did not read (`--flows`,
-    a shard) and that still has a flow of that name: updating it would hijack that
-    folder's deployment. (Folders read in this run were compared already; a folder that
-    is gone, or no longer has the flow, means the flow moved: it is taken over.)"""
-    other = existing.folder_key() if existing else None
-    if not other or other == spec.folder_key or other in read:
-        return None
-    flow_name = spec.full_name.partition("/")[0]
-    if flow_name not in other_folders.get(other, frozenset()):
-        return None
-    return (
-        f"the deployment {spec.full_name} belongs to {other}, which still has the flow "
-        f"{flow_name!r}; deploying {spec.folder_key} would take it over. Give one of the "
-        "flows another name= (or its prefect.yaml entry another name:)."
-    )
 
 
 # -- removals --------------------------------------------------------------------------------
@@ -430,6 +405,8 @@ def removals(
             continue
         if not ours(existing, options.tenant, options.repository):
             continue  # another tenant's or repository's: never removed, not orphaned
+        if previews.is_preview(existing):
+            continue  # a pull request's: removed by the preview rules only
         if pattern and not pattern.search(key):
             continue  # outside this run's scope (a shard, a dispatch pattern)
         folder = present.get(key)

@@ -85,6 +85,7 @@ def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployme
         schedules=data.get("schedules") or [],
         image=(data.get("job_variables") or {}).get("image"),
         code_dir=code_dir_of(data),
+        updated=str(data.get("updated") or ""),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import prefect_layout
+from . import file_reads, prefect_layout
 from .dockerfile import copy_sources, dockerfile_problems
 from .errors import NoFlowFoldersError
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
@@ -233,8 +233,7 @@ def _flow_files_at(directory: Path) -> list[Path]:
     return sorted(
         path
         for path in directory.glob("*.py")
-        if path.is_file()
-        and _FLOW_DECORATOR.search(path.read_text(encoding="utf-8", errors="replace"))
+        if path.is_file() and _FLOW_DECORATOR.search(file_reads.read_text(path, errors="replace"))
     )
 
 
@@ -310,7 +309,7 @@ def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None
         folder.imports.extend(imports)
 
     if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text("utf-8")
+        text = file_reads.read_text(folder.dockerfile)
         folder.problems.extend(
             Problem("error", message, folder.dockerfile, line, "Dockerfile")
             for line, message in dockerfile_problems(text)

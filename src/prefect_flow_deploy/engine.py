@@ -14,7 +14,7 @@ from .checkout_history import CheckoutHistory
 from .discovery import report_folder_problems
 from .docker_auth import load_logins
 from .errors import PlanMovedError
-from .gather import gather
+from .gather import PullStates, gather
 from .keep_images import preview_keep_images
 from .logger import log
 from .model import Plan, Progress
@@ -27,9 +27,14 @@ from .results import RunResult
 
 class Engine:
     def __init__(
-        self, options: Options, on_progress: Callable[[Progress], None] | None = None
+        self,
+        options: Options,
+        on_progress: Callable[[Progress], None] | None = None,
+        pull_states: PullStates | None = None,
     ) -> None:
         self.options = options
+        # Asks GitHub whether pull requests with previews are still open (the action's).
+        self.pull_states = pull_states
         http_retry.start_deadline(options.timeout_minutes)
         # Each folder's state as it changes, for a live view (report side, not here).
         self.on_progress = on_progress or (lambda _event: None)
@@ -48,7 +53,10 @@ class Engine:
         return CheckoutHistory(self.options.projects_root)
 
     def plan(self) -> Plan:
-        inputs = gather(self.options, self.registry, self.api, self.history, self.on_progress)
+        inputs = gather(
+            self.options, self.registry, self.api, self.history, self.on_progress,
+            self.pull_states,
+        )  # fmt: skip
         plan = decide.plan(inputs, self.options)
         for deployment in plan.deployments:
             if deployment.action == "skipped":

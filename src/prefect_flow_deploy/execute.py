@@ -34,6 +34,7 @@ from .options import Options
 from .pending_names import named
 from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
+from .previews import images_only_previews_used
 from .provenance import github_version_info, image_labels
 from .refusals import refusal
 from .registry import RegistryClient
@@ -120,7 +121,11 @@ class Executor:
             for w in self.writes.values()
             if w.deployment.action == "remove" and w.deployment_id is not None
         ]
-        deletions = keep_images(plan, self.options, self.registry, self.api, {}, removed=removed)
+        written = [w.deployment for w in self.writes.values() if w.deployment_id is not None]
+        deletions = keep_images(
+            plan, self.options, self.registry, self.api, {}, removed=removed,
+            dropped=images_only_previews_used(written, plan.snapshot),
+        )  # fmt: skip
         return replace(result, image_deletions=deletions, seconds=time.monotonic() - started)
 
     # -- progress ------------------------------------------------------------------------------
@@ -221,8 +226,8 @@ class Executor:
     def _should_write(self, deployment: DeploymentPlan) -> bool:
         if self.options.fail_fast and self._any_failed():
             return False
-        if deployment.action == "remove":
-            return self.options.prune
+        if deployment.action == "remove":  # a preview's: the plan decided it (previews.py)
+            return self.options.prune or deployment.preview is not None
         return deployment.action in ("create", "update") and not self._failed(deployment.folder_key)
 
     def _failed(self, key: str) -> bool:

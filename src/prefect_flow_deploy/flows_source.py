@@ -11,6 +11,7 @@ last binding of a name winning. Names follow Prefect's rule (`name=` or the func
 from __future__ import annotations
 
 import ast
+import io
 import sys
 import textwrap
 import tokenize
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import file_reads
 from .flow_factories import Unknown, called, decorated, factory_of, made_in
 from .model import FlowSpec, ModuleImport, Problem, pending_name
 from .naming import BANNED_CHARACTERS, flow_name_from_function
@@ -568,17 +570,15 @@ class _FileReader:
 def _read_source(path: Path) -> str:
     """The file's text as Python reads it: the encoding its first lines declare (PEP 263),
     UTF-8 otherwise, a BOM allowed. Strict: a byte Python would refuse is an error here."""
-    with path.open("rb") as handle:
-        try:
-            encoding, _ = tokenize.detect_encoding(handle.readline)
-        except SyntaxError as exc:
-            if "invalid or missing encoding declaration" not in str(exc):
-                raise
-            # A first line that is not UTF-8 and declares nothing: decoded strictly below, so
-            # that the error names the byte and its line (the caller says what to do).
-            encoding = "utf-8"
-        handle.seek(0)
-        data = handle.read()
+    data = file_reads.read_bytes(path)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise
+        # A first line that is not UTF-8 and declares nothing: decoded strictly below, so
+        # that the error names the byte and its line (the caller says what to do).
+        encoding = "utf-8"
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 

@@ -11,10 +11,11 @@ calls the same pure function decide uses."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from . import file_reads
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
@@ -35,6 +36,7 @@ from .planner import (
     wanted_names,
 )
 from .prefect_api import ApiSettings, check_workspace, read_server_version
+from .previews import PullState, to_ask
 from .registry import RegistryClient, image_labels, parse_reference
 from .server_version import unsupported_server
 from .work_pools import Pool, PoolTypeError, read_pools
@@ -43,7 +45,27 @@ PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
 
 
+# The pull requests' states, asked of GitHub (the action's; None: nobody to ask).
+PullStates = Callable[[list[int]], Mapping[int, PullState]]
+
+
 def gather(
+    options: Options,
+    registry: RegistryClient,
+    api: ApiSettings,
+    history: CheckoutHistory,
+    on_progress: Callable[[Progress], None],
+    pull_states: PullStates | None = None,
+) -> Inputs:
+    with file_reads.one_read_each():  # the readers and the content hash share each file's bytes
+        inputs = _gather(options, registry, api, history, on_progress)
+    if not options.previews or pull_states is None:
+        return inputs
+    asked = to_ask(inputs.snapshot, options)  # the sweep: a bounded number of questions
+    return replace(inputs, pull_states=dict(pull_states(asked)) if asked else {})
+
+
+def _gather(
     options: Options,
     registry: RegistryClient,
     api: ApiSettings,
@@ -78,7 +100,7 @@ def gather(
     log.debug(f"asked the registry about {len(answers)} images in {time.monotonic() - mark:.2f}s")
     imaged = [by_key[k] for k, a in answers.items() if a.tag and a.registry_error is None]
     pools = _read_pools(imaged, options, api)
-    wanted = sorted({name for folder in imaged for name in wanted_names(folder)})
+    wanted = sorted({n for folder in imaged for n in wanted_names(folder, options.preview)})
     unmanaged = fetch_unmanaged(api, [n for n in wanted if n not in state.deployments], state)
     snapshot = replace(
         state, deployments={**state.deployments, **{e.full_name: e for e in unmanaged}}
@@ -171,6 +193,8 @@ def _read_pools(folders: list[FlowFolder], options: Options, api: ApiSettings) -
     names = {options.work_pool} | {
         c.work_pool for f in folders for c in f.deployment_configs if c.work_pool
     }
+    if options.preview is not None and options.preview_work_pool:
+        names.add(options.preview_work_pool)
     try:
         return read_pools(api, names, options.work_pool_type)
     except PoolTypeError as exc:

@@ -6,8 +6,11 @@ GitHub Enterprise Server (`GITHUB_API_URL`, e.g. `https://ghe.example.com/api/v3
 - a GitHub Deployment per deploy run, with statuses in_progress → success / failure, so the
   repository's Environments page shows what each tenant runs.
 
-Only these REST calls are made: list, create, edit and delete issue comments; create a
-deployment; create a deployment status. A refusal (a fork's read-only token, a missing
+- for previews (previews.py): a pull request's state (the sweep), and its environment's
+  deployments marked inactive once its previews are removed.
+
+Only these REST calls are made: list, create, edit and delete issue comments; create and
+list deployments; create a deployment status; get a pull request. A refusal (a fork's read-only token, a missing
 permission) is a GitHubRefused, which the action reports as a notice: the job never fails
 because of GitHub's API.
 """
@@ -20,6 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from .logger import log
+from .previews import PullState
 
 STATUS_DESCRIPTION_LIMIT = 140  # characters GitHub keeps of a deployment status description
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -45,6 +51,17 @@ class GitHubEnv:
     run_id: str
     pull_number: int | None = None
     head_sha: str | None = None
+    action: str = ""  # the event's activity: opened, synchronize, reopened, closed, …
+    # The pull request's head repository (`owner/name`); None when GitHub gives none (a
+    # deleted fork). Not the repository: a fork's pull request.
+    head_repository: str | None = None
+    merged: bool = False
+
+    @property
+    def from_fork(self) -> bool:
+        return self.pull_number is not None and (
+            self.head_repository is None or self.head_repository.lower() != self.repository.lower()
+        )
 
     @property
     def run_url(self) -> str:
@@ -71,7 +88,14 @@ def github_env(env: Mapping[str, str]) -> GitHubEnv | None:
         # GITHUB_SHA of a pull_request event is the test merge commit; files are linked at
         # the head commit, which is what the author pushed.
         head_sha=head.get("sha") if isinstance(head.get("sha"), str) else None,
+        action=str(event.get("action") or ""),
+        head_repository=_text(_object(head.get("repo")).get("full_name")),
+        merged=pull.get("merged") is True,
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -140,8 +164,17 @@ class GitHubClient:
             return "updated"
 
     def create_deployment(
-        self, repository: str, sha: str, environment: str, description: str, payload: dict[str, Any]
+        self,
+        repository: str,
+        sha: str,
+        environment: str,
+        description: str,
+        payload: dict[str, Any],
+        transient: bool = False,
     ) -> int:
+        """`transient`: an environment that goes away (a pull request's previews)."""
+        from github.GithubObject import NotSet
+
         with _translated(f"GitHub deployment to {environment!r}"):
             deployment = self._github.get_repo(repository).create_deployment(
                 ref=sha,
@@ -152,14 +185,51 @@ class GitHubClient:
                 environment=environment,
                 description=description,
                 payload=payload,
+                transient_environment=True if transient else NotSet,
+                production_environment=False if transient else NotSet,
             )
             return int(deployment.id)
+
+    def deactivate(
+        self, repository: str, environment: str, description: str, limit: int = 5
+    ) -> int:
+        """Mark the newest deployments to `environment` inactive (its previews are gone):
+        at most `limit` of them, one status each. Returns how many."""
+        with _translated(f"GitHub deployments of {environment!r}"):
+            repo = self._github.get_repo(repository)
+            done = 0
+            for deployment in repo.get_deployments(environment=environment):
+                if done == limit:
+                    break
+                deployment.create_status(
+                    "inactive", description=description[:STATUS_DESCRIPTION_LIMIT]
+                )
+                done += 1
+            return done
+
+    def pull_states(self, repository: str, numbers: list[int]) -> dict[int, PullState]:
+        """open, closed or merged, per pull request; one GET each. One GitHub cannot tell
+        (gone, refused) is left out: its previews stay until it can."""
+        states: dict[int, PullState] = {}
+        repo = self._github.get_repo(repository)
+        for number in numbers:
+            try:
+                with _translated(f"pull request #{number}"):
+                    pull = repo.get_pull(number)
+                    states[number] = (
+                        "merged"
+                        if pull.merged
+                        else ("closed" if pull.state == "closed" else "open")
+                    )
+            except GitHubError as exc:
+                log.debug(f"{exc}: its previews stay")
+        return states
 
     def set_deployment_status(
         self,
         repository: str,
         deployment_id: int,
-        state: Literal["in_progress", "success", "failure", "error"],
+        state: Literal["in_progress", "success", "failure", "error", "inactive"],
         description: str,
         environment_url: str | None,
         log_url: str,

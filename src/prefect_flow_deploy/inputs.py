@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .commit_order import Commit, Relation
 from .model import BuildRecipe, FlowFolder, Problem, ServerState
+from .previews import PullState
 from .work_pools import Pool
 
 
@@ -48,3 +49,6 @@ class Inputs:
     # How each commit the server's deployments record relates to ours, by sha
     # (checkout_history.py; None: the history cannot tell).
     relations: Mapping[str, Relation | None] = field(default_factory=dict)
+    # What GitHub says of the pull requests whose previews are on the server (the sweep,
+    # previews.to_ask): "open", "closed" or "merged"; a pull request not asked is absent.
+    pull_states: Mapping[int, PullState] = field(default_factory=dict)

@@ -8,6 +8,7 @@ from .logger import log
 from .model import ImageDeletion, Plan
 from .options import Options
 from .prefect_api import ApiSettings
+from .previews import images_only_previews_used
 from .registry import RegistryClient
 
 
@@ -20,10 +21,12 @@ def keep_images(
     apply: bool = True,
     to_build: dict[str, str] | None = None,
     removed: list[str] | None = None,
+    dropped: set[str] | None = None,
 ) -> list[ImageDeletion]:
     """keep-images. Read every deployment on the server first: an image any of them uses is
-    kept. `removed`: deployments this run removes (--prune), whose repositories are trimmed
-    too. `apply=False`: only what would be deleted."""
+    kept. `removed`: deployments this run removes (--prune, previews), whose repositories
+    are trimmed too. `dropped`: images only previews used, deleted even among the newest
+    (unless in use). `apply=False`: only what would be deleted."""
     from .prefect_api import read_all
     from .retention import Retention, references_after, repositories_of_removed
 
@@ -35,11 +38,13 @@ def keep_images(
     known = plan.snapshot.deployments if plan.snapshot else {}
     try:
         held = [e.image for n in removed or [] if (e := known.get(n))]
+        held += sorted(dropped or ())
         deletions = retention.plan(
             {i.repository for i in plan.images} | repositories_of_removed(held, options.registry),
             references_after(server, planned),
             options.keep_images or 0,
             to_build,
+            frozenset(dropped or ()),
         )
         if apply:
             deletions = retention.apply(deletions)
@@ -61,10 +66,12 @@ def preview_keep_images(
     for deployment in plan.deployments:
         if deployment.spec is not None:
             planned[deployment.full_name] = deployment.spec.image
-        elif deployment.action == "remove" and options.prune:
+        elif deployment.action == "remove" and (options.prune or deployment.preview):
             planned[deployment.full_name] = None
     to_build = {i.repository: i.tag for i in plan.images if i.action == "build"}
     removed = [name for name, image in planned.items() if image is None]
+    dropped = images_only_previews_used(plan.deployments, plan.snapshot)
     return keep_images(
-        plan, options, registry, api, planned, apply=False, to_build=to_build, removed=removed
-    )
+        plan, options, registry, api, planned, apply=False, to_build=to_build, removed=removed,
+        dropped=dropped,
+    )  # fmt: skip

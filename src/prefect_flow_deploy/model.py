@@ -231,6 +231,10 @@ class DeploymentPlan:
     # Whose the deployment is: the repository recorded on the server (for a create, the one
     # this run records); None when none is recorded.
     owner: str | None = None
+    # A preview (previews.py): the pull request it belongs to. A preview's removal is
+    # carried out without --prune: the plan decided it (the pull request closed, …).
+    preview: int | None = None
+    reason: str | None = None  # why a removal is planned, when it is not "the folder is gone"
 
 
 ProgressState = Literal[
@@ -273,6 +277,7 @@ class ExistingDeployment:
     code_dir: str | None
     # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
     automations: list[dict[str, Any]] = field(default_factory=list)
+    updated: str = ""  # the server's `updated` time (ISO 8601): which previews are oldest
 
     @property
     def full_name(self) -> str:

@@ -58,6 +58,15 @@ class Options:
     fail_fast: bool = False
     dry_run: bool = False
     keep_images: int | None = None  # None: keep every image
+    # Previews (previews.py): with `previews` on, a run for a pull request (`pull_request`,
+    # its number) writes that pull request's previews instead of the deployments; once it is
+    # closed (`preview_closed`) it only removes them.
+    previews: bool = False
+    pull_request: int | None = None
+    preview_closed: bool = False
+    preview_merged: bool = False  # closed by a merge: its images may be production's next
+    preview_work_pool: str | None = None  # None: the deployments' own pools
+    max_previews: int = 10  # pull requests of a repository with previews at once
     # Set by a tenant block of the config file (see config.py).
     extra_tags: tuple[str, ...] = ()
     schedules_active: bool | None = None
@@ -121,6 +130,15 @@ class Options:
             )
         if self.max_parallel < 1:
             raise ConfigurationError("max-parallel must be at least 1")
+        if self.max_previews < 1:
+            raise ConfigurationError(
+                f"max-previews must be at least 1 (pull requests with previews at once), not "
+                f"{self.max_previews}; to make no previews, leave preview off"
+            )
+        if self.pull_request is not None and self.pull_request < 1:
+            raise ConfigurationError(
+                f"--preview takes the pull request's number (1 or more), not {self.pull_request}"
+            )
         if self.timeout_minutes < 0:
             raise ConfigurationError(
                 f"timeout-minutes must be 0 (no deadline) or more, not {self.timeout_minutes:g}"
@@ -135,6 +153,11 @@ class Options:
                     f"flows {self.flows!r} is not a valid regular expression: {exc}"
                 ) from exc
         return self
+
+    @property
+    def preview(self) -> int | None:
+        """The pull request whose previews this run writes or removes; None: a normal run."""
+        return self.pull_request if self.previews else None
 
     @property
     def platform_list(self) -> tuple[str, ...]:
@@ -205,6 +228,14 @@ SETTINGS: dict[str, Setting] = {
     "fail_fast": Setting("fail-fast"),
     "dry_run": Setting("dry-run"),
     "keep_images": Setting("keep-images"),
+    "previews": Setting("preview", file=(bool,), expected="true or false"),
+    "pull_request": Setting("pull-request"),
+    "preview_closed": Setting("preview-closed"),
+    "preview_merged": Setting("preview-merged"),
+    "preview_work_pool": Setting("preview-work-pool", file=(str,), expected="a work pool name"),
+    "max_previews": Setting(
+        "max-previews", file=(int,), expected="a number of pull requests (1 or more)"
+    ),
     "extra_tags": Setting("tags", file=(list,), expected="a list of tags", merge="append"),
     "schedules_active": Setting("schedules-active", file=(bool,), expected="true or false"),
     "parameters": Setting(

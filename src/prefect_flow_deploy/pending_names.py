@@ -44,7 +44,7 @@ def pending_folders(specs: Iterable[DeploymentSpec]) -> set[str]:
 
 def named(spec: DeploymentSpec, name: str, plan: Plan, options: Options) -> DeploymentSpec | str:
     """The spec under the name the image computed, or why it cannot be written."""
-    from .decide import other_repository, other_tenant  # the plan's own rules
+    from .takeover import other_repository, other_tenant  # the plan's own rules
 
     where = f"the flow {spec.entrypoint}, named in the built image {name!r},"
     banned = sorted({c for c in name if c in BANNED_CHARACTERS})

@@ -57,6 +57,8 @@ def shaping_options(options: Options) -> dict[str, Any]:
         "prune": options.prune,
         "platforms": list(options.platform_list),
         "keep_images": options.keep_images,
+        "preview": options.preview,  # a pull request's previews are not its deployments
+        "preview_closed": options.preview_closed,
         "build_secrets": sorted(options.build_secrets),  # ids only
     }
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import file_reads
 from .context import (
     content_tag,
     context_files,
@@ -53,7 +54,7 @@ BASE_IMAGE_ARG = "BASE_IMAGE"
 def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
     secret_ids = frozenset(options.build_secrets)
     if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(encoding="utf-8")
+        text = file_reads.read_text(folder.dockerfile)
         args = dict(options.build_args)
         if BASE_IMAGE_ARG in declared_args(text):
             args.setdefault(BASE_IMAGE_ARG, options.base_image)
@@ -170,10 +171,15 @@ class BaseDigests:
 
 
 def previous_images(state: ServerState, options: Options) -> dict[str, str]:
-    """Per folder, the image its deployments run now (this tenant's and repository's)."""
+    """Per folder, the image its deployments run now (this tenant's and repository's, in
+    production: a pull request's preview is not what the folder runs)."""
+    from .previews import is_preview
+
     previous: dict[str, str] = {}
     for existing in state.deployments.values():
         key = existing.folder_key()
+        if is_preview(existing):
+            continue
         if key and existing.image and ours(existing, options.tenant, options.repository):
             previous.setdefault(key, existing.image)
     return previous
@@ -307,17 +313,22 @@ def desired_deployments(
     return specs
 
 
-def wanted_names(folder: FlowFolder) -> list[str]:
-    """The full names of the deployments the folder wants (as deployment_specs names them),
-    without fitting anything: what gather asks the server about."""
+def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:
+    """The full names of the deployments the folder wants (as deployment_specs names them;
+    a pull request's previews of them with `preview`), without fitting anything: what
+    gather asks the server about."""
+    from .previews import preview_name
+
     names = []
     for flow in folder.flows:
         if flow.name_pending:
             continue  # named in the built image: nothing to ask the server yet
         configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
-        names += [
-            f"{flow.name}/{c.name or folder.project}" for c in configs or [DeploymentConfig()]
-        ]
+        for config in configs or [DeploymentConfig()]:
+            name = config.name or folder.project
+            names.append(
+                f"{flow.name}/{preview_name(name, preview) if preview is not None else name}"
+            )
     return names
 
 

@@ -230,7 +230,9 @@ def _deployments_table(
         return []
     lines = ["| deployment | | changes |", "|---|---|---|"]
     for d in project.deployments:
-        if d.action == "remove":
+        if d.action == "remove" and d.preview is not None:  # removed without prune
+            state, what = "🗑️ remove", cell(d.reason or "")
+        elif d.action == "remove":
             state = "🗑️ remove" if prune else "👻 orphaned"
             what = (
                 "its folder or flow is gone"

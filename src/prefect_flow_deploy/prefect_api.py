@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -41,8 +44,25 @@ class ApiSettings:
     auth_string: str | None = None
     verify: bool | str = True
     headers: tuple[tuple[str, str], ...] = ()
+    # One HTTP client for every read of a run (made on first use): a client's TLS context
+    # costs 30 ms to make, and a plan reads five or six times.
+    _shared: dict[str, httpx.Client] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, compare=False, hash=False, repr=False
+    )
 
-    def http_client(self) -> httpx.Client:
+    @contextmanager
+    def http_client(self) -> Iterator[httpx.Client]:
+        """The run's client for these settings (kept open for the next read)."""
+        with self._lock:
+            if "client" not in self._shared:
+                self._shared["client"] = self._new_client()
+            client = self._shared["client"]
+        yield client
+
+    def _new_client(self) -> httpx.Client:
         headers = dict(self.headers)
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from . import file_reads
 from .deployment_fields import Entry, prefect_yaml_keys, read_entry
 from .model import DeploymentConfig, FlowSpec, Problem
 from .naming import refused_name
@@ -83,7 +84,7 @@ def read_prefect_yaml_entries(
     text = ""
     try:
         check_file_size(path)
-        text = path.read_text(encoding="utf-8")
+        text = file_reads.read_text(path)
         root, data = _parse(text)
     except YamlTooLarge as exc:
         return [], [Problem("error", exc.message, path, exc.line, "prefect.yaml")], []

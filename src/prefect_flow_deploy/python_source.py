@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import file_reads
+
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -106,8 +108,7 @@ class FolderSource:
     def module_at(self, key: str) -> Module | None:
         if key not in self._modules:
             try:
-                with open(key, "rb") as handle:
-                    tree = ast.parse(handle.read(), filename=key)
+                tree = ast.parse(file_reads.read_bytes(key), filename=key)
             except (OSError, SyntaxError, ValueError):
                 self._modules[key] = None
             else:

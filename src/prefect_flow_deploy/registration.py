@@ -27,6 +27,7 @@ from .logger import Level
 from .model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
 from .ownership import foreign_owner, takeover_message
 from .prefect_api import ApiSettings, is_cloud
+from .previews import rule as preview_rule
 from .work_pools import Pool
 from .write_lock import WriteLocks
 
@@ -143,6 +144,8 @@ async def _recheck(
     if tags is None:
         return
     why = claimed_by_another(tags, claim, plan.full_name) if claim else None
+    if why is None:  # a preview writes only its own; a deployment never takes a preview over
+        why = preview_rule(plan.full_name, tags, plan.preview)
     if why:
         raise Claimed(why)
     if history and history.commit:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import file_reads
 from .model import Problem
 from .requirements_file import Parsed, file_options, index_options, local_paths, parse, project_of
 
@@ -27,7 +28,7 @@ def requirements_problems(requirements: Path) -> tuple[list[Problem], bool]:
             continue
         seen.add(path.resolve())
         try:
-            parsed = parse(path.read_text(encoding="utf-8-sig"))
+            parsed = parse(file_reads.read_text(path, "utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(_problem(path, None, f"cannot read {path.name}: {exc}"))
             continue
@@ -110,7 +111,7 @@ def requirement_line(requirements: Path, name: str) -> int | None:
     `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""
     wanted = project_name(name)
     try:
-        lines = requirements.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        lines = file_reads.read_text(requirements, "utf-8-sig", "replace").splitlines()
     except OSError:
         return None
     for number, text in enumerate(lines, 1):
@@ -204,7 +205,7 @@ def unread_dependency_problems(folder: Path) -> list[Problem]:
     problems = []
     for name, pattern in _UNREAD_DEPENDENCIES.items():
         try:
-            text = (folder / name).read_text(encoding="utf-8-sig")
+            text = file_reads.read_text(folder / name, "utf-8-sig")
         except (OSError, UnicodeDecodeError):
             continue
         match = pattern.search(text)

@@ -26,14 +26,23 @@ def is_used(image: StoredImage, in_use: frozenset[str]) -> bool:
 
 
 def choose(
-    images: Iterable[StoredImage], in_use: frozenset[str], keep: int
+    images: Iterable[StoredImage],
+    in_use: frozenset[str],
+    keep: int,
+    drop: frozenset[str] = frozenset(),
 ) -> tuple[list[StoredImage], list[StoredImage]]:
-    """(kept, deleted): the newest `keep` images and every image in use are kept."""
+    """(kept, deleted): the newest `keep` images and every image in use are kept. `drop`:
+    references deleted even among the newest unless in use (images only previews used,
+    previews.images_only_previews_used); they take no place among the newest."""
     newest_first = sorted(images, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
     kept: list[StoredImage] = []
     deleted: list[StoredImage] = []
-    for rank, image in enumerate(newest_first):
-        (kept if rank < keep or is_used(image, in_use) else deleted).append(image)
+    rank = 0
+    for image in newest_first:
+        dropped = any(f"{image.repository}:{tag}" in drop for tag in image.tags)
+        newest = not dropped and rank < keep
+        rank += not dropped
+        (kept if newest or is_used(image, in_use) else deleted).append(image)
     return kept, deleted
 
 
@@ -86,6 +95,7 @@ class Retention:
         in_use: frozenset[str],
         keep: int,
         to_build: Mapping[str, str] | None = None,
+        drop: frozenset[str] = frozenset(),
     ) -> list[ImageDeletion]:
         """`to_build`: repository → tag of an image the plan builds (in a dry run it is not
         in the registry yet, but it will be the newest)."""
@@ -99,7 +109,7 @@ class Retention:
                 continue
             if to_build and repository in to_build:
                 images.append(StoredImage(repository, "planned", (to_build[repository],), "~"))
-            kept, deleted = choose(images, in_use, keep)
+            kept, deleted = choose(images, in_use, keep, drop)
             every_kept += kept
             every_deleted += deleted
         return [

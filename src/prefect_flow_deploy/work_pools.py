@@ -6,7 +6,7 @@ Cloud's push pools, `ecs:push`, `cloud-run-v2:push`, …): the image goes there,
 policy, where the template has one, is `IfNotPresent` (a tag is a content hash: what a node
 has cached under it is the same image). Job variables are checked against the template
 before anything is built, with the rule the server applies when it receives them
-(prefect/server/api/validation.py, `_validate_work_pool_job_variables`).
+(job_variables.py).
 """
 
 from __future__ import annotations
@@ -161,36 +161,3 @@ def unknown_variables(variables: dict[str, Any], pool: Pool) -> list[str]:
     if not pool.properties:
         return []  # a template without a schema: nothing to check against (as the server)
     return sorted(name for name in variables if name.split(".")[0] not in pool.properties)
-
-
-def invalid_variables(variables: dict[str, Any], pool: Pool) -> tuple[str, str] | None:
-    """(variable, reason) when the server would refuse these job variables, checked with
-    Prefect's own function and the server's options (ignore_required, invalid defaults
-    ignored, None allowed where there is a default; a default that refers to a block
-    cannot be read here and is left out, as the server does with one it cannot use)."""
-    schema = pool.template.get("variables")
-    if not schema or not variables:
-        return None
-    from prefect.utilities.schema_tools import ValidationError, validate
-
-    defaults = {}
-    for name, attrs in (schema.get("properties") or {}).items():
-        if not isinstance(attrs, dict) or "default" not in attrs:
-            continue
-        default = attrs["default"]
-        if isinstance(default, dict) and "$ref" in default:
-            continue
-        if not validate(
-            {name: default}, schema, preprocess=False, ignore_required=True,
-            allow_none_with_default=False,
-        ):  # fmt: skip
-            defaults[name] = default
-    try:
-        validate(
-            {**defaults, **variables}, schema, raise_on_error=True, preprocess=True,
-            ignore_required=True, allow_none_with_default=True,
-        )  # fmt: skip
-    except ValidationError as exc:
-        path = list(getattr(exc.__cause__, "absolute_path", []))
-        return (str(path[0]) if path else "", str(exc))
-    return None

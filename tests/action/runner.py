@@ -1,7 +1,8 @@
 """A stand-in for the GitHub runner's handling of a Docker container action, following
 shared/ACTION-RUNNER.md: build the image from the root Dockerfile, run it with the runner's
 flags, mounts, environment and file-command files, then read GITHUB_OUTPUT the way the
-runner parses it.
+runner parses it. The current runner by default (RUNNER_TEMP mounted at /github/runner_temp,
+since v2.331.0), the older one as a mode (RUNNERS).
 
 One deliberate difference: `--network host`. On GitHub the registry and Prefect are on the
 internet; here they listen on the host's loopback, which only the host network reaches.
@@ -121,6 +122,20 @@ MOUNTED = {
 }
 FILE_COMMANDS = ("set_output", "set_env", "add_path", "save_state", "step_summary")
 
+# The runners reproduced (shared/ACTION-RUNNER.md, its RUNNER_TEMP correction):
+# CURRENT, v2.331.0 and later (what GitHub-hosted runners run; v2.329.0-v2.330.x behind the
+# flag actions_container_action_runner_temp): RUNNER_TEMP itself is mounted at
+# /github/runner_temp and translated like the other mounted folders, so the container sees
+# RUNNER_TEMP=/github/runner_temp (actions/runner@258d6c85
+# src/Runner.Worker/Handlers/ContainerActionHandler.cs:193-204, mounts and path mappings;
+# :255-258, every variable translated; PR #4011, commit 7f72ba9e4, then #4163, 04d77df0c, which
+# removed the flag).
+# OLD, before v2.329.0 (self-hosted and GHES runners that lag): RUNNER_TEMP is not mounted and
+# keeps the host's path, which does not exist in the container.
+CURRENT, OLD = "current", "old"
+RUNNERS = (CURRENT, OLD)
+RUNNER_TEMP = "/github/runner_temp"
+
 
 def run_action(
     image: str,
@@ -130,7 +145,7 @@ def run_action(
     env: dict[str, str] | None = None,
     timeout: float = 600,
     debug: bool = False,
-    mount_runner_temp: bool = False,
+    runner: str = CURRENT,
     event: dict[str, object] | None = None,
     context: dict[str, str] | None = None,
     cancel: tuple[str, signal.Signals] | None = None,
@@ -141,14 +156,15 @@ def run_action(
     run's GITHUB_* values that go with it (GITHUB_EVENT_NAME, GITHUB_SHA, GITHUB_API_URL…):
     the runner sets those, so they win over `env`.
 
-    `temp` is the runner's RUNNER_TEMP on the host (`/home/runner/work/_temp` on GitHub):
-    only its `_github_home`, `_github_workflow` and `_runner_file_commands` are mounted, and
-    RUNNER_TEMP itself keeps the host path. `env` is the workflow's, job's and step's `env:`;
-    values that are host paths under a mounted directory are translated to the container's
-    path, as the runner does (ContainerInfo.TranslateToContainerPath), so
-    `DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker` arrives as /github/home/.docker.
-    `mount_runner_temp` reproduces runners since v2.329 (actions/runner #4011), which also
-    mount RUNNER_TEMP at /github/runner_temp.
+    `temp` is the runner's RUNNER_TEMP on the host (`/home/runner/work/_temp` on GitHub). Its
+    `_github_home`, `_github_workflow` and `_runner_file_commands` are mounted; `runner` says
+    which runner: CURRENT (the default) also mounts `temp` itself at /github/runner_temp, OLD
+    does not (see RUNNERS). `env` is the workflow's, job's and step's `env:`; every value
+    that is a host path under a mounted directory, the runner's own RUNNER_TEMP included, is
+    translated to the container's path, as the runner does
+    (ContainerInfo.TranslateToContainerPath): `DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker`
+    arrives as /github/home/.docker on both, `$RUNNER_TEMP/x` as /github/runner_temp/x on
+    CURRENT and as the (absent) host path on OLD.
 
     `cancel=(text, signal)` cancels the job as the runner does once `text` is in the log (and
     3 s more have passed): it signals the `docker run` process, whose signal proxy (on by
@@ -166,15 +182,8 @@ def run_action(
         json.dumps(event if event is not None else {"ref": "refs/heads/main"})
     )
 
-    mappings = {str(temp / name): target for name, target in MOUNTED.items()}
-    mappings[str(workspace)] = "/github/workspace"
-    if mount_runner_temp:
-        mappings[str(temp)] = "/github/runner_temp"
-    variables = {
-        **{name: translate(value, mappings) for name, value in (env or {}).items()},
-        **runner_variables(files, temp, workspace, debug),
-        **(context or {}),
-    }
+    variables = step_environment(files, temp, workspace, env or {}, debug, runner)
+    variables.update(context or {})
     # Every declared input is set: the `with:` value, else its default, else "".
     variables.update(
         {
@@ -182,7 +191,7 @@ def run_action(
             for name, value in _declared_inputs(inputs).items()
         }
     )
-    command = docker_run_command(image, workspace, temp, list(variables), mount_runner_temp)
+    command = docker_run_command(image, workspace, temp, list(variables), runner)
     env = {**os.environ, **variables}
     if cancel is None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -230,10 +239,35 @@ def _cancelled_run(
     return code, "".join(out), "".join(err), after
 
 
+def path_mappings(temp: Path, workspace: Path, runner: str) -> dict[str, str]:
+    """Host folder → the container's path, for the runner's translation of values."""
+    assert runner in RUNNERS, runner
+    mappings = {str(temp): RUNNER_TEMP} if runner == CURRENT else {}
+    mappings.update({str(temp / name): target for name, target in MOUNTED.items()})
+    mappings[str(workspace)] = "/github/workspace"  # the order of ContainerActionHandler.cs:200-204
+    return mappings
+
+
+def step_environment(
+    files: dict[str, Path],
+    temp: Path,
+    workspace: Path,
+    env: dict[str, str],
+    debug: bool,
+    runner: str = CURRENT,
+) -> dict[str, str]:
+    """The container's environment: the step's `env:` and the runner's variables, each value
+    translated (ContainerActionHandler.cs:255-258 translates all of them alike)."""
+    mappings = path_mappings(temp, workspace, runner)
+    variables = {**env, **runner_variables(files, temp, workspace, debug)}
+    return {name: translate(value, mappings) for name, value in variables.items()}
+
+
 def docker_run_command(
-    image: str, workspace: Path, temp: Path, variables: list[str], mount_runner_temp: bool
+    image: str, workspace: Path, temp: Path, variables: list[str], runner: str = CURRENT
 ) -> list[str]:
-    """The runner's `docker run` line (ContainerActionHandler and DockerCommandManager)."""
+    """The runner's `docker run` line (ContainerActionHandler and DockerCommandManager); the
+    mounts in the runner's order (ContainerActionHandler.cs:193-198)."""
     command = [DOCKER, "run", "--name", f"pfd-action-{uuid.uuid4().hex[:12]}"]
     command += ["--label", "pfd-action-test", "--workdir", "/github/workspace", "--rm"]
     for key in variables:
@@ -243,16 +277,19 @@ def docker_run_command(
     # the host's loopback, which only the host network reaches.
     command += ["--network", "host"]
     command += ["-v", "/var/run/docker.sock:/var/run/docker.sock"]
-    if mount_runner_temp:
-        command += ["-v", f"{temp}:/github/runner_temp"]
+    assert runner in RUNNERS, runner
+    if runner == CURRENT:
+        command += ["-v", f"{temp}:{RUNNER_TEMP}"]
     for name, target in MOUNTED.items():
         command += ["-v", f"{temp / name}:{target}"]
     return [*command, "-v", f"{workspace}:/github/workspace", image]
 
 
 def translate(value: str, mappings: dict[str, str]) -> str:
-    """ContainerInfo.TranslateToContainerPath: a host path under a mapped folder."""
-    for host, container in sorted(mappings.items(), key=lambda m: -len(m[0])):
+    """ContainerInfo.TranslateToContainerPath: a host path equal to, or under, a mapped
+    folder. `mappings` in the order the runner adds them; each is inserted at the front
+    (ContainerInfo.cs:248-251), so the last added is tried first."""
+    for host, container in reversed(list(mappings.items())):
         if value == host or value.startswith(host + "/"):
             return container + value[len(host) :]
     return value
@@ -262,7 +299,9 @@ def runner_variables(
     files: dict[str, Path], temp: Path, workspace: Path, debug: bool
 ) -> dict[str, str]:
     """What the runner sets for every step (ACTION-RUNNER.md, "Environment inside the
-    container"); RUNNER_TEMP, RUNNER_WORKSPACE and RUNNER_TOOL_CACHE keep host paths."""
+    container"), as host paths: step_environment translates them (RUNNER_TEMP becomes
+    /github/runner_temp on the current runner; RUNNER_WORKSPACE and RUNNER_TOOL_CACHE are
+    under no mounted folder and keep the host's paths)."""
     variables = {
         "HOME": "/github/home",
         "GITHUB_WORKSPACE": "/github/workspace",

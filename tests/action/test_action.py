@@ -18,7 +18,15 @@ from prefect_flow_deploy.commit_order import recorded_commit
 
 from ..conftest import EXAMPLES, Scenario, Stack, write_flow
 from ..helpers import read_deployments, running
-from .runner import DOCKER, GITHUB_TOKEN, build_action_image, make_workspace, run_action
+from .runner import (
+    CURRENT,
+    DOCKER,
+    GITHUB_TOKEN,
+    RUNNERS,
+    build_action_image,
+    make_workspace,
+    run_action,
+)
 
 pytestmark = [pytest.mark.stack, pytest.mark.action]
 
@@ -284,24 +292,46 @@ def login_step(temp: Path, stack: Stack, **extra: object) -> dict[str, str]:
     return {"DOCKER_CONFIG": str(directory)}
 
 
+@pytest.mark.parametrize("runner", RUNNERS)
 def test_a_login_from_an_earlier_step_with_no_password_input(
-    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
+    action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path, runner: str
 ) -> None:
+    """The one action test run on both runners (the others run on the current one): where an
+    earlier step's login lands decides whether the action sees it, and that is what differs.
+    The README's recipe, `$RUNNER_TEMP/_github_home/.docker`, works on both; a login anywhere
+    else under RUNNER_TEMP only on runners that mount it (v2.331.0 on)."""
     workspace = workspace_for(scenario, tmp_path, [("sales", "daily_orders")])
     given = inputs(scenario, stack)
     del given["registry-username"], given["registry-password"]
-    job_env = login_step(tmp_path / "run", stack)
-    step = run_action(action_image, workspace, tmp_path / "run", given, env=job_env)
+    temp = tmp_path / "run"
+    job_env = login_step(temp, stack)
+    step = run_action(action_image, workspace, temp, given, env=job_env, runner=runner)
     assert step.exit_code == 0, step.log
     rows = step.json("deployments")
     assert isinstance(rows, list) and {r["status"] for r in rows} == {"created"}
     assert rows[0]["image"].startswith(f"{stack.auth_registry}/t{scenario.suffix}/")
     assert_no_secret(stack, step.stdout, step.stderr, step.files_written)
-    # A runner since v2.329 also mounts RUNNER_TEMP; with no DOCKER_CONFIG in the job's env
-    # the action finds the login in its home, /github/home/.docker/config.json.
-    again = run_action(action_image, workspace, tmp_path / "run", given, mount_runner_temp=True)
+    # With no DOCKER_CONFIG in the job's env the action finds the login in its home,
+    # /github/home/.docker/config.json.
+    again = run_action(action_image, workspace, temp, given, runner=runner)
     assert again.exit_code == 0, again.log
     assert again.outputs["changed"] == "0" and again.outputs["failed"] == "0"
+
+    # The login moved out of _github_home, to $RUNNER_TEMP/login: the current runner
+    # translates DOCKER_CONFIG to /github/runner_temp/login, which it mounts; the old one
+    # passes the host's path, which the container does not have.
+    elsewhere = temp / "login"
+    (temp / "_github_home" / ".docker").rename(elsewhere)
+    moved = run_action(
+        action_image, workspace, temp, given, env={"DOCKER_CONFIG": str(elsewhere)}, runner=runner
+    )
+    if runner == CURRENT:
+        assert moved.exit_code == 0, moved.log
+        assert moved.outputs["changed"] == "0" and moved.outputs["failed"] == "0"
+    else:
+        assert moved.exit_code == 5, moved.log  # the registry refused: no login
+        assert f"::error title=Registry error::{stack.auth_registry} refused access" in moved.log
+    assert_no_secret(stack, moved.stdout, moved.stderr, moved.files_written)
 
 
 def test_a_credential_helper_the_image_lacks_is_a_clear_error(

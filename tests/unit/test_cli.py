@@ -45,7 +45,9 @@ def test_help_fits_80_columns_without_a_cut(command: str) -> None:
 def test_options_are_grouped_in_panels() -> None:
     done = run("plan", "--help", COLUMNS="80", TERMINAL_WIDTH="80")
     panels = re.findall(r"╭─ ([A-Za-z ]+?) ─", done.stdout)
-    assert panels == ["Options", "Repository", "Registry and build", "Prefect", "Run"]
+    assert panels == [
+        "Options", "Repository", "Registry and build", "Prefect", "Run", "Pull request previews"
+    ]  # fmt: skip
     for name in RUN_SETTINGS:
         assert "--" + name.replace("_", "-") in done.stdout, name
 

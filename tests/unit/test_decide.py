@@ -337,6 +337,31 @@ def test_a_managed_deployment_whose_folder_is_gone_is_removed_in_scope_only() ->
     assert actions(shard) == {"daily/sales": "create"}
 
 
+def test_a_fan_out_with_prune_removes_each_gone_folder_once_by_its_shard() -> None:
+    """examples/workflows/fan-out.yml: the plan's matrix (action_report.matrix) groups the
+    folders with work, a gone folder's removal included, into shards; each shard runs with
+    `flows` set to its group, which scopes removals. Every removal is made once, by one shard."""
+    from prefect_flow_deploy.action_report import matrix
+
+    folders = [folder(name) for name in ("a", "b", "c", "d")]
+    gone = [managed(f"{name}/sales", f"sales/{name}", id=name) for name in ("old", "older")]
+    world = inputs(*folders, server=gone)
+    plan = decide.plan(world, OPTIONS)
+    assert {d.full_name for d in plan.deployments if d.action == "remove"} == {
+        "old/sales",
+        "older/sales",
+    }
+    shards = matrix(plan, shards=3)["include"]
+    assert len(shards) == 3
+    removed = [
+        d.full_name
+        for shard in shards
+        for d in decide.plan(world, replace(OPTIONS, flows=shard["flows"])).deployments
+        if d.action == "remove"
+    ]
+    assert sorted(removed) == ["old/sales", "older/sales"]
+
+
 def test_a_folder_that_fails_keeps_its_deployments() -> None:
     broken = folder(
         "daily", problems=[Problem("error", "syntax error", ROOT / "sales/daily/flow.py", 3)]

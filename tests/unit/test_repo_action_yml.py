@@ -10,6 +10,7 @@ runner's message.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,17 @@ def test_the_current_action_yml_can_be_listed_on_the_marketplace() -> None:
 def test_the_marketplace_limits_are_enforced(change: dict[str, object], problem: str) -> None:
     action = {**yaml.safe_load((ROOT / "action.yml").read_text()), **change}
     assert any(problem in p for p in marketplace_problems(action))
+
+
+def test_action_yml_is_a_docker_action_with_unique_name_and_branding() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert action["name"] and action["description"]
+    assert action["branding"]["icon"] and action["branding"]["color"]
+    for name, spec in action["inputs"].items():
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", name), name
+        assert spec.get("description"), name
+        assert not spec.get("required"), f"{name}: the runner does not enforce required"
+        assert "default" not in spec or isinstance(spec["default"], str), name
+    for name, spec in action["outputs"].items():
+        assert spec.get("description"), name

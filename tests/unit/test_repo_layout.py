@@ -42,3 +42,13 @@ def test_the_rule_tells_a_module_s_tests_from_a_stray() -> None:
     assert module_of("test_deployments_hand_set_state", known) == "deployments"
     assert module_of("test_http", known) is None
     assert module_of("test_checks", known) is None
+
+
+def test_test_files_live_in_their_kind_s_folder() -> None:
+    """unit/ (no services), integration/ (the stack), action/ (the action's container); a
+    test file of the repository's files is unit/test_repo_<file>.py, not tests/test_*.py."""
+    tests = ROOT / "tests"
+    loose = sorted(p.name for p in tests.glob("test_*.py"))
+    assert loose == [], f"move these into tests/unit, tests/integration or tests/action: {loose}"
+    folders = {p.parent.name for p in tests.rglob("test_*.py") if "corpus" not in p.parts}
+    assert folders <= {"unit", "integration", "action"}, folders

@@ -1,6 +1,8 @@
-"""The action harness reads GITHUB_OUTPUT and translates paths as the GitHub runner does
-(actions/runner src/Runner.Worker/FileCommandManager.cs, EnvFileKeyValuePairs, and
-Container/ContainerInfo.cs, TranslateToContainerPath)."""
+"""The action harness reads GITHUB_OUTPUT, mounts and translates paths as the GitHub runner
+does (actions/runner@258d6c85 src/Runner.Worker/FileCommandManager.cs, EnvFileKeyValuePairs;
+Container/ContainerInfo.cs, TranslateToContainerPath; Handlers/ContainerActionHandler.cs), for
+the current runner (v2.331.0 on: RUNNER_TEMP mounted at /github/runner_temp) by default and
+for the older one as a mode."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from ..action.runner import (
+    CURRENT,
     FILE_COMMANDS,
     MOUNTED,
+    OLD,
     docker_run_command,
     parse_output_file,
-    runner_variables,
+    path_mappings,
+    step_environment,
     translate,
 )
 
@@ -54,20 +59,33 @@ def test_host_paths_under_mounted_folders_are_translated(tmp_path: Path) -> None
     assert translate(home + "/.docker", mappings) == "/github/home/.docker"
     assert translate(home, mappings) == "/github/home"
     assert translate(home + "x/.docker", mappings) == home + "x/.docker"  # not under it
-    assert translate(str(tmp_path), mappings) == str(tmp_path)  # RUNNER_TEMP keeps its path
+
+
+def test_runner_temp_is_translated_only_on_the_current_runner(tmp_path: Path) -> None:
+    """ContainerActionHandler.cs:200-204 adds RUNNER_TEMP's mapping first, so the folders
+    under it, added later and tried first, keep their own (`_github_home` → /github/home)."""
+    temp, workspace = tmp_path / "_temp", tmp_path / "w" / "repo"
+    current, old = path_mappings(temp, workspace, CURRENT), path_mappings(temp, workspace, OLD)
+    assert translate(f"{temp}/x/config.json", current) == "/github/runner_temp/x/config.json"
+    assert translate(str(temp), current) == "/github/runner_temp"
+    assert translate(f"{temp}/_github_home/.docker", current) == "/github/home/.docker"
+    assert translate(f"{temp}/x/config.json", old) == f"{temp}/x/config.json"  # not mounted
+    assert translate(f"{temp}/_github_home/.docker", old) == "/github/home/.docker"
+    assert translate(f"{workspace}/projects", current) == "/github/workspace/projects"
 
 
 def mounts(command: list[str]) -> list[str]:
     return [command[i + 1] for i, flag in enumerate(command) if flag == "-v"]
 
 
-def test_exactly_the_runners_mounts(tmp_path: Path) -> None:
-    """ACTION-RUNNER.md: the socket, _github_home, _github_workflow, _runner_file_commands and
-    the workspace; RUNNER_TEMP itself is not mounted (there is no /github/runner_temp)."""
+def test_exactly_the_current_runners_mounts_in_its_order(tmp_path: Path) -> None:
+    """ContainerActionHandler.cs:193-198: the socket, RUNNER_TEMP as /github/runner_temp,
+    _github_home, _github_workflow, _runner_file_commands and the workspace."""
     workspace, temp = tmp_path / "work", tmp_path / "_temp"
-    command = docker_run_command("img", workspace, temp, ["HOME"], mount_runner_temp=False)
+    command = docker_run_command("img", workspace, temp, ["HOME"])  # the default: current
     assert mounts(command) == [
         "/var/run/docker.sock:/var/run/docker.sock",
+        f"{temp}:/github/runner_temp",
         f"{temp}/_github_home:/github/home",
         f"{temp}/_github_workflow:/github/workflow",
         f"{temp}/_runner_file_commands:/github/file_commands",
@@ -77,17 +95,41 @@ def test_exactly_the_runners_mounts(tmp_path: Path) -> None:
     assert (
         "--user" not in command and command[command.index("--workdir") + 1] == "/github/workspace"
     )
-    newer = docker_run_command("img", workspace, temp, [], mount_runner_temp=True)
-    assert f"{temp}:/github/runner_temp" in mounts(newer)
 
 
-def test_the_runners_environment(tmp_path: Path) -> None:
-    files = {kind: tmp_path / f"{kind}_x" for kind in FILE_COMMANDS}
-    variables = runner_variables(files, tmp_path / "_temp", tmp_path / "w" / "repo", debug=True)
-    assert variables["RUNNER_TEMP"] == str(tmp_path / "_temp")  # the host's path
-    assert variables["RUNNER_WORKSPACE"] == str(tmp_path / "w")
+def test_the_old_runner_does_not_mount_runner_temp(tmp_path: Path) -> None:
+    """Before v2.329.0 (and v2.329-v2.330 without the flag): no /github/runner_temp."""
+    workspace, temp = tmp_path / "work", tmp_path / "_temp"
+    current = mounts(docker_run_command("img", workspace, temp, [], CURRENT))
+    old = mounts(docker_run_command("img", workspace, temp, [], OLD))
+    assert old == [m for m in current if not m.endswith(":/github/runner_temp")]
+    assert len(old) == len(current) - 1
+
+
+def files_in(tmp_path: Path) -> dict[str, Path]:
+    return {kind: tmp_path / f"{kind}_x" for kind in FILE_COMMANDS}
+
+
+def test_the_current_runners_environment(tmp_path: Path) -> None:
+    temp, workspace = tmp_path / "_temp", tmp_path / "w" / "repo"
+    env = {"DOCKER_CONFIG": f"{temp}/_github_home/.docker", "LOGIN": f"{temp}/login"}
+    variables = step_environment(files_in(tmp_path), temp, workspace, env, debug=True)
+    assert variables["RUNNER_TEMP"] == "/github/runner_temp"
+    assert variables["LOGIN"] == "/github/runner_temp/login"
+    assert variables["DOCKER_CONFIG"] == "/github/home/.docker"
+    assert variables["RUNNER_WORKSPACE"] == str(tmp_path / "w")  # under no mounted folder
     assert variables["HOME"] == "/github/home" and variables["RUNNER_DEBUG"] == "1"
+    assert variables["GITHUB_WORKSPACE"] == "/github/workspace"
     assert variables["GITHUB_OUTPUT"] == "/github/file_commands/set_output_x"
     listed = "SHA REF REF_NAME EVENT_NAME REPOSITORY RUN_ID RUN_ATTEMPT SERVER_URL API_URL ACTOR"
     assert {f"GITHUB_{name}" for name in listed.split()} <= set(variables)
     assert "GITHUB_TOKEN" not in variables  # the runner does not set it: an input
+
+
+def test_the_old_runners_environment(tmp_path: Path) -> None:
+    temp, workspace = tmp_path / "_temp", tmp_path / "w" / "repo"
+    env = {"DOCKER_CONFIG": f"{temp}/_github_home/.docker", "LOGIN": f"{temp}/login"}
+    variables = step_environment(files_in(tmp_path), temp, workspace, env, False, OLD)
+    assert variables["RUNNER_TEMP"] == str(temp)  # the host's path
+    assert variables["LOGIN"] == f"{temp}/login"  # a path the container does not have
+    assert variables["DOCKER_CONFIG"] == "/github/home/.docker"  # the recipe works on both

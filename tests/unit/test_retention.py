@@ -45,6 +45,16 @@ def test_the_newest_n_images_and_every_image_in_use_are_kept() -> None:
     assert [i.tags[0] for i in deleted] == ["b"]
 
 
+def test_images_only_previews_used_go_even_among_the_newest_unless_in_use() -> None:
+    """A closed pull request's preview image is the newest of its repository: it goes, and
+    takes no place among the newest N; one a deployment still uses stays."""
+    images = [image("a", "2026-01-01"), image("b", "2026-01-02"), image("pr", "2026-01-03")]
+    kept, deleted = choose(images, frozenset({f"{REPO}:b"}), keep=1, drop=frozenset({f"{REPO}:pr"}))
+    assert ([i.tags[0] for i in kept], [i.tags[0] for i in deleted]) == (["b"], ["pr", "a"])
+    kept, _ = choose(images, frozenset({f"{REPO}:pr"}), keep=1, drop=frozenset({f"{REPO}:pr"}))
+    assert [i.tags[0] for i in kept] == ["pr", "b"]  # in use: kept whatever it is
+
+
 def test_an_image_in_use_is_never_deleted_whatever_n_even_by_digest() -> None:
     images = [image("a", "2026-01-01"), image("b", "2026-01-02")]
     kept, deleted = choose(images, frozenset({f"{REPO}@sha256:a", f"{REPO}:b"}), keep=0)

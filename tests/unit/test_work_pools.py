@@ -10,7 +10,7 @@ from prefect_docker.worker import DockerWorker
 from prefect_flow_deploy.model import DeploymentSpec
 from prefect_flow_deploy.options import Options
 from prefect_flow_deploy.planner import fit_pool
-from prefect_flow_deploy.work_pools import Pool, cannot_run_images, invalid_variables
+from prefect_flow_deploy.work_pools import Pool, cannot_run_images
 
 DOCKER = Pool("docker-pool", "docker", DockerWorker.get_default_base_job_template())
 PROCESS = Pool("local", "process", {"variables": {"properties": {"working_dir": {}}}})
@@ -68,12 +68,3 @@ def test_an_unknown_variable_is_an_error_at_its_line_or_names_the_tenant_file() 
         spec(job_variables={"nmespace": "x"}), DOCKER, Options(job_variables={"nmespace": "x"})
     )
     assert tenant is not None and "prefect-flow-deploy.yaml" in tenant.message
-
-
-def test_wrong_types_are_judged_by_prefect_s_rule() -> None:
-    assert invalid_variables({"image": "x", "auto_remove": True}, DOCKER) is None
-    refused = invalid_variables({"image": "x", "auto_remove": "yes"}, DOCKER)
-    assert refused is not None and refused[0] == "auto_remove"
-    assert "Validation failed for field 'auto_remove'" in refused[1]
-    # None is accepted where the template has a default (the server allows it too).
-    assert invalid_variables({"image": "x", "mem_limit": None}, DOCKER) is None

@@ -1,0 +1,79 @@
+"""The count tests' registry (tests/oci_registry.py) against the real one: the same corpus,
+planned with its images already in the stack's registry (CNCF distribution), asks the real
+registry what it asks the stand-in (the catalog aside: the real one lists the whole shared
+registry), and one manifest question a folder for N and 10·N folders (the count test's rule,
+on the real thing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from bench.seed_deployed import base_config, put_image
+
+from prefect_flow_deploy import prefect_api, registry
+from prefect_flow_deploy.engine import Engine
+from prefect_flow_deploy.http_retry import RetryTransport
+from tests.conftest import Scenario, Stack
+from tests.corpus import scaled
+from tests.helpers import options
+from tests.oci_registry import OciRegistry
+from tests.unit.test_engine_costs import N
+
+pytestmark = pytest.mark.stack
+
+
+class Counting(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.asked = inner, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(f"{request.method} {request.url.path}")
+        return self.inner.handle_request(request)
+
+
+def registry_requests(
+    scenario: Scenario, stack: Stack, inner: httpx.BaseTransport, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    counting = Counting(inner)
+    real = prefect_api.client_transport
+
+    def transport(*args: Any, **kwargs: Any) -> RetryTransport:
+        return RetryTransport(counting)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry, "client_transport", transport)
+    monkeypatch.setattr(prefect_api, "client_transport", real)  # the stack's real server
+    Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
+    monkeypatch.undo()
+    return counting.asked
+
+
+def shapes(requests: list[str]) -> list[str]:
+    return sorted(r.rpartition("/manifests/")[0] for r in requests if "_catalog" not in r)
+
+
+def test_the_stand_in_registry_is_asked_what_the_real_one_is(
+    scenario: Scenario, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for folders in (N, 10 * N):
+        scaled.write(scenario.root, folders)
+        planned = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
+        base = "http://127.0.0.1:5000"
+        repository, tag = stack.base_image.removeprefix("localhost:5000/").rsplit(":", 1)
+        with httpx.Client(timeout=30) as http:
+            config = base_config(http, base, repository, tag)
+            for image in planned.images:
+                put_image(http, base, image.reference, config, repository)
+        real = registry_requests(scenario, stack, httpx.HTTPTransport(), monkeypatch)
+        # The same plan against the stand-in, holding the same references.
+        oci = OciRegistry()
+        oci.put(repository, tag)
+        for image in planned.images:
+            oci.put(image.repository.removeprefix("localhost:5000/"), image.tag)
+        stand_in = registry_requests(scenario, stack, oci, monkeypatch)
+        # The catalog lists the whole shared registry here (its pages differ), and the base
+        # image's digest differs (so do the content tags): the rest must be the same requests.
+        assert shapes(real) == shapes(stand_in)
+        heads = [r for r in real if "/manifests/" in r and f"/{repository}/" not in r]
+        assert len(heads) == folders, real
