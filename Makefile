@@ -51,7 +51,7 @@ format: stack
 # dependencies in pyproject.toml; tests/unit/test_repo_requirements_lock.py fails until you do.
 lock:  ## pin the action image's dependencies with hashes into requirements.lock
 	@bash scripts/stack.sh venv
-	@$(BIN)/uv pip compile pyproject.toml --group build --universal --generate-hashes \
+	@$(BIN)/uv pip compile pyproject.toml --extra deploy --group build --universal --generate-hashes \
 		--custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 bench: stack  ## benchmarks against prefect deploy and the old workflow (bench/README.md)

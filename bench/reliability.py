@@ -191,7 +191,8 @@ class Checkout:
         return [
             "--projects-root", str(self.root), "--registry", registry or self.registry,
             "--base-image", self.world.stack.base_image, "--tenant", self.tenant,
-            "--work-pool", self.world.work_pool, "--repository", self.repository,
+            "--work-pool", self.world.work_pool, "--create-work-pool",
+            "--repository", self.repository,
             "--prefect-api-url", api_url or self.world.stack.api_url,
         ]  # fmt: skip
 

@@ -18,7 +18,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${PFD_STACK_DIR:-/var/tmp/pfd-stack}"
 VENV="${PFD_VENV:-$HERE/.venv}"
-PREFECT_VERSION="$(sed -n 's/^ *"prefect==\([0-9.]*\)".*/\1/p' "$HERE/pyproject.toml" | head -1)"
+# pyproject.toml allows a range; the lock pins the version the action image (and the stand-in
+# base, the server and the dev venv) use.
+PREFECT_VERSION="$(sed -n 's/^prefect==\([0-9.]*\).*/\1/p' "$HERE/requirements.lock" | head -1)"
 PREFECT_DOCKER_VERSION="$(sed -n 's/^ *"prefect-docker==\([0-9.]*\)".*/\1/p' "$HERE/pyproject.toml" | head -1)"
 REGISTRY=127.0.0.1:5000
 AUTH_REGISTRY=127.0.0.1:5001
@@ -184,12 +186,16 @@ JSON
 }
 
 ensure_venv() {
-  if [ ! -x "$VENV/bin/prefect-flow-deploy" ] || [ "$HERE/pyproject.toml" -nt "$VENV/.installed" ]; then
+  if [ ! -x "$VENV/bin/prefect-flow-deploy" ] || [ "$HERE/pyproject.toml" -nt "$VENV/.installed" ] \
+     || [ "$HERE/requirements.lock" -nt "$VENV/.installed" ]; then
     log "installing the project into $VENV"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     # uv resolves and downloads in parallel: a fresh venv in about 20 s instead of 90.
     "$VENV/bin/pip" install -q --upgrade pip uv
-    "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e "$HERE[dev]"
+    # The versions the action image runs (the lock's pins, without their hashes), within the
+    # ranges pyproject.toml allows.
+    grep -E '^[A-Za-z0-9]' "$HERE/requirements.lock" | sed 's/ *\\$//' >"$VENV/constraints.txt"
+    "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e "$HERE[dev]" -c "$VENV/constraints.txt"
     touch "$VENV/.installed"
   fi
 }

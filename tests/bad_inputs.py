@@ -31,7 +31,7 @@ COMMAND_STAGES: dict[str, tuple[Stage, ...]] = {
 # A flow whose function is the case's name (`{flow}`): its line 4 is `@flow`, line 5 `def`.
 FLOW = "from prefect import flow\n\n\n@flow\ndef {flow}(n: int = 1) -> int:\n    return n\n"
 GOOD = "good"  # the folder beside every case that must deploy
-CONFIG = "prefect-flow-deploy.yaml"  # beside the projects root
+CONFIG = "prefect-flow-deploy.yaml"  # at the repository root, beside the projects root
 
 
 # A flow with a parameter typed with a library's class: only the built image can tell its
@@ -155,11 +155,14 @@ CASES: list[Case] = [
         severity="warning", outcome="created",
     ),
     Case(
+        # A decorator of the folder's own that makes a flow one of two ways: only running it
+        # tells which, so the built image names it (and the flow deploys).
         "flow-factory",
-        {"flow.py": "from prefect import flow\n\n\ndef team_flow(fn):\n    return flow(fn)\n\n\n"
+        {"flow.py": "from prefect import flow\n\n\ndef team_flow(fn):\n    if fn.__doc__:\n"
+         "        return flow(fn, description=fn.__doc__)\n    return flow(fn)\n\n\n"
          "@team_flow\ndef made() -> None:\n    pass\n\n\n"
          + FLOW.replace("from prefect import flow\n\n\n", "")},
-        "flow.py", 9, "Decorate the function with `@flow(...)` from prefect itself",
+        "flow.py", 11, "Prefect computes it in the built image",
         severity="warning", outcome="created",
     ),
     Case(
@@ -302,6 +305,22 @@ CASES: list[Case] = [
         "requirements-outside",
         {"requirements.txt": "httpx\n-r ../common.txt\n"},
         "requirements.txt", 2, "Copy it into the folder",
+    ),
+    Case(
+        # pip: "Invalid requirement", in the middle of the build; `packaging` says it now.
+        "requirements-bad-specifier",
+        {"requirements.txt": "httpx\nrequests=>2\n"},
+        "requirements.txt", 2, "Did you mean `requests>=2`?",
+    ),
+    Case(
+        "requirements-missing-include",
+        {"requirements.txt": "httpx\n-r common.txt\n"},
+        "requirements.txt", 2, "Add the file to the folder, or remove the line",
+    ),
+    Case(
+        "requirements-missing-editable",
+        {"requirements.txt": "-e ./lib\n"},
+        "requirements.txt", 1, "Add it to the folder, or install the package from an index",
     ),
     Case(
         "requirements-plain-http",

@@ -40,6 +40,7 @@ def options(scenario: Scenario, stack: Stack, **overrides: Any) -> Options:
         "base_image": stack.base_image,
         "tenant": scenario.tenant,
         "work_pool": scenario.work_pool,
+        "create_work_pool": True,  # each scenario's own pool, new on the server
         "max_parallel": 4,
         **overrides,
     }

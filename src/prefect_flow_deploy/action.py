@@ -38,7 +38,7 @@ from .options import (
 from .plan_file import hash_of
 from .prefect_api import resolve
 from .results import RunResult
-from .settings import ConfigFile, explicit_layer, resolve_options, with_given
+from .settings import config_file, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
 T = TypeVar("T")
@@ -80,7 +80,16 @@ def _number(name: str) -> int | None:
 _TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
          "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
          "prefect_api_key", "preview_work_pool")  # fmt: skip
-_FLAGS = ("force", "force_order", "prune", "fail_fast", "dry_run", "mask_build_args", "previews")
+_FLAGS = (
+    "force",
+    "force_order",
+    "prune",
+    "fail_fast",
+    "dry_run",
+    "mask_build_args",
+    "previews",
+    "create_work_pool",
+)
 _NUMBERS = ("max_parallel", "keep_images", "max_previews")
 
 
@@ -117,10 +126,8 @@ def options_from_inputs(workspace: Path, event: GitHubEnv | None = None) -> tupl
     closed)."""
     config_name = _text("config")
     # The default name may be absent; any other must exist (as before its default was "").
-    config = ConfigFile(
-        workspace / (config_name or DEFAULT_CONFIG_FILE),
-        required=config_name not in ("", DEFAULT_CONFIG_FILE),
-    )
+    given = workspace / config_name if config_name not in ("", DEFAULT_CONFIG_FILE) else None
+    config = config_file(given, workspace)
 
     def finish(options: Options) -> Options:
         options = _github_token_login(options)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import file_reads
+from .dockerignore import exclude_paths
 
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
 HASH_VERSION = "pfd-1"
@@ -50,10 +51,8 @@ def context_files(
     """Regular files the build receives, sorted, with their content digests. A link to a
     file of the repository (`root`) outside the folder counts as its target's content: the
     build receives that (linked_files.py)."""
-    # Docker's own .dockerignore rules, from the Docker SDK's build helpers (loaded here,
-    # not at import: a module that only plans does not load the SDK's engine client).
-    from docker.utils.build import exclude_paths
-
+    # Docker's own .dockerignore rules (the Docker SDK's, in dockerignore.py: reading a
+    # folder needs no SDK).
     from .linked_files import link_action, resolved_target
 
     included = exclude_paths(str(folder), list(ignore_patterns), dockerfile=dockerfile)

@@ -34,6 +34,7 @@ from .model import (
 )
 from .options import Options
 from .ownership import not_removed, recorded_owner, removable
+from .pending_names import pending_folders, reuse_name
 from .planner import (
     deployment_specs,
     fit_pool,
@@ -68,7 +69,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         problems[key] += found
     snapshot = inputs.snapshot
     for key, group in specs.items():  # before the checks: parameters are judged against it
+        group = [reuse_name(s, snapshot) for s in group]
         specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
+    unnamed = pending_folders(s for group in specs.values() for s in group)
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
         problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
@@ -83,8 +86,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         )
     unrecorded: list[str] = []
     if options.preview is None:
-        deployments += removals(inputs, options, deployments, problems, unrecorded)
+        deployments += removals(inputs, options, deployments, problems, unnamed, unrecorded)
     kept = {f.key for f in inputs.folders if _failed(f, problems) or f.key not in inputs.recipes}
+    kept |= unnamed  # a flow named after the build: which deployment is gone is unknown
     deployments += previews.removals(
         snapshot, options, {d.full_name for d in deployments}, kept, inputs.pull_states
     )
@@ -391,6 +395,7 @@ def removals(
     options: Options,
     desired: list[DeploymentPlan],
     problems: Problems,
+    unnamed: set[str] = frozenset(),  # type: ignore[assignment]
     unrecorded: list[str] | None = None,
 ) -> list[DeploymentPlan]:
     """Managed deployments of this tenant and repository whose folder or flow is gone, in
@@ -416,6 +421,8 @@ def removals(
         folder = present.get(key)
         if folder is not None and (_failed(folder, problems) or key not in inputs.recipes):
             continue
+        if key in unnamed:
+            continue  # a flow's name is computed after the build: which one is gone is unknown
         if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
             continue  # its project could not be listed: its folders are unknown
         if not removable(existing.tags, options.repository):

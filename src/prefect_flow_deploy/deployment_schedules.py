@@ -79,7 +79,9 @@ def exact_schedules(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prefect's own reading of prefect.yaml schedules (raises ScheduleError)."""
     if not configs:
         return []
-    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+    from .prefect_compat import schedule_config_to_deployment_schedule
+
+    _schedule_config_to_deployment_schedule = schedule_config_to_deployment_schedule()
 
     entries = []
     for config in configs:
@@ -188,7 +190,9 @@ def with_server_active(
 
 def creates(spec: DeploymentSpec) -> list[DeploymentScheduleCreate]:
     """The schedules of a create body, as Prefect's `prefect deploy` makes them."""
-    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+    from .prefect_compat import schedule_config_to_deployment_schedule
+
+    _schedule_config_to_deployment_schedule = schedule_config_to_deployment_schedule()
     from prefect.client.schemas.actions import DeploymentScheduleCreate
 
     return [

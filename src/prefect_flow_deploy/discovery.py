@@ -10,21 +10,18 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import file_reads
+from . import file_reads, prefect_layout
 from .dockerfile import copy_sources, dockerfile_problems
+from .errors import NoFlowFoldersError
 from .flows_source import ENCLOSED_FLOW_TITLES, find_flows
 from .import_cycles import cycle_problems
+from .layout_advice import found_instead
 from .linked_files import folder_link_problem, link_action
 from .logger import log
-from .model import FlowFolder, FlowSpec, Problem
-from .prefect_yaml import read_prefect_yaml
+from .model import DeploymentConfig, FlowFolder, FlowSpec, Problem
+from .prefect_yaml import config_matches, read_prefect_yaml
 from .python_source import FolderSource
-from .requirements import (
-    insecure_index_problems,
-    outside_folder_problems,
-    requirements_file_references,
-    unread_dependency_problems,
-)
+from .requirements import requirements_problems, unread_dependency_problems
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
@@ -34,28 +31,63 @@ def is_flow_dir(name: str) -> bool:
     return not name.startswith((".", "_")) and name not in _SKIPPED_DIRS
 
 
-def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder]:
-    """Every flow folder under the root, in a stable order, filtered by `pattern`.
+def discover(
+    projects_root: Path, pattern: str | None = None, repository: str | None = None
+) -> list[FlowFolder]:
+    """Every flow folder, in a stable order, filtered by `pattern`: the folders under the
+    projects root (`<project>/<folder>/`), and those a prefect.yaml at the repository root
+    names (Prefect's own layout, prefect_layout.py; `repository` names its project).
 
     `pattern` is a regular expression searched in `project/folder` (as the old workflow's
     dispatch input was). An entry that cannot be read (a symlink loop, a link out of the
-    repository) is a failed folder at that entry: the others are read as usual.
+    repository) is a failed folder at that entry: the others are read as usual. No flow
+    folder at all is an error that says what the repository holds instead.
     """
     regex = re.compile(pattern) if pattern else None
+    found = prefect_layout.find(projects_root)
+    layout = prefect_layout.read(found, projects_root, repository) if found else None
+    folders: list[FlowFolder] = []
+    seen = 0
+    if projects_root.is_dir() and not (layout and layout.root == projects_root.resolve()):
+        seen, folders = _folder_layout(projects_root, regex)
+    if layout is not None:
+        for note in layout.notes:
+            log.warning(note.message, file=note.file, line=note.line, title=note.title)
+        seen += len(layout.groups) + bool(layout.unplaced)
+        folders += _root_layout(layout, regex)
+    if not seen:
+        raise NoFlowFoldersError(found_instead(projects_root, found))
+    if not folders:
+        log.warning(
+            f"no flow folders matching {pattern!r} under {projects_root}: flows is searched "
+            "in <project>/<flow folder>.",
+            title="Nothing to deploy",
+        )
+    return folders
+
+
+def _folder_layout(
+    projects_root: Path, regex: re.Pattern[str] | None
+) -> tuple[int, list[FlowFolder]]:
+    """The folders of `projects/<project>/<folder>/`: how many there are, and those read."""
     root = repository_root(projects_root)
     folders = []
+    seen = 0
     for project_dir, problem in _subdirs(projects_root, root):
         if problem is not None:  # its folders are unknown: a failed `<project>/*`
+            seen += 1
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         _warn_strays(project_dir)
         try:
             entries = _subdirs(project_dir, root)
         except OSError as exc:
+            seen += 1
             problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         for folder_dir, problem in entries:
+            seen += 1
             key = f"{project_dir.name}/{folder_dir.name}"
             if regex and not regex.search(key):
                 continue
@@ -63,13 +95,32 @@ def discover(projects_root: Path, pattern: str | None = None) -> list[FlowFolder
                 folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
             else:
                 folders.append(read_folder(project_dir.name, folder_dir, root))
-    if not folders:
-        where = f" matching {pattern!r}" if pattern else ""
-        log.warning(
-            f"no flow folders{where} under {projects_root}: the layout is "
-            f"{projects_root}/<project>/<flow folder>/*.py. Check projects-root.",
-            title="Nothing to deploy",
+    return seen, folders
+
+
+def _root_layout(
+    layout: prefect_layout.RootLayout, regex: re.Pattern[str] | None
+) -> list[FlowFolder]:
+    """The folders a prefect.yaml at the repository root names (prefect_layout.py)."""
+    root = layout.root
+    repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    folders = []
+    if layout.unplaced:
+        project = prefect_layout.repository_name(None, root)
+        project = layout.groups[0].project if layout.groups else project
+        folders.append(
+            FlowFolder(project, UNREADABLE_PROJECT, root, problems=list(layout.unplaced))
         )
+    for group in layout.groups:
+        if regex and not regex.search(f"{group.project}/{group.name}"):
+            continue
+        folder = read_folder(
+            group.project, group.path, repository, name=group.name, configs=group.configs,
+            files=group.files, prefect_yaml=layout.path,
+        )  # fmt: skip
+        folder.problems[:0] = group.problems
+        folder.problems += prefect_layout.root_build_files(group, root)
+        folders.append(folder)
     return folders
 
 
@@ -219,16 +270,29 @@ def python_files(folder: Path) -> Iterator[Path]:
                 yield Path(root, name)
 
 
-def read_folder(project: str, path: Path, root: Path | None = None) -> FlowFolder:
+def read_folder(
+    project: str,
+    path: Path,
+    root: Path | None = None,
+    *,
+    name: str | None = None,
+    configs: list[DeploymentConfig] | None = None,
+    files: list[Path] | None = None,
+    prefect_yaml: Path | None = None,
+) -> FlowFolder:
     """The folder as its files say (`root`: the repository, which no link may leave); a
-    folder that cannot be read fails at the file, the run goes on."""
-    folder = FlowFolder(project=project, name=path.name, path=path)
+    folder that cannot be read fails at the file, the run goes on. A folder of a prefect.yaml
+    at the repository root comes with its entries (`configs`), their files and that file:
+    only those files are read, and only the flows they name are deployed."""
+    folder = FlowFolder(project=project, name=name or path.name, path=path)
     root = root or repository_root(path.parent.parent)
     folder.problems.extend(entry_problems(path, root))
     if folder.failed:
         return folder
     try:
-        _read_files(folder, root)
+        if configs is not None:
+            folder.prefect_yaml, folder.deployment_configs = prefect_yaml, list(configs)
+        _read_files(folder, root, files)
     except (OSError, UnicodeError) as exc:
         where = Path(getattr(exc, "filename", None) or path)
         folder.problems.append(
@@ -237,20 +301,17 @@ def read_folder(project: str, path: Path, root: Path | None = None) -> FlowFolde
     return folder
 
 
-def _read_files(folder: FlowFolder, root: Path) -> None:
+def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> None:
     path = folder.path
-    for name, attr in (
-        ("Dockerfile", "dockerfile"),
-        ("requirements.txt", "requirements"),
-        ("prefect.yaml", "prefect_yaml"),
-    ):
+    own = ("Dockerfile", "requirements.txt") + (() if listed is not None else ("prefect.yaml",))
+    for name in own:
         candidate = path / name
         if candidate.is_file():
-            setattr(folder, attr, candidate)
+            setattr(folder, _FILE_ATTRIBUTES[name], candidate)
 
     source = FolderSource(path)  # this folder's modules only: nothing crosses folders
     flow_files = []
-    for file in python_files(path):
+    for file in python_files(path) if listed is None else listed:
         flows, problems, imports = find_flows(file, path, source)
         folder.flows.extend(flows)
         folder.problems.extend(problems)
@@ -266,18 +327,21 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
         )
         folder.problems.extend(missing_copy_sources(folder, text, root))
     if folder.requirements is not None:
-        references = requirements_file_references(folder.requirements)
-        folder.problems.extend(outside_folder_problems(folder.requirements, references))
-        folder.problems.extend(insecure_index_problems(folder.requirements))
-        folder.requirements_name_files = bool(references)
+        problems, names_files = requirements_problems(folder.requirements)
+        folder.problems.extend(problems)
+        folder.requirements_name_files = names_files
     if folder.dockerfile is None and folder.requirements is None:
         folder.problems.extend(unread_dependency_problems(path))
-    if folder.prefect_yaml is not None:
+    if listed is not None:
+        _keep_listed(folder)
+    elif folder.prefect_yaml is not None:
         configs, problems = read_prefect_yaml(folder.prefect_yaml)
         folder.deployment_configs = configs
         folder.problems.extend(problems)
 
     _check_flow_names(folder)
+    made = [f.made for f in folder.flows if f.made]
+    folder.problems[:] = [p for p in folder.problems if not _made_by_factory(p, made)]
     enclosed = [p for p in folder.problems if p.title in ENCLOSED_FLOW_TITLES]
     if enclosed and not folder.flows:  # the folder's only flows cannot be deployed
         folder.problems[:] = [
@@ -294,6 +358,33 @@ def _read_files(folder: FlowFolder, root: Path) -> None:
                 title="No flow",
             )
         )
+
+
+_FILE_ATTRIBUTES = {
+    "Dockerfile": "dockerfile", "requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"
+}  # fmt: skip
+
+
+def _keep_listed(folder: FlowFolder) -> None:
+    """A folder of the repository's prefect.yaml deploys the flows its entries name, as
+    `prefect deploy` does; an entry naming no flow of its file is an error at its line."""
+    configs = folder.deployment_configs
+    named = [c for c in configs if any(config_matches(c, f) for f in folder.flows)]
+    for config in configs:
+        if config not in named:
+            found = ", ".join(f.entrypoint for f in folder.flows) or "none"
+            folder.problems.append(
+                Problem(
+                    "error",
+                    f"`entrypoint: {config.entrypoint}` names no @flow of that file (flows "
+                    f"read there: {found}). Fix the function's name, or decorate it with @flow.",
+                    folder.prefect_yaml,
+                    config.line,
+                    "prefect.yaml",
+                )
+            )
+    folder.deployment_configs = named
+    folder.flows = [f for f in folder.flows if any(config_matches(c, f) for c in named)]
 
 
 def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
@@ -341,12 +432,21 @@ def _copy_hint(folder: Path, inside: str, root: Path) -> str:
     return "."
 
 
+def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:
+    """A `@flow` inside a function that is a factory of a deployed flow (flow_factories)."""
+    if problem.title not in ENCLOSED_FLOW_TITLES or problem.file is None or problem.line is None:
+        return False
+    path = str(problem.file.resolve())
+    return any(p == path and first <= problem.line <= last for p, first, last in made)
+
+
 def _check_flow_names(folder: FlowFolder) -> None:
     """Two flows of one name would share a deployment: each fails, at its line; the folder's
     other flows still deploy."""
     by_name: dict[str, list[FlowSpec]] = {}
     for flow in folder.flows:
-        by_name.setdefault(flow.name, []).append(flow)
+        if flow.name_pending is None:  # a name the image computes: checked once it is known
+            by_name.setdefault(flow.name, []).append(flow)
     for name, group in by_name.items():
         if len(group) < 2:
             continue

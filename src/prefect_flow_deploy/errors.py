@@ -21,6 +21,13 @@ class ConfigurationError(FatalError):
     title = "Invalid configuration"
 
 
+class NoFlowFoldersError(ConfigurationError):
+    """The repository holds no flow folder at all: the message says what it holds instead
+    and what to do (layout_advice.py)."""
+
+    title = "No flow folder found"
+
+
 class DockerUnavailableError(FatalError):
     """No Docker engine (or no BuildKit-capable client) to build with."""
 

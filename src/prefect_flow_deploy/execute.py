@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from . import builder, cancellation, http_retry, image_check, pushing
@@ -29,13 +30,14 @@ from .http_retry import DEADLINE, DeadlineReached
 from .interrupted_writes import what_landed
 from .keep_images import keep_images
 from .logger import log
-from .model import DeploymentPlan, ImagePlan, Plan, Progress
+from .model import DeploymentPlan, ImagePlan, Plan, Progress, is_pending_name
 from .naming import registry_host
 from .options import Options
+from .pending_names import named
 from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .previews import images_only_previews_used
-from .provenance import github_version_info
+from .provenance import github_version_info, image_labels
 from .refusals import refusal
 from .registry import REPOSITORY_LABEL, RegistryClient
 from .results import (
@@ -186,12 +188,24 @@ class Executor:
             if spec.parameter_schema is not None
             else image.schemas.get(spec.entrypoint),
         )
+        if is_pending_name(spec.flow_name):  # the name the image computed
+            computed = image.names.get(spec.entrypoint)
+            judged = (
+                named(spec, computed, self.plan, self.options)
+                if computed
+                else f"the built image gave no name for the flow {spec.entrypoint}"
+            )
+            if isinstance(judged, str):
+                return replace(deployment, spec=spec, action="failed", error=judged)
+            spec = judged
         snapshot = self.plan.snapshot
-        existing = snapshot.deployments.get(deployment.full_name) if snapshot else None
+        existing = snapshot.deployments.get(spec.full_name) if snapshot else None
         refreshed = diff(spec, existing)
         return replace(
             deployment,
             spec=spec,
+            full_name=spec.full_name,
+            deployment_id=deployment.deployment_id or refreshed.deployment_id,
             action=refreshed.action,
             changed_fields=refreshed.changed_fields,
             changes=refreshed.changes,
@@ -247,7 +261,6 @@ class Executor:
         for deployment in plan.deployments:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
-        used = {d.spec.work_pool for d in plan.deployments if d.spec}
         provenance = github_version_info(os.environ, "")
         if provenance and not self.api.is_cloud:
             log.debug(
@@ -260,7 +273,7 @@ class Executor:
         futures: dict[tuple[str, str], tuple[DeploymentPlan, Future[str]]] = {}
         with Registrar(
             self.api,
-            [p for name, p in plan.pools.items() if name in used and not p.exists],
+            plan.pools_to_create,
             write_concurrency(self.api.url, self.options.max_parallel),
             lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
             provenance,
@@ -418,6 +431,12 @@ class Executor:
             title=f"{image.folder.key} failed",
         )
 
+    def _provenance(self) -> dict[str, str]:
+        """The image's OCI labels (provenance.image_labels): given to the build, never part
+        of the content tag, so a new commit of the same content rebuilds nothing."""
+        commit = self.history.commit.sha if self.history and self.history.commit else None
+        return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
+
     def _count(self, built: int = 0, pushed: int = 0) -> None:
         with self._lock:
             self.counters.built += built
@@ -436,6 +455,7 @@ class Executor:
                 dockerignore_text=recipe.dockerignore_text,
                 build_args=recipe.build_args,
                 labels={
+                    **self._provenance(),
                     FOLDER_LABEL: folder.key,
                     INPUTS_LABEL: compact_inputs(image.inputs),
                     **(
@@ -468,7 +488,7 @@ class Executor:
             builder.pull(image.reference, login)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
-        code_dir, schemas = image_check.check(
+        code_dir, schemas, names = image_check.check(
             folder, recipe, image.reference, self.options.projects_root
         )
         phases["check"] = time.monotonic() - mark
@@ -491,8 +511,9 @@ class Executor:
         detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
         return ImageOutcome(
-            "built" if image.action == "build" else "exists", digest, code_dir, schemas
-        )
+            "built" if image.action == "build" else "exists", digest, code_dir, schemas,
+            names=names,
+        )  # fmt: skip
 
     def _multi_platform(
         self, image: ImagePlan, request: builder.BuildRequest, config_dir: str | None
@@ -520,7 +541,7 @@ class Executor:
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         native = builder.native_platform()
-        code_dir, schemas = image_check.check(
+        code_dir, schemas, names = image_check.check(
             folder,
             self.plan.recipes[folder.key],
             references.get(native, references[platforms[0]]),
@@ -539,7 +560,7 @@ class Executor:
             f"built and pushed {image.reference} for {', '.join(platforms)} "
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
-        return ImageOutcome("built", digest, code_dir, schemas)
+        return ImageOutcome("built", digest, code_dir, schemas, names=names)
 
     @functools.cached_property
     def _previous(self) -> dict[str, str]:
@@ -571,6 +592,6 @@ def _pending_schema_folders(plan: Plan) -> set[str]:
         d.folder_key
         for d in plan.deployments
         if d.spec is not None
-        and d.spec.parameter_schema is None
+        and (d.spec.parameter_schema is None or is_pending_name(d.spec.flow_name))
         and d.action in ("create", "update")
     }

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from . import file_reads
-from .model import FlowSpec, ModuleImport, Problem
+from .flow_factories import Unknown, called, decorated, factory_of, made_in
+from .model import FlowSpec, ModuleImport, Problem, pending_name
 from .naming import flow_name_from_function, name_problem
 from .prefect_removed import import_fails, removed_in_prefect_3
 from .python_source import (
@@ -29,7 +30,6 @@ from .python_source import (
     FuncDef,
     FunctionRef,
     Module,
-    Symbol,
     Unreadable,
     bound_names,
 )
@@ -38,6 +38,7 @@ from .schema_source import (
     parameters_of,
     read_schema,
 )
+from .static_values import Scope, StaticStrings
 
 
 def _dotted(node: ast.AST) -> str:
@@ -185,14 +186,14 @@ class _FileReader:
         self.resolver = source.resolver
         self.problems: list[Problem] = []
         self.flows: list[FlowSpec] = []
-        self._constants: dict[str, str] | None = None
         self._functions: dict[str, FuncDef] = {}  # functions bound at this point of the run
+        if source.strings is None:  # one per folder: answers are kept across its files
+            source.strings = StaticStrings(source.resolver)
+        self.strings: StaticStrings = source.strings
 
-    @property
-    def constants(self) -> dict[str, str]:
-        if self._constants is None:
-            self._constants = _module_strings(self.module.tree)
-        return self._constants
+    def is_flow(self, module: Module, node: ast.expr) -> bool:
+        """Whether `node`, in `module`, names Prefect's own `flow`."""
+        return self.resolver.external_name(module, node) in PREFECT_FLOW
 
     def _is(self, node: ast.expr, names: frozenset[str] | str) -> bool:
         found = self.resolver.external_name(self.module, node)
@@ -289,61 +290,57 @@ class _FileReader:
     def _decorated(self, func: FuncDef) -> FlowSpec | None:
         # Decorators apply bottom-up; Prefect's makes the Flow object (others above it wrap it:
         # the module attribute is then not a Flow, as Prefect's loader would find).
-        flow_decorator = None
+        flow_decorator: ast.expr | None = None
+        factory: tuple[ast.expr, FunctionRef] | None = None  # a decorator of the folder's
         for decorator in func.decorator_list:
             callee = decorator.func if isinstance(decorator, ast.Call) else decorator
             if self._is(callee, PREFECT_FLOW):
                 flow_decorator = decorator
-            else:
-                self._maybe_factory(callee, func)
-        if flow_decorator is None:
+            elif factory is None:
+                made_by = factory_of(self, _decorator_function(self, callee))
+                factory = (decorator, made_by) if made_by is not None else None
+        if flow_decorator is not None:
+            keywords = flow_decorator.keywords if isinstance(flow_decorator, ast.Call) else []
+            return self._flow(func, keywords, func.lineno, func.name)
+        if factory is None:
             return None
-        keywords = flow_decorator.keywords if isinstance(flow_decorator, ast.Call) else []
-        return self._flow(func, keywords, func.lineno, func.name)
-
-    def _maybe_factory(self, callee: ast.expr, func: FuncDef) -> None:
-        """A decorator of the repository's own that calls Prefect's flow: whether it makes a
-        flow (and which name) is only known by running it."""
+        written, made_by = factory
         try:
-            symbol = self.resolver.expr(self.module, callee)
-        except Unreadable:
-            return
-        factory = self._factory(symbol)
-        if factory is None or not self._mentions_flow(factory):
-            return
+            if isinstance(written, ast.Call) or written is not _decorator_function(self, written):
+                raise Unknown(f"`@{ast.unparse(written)}` is made by a call")
+            recipe = decorated(self, made_by, func)
+        except Unknown as exc:
+            return self._pending(func.name, func.lineno, str(exc), made_by)
+        return self._flow(
+            recipe.function, recipe.keywords, func.lineno, func.name, recipe.keyword_scope,
+            recipe.function_module, recipe.made,
+        )  # fmt: skip
+
+    def _pending(
+        self, binding: str, line: int, why: str, factory: FunctionRef | None = None
+    ) -> FlowSpec:
+        """A flow whose name only running its file tells: Prefect computes it (and its
+        schema) in the built image (builder.image_schemas); the plan shows a placeholder."""
+        entrypoint = f"{self.relative}:{binding}"
+        made = made_in(factory.module, factory.node) if factory else None
         self.problems.append(
             Problem(
                 "warning",
-                f"`@{ast.unparse(callee)}` on {func.name!r} may make a Prefect flow, but which "
-                "flow (and its name) is only known by running it, so it is not deployed. "
-                "Decorate the function with `@flow(...)` from prefect itself (keep your "
-                "decorator under it for the rest), or assign `name = flow(name=...)(fn)`.",
+                f"`{binding}` is a flow whose name only running the file tells ({why}): "
+                "Prefect computes it in the built image, where it loads the file (without "
+                "network or the engine's secrets), so the plan shows the deployment as "
+                f"{pending_name(entrypoint)}. Write the name as a string or a constant of "
+                "the folder to see it in the plan.",
                 self.path,
-                func.lineno,
-                "Flow not readable",
+                line,
+                "Flow name computed in the image",
             )
         )
-
-    def _factory(self, symbol: Symbol) -> tuple[Module, FuncDef] | None:
-        """The repository's function behind a decorator (`@team_flow`, or `@make(...)`)."""
-        if isinstance(symbol, Alias) and isinstance(symbol.value, ast.Call):
-            try:
-                symbol = self.resolver.expr(symbol.module, symbol.value.func)
-            except Unreadable:
-                return None
-        if isinstance(symbol, FunctionRef):
-            return symbol.module, symbol.node
-        return None
-
-    def _mentions_flow(self, factory: tuple[Module, FuncDef]) -> bool:
-        module, node = factory
-        for inner in ast.walk(node):
-            if (
-                isinstance(inner, ast.Name | ast.Attribute)
-                and self.resolver.external_name(module, inner) in PREFECT_FLOW
-            ):
-                return True
-        return False
+        return FlowSpec(
+            pending_name(entrypoint), binding, self.relative, line, None,
+            schema_pending=f"computed in the built image with the flow's name ({why})",
+            name_pending=why, made=made,
+        )  # fmt: skip
 
     # -- x = flow(...)(fn), y = x.with_options(...) --------------------------------------------
     def _assigned(
@@ -365,7 +362,7 @@ class _FileReader:
         ):
             target, keywords = call.args[0], func.keywords  # flow(name=...)(fn)
         else:
-            return None
+            return self._made(node, binding, call)
         function = self._function_named(target)
         if function is None:
             self.problems.append(
@@ -382,6 +379,23 @@ class _FileReader:
             return None
         return self._flow(function, keywords, node.lineno, binding)
 
+    def _made(self, node: ast.Assign, binding: str, call: ast.Call) -> FlowSpec | None:
+        """`x = make_flow(...)`: a factory of the folder that returns a flow
+        (flow_factories.py); a flow whose name the source cannot tell is computed in the image."""
+        factory = (
+            factory_of(self, call.func) if isinstance(call.func, ast.Name | ast.Attribute) else None
+        )
+        if factory is None:
+            return None
+        try:
+            recipe = called(self, factory, call)
+        except Unknown as exc:
+            return self._pending(binding, node.lineno, str(exc), factory)
+        return self._flow(
+            recipe.function, recipe.keywords, node.lineno, binding, recipe.keyword_scope,
+            recipe.function_module, recipe.made,
+        )  # fmt: skip
+
     def _function_named(self, node: ast.expr) -> FuncDef | None:
         if not isinstance(node, ast.Name):
             return None
@@ -390,81 +404,107 @@ class _FileReader:
     def _with_options(
         self, base: FlowSpec, call: ast.Call, node: ast.Assign, binding: str
     ) -> FlowSpec | None:
-        name = base.name
+        name, pending = base.name, base.name_pending
         description = base.description
         for keyword in call.keywords:
             if keyword.arg == "name":
-                text = self._string(keyword.value, base.function, "name")
-                if text is None:
+                if self._from_environment(keyword.value, base.function):
                     return None
-                name = text or name
+                text = self.strings.string(Scope(self.module), keyword.value)
+                pending = None if text is not None else _unread(keyword.value)
+                name = text or (name if text is not None else "")
             elif keyword.arg == "description":
                 text = self._description(keyword.value, base.function)
                 description = text or description
+        if pending is not None:
+            return replace(
+                self._pending(binding, node.lineno, pending), description=description,
+                parameter_schema=base.parameter_schema, schema_pending=base.schema_pending,
+            )  # fmt: skip
         if not self._valid_name(name, node.lineno):
             return None
         return replace(base, name=name, function=binding, line=node.lineno, description=description)
 
     # -- common ---------------------------------------------------------------------------------
     def _flow(
-        self, func: FuncDef, keywords: list[ast.keyword], line: int, binding: str
+        self,
+        func: FuncDef,
+        keywords: list[ast.keyword],
+        line: int,
+        binding: str,
+        scope: Scope | None = None,
+        module: Module | None = None,
+        made: tuple[str, int, int] | None = None,
     ) -> FlowSpec | None:
+        """The flow of `func` with these keywords, read in `scope` (a factory's, its
+        parameters bound) and its signature in `module` (the function's)."""
+        scope = scope or Scope(self.module)
         given = {k.arg: k.value for k in keywords if k.arg}
-        name = flow_name_from_function(func.name)
+        name, pending = flow_name_from_function(func.name), None
         if "name" in given:
-            text = self._string(given["name"], func.name, "name")
-            if text is None:
-                return None  # the error says why: which flow it is cannot be known
+            if self._from_environment(given["name"], func.name):
+                return None
+            text = self.strings.string(scope, given["name"])
+            pending = None if text is not None else _unread(given["name"])
             name = text or name  # Prefect: `name or fn.__name__`
-        if not self._valid_name(name, given["name"].lineno if "name" in given else line):
+        if pending is None and not self._valid_name(
+            name, given["name"].lineno if "name" in given else line
+        ):
             return None
         docstring = ast.get_docstring(func)
         description = docstring
         if "description" in given:
-            description = self._description(given["description"], func.name) or docstring
+            description = self._description(given["description"], func.name, scope) or docstring
         if not self._valid_parameters(func):
             return None
-        schema, pending = self._schema(func, docstring)
-        return FlowSpec(
-            name=name,
-            function=binding,
-            file=self.relative,
-            line=line,
-            parameter_schema=schema,
-            description=description,
-            schema_pending=pending,
-        )
+        schema, why = self._schema(func, docstring, module or self.module)
+        known = FlowSpec(name, binding, self.relative, line, schema, description, why, made=made)
+        if pending is None:
+            return known
+        return replace(
+            self._pending(binding, given["name"].lineno, pending), line=line,
+            parameter_schema=schema, schema_pending=why, description=description, made=made,
+        )  # fmt: skip
 
-    def _string(self, value: ast.expr, function: str, key: str) -> str | None:
-        text = static_string(value, self.constants)
-        if text is not None:
-            return text
-        self.problems.append(
-            Problem(
-                "error",
-                f"the flow {function!r} gets its {key}= from an expression that cannot be read "
-                f"without running your code; write the {key} as a string, or as an f-string or "
-                "+ of strings and module-level string constants.",
-                self.path,
-                value.lineno,
-                "Flow name",
+    def _from_environment(self, value: ast.expr, function: str) -> bool:
+        """A name read from the environment: the image computes names with none (nor the
+        engine's), and the deployer's differs from a run's. An error at its line."""
+        reads = [
+            n for n in ast.walk(value)
+            if isinstance(n, ast.Attribute | ast.Name)
+            and self.resolver.external_name(self.module, n) in ("os.environ", "os.getenv")
+        ]  # fmt: skip
+        if reads:
+            self.problems.append(
+                Problem(
+                    "error",
+                    f"the flow {function!r} gets its name= from the environment, which differs "
+                    "between where it is deployed and where it runs (and its name is computed "
+                    "without any): write the name as a string, or a constant of the folder "
+                    "(per tenant: a prefect.yaml deployment name).",
+                    self.path,
+                    value.lineno,
+                    "Flow name",
+                )
             )
-        )
-        return None
+        return bool(reads)
 
-    def _description(self, value: ast.expr, function: str) -> str | None:
+    def _description(
+        self, value: ast.expr, function: str, scope: Scope | None = None
+    ) -> str | None:
         """`description=`: a string, a constant, or `textwrap.dedent` of one, as names are
         read; anything else is a warning (Prefect would use its value, unknown here)."""
+        scope = scope or Scope(self.module)
         if (
             isinstance(value, ast.Call)
             and len(value.args) == 1
             and not value.keywords
             and self._is(value.func, "textwrap.dedent")
         ):
-            inner = static_string(value.args[0], self.constants)
+            inner = self.strings.string(scope, value.args[0])
             if inner is not None:
                 return textwrap.dedent(inner)
-        text = static_string(value, self.constants)
+        text = self.strings.string(scope, value)
         if text is not None:
             return text
         self.problems.append(
@@ -510,11 +550,11 @@ class _FileReader:
         return valid
 
     def _schema(
-        self, func: FuncDef, docstring: str | None
+        self, func: FuncDef, docstring: str | None, module: Module
     ) -> tuple[dict[str, Any] | None, str | None]:
         try:
             docs = parameter_docstrings(docstring)
-            return read_schema(self.source, self.module, func, docs), None
+            return read_schema(self.source, module, func, docs), None
         except Unreadable as exc:
             return None, str(exc)
 
@@ -534,52 +574,20 @@ def _read_source(path: Path) -> str:
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 
-def _module_strings(tree: ast.Module) -> dict[str, str]:
-    """Module-level `NAME = <string>` assignments made once: what `name=NAME` or
-    `name=f"{PREFIX}-etl"` in a decorator means, without running the module."""
-    assigned: dict[str, int] = {}  # a name assigned twice (or += later) is not a constant
-    values: dict[str, str] = {}
-    for node in tree.body:
-        targets: list[ast.expr]
-        value: ast.expr | None
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets, value = [node.target], getattr(node, "value", None)
-        else:
-            continue
-        for target in targets:
-            if isinstance(target, ast.Name):
-                assigned[target.id] = assigned.get(target.id, 0) + 1
-                text = static_string(value, values) if value is not None else None
-                if text is not None:
-                    values[target.id] = text
-    return {name: text for name, text in values.items() if assigned[name] == 1}
+def _unread(value: ast.expr) -> str:
+    return f"name={ast.unparse(value)} is computed when the file runs"
 
 
-def static_string(node: ast.expr, constants: dict[str, str]) -> str | None:
-    """The string an expression always evaluates to, from literals and known constants."""
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.Name):
-        return constants.get(node.id)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = static_string(node.left, constants), static_string(node.right, constants)
-        return None if left is None or right is None else left + right
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for part in node.values:
-            if isinstance(part, ast.FormattedValue):
-                if part.format_spec is not None or part.conversion not in (-1, ord("s")):
-                    return None
-                text = static_string(part.value, constants)
-            else:
-                text = static_string(part, constants)
-            if text is None:
-                return None
-            parts.append(text)
-        return "".join(parts)
-    return None
+def _decorator_function(reader: _FileReader, callee: ast.expr) -> ast.expr:
+    """The function behind a decorator: itself, or the factory a module-level alias calls
+    (`team = make(...)`, then `@team`)."""
+    try:
+        symbol = reader.resolver.expr(reader.module, callee)
+    except Unreadable:
+        return callee
+    if isinstance(symbol, Alias) and isinstance(symbol.value, ast.Call):
+        return symbol.value.func
+    return callee
 
 
 def parameter_docstrings(docstring: str | None) -> dict[str, str]:

@@ -76,7 +76,7 @@ def _gather(
     with ThreadPoolExecutor(max_workers=1) as background:
         # The server answers while the repository is read.
         state_future = background.submit(_timed, _checked_state, api)
-        folders = discover(options.projects_root, options.flows)
+        folders = discover(options.projects_root, options.flows, options.repository)
         for folder in folders:
             on_progress(Progress(folder.key, "reading"))
         log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")

@@ -22,8 +22,9 @@ from .requirements import requirement_line
 
 def check(
     folder: FlowFolder, recipe: BuildRecipe, reference: str, projects_root: Path
-) -> tuple[str, dict[str, dict[str, Any]]]:
-    """Check the image; return where it holds the folder's code and the schemas it computed."""
+) -> tuple[str, dict[str, dict[str, Any]], dict[str, str]]:
+    """Check the image; return where it holds the folder's code, and the schemas and flow
+    names it computed (by entrypoint)."""
     entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
     missing = [f.file for f in folder.flows if f.file not in recipe.files]
     if missing:
@@ -33,7 +34,7 @@ def check(
             file=str(folder.path / ".dockerignore"),
         )
     modules = sorted({i.module for i in folder.imports} - {"prefect"})
-    pending = [f.entrypoint for f in folder.flows if f.parameter_schema is None]
+    pending = _pending(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     result = builder.check_image(
         reference, entry_files, recipe.expected_code_dir, modules, pending, names
@@ -56,18 +57,25 @@ def check(
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
     warn_missing_modules(folder, result.missing_modules, projects_root)
     check_prefect_names(folder, result.prefect_missing, result.prefect_version)
-    return result.code_dir, compute_schemas(folder, reference, result.code_dir, result)
+    return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
+
+
+def _pending(folder: FlowFolder) -> list[str]:
+    """Flows whose schema or name only the image can tell."""
+    return [f.entrypoint for f in folder.flows if f.parameter_schema is None or f.name_pending]
 
 
 def compute_schemas(
     folder: FlowFolder, reference: str, code_dir: str, checked: builder.ImageCheck
-) -> dict[str, dict[str, Any]]:
-    """Schemas the source alone cannot tell (a type from a library the engine does not
-    have): Prefect computes them in the image (builder.image_schemas says why there)."""
-    pending = [f.entrypoint for f in folder.flows if f.parameter_schema is None]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Schemas and names the source alone cannot tell (a type from a library the engine
+    does not have, a name made by running the file): Prefect computes them in the image
+    (builder.image_schemas says why there)."""
+    pending = _pending(folder)
     if not pending:
-        return {}
+        return {}, {}
     schemas: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
     answers: Mapping[str, dict[str, Any]] = builder.image_schemas(
         reference, code_dir, pending, checked
     )
@@ -81,7 +89,9 @@ def compute_schemas(
                 line=flow.line,
             )
         schemas[entrypoint] = answer["schema"]
-    return schemas
+        if answer.get("name") is not None:
+            names[entrypoint] = str(answer["name"])
+    return schemas, names
 
 
 def check_prefect_names(

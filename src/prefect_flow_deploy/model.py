@@ -40,10 +40,26 @@ class FlowSpec:
     parameter_schema: dict[str, Any] | None
     description: str | None = None
     schema_pending: str | None = None
+    # Why only running the file tells the flow's name: `name` is then pending_name(...),
+    # and the built image computes it (with the schema).
+    name_pending: str | None = None
+    # A flow made by a factory of the folder: where (the factory's path, first, last line):
+    # a `@flow` inside that function is no "flow inside a function" then.
+    made: tuple[str, int, int] | None = None
 
     @property
     def entrypoint(self) -> str:
         return f"{self.file}:{self.function}"
+
+
+def pending_name(entrypoint: str) -> str:
+    """What stands for a flow name only the built image can tell: `<file.py:attribute>`.
+    No flow is so named (Prefect refuses `<`, `>` and `/` in names)."""
+    return f"<{entrypoint.replace('/', '|')}>"
+
+
+def is_pending_name(name: str) -> bool:
+    return name.startswith("<") and name.endswith(">")
 
 
 @dataclass(frozen=True)
@@ -302,3 +318,14 @@ class Plan:
         return any(f.failed for f in self.folders) or any(
             d.action == "failed" for d in self.deployments
         )
+
+    @property
+    def pools_to_create(self) -> list[Pool]:
+        """The work pools this plan creates: missing, and used by a deployment it keeps
+        (decide fails the others, unless create-work-pool says to create them)."""
+        used = {
+            d.spec.work_pool
+            for d in self.deployments
+            if d.spec and d.action not in ("failed", "remove")
+        }
+        return [p for name, p in sorted(self.pools.items()) if name in used and not p.exists]

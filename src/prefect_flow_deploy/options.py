@@ -20,6 +20,8 @@ from .naming import is_valid_registry, normalise_registry, registry_host
 from .registry import Credentials
 
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
+# The default work pool: the only one created when missing unless create-work-pool says.
+DEFAULT_WORK_POOL = "docker-pool"
 BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
@@ -37,8 +39,11 @@ class Options:
     # owner/name of the repository whose deployments these are (see ownership.py).
     repository: str | None = None
     base_image: str = "prefecthq/prefect:3-python3.12"
-    work_pool: str = "docker-pool"
+    work_pool: str = DEFAULT_WORK_POOL
     work_pool_type: str = "docker"  # of a pool created when missing
+    # Create a missing work pool (True), or fail its deployments (False); None: only the
+    # default pool is created (a mistyped pool name is an error, not a pool no worker serves).
+    create_work_pool: bool | None = None
     # Comma-separated target platforms ("linux/amd64,linux/arm64"); empty: the engine's own.
     platforms: str = ""
     flows: str | None = None
@@ -82,11 +87,19 @@ class Options:
     def source(self, name: str) -> str:
         return self.sources.get(name, "default")
 
+    def creates_pool(self, name: str) -> bool:
+        """Whether a work pool of this name, missing on the server, is created."""
+        if self.create_work_pool is not None:
+            return self.create_work_pool
+        return name == DEFAULT_WORK_POOL
+
     def validate(self) -> Options:
         """Check every value; return the options with the registry in its canonical form."""
         if self.registry != normalise_registry(self.registry):
             return replace(self, registry=normalise_registry(self.registry)).validate()
-        if not self.projects_root.is_dir():
+        if not self.projects_root.is_dir() and self.source("projects_root") != "default":
+            # The default may be missing: a repository in Prefect's own layout has none, and
+            # finding no flow folder at all is an error that says what is there instead.
             raise ConfigurationError(
                 f"the projects root {self.projects_root} is not a folder. Set projects-root "
                 "(--projects-root) to the folder that holds <project>/<flow folder>/."
@@ -208,6 +221,7 @@ SETTINGS: dict[str, Setting] = {
     "work_pool_type": Setting(
         "work-pool-type", file=(str,), expected="a worker type such as docker or kubernetes"
     ),
+    "create_work_pool": Setting("create-work-pool", file=(bool,), expected="true or false"),
     "platforms": Setting(
         "platforms",
         file=(str,),

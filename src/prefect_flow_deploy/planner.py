@@ -40,10 +40,11 @@ from .model import (
 )
 from .naming import image_component, image_repository
 from .options import Options
+from .prefect_yaml import config_matches
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient
-from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, unknown_variables
+from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, missing_pool, unknown_variables
 from .work_pools import job_variables as pool_job_variables
 
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
@@ -295,16 +296,16 @@ def deployment_specs(
     cannot run an image, or a variable it does not declare, fails the folder)."""
     specs, problems = [], []
     for flow in folder.flows:
-        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
         for config in configs or [DeploymentConfig()]:
             spec = _spec(folder, flow, config, image, options)
             if pools is not None and spec.work_pool in pools:
                 spec, problem = fit_pool(spec, pools[spec.work_pool], options)
-                if problem is not None:
+                if problem is not None and problem not in problems:
                     problems.append(problem)
             specs.append(spec)
     for config in folder.deployment_configs:
-        if not any(_config_matches(config, flow) for flow in folder.flows):
+        if not any(config_matches(config, flow) for flow in folder.flows):
             problems.append(
                 Problem(
                     "error",
@@ -336,7 +337,9 @@ def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:
 
     names = []
     for flow in folder.flows:
-        configs = [c for c in folder.deployment_configs if _config_matches(c, flow)]
+        if flow.name_pending:
+            continue  # named in the built image: nothing to ask the server yet
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
         for config in configs or [DeploymentConfig()]:
             name = config.name or folder.project
             names.append(
@@ -351,6 +354,8 @@ def fit_pool(
     """The spec with the image (and pull policy) where the pool's template takes it; the
     problem when the pool cannot run an image or a job variable is not one of its
     template's."""
+    if not pool.exists and not options.creates_pool(pool.name):
+        return spec, _missing_pool_problem(spec, pool, options)
     reason = cannot_run_images(pool)
     if reason is not None:
         line = spec.source_lines.get("work_pool.name", spec.source_line)
@@ -368,6 +373,18 @@ def fit_pool(
     )  # fmt: skip
 
 
+def _missing_pool_problem(spec: DeploymentSpec, pool: Pool, options: Options) -> Problem:
+    """A work pool that does not exist, at the prefect.yaml line that names it, or naming
+    the option, input or config file line that set it."""
+    line = spec.source_lines.get("work_pool.name")
+    if line is not None and spec.source_file is not None:
+        where = f"{spec.source_file.name}:{line} (work_pool.name)"
+        return Problem("error", missing_pool(pool, where), spec.source_file, line, "Work pool")
+    source = options.source("work_pool")
+    where = f"the default work-pool, {pool.name}" if source == "default" else source
+    return Problem("error", missing_pool(pool, where), None, None, "Work pool")
+
+
 def variable_problem(
     spec: DeploymentSpec, variable: str, options: Options, message: str
 ) -> Problem:
@@ -381,15 +398,6 @@ def variable_problem(
         spec.source_lines.get(f"job_variables.{top}", spec.source_lines.get("work_pool")),
     )
     return Problem("error", message, spec.source_file, line or spec.source_line, "Job variables")
-
-
-def _config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
-    if config.entrypoint:
-        # Relative to the folder, or to the repository root (as `prefect deploy` run from
-        # the root writes it).
-        entrypoint = config.entrypoint.removeprefix("./")
-        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
-    return config.flow_name == flow.name
 
 
 def _spec(

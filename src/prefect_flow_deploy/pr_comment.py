@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from .action_report import cell
 from .model import DeploymentPlan, ImagePlan, Plan, Problem
 from .options import SECRET_NAME
+from .work_pools import Pool
 
 BUDGET = 60_000  # below GitHub's 65,536, for what the caller adds (redaction lengthens nothing)
 FOLD_ROWS = 10  # a project with more rows than this is folded into <details>
@@ -70,6 +72,11 @@ def render(
             + (f"\n{approved}\n" if approved else "")
         )
     head = [marker(tenant), f"### {title}", "", f"At {at}: {_headline(counts)}.", ""]
+    head += [
+        f"- ⚠️ Creates pool `{cell(p.name)}` (type `{cell(p.type)}`); no worker serves it yet: "
+        f"start one (`prefect worker start --pool {cell(p.name)}`)."
+        for p in plan.pools_to_create
+    ] + ([""] if plan.pools_to_create else [])
     head += _problem_lines(plan.problems, links)
     foot = ["", "<sub>Dry run: nothing was changed. Updated on every push.</sub>", ""]
     if approved:
@@ -202,7 +209,7 @@ def _project(project: _Project, plan: Plan, links: Links, prune: bool, level: st
     if level == "projects":
         return [f"- {'❌' if failing else '📦'} **{cell(project.name)}**: {counts}"]
     problems = _problem_lines(project.problems, links)
-    tables = _images_table(project.images) + _deployments_table(project, prune, level)
+    tables = _images_table(project.images) + _deployments_table(project, prune, level, plan.pools)
     if project.unchanged:
         tables.append(f"{project.unchanged} deployment{'s' * (project.unchanged != 1)} unchanged.")
         tables.append("")
@@ -233,7 +240,9 @@ def _images_table(images: list[ImagePlan]) -> list[str]:
     return [*lines, ""]
 
 
-def _deployments_table(project: _Project, prune: bool, level: str) -> list[str]:
+def _deployments_table(
+    project: _Project, prune: bool, level: str, pools: Mapping[str, Pool]
+) -> list[str]:
     if not project.deployments:
         return []
     lines = ["| deployment | | changes |", "|---|---|---|"]
@@ -248,7 +257,7 @@ def _deployments_table(project: _Project, prune: bool, level: str) -> list[str]:
                 else "its folder or flow is gone; kept (`prune` is off)"
             )
         elif d.action == "create":
-            state, what = "🆕 create", _created(d)
+            state, what = "🆕 create", _created(d, pools)
         elif d.action == "update":
             state = "🔄 update"
             what = (
@@ -264,12 +273,14 @@ def _deployments_table(project: _Project, prune: bool, level: str) -> list[str]:
     return [*lines, ""]
 
 
-def _created(d: DeploymentPlan) -> str:
+def _created(d: DeploymentPlan, plan_pools: Mapping[str, Pool]) -> str:
     spec = d.spec
     if spec is None:
         return ""
     schedules = len(spec.schedules or [])
-    return f"new, on work pool `{cell(spec.work_pool)}`" + (
+    pool = plan_pools.get(spec.work_pool)
+    created = " (created by this run)" if pool is not None and not pool.exists else ""
+    return f"new, on work pool `{cell(spec.work_pool)}`{created}" + (
         f", {schedules} schedule{'s' * (schedules != 1)}" if schedules else ""
     )
 

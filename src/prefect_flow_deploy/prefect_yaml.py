@@ -14,11 +14,21 @@ import yaml
 
 from . import file_reads
 from .deployment_fields import Entry, prefect_yaml_keys, read_entry
-from .model import DeploymentConfig, Problem
+from .model import DeploymentConfig, FlowSpec, Problem
 from .naming import refused_name
 from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
 
 _OWNED_SECTIONS = ("build", "push", "pull")
+
+
+def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
+    """Whether a `deployments:` entry names this flow: by its entrypoint, relative to the
+    folder or to the repository root (as `prefect deploy` run from the root writes it), or
+    by the flow's name."""
+    if config.entrypoint:
+        entrypoint = config.entrypoint.removeprefix("./")
+        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
+    return config.flow_name == flow.name
 
 
 def _line(node: yaml.Node | None) -> int | None:
@@ -58,28 +68,49 @@ def yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
     return f"invalid YAML: {problem}", line
 
 
+# Each `deployments:` entry, valid or not: (its line, its `entrypoint:` as written, if a string).
+EntryPlace = tuple[int | None, str | None]
+
+
 def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
+    configs, problems, _ = read_prefect_yaml_entries(path)
+    return configs, problems
+
+
+def read_prefect_yaml_entries(
+    path: Path,
+) -> tuple[list[DeploymentConfig], list[Problem], list[EntryPlace]]:
+    """The valid entries, every problem, and where each entry is (a repository's own
+    prefect.yaml: the entries are grouped by the folder of their entrypoint)."""
     text = ""
     try:
         check_file_size(path)
         text = file_reads.read_text(path)
         root, data = _parse(text)
     except YamlTooLarge as exc:
-        return [], [Problem("error", exc.message, path, exc.line, "prefect.yaml")]
+        return [], [Problem("error", exc.message, path, exc.line, "prefect.yaml")], []
     except yaml.MarkedYAMLError as exc:
         message, line = yaml_error(exc, text)
-        return [], [Problem("error", message, path, line, "prefect.yaml")]
+        return [], [Problem("error", message, path, line, "prefect.yaml")], []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [
-            Problem("error", f"cannot read prefect.yaml: {exc}", path, None, "prefect.yaml")
-        ]
+        return (
+            [],
+            [Problem("error", f"cannot read prefect.yaml: {exc}", path, None, "prefect.yaml")],
+            [],
+        )
 
     if data is None:
-        return [], []
+        return [], [], []
     if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
-        return [], [
-            Problem("error", "prefect.yaml must be a mapping with a `deployments:` list", path, 1)
-        ]
+        return (
+            [],
+            [
+                Problem(
+                    "error", "prefect.yaml must be a mapping with a `deployments:` list", path, 1
+                )
+            ],
+            [],
+        )
 
     problems: list[Problem] = []
     top_lines = _mapping_lines(root)
@@ -100,16 +131,19 @@ def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]
     entries_node = next((v for k, v in root.value if k.value == "deployments"), None)
     if not isinstance(entries, list):
         line = top_lines.get("deployments")
-        return [], [*problems, Problem("error", "`deployments:` must be a list", path, line)]
+        return [], [*problems, Problem("error", "`deployments:` must be a list", path, line)], []
 
     configs = []
+    places: list[EntryPlace] = []
     for index, entry in enumerate(entries):
         node = entries_node.value[index] if isinstance(entries_node, yaml.SequenceNode) else None
         config, entry_problems = _read_entry(entry, node, path)
         problems.extend(entry_problems)
         if config is not None:
             configs.append(config)
-    return configs, problems
+        entrypoint = entry.get("entrypoint") if isinstance(entry, dict) else None
+        places.append((_line(node), entrypoint if isinstance(entrypoint, str) else None))
+    return configs, problems, places
 
 
 def _read_entry(

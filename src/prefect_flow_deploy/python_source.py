@@ -13,6 +13,7 @@ import builtins
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import file_reads
 
@@ -77,6 +78,7 @@ class FolderSource:
         self._files: set[str] | None = None  # the folder's .py files, listed once
         self._found: dict[tuple[str, str, int], Module | None] = {}
         self.resolver = Resolver(self)
+        self.strings: Any = None  # static_values.StaticStrings, made by its first reader
 
     @property
     def files(self) -> set[str]:

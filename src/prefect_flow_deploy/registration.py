@@ -17,7 +17,6 @@ from uuid import UUID
 import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentCreate, DeploymentUpdate, WorkPoolCreate
-from prefect.client.schemas.objects import VersionInfo
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
@@ -71,9 +70,15 @@ async def ensure_work_pools(client: PrefectClient, pools: list[Pool]) -> list[Po
     return created
 
 
-def version_info(provenance: dict[str, Any] | None, spec: DeploymentSpec) -> VersionInfo | None:
-    """The run's provenance for this deployment, its version the content tag."""
-    return VersionInfo(**{**provenance, "version": spec.version}) if provenance else None
+def version_info(provenance: dict[str, Any] | None, spec: DeploymentSpec) -> Any:
+    """The run's provenance for this deployment, its version the content tag (None: no
+    provenance, or a Prefect client too old to send it)."""
+    from .prefect_compat import version_info_class
+
+    VersionInfo = version_info_class()
+    if not provenance or VersionInfo is None:
+        return None
+    return VersionInfo(**{**provenance, "version": spec.version})
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,9 @@ async def _write(
     assert plan.deployment_id
     update = update_body(spec, plan.changed_fields)
     if update is not None:
-        update.version_info = version_info(provenance, spec)
+        info = version_info(provenance, spec)
+        if info is not None:  # a field only clients from Prefect 3.4 have
+            update.version_info = info
         await client.update_deployment(UUID(plan.deployment_id), update)
     await write_triggers(client, spec, plan.deployment_id, plan.trigger_writes)
     return plan.deployment_id

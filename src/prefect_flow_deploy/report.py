@@ -83,6 +83,15 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
+def pool_lines(plan: Plan) -> list[str]:
+    """What the plan says of each work pool it creates: no worker serves it yet."""
+    return [
+        f"creates pool {pool.name} (type {pool.type}); no worker serves it yet: start one "
+        f"with `prefect worker start --pool {pool.name}`"
+        for pool in plan.pools_to_create
+    ]
+
+
 def plan_json(plan: Plan) -> str:
     summary = {
         "folders": len(plan.folders),
@@ -93,6 +102,7 @@ def plan_json(plan: Plan) -> str:
             for action in ("create", "update", "unchanged", "remove")
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],
+        "work_pools_to_create": [{"name": p.name, "type": p.type} for p in plan.pools_to_create],
     }
     deletions = [asdict(d) for d in plan.image_deletions]
     return json.dumps(
@@ -115,6 +125,8 @@ def print_plan(plan: Plan, console: Console) -> None:
                 + (f": {row['error']}" if row.get("error") else "")
                 + (f"\towner {row['owner']}" if row.get("owner") else ""),
             )
+        for line in pool_lines(plan):
+            _line(console, line)
         print_deletions(plan.image_deletions, console, planned=True)
         return
     table = Table(title="prefect-flow-deploy plan", show_lines=False)
@@ -137,6 +149,8 @@ def print_plan(plan: Plan, console: Console) -> None:
             )
         )
     console.print(table)
+    for line in pool_lines(plan):
+        console.print(Text(line, style="yellow"))
     print_deletions(plan.image_deletions, console, planned=True)
 
 

@@ -1,5 +1,7 @@
-"""What a folder's requirements.txt names besides packages: files and folders, which pip
-only finds if the build has them."""
+"""A folder's requirements.txt as pip will read it in the build (requirements_file.py parses
+it): every mistake at its line before anything is built, the files and folders it names
+(which pip only finds if the build has them), plain-http indexes; and packages listed where
+the default recipe does not read them."""
 
 from __future__ import annotations
 
@@ -8,50 +10,100 @@ from pathlib import Path
 
 from . import file_reads
 from .model import Problem
-
-_FILE_OPTIONS = re.compile(
-    r"^\s*(?:-r|--requirement|-c|--constraint|-e|--editable)[\s=]+(?P<path>\S+)"
-    r"|^\s*(?P<bare>\.{1,2}/\S*)"
-    r"|@\s*file:(?://)?(?P<url>\S+)"
-)
+from .requirements_file import Parsed, file_options, index_options, local_paths, parse, project_of
 
 
-def requirements_file_references(requirements: Path) -> list[tuple[int, str, Path]]:
-    """The files and folders requirements.txt names (`-r base.txt`, `-e ./lib`,
-    `pkg @ file:../lib`): (line, as written, resolved). URLs are not files."""
+def requirements_problems(requirements: Path) -> tuple[list[Problem], bool]:
+    """Every mistake pip would meet in the folder's requirements.txt and the files it
+    includes (`-r`, `-c`), each at its file and line, read as pip reads them
+    (requirements_file.py); and whether it names files of the folder (`-r base.txt`,
+    `-e ./lib`), which pip then needs beside it. Each file is read once."""
     folder = requirements.parent.resolve()
-    found = []
-    try:
-        lines = file_reads.read_text(requirements, "utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    for number, line in enumerate(lines, start=1):
-        match = _FILE_OPTIONS.search(line.split(" #")[0])
-        target = match and (match["path"] or match["bare"] or match["url"])
-        if target and "://" not in target:  # a URL (an index, a VCS link) is fine
-            found.append((number, target, (folder / target).resolve()))
-    return found
+    problems: list[Problem] = []
+    names_files = False
+    todo, seen = [requirements], set()
+    while todo:
+        path = todo.pop(0)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            parsed = parse(file_reads.read_text(path, "utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(_problem(path, None, f"cannot read {path.name}: {exc}"))
+            continue
+        found = [_problem(path, line, message) for line, message in parsed.mistakes]
+        found += [_problem(path, line, text, "warning") for line, text in parsed.ignored]
+        for line, option in file_options(parsed):
+            if "://" in option.value:
+                continue  # a URL: fetched by pip, not a file of the folder
+            target = (path.parent / option.value).resolve()
+            names_files = True
+            if not _inside(target, folder):
+                found.append(_problem(path, line, _outside(option.value)))
+            elif not target.is_file():
+                what = "requirements" if option.name == "--requirement" else "constraints"
+                found.append(
+                    _problem(
+                        path, line,
+                        f"`{option.written} {option.value}`: the flow folder has no "
+                        f"{option.value}, so pip stops the build (Could not open {what} file). "
+                        "Add the file to the folder, or remove the line.",
+                    )
+                )  # fmt: skip
+            else:
+                todo.append(target)
+        for line, local, editable in local_paths(parsed):
+            names_files = True
+            found += _local_problems(path, line, local, editable, folder)
+        found += _index_problems(path, parsed)
+        problems += sorted(found, key=lambda p: p.line or 0)
+    return problems, names_files
 
 
-def outside_folder_problems(
-    requirements: Path, references: list[tuple[int, str, Path]]
+def _problem(path: Path, line: int | None, message: str, severity: str = "error") -> Problem:
+    return Problem(severity, message, path, line, "requirements.txt")  # type: ignore[arg-type]
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    return target == folder or folder in target.parents
+
+
+def _outside(written: str) -> str:
+    return (
+        f"requirements.txt refers to {written}, outside the flow folder; the image "
+        "is built from the folder alone, so pip will not find it. Copy it into the "
+        "folder (or list its packages here), or publish the shared code as a package."
+    )
+
+
+def _local_problems(
+    path: Path, line: int, local: str, editable: bool, folder: Path
 ) -> list[Problem]:
-    """`-r ../common.txt`, `-e ../lib`, `pkg @ file:../lib`: a build only receives the flow
-    folder, so these fail in the middle of `pip install`. Say so now, at the line."""
-    folder = requirements.parent.resolve()
-    return [
-        Problem(
-            "error",
-            f"requirements.txt refers to {target}, outside the flow folder; the image "
-            "is built from the folder alone, so pip will not find it. Copy it into the "
-            "folder (or list its packages here), or publish the shared code as a package.",
-            requirements,
-            number,
-            "requirements.txt",
-        )
-        for number, target, resolved in references
-        if resolved != folder and folder not in resolved.parents
-    ]
+    """A local project or archive pip installs: relative to the folder (the default recipe
+    runs pip there, as you would locally), inside it, there, and a project pip can build."""
+    target = (folder / local).resolve()
+    written = f"-e {local}" if editable else local
+    if not _inside(target, folder):
+        return [_problem(path, line, _outside(local))]
+    if not target.exists():
+        return [
+            _problem(
+                path, line,
+                f"`{written}`: the flow folder has no {local}, so pip stops the build. Add it "
+                "to the folder, or install the package from an index instead.",
+            )
+        ]  # fmt: skip
+    if target.is_dir() and not project_of(target):
+        return [
+            _problem(
+                path, line,
+                f"`{written}`: {local} has no pyproject.toml or setup.py, so pip cannot install "
+                "it (it does not appear to be a Python project). Add one, or copy its modules "
+                "into the flow folder and import them directly.",
+            )
+        ]  # fmt: skip
+    return []
 
 
 def requirement_line(requirements: Path, name: str) -> int | None:
@@ -74,10 +126,6 @@ def project_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
 
 
-_INDEX_OPTION = re.compile(
-    r"(?:^|\s)(?P<option>-i|--index-url|--extra-index-url|-f|--find-links)(?:\s+|=)(?P<url>\S+)"
-)
-_TRUSTED_HOST = re.compile(r"(?:^|\s)--trusted-host(?:\s+|=)(?P<host>\S+)")
 # pip's secure origins besides https (pip._internal.network.session.SECURE_ORIGINS).
 _LOOPBACK = re.compile(r"^(localhost|127(\.\d+){3}|\[::1\])$")
 
@@ -101,32 +149,25 @@ def plain_http_advice(host: str, trusted: bool) -> str:
     )
 
 
-def insecure_index_problems(requirements: Path) -> list[Problem]:
+def _index_problems(path: Path, parsed: Parsed) -> list[Problem]:
     """`--index-url http://…` (or `--extra-index-url`, `--find-links`): a warning at its line."""
-    try:
-        lines = file_reads.read_text(requirements, "utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    code = [line.split(" #")[0] for line in lines]
-    trusted = {
-        m.group("host").lower().split(":")[0] for line in code for m in _TRUSTED_HOST.finditer(line)
-    }
+    options = index_options(parsed)
+    trusted = {o.value.lower().split(":")[0] for _, o in options if o.name == "--trusted-host"}
     problems = []
-    for number, line in enumerate(code, start=1):
-        for match in _INDEX_OPTION.finditer(line):
-            host = plain_http_host(match.group("url"))
-            if host is None:
-                continue
-            problems.append(
-                Problem(
-                    "warning",
-                    f"`{match.group('option')}` is a plain-http URL: "
-                    + plain_http_advice(host, host.split(":")[0] in trusted),
-                    requirements,
-                    number,
-                    "Plain-http package index",
-                )
+    for line, option in options:
+        host = plain_http_host(option.value) if option.name != "--trusted-host" else None
+        if host is None:
+            continue
+        advice = plain_http_advice(host, host.split(":")[0] in trusted)
+        problems.append(
+            Problem(
+                "warning",
+                f"`{option.written}` is a plain-http URL: {advice}",
+                path,
+                line,
+                "Plain-http package index",
             )
+        )
     return problems
 
 

@@ -45,6 +45,8 @@ class ImageOutcome:
     # Parameter schemas computed in the built image, by entrypoint (builder.image_schemas).
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
+    # Flow names computed in the built image, by entrypoint (pending_names.py).
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -129,7 +131,7 @@ def outcome_rows(
         deployment = written.deployment if written else planned
         image = images.get(planned.folder_key)
         project, _, folder = planned.folder_key.partition("/")
-        flow, _, name = planned.full_name.partition("/")
+        flow, _, name = deployment.full_name.partition("/")  # a name the image computed too
         row = FlowResult(
             project, folder, flow, name, deployment.deployment_id,
             references.get(planned.folder_key), image.digest if image else None,

@@ -4,7 +4,8 @@ a busy runner, more than `validate` may take for a whole repository).
 Prefect's `CronSchedule` accepts a cron string when its vendored croniter's `is_valid` does
 (prefect._internal.schemas.validators.validate_cron_string) and a time zone when it is one of
 `zoneinfo.available_timezones()` (prefect.types._datetime.get_timezones). The same croniter
-file is loaded here by its path, so both sides run the very same code; anything else (an
+file is loaded here by its path (Prefect's vendored one; the `croniter` package Prefect 3.2
+imports instead), so both sides run the very same code; anything else (an
 interval, an rrule, an unusual key) is left to Prefect's own conversion.
 """
 
@@ -56,6 +57,11 @@ def _croniter() -> ModuleType | None:
     if spec is None or spec.origin is None:
         return None
     path = Path(spec.origin).parent / "_vendor" / "croniter" / "croniter.py"
+    if not path.is_file():  # Prefect before it vendored croniter (3.2) uses the package
+        package = importlib.util.find_spec("croniter")
+        if package is None or package.origin is None:
+            return None
+        path = Path(package.origin).parent / "croniter.py"
     loader = importlib.util.spec_from_file_location("_pfd_prefect_croniter", path)
     if loader is None or loader.loader is None or not path.is_file():
         return None

@@ -19,7 +19,16 @@ from typing import Any
 
 from .config import config_layer, secret_looking_build_args
 from .logger import log
-from .options import SECRET_NAME, SETTINGS, Given, Layer, Options, combine, parse_build_secrets
+from .options import (
+    DEFAULT_CONFIG_FILE,
+    SECRET_NAME,
+    SETTINGS,
+    Given,
+    Layer,
+    Options,
+    combine,
+    parse_build_secrets,
+)
 from .ownership import normalise_repository, origin_repository
 from .url_credentials import mask_credentials
 
@@ -28,6 +37,23 @@ from .url_credentials import mask_credentials
 class ConfigFile:
     path: Path
     required: bool = False  # named explicitly: it must exist
+
+
+def repository_root(start: Path) -> Path:
+    """The repository a command runs in: the nearest folder from `start` up that holds
+    `.git` (git's top level; no git needed, the action's image has none), else `start`."""
+    resolved = start.resolve()
+    return next((p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved)
+
+
+def config_file(given: Path | None, start: Path) -> ConfigFile:
+    """The one config lookup of the CLI, the action and the pre-commit hook: the file given
+    (`--config`, the `config` input), which must exist; else `prefect-flow-deploy.yaml` at
+    the repository root (`repository_root(start)`: `start` is the working directory, or the
+    action's workspace), if it is there."""
+    if given is not None:
+        return ConfigFile(given, required=True)
+    return ConfigFile(repository_root(start) / DEFAULT_CONFIG_FILE)
 
 
 def unset(value: object) -> bool:
@@ -111,7 +137,8 @@ def _with_repository(options: Options) -> Options:
     """Given (--repository, GITHUB_REPOSITORY), or else the checkout's git remote."""
     if options.repository:
         return replace(options, repository=normalise_repository(options.repository))
-    found = origin_repository(options.projects_root)
+    root = options.projects_root
+    found = origin_repository(root if root.is_dir() else root.parent)  # may be missing
     return with_given(options, repository=Given(found, "git remote origin")) if found else options
 
 

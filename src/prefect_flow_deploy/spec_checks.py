@@ -231,13 +231,15 @@ _CONFIG_SOURCE = re.compile(r"^(?P<name>[^:]+):(?P<line>\d+) \(")
 
 def config_line(source: str, projects_root: Path) -> tuple[Path | None, int | None]:
     """The config file and line a setting came from, from its source as the settings
-    cascade records it (`prefect-flow-deploy.yaml:7 (tenant prod)`): the file named so
-    beside the projects root or in the working directory (where the action and the CLI
-    look for it by default)."""
+    cascade records it (`prefect-flow-deploy.yaml:7 (tenant prod)`): the file named so at
+    the repository root (where the CLI, the action and the hook look for it:
+    settings.config_file), beside the projects root or in the working directory."""
+    from .settings import repository_root
+
     match = _CONFIG_SOURCE.match(source)
     if not match:
         return None, None
-    for folder in (projects_root.parent, Path.cwd()):
+    for folder in (repository_root(Path.cwd()), projects_root.parent, Path.cwd()):
         if (folder / match["name"]).is_file():
             return folder / match["name"], int(match["line"])
     return None, int(match["line"])

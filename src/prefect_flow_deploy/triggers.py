@@ -55,7 +55,9 @@ def with_server_enabled(
 
 def automations(spec: DeploymentSpec, deployment_id: str | None) -> dict[str, dict[str, Any]]:
     """Automation name → the automation to write, as the API's JSON (raises TriggerError)."""
-    from prefect.cli.deploy._triggers import DeploymentTriggerAdapter
+    from .prefect_compat import deployment_trigger_adapter
+
+    DeploymentTriggerAdapter = deployment_trigger_adapter()
     from pydantic import ValidationError
 
     result = {}

@@ -43,7 +43,7 @@ class Validation:
 
 def validate(options: Options) -> Validation:
     """Read every folder as `plan` does and record each problem on its folder."""
-    folders = discover(options.projects_root, options.flows)
+    folders = discover(options.projects_root, options.flows, options.repository)
     check_image_collisions(folders, options)
     images: list[ImagePlan] = []
     for folder in folders:

@@ -33,6 +33,8 @@ class Pool:
     type: str
     template: dict[str, Any] = field(default_factory=dict)  # the base job template
     exists: bool = True
+    # For a pool that does not exist: the pools the server has (a typo is then plain).
+    others: tuple[str, ...] = ()
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def read_pools(settings: ApiSettings, names: set[str], new_type: str) -> dict[st
     (bundled in the server: no network needed). Raises PoolTypeError for an unknown type."""
     pools: dict[str, Pool] = {}
     template: dict[str, Any] | None = None
+    others: tuple[str, ...] | None = None
     try:
         with settings.http_client() as client:
             for name in sorted(names):
@@ -58,7 +61,9 @@ def read_pools(settings: ApiSettings, names: set[str], new_type: str) -> dict[st
                 if response.status_code == 404:
                     if template is None:
                         template = default_template(client, new_type)
-                    pools[name] = Pool(name, new_type, template, exists=False)
+                    if others is None:  # only when one is missing: a constant cost
+                        others = existing_pools(client)
+                    pools[name] = Pool(name, new_type, template, exists=False, others=others)
                     continue
                 response.raise_for_status()
                 data = response.json()
@@ -68,6 +73,35 @@ def read_pools(settings: ApiSettings, names: set[str], new_type: str) -> dict[st
     except httpx.HTTPError as exc:
         raise unavailable(settings.url, exc) from exc
     return pools
+
+
+def existing_pools(client: httpx.Client) -> tuple[str, ...]:
+    """The names of the server's work pools (one page: enough to point out a typo)."""
+    response = client.post("work_pools/filter", json={"limit": 200})
+    response.raise_for_status()
+    return tuple(sorted(str(p.get("name")) for p in response.json() if isinstance(p, dict)))
+
+
+def missing_pool(pool: Pool, where: str) -> str:
+    """Why a deployment's work pool that does not exist fails it (`where`: where the name
+    was set), unless the run creates it (create-work-pool)."""
+    import difflib
+
+    close = difflib.get_close_matches(pool.name, pool.others, 5, 0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if len(pool.others) <= 8:
+        known = f" (it has: {', '.join(pool.others)})" if pool.others else " (it has none)"
+    else:
+        known = f" (it has {len(pool.others)}" + (
+            f", among them {', '.join(close)})" if close else ")"
+        )
+    return (
+        f"the work pool {pool.name!r} (set by {where}) does not exist on the Prefect "
+        f"server{known}, and a pool no worker serves never runs a flow.{hint} Fix the name, "
+        f"or create the pool and start a worker for it (`prefect work-pool create {pool.name} "
+        f"--type {pool.type}`, then `prefect worker start --pool {pool.name}`), or set "
+        "create-work-pool: true (--create-work-pool) to have this run create it."
+    )
 
 
 def default_template(client: httpx.Client, pool_type: str) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def inputs(scenario: Scenario, stack: Stack, **extra: str) -> dict[str, str]:
         "base-image": stack.base_image,
         "tenant": scenario.tenant,
         "work-pool": scenario.work_pool,
+        "create-work-pool": "true",  # the scenario's own pool, new on the server
         **extra,
     }
 

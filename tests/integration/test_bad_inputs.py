@@ -108,7 +108,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     options = [
         "--projects-root", str(root), "--registry", f"{stack.registry}/t{suffix}",
         "--base-image", stack.base_image, "--tenant", f"t{suffix}",
-        "--work-pool", f"pool-{suffix}", "--max-parallel", "4",
+        "--work-pool", f"pool-{suffix}", "--create-work-pool", "--max-parallel", "4",
     ]  # fmt: skip
     env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(repo)}
     commands = {
@@ -119,7 +119,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     done = {}
     for name, command in commands.items():
         started = time.monotonic()
-        done[name] = cli(*command, env=env)
+        done[name] = cli(*command, env=env, cwd=repo)
         took = time.monotonic() - started
         # Kept beside the repository for a look after a failure (pytest keeps the last runs).
         (repo.parent / f"{name}.log").write_text(

@@ -147,7 +147,7 @@ def cli_args(stack: Stack, root: Path, suffix: str, canaries: Canaries) -> list[
     return [
         "--projects-root", str(root / "projects"), "--registry", f"{stack.auth_registry}/c{suffix}",
         "--base-image", stack.base_image, "--tenant", f"c{suffix}", "--work-pool", f"pool-{suffix}",
-        "--repository", f"acme/canary-{suffix}", "--build-secret", f"canary={canaries.build_secret}",
+        "--create-work-pool", "--repository", f"acme/canary-{suffix}", "--build-secret", f"canary={canaries.build_secret}",
     ]  # fmt: skip
 
 
@@ -158,11 +158,12 @@ def cli_run(stack: Stack, canaries: Canaries, tmp_path_factory: pytest.TempPathF
     env = cli_env(stack, canaries)
     args = cli_args(stack, root, suffix, canaries)
     deploy = subprocess.run(
-        [*CLI, "deploy", "--json", *args], capture_output=True, text=True, env=env, timeout=600
-    )
+        [*CLI, "deploy", "--json", *args], capture_output=True, text=True, env=env, timeout=600,
+        cwd=root,  # the config file is at the repository root
+    )  # fmt: skip
     assert deploy.returncode == 0, deploy.stderr
     plan = subprocess.run(
-        [*CLI, "plan", *args], capture_output=True, text=True, env=env, timeout=600
+        [*CLI, "plan", *args], capture_output=True, text=True, env=env, timeout=600, cwd=root
     )
     rows = json.loads(deploy.stdout)
     return CliRun(
@@ -196,6 +197,7 @@ def action_run(
         "base-image": stack.base_image,
         "tenant": f"a{suffix}",
         "work-pool": f"pool-{suffix}",
+        "create-work-pool": "true",
     }
     env = {
         "PREFECT_API_KEY": canaries.prefect_api_key,
@@ -334,7 +336,8 @@ def test_no_canary_on_disk_after_a_signal(
     tmp_path, env, args = interrupted_checkout
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}  # the user's own
     process = subprocess.Popen(
-        [*CLI, "deploy", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        [*CLI, "deploy", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        cwd=tmp_path / "repo",  # the repository: its config file gives the canary build arg
     )  # fmt: skip
     assert process.stderr is not None
     lines: list[str] = []

@@ -18,16 +18,21 @@ pytestmark = pytest.mark.stack
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`cwd`: the repository (its root holds the config file, as for a user)."""
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=600
-    )
+        [*CLI, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=600,
+        cwd=cwd,
+    )  # fmt: skip
 
 
 def common(scenario: Scenario, stack: Stack) -> list[str]:
     return [
         "--projects-root", str(scenario.root), "--registry", scenario.registry,
         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+        "--create-work-pool",
     ]  # fmt: skip
 
 

@@ -417,7 +417,8 @@ def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: 
     folder = write_flow(scenario.folder("p", "nopython"), "nopython")
     (folder / "Dockerfile").write_text(f"FROM {stack.env['PFD_BASE_PYTHON']}\nCOPY . /app\n")
     args = ["--projects-root", str(scenario.root), "--registry", scenario.registry,
-            "--tenant", scenario.tenant, "--work-pool", scenario.work_pool]  # fmt: skip
+            "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+            "--create-work-pool"]  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect_flow_deploy.cli", "deploy", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),

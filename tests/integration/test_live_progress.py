@@ -36,6 +36,7 @@ def deploy_in_terminal(
         sys.executable, "-m", "prefect_flow_deploy.cli", "deploy",
         "--projects-root", str(scenario.root), "--registry", scenario.registry,
         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+        "--create-work-pool",
     ]  # fmt: skip
     env = " ".join(
         f"{k}={shlex.quote(v)}" for k, v in os.environ.items() if k.startswith(("PREFECT_", "PFD_"))
@@ -106,7 +107,7 @@ def test_in_a_pipe_the_output_stays_plain_lines(stack: Stack, scenario: Scenario
         [sys.executable, "-m", "prefect_flow_deploy.cli", "deploy",
          "--projects-root", str(scenario.root), "--registry", scenario.registry,
          "--base-image", stack.base_image, "--tenant", scenario.tenant,
-         "--work-pool", scenario.work_pool],
+         "--work-pool", scenario.work_pool, "--create-work-pool"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -35,6 +35,7 @@ def test_a_new_folder_plans_as_a_create_at_once(stack: Stack, scenario: Scenario
     planned = cli(
         "plan", "--json", "--projects-root", str(scenario.root), "--registry", scenario.registry,
         "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
+        "--create-work-pool",
     )  # fmt: skip
     assert planned.returncode == 0, planned.stderr
     (item,) = json.loads(planned.stdout)["items"]

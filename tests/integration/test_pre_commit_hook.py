@@ -4,6 +4,7 @@ for the virtualenv) and runs `prefect-flow-deploy validate` in a git repository 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,29 @@ def test_the_hook_fails_a_commit_with_a_broken_flow_at_its_line_then_passes(tmp_
     passed = hook()
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "validated 2 flow folders (2 flows)" in passed.stdout
+
+    # Only what `validate` needs is installed: pre-commit's python hooks run `pip install .`
+    # (no extra), so the package without its `deploy` extra. What that resolves to, as pip
+    # itself reports it: no dulwich, PyGithub or PyNaCl.
+    report = tmp_path / "install.json"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", str(report), str(ROOT)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    installs = json.loads(report.read_text())["install"]
+    names = {i["metadata"]["name"].lower() for i in installs}
+    assert {"prefect", "pyyaml", "typer", "griffe", "packaging"} <= names
+    assert names.isdisjoint({"dulwich", "pygithub", "pynacl", "pyjwt"}), names
+    # The Docker SDK and cryptography come with Prefect itself; we ask for neither.
+    ours = next(i for i in installs if i["metadata"]["name"] == "prefect-flow-deploy")
+    asked = [r for r in ours["metadata"]["requires_dist"] if "extra ==" not in r]
+    assert not [r for r in asked if r.lower().startswith(("docker", "dulwich", "pygithub"))]
+
+    # The config file is looked up where the CLI and the action look: the repository root.
+    (repo / "prefect-flow-deploy.yaml").write_text("defaults:\n  work_pool: x\n")
+    git(repo, "add", "-A")
+    broken = hook()
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "- exit code: 3" in broken.stdout  # the hook's own: a wrong config file
+    assert "prefect-flow-deploy.yaml:2: unknown setting `work_pool`" in broken.stdout

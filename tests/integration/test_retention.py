@@ -64,7 +64,7 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
         [sys.executable, "-m", "prefect_flow_deploy.cli", "plan", "--keep-images", "1",
          "--projects-root", str(scenario.root), "--registry", scenario.registry,
          "--base-image", stack.base_image, "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
-         "--repository", OURS],
+         "--repository", OURS, "--create-work-pool"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr

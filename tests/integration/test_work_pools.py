@@ -149,3 +149,28 @@ def test_job_variables_the_pool_refuses_fail_at_their_line_before_any_build(
         problems["wrong"].message
     )
     assert {r.folder: r.status for r in result.results}["good"] == "created"
+
+
+def test_a_mistyped_pool_is_refused_before_any_build_and_created_only_when_asked(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """Issue 23: a pool that does not exist is an error naming the pool, where it was set and
+    the server's pools (a typo is then plain); `create-work-pool` creates it, and the plan
+    says no worker serves it yet. Against the real server: its 404 and its pool list."""
+    folder = write_flow(scenario.folder("p", "typo"), "typo")
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n  - entrypoint: flow.py:typo\n    work_pool:\n"
+        f"      name: {stack.worker_pool}{scenario.suffix}\n"
+    )
+    refused = plan(scenario, stack, create_work_pool=None)
+    assert refused.deployments == [] and refused.images[0].action == "failed"
+    [problem] = [p for p in refused.folders[0].problems if p.title == "Work pool"]
+    assert (problem.file, problem.line) == (folder / "prefect.yaml", 4)
+    name = f"{stack.worker_pool}{scenario.suffix}"
+    assert f"'{name}' (set by prefect.yaml:4 (work_pool.name)) does not exist" in problem.message
+    assert stack.worker_pool in problem.message  # among the server's pools, the closest
+    assert refused.pools_to_create == []
+
+    created = plan(scenario, stack, create_work_pool=True)
+    assert [(p.name, p.type) for p in created.pools_to_create] == [(name, "docker")]
+    assert {d.action for d in created.deployments} == {"create"}

@@ -146,3 +146,20 @@ def test_a_bad_keep_images_input_says_what_it_takes(
     )  # fmt: skip
     with pytest.raises(ConfigurationError, match=message):
         options_from_inputs(workspace)
+
+
+def test_the_config_file_is_looked_up_as_the_cli_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One lookup (settings.config_file) for the CLI, the action and the pre-commit hook: the
+    checkout's top level; a broken file there fails the action as it fails `validate`."""
+    from prefect_flow_deploy.settings import config_file
+
+    (workspace / ".git").mkdir()
+    path = workspace / "prefect-flow-deploy.yaml"
+    path.write_text("tenants:\n  prod:\n    work_pool: x\n")
+    assert config_file(None, workspace / "projects") == config_file(None, workspace)
+    assert config_file(None, workspace).path == path
+    set_inputs(monkeypatch, registry="r.io/x", tenant="prod", **{"prefect-api-url": "http://p/api"})
+    with pytest.raises(ConfigurationError, match=r"prefect-flow-deploy.yaml:3: unknown setting"):
+        options_from_inputs(workspace)

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.discovery import discover
-from prefect_flow_deploy.requirements import outside_folder_problems, requirements_file_references
+from prefect_flow_deploy.errors import NoFlowFoldersError
+from prefect_flow_deploy.requirements import requirements_problems
 
 FLOW = '''
 from prefect import flow
@@ -151,7 +152,9 @@ def test_flow_names_from_module_constants_are_read_without_running_code(
     ]
 
 
-def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
+def test_a_name_from_the_environment_is_an_error_and_a_computed_one_is_left_to_the_image(
+    tmp_path: Path,
+) -> None:
     make(
         tmp_path,
         "p/x/flow.py",
@@ -161,9 +164,15 @@ def test_computed_flow_name_is_an_error_with_line(tmp_path: Path) -> None:
         "@flow(name=f'{NAME!r:>10}')\ndef h(): pass\n",
     )
     [folder] = discover(tmp_path)
-    assert folder.failed
-    assert [p.line for p in folder.problems] == [6, 9, 12]
-    assert all("cannot be read without running your code" in p.message for p in folder.problems)
+    [error] = [p for p in folder.problems if p.severity == "error"]
+    assert error.line == 6 and "from the environment" in error.message
+    computed = [p for p in folder.problems if p.title == "Flow name computed in the image"]
+    assert [p.line for p in computed] == [9, 12]
+    assert [(f.function, f.name) for f in folder.flows] == [
+        ("g", "<flow.py:g>"),
+        ("h", "<flow.py:h>"),
+    ]
+    assert folder.failed  # as before, for f; g and h would be named in the built image
 
 
 def test_duplicate_flow_names_fail_only_those_flows_each_at_its_line(tmp_path: Path) -> None:
@@ -263,12 +272,16 @@ def test_a_null_byte_is_a_syntax_error(tmp_path: Path) -> None:
     assert folder.failed and "null bytes" in folder.problems[0].message
 
 
-def test_flow_file_at_project_level_and_empty_root_warn(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    make(tmp_path, "sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
-    assert discover(tmp_path) == []
-    err = capsys.readouterr().err
-    assert "stray.py is directly in the project folder sales/" in err
-    assert "no flow folders under" in err
+def test_flow_file_at_project_level_warns_and_no_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "projects/sales/stray.py", "import prefect\n@prefect.flow\ndef f(): pass\n")
+    with pytest.raises(NoFlowFoldersError) as raised:
+        discover(tmp_path / "projects")
+    assert raised.value.exit_code == 3
+    assert "Found instead: 1 .py file with a @flow under projects/" in str(raised.value)
+    assert "stray.py is directly in the project folder sales/" in capsys.readouterr().err
 
 
 def test_build_files_at_project_level_are_read_by_no_build_and_say_so(
@@ -291,7 +304,9 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "p" / "f"
-    folder.mkdir(parents=True)
+    (folder / "local_pkg").mkdir(parents=True)
+    (folder / "local_pkg" / "setup.py").write_text("")
+    (folder / "pyproject.toml").write_text("[project]\nname = 'f'\n")
     (folder / "base.txt").write_text("tabulate\n")
     requirements = folder / "requirements.txt"
     requirements.write_text(
@@ -307,7 +322,8 @@ def test_requirements_reaching_outside_the_folder_are_errors_with_their_line(
         "./local_pkg\n"
         "../sibling_pkg\n"
     )
-    problems = outside_folder_problems(requirements, requirements_file_references(requirements))
+    problems, names_files = requirements_problems(requirements)
+    assert names_files
     assert [p.line for p in problems] == [2, 3, 5, 6, 7, 11]
     assert all(p.file == requirements and p.severity == "error" for p in problems)
     assert (

@@ -215,6 +215,7 @@ def test_asked_with_the_check_the_schemas_follow_its_line_prefect_s_or_why_not(
     properties = answer["flow.py:hello"]["schema"]["properties"]
     assert properties["name"]["default"] == "world"
     assert properties["times"]["type"] == "integer"
+    assert answer["flow.py:hello"]["name"] == "hello"  # Prefect's own name of the flow
 
 
 def test_asked_for_schemas_alone_it_loads_them_from_the_given_directory(

@@ -82,7 +82,10 @@ def test_the_older_schedule_key_is_read_as_prefect_deploy_reads_it(tmp_path: Pat
     `schedule` is dropped without a word (the flow would run on no schedule): both errors at
     the `schedule:` line, before anything is built."""
     import yaml
-    from prefect.cli.deploy._config import _handle_deprecated_schedule_fields
+
+    from prefect_flow_deploy.prefect_compat import handle_deprecated_schedule_fields
+
+    _handle_deprecated_schedule_fields = handle_deprecated_schedule_fields()
 
     # Prefect's answer for the two entries refused below: the list is dropped, both refused.
     dropped = _handle_deprecated_schedule_fields({"schedule": [{"cron": "0 6 * * *"}]})

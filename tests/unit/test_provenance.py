@@ -39,3 +39,21 @@ def test_cloud_is_told_by_host_or_workspace_url() -> None:
     assert is_cloud("http://127.0.0.1:9/api/accounts/a/workspaces/w")
     assert not is_cloud("http://127.0.0.1:4200/api")
     assert not is_cloud(None)
+
+
+def test_image_labels_name_the_repository_commit_and_time() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from prefect_flow_deploy.provenance import image_labels
+
+    created = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    labels = image_labels(ENV, "acme/flows", "f" * 40, created)
+    assert labels == {
+        "org.opencontainers.image.source": "https://github.example.com/acme/flows",
+        "org.opencontainers.image.revision": ENV["GITHUB_SHA"],  # the runner's, first
+        "org.opencontainers.image.created": "2026-03-01T10:30:00Z",
+    }
+    local = image_labels({}, "acme/flows", "f" * 40, created)
+    assert local["org.opencontainers.image.source"] == "https://github.com/acme/flows"
+    assert local["org.opencontainers.image.revision"] == "f" * 40  # the checkout's HEAD
+    assert set(image_labels({}, None, None, created)) == {"org.opencontainers.image.created"}

@@ -1,5 +1,6 @@
-"""requirements.txt (requirements.py): plain-http package indexes warned at their line;
-packages listed in pyproject.toml or a Pipfile, which the default recipe does not read."""
+"""requirements.txt (requirements.py): every mistake pip would meet, at its file and line
+(the files it includes too); plain-http package indexes warned at their line; packages
+listed in pyproject.toml or a Pipfile, which the default recipe does not read."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.requirements import (
-    insecure_index_problems,
     plain_http_host,
+    requirements_problems,
     unread_dependency_problems,
 )
 
@@ -23,11 +24,58 @@ def test_plain_http_indexes_are_warned_at_their_line(tmp_path: Path) -> None:
         "-i http://localhost:8080/simple\n--trusted-host mirror.acme\n"
         "--find-links=http://mirror.acme/wheels  # same host, trusted\nrequests\n"
     )
-    problems = insecure_index_problems(path)
-    assert [p.line for p in problems] == [2, 5]
+    problems, _ = requirements_problems(path)
+    assert [(p.line, p.severity) for p in problems] == [(2, "warning"), (5, "warning")]
     assert "pip refuses it unless `--trusted-host pypi.acme`" in problems[0].message
     assert "only silences pip" in problems[1].message
     assert plain_http_host("HTTP://[::1]:3141/simple") is None
+
+
+def write(folder: Path, **files: str) -> Path:
+    for name, text in files.items():
+        path = folder / name.replace("__", "/").replace("_txt", ".txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder / "requirements.txt"
+
+
+def test_the_issue_s_three_mistakes_are_errors_at_their_lines(tmp_path: Path) -> None:
+    """Issue 23: `-r common.txt` to a file not in the folder, `-e ./lib` to a missing
+    folder, `requests=>2`: pip fails each in the middle of the build; said now."""
+    path = write(tmp_path, requirements_txt="httpx\n-r common.txt\n-e ./lib\nrequests=>2\n")
+    problems, names_files = requirements_problems(path)
+    assert names_files
+    assert [(p.line, p.severity, p.file) for p in problems] == [
+        (2, "error", path), (3, "error", path), (4, "error", path)
+    ]  # fmt: skip
+    assert "the flow folder has no common.txt" in problems[0].message
+    assert "Could not open requirements file" in problems[0].message
+    assert "`-e ./lib`: the flow folder has no ./lib" in problems[1].message
+    assert "`requests=>2` is not a valid requirement" in problems[2].message
+    assert "Did you mean `requests>=2`?" in problems[2].message
+
+
+def test_an_included_file_is_read_at_its_own_lines_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        requirements_txt="-r base.txt\n-c base.txt\n",
+        base_txt="# shared\npandas==2.*\nnumpy==>1\n-r requirements.txt\n",
+    )
+    problems, _ = requirements_problems(path)
+    assert [(p.file, p.line) for p in problems] == [(tmp_path / "base.txt", 3)]
+    assert "`numpy==>1` is not a valid requirement" in problems[0].message
+
+
+def test_a_local_folder_must_be_a_python_project(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    path = write(tmp_path, requirements_txt="-e ./lib\n./wheels/x-1.0-py3-none-any.whl\n")
+    problems, _ = requirements_problems(path)
+    assert [p.line for p in problems] == [1, 2]
+    assert "lib has no pyproject.toml or setup.py" in problems[0].message
+    (tmp_path / "lib" / "pyproject.toml").write_text("[project]\nname = 'lib'\n")
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "x-1.0-py3-none-any.whl").write_text("")
+    assert requirements_problems(path)[0] == []
 
 
 # -- packages listed where the default recipe does not read them ----------------------------

@@ -121,13 +121,13 @@ def test_the_cli_gives_only_what_was_typed(repo: Path, monkeypatch: pytest.Monke
 
     def options(*args: str) -> Options:
         params = command.make_context("plan", ["--tenant", "prod", *args]).params
-        return cli._options(**{k: v for k, v in params.items() if k != "json_output"})
+        return cli._options({k: v for k, v in params.items() if k in cli.RUN_SETTINGS})
 
     left_out = options()
     assert (left_out.work_pool, left_out.max_parallel, left_out.force) == ("from-file", 7, False)
     assert left_out.source("force") == "default"
-    given = options("--work-pool", "docker-pool", "--max-parallel", "4", "--no-force")
-    assert (given.work_pool, given.max_parallel) == ("docker-pool", 4)
+    given = options("--work-pool", "docker-pool", "--max-parallel", "4", "--force")
+    assert (given.work_pool, given.max_parallel, given.force) == ("docker-pool", 4, True)
     assert given.source("work_pool") == "--work-pool"
     assert given.source("force") == "--force"
     monkeypatch.setenv("PREFECT_API_URL", "http://from-env/api")

@@ -14,7 +14,8 @@ so it runs the repository's code: only here, in the image (it has the flow's dep
 which the engine lacks), with no network and nothing of the engine's environment (no
 registry or Prefect credentials), never in the engine's process. After the check (when it
 found Prefect and the code), or alone with {"code_dir", "entrypoints"}. Prints, last, one line
-`PFD-SCHEMAS {entrypoint: {"schema": ...} or {"error": "Type: message"}}` (the flows' own
+`PFD-SCHEMAS {entrypoint: {"schema": ..., "name": ...} or {"error": "Type: message"}}` (the
+flows' own
 prints come before it). With "seconds", a watchdog ends the process with status 1 if loading
 takes longer (even stuck in C code), after printing `Timeout (h:mm:ss)!` on stderr.
 """
@@ -188,7 +189,10 @@ def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
             from prefect.flows import Flow, load_flow_from_entrypoint
 
             flow: Flow[..., Any] = load_flow_from_entrypoint(entrypoint)
-            out[entrypoint] = {"schema": flow.parameters.model_dump_for_openapi()}
+            out[entrypoint] = {
+                "schema": flow.parameters.model_dump_for_openapi(),
+                "name": str(getattr(flow.name, "value", flow.name)),  # a str Enum's value
+            }
         except BaseException as exc:  # SystemExit in module code too
             out[entrypoint] = {"error": f"{type(exc).__name__}: {exc}"}
     return out

@@ -1,0 +1,1 @@
+from .names import FLOW_NAMES, NAMES, TEAM, Flows, Kind, Stage
