@@ -141,15 +141,6 @@ SHARED: dict[str, Any] = {
         Optional[bool],  # noqa: UP045
         _option("Rebuild every image (fresh base pull, no cache).", REGISTRY, "--force"),
     ],
-    "force_order": Annotated[
-        Optional[bool],  # noqa: UP045
-        _option(
-            "Deploy this commit even over deployments recorded from a newer commit (the "
-            "deploy order skips those otherwise).",
-            RUN,
-            "--force-order",
-        ),
-    ],
     "prefect_api_url": Annotated[_Text, _option("Prefect API URL. Also PREFECT_API_URL.", PREFECT)],
     "prefect_api_key": Annotated[_Text, _option("Prefect API key. Also PREFECT_API_KEY.", PREFECT)],
     "work_pool": Annotated[
@@ -201,6 +192,15 @@ SHARED: dict[str, Any] = {
     "prune": Annotated[
         Optional[bool],  # noqa: UP045
         _option("Delete managed deployments whose folder or flow is gone.", RUN, "--prune"),
+    ],
+    "force_order": Annotated[
+        Optional[bool],  # noqa: UP045
+        _option(
+            "Deploy this commit even over deployments recorded from a newer commit (the "
+            "deploy order skips those otherwise).",
+            RUN,
+            "--force-order",
+        ),
     ],
     "fail_fast": Annotated[
         Optional[bool],  # noqa: UP045

@@ -46,10 +46,11 @@ def decide_state(existing):  # type: ignore[no-untyped-def]
 
 
 def test_a_folder_with_a_pending_name_keeps_its_deployments() -> None:
-    gone = managed("old-name/sales", "sales/daily")
-    plan = decide.plan(inputs(pending_folder(), server=[gone]), replace(OPTIONS, prune=True))
+    gone = managed("old-name/sales", "sales/daily", "repo:acme/flows")
+    ours = replace(OPTIONS, prune=True, repository="acme/flows")
+    plan = decide.plan(inputs(pending_folder(), server=[gone]), ours)
     assert "old-name/sales" not in actions(plan)  # not removed: which one is gone is unknown
-    plain = decide.plan(inputs(folder("daily"), server=[gone]), replace(OPTIONS, prune=True))
+    plain = decide.plan(inputs(folder("daily"), server=[gone]), ours)
     assert actions(plain)["old-name/sales"] == "remove"
 
 
