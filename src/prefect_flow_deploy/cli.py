@@ -155,6 +155,23 @@ BuildSecret = Annotated[
         show_default=False,
     ),
 ]
+Builder = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        help="Where images are built, checked and pushed: tcp://host:2376 (a Docker engine), "
+        "ssh://user@host, unix:///path/docker.sock, buildkit://host:1234 (a BuildKit daemon) or "
+        "buildx:NAME. Also PFD_BUILDER.",
+        show_default="this machine's engine",
+    ),
+]
+BuilderTls = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        help="PEM text or file of the builder's TLS CA (--builder-tls-ca), client certificate "
+        "(--builder-tls-cert) or its key (--builder-tls-key). Also PFD_BUILDER_TLS_CA, _CERT, _KEY.",
+        show_default=False,
+    ),
+]
 Config = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
@@ -217,6 +234,10 @@ def plan(
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     mask_build_args: MaskBuildArgs = None,
+    builder: Builder = None,
+    builder_tls_ca: BuilderTls = None,
+    builder_tls_cert: BuilderTls = None,
+    builder_tls_key: BuilderTls = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[
@@ -275,6 +296,10 @@ def deploy(
     keep_images: KeepImages = None,
     build_secret: BuildSecret = None,
     mask_build_args: MaskBuildArgs = None,
+    builder: Builder = None,
+    builder_tls_ca: BuilderTls = None,
+    builder_tls_cert: BuilderTls = None,
+    builder_tls_key: BuilderTls = None,
     config: Config = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
     plan_file: Annotated[

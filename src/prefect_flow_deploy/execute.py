@@ -17,7 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
-from . import builder, cancellation, http_retry, image_check
+from . import build_seconds, build_site, builder, cancellation, http_retry, image_check
+from .builder_choice import cache_flags
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
@@ -328,15 +329,13 @@ class Executor:
             done(image.folder.key, _as_planned(image))  # nothing to build or check
         if not work:
             return ready
-        builder.docker_client()  # fail early and clearly when no engine is there
-        if any(i.action == "build" for i in work):
-            builder.buildkit_command()
-        with (
-            builder.docker_config(self.logins) as config_dir,
+        building = any(i.action == "build" for i in work)
+        with (  # the builder answers (else a clear error) before anything is built
+            build_site.opened(self.plan.build, self.options, self.logins, building) as site,
             ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
         ):
             pending: dict[Future[ImageOutcome], ImagePlan] = {
-                pool.submit(self._one_image, image, config_dir): image for image in work
+                pool.submit(self._one_image, image, site.config_dir): image for image in work
             }
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -395,6 +394,9 @@ class Executor:
         phases: dict[str, float] = {}
         login = self.logins.get(registry_host(image.repository))
         if image.action == "build":
+            sources, targets = cache_flags(
+                self.plan.build, image.repository, self._previous.get(folder.key)
+            )
             request = builder.BuildRequest(
                 reference=image.reference,
                 context=folder.path,
@@ -402,9 +404,10 @@ class Executor:
                 dockerignore_text=recipe.dockerignore_text,
                 build_args=recipe.build_args,
                 labels={FOLDER_LABEL: folder.key, INPUTS_LABEL: compact_inputs(image.inputs)},
-                cache_from=self._cache_sources(image),
+                cache_from=sources,
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
+                cache_to=targets,
             )
             http_retry.check_deadline(f"building {folder.key}")
             log.info(f"building {folder.key} ({image.reason})")
@@ -435,6 +438,7 @@ class Executor:
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
             digest = builder.push(image.reference, login)
+            digest = self._stamp(image.reference, digest, phases["build"])
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
         elif not self.options.registry:
@@ -461,11 +465,13 @@ class Executor:
         folder, login = image.folder, self.logins.get(registry_host(image.repository))
         platforms = self.options.platform_list
         references = {p: f"{image.reference}-{p.replace('/', '-')}" for p in platforms}
+        previous = self._previous.get(folder.key)
         for platform, reference in references.items():
+            sources, targets = cache_flags(self.plan.build, image.repository, previous, platform)
             output = builder.build(
                 replace(
-                    request, reference=reference, platform=platform,
-                    cache_from=[f"{c}-{platform.replace('/', '-')}" for c in request.cache_from],
+                    request, reference=reference, platform=platform, cache_from=sources,
+                    cache_to=targets,
                 ),
                 config_dir,
                 lambda step: self.on_progress(Progress(folder.key, "building", step)),
@@ -485,7 +491,8 @@ class Executor:
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
-        pushed = [(p, builder.push(references[p], login)) for p in platforms]
+        built = phases["build"]  # each platform's image says how long the folder took
+        pushed = [(p, self._stamp(r, builder.push(r, login), built)) for p, r in references.items()]
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
@@ -501,9 +508,8 @@ class Executor:
         snapshot = self.plan.snapshot
         return previous_images(snapshot, self.options) if snapshot else {}
 
-    def _cache_sources(self, image: ImagePlan) -> list[str]:
-        previous = self._previous.get(image.folder.key)
-        return [previous] if previous and previous.startswith(image.repository + ":") else []
+    def _stamp(self, reference: str, digest: str, seconds: float) -> str:
+        return build_seconds.recorded(self.registry, reference, digest, seconds)
 
 
 def _as_planned(image: ImagePlan) -> ImageOutcome:

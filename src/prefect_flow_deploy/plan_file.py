@@ -230,4 +230,5 @@ def applicable(saved: PlanFile, fresh: Plan) -> Plan:
         folders=fresh.folders,
         images=[replace(i, folder=folders[i.folder.key]) for i in saved.plan.images],
         recipes=fresh.recipes,
+        build=fresh.build,  # where this run builds: today's options (no secret in a file)
     )

@@ -93,6 +93,7 @@ def plan_json(plan: Plan) -> str:
             for action in ("create", "update", "unchanged", "remove")
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],
+        "build": {**asdict(plan.build), "describe": plan.build.describe()},
     }
     deletions = [asdict(d) for d in plan.image_deletions]
     return json.dumps(
@@ -116,8 +117,9 @@ def print_plan(plan: Plan, console: Console) -> None:
                 + (f"\towner {row['owner']}" if row.get("owner") else ""),
             )
         print_deletions(plan.image_deletions, console, planned=True)
+        _line(console, plan.build.describe())
         return
-    table = Table(title="prefect-flow-deploy plan", show_lines=False)
+    table = Table(title="prefect-flow-deploy plan", caption=plan.build.describe(), show_lines=False)
     for column in ("folder", "deployment", "image", "why", "deployment action", "owner"):
         table.add_column(column, overflow="fold")
     for row in plan_rows(plan):

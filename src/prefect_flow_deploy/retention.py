@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from .builder_choice import is_cache_tag
 from .errors import RegistryError
 from .ghcr import GHCR, PackagesClient
 from .model import ImageDeletion
@@ -28,9 +29,13 @@ def is_used(image: StoredImage, in_use: frozenset[str]) -> bool:
 def choose(
     images: Iterable[StoredImage], in_use: frozenset[str], keep: int
 ) -> tuple[list[StoredImage], list[StoredImage]]:
-    """(kept, deleted): the newest `keep` images and every image in use are kept."""
-    newest_first = sorted(images, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
-    kept: list[StoredImage] = []
+    """(kept, deleted): the newest `keep` images and every image in use are kept. A registry
+    build cache (`:buildcache`, builder_choice.py) is no image: never deleted, never counted."""
+    every = list(images)
+    caches = [i for i in every if i.tags and all(is_cache_tag(t) for t in i.tags)]
+    ranked = [i for i in every if i not in caches]
+    newest_first = sorted(ranked, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
+    kept: list[StoredImage] = list(caches)
     deleted: list[StoredImage] = []
     for rank, image in enumerate(newest_first):
         (kept if rank < keep or is_used(image, in_use) else deleted).append(image)
