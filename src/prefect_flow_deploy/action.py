@@ -229,7 +229,7 @@ def run() -> int:
             rows, api_url, title + (f" · {options.tenant}" if options.tenant else ""), seconds
         )
         + action_report.deletions_summary(deletions)
-        + f"\n{build.describe().capitalize()}.\n"
+        + f"\nB{build.describe()[1:]}.\n"
         + (f"\n> {not_shown}\n" if not_shown else ""),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")

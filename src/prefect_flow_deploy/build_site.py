@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from typing import Any
 
 import docker
 from docker.errors import DockerException
+from requests.adapters import HTTPAdapter
 
 from . import cancellation, leftovers
 from .builder_choice import TLS_INPUTS, BuildPlan
@@ -219,6 +221,8 @@ def engine_client(address: str, paths: dict[str, str], options: Options) -> dock
         )  # fmt: skip
         # requests lets REQUESTS_CA_BUNDLE replace the CA given (psf/requests#3829)
         client.api.trust_env = False
+        if tls:
+            client.api.mount("https://", _EngineTLS(paths))
         return client
 
     try:
@@ -230,6 +234,30 @@ def engine_client(address: str, paths: dict[str, str], options: Options) -> dock
     except Exception as exc:
         raise engine_error(str(exc), address, options) from exc
     return client
+
+
+class _EngineTLS(HTTPAdapter):
+    """TLS to an engine verified as the Docker CLI verifies it (Go's crypto/x509): urllib3
+    on Python 3.13 adds OpenSSL's X509_STRICT, which refuses a CA without a keyUsage
+    extension, and so every CA made by Docker's own openssl recipe (docs.docker.com/engine/
+    security/protect-access). The chain and the host name are checked all the same."""
+
+    def __init__(self, paths: dict[str, str]) -> None:
+        from urllib3.util.ssl_ import create_urllib3_context
+
+        self._context = create_urllib3_context()
+        self._context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+        if "ca" in paths:
+            self._context.load_verify_locations(paths["ca"])
+        else:
+            self._context.load_default_certs()
+        if "cert" in paths:
+            self._context.load_cert_chain(paths["cert"], paths["key"])
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
 
 
 def engine_error(message: str, address: str, options: Options) -> FatalError:

@@ -52,6 +52,8 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image": image.reference if image else None,
                 "image_action": image.action if image else None,
                 "image_reason": image.reason if image else None,
+                # the folder's last build, in seconds (the fan-out's cost), when known
+                "image_build_seconds": image.last_build_seconds if image else None,
                 "deployment_action": deployment.action,
                 "owner": deployment.owner,
                 "changed_fields": deployment.changed_fields,
