@@ -51,6 +51,7 @@ from common import REPO, STAND_IN, VENV_BIN, WORK_POOL, BenchStack, free_port, l
 from common import run_measured as measured_run
 from prefect_flow_deploy.action_report import matrix
 from prefect_flow_deploy.engine import Engine
+from prefect_flow_deploy.http_retry import client_transport
 from prefect_flow_deploy.settings import explicit_layer, resolve_options
 
 RESULTS = REPO / "bench" / "results"
@@ -221,7 +222,10 @@ class Bench:
     def fresh_world(self) -> None:
         """No deployment on the server (each mode has its own registry path, empty), and the
         checkout as it was before any commit of the benchmark."""
-        with httpx.Client(base_url=self.stack.api_url, timeout=60) as api:
+        # The tool's retry policy: the SQLite server answers 503 while it is busy.
+        with httpx.Client(
+            base_url=self.stack.api_url, timeout=60, transport=client_transport()
+        ) as api:
             found = api.post("/deployments/filter", json={"limit": 200})
             found.raise_for_status()
             for deployment in found.json():
