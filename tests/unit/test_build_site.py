@@ -215,3 +215,19 @@ def test_the_files_go_when_the_builder_refuses(
     with pytest.raises(DockerUnavailableError), opened(plan, options, Logins({}), False):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ssh_builder_without_an_ssh_client_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(leftovers, "_run_dir", [str(tmp_path)])
+    monkeypatch.setattr(build_site.shutil, "which", lambda _name: None)
+    options = Options(
+        registry="reg/flows", builder="ssh://ci@builder", sources={"builder": "input builder"}
+    )
+    with (
+        pytest.raises(DockerUnavailableError, match=r"\(from input builder\) needs an ssh client"),
+        opened(build_plan(options.builder, options.registry), options, Logins({}), True),
+    ):
+        pass
+    assert list(tmp_path.iterdir()) == []
