@@ -13,6 +13,8 @@
 #   scripts/stack.sh env     # print the environment variables the tests read
 #   scripts/stack.sh venv    # only the project's .venv (pip install -e .[dev]), e.g. for `make lock`
 #   scripts/stack.sh multi-arch  # qemu/binfmt and a linux/amd64+linux/arm64 base (the platforms test)
+#   scripts/stack.sh builder       # only the second engine, the shared remote builder (TLS, :23727)
+#   scripts/stack.sh builder-down  # stop it and remove its bridge (scripts/builder-engine.sh)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -303,6 +305,7 @@ export PFD_TOO_OLD_PREFECT_VERSION=$TOO_OLD_PREFECT_VERSION
 export PFD_TOO_OLD_PREFECT_API_URL=http://127.0.0.1:$TOO_OLD_PREFECT_PORT/api
 export PFD_MULTI_ARCH_BASE=$MULTI_ARCH_BASE
 ENV
+  bash "$HERE/scripts/builder-engine.sh" env
 }
 
 # What `make demo` needs: an engine, the open registry, the stand-in base images, a Prefect
@@ -329,6 +332,7 @@ up() {
     htpasswd -Bbc "$STACK_DIR/auth/htpasswd" pfd-user "$(cat "$STACK_DIR/auth/password")" 2>/dev/null
   fi
   start_registry $AUTH_REGISTRY registry-auth "$STACK_DIR/auth/htpasswd"
+  bash "$HERE/scripts/builder-engine.sh" up  # the shared remote builder the tests build on
   wait $extras
   start_extra_prefects
   log "up"
@@ -341,5 +345,7 @@ case "${1:-up}" in
   down) stop_all ;;
   env) print_env ;;
   multi-arch) up && build_multi_arch_base ;;
-  *) echo "usage: $0 up|demo|down|env|venv|multi-arch" >&2; exit 2 ;;
+  builder) bash "$HERE/scripts/builder-engine.sh" up ;;
+  builder-down) bash "$HERE/scripts/builder-engine.sh" down ;;
+  *) echo "usage: $0 up|demo|down|env|venv|multi-arch|builder|builder-down" >&2; exit 2 ;;
 esac

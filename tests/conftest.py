@@ -72,6 +72,44 @@ def stack() -> Stack:
 
 
 @dataclass(frozen=True)
+class RemoteBuilder:
+    """The second Docker engine on loopback TCP with TLS (scripts/builder-engine.sh): the
+    builder several "runners" share. Its own data root, bridge and subnet."""
+
+    host: str  # tcp://127.0.0.1:23727, what `builder` is set to
+    tls_dir: Path  # ca.pem, cert.pem, key.pem (the client's), made with openssl
+    socket: str  # the same engine's unix socket, for a test's own look at it
+
+    def tls_env(self) -> dict[str, str]:
+        """The client certificate as a workflow gives it: PEM text in the environment."""
+        return {
+            f"PFD_BUILDER_TLS_{name.upper()}": (self.tls_dir / f"{name}.pem").read_text()
+            for name in ("ca", "cert", "key")
+        }
+
+    def docker(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["/usr/bin/docker", "-H", self.socket, *args], capture_output=True, text=True
+        )
+
+
+@pytest.fixture(scope="session")
+def remote_builder(stack: Stack) -> RemoteBuilder:
+    """Started once (reused while it answers; `scripts/stack.sh up` starts it too)."""
+    script = ROOT / "scripts" / "stack.sh"
+    up = subprocess.run(["bash", str(script), "builder"], capture_output=True, text=True)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/stack.sh builder failed:\n{up.stdout}\n{up.stderr}")
+    env = stack.env
+    for key in ("PFD_BUILDER_HOST", "PFD_BUILDER_TLS_DIR", "PFD_BUILDER_SOCKET"):
+        if key not in env:
+            pytest.fail(f"scripts/stack.sh env does not print {key}")
+    return RemoteBuilder(
+        env["PFD_BUILDER_HOST"], Path(env["PFD_BUILDER_TLS_DIR"]), env["PFD_BUILDER_SOCKET"]
+    )
+
+
+@dataclass(frozen=True)
 class PrefectServer:
     """A Prefect server of the stack that deployments are written to."""
 

@@ -40,7 +40,8 @@ from .prefect_api import resolve
 from .results import RunResult
 from .settings import config_file, explicit_layer, resolve_options, with_given
 
-SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token")
+SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token", "builder-tls-ca",
+                 "builder-tls-cert", "builder-tls-key")  # fmt: skip
 T = TypeVar("T")
 
 
@@ -79,7 +80,8 @@ def _number(name: str) -> int | None:
 # The inputs that are options (the rest, such as shards or comment, steer the action itself).
 _TEXT = ("registry", "registry_username", "registry_password", "tenant", "base_image",
          "work_pool", "work_pool_type", "platforms", "flows", "prefect_api_url",
-         "prefect_api_key", "preview_work_pool")  # fmt: skip
+         "prefect_api_key", "preview_work_pool", "builder", "builder_tls_ca",
+         "builder_tls_cert", "builder_tls_key")  # fmt: skip
 _FLAGS = (
     "force",
     "force_order",
@@ -96,8 +98,9 @@ _NUMBERS = ("max_parallel", "keep_images", "max_previews")
 def mask_secrets() -> None:
     for name in SECRET_INPUTS:
         log.mask(_text(name))
-    log.mask(os.environ.get("PREFECT_API_KEY"))
-    log.mask(os.environ.get("PFD_REGISTRY_PASSWORD"))
+    for variable in ("PREFECT_API_KEY", "PFD_REGISTRY_PASSWORD", "PFD_BUILDER_TLS_CA",
+                     "PFD_BUILDER_TLS_CERT", "PFD_BUILDER_TLS_KEY"):  # fmt: skip
+        log.mask(os.environ.get(variable))
     for lines in (gha.get_user_input("build-secrets"), os.environ.get(BUILD_SECRETS_VARIABLE)):
         for value in secret_values((lines or "").splitlines()):
             log.mask(value)
@@ -246,7 +249,7 @@ def run() -> int:
         if github and client and _flag("comment") is not False:
             post_plan(plan, github, client, options.tenant, workspace, options.prune, plan_hash)
         rows = action_report.planned_results(plan)
-        deletions = plan.image_deletions
+        deletions, build = plan.image_deletions, plan.build
         outputs = action_report.outputs(rows, 0, plan, shards)
         title, seconds, failed = (
             "prefect-flow-deploy plan (dry run)",
@@ -266,7 +269,7 @@ def run() -> int:
                 record.finish(False, None, _safe_api_url(options))
             raise
         rows = result.results
-        deletions = result.image_deletions
+        deletions, build = result.image_deletions, result.plan.build
         outputs = action_report.run_outputs(result, shards)
         title, seconds, failed, api_url = (
             "prefect-flow-deploy",
@@ -287,6 +290,7 @@ def run() -> int:
             rows, api_url, title + (f" · {options.tenant}" if options.tenant else ""), seconds
         )
         + action_report.deletions_summary(deletions)
+        + f"\nB{build.describe()[1:]}.\n"
         + (f"\n> {not_shown}\n" if not_shown else ""),
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")

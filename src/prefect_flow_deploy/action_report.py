@@ -11,6 +11,7 @@ from typing import Any
 from .model import ImageDeletion, Plan
 from .report import human_size, total_freed
 from .results import FlowResult, RunResult, planned_rows
+from .shards import group as cost_groups
 from .url_credentials import without_credentials
 
 SUMMARY_BUDGET = 900_000  # bytes; GitHub drops a step summary over 1 MiB
@@ -74,21 +75,24 @@ def matrix(
     plan: Plan, shards: int, failed: frozenset[str] = frozenset()
 ) -> dict[str, list[dict[str, str]]]:
     """The folders that need work (a build or a deployment write), in at most `shards`
-    groups; each group's `flows` is an anchored regex for the action's `flows` input.
-    `failed`: folders whose build failed in this run (not work another shard could do)."""
-    busy = {i.folder.key for i in plan.images if i.action == "build" and i.folder.key not in failed}
-    busy |= {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
-    keys = sorted(busy)
-    if not keys:
-        return {"include": []}
-    count = max(1, min(shards, len(keys)))
-    groups: list[list[str]] = [keys[i::count] for i in range(count)]
+    groups of about equal cost (shards.py: each build by its last measured time); each
+    group's `flows` is an anchored regex for the action's `flows` input, `seconds` its
+    estimated build time. `failed`: folders whose build failed in this run (not work
+    another shard could do)."""
+    builds = {
+        i.folder.key: i.last_build_seconds
+        for i in plan.images
+        if i.action == "build" and i.folder.key not in failed
+    }
+    writes = {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
+    groups = cost_groups(builds, writes - set(builds), shards)
     return {
         "include": [
             {
                 "shard": str(n + 1),
-                "flows": "^(?:" + "|".join(re.escape(k) for k in group) + ")$",
-                "folders": " ".join(group),
+                "flows": "^(?:" + "|".join(re.escape(k) for k in group.folders) + ")$",
+                "folders": " ".join(group.folders),
+                "seconds": f"{group.seconds:.0f}",
             }
             for n, group in enumerate(groups)
         ]

@@ -16,13 +16,12 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,8 +31,8 @@ import docker
 from docker.errors import DockerException
 from docker.models.containers import Container
 
-from . import cancellation, http_retry, in_image, leftovers
-from .docker_auth import Logins
+from . import build_site, cancellation, http_retry, in_image, leftovers
+from .build_site import docker_client
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import check_image as check_program
@@ -41,20 +40,6 @@ from .linked_files import staged_context
 from .logger import log
 from .registry import Credentials
 from .requirements import requirement_line
-
-
-@functools.cache
-def docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except DockerException as exc:
-        raise DockerUnavailableError(
-            f"cannot reach a Docker engine ({exc}). Start Docker, or set DOCKER_HOST; in a "
-            "GitHub workflow, run on a runner with Docker (ubuntu-latest has it)."
-        ) from exc
-    return client
-
 
 # Plugin homes that Debian's and Docker's own packages install docker-buildx into.
 _BUILDX_PLUGIN_DIRS = ("/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins")
@@ -115,26 +100,6 @@ def _docker_builds_with_buildkit(cli: str) -> bool:
     return _runs(cli, "buildx", "version")
 
 
-@contextmanager
-def docker_config(logins: Logins) -> Iterator[str | None]:
-    """A throw-away DOCKER_CONFIG holding every login (the run's own and the user's Docker
-    config's, merged; no credential helper left to call), for the build's registry access
-    (cache sources, base images). Removed afterwards; never inside a build context."""
-    if not logins:
-        yield None
-        return
-    directory = leftovers.temp_dir("pfd-docker-config-")
-    cancellation.track_dir(directory)
-    try:
-        path = Path(directory, "config.json")
-        path.touch(mode=0o600)
-        path.write_text(logins.config_json())
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-        cancellation.untrack_dir(directory)
-
-
 @dataclass
 class BuildRequest:
     reference: str
@@ -143,11 +108,12 @@ class BuildRequest:
     dockerignore_text: str | None
     build_args: dict[str, str]
     labels: dict[str, str]
-    cache_from: list[str]
+    cache_from: list[str]  # --cache-from values (builder_choice.cache_flags)
     fresh: bool  # --force: pull the base again and use no cache
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # id → value
     platform: str | None = None  # e.g. linux/arm64; None: the engine's own
     linked: tuple[str, ...] = ()  # links whose target the context receives (linked_files.py)
+    cache_to: list[str] = field(default_factory=list)  # --cache-to values (a registry cache)
 
 
 def build(
@@ -155,12 +121,10 @@ def build(
     config_dir: str | None,
     on_step: Callable[[str], None] | None = None,
 ) -> str:
-    """Run the build; return its log. Raise FolderError with the log's tail on failure.
-    `on_step` hears each Dockerfile step as BuildKit starts it (`2/4 RUN pip install …`)."""
-    build_command = buildkit_command()
-    env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
-    if config_dir:
-        env["DOCKER_CONFIG"] = config_dir
+    """Run the build on the run's builder (build_site.py); return its log. Raise FolderError
+    with the log's tail on failure. `on_step` hears each Dockerfile step as BuildKit starts
+    it (`2/4 RUN pip install …`)."""
+    build_command, env = build_site.build_command(), build_site.build_env(config_dir)
     with (
         tempfile.TemporaryDirectory(prefix="pfd-recipe-", dir=leftovers.run_dir()) as recipe_dir,
         tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=leftovers.run_dir()) as secrets_dir,
@@ -189,8 +153,11 @@ def build(
             command += ["--build-arg", f"{key}={value}"]
         for key, value in sorted(request.labels.items()):
             command += ["--label", f"{key}={value}"]
-        for source in request.cache_from:
-            command += ["--cache-from", source]
+        for option, values in (
+            ("--cache-from", request.cache_from),
+            ("--cache-to", request.cache_to),
+        ):
+            command += [x for value in values for x in (option, value)]
         command += secret_options(request.secrets, secrets_dir)
         if request.platform:
             command += ["--platform", request.platform]

@@ -98,7 +98,7 @@ def cleanup() -> str:
 
 def _remove_check_containers() -> int:
     try:
-        from .builder import docker_client
+        from .build_site import docker_client
 
         client = docker_client()
         mine = f"{leftovers.RUN_LABEL}={leftovers.this_run()}"

@@ -137,6 +137,34 @@ SHARED: dict[str, Any] = {
             "--mask-build-args",
         ),
     ],
+    "builder": Annotated[
+        _Text,
+        _option(
+            "Where images are built, checked and pushed: tcp://host:2376 (a Docker engine), "
+            "ssh://user@host, unix:///path/docker.sock, buildkit://host:1234 (a BuildKit "
+            "daemon) or buildx:NAME. Also PFD_BUILDER.",
+            REGISTRY,
+            show_default="this machine's engine",
+        ),
+    ],
+    "builder_tls_ca": Annotated[
+        _Text,
+        _option("PEM text or file: the builder's TLS CA. Also PFD_BUILDER_TLS_CA.", REGISTRY),
+    ],
+    "builder_tls_cert": Annotated[
+        _Text,
+        _option(
+            "PEM text or file: the client certificate for the builder. Also PFD_BUILDER_TLS_CERT.",
+            REGISTRY,
+        ),
+    ],
+    "builder_tls_key": Annotated[
+        _Text,
+        _option(
+            "PEM text or file: the key of that certificate (a secret). Also PFD_BUILDER_TLS_KEY.",
+            REGISTRY,
+        ),
+    ],
     "force": Annotated[
         Optional[bool],  # noqa: UP045
         _option("Rebuild every image (fresh base pull, no cache).", REGISTRY, "--force"),

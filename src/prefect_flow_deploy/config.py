@@ -36,7 +36,8 @@ from .requirements import plain_http_build_args
 from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
 
 SECRET_KEYS = {
-    "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets"
+    "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets",
+    "builder-tls-ca", "builder-tls-cert", "builder-tls-key",
 }  # fmt: skip
 # file key → Options attribute, for the settings the file may give
 FILE_KEYS = {setting.key: name for name, setting in SETTINGS.items() if setting.file}

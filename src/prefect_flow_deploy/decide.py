@@ -110,6 +110,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         snapshot=snapshot,
         pools=dict(inputs.pools),
         api_url=inputs.api_url,
+        build=options.build_plan(),
     )
 
 
@@ -138,6 +139,7 @@ class _Image:
         return ImagePlan(
             folder, answer.repository, answer.tag or "unknown", dict(answer.inputs),
             self.action, self.reason, self.code_dir, answer.digest,  # type: ignore[arg-type]
+            last_build_seconds=answer.previous_build_seconds,
         )  # fmt: skip
 
 

@@ -19,7 +19,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from . import builder, cancellation, http_retry, image_check, pushing
+from . import build_seconds, build_site, builder, cancellation, http_retry, image_check, pushing
+from .builder_choice import cache_flags
 from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
@@ -375,15 +376,13 @@ class Executor:
             done(image.folder.key, _as_planned(image))  # nothing to build or check
         if not work:
             return ready
-        builder.docker_client()  # fail early and clearly when no engine is there
-        if any(i.action == "build" for i in work):
-            builder.buildkit_command()
-        with (
-            builder.docker_config(self.logins) as config_dir,
+        building = any(i.action == "build" for i in work)
+        with (  # the builder answers (else a clear error) before anything is built
+            build_site.opened(self.plan.build, self.options, self.logins, building) as site,
             ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
         ):
             pending: dict[Future[ImageOutcome], ImagePlan] = {
-                pool.submit(self._one_image, image, config_dir): image for image in work
+                pool.submit(self._one_image, image, site.config_dir): image for image in work
             }
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -448,6 +447,9 @@ class Executor:
         phases: dict[str, float] = {}
         login = self.logins.get(registry_host(image.repository))
         if image.action == "build":
+            sources, targets = cache_flags(
+                self.plan.build, image.repository, self._previous.get(folder.key)
+            )
             request = builder.BuildRequest(
                 reference=image.reference,
                 context=folder.path,
@@ -464,10 +466,11 @@ class Executor:
                         else {}
                     ),
                 },
-                cache_from=self._cache_sources(image),
+                cache_from=sources,
                 fresh=self.options.force,
                 secrets=self.options.build_secrets,
                 linked=recipe.linked,
+                cache_to=targets,
             )
             http_retry.check_deadline(f"building {folder.key}")
             log.info(f"building {folder.key} ({image.reason})")
@@ -498,6 +501,7 @@ class Executor:
             mark = time.monotonic()
             self.on_progress(Progress(folder.key, "pushing", image.reference))
             digest = pushing.push(image.reference, login)
+            digest = self._stamp(image.reference, digest, phases["build"])
             phases["push"] = time.monotonic() - mark
             self._count(pushed=1)
             pushing.check_served(self.registry, image.reference, digest)
@@ -526,11 +530,13 @@ class Executor:
         folder, login = image.folder, self.logins.get(registry_host(image.repository))
         platforms = self.options.platform_list
         references = {p: f"{image.reference}-{p.replace('/', '-')}" for p in platforms}
+        previous = self._previous.get(folder.key)
         for platform, reference in references.items():
+            sources, targets = cache_flags(self.plan.build, image.repository, previous, platform)
             output = builder.build(
                 replace(
-                    request, reference=reference, platform=platform,
-                    cache_from=[f"{c}-{platform.replace('/', '-')}" for c in request.cache_from],
+                    request, reference=reference, platform=platform, cache_from=sources,
+                    cache_to=targets,
                 ),
                 config_dir,
                 lambda step: self.on_progress(Progress(folder.key, "building", step)),
@@ -550,7 +556,8 @@ class Executor:
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
-        pushed = [(p, pushing.push(references[p], login)) for p in platforms]
+        built = phases["build"]  # each platform's image says how long the folder took
+        pushed = [(p, self._stamp(r, pushing.push(r, login), built)) for p, r in references.items()]
         digest = self.registry.put_manifest_list(image.reference, pushed)
         phases["push"] = time.monotonic() - mark
         self._count(pushed=1)
@@ -567,9 +574,8 @@ class Executor:
         snapshot = self.plan.snapshot
         return previous_images(snapshot, self.options) if snapshot else {}
 
-    def _cache_sources(self, image: ImagePlan) -> list[str]:
-        previous = self._previous.get(image.folder.key)
-        return [previous] if previous and previous.startswith(image.repository + ":") else []
+    def _stamp(self, reference: str, digest: str, seconds: float) -> str:
+        return build_seconds.recorded(self.registry, reference, digest, seconds)
 
 
 def _as_planned(image: ImagePlan) -> ImageOutcome:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from . import file_reads
+from . import build_seconds, file_reads
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
@@ -150,8 +150,9 @@ def _ask_registry(
         key, answer = item
         try:
             digest = _existing_digest(f"{answer.repository}:{answer.tag}", options, registry, known)
-            old, before = previous.get(key), None
-            # The deployed image's inputs label says what changed (same repository only).
+            old, before, seconds = previous.get(key), None, None
+            # The deployed image's inputs label says what changed (same repository only),
+            # its build-seconds label what the rebuild may cost (the matrix's shards).
             if (
                 not digest
                 and not options.force
@@ -159,8 +160,12 @@ def _ask_registry(
                 and "/" in old
                 and old.startswith(answer.repository + ":")
             ):
-                before = previous_inputs(image_labels(registry, old))
-            return key, replace(answer, digest=digest, previous_inputs=before), None
+                labels = image_labels(registry, old)
+                before, seconds = previous_inputs(labels), build_seconds.read(labels)
+            found = replace(
+                answer, digest=digest, previous_inputs=before, previous_build_seconds=seconds
+            )
+            return key, found, None
         except RegistryError as exc:
             return key, replace(answer, registry_error=str(exc)), exc
 

@@ -27,6 +27,8 @@ class ImageAnswer:
     # The inputs label of the image the folder's deployments run now, when it would be
     # rebuilt (it says what changed); None when there is no such image to compare with.
     previous_inputs: Mapping[str, str] | None = None
+    # Its build-seconds label (shards by cost), read with the same labels; None: unknown.
+    previous_build_seconds: float | None = None
 
 
 @dataclass(frozen=True)

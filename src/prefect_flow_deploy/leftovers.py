@@ -228,12 +228,20 @@ def _sweep_folders() -> int:
     return removed
 
 
-def _sweep_containers() -> int:
-    try:
-        from .builder import docker_client
+def sweep_engine(client: object) -> int:
+    """Check containers that dead runs left on a builder other runners share (a remote
+    engine): another machine's run is judged by its age only, since its host name (the
+    action's container on that machine's engine) is unknown to this engine."""
+    return _sweep_containers(client, shared_engine=True)
 
-        client = docker_client()
-        found = client.containers.list(all=True, filters={"label": RUN_LABEL})
+
+def _sweep_containers(client: object = None, shared_engine: bool = False) -> int:
+    try:
+        if client is None:
+            from .build_site import docker_client
+
+            client = docker_client()
+        found = client.containers.list(all=True, filters={"label": RUN_LABEL})  # type: ignore[attr-defined]
     except Exception:  # no engine reachable: nothing of ours runs there either
         return 0
     me, removed = this_run(), 0
@@ -241,7 +249,11 @@ def _sweep_containers() -> int:
         owner = RunId.parse(container.labels.get(RUN_LABEL, ""))
         shared = owner is not None and owner.shares_pids_with(me)
         started = process_start(owner.pid) if owner and shared else None
-        running = _host_running(client, owner.host) if owner and not shared else None
+        running = (
+            _host_running(client, owner.host)
+            if owner and not shared and not shared_engine
+            else None
+        )
         if left_over(owner, me, started, running, _age(container.attrs.get("Created", ""))):
             try:
                 container.remove(force=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .builder_choice import BuildPlan
 from .work_pools import Pool
 
 MANAGED_TAG = "managed-by:prefect-flow-deploy"
@@ -168,6 +169,9 @@ class ImagePlan:
     digest: str | None = None  # registry digest once pushed or found
     # Parameter schemas computed in the built image, by entrypoint (see builder.image_schemas).
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How long the folder's last build took (its deployed image's label: build_seconds.py),
+    # when a build is planned and it is known: the fan-out's cost (shards.py).
+    last_build_seconds: float | None = None
 
     @property
     def reference(self) -> str:
@@ -312,6 +316,7 @@ class Plan:
     snapshot: ServerState | None = None  # the server's deployments the plan was made from
     pools: dict[str, Pool] = field(default_factory=dict)  # the work pools it names
     api_url: str | None = None  # the Prefect API it was planned against
+    build: BuildPlan = field(default_factory=BuildPlan)  # where it builds, which cache
 
     @property
     def failed(self) -> bool:

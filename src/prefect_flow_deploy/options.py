@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .builder_choice import FORMS, BuildPlan, build_plan
 from .errors import ConfigurationError
 from .naming import is_valid_registry, normalise_registry, registry_host
 from .registry import Credentials
@@ -24,6 +25,7 @@ DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
 DEFAULT_WORK_POOL = "docker-pool"
 BUILD_SECRETS_VARIABLE = "PFD_BUILD_SECRETS"
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+_TLS_OPTIONS = ("builder_tls_ca", "builder_tls_cert", "builder_tls_key")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,12 @@ class Options:
     # id → value, given to BuildKit as secrets (never build args); never from the config file,
     # never in a repr, a log, an image or the tag (only the ids are hashed).
     build_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # Where images are built, checked and pushed (builder_choice.py); None: this runner's
+    # engine. Its TLS client certificate: PEM text or a file, secrets (never from the file).
+    builder: str | None = None
+    builder_tls_ca: str | None = field(default=None, repr=False)
+    builder_tls_cert: str | None = field(default=None, repr=False)
+    builder_tls_key: str | None = field(default=None, repr=False)
     # Option → where its value came from ("--work-pool", "environment PREFECT_API_URL",
     # "prefect-flow-deploy.yaml:7 (tenant prod)"); an option not in it is at its default.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -152,6 +160,7 @@ class Options:
             raise ConfigurationError(
                 f"timeout-minutes must be 0 (no deadline) or more, not {self.timeout_minutes:g}"
             )
+        self.build_plan()  # the builder's address and its TLS settings
         if self.flows:
             import re
 
@@ -162,6 +171,15 @@ class Options:
                     f"flows {self.flows!r} is not a valid regular expression: {exc}"
                 ) from exc
         return self
+
+    def build_plan(self) -> BuildPlan:
+        """Where this run builds and with which cache (builder_choice.py)."""
+        return build_plan(
+            self.builder,
+            self.registry,
+            (self.builder_tls_ca, self.builder_tls_cert, self.builder_tls_key),
+            tuple(self.source(n) for n in ("builder", *_TLS_OPTIONS)),
+        )
 
     @property
     def preview(self) -> int | None:
@@ -267,6 +285,10 @@ SETTINGS: dict[str, Setting] = {
     "build_secrets": Setting(
         "build-secrets", env=BUILD_SECRETS_VARIABLE, secret=True, merge="update"
     ),
+    "builder": Setting("builder", env="PFD_BUILDER", file=(str,), expected=FORMS),
+    "builder_tls_ca": Setting("builder-tls-ca", env="PFD_BUILDER_TLS_CA", secret=True),
+    "builder_tls_cert": Setting("builder-tls-cert", env="PFD_BUILDER_TLS_CERT", secret=True),
+    "builder_tls_key": Setting("builder-tls-key", env="PFD_BUILDER_TLS_KEY", secret=True),
 }
 
 

@@ -52,6 +52,8 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image": image.reference if image else None,
                 "image_action": image.action if image else None,
                 "image_reason": image.reason if image else None,
+                # the folder's last build, in seconds (the fan-out's cost), when known
+                "image_build_seconds": image.last_build_seconds if image else None,
                 "deployment_action": deployment.action,
                 "owner": deployment.owner,
                 "changed_fields": deployment.changed_fields,
@@ -103,6 +105,7 @@ def plan_json(plan: Plan) -> str:
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],
         "work_pools_to_create": [{"name": p.name, "type": p.type} for p in plan.pools_to_create],
+        "build": {**asdict(plan.build), "describe": plan.build.describe()},
     }
     deletions = [asdict(d) for d in plan.image_deletions]
     return json.dumps(
@@ -128,8 +131,9 @@ def print_plan(plan: Plan, console: Console) -> None:
         for line in pool_lines(plan):
             _line(console, line)
         print_deletions(plan.image_deletions, console, planned=True)
+        _line(console, plan.build.describe())
         return
-    table = Table(title="prefect-flow-deploy plan", show_lines=False)
+    table = Table(title="prefect-flow-deploy plan", caption=plan.build.describe(), show_lines=False)
     for column in ("folder", "deployment", "image", "why", "deployment action", "owner"):
         table.add_column(column, overflow="fold")
     for row in plan_rows(plan):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from .builder_choice import is_cache_tag
 from .errors import RegistryError
 from .ghcr import GHCR, PackagesClient
 from .model import ImageDeletion
@@ -83,12 +84,15 @@ def choose(
     `keep` and every one in use are kept (`used`: `in_use`); the platform images of a kept
     manifest list with it; another repository's image (or one that says nobody's) always.
     `drop`: references deleted even among the newest unless in use (images only previews
-    used, previews.images_only_previews_used); they take no place among the newest."""
+    used, previews.images_only_previews_used); they take no place among the newest. A
+    registry build cache (`:buildcache`, builder_choice.py) is no image: never deleted,
+    never counted."""
     images = list(images)
+    caches = [i for i in images if i.tags and all(is_cache_tag(t) for t in i.tags)]
     parts = {child for image in images for child in image.children}
-    tops = [i for i in images if i.digest not in parts]
+    tops = [i for i in images if i.digest not in parts and i not in caches]
     newest_first = sorted(tops, key=lambda i: (i.created, max(i.tags, default="")), reverse=True)
-    kept: list[StoredImage] = []
+    kept: list[StoredImage] = list(caches)
     deleted: list[StoredImage] = []
     rank = 0
     for image in newest_first:

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from ..action.runner import StepResult, build_action_image, make_workspace, run_action
-from ..conftest import Stack
+from ..conftest import RemoteBuilder, Stack
 from ..helpers import server_api
 from .test_build_secrets import DOCKER, layer_digests, registry_blobs, streams_contain
 from .test_cli import CLI
@@ -357,17 +357,103 @@ def test_no_canary_on_disk_after_a_signal(
 
 
 def files_holding(
-    folder: Path, canaries: Canaries, users: dict[Path, bytes]
+    folder: Path, canaries: Canaries | dict[str, str], users: dict[Path, bytes]
 ) -> dict[str, list[str]]:
     """Every file under `folder` (TMPDIR, DOCKER_CONFIG, the checkout) that holds a canary,
     but the user's own files as they were (the config file holds the build arg's value)."""
+    values = canaries.all() if isinstance(canaries, Canaries) else canaries
     holding = {}
     for path in folder.rglob("*"):
         if path.is_file() and not path.is_symlink() and users.get(path) != path.read_bytes():
-            hits = found(canaries.all(), path.read_bytes())
+            hits = found(values, path.read_bytes())
             if hits:
                 holding[str(path.relative_to(folder))] = hits
     return holding
+
+
+# -- the builder's TLS client key (issue 27) -------------------------------------------------
+# A real key (it must open the shared remote builder, tests/conftest.py's `remote_builder`),
+# given as PEM text in PFD_BUILDER_TLS_KEY as a workflow passes a secret: each of its lines
+# is a canary, in every place the run writes and on disk after the run or a signal.
+
+
+def key_canaries(remote_builder: RemoteBuilder) -> dict[str, str]:
+    key = (remote_builder.tls_dir / "key.pem").read_text()
+    lines = [line for line in key.splitlines() if not line.startswith("-----")]
+    return {
+        "builder_tls_key": key.strip(),
+        **{f"builder_tls_key_line_{i}": v for i, v in enumerate(lines)},
+    }
+
+
+def builder_run_env(
+    stack: Stack, canaries: Canaries, remote_builder: RemoteBuilder, temp: Path
+) -> dict[str, str]:
+    return cli_env(stack, canaries, TMPDIR=str(temp), **remote_builder.tls_env())
+
+
+def builder_args(
+    stack: Stack, root: Path, suffix: str, canaries: Canaries, builder: str
+) -> list[str]:
+    return [*cli_args(stack, root, suffix, canaries), "--builder", builder]
+
+
+def test_no_builder_key_in_outputs_blobs_or_on_disk(
+    stack: Stack, canaries: Canaries, remote_builder: RemoteBuilder, tmp_path: Path
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    root = write_repository(tmp_path / "repo", f"c{suffix}", f"c{suffix}", canaries)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = builder_run_env(stack, canaries, remote_builder, temp)
+    args = builder_args(stack, root, suffix, canaries, remote_builder.host)
+    deploy = subprocess.run(
+        [*CLI, "deploy", "--json", *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert deploy.returncode == 0, deploy.stderr[-3000:]
+    assert "building on the Docker engine" in deploy.stderr  # the key was used
+    keys = key_canaries(remote_builder)
+    assert not found(keys, deploy.stdout + deploy.stderr)
+    rows = json.loads(deploy.stdout)
+    auth = (stack.auth_user, stack.auth_password)
+    base_layers = layer_digests(stack.base_image)
+    for image in sorted({r["image"] for r in rows}):
+        for name, data in registry_blobs(image, base_layers, auth).items():
+            assert not found(keys, data), (image, name)
+    assert files_holding(tmp_path, keys, {}) == {}
+
+
+def test_no_builder_key_on_disk_after_a_signal(
+    stack: Stack, canaries: Canaries, remote_builder: RemoteBuilder, tmp_path: Path
+) -> None:
+    """SIGTERM mid-build on the remote builder, while the key is on disk (the Docker
+    context's TLS files): afterwards no file under TMPDIR or the checkout holds it."""
+    suffix = uuid.uuid4().hex[:8]
+    root = write_repository(tmp_path / "repo", f"c{suffix}", f"c{suffix}", canaries)
+    slow = root / "projects" / f"c{suffix}" / "secretive" / "Dockerfile"
+    slow.write_text(own_dockerfile(suffix, extra="RUN sleep 120\n"))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = builder_run_env(stack, canaries, remote_builder, temp)
+    args = builder_args(stack, root, suffix, canaries, remote_builder.host)
+    keys = key_canaries(remote_builder)
+    process = subprocess.Popen(
+        [*CLI, "deploy", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )  # fmt: skip
+    assert process.stderr is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+    reader.start()
+    deadline = time.monotonic() + 180
+    while not any(f"building c{suffix}" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)
+    assert files_holding(tmp_path, keys, {}), "the key is on disk mid-build"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 128 + signal.SIGTERM
+    reader.join(timeout=5)
+    assert files_holding(tmp_path, keys, {}) == {}
+    assert not found(keys, "".join(lines))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,28 @@ def test_matrix_groups_only_folders_with_work_into_at_most_n_shards() -> None:
     assert json.loads(json.dumps(result)) == result
 
 
+def test_matrix_shards_by_last_measured_build_time_not_by_count() -> None:
+    """Ten folders to build in three shards: two slow ones (measured 300 s) that counting
+    by name would put in one shard, a new one (the median), and one with writes only."""
+    folders = [FlowFolder("p", f"f{i}", Path(f"/r/p/f{i}")) for i in range(11)]
+    seconds: dict[int, float | None] = {i: 20.0 for i in range(9)}
+    seconds.update({0: 300.0, 3: 300.0, 9: None})
+    images = [
+        ImagePlan(f, f"r/p/f{i}", "t", {}, "build" if i < 10 else "exists",
+                  last_build_seconds=seconds.get(i))
+        for i, f in enumerate(folders)
+    ]  # fmt: skip
+    writes = [DeploymentPlan(None, "x/p10", "p/f10", "update")]
+    shards = matrix(Plan(folders, images, writes), shards=3)["include"]
+    groups = [set(s["folders"].split()) for s in shards]
+    assert {"p/f0"} <= groups[0] and {"p/f3"} <= groups[1]  # the slow ones apart
+    assert all(len({"p/f0", "p/f3"} & g) <= 1 for g in groups)
+    assert sorted(k for g in groups for k in g) == sorted(f.key for f in folders)
+    estimates = [int(s["seconds"]) for s in shards]
+    assert sum(estimates) == 300 * 2 + 20 * 7 + 20 + 1  # the new one at the median (20 s)
+    assert max(estimates) == 300
+
+
 def test_runner_output_parsing_matches_what_the_library_writes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import github_action_utils as gha
 

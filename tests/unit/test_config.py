@@ -61,6 +61,24 @@ def test_explicit_options_win_over_the_file(tmp_path: Path) -> None:
     assert options.work_pool == "mine" and options.registry == "localhost:5000/x"
 
 
+def test_each_tenant_has_its_own_builder_and_a_wrong_one_names_the_line(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "defaults:\n  registry: ghcr.io/acme/flows\n  builder: tcp://builder.acme:2376\n"
+        "tenants:\n  prod: {}\n  dev:\n    builder: buildx:dev-builder\n"
+        "  laptop:\n    builder: builder.acme\n",
+    )
+    assert resolved(path, "prod").build_plan().address == "tcp://builder.acme:2376"
+    dev = resolved(path, "dev").build_plan()
+    assert (dev.kind, dev.address, dev.cache) == ("buildx", "dev-builder", "registry")
+    with pytest.raises(
+        ConfigurationError, match=r"from prefect-flow-deploy.yaml:9 \(tenant laptop\)"
+    ):
+        resolved(path, "laptop")
+
+
 def test_without_file_the_tenant_is_just_a_name(tmp_path: Path) -> None:
     assert config_layer(tmp_path / "prefect-flow-deploy.yaml", "prod") == {}
     options = resolved(tmp_path / "prefect-flow-deploy.yaml", "prod")
@@ -80,6 +98,8 @@ def test_without_file_the_tenant_is_just_a_name(tmp_path: Path) -> None:
             3,
         ),
         ("tenants:\n  prod:\n    registry-password: abc\n", "prod", "is a secret", 3),
+        ("defaults:\n  builder-tls-key: x\ntenants:\n  prod: {}\n", "prod", "is a secret", 2),
+        ("tenants:\n  prod:\n    builder-tls-cert: x\n", "prod", "is a secret", 3),
         ("tenants:\n  prod:\n    work_pool: x\n", "prod", "unknown setting `work_pool`", 3),
         (
             "tenants:\n  prod:\n    max-parallel: many\n",

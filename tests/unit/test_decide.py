@@ -175,6 +175,21 @@ def test_why_an_image_is_built_names_the_inputs_that_changed() -> None:
     )
 
 
+def test_the_plan_says_where_it_builds_and_what_the_last_build_took() -> None:
+    """The deployed image's build-seconds label (read with its other labels) is the folder's
+    cost in the matrix; the builder and its cache are one decision of the whole plan."""
+    daily = folder("daily")
+    answer = ImageAnswer("r/sales/daily", "tag1", previous_build_seconds=42.0)
+    plan = decide.plan(inputs(daily, answers={daily.key: answer}), OPTIONS)
+    assert plan.images[0].last_build_seconds == 42.0
+    assert (plan.build.kind, plan.build.cache) == ("local", "inline")
+    remote = replace(OPTIONS, registry="r", builder="buildkit://b:1234")
+    plan = decide.plan(inputs(daily, answers={daily.key: answer}), remote)
+    assert (plan.build.kind, plan.build.address, plan.build.cache) == (
+        "buildkit", "tcp://b:1234", "registry"
+    )  # fmt: skip
+
+
 def test_a_base_image_or_registry_failure_fails_only_that_folder_at_its_line() -> None:
     daily, weekly, monthly = folder("daily"), folder("weekly"), folder("monthly")
     dockerfile = weekly.path / "Dockerfile"

@@ -72,6 +72,20 @@ def test_an_image_in_use_is_never_deleted_whatever_n_even_by_digest() -> None:
     assert kept == [] and len(deleted) == 2
 
 
+def test_the_registry_build_cache_is_never_deleted_and_never_counted() -> None:
+    """`:buildcache` (a BuildKit builder's registry cache, newest or not, with no creation
+    time) is no image: keep 1 keeps the newest image besides it, keep 0 deletes no cache."""
+    cache = StoredImage(REPO, "sha256:cache", ("buildcache",), "")
+    arm = StoredImage(REPO, "sha256:cache-arm", ("buildcache-linux-arm64",), "2026-02-01")
+    images = [image("a", "2026-01-01"), cache, image("b", "2026-01-02"), arm]
+    kept, deleted = choose(images, frozenset(), keep=1)
+    assert [i.tags[0] for i in deleted] == ["a"]
+    assert {i.tags[0] for i in kept} == {"buildcache", "buildcache-linux-arm64", "b"}
+    kept, deleted = choose(images, frozenset(), keep=0)
+    assert {i.tags[0] for i in deleted} == {"a", "b"}
+    assert cache in kept and arm in kept
+
+
 def test_tags_sharing_a_digest_are_one_image() -> None:
     shared = StoredImage(REPO, "sha256:x", ("v2", "latest"), "2026-01-02", owner=OWNER)
     kept, deleted = choose(
