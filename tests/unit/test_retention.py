@@ -78,10 +78,10 @@ def test_the_registry_build_cache_is_never_deleted_and_never_counted() -> None:
     cache = StoredImage(REPO, "sha256:cache", ("buildcache",), "")
     arm = StoredImage(REPO, "sha256:cache-arm", ("buildcache-linux-arm64",), "2026-02-01")
     images = [image("a", "2026-01-01"), cache, image("b", "2026-01-02"), arm]
-    kept, deleted = choose(images, frozenset(), keep=1)
+    kept, deleted = choose(images, frozenset(), keep=1, owner=OWNER)
     assert [i.tags[0] for i in deleted] == ["a"]
     assert {i.tags[0] for i in kept} == {"buildcache", "buildcache-linux-arm64", "b"}
-    kept, deleted = choose(images, frozenset(), keep=0)
+    kept, deleted = choose(images, frozenset(), keep=0, owner=OWNER)
     assert {i.tags[0] for i in deleted} == {"a", "b"}
     assert cache in kept and arm in kept
 
