@@ -139,6 +139,12 @@ def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | 
     return recipe
 
 
+def _local_image_id(reference: str) -> str | None:
+    from .builder import local_image_id  # the Docker SDK: only when the registry cannot tell
+
+    return local_image_id(reference)
+
+
 class BaseDigests:
     """Base image reference → digest, resolved once per run."""
 
@@ -165,17 +171,15 @@ class BaseDigests:
                     self.problems[reference] = value
 
     def _resolve(self, reference: str) -> tuple[str, str]:
-        from .builder import local_image_id  # the Docker SDK: only when asked
-
         try:
             digest = self.registry.manifest_digest(reference)
         except RegistryError as exc:
-            local = local_image_id(reference)
+            local = _local_image_id(reference)
             if local:
                 return "local", f"local:{local}"
             return "error", f"cannot resolve the base image {reference}: {exc}"
         if digest is None:
-            local = local_image_id(reference)
+            local = _local_image_id(reference)
             if local:
                 return "local", f"local:{local}"
             return (

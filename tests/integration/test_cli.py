@@ -351,7 +351,7 @@ def test_a_key_given_twice_in_the_config_file_is_refused_at_the_second(
         f"tenants:\n  {scenario.tenant}:\n    work-pool: nightly\n    schedules-active: false\n"
         "    work-pool: hourly\n"
     )
-    done = cli("plan", *common(scenario, stack))
+    done = cli("plan", *common(scenario, stack), "--config", str(config))
     assert done.returncode == 3, done.stderr
     assert f"{config}:5: the key `work-pool` is given twice in one mapping (first at line 3)" in (
         done.stderr

@@ -88,7 +88,7 @@ def checkout(root: Path, project: str, salt: str) -> Path:
 def args(stack: Stack, remote_builder: RemoteBuilder, name: str) -> list[str]:
     return [
         "--projects-root", "projects", "--registry", f"{stack.registry}/{name}",
-        "--base-image", stack.base_image, "--tenant", name, "--work-pool", f"pool-{name}",
+        "--base-image", stack.base_image, "--tenant", name, "--work-pool", f"pool-{name}", "--create-work-pool",
         "--repository", f"acme/{name}", "--builder", remote_builder.host,
     ]  # fmt: skip
 

@@ -328,7 +328,15 @@ def test_each_file_is_read_once(runs: dict[int, Scenario]) -> None:
 
 
 REPLAY = r"""
-import json, sys
+import json, sys, traceback
+WHY = {}
+class _Watch:  # who imports a heavy module first: said when the test fails
+    def find_spec(self, name, path=None, target=None):
+        stack = traceback.extract_stack(limit=20)
+        asked = any(f.filename == "<frozen importlib.util>" for f in stack)  # not an import
+        if name in ("prefect", "docker", "jsonschema", "github") and not asked:
+            WHY.setdefault(name, "".join(traceback.format_list(stack)))
+sys.meta_path.insert(0, _Watch())
 import httpx
 from prefect_flow_deploy import cli, prefect_api, registry
 from prefect_flow_deploy.http_retry import RetryTransport
@@ -355,20 +363,20 @@ except SystemExit as exit:
 else:
     code = 0
 names = sorted(sys.modules)
-print(json.dumps({"code": code, "modules": names}), file=sys.stderr)
+print(json.dumps({"code": code, "modules": names, "why": WHY}), file=sys.stderr)
 """
 
 
-def test_a_no_op_plan_imports_neither_prefect_nor_jsonschema_nor_pygithub(
+def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
     runs: dict[int, Scenario], tmp_path: Path
 ) -> None:
     """In a child process, the no-op plan of 10·N folders through the command line, the
     server's and the registry's exact answers replayed. Imported besides the package and the
     standard library: typer and rich (the command line), httpx, pyyaml, dulwich (the
-    checkout's commit), griffe (parameter descriptions in docstrings, as Prefect reads them)
-    and the Docker SDK's build helpers (Docker's own .dockerignore rules, for the content
-    hash: 0.15 s of imports; no engine is contacted). Never `prefect` (1.3 s of start-up),
-    jsonschema (nothing to judge) or PyGithub (nothing to comment)."""
+    checkout's commit) and griffe (parameter descriptions in docstrings, as Prefect reads
+    them). Never `prefect` (1.3 s of start-up), the Docker SDK (no engine is needed to plan;
+    Docker's .dockerignore rules are dockerignore.py's), jsonschema (nothing to judge) or
+    PyGithub (nothing to comment)."""
     run = runs[10 * N].noop
     recorded = tmp_path / "exchanges.json"
     recorded.write_text(json.dumps(run.exchanges))
@@ -381,7 +389,8 @@ def test_a_no_op_plan_imports_neither_prefect_nor_jsonschema_nor_pygithub(
     done = subprocess.run(
         [sys.executable, "-c", REPLAY, str(recorded), *args],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "GITHUB_ACTIONS": ""},
+        # No Docker config here: with one (logins), docker-py's auth module reads it.
+        env={**os.environ, "GITHUB_ACTIONS": "", "HOME": str(tmp_path), "DOCKER_CONFIG": ""},
     )  # fmt: skip
     result = json.loads(done.stderr.strip().splitlines()[-1])
     assert result["code"] == 0, done.stderr[-3000:]
@@ -389,6 +398,6 @@ def test_a_no_op_plan_imports_neither_prefect_nor_jsonschema_nor_pygithub(
         run.plan.deployments
     )
     modules = set(result["modules"])
-    for heavy in ("prefect", "jsonschema", "github"):
-        assert heavy not in modules, f"a no-op plan imported {heavy}"
+    for heavy in ("prefect", "docker", "jsonschema", "github"):
+        assert heavy not in modules, f"a no-op plan imported {heavy}:\n{result['why'][heavy]}"
     assert {"typer", "httpx", "yaml", "dulwich"} <= modules  # the count sees imports
