@@ -1,8 +1,8 @@
 """The "trust" scenarios of `make reliability` (bench/reliability.py): what a careless
 neighbour or an attacker can hand a run, tried against the real stack (issue 25).
 
-- tampering: a plan file edited as the author of a pull request could edit it (the README's
-  review recipe keeps the file the pull-request job wrote), with its hash recomputed as
+- tampering: a plan file edited as the author of a pull request could edit it (the review recipe
+  of docs/plan-files.md keeps the file the pull-request job wrote), with its hash recomputed as
   anyone can: each edit must be refused (exit 8) with nothing built, pushed or written;
 - poisoning: commit records no run should trust (a tag written by hand dated 2099, a commit
   dated 2031 seen from a shallow clone): later commits must still deploy;

@@ -1,4 +1,4 @@
-"""Render the README's picture of the live progress view from a real deploy.
+"""Render the picture of the live progress view (docs/cli.md) from a real deploy.
 
     eval "$(bash scripts/stack.sh env)"; .venv/bin/python scripts/progress_screenshot.py
 

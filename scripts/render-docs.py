@@ -1,7 +1,7 @@
-"""Render the README's pictures from the Markdown the code produces: the plan comment on a
-pull request (pr_comment.render) and the job summary (action_report.summary), for one
-example plan. Markdown → HTML with markdown-it-py (already installed: rich uses it), styled
-like GitHub's, then a screenshot by headless Chromium (Debian: `apt-get install chromium`).
+"""Render the pictures of docs/pull-requests.md from the Markdown the code produces: the plan
+comment on a pull request (pr_comment.render) and the job summary (action_report.summary),
+for one example plan. Markdown → HTML with markdown-it-py (already installed: rich uses it),
+styled like GitHub's, then a screenshot by headless Chromium (Debian: `apt-get install chromium`).
 
     apt-get install -y chromium fonts-noto-color-emoji   # once (the emoji need the font)
     .venv/bin/python scripts/render-docs.py   # writes docs/pr-comment.{md,png}, docs/job-summary.{md,png}

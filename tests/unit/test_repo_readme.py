@@ -17,17 +17,22 @@ ROOT = Path(__file__).resolve().parents[2]
 # --- README: every workflow or step it shows is a valid workflow -----------------------------
 
 README = ROOT / "README.md"
+# The README and the pages it links to, which hold the recipes' snippets.
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^( *)```ya?ml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 
 
-def readme_snippets() -> list[tuple[int, str]]:
-    """The ```yaml blocks of the README (line of the fence, text without its indentation)."""
-    text = README.read_text()
+def readme_snippets() -> list[tuple[str, str]]:
+    """The ```yaml blocks of the README and docs/ (page-line of the fence, text without its
+    indentation)."""
     found = []
-    for match in FENCE.finditer(text):
-        indent = len(match.group(1))
-        body = "\n".join(line[indent:] for line in match.group(2).splitlines())
-        found.append((text.count("\n", 0, match.start()) + 1, body + "\n"))
+    for page in PAGES:
+        text = page.read_text()
+        for match in FENCE.finditer(text):
+            indent = len(match.group(1))
+            body = "\n".join(line[indent:] for line in match.group(2).splitlines())
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{page.stem}-{line}", body + "\n"))
     return found
 
 
@@ -72,7 +77,7 @@ def test_a_broken_readme_step_would_be_caught(actionlint: list[str], tmp_path: P
 def test_readme_snippets_use_the_current_major_of_each_third_party_action() -> None:
     """Short pins for readability (`actions/checkout@v7`), never a Node 20 major the runner
     warns about; the README says that the example workflows pin by commit SHA."""
-    text = README.read_text()
+    text = "\n".join(page.read_text() for page in PAGES)
     assert major_problems(text) == []
     assert "pin them by full commit SHA" in text
 
