@@ -34,10 +34,11 @@ from docker.errors import DockerException
 from requests.adapters import HTTPAdapter
 
 from . import cancellation, leftovers
-from .builder_choice import TLS_INPUTS, BuildPlan
+from .builder_choice import TLS_INPUTS
 from .docker_auth import Logins
 from .errors import ConfigurationError, DockerUnavailableError, FatalError
 from .logger import log
+from .model import BuildPlan
 from .options import Options
 
 CONTEXT = "prefect-flow-deploy-builder"

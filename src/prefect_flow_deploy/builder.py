@@ -33,12 +33,12 @@ from docker.models.containers import Container
 
 from . import build_site, cancellation, http_retry, in_image, leftovers
 from .build_site import docker_client
+from .credentials import Credentials
 from .dockerfile import instruction_line, logical_lines
 from .errors import DockerUnavailableError, FolderError
 from .in_image import check_image as check_program
 from .linked_files import staged_context
 from .logger import log
-from .registry import Credentials
 from .requirements import requirement_line
 
 # Plugin homes that Debian's and Docker's own packages install docker-buildx into.

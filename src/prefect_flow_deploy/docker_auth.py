@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .credentials import Credentials
 from .errors import ConfigurationError
 from .logger import log
-from .registry import Credentials
 
 if TYPE_CHECKING:  # docker-py reads a Docker config: loaded only when there is one
     from docker import auth as docker_auth

@@ -81,3 +81,6 @@ class FolderError(Exception):
         self.message = message
         self.file = file
         self.line = line
+
+
+DEADLINE = "deadline:"  # how a row not done for the deadline begins (status `skipped`)

@@ -25,9 +25,9 @@ from .checkout_history import CheckoutHistory
 from .commit_order import Superseded
 from .deployments import diff
 from .docker_auth import Logins
-from .errors import FolderError
+from .errors import DEADLINE, FolderError
 from .exit_status import explain
-from .http_retry import DEADLINE, DeadlineReached
+from .http_retry import DeadlineReached
 from .interrupted_writes import what_landed
 from .keep_images import keep_images
 from .logger import log

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DeadlineError, DeployFailedError, PrefectUnavailableError, RegistryError
-from .http_retry import DEADLINE
+from .errors import (
+    DEADLINE,
+    DeadlineError,
+    DeployFailedError,
+    PrefectUnavailableError,
+    RegistryError,
+)
 
 
 @dataclass(frozen=True)

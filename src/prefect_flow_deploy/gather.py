@@ -19,12 +19,11 @@ from . import build_seconds, file_reads
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
-from .deployments import fetch_state, fetch_unmanaged
 from .discovery import discover, read_folder
 from .errors import ConfigurationError, PrefectUnavailableError, RegistryError
 from .inputs import ImageAnswer, Inputs
 from .logger import log
-from .model import BuildRecipe, FlowFolder, Progress, ServerState
+from .model import BuildRecipe, FlowFolder, Pool, Progress, ServerState
 from .options import Options
 from .planner import (
     BaseDigests,
@@ -35,11 +34,13 @@ from .planner import (
     recipe_for,
     wanted_names,
 )
+from .pools import PoolTypeError
 from .prefect_api import ApiSettings, check_workspace, read_server_version
+from .prefect_state import fetch_state, fetch_unmanaged
 from .previews import PullState, to_ask
 from .registry import RegistryClient, image_labels, parse_reference
 from .server_version import unsupported_server
-from .work_pools import Pool, PoolTypeError, read_pools
+from .work_pools import read_pools
 
 PLAN_THREADS = 32
 CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from .errors import DEADLINE
 from .logger import log
 
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
@@ -76,9 +77,6 @@ class Deadline:
     def passed(self, now: float | None = None) -> bool:
         left = self.remaining(now)
         return left is not None and left <= 0
-
-
-DEADLINE = "deadline:"  # how a row not done for the deadline begins (status `skipped`)
 
 
 class DeadlineReached(Exception):

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .commit_order import Commit, Relation
-from .model import BuildRecipe, FlowFolder, Problem, ServerState
+from .model import BuildRecipe, FlowFolder, Pool, Problem, ServerState
 from .previews import PullState
-from .work_pools import Pool
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .builder_choice import FORMS, BuildPlan, build_plan
+from .builder_choice import FORMS, build_plan
+from .credentials import Credentials
 from .errors import ConfigurationError
+from .model import BuildPlan
 from .naming import is_valid_registry, normalise_registry, registry_host
-from .registry import Credentials
 
 DEFAULT_CONFIG_FILE = "prefect-flow-deploy.yaml"
 # The default work pool: the only one created when missing unless create-work-pool says.

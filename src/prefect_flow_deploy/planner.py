@@ -35,17 +35,18 @@ from .model import (
     FlowFolder,
     FlowSpec,
     ImagePlan,
+    Pool,
     Problem,
     ServerState,
 )
 from .naming import image_component, image_repository
 from .options import Options
+from .pools import IMAGE_VARIABLE, cannot_run_images, missing_pool, unknown_variables
+from .pools import job_variables as pool_job_variables
 from .prefect_yaml import config_matches
 from .recipe import code_dir as recipe_code_dir
 from .recipe import default_dockerfile, default_dockerignore
 from .registry import RegistryClient
-from .work_pools import IMAGE_VARIABLE, Pool, cannot_run_images, missing_pool, unknown_variables
-from .work_pools import job_variables as pool_job_variables
 
 INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
 FOLDER_LABEL = "io.prefect-flow-deploy.folder"

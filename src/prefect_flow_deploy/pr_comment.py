@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .action_report import cell
-from .model import DeploymentPlan, ImagePlan, Plan, Problem
+from .model import DeploymentPlan, ImagePlan, Plan, Pool, Problem
 from .options import SECRET_NAME
-from .work_pools import Pool
 
 BUDGET = 60_000  # below GitHub's 65,536, for what the caller adds (redaction lengthens nothing)
 FOLD_ROWS = 10  # a project with more rows than this is folded into <details>

@@ -5,9 +5,10 @@ pushed under the tag (one HEAD; image_check.served_mismatch judges)."""
 from __future__ import annotations
 
 from . import builder, heartbeat, image_check
+from .credentials import Credentials
 from .errors import FolderError
 from .logger import log
-from .registry import Credentials, RegistryClient
+from .registry import RegistryClient
 
 
 def push(reference: str, login: Credentials | None) -> str:

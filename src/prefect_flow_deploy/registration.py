@@ -25,11 +25,10 @@ from .commit_order import Commit, Superseded, recorded_commit, superseded, tags_
 from .deployment_fields import create_values, update_values
 from .http_retry import async_client_transport, check_deadline
 from .logger import Level
-from .model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
+from .model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec, Pool
 from .ownership import foreign_owner, takeover_message
 from .prefect_api import ApiSettings, is_cloud
 from .previews import rule as preview_rule
-from .work_pools import Pool
 from .write_lock import WriteLocks
 
 

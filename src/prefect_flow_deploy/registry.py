@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
+from .credentials import Credentials
 from .errors import RegistryError
 from .http_retry import client_transport
 
@@ -36,12 +37,6 @@ _MANIFEST_TYPES = ", ".join(
 )
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.build_seconds import LABEL
-from prefect_flow_deploy.registry import Credentials, RegistryClient, image_labels
+from prefect_flow_deploy.credentials import Credentials
+from prefect_flow_deploy.registry import RegistryClient, image_labels
 
 from ..conftest import RemoteBuilder, Scenario, Stack
 from ..integration.test_canary_secrets import shown

@@ -100,7 +100,8 @@ def test_plan_through_the_registry_catalog(
     actions = {i.folder.name: i.action for i in plan(scenario, stack, **extra).images}
     assert actions == {"one": "exists", "two": "exists", "three": "build"}
     # The catalog really answered (the plan did not fall back to one HEAD per folder).
-    from prefect_flow_deploy.registry import Credentials, RegistryClient
+    from prefect_flow_deploy.credentials import Credentials
+    from prefect_flow_deploy.registry import RegistryClient
 
     registry = extra.get("registry", scenario.registry)
     logins = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}

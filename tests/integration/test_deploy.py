@@ -303,7 +303,7 @@ def test_push_with_credentials_to_an_auth_registry(stack: Stack, scenario: Scena
     )
     assert not result.failed, result.results
     image = result.results[0].image or ""
-    from prefect_flow_deploy.registry import Credentials
+    from prefect_flow_deploy.credentials import Credentials
 
     login = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}
     assert RegistryClient(login).exists(image)

@@ -28,12 +28,13 @@ from prefect_flow_deploy.build_site import (
     pem_text,
     write_context,
 )
-from prefect_flow_deploy.builder_choice import BuildPlan, build_plan
+from prefect_flow_deploy.builder_choice import build_plan
+from prefect_flow_deploy.credentials import Credentials
 from prefect_flow_deploy.docker_auth import Logins
 from prefect_flow_deploy.errors import ConfigurationError, DockerUnavailableError
 from prefect_flow_deploy.logger import log
+from prefect_flow_deploy.model import BuildPlan
 from prefect_flow_deploy.options import Options
-from prefect_flow_deploy.registry import Credentials
 
 KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkeyBODYlineOFbase64TEXTxx\n-----END EC PRIVATE KEY-----"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBcertificateBODYlineXXXXXXXXXX\n-----END CERTIFICATE-----"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from prefect_flow_deploy.builder_choice import (
-    CACHE_TAG,
-    BuildPlan,
     build_plan,
     cache_flags,
     cache_ref,
@@ -15,6 +13,7 @@ from prefect_flow_deploy.builder_choice import (
     parse_builder,
 )
 from prefect_flow_deploy.errors import ConfigurationError
+from prefect_flow_deploy.model import CACHE_TAG, BuildPlan
 from prefect_flow_deploy.options import Options
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"

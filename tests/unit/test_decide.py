@@ -25,11 +25,11 @@ from prefect_flow_deploy.model import (
     FlowFolder,
     FlowSpec,
     Plan,
+    Pool,
     Problem,
     ServerState,
 )
 from prefect_flow_deploy.options import Options
-from prefect_flow_deploy.work_pools import Pool
 
 ROOT = Path("/repo/projects")
 SCHEMA = {"properties": {}, "type": "object"}

@@ -13,11 +13,10 @@ from pathlib import Path
 from rich.console import Console
 
 from prefect_flow_deploy import decide
-from prefect_flow_deploy.model import DeploymentConfig, Plan
+from prefect_flow_deploy.model import DeploymentConfig, Plan, Pool
 from prefect_flow_deploy.options import Options
 from prefect_flow_deploy.pr_comment import Links, render
 from prefect_flow_deploy.report import plan_json, print_plan
-from prefect_flow_deploy.work_pools import Pool
 
 from .test_decide import OPTIONS, ROOT, actions, folder, inputs
 

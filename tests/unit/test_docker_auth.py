@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from prefect_flow_deploy.credentials import Credentials
 from prefect_flow_deploy.docker_auth import load_logins
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
-from prefect_flow_deploy.registry import Credentials
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,8 @@ from prefect_flow_deploy import decide
 from prefect_flow_deploy.errors import ConfigurationError, PlanMovedError
 from prefect_flow_deploy.inputs import ImageAnswer
 from prefect_flow_deploy.logger import log
-from prefect_flow_deploy.model import DeploymentConfig, Plan
+from prefect_flow_deploy.model import DeploymentConfig, Plan, Pool
 from prefect_flow_deploy.plan_file import HIDDEN, dump, load, refusals, what_moved
-from prefect_flow_deploy.work_pools import Pool
 
 from .test_decide import OPTIONS as DECIDE_OPTIONS
 from .test_decide import deployed, folder, inputs, managed

@@ -9,9 +9,8 @@ from dataclasses import replace
 from prefect_flow_deploy import decide, previews
 from prefect_flow_deploy.deployments import existing_from_json
 from prefect_flow_deploy.inputs import ImageAnswer
-from prefect_flow_deploy.model import MANAGED_TAG, DeploymentConfig, ExistingDeployment, Plan
+from prefect_flow_deploy.model import MANAGED_TAG, DeploymentConfig, ExistingDeployment, Plan, Pool
 from prefect_flow_deploy.options import Options
-from prefect_flow_deploy.work_pools import Pool
 
 from .test_decide import OPTIONS, deployed, first_plan, folder, inputs
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from prefect_docker.worker import DockerWorker
 
-from prefect_flow_deploy.model import DeploymentSpec
+from prefect_flow_deploy.model import DeploymentSpec, Pool
 from prefect_flow_deploy.options import Options
 from prefect_flow_deploy.planner import fit_pool
-from prefect_flow_deploy.work_pools import Pool, cannot_run_images
+from prefect_flow_deploy.pools import cannot_run_images
 
 DOCKER = Pool("docker-pool", "docker", DockerWorker.get_default_base_job_template())
 PROCESS = Pool("local", "process", {"variables": {"properties": {"working_dir": {}}}})
