@@ -83,7 +83,7 @@ def plan(root: Path, projects_root: Path, project: str | None = None) -> Adoptio
 def _prefect_layout(
     adoption: Adoption, root: Path, path: Path, projects_root: Path, project: str | None
 ) -> None:
-    from .ownership import origin_repository
+    from .repository import origin_repository
 
     read = prefect_layout.read(path, projects_root, project or origin_repository(root))
     if read is None:

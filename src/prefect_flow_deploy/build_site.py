@@ -33,7 +33,7 @@ import docker
 from docker.errors import DockerException
 from requests.adapters import HTTPAdapter
 
-from . import cancellation, leftovers
+from . import cancellation, leftovers, run_files
 from .builder_choice import TLS_INPUTS
 from .docker_auth import Logins
 from .errors import ConfigurationError, DockerUnavailableError, FatalError
@@ -108,7 +108,7 @@ def opened(plan: BuildPlan, options: Options, logins: Logins, building: bool) ->
     and the builder made for the run are gone afterwards, whatever happens."""
     directory = None
     if plan.kind != "local" or logins:
-        directory = leftovers.temp_dir("pfd-docker-config-")
+        directory = run_files.temp_dir("pfd-docker-config-")
         cancellation.track_dir(directory)
     site: Site | None = None
     try:

@@ -31,7 +31,7 @@ import docker
 from docker.errors import DockerException
 from docker.models.containers import Container
 
-from . import build_site, cancellation, http_retry, in_image, leftovers
+from . import build_site, cancellation, http_retry, in_image, leftovers, run_files
 from .build_site import docker_client
 from .credentials import Credentials
 from .dockerfile import instruction_line, logical_lines
@@ -126,8 +126,8 @@ def build(
     it (`2/4 RUN pip install …`)."""
     build_command, env = build_site.build_command(), build_site.build_env(config_dir)
     with (
-        tempfile.TemporaryDirectory(prefix="pfd-recipe-", dir=leftovers.run_dir()) as recipe_dir,
-        tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=leftovers.run_dir()) as secrets_dir,
+        tempfile.TemporaryDirectory(prefix="pfd-recipe-", dir=run_files.run_dir()) as recipe_dir,
+        tempfile.TemporaryDirectory(prefix="pfd-secrets-", dir=run_files.run_dir()) as secrets_dir,
     ):
         cancellation.track_dir(secrets_dir)
         context = request.context

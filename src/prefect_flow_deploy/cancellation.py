@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from . import leftovers
+from . import leftovers, run_files
 from .logger import log
 
 _lock = threading.Lock()
@@ -81,7 +81,7 @@ def cleanup() -> str:
         processes = list(_processes)
     for path in dirs:  # the registry login first
         shutil.rmtree(path, ignore_errors=True)
-    leftovers.remove_run_dir()  # and whatever else this run had in its temporary folder
+    run_files.remove_run_dir()  # and whatever else this run had in its temporary folder
     for process in processes:
         process.terminate()
     for process in processes:
@@ -101,7 +101,7 @@ def _remove_check_containers() -> int:
         from .build_site import docker_client
 
         client = docker_client()
-        mine = f"{leftovers.RUN_LABEL}={leftovers.this_run()}"
+        mine = f"{leftovers.RUN_LABEL}={run_files.this_run()}"
         found = client.containers.list(all=True, filters={"label": mine})
         for container in found:
             container.remove(force=True)

@@ -85,7 +85,7 @@ class CheckoutHistory:
         from dulwich.refs import Ref
         from dulwich.repo import Repo
 
-        from .leftovers import temp_dir
+        from .run_files import temp_dir
 
         assert self.root is not None
         ours = self._ours()

@@ -559,7 +559,7 @@ def live_view(json_output: bool) -> LiveProgress | None:
 
 def main() -> None:
     from .cancellation import install
-    from .leftovers import use_runner_temp
+    from .run_files import use_runner_temp
 
     install()
     use_runner_temp(os.environ)  # on a runner: where the job's end removes what a kill left

@@ -31,9 +31,14 @@ import yaml
 from .errors import ConfigurationError
 from .logger import log
 from .options import SECRET_NAME, SETTINGS, Given, Layer, combine
-from .prefect_yaml import yaml_error
-from .requirements import plain_http_build_args
-from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
+from .url_credentials import plain_http_build_args
+from .yaml_limits import (
+    YamlTooLarge,
+    check_duplicate_keys,
+    check_expansion,
+    check_file_size,
+    yaml_error,
+)
 
 SECRET_KEYS = {
     "prefect-api-key", "registry-password", "registry-username", "github-token", "build-secrets",

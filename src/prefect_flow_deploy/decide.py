@@ -35,14 +35,8 @@ from .model import (
 from .options import Options
 from .ownership import not_removed, recorded_owner, removable
 from .pending_names import pending_folders, reuse_name
-from .planner import (
-    deployment_specs,
-    fit_pool,
-    previous_images,
-    secret_file_problems,
-    variable_problem,
-    why_build,
-)
+from .planner import deployment_specs, fit_pool, previous_images, variable_problem, why_build
+from .recipes import secret_file_problems
 from .server_version import triggers_unsupported
 from .spec_checks import spec_problems
 from .takeover import other_folder, other_repository, other_tenant

@@ -32,10 +32,10 @@ from .interrupted_writes import what_landed
 from .keep_images import keep_images
 from .logger import log
 from .model import DeploymentPlan, ImagePlan, Plan, Progress, is_pending_name
-from .naming import registry_host
+from .naming import FOLDER_LABEL, INPUTS_LABEL, registry_host
 from .options import Options
 from .pending_names import named
-from .planner import FOLDER_LABEL, INPUTS_LABEL, compact_inputs, previous_images
+from .planner import compact_inputs, previous_images
 from .prefect_api import ApiSettings
 from .previews import images_only_previews_used
 from .provenance import github_version_info, image_labels

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from . import build_seconds, file_reads
+from .base_images import BaseDigests
 from .checkout_history import CheckoutHistory
 from .collisions import image_collisions
 from .commit_order import Relation, recorded_commit
@@ -25,19 +26,12 @@ from .inputs import ImageAnswer, Inputs
 from .logger import log
 from .model import BuildRecipe, FlowFolder, Pool, Progress, ServerState
 from .options import Options
-from .planner import (
-    BaseDigests,
-    image_answer,
-    large_file_problems,
-    previous_images,
-    previous_inputs,
-    recipe_for,
-    wanted_names,
-)
+from .planner import image_answer, previous_images, previous_inputs, wanted_names
 from .pools import PoolTypeError
 from .prefect_api import ApiSettings, check_workspace, read_server_version
 from .prefect_state import fetch_state, fetch_unmanaged
 from .previews import PullState, to_ask
+from .recipes import large_file_problems, recipe_for
 from .registry import RegistryClient, image_labels, parse_reference
 from .server_version import unsupported_server
 from .work_pools import read_pools

@@ -110,3 +110,8 @@ def name_problem(kind: str, name: str) -> str | None:
 def refused_name(kind: str, name: str) -> str | None:
     """Why Prefect refuses `name` as the name of a `kind` (deployment, work pool), or None."""
     return name_problem(kind, name)
+
+
+INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
+
+FOLDER_LABEL = "io.prefect-flow-deploy.folder"

@@ -12,27 +12,15 @@ path of the checkout's `origin` remote (`git@github.com:acme/flows.git` → `acm
 
 from __future__ import annotations
 
-import re
-import subprocess
 from collections.abc import Iterable
-from pathlib import Path
 
 from .model import Problem
 
 REPO_TAG_PREFIX = "repo:"
-# scp-like (`git@host:owner/name.git`) or URL (`https://host/owner/name(.git)`) remotes.
-_REMOTE = re.compile(
-    r"^(?:[a-z+]+://[^/]+/|[^@/:]+@[^:/]+:|[^:/]+:(?!//))(?P<path>.+?)(?:\.git)?/?$"
-)
 
 
 def repository_tag(repository: str) -> str:
     return f"{REPO_TAG_PREFIX}{repository}"
-
-
-def normalise_repository(value: str) -> str:
-    """`Acme/Flows` and `acme/flows` are one repository on GitHub: compare in lower case."""
-    return value.strip().strip("/").lower()
 
 
 def recorded_owner(tags: Iterable[str]) -> str | None:
@@ -47,23 +35,6 @@ def foreign_owner(tags: Iterable[str], ours: str | None) -> str | None:
     or recorded by no repository)."""
     owner = recorded_owner(tags)
     return owner if owner is not None and owner != ours else None
-
-
-def repository_from_remote(url: str) -> str | None:
-    match = _REMOTE.match(url.strip())
-    return normalise_repository(match["path"]) if match else None
-
-
-def origin_repository(checkout: Path) -> str | None:
-    """The repository of the checkout's `origin` remote, or None (no git, no remote)."""
-    try:
-        answer = subprocess.run(
-            ["git", "-C", str(checkout), "remote", "get-url", "origin"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None  # no git: the run records no repository
-    return repository_from_remote(answer.stdout) if answer.returncode == 0 else None
 
 
 def takeover_message(full_name: str, owner: str, ours: str | None) -> str:

@@ -7,26 +7,15 @@ Planning needs no Docker engine: tags are content hashes and the registry is ask
 
 from __future__ import annotations
 
-import functools
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
-from . import file_reads
+from .base_images import BaseDigests
 from .context import (
     content_tag,
-    context_files,
-    large_file_advice,
-    large_files,
-    read_dockerignore,
-    secret_looking_files,
 )
 from .deployment_fields import Source, spec_values
 from .deployments import ours
-from .dockerfile import base_images, declared_args
-from .errors import RegistryError
 from .inputs import ImageAnswer
 from .model import (
     BuildRecipe,
@@ -39,155 +28,12 @@ from .model import (
     Problem,
     ServerState,
 )
-from .naming import image_component, image_repository
+from .naming import INPUTS_LABEL, image_repository
 from .options import Options
 from .pools import IMAGE_VARIABLE, cannot_run_images, missing_pool, unknown_variables
 from .pools import job_variables as pool_job_variables
 from .prefect_yaml import config_matches
-from .recipe import code_dir as recipe_code_dir
-from .recipe import default_dockerfile, default_dockerignore
-from .registry import RegistryClient
-
-INPUTS_LABEL = "io.prefect-flow-deploy.inputs"
-FOLDER_LABEL = "io.prefect-flow-deploy.folder"
-BASE_IMAGE_ARG = "BASE_IMAGE"
-
-
-def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
-    secret_ids = frozenset(options.build_secrets)
-    if folder.dockerfile is not None:
-        text = file_reads.read_text(folder.dockerfile)
-        args = dict(options.build_args)
-        if BASE_IMAGE_ARG in declared_args(text):
-            args.setdefault(BASE_IMAGE_ARG, options.base_image)
-        files = context_files(folder.path, read_dockerignore(folder.path), root=_root(folder))
-        bases = [(b.reference, b.line) for b in base_images(text, args)]
-        return BuildRecipe(
-            None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids,
-            tuple(f.path for f in files if f.linked),
-        )  # fmt: skip
-    workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
-    text = default_dockerfile(
-        options.base_image,
-        workdir,
-        folder.requirements is not None,
-        folder.requirements_name_files,
-        secret_ids,
-    )
-    ignore = default_dockerignore(read_dockerignore(folder.path))
-    patterns = [line for line in ignore.splitlines() if line]
-    files = context_files(folder.path, patterns, root=_root(folder))
-    return BuildRecipe(
-        text,
-        ignore,
-        {},
-        [(options.base_image, 0)],
-        {f.path: f.digest for f in files},
-        workdir,
-        secret_ids,
-        tuple(f.path for f in files if f.linked),
-    )
-
-
-def _root(folder: FlowFolder) -> Path:
-    """The repository the folder's links may point into (discovery.repository_root)."""
-    return _repository_root(folder.path.parent.parent)
-
-
-@functools.cache
-def _repository_root(projects_root: Path) -> Path:
-    from .discovery import repository_root  # once per projects root, not per folder
-
-    return repository_root(projects_root)
-
-
-def large_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
-    """A very large file in the build context is a warning at the file (reads its size)."""
-    return [
-        Problem("warning", large_file_advice(path, size), folder.path / path, title="Large file")
-        for path, size in large_files(folder.path, recipe.files)
-    ]
-
-
-def secret_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
-    """A file that looks like credentials is a warning at the file: the build copies it."""
-    return [
-        Problem(
-            "warning",
-            f"{path} looks like a credentials file, and the build copies "
-            "it into the image, where anyone who can pull the image can read it. Add "
-            "it to the folder's .dockerignore (and keep it out of git); give flows "
-            "their secrets through Prefect blocks or the work pool's environment.",
-            folder.path / path,
-            title="Secret in the image",
-        )
-        for path in secret_looking_files(recipe.files)
-    ]
-
-
-def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | None:
-    """The folder's recipe, its problems recorded on the folder (validate): a build input
-    that cannot be read is an error, a file that looks like credentials a warning."""
-    try:
-        recipe = recipe_for(folder, options)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        folder.problems.append(
-            Problem("error", f"cannot read the build inputs: {exc}", folder.path)
-        )
-        return None
-    folder.problems.extend(large_file_problems(folder, recipe))
-    folder.problems.extend(secret_file_problems(folder, recipe))
-    return recipe
-
-
-def _local_image_id(reference: str) -> str | None:
-    from .builder import local_image_id  # the Docker SDK: only when the registry cannot tell
-
-    return local_image_id(reference)
-
-
-class BaseDigests:
-    """Base image reference → digest, resolved once per run."""
-
-    def __init__(self, registry: RegistryClient) -> None:
-        self.registry = registry
-        self.digests: dict[str, str] = {}
-        self.problems: dict[str, str] = {}
-        self.warnings: dict[str, str] = {}
-
-    def resolve_all(self, references: set[str], workers: int) -> None:
-        todo = sorted(references - set(self.digests) - set(self.problems))
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, 16))) as pool:
-            for reference, outcome in zip(todo, pool.map(self._resolve, todo), strict=True):
-                kind, value = outcome
-                if kind == "ok":
-                    self.digests[reference] = value
-                elif kind == "local":
-                    self.digests[reference] = value
-                    self.warnings[reference] = (
-                        f"the base image {reference} could not be looked up in its registry; using "
-                        "the local image instead, so a new push of that tag is not noticed here."
-                    )
-                else:
-                    self.problems[reference] = value
-
-    def _resolve(self, reference: str) -> tuple[str, str]:
-        try:
-            digest = self.registry.manifest_digest(reference)
-        except RegistryError as exc:
-            local = _local_image_id(reference)
-            if local:
-                return "local", f"local:{local}"
-            return "error", f"cannot resolve the base image {reference}: {exc}"
-        if digest is None:
-            local = _local_image_id(reference)
-            if local:
-                return "local", f"local:{local}"
-            return (
-                "error",
-                f"the base image {reference} does not exist in its registry (no such tag).",
-            )
-        return "ok", digest
+from .recipes import context_files_for_hash
 
 
 def previous_images(state: ServerState, options: Options) -> dict[str, str]:
@@ -223,23 +69,6 @@ def image_answer(
         digests, recipe.secret_ids, options.platform_list,
     )  # fmt: skip
     return ImageAnswer(repository, tag, inputs)
-
-
-def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
-    from .context import ContextFile
-
-    linked = set(recipe.linked)
-    return [
-        ContextFile(path, digest, _is_executable(folder.path / path, path in linked))
-        for path, digest in sorted(recipe.files.items())
-    ]
-
-
-def _is_executable(path: Path, follow: bool = False) -> bool:
-    try:
-        return bool((path.stat() if follow else path.lstat()).st_mode & 0o100)
-    except OSError:
-        return False
 
 
 def why_build(answer: ImageAnswer, previous_image: str | None) -> str:

@@ -16,7 +16,13 @@ from . import file_reads
 from .deployment_fields import Entry, prefect_yaml_keys, read_entry
 from .model import DeploymentConfig, FlowSpec, Problem
 from .naming import refused_name
-from .yaml_limits import YamlTooLarge, check_duplicate_keys, check_expansion, check_file_size
+from .yaml_limits import (
+    YamlTooLarge,
+    check_duplicate_keys,
+    check_expansion,
+    check_file_size,
+    yaml_error,
+)
 
 _OWNED_SECTIONS = ("build", "push", "pull")
 
@@ -55,17 +61,6 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
         return root, (loader.construct_document(root) if root is not None else None)
     finally:
         loader.dispose()
-
-
-def yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
-    """PyYAML's complaint in words a person can act on, and its line."""
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    problem = (exc.problem or str(exc)).replace("character '\\t'", "a tab")  # PyYAML's repr
-    lines = text.splitlines()
-    if line and line <= len(lines) and "\t" in lines[line - 1]:
-        problem += "; YAML indents with spaces, and this line has a tab"
-    return f"invalid YAML: {problem}", line
 
 
 # Each `deployments:` entry, valid or not: (its line, its `entrypoint:` as written, if a string).

@@ -11,6 +11,7 @@ from pathlib import Path
 from . import file_reads
 from .model import Problem
 from .requirements_file import Parsed, file_options, index_options, local_paths, parse, project_of
+from .url_credentials import plain_http_advice, plain_http_host
 
 
 def requirements_problems(requirements: Path) -> tuple[list[Problem], bool]:
@@ -126,29 +127,6 @@ def project_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
 
 
-# pip's secure origins besides https (pip._internal.network.session.SECURE_ORIGINS).
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d+){3}|\[::1\])$")
-
-
-def plain_http_host(url: str) -> str | None:
-    """The host of a plain-http URL pip would call insecure, else None (https, file:, and
-    loopback are fine to pip)."""
-    match = re.match(r"^http://(?:[^/@\s]*@)?(\[[^\]]+\]|[^/:?#\s]+)", url, re.IGNORECASE)
-    if not match or _LOOPBACK.match(match.group(1).lower()):
-        return None
-    return match.group(1).lower()
-
-
-def plain_http_advice(host: str, trusted: bool) -> str:
-    login = "any login in the URL (and every package) crosses the network in clear text"
-    if trusted:
-        return f"{login} (`--trusted-host {host}` only silences pip). Use https://."
-    return (
-        f"pip refuses it unless `--trusted-host {host}` is given, and even then {login}. "
-        "Use https://."
-    )
-
-
 def _index_problems(path: Path, parsed: Parsed) -> list[Problem]:
     """`--index-url http://…` (or `--extra-index-url`, `--find-links`): a warning at its line."""
     options = index_options(parsed)
@@ -169,21 +147,6 @@ def _index_problems(path: Path, parsed: Parsed) -> list[Problem]:
             )
         )
     return problems
-
-
-# Build args that hand pip (or uv) a package index: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL,
-# PIP_FIND_LINKS, UV_INDEX_URL, UV_DEFAULT_INDEX, …
-_INDEX_ARG = re.compile(r"INDEX|FIND_LINKS", re.IGNORECASE)
-
-
-def plain_http_build_args(build_args: dict[str, str]) -> dict[str, str]:
-    """Build args naming a plain-http package index: name → what to do."""
-    found = {}
-    for name, value in build_args.items():
-        hosts = [h for url in value.split() if (h := plain_http_host(url))]
-        if _INDEX_ARG.search(name) and hosts:
-            found[name] = plain_http_advice(hosts[0], trusted=False)
-    return found
 
 
 # Where a folder's packages are listed in a file the default recipe does not read: the

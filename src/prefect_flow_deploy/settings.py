@@ -29,7 +29,7 @@ from .options import (
     combine,
     parse_build_secrets,
 )
-from .ownership import normalise_repository, origin_repository
+from .repository import normalise_repository, origin_repository
 from .url_credentials import mask_credentials
 
 

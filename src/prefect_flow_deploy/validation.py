@@ -19,7 +19,8 @@ from .discovery import discover
 from .model import DeploymentSpec, FlowFolder, ImagePlan, Problem
 from .naming import image_repository
 from .options import Options
-from .planner import desired_deployments, recipe_with_problems
+from .planner import desired_deployments
+from .recipes import recipe_with_problems
 from .schedule_rules import cron_verdict
 from .spec_checks import check_specs
 

@@ -153,3 +153,14 @@ def _anchor_at(text: str, node: yaml.Node) -> str | None:
         return None
     match = re.search(r"&([^\s\[\]{},]+)", lines[node.start_mark.line])
     return match.group(1) if match else None
+
+
+def yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
+    """PyYAML's complaint in words a person can act on, and its line."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = (exc.problem or str(exc)).replace("character '\\t'", "a tab")  # PyYAML's repr
+    lines = text.splitlines()
+    if line and line <= len(lines) and "\t" in lines[line - 1]:
+        problem += "; YAML indents with spaces, and this line has a tab"
+    return f"invalid YAML: {problem}", line

@@ -412,7 +412,8 @@ def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: 
     import os
     import sys
 
-    from prefect_flow_deploy.leftovers import RUN_LABEL, RunId
+    from prefect_flow_deploy.leftovers import RUN_LABEL
+    from prefect_flow_deploy.run_files import RunId
 
     folder = write_flow(scenario.folder("p", "nopython"), "nopython")
     (folder / "Dockerfile").write_text(f"FROM {stack.env['PFD_BASE_PYTHON']}\nCOPY . /app\n")

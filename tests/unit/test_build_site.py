@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy import build_site, cancellation, leftovers
+from prefect_flow_deploy import build_site, cancellation, leftovers, run_files
 from prefect_flow_deploy.build_site import (
     CONTEXT,
     Site,
@@ -172,7 +172,7 @@ class FakeClient:
 def test_the_tls_files_live_only_while_the_builder_is_open(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(leftovers, "_run_dir", [str(tmp_path)])
+    monkeypatch.setattr(run_files, "_run_dir", [str(tmp_path)])
     client = FakeClient()
     seen: dict[str, str] = {}
 
@@ -203,7 +203,7 @@ def test_the_tls_files_live_only_while_the_builder_is_open(
 def test_the_files_go_when_the_builder_refuses(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(leftovers, "_run_dir", [str(tmp_path)])
+    monkeypatch.setattr(run_files, "_run_dir", [str(tmp_path)])
 
     def refuse(address: str, paths: dict[str, str], options: Options) -> None:
         raise engine_error(REFUSED, address, options)
@@ -221,7 +221,7 @@ def test_the_files_go_when_the_builder_refuses(
 def test_an_ssh_builder_without_an_ssh_client_is_refused_naming_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(leftovers, "_run_dir", [str(tmp_path)])
+    monkeypatch.setattr(run_files, "_run_dir", [str(tmp_path)])
     monkeypatch.setattr(build_site.shutil, "which", lambda _name: None)
     options = Options(
         registry="reg/flows", builder="ssh://ci@builder", sources={"builder": "input builder"}

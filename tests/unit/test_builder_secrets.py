@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy import action
+from prefect_flow_deploy.base_images import BaseDigests
 from prefect_flow_deploy.builder import secret_options
 from prefect_flow_deploy.discovery import discover
 from prefect_flow_deploy.errors import ConfigurationError
 from prefect_flow_deploy.logger import log
 from prefect_flow_deploy.options import Given, Options, parse_build_secrets, secret_values
-from prefect_flow_deploy.planner import BaseDigests, image_answer, recipe_for
+from prefect_flow_deploy.planner import image_answer
 from prefect_flow_deploy.recipe import default_dockerfile
+from prefect_flow_deploy.recipes import recipe_for
 from prefect_flow_deploy.settings import resolve_options
 
 TOKEN = "https://ci:s3cr3t-T0ken@pypi.example.com/simple"

@@ -12,7 +12,7 @@ from prefect_flow_deploy.discovery import read_folder
 from prefect_flow_deploy.dockerfile import base_images, declared_args
 from prefect_flow_deploy.model import FlowFolder
 from prefect_flow_deploy.options import Options
-from prefect_flow_deploy.planner import context_files_for_hash, recipe_for
+from prefect_flow_deploy.recipes import context_files_for_hash, recipe_for
 
 
 def folder_at(path: Path) -> FlowFolder:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy import leftovers
-from prefect_flow_deploy.leftovers import STALE_SECONDS, RunId, dir_owner, left_over, process_start
+from prefect_flow_deploy import leftovers, run_files
+from prefect_flow_deploy.leftovers import STALE_SECONDS, left_over
+from prefect_flow_deploy.run_files import RunId, dir_owner, process_start
 
 ME = RunId("runner-1", 100, 5000)
 
@@ -62,18 +63,18 @@ def test_the_run_folder_is_named_after_this_run_and_swept_only_when_dead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    monkeypatch.setattr(leftovers, "_run_dir", [])
+    monkeypatch.setattr(run_files, "_run_dir", [])
     monkeypatch.setattr(leftovers, "_sweep_containers", lambda: 0)  # no engine in unit tests
-    login = Path(leftovers.temp_dir("pfd-docker-config-"), "config.json")
+    login = Path(run_files.temp_dir("pfd-docker-config-"), "config.json")
     login.write_text("{}")
     mine = login.parent.parent
-    assert dir_owner(mine.name) == leftovers.this_run()
+    assert dir_owner(mine.name) == run_files.this_run()
 
     # A dead run's folder (a real process, ended) and a live one's (this test's parent).
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead_start = process_start(dead.pid)
     dead.wait()
-    host = leftovers.this_run().host
+    host = run_files.this_run().host
     gone = tmp_path / f"pfd-run.{RunId(host, dead.pid, dead_start or 1)}.abcdefgh"
     (gone / "pfd-docker-config-x").mkdir(parents=True)
     (gone / "pfd-docker-config-x" / "config.json").write_text('{"auths": {}}')
@@ -86,7 +87,7 @@ def test_the_run_folder_is_named_after_this_run_and_swept_only_when_dead(
     assert not gone.exists() and alive.exists() and login.exists()
     assert leftovers.sweep() is None
 
-    leftovers.remove_run_dir()
+    run_files.remove_run_dir()
     assert not mine.exists()
 
 
@@ -110,11 +111,11 @@ def test_threads_asking_for_the_run_folder_at_once_share_one(
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    monkeypatch.setattr(leftovers, "_run_dir", [])
+    monkeypatch.setattr(run_files, "_run_dir", [])
     with ThreadPoolExecutor(max_workers=16) as pool:
-        folders = set(pool.map(lambda _: leftovers.temp_dir("pfd-x-"), range(64)))
+        folders = set(pool.map(lambda _: run_files.temp_dir("pfd-x-"), range(64)))
     assert len({Path(f).parent for f in folders}) == 1
-    leftovers.remove_run_dir()
+    run_files.remove_run_dir()
     assert list(tmp_path.iterdir()) == []  # nothing left at exit
 
 
@@ -122,11 +123,11 @@ def test_on_a_runner_the_run_folder_goes_under_runner_temp(tmp_path: Path) -> No
     from prefect_flow_deploy import leftovers
 
     try:
-        assert leftovers.use_runner_temp({"RUNNER_TEMP": str(tmp_path)}) is None  # not GitHub
+        assert run_files.use_runner_temp({"RUNNER_TEMP": str(tmp_path)}) is None  # not GitHub
         missing = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(tmp_path / "not-mounted")}
-        assert leftovers.use_runner_temp(missing) is None  # an old runner's host path
+        assert run_files.use_runner_temp(missing) is None  # an old runner's host path
         runner = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(tmp_path)}
-        assert leftovers.use_runner_temp(runner) == str(tmp_path)
-        assert leftovers.temp_root() == str(tmp_path)
+        assert run_files.use_runner_temp(runner) == str(tmp_path)
+        assert run_files.temp_root() == str(tmp_path)
     finally:
-        leftovers._root.clear()
+        run_files._root.clear()

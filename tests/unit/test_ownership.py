@@ -8,12 +8,8 @@ import pytest
 
 from prefect_flow_deploy.deployments import existing_from_json, ours
 from prefect_flow_deploy.options import Given, Options
-from prefect_flow_deploy.ownership import (
-    foreign_owner,
-    recorded_owner,
-    repository_from_remote,
-    takeover_message,
-)
+from prefect_flow_deploy.ownership import foreign_owner, recorded_owner, takeover_message
+from prefect_flow_deploy.repository import repository_from_remote
 from prefect_flow_deploy.settings import resolve_options
 
 from .test_planner import folder_with, image

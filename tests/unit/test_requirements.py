@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.requirements import (
-    plain_http_host,
-    requirements_problems,
-    unread_dependency_problems,
-)
+from prefect_flow_deploy.requirements import requirements_problems, unread_dependency_problems
+from prefect_flow_deploy.url_credentials import plain_http_host
 
 # -- requirements.txt, large files ---------------------------------------------------------
 
