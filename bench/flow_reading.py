@@ -38,7 +38,7 @@ from common import (
     run_measured,
 )
 from plan_scaling import seed, upload_stand_in_base
-from prefect_flow_deploy.discovery import discover, python_files
+from prefect_flow_deploy.reading.discovery import discover, python_files
 
 RESULTS = REPO / "bench" / "results"
 

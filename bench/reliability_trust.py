@@ -64,7 +64,7 @@ def api(world: World) -> httpx.Client:
     """The Prefect API for this module's own calls, retried as the engine's are (the shared
     SQLite server answers 503 while another writer holds it)."""
     if not _API:
-        from prefect_flow_deploy.http_retry import client_transport
+        from prefect_flow_deploy.clients.http_retry import client_transport
 
         _API.append(
             httpx.Client(
@@ -90,8 +90,8 @@ def hand_made(world: World, name: str, image: str | None = None) -> str:
 
 def forged(path: Path, data: dict[str, Any]) -> None:
     """The edited plan, with the hash of its new content (the algorithm is public)."""
-    from prefect_flow_deploy.plan_file import _adapter
-    from prefect_flow_deploy.plan_hash import plan_hash
+    from prefect_flow_deploy.rules.plan_hash import plan_hash
+    from prefect_flow_deploy.run.plan_file import _adapter
 
     known = _adapter().validate_python(data)
     path.write_text(json.dumps({**data, "hash": plan_hash(known.plan, known.options)}))

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import httpx
 
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.model import DeploymentPlan, ImagePlan
-from prefect_flow_deploy.options import Given, Options
-from prefect_flow_deploy.prefect_api import resolve
-from prefect_flow_deploy.registration import apply, make_client
-from prefect_flow_deploy.registry import parse_reference
-from prefect_flow_deploy.settings import resolve_options
+from prefect_flow_deploy.clients.prefect_api import resolve
+from prefect_flow_deploy.clients.registration import apply, make_client
+from prefect_flow_deploy.clients.registry import parse_reference
+from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan
+from prefect_flow_deploy.run.engine import Engine
+from prefect_flow_deploy.settings.cascade import resolve_options
+from prefect_flow_deploy.settings.options import Given, Options
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 

@@ -49,10 +49,10 @@ import httpx
 
 from common import REPO, STAND_IN, VENV_BIN, WORK_POOL, BenchStack, free_port, log, machine_info
 from common import run_measured as measured_run
-from prefect_flow_deploy.action_report import matrix
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.http_retry import client_transport
-from prefect_flow_deploy.settings import explicit_layer, resolve_options
+from prefect_flow_deploy.clients.http_retry import client_transport
+from prefect_flow_deploy.reports.action import matrix
+from prefect_flow_deploy.run.engine import Engine
+from prefect_flow_deploy.settings.cascade import explicit_layer, resolve_options
 
 RESULTS = REPO / "bench" / "results"
 ENGINE_SCRIPT = REPO / "scripts" / "builder-engine.sh"

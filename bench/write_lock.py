@@ -1,4 +1,4 @@
-"""What the write lock (src/prefect_flow_deploy/write_lock.py) costs a deployment write.
+"""What the write lock (src/prefect_flow_deploy/clients/write_lock.py) costs a deployment write.
 
 A write is the re-read made just before it and the create (`GET /deployments/name/…`, then
 `POST /deployments/`, an upsert); with the lock, both happen between taking a lease on the
@@ -25,7 +25,7 @@ import httpx
 from prefect.client.orchestration import PrefectClient
 
 from common import REPO, BenchStack, log, machine_info
-from prefect_flow_deploy.write_lock import WriteLocks
+from prefect_flow_deploy.clients.write_lock import WriteLocks
 
 RESULTS = REPO / "bench" / "results"
 

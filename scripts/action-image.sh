@@ -84,7 +84,7 @@ measure() {
   log "start, median of 5 (an empty container: docker run --rm --entrypoint true IMAGE): $(median_ms $DOCKER run --rm --entrypoint true "$TAG") ms"
   log "start, median of 5 (the entrypoint, docker run --rm IMAGE --help): $(median_ms $DOCKER run --rm "$TAG" --help) ms"
   log "start, median of 5 (import the engine and Prefect's client, as a run that writes does): $(median_ms $DOCKER run --rm \
-    --entrypoint python3 "$TAG" -c 'import prefect_flow_deploy.engine, prefect_flow_deploy.cli, prefect_flow_deploy.registration') ms"
+    --entrypoint python3 "$TAG" -c 'import prefect_flow_deploy.run.engine, prefect_flow_deploy.cli, prefect_flow_deploy.clients.registration') ms"
 }
 
 $DOCKER version >/dev/null 2>&1 || { log "no Docker engine answers: run scripts/stack.sh up"; exit 1; }

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from prefect_flow_deploy import action_report, pr_comment
-from prefect_flow_deploy.model import (
+from prefect_flow_deploy.core.model import (
     DeploymentPlan,
     DeploymentSpec,
     FlowFolder,
@@ -25,6 +24,8 @@ from prefect_flow_deploy.model import (
     Plan,
     Problem,
 )
+from prefect_flow_deploy.reports import action as action_report
+from prefect_flow_deploy.reports import pr_comment
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = Path("/github/workspace")

@@ -28,7 +28,7 @@ REGISTRY=127.0.0.1:5000
 AUTH_REGISTRY=127.0.0.1:5001
 PREFECT_PORT=4200
 # The oldest supported server version is the engine's constant, so the two never disagree.
-OLDEST_PREFECT_VERSION="$(sed -n 's/^OLDEST_SUPPORTED = "\([0-9.]*\)"$/\1/p' "$HERE/src/prefect_flow_deploy/server_version.py")"
+OLDEST_PREFECT_VERSION="$(sed -n 's/^OLDEST_SUPPORTED = "\([0-9.]*\)"$/\1/p' "$HERE/src/prefect_flow_deploy/rules/server_version.py")"
 OLDEST_PREFECT_PORT=4301   # not 4300: the benchmarks start their own server there
 TOO_OLD_PREFECT_VERSION=3.1.15   # the last release before it: its PATCH /deployments/{id} rejects fields
 TOO_OLD_PREFECT_PORT=4302

@@ -155,7 +155,7 @@ class FakeCloud:
         return 404, {"detail": f"not in the fake: POST /v2/concurrency_limits/{action}"}
 
     def _create_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
-        from prefect_flow_deploy.write_lock import lock_name
+        from prefect_flow_deploy.clients.write_lock import lock_name
 
         with self._lock:
             full_name = f"{self.flows[body['flow_id']]['name']}/{body['name']}"

@@ -187,7 +187,7 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
 def _log_secrets_per_test() -> Iterator[None]:
     """The logger is one object for the process: a secret one test masks (a one-letter
     password) must not redact the next test's output."""
-    from prefect_flow_deploy.logger import log
+    from prefect_flow_deploy.core.logger import log
 
     saved = list(log._secrets)
     yield

@@ -21,12 +21,12 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import DeploymentResponse
 
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.http_retry import client_transport
-from prefect_flow_deploy.model import Plan
-from prefect_flow_deploy.options import Given, Options
-from prefect_flow_deploy.results import RunResult
-from prefect_flow_deploy.settings import resolve_options
+from prefect_flow_deploy.clients.http_retry import client_transport
+from prefect_flow_deploy.core.model import Plan
+from prefect_flow_deploy.core.results import RunResult
+from prefect_flow_deploy.run.engine import Engine
+from prefect_flow_deploy.settings.cascade import resolve_options
+from prefect_flow_deploy.settings.options import Given, Options
 
 from .conftest import Scenario, Stack
 

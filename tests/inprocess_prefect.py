@@ -3,7 +3,7 @@ server.create_app) on a SQLite database of its own, reached through Starlette's 
 transport instead of a socket. Same routes, models and database code as `prefect server
 start`; no process, no port, none of its background services (nothing here runs flows).
 
-For the count tests (tests/unit/test_engine_costs.py): every request the engine makes goes through
+For the count tests (tests/unit/run/test_engine_costs.py): every request the engine makes goes through
 `transport`, which counts them. Starting it takes about 5 s; migrating a new database takes
 about 10 s more, so a migrated one is kept per Prefect version under /var/tmp and copied.
 """

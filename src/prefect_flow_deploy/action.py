@@ -18,14 +18,30 @@ from typing import TypeVar
 
 import github_action_utils as gha
 
-from . import action_report, preview_comment, previews
-from .action_github import DeploymentRecord, deactivate_previews, post_plan, post_previews
-from .engine import Engine, report_problems
-from .errors import ConfigurationError, FatalError
-from .github_api import PR_EVENTS, GitHubClient, GitHubEnv, github_env
-from .logger import log
-from .naming import normalise_registry, registry_host
-from .options import (
+from prefect_flow_deploy.clients.github_api import PR_EVENTS, GitHubClient, GitHubEnv, github_env
+from prefect_flow_deploy.clients.prefect_api import resolve
+from prefect_flow_deploy.core.errors import ConfigurationError, FatalError
+from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.core.naming import normalise_registry, registry_host
+from prefect_flow_deploy.core.results import RunResult
+from prefect_flow_deploy.reports import action as action_report
+from prefect_flow_deploy.reports import preview_comment
+from prefect_flow_deploy.reports.github import (
+    DeploymentRecord,
+    deactivate_previews,
+    post_plan,
+    post_previews,
+)
+from prefect_flow_deploy.rules import previews
+from prefect_flow_deploy.run.engine import Engine, report_problems
+from prefect_flow_deploy.run.plan_file import hash_of
+from prefect_flow_deploy.settings.cascade import (
+    config_file,
+    explicit_layer,
+    resolve_options,
+    with_given,
+)
+from prefect_flow_deploy.settings.options import (
     BUILD_SECRETS_VARIABLE,
     DEFAULT_CONFIG_FILE,
     SETTINGS,
@@ -35,10 +51,6 @@ from .options import (
     parse_build_secrets,
     secret_values,
 )
-from .plan_file import hash_of
-from .prefect_api import resolve
-from .results import RunResult
-from .settings import config_file, explicit_layer, resolve_options, with_given
 
 SECRET_INPUTS = ("registry-password", "prefect-api-key", "github-token", "builder-tls-ca",
                  "builder-tls-cert", "builder-tls-key")  # fmt: skip
@@ -365,7 +377,7 @@ def _write(outputs: dict[str, str], summary: str) -> None:
 
 
 def main() -> None:
-    from .cancellation import install
+    from prefect_flow_deploy.docker.cancellation import install
 
     install()  # PID 1 in the container: without a handler SIGTERM would be ignored
     try:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from rich.console import Console
 
-from .errors import ConfigurationError, DeployFailedError, FatalError
-from .logger import log
-from .options import (
+from prefect_flow_deploy.core.errors import ConfigurationError, DeployFailedError, FatalError
+from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.settings.options import (
     BUILD_SECRETS_VARIABLE,
     DEFAULT_CONFIG_FILE,
     SETTINGS,
@@ -32,7 +32,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from .progress import LiveProgress
+    from prefect_flow_deploy.reports.progress import LiveProgress
 
 app = typer.Typer(
     add_completion=False,
@@ -309,7 +309,7 @@ def takes(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
 def _options(given: dict[str, Any]) -> Options:
     """The options given → the resolved Options (settings.py: the action's cascade too)."""
-    from .settings import config_file, explicit_layer, resolve_options
+    from prefect_flow_deploy.settings.cascade import config_file, explicit_layer, resolve_options
 
     values = dict(given)
     config = values.pop("config", None)
@@ -391,8 +391,8 @@ def plan(
     log.stdout_is_data = json_output  # before the first mask command
     _require_deploy_extra("plan")
     options = _options(given)
-    from .engine import Engine, report_problems
-    from .report import plan_json, print_plan
+    from prefect_flow_deploy.reports.terminal import plan_json, print_plan
+    from prefect_flow_deploy.run.engine import Engine, report_problems
 
     if json_output:
         log.quiet = True
@@ -401,11 +401,11 @@ def plan(
     report_problems(result)
     result = engine.preview_retention(result)
     if out is not None:
-        from .plan_file import dump
+        from prefect_flow_deploy.run.plan_file import dump
 
         out.write_text(dump(result, options), encoding="utf-8")
         log.info(f"wrote the plan to {out}: `prefect-flow-deploy deploy --plan {out}` applies it")
-        from .plan_file import hash_of
+        from prefect_flow_deploy.run.plan_file import hash_of
 
         log.info(f"plan sha256:{hash_of(result, options)} (the plan comment shows the same)")
     if json_output:
@@ -439,12 +439,12 @@ def deploy(
     options = _options(given)
     import json
 
-    from .engine import Engine
-    from .report import print_result, result_rows
+    from prefect_flow_deploy.reports.terminal import print_result, result_rows
+    from prefect_flow_deploy.run.engine import Engine
 
     saved = None
     if plan_file is not None:
-        from .plan_file import load
+        from prefect_flow_deploy.run.plan_file import load
 
         saved = load(plan_file)
     live = live_view(json_output)
@@ -468,8 +468,8 @@ def validate(given: dict[str, Any]) -> None:
     options = _options(given)
     import time
 
-    from .discovery import report_folder_problems
-    from .validation import validate as check
+    from prefect_flow_deploy.commands.validate import validate as check
+    from prefect_flow_deploy.reading.discovery import report_folder_problems
 
     started = time.monotonic()
     outcome = check(options)
@@ -500,7 +500,7 @@ def new(
 
     flow.py (a typed parameter, a docstring), an empty requirements.txt and, with
     --schedule, a prefect.yaml."""
-    from .scaffold import NewFlow, ScaffoldError, create
+    from prefect_flow_deploy.commands.new import NewFlow, ScaffoldError, create
 
     root = given["projects_root"] or _DEFAULTS.projects_root
     try:
@@ -534,7 +534,7 @@ def adopt(
     From Prefect's own layout (a prefect.yaml at the root: each folder's prefect.yaml is
     written from it) or the Prefect 1 folders a workflow registers with `prefect register
     --project`. Files move with `git mv` in a git checkout."""
-    from .adopt import apply
+    from prefect_flow_deploy.commands.adopt import apply
 
     root = path.resolve()
     projects = given["projects_root"] or _DEFAULTS.projects_root
@@ -548,18 +548,18 @@ def adopt(
 def live_view(json_output: bool) -> LiveProgress | None:
     """On a terminal (not on GitHub, not for --json) a live view of each folder's progress;
     elsewhere the plain lines the logger prints."""
-    from .logger import running_on_github
+    from prefect_flow_deploy.core.logger import running_on_github
 
     if json_output or running_on_github() or not sys.stderr.isatty():
         return None
-    from .progress import LiveProgress
+    from prefect_flow_deploy.reports.progress import LiveProgress
 
     return LiveProgress(Console(stderr=True))
 
 
 def main() -> None:
-    from .cancellation import install
-    from .run_files import use_runner_temp
+    from prefect_flow_deploy.core.run_files import use_runner_temp
+    from prefect_flow_deploy.docker.cancellation import install
 
     install()
     use_runner_temp(os.environ)  # on a runner: where the job's end removes what a kill left

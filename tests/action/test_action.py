@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.commit_order import recorded_commit
+from prefect_flow_deploy.deployment.commit_order import recorded_commit
 
 from ..conftest import EXAMPLES, Scenario, Stack, write_flow
 from ..helpers import read_deployments, running

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.build_seconds import LABEL
-from prefect_flow_deploy.credentials import Credentials
-from prefect_flow_deploy.registry import RegistryClient, image_labels
+from prefect_flow_deploy.clients.build_seconds import LABEL
+from prefect_flow_deploy.clients.registry import RegistryClient, image_labels
+from prefect_flow_deploy.core.credentials import Credentials
 
 from ..conftest import RemoteBuilder, Scenario, Stack
 from ..integration.test_canary_secrets import shown

@@ -7,7 +7,7 @@ decorators, redefinitions, side effects at import), copied round-robin, each cop
     write(root, folders=125, extra_flows=1)   # 625 flows in 125 folders
 
 Deterministic: the same arguments give byte-identical files. Used by bench/plan_corpus.py and
-by the count tests (tests/unit/test_engine_costs.py), so a figure and a count speak of one shape.
+by the count tests (tests/unit/run/test_engine_costs.py), so a figure and a count speak of one shape.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def test_package_missing_from_requirements_is_a_warning_with_its_line(
 def test_plan_through_the_registry_catalog(
     stack: Stack, scenario: Scenario, monkeypatch: pytest.MonkeyPatch, registry_kind: str
 ) -> None:
-    from prefect_flow_deploy import gather
+    from prefect_flow_deploy.run import gather
 
     from ..helpers import plan
 
@@ -100,8 +100,8 @@ def test_plan_through_the_registry_catalog(
     actions = {i.folder.name: i.action for i in plan(scenario, stack, **extra).images}
     assert actions == {"one": "exists", "two": "exists", "three": "build"}
     # The catalog really answered (the plan did not fall back to one HEAD per folder).
-    from prefect_flow_deploy.credentials import Credentials
-    from prefect_flow_deploy.registry import RegistryClient
+    from prefect_flow_deploy.clients.registry import RegistryClient
+    from prefect_flow_deploy.core.credentials import Credentials
 
     registry = extra.get("registry", scenario.registry)
     logins = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from bench.seed_deployed import base_config, put_image
 
-from prefect_flow_deploy import prefect_api, registry
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.http_retry import RetryTransport
+from prefect_flow_deploy.clients import prefect_api, registry
+from prefect_flow_deploy.clients.http_retry import RetryTransport
+from prefect_flow_deploy.run.engine import Engine
 from tests.conftest import Scenario, Stack
 from tests.corpus import scaled
 from tests.helpers import options
 from tests.oci_registry import OciRegistry
-from tests.unit.test_engine_costs import N
+from tests.unit.run.test_engine_costs import N
 
 pytestmark = pytest.mark.stack
 

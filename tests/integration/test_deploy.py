@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prefect.exceptions import ObjectNotFound
 
-from prefect_flow_deploy.registry import RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
 
 from ..conftest import PrefectServer, Scenario, Stack, copy_example, write_flow
 from ..helpers import (
@@ -303,15 +303,15 @@ def test_push_with_credentials_to_an_auth_registry(stack: Stack, scenario: Scena
     )
     assert not result.failed, result.results
     image = result.results[0].image or ""
-    from prefect_flow_deploy.credentials import Credentials
+    from prefect_flow_deploy.core.credentials import Credentials
 
     login = {stack.auth_registry: Credentials(stack.auth_user, stack.auth_password)}
     assert RegistryClient(login).exists(image)
 
 
 def test_wrong_registry_password_is_a_clear_error(stack: Stack, scenario: Scenario) -> None:
-    from prefect_flow_deploy.engine import Engine
-    from prefect_flow_deploy.errors import RegistryError
+    from prefect_flow_deploy.core.errors import RegistryError
+    from prefect_flow_deploy.run.engine import Engine
 
     from ..helpers import options
 
@@ -328,8 +328,8 @@ def test_wrong_registry_password_is_a_clear_error(stack: Stack, scenario: Scenar
 
 
 def test_unreachable_registry_is_one_clear_error(stack: Stack, scenario: Scenario) -> None:
-    from prefect_flow_deploy.engine import Engine
-    from prefect_flow_deploy.errors import RegistryError
+    from prefect_flow_deploy.core.errors import RegistryError
+    from prefect_flow_deploy.run.engine import Engine
 
     from ..helpers import options
 
@@ -412,8 +412,8 @@ def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: 
     import os
     import sys
 
-    from prefect_flow_deploy.leftovers import RUN_LABEL
-    from prefect_flow_deploy.run_files import RunId
+    from prefect_flow_deploy.core.run_files import RunId
+    from prefect_flow_deploy.docker.leftovers import RUN_LABEL
 
     folder = write_flow(scenario.folder("p", "nopython"), "nopython")
     (folder / "Dockerfile").write_text(f"FROM {stack.env['PFD_BASE_PYTHON']}\nCOPY . /app\n")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.commit_order import COMMIT_TAG_PREFIX, recorded_commit
-from prefect_flow_deploy.engine import Engine
+from prefect_flow_deploy.deployment.commit_order import COMMIT_TAG_PREFIX, recorded_commit
+from prefect_flow_deploy.run.engine import Engine
 
 from ..conftest import PrefectServer, Scenario, Stack, write_flow
 from ..helpers import deploy, options, read_deployment

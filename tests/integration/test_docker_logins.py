@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy import builder
+from prefect_flow_deploy.docker import builder
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy

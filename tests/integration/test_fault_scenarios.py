@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from prefect_flow_deploy.registry import RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
 
 from ..conftest import Scenario, Stack, write_flow
 from ..fault_proxy import FOREVER, Fault, FaultProxy, fault_proxy

@@ -7,7 +7,7 @@ from __future__ import annotations
 import docker
 import pytest
 
-from prefect_flow_deploy.naming import FOLDER_LABEL
+from prefect_flow_deploy.core.naming import FOLDER_LABEL
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy, plan

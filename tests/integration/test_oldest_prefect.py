@@ -25,15 +25,15 @@ from ..conftest import ROOT
 # (Not test_schema_source.py: schemas are written as the newest allowed Prefect writes them,
 # its answer the oracle there; the corpus test holds the parameters equal on every one.)
 SUBSET = [
-    "tests/unit/test_flows_source_corpus.py",
-    "tests/unit/test_discovery.py", "tests/unit/test_prefect_yaml.py",
-    "tests/unit/test_deployment_schedules.py", "tests/unit/test_deployment_fields.py",
-    "tests/unit/test_work_pools.py", "tests/unit/test_decide.py",
-    "tests/unit/test_decide_pools.py", "tests/unit/test_spec_checks.py",
-    "tests/unit/test_planner.py", "tests/unit/test_requirements.py",
-    "tests/unit/test_requirements_file.py", "tests/unit/test_validation_bad_inputs.py",
-    "tests/unit/test_config.py", "tests/unit/test_dockerignore.py",
-    "tests/unit/test_prefect_compat.py",
+    "tests/unit/reading/test_flows_corpus.py",
+    "tests/unit/reading/test_discovery.py", "tests/unit/reading/test_prefect_yaml.py",
+    "tests/unit/deployment/test_schedules.py", "tests/unit/deployment/test_fields.py",
+    "tests/unit/clients/test_work_pools.py", "tests/unit/rules/test_decide.py",
+    "tests/unit/rules/test_decide_pools.py", "tests/unit/rules/test_spec_checks.py",
+    "tests/unit/rules/test_specs.py", "tests/unit/reading/test_requirements.py",
+    "tests/unit/reading/test_requirements_file.py", "tests/unit/commands/test_validate_bad_inputs.py",
+    "tests/unit/settings/test_config_file.py", "tests/unit/reading/test_dockerignore.py",
+    "tests/unit/deployment/test_prefect_compat.py",
 ]  # fmt: skip
 TEST_TOOLS = ("pytest", "pytest-timeout", "pytest-xdist")
 # The Docker worker of the oldest Prefect's time (the newest prefect-docker pip resolves with

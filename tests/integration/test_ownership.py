@@ -119,7 +119,7 @@ def test_a_name_another_repository_creates_while_this_run_builds_is_not_taken_ov
     either writes (each plan sees no deployment), and a create replaces a deployment of the
     same name. Only the read made just before the write can tell: the later run fails that
     deployment with the take-over message, B's stays B's."""
-    from prefect_flow_deploy.engine import Engine
+    from prefect_flow_deploy.run.engine import Engine
 
     from ..helpers import options
 

@@ -2,7 +2,7 @@
 real stack (registry, Prefect server, Docker engine), as a pull-request workflow runs them.
 Applied when nothing moved; refused (exit 8, saying what moved) after a flow file is
 edited, a deployment is changed on the server by hand, or an image is deleted from the
-registry. The pure rules: tests/unit/test_plan_file.py."""
+registry. The pure rules: tests/unit/run/test_plan_file.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefect_flow_deploy.errors import PlanMovedError
+from prefect_flow_deploy.core.errors import PlanMovedError
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import read_deployment, server_api

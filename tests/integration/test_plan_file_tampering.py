@@ -19,7 +19,7 @@ import docker
 import httpx
 import pytest
 
-from prefect_flow_deploy.errors import PlanMovedError
+from prefect_flow_deploy.core.errors import PlanMovedError
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import server_api
@@ -46,8 +46,8 @@ def apply(
 
 def forge(path: Path, data: dict[str, Any]) -> None:
     """Write the edited plan with the hash of its new content, as anyone can compute it."""
-    from prefect_flow_deploy.plan_file import _adapter
-    from prefect_flow_deploy.plan_hash import plan_hash
+    from prefect_flow_deploy.rules.plan_hash import plan_hash
+    from prefect_flow_deploy.run.plan_file import _adapter
 
     known = _adapter().validate_python(data)  # the fields the plan has (an unknown one: none)
     path.write_text(json.dumps({**data, "hash": plan_hash(known.plan, known.options)}))

@@ -3,7 +3,7 @@ Docker worker): only the changed folder is built, one paused preview per flow in
 production untouched; the next push updates the same previews; a preview run started
 through the API completes on the worker; closing the pull request removes the previews
 (never the runs' history); and a preview can never write over a production deployment
-whose name it would take. The rules themselves: tests/unit/test_previews.py."""
+whose name it would take. The rules themselves: tests/unit/rules/test_previews.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from prefect_flow_deploy.registry import RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
 
 from ..conftest import Scenario, Stack, copy_example
 from ..helpers import deploy, run_deployment, server_api, server_deployment

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.registry import REPOSITORY_LABEL, RegistryClient
-from prefect_flow_deploy.retention import Retention
+from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.run.engine import Engine
+from prefect_flow_deploy.run.retention import Retention
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy, options, run

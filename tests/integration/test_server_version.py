@@ -11,9 +11,9 @@ import sys
 import httpx
 import pytest
 
-from prefect_flow_deploy.engine import Engine
-from prefect_flow_deploy.errors import PrefectUnavailableError
-from prefect_flow_deploy.server_version import OLDEST_SUPPORTED
+from prefect_flow_deploy.core.errors import PrefectUnavailableError
+from prefect_flow_deploy.rules.server_version import OLDEST_SUPPORTED
+from prefect_flow_deploy.run.engine import Engine
 
 from ..conftest import PrefectServer, Scenario, Stack, copy_example, write_flow
 from ..helpers import RegistryLog, deploy, options, read_deployment, reported_version

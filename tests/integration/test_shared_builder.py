@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.build_seconds import LABEL
-from prefect_flow_deploy.registry import RegistryClient, image_labels
+from prefect_flow_deploy.clients.build_seconds import LABEL
+from prefect_flow_deploy.clients.registry import RegistryClient, image_labels
 
 from ..conftest import RemoteBuilder, Stack
 from .test_cli import CLI

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefect_flow_deploy.leftovers import RUN_LABEL
-from prefect_flow_deploy.run_files import RunId, pid_namespace, process_start
+from prefect_flow_deploy.core.run_files import RunId, pid_namespace, process_start
+from prefect_flow_deploy.docker.leftovers import RUN_LABEL
 
 from ..conftest import Scenario, Stack, write_flow
 from ..fault_proxy import HOP_BY_HOP

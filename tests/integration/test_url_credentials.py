@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.errors import PrefectUnavailableError
+from prefect_flow_deploy.core.errors import PrefectUnavailableError
 
 from ..conftest import Scenario, Stack, write_flow
 from .test_cli import cli, common
@@ -72,8 +72,8 @@ def test_a_plan_file_and_the_summary_hold_no_password(
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in shown(done.stdout, done.stderr)
 
-    from prefect_flow_deploy.action_report import summary as render_summary
-    from prefect_flow_deploy.results import FlowResult
+    from prefect_flow_deploy.core.results import FlowResult
+    from prefect_flow_deploy.reports.action import summary as render_summary
 
     row = FlowResult("p", "one", "one", "p", "0b7c", "img", "sha256:1", "built", "created")
     linked = render_summary([row], url, "deploy")

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import pytest
 from prefect.client.orchestration import PrefectClient
 
-from prefect_flow_deploy import write_lock
-from prefect_flow_deploy.model import TENANT_TAG_PREFIX
-from prefect_flow_deploy.ownership import REPO_TAG_PREFIX
-from prefect_flow_deploy.write_lock import LEASE_SECONDS, WriteLocks, lock_name
+from prefect_flow_deploy.clients import write_lock
+from prefect_flow_deploy.clients.write_lock import LEASE_SECONDS, WriteLocks, lock_name
+from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX
+from prefect_flow_deploy.deployment.ownership import REPO_TAG_PREFIX
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy, read_deployment

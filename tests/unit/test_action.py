@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.action import options_from_inputs
-from prefect_flow_deploy.errors import ConfigurationError
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.core.errors import ConfigurationError
+from prefect_flow_deploy.settings.options import Options
 
 from ..action.runner import _declared_inputs as declared_inputs
 
@@ -153,7 +153,7 @@ def test_the_config_file_is_looked_up_as_the_cli_does(
 ) -> None:
     """One lookup (settings.config_file) for the CLI, the action and the pre-commit hook: the
     checkout's top level; a broken file there fails the action as it fails `validate`."""
-    from prefect_flow_deploy.settings import config_file
+    from prefect_flow_deploy.settings.cascade import config_file
 
     (workspace / ".git").mkdir()
     path = workspace / "prefect-flow-deploy.yaml"

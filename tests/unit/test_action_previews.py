@@ -13,11 +13,11 @@ import pytest
 
 from prefect_flow_deploy import action
 from prefect_flow_deploy.action import options_from_inputs, preview_refused
-from prefect_flow_deploy.errors import ConfigurationError
-from prefect_flow_deploy.github_api import GitHubClient, github_env
+from prefect_flow_deploy.clients.github_api import GitHubClient, github_env
+from prefect_flow_deploy.core.errors import ConfigurationError
+from tests.unit.test_action import set_inputs, workspace
 
 from ..github_fake import FakeGitHub, pull_request_event
-from .test_action import set_inputs, workspace
 
 __all__ = ["workspace"]
 REPO = "acme/flows"

@@ -18,8 +18,8 @@ import yaml
 # The modules this test reads, named once: the package is being restructured, and a module
 # that moves only needs its path changed here. Imported inside the tests, so that a stale
 # path fails these tests alone, not the collection of the suite.
-ERRORS_MODULE = "prefect_flow_deploy.errors"  # the exception classes and their `exit_code`
-OPTIONS_MODULE = "prefect_flow_deploy.options"  # SETTINGS, the table of settings
+ERRORS_MODULE = "prefect_flow_deploy.core.errors"  # the exception classes and their `exit_code`
+OPTIONS_MODULE = "prefect_flow_deploy.settings.options"  # SETTINGS, the table of settings
 USAGE_ERROR = ("click.exceptions", "UsageError")  # typer's usage errors are click's
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from prefect_flow_deploy.action import options_from_inputs
-from prefect_flow_deploy.options import Options
+from prefect_flow_deploy.settings.options import Options
 
 from ..workflow_lint import (
     THIS_ACTION,

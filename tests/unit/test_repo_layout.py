@@ -1,7 +1,9 @@
-"""The unit tests mirror src/: tests/unit/test_<module>.py tests src/prefect_flow_deploy/<module>.py
-(test_<module>_<aspect>.py when one module's tests are many), and test_repo_<file>.py tests a
-file of the repository that is not a module (action.yml, the release workflow, the lock, the
-test harness). A newcomer who changes a module finds its tests by name."""
+"""The unit tests mirror src/: tests/unit/<package>/test_<module>.py tests
+src/prefect_flow_deploy/<package>/<module>.py (test_<module>_<aspect>.py when one module's
+tests are many); the shells at the top (cli.py, action.py, in_image/) have theirs at
+tests/unit/test_<module>*.py; test_repo_<file>.py tests a file of the repository that is not a
+module (action.yml, the release workflow, the lock, the docs). A newcomer who changes a module
+finds its tests by name."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "prefect_flow_deploy"
+UNIT = ROOT / "tests" / "unit"
 
 
-def modules() -> set[str]:
+def modules(folder: Path) -> set[str]:
     return {
         p.stem if p.is_file() else p.name
-        for p in PACKAGE.iterdir()
+        for p in folder.iterdir()
         if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
     }
 
@@ -26,20 +29,39 @@ def module_of(test_file: str, known: set[str]) -> str | None:
     return max(matches, key=len, default=None)
 
 
+def packages() -> list[str]:
+    return sorted(
+        p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file() and p.name != "in_image"
+    )
+
+
 def test_every_unit_test_file_names_the_module_it_tests() -> None:
-    known = modules()
-    strays = [
+    strays = []
+    for package in packages():
+        known = modules(PACKAGE / package)
+        strays += [
+            f"{package}/{p.name}"
+            for p in sorted((UNIT / package).glob("test_*.py"))
+            if module_of(p.stem, known) is None
+        ]
+    top = {m for m in modules(PACKAGE) if m not in packages()}
+    strays += [
         p.name
-        for p in sorted((ROOT / "tests" / "unit").glob("test_*.py"))
-        if not p.stem.startswith("test_repo_") and module_of(p.stem, known) is None
+        for p in sorted(UNIT.glob("test_*.py"))
+        if not p.stem.startswith("test_repo_") and module_of(p.stem, top) is None
     ]
     assert strays == [], f"name these after the module they test (test_<module>.py): {strays}"
 
 
+def test_the_unit_tests_mirror_the_packages() -> None:
+    folders = {p.name for p in UNIT.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(packages()), "tests/unit/<package>/ for each package of src"
+
+
 def test_the_rule_tells_a_module_s_tests_from_a_stray() -> None:
-    known = {"deployments", "deployment_fields", "http_retry"}
-    assert module_of("test_deployment_fields", known) == "deployment_fields"
-    assert module_of("test_deployments_hand_set_state", known) == "deployments"
+    known = {"diff", "fields", "http_retry"}
+    assert module_of("test_fields", known) == "fields"
+    assert module_of("test_diff_hand_set_state", known) == "diff"
     assert module_of("test_http", known) is None
     assert module_of("test_checks", known) is None
 
@@ -50,5 +72,7 @@ def test_test_files_live_in_their_kind_s_folder() -> None:
     tests = ROOT / "tests"
     loose = sorted(p.name for p in tests.glob("test_*.py"))
     assert loose == [], f"move these into tests/unit, tests/integration or tests/action: {loose}"
-    folders = {p.parent.name for p in tests.rglob("test_*.py") if "corpus" not in p.parts}
-    assert folders <= {"unit", "integration", "action"}, folders
+    kinds = {
+        p.relative_to(tests).parts[0] for p in tests.rglob("test_*.py") if "corpus" not in p.parts
+    }
+    assert kinds <= {"unit", "integration", "action"}, kinds

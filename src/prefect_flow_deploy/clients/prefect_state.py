@@ -1,0 +1,60 @@
+"""(split from deployments.py)"""
+
+from __future__ import annotations
+
+from prefect_flow_deploy.clients.prefect_api import (
+    ApiSettings,
+    read_managed,
+    read_named,
+    read_related_automations,
+    read_tagged_automations,
+)
+from prefect_flow_deploy.core.model import (
+    MANAGED_TAG,
+)
+from prefect_flow_deploy.core.model import (
+    ExistingDeployment as ExistingDeployment,  # plain data, now in model.py
+)
+from prefect_flow_deploy.core.model import ServerState as ServerState
+from prefect_flow_deploy.deployment.diff import existing_from_json
+from prefect_flow_deploy.deployment.schedules import ScheduleError as ScheduleError
+from prefect_flow_deploy.deployment.schedules import exact_schedules as exact_schedules
+from prefect_flow_deploy.deployment.schedules import plain_schedule as plain_schedule
+
+
+def fetch_state(settings: ApiSettings) -> ServerState:
+    """Every deployment this tool manages, with its flow name and its triggers."""
+    from prefect_flow_deploy.deployment.triggers import run_deployment_id
+
+    state = ServerState()
+    for automation in read_tagged_automations(settings, MANAGED_TAG):
+        owner = run_deployment_id(automation)
+        if owner:
+            state.automations.setdefault(owner, []).append(automation)
+    for data in read_managed(settings, MANAGED_TAG):
+        existing = existing_from_json(data, data["flow_name"])
+        existing.automations = state.automations.get(existing.id, [])
+        state.deployments[existing.full_name] = existing
+    return state
+
+
+def fetch_unmanaged(
+    settings: ApiSettings, full_names: list[str], state: ServerState
+) -> list[ExistingDeployment]:
+    """Deployments of these names that this tool did not make (by hand, `prefect deploy`):
+    taken over rather than duplicated. One call for all, and one for the triggers of each
+    (`prefect deploy` made them without our tag: they are taken over by name)."""
+    from prefect_flow_deploy.deployment.triggers import run_deployment_id
+
+    found = []
+    for data in read_named(settings, full_names):
+        if MANAGED_TAG in (data.get("tags") or []):
+            continue
+        existing = existing_from_json(data, data["flow_name"])
+        existing.automations = [
+            a
+            for a in read_related_automations(settings, existing.id)
+            if run_deployment_id(a) == existing.id
+        ]
+        found.append(existing)
+    return found

@@ -1,0 +1,225 @@
+"""Judge a built (or pulled) image before any deployment points at it: the flow files are
+where the deployment will look, Prefect 3 is installed, the ENTRYPOINT runs the worker's
+command, the imported packages are there, and so are the names imported from Prefect; and
+the parameter schemas only the image can compute. Each verdict is a FolderError at the file
+and line to fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from prefect_flow_deploy.core.errors import FolderError
+from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
+from prefect_flow_deploy.docker import builder
+from prefect_flow_deploy.reading.dockerfile import last_instruction_line
+from prefect_flow_deploy.reading.prefect_removed import import_fails
+from prefect_flow_deploy.reading.requirements import requirement_line
+
+
+def check(
+    folder: FlowFolder, recipe: BuildRecipe, reference: str, projects_root: Path
+) -> tuple[str, dict[str, dict[str, Any]], dict[str, str]]:
+    """Check the image; return where it holds the folder's code, and the schemas and flow
+    names it computed (by entrypoint)."""
+    entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
+    missing = [f.file for f in folder.flows if f.file not in recipe.files]
+    if missing:
+        raise FolderError(
+            f"{', '.join(missing)} is excluded from the build by .dockerignore, so the "
+            "deployment could not find its flow. Remove the matching line from .dockerignore.",
+            file=str(folder.path / ".dockerignore"),
+        )
+    modules = sorted({i.module for i in folder.imports} - {"prefect"})
+    pending = _pending(folder)
+    names = sorted({(i.path, i.name) for i in folder.imports if i.path})
+    result = builder.check_image(
+        reference, entry_files, recipe.expected_code_dir, modules, pending, names
+    )
+    if not result.prefect_version:
+        raise FolderError(
+            "the image has no `prefect` package, so the Docker worker cannot run the flow. "
+            + (
+                "Base the Dockerfile on a prefecthq/prefect:3-… image or add `prefect>=3` to "
+                "requirements.txt and install it."
+                if folder.dockerfile
+                else "Use a base image with Prefect 3 (--base-image) or add `prefect>=3` to requirements.txt."
+            ),
+            file=str(folder.dockerfile or folder.requirements or folder.path),
+        )
+    _check_prefect_major(folder, result.prefect_version)
+    if result.entrypoint_ignoring_command:
+        raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
+    if not result.code_dir:
+        raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
+    warn_missing_modules(folder, result.missing_modules, projects_root)
+    check_prefect_names(folder, result.prefect_missing, result.prefect_version)
+    return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
+
+
+def _pending(folder: FlowFolder) -> list[str]:
+    """Flows whose schema or name only the image can tell."""
+    return [f.entrypoint for f in folder.flows if f.parameter_schema is None or f.name_pending]
+
+
+def compute_schemas(
+    folder: FlowFolder, reference: str, code_dir: str, checked: builder.ImageCheck
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Schemas and names the source alone cannot tell (a type from a library the engine
+    does not have, a name made by running the file): Prefect computes them in the image
+    (builder.image_schemas says why there)."""
+    pending = _pending(folder)
+    if not pending:
+        return {}, {}
+    schemas: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    answers: Mapping[str, dict[str, Any]] = builder.image_schemas(
+        reference, code_dir, pending, checked
+    )
+    for entrypoint, answer in answers.items():
+        if "error" in answer:
+            flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
+            raise FolderError(
+                f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
+                f"of it would start: {answer['error']}",
+                file=str(folder.path / flow.file),
+                line=flow.line,
+            )
+        schemas[entrypoint] = answer["schema"]
+        if answer.get("name") is not None:
+            names[entrypoint] = str(answer["name"])
+    return schemas, names
+
+
+def check_prefect_names(
+    folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
+) -> None:
+    """Names the code imports from Prefect that the image's own Prefect does not have (code
+    written for another Prefect: `prefect.orion`, a class since removed): at module level the
+    import fails before any flow of the file starts, in every run (an error); inside a
+    function, when that runs (a warning)."""
+    gone, failing = set(missing), None
+    for imported in folder.imports:
+        if (imported.path, "") in gone:
+            what = f"no module {imported.path}"
+        elif (imported.path, imported.name) in gone:
+            what = f"no `{imported.name}` in {imported.path}"
+        else:
+            continue
+        message = (
+            f"`from {imported.path} import {imported.name}`: the image's Prefect {version} has "
+            f"{what}, so {import_fails(imported.nested)}. Import it from where this Prefect "
+            "has it, or install the Prefect the code was written for."
+        )
+        file = folder.path / imported.file
+        if imported.nested:
+            log.warning(f"{folder.key}: {message}", file=file, line=imported.line,
+                        title="Not in this Prefect")  # fmt: skip
+        elif failing is None:
+            failing = FolderError(message, file=str(file), line=imported.line)
+    if failing is not None:
+        raise failing
+
+
+def warn_missing_modules(folder: FlowFolder, missing: list[str], projects_root: Path) -> None:
+    """The most common run-time crash: a package imported but not in requirements.txt."""
+    for module in missing:
+        where = next(i for i in folder.imports if i.module == module)
+        fix = (
+            f"add it to {folder.key}/requirements.txt"
+            if folder.dockerfile is None
+            else f"install it in {folder.key}/Dockerfile"
+        )
+        fix += " (the pip name may differ)"
+        local = _outside_folder(folder, module, projects_root)
+        if local is not None:
+            fix = (
+                f"`{local}` is in the repository but outside the flow folder, and the image "
+                f"holds only {folder.key}: move or copy it into the folder, or make it a "
+                "package and add it to requirements.txt"
+            )
+        log.warning(
+            f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
+            f"the flow will fail with ModuleNotFoundError: {fix}.",
+            file=folder.path / where.file,
+            line=where.line,
+            title="Missing package",
+        )
+
+
+def _outside_folder(folder: FlowFolder, module: str, root: Path) -> str | None:
+    """A shared module of the repository (beside the flow folders, in the project, at
+    the root) that the code imports as if it were installed: a common monorepo habit."""
+    for base in (folder.path.parent, root, root.parent):
+        for candidate in (base / module, base / f"{module}.py"):
+            if candidate.exists():
+                return candidate.relative_to(root.parent).as_posix()
+    return None
+
+
+def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
+    line = None
+    if folder.dockerfile is not None:
+        text = folder.dockerfile.read_text(errors="replace")
+        line = last_instruction_line(text, "ENTRYPOINT")
+    where = "its ENTRYPOINT" if line else "the ENTRYPOINT it inherits from its base image"
+    return FolderError(
+        f"the image runs {where}, {json.dumps(entrypoint)}, which does not run the command it "
+        "is given: the Docker worker starts each flow run as the container's command "
+        "(`prefect flow-run execute`), so no run of this deployment would start its flow. "
+        "Remove the ENTRYPOINT (a CMD is fine: the worker replaces it), or end the "
+        'entrypoint script with `exec "$@"`.',
+        file=str(folder.dockerfile or folder.path),
+        line=line,
+    )
+
+
+def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
+    """Prefect 2 in the image (an old pin in requirements.txt) cannot run a Prefect 3 flow
+    run: say so now, pointing at the pin."""
+    major = (version or "").split(".")[0]
+    if not major.isdigit() or int(major) >= 3:
+        return
+    file: Path | None = folder.dockerfile or folder.requirements or folder.path
+    line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
+    if line is not None:
+        file = folder.requirements
+    raise FolderError(
+        f"the image has Prefect {version}, and the deployment is run by a Prefect 3 worker, "
+        "which cannot start it. Require `prefect>=3` (or remove the pin and use the base "
+        "image's Prefect 3).",
+        file=str(file),
+        line=line,
+    )
+
+
+def _missing_code_message(folder: FlowFolder) -> str:
+    dockerfile = folder.dockerfile
+    hint = "add `COPY . /opt/prefect/flows/<folder>` and `WORKDIR /opt/prefect/flows/<folder>`"
+    if dockerfile is not None:
+        for number, line in enumerate(dockerfile.read_text(encoding="utf-8").splitlines(), start=1):
+            words = line.strip().split()
+            if words and words[0].upper() in ("COPY", "ADD") and "." in words[1:2]:
+                hint = f"line {number} (`{line.strip()}`) does not put the flow files where they can be found; make it `COPY . /opt/prefect/flows/{folder.name}` and add `WORKDIR /opt/prefect/flows/{folder.name}`"
+                break
+    return (
+        f"the image does not contain this folder's flow files ({', '.join(sorted({f.file for f in folder.flows}))}), "
+        f"so the deployment would crash with FileNotFoundError: {hint}."
+    )
+
+
+def served_mismatch(reference: str, pushed: str | None, served: str | None) -> str | None:
+    """Why the image the registry serves under `reference` right after the push is not the
+    one pushed (another push of the tag in between, a cache in front of the registry), or
+    None. An empty `pushed` (the engine told none) cannot be compared."""
+    if not pushed or served == pushed:
+        return None
+    return (
+        f"the registry serves {served or 'nothing'} under {reference}, not the {pushed} just "
+        "pushed: another push replaced the tag, or a cache or proxy in front of the registry "
+        "serves another image. Nothing is deployed from it; run again (a content tag is "
+        "pushed by this repository's runs only), or check what sits in front of the registry."
+    )

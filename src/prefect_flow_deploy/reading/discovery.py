@@ -1,0 +1,481 @@
+"""Discovery: the projects root → one FlowFolder per `<project>/<folder>`, with its flows."""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from prefect_flow_deploy.core.errors import NoFlowFoldersError
+from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, Problem
+from prefect_flow_deploy.reading import file_reads, prefect_layout
+from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
+from prefect_flow_deploy.reading.flows import ENCLOSED_FLOW_TITLES, find_flows
+from prefect_flow_deploy.reading.import_cycles import cycle_problems
+from prefect_flow_deploy.reading.layout_advice import found_instead
+from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
+from prefect_flow_deploy.reading.prefect_yaml import config_matches, read_prefect_yaml
+from prefect_flow_deploy.reading.python_source import FolderSource
+from prefect_flow_deploy.reading.requirements import (
+    requirements_problems,
+    unread_dependency_problems,
+)
+
+_FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
+_SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
+
+
+def is_flow_dir(name: str) -> bool:
+    return not name.startswith((".", "_")) and name not in _SKIPPED_DIRS
+
+
+def discover(
+    projects_root: Path, pattern: str | None = None, repository: str | None = None
+) -> list[FlowFolder]:
+    """Every flow folder, in a stable order, filtered by `pattern`: the folders under the
+    projects root (`<project>/<folder>/`), and those a prefect.yaml at the repository root
+    names (Prefect's own layout, prefect_layout.py; `repository` names its project).
+
+    `pattern` is a regular expression searched in `project/folder` (as the old workflow's
+    dispatch input was). An entry that cannot be read (a symlink loop, a link out of the
+    repository) is a failed folder at that entry: the others are read as usual. No flow
+    folder at all is an error that says what the repository holds instead.
+    """
+    regex = re.compile(pattern) if pattern else None
+    found = prefect_layout.find(projects_root)
+    layout = prefect_layout.read(found, projects_root, repository) if found else None
+    folders: list[FlowFolder] = []
+    seen = 0
+    if projects_root.is_dir() and not (layout and layout.root == projects_root.resolve()):
+        seen, folders = _folder_layout(projects_root, regex)
+    if layout is not None:
+        for note in layout.notes:
+            log.warning(note.message, file=note.file, line=note.line, title=note.title)
+        seen += len(layout.groups) + bool(layout.unplaced)
+        folders += _root_layout(layout, regex)
+    if not seen:
+        raise NoFlowFoldersError(found_instead(projects_root, found))
+    if not folders:
+        log.warning(
+            f"no flow folders matching {pattern!r} under {projects_root}: flows is searched "
+            "in <project>/<flow folder>.",
+            title="Nothing to deploy",
+        )
+    return folders
+
+
+def _folder_layout(
+    projects_root: Path, regex: re.Pattern[str] | None
+) -> tuple[int, list[FlowFolder]]:
+    """The folders of `projects/<project>/<folder>/`: how many there are, and those read."""
+    root = repository_root(projects_root)
+    folders = []
+    seen = 0
+    for project_dir, problem in _subdirs(projects_root, root):
+        if problem is not None:  # its folders are unknown: a failed `<project>/*`
+            seen += 1
+            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            continue
+        _warn_strays(project_dir)
+        try:
+            entries = _subdirs(project_dir, root)
+        except OSError as exc:
+            seen += 1
+            problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
+            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            continue
+        for folder_dir, problem in entries:
+            seen += 1
+            key = f"{project_dir.name}/{folder_dir.name}"
+            if regex and not regex.search(key):
+                continue
+            if problem is not None:
+                folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
+            else:
+                folders.append(read_folder(project_dir.name, folder_dir, root))
+    return seen, folders
+
+
+def _root_layout(
+    layout: prefect_layout.RootLayout, regex: re.Pattern[str] | None
+) -> list[FlowFolder]:
+    """The folders a prefect.yaml at the repository root names (prefect_layout.py)."""
+    root = layout.root
+    repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    folders = []
+    if layout.unplaced:
+        project = prefect_layout.repository_name(None, root)
+        project = layout.groups[0].project if layout.groups else project
+        folders.append(
+            FlowFolder(project, UNREADABLE_PROJECT, root, problems=list(layout.unplaced))
+        )
+    for group in layout.groups:
+        if regex and not regex.search(f"{group.project}/{group.name}"):
+            continue
+        folder = read_folder(
+            group.project, group.path, repository, name=group.name, configs=group.configs,
+            files=group.files, prefect_yaml=layout.path,
+        )  # fmt: skip
+        folder.problems[:0] = group.problems
+        folder.problems += prefect_layout.root_build_files(group, root)
+        folders.append(folder)
+    return folders
+
+
+# The folder name of a project that could not be listed: its deployments are kept.
+UNREADABLE_PROJECT = "*"
+
+
+def repository_root(projects_root: Path) -> Path:
+    """The checkout the projects root is in (the nearest folder with `.git`), else the
+    projects root's parent (where prefect-flow-deploy.yaml lives)."""
+    resolved = projects_root.resolve()
+    return next(
+        (p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved.parent
+    )
+
+
+def display(path: Path | str) -> str:
+    """A path as text that can be printed, whatever bytes its name holds."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:
+    return FlowFolder(project=project, name=name, path=path, problems=[problem])
+
+
+def _entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem | None:
+    """Why a file or folder of the repository cannot go into an image, at the entry: a name
+    that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
+    the repository (its target would be built into the image, or be missing from it)."""
+    shown = display(path.relative_to(root) if path.is_relative_to(root) else path)
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return Problem(
+            "error",
+            f"the name {shown} is not valid UTF-8 (shown escaped): rename it, or delete it.",
+            path.parent,
+            title="File name",
+        )
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # RuntimeError: pathlib's own loop detection
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            return None  # a dangling link: copied as a link, as Docker does
+        return Problem(
+            "error",
+            f"{shown} is a symlink loop (-> {display(os.readlink(path))}): remove the link, "
+            "or point it at a real file or folder.",
+            path,
+            title="Symlink loop",
+        )
+    if not target.is_relative_to(root):
+        return Problem(
+            "error",
+            f"{shown} is a symlink to {display(target)}, outside the repository ({display(root)}): "
+            "nothing outside the repository goes into an image. Copy what it needs into the "
+            "repository, or install it from a package index.",
+            path,
+            title="Symlink out of the repository",
+        )
+    if folder is not None and link_action(target, target.is_file(), folder, root) == "folder":
+        shown_target = display(target.relative_to(root))
+        return Problem(
+            "error", folder_link_problem(shown, shown_target), path, title="Symlink to a folder"
+        )
+    return None
+
+
+def entry_problems(folder: Path, root: Path) -> list[Problem]:
+    """Every entry of a flow folder that cannot go into its image (see `_entry_problem`);
+    links are not followed."""
+    problems: list[Problem] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
+
+    resolved = folder.resolve()
+    for current, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in [*dirs, *files]:
+            problem = _entry_problem(Path(current, name), root, resolved)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+# Files a flow folder builds from: in a project folder, no build reads them.
+_FOLDER_FILES = ("Dockerfile", "requirements.txt", "prefect.yaml", ".dockerignore")
+
+
+def _warn_strays(project_dir: Path) -> None:
+    """Files that sit where no flow folder would find them: a flow, or a build file meant to
+    be shared by the project's folders (each folder builds from its own)."""
+    project = project_dir.name
+    for stray in _flow_files_at(project_dir):
+        log.warning(
+            f"{stray.name} is directly in the project folder {project}/, so it is not "
+            f"deployed: move it into a flow folder, {project}/<folder>/{stray.name}.",
+            file=stray,
+            title="Flow outside a flow folder",
+        )
+    for name in _FOLDER_FILES:
+        if (project_dir / name).is_file():
+            log.warning(
+                f"{name} is directly in the project folder {project}/, where no build reads it: "
+                f"each flow folder builds from its own ({project}/<folder>/{name}). Copy it into "
+                "the folders that need it; for packages every folder shares, build a base "
+                "image once and give it as base-image.",
+                file=project_dir / name,
+                title="Build file outside a flow folder",
+            )
+
+
+def _flow_files_at(directory: Path) -> list[Path]:
+    """Python files holding a flow that sit where no flow folder would find them."""
+    return sorted(
+        path
+        for path in directory.glob("*.py")
+        if path.is_file() and _FLOW_DECORATOR.search(file_reads.read_text(path, errors="replace"))
+    )
+
+
+def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
+    """The folders in `path` (links to folders included), each with why it cannot be read,
+    if so. Files are not read here: only a loop (it may have been a folder) is reported."""
+    found = []
+    for entry in os.scandir(path):
+        if not is_flow_dir(entry.name):
+            continue
+        problem = _entry_problem(Path(entry.path), root)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir or (problem is not None and problem.title == "Symlink loop"):
+            found.append((Path(entry.path), problem))
+    return sorted(found, key=lambda pair: pair[0].name)
+
+
+def python_files(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if is_flow_dir(d))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(root, name)
+
+
+def read_folder(
+    project: str,
+    path: Path,
+    root: Path | None = None,
+    *,
+    name: str | None = None,
+    configs: list[DeploymentConfig] | None = None,
+    files: list[Path] | None = None,
+    prefect_yaml: Path | None = None,
+) -> FlowFolder:
+    """The folder as its files say (`root`: the repository, which no link may leave); a
+    folder that cannot be read fails at the file, the run goes on. A folder of a prefect.yaml
+    at the repository root comes with its entries (`configs`), their files and that file:
+    only those files are read, and only the flows they name are deployed."""
+    folder = FlowFolder(project=project, name=name or path.name, path=path)
+    root = root or repository_root(path.parent.parent)
+    folder.problems.extend(entry_problems(path, root))
+    if folder.failed:
+        return folder
+    try:
+        if configs is not None:
+            folder.prefect_yaml, folder.deployment_configs = prefect_yaml, list(configs)
+        _read_files(folder, root, files)
+    except (OSError, UnicodeError) as exc:
+        where = Path(getattr(exc, "filename", None) or path)
+        folder.problems.append(
+            Problem("error", f"cannot read {display(where)}: {exc}", where, title="Unreadable")
+        )
+    return folder
+
+
+def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> None:
+    path = folder.path
+    own = ("Dockerfile", "requirements.txt") + (() if listed is not None else ("prefect.yaml",))
+    for name in own:
+        candidate = path / name
+        if candidate.is_file():
+            setattr(folder, _FILE_ATTRIBUTES[name], candidate)
+
+    source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+    flow_files = []
+    for file in python_files(path) if listed is None else listed:
+        flows, problems, imports = find_flows(file, path, source)
+        folder.flows.extend(flows)
+        folder.problems.extend(problems)
+        folder.imports.extend(imports)
+        flow_files += [file] if flows else []
+    folder.problems.extend(cycle_problems(source, flow_files))
+
+    if folder.dockerfile is not None:
+        text = file_reads.read_text(folder.dockerfile)
+        folder.problems.extend(
+            Problem("error", message, folder.dockerfile, line, "Dockerfile")
+            for line, message in dockerfile_problems(text)
+        )
+        folder.problems.extend(missing_copy_sources(folder, text, root))
+    if folder.requirements is not None:
+        problems, names_files = requirements_problems(folder.requirements)
+        folder.problems.extend(problems)
+        folder.requirements_name_files = names_files
+    if folder.dockerfile is None and folder.requirements is None:
+        folder.problems.extend(unread_dependency_problems(path))
+    if listed is not None:
+        _keep_listed(folder)
+    elif folder.prefect_yaml is not None:
+        configs, problems = read_prefect_yaml(folder.prefect_yaml)
+        folder.deployment_configs = configs
+        folder.problems.extend(problems)
+
+    _check_flow_names(folder)
+    made = [f.made for f in folder.flows if f.made]
+    folder.problems[:] = [p for p in folder.problems if not _made_by_factory(p, made)]
+    enclosed = [p for p in folder.problems if p.title in ENCLOSED_FLOW_TITLES]
+    if enclosed and not folder.flows:  # the folder's only flows cannot be deployed
+        folder.problems[:] = [
+            replace(p, severity="error") if p in enclosed else p for p in folder.problems
+        ]
+    elif not folder.flows and not folder.failed:
+        folder.problems.append(
+            Problem(
+                "warning",
+                f"no @flow function found in {folder.key}; nothing to deploy from this folder. "
+                "Decorate the flow function with @flow (from prefect import flow); if the "
+                "folder holds shared code, not a flow, start its name with `_` to skip it.",
+                path,
+                title="No flow",
+            )
+        )
+
+
+_FILE_ATTRIBUTES = {
+    "Dockerfile": "dockerfile", "requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"
+}  # fmt: skip
+
+
+def _keep_listed(folder: FlowFolder) -> None:
+    """A folder of the repository's prefect.yaml deploys the flows its entries name, as
+    `prefect deploy` does; an entry naming no flow of its file is an error at its line."""
+    configs = folder.deployment_configs
+    named = [c for c in configs if any(config_matches(c, f) for f in folder.flows)]
+    for config in configs:
+        if config not in named:
+            found = ", ".join(f.entrypoint for f in folder.flows) or "none"
+            folder.problems.append(
+                Problem(
+                    "error",
+                    f"`entrypoint: {config.entrypoint}` names no @flow of that file (flows "
+                    f"read there: {found}). Fix the function's name, or decorate it with @flow.",
+                    folder.prefect_yaml,
+                    config.line,
+                    "prefect.yaml",
+                )
+            )
+    folder.deployment_configs = named
+    folder.flows = [f for f in folder.flows if any(config_matches(c, f) for c in named)]
+
+
+def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
+    """COPY and ADD sources the build context does not have, said before building (BuildKit
+    says "failed to walk … no such file or directory" after it starts). The context is the
+    flow folder: a Dockerfile written for the repository root as context is the usual cause."""
+    assert folder.dockerfile is not None
+    where = display(
+        folder.path.relative_to(root) if folder.path.is_relative_to(root) else folder.path
+    )
+    problems = []
+    for copy in copy_sources(dockerfile_text):
+        # BuildKit reads a source from the context root, `/` or not, `..` going no higher.
+        inside = posixpath.normpath(posixpath.join("/", copy.source)).lstrip("/")
+        if not inside or os.path.lexists(folder.path / inside):
+            continue
+        leaves = (
+            " (a path cannot leave the build context)" if ".." in copy.source.split("/") else ""
+        )
+        message = (
+            f"`{copy.instruction} {copy.source}`: the build context, the flow folder {where}/, "
+            f"has no {inside!r}{leaves}. Paths in COPY and ADD are relative to the flow folder, "
+            "not the repository root"
+        )
+        message += _copy_hint(folder.path, inside, root)
+        problems.append(Problem("error", message, folder.dockerfile, copy.line, "Dockerfile"))
+    return problems
+
+
+def _copy_hint(folder: Path, inside: str, root: Path) -> str:
+    """What to write instead: the folder's own file named from the repository root, or
+    what to do with a file of the repository outside the folder."""
+    parts = inside.split("/")
+    if parts[-1] == folder.name:
+        return ": it names the flow folder itself, which is `.` here."
+    for i in range(1, len(parts)):
+        if os.path.lexists(folder.joinpath(*parts[i:])):
+            return f": write it as `{'/'.join(parts[i:])}`."
+    if os.path.lexists(root / inside):
+        return (
+            f": {inside} is in the repository but outside the flow folder, and the image is "
+            "built from the folder alone. Copy it into the folder, or make it a package and "
+            "install it from requirements.txt."
+        )
+    return "."
+
+
+def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:
+    """A `@flow` inside a function that is a factory of a deployed flow (flow_factories)."""
+    if problem.title not in ENCLOSED_FLOW_TITLES or problem.file is None or problem.line is None:
+        return False
+    path = str(problem.file.resolve())
+    return any(p == path and first <= problem.line <= last for p, first, last in made)
+
+
+def _check_flow_names(folder: FlowFolder) -> None:
+    """Two flows of one name would share a deployment: each fails, at its line; the folder's
+    other flows still deploy."""
+    by_name: dict[str, list[FlowSpec]] = {}
+    for flow in folder.flows:
+        if flow.name_pending is None:  # a name the image computes: checked once it is known
+            by_name.setdefault(flow.name, []).append(flow)
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        places = " and ".join(f"{f.file}:{f.line}" for f in group)
+        for flow in group:
+            folder.problems.append(
+                Problem(
+                    "error",
+                    f"{len(group)} flows are named {name!r} ({places}); they would overwrite each "
+                    "other's deployment. Give each its own `name=`.",
+                    folder.path / flow.file,
+                    flow.line,
+                    "Duplicate flow name",
+                    flow=flow.entrypoint,
+                )
+            )
+
+
+def report_folder_problems(folders: list[FlowFolder]) -> None:
+    """Each problem at its file and line: an annotation on GitHub, a line elsewhere."""
+    for folder in folders:
+        for problem in folder.problems:
+            log.annotate(
+                problem.severity,
+                f"{folder.key}: {problem.message}",
+                file=problem.file,
+                line=problem.line,
+                title=problem.title or None,
+            )

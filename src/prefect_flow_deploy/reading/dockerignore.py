@@ -1,0 +1,136 @@
+""".dockerignore as the Docker SDK applies it (docker-py's `docker.utils.build.exclude_paths`,
+its PatternMatcher and its fnmatch, "heavily based on" moby's fileutils), here so that
+reading a folder (`validate`, the pre-commit hook) needs no Docker SDK.
+
+Adapted from docker-py 7.x (https://github.com/docker/docker-py, docker/utils/build.py and
+docker/utils/fnmatch.py; Copyright Docker, Inc., Apache License 2.0, as this project):
+typed, with the same rules. tests/unit/reading/test_dockerignore.py holds it equal to the SDK's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+
+def exclude_paths(root: str, patterns: list[str], dockerfile: str = "Dockerfile") -> set[str]:
+    """Every path (files and folders) under `root`, relative to it, that the patterns do not
+    exclude; the Dockerfile and .dockerignore are always sent."""
+    matcher = PatternMatcher([*patterns, f"!{dockerfile}"])
+    return set(matcher.walk(root))
+
+
+def _split(path: str) -> list[str]:
+    return [part for part in path.split("/") if part and part != "."]
+
+
+class Pattern:
+    def __init__(self, text: str) -> None:
+        self.exclusion = text.startswith("!")
+        self.dirs = self.normalize(text[1:] if self.exclusion else text)
+        self.cleaned = "/".join(self.dirs)
+
+    @staticmethod
+    def normalize(text: str) -> list[str]:
+        """Trailing spaces, leading and trailing slashes and `.` are not relevant; `..`
+        removes the component before it (Go's filepath.Clean)."""
+        parts = _split(text.strip())
+        index = 0
+        while index < len(parts):
+            if parts[index] == "..":
+                del parts[index]
+                if index > 0:
+                    del parts[index - 1]
+                    index -= 1
+            else:
+                index += 1
+        return parts
+
+    def match(self, path: str) -> bool:
+        return _compiled(self.cleaned.lower()).match(path.lower()) is not None
+
+
+class PatternMatcher:
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = [p for p in map(Pattern, patterns) if p.dirs]
+        self.patterns.append(Pattern("!.dockerignore"))
+
+    def matches(self, path: str) -> bool:
+        matched = False
+        parent = os.path.dirname(path)
+        parent_dirs = _split(parent)
+        for pattern in self.patterns:
+            match = pattern.match(path)
+            if not match and parent != "" and len(pattern.dirs) <= len(parent_dirs):
+                match = pattern.match("/".join(parent_dirs[: len(pattern.dirs)]))
+            if match:
+                matched = not pattern.exclusion
+        return matched
+
+    def walk(self, root: str) -> Iterator[str]:
+        def walk_in(current: str) -> Iterator[str]:
+            for name in os.listdir(current):
+                path = os.path.join(os.path.relpath(current, root), name)
+                if path.startswith("./"):
+                    path = path[2:]
+                excluded = self.matches(path)
+                if not excluded:
+                    yield path
+                full = os.path.join(root, path)
+                if not os.path.isdir(full) or os.path.islink(full):
+                    continue
+                # An excluded folder is still walked when a `!pattern` reaches into it.
+                if excluded and not any(
+                    p.exclusion and p.cleaned.startswith(path) for p in self.patterns
+                ):
+                    continue
+                yield from walk_in(full)
+
+        return walk_in(root)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(translate(pattern))
+
+
+def translate(pattern: str) -> str:
+    """A .dockerignore pattern as a regular expression: `*` and `?` stop at `/`, `**`
+    crosses folders (`**/` may match none), `[...]` and `[!...]` are classes."""
+    index, size, out = 0, len(pattern), "^"
+    while index < size:
+        char = pattern[index]
+        index += 1
+        if char == "*":
+            if index < size and pattern[index] == "*":
+                index += 1
+                if index < size and pattern[index] == "/":
+                    index += 1
+                out += ".*" if index >= size else "(.*/)?"
+            else:
+                out += "[^/]*"
+        elif char == "?":
+            out += "[^/]"
+        elif char == "[":
+            end = index
+            if end < size and pattern[end] == "!":
+                end += 1
+            if end < size and pattern[end] == "]":
+                end += 1
+            while end < size and pattern[end] != "]":
+                end += 1
+            if end >= size:
+                out += "\\["
+            else:
+                inner = pattern[index:end].replace("\\", "\\\\")
+                index = end + 1
+                if inner[0] == "!":
+                    inner = "^" + inner[1:]
+                elif inner[0] == "^":
+                    inner = "\\" + inner
+                out += f"[{inner}]"
+        else:
+            out += re.escape(char)
+    return out + "$"

@@ -1,0 +1,109 @@
+"""When no flow folder is found: what the repository holds instead, and what to do.
+
+Only on that error path: the repository is listed once (hidden folders, virtualenvs and
+dependencies skipped), and Python files are searched for flows as text, never run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+from prefect_flow_deploy.reading.prefect_layout import PREFECT_YAML
+
+_SKIPPED = {"node_modules", "venv", "site-packages", "__pycache__", "build", "dist"}
+_FLOW = re.compile(r"^\s*@(?:\w+\.)*flow\b|=\s*(?:\w+\.)*flow\(", re.MULTILINE)
+_PREFECT1 = re.compile(r"\bwith\s+Flow\(|from\s+prefect\s+import\s+[^\n]*\bFlow\b")
+_REGISTER = re.compile(r"prefect\s+register\b[^\n]*--project\s+(\S+)")
+MAX_FILES = 20_000
+
+
+def repository_of(projects_root: Path) -> Path:
+    """The checkout holding the projects root (its top level), else the projects root's
+    parent, or the projects root itself when it is the top."""
+    resolved = projects_root.resolve()
+    found = next((p for p in (resolved, *resolved.parents) if (p / ".git").exists()), None)
+    return found or (resolved if (resolved / PREFECT_YAML).is_file() else resolved.parent)
+
+
+def scan(repository: Path) -> tuple[Counter[str], Counter[str], list[str]]:
+    """(Prefect 2/3 flow files by top folder, Prefect 1 flow files by top folder, workflow
+    files that run `prefect register --project`)."""
+    flows: Counter[str] = Counter()
+    old: Counter[str] = Counter()
+    registers = []
+    seen = 0
+    for current, dirs, names in os.walk(repository):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED)
+        if Path(current) == repository and (repository / ".github" / "workflows").is_dir():
+            workflows = repository / ".github" / "workflows"
+            for workflow in sorted(workflows.glob("*.y*ml")):
+                text = workflow.read_text(encoding="utf-8", errors="replace")
+                if _REGISTER.search(text):
+                    registers.append(workflow.relative_to(repository).as_posix())
+        for name in names:
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > MAX_FILES:
+                return flows, old, registers
+            path = Path(current, name)
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            top = path.relative_to(repository).parts[0] if path.parent != repository else "."
+            if _PREFECT1.search(text):
+                old[top] += 1
+            elif _FLOW.search(text) and "prefect" in text:
+                flows[top] += 1
+    return flows, old, registers
+
+
+def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
+    """The message of the error: where it looked, what it found, what to do."""
+    repository = repository_of(projects_root)
+    flows, old, registers = scan(repository)
+    where = (
+        f"{projects_root} holds no <project>/<flow folder>/"
+        if projects_root.is_dir()
+        else f"there is no folder {projects_root}"
+    )
+    found = _most(flows, "with a @flow") + _most(old, "with a Prefect 1 flow (`with Flow(...)`)")
+    found += [f"{w}, which runs `prefect register --project`" for w in registers]
+    if root_yaml is not None:
+        found.append(
+            f"{root_yaml.relative_to(repository).as_posix()} without `deployments:` entries"
+        )
+    if not found:
+        return (
+            f"no flow folder found: {where}, and no Python file in {repository} has a Prefect "
+            "@flow. Create a flow folder that deploys as it is with `prefect-flow-deploy new "
+            "PROJECT FOLDER`, or set projects-root (--projects-root) to the folder holding "
+            "<project>/<flow folder>/."
+        )
+    return (
+        f"no flow folder found: {where}. Found instead: {'; '.join(found)}. To deploy them: "
+        "run `prefect-flow-deploy adopt` (`--dry-run` first) to move them into "
+        "projects/<project>/<folder>/ (Prefect 1 flows must then be ported to Prefect 3); or "
+        "give the repository a prefect.yaml at its root with a `deployments:` entry per flow "
+        "(`entrypoint: flows/etl.py:main`), as Prefect's docs lay it out; or set "
+        "projects-root (--projects-root) to the folder holding <project>/<flow folder>/. "
+        "See docs/prefect-layout.md."
+    )
+
+
+def _most(counts: Counter[str], what: str, shown: int = 4) -> list[str]:
+    """`12 .py files with a @flow under flows/`, the largest first, at most `shown`."""
+    lines = [
+        f"{n} .py file{'s' * (n > 1)} {what} under {_under(top)}"
+        for top, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    more = len(lines) - shown
+    return lines[:shown] + ([f"and {more} more such folders"] if more > 0 else [])
+
+
+def _under(top: str) -> str:
+    return "the repository root" if top == "." else f"{top}/"

@@ -1,0 +1,195 @@
+"""A repository laid out as Prefect's docs lay it out: `prefect.yaml` at its root, with a
+`deployments:` entry per deployment whose `entrypoint:` names a file anywhere
+(`flows/etl.py:main`). Read as the folder layout is, with one mapping (docs/prefect-layout.md):
+
+- a flow folder is the folder holding an entrypoint's file: its image's build context, as a
+  folder of `projects/<project>/<folder>/` is (its own Dockerfile and requirements.txt);
+- the folder `a/b/c` of the repository is `<project>/<folder>` = `a/b-c`; a folder one level
+  down (`flows/`) is `<repository>/flows`, and the root itself `<repository>/<repository>`,
+  `<repository>` being the repository's name (`--repository`, GITHUB_REPOSITORY or the git
+  remote, else the root folder's name);
+- only the flows the entries name are deployed, under the entries' names, as
+  `prefect deploy --all` would (and an entry's other keys are honoured as in a folder's
+  prefect.yaml).
+
+This module groups the entries (reading the file, never a flow); discovery.py reads each
+folder as it reads the folder layout's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from prefect_flow_deploy.core.model import DeploymentConfig, Problem
+from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
+
+PREFECT_YAML = "prefect.yaml"
+
+
+@dataclass
+class Group:
+    """The entries of one flow folder."""
+
+    path: Path  # the folder (resolved)
+    project: str
+    name: str
+    configs: list[DeploymentConfig] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # the entrypoints' files
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RootLayout:
+    path: Path  # the repository's prefect.yaml
+    groups: list[Group]
+    # What belongs to no folder (a broken file, an entry whose folder cannot be told): a
+    # failed `<repository>/*`, whose deployments are kept.
+    unplaced: list[Problem]
+    # Warnings said once: entries read from a folder of the projects root instead.
+    notes: list[Problem]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent.resolve()
+
+
+def find(projects_root: Path) -> Path | None:
+    """The repository's own prefect.yaml: at the projects root itself (`projects-root: .`)
+    or beside it (the usual `projects/`, empty or missing)."""
+    for base in (projects_root, projects_root.parent):
+        if (base / PREFECT_YAML).is_file():
+            return base / PREFECT_YAML
+    return None
+
+
+def repository_name(repository: str | None, root: Path) -> str:
+    """The project of folders at or right under the root: the repository's name."""
+    return (repository or "").rstrip("/").rsplit("/", 1)[-1] or root.resolve().name
+
+
+def folder_names(relative: PurePosixPath, repository: str) -> tuple[str, str]:
+    """(project, folder) of the repository's folder at `relative` (see the module)."""
+    parts = [p for p in relative.parts if p not in ("", ".")]
+    if not parts:
+        return repository, repository
+    if len(parts) == 1:
+        return repository, parts[0]
+    return parts[0], "-".join(parts[1:])
+
+
+def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout | None:
+    """The entries grouped by folder; None when the file has no `deployments:` (then it is
+    no Prefect layout: a folder layout may sit beside it)."""
+    configs, problems, places = read_prefect_yaml_entries(path)
+    if not places and not any(p.severity == "error" for p in problems):
+        return None
+    root = path.parent.resolve()
+    project = repository_name(repository, root)
+    inside = projects_root.resolve()
+    by_line = {c.line: c for c in configs}
+    groups: dict[Path, Group] = {}
+    layout = RootLayout(path, [], [], [])
+    owner: dict[int, Group | None] = {}  # entry line → its folder (None: unplaced)
+    refused = {p.line for p in problems if p.severity == "error"}
+    for line, entrypoint in places:
+        group, problem = _place(path, root, inside, project, line, entrypoint, groups)
+        owner[line or 0] = group
+        if problem is not None and not entrypoint and line in refused:
+            problem = None  # the entry's own error says it already
+        if problem is not None:
+            target = (
+                group.problems
+                if group
+                else layout.notes
+                if problem.severity == "warning"
+                else layout.unplaced
+            )
+            target.append(problem)
+        if group is not None and line in by_line and problem is None:
+            group.configs.append(by_line[line])
+    starts = sorted(owner)
+    for problem in problems:
+        start = max((s for s in starts if s <= (problem.line or 0)), default=None)
+        group = owner.get(start) if start is not None else None
+        if group is not None:
+            group.problems.append(problem)
+        elif problem.severity == "warning" and groups:
+            next(iter(groups.values())).problems.append(problem)  # said once
+        elif problem.severity == "warning":
+            layout.notes.append(problem)
+        else:
+            layout.unplaced.append(problem)
+    layout.groups = list(groups.values())
+    return layout
+
+
+def _place(
+    path: Path,
+    root: Path,
+    projects_root: Path,
+    project: str,
+    line: int | None,
+    entrypoint: str | None,
+    groups: dict[Path, Group],
+) -> tuple[Group | None, Problem | None]:
+    """The folder of one entry (and what is wrong with it)."""
+    where = f"`entrypoint: {entrypoint}`" if entrypoint else "this deployment"
+
+    def problem(message: str, severity: str = "error") -> Problem:
+        return Problem(severity, f"{where}: {message}", path, line, "prefect.yaml")  # type: ignore[arg-type]
+
+    if not entrypoint:
+        return None, problem(
+            "in the repository's prefect.yaml each deployment needs `entrypoint: "
+            "<path>/<file>.py:<function>`: its folder is the image it runs from."
+        )
+    file, colon, function = entrypoint.rpartition(":")
+    if not colon or not file.endswith(".py") or not function:
+        return None, problem("write it as `<path>/<file>.py:<function>`, relative to the root.")
+    target = Path(os.path.normpath(root / file))
+    if not target.is_relative_to(root):
+        return None, problem("the file is outside the repository, so no image can hold it.")
+    if target != projects_root and projects_root in target.parents and projects_root != root:
+        return None, problem(
+            f"the file is in a flow folder of {projects_root.name}/, which is read with its own "
+            "prefect.yaml: move this entry there (this one is not read).",
+            "warning",
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        return None, problem(f"there is no folder {folder.relative_to(root).as_posix() or '.'}.")
+    if folder not in groups:
+        names = folder_names(PurePosixPath(folder.relative_to(root).as_posix()), project)
+        groups[folder] = Group(folder, *names)
+    group = groups[folder]
+    if not target.is_file():
+        return group, problem(f"there is no file {file}: fix the path, or add the file.")
+    if target not in group.files:
+        group.files.append(target)
+    return group, None
+
+
+def root_build_files(group: Group, root: Path) -> list[Problem]:
+    """A requirements.txt or Dockerfile at the repository root that a flow folder below it
+    does not have: its build context is the folder, so the image would lack it."""
+    if group.path == root:
+        return []
+    found = []
+    for name in ("requirements.txt", "Dockerfile"):
+        if (root / name).is_file() and not (group.path / name).is_file():
+            relative = group.path.relative_to(root).as_posix()
+            found.append(
+                Problem(
+                    "warning",
+                    f"{name} is at the repository root, outside the build context of the flow "
+                    f"folder {relative}/ (each folder's image is built from the folder alone), "
+                    f"so the image does without it. Copy it into {relative}/, or run "
+                    "`prefect-flow-deploy adopt`, which does (docs/prefect-layout.md).",
+                    root / name,
+                    None,
+                    "Build file outside the flow folder",
+                )
+            )
+    return found

@@ -1,0 +1,294 @@
+"""A flow folder's own prefect.yaml: we honour its `deployments:` entries and nothing else.
+
+Its build/push/pull sections describe how Prefect would build and ship the code; this tool
+owns those steps, so they are ignored with a warning rather than half-applied.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prefect_flow_deploy.core.model import DeploymentConfig, FlowSpec, Problem
+from prefect_flow_deploy.core.naming import refused_name
+from prefect_flow_deploy.core.yaml_limits import (
+    YamlTooLarge,
+    check_duplicate_keys,
+    check_expansion,
+    check_file_size,
+    yaml_error,
+)
+from prefect_flow_deploy.deployment.fields import Entry, prefect_yaml_keys, read_entry
+from prefect_flow_deploy.reading import file_reads
+
+_OWNED_SECTIONS = ("build", "push", "pull")
+
+
+def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
+    """Whether a `deployments:` entry names this flow: by its entrypoint, relative to the
+    folder or to the repository root (as `prefect deploy` run from the root writes it), or
+    by the flow's name."""
+    if config.entrypoint:
+        entrypoint = config.entrypoint.removeprefix("./")
+        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
+    return config.flow_name == flow.name
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _mapping_lines(node: yaml.Node) -> dict[str, int]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+
+
+# libyaml when the wheel has it (it does on the usual platforms): about 10x faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """One pass: the node tree (for line numbers) and the data built from it."""
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+        check_expansion(root, text)  # before constructing: an alias bomb stops here
+        check_duplicate_keys(root)
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+# Each `deployments:` entry, valid or not: (its line, its `entrypoint:` as written, if a string).
+EntryPlace = tuple[int | None, str | None]
+
+
+def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
+    configs, problems, _ = read_prefect_yaml_entries(path)
+    return configs, problems
+
+
+def read_prefect_yaml_entries(
+    path: Path,
+) -> tuple[list[DeploymentConfig], list[Problem], list[EntryPlace]]:
+    """The valid entries, every problem, and where each entry is (a repository's own
+    prefect.yaml: the entries are grouped by the folder of their entrypoint)."""
+    text = ""
+    try:
+        check_file_size(path)
+        text = file_reads.read_text(path)
+        root, data = _parse(text)
+    except YamlTooLarge as exc:
+        return [], [Problem("error", exc.message, path, exc.line, "prefect.yaml")], []
+    except yaml.MarkedYAMLError as exc:
+        message, line = yaml_error(exc, text)
+        return [], [Problem("error", message, path, line, "prefect.yaml")], []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return (
+            [],
+            [Problem("error", f"cannot read prefect.yaml: {exc}", path, None, "prefect.yaml")],
+            [],
+        )
+
+    if data is None:
+        return [], [], []
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        return (
+            [],
+            [
+                Problem(
+                    "error", "prefect.yaml must be a mapping with a `deployments:` list", path, 1
+                )
+            ],
+            [],
+        )
+
+    problems: list[Problem] = []
+    top_lines = _mapping_lines(root)
+    for section in _OWNED_SECTIONS:
+        if data.get(section):
+            problems.append(
+                Problem(
+                    "warning",
+                    f"the `{section}:` section is ignored: prefect-flow-deploy builds, pushes and "
+                    "sets the pull step itself. Remove it to silence this warning.",
+                    path,
+                    top_lines.get(section),
+                    "prefect.yaml",
+                )
+            )
+
+    entries = data.get("deployments") or []
+    entries_node = next((v for k, v in root.value if k.value == "deployments"), None)
+    if not isinstance(entries, list):
+        line = top_lines.get("deployments")
+        return [], [*problems, Problem("error", "`deployments:` must be a list", path, line)], []
+
+    configs = []
+    places: list[EntryPlace] = []
+    for index, entry in enumerate(entries):
+        node = entries_node.value[index] if isinstance(entries_node, yaml.SequenceNode) else None
+        config, entry_problems = _read_entry(entry, node, path)
+        problems.extend(entry_problems)
+        if config is not None:
+            configs.append(config)
+        entrypoint = entry.get("entrypoint") if isinstance(entry, dict) else None
+        places.append((_line(node), entrypoint if isinstance(entrypoint, str) else None))
+    return configs, problems, places
+
+
+def _read_entry(
+    entry: Any, node: yaml.Node | None, path: Path
+) -> tuple[DeploymentConfig | None, list[Problem]]:
+    line = _line(node)
+    if not isinstance(entry, dict):
+        return None, [
+            Problem("error", "each deployment must be a mapping", path, line, "prefect.yaml")
+        ]
+    lines = _mapping_lines(node) if node is not None else {}
+    problems: list[Problem] = []
+
+    known = prefect_yaml_keys()
+    for key in entry:
+        if key not in known and key not in _OWNED_SECTIONS:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{key}` is not used by prefect-flow-deploy",
+                    path,
+                    lines.get(key, line),
+                )
+            )
+
+    # Each field of deployment_fields.FIELDS reads and checks its own key.
+    reading = Entry(entry, path, line, lines)
+    fields, extra = read_entry(reading)
+    problems += reading.problems
+    job_variables: dict[str, Any] = fields["job_variables"]
+    problems += _name_problems(fields["name"], fields["work_pool"], node, lines, line, path)
+    problems += _template_problems(entry, job_variables, lines, line, path)
+    if "image" in job_variables:
+        problems.append(
+            Problem(
+                "warning",
+                "`job_variables.image` is ignored: the deployment runs from the image "
+                "prefect-flow-deploy built for this folder. Remove it to silence this warning.",
+                path,
+                lines.get("work_pool", line),
+                "prefect.yaml",
+            )
+        )
+    if not fields["entrypoint"] and not fields["flow_name"]:
+        problems.append(
+            Problem(
+                "error",
+                "a deployment needs `entrypoint: <file>.py:<function>` to say which flow it deploys",
+                path,
+                line,
+                "prefect.yaml",
+            )
+        )
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    config = DeploymentConfig(
+        **fields,
+        extra=extra,
+        line=line,
+        lines={**lines, **_work_pool_lines(node), **_parameter_lines(node)},
+    )
+    return config, problems
+
+
+def _name_problems(
+    name: str | None,
+    pool_name: str | None,
+    node: yaml.Node | None,
+    lines: dict[str, int],
+    line: int | None,
+    path: Path,
+) -> list[Problem]:
+    """Names Prefect refuses (`/ % & > <`): the server would answer 422 after the build."""
+    found = []
+    deployment = refused_name("deployment", name or "")
+    if deployment:
+        found.append((deployment + ". Choose another `name:`.", lines.get("name", line)))
+    pool = refused_name("work pool", pool_name or "")
+    if pool:
+        where = _work_pool_lines(node).get("work_pool.name", lines.get("work_pool", line))
+        found.append((pool + ". Name another work pool.", where))
+    return [Problem("error", message, path, at, "Name Prefect refuses") for message, at in found]
+
+
+def _parameter_lines(node: yaml.Node | None) -> dict[str, int]:
+    """`parameters.<name>` → the line of that parameter."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    parameters = next((v for k, v in node.value if k.value == "parameters"), None)
+    return (
+        {f"parameters.{k}": n for k, n in _mapping_lines(parameters).items()} if parameters else {}
+    )
+
+
+def _work_pool_lines(node: yaml.Node | None) -> dict[str, int]:
+    """`work_pool.<key>` → line, and each job variable as `job_variables.<name>`."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    pool = next((v for k, v in node.value if k.value == "work_pool"), None)
+    lines = {f"work_pool.{k}": n for k, n in _mapping_lines(pool).items()} if pool else {}
+    variables = (
+        next((v for k, v in pool.value if k.value == "job_variables"), None)
+        if isinstance(pool, yaml.MappingNode)
+        else None
+    )
+    if variables is not None:
+        lines.update({f"job_variables.{k}": n for k, n in _mapping_lines(variables).items()})
+    return lines
+
+
+_TEMPLATE = re.compile(r"{{\s*(.*?)\s*}}")
+# Resolved by Prefect's worker when it starts each run (BaseJobConfiguration
+# .from_template_and_values): kept as written, so a secret never lands in the deployment.
+_RUN_TIME_TEMPLATE = re.compile(r"prefect\.(blocks|variables)\.")
+
+
+def _template_problems(
+    entry: dict[str, Any],
+    job_variables: dict[str, Any],
+    lines: dict[str, int],
+    line: int | None,
+    path: Path,
+) -> list[Problem]:
+    """`{{ … }}` templates that `prefect deploy` would fill in (build step outputs, `$ENV`
+    values, blocks and variables in fields the worker does not template) are used as written:
+    say so. Block and variable references in job variables are fine as they are."""
+    problems = []
+    for key in ("parameters", "work_pool", "description", "tags"):
+        value = entry.get(key)
+        found = []
+        if key == "work_pool" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "job_variables"}
+            variables = {k: v for k, v in job_variables.items() if k != "image"}
+            found = [
+                t for t in _TEMPLATE.findall(str(variables)) if not _RUN_TIME_TEMPLATE.match(t)
+            ]
+        found = _TEMPLATE.findall(str(value or "")) + found
+        if found:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"`{key}` holds the template `{{{{ {found[0]} }}}}`, which prefect-flow-deploy "
+                    "does not fill in (there are no build step outputs here, and `$ENV` values "
+                    "are not copied into deployments); the text is used as written. Per-tenant "
+                    "values belong in prefect-flow-deploy.yaml; in job_variables, "
+                    "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
+                    "the worker at each run.",
+                    path,
+                    lines.get(key, line),
+                    "prefect.yaml",
+                )
+            )
+    return problems

@@ -1,0 +1,134 @@
+"""(split from planner.py)"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from prefect_flow_deploy.core.model import (
+    BuildRecipe,
+    FlowFolder,
+    Problem,
+)
+from prefect_flow_deploy.core.naming import image_component
+from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.build_context import (
+    context_files,
+    large_file_advice,
+    large_files,
+    read_dockerignore,
+    secret_looking_files,
+)
+from prefect_flow_deploy.reading.default_recipe import code_dir as recipe_code_dir
+from prefect_flow_deploy.reading.default_recipe import default_dockerfile, default_dockerignore
+from prefect_flow_deploy.reading.dockerfile import base_images, declared_args
+from prefect_flow_deploy.settings.options import Options
+
+BASE_IMAGE_ARG = "BASE_IMAGE"
+
+
+def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
+    secret_ids = frozenset(options.build_secrets)
+    if folder.dockerfile is not None:
+        text = file_reads.read_text(folder.dockerfile)
+        args = dict(options.build_args)
+        if BASE_IMAGE_ARG in declared_args(text):
+            args.setdefault(BASE_IMAGE_ARG, options.base_image)
+        files = context_files(folder.path, read_dockerignore(folder.path), root=_root(folder))
+        bases = [(b.reference, b.line) for b in base_images(text, args)]
+        return BuildRecipe(
+            None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids,
+            tuple(f.path for f in files if f.linked),
+        )  # fmt: skip
+    workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
+    text = default_dockerfile(
+        options.base_image,
+        workdir,
+        folder.requirements is not None,
+        folder.requirements_name_files,
+        secret_ids,
+    )
+    ignore = default_dockerignore(read_dockerignore(folder.path))
+    patterns = [line for line in ignore.splitlines() if line]
+    files = context_files(folder.path, patterns, root=_root(folder))
+    return BuildRecipe(
+        text,
+        ignore,
+        {},
+        [(options.base_image, 0)],
+        {f.path: f.digest for f in files},
+        workdir,
+        secret_ids,
+        tuple(f.path for f in files if f.linked),
+    )
+
+
+def _root(folder: FlowFolder) -> Path:
+    """The repository the folder's links may point into (discovery.repository_root)."""
+    return _repository_root(folder.path.parent.parent)
+
+
+@functools.cache
+def _repository_root(projects_root: Path) -> Path:
+    from prefect_flow_deploy.reading.discovery import (
+        repository_root,  # once per projects root, not per folder
+    )
+
+    return repository_root(projects_root)
+
+
+def large_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
+    """A very large file in the build context is a warning at the file (reads its size)."""
+    return [
+        Problem("warning", large_file_advice(path, size), folder.path / path, title="Large file")
+        for path, size in large_files(folder.path, recipe.files)
+    ]
+
+
+def secret_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Problem]:
+    """A file that looks like credentials is a warning at the file: the build copies it."""
+    return [
+        Problem(
+            "warning",
+            f"{path} looks like a credentials file, and the build copies "
+            "it into the image, where anyone who can pull the image can read it. Add "
+            "it to the folder's .dockerignore (and keep it out of git); give flows "
+            "their secrets through Prefect blocks or the work pool's environment.",
+            folder.path / path,
+            title="Secret in the image",
+        )
+        for path in secret_looking_files(recipe.files)
+    ]
+
+
+def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | None:
+    """The folder's recipe, its problems recorded on the folder (validate): a build input
+    that cannot be read is an error, a file that looks like credentials a warning."""
+    try:
+        recipe = recipe_for(folder, options)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        folder.problems.append(
+            Problem("error", f"cannot read the build inputs: {exc}", folder.path)
+        )
+        return None
+    folder.problems.extend(large_file_problems(folder, recipe))
+    folder.problems.extend(secret_file_problems(folder, recipe))
+    return recipe
+
+
+def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
+    from prefect_flow_deploy.reading.build_context import ContextFile
+
+    linked = set(recipe.linked)
+    return [
+        ContextFile(path, digest, _is_executable(folder.path / path, path in linked))
+        for path, digest in sorted(recipe.files.items())
+    ]
+
+
+def _is_executable(path: Path, follow: bool = False) -> bool:
+    try:
+        return bool((path.stat() if follow else path.lstat()).st_mode & 0o100)
+    except OSError:
+        return False

@@ -1,0 +1,197 @@
+"""A folder's requirements.txt as pip will read it in the build (requirements_file.py parses
+it): every mistake at its line before anything is built, the files and folders it names
+(which pip only finds if the build has them), plain-http indexes; and packages listed where
+the default recipe does not read them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.core.urls import plain_http_advice, plain_http_host
+from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.requirements_file import (
+    Parsed,
+    file_options,
+    index_options,
+    local_paths,
+    parse,
+    project_of,
+)
+
+
+def requirements_problems(requirements: Path) -> tuple[list[Problem], bool]:
+    """Every mistake pip would meet in the folder's requirements.txt and the files it
+    includes (`-r`, `-c`), each at its file and line, read as pip reads them
+    (requirements_file.py); and whether it names files of the folder (`-r base.txt`,
+    `-e ./lib`), which pip then needs beside it. Each file is read once."""
+    folder = requirements.parent.resolve()
+    problems: list[Problem] = []
+    names_files = False
+    todo, seen = [requirements], set()
+    while todo:
+        path = todo.pop(0)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            parsed = parse(file_reads.read_text(path, "utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(_problem(path, None, f"cannot read {path.name}: {exc}"))
+            continue
+        found = [_problem(path, line, message) for line, message in parsed.mistakes]
+        found += [_problem(path, line, text, "warning") for line, text in parsed.ignored]
+        for line, option in file_options(parsed):
+            if "://" in option.value:
+                continue  # a URL: fetched by pip, not a file of the folder
+            target = (path.parent / option.value).resolve()
+            names_files = True
+            if not _inside(target, folder):
+                found.append(_problem(path, line, _outside(option.value)))
+            elif not target.is_file():
+                what = "requirements" if option.name == "--requirement" else "constraints"
+                found.append(
+                    _problem(
+                        path, line,
+                        f"`{option.written} {option.value}`: the flow folder has no "
+                        f"{option.value}, so pip stops the build (Could not open {what} file). "
+                        "Add the file to the folder, or remove the line.",
+                    )
+                )  # fmt: skip
+            else:
+                todo.append(target)
+        for line, local, editable in local_paths(parsed):
+            names_files = True
+            found += _local_problems(path, line, local, editable, folder)
+        found += _index_problems(path, parsed)
+        problems += sorted(found, key=lambda p: p.line or 0)
+    return problems, names_files
+
+
+def _problem(path: Path, line: int | None, message: str, severity: str = "error") -> Problem:
+    return Problem(severity, message, path, line, "requirements.txt")  # type: ignore[arg-type]
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    return target == folder or folder in target.parents
+
+
+def _outside(written: str) -> str:
+    return (
+        f"requirements.txt refers to {written}, outside the flow folder; the image "
+        "is built from the folder alone, so pip will not find it. Copy it into the "
+        "folder (or list its packages here), or publish the shared code as a package."
+    )
+
+
+def _local_problems(
+    path: Path, line: int, local: str, editable: bool, folder: Path
+) -> list[Problem]:
+    """A local project or archive pip installs: relative to the folder (the default recipe
+    runs pip there, as you would locally), inside it, there, and a project pip can build."""
+    target = (folder / local).resolve()
+    written = f"-e {local}" if editable else local
+    if not _inside(target, folder):
+        return [_problem(path, line, _outside(local))]
+    if not target.exists():
+        return [
+            _problem(
+                path, line,
+                f"`{written}`: the flow folder has no {local}, so pip stops the build. Add it "
+                "to the folder, or install the package from an index instead.",
+            )
+        ]  # fmt: skip
+    if target.is_dir() and not project_of(target):
+        return [
+            _problem(
+                path, line,
+                f"`{written}`: {local} has no pyproject.toml or setup.py, so pip cannot install "
+                "it (it does not appear to be a Python project). Add one, or copy its modules "
+                "into the flow folder and import them directly.",
+            )
+        ]  # fmt: skip
+    return []
+
+
+def requirement_line(requirements: Path, name: str) -> int | None:
+    """The line of requirements.txt that requires the project `name` (PEP 503 names:
+    `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""
+    wanted = project_name(name)
+    try:
+        lines = file_reads.read_text(requirements, "utf-8-sig", "replace").splitlines()
+    except OSError:
+        return None
+    for number, text in enumerate(lines, 1):
+        if wanted and project_name(text.split("#")[0]) == wanted:
+            return number
+    return None
+
+
+def project_name(requirement: str) -> str:
+    """PEP 503 normalised name at the start of a requirement (`Foo_Bar[x]>=1` -> foo-bar)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+
+
+def _index_problems(path: Path, parsed: Parsed) -> list[Problem]:
+    """`--index-url http://…` (or `--extra-index-url`, `--find-links`): a warning at its line."""
+    options = index_options(parsed)
+    trusted = {o.value.lower().split(":")[0] for _, o in options if o.name == "--trusted-host"}
+    problems = []
+    for line, option in options:
+        host = plain_http_host(option.value) if option.name != "--trusted-host" else None
+        if host is None:
+            continue
+        advice = plain_http_advice(host, host.split(":")[0] in trusted)
+        problems.append(
+            Problem(
+                "warning",
+                f"`{option.written}` is a plain-http URL: {advice}",
+                path,
+                line,
+                "Plain-http package index",
+            )
+        )
+    return problems
+
+
+# Where a folder's packages are listed in a file the default recipe does not read: the
+# line of a non-empty PEP 621 `dependencies = [...]`, Poetry's table, Pipfile's packages.
+_UNREAD_DEPENDENCIES = {
+    "pyproject.toml": re.compile(
+        r"^\s*dependencies\s*=\s*\[\s*(?:#[^\n]*\n\s*)*[\"']|^\[tool\.poetry\.dependencies\]\s*$"
+        r"(?=(?:\n(?!\[)[^\n]*)*\n\s*(?!python\b)[A-Za-z0-9_.-]+\s*=)",
+        re.MULTILINE,
+    ),
+    "Pipfile": re.compile(r"^\[packages\]\s*$(?=\n\s*[A-Za-z0-9_.\"'-]+\s*=)", re.MULTILINE),
+}
+
+
+def unread_dependency_problems(folder: Path) -> list[Problem]:
+    """A folder without a Dockerfile gets its packages from requirements.txt only: one that
+    lists them in pyproject.toml (uv, Poetry, PDM, Hatch) or a Pipfile instead would build
+    an image without them. A warning at the list, before building."""
+    problems = []
+    for name, pattern in _UNREAD_DEPENDENCIES.items():
+        try:
+            text = file_reads.read_text(folder / name, "utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        match = pattern.search(text)
+        if match is None:
+            continue
+        problems.append(
+            Problem(
+                "warning",
+                f"{name} lists the folder's packages, but without a Dockerfile only "
+                "requirements.txt is installed: the image would not have them. Write them to "
+                "requirements.txt (`uv export --no-hashes -o requirements.txt`, `poetry export "
+                "-o requirements.txt`, `pipenv requirements > requirements.txt`), or add a "
+                "Dockerfile that installs them.",
+                folder / name,
+                text.count("\n", 0, match.start()) + 1,
+                "Packages not installed",
+            )
+        )
+    return problems

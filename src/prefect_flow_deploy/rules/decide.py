@@ -1,0 +1,455 @@
+"""Decide: every decision of a run as one pure function, `plan(inputs, options) -> Plan`.
+
+Per folder one outcome (build, and why; exists; failed, with its problems), per deployment
+one action (create; update with old → new per field; unchanged; remove; failed, and why),
+from what `gather` read. The rules live here, each a small function of plain data:
+ownership (tenant, repository), name collisions, take-over, removals and their scope
+(`--flows`, shards, an unreadable project), the diff, job variables the work pool refuses,
+triggers an old server cannot take, parameter schemas reused from the server. No I/O, no
+threads: a unit test runs each rule in milliseconds (tests/unit/rules/test_decide.py)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from prefect_flow_deploy.core.model import (
+    DeploymentPlan,
+    DeploymentSpec,
+    ExistingDeployment,
+    FlowFolder,
+    ImagePlan,
+    Plan,
+    Problem,
+    ServerState,
+)
+from prefect_flow_deploy.deployment.commit_order import in_order
+from prefect_flow_deploy.deployment.diff import ScheduleError, diff, ours
+from prefect_flow_deploy.deployment.ownership import not_removed, recorded_owner, removable
+from prefect_flow_deploy.deployment.triggers import TriggerError
+from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
+from prefect_flow_deploy.reading.recipes import secret_file_problems
+from prefect_flow_deploy.rules import previews
+from prefect_flow_deploy.rules.collisions import image_collisions, name_collisions
+from prefect_flow_deploy.rules.inputs import ImageAnswer, Inputs
+from prefect_flow_deploy.rules.job_variables import JobVariableCheck
+from prefect_flow_deploy.rules.pending_names import pending_folders, reuse_name
+from prefect_flow_deploy.rules.server_version import triggers_unsupported
+from prefect_flow_deploy.rules.spec_checks import spec_problems
+from prefect_flow_deploy.rules.specs import (
+    deployment_specs,
+    fit_pool,
+    previous_images,
+    variable_problem,
+    why_build,
+)
+from prefect_flow_deploy.rules.takeover import other_folder, other_repository, other_tenant
+from prefect_flow_deploy.settings.options import Options
+
+__all__ = ["other_folder", "other_repository", "other_tenant", "plan"]
+
+Problems = dict[str, list[Problem]]  # new problems by folder key (local to one decision)
+
+
+def plan(inputs: Inputs, options: Options) -> Plan:
+    problems: Problems = defaultdict(list)
+    for key, found in image_collisions(list(inputs.folders), options).items():
+        problems[key] += found
+    images: dict[str, _Image] = {}
+    known = _Known(inputs.snapshot, options)
+    for folder in inputs.folders:
+        image = _image(folder, inputs, options, known, problems)
+        if image is not None:
+            images[folder.key] = image
+    specs = _specs(inputs, options, images, problems)
+    by_key = {f.key: f for f in inputs.folders}
+    for key, found in name_collisions(specs, by_key).items():
+        problems[key] += found
+    snapshot = inputs.snapshot
+    for key, group in specs.items():  # before the checks: parameters are judged against it
+        group = [reuse_name(s, snapshot) for s in group]
+        specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
+    unnamed = pending_folders(s for group in specs.values() for s in group)
+    for key, group in specs.items():  # what the server would refuse (spec_checks.py)
+        problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
+    deployments = _failed_flows(inputs.folders, images, specs, problems)
+    read = {f.key for f in inputs.folders}
+    checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
+    for folder in inputs.folders:
+        wanted, image = specs.get(folder.key), images.get(folder.key)
+        if wanted is None or image is None or image.failed:
+            continue
+        deployments += _folder_deployments(
+            folder, image, wanted, inputs, options, read, checks, problems
+        )
+    unrecorded: list[str] = []
+    if options.preview is None:
+        deployments += removals(inputs, options, deployments, problems, unnamed, unrecorded)
+    kept = {f.key for f in inputs.folders if _failed(f, problems) or f.key not in inputs.recipes}
+    kept |= unnamed  # a flow named after the build: which deployment is gone is unknown
+    deployments += previews.removals(
+        snapshot, options, {d.full_name for d in deployments}, kept, inputs.pull_states
+    )
+    deployments, ordering = in_order(
+        deployments, {n: e.tags for n, e in snapshot.deployments.items()}, inputs.commit,
+        inputs.relations, inputs.now, options.force_order,
+    )  # fmt: skip
+    for key in all_superseded(deployments):
+        if key in images and images[key].action == "build":
+            images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
+    folders = [_with_problems(f, problems.get(f.key, [])) for f in inputs.folders]
+    by_key = {f.key: f for f in folders}
+    return Plan(
+        folders=folders,
+        images=[image.frozen(by_key[key]) for key, image in images.items()],
+        deployments=deployments,
+        problems=[*ordering, *(not_removed(name) for name in sorted(unrecorded))],
+        recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
+        snapshot=snapshot,
+        pools=dict(inputs.pools),
+        api_url=inputs.api_url,
+        build=options.build_plan(),
+    )
+
+
+# -- images ----------------------------------------------------------------------------------
+
+
+class _Image:
+    """One folder's image while the decision is being made (frozen into an ImagePlan)."""
+
+    def __init__(self, answer: ImageAnswer, action: str, reason: str, code_dir: str | None):
+        self.answer, self.action, self.reason, self.code_dir = answer, action, reason, code_dir
+
+    @property
+    def failed(self) -> bool:
+        return self.action == "failed"
+
+    def fail(self, reason: str) -> None:
+        self.action, self.reason = "failed", reason
+
+    @property
+    def reference(self) -> str:
+        return f"{self.answer.repository}:{self.answer.tag or 'unknown'}"
+
+    def frozen(self, folder: FlowFolder) -> ImagePlan:
+        answer = self.answer
+        return ImagePlan(
+            folder, answer.repository, answer.tag or "unknown", dict(answer.inputs),
+            self.action, self.reason, self.code_dir, answer.digest,  # type: ignore[arg-type]
+            last_build_seconds=answer.previous_build_seconds,
+        )  # fmt: skip
+
+
+def _failed(folder: FlowFolder, problems: Problems) -> bool:
+    return folder.failed or any(
+        p.severity == "error" and p.flow is None for p in problems.get(folder.key, [])
+    )
+
+
+class _Known:
+    """What the server's deployments tell about images, read once per plan: where an image
+    holds its code, and the image each folder runs now."""
+
+    def __init__(self, snapshot: ServerState, options: Options) -> None:
+        deployments = snapshot.deployments.values()
+        self.code_dirs = {e.image: e.code_dir for e in deployments if e.image and e.code_dir}
+        self.previous = previous_images(snapshot, options)
+
+
+def _image(
+    folder: FlowFolder, inputs: Inputs, options: Options, known: _Known, problems: Problems
+) -> _Image | None:
+    """The folder's image: failed (base image, registry), exists, or build and why. None for
+    a folder that does not become an image (failed already, no flow, unreadable inputs)."""
+    key = folder.key
+    if _failed(folder, problems) or not folder.flows:
+        return None
+    if key in inputs.recipe_errors:
+        problems[key].append(
+            Problem(
+                "error", f"cannot read the build inputs: {inputs.recipe_errors[key]}", folder.path
+            )
+        )
+        return None
+    recipe, answer = inputs.recipes.get(key), inputs.images.get(key)
+    if recipe is None or answer is None:
+        return None
+    if options.preview is not None and (
+        options.preview_closed
+        or not previews.changed(f"{answer.repository}:{answer.tag}", known.previous.get(key))
+    ):
+        return None  # a pull request's preview: only what differs from production
+    problems[key] += [*inputs.file_warnings.get(key, ()), *secret_file_problems(folder, recipe)]
+    if answer.base_error is not None:
+        message, line = answer.base_error
+        problems[key].append(
+            Problem("error", message, folder.dockerfile, line or None, "Base image")
+        )
+        return _Image(answer, "failed", message, None)
+    reference = f"{answer.repository}:{answer.tag}"
+    code_dir = recipe.expected_code_dir or known.code_dirs.get(reference)
+    if answer.registry_error is not None:
+        problems[key].append(Problem("error", answer.registry_error, folder.path, title="Registry"))
+        return _Image(answer, "failed", answer.registry_error, code_dir)
+    if answer.digest and not options.force:
+        where = "registry" if options.registry else "local engine"
+        return _Image(
+            answer, "exists", f"an image with this content is already in the {where}", code_dir
+        )
+    reason = "--force" if options.force else why_build(answer, known.previous.get(key))
+    return _Image(answer, "build", reason, code_dir)
+
+
+# -- deployments -----------------------------------------------------------------------------
+
+
+def _specs(
+    inputs: Inputs, options: Options, images: Mapping[str, _Image], problems: Problems
+) -> dict[str, list[DeploymentSpec]]:
+    """The deployments each folder wants, fitted to their work pools. A folder whose pool
+    cannot take them fails as a whole."""
+    specs: dict[str, list[DeploymentSpec]] = {}
+    for folder in inputs.folders:
+        image = images.get(folder.key)
+        if image is None or image.failed:
+            continue
+        if options.preview is None:
+            group, found = deployment_specs(
+                folder, image.frozen(folder), options, dict(inputs.pools)
+            )
+        else:
+            group, found = _previews(folder, image, options, inputs)
+        problems[folder.key] += found
+        if _failed(folder, problems):
+            image.fail(_first_error(folder, problems))
+            continue
+        specs[folder.key] = group
+    return specs
+
+
+def _previews(
+    folder: FlowFolder, image: _Image, options: Options, inputs: Inputs
+) -> tuple[list[DeploymentSpec], list[Problem]]:
+    """The folder's deployments as the pull request's previews, fitted to their pool (the
+    preview pool, when the tenant names one)."""
+    assert options.preview is not None
+    group, found = deployment_specs(folder, image.frozen(folder), options)
+    specs = []
+    for spec in group:
+        spec = previews.as_preview(spec, options.preview, options.preview_work_pool)
+        if spec.work_pool in inputs.pools:
+            spec, problem = fit_pool(spec, inputs.pools[spec.work_pool], options)
+            found += [problem] if problem else []
+        specs.append(spec)
+    return specs, found
+
+
+def _first_error(folder: FlowFolder, problems: Problems) -> str:
+    return next(
+        p.message
+        for p in [*folder.problems, *problems.get(folder.key, [])]
+        if p.severity == "error"
+    )
+
+
+def _failed_flows(
+    folders: Iterable[FlowFolder],
+    images: Mapping[str, _Image],
+    specs: dict[str, list[DeploymentSpec]],
+    problems: Problems,
+) -> list[DeploymentPlan]:
+    """Take out of `specs` the deployments of flows that fail on their own (a collision), as
+    failed plans; a folder left with nothing to deploy is not built."""
+    failed: list[DeploymentPlan] = []
+    for folder in folders:
+        group = specs.get(folder.key)
+        if group is None:
+            continue
+        errors = {
+            p.flow: p.message
+            for p in reversed([*folder.problems, *problems.get(folder.key, [])])
+            if p.severity == "error" and p.flow is not None
+        }
+        kept = [s for s in group if s.entrypoint not in errors]
+        failed += [failed_plan(s, errors[s.entrypoint]) for s in group if s.entrypoint in errors]
+        if not kept and len(kept) < len(group):
+            images[folder.key].fail("every flow of the folder failed")
+            del specs[folder.key]
+        else:
+            specs[folder.key] = kept
+    return failed
+
+
+def failed_plan(spec: DeploymentSpec, error: str) -> DeploymentPlan:
+    return DeploymentPlan(spec, spec.full_name, spec.folder_key, "failed", error=error)
+
+
+def reuse_schema(spec: DeploymentSpec, existing: ExistingDeployment | None) -> DeploymentSpec:
+    """A schema only the built image can compute (builder.image_schemas) was computed from
+    this very content when the deployment holds this image's content tag: reuse it (a
+    re-run with no change runs no container)."""
+    if spec.parameter_schema is not None or existing is None:
+        return spec
+    held = existing.comparable
+    if held.get("version") == spec.version and held.get("entrypoint") == spec.entrypoint:
+        return replace(spec, parameter_schema=held.get("parameter_openapi_schema") or None)
+    return spec
+
+
+def _folder_deployments(
+    folder: FlowFolder,
+    image: _Image,
+    specs: list[DeploymentSpec],
+    inputs: Inputs,
+    options: Options,
+    read: set[str],
+    checks: Mapping[str, JobVariableCheck],
+    problems: Problems,
+) -> list[DeploymentPlan]:
+    """The folder's deployments against the server. One that belongs to someone else fails
+    alone; a schedule, trigger or job variable the server would refuse fails the folder
+    before anything is built."""
+    state = inputs.snapshot
+    failed: list[DeploymentPlan] = []
+    mine: list[DeploymentSpec] = []
+    for spec in specs:
+        existing = state.deployments.get(spec.full_name)
+        taken = (
+            other_tenant(spec.full_name, existing, options.tenant)
+            or other_repository(spec.full_name, existing, options.repository)
+            or other_folder(spec, existing, read, inputs.other_folders)
+            or (previews.rule(spec.full_name, existing.tags, options.preview) if existing else None)
+        )
+        if taken is None:
+            mine.append(spec)
+            continue
+        problems[folder.key].append(
+            Problem(
+                "error", taken, spec.source_file, spec.source_line, "Name collision",
+                flow=spec.entrypoint,
+            )
+        )  # fmt: skip
+        failed.append(failed_plan(spec, taken))
+    if not mine and failed:
+        image.fail(failed[0].error or "")
+        return failed
+    plans = []
+    for spec in mine:
+        try:
+            planned = diff(spec, state.deployments.get(spec.full_name))
+        except (ScheduleError, TriggerError) as exc:
+            key = "schedules" if isinstance(exc, ScheduleError) else "triggers"
+            line = spec.source_lines.get(key, spec.source_line)
+            problems[folder.key].append(
+                Problem("error", str(exc), spec.source_file, line, f"prefect.yaml {key}")
+            )
+            image.fail(str(exc))
+            return []
+        refused = planned.trigger_writes and triggers_unsupported(
+            state.server_version, inputs.api_url or ""
+        )
+        if refused:
+            line = spec.source_lines.get("triggers", spec.source_line)
+            problems[folder.key].append(
+                Problem("error", refused, spec.source_file, line, "prefect.yaml triggers")
+            )
+            image.fail(refused)
+            return []
+        problem = refused_variables(planned, checks, options)
+        if problem is not None:
+            problems[folder.key].append(problem)
+            image.fail(problem.message)
+            return []
+        plans.append(replace(planned, preview=options.preview))
+    return failed + plans
+
+
+def refused_variables(
+    planned: DeploymentPlan, checks: Mapping[str, JobVariableCheck], options: Options
+) -> Problem | None:
+    """Job variables about to be written that the server would refuse, judged now with
+    its own rule: the folder fails before anything is built. (Unchanged ones were
+    accepted already: a re-run with nothing to do does not import Prefect for this.)"""
+    spec = planned.spec
+    written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
+        planned.changed_fields
+    )
+    if spec is None or not written or spec.work_pool not in checks:
+        return None
+    refused = checks[spec.work_pool].refused(spec.job_variables)
+    if refused is None:
+        return None
+    variable, reason = refused
+    return variable_problem(
+        spec, variable, options,
+        f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
+    )  # fmt: skip
+
+
+# -- removals --------------------------------------------------------------------------------
+
+
+def removals(
+    inputs: Inputs,
+    options: Options,
+    desired: list[DeploymentPlan],
+    problems: Problems,
+    unnamed: set[str] = frozenset(),  # type: ignore[assignment]
+    unrecorded: list[str] | None = None,
+) -> list[DeploymentPlan]:
+    """Managed deployments of this tenant and repository whose folder or flow is gone, in
+    this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
+    because of a broken commit; nor are those of a project that could not be listed. Only
+    a deployment that records this very repository is removed: the names of those that
+    record none go to `unrecorded` (nobody's to delete)."""
+    unrecorded = [] if unrecorded is None else unrecorded
+    wanted = {d.full_name for d in desired}
+    present = {f.key: f for f in inputs.folders}
+    pattern = re.compile(options.flows) if options.flows else None
+    found = []
+    for existing in inputs.snapshot.deployments.values():
+        key = existing.folder_key()
+        if existing.full_name in wanted or not key:
+            continue
+        if not ours(existing, options.tenant, options.repository):
+            continue  # another tenant's or repository's: never removed, not orphaned
+        if previews.is_preview(existing):
+            continue  # a pull request's: removed by the preview rules only
+        if pattern and not pattern.search(key):
+            continue  # outside this run's scope (a shard, a dispatch pattern)
+        folder = present.get(key)
+        if folder is not None and (_failed(folder, problems) or key not in inputs.recipes):
+            continue
+        if key in unnamed:
+            continue  # a flow's name is computed after the build: which one is gone is unknown
+        if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
+            continue  # its project could not be listed: its folders are unknown
+        if not removable(existing.tags, options.repository):
+            unrecorded.append(existing.full_name)
+            continue
+        found.append(
+            DeploymentPlan(
+                None, existing.full_name, key, "remove", deployment_id=existing.id,
+                owner=recorded_owner(existing.tags),
+            )
+        )  # fmt: skip
+    return found
+
+
+SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"
+
+
+def all_superseded(deployments: list[DeploymentPlan]) -> set[str]:
+    """Folders each of whose deployments the deploy order skips: their image would be built
+    and pushed for nothing (a run from an older checkout)."""
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for deployment in deployments:
+        by_folder[deployment.folder_key].add(deployment.action)
+    return {key for key, actions in by_folder.items() if actions == {"skipped"}}
+
+
+def _with_problems(folder: FlowFolder, found: list[Problem]) -> FlowFolder:
+    return replace(folder, problems=[*folder.problems, *found]) if found else folder

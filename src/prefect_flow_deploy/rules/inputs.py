@@ -1,0 +1,56 @@
+"""What `gather` read from the world, as plain immutable data: the input of `decide`.
+
+Nothing here talks to anything; a unit test builds these by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, Pool, Problem, ServerState
+from prefect_flow_deploy.deployment.commit_order import Commit, Relation
+from prefect_flow_deploy.rules.previews import PullState
+
+
+@dataclass(frozen=True)
+class ImageAnswer:
+    """One folder's image as the registry sees it: its content-tagged name, and whether an
+    image of that content is there already."""
+
+    repository: str
+    tag: str | None  # None: a base image could not be resolved (`base_error` says which)
+    inputs: Mapping[str, str] = field(default_factory=dict)  # input → digest (the tag's hash)
+    digest: str | None = None  # the image is there (registry, or the local engine without one)
+    base_error: tuple[str, int] | None = None  # (message, Dockerfile line of that FROM)
+    registry_error: str | None = None  # the registry could not be asked about it
+    # The inputs label of the image the folder's deployments run now, when it would be
+    # rebuilt (it says what changed); None when there is no such image to compare with.
+    previous_inputs: Mapping[str, str] | None = None
+    # Its build-seconds label (shards by cost), read with the same labels; None: unknown.
+    previous_build_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    folders: tuple[FlowFolder, ...]  # as discovery read them
+    recipes: Mapping[str, BuildRecipe]  # by folder key, for folders that can become images
+    recipe_errors: Mapping[str, str]  # folder key → why its build inputs cannot be read
+    # Folder key → warnings about its build inputs that reading them told (a large file).
+    file_warnings: Mapping[str, tuple[Problem, ...]]
+    images: Mapping[str, ImageAnswer]  # by folder key, for every folder with a recipe
+    # The server's managed deployments, plus those of a wanted name it did not make (taken
+    # over), and its version.
+    snapshot: ServerState
+    pools: Mapping[str, Pool]  # the work pools the deployments name (or would create)
+    # Folders this run did not read (`--flows`, a shard) that hold a deployment of a wanted
+    # name: the flow names each still has.
+    other_folders: Mapping[str, frozenset[str]]
+    api_url: str | None
+    commit: Commit | None = None  # the checkout's commit (deploy order), when it has one
+    # How each commit the server's deployments record relates to ours, by sha
+    # (checkout_history.py; None: the history cannot tell).
+    relations: Mapping[str, Relation | None] = field(default_factory=dict)
+    # What GitHub says of the pull requests whose previews are on the server (the sweep,
+    # previews.to_ask): "open", "closed" or "merged"; a pull request not asked is absent.
+    pull_states: Mapping[int, PullState] = field(default_factory=dict)
+    now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted

@@ -1,0 +1,75 @@
+"""Flows whose name only running their file tells (flows_source: `pending_name`): the built
+image computes it, where Prefect loads the file (builder.image_schemas). Pure rules for
+both ends of a run:
+
+- planning: the name the server's deployment of this very content already holds is reused
+  (a re-run with no change runs no container, as for schemas); a folder with a name still
+  pending keeps its deployments from removal (which of them is gone cannot be told);
+- executing: the computed name is judged as the plan judges names (Prefect's refused
+  characters, two flows of one name, another tenant's or repository's deployment) before
+  the deployment is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from prefect_flow_deploy.core.model import (
+    DeploymentSpec,
+    ExistingDeployment,
+    Plan,
+    ServerState,
+    is_pending_name,
+)
+from prefect_flow_deploy.core.naming import BANNED_CHARACTERS
+from prefect_flow_deploy.settings.options import Options
+
+
+def reuse_name(spec: DeploymentSpec, snapshot: ServerState) -> DeploymentSpec:
+    """The flow name the image computed from this same content (the deployment of this
+    folder, entrypoint and name that holds this content tag), else the spec as it is."""
+    if not is_pending_name(spec.flow_name):
+        return spec
+    for existing in snapshot.deployments.values():
+        held = existing.comparable
+        if (
+            existing.name == spec.name
+            and existing.folder_key() == spec.folder_key
+            and held.get("entrypoint") == spec.entrypoint
+            and held.get("version") == spec.version
+        ):
+            return replace(spec, flow_name=existing.flow_name)
+    return spec
+
+
+def pending_folders(specs: Iterable[DeploymentSpec]) -> set[str]:
+    """Folders with a deployment whose flow name is still to be computed."""
+    return {s.folder_key for s in specs if is_pending_name(s.flow_name)}
+
+
+def named(spec: DeploymentSpec, name: str, plan: Plan, options: Options) -> DeploymentSpec | str:
+    """The spec under the name the image computed, or why it cannot be written."""
+    from prefect_flow_deploy.rules.takeover import (  # the plan's own rules
+        other_repository,
+        other_tenant,
+    )
+
+    where = f"the flow {spec.entrypoint}, named in the built image {name!r},"
+    banned = sorted({c for c in name if c in BANNED_CHARACTERS})
+    if banned:
+        return f"{where} has {', '.join(banned)} in its name, which Prefect refuses: choose another name=."
+    full_name = f"{name}/{spec.name}"
+    others = [
+        d.spec.entrypoint for d in plan.deployments
+        if d.full_name == full_name and d.spec is not None and d.spec.entrypoint != spec.entrypoint
+    ]  # fmt: skip
+    if others:
+        return f"{where} would share the deployment {full_name} with {others[0]}: give one of them another name=."
+    existing: ExistingDeployment | None = (
+        plan.snapshot.deployments.get(full_name) if plan.snapshot else None
+    )
+    taken = other_tenant(full_name, existing, options.tenant) or other_repository(
+        full_name, existing, options.repository
+    )
+    return replace(spec, flow_name=name) if taken is None else f"{where}: {taken}"

@@ -1,0 +1,83 @@
+"""(split from work_pools.py)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect_flow_deploy.core.model import Pool
+
+IMAGE_VARIABLE = "image"
+
+# The docker and kubernetes workers' variable (prefect-docker's DockerVariables,
+# prefect-kubernetes' default template); the others have none.
+PULL_POLICY_VARIABLE = "image_pull_policy"
+
+PULL_POLICY = "IfNotPresent"
+
+MANAGED_TYPE = "prefect:managed"
+
+IMAGE_TYPES = "docker, kubernetes, ecs, cloud-run-v2, azure-container-instance or a push pool"
+
+
+class PoolTypeError(ValueError):
+    """A work pool type the server's workers do not know."""
+
+
+def missing_pool(pool: Pool, where: str) -> str:
+    """Why a deployment's work pool that does not exist fails it (`where`: where the name
+    was set), unless the run creates it (create-work-pool)."""
+    import difflib
+
+    close = difflib.get_close_matches(pool.name, pool.others, 5, 0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if len(pool.others) <= 8:
+        known = f" (it has: {', '.join(pool.others)})" if pool.others else " (it has none)"
+    else:
+        known = f" (it has {len(pool.others)}" + (
+            f", among them {', '.join(close)})" if close else ")"
+        )
+    return (
+        f"the work pool {pool.name!r} (set by {where}) does not exist on the Prefect "
+        f"server{known}, and a pool no worker serves never runs a flow.{hint} Fix the name, "
+        f"or create the pool and start a worker for it (`prefect work-pool create {pool.name} "
+        f"--type {pool.type}`, then `prefect worker start --pool {pool.name}`), or set "
+        "create-work-pool: true (--create-work-pool) to have this run create it."
+    )
+
+
+def cannot_run_images(pool: Pool) -> str | None:
+    """Why this pool cannot run the image built here, or None when it can."""
+    if IMAGE_VARIABLE in pool.properties:
+        return None
+    if pool.type == MANAGED_TYPE:
+        # https://docs.prefect.io/v3/deploy/infrastructure-examples/managed ("Images")
+        return (
+            f"the work pool {pool.name!r} is a Prefect Managed pool ({MANAGED_TYPE}), which "
+            "runs only Prefect's own image (prefecthq/prefect:3-latest) with code pulled from "
+            "git and packages from its pip_packages variable: it cannot run the image built "
+            f"here. Deploy to a pool of type {IMAGE_TYPES} instead (work_pool.name in "
+            "prefect.yaml, or work-pool)."
+        )
+    return (
+        f"the work pool {pool.name!r} is of type {pool.type!r}, whose job template has no "
+        f"`{IMAGE_VARIABLE}` variable: it runs flows in the worker's own environment and "
+        f"cannot run the image built here. Deploy to a pool of type {IMAGE_TYPES} (work_pool.name "
+        "in prefect.yaml, or work-pool; a missing pool is created with work-pool-type)."
+    )
+
+
+def job_variables(wanted: dict[str, Any], image: str, pool: Pool) -> dict[str, Any]:
+    """The deployment's job variables on this pool: the image, and the pull policy where
+    the worker has one and the repository did not set it."""
+    variables = {**wanted, IMAGE_VARIABLE: image}
+    if PULL_POLICY_VARIABLE in pool.properties and PULL_POLICY_VARIABLE not in wanted:
+        variables[PULL_POLICY_VARIABLE] = PULL_POLICY
+    return variables
+
+
+def unknown_variables(variables: dict[str, Any], pool: Pool) -> list[str]:
+    """Variables the pool's template does not declare: the server stores them and the
+    worker never reads them (a typo would silently do nothing)."""
+    if not pool.properties:
+        return []  # a template without a schema: nothing to check against (as the server)
+    return sorted(name for name in variables if name.split(".")[0] not in pool.properties)

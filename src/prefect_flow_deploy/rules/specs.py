@@ -1,0 +1,254 @@
+"""The pieces of a plan that are one folder's business: its build recipe and content tag,
+why its image is built, the deployments it wants (fitted to their work pools).
+
+Used by gather (recipes and tags: they read files) and decide (everything else: pure).
+Planning needs no Docker engine: tags are content hashes and the registry is asked over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from prefect_flow_deploy.clients.base_images import BaseDigests
+from prefect_flow_deploy.core.model import (
+    BuildRecipe,
+    DeploymentConfig,
+    DeploymentSpec,
+    FlowFolder,
+    FlowSpec,
+    ImagePlan,
+    Pool,
+    Problem,
+    ServerState,
+)
+from prefect_flow_deploy.core.naming import INPUTS_LABEL, image_repository
+from prefect_flow_deploy.deployment.diff import ours
+from prefect_flow_deploy.deployment.fields import Source, spec_values
+from prefect_flow_deploy.reading.build_context import (
+    content_tag,
+)
+from prefect_flow_deploy.reading.prefect_yaml import config_matches
+from prefect_flow_deploy.reading.recipes import context_files_for_hash
+from prefect_flow_deploy.rules.inputs import ImageAnswer
+from prefect_flow_deploy.rules.pools import (
+    IMAGE_VARIABLE,
+    cannot_run_images,
+    missing_pool,
+    unknown_variables,
+)
+from prefect_flow_deploy.rules.pools import job_variables as pool_job_variables
+from prefect_flow_deploy.settings.options import Options
+
+
+def previous_images(state: ServerState, options: Options) -> dict[str, str]:
+    """Per folder, the image its deployments run now (this tenant's and repository's, in
+    production: a pull request's preview is not what the folder runs)."""
+    from prefect_flow_deploy.rules.previews import is_preview
+
+    previous: dict[str, str] = {}
+    for existing in state.deployments.values():
+        key = existing.folder_key()
+        if is_preview(existing):
+            continue
+        if key and existing.image and ours(existing, options.tenant, options.repository):
+            previous.setdefault(key, existing.image)
+    return previous
+
+
+def image_answer(
+    folder: FlowFolder, recipe: BuildRecipe, bases: BaseDigests, options: Options
+) -> ImageAnswer:
+    """The image's name and content tag (reads the files' modes; no network: the registry
+    is asked by gather), or which base image could not be resolved."""
+    repository = image_repository(options.registry, folder.project, folder.name)
+    missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
+    if missing:
+        ref, line = missing[0]
+        return ImageAnswer(
+            repository, None, base_error=(bases.problems.get(ref, f"cannot resolve {ref}"), line)
+        )
+    digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
+    tag, inputs = content_tag(
+        context_files_for_hash(folder, recipe), recipe.dockerfile_text or "", recipe.build_args,
+        digests, recipe.secret_ids, options.platform_list,
+    )  # fmt: skip
+    return ImageAnswer(repository, tag, inputs)
+
+
+def why_build(answer: ImageAnswer, previous_image: str | None) -> str:
+    """Why an image is built: new, from another repository, or which inputs changed since
+    the deployed image (its inputs label, read by gather)."""
+    if not previous_image:
+        return "new: no deployed image for this folder yet"
+    if not previous_image.startswith(answer.repository + ":"):
+        return f"the deployed image {previous_image} is from another repository"
+    before = answer.previous_inputs or {}
+    if not before:
+        return f"content changed since {previous_image.rsplit(':', 1)[1]}"
+    now = {k: v[:12] for k, v in answer.inputs.items()}
+    changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+    return (
+        "changed: "
+        + ", ".join(_describe(k, k in now, k in before) for k in changed[:8])
+        + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
+    )
+
+
+def previous_inputs(labels: dict[str, str]) -> dict[str, str]:
+    """The inputs label of an image (what its tag was a hash of), {} when unreadable."""
+    try:
+        before = json.loads(labels.get(INPUTS_LABEL, "{}"))
+    except ValueError:
+        return {}
+    return before if isinstance(before, dict) else {}
+
+
+def _describe(key: str, now: bool, before: bool) -> str:
+    kind, _, name = key.partition(":")
+    label = {
+        "file": name,
+        "base": f"base image {name} digest",
+        "build-arg": f"build arg {name}",
+        "secret": f"build secret {name}",
+    }.get(kind, "the default recipe" if key == "recipe" else key)
+    if now and not before:
+        return f"{label} (added)"
+    if before and not now:
+        return f"{label} (removed)"
+    return label
+
+
+def compact_inputs(inputs: dict[str, str]) -> str:
+    """The inputs label: short digests, enough to name what changed next time."""
+    return json.dumps({k: v[:12] for k, v in inputs.items()}, sort_keys=True, separators=(",", ":"))
+
+
+# -- deployments ---------------------------------------------------------------------------
+
+
+def deployment_specs(
+    folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
+) -> tuple[list[DeploymentSpec], list[Problem]]:
+    """One deployment per flow, or one per prefect.yaml entry that names the flow. With the
+    work pools known, each deployment's job variables are fitted to its pool (a pool that
+    cannot run an image, or a variable it does not declare, fails the folder)."""
+    specs, problems = [], []
+    for flow in folder.flows:
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
+        for config in configs or [DeploymentConfig()]:
+            spec = _spec(folder, flow, config, image, options)
+            if pools is not None and spec.work_pool in pools:
+                spec, problem = fit_pool(spec, pools[spec.work_pool], options)
+                if problem is not None and problem not in problems:
+                    problems.append(problem)
+            specs.append(spec)
+    for config in folder.deployment_configs:
+        if not any(config_matches(config, flow) for flow in folder.flows):
+            problems.append(
+                Problem(
+                    "error",
+                    f"deployment {config.name or '(unnamed)'} names "
+                    f"{config.entrypoint or config.flow_name!r}, which is not a @flow in this folder. "
+                    f"Flows here: {', '.join(f.entrypoint for f in folder.flows) or 'none'}.",
+                    folder.prefect_yaml,
+                    config.line,
+                    "prefect.yaml",
+                )
+            )
+    return specs, problems
+
+
+def desired_deployments(
+    folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
+) -> list[DeploymentSpec]:
+    """deployment_specs, its problems recorded on the folder (validate)."""
+    specs, problems = deployment_specs(folder, image, options, pools)
+    folder.problems.extend(problems)
+    return specs
+
+
+def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:
+    """The full names of the deployments the folder wants (as deployment_specs names them;
+    a pull request's previews of them with `preview`), without fitting anything: what
+    gather asks the server about."""
+    from prefect_flow_deploy.rules.previews import preview_name
+
+    names = []
+    for flow in folder.flows:
+        if flow.name_pending:
+            continue  # named in the built image: nothing to ask the server yet
+        configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
+        for config in configs or [DeploymentConfig()]:
+            name = config.name or folder.project
+            names.append(
+                f"{flow.name}/{preview_name(name, preview) if preview is not None else name}"
+            )
+    return names
+
+
+def fit_pool(
+    spec: DeploymentSpec, pool: Pool, options: Options
+) -> tuple[DeploymentSpec, Problem | None]:
+    """The spec with the image (and pull policy) where the pool's template takes it; the
+    problem when the pool cannot run an image or a job variable is not one of its
+    template's."""
+    if not pool.exists and not options.creates_pool(pool.name):
+        return spec, _missing_pool_problem(spec, pool, options)
+    reason = cannot_run_images(pool)
+    if reason is not None:
+        line = spec.source_lines.get("work_pool.name", spec.source_line)
+        return spec, Problem("error", reason, spec.source_file, line, "Work pool")
+    wanted = {k: v for k, v in spec.job_variables.items() if k != IMAGE_VARIABLE}
+    spec = replace(spec, job_variables=pool_job_variables(wanted, spec.image, pool))
+    unknown = unknown_variables(wanted, pool)
+    if not unknown:
+        return spec, None
+    return spec, variable_problem(
+        spec, unknown[0], options,
+        f"the job variable `{unknown[0]}` is not one of the work pool {pool.name!r}'s "
+        f"(type {pool.type}): the worker would never read it. Its variables: "
+        f"{', '.join(sorted(pool.properties))}.",
+    )  # fmt: skip
+
+
+def _missing_pool_problem(spec: DeploymentSpec, pool: Pool, options: Options) -> Problem:
+    """A work pool that does not exist, at the prefect.yaml line that names it, or naming
+    the option, input or config file line that set it."""
+    line = spec.source_lines.get("work_pool.name")
+    if line is not None and spec.source_file is not None:
+        where = f"{spec.source_file.name}:{line} (work_pool.name)"
+        return Problem("error", missing_pool(pool, where), spec.source_file, line, "Work pool")
+    source = options.source("work_pool")
+    where = f"the default work-pool, {pool.name}" if source == "default" else source
+    return Problem("error", missing_pool(pool, where), None, None, "Work pool")
+
+
+def variable_problem(
+    spec: DeploymentSpec, variable: str, options: Options, message: str
+) -> Problem:
+    """A job variable's problem at its prefect.yaml line, or naming the tenant file."""
+    top = variable.split(".")[0]
+    if top in options.job_variables or variable in options.job_variables:
+        message += " (It comes from the tenant's job-variables in prefect-flow-deploy.yaml.)"
+        return Problem("error", message, None, None, "Job variables")
+    line = spec.source_lines.get(
+        f"job_variables.{variable}",
+        spec.source_lines.get(f"job_variables.{top}", spec.source_lines.get("work_pool")),
+    )
+    return Problem("error", message, spec.source_file, line or spec.source_line, "Job variables")
+
+
+def _spec(
+    folder: FlowFolder, flow: FlowSpec, config: DeploymentConfig, image: ImagePlan, options: Options
+) -> DeploymentSpec:
+    """Each field's value as deployment_fields.FIELDS makes it, and where it was written."""
+    return DeploymentSpec(
+        **spec_values(Source(folder, flow, config, image, options)),
+        folder_key=folder.key,
+        project=folder.project,
+        image=image.reference,
+        source_file=folder.prefect_yaml if config.line else folder.path / flow.file,
+        source_line=config.line or flow.line,
+        source_lines=dict(config.lines),
+    )

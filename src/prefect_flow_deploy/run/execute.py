@@ -1,0 +1,610 @@
+"""Execute a Plan: build, check and push each folder's image, register its deployments as
+soon as it is ready, prune, trim old images (keep-images); return a RunResult.
+
+The plan is never changed: what the run finds out (an image's digest, code directory and
+schemas; a failure) goes into its own outcomes, and a deployment is completed for writing
+with `dataclasses.replace` and compared again with the pure `deployments.diff`. This is the
+only stage with threads, retries, deadlines and signals (cancellation.py)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from prefect_flow_deploy.clients import build_seconds, http_retry
+from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
+from prefect_flow_deploy.clients.docker_auth import Logins
+from prefect_flow_deploy.clients.http_retry import DeadlineReached
+from prefect_flow_deploy.clients.interrupted_writes import what_landed
+from prefect_flow_deploy.clients.prefect_api import ApiSettings
+from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.core.errors import DEADLINE, FolderError
+from prefect_flow_deploy.core.exit_status import explain
+from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.core.model import (
+    DeploymentPlan,
+    ImagePlan,
+    Plan,
+    Progress,
+    is_pending_name,
+)
+from prefect_flow_deploy.core.naming import FOLDER_LABEL, INPUTS_LABEL, registry_host
+from prefect_flow_deploy.core.results import (
+    Counters,
+    ImageOutcome,
+    RunResult,
+    WriteOutcome,
+    outcome_rows,
+    write_key,
+)
+from prefect_flow_deploy.deployment.commit_order import Superseded
+from prefect_flow_deploy.deployment.diff import diff
+from prefect_flow_deploy.docker import build_site, builder, cancellation, image_check, pushing
+from prefect_flow_deploy.rules.pending_names import named
+from prefect_flow_deploy.rules.previews import images_only_previews_used
+from prefect_flow_deploy.rules.refusals import refusal
+from prefect_flow_deploy.rules.spec_checks import parameter_problems
+from prefect_flow_deploy.rules.specs import compact_inputs, previous_images
+from prefect_flow_deploy.run.keep_images import keep_images
+from prefect_flow_deploy.run.provenance import github_version_info, image_labels
+from prefect_flow_deploy.settings.builder import cache_flags
+from prefect_flow_deploy.settings.options import Options
+
+if TYPE_CHECKING:
+    from prefect_flow_deploy.clients.registration import Registrar
+
+OnProgress = Callable[[Progress], None]
+
+
+class Executor:
+    """One run of one plan. Its outcomes are written from the build threads (each folder's
+    own entry) and read once every thread is done."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        options: Options,
+        logins: Logins,
+        registry: RegistryClient,
+        api: ApiSettings,
+        history: CheckoutHistory | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> None:
+        self.plan, self.options, self.logins = plan, options, logins
+        self.registry, self.api, self.history = registry, api, history
+        self.on_progress = on_progress or (lambda _event: None)
+        self.counters = Counters()
+        self.images: dict[str, ImageOutcome] = {}
+        self.writes: dict[tuple[str, str], WriteOutcome] = {}
+        self._lock = threading.Lock()
+        # Writes submitted and not finished, and those finished: what a signal reports.
+        self._writing: dict[tuple[str, str], DeploymentPlan] = {}
+        self._written = 0
+        cancellation.report_progress(
+            lambda: (
+                f"built {self.counters.built}, pushed {self.counters.pushed}, "
+                f"deployment writes {self._written}"
+                + what_landed(self.api, list(self._writing.values()))
+            )
+        )
+
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        plan = self.plan
+        self._emit_planned()
+        if has_work(plan):
+            self._build_and_register()
+        else:
+            for image in plan.images:
+                self.on_progress(Progress(image.folder.key, "done", "unchanged"))
+        for image in plan.images:  # what was not touched stays as planned
+            self.images.setdefault(image.folder.key, _as_planned(image))
+        rows = outcome_rows(plan, self.images, self.writes, self.options.fail_fast)
+        self.counters.deployment_writes = sum(1 for w in self.writes.values() if w.deployment_id)
+        self.counters.deadline_skipped = sum(
+            1 for r in rows if r.status == "skipped" and (r.error or "").startswith(DEADLINE)
+        )
+        for outcome in self.writes.values():
+            if outcome.error is not None:
+                file, line = outcome.at
+                log.error(
+                    f"{outcome.deployment.full_name}: registration failed: {outcome.error}",
+                    file=file,
+                    line=line,
+                    title="Registration failed",
+                )
+        result = RunResult(
+            plan, dict(self.images), rows, self.counters, self.api.shown,
+            time.monotonic() - started,
+        )  # fmt: skip
+        explanation = explain(result.tally, self.api.shown, self.options.timeout_minutes)
+        if explanation is not None:
+            log.error(explanation[1], title=explanation[0])
+        if self.options.keep_images is None or not self.options.registry:
+            return result
+        if result.failed:
+            log.info("keep-images: nothing deleted, as some flows failed to deploy")
+            return result
+        removed = [
+            w.deployment.full_name
+            for w in self.writes.values()
+            if w.deployment.action == "remove" and w.deployment_id is not None
+        ]
+        written = [w.deployment for w in self.writes.values() if w.deployment_id is not None]
+        deletions = keep_images(
+            plan, self.options, self.registry, self.api, {}, removed=removed,
+            dropped=images_only_previews_used(written, plan.snapshot),
+        )  # fmt: skip
+        return replace(result, image_deletions=deletions, seconds=time.monotonic() - started)
+
+    # -- progress ------------------------------------------------------------------------------
+    def _emit_planned(self) -> None:
+        """After planning: folders that failed to plan, and what waits for a build."""
+        for folder in self.plan.folders:
+            errors = [p.message for p in folder.problems if p.severity == "error"]
+            if errors:
+                self.on_progress(Progress(folder.key, "failed", errors[0].splitlines()[0]))
+            elif not folder.flows:
+                self.on_progress(Progress(folder.key, "done", "no flow"))
+        for image in self.plan.images:
+            if image.action == "build":
+                self.on_progress(Progress(image.folder.key, "queued", image.reason))
+
+    def _track_writes(self, key: str, writes: list[Future[str]]) -> None:
+        """`registering` until every write of the folder is done; then done or failed."""
+        if not writes:
+            self.on_progress(Progress(key, "done", "unchanged"))
+            return
+        self.on_progress(Progress(key, "registering", f"{len(writes)} deployments"))
+        left = [len(writes)]
+        lock = threading.Lock()
+
+        def finished(_future: Future[str]) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            errors = [f.exception() for f in writes if f.exception() is not None]
+            if errors:
+                self.on_progress(Progress(key, "failed", f"registration: {errors[0]}"))
+            else:
+                self.on_progress(Progress(key, "done", f"{len(writes)} deployments written"))
+
+        for write in writes:
+            write.add_done_callback(finished)
+
+    # -- register ------------------------------------------------------------------------------
+    def _complete(self, deployment: DeploymentPlan, image: ImageOutcome) -> DeploymentPlan:
+        """Now that the image is checked, the deployment knows where its code is: compare it
+        with the server again (the code directory may differ from the plan's guess)."""
+        spec = deployment.spec
+        assert spec is not None
+        reference = next(i.reference for i in self.plan.images if i.folder.key == spec.folder_key)
+        spec = replace(
+            spec,
+            code_dir=image.code_dir,
+            image=reference,
+            parameter_schema=spec.parameter_schema
+            if spec.parameter_schema is not None
+            else image.schemas.get(spec.entrypoint),
+        )
+        if is_pending_name(spec.flow_name):  # the name the image computed
+            computed = image.names.get(spec.entrypoint)
+            judged = (
+                named(spec, computed, self.plan, self.options)
+                if computed
+                else f"the built image gave no name for the flow {spec.entrypoint}"
+            )
+            if isinstance(judged, str):
+                return replace(deployment, spec=spec, action="failed", error=judged)
+            spec = judged
+        snapshot = self.plan.snapshot
+        existing = snapshot.deployments.get(spec.full_name) if snapshot else None
+        refreshed = diff(spec, existing)
+        return replace(
+            deployment,
+            spec=spec,
+            full_name=spec.full_name,
+            deployment_id=deployment.deployment_id or refreshed.deployment_id,
+            action=refreshed.action,
+            changed_fields=refreshed.changed_fields,
+            changes=refreshed.changes,
+            trigger_writes=refreshed.trigger_writes,
+        )
+
+    def _parameters_refused(
+        self, planned: DeploymentPlan, deployment: DeploymentPlan
+    ) -> WriteOutcome | None:
+        """Parameters judged against a schema only the image could tell, as the plan judges
+        the others (spec_checks.py): an unknown one would be accepted by the server and fail
+        every run. An error keeps the deployment from being written; a warning is said."""
+        spec = deployment.spec
+        if planned.spec is None or planned.spec.parameter_schema is not None or spec is None:
+            return None
+        refused = None
+        for problem in parameter_problems(spec, self.options):
+            if problem.severity == "warning":
+                log.warning(problem.message, file=problem.file, line=problem.line,
+                            title=problem.title)  # fmt: skip
+            elif refused is None:
+                refused = WriteOutcome(
+                    deployment, error=problem.message, at=(problem.file, problem.line)
+                )
+        return refused
+
+    def _should_write(self, deployment: DeploymentPlan) -> bool:
+        if self.options.fail_fast and self._any_failed():
+            return False
+        if deployment.action == "remove":  # a preview's: the plan decided it (previews.py)
+            return self.options.prune or deployment.preview is not None
+        return deployment.action in ("create", "update") and not self._failed(deployment.folder_key)
+
+    def _failed(self, key: str) -> bool:
+        with self._lock:
+            outcome = self.images.get(key)
+        return outcome is not None and outcome.failed
+
+    def _any_failed(self) -> bool:
+        with self._lock:
+            return any(o.failed for o in self.images.values())
+
+    def _build_and_register(self) -> None:
+        from prefect_flow_deploy.clients.registration import (  # imports prefect: only now
+            Claim,
+            Claimed,
+            Registrar,
+            write_concurrency,
+        )
+
+        plan = self.plan
+        deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
+        for deployment in plan.deployments:
+            if deployment.spec is not None:
+                deployments_of[deployment.folder_key].append(deployment)
+        provenance = github_version_info(os.environ, "")
+        if provenance and not self.api.is_cloud:
+            log.debug(
+                f"version_info (commit {provenance['commit_sha'][:12]} of "
+                f"{provenance['repository']}) is not sent: a self-hosted "
+                "Prefect server does not keep it (only Prefect Cloud does), and one before "
+                "3.3.6 refuses it; the deployments' version is the image's content tag either way."
+            )
+            provenance = None
+        futures: dict[tuple[str, str], tuple[DeploymentPlan, Future[str]]] = {}
+        with Registrar(
+            self.api,
+            plan.pools_to_create,
+            write_concurrency(self.api.url, self.options.max_parallel),
+            lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
+            provenance,
+            self.history,
+            Claim(self.options.repository, self.options.tenant),
+            lambda level, message: log.annotate(level, message, title="Write lock"),
+            self.options.force_order,
+            log.info,
+        ) as registrar:
+
+            def image_ready(key: str) -> None:
+                writes = []
+                outcome = self.images[key]
+                for planned in deployments_of[key]:
+                    if planned.action in ("failed", "skipped"):
+                        continue
+                    deployment = self._complete(planned, outcome)
+                    refused = self._parameters_refused(planned, deployment)
+                    future = (
+                        self._submit(registrar, deployment)
+                        if refused is None and self._should_write(deployment)
+                        else None
+                    )
+                    with self._lock:
+                        self.writes[write_key(planned)] = refused or WriteOutcome(deployment)
+                    if future is not None:
+                        futures[write_key(planned)] = (deployment, future)
+                        writes.append(future)
+                self._track_writes(key, writes)
+
+            # --fail-fast promises that nothing is written when a folder fails, so there the
+            # writes wait for every image; otherwise each folder registers when it is ready.
+            pipelined = not self.options.fail_fast
+            ready = self._images(image_ready if pipelined else None)
+            if not pipelined:
+                for key in ready:
+                    image_ready(key)
+            for deployment in plan.deployments:
+                if deployment.action == "remove" and self._should_write(deployment):
+                    futures[write_key(deployment)] = (
+                        deployment,
+                        self._submit(registrar, deployment),
+                    )
+            for name, (deployment, future) in futures.items():
+                try:
+                    self.writes[name] = WriteOutcome(deployment, str(future.result()))
+                except Superseded as exc:  # a newer commit wrote it meanwhile
+                    self.writes[name] = WriteOutcome(deployment, skipped=str(exc))
+                    log.annotate("notice", f"{deployment.full_name}: {exc}", title="Deploy order")
+                except Claimed as exc:  # another repository or tenant created it meanwhile
+                    spec = deployment.spec
+                    at = (spec.source_file, spec.source_line) if spec else (None, None)
+                    self.writes[name] = WriteOutcome(deployment, error=str(exc), at=at)
+                except DeadlineReached as exc:
+                    self.writes[name] = WriteOutcome(deployment, skipped=exc.message)
+                except Exception as exc:  # said at its prefect.yaml line, when it has one
+                    self.counters.write_unavailable += http_retry.unavailable(exc)
+                    message, file, line = refusal(exc, deployment.spec)
+                    self.writes[name] = WriteOutcome(deployment, error=message, at=(file, line))
+
+    def _submit(self, registrar: Registrar, deployment: DeploymentPlan) -> Future[str]:
+        """Hand a write to the registrar, known as under way until it is done."""
+        key = write_key(deployment)
+        with self._lock:
+            self._writing[key] = deployment
+        future = registrar.submit(deployment)
+
+        def done(finished: Future[str]) -> None:
+            with self._lock:
+                self._writing.pop(key, None)
+                self._written += not finished.cancelled() and finished.exception() is None
+
+        future.add_done_callback(done)
+        return future
+
+    # -- images --------------------------------------------------------------------------------
+    def _images(self, on_ready: Callable[[str], None] | None) -> list[str]:
+        """Build, check and push what needs it; return the folders whose image is ready for
+        registration (and hand each to `on_ready` as soon as it is)."""
+        ready: list[str] = []
+
+        def done(key: str, outcome: ImageOutcome) -> None:
+            with self._lock:
+                self.images[key] = outcome
+            ready.append(key)
+            if on_ready is not None:
+                on_ready(key)
+
+        awaiting_schema = _pending_schema_folders(self.plan)
+        work = [
+            i
+            for i in self.plan.images
+            if i.action == "build"
+            or (i.action == "exists" and (i.code_dir is None or i.folder.key in awaiting_schema))
+        ]
+        for image in self.plan.images:
+            if image in work or image.action != "exists":
+                continue
+            done(image.folder.key, _as_planned(image))  # nothing to build or check
+        if not work:
+            return ready
+        building = any(i.action == "build" for i in work)
+        with (  # the builder answers (else a clear error) before anything is built
+            build_site.opened(self.plan.build, self.options, self.logins, building) as site,
+            ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
+        ):
+            pending: dict[Future[ImageOutcome], ImagePlan] = {
+                pool.submit(self._one_image, image, site.config_dir): image for image in work
+            }
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    image = pending.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        done(image.folder.key, future.result())
+                        continue
+                    self._image_failed(image, error)
+                    if self.options.fail_fast:
+                        for other_future, other in pending.items():
+                            other_future.cancel()
+                            with self._lock:
+                                self.images.setdefault(
+                                    other.folder.key,
+                                    ImageOutcome(
+                                        "skipped",
+                                        error="skipped: --fail-fast after another failure",
+                                    ),
+                                )
+                            self.on_progress(Progress(other.folder.key, "skipped", "--fail-fast"))
+                        pending.clear()
+        return ready
+
+    def _image_failed(self, image: ImagePlan, error: BaseException) -> None:
+        if isinstance(error, DeadlineReached):  # not started: skipped, not failed
+            with self._lock:
+                self.images[image.folder.key] = ImageOutcome("skipped", error=error.message)
+            self.on_progress(Progress(image.folder.key, "skipped", "deadline"))
+            return
+        with self._lock:
+            self.counters.push_refused += isinstance(error, builder.PushError)
+        message = (
+            error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
+        )
+        with self._lock:
+            self.images[image.folder.key] = ImageOutcome("failed", error=message)
+        self.on_progress(Progress(image.folder.key, "failed", message.strip().splitlines()[0]))
+        file = getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
+        log.error(
+            f"{image.folder.key}: {message}",
+            file=file,
+            line=getattr(error, "line", None),
+            title=f"{image.folder.key} failed",
+        )
+
+    def _provenance(self) -> dict[str, str]:
+        """The image's OCI labels (provenance.image_labels): given to the build, never part
+        of the content tag, so a new commit of the same content rebuilds nothing."""
+        commit = self.history.commit.sha if self.history and self.history.commit else None
+        return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
+
+    def _count(self, built: int = 0, pushed: int = 0) -> None:
+        with self._lock:
+            self.counters.built += built
+            self.counters.pushed += pushed
+
+    def _one_image(self, image: ImagePlan, config_dir: str | None) -> ImageOutcome:
+        folder, recipe = image.folder, self.plan.recipes[image.folder.key]
+        started = time.monotonic()
+        phases: dict[str, float] = {}
+        login = self.logins.get(registry_host(image.repository))
+        if image.action == "build":
+            sources, targets = cache_flags(
+                self.plan.build, image.repository, self._previous.get(folder.key)
+            )
+            request = builder.BuildRequest(
+                reference=image.reference,
+                context=folder.path,
+                dockerfile_text=recipe.dockerfile_text,
+                dockerignore_text=recipe.dockerignore_text,
+                build_args=recipe.build_args,
+                labels={
+                    **self._provenance(),
+                    FOLDER_LABEL: folder.key,
+                    INPUTS_LABEL: compact_inputs(image.inputs),
+                    **(
+                        {REPOSITORY_LABEL: self.options.repository}
+                        if self.options.repository
+                        else {}
+                    ),
+                },
+                cache_from=sources,
+                fresh=self.options.force,
+                secrets=self.options.build_secrets,
+                linked=recipe.linked,
+                cache_to=targets,
+            )
+            http_retry.check_deadline(f"building {folder.key}")
+            log.info(f"building {folder.key} ({image.reason})")
+            self.on_progress(Progress(folder.key, "building"))
+            if len(self.options.platform_list) > 1:
+                return self._multi_platform(image, request, config_dir)
+            request.platform = next(iter(self.options.platform_list), None)
+            output = builder.build(
+                request,
+                config_dir,
+                lambda step: self.on_progress(Progress(folder.key, "building", step)),
+            )
+            phases["build"] = time.monotonic() - started
+            self._count(built=1)
+            log.block(f"build {folder.key} → {image.reference}", output)
+        else:
+            self.on_progress(Progress(folder.key, "pulling", image.reference))
+            builder.pull(image.reference, login)
+        mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "checking"))
+        code_dir, schemas, names = image_check.check(
+            folder, recipe, image.reference, self.options.projects_root
+        )
+        phases["check"] = time.monotonic() - mark
+        digest = image.digest
+        if self.options.registry and image.action == "build":
+            http_retry.check_deadline(f"pushing {image.reference}")
+            mark = time.monotonic()
+            self.on_progress(Progress(folder.key, "pushing", image.reference))
+            digest = pushing.push(image.reference, login)
+            digest = self._stamp(image.reference, digest, phases["build"])
+            phases["push"] = time.monotonic() - mark
+            self._count(pushed=1)
+            pushing.check_served(self.registry, image.reference, digest)
+        elif not self.options.registry:
+            digest = builder.local_image_id(image.reference)
+        verb = (
+            "built and pushed"
+            if self.options.registry and image.action == "build"
+            else ("built" if image.action == "build" else "checked")
+        )
+        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
+        return ImageOutcome(
+            "built" if image.action == "build" else "exists", digest, code_dir, schemas,
+            names=names,
+        )  # fmt: skip
+
+    def _multi_platform(
+        self, image: ImagePlan, request: builder.BuildRequest, config_dir: str | None
+    ) -> ImageOutcome:
+        """One build per platform (the engine's own builder makes one platform at a time),
+        each pushed under `<tag>-<os>-<arch>`, then one manifest list under the content tag.
+        The image is checked on the engine's own platform (else the first, under emulation)."""
+        started = time.monotonic()
+        phases: dict[str, float] = {}
+        folder, login = image.folder, self.logins.get(registry_host(image.repository))
+        platforms = self.options.platform_list
+        references = {p: f"{image.reference}-{p.replace('/', '-')}" for p in platforms}
+        previous = self._previous.get(folder.key)
+        for platform, reference in references.items():
+            sources, targets = cache_flags(self.plan.build, image.repository, previous, platform)
+            output = builder.build(
+                replace(
+                    request, reference=reference, platform=platform, cache_from=sources,
+                    cache_to=targets,
+                ),
+                config_dir,
+                lambda step: self.on_progress(Progress(folder.key, "building", step)),
+            )  # fmt: skip
+            log.block(f"build {folder.key} → {reference}", output)
+        phases["build"] = time.monotonic() - started
+        self._count(built=1)
+        mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "checking"))
+        native = builder.native_platform()
+        code_dir, schemas, names = image_check.check(
+            folder,
+            self.plan.recipes[folder.key],
+            references.get(native, references[platforms[0]]),
+            self.options.projects_root,
+        )
+        phases["check"] = time.monotonic() - mark
+        mark = time.monotonic()
+        self.on_progress(Progress(folder.key, "pushing", image.reference))
+        built = phases["build"]  # each platform's image says how long the folder took
+        pushed = [(p, self._stamp(r, pushing.push(r, login), built)) for p, r in references.items()]
+        digest = self.registry.put_manifest_list(image.reference, pushed)
+        phases["push"] = time.monotonic() - mark
+        self._count(pushed=1)
+        pushing.check_served(self.registry, image.reference, digest)
+        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        log.info(
+            f"built and pushed {image.reference} for {', '.join(platforms)} "
+            f"({time.monotonic() - started:.1f}s: {detail})"
+        )
+        return ImageOutcome("built", digest, code_dir, schemas, names=names)
+
+    @functools.cached_property
+    def _previous(self) -> dict[str, str]:
+        snapshot = self.plan.snapshot
+        return previous_images(snapshot, self.options) if snapshot else {}
+
+    def _stamp(self, reference: str, digest: str, seconds: float) -> str:
+        return build_seconds.recorded(self.registry, reference, digest, seconds)
+
+
+def _as_planned(image: ImagePlan) -> ImageOutcome:
+    """An image the run did not touch: it exists as planned, or its folder failed to plan."""
+    if image.action == "failed":
+        return ImageOutcome("failed", error=image.reason)
+    return ImageOutcome("exists", image.digest, image.code_dir)
+
+
+def has_work(plan: Plan) -> bool:
+    """Anything to build, check or write? A re-run with no change answers no."""
+    return any(d.action not in ("unchanged", "failed", "skipped") for d in plan.deployments) or any(
+        i.action == "build" or (i.action == "exists" and i.code_dir is None) for i in plan.images
+    )
+
+
+def _pending_schema_folders(plan: Plan) -> set[str]:
+    """Folders with a deployment to write whose schema only the image can compute."""
+    return {
+        d.folder_key
+        for d in plan.deployments
+        if d.spec is not None
+        and (d.spec.parameter_schema is None or is_pending_name(d.spec.flow_name))
+        and d.action in ("create", "update")
+    }

@@ -1,0 +1,294 @@
+"""The retry policy of every HTTP call (http_retry), the push retry and the exit status:
+pure functions, and the transports over httpx's MockTransport with a recorded sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from prefect_flow_deploy.clients import http_retry
+from prefect_flow_deploy.clients.http_retry import (
+    POLICY,
+    AsyncRetryTransport,
+    Deadline,
+    RetryPolicy,
+    RetryTransport,
+    next_wait,
+    parse_retry_after,
+    retryable_error,
+    retryable_status,
+)
+from prefect_flow_deploy.core.exit_status import Tally, exit_code, explain
+from prefect_flow_deploy.docker import builder
+
+
+def test_which_answers_are_retried() -> None:
+    for status in (408, 429, 502, 503, 504):
+        assert retryable_status("POST", status) and retryable_status("GET", status)
+    # A 500 only where repeating the request cannot do harm (RFC 9110 idempotent methods).
+    assert retryable_status("GET", 500) and retryable_status("PUT", 500)
+    assert not retryable_status("POST", 500)
+    for status in (400, 401, 403, 404, 409, 422, 501):
+        assert not retryable_status("GET", status)
+
+
+def test_a_refused_connection_is_retried_only_once_the_host_has_answered() -> None:
+    assert retryable_error(httpx.ReadError("reset"), connected=False)
+    assert retryable_error(httpx.RemoteProtocolError("closed"), connected=False)
+    assert not retryable_error(httpx.ConnectError("refused"), connected=False)  # a wrong address
+    assert retryable_error(httpx.ConnectError("refused"), connected=True)  # a restart
+    assert not retryable_error(httpx.UnsupportedProtocol("ftp"), connected=True)
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("3", now) == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == 30.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now) == 0.0  # in the past
+    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    assert [next_wait(POLICY, a, None, None, 0.0) for a in range(5)] == [1, 2, 4, 8, 16]
+    assert next_wait(POLICY, 0, None, None, 0.5) == pytest.approx(1.1)  # +20% at most
+    assert next_wait(RetryPolicy(attempts=9), 6, None, None) == 30.0  # capped
+    assert next_wait(POLICY, 5, None, None) is None  # six attempts in all
+
+
+def test_retry_after_is_waited_unless_too_long() -> None:
+    assert next_wait(POLICY, 0, 7.0, None) == 7.0
+    assert next_wait(POLICY, 0, 0.0, None) == 0.0
+    assert next_wait(POLICY, 0, 3600.0, None) is None  # not waited for: the run reports now
+
+
+def test_no_wait_goes_past_the_deadline() -> None:
+    assert next_wait(POLICY, 0, None, 5.0) == 1.0
+    assert next_wait(POLICY, 3, None, 5.0) is None  # 8 s of backoff, 5 s left
+    assert next_wait(POLICY, 0, 10.0, 5.0) is None  # Retry-After beyond the deadline
+    assert next_wait(POLICY, 0, None, -1.0) is None  # already passed
+
+
+def test_the_deadline() -> None:
+    assert Deadline.after(0).remaining() is None and not Deadline.after(0).passed()
+    deadline = Deadline.after(2, now=100.0)
+    assert deadline.remaining(now=160.0) == 60.0 and not deadline.passed(now=160.0)
+    assert deadline.passed(now=220.0)
+
+
+def _transport(outcomes: list[object]) -> tuple[RetryTransport, list[float], list[str]]:
+    slept: list[float] = []
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        status, retry_after = outcome if isinstance(outcome, tuple) else (outcome, None)
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return httpx.Response(status, headers=headers)
+
+    transport = RetryTransport(
+        httpx.MockTransport(handler), deadline=Deadline, sleep=slept.append, rand=lambda: 0.0
+    )
+    return transport, slept, seen
+
+
+def test_the_transport_waits_as_told_then_returns_the_answer() -> None:
+    transport, slept, _ = _transport([(429, "2"), (503, "2"), 200])
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://x/").status_code == 200
+    assert slept == [2.0, 2.0]
+
+
+def test_a_500_on_a_read_is_retried_not_on_a_post() -> None:
+    transport, slept, _ = _transport([500, 200])
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://x/work_pools/p").status_code == 200
+    assert slept == [1.0]
+    transport, slept, _ = _transport([500])
+    with httpx.Client(transport=transport) as client:
+        assert client.post("http://x/deployments/").status_code == 500
+    assert slept == []
+
+
+def test_an_auth_error_is_never_retried() -> None:
+    for status in (401, 403):
+        transport, slept, seen = _transport([status])
+        with httpx.Client(transport=transport) as client:
+            assert client.put("http://x/v2/r/manifests/t").status_code == status
+        assert seen == ["PUT"] and slept == []
+
+
+def test_dropped_connections_are_retried_then_the_error_stands() -> None:
+    outcomes: list[object] = [httpx.ReadError("reset")] * 6
+    transport, slept, _ = _transport(outcomes)
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ReadError):
+        client.get("http://x/")
+    assert not outcomes and slept == [1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_the_transport_gives_up_at_the_deadline() -> None:
+    slept: list[float] = []
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return httpx.Response(503)
+
+    def deadline() -> Deadline:  # 10 s from the start, on a clock the recorded sleeps move
+        return Deadline(at=time.monotonic() + 10 - sum(slept), minutes=1)
+
+    transport = RetryTransport(
+        httpx.MockTransport(handler), deadline=deadline, sleep=slept.append, rand=lambda: 0.0
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.put("http://x/").status_code == 503
+    assert slept == [1.0, 2.0, 4.0]  # 7 s waited; 8 s more would pass the deadline
+    assert seen == ["PUT"] * 4
+
+
+def test_the_async_transport_has_the_same_policy_and_says_not_to_wait_again() -> None:
+    answers = [(503, None), (503, None), (503, None)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(answers.pop(0)[0])
+
+    transport = AsyncRetryTransport(
+        httpx.MockTransport(handler),
+        policy=RetryPolicy(attempts=3, base=0.001),
+        deadline=Deadline,
+        final_retry_after="0",
+    )
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await client.post("http://x/deployments/")
+
+    response = asyncio.run(call())
+    assert response.status_code == 503 and not answers
+    assert response.headers["Retry-After"] == "0"  # Prefect's own loop must not wait again
+
+
+def test_unavailable_tells_the_service_from_the_request() -> None:
+    request = httpx.Request("POST", "http://x/deployments/")
+
+    def status_error(status: int) -> httpx.HTTPStatusError:
+        return httpx.HTTPStatusError("x", request=request, response=httpx.Response(status))
+
+    assert http_retry.unavailable(status_error(503))
+    assert http_retry.unavailable(httpx.ConnectError("refused"))
+    assert not http_retry.unavailable(status_error(422))  # the deployment itself is wrong
+    assert not http_retry.unavailable(ValueError("x"))
+
+
+@pytest.mark.parametrize(
+    ("message", "transient"),
+    [
+        ("received unexpected HTTP status: 503 Service Unavailable", True),
+        ("received unexpected HTTP status: 500 Internal Server Error", True),
+        ("toomanyrequests: too many requests", True),
+        ("Put http://127.0.0.1:5000/v2/x/manifests/t: EOF", True),
+        ("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", True),
+        ("unauthorized: authentication required", False),
+        ("denied: requested access to the resource is denied", False),
+        ("received unexpected HTTP status: 503 … unauthorized", False),
+        ("manifest invalid: manifest invalid", False),
+    ],
+)
+def test_which_push_failures_are_pushed_again(message: str, transient: bool) -> None:
+    assert builder.push_is_transient(message) is transient
+
+
+def test_exit_status_names_the_cause() -> None:
+    assert exit_code(Tally()) == 0
+    assert exit_code(Tally(push_refused=3, failed=True)) == 5  # every push refused
+    assert exit_code(Tally(pushed=1, push_refused=2, failed=True)) == 1  # the registry works
+    assert exit_code(Tally(write_unavailable=4, failed=True)) == 6
+    assert exit_code(Tally(written=1, write_unavailable=3, failed=True)) == 1
+    assert exit_code(Tally(write_unavailable=1, deadline_skipped=5, failed=True)) == 6
+    assert exit_code(Tally(written=2, deadline_skipped=5, failed=True)) == 7
+    assert exit_code(Tally(failed=True)) == 1
+
+
+def test_the_run_says_what_stopped_it() -> None:
+    registry = explain(Tally(push_refused=2, failed=True), "http://p/api", 60)
+    assert registry is not None and registry[0] == "Registry error"
+    assert "refused every push of this run (2" in registry[1]
+    prefect = explain(Tally(write_unavailable=3, failed=True), "http://p/api", 60)
+    assert prefect is not None and "http://p/api could not take any" in prefect[1]
+    deadline = explain(Tally(written=1, deadline_skipped=2, failed=True), None, 0.5)
+    assert deadline is not None and "timeout-minutes: 0.5) passed: 2 deployments" in deadline[1]
+    assert explain(Tally(written=1, failed=True), None, 60) is None  # exit 1: the rows say why
+
+
+def test_no_request_waits_past_the_deadline_but_a_few_seconds() -> None:
+    timeouts = {"connect": 15.0, "read": 60.0, "write": 60.0, "pool": None}
+    assert http_retry.bounded_timeouts(timeouts, None) == timeouts
+    assert http_retry.bounded_timeouts(timeouts, 20.0) == {
+        "connect": 15.0, "read": 20.0, "write": 20.0, "pool": 20.0,
+    }  # fmt: skip
+    assert set(http_retry.bounded_timeouts(timeouts, -3.0).values()) == {5.0}
+
+
+def test_the_transport_bounds_each_request_by_the_deadline() -> None:
+    seen: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200)
+
+    transport = RetryTransport(
+        httpx.MockTransport(handler), deadline=lambda: Deadline(time.monotonic() + 8.0, 1)
+    )
+    with httpx.Client(transport=transport, timeout=60) as client:
+        client.get("http://x/")
+    assert all(8.0 - 1 < value <= 8.0 for value in seen[0].values())  # type: ignore[attr-defined]
+
+
+def test_a_push_is_tried_again_after_a_transient_failure_never_after_a_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(builder.time, "sleep", slept.append)
+    monkeypatch.setattr(builder.random, "random", lambda: 0.0)
+    failures = [builder.PushError("received unexpected HTTP status: 503 Service Unavailable")]
+
+    def once() -> str:
+        if failures:
+            raise failures.pop()
+        return "sha256:abc"
+
+    assert builder.again_if_transient("push of x", once) == "sha256:abc"
+    assert slept == [1.0]
+
+    def refused() -> str:
+        raise builder.PushError("denied: requested access to the resource is denied")
+
+    with pytest.raises(builder.PushError, match="denied"):
+        builder.again_if_transient("push of x", refused)
+    assert slept == [1.0]  # not waited for: a refusal stands
+
+
+def test_work_under_way_is_stopped_at_the_deadline_and_said_so() -> None:
+    stopped: list[str] = []
+    try:
+        http_retry.start_deadline(0.5 / 60)  # half a second from now
+        with (
+            pytest.raises(http_retry.DeadlineReached) as reached,
+            http_retry.stopped_at_deadline(lambda: stopped.append("stop"), "building x"),
+        ):
+            time.sleep(1.0)  # the build would go on
+        assert stopped == ["stop"]
+        assert reached.value.message == (
+            "deadline: timeout-minutes (0.00833333) passed during building x, which was stopped"
+        )
+        http_retry.start_deadline(1)  # a minute: the block ends well before it
+        with http_retry.stopped_at_deadline(lambda: stopped.append("again"), "building y"):
+            pass
+        assert stopped == ["stop"]
+    finally:
+        http_retry.start_deadline(0)  # no deadline, as for every other test

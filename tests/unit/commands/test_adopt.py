@@ -1,0 +1,133 @@
+"""`adopt` (adopt.py) on real git checkouts: Prefect's own layout and the Prefect 1 folders a
+workflow registers, moved with `git mv` into projects/<project>/<folder>/; `--dry-run`
+changes nothing; the result reads as the same folders, images and deployment names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prefect_flow_deploy.commands.adopt import apply, plan
+from prefect_flow_deploy.core.errors import ConfigurationError
+from prefect_flow_deploy.reading.discovery import discover
+from tests.unit.reading.test_prefect_layout import FLOW, repository
+
+CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def checkout(root: Path) -> Path:
+    subprocess.run(["rm", "-rf", str(root / ".git")], check=True)
+    git(root, "init", "-q")
+    git(root, "remote", "add", "origin", "git@github.com:acme/data-flows.git")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "flows")
+    return root
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if ".git" not in p.parts and p.is_file()
+    )
+
+
+def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
+    root = checkout(repository(tmp_path))
+    (root / "requirements.txt").write_text("httpx\n")
+    git(root, "add", "-A")
+    before = tree(root)
+    done = subprocess.run(
+        [*CLI, "adopt", "--dry-run"], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "would git mv flows/sales projects/flows/sales",
+        "would write projects/flows/sales/prefect.yaml (1 deployment)",
+        "would copy requirements.txt projects/flows/sales/requirements.txt",
+        "would git mv flows projects/data-flows/flows",
+        "would write projects/data-flows/flows/prefect.yaml (2 deployments)",
+        "would copy requirements.txt projects/data-flows/flows/requirements.txt",
+        "would git rm prefect.yaml (its entries are in the folders)",
+        "dry run: nothing was changed",
+    ]
+    assert "did not name hello.py:helper" in done.stderr  # a deployment in projects/
+    assert tree(root) == before
+
+
+def test_prefect_s_layout_moves_with_git_and_reads_as_the_same_folders(tmp_path: Path) -> None:
+    root = checkout(repository(tmp_path))
+    read_before = {
+        f.key: sorted(f.name for f in f.flows) for f in discover(root, None, "acme/data-flows")
+    }
+    outcome = apply(root, root / "projects", None, dry_run=False)
+    assert outcome.lines[0] == "git mv flows/sales projects/flows/sales"
+    status = git(root, "status", "--short")
+    assert "R  flows/etl.py -> projects/data-flows/flows/etl.py" in status  # history follows
+    assert "D  prefect.yaml" in status and not (root / "prefect.yaml").exists()
+    written = yaml.safe_load((root / "projects/data-flows/flows/prefect.yaml").read_text())
+    assert written["deployments"][0] == {
+        "name": "daily-etl", "entrypoint": "etl.py:etl", "schedules": [{"cron": "0 6 * * *"}],
+    }  # fmt: skip
+    assert "build" not in written
+    after = {f.key: sorted(f.name for f in f.flows) for f in discover(root / "projects")}
+    # The same folders; the flow no entry named is a deployment now (the warning said so).
+    assert after == {**read_before, "data-flows/flows": ["etl", "hello", "helper"]}
+
+
+def test_prefect_1_folders_a_workflow_registers_move_under_their_project(tmp_path: Path) -> None:
+    old = "from prefect import Flow, task\n\n\n@task\ndef t():\n    pass\n\n\nwith Flow('o') as flow:\n    t()\n"
+    for relative in ("flows/sales/orders.py", "flows/marketing/campaign.py", "flows/other.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(old)
+    workflow = tmp_path / ".github" / "workflows" / "register.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "jobs:\n  r:\n    steps:\n"
+        "      - run: prefect register --project sales -p flows/sales/\n"
+        "      - run: |\n          prefect register --project marketing \\\n"
+        "            --path flows/marketing/campaign.py && echo done\n"
+    )
+    root = checkout(tmp_path)
+    outcome = apply(root, root / "projects", None, dry_run=False)
+    assert outcome.lines[:2] == [
+        "git mv flows/sales projects/sales/sales (.github/workflows/register.yml: --project sales)",
+        "git mv flows/marketing/campaign.py projects/marketing/campaign/campaign.py "
+        "(.github/workflows/register.yml: --project marketing)",
+    ]
+    assert any("still runs `prefect register`" in w for w in outcome.warnings)
+    folders = {f.key: f for f in discover(root / "projects")}
+    assert sorted(folders) == ["marketing/campaign", "sales/sales"]
+    assert all(p.title == "Prefect 1 flow" for f in folders.values() for p in f.problems)
+    assert (root / "flows" / "other.py").is_file()  # registered by no workflow: stays
+
+
+def test_nothing_to_adopt_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "projects" / "sales" / "daily"
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(FLOW.format(name="daily"))
+    with pytest.raises(ConfigurationError, match="already holds <project>/<folder>/"):
+        plan(tmp_path, tmp_path / "projects")
+    with pytest.raises(ConfigurationError, match="nothing to adopt in"):
+        plan(tmp_path / "projects" / "sales", tmp_path / "x")
+
+
+def test_an_existing_target_is_never_overwritten(tmp_path: Path) -> None:
+    root = checkout(repository(tmp_path))
+    (root / "projects" / "flows" / "sales").mkdir(parents=True)
+    adoption = plan(root, root / "projects", "acme/data-flows")
+    assert any("projects/flows/sales exists already" in w for w in adoption.warnings)
+    assert all(s.source != root / "flows" / "sales" for s in adoption.steps)
+    assert all(s.kind != "remove" for s in adoption.steps)  # an entry was left behind

@@ -1,0 +1,199 @@
+"""`validate` (the pre-commit check) and `new` (a flow folder that deploys as it is): both
+read folders with the plan's own rules, without Docker, Prefect's server or a registry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pre_commit.clientlib import InvalidManifestError, load_manifest
+
+from prefect_flow_deploy.commands.new import NewFlow, ScaffoldError, create, files_for
+from prefect_flow_deploy.commands.validate import validate
+from prefect_flow_deploy.deployment.cron import cron_verdict
+from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.reading.discovery import read_folder
+from prefect_flow_deploy.settings.options import Options
+
+ROOT = Path(__file__).resolve().parents[3]
+CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def flow_file(folder: Path, function: str, text: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "flow.py"
+    path.write_text(
+        text
+        or f"from prefect import flow\n\n\n@flow\ndef {function}(x: int = 1) -> int:\n    return x\n"
+    )
+    return path
+
+
+def test_validate_reports_each_error_at_its_file_and_line_and_exits_1(tmp_path: Path) -> None:
+    root = tmp_path / "projects"
+    flow_file(root / "sales" / "good", "good")
+    flow_file(
+        root / "sales" / "broken", "broken", "from prefect import flow\n@flow\ndef broken(:\n"
+    )
+    flow_file(root / "sales" / "twin_a", "twin")
+    flow_file(root / "sales" / "twin_b", "twin")
+    scheduled = root / "sales" / "scheduled"
+    flow_file(scheduled, "scheduled")
+    (scheduled / "prefect.yaml").write_text(
+        "deployments:\n- name: sales\n  entrypoint: flow.py:scheduled\n  schedules:\n  - cron: '61 * * * *'\n"
+    )
+    outside = root / "sales" / "outside"
+    flow_file(outside, "outside")
+    (outside / "requirements.txt").write_text("httpx\n-r ../common.txt\n")
+
+    done = cli("validate", "--projects-root", "projects", cwd=tmp_path)
+
+    assert done.returncode == 1, done.stderr
+    err = done.stderr
+    assert "error: projects/sales/broken/flow.py:3:" in err
+    assert (
+        "error: projects/sales/twin_a/flow.py:5: sales/twin_a: the deployment twin/sales is defined twice"
+        in err
+    )
+    assert "error: projects/sales/twin_b/flow.py:5:" in err
+    assert (
+        "error: projects/sales/scheduled/prefect.yaml:4: sales/scheduled: invalid schedule" in err
+    )
+    assert 'Invalid cron string: "61 * * * *"' in err
+    assert "error: projects/sales/outside/requirements.txt:2:" in err
+    assert "validated 6 flow folders" in err and "5 errors" in err
+    assert "sales/good" not in err  # the good folder has nothing to say
+
+
+def test_validate_passes_a_clean_repository_with_exit_0(tmp_path: Path) -> None:
+    flow_file(tmp_path / "projects" / "sales" / "good", "good")
+    done = cli("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "validated 1 flow folders (1 flows)" in done.stderr
+        and "0 errors, 0 warnings" in done.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"cron": "0 6 * * *"},
+        {"cron": "*/15 9-17 * * mon-fri", "timezone": "Europe/Paris"},
+        {"cron": "@daily"},
+        {"cron": "0 6 * *"},
+        {"cron": "61 * * * *"},
+        {"cron": "0 6 * * * * *"},
+        {"cron": "H 6 * * *"},  # croniter's hashed form: Prefect refuses it
+        {"cron": "0 6 * * *", "timezone": "Mars/Olympus"},
+        {"cron": "0 6 * * *", "day_or": False, "active": False, "slug": "s"},
+    ],
+)
+def test_the_quick_cron_rule_gives_prefect_s_verdict(config: dict[str, object]) -> None:
+    quick = cron_verdict(config)
+    assert quick is None or isinstance(quick, str)  # a plain cron schedule: judged here
+    try:
+        exact_schedules([config])
+        prefect_accepts = True
+    except ScheduleError:
+        prefect_accepts = False
+    assert (quick is None) == prefect_accepts, quick
+
+
+def test_schedules_the_quick_rule_does_not_cover_are_left_to_prefect() -> None:
+    assert cron_verdict({"interval": 60}) is False
+    assert cron_verdict({"rrule": "FREQ=DAILY"}) is False
+    assert cron_verdict({"cron": "0 6 * * *", "anchor_date": "2026-01-01"}) is False
+
+
+def test_the_pre_commit_manifest_is_valid_for_pre_commit() -> None:
+    (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    assert hook["id"] == "prefect-flow-deploy-validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert hook["entry"] == "prefect-flow-deploy validate"
+    assert (
+        'prefect-flow-deploy = "prefect_flow_deploy.cli:main"'
+        in (ROOT / "pyproject.toml").read_text()
+    )
+
+
+def test_pre_commit_s_schema_rejects_a_broken_manifest(tmp_path: Path) -> None:
+    broken = tmp_path / "hooks.yaml"
+    broken.write_text(
+        (ROOT / ".pre-commit-hooks.yaml").read_text().replace("language: python", "language: pythn")
+    )
+    with pytest.raises(InvalidManifestError):
+        load_manifest(str(broken))
+
+
+def test_a_new_folder_passes_validate_with_nothing_to_say(tmp_path: Path) -> None:
+    options = Options(projects_root=tmp_path / "projects")
+    create(NewFlow("sales", "daily_orders", schedule="0 6 * * *"), options)
+    create(NewFlow("sales", "weekly", flow="weekly report"), options)
+    outcome = validate(options)
+    assert [f.key for f in outcome.folders] == ["sales/daily_orders", "sales/weekly"]
+    assert [p for f in outcome.folders for p in f.problems] == []
+    daily = read_folder("sales", tmp_path / "projects" / "sales" / "daily_orders")
+    (flow,) = daily.flows
+    assert flow.name == "daily-orders"  # Prefect's name for the function
+    assert flow.description and flow.description.startswith("Greet `name`")
+    assert flow.parameter_schema["properties"]["name"]["type"] == "string"
+    assert (daily.path / "requirements.txt").read_text() == ""
+    (config,) = daily.deployment_configs
+    assert config.schedules == ({"cron": "0 6 * * *", "timezone": "UTC"},)
+    (weekly,) = read_folder("sales", tmp_path / "projects" / "sales" / "weekly").flows
+    assert weekly.name == "weekly report"
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (NewFlow("sales", "daily-orders"), "the deployment daily-orders/sales is defined twice"),
+        (
+            NewFlow("sales", "other", flow="daily-orders"),
+            "the deployment daily-orders/sales is defined twice",
+        ),
+        (NewFlow("sales", "Daily_Orders"), "both become the image sales/daily_orders"),
+        (NewFlow("sales", "daily_orders"), "already exists"),
+        (NewFlow("sales", "x", schedule="0 6 * *"), 'Invalid cron string: "0 6 * *"'),
+        (NewFlow("sales", "_shared"), "would be skipped"),
+        (NewFlow("sales", "x", flow=" "), "--flow is empty"),
+    ],
+)
+def test_new_refuses_names_that_collide_and_writes_nothing(
+    tmp_path: Path, new: NewFlow, message: str
+) -> None:
+    options = Options(projects_root=tmp_path / "projects")
+    create(NewFlow("sales", "daily_orders"), options)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(ScaffoldError) as caught:
+        create(new, options)
+    assert message in str(caught.value)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_flow_name_that_is_not_prefect_s_default_is_written_as_name() -> None:
+    assert (
+        "@flow(name='weekly report')"
+        in files_for(NewFlow("p", "w", flow="weekly report"))["flow.py"]
+    )
+    assert "@flow\ndef daily_orders(" in files_for(NewFlow("p", "daily_orders"))["flow.py"]
+    assert "prefect.yaml" not in files_for(NewFlow("p", "daily_orders"))
+
+
+def test_new_on_the_command_line_says_what_collides(tmp_path: Path) -> None:
+    assert cli("new", "sales", "daily_orders", cwd=tmp_path).returncode == 0
+    again = cli("new", "sales", "orders", "--flow", "daily-orders", cwd=tmp_path)
+    assert again.returncode == 3
+    assert (
+        "cannot create sales/orders: the deployment daily-orders/sales is defined twice"
+        in again.stderr
+    )
+    assert "--flow" in again.stderr

@@ -1,0 +1,67 @@
+"""No flow folder found (layout_advice.py): exit 3, what the repository holds instead and
+what to do, through the commands a user runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from prefect_flow_deploy.reading.layout_advice import found_instead
+
+FLOW = "from prefect import flow\n\n\n@flow\ndef f{n}() -> None:\n    pass\n"
+
+
+def make(root: Path, count: int, folder: str = "flows") -> None:
+    (root / ".git").mkdir(exist_ok=True)
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        (root / folder / f"f{n}.py").write_text(FLOW.format(n=n))
+    (root / folder / "helpers.py").write_text("def helper():\n    pass\n")
+
+
+def test_a_dozen_flows_under_flows_are_named_with_what_to_do(tmp_path: Path) -> None:
+    make(tmp_path, 12)
+    message = found_instead(tmp_path / "projects", None)
+    assert message.startswith("no flow folder found: there is no folder ")
+    assert "Found instead: 12 .py files with a @flow under flows/" in message
+    assert "run `prefect-flow-deploy adopt`" in message and "--projects-root" in message
+
+
+def test_a_prefect_yaml_without_deployments_and_a_register_workflow_are_named(
+    tmp_path: Path,
+) -> None:
+    make(tmp_path, 1)
+    (tmp_path / "prefect.yaml").write_text("name: x\n")
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "deploy.yml").write_text("steps:\n- run: prefect register --project sales -p x\n")
+    message = found_instead(tmp_path / "projects", tmp_path / "prefect.yaml")
+    assert "prefect.yaml without `deployments:` entries" in message
+    assert ".github/workflows/deploy.yml, which runs `prefect register --project`" in message
+
+
+def test_an_empty_repository_says_how_to_start(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "projects").mkdir()
+    message = found_instead(tmp_path / "projects", None)
+    assert "holds no <project>/<flow folder>/" in message
+    assert "prefect-flow-deploy new PROJECT FOLDER" in message
+
+
+def test_validate_and_plan_exit_3_with_it(tmp_path: Path) -> None:
+    """The issue's case: a Prefect repository whose flows no prefect.yaml lists, checked
+    with `projects-root: .` (before: two warnings, "validated 0 flow folders", exit 0)."""
+    make(tmp_path, 4)
+    for command in (
+        ["validate", "--projects-root", "."],
+        ["validate"],
+        ["plan", "--projects-root", "."],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "prefect_flow_deploy.cli", *command],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 3, (command, done.stderr)
+        assert "4 .py files with a @flow under flows/" in done.stderr
+        assert "validated 0 flow folders" not in done.stderr

@@ -1,0 +1,140 @@
+"""A repository in Prefect's own layout (prefect_layout.py, read by discovery): a root
+prefect.yaml's entries deployed from an image of their entrypoint's folder, with the folder
+layout's rules; each mistake at its entry's line."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from prefect_flow_deploy.commands.validate import validate
+from prefect_flow_deploy.reading import prefect_layout
+from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT, discover
+from prefect_flow_deploy.rules.specs import deployment_specs
+from prefect_flow_deploy.settings.options import Options
+
+FLOW = "from prefect import flow\n\n\n@flow\ndef {name}(n: int = 1) -> int:\n    return n\n"
+ROOT_YAML = """\
+build:
+- prefect_docker.deployments.steps.build_docker_image: {{image_name: x, tag: latest}}
+deployments:
+- name: daily-etl
+  entrypoint: flows/etl.py:etl
+  schedules: [{{cron: "0 6 * * *"}}]
+- name: hello
+  entrypoint: flows/hello.py:hello
+- name: sales-report
+  entrypoint: flows/sales/report.py:report
+{extra}"""
+
+
+def repository(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(ROOT_YAML.format(extra=extra))
+    for relative, name in (
+        ("flows/etl.py", "etl"), ("flows/hello.py", "hello"), ("flows/sales/report.py", "report"),
+    ):  # fmt: skip
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(FLOW.format(name=name))
+    with (tmp_path / "flows" / "hello.py").open("a") as file:
+        file.write("\n\n@flow\ndef helper() -> None:\n    pass\n")  # no entry names it
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("relative", "names"),
+    [("", ("acme", "acme")), ("flows", ("acme", "flows")), ("flows/sales", ("flows", "sales")),
+     ("src/flows/sales", ("src", "flows-sales"))],
+)  # fmt: skip
+def test_folder_names(relative: str, names: tuple[str, str]) -> None:
+    assert prefect_layout.folder_names(PurePosixPath(relative), "acme") == names
+
+
+def test_the_repository_name_names_the_project(tmp_path: Path) -> None:
+    assert prefect_layout.repository_name("acme/data-flows", tmp_path) == "data-flows"
+    assert prefect_layout.repository_name(None, tmp_path) == tmp_path.name
+
+
+@pytest.mark.parametrize("projects_root", [".", "projects"])
+def test_each_entry_deploys_from_its_folder_s_image(tmp_path: Path, projects_root: str) -> None:
+    """`projects-root: .`, or a `projects/` that is missing: the same folders."""
+    root = repository(tmp_path)
+    folders = {f.key: f for f in discover(root / projects_root, None, "acme/data-flows")}
+    assert sorted(folders) == ["data-flows/flows", "flows/sales"]
+    flows = folders["data-flows/flows"]
+    assert flows.path == root / "flows" and flows.prefect_yaml == root / "prefect.yaml"
+    assert sorted(f.entrypoint for f in flows.flows) == ["etl.py:etl", "hello.py:hello"]
+    warnings = [p for p in flows.problems if p.severity == "warning"]
+    assert [p.line for p in warnings if p.title == "prefect.yaml"] == [1]  # build: ignored
+    specs, problems = deployment_specs(flows, _image(flows), Options(registry="r"))
+    assert problems == []
+    assert sorted((s.full_name, s.entrypoint, s.source_line) for s in specs) == [
+        ("etl/daily-etl", "etl.py:etl", 4), ("hello/hello", "hello.py:hello", 7)
+    ]  # fmt: skip
+    [etl] = [s for s in specs if s.flow_name == "etl"]
+    assert etl.schedules and etl.schedules[0]["cron"] == "0 6 * * *"
+    assert "folder:data-flows/flows" in etl.tags
+
+
+def test_a_root_requirements_txt_outside_a_folder_is_a_warning(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    (root / "requirements.txt").write_text("httpx\n")
+    folders = discover(root, None, "acme/x")
+    for folder in folders:
+        [warning] = [p for p in folder.problems if p.title == "Build file outside the flow folder"]
+        assert warning.file == root / "requirements.txt" and "run `prefect-flow-deploy adopt`" in (
+            warning.message
+        )
+
+
+def test_entry_mistakes_are_errors_at_their_line(tmp_path: Path) -> None:
+    extra = (
+        "- name: gone\n  entrypoint: flows/gone.py:gone\n"  # 11: no such file
+        "- name: typo\n  entrypoint: flows/etl.py:etl_typo\n"  # 13: no such flow
+        "- name: outside\n  entrypoint: ../elsewhere/x.py:x\n"  # 15: outside
+        "- name: nowhere\n"  # 17: no entrypoint
+    )
+    root = repository(tmp_path, extra)
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    flows = folders["x/flows"]
+    errors = sorted((p.line, p.message) for p in flows.problems if p.severity == "error")
+    assert [line for line, _ in errors] == [11, 13]
+    assert "there is no file flows/gone.py" in errors[0][1]
+    assert "names no @flow of that file" in errors[1][1]
+    unplaced = folders[f"x/{UNREADABLE_PROJECT}"]  # its project's deployments are kept
+    assert sorted(p.line for p in unplaced.problems) == [15, 17]
+    assert folders["flows/sales"].failed is False
+
+
+def test_a_root_prefect_yaml_without_deployments_leaves_the_folder_layout(tmp_path: Path) -> None:
+    (tmp_path / "prefect.yaml").write_text("name: x\npull: []\n")
+    folder = tmp_path / "projects" / "sales" / "daily"
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(FLOW.format(name="daily"))
+    assert [f.key for f in discover(tmp_path / "projects")] == ["sales/daily"]
+
+
+def test_an_entry_inside_projects_is_read_from_its_folder_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "projects" / "sales" / "daily"
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(FLOW.format(name="daily"))
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: d\n  entrypoint: projects/sales/daily/flow.py:daily\n"
+    )
+    assert [f.key for f in discover(tmp_path / "projects")] == ["sales/daily"]
+    assert "move this entry there (this one is not read)" in capsys.readouterr().err
+
+
+def test_validate_counts_the_root_layout(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    outcome = validate(Options(projects_root=root, repository="acme/x"))
+    assert (len(outcome.folders), outcome.flows, outcome.errors) == (2, 3, 0)
+
+
+def _image(folder):  # type: ignore[no-untyped-def]
+    from prefect_flow_deploy.core.model import ImagePlan
+
+    return ImagePlan(folder, f"r/{folder.project}/{folder.name}", "tag", {})

@@ -1,0 +1,175 @@
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "prefect.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_reads_deployment_fields(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+deployments:
+  - name: nightly
+    entrypoint: flow.py:etl
+    description: nightly load
+    tags: [a, b]
+    parameters: {day: mon}
+    schedules:
+      - cron: "0 6 * * *"
+        timezone: Europe/Berlin
+    work_pool:
+      name: other-pool
+      job_variables: {env: {X: "1"}}
+    concurrency_limit: 2
+    enforce_parameter_schema: false
+    paused: true
+""",
+    )
+    [config], problems = read_prefect_yaml(path)
+    assert problems == []
+    assert config.name == "nightly" and config.entrypoint == "flow.py:etl"
+    assert config.tags == ("a", "b") and config.parameters == {"day": "mon"}
+    assert config.schedules == ({"cron": "0 6 * * *", "timezone": "Europe/Berlin"},)
+    assert config.work_pool == "other-pool" and config.job_variables == {"env": {"X": "1"}}
+    assert (
+        config.concurrency_limit == 2 and config.enforce_parameter_schema is False and config.paused
+    )
+    assert config.line == 3
+
+
+def test_build_push_pull_sections_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "build:\n  - step: x\npull:\n  - step: y\ndeployments: []\n")
+    configs, problems = read_prefect_yaml(path)
+    assert configs == []
+    assert [(p.severity, p.line) for p in problems] == [("warning", 1), ("warning", 3)]
+    assert "ignored" in problems[0].message
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.severity == "error"
+    assert problem.file == path and problem.line == 4
+    assert "invalid YAML" in problem.message
+
+
+def test_wrong_types_name_the_key_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "deployments:\n  - name: x\n    entrypoint: f.py:f\n    parameters: [1, 2]\n"
+    )
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.line == 4 and "parameters" in problem.message
+
+
+def test_bad_schedule_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "deployments:\n  - entrypoint: f.py:f\n    schedules:\n      - every: often\n"
+    )
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and problem.line == 3 and "schedule" in problem.message
+
+
+def test_the_older_schedule_key_is_read_as_prefect_deploy_reads_it(tmp_path: Path) -> None:
+    """prefect.cli.deploy._config._handle_deprecated_schedule_fields (Prefect 3.9.1): one
+    mapping under `schedule` is a schedule; with `schedules` too it refuses both; a list under
+    `schedule` is dropped without a word (the flow would run on no schedule): both errors at
+    the `schedule:` line, before anything is built."""
+    import yaml
+
+    from prefect_flow_deploy.deployment.prefect_compat import handle_deprecated_schedule_fields
+
+    _handle_deprecated_schedule_fields = handle_deprecated_schedule_fields()
+
+    # Prefect's answer for the two entries refused below: the list is dropped, both refused.
+    dropped = _handle_deprecated_schedule_fields({"schedule": [{"cron": "0 6 * * *"}]})
+    assert "schedules" not in dropped
+    with pytest.raises(ValueError, match="Please use only use `schedules`"):
+        _handle_deprecated_schedule_fields(
+            yaml.safe_load("{schedule: {cron: 0 5 * * *}, schedules: [{cron: 0 6 * * *}]}")
+        )
+
+    head = "deployments:\n  - entrypoint: f.py:f\n"
+    [config], problems = read_prefect_yaml(
+        write(tmp_path, head + "    schedule:\n      cron: 0 6 * * *\n")
+    )
+    assert config.schedules == ({"cron": "0 6 * * *"},) and problems == []
+    for text, says in (
+        ("    schedule:\n      - cron: 0 6 * * *\n", "Rename the key to `schedules`"),
+        (
+            "    schedule: {cron: 0 5 * * *}\n    schedules:\n      - cron: 0 6 * * *\n",
+            "keep `schedules` (a list) and remove `schedule`",
+        ),
+    ):
+        configs, [problem] = read_prefect_yaml(write(tmp_path, head + text))
+        assert configs == [] and (problem.severity, problem.line) == ("error", 3)
+        assert says in problem.message
+
+
+def test_entry_without_entrypoint_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n  - name: lonely\n")
+    _, [problem] = read_prefect_yaml(path)
+    assert "entrypoint" in problem.message and problem.line == 2
+
+
+def test_templates_are_not_resolved_and_say_so(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    parameters:\n      url: '{{ $API_URL }}'\n",
+    )
+    [config], [problem] = read_prefect_yaml(path)
+    assert problem.severity == "warning" and problem.line == 3
+    assert "the template `{{ $API_URL }}`" in problem.message
+    assert config.parameters == {"url": "{{ $API_URL }}"}
+
+
+def test_block_and_variable_references_in_job_variables_are_left_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables:\n        env:\n"
+        "          TOKEN: '{{ prefect.blocks.secret.api-token }}'\n"
+        "          REGION: '{{ prefect.variables.region }}'\n",
+    )
+    [config], problems = read_prefect_yaml(path)
+    assert problems == []
+    assert config.job_variables["env"]["TOKEN"] == "{{ prefect.blocks.secret.api-token }}"
+
+
+def test_an_image_job_variable_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables: {image: '{{ build-image.image }}'}\n",
+    )
+    _, [problem] = read_prefect_yaml(path)
+    assert problem.severity == "warning" and problem.line == 3
+    assert "`job_variables.image` is ignored" in problem.message
+
+
+def test_a_variable_reference_outside_job_variables_is_not_resolved_and_says_so(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n"
+        "      name: '{{ prefect.variables.pool }}'\n",
+    )
+    _, [problem] = read_prefect_yaml(path)
+    assert "the template `{{ prefect.variables.pool }}`" in problem.message
+
+
+def test_a_tab_in_the_indentation_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "deployments:\n\t- name: x\n")
+    _, [problem] = read_prefect_yaml(path)
+    assert problem.line == 2
+    assert problem.message.startswith("invalid YAML: found ")
+    assert problem.message.endswith("; YAML indents with spaces, and this line has a tab")

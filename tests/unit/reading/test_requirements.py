@@ -1,0 +1,112 @@
+"""requirements.txt (requirements.py): every mistake pip would meet, at its file and line
+(the files it includes too); plain-http package indexes warned at their line; packages
+listed in pyproject.toml or a Pipfile, which the default recipe does not read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.core.urls import plain_http_host
+from prefect_flow_deploy.reading.requirements import (
+    requirements_problems,
+    unread_dependency_problems,
+)
+
+# -- requirements.txt, large files ---------------------------------------------------------
+
+
+def test_plain_http_indexes_are_warned_at_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "--index-url https://pypi.org/simple\n--extra-index-url http://ci:tok@pypi.acme/simple\n"
+        "-i http://localhost:8080/simple\n--trusted-host mirror.acme\n"
+        "--find-links=http://mirror.acme/wheels  # same host, trusted\nrequests\n"
+    )
+    problems, _ = requirements_problems(path)
+    assert [(p.line, p.severity) for p in problems] == [(2, "warning"), (5, "warning")]
+    assert "pip refuses it unless `--trusted-host pypi.acme`" in problems[0].message
+    assert "only silences pip" in problems[1].message
+    assert plain_http_host("HTTP://[::1]:3141/simple") is None
+
+
+def write(folder: Path, **files: str) -> Path:
+    for name, text in files.items():
+        path = folder / name.replace("__", "/").replace("_txt", ".txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder / "requirements.txt"
+
+
+def test_the_issue_s_three_mistakes_are_errors_at_their_lines(tmp_path: Path) -> None:
+    """Issue 23: `-r common.txt` to a file not in the folder, `-e ./lib` to a missing
+    folder, `requests=>2`: pip fails each in the middle of the build; said now."""
+    path = write(tmp_path, requirements_txt="httpx\n-r common.txt\n-e ./lib\nrequests=>2\n")
+    problems, names_files = requirements_problems(path)
+    assert names_files
+    assert [(p.line, p.severity, p.file) for p in problems] == [
+        (2, "error", path), (3, "error", path), (4, "error", path)
+    ]  # fmt: skip
+    assert "the flow folder has no common.txt" in problems[0].message
+    assert "Could not open requirements file" in problems[0].message
+    assert "`-e ./lib`: the flow folder has no ./lib" in problems[1].message
+    assert "`requests=>2` is not a valid requirement" in problems[2].message
+    assert "Did you mean `requests>=2`?" in problems[2].message
+
+
+def test_an_included_file_is_read_at_its_own_lines_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        requirements_txt="-r base.txt\n-c base.txt\n",
+        base_txt="# shared\npandas==2.*\nnumpy==>1\n-r requirements.txt\n",
+    )
+    problems, _ = requirements_problems(path)
+    assert [(p.file, p.line) for p in problems] == [(tmp_path / "base.txt", 3)]
+    assert "`numpy==>1` is not a valid requirement" in problems[0].message
+
+
+def test_a_local_folder_must_be_a_python_project(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    path = write(tmp_path, requirements_txt="-e ./lib\n./wheels/x-1.0-py3-none-any.whl\n")
+    problems, _ = requirements_problems(path)
+    assert [p.line for p in problems] == [1, 2]
+    assert "lib has no pyproject.toml or setup.py" in problems[0].message
+    (tmp_path / "lib" / "pyproject.toml").write_text("[project]\nname = 'lib'\n")
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "x-1.0-py3-none-any.whl").write_text("")
+    assert requirements_problems(path)[0] == []
+
+
+# -- packages listed where the default recipe does not read them ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = [\n    "pandas>=1",\n]\n', 3),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["httpx"]\n', 3),
+        ("pyproject.toml", '[project]\ndependencies = [\n  # pinned\n  "httpx",\n]\n', 2),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = []\n', None),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = [\n]\n', None),
+        ("pyproject.toml", "[tool.ruff]\nline-length = 99\n", None),
+        (
+            "pyproject.toml",
+            '[tool.poetry]\nname = "x"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+            'pandas = "^2"\n',
+            4,
+        ),
+        ("pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.11"\n\n[x]\na = 1\n', None),
+        ("Pipfile", '[[source]]\nurl = "x"\n\n[packages]\nrequests = "*"\n', 4),
+        ("Pipfile", '[packages]\n\n[dev-packages]\npytest = "*"\n', None),
+    ],
+)
+def test_packages_listed_outside_requirements_txt_are_a_warning_at_the_list(
+    tmp_path: Path, name: str, text: str, line: int | None
+) -> None:
+    (tmp_path / name).write_text(text)
+    found = unread_dependency_problems(tmp_path)
+    assert [(p.severity, p.file, p.line) for p in found] == (
+        [("warning", tmp_path / name, line)] if line else []
+    )
+    assert all("Write them to requirements.txt" in p.message for p in found)

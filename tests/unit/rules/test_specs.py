@@ -1,0 +1,75 @@
+from pathlib import Path
+
+from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, ImagePlan
+from prefect_flow_deploy.rules.specs import desired_deployments
+from prefect_flow_deploy.settings.options import Options
+
+
+def folder_with(configs: list[DeploymentConfig]) -> FlowFolder:
+    flows = [
+        FlowSpec("etl", "etl", "flows/etl.py", 3, {"properties": {}}, "docstring"),
+        FlowSpec("report", "report", "report.py", 5, {"properties": {}}),
+    ]
+    return FlowFolder(
+        "sales", "daily", Path("/repo/projects/sales/daily"), flows, deployment_configs=configs
+    )
+
+
+def image(folder: FlowFolder) -> ImagePlan:
+    return ImagePlan(
+        folder, "r/sales/daily", "abc123", {}, "build", code_dir="/opt/prefect/flows/sales/daily"
+    )
+
+
+def test_default_deployment_per_flow() -> None:
+    folder = folder_with([])
+    specs = desired_deployments(
+        folder, image(folder), Options(tenant="prod", extra_tags=("team-a",))
+    )
+    assert [s.full_name for s in specs] == ["etl/sales", "report/sales"]
+    etl = specs[0]
+    assert etl.entrypoint == "flows/etl.py:etl" and etl.version == "abc123"
+    assert etl.job_variables == {"image": "r/sales/daily:abc123"}
+    assert etl.tags == [
+        "managed-by:prefect-flow-deploy", "sales", "project:sales", "folder:sales/daily", "tenant:prod", "team-a",
+    ]  # fmt: skip
+    assert etl.description == "docstring" and etl.enforce_parameter_schema
+
+
+def test_prefect_yaml_entries_replace_the_default_and_match_root_relative_entrypoints() -> None:
+    configs = [
+        DeploymentConfig(entrypoint="flows/etl.py:etl", name="hourly", parameters={"n": 1}),
+        DeploymentConfig(
+            entrypoint="projects/sales/daily/flows/etl.py:etl", name="daily", paused=True
+        ),
+    ]
+    folder = folder_with(configs)
+    specs = desired_deployments(folder, image(folder), Options())
+    assert sorted(s.full_name for s in specs) == ["etl/daily", "etl/hourly", "report/sales"]
+    assert folder.problems == []
+
+
+def test_entry_naming_no_flow_is_an_error_with_its_line() -> None:
+    folder = folder_with([DeploymentConfig(entrypoint="gone.py:nothing", line=7)])
+    folder.prefect_yaml = folder.path / "prefect.yaml"
+    desired_deployments(folder, image(folder), Options())
+    [problem] = folder.problems
+    assert problem.line == 7 and "not a @flow in this folder" in problem.message
+
+
+def test_tenant_overrides() -> None:
+    folder = folder_with([DeploymentConfig(entrypoint="report.py:report", parameters={"a": 1, "b": 1},
+                                           schedules=({"cron": "0 6 * * *"},), job_variables={"cpu": 1})])  # fmt: skip
+    options = Options(
+        parameters={"*": {"b": 2, "env": "dev"}, "report": {"a": 3}},
+        job_variables={"env": {"LOG": "DEBUG"}},
+        schedules_active=False,
+    )
+    [_, report] = desired_deployments(folder, image(folder), options)
+    assert report.parameters == {"a": 3, "b": 2, "env": "dev"}
+    assert report.job_variables == {
+        "cpu": 1,
+        "env": {"LOG": "DEBUG"},
+        "image": "r/sales/daily:abc123",
+    }
+    assert report.schedules == [{"cron": "0 6 * * *", "active": False}]
