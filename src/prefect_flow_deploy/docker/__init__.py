@@ -1,1 +1,6 @@
-"""docker."""
+"""The Docker engine and BuildKit: build (where the plan says: this engine, a remote one, a
+BuildKit daemon), check what the image holds (programs of `in_image/` run inside it), push;
+base image digests; what a killed run left (containers, folders) and signals.
+
+Imports everything above it: `core` … `clients`.
+"""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy.core.model import (
     BuildRecipe,
     FlowFolder,
+    ImageAnswer,
     Problem,
 )
-from prefect_flow_deploy.core.naming import image_component
+from prefect_flow_deploy.core.naming import image_component, image_repository
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.build_context import (
+    content_tag,
     context_files,
     large_file_advice,
     large_files,
@@ -132,3 +135,28 @@ def _is_executable(path: Path, follow: bool = False) -> bool:
         return bool((path.stat() if follow else path.lstat()).st_mode & 0o100)
     except OSError:
         return False
+
+
+def image_answer(
+    folder: FlowFolder,
+    recipe: BuildRecipe,
+    digests: Mapping[str, str],
+    problems: Mapping[str, str],
+    options: Options,
+) -> ImageAnswer:
+    """The image's name and content tag (reads the files' modes; no network: the base
+    images' `digests` come from gather), or which base image could not be resolved (and
+    why, from `problems`)."""
+    repository = image_repository(options.registry, folder.project, folder.name)
+    missing = [(ref, line) for ref, line in recipe.bases if ref not in digests]
+    if missing:
+        ref, line = missing[0]
+        return ImageAnswer(
+            repository, None, base_error=(problems.get(ref, f"cannot resolve {ref}"), line)
+        )
+    used = {ref: digests[ref] for ref, _ in recipe.bases}
+    tag, inputs = content_tag(
+        context_files_for_hash(folder, recipe), recipe.dockerfile_text or "", recipe.build_args,
+        used, recipe.secret_ids, options.platform_list,
+    )  # fmt: skip
+    return ImageAnswer(repository, tag, inputs)

@@ -20,6 +20,7 @@ from prefect_flow_deploy.core.model import (
     DeploymentSpec,
     ExistingDeployment,
     FlowFolder,
+    ImageAnswer,
     ImagePlan,
     Plan,
     Problem,
@@ -33,7 +34,7 @@ from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading.recipes import secret_file_problems
 from prefect_flow_deploy.rules import previews
 from prefect_flow_deploy.rules.collisions import image_collisions, name_collisions
-from prefect_flow_deploy.rules.inputs import ImageAnswer, Inputs
+from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.job_variables import JobVariableCheck
 from prefect_flow_deploy.rules.pending_names import pending_folders, reuse_name
 from prefect_flow_deploy.rules.server_version import triggers_unsupported

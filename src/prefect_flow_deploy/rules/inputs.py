@@ -7,27 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, Pool, Problem, ServerState
+from prefect_flow_deploy.core.model import (
+    BuildRecipe,
+    FlowFolder,
+    ImageAnswer,
+    Pool,
+    Problem,
+    ServerState,
+)
 from prefect_flow_deploy.deployment.commit_order import Commit, Relation
 from prefect_flow_deploy.rules.previews import PullState
-
-
-@dataclass(frozen=True)
-class ImageAnswer:
-    """One folder's image as the registry sees it: its content-tagged name, and whether an
-    image of that content is there already."""
-
-    repository: str
-    tag: str | None  # None: a base image could not be resolved (`base_error` says which)
-    inputs: Mapping[str, str] = field(default_factory=dict)  # input → digest (the tag's hash)
-    digest: str | None = None  # the image is there (registry, or the local engine without one)
-    base_error: tuple[str, int] | None = None  # (message, Dockerfile line of that FROM)
-    registry_error: str | None = None  # the registry could not be asked about it
-    # The inputs label of the image the folder's deployments run now, when it would be
-    # rebuilt (it says what changed); None when there is no such image to compare with.
-    previous_inputs: Mapping[str, str] | None = None
-    # Its build-seconds label (shards by cost), read with the same labels; None: unknown.
-    previous_build_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -10,27 +10,21 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from prefect_flow_deploy.clients.base_images import BaseDigests
 from prefect_flow_deploy.core.model import (
-    BuildRecipe,
     DeploymentConfig,
     DeploymentSpec,
     FlowFolder,
     FlowSpec,
+    ImageAnswer,
     ImagePlan,
     Pool,
     Problem,
     ServerState,
 )
-from prefect_flow_deploy.core.naming import INPUTS_LABEL, image_repository
+from prefect_flow_deploy.core.naming import INPUTS_LABEL
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.fields import Source, spec_values
-from prefect_flow_deploy.reading.build_context import (
-    content_tag,
-)
 from prefect_flow_deploy.reading.prefect_yaml import config_matches
-from prefect_flow_deploy.reading.recipes import context_files_for_hash
-from prefect_flow_deploy.rules.inputs import ImageAnswer
 from prefect_flow_deploy.rules.pools import (
     IMAGE_VARIABLE,
     cannot_run_images,
@@ -54,26 +48,6 @@ def previous_images(state: ServerState, options: Options) -> dict[str, str]:
         if key and existing.image and ours(existing, options.tenant, options.repository):
             previous.setdefault(key, existing.image)
     return previous
-
-
-def image_answer(
-    folder: FlowFolder, recipe: BuildRecipe, bases: BaseDigests, options: Options
-) -> ImageAnswer:
-    """The image's name and content tag (reads the files' modes; no network: the registry
-    is asked by gather), or which base image could not be resolved."""
-    repository = image_repository(options.registry, folder.project, folder.name)
-    missing = [(ref, line) for ref, line in recipe.bases if ref not in bases.digests]
-    if missing:
-        ref, line = missing[0]
-        return ImageAnswer(
-            repository, None, base_error=(bases.problems.get(ref, f"cannot resolve {ref}"), line)
-        )
-    digests = {ref: bases.digests[ref] for ref, _ in recipe.bases}
-    tag, inputs = content_tag(
-        context_files_for_hash(folder, recipe), recipe.dockerfile_text or "", recipe.build_args,
-        digests, recipe.secret_ids, options.platform_list,
-    )  # fmt: skip
-    return ImageAnswer(repository, tag, inputs)
 
 
 def why_build(answer: ImageAnswer, previous_image: str | None) -> str:

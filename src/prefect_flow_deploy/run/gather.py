@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from prefect_flow_deploy.clients import build_seconds
-from prefect_flow_deploy.clients.base_images import BaseDigests
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.prefect_api import (
     ApiSettings,
@@ -32,18 +31,25 @@ from prefect_flow_deploy.core.errors import (
     RegistryError,
 )
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, Pool, Progress, ServerState
+from prefect_flow_deploy.core.model import (
+    BuildRecipe,
+    FlowFolder,
+    ImageAnswer,
+    Pool,
+    Progress,
+    ServerState,
+)
 from prefect_flow_deploy.deployment.commit_order import Relation, recorded_commit
+from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover, read_folder
-from prefect_flow_deploy.reading.recipes import large_file_problems, recipe_for
+from prefect_flow_deploy.reading.recipes import image_answer, large_file_problems, recipe_for
 from prefect_flow_deploy.rules.collisions import image_collisions
-from prefect_flow_deploy.rules.inputs import ImageAnswer, Inputs
+from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.pools import PoolTypeError
 from prefect_flow_deploy.rules.previews import PullState, to_ask
 from prefect_flow_deploy.rules.server_version import unsupported_server
 from prefect_flow_deploy.rules.specs import (
-    image_answer,
     previous_images,
     previous_inputs,
     wanted_names,
@@ -102,7 +108,10 @@ def _gather(
     )
     for _reference, message in bases.warnings.items():
         log.warning(message, title="Base image")
-    answers = {key: image_answer(by_key[key], r, bases, options) for key, r in recipes.items()}
+    answers = {
+        key: image_answer(by_key[key], r, bases.digests, bases.problems, options)
+        for key, r in recipes.items()
+    }
     log.debug(f"hashed {len(answers)} build contexts; at {time.monotonic() - clock:.2f}s")
     mark = time.monotonic()
     answers = _ask_registry(answers, state, options, registry)

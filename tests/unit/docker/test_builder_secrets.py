@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy import action
-from prefect_flow_deploy.clients.base_images import BaseDigests
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.core.logger import log
+from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.docker.builder import secret_options
 from prefect_flow_deploy.reading.default_recipe import default_dockerfile
 from prefect_flow_deploy.reading.discovery import discover
-from prefect_flow_deploy.reading.recipes import recipe_for
-from prefect_flow_deploy.rules.specs import image_answer
+from prefect_flow_deploy.reading.recipes import image_answer, recipe_for
 from prefect_flow_deploy.settings.cascade import resolve_options
 from prefect_flow_deploy.settings.options import Given, Options, parse_build_secrets, secret_values
 
@@ -138,7 +137,9 @@ def tag_of(root: Path, secrets: dict[str, str]) -> str:
     folder = discover(root, None)[0]
     bases = BaseDigests(None)  # type: ignore[arg-type]  # resolved by hand: no registry here
     bases.digests["base:1"] = "sha256:" + "1" * 64
-    tag = image_answer(folder, recipe_for(folder, options), bases, options).tag
+    tag = image_answer(
+        folder, recipe_for(folder, options), bases.digests, bases.problems, options
+    ).tag
     assert tag is not None
     return tag
 

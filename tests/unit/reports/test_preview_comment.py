@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from prefect_flow_deploy.core.model import ImageAnswer
 from prefect_flow_deploy.core.results import planned_rows
 from prefect_flow_deploy.reports import preview_comment
 from prefect_flow_deploy.reports.preview_comment import Previews, render
 from prefect_flow_deploy.rules import decide
-from prefect_flow_deploy.rules.inputs import ImageAnswer
 from tests.unit.rules.test_decide import ROOT, inputs
 from tests.unit.rules.test_previews import PR, folder, preview, production
 

@@ -19,6 +19,7 @@ from prefect_flow_deploy.core.model import (
     ExistingDeployment,
     FlowFolder,
     FlowSpec,
+    ImageAnswer,
     Plan,
     Pool,
     Problem,
@@ -28,7 +29,7 @@ from prefect_flow_deploy.deployment.diff import existing_from_json
 from prefect_flow_deploy.deployment.fields import wanted as comparable_desired
 from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.rules import decide
-from prefect_flow_deploy.rules.inputs import ImageAnswer, Inputs
+from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.settings.options import Options
 
 ROOT = Path("/repo/projects")

@@ -10,12 +10,12 @@ from prefect_flow_deploy.core.model import (
     MANAGED_TAG,
     DeploymentConfig,
     ExistingDeployment,
+    ImageAnswer,
     Plan,
     Pool,
 )
 from prefect_flow_deploy.deployment.diff import existing_from_json
 from prefect_flow_deploy.rules import decide, previews
-from prefect_flow_deploy.rules.inputs import ImageAnswer
 from prefect_flow_deploy.settings.options import Options
 from tests.unit.rules.test_decide import OPTIONS, deployed, first_plan, folder, inputs
 
