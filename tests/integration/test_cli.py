@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.reading.test_flows_corpus import PROJECTS
+
 from ..conftest import Scenario, Stack, copy_example, write_flow
-from ..unit.test_flows_source_corpus import PROJECTS
 
 pytestmark = pytest.mark.stack
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]

@@ -10,9 +10,10 @@ import shutil
 
 import pytest
 
+from tests.unit.reading.test_flows_corpus import PROJECTS
+
 from ..conftest import Scenario, Stack
 from ..helpers import deploy, plan, run_deployment
-from ..unit.test_flows_source_corpus import PROJECTS
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 

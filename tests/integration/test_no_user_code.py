@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.reading.test_flows_corpus import PROJECTS, run_oracle
+
 from ..conftest import Scenario, Stack
-from ..unit.test_flows_source_corpus import PROJECTS, run_oracle
 from .test_cli import cli, common, traced_cli
 
 pytestmark = pytest.mark.stack
