@@ -344,7 +344,10 @@ case "${1:-up}" in
   venv) ensure_venv ;;
   down) stop_all ;;
   env) print_env ;;
-  multi-arch) up && build_multi_arch_base ;;
+  # One build at a time: two test files (on two pytest workers) may ask at once, and a second
+  # debootstrap into the same folder would remove the first one's work. The second waits,
+  # then finds the manifest list in the registry.
+  multi-arch) up && mkdir -p "$STACK_DIR" && { flock 9; build_multi_arch_base; } 9>"$STACK_DIR/multi-arch.lock" ;;
   builder) bash "$HERE/scripts/builder-engine.sh" up ;;
   builder-down) bash "$HERE/scripts/builder-engine.sh" down ;;
   *) echo "usage: $0 up|demo|down|env|venv|multi-arch|builder|builder-down" >&2; exit 2 ;;
