@@ -20,6 +20,8 @@ import github_action_utils as gha
 
 from prefect_flow_deploy.clients.github_api import PR_EVENTS, GitHubClient, GitHubEnv, github_env
 from prefect_flow_deploy.clients.prefect_api import resolve
+from prefect_flow_deploy.commands.deploy import deploy
+from prefect_flow_deploy.commands.plan import plan as make_plan
 from prefect_flow_deploy.core.errors import ConfigurationError, FatalError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.naming import normalise_registry, registry_host
@@ -33,7 +35,6 @@ from prefect_flow_deploy.reports.github import (
     post_previews,
 )
 from prefect_flow_deploy.rules import previews
-from prefect_flow_deploy.run.engine import Engine, report_problems
 from prefect_flow_deploy.run.plan_file import hash_of
 from prefect_flow_deploy.settings.cascade import (
     config_file,
@@ -251,11 +252,8 @@ def run() -> int:
         if client and github and options.previews
         else None
     )
-    engine = Engine(options, pull_states=pull_states)
     if options.dry_run:
-        plan = engine.plan()
-        report_problems(plan)
-        plan = engine.preview_retention(plan)
+        plan = make_plan(options, pull_states=pull_states)
         plan_hash = hash_of(plan, options)
         log.info(f"plan sha256:{plan_hash}")
         if github and client and _flag("comment") is not False:
@@ -263,36 +261,24 @@ def run() -> int:
         rows = action_report.planned_results(plan)
         deletions, build = plan.image_deletions, plan.build
         outputs = action_report.outputs(rows, 0, plan, shards)
-        title, seconds, failed = (
-            "prefect-flow-deploy plan (dry run)",
-            None,
-            plan.failed,
-        )
+        title, seconds, failed = "prefect-flow-deploy plan (dry run)", None, plan.failed
         api_url = plan.api_url
         code = 1 if failed else 0
     else:
-        record = _deployment_record(github, options)
-        if record:
-            record.start(_safe_api_url(options))
+        record = _Record(_deployment_record(github, options), options)
         try:
-            result = engine.deploy()
+            result = deploy(options, pull_states=pull_states, on_start=record.start)
         except FatalError:
-            if record:
-                record.finish(False, None, _safe_api_url(options))
+            record.finish(False, None, _safe_api_url(options))
             raise
         rows = result.results
         deletions, build = result.image_deletions, result.plan.build
         outputs = action_report.run_outputs(result, shards)
-        title, seconds, failed, api_url = (
-            "prefect-flow-deploy",
-            result.seconds,
-            result.failed,
-            result.api_url,
-        )
+        title, seconds, failed = "prefect-flow-deploy", result.seconds, result.failed
+        api_url = result.api_url
         code = result.exit_code
-        if record:
-            counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
-            record.finish(not failed, counts, api_url)
+        counts = {k: int(outputs[k]) for k in ("built", "changed", "failed")}
+        record.finish(not failed, counts, api_url)
         if github and client:
             _report_previews(result, options, github, client)
     not_shown = log.say_annotations_not_shown()
@@ -307,6 +293,23 @@ def run() -> int:
     )
     log.info(f"built {outputs['built']}, changed {outputs['changed']}, failed {outputs['failed']}")
     return code
+
+
+class _Record:
+    """The run's GitHub deployment (if any): started once the engine is set up, finished
+    with the run's outcome (a failure when the run stops on a fatal error)."""
+
+    def __init__(self, record: DeploymentRecord | None, options: Options) -> None:
+        self.record, self.options, self.started = record, options, False
+
+    def start(self) -> None:
+        if self.record:
+            self.record.start(_safe_api_url(self.options))
+            self.started = True
+
+    def finish(self, ok: bool, counts: dict[str, int] | None, api_url: str | None) -> None:
+        if self.record and self.started:
+            self.record.finish(ok, counts, api_url)
 
 
 def _github() -> GitHubEnv | None:

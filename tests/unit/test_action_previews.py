@@ -69,7 +69,8 @@ def test_a_forks_pull_request_gets_no_previews_and_a_notice(
     options, found = preview_options(workspace, monkeypatch)
     why = preview_refused(options, found)
     assert why is not None and "comes from a fork (evil/flows)" in why
-    monkeypatch.setattr(action, "Engine", None)  # nothing may run: not even the engine
+    monkeypatch.setattr(action, "deploy", None)  # nothing may run: neither command
+    monkeypatch.setattr(action, "make_plan", None)
     summary = workspace / "summary.md"
     summary.write_text("")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.cli import READ_SETTINGS, RUN_SETTINGS, SHARED, app
+from prefect_flow_deploy.cli import app
+from prefect_flow_deploy.cli_options import READ_SETTINGS, RUN_SETTINGS, SHARED
 
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
 COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands if c.callback)

@@ -1,7 +1,8 @@
 """`new`: a flow folder that deploys as it is, refused when its names would collide.
 
-The candidate folder is written to a scratch copy first and read with the plan's own rules
-(discovery, image and deployment name collisions, Prefect's schedule rule) together with
+The candidate folder is written to a scratch copy first and judged by the plan's own
+decision (`rules.decide.plan`, the world unknown as `validate` has it: image and deployment
+name collisions, Prefect's schedule rule, every check of the repository alone) together with
 every folder already there; only a clean candidate is copied into the projects root.
 """
 
@@ -16,16 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from prefect_flow_deploy.core.model import FlowFolder, ImagePlan
-from prefect_flow_deploy.core.naming import (
-    flow_name_from_function,
-    image_component,
-    image_repository,
-)
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.commands.validate import judge
+from prefect_flow_deploy.core.model import FlowFolder
+from prefect_flow_deploy.core.naming import flow_name_from_function, image_component
 from prefect_flow_deploy.reading.discovery import discover, is_flow_dir, read_folder
-from prefect_flow_deploy.rules.collisions import check_image_collisions, fail_name_collisions
-from prefect_flow_deploy.rules.specs import desired_deployments
 from prefect_flow_deploy.settings.options import Options
 
 
@@ -98,25 +93,15 @@ def create(new: NewFlow, options: Options) -> Path:
     target = options.projects_root / new.project / new.folder
     if target.exists():
         raise ScaffoldError(f"{target} already exists; choose another folder name.")
-    if new.schedule:
-        try:
-            exact_schedules([{"cron": new.schedule}])
-        except ScheduleError as exc:
-            raise ScaffoldError(
-                f"{exc}. Give a cron string of five fields, e.g. --schedule '0 6 * * *'."
-            ) from exc
     with tempfile.TemporaryDirectory(prefix="pfd-new-") as scratch:
         draft = Path(scratch) / new.project / new.folder
         draft.mkdir(parents=True)
         for name, text in files_for(new).items():
             (draft / name).write_text(text, encoding="utf-8")
         candidate = read_folder(new.project, draft)
-        problems = _collisions(candidate, _existing(options), options)
+        problems = _errors(candidate, _existing(options), options)
         if problems:
-            raise ScaffoldError(
-                "; ".join(problems) + " For the new folder: choose another folder name, or "
-                "another flow name with --flow."
-            )
+            raise ScaffoldError(" ".join(problems))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(draft, target)
     return target
@@ -140,15 +125,22 @@ def _existing(options: Options) -> list[FlowFolder]:
     return discover(root)
 
 
-def _collisions(candidate: FlowFolder, existing: list[FlowFolder], options: Options) -> list[str]:
-    """The plan's own collision rules, over the repository with the candidate added."""
-    folders = [*existing, candidate]
-    check_image_collisions(folders, options)
-    images = [
-        ImagePlan(f, image_repository(options.registry, f.project, f.name), "new", {})
-        for f in folders
-        if f.flows and not f.failed
-    ]
-    specs = {i.folder.key: desired_deployments(i.folder, i, options) for i in images}
-    fail_name_collisions(images, specs)
-    return [p.message for p in candidate.problems if p.severity == "error"]
+def _errors(candidate: FlowFolder, existing: list[FlowFolder], options: Options) -> list[str]:
+    """The plan's own verdict on the candidate, over the repository with it added: each of
+    its errors, with what to change on the command line."""
+    *_, judged = judge([*existing, candidate], options)
+    errors = [p for p in judged.problems if p.severity == "error"]
+    schedule = [p.message for p in errors if p.title == "prefect.yaml schedules"]
+    names = [p.message for p in errors if p.title != "prefect.yaml schedules"]
+    found = []
+    if names:
+        found.append(
+            "; ".join(names) + " For the new folder: choose another folder name, or another "
+            "flow name with --flow."
+        )
+    if schedule:
+        found.append(
+            "; ".join(schedule) + ". Give a cron string of five fields, e.g. --schedule "
+            "'0 6 * * *'."
+        )
+    return found

@@ -513,7 +513,7 @@ FIELDS: tuple[DeploymentField, ...] = (
         if spec.schedules is None
         else deployment_schedules.wanted(spec.schedules),
         differs=_schedules_differ, hand_set=_schedules_hand_set,
-        check=lambda spec: deployment_schedules.exact_schedules(spec.schedules or []),
+        check=lambda spec: deployment_schedules.check_schedules(spec.schedules or []),
         create=deployment_schedules.creates, update=deployment_schedules.updates,
         shown="schedules",
         note="no key: the server's stay; `[]`: none; a schedule without `active:` keeps "

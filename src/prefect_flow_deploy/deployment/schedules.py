@@ -75,6 +75,19 @@ def plain_schedule(config: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def check_schedules(configs: list[dict[str, Any]]) -> None:
+    """Raise ScheduleError for a schedule Prefect would reject: a plain cron schedule judged
+    by Prefect's own rule without importing Prefect (cron.py), anything else through
+    Prefect's conversion. The one rule `plan`, `validate` and `new` apply."""
+    from prefect_flow_deploy.deployment.cron import cron_verdict
+
+    verdicts = [(config, cron_verdict(config)) for config in configs]
+    for config, reason in verdicts:
+        if isinstance(reason, str):
+            raise ScheduleError(f"invalid schedule {json.dumps(config, default=str)}: {reason}")
+    exact_schedules([config for config, reason in verdicts if reason is False])
+
+
 def exact_schedules(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prefect's own reading of prefect.yaml schedules (raises ScheduleError)."""
     if not configs:

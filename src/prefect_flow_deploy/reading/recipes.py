@@ -105,21 +105,6 @@ def secret_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Proble
     ]
 
 
-def recipe_with_problems(folder: FlowFolder, options: Options) -> BuildRecipe | None:
-    """The folder's recipe, its problems recorded on the folder (validate): a build input
-    that cannot be read is an error, a file that looks like credentials a warning."""
-    try:
-        recipe = recipe_for(folder, options)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        folder.problems.append(
-            Problem("error", f"cannot read the build inputs: {exc}", folder.path)
-        )
-        return None
-    folder.problems.extend(large_file_problems(folder, recipe))
-    folder.problems.extend(secret_file_problems(folder, recipe))
-    return recipe
-
-
 def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
     from prefect_flow_deploy.reading.build_context import ContextFile
 

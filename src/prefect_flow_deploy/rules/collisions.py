@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, ImagePlan, Problem
+from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import image_repository
 from prefect_flow_deploy.settings.options import Options
 
@@ -35,12 +35,6 @@ def image_collisions(folders: list[FlowFolder], options: Options) -> dict[str, l
                     )
                 )
     return dict(found)
-
-
-def check_image_collisions(folders: list[FlowFolder], options: Options) -> None:
-    found = image_collisions(folders, options)
-    for folder in folders:
-        folder.problems.extend(found.get(folder.key, []))
 
 
 def name_collisions(
@@ -75,12 +69,6 @@ def name_collisions(
                 )
             )
     return dict(found)
-
-
-def fail_name_collisions(images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]]) -> None:
-    folders = {image.folder.key: image.folder for image in images}
-    for key, problems in name_collisions(specs, folders).items():
-        folders[key].problems.extend(problems)
 
 
 def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:

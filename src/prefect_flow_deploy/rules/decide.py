@@ -117,6 +117,10 @@ def plan(inputs: Inputs, options: Options) -> Plan:
 
 # -- images ----------------------------------------------------------------------------------
 
+# An image whose content tag was not computed nor the registry asked (validate, new): a
+# world not asked is not checked, not missing.
+NOT_CHECKED = "not checked: neither the base images nor the registry were asked"
+
 
 class _Image:
     """One folder's image while the decision is being made (frozen into an ImagePlan)."""
@@ -190,6 +194,8 @@ def _image(
             Problem("error", message, folder.dockerfile, line or None, "Base image")
         )
         return _Image(answer, "failed", message, None)
+    if answer.tag is None:  # validate, new: the registry was not asked (an unknown world)
+        return _Image(answer, "build", NOT_CHECKED, recipe.expected_code_dir)
     reference = f"{answer.repository}:{answer.tag}"
     code_dir = recipe.expected_code_dir or known.code_dirs.get(reference)
     if answer.registry_error is not None:
@@ -276,6 +282,8 @@ def _failed_flows(
         }
         kept = [s for s in group if s.entrypoint not in errors]
         failed += [failed_plan(s, errors[s.entrypoint]) for s in group if s.entrypoint in errors]
+        for spec in (s for s in group if s.entrypoint in errors):  # said in the same pass
+            problems[folder.key] += _refusal(spec, flow=spec.entrypoint)
         if not kept and len(kept) < len(group):
             images[folder.key].fail("every flow of the folder failed")
             del specs[folder.key]
@@ -337,35 +345,49 @@ def _folder_deployments(
     if not mine and failed:
         image.fail(failed[0].error or "")
         return failed
-    plans = []
+    plans, refusals = [], []  # a refusal fails the folder; each one is said, in one pass
     for spec in mine:
         try:
             planned = diff(spec, state.deployments.get(spec.full_name))
         except (ScheduleError, TriggerError) as exc:
-            key = "schedules" if isinstance(exc, ScheduleError) else "triggers"
-            line = spec.source_lines.get(key, spec.source_line)
-            problems[folder.key].append(
-                Problem("error", str(exc), spec.source_file, line, f"prefect.yaml {key}")
-            )
-            image.fail(str(exc))
-            return []
+            refusals += _refusal(spec, exc)
+            continue
         refused = planned.trigger_writes and triggers_unsupported(
             state.server_version, inputs.api_url or ""
         )
         if refused:
             line = spec.source_lines.get("triggers", spec.source_line)
-            problems[folder.key].append(
+            refusals.append(
                 Problem("error", refused, spec.source_file, line, "prefect.yaml triggers")
             )
-            image.fail(refused)
-            return []
+            continue
         problem = refused_variables(planned, checks, options)
         if problem is not None:
-            problems[folder.key].append(problem)
-            image.fail(problem.message)
-            return []
+            refusals.append(problem)
+            continue
         plans.append(replace(planned, preview=options.preview))
+    if refusals:
+        problems[folder.key] += refusals
+        image.fail(refusals[0].message)
+        return []
     return failed + plans
+
+
+def _refusal(
+    spec: DeploymentSpec, error: Exception | None = None, flow: str | None = None
+) -> list[Problem]:
+    """The schedule or trigger of the deployment the server would refuse (`error`, else
+    judged now, as a create), at its prefect.yaml line."""
+    if error is None:
+        try:
+            diff(spec, None)
+        except (ScheduleError, TriggerError) as exc:
+            error = exc
+        else:
+            return []
+    key = "schedules" if isinstance(error, ScheduleError) else "triggers"
+    line = spec.source_lines.get(key, spec.source_line)
+    return [Problem("error", str(error), spec.source_file, line, f"prefect.yaml {key}", flow=flow)]
 
 
 def refused_variables(

@@ -10,20 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, ImagePlan, Problem
+from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import refused_name
 from prefect_flow_deploy.settings.options import Options
-
-
-def check_specs(
-    images: list[ImagePlan], specs: dict[str, list[DeploymentSpec]], options: Options
-) -> None:
-    """Record on each folder the problems of its deployments (a flow's problem names the
-    flow, so that only it fails)."""
-    folders = {image.folder.key: image.folder for image in images}
-    for key, group in specs.items():
-        for spec in group:
-            folders[key].problems.extend(spec_problems(folders[key], spec, options))
 
 
 def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) -> list[Problem]:

@@ -133,15 +133,6 @@ def deployment_specs(
     return specs, problems
 
 
-def desired_deployments(
-    folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
-) -> list[DeploymentSpec]:
-    """deployment_specs, its problems recorded on the folder (validate)."""
-    specs, problems = deployment_specs(folder, image, options, pools)
-    folder.problems.extend(problems)
-    return specs
-
-
 def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:
     """The full names of the deployments the folder wants (as deployment_specs names them;
     a pull request's previews of them with `preview`), without fitting anything: what

@@ -16,12 +16,18 @@ per tenant, selected by the `tenant` input.
 
 Secrets never come from this file (only from inputs or the environment). The file is one
 layer of the settings cascade (settings.py): over the defaults, under the environment and
-explicit options or inputs. A key it does not know gets a "did you mean" at its line.
+explicit options or inputs. The file is one typed model (`config_model`, pydantic): every
+mistake is reported at once, each at its line (a key it does not know with a "did you
+mean"); its JSON Schema is `prefect-flow-deploy.schema.json` at the repository's root
+(`scripts/config-schema.py` writes it), for editors:
+
+    # yaml-language-server: $schema=https://raw.githubusercontent.com/acme/prefect-flow-deploy/v1/prefect-flow-deploy.schema.json
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -49,8 +55,9 @@ FILE_KEYS = {setting.key: name for name, setting in SETTINGS.items() if setting.
 SECTIONS = ("defaults", "tenants")
 
 
-def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
-    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+SCHEMA_URL = (
+    "https://raw.githubusercontent.com/acme/prefect-flow-deploy/v1/prefect-flow-deploy.schema.json"
+)
 
 
 def _error(path: Path, node: yaml.Node | None, message: str) -> ConfigurationError:
@@ -70,10 +77,161 @@ def did_you_mean(word: str, known: list[str]) -> str:
     return f" Did you mean `{match[0]}`?" if match else ""
 
 
+# -- the model: one typed description of the file, its JSON Schema published -----------------
+
+
+@functools.cache
+def config_model() -> type[Any]:
+    """The file as a pydantic model (built from SETTINGS: a key per setting the file may
+    give, typed as its option). Built on first use: a run without a config file does not
+    import pydantic for it."""
+    from pydantic import (
+        ConfigDict,
+        Field,
+        StrictBool,
+        StrictFloat,
+        StrictInt,
+        StrictStr,
+        create_model,
+    )
+
+    kinds: dict[type, Any] = {
+        str: StrictStr, bool: StrictBool, int: StrictInt, float: StrictFloat,
+        list: list[Any], dict: dict[Any, Any],
+    }  # fmt: skip
+    fields: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        if not setting.file:
+            continue
+        members = [kinds[kind] for kind in setting.file]
+        kind = members[0] if len(members) == 1 else functools.reduce(lambda a, b: a | b, members)
+        description = f"{setting.expected}." if setting.expected else None
+        fields[name] = (kind, Field(None, alias=setting.key, description=description))
+    strict = ConfigDict(extra="forbid", populate_by_name=False)
+    block = create_model(
+        "Settings", __config__=strict, __doc__="A tenant's settings (or `defaults:`).", **fields
+    )
+    return create_model(
+        "PrefectFlowDeployConfig",
+        __config__=strict,
+        __doc__="prefect-flow-deploy's config file: `defaults:` for every tenant, then each "
+        "tenant's block, selected by the `tenant` input. Secrets are never read from it.",
+        defaults=(block, Field(None, description="Settings every tenant starts from.")),
+        tenants=(
+            dict[str, block],  # type: ignore[valid-type]
+            Field(default_factory=dict, description="Each tenant's settings, by its name."),
+        ),
+    )
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of the file (`prefect-flow-deploy.schema.json`, for editors)."""
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URL,
+        **config_model().model_json_schema(by_alias=True),
+    }
+    schema["title"] = "prefect-flow-deploy.yaml"
+    cleaned: dict[str, Any] = _without_null_defaults(schema)
+    return cleaned
+
+
+def _without_null_defaults(value: Any) -> Any:
+    """The schema without `"default": null` (an absent key is unset; null is no value)."""
+    if isinstance(value, dict):
+        return {
+            k: _without_null_defaults(v)
+            for k, v in value.items()
+            if not (k == "default" and v is None)
+        }
+    return value
+
+
+def _problems(path: Path, root: yaml.MappingNode, data: dict[str, Any]) -> list[str]:
+    """Every error of the file, each at its line, from one validation of the model."""
+    from pydantic import ValidationError
+
+    try:
+        config_model().model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return []
+    found: dict[tuple[Any, ...], tuple[int, str]] = {}  # by the key it is about: one each
+    for error in errors:
+        loc = tuple(error["loc"])
+        at = loc[:2] if loc[0] == "defaults" else loc[:3]
+        if at in found:
+            continue
+        found[at] = _problem(path, root, at, error["type"])
+    return [message for _, message in sorted(found.values())]
+
+
+def _problem(
+    path: Path, root: yaml.MappingNode, loc: tuple[Any, ...], kind: str
+) -> tuple[int, str]:
+    """The line and message of one error of the model at `loc` (section, [tenant], key)."""
+    key_node, value_node = _node(root, loc)
+    extra = kind == "extra_forbidden"
+    where = key_node if extra else value_node
+    number = where.start_mark.line + 1 if where is not None else 0
+    line = f":{number}" if number else ""
+    if len(loc) == 1:  # a section
+        if extra:
+            message = f"unknown section `{loc[0]}`: expected `defaults:` or `tenants:`." + (
+                did_you_mean(str(loc[0]), list(SECTIONS))
+            )
+        elif loc[0] == "tenants":
+            message = "`tenants:` must map tenant names to their settings"
+        else:
+            message = "tenant settings must be a mapping"
+    elif loc[0] == "tenants" and len(loc) == 2:
+        message = "tenant settings must be a mapping"
+    elif extra:
+        message = _unknown_key(str(loc[-1]))
+    else:
+        key = str(loc[-1])
+        message = f"`{key}` must be {SETTINGS[FILE_KEYS[key]].expected}"
+    return number, f"{path}{line}: {message}"
+
+
+def _node(root: yaml.MappingNode, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node]:
+    """The key and value nodes of the YAML at `loc` (the model's error location)."""
+    key: yaml.Node | None = None
+    node: yaml.Node = root
+    for part in loc:
+        pairs = _mapping(node)
+        if str(part) not in pairs:
+            break
+        key, node = pairs[str(part)]
+    return key, node
+
+
+def _unknown_key(key: str) -> str:
+    if key in SECRET_KEYS:
+        return (
+            f"`{key}` is a secret and is never read from this file: pass it as an action "
+            "input from `secrets.…` or as an environment variable."
+        )
+    if any(setting.key == key for setting in SETTINGS.values()):
+        return (
+            f"`{key}` is not read from this file: give it as the action input `{key}` or "
+            f"the option `--{key}`."
+        )
+    return (
+        f"unknown setting `{key}`.{did_you_mean(key, sorted(FILE_KEYS))} "
+        f"Known settings: {', '.join(sorted(FILE_KEYS))}"
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
 def _blocks(
     path: Path,
 ) -> tuple[yaml.MappingNode | None, dict[str, tuple[yaml.Node, yaml.Node]]]:
-    """The file's root mapping (None: an empty file) and its sections, checked."""
+    """The file's root mapping (None: an empty file) and its sections, checked: every
+    mistake of the file is said at once, each at its line."""
     text = ""
     try:
         check_file_size(path)
@@ -96,18 +254,13 @@ def _blocks(
             root,
             "the config file must be a mapping with `tenants:` (and optionally `defaults:`)",
         )
-    top = _mapping(root)
-    for key, (key_node, _) in top.items():
-        if key not in SECTIONS:
-            raise _error(
-                path,
-                key_node,
-                f"unknown section `{key}`: expected `defaults:` or `tenants:`."
-                + did_you_mean(key, list(SECTIONS)),
-            )
-    if "tenants" in top and not isinstance(top["tenants"][1], yaml.MappingNode):
-        raise _error(path, top["tenants"][1], "`tenants:` must map tenant names to their settings")
-    return root, top
+    data = yaml.safe_load(yaml.serialize(root))
+    if isinstance(data.get("tenants"), dict):  # a tenant is named by text (`1:` too)
+        data["tenants"] = {str(name): block for name, block in data["tenants"].items()}
+    problems = _problems(path, root, data)
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return root, _mapping(root)
 
 
 def _selected(path: Path, tenant: str | None) -> list[tuple[str, yaml.Node]]:
@@ -132,37 +285,9 @@ def _selected(path: Path, tenant: str | None) -> list[tuple[str, yaml.Node]]:
     return blocks
 
 
-def _attribute(path: Path, key: str, key_node: yaml.Node) -> str:
-    """The Options attribute a key of a block sets; an error at its line otherwise."""
-    if key in SECRET_KEYS:
-        raise _error(
-            path,
-            key_node,
-            f"`{key}` is a secret and is never read from this file: pass it as an action input from `secrets.…` or as an environment variable.",
-        )
-    if key in FILE_KEYS:
-        return FILE_KEYS[key]
-    if any(setting.key == key for setting in SETTINGS.values()):
-        raise _error(
-            path,
-            key_node,
-            f"`{key}` is not read from this file: give it as the action input `{key}` or "
-            f"the option `--{key}`.",
-        )
-    raise _error(
-        path,
-        key_node,
-        f"unknown setting `{key}`.{did_you_mean(key, sorted(FILE_KEYS))} "
-        f"Known settings: {', '.join(sorted(FILE_KEYS))}",
-    )
-
-
 def _value(path: Path, name: str, node: yaml.Node) -> Any:
-    """A block's value in the type its option has."""
+    """A block's value (the model checked its type) as its option takes it."""
     value: Any = yaml.safe_load(yaml.serialize(node))
-    setting = SETTINGS[name]
-    if not any(_is_kind(value, kind) for kind in setting.file):
-        raise _error(path, node, f"`{setting.key}` must be {setting.expected}")
     if name == "projects_root":
         return path.parent / value  # beside the file, not the working directory
     if name == "extra_tags":
@@ -182,10 +307,8 @@ def config_layer(path: Path, tenant: str | None, required: bool = False) -> Laye
     layer: Layer = {}
     build_args_line = None
     for label, block in _selected(path, tenant):
-        if not isinstance(block, yaml.MappingNode):
-            raise _error(path, block, "tenant settings must be a mapping")
         for key, (key_node, value_node) in _mapping(block).items():
-            name = _attribute(path, key, key_node)
+            name = FILE_KEYS[key]
             line = key_node.start_mark.line + 1
             given = Given(_value(path, name, value_node), f"{path.name}:{line} ({label})")
             layer[name] = combine(name, layer.get(name), given)

@@ -197,3 +197,56 @@ def test_new_on_the_command_line_says_what_collides(tmp_path: Path) -> None:
         in again.stderr
     )
     assert "--flow" in again.stderr
+
+
+def test_one_validate_run_reports_every_mistake_of_a_prefect_yaml(tmp_path: Path) -> None:
+    """Four different mistakes in one prefect.yaml: a bad schedule, a parameter of the wrong
+    type, a deployment name used twice, a field of the wrong shape. The plan's own decision
+    judges every entry, so one run reports all four (it once took three runs: a field that
+    could not be read failed the folder, a failing flow hid its schedules)."""
+    folder = tmp_path / "projects" / "sales" / "daily"
+    flow_file(folder, "daily")
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n"
+        "- name: cron\n  entrypoint: flow.py:daily\n  schedules:\n  - cron: '61 * * * *'\n"
+        "- name: typed\n  entrypoint: flow.py:daily\n  parameters:\n    x: three\n"
+        "- name: twice\n  entrypoint: flow.py:daily\n"
+        "- name: twice\n  entrypoint: flow.py:daily\n"
+        "- name: tagged\n  entrypoint: flow.py:daily\n  tags: 5\n"
+    )
+    outcome = validate(Options(projects_root=tmp_path / "projects"))
+    (judged,) = outcome.folders
+    found = {(p.line, p.message.split(":")[0]) for p in judged.problems if p.severity == "error"}
+    assert found == {
+        (4, 'invalid schedule {"cron"'),
+        (9, "the parameters of daily/typed do not match the flow's signature (flow.py"),
+        (10, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),
+        (12, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),
+        (16, "`tags` must be a list of strings"),
+    }, judged.problems
+    assert outcome.errors == 5
+
+
+def test_validate_and_plan_judge_a_schedule_by_the_same_rule(tmp_path: Path) -> None:
+    """validate runs decide's plan: the schedule's verdict and its wording are the plan's."""
+    from prefect_flow_deploy.commands.validate import unknown_world
+    from prefect_flow_deploy.reading.discovery import discover
+    from prefect_flow_deploy.rules import decide
+
+    folder = tmp_path / "projects" / "sales" / "daily"
+    flow_file(folder, "daily")
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n- name: a\n  entrypoint: flow.py:daily\n  schedules:\n"
+        "  - cron: '0 6 * * *'\n    timezone: Mars/Olympus\n"
+    )
+    flow_file(tmp_path / "projects" / "sales" / "weekly", "weekly")
+    options = Options(projects_root=tmp_path / "projects")
+    inputs = unknown_world(discover(options.projects_root), options)
+    planned = decide.plan(inputs, options)
+    validated, _ = validate(options).folders
+    assert [p.message for p in validated.problems] == [
+        p.message for f in planned.folders for p in f.problems
+    ]
+    assert 'Invalid timezone: "Mars/Olympus"' in validated.problems[0].message
+    weekly = next(i for i in planned.images if i.folder.name == "weekly")
+    assert weekly.reason == decide.NOT_CHECKED  # the registry was not asked

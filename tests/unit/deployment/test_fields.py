@@ -19,7 +19,7 @@ from prefect_flow_deploy.deployment.fields import FIELDS, DeploymentField, typed
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
 from prefect_flow_deploy.reports.terminal import desired
 from prefect_flow_deploy.rules.refusals import refusal
-from prefect_flow_deploy.rules.specs import desired_deployments
+from prefect_flow_deploy.rules.specs import deployment_specs
 from prefect_flow_deploy.settings.options import Options
 
 from ...prefect_versions import newest_allowed
@@ -43,7 +43,7 @@ def folder_reading(tmp_path: Path, entry: str) -> FlowFolder:
 
 def wanted(folder: FlowFolder) -> DeploymentSpec:
     image = ImagePlan(folder, "r/sales/daily", "abc123", {}, "build", code_dir=CODE_DIR)
-    [spec] = desired_deployments(folder, image, Options(work_pool="pool"))
+    [spec], _ = deployment_specs(folder, image, Options(work_pool="pool"))
     return spec
 
 

@@ -85,6 +85,6 @@ def test_the_record_is_one_tag_on_every_deployment() -> None:
 
 
 def desired_deployments_for(folder, options):  # type: ignore[no-untyped-def]
-    from prefect_flow_deploy.rules.specs import desired_deployments
+    from prefect_flow_deploy.rules.specs import deployment_specs
 
-    return desired_deployments(folder, image(folder), options)
+    return deployment_specs(folder, image(folder), options)[0]

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, ImagePlan
-from prefect_flow_deploy.rules.specs import desired_deployments
+from prefect_flow_deploy.rules.specs import deployment_specs
 from prefect_flow_deploy.settings.options import Options
 
 
@@ -23,7 +23,7 @@ def image(folder: FlowFolder) -> ImagePlan:
 
 def test_default_deployment_per_flow() -> None:
     folder = folder_with([])
-    specs = desired_deployments(
+    specs, _ = deployment_specs(
         folder, image(folder), Options(tenant="prod", extra_tags=("team-a",))
     )
     assert [s.full_name for s in specs] == ["etl/sales", "report/sales"]
@@ -44,16 +44,15 @@ def test_prefect_yaml_entries_replace_the_default_and_match_root_relative_entryp
         ),
     ]
     folder = folder_with(configs)
-    specs = desired_deployments(folder, image(folder), Options())
+    specs, problems = deployment_specs(folder, image(folder), Options())
     assert sorted(s.full_name for s in specs) == ["etl/daily", "etl/hourly", "report/sales"]
-    assert folder.problems == []
+    assert problems == []
 
 
 def test_entry_naming_no_flow_is_an_error_with_its_line() -> None:
     folder = folder_with([DeploymentConfig(entrypoint="gone.py:nothing", line=7)])
     folder.prefect_yaml = folder.path / "prefect.yaml"
-    desired_deployments(folder, image(folder), Options())
-    [problem] = folder.problems
+    _, [problem] = deployment_specs(folder, image(folder), Options())
     assert problem.line == 7 and "not a @flow in this folder" in problem.message
 
 
@@ -65,7 +64,7 @@ def test_tenant_overrides() -> None:
         job_variables={"env": {"LOG": "DEBUG"}},
         schedules_active=False,
     )
-    [_, report] = desired_deployments(folder, image(folder), options)
+    [_, report], _ = deployment_specs(folder, image(folder), options)
     assert report.parameters == {"a": 3, "b": 2, "env": "dev"}
     assert report.job_variables == {
         "cpu": 1,

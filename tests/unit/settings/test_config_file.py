@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -5,8 +6,16 @@ import pytest
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.settings.cascade import ConfigFile, resolve_options
-from prefect_flow_deploy.settings.config_file import config_layer, secret_looking_build_args
+from prefect_flow_deploy.settings.config_file import (
+    FILE_KEYS,
+    SCHEMA_URL,
+    config_layer,
+    config_schema,
+    secret_looking_build_args,
+)
 from prefect_flow_deploy.settings.options import Given, Options
+
+ROOT = Path(__file__).resolve().parents[3]
 
 CONFIG = """\
 defaults:
@@ -174,3 +183,66 @@ def test_a_secret_build_arg_is_masked_and_warned_at_its_line(
     assert "prefect-flow-deploy.yaml:2" in shown and "build-secrets" in shown
     assert "PIP_INDEX_URL" in shown
     assert log.redact(f"pip {token_url}") == "pip ***"
+
+
+def test_every_mistake_of_the_file_is_reported_at_its_line_in_one_pass(tmp_path: Path) -> None:
+    """Three mistakes in three places: an unknown key (with a did-you-mean), a value of the
+    wrong type in another tenant's block, a secret in `defaults:`. One read says all three."""
+    path = write(
+        tmp_path,
+        "defaults:\n"
+        "  registry: ghcr.io/acme/flows\n"
+        "  prefect-api-key: abc\n"  # 3: a secret
+        "tenants:\n"
+        "  prod:\n"
+        "    work-pol: prod-docker\n"  # 6: unknown
+        "  dev:\n"
+        "    max-parallel: many\n",  # 8: not a number
+    )
+    with pytest.raises(ConfigurationError) as error:
+        config_layer(path, "prod")
+    lines = str(error.value).splitlines()
+    assert lines == [
+        f"{path}:3: `prefect-api-key` is a secret and is never read from this file: pass it as "
+        "an action input from `secrets.…` or as an environment variable.",
+        f"{path}:6: unknown setting `work-pol`. Did you mean `work-pool`? Known settings: "
+        + ", ".join(sorted(FILE_KEYS)),
+        f"{path}:8: `max-parallel` must be a number",
+    ]
+
+
+def test_a_union_or_nested_mistake_is_said_once_at_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "tenants:\n  prod:\n    timeout-minutes: soon\n  dev: 3\n")
+    with pytest.raises(ConfigurationError) as error:
+        config_layer(path, "prod")
+    assert str(error.value).splitlines() == [
+        f"{path}:3: `timeout-minutes` must be a number of minutes (0: no deadline)",
+        f"{path}:4: tenant settings must be a mapping",
+    ]
+
+
+def test_the_published_json_schema_is_the_model_s(tmp_path: Path) -> None:
+    """prefect-flow-deploy.schema.json at the repository root is what
+    scripts/config-schema.py writes from the model; run it after changing a setting."""
+    published = json.loads((ROOT / "prefect-flow-deploy.schema.json").read_text())
+    assert published == config_schema(), "run: python scripts/config-schema.py"
+    assert published["$id"] == SCHEMA_URL
+    settings = published["$defs"]["Settings"]
+    assert set(settings["properties"]) == set(FILE_KEYS)
+    assert settings["additionalProperties"] is False
+
+
+def test_the_schema_accepts_the_example_and_refuses_what_the_model_refuses() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "prefect-flow-deploy.schema.json").read_text())
+    example = yaml.safe_load((ROOT / "examples" / "prefect-flow-deploy.yaml").read_text())
+    jsonschema.validate(example, schema)
+    for wrong in (
+        {"tenants": {"prod": {"max-parallel": "many"}}},
+        {"tenants": {"prod": {"prefect-api-key": "x"}}},
+        {"tenant": {}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(wrong, schema)
