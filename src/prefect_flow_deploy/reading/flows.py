@@ -326,7 +326,7 @@ class _FileReader:
         self, binding: str, line: int, why: str, factory: FunctionRef | None = None
     ) -> FlowSpec:
         """A flow whose name only running its file tells: Prefect computes it (and its
-        schema) in the built image (builder.image_schemas); the plan shows a placeholder."""
+        schema) in the built image (image_programs.image_schemas); the plan shows a placeholder."""
         entrypoint = f"{self.relative}:{binding}"
         made = made_in(factory.module, factory.node) if factory else None
         self.problems.append(

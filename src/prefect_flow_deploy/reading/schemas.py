@@ -5,7 +5,7 @@ importing, any code of the repository.
 Classes the signature names are read from the flow file and its sibling modules in the same
 folder (pydantic models, dataclasses, TypedDicts, enums, aliases). What cannot be read that
 way (a type from another library, a default computed by a call) raises `Unreadable`: the
-schema is then computed in the built image (see builder.image_schemas), never here.
+schema is then computed in the built image (see image_programs.image_schemas), never here.
 Each folder gets its own `FolderSource`: nothing one folder defines is visible to another.
 """
 
