@@ -22,7 +22,7 @@ from prefect_flow_deploy.core.naming import (
     image_component,
     image_repository,
 )
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.deployment.schedules import ScheduleError, exact_schedules
 from prefect_flow_deploy.reading.discovery import discover, is_flow_dir, read_folder
 from prefect_flow_deploy.rules.collisions import check_image_collisions, fail_name_collisions
 from prefect_flow_deploy.rules.specs import desired_deployments

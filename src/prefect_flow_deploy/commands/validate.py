@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, ImagePlan, Problem
 from prefect_flow_deploy.core.naming import image_repository
 from prefect_flow_deploy.deployment.cron import cron_verdict
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.deployment.schedules import ScheduleError, exact_schedules
 from prefect_flow_deploy.reading.discovery import discover
 from prefect_flow_deploy.reading.recipes import recipe_with_problems
 from prefect_flow_deploy.rules.collisions import check_image_collisions, fail_name_collisions

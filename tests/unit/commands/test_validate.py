@@ -13,7 +13,7 @@ from pre_commit.clientlib import InvalidManifestError, load_manifest
 from prefect_flow_deploy.commands.new import NewFlow, ScaffoldError, create, files_for
 from prefect_flow_deploy.commands.validate import validate
 from prefect_flow_deploy.deployment.cron import cron_verdict
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.deployment.schedules import ScheduleError, exact_schedules
 from prefect_flow_deploy.reading.discovery import read_folder
 from prefect_flow_deploy.settings.options import Options
 
