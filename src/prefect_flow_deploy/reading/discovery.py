@@ -15,7 +15,8 @@ from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, Problem
 from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
-from prefect_flow_deploy.reading.flows import ENCLOSED_FLOW_TITLES, find_flows
+from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
+from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
 from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
