@@ -68,13 +68,13 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
 
 
 def _root(folder: FlowFolder) -> Path:
-    """The repository the folder's links may point into (discovery.repository_root)."""
+    """The repository the folder's links may point into (folder_entries.repository_root)."""
     return _repository_root(folder.path.parent.parent)
 
 
 @functools.cache
 def _repository_root(projects_root: Path) -> Path:
-    from prefect_flow_deploy.reading.discovery import (
+    from prefect_flow_deploy.reading.folder_entries import (
         repository_root,  # once per projects root, not per folder
     )
 
