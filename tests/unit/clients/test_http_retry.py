@@ -21,7 +21,6 @@ from prefect_flow_deploy.clients.http_retry import (
     retryable_error,
     retryable_status,
 )
-from prefect_flow_deploy.core.exit_status import Tally, exit_code, explain
 
 
 def test_which_answers_are_retried() -> None:
@@ -182,28 +181,6 @@ def test_unavailable_tells_the_service_from_the_request() -> None:
     assert http_retry.unavailable(httpx.ConnectError("refused"))
     assert not http_retry.unavailable(status_error(422))  # the deployment itself is wrong
     assert not http_retry.unavailable(ValueError("x"))
-
-
-def test_exit_status_names_the_cause() -> None:
-    assert exit_code(Tally()) == 0
-    assert exit_code(Tally(push_refused=3, failed=True)) == 5  # every push refused
-    assert exit_code(Tally(pushed=1, push_refused=2, failed=True)) == 1  # the registry works
-    assert exit_code(Tally(write_unavailable=4, failed=True)) == 6
-    assert exit_code(Tally(written=1, write_unavailable=3, failed=True)) == 1
-    assert exit_code(Tally(write_unavailable=1, deadline_skipped=5, failed=True)) == 6
-    assert exit_code(Tally(written=2, deadline_skipped=5, failed=True)) == 7
-    assert exit_code(Tally(failed=True)) == 1
-
-
-def test_the_run_says_what_stopped_it() -> None:
-    registry = explain(Tally(push_refused=2, failed=True), "http://p/api", 60)
-    assert registry is not None and registry[0] == "Registry error"
-    assert "refused every push of this run (2" in registry[1]
-    prefect = explain(Tally(write_unavailable=3, failed=True), "http://p/api", 60)
-    assert prefect is not None and "http://p/api could not take any" in prefect[1]
-    deadline = explain(Tally(written=1, deadline_skipped=2, failed=True), None, 0.5)
-    assert deadline is not None and "timeout-minutes: 0.5) passed: 2 deployments" in deadline[1]
-    assert explain(Tally(written=1, failed=True), None, 60) is None  # exit 1: the rows say why
 
 
 def test_no_request_waits_past_the_deadline_but_a_few_seconds() -> None:

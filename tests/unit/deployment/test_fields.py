@@ -177,17 +177,6 @@ def test_a_patch_of_the_pool_alone_when_the_file_names_no_queue(tmp_path: Path) 
     }  # fmt: skip
 
 
-def test_fields_the_file_leaves_to_the_server_are_not_compared(tmp_path: Path) -> None:
-    silent = field_loops.wanted(wanted(folder_reading(tmp_path, "")))
-    assert {"paused", "work_queue_name", "schedules"}.isdisjoint(silent)
-    spoken = wanted(
-        folder_reading(
-            tmp_path, "    paused: false\n    work_pool: {work_queue_name: q}\n    schedules: []\n"
-        )
-    )
-    assert {"paused", "work_queue_name", "schedules"} <= set(field_loops.wanted(spoken))
-
-
 def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
     spec = wanted(folder_reading(tmp_path, "    paused: true\n"))
     spec = replace(spec, parameter_schema=None)
