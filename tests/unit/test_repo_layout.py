@@ -58,7 +58,7 @@ def test_every_unit_test_file_names_the_module_it_tests() -> None:
 UNTESTED = {
     "clients/checkout_history", "clients/ghcr", "clients/prefect_api",
     "clients/registry", "commands/new", "core/credentials", "core/model",
-    "core/results", "core/run_files",
+    "core/results",
     "reading/python_source", "reading/recipes",
     "reports/github", "reports/terminal", "rules/inputs",
     "run/execute", "run/gather", "run/keep_images",
