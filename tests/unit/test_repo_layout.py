@@ -60,7 +60,7 @@ UNTESTED = {
     "clients/registry", "commands/new", "core/credentials", "core/model",
     "core/results",
     "reading/python_source", "reading/recipes",
-    "reports/github", "reports/terminal", "rules/inputs",
+    "reports/github", "rules/inputs",
     "run/execute", "run/gather", "run/keep_images",
 }  # fmt: skip
 
