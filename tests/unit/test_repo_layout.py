@@ -59,7 +59,7 @@ UNTESTED = {
     "clients/prefect_api",
     "clients/registry", "commands/new", "core/credentials", "core/model",
     "core/results",
-    "reading/python_source", "reading/recipes",
+    "reading/python_source",
     "reports/github", "rules/inputs",
     "run/execute", "run/gather", "run/keep_images",
 }  # fmt: skip

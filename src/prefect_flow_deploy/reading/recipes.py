@@ -1,4 +1,7 @@
-"""(split from planner.py)"""
+"""A folder's build recipe and its image's content-tagged name, read from the repository: its
+own Dockerfile (BASE_IMAGE given when it declares it) or the default recipe, the build
+context's files, their problems (unreadable, large, credentials), and the content tag from
+them and the base images' digests (gather resolves those)."""
 
 from __future__ import annotations
 
