@@ -57,7 +57,7 @@ def test_every_unit_test_file_names_the_module_it_tests() -> None:
 # shrinks. A new module comes with tests/unit/<package>/test_<module>.py.
 UNTESTED = {
     "clients/prefect_api", "clients/registry", "core/credentials", "core/model", "core/results",
-    "reading/python_source", "rules/inputs", "run/execute", "run/gather",
+    "rules/inputs", "run/execute", "run/gather",
     "run/keep_images",
 }  # fmt: skip
 
