@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.docker import builder
+from prefect_flow_deploy.docker import engine_session
 
 from ..conftest import Scenario, Stack, write_flow
 from ..helpers import deploy
@@ -19,7 +19,7 @@ from ..helpers import deploy
 def private_base(stack: Stack, scenario: Scenario) -> str:
     """The stand-in base image, pushed to the auth registry under this test's namespace and
     then untagged here, so that only the registry has it under that name."""
-    client = builder.docker_client()
+    client = engine_session.docker_client()
     reference = f"{stack.auth_registry}/t{scenario.suffix}/base:1"
     image = client.images.get(stack.base_image)
     image.tag(reference)
@@ -55,7 +55,7 @@ def test_a_private_base_image_pulls_with_the_docker_config_login(
     assert not result.failed, result.results
     [row] = result.results
     assert row.status == "created" and (row.image or "").startswith(scenario.registry)
-    client = builder.docker_client()
+    client = engine_session.docker_client()
     base_layers = client.images.get(stack.base_image).attrs["RootFS"]["Layers"]
     built_layers = client.images.get(row.image).attrs["RootFS"]["Layers"]
     assert built_layers[: len(base_layers)] == base_layers  # built FROM the private base

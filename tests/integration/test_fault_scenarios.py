@@ -2,7 +2,7 @@
 fault injected (by our proxy on loopback, tests/fault_proxy.py, in front of the stack's
 real registry or Prefect server) and the outcome the run must have (exit status, the status
 of every row, how long it may take). Retries (http_retry.py), pushes pushed again
-(builder.push), exit 5/6 (exit_status.py) and the deadline (timeout-minutes).
+(push_pull.push), exit 5/6 (exit_status.py) and the deadline (timeout-minutes).
 
 After every case: nothing half-written. Every deployment of the scenario on the server
 points at an image the registry holds (a deployment is written only after its push).

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy import in_image
-from prefect_flow_deploy.docker.builder import in_image_program
+from prefect_flow_deploy.docker.image_programs import in_image_program
 from prefect_flow_deploy.in_image import check_image, import_check
 
 PROGRAMS = sorted(Path(in_image.__file__).parent.glob("*.py"))

@@ -19,11 +19,15 @@ IMPURE = {
 }  # fmt: skip
 
 
-def imports(path: Path) -> list[tuple[int, str]]:
+def imports(path: Path, with_names: bool = False) -> list[tuple[int, str]]:
+    """Every import of the file, at any depth: (line, module). `with_names`: also
+    `module.name` for each name of `from module import name` (a module, when it is one)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.lineno, node.module))
+            if with_names:
+                found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level:
             found.append((node.lineno, "." * node.level + (node.module or "")))
         elif isinstance(node, ast.Import):

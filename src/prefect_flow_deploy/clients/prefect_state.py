@@ -1,4 +1,6 @@
-"""(split from deployments.py)"""
+"""What the Prefect server holds for a run: every deployment this tool manages, with the
+automations of its triggers (one request for each kind, whatever the number of deployments);
+and the deployments of the wanted names that it did not make, to be taken over."""
 
 from __future__ import annotations
 
@@ -9,17 +11,8 @@ from prefect_flow_deploy.clients.prefect_api import (
     read_related_automations,
     read_tagged_automations,
 )
-from prefect_flow_deploy.core.model import (
-    MANAGED_TAG,
-)
-from prefect_flow_deploy.core.model import (
-    ExistingDeployment as ExistingDeployment,  # plain data, now in model.py
-)
-from prefect_flow_deploy.core.model import ServerState as ServerState
+from prefect_flow_deploy.core.model import MANAGED_TAG, ExistingDeployment, ServerState
 from prefect_flow_deploy.deployment.diff import existing_from_json
-from prefect_flow_deploy.deployment.schedules import ScheduleError as ScheduleError
-from prefect_flow_deploy.deployment.schedules import exact_schedules as exact_schedules
-from prefect_flow_deploy.deployment.schedules import plain_schedule as plain_schedule
 
 
 def fetch_state(settings: ApiSettings) -> ServerState:

@@ -33,7 +33,7 @@ from prefect_flow_deploy.deployment.commit_order import (
     superseded,
     tags_to_write,
 )
-from prefect_flow_deploy.deployment.fields import create_values, update_values
+from prefect_flow_deploy.deployment.field_loops import create_values, update_values
 from prefect_flow_deploy.deployment.ownership import foreign_owner, takeover_message
 from prefect_flow_deploy.rules.previews import rule as preview_rule
 

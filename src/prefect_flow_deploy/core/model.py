@@ -254,7 +254,7 @@ class ImagePlan:
     reason: str = ""
     code_dir: str | None = None  # where the image holds the folder's files, when known
     digest: str | None = None  # registry digest once pushed or found
-    # Parameter schemas computed in the built image, by entrypoint (see builder.image_schemas).
+    # Parameter schemas computed in the built image, by entrypoint (see image_programs.image_schemas).
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     # How long the folder's last build took (its deployed image's label: build_seconds.py),
     # when a build is planned and it is known: the fan-out's cost (shards.py).

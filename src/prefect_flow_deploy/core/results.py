@@ -42,7 +42,7 @@ class ImageOutcome:
     status: ImageStatus
     digest: str | None = None
     code_dir: str | None = None  # where the image holds the folder's files (checked)
-    # Parameter schemas computed in the built image, by entrypoint (builder.image_schemas).
+    # Parameter schemas computed in the built image, by entrypoint (image_programs.image_schemas).
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
     # Flow names computed in the built image, by entrypoint (pending_names.py).

@@ -1,4 +1,6 @@
-"""(split from leftovers.py)"""
+"""The run's temporary files: one private folder per run (named after the run, so that a
+later run can tell whose a folder left by a killed run is: leftovers.py), under RUNNER_TEMP on
+a GitHub runner; the run's identity (host, pid, start time, pid namespace)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 that only the difference is written. Unchanged deployments get no write at all: their
 `updated` time, schedules and upcoming scheduled runs stay exactly as they were.
 
-Both sides are compared as the API's JSON, field by field as deployment_fields.FIELDS says.
+Both sides are compared as the API's JSON, field by field as fields.FIELDS says.
 Prefect is imported only to judge a schedule that the plain comparison cannot (an rrule, an
 anchored interval, a value that differs): a re-run with nothing to do never pays for
 `import prefect`.
@@ -18,17 +18,11 @@ from prefect_flow_deploy.core.model import (
     DeploymentAction,
     DeploymentPlan,
     DeploymentSpec,
+    ExistingDeployment,
 )
-from prefect_flow_deploy.core.model import (
-    ExistingDeployment as ExistingDeployment,  # plain data, now in model.py
-)
-from prefect_flow_deploy.core.model import ServerState as ServerState
-from prefect_flow_deploy.deployment import fields as deployment_fields
+from prefect_flow_deploy.deployment import field_loops
 from prefect_flow_deploy.deployment.fields import code_dir_of
 from prefect_flow_deploy.deployment.ownership import foreign_owner, recorded_owner
-from prefect_flow_deploy.deployment.schedules import ScheduleError as ScheduleError
-from prefect_flow_deploy.deployment.schedules import exact_schedules as exact_schedules
-from prefect_flow_deploy.deployment.schedules import plain_schedule as plain_schedule
 
 
 def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployment:
@@ -37,7 +31,7 @@ def existing_from_json(data: dict[str, Any], flow_name: str) -> ExistingDeployme
         flow_name=flow_name,
         name=data["name"],
         tags=list(data.get("tags") or []),
-        comparable=_canonical(deployment_fields.held(data)),
+        comparable=_canonical(field_loops.held(data)),
         schedules=data.get("schedules") or [],
         image=(data.get("job_variables") or {}).get("image"),
         code_dir=code_dir_of(data),
@@ -58,7 +52,7 @@ def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> Deploymen
     from prefect_flow_deploy.deployment.triggers import trigger_writes
 
     if existing is None:
-        deployment_fields.check(spec)  # validate now, not when writing
+        field_loops.check(spec)  # validate now, not when writing
         writes = trigger_writes(spec, None)
         return DeploymentPlan(
             spec,
@@ -71,9 +65,9 @@ def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> Deploymen
     # What the user set by hand on the server stays where prefect.yaml is silent: a schedule
     # switched off in the UI (no `active:`), a trigger (no `enabled:`); `paused` and the
     # work queue are then not compared at all.
-    spec = deployment_fields.with_hand_set(spec, existing)
-    desired = _canonical(deployment_fields.wanted(spec))
-    fields = deployment_fields.changed(spec, desired, existing)
+    spec = field_loops.with_hand_set(spec, existing)
+    desired = _canonical(field_loops.wanted(spec))
+    fields = field_loops.changed(spec, desired, existing)
     changes = {k: (existing.comparable.get(k), desired[k]) for k in fields}
     writes = trigger_writes(spec, existing)
     if writes:

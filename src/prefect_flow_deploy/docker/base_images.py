@@ -9,7 +9,7 @@ from prefect_flow_deploy.core.errors import RegistryError
 
 
 def _local_image_id(reference: str) -> str | None:
-    from prefect_flow_deploy.docker.builder import (
+    from prefect_flow_deploy.docker.engine_session import (
         local_image_id,  # the Docker SDK: only when the registry cannot tell
     )
 

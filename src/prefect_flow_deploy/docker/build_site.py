@@ -25,12 +25,10 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
-from docker.errors import DockerException
 from requests.adapters import HTTPAdapter
 
 from prefect_flow_deploy.clients.docker_auth import Logins
@@ -39,6 +37,8 @@ from prefect_flow_deploy.core.errors import ConfigurationError, DockerUnavailabl
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildPlan
 from prefect_flow_deploy.docker import cancellation, leftovers
+from prefect_flow_deploy.docker.buildkit_cli import buildkit_command
+from prefect_flow_deploy.docker.engine_session import Site, current, local_client, set_current
 from prefect_flow_deploy.settings.builder import TLS_INPUTS
 from prefect_flow_deploy.settings.options import Options
 
@@ -47,48 +47,10 @@ _ENGINE_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DO
 _PLUGIN_DIRS = ("/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins")
 
 
-@dataclass(frozen=True)
-class Site:
-    plan: BuildPlan
-    config_dir: str | None  # DOCKER_CONFIG of the build client (logins; the engine's context)
-    command: tuple[str, ...] = ()  # the build command, up to its options
-    env: dict[str, str] = field(default_factory=dict)  # set for the build client
-    unset: tuple[str, ...] = ()  # removed from the build client's environment
-    client: docker.DockerClient | None = None  # the engine that checks and pushes; None: ours
-
-
-_site: list[Site] = []
-
-
-def current() -> Site | None:
-    return _site[0] if _site else None
-
-
-@functools.cache
-def _local_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except DockerException as exc:
-        raise DockerUnavailableError(
-            f"cannot reach a Docker engine ({exc}). Start Docker, or set DOCKER_HOST; in a "
-            "GitHub workflow, run on a runner with Docker (ubuntu-latest has it)."
-        ) from exc
-    return client
-
-
-def docker_client() -> docker.DockerClient:
-    """The engine images are checked and pushed on: the open builder's, else this runner's."""
-    site = current()
-    return site.client if site is not None and site.client is not None else _local_client()
-
-
 def build_command() -> tuple[str, ...]:
     site = current()
     if site is not None and site.command:
         return site.command
-    from prefect_flow_deploy.docker.builder import buildkit_command
-
     return buildkit_command()
 
 
@@ -118,10 +80,10 @@ def opened(plan: BuildPlan, options: Options, logins: Logins, building: bool) ->
             config.touch(mode=0o600)
             config.write_text(logins.config_json())
         site = _open(plan, options, directory, building)
-        _site[:] = [site]
+        set_current(site)
         yield site
     finally:
-        _site.clear()
+        set_current(None)
         if site is not None and site.client is not None:
             with suppress(Exception):
                 site.client.close()
@@ -132,7 +94,7 @@ def opened(plan: BuildPlan, options: Options, logins: Logins, building: bool) ->
 
 def _open(plan: BuildPlan, options: Options, directory: str | None, building: bool) -> Site:
     if plan.kind == "local":
-        _local_client()  # fail early and clearly when no engine is there
+        local_client()  # fail early and clearly when no engine is there
         return Site(plan, directory, build_command() if building else ())
     assert directory is not None
     tls = tls_material(options)
@@ -159,8 +121,6 @@ def _remote_engine(
     if swept:
         log.info(f"removed {swept} check containers that interrupted runs left on the builder")
     log.info(f"building on {plan.describe().removeprefix('builds on ')}")
-    from prefect_flow_deploy.docker.builder import buildkit_command
-
     return Site(
         plan,
         directory,

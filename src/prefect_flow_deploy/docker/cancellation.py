@@ -99,7 +99,7 @@ def cleanup() -> str:
 
 def _remove_check_containers() -> int:
     try:
-        from prefect_flow_deploy.docker.build_site import docker_client
+        from prefect_flow_deploy.docker.engine_session import docker_client
 
         client = docker_client()
         mine = f"{leftovers.RUN_LABEL}={run_files.this_run()}"

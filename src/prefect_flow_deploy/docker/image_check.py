@@ -14,7 +14,7 @@ from typing import Any
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
-from prefect_flow_deploy.docker import builder
+from prefect_flow_deploy.docker import image_programs
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import requirement_line
@@ -36,7 +36,7 @@ def check(
     modules = sorted({i.module for i in folder.imports} - {"prefect"})
     pending = _pending(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
-    result = builder.check_image(
+    result = image_programs.check_image(
         reference, entry_files, recipe.expected_code_dir, modules, pending, names
     )
     if not result.prefect_version:
@@ -66,17 +66,17 @@ def _pending(folder: FlowFolder) -> list[str]:
 
 
 def compute_schemas(
-    folder: FlowFolder, reference: str, code_dir: str, checked: builder.ImageCheck
+    folder: FlowFolder, reference: str, code_dir: str, checked: image_programs.ImageCheck
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
-    (builder.image_schemas says why there)."""
+    (image_programs.image_schemas says why there)."""
     pending = _pending(folder)
     if not pending:
         return {}, {}
     schemas: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
-    answers: Mapping[str, dict[str, Any]] = builder.image_schemas(
+    answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
         reference, code_dir, pending, checked
     )
     for entrypoint, answer in answers.items():

@@ -121,7 +121,7 @@ def sweep_engine(client: object) -> int:
 def _sweep_containers(client: object = None, shared_engine: bool = False) -> int:
     try:
         if client is None:
-            from prefect_flow_deploy.docker.build_site import docker_client
+            from prefect_flow_deploy.docker.engine_session import docker_client
 
             client = docker_client()
         found = client.containers.list(all=True, filters={"label": RUN_LABEL})  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import posixpath
 import re
@@ -15,10 +14,16 @@ from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, Problem
 from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
-from prefect_flow_deploy.reading.flows import ENCLOSED_FLOW_TITLES, find_flows
+from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
+from prefect_flow_deploy.reading.flows import find_flows
+from prefect_flow_deploy.reading.folder_entries import (
+    display,
+    entry_problem,
+    entry_problems,
+    repository_root,
+)
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
-from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
 from prefect_flow_deploy.reading.prefect_yaml import config_matches, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
@@ -131,85 +136,8 @@ def _root_layout(
 UNREADABLE_PROJECT = "*"
 
 
-def repository_root(projects_root: Path) -> Path:
-    """The checkout the projects root is in (the nearest folder with `.git`), else the
-    projects root's parent (where prefect-flow-deploy.yaml lives)."""
-    resolved = projects_root.resolve()
-    return next(
-        (p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved.parent
-    )
-
-
-def display(path: Path | str) -> str:
-    """A path as text that can be printed, whatever bytes its name holds."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
 def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:
     return FlowFolder(project=project, name=name, path=path, problems=[problem])
-
-
-def _entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem | None:
-    """Why a file or folder of the repository cannot go into an image, at the entry: a name
-    that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
-    the repository (its target would be built into the image, or be missing from it)."""
-    shown = display(path.relative_to(root) if path.is_relative_to(root) else path)
-    try:
-        os.fsencode(path).decode("utf-8")
-    except UnicodeDecodeError:
-        return Problem(
-            "error",
-            f"the name {shown} is not valid UTF-8 (shown escaped): rename it, or delete it.",
-            path.parent,
-            title="File name",
-        )
-    if not path.is_symlink():
-        return None
-    try:
-        target = path.resolve(strict=True)
-    except (RuntimeError, OSError) as exc:  # RuntimeError: pathlib's own loop detection
-        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
-            return None  # a dangling link: copied as a link, as Docker does
-        return Problem(
-            "error",
-            f"{shown} is a symlink loop (-> {display(os.readlink(path))}): remove the link, "
-            "or point it at a real file or folder.",
-            path,
-            title="Symlink loop",
-        )
-    if not target.is_relative_to(root):
-        return Problem(
-            "error",
-            f"{shown} is a symlink to {display(target)}, outside the repository ({display(root)}): "
-            "nothing outside the repository goes into an image. Copy what it needs into the "
-            "repository, or install it from a package index.",
-            path,
-            title="Symlink out of the repository",
-        )
-    if folder is not None and link_action(target, target.is_file(), folder, root) == "folder":
-        shown_target = display(target.relative_to(root))
-        return Problem(
-            "error", folder_link_problem(shown, shown_target), path, title="Symlink to a folder"
-        )
-    return None
-
-
-def entry_problems(folder: Path, root: Path) -> list[Problem]:
-    """Every entry of a flow folder that cannot go into its image (see `_entry_problem`);
-    links are not followed."""
-    problems: list[Problem] = []
-
-    def unreadable(exc: OSError) -> None:
-        where = Path(exc.filename) if exc.filename else folder
-        problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
-
-    resolved = folder.resolve()
-    for current, dirs, files in os.walk(folder, onerror=unreadable):
-        for name in [*dirs, *files]:
-            problem = _entry_problem(Path(current, name), root, resolved)
-            if problem is not None:
-                problems.append(problem)
-    return problems
 
 
 # Files a flow folder builds from: in a project folder, no build reads them.
@@ -255,7 +183,7 @@ def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
     for entry in os.scandir(path):
         if not is_flow_dir(entry.name):
             continue
-        problem = _entry_problem(Path(entry.path), root)
+        problem = entry_problem(Path(entry.path), root)
         try:
             is_dir = entry.is_dir()
         except OSError:

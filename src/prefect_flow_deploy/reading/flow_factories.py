@@ -11,7 +11,7 @@
 
 What the source cannot tell (a factory with several returns, an argument computed at run
 time) is not guessed: the flow's name is then computed in the built image, where Prefect
-loads the file (flows_source.pending_name; builder.image_schemas). The factory's own
+loads the file (flows_source.pending_name; image_programs.image_schemas). The factory's own
 `@flow` inside a function is then no "flow inside a function" (discovery drops that warning).
 """
 

@@ -21,7 +21,8 @@ from prefect_flow_deploy.core.yaml_limits import (
     check_file_size,
     yaml_error,
 )
-from prefect_flow_deploy.deployment.fields import Entry, prefect_yaml_keys, read_entry
+from prefect_flow_deploy.deployment.field_loops import prefect_yaml_keys, read_entry
+from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
 
 _OWNED_SECTIONS = ("build", "push", "pull")

@@ -1,4 +1,7 @@
-"""(split from planner.py)"""
+"""A folder's build recipe and its image's content-tagged name, read from the repository: its
+own Dockerfile (BASE_IMAGE given when it declares it) or the default recipe, the build
+context's files, their problems (unreadable, large, credentials), and the content tag from
+them and the base images' digests (gather resolves those)."""
 
 from __future__ import annotations
 
@@ -68,13 +71,13 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
 
 
 def _root(folder: FlowFolder) -> Path:
-    """The repository the folder's links may point into (discovery.repository_root)."""
+    """The repository the folder's links may point into (folder_entries.repository_root)."""
     return _repository_root(folder.path.parent.parent)
 
 
 @functools.cache
 def _repository_root(projects_root: Path) -> Path:
-    from prefect_flow_deploy.reading.discovery import (
+    from prefect_flow_deploy.reading.folder_entries import (
         repository_root,  # once per projects root, not per folder
     )
 

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from prefect_flow_deploy.core.model import DeploymentSpec, ImageDeletion, Plan
 from prefect_flow_deploy.core.results import RunResult
-from prefect_flow_deploy.deployment.fields import shown
+from prefect_flow_deploy.deployment.field_loops import shown
 
 SHORT = 60  # characters of a value shown in a plan line
 

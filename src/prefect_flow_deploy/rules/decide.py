@@ -27,8 +27,9 @@ from prefect_flow_deploy.core.model import (
     ServerState,
 )
 from prefect_flow_deploy.deployment.commit_order import in_order
-from prefect_flow_deploy.deployment.diff import ScheduleError, diff, ours
+from prefect_flow_deploy.deployment.diff import diff, ours
 from prefect_flow_deploy.deployment.ownership import not_removed, recorded_owner, removable
+from prefect_flow_deploy.deployment.schedules import ScheduleError
 from prefect_flow_deploy.deployment.triggers import TriggerError
 from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading.recipes import secret_file_problems
@@ -297,7 +298,7 @@ def failed_plan(spec: DeploymentSpec, error: str) -> DeploymentPlan:
 
 
 def reuse_schema(spec: DeploymentSpec, existing: ExistingDeployment | None) -> DeploymentSpec:
-    """A schema only the built image can compute (builder.image_schemas) was computed from
+    """A schema only the built image can compute (image_programs.image_schemas) was computed from
     this very content when the deployment holds this image's content tag: reuse it (a
     re-run with no change runs no container)."""
     if spec.parameter_schema is not None or existing is None:

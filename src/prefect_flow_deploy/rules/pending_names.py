@@ -1,5 +1,5 @@
 """Flows whose name only running their file tells (flows_source: `pending_name`): the built
-image computes it, where Prefect loads the file (builder.image_schemas). Pure rules for
+image computes it, where Prefect loads the file (image_programs.image_schemas). Pure rules for
 both ends of a run:
 
 - planning: the name the server's deployment of this very content already holds is reused

@@ -1,4 +1,6 @@
-"""(split from work_pools.py)"""
+"""Work pool rules: a pool that does not exist, one that cannot run the image built here, the
+job variables a deployment gets on its pool (the image, the pull policy) and those the pool's
+template does not declare. Pure: the pool as the server holds it (core.model.Pool)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,15 @@ from prefect_flow_deploy.core.results import (
 )
 from prefect_flow_deploy.deployment.commit_order import Superseded
 from prefect_flow_deploy.deployment.diff import diff
-from prefect_flow_deploy.docker import build_site, builder, cancellation, image_check, pushing
+from prefect_flow_deploy.docker import (
+    build_site,
+    builder,
+    cancellation,
+    engine_session,
+    image_check,
+    push_pull,
+    pushing,
+)
 from prefect_flow_deploy.rules.pending_names import named
 from prefect_flow_deploy.rules.previews import images_only_previews_used
 from prefect_flow_deploy.rules.refusals import refusal
@@ -422,7 +430,7 @@ class Executor:
             self.on_progress(Progress(image.folder.key, "skipped", "deadline"))
             return
         with self._lock:
-            self.counters.push_refused += isinstance(error, builder.PushError)
+            self.counters.push_refused += isinstance(error, push_pull.PushError)
         message = (
             error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
         )
@@ -495,7 +503,7 @@ class Executor:
             log.block(f"build {folder.key} → {image.reference}", output)
         else:
             self.on_progress(Progress(folder.key, "pulling", image.reference))
-            builder.pull(image.reference, login)
+            push_pull.pull(image.reference, login)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         code_dir, schemas, names = image_check.check(
@@ -513,7 +521,7 @@ class Executor:
             self._count(pushed=1)
             pushing.check_served(self.registry, image.reference, digest)
         elif not self.options.registry:
-            digest = builder.local_image_id(image.reference)
+            digest = engine_session.local_image_id(image.reference)
         verb = (
             "built and pushed"
             if self.options.registry and image.action == "build"
@@ -553,7 +561,7 @@ class Executor:
         self._count(built=1)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
-        native = builder.native_platform()
+        native = engine_session.native_platform()
         code_dir, schemas, names = image_check.check(
             folder,
             self.plan.recipes[folder.key],

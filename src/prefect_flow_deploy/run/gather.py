@@ -205,7 +205,7 @@ def _existing_digest(
         if known is not None and parse_reference(reference).repository not in known:
             return None
         return registry.manifest_digest(reference)
-    from prefect_flow_deploy.docker.builder import (
+    from prefect_flow_deploy.docker.engine_session import (
         local_image_id,  # the Docker SDK: only without a registry
     )
 

@@ -21,8 +21,6 @@ from prefect_flow_deploy.clients.http_retry import (
     retryable_error,
     retryable_status,
 )
-from prefect_flow_deploy.core.exit_status import Tally, exit_code, explain
-from prefect_flow_deploy.docker import builder
 
 
 def test_which_answers_are_retried() -> None:
@@ -185,46 +183,6 @@ def test_unavailable_tells_the_service_from_the_request() -> None:
     assert not http_retry.unavailable(ValueError("x"))
 
 
-@pytest.mark.parametrize(
-    ("message", "transient"),
-    [
-        ("received unexpected HTTP status: 503 Service Unavailable", True),
-        ("received unexpected HTTP status: 500 Internal Server Error", True),
-        ("toomanyrequests: too many requests", True),
-        ("Put http://127.0.0.1:5000/v2/x/manifests/t: EOF", True),
-        ("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", True),
-        ("unauthorized: authentication required", False),
-        ("denied: requested access to the resource is denied", False),
-        ("received unexpected HTTP status: 503 … unauthorized", False),
-        ("manifest invalid: manifest invalid", False),
-    ],
-)
-def test_which_push_failures_are_pushed_again(message: str, transient: bool) -> None:
-    assert builder.push_is_transient(message) is transient
-
-
-def test_exit_status_names_the_cause() -> None:
-    assert exit_code(Tally()) == 0
-    assert exit_code(Tally(push_refused=3, failed=True)) == 5  # every push refused
-    assert exit_code(Tally(pushed=1, push_refused=2, failed=True)) == 1  # the registry works
-    assert exit_code(Tally(write_unavailable=4, failed=True)) == 6
-    assert exit_code(Tally(written=1, write_unavailable=3, failed=True)) == 1
-    assert exit_code(Tally(write_unavailable=1, deadline_skipped=5, failed=True)) == 6
-    assert exit_code(Tally(written=2, deadline_skipped=5, failed=True)) == 7
-    assert exit_code(Tally(failed=True)) == 1
-
-
-def test_the_run_says_what_stopped_it() -> None:
-    registry = explain(Tally(push_refused=2, failed=True), "http://p/api", 60)
-    assert registry is not None and registry[0] == "Registry error"
-    assert "refused every push of this run (2" in registry[1]
-    prefect = explain(Tally(write_unavailable=3, failed=True), "http://p/api", 60)
-    assert prefect is not None and "http://p/api could not take any" in prefect[1]
-    deadline = explain(Tally(written=1, deadline_skipped=2, failed=True), None, 0.5)
-    assert deadline is not None and "timeout-minutes: 0.5) passed: 2 deployments" in deadline[1]
-    assert explain(Tally(written=1, failed=True), None, 60) is None  # exit 1: the rows say why
-
-
 def test_no_request_waits_past_the_deadline_but_a_few_seconds() -> None:
     timeouts = {"connect": 15.0, "read": 60.0, "write": 60.0, "pool": None}
     assert http_retry.bounded_timeouts(timeouts, None) == timeouts
@@ -247,30 +205,6 @@ def test_the_transport_bounds_each_request_by_the_deadline() -> None:
     with httpx.Client(transport=transport, timeout=60) as client:
         client.get("http://x/")
     assert all(8.0 - 1 < value <= 8.0 for value in seen[0].values())  # type: ignore[attr-defined]
-
-
-def test_a_push_is_tried_again_after_a_transient_failure_never_after_a_refusal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr(builder.time, "sleep", slept.append)
-    monkeypatch.setattr(builder.random, "random", lambda: 0.0)
-    failures = [builder.PushError("received unexpected HTTP status: 503 Service Unavailable")]
-
-    def once() -> str:
-        if failures:
-            raise failures.pop()
-        return "sha256:abc"
-
-    assert builder.again_if_transient("push of x", once) == "sha256:abc"
-    assert slept == [1.0]
-
-    def refused() -> str:
-        raise builder.PushError("denied: requested access to the resource is denied")
-
-    with pytest.raises(builder.PushError, match="denied"):
-        builder.again_if_transient("push of x", refused)
-    assert slept == [1.0]  # not waited for: a refusal stands
 
 
 def test_work_under_way_is_stopped_at_the_deadline_and_said_so() -> None:

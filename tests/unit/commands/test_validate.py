@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pre_commit.clientlib import InvalidManifestError, load_manifest
 
-from prefect_flow_deploy.commands.new import NewFlow, ScaffoldError, create, files_for
+from prefect_flow_deploy.commands.new import NewFlow, create
 from prefect_flow_deploy.commands.validate import validate
 from prefect_flow_deploy.deployment.cron import cron_verdict
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules
+from prefect_flow_deploy.deployment.schedules import ScheduleError, exact_schedules
 from prefect_flow_deploy.reading.discovery import read_folder
 from prefect_flow_deploy.settings.options import Options
 
@@ -150,53 +150,6 @@ def test_a_new_folder_passes_validate_with_nothing_to_say(tmp_path: Path) -> Non
     assert config.schedules == ({"cron": "0 6 * * *", "timezone": "UTC"},)
     (weekly,) = read_folder("sales", tmp_path / "projects" / "sales" / "weekly").flows
     assert weekly.name == "weekly report"
-
-
-@pytest.mark.parametrize(
-    ("new", "message"),
-    [
-        (NewFlow("sales", "daily-orders"), "the deployment daily-orders/sales is defined twice"),
-        (
-            NewFlow("sales", "other", flow="daily-orders"),
-            "the deployment daily-orders/sales is defined twice",
-        ),
-        (NewFlow("sales", "Daily_Orders"), "both become the image sales/daily_orders"),
-        (NewFlow("sales", "daily_orders"), "already exists"),
-        (NewFlow("sales", "x", schedule="0 6 * *"), 'Invalid cron string: "0 6 * *"'),
-        (NewFlow("sales", "_shared"), "would be skipped"),
-        (NewFlow("sales", "x", flow=" "), "--flow is empty"),
-    ],
-)
-def test_new_refuses_names_that_collide_and_writes_nothing(
-    tmp_path: Path, new: NewFlow, message: str
-) -> None:
-    options = Options(projects_root=tmp_path / "projects")
-    create(NewFlow("sales", "daily_orders"), options)
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    with pytest.raises(ScaffoldError) as caught:
-        create(new, options)
-    assert message in str(caught.value)
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
-
-
-def test_a_flow_name_that_is_not_prefect_s_default_is_written_as_name() -> None:
-    assert (
-        "@flow(name='weekly report')"
-        in files_for(NewFlow("p", "w", flow="weekly report"))["flow.py"]
-    )
-    assert "@flow\ndef daily_orders(" in files_for(NewFlow("p", "daily_orders"))["flow.py"]
-    assert "prefect.yaml" not in files_for(NewFlow("p", "daily_orders"))
-
-
-def test_new_on_the_command_line_says_what_collides(tmp_path: Path) -> None:
-    assert cli("new", "sales", "daily_orders", cwd=tmp_path).returncode == 0
-    again = cli("new", "sales", "orders", "--flow", "daily-orders", cwd=tmp_path)
-    assert again.returncode == 3
-    assert (
-        "cannot create sales/orders: the deployment daily-orders/sales is defined twice"
-        in again.stderr
-    )
-    assert "--flow" in again.stderr
 
 
 def test_one_validate_run_reports_every_mistake_of_a_prefect_yaml(tmp_path: Path) -> None:

@@ -13,9 +13,12 @@ import pytest
 
 from prefect_flow_deploy.clients.registration import create_payload, update_body
 from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, FlowSpec, ImagePlan
+from prefect_flow_deploy.deployment import field_loops
 from prefect_flow_deploy.deployment import fields as deployment_fields
 from prefect_flow_deploy.deployment.diff import diff, existing_from_json
-from prefect_flow_deploy.deployment.fields import FIELDS, DeploymentField, typed
+from prefect_flow_deploy.deployment.field_readers import typed
+from prefect_flow_deploy.deployment.field_types import DeploymentField
+from prefect_flow_deploy.deployment.fields import FIELDS
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
 from prefect_flow_deploy.reports.terminal import desired
 from prefect_flow_deploy.rules.refusals import refusal
@@ -174,17 +177,6 @@ def test_a_patch_of_the_pool_alone_when_the_file_names_no_queue(tmp_path: Path) 
     }  # fmt: skip
 
 
-def test_fields_the_file_leaves_to_the_server_are_not_compared(tmp_path: Path) -> None:
-    silent = deployment_fields.wanted(wanted(folder_reading(tmp_path, "")))
-    assert {"paused", "work_queue_name", "schedules"}.isdisjoint(silent)
-    spoken = wanted(
-        folder_reading(
-            tmp_path, "    paused: false\n    work_pool: {work_queue_name: q}\n    schedules: []\n"
-        )
-    )
-    assert {"paused", "work_queue_name", "schedules"} <= set(deployment_fields.wanted(spoken))
-
-
 def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
     spec = wanted(folder_reading(tmp_path, "    paused: true\n"))
     spec = replace(spec, parameter_schema=None)
@@ -199,7 +191,7 @@ def test_every_field_has_one_entry_and_says_why() -> None:
     names = [f.api for f in FIELDS]
     assert len(names) == len(set(names))
     assert all(f.note for f in FIELDS)
-    assert deployment_fields.prefect_yaml_keys() == {
+    assert field_loops.prefect_yaml_keys() == {
         "name", "entrypoint", "flow_name", "description", "tags", "parameters", "schedules",
         "schedule", "work_pool", "concurrency_limit", "enforce_parameter_schema", "paused",
         "version", "triggers",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from prefect_flow_deploy.deployment.diff import ScheduleError, exact_schedules, plain_schedule
 from prefect_flow_deploy.deployment.prefect_compat import schedule_config_to_deployment_schedule
+from prefect_flow_deploy.deployment.schedules import ScheduleError, exact_schedules, plain_schedule
 
 from ...prefect_versions import newest_allowed
 

@@ -21,10 +21,9 @@ from prefect_flow_deploy.core.credentials import Credentials
 from prefect_flow_deploy.core.errors import ConfigurationError, DockerUnavailableError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildPlan
-from prefect_flow_deploy.docker import build_site, cancellation, leftovers
+from prefect_flow_deploy.docker import build_site, cancellation, engine_session, leftovers
 from prefect_flow_deploy.docker.build_site import (
     CONTEXT,
-    Site,
     build_env,
     build_options,
     context_meta,
@@ -34,6 +33,7 @@ from prefect_flow_deploy.docker.build_site import (
     pem_text,
     write_context,
 )
+from prefect_flow_deploy.docker.engine_session import Site
 from prefect_flow_deploy.settings.builder import build_plan
 from prefect_flow_deploy.settings.options import Options
 
@@ -154,7 +154,7 @@ def test_the_build_client_is_pointed_at_the_context(monkeypatch: pytest.MonkeyPa
         BuildPlan(), "/cfg", ("docker", "build"), env={"DOCKER_CONTEXT": CONTEXT},
         unset=("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"),
     )  # fmt: skip
-    monkeypatch.setattr(build_site, "_site", [site])
+    monkeypatch.setattr(engine_session, "_site", [site])
     env = build_env("/cfg")
     assert env["DOCKER_CONTEXT"] == CONTEXT and env["DOCKER_CONFIG"] == "/cfg"
     assert "DOCKER_HOST" not in env and "DOCKER_TLS_VERIFY" not in env
@@ -192,13 +192,13 @@ def test_the_tls_files_live_only_while_the_builder_is_open(
     with opened(plan, options, logins, building=False) as site:
         assert site.config_dir is not None and site.client is client
         assert site.config_dir in cancellation._dirs  # a signal removes it first
-        assert build_site.docker_client() is client  # the check and the push go there
+        assert engine_session.docker_client() is client  # the check and the push go there
         config = json.loads(Path(site.config_dir, "config.json").read_text())
         assert set(config["auths"]) == {"reg"}
         assert stat.S_IMODE(os.stat(Path(site.config_dir, "config.json")).st_mode) == 0o600
     assert not Path(site.config_dir).exists() and not Path(seen["key"]).exists()
     assert site.config_dir not in cancellation._dirs
-    assert client.closed and build_site.current() is None
+    assert client.closed and engine_session.current() is None
 
 
 def test_the_files_go_when_the_builder_refuses(

@@ -122,7 +122,7 @@ def test_own_dockerfile_gets_base_image_arg_only_when_declared(tmp_path: Path) -
 
 
 def test_build_failure_headline_is_the_error_lines_without_step_prefixes() -> None:
-    from prefect_flow_deploy.docker.builder import build_error_headline
+    from prefect_flow_deploy.docker.build_log import build_error_headline
 
     log = (
         "#7 [stage-0 3/5] RUN python -m pip install -r /tmp/pfd/requirements.txt\n"

@@ -218,26 +218,6 @@ def test_helper_modules_in_subfolders_are_scanned(tmp_path: Path) -> None:
     assert [f.entrypoint for f in folder.flows] == ["pkg/inner.py:inner"]
 
 
-def test_third_party_imports_are_collected_but_not_optional_ones(tmp_path: Path) -> None:
-    make(
-        tmp_path,
-        "p/x/flow.py",
-        "import os, json\nimport pandas as pd\nfrom sqlalchemy.orm import Session\nfrom . import sibling\n"
-        "from helpers import render\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\n"
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import boto3\n"
-        "from prefect import flow\n\n@flow\ndef f():\n    import requests\n",
-    )
-    [folder] = discover(tmp_path)
-    found = {(i.module, i.line) for i in folder.imports}
-    assert found == {
-        ("pandas", 2),
-        ("sqlalchemy", 3),
-        ("helpers", 5),
-        ("prefect", 13),
-        ("requests", 17),
-    }
-
-
 def test_byte_order_mark_is_fine(tmp_path: Path) -> None:
     (tmp_path / "p" / "x").mkdir(parents=True)
     (tmp_path / "p" / "x" / "flow.py").write_bytes(

@@ -26,7 +26,7 @@ from prefect_flow_deploy.core.model import (
     ServerState,
 )
 from prefect_flow_deploy.deployment.diff import existing_from_json
-from prefect_flow_deploy.deployment.fields import wanted as comparable_desired
+from prefect_flow_deploy.deployment.field_loops import wanted as comparable_desired
 from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.rules.inputs import Inputs

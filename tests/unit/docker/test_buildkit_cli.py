@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from prefect_flow_deploy.core.errors import DockerUnavailableError
-from prefect_flow_deploy.docker.builder import buildkit_command
+from prefect_flow_deploy.docker.buildkit_cli import buildkit_command
 
 
 @pytest.fixture(autouse=True)

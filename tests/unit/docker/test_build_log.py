@@ -3,8 +3,7 @@ The logs are BuildKit's plain progress output as the engines here print it."""
 
 from pathlib import Path
 
-from prefect_flow_deploy.docker.builder import (
-    BuildRequest,
+from prefect_flow_deploy.docker.build_log import (
     failed_requirement_line,
     failure_location,
     shared_step_note,
@@ -29,16 +28,15 @@ OWN_DOCKERFILE_LOG = """#7 [3/3] RUN pip install     requests     nopepkg-pfd-zz
 """
 
 
-def request(folder: Path, default_recipe: bool) -> BuildRequest:
-    return BuildRequest(
-        "r/x:1", folder, "FROM base\n" if default_recipe else None, None, {}, {}, [], False
-    )
+def request(folder: Path, default_recipe: bool) -> tuple[Path, bool]:
+    """The build context and whether it is built with the default recipe."""
+    return folder, default_recipe
 
 
 def test_a_requirement_pip_cannot_find_points_at_its_line(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("# pinned\nrequests==2.32.3\nno-such-pkg==1.0  # typo\n")
-    assert failure_location(PIP_LOG, request(tmp_path, True)) == (requirements, 3)
+    assert failure_location(PIP_LOG, *request(tmp_path, True)) == (requirements, 3)
 
 
 def test_pip_s_own_line_number_wins(tmp_path: Path) -> None:
@@ -50,7 +48,7 @@ def test_pip_s_own_line_number_wins(tmp_path: Path) -> None:
 
 def test_a_default_recipe_failure_elsewhere_points_nowhere_in_particular(tmp_path: Path) -> None:
     log = PIP_LOG.replace("requirements.txt:", "x:").replace("-r /tmp/pfd/requirements.txt", "")
-    assert failure_location(log, request(tmp_path, True)) == (None, None)
+    assert failure_location(log, *request(tmp_path, True)) == (None, None)
 
 
 def test_an_own_dockerfile_points_at_the_failed_instruction_over_continuation_lines(
@@ -61,14 +59,14 @@ def test_an_own_dockerfile_points_at_the_failed_instruction_over_continuation_li
         "FROM python:3.12\n# install\nCOPY . /app\nRUN pip install \\\n    requests \\\n"
         "    nopepkg-pfd-zzz\nCMD python\n"
     )
-    assert failure_location(OWN_DOCKERFILE_LOG, request(tmp_path, False)) == (dockerfile, 4)
+    assert failure_location(OWN_DOCKERFILE_LOG, *request(tmp_path, False)) == (dockerfile, 4)
 
 
 def test_a_dockerfile_parse_error_gives_its_line(tmp_path: Path) -> None:
     log = (
         "failed to create LLB definition: dockerfile parse error line 2: unknown instruction: RUNN"
     )
-    assert failure_location(log, request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
+    assert failure_location(log, *request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
 
 
 # pip 23 in the stand-in base, as BuildKit printed it (a real deploy of such a folder).
@@ -88,7 +86,7 @@ def test_a_trusted_host_line_pip_only_read_is_not_the_failed_line(tmp_path: Path
     requirements.write_text(
         "--trusted-host pypi.example.internal\nrequests==2.32.3\nnot-a-real-package-zz==1.0\n"
     )
-    assert failure_location(TRUSTED_HOST_LOG, request(tmp_path, True)) == (requirements, 3)
+    assert failure_location(TRUSTED_HOST_LOG, *request(tmp_path, True)) == (requirements, 3)
 
 
 def test_pip_s_from_r_line_form_is_read(tmp_path: Path) -> None:
@@ -113,7 +111,7 @@ executor failed running [/bin/sh -c python -m pip install --root-user-action=ign
 def test_a_step_run_for_another_build_still_names_its_file(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("nope-pfd-zz==1\n")
-    assert failure_location(SHARED_STEP_LOG, request(tmp_path, True)) == (requirements, None)
+    assert failure_location(SHARED_STEP_LOG, *request(tmp_path, True)) == (requirements, None)
     assert "ran that step for another build" in shared_step_note(SHARED_STEP_LOG)
     assert shared_step_note(PIP_LOG) == ""
     (tmp_path / "Dockerfile").write_text(
@@ -121,4 +119,4 @@ def test_a_step_run_for_another_build_still_names_its_file(tmp_path: Path) -> No
         "    pip install -r requirements.txt\n"
     )
     log = "executor failed running [/bin/sh -c pip install -r requirements.txt]: exit code: 1"
-    assert failure_location(log, request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
+    assert failure_location(log, *request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)

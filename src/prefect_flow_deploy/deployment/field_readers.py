@@ -1,0 +1,190 @@
+"""How each deployment field is read from a prefect.yaml entry (checked, with the problem at its
+key's line) and how its wanted value is made from a Source: the functions the entries of
+fields.FIELDS name for `read` and `resolve`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prefect_flow_deploy.core.model import (
+    MANAGED_TAG,
+    PROJECT_TAG_PREFIX,
+    TENANT_TAG_PREFIX,
+)
+from prefect_flow_deploy.deployment.field_types import (
+    FOLDER_TAG_PREFIX,
+    Entry,
+    Reader,
+    Source,
+)
+from prefect_flow_deploy.deployment.ownership import repository_tag
+
+# -- reading prefect.yaml ---------------------------------------------------------------------
+
+
+def typed(
+    key: str, kind: type | tuple[type, ...], expected: str, empty: Callable[[], Any] | None = None
+) -> Reader:
+    """A value of one type at a top-level key; `empty()` when absent (or wrong)."""
+
+    def read(entry: Entry) -> Any:
+        value = entry.typed(key, kind, expected)
+        return (empty() if empty else None) if value is None else value
+
+    return read
+
+
+def read_tags(entry: Entry) -> tuple[str, ...]:
+    return tuple(str(t) for t in entry.typed("tags", list, "a list of strings") or [])
+
+
+def read_work_pool(entry: Entry) -> dict[str, Any]:
+    pool = entry.data.get("work_pool") or {}
+    if not isinstance(pool, dict):
+        entry.bad("work_pool", "a mapping with `name` and `job_variables`")
+        return {}
+    return pool
+
+
+def pool_string(key: str) -> Reader:
+    def read(entry: Entry) -> str | None:
+        value = read_work_pool(entry).get(key)
+        if value is not None and not isinstance(value, str):
+            entry.bad("work_pool", f"a mapping whose `{key}` is a string")
+            return None
+        return value
+
+    return read
+
+
+def read_job_variables(entry: Entry) -> dict[str, Any]:
+    variables = read_work_pool(entry).get("job_variables") or {}
+    if not isinstance(variables, dict):
+        entry.bad("work_pool", "a mapping whose `job_variables` is a mapping")
+        return {}
+    return variables
+
+
+# Prefect's ConcurrencyLimitStrategy and ConcurrencyOptions.grace_period_seconds bounds.
+COLLISION_STRATEGIES = ("ENQUEUE", "CANCEL_NEW")
+GRACE_PERIOD = (60, 86400)
+
+
+def concurrency(entry: Entry) -> tuple[int | None, dict[str, Any] | None]:
+    """`concurrency_limit: N`, or Prefect's `{limit: N, collision_strategy: ENQUEUE |
+    CANCEL_NEW, grace_period_seconds: S}` (prefect/cli/deploy/_core.py reads it so)."""
+    value = entry.data.get("concurrency_limit")
+    options = None
+    if isinstance(value, dict):
+        strategy = value.get("collision_strategy")
+        grace = value.get("grace_period_seconds")
+        if strategy is not None and strategy not in COLLISION_STRATEGIES:
+            entry.bad(
+                "concurrency_limit", "a mapping whose `collision_strategy` is ENQUEUE or CANCEL_NEW"
+            )
+            return None, None
+        if grace is not None and (
+            not isinstance(grace, int) or not GRACE_PERIOD[0] <= grace <= GRACE_PERIOD[1]
+        ):
+            entry.bad("concurrency_limit", "a mapping whose `grace_period_seconds` is 60 to 86400")
+            return None, None
+        if strategy is not None:
+            options = {"collision_strategy": strategy, "grace_period_seconds": grace}
+        value = value.get("limit")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        entry.bad(
+            "concurrency_limit", "an integer, or a mapping with `limit` and `collision_strategy`"
+        )
+        return None, None
+    return value, options
+
+
+def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
+    """Check the shape of each schedule and keep the raw mappings. Their values (a cron
+    string, a time zone) are judged by Prefect's own rules when the deployment is compared
+    with the server, which imports Prefect only when needed."""
+    raw, legacy = entry.data.get("schedules"), entry.data.get("schedule")
+    if legacy and "schedules" in entry.data:  # prefect deploy's own refusal
+        entry.error(
+            "both `schedule` and `schedules` are set, which Prefect refuses: keep `schedules` "
+            "(a list) and remove `schedule`",
+            "schedule",
+            "prefect.yaml schedule",
+        )
+        return None
+    if isinstance(legacy, list):  # prefect deploy drops it without a word
+        entry.error(
+            "`schedule` (Prefect's older key) takes one schedule, a mapping: `prefect deploy` "
+            "ignores a list there, so the flow would run on no schedule. Rename the key to "
+            "`schedules`",
+            "schedule",
+            "prefect.yaml schedule",
+        )
+        return None
+    if raw is None and legacy is not None:
+        raw = [legacy]
+    if raw is None:
+        return None
+    key = "schedules" if "schedules" in entry.lines else "schedule"
+    if not isinstance(raw, list):
+        entry.error("`schedules` must be a list", key)
+        return None
+    for schedule in raw:
+        if not isinstance(schedule, dict) or not any(
+            schedule.get(kind) for kind in ("cron", "interval", "rrule")
+        ):
+            entry.error(
+                f"invalid schedule {schedule!r}: each schedule is a mapping with `cron`, "
+                "`interval` or `rrule` (and optionally timezone, active, parameters, slug)",
+                key,
+                "prefect.yaml schedule",
+            )
+            return None
+    return tuple(raw)
+
+
+def read_triggers(entry: Entry) -> tuple[dict[str, Any], ...]:
+    triggers = entry.typed("triggers", list, "a list of triggers (Prefect's automation format)")
+    if any(not isinstance(t, dict) for t in triggers or []):
+        entry.bad("triggers", "a list of mappings (Prefect's automation format)")
+        return ()
+    return tuple(triggers or ())
+
+
+# -- the wanted value -------------------------------------------------------------------------
+
+
+def wanted_tags(source: Source) -> list[str]:
+    """Ours (managed-by, project, folder, tenant, repository), then prefect.yaml's and the
+    tenant's extra tags."""
+    folder, options = source.folder, source.options
+    tags = [
+        MANAGED_TAG,
+        folder.project,
+        f"{PROJECT_TAG_PREFIX}{folder.project}",
+        f"{FOLDER_TAG_PREFIX}{folder.key}",
+    ]
+    if options.tenant:
+        tags.append(f"{TENANT_TAG_PREFIX}{options.tenant}")
+    if options.repository:
+        tags.append(repository_tag(options.repository))
+    return list(dict.fromkeys([*tags, *source.config.tags, *options.extra_tags]))
+
+
+def wanted_schedules(source: Source) -> list[dict[str, Any]] | None:
+    # Absent from prefect.yaml: the server's schedules stay; `schedules: []` removes them.
+    schedules = source.config.schedules
+    if schedules is None:
+        return None
+    active = source.options.schedules_active
+    return [dict(s) if active is None else {**s, "active": active} for s in schedules]
+
+
+def wanted_parameters(source: Source) -> dict[str, Any]:
+    parameters = source.options.parameters
+    return {
+        **source.config.parameters,
+        **parameters.get("*", {}),
+        **parameters.get(source.flow.name, {}),
+    }

@@ -1,0 +1,89 @@
+"""What of a flow folder cannot go into its image, entry by entry (links not followed): a name
+that is not UTF-8, a symlink loop, a symlink out of the repository or to a folder; the
+repository root the links are judged against, and a path as printable text."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
+
+
+def repository_root(projects_root: Path) -> Path:
+    """The checkout the projects root is in (the nearest folder with `.git`), else the
+    projects root's parent (where prefect-flow-deploy.yaml lives)."""
+    resolved = projects_root.resolve()
+    return next(
+        (p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved.parent
+    )
+
+
+def display(path: Path | str) -> str:
+    """A path as text that can be printed, whatever bytes its name holds."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem | None:
+    """Why a file or folder of the repository cannot go into an image, at the entry: a name
+    that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
+    the repository (its target would be built into the image, or be missing from it)."""
+    shown = display(path.relative_to(root) if path.is_relative_to(root) else path)
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return Problem(
+            "error",
+            f"the name {shown} is not valid UTF-8 (shown escaped): rename it, or delete it.",
+            path.parent,
+            title="File name",
+        )
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # RuntimeError: pathlib's own loop detection
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            return None  # a dangling link: copied as a link, as Docker does
+        return Problem(
+            "error",
+            f"{shown} is a symlink loop (-> {display(os.readlink(path))}): remove the link, "
+            "or point it at a real file or folder.",
+            path,
+            title="Symlink loop",
+        )
+    if not target.is_relative_to(root):
+        return Problem(
+            "error",
+            f"{shown} is a symlink to {display(target)}, outside the repository ({display(root)}): "
+            "nothing outside the repository goes into an image. Copy what it needs into the "
+            "repository, or install it from a package index.",
+            path,
+            title="Symlink out of the repository",
+        )
+    if folder is not None and link_action(target, target.is_file(), folder, root) == "folder":
+        shown_target = display(target.relative_to(root))
+        return Problem(
+            "error", folder_link_problem(shown, shown_target), path, title="Symlink to a folder"
+        )
+    return None
+
+
+def entry_problems(folder: Path, root: Path) -> list[Problem]:
+    """Every entry of a flow folder that cannot go into its image (see `entry_problem`);
+    links are not followed."""
+    problems: list[Problem] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
+
+    resolved = folder.resolve()
+    for current, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in [*dirs, *files]:
+            problem = entry_problem(Path(current, name), root, resolved)
+            if problem is not None:
+                problems.append(problem)
+    return problems

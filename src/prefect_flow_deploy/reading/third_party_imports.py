@@ -1,0 +1,95 @@
+"""What a flow file imports that Python must find when the file is loaded (module level, not
+under `if TYPE_CHECKING:` nor guarded by `except ImportError`), and the names Prefect 3
+removed that it imports."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+from prefect_flow_deploy.core.model import ModuleImport
+from prefect_flow_deploy.reading.prefect_removed import removed_in_prefect_3
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+_GUARDING_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+class ThirdPartyImports(ast.NodeVisitor):
+    """Absolute imports of non-standard-library modules, except optional ones (inside a
+    `try` that catches ImportError, or under `if TYPE_CHECKING`)."""
+
+    def __init__(self, relative: str) -> None:
+        self.relative = relative
+        self.found: list[ModuleImport] = []
+        # (line, `from … import …`, what to use instead, inside a function)
+        self.removed: list[tuple[int, str, str, bool]] = []
+        self._functions = 0
+
+    def _add(self, name: str, line: int) -> None:
+        top = name.split(".")[0]
+        if top and top != "__future__" and top not in sys.stdlib_module_names:
+            self.found.append(ModuleImport(top, self.relative, line))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            self._add(node.module, node.lineno)
+            for alias in node.names:
+                instead = removed_in_prefect_3(node.module, alias.name)
+                nested = self._functions > 0
+                if instead is not None:
+                    statement = f"from {node.module} import {alias.name}"
+                    self.removed.append((node.lineno, statement, instead, nested))
+                elif node.module.startswith("prefect."):  # checked in the image's Prefect
+                    self.found.append(
+                        ModuleImport("prefect", self.relative, node.lineno, node.module,
+                                     alias.name, nested)
+                    )  # fmt: skip
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._functions += 1  # an import here fails only when the function runs
+        self.generic_visit(node)
+        self._functions -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Try(self, node: ast.Try) -> None:
+        caught = {_dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}
+        for handler in node.handlers:
+            if isinstance(handler.type, ast.Tuple):
+                caught |= {_dotted(e).rsplit(".", 1)[-1] for e in handler.type.elts}
+        optional = (
+            not node.handlers
+            or any(h.type is None for h in node.handlers)
+            or caught & _GUARDING_ERRORS
+        )
+        if not optional:
+            for statement in node.body:
+                self.visit(statement)
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        # Imports are statements: walk statement bodies only, never into expressions.
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, ()):
+                if isinstance(child, ast.AST):
+                    self.visit(child)
+
+    def visit_If(self, node: ast.If) -> None:
+        if _dotted(node.test).endswith("TYPE_CHECKING"):
+            for statement in node.orelse:
+                self.visit(statement)
+            return
+        self.generic_visit(node)

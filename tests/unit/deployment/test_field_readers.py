@@ -1,0 +1,121 @@
+"""How each deployment field is read from a prefect.yaml entry: the value when its shape is
+right, else one problem at its key's line and no value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prefect_flow_deploy.deployment.field_readers import (
+    concurrency,
+    pool_string,
+    read_job_variables,
+    read_schedules,
+    read_tags,
+    read_triggers,
+    typed,
+)
+from prefect_flow_deploy.deployment.field_types import Entry
+
+LINES = {"tags": 4, "work_pool": 5, "concurrency_limit": 6, "schedules": 7, "schedule": 8}
+
+
+def entry(**data: Any) -> Entry:
+    return Entry(data, Path("prefect.yaml"), 3, LINES)
+
+
+def problems(read_entry: Entry) -> list[tuple[int | None, str]]:
+    return [(p.line, p.message) for p in read_entry.problems]
+
+
+def test_a_typed_value_its_empty_default_or_an_error_at_its_key() -> None:
+    read = typed("tags", list, "a list", empty=list)
+    assert read(entry(tags=["a"])) == ["a"]
+    assert read(entry()) == []
+    wrong = entry(tags="a")
+    assert read(wrong) == []
+    assert problems(wrong) == [(4, "`tags` must be a list")]
+
+
+def test_tags_are_strings() -> None:
+    assert read_tags(entry(tags=["a", 1])) == ("a", "1")
+    assert read_tags(entry()) == ()
+
+
+def test_the_work_pool_s_name_and_job_variables() -> None:
+    good = entry(work_pool={"name": "pool", "job_variables": {"cpu": 1}})
+    assert pool_string("name")(good) == "pool"
+    assert read_job_variables(good) == {"cpu": 1}
+    assert read_job_variables(entry()) == {}
+    bad = entry(work_pool={"name": 3, "job_variables": []})
+    assert pool_string("name")(bad) is None and read_job_variables(bad) == {}
+    # Both come from the one `work_pool` key: its shape is said once.
+    assert problems(bad) == [(5, "`work_pool` must be a mapping whose `name` is a string")]
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        (None, (None, None)),
+        (3, (3, None)),
+        ({"limit": 2}, (2, None)),
+        (
+            {"limit": 2, "collision_strategy": "CANCEL_NEW", "grace_period_seconds": 120},
+            (2, {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": 120}),
+        ),
+    ],
+)
+def test_a_concurrency_limit_as_prefect_deploy_reads_it(value: Any, read: Any) -> None:
+    assert concurrency(entry(concurrency_limit=value)) == read
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, "an integer, or a mapping with `limit` and `collision_strategy`"),
+        ({"limit": 1, "collision_strategy": "DROP"}, "`collision_strategy` is ENQUEUE or"),
+        ({"limit": 1, "grace_period_seconds": 5}, "`grace_period_seconds` is 60 to 86400"),
+    ],
+)
+def test_a_concurrency_limit_prefect_would_refuse(value: Any, expected: str) -> None:
+    bad = entry(concurrency_limit=value)
+    assert concurrency(bad) == (None, None)
+    [(line, message)] = problems(bad)
+    assert line == 6 and expected in message
+
+
+def test_schedules_keep_their_mappings_and_the_older_key_takes_one() -> None:
+    assert read_schedules(entry()) is None
+    assert read_schedules(entry(schedules=[{"cron": "0 6 * * *"}])) == ({"cron": "0 6 * * *"},)
+    assert read_schedules(entry(schedule={"interval": 60})) == ({"interval": 60},)
+    assert read_schedules(entry(schedules=[])) == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "says"),
+    [
+        ({"schedules": [], "schedule": {"cron": "x"}}, 8, "both `schedule` and `schedules`"),
+        ({"schedule": [{"cron": "x"}]}, 8, "takes one schedule, a mapping"),
+        ({"schedules": {"cron": "x"}}, 7, "`schedules` must be a list"),
+        ({"schedules": [{"timezone": "UTC"}]}, 7, "invalid schedule"),
+    ],
+)
+def test_schedules_of_a_shape_prefect_would_not_run(
+    data: dict[str, Any], line: int, says: str
+) -> None:
+    bad = entry(**data)
+    assert read_schedules(bad) is None
+    [(at, message)] = problems(bad)
+    assert at == line and says in message
+
+
+def test_triggers_are_mappings() -> None:
+    assert read_triggers(entry(triggers=[{"enabled": True}])) == ({"enabled": True},)
+    assert read_triggers(entry()) == ()
+    bad = entry(triggers=["x"])
+    assert read_triggers(bad) == ()
+    assert problems(bad) == [
+        (3, "`triggers` must be a list of mappings (Prefect's automation format)")
+    ]

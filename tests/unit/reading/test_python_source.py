@@ -1,0 +1,90 @@
+"""A flow folder's modules, read and never imported: what a name means in a module (a class or
+function of the folder, an alias, a library's name), following the folder's own imports,
+relative ones and `from x import *` included; nothing outside the folder is visible."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.reading.python_source import (
+    Alias,
+    ClassRef,
+    External,
+    FolderSource,
+    FunctionRef,
+    Unreadable,
+    bound_names,
+)
+
+
+def folder(tmp_path: Path, **files: str) -> FolderSource:
+    for name, text in files.items():
+        path = tmp_path / f"{name.replace('__', '/')}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return FolderSource(tmp_path)
+
+
+def meaning(source: FolderSource, path: Path, expression: str) -> object:
+    module = source.module_at(str(path.resolve()))
+    assert module is not None
+    return source.resolver.expr(module, ast.parse(expression, mode="eval").body)
+
+
+def test_names_are_followed_through_the_folder_s_own_imports(tmp_path: Path) -> None:
+    source = folder(
+        tmp_path,
+        flow="from models import Settings\nfrom lib.helpers import *\nfrom typing import Optional as Opt\n"
+        "import datetime as dt\nLIMIT = 3\n",
+        models="from pydantic import BaseModel\nclass Settings(BaseModel):\n    x: int = 1\n",
+        lib____init__="",
+        lib__helpers="from .shared import run\n",
+        lib__shared="def run():\n    pass\n",
+    )  # fmt: skip
+    flow = tmp_path / "flow.py"
+    settings = meaning(source, flow, "Settings")
+    assert isinstance(settings, ClassRef) and settings.node.name == "Settings"
+    assert settings.module.path.name == "models.py"
+    run = meaning(source, flow, "run")
+    assert isinstance(run, FunctionRef) and run.module.path.name == "shared.py"
+    assert meaning(source, flow, "Opt") == External("typing.Optional")
+    assert meaning(source, flow, "dt.date") == External("datetime.date")
+    assert meaning(source, flow, "int") == External("int")
+    limit = meaning(source, flow, "LIMIT")
+    assert isinstance(limit, Alias) and ast.unparse(limit.value) == "3"
+    base = ast.parse("BaseModel", mode="eval").body
+    models = source.module_at(str((tmp_path / "models.py").resolve()))
+    assert (
+        models is not None and source.resolver.external_name(models, base) == "pydantic.BaseModel"
+    )
+
+
+def test_a_name_the_folder_does_not_define_is_unreadable(tmp_path: Path) -> None:
+    source = folder(tmp_path, flow="x = 1\n")
+    with pytest.raises(Unreadable, match=r"`missing` is not defined at the top of flow\.py"):
+        meaning(source, tmp_path / "flow.py", "missing")
+
+
+def test_each_folder_sees_only_its_own_modules(tmp_path: Path) -> None:
+    one = folder(
+        tmp_path / "one", flow="from helpers import Thing\n", helpers="class Thing: pass\n"
+    )
+    two = folder(tmp_path / "two", flow="from helpers import Thing\n")
+    assert isinstance(meaning(one, tmp_path / "one" / "flow.py", "Thing"), ClassRef)
+    assert meaning(two, tmp_path / "two" / "flow.py", "Thing") == External("helpers.Thing")
+
+
+def test_the_names_a_statement_binds() -> None:
+    def bound(text: str) -> list[str]:
+        return bound_names(ast.parse(text).body[0])
+
+    assert bound("import os.path, json as j") == ["os", "j"]
+    assert bound("from x import a, b as c") == ["a", "c"]
+    assert bound("from x import *") == []
+    assert bound("x = y = 1") == ["x", "y"]
+    assert bound("x: int") == [] and bound("x: int = 1") == ["x"] and bound("x += 1") == ["x"]
+    assert bound("class A: pass") == ["A"] and bound("async def f(): pass") == ["f"]
+    assert bound("if x:\n    y = 1") == []

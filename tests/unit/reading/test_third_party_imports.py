@@ -1,0 +1,89 @@
+"""What a flow file imports that the image must hold: absolute imports of modules outside the
+standard library, at module level or in a function, never the optional ones (guarded by
+`except ImportError`, under `if TYPE_CHECKING`); names Prefect 3 removed, said apart."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+from prefect_flow_deploy.reading.discovery import discover
+from prefect_flow_deploy.reading.third_party_imports import ThirdPartyImports
+
+from .test_discovery import make
+
+
+def read(source: str) -> ThirdPartyImports:
+    found = ThirdPartyImports("flows/etl.py")
+    found.visit(ast.parse(textwrap.dedent(source)))
+    return found
+
+
+def test_third_party_imports_are_collected_but_not_optional_ones(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        "p/x/flow.py",
+        "import os, json\nimport pandas as pd\nfrom sqlalchemy.orm import Session\nfrom . import sibling\n"
+        "from helpers import render\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import boto3\n"
+        "from prefect import flow\n\n@flow\ndef f():\n    import requests\n",
+    )
+    [folder] = discover(tmp_path)
+    found = {(i.module, i.line) for i in folder.imports}
+    assert found == {
+        ("pandas", 2),
+        ("sqlalchemy", 3),
+        ("helpers", 5),
+        ("prefect", 13),
+        ("requests", 17),
+    }
+
+
+def test_guards_that_do_not_catch_import_errors_leave_the_import_required() -> None:
+    found = read(
+        """
+        try:
+            import yaml
+        except ValueError:
+            yaml = None
+        try:
+            import ujson
+        except (KeyError, ModuleNotFoundError):
+            ujson = None
+        try:
+            import toml
+        except:  # noqa: E722
+            toml = None
+        """
+    )
+    assert [(i.module, i.line, i.file) for i in found.found] == [("yaml", 3, "flows/etl.py")]
+
+
+def test_imports_in_expressions_and_the_standard_library_are_not_collected() -> None:
+    found = read(
+        """
+        from __future__ import annotations
+        import os.path, collections.abc
+        lazy = lambda: __import__("numpy")
+        class Loader:
+            def load(self):
+                from boto3.session import Session
+        """
+    )
+    assert [(i.module, i.line) for i in found.found] == [("boto3", 7)]
+
+
+def test_prefect_names_are_checked_in_the_image_and_removed_ones_said_apart() -> None:
+    found = read(
+        """
+        from prefect.deployments import Deployment
+        from prefect.tasks import task_input_hash
+        def later():
+            from prefect.deployments import Deployment
+        """
+    )
+    prefect = [(i.module, i.line, i.path, i.name, i.nested) for i in found.found]
+    assert ("prefect", 3, "prefect.tasks", "task_input_hash", False) in prefect
+    assert [(line, nested) for line, _, _, nested in found.removed] == [(2, False), (5, True)]
+    assert found.removed[0][1] == "from prefect.deployments import Deployment"

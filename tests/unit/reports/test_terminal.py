@@ -1,0 +1,68 @@
+"""The terminal's plan and result lines: a change as `field: old → new` (long values cut),
+sizes in decimal units, and keep-images' deletions one line each (tabs kept) then the total."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from prefect_flow_deploy.core.model import ImageDeletion
+from prefect_flow_deploy.reports.terminal import (
+    SHORT,
+    describe_changes,
+    desired,
+    human_size,
+    print_deletions,
+    total_freed,
+)
+
+
+def test_a_change_is_old_to_new_and_long_values_are_cut() -> None:
+    long = "x" * 100
+    lines = describe_changes(
+        {"paused": (False, True), "parameters": ({}, {"a": long}), "triggers": ([], ["t1", "t2"])}
+    )
+    assert lines[0] == "paused: false → true"
+    cut = lines[1].split(" → ")[1]
+    assert len(cut) == SHORT and cut.endswith("…") and cut.startswith('{"a": "xxx')
+    assert lines[2] == "triggers: t1, t2"
+
+
+def test_nothing_is_desired_of_a_deployment_that_goes() -> None:
+    assert desired(None) is None
+
+
+def test_sizes_in_decimal_units() -> None:
+    assert human_size(None) == "size unknown"
+    assert human_size(999) == "999 B"
+    assert human_size(1500) == "1.5 kB"
+    assert human_size(2_500_000) == "2.5 MB"
+    assert human_size(7_000_000_000_000) == "7000.0 GB"
+
+
+def deletion(tag: str, freed: int | None, outcome: str = "deleted") -> ImageDeletion:
+    return ImageDeletion("reg/sales/daily", f"sha256:{tag * 64}", (tag, f"{tag}-old"), "2024-01-02T03:04:05Z", freed, outcome)  # fmt: skip
+
+
+def test_deletions_one_line_each_then_the_total() -> None:
+    deletions = [deletion("a", 1500), deletion("b", None, "refused: denied")]
+    assert total_freed(deletions) == 1500
+    assert total_freed([deletion("c", None)]) is None
+    out = io.StringIO()
+    print_deletions(deletions, Console(file=out), planned=False)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        "deleted\treg/sales/daily:a,a-old\tsha256:aaaaaaaaaaaa\tcreated 2024-01-02T03:04:05"
+        "\tfrees 1.5 kB"
+    )
+    assert lines[1].startswith("refused: denied\treg/sales/daily:b,b-old")
+    assert lines[1].endswith("frees size unknown")
+    assert (
+        lines[2]
+        == "keep-images: 2 images deleted, 1.5 kB freed after the registry's garbage collection"
+    )
+    planned = io.StringIO()
+    print_deletions([deletion("c", None)], Console(file=planned), planned=True)
+    assert planned.getvalue().splitlines()[-1] == "keep-images: 1 images to delete"
+    assert planned.getvalue().startswith("would delete\t")

@@ -1,0 +1,74 @@
+"""Names two folders or two flows would share: the image of two folders, the deployment of two
+flows. Each one involved fails, pointing at its folder, flow or prefect.yaml entry; the
+others go ahead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from prefect_flow_deploy.core.model import FlowFolder, FlowSpec
+from prefect_flow_deploy.rules.collisions import image_collisions, name_collisions
+from prefect_flow_deploy.settings.options import Options
+
+FLOW = FlowSpec("etl", "etl", "flow.py", 3, {})
+
+
+def folder(root: Path, project: str, name: str, flows: bool = True) -> FlowFolder:
+    return FlowFolder(project, name, root / project / name, [FLOW] if flows else [])
+
+
+def test_two_folders_that_become_one_image_both_fail(tmp_path: Path) -> None:
+    upper, lower = folder(tmp_path, "sales", "Daily"), folder(tmp_path, "sales", "daily")
+    other = folder(tmp_path, "sales", "weekly")
+    no_flows = folder(tmp_path, "sales", "DAILY", flows=False)  # never an image
+    found = image_collisions([upper, lower, other, no_flows], Options(registry="reg.io/acme"))
+    assert set(found) == {"sales/Daily", "sales/daily"}
+    [problem] = found["sales/daily"]
+    assert (problem.title, problem.file) == ("Image name collision", lower.path)
+    assert problem.message == (
+        "sales/Daily and sales/daily both become the image reg.io/acme/sales/daily; rename one folder."
+    )
+
+
+def test_a_folder_with_nothing_to_name_an_image_after_fails_alone(tmp_path: Path) -> None:
+    bad, good = folder(tmp_path, "sales", "__"), folder(tmp_path, "sales", "daily")
+    found = image_collisions([bad, good], Options())
+    assert set(found) == {"sales/__"}
+    assert [p.title for p in found["sales/__"]] == ["Image name"]
+
+
+def spec(key: str, full_name: str, source: Path | None, line: int | None) -> Any:
+    return SimpleNamespace(
+        folder_key=key, full_name=full_name, source_file=source, source_line=line,
+        entrypoint="flow.py:etl",
+    )  # fmt: skip
+
+
+def test_two_deployments_of_one_name_both_fail_at_their_source(tmp_path: Path) -> None:
+    one, two = folder(tmp_path, "sales", "one"), folder(tmp_path, "sales", "two")
+    specs = {
+        "sales/one": [spec("sales/one", "etl/sales", one.path / "flow.py", 3)],
+        "sales/two": [
+            spec("sales/two", "etl/sales", two.path / "prefect.yaml", 5),
+            spec("sales/two", "other/sales", two.path / "flow.py", 9),
+        ],
+    }
+    found = name_collisions(specs, {"sales/one": one, "sales/two": two})
+    assert set(found) == {"sales/one", "sales/two"}
+    [at_two] = found["sales/two"]
+    assert (at_two.file, at_two.line, at_two.title, at_two.flow) == (
+        two.path / "prefect.yaml", 5, "Name collision", "flow.py:etl",
+    )  # fmt: skip
+    assert at_two.message.startswith(
+        "the deployment etl/sales is defined twice (sales/one/flow.py:3 and "
+        "sales/two/prefect.yaml:5)"
+    )
+
+
+def test_a_deployment_without_a_source_is_placed_at_its_folder(tmp_path: Path) -> None:
+    one = folder(tmp_path, "sales", "one")
+    specs = {"sales/one": [spec("sales/one", "etl/sales", None, None)] * 2}
+    [problem, _] = name_collisions(specs, {"sales/one": one})["sales/one"]
+    assert "(sales/one)" in problem.message

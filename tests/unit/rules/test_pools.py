@@ -1,0 +1,57 @@
+"""Work pool rules: a missing pool names the close ones, a pool without an `image` variable
+cannot run the image built here, a deployment's job variables get the image and (where the
+worker has one) the pull policy, and variables the template does not declare are found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect_flow_deploy.core.model import Pool
+from prefect_flow_deploy.rules.pools import (
+    MANAGED_TYPE,
+    PULL_POLICY,
+    cannot_run_images,
+    job_variables,
+    missing_pool,
+    unknown_variables,
+)
+
+
+def pool(kind: str = "docker", *variables: str, **options: Any) -> Pool:
+    template = {"variables": {"properties": {v: {} for v in variables}}} if variables else {}
+    return Pool("flows", kind, template, **options)
+
+
+def test_a_missing_pool_names_what_the_server_has_and_the_closest() -> None:
+    message = missing_pool(pool(exists=False, others=("flow", "other")), "prefect.yaml")
+    assert "the work pool 'flows' (set by prefect.yaml) does not exist" in message
+    assert "(it has: flow, other)" in message and "Did you mean 'flow'?" in message
+    assert "(it has none)" in missing_pool(pool(exists=False), "work-pool")
+    many = tuple(f"pool-{i}" for i in range(20))
+    assert "(it has 20)" in missing_pool(pool(exists=False, others=many), "work-pool")
+    close = missing_pool(pool(exists=False, others=(*many, "flowz")), "work-pool")
+    assert "(it has 21, among them flowz)" in close
+
+
+def test_only_a_pool_with_an_image_variable_runs_the_image() -> None:
+    assert cannot_run_images(pool("docker", "image")) is None
+    managed = cannot_run_images(pool(MANAGED_TYPE))
+    assert managed is not None and "Prefect Managed pool" in managed
+    process = cannot_run_images(pool("process", "working_dir"))
+    assert process is not None and "of type 'process'" in process
+
+
+def test_job_variables_get_the_image_and_the_worker_s_pull_policy() -> None:
+    docker = pool("docker", "image", "image_pull_policy")
+    assert job_variables({"cpu": 1}, "r/x:1", docker) == {
+        "cpu": 1, "image": "r/x:1", "image_pull_policy": PULL_POLICY,
+    }  # fmt: skip
+    own = {"image_pull_policy": "Always", "image": "ignored"}
+    assert job_variables(own, "r/x:1", docker) == {"image_pull_policy": "Always", "image": "r/x:1"}
+    assert job_variables({}, "r/x:1", pool("ecs", "image")) == {"image": "r/x:1"}
+
+
+def test_variables_the_template_does_not_declare_are_found() -> None:
+    docker = pool("docker", "image", "env")
+    assert unknown_variables({"env.X": "1", "imgae": "x", "cpu": 2}, docker) == ["cpu", "imgae"]
+    assert unknown_variables({"anything": 1}, pool("docker")) == []  # no schema to check
