@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -221,7 +221,7 @@ class BuildRecipe:
     linked: tuple[str, ...] = ()
 
 
-ImageAction = Literal["exists", "build", "local", "failed", "skipped"]
+ImageAction = Literal["exists", "build", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -254,8 +254,11 @@ class ImagePlan:
     reason: str = ""
     code_dir: str | None = None  # where the image holds the folder's files, when known
     digest: str | None = None  # registry digest once pushed or found
-    # Parameter schemas computed in the built image, by entrypoint (see builder.image_schemas).
-    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An image that exists and is pulled and checked all the same: where it holds its code
+    # is not known, or a deployment to write waits for a schema or name only it can tell.
+    check: bool = False
+    # The image the folder's deployments run now: the build's cache source (None: none).
+    cache_from: str | None = None
     # How long the folder's last build took (its deployed image's label: build_seconds.py),
     # when a build is planned and it is known: the fan-out's cost (shards.py).
     last_build_seconds: float | None = None
@@ -265,7 +268,9 @@ class ImagePlan:
         return f"{self.repository}:{self.tag}"
 
 
-DeploymentAction = Literal["create", "update", "unchanged", "remove", "failed", "skipped"]
+# remove: deleted by this run (--prune, or a preview the plan retires); orphan: its folder or
+# flow is gone, and it is kept (--prune is off).
+DeploymentAction = Literal["create", "update", "unchanged", "remove", "orphan", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ class DeploymentPlan:
     # A preview (previews.py): the pull request it belongs to. A preview's removal is
     # carried out without --prune: the plan decided it (the pull request closed, …).
     preview: int | None = None
-    reason: str | None = None  # why a removal is planned, when it is not "the folder is gone"
+    reason: str | None = None  # why a removal (or an orphan) is planned
 
 
 ProgressState = Literal[
@@ -390,6 +395,34 @@ class ServerState:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """keep-images, as the plan decides it: which repositories are trimmed and what stays.
+    What the registry and the server hold is read when it is applied (run/keep_images.py)."""
+
+    keep: int  # images kept besides those in use
+    repositories: tuple[str, ...]  # the folders' repositories (of images this plan names)
+    # Each deployment this plan writes or removes, and the image it holds after the plan
+    # (None: removed); every other deployment on the server keeps its own.
+    planned: dict[str, str | None] = field(default_factory=dict)
+    to_build: dict[str, str] = field(default_factory=dict)  # repository → the tag built
+    # Deployments this plan removes → the image each held: those repositories are trimmed too.
+    removed: dict[str, str] = field(default_factory=dict)
+    # Deployments whose old image only previews used (a closed pull request's, one replaced)
+    # → that image: deleted even among the newest, unless in use.
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    def after(self, written: set[str]) -> Retention:
+        """After the run: only what the deployments actually written removed or dropped."""
+        return replace(
+            self,
+            planned={},
+            to_build={},
+            removed={n: i for n, i in self.removed.items() if n in written},
+            dropped={n: i for n, i in self.dropped.items() if n in written},
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every decision of a run, and what it was made from: the executor needs nothing else
     (besides the options' secrets) to build, push and register it."""
@@ -397,27 +430,22 @@ class Plan:
     folders: list[FlowFolder]
     images: list[ImagePlan]
     deployments: list[DeploymentPlan]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the plan's own (not a folder's)
     image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
     recipes: dict[str, BuildRecipe] = field(default_factory=dict)  # by folder key
     snapshot: ServerState | None = None  # the server's deployments the plan was made from
     pools: dict[str, Pool] = field(default_factory=dict)  # the work pools it names
     api_url: str | None = None  # the Prefect API it was planned against
     build: BuildPlan = field(default_factory=BuildPlan)  # where it builds, which cache
+    # The work pools this plan creates: missing, and used by a deployment it keeps.
+    pools_to_create: list[Pool] = field(default_factory=list)
+    # Whether the deployments' version_info (the commit) is sent; else why not.
+    version_info: bool = True
+    version_info_reason: str = ""
+    retention: Retention | None = None  # keep-images; None: every image is kept
 
     @property
     def failed(self) -> bool:
         return any(f.failed for f in self.folders) or any(
             d.action == "failed" for d in self.deployments
         )
-
-    @property
-    def pools_to_create(self) -> list[Pool]:
-        """The work pools this plan creates: missing, and used by a deployment it keeps
-        (decide fails the others, unless create-work-pool says to create them)."""
-        used = {
-            d.spec.work_pool
-            for d in self.deployments
-            if d.spec and d.action not in ("failed", "remove")
-        }
-        return [p for name, p in sorted(self.pools.items()) if name in used and not p.exists]

@@ -84,7 +84,12 @@ def matrix(
         for i in plan.images
         if i.action == "build" and i.folder.key not in failed
     }
-    writes = {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
+    # (an orphan's folder too, as before the plan told orphans apart: its shard writes nothing)
+    writes = {
+        d.folder_key
+        for d in plan.deployments
+        if d.action in ("create", "update", "remove", "orphan")
+    }
     groups = cost_groups(builds, writes - set(builds), shards)
     return {
         "include": [

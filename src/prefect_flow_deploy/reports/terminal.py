@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prefect_flow_deploy.core.model import DeploymentSpec, ImageDeletion, Plan
-from prefect_flow_deploy.core.results import RunResult
+from prefect_flow_deploy.core.results import RunResult, listed
 from prefect_flow_deploy.deployment.fields import shown
 
 SHORT = 60  # characters of a value shown in a plan line
@@ -54,7 +54,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image_reason": image.reason if image else None,
                 # the folder's last build, in seconds (the fan-out's cost), when known
                 "image_build_seconds": image.last_build_seconds if image else None,
-                "deployment_action": deployment.action,
+                "deployment_action": listed(deployment.action),
                 "owner": deployment.owner,
                 "changed_fields": deployment.changed_fields,
                 "changes": {
@@ -100,7 +100,7 @@ def plan_json(plan: Plan) -> str:
         "builds": sum(1 for i in plan.images if i.action == "build"),
         "existing_images": sum(1 for i in plan.images if i.action == "exists"),
         "deployments": {
-            action: sum(1 for d in plan.deployments if d.action == action)
+            action: sum(1 for d in plan.deployments if listed(d.action) == action)
             for action in ("create", "update", "unchanged", "remove")
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],

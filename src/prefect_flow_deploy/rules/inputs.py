@@ -35,6 +35,7 @@ class Inputs:
     # name: the flow names each still has.
     other_folders: Mapping[str, frozenset[str]]
     api_url: str | None
+    api_is_cloud: bool = False  # Prefect Cloud (it keeps version_info; a server does not)
     commit: Commit | None = None  # the checkout's commit (deploy order), when it has one
     # How each commit the server's deployments record relates to ours, by sha
     # (checkout_history.py; None: the history cannot tell).

@@ -127,7 +127,7 @@ def _gather(
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
         api.shown,
-        history.commit, _relations(snapshot, history), now=int(time.time()),
+        api.is_cloud, history.commit, _relations(snapshot, history), now=int(time.time()),
     )  # fmt: skip
 
 

@@ -343,11 +343,19 @@ def test_a_managed_deployment_whose_folder_is_gone_is_removed_in_scope_only() ->
         managed("y/sales", "sales/y", "repo:acme/other"),  # another repository's
         existing_from_json({"id": "u", "name": "sales", "tags": ["by-hand"]}, "z"),  # unmanaged
     ]
-    options = replace(OPTIONS, repository="acme/flows")
+    options = replace(OPTIONS, repository="acme/flows", prune=True)
     plan = decide.plan(inputs(daily, server=[gone, *others]), options)
     assert actions(plan) == {"daily/sales": "create", "old/sales": "remove"}
     [removal] = [d for d in plan.deployments if d.action == "remove"]
     assert (removal.deployment_id, removal.owner, removal.spec) == ("old", "acme/flows", None)
+    assert removal.reason == "its folder or flow is gone"
+    # Without --prune it is kept: an orphan, and the plan says why.
+    kept = decide.plan(inputs(daily, server=[gone, *others]), replace(options, prune=False))
+    [orphan] = [d for d in kept.deployments if d.full_name == "old/sales"]
+    assert (orphan.action, orphan.reason) == (
+        "orphan",
+        "its folder or flow is gone; kept (`prune` is off)",
+    )
     # --flows (a shard, a dispatch) scopes removals to the folders it matches.
     shard = decide.plan(inputs(daily, server=[gone]), replace(options, flows="^sales/daily$"))
     assert actions(shard) == {"daily/sales": "create"}
@@ -365,7 +373,7 @@ def test_a_fan_out_with_prune_removes_each_gone_folder_once_by_its_shard() -> No
         for name in ("old", "older")
     ]
     world = inputs(*folders, server=gone)
-    ours = replace(OPTIONS, repository="acme/flows")
+    ours = replace(OPTIONS, repository="acme/flows", prune=True)
     plan = decide.plan(world, ours)
     assert {d.full_name for d in plan.deployments if d.action == "remove"} == {
         "old/sales",
@@ -411,7 +419,9 @@ def test_a_flow_that_is_gone_from_its_folder_is_removed() -> None:
     ours = replace(OPTIONS, repository="acme/flows")
     recorded = managed("report/sales", "sales/daily", "repo:acme/flows")
     plan = decide.plan(inputs(daily, server=[recorded]), ours)
-    assert actions(plan) == {"etl/sales": "create", "report/sales": "remove"}
+    assert actions(plan) == {"etl/sales": "create", "report/sales": "orphan"}
+    pruned = decide.plan(inputs(daily, server=[recorded]), replace(ours, prune=True))
+    assert actions(pruned) == {"etl/sales": "create", "report/sales": "remove"}
 
 
 def test_a_deployment_that_records_no_repository_is_nobody_s_to_remove() -> None:
