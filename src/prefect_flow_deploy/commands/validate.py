@@ -22,6 +22,7 @@ from prefect_flow_deploy.reading.recipes import recipe_with_problems
 from prefect_flow_deploy.rules.collisions import check_image_collisions, fail_name_collisions
 from prefect_flow_deploy.rules.spec_checks import check_specs
 from prefect_flow_deploy.rules.specs import desired_deployments
+from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
 
@@ -56,7 +57,8 @@ def validate(options: Options) -> Validation:
         image.folder.key: desired_deployments(image.folder, image, options) for image in images
     }
     fail_name_collisions(images, specs)
-    check_specs(images, specs, options)  # what the server would refuse
+    at = config_line(options.source("parameters"), options.projects_root)
+    check_specs(images, specs, options, at)  # what the server would refuse
     for image in images:
         _check_schedules(image.folder, specs.get(image.folder.key, []))
     return Validation(folders)

@@ -174,6 +174,16 @@ class DeploymentConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
+    """Whether a `deployments:` entry names this flow: by its entrypoint, relative to the
+    folder or to the repository root (as `prefect deploy` run from the root writes it), or
+    by the flow's name."""
+    if config.entrypoint:
+        entrypoint = config.entrypoint.removeprefix("./")
+        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
+    return config.flow_name == flow.name
+
+
 @dataclass
 class FlowFolder:
     project: str

@@ -30,7 +30,6 @@ from prefect_flow_deploy.deployment.commit_order import in_order
 from prefect_flow_deploy.deployment.diff import ScheduleError, diff
 from prefect_flow_deploy.deployment.ownership import not_removed
 from prefect_flow_deploy.deployment.triggers import TriggerError
-from prefect_flow_deploy.reading.recipes import secret_file_problems
 from prefect_flow_deploy.rules import previews
 from prefect_flow_deploy.rules.collisions import image_collisions, name_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
@@ -76,7 +75,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
     unnamed = pending_folders(s for group in specs.values() for s in group)
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
-        problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
+        problems[key] += [
+            p for s in group for p in spec_problems(by_key[key], s, options, inputs.parameters_at)
+        ]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
     read = {f.key for f in inputs.folders}
     checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
@@ -204,7 +205,7 @@ def _image(
         or not previews.changed(f"{answer.repository}:{answer.tag}", known.previous.get(key))
     ):
         return None  # a pull request's preview: only what differs from production
-    problems[key] += [*inputs.file_warnings.get(key, ()), *secret_file_problems(folder, recipe)]
+    problems[key] += inputs.file_warnings.get(key, ())
     if answer.base_error is not None:
         message, line = answer.base_error
         problems[key].append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prefect_flow_deploy.core.model import (
     BuildRecipe,
@@ -43,4 +44,6 @@ class Inputs:
     # What GitHub says of the pull requests whose previews are on the server (the sweep,
     # previews.to_ask): "open", "closed" or "merged"; a pull request not asked is absent.
     pull_states: Mapping[int, PullState] = field(default_factory=dict)
+    # The config file and line of the tenant's `parameters:` (settings.cascade.config_line).
+    parameters_at: tuple[Path | None, int | None] | None = None
     now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from prefect_flow_deploy.core.model import DeploymentPlan, FlowFolder
+from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.ownership import recorded_owner, removable
-from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
 from prefect_flow_deploy.rules import previews
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.settings.options import Options

@@ -51,6 +51,7 @@ from prefect_flow_deploy.rules.spec_checks import parameter_problems
 from prefect_flow_deploy.run.image_work import ImageWork
 from prefect_flow_deploy.run.keep_images import keep_images
 from prefect_flow_deploy.run.provenance import github_version_info
+from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
 if TYPE_CHECKING:
@@ -230,7 +231,8 @@ class Executor:
         if planned.spec is None or planned.spec.parameter_schema is not None or spec is None:
             return None
         refused = None
-        for problem in parameter_problems(spec, self.options):
+        at = config_line(self.options.source("parameters"), self.options.projects_root)
+        for problem in parameter_problems(spec, self.options, at):
             if problem.severity == "warning":
                 log.warning(problem.message, file=problem.file, line=problem.line,
                             title=problem.title)  # fmt: skip

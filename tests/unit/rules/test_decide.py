@@ -228,10 +228,14 @@ def test_two_folders_of_one_image_name_both_fail() -> None:
 
 
 def test_a_credentials_file_in_the_build_is_a_warning_at_the_file() -> None:
+    """Found by gather while reading the build inputs (reading.recipes), said by the plan."""
+    from prefect_flow_deploy.reading.recipes import secret_file_problems
+
     daily = folder("daily")
     world = inputs(daily)
     leaky = replace(world.recipes[daily.key], files={"flow.py": "d", ".env": "e"})
-    plan = decide.plan(replace(world, recipes={daily.key: leaky}), OPTIONS)
+    warnings = {daily.key: tuple(secret_file_problems(daily, leaky))}
+    plan = decide.plan(replace(world, recipes={daily.key: leaky}, file_warnings=warnings), OPTIONS)
     [problem] = plan.folders[0].problems
     assert (problem.severity, problem.file) == ("warning", daily.path / ".env")
     assert plan.images[0].action == "build"
