@@ -5,7 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(dict[K, V]):
+    """A dict that refuses to change: the mappings of the values passed down the pipeline
+    (a dict still, so that it is written to a plan file and compared as one)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise TypeError(f"{type(self).__name__} is read-only: make a new value instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
 
 BuilderKind = Literal["local", "docker", "buildkit", "buildx"]
 
@@ -374,7 +389,7 @@ class ImageDeletion:
     version_id: int | None = None  # GHCR: the package version to delete
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExistingDeployment:
     id: str
     flow_name: str
@@ -396,12 +411,18 @@ class ExistingDeployment:
         return next((t.removeprefix("folder:") for t in self.tags if t.startswith("folder:")), None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServerState:
-    deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
+    """What the server held when the run read it: read-only (a new state is a new value)."""
+
+    deployments: Mapping[str, ExistingDeployment] = field(default_factory=dict)  # by full name
     # Automations owned by deployments (their triggers), by deployment id
-    automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    automations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     server_version: str | None = None  # None: Prefect Cloud, or not told
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deployments", FrozenMap(self.deployments))
+        object.__setattr__(self, "automations", FrozenMap(self.automations))
 
 
 @dataclass(frozen=True)

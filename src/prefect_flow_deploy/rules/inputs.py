@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect_flow_deploy.core.model import (
     BuildRecipe,
     FlowFolder,
+    FrozenMap,
     ImageAnswer,
     Pool,
     Problem,
@@ -47,3 +48,15 @@ class Inputs:
     # The config file and line of the tenant's `parameters:` (settings.cascade.config_line).
     parameters_at: tuple[Path | None, int | None] | None = None
     now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted
+
+    def __post_init__(self) -> None:
+        """Read-only all the way to its mappings: decide cannot change what gather read."""
+        object.__setattr__(self, "folders", tuple(self.folders))
+        for name in _MAPPINGS:
+            object.__setattr__(self, name, FrozenMap(getattr(self, name)))
+
+
+_MAPPINGS = (
+    "recipes", "recipe_errors", "file_warnings", "images", "pools", "other_folders",
+    "relations", "pull_states",
+)  # fmt: skip

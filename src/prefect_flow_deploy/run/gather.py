@@ -272,9 +272,7 @@ def _checked_state(api: ApiSettings) -> ServerState:
     refusal = unsupported_server(found, api.shown) if found else None
     if refusal:
         raise PrefectUnavailableError(refusal)
-    state = fetch_state(api)
-    state.server_version = found
-    return state
+    return replace(fetch_state(api), server_version=found)
 
 
 def _timed(
