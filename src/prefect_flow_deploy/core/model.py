@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -458,22 +458,30 @@ class Plan:
     """Every decision of a run, and what it was made from: the executor needs nothing else
     (besides the options' secrets) to build, push and register it."""
 
-    folders: list[FlowFolder]
-    images: list[ImagePlan]
-    deployments: list[DeploymentPlan]
-    problems: list[Problem] = field(default_factory=list)  # the plan's own (not a folder's)
-    image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
-    recipes: dict[str, BuildRecipe] = field(default_factory=dict)  # by folder key
+    folders: Sequence[FlowFolder]
+    images: Sequence[ImagePlan]
+    deployments: Sequence[DeploymentPlan]
+    problems: Sequence[Problem] = ()  # the plan's own (not a folder's)
+    image_deletions: Sequence[ImageDeletion] = ()  # keep-images, planned
+    recipes: Mapping[str, BuildRecipe] = field(default_factory=dict)  # by folder key
     snapshot: ServerState | None = None  # the server's deployments the plan was made from
-    pools: dict[str, Pool] = field(default_factory=dict)  # the work pools it names
+    pools: Mapping[str, Pool] = field(default_factory=dict)  # the work pools it names
     api_url: str | None = None  # the Prefect API it was planned against
     build: BuildPlan = field(default_factory=BuildPlan)  # where it builds, which cache
     # The work pools this plan creates: missing, and used by a deployment it keeps.
-    pools_to_create: list[Pool] = field(default_factory=list)
+    pools_to_create: Sequence[Pool] = ()
     # Whether the deployments' version_info (the commit) is sent; else why not.
     version_info: bool = True
     version_info_reason: str = ""
     retention: Retention | None = None  # keep-images; None: every image is kept
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        for name in ("folders", "images", "deployments", "problems", "image_deletions"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "pools_to_create", tuple(self.pools_to_create))
+        object.__setattr__(self, "recipes", FrozenMap(self.recipes))
+        object.__setattr__(self, "pools", FrozenMap(self.pools))
 
     @property
     def failed(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from prefect_flow_deploy.core.model import ImageDeletion, Plan
@@ -200,7 +201,7 @@ def _summary(
     return "\n".join(lines) + "\n"
 
 
-def deletions_summary(deletions: list[ImageDeletion]) -> str:
+def deletions_summary(deletions: Sequence[ImageDeletion]) -> str:
     """keep-images: what was (or, in a dry run, would be) deleted, and the space freed."""
     if not deletions:
         return ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -278,7 +278,7 @@ def _created(d: DeploymentPlan, plan_pools: Mapping[str, Pool]) -> str:
     )
 
 
-def _problem_lines(problems: list[Problem], links: Links) -> list[str]:
+def _problem_lines(problems: Sequence[Problem], links: Links) -> list[str]:
     lines = []
     for problem in problems:
         icon = "❌" if problem.severity == "error" else "⚠️"

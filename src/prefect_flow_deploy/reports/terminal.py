@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -218,12 +219,12 @@ def human_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def total_freed(deletions: list[ImageDeletion]) -> int | None:
+def total_freed(deletions: Sequence[ImageDeletion]) -> int | None:
     sizes = [d.freed for d in deletions if d.freed is not None]
     return sum(sizes) if sizes else None
 
 
-def print_deletions(deletions: list[ImageDeletion], console: Console, planned: bool) -> None:
+def print_deletions(deletions: Sequence[ImageDeletion], console: Console, planned: bool) -> None:
     """keep-images: one line per image (all its tags), then the total."""
     for d in deletions:
         verb = "would delete" if planned else d.outcome

@@ -121,6 +121,6 @@ class Engine:
 
 
 def report_problems(plan: Plan) -> None:
-    report_folder_problems(plan.folders)
+    report_folder_problems(list(plan.folders))
     for problem in plan.problems:  # the plan's own (not one folder's)
         log.annotate(problem.severity, problem.message, problem.file, problem.line, problem.title)

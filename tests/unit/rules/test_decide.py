@@ -223,7 +223,7 @@ def test_a_base_image_or_registry_failure_fails_only_that_folder_at_its_line() -
 def test_two_folders_of_one_image_name_both_fail() -> None:
     one, other = folder("Daily"), folder("daily")  # both become r/sales/daily
     plan = first_plan(one, other)
-    assert plan.images == [] and plan.deployments == []
+    assert plan.images == () and plan.deployments == ()
     assert all(f.failed and "rename one folder" in f.problems[0].message for f in plan.folders)
 
 
@@ -305,7 +305,7 @@ def test_another_repository_s_deployment_is_never_taken_over() -> None:
     # Nor removed when its folder is gone: it is not ours.
     assert (
         decide.plan(inputs(server=[theirs]), replace(OPTIONS, repository="acme/flows")).deployments
-        == []
+        == ()
     )
 
 
@@ -400,13 +400,13 @@ def test_a_folder_that_fails_keeps_its_deployments() -> None:
     )
     held = managed("daily/sales", "sales/daily")
     plan = decide.plan(inputs(broken, server=[held]), OPTIONS)
-    assert plan.deployments == [] and plan.images == [] and plan.folders[0].failed
+    assert plan.deployments == () and plan.images == () and plan.folders[0].failed
     # A folder whose build inputs cannot be read keeps them too.
     unreadable = decide.plan(
         replace(inputs(folder("daily"), server=[held]), recipe_errors={"sales/daily": "denied"}),
         OPTIONS,
     )
-    assert unreadable.deployments == []
+    assert unreadable.deployments == ()
     assert unreadable.folders[0].problems[0].message == "cannot read the build inputs: denied"
 
 
@@ -415,7 +415,7 @@ def test_a_project_that_could_not_be_listed_keeps_its_deployments() -> None:
         "sales", UNREADABLE_PROJECT, ROOT / "sales", problems=[Problem("error", "denied")]
     )
     plan = decide.plan(inputs(unlisted, server=[managed("daily/sales", "sales/daily")]), OPTIONS)
-    assert plan.deployments == []
+    assert plan.deployments == ()
 
 
 def test_a_flow_that_is_gone_from_its_folder_is_removed() -> None:
@@ -454,7 +454,7 @@ def test_a_job_variable_the_pool_does_not_declare_fails_the_folder_at_its_line()
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": POOL}), OPTIONS)
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert (problem.line, problem.title) == (7, "Job variables") and "`nmespace`" in problem.message
 
@@ -563,7 +563,7 @@ def test_a_job_variable_of_the_wrong_type_is_refused_by_the_pool_s_rule_before_b
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": typed}), OPTIONS)
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert problem.line == 6 and "refuses these job variables" in problem.message
     fine = replace(config, job_variables={"cpu": 2})

@@ -108,7 +108,7 @@ def test_a_preview_never_writes_over_a_production_deployment_of_its_name() -> No
     closing = decide.plan(
         inputs(daily, server=[literal], answers=answers), replace(PR, preview_closed=True)
     )
-    assert closing.deployments == [] and closing.images == []
+    assert closing.deployments == () and closing.images == ()
 
 
 def test_the_next_push_updates_the_same_previews_and_drops_a_folder_back_to_production() -> None:
@@ -141,7 +141,7 @@ def test_closing_removes_every_preview_of_the_pull_request_and_builds_nothing() 
     plan = decide.plan(
         inputs(daily, server=server, answers=answers), replace(PR, preview_closed=True)
     )
-    assert plan.images == []
+    assert plan.images == ()
     assert by_name(plan) == {"daily/sales-pr-7": "remove"}  # not #9's, not another repository's
     assert plan.deployments[0].reason == "pull request #7 is closed"
     assert previews.environments_done(plan.deployments) == [7]

@@ -38,4 +38,4 @@ def test_the_plan_says_remove_or_orphan_and_the_folder_s_others_are_untouched() 
     assert actions(kept) == {"daily/sales": "create", "old/sales": "orphan"}
     assert actions(pruned) == {"daily/sales": "create", "old/sales": "remove"}
     # An orphan uses no pool and is no work: it does not make a pool to create.
-    assert kept.pools_to_create == pruned.pools_to_create == []
+    assert kept.pools_to_create == pruned.pools_to_create == ()
