@@ -48,7 +48,7 @@ def test_the_platform_images_of_an_in_use_manifest_list_are_kept(
     repository, _, tag = row.image.rpartition(":")
     children = [m["digest"] for m in manifest(row.image)["manifests"]]  # type: ignore[attr-defined]
     assert len(children) == 2
-    assert done.image_deletions == ()
+    assert done.image_deletions == []
     for digest in children:
         assert present(repository, digest), f"{digest} of the in-use {row.image} was deleted"
     for platform in ("linux-amd64", "linux-arm64"):
@@ -100,4 +100,4 @@ def test_another_repository_s_image_under_a_shared_prefix_is_kept(
     repository, _, tag = image_b.rpartition(":")
     assert repository == ours.results[0].image.rpartition(":")[0]  # type: ignore[union-attr]
     assert present(repository, tag), "repository A deleted B's image"
-    assert ours.image_deletions == ()
+    assert ours.image_deletions == []

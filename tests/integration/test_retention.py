@@ -82,7 +82,7 @@ def test_keep_images_deletes_old_images_no_deployment_uses(
     assert registry.exists(image3)  # the newest, in use
 
     again = deploy(scenario, stack, keep_images=0, repository=OURS)  # nothing unused is left
-    assert again.image_deletions == ()
+    assert again.image_deletions == []
 
 
 def test_a_gone_folder_keeps_its_images_until_its_deployments_are_removed(
@@ -103,7 +103,7 @@ def test_a_gone_folder_keeps_its_images_until_its_deployments_are_removed(
     kept = deploy(
         scenario, stack, keep_images=0, repository=OURS
     )  # no --prune: its deployment stays
-    assert not kept.failed and kept.image_deletions == ()
+    assert not kept.failed and kept.image_deletions == []
     assert new and registry.exists(new)
 
     pruned = deploy(scenario, stack, keep_images=0, prune=True, repository=OURS)

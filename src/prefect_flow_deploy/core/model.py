@@ -288,6 +288,9 @@ class ImagePlan:
     # when a build is planned and it is known: the fan-out's cost (shards.py).
     last_build_seconds: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", FrozenMap(self.inputs))
+
     @property
     def reference(self) -> str:
         return f"{self.repository}:{self.tag}"
@@ -359,6 +362,9 @@ class DeploymentPlan:
     # carried out without --prune: the plan decided it (the pull request closed, …).
     preview: int | None = None
     reason: str | None = None  # why a removal (or an orphan) is planned
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changes", FrozenMap(self.changes))
 
 
 ProgressState = Literal[
@@ -441,6 +447,10 @@ class Retention:
     # Deployments whose old image only previews used (a closed pull request's, one replaced)
     # → that image: deleted even among the newest, unless in use.
     dropped: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("planned", "to_build", "removed", "dropped"):
+            object.__setattr__(self, name, FrozenMap(getattr(self, name)))
 
     def after(self, written: set[str]) -> Retention:
         """After the run: only what the deployments actually written removed or dropped."""

@@ -83,11 +83,10 @@ class Executor:
         self.plan, self.options, self.logins = plan, options, logins
         self.registry, self.api, self.history = registry, api, history
         self.on_progress = on_progress or (lambda _event: None)
-        self.counters = Counters()
+        self.counters = work.counters if work is not None else Counters()
         self.work = work or ImageWork(
             plan, options, logins, registry, history, self.on_progress, self.counters
         )
-        self.work.counters = self.counters
         self._registrar = registrar or _registrar
         self.images: dict[str, ImageOutcome] = {}
         self.writes: dict[tuple[str, str], WriteOutcome] = {}

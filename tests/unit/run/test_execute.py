@@ -51,6 +51,7 @@ class FakeWork:
         if key in self.fail:
             raise FolderError(f"{key}: the build failed at step 3")
         code_dir = f"/opt/prefect/flows/{key}"
+        self.counters.built += image.action == "build"
         return ImageOutcome("built" if image.action == "build" else "exists", "sha256:1", code_dir)
 
 
@@ -123,6 +124,7 @@ def test_only_build_images_are_built_and_each_folder_s_deployments_are_written()
         "monthly/sales": "created", "old/sales": "removed", "kept/sales": "orphaned",
     }  # fmt: skip
     assert result.images["sales/daily"].status == "built"
+    assert result.counters.built == 2  # the image work's counts are the run's
     # A self-hosted server: the plan says version_info is not sent (the registrar gets None).
     assert plan.version_info is False and registrar.made == [None]
 
