@@ -1,6 +1,6 @@
 """keep-images: which old images of each folder's repository to delete (none that a
 deployment on the server uses), previewed by a plan and applied after a successful deploy.
-What to trim is the plan's (`Plan.retention`, decided in rules/retention_policy.py); the
+What to trim is the plan's (`Plan.retention`, decided in rules/keep_images.py); the
 rules of what goes are retention.py's; this reads the server and the registry for them."""
 
 from __future__ import annotations
