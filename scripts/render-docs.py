@@ -147,7 +147,7 @@ def screenshot(html: str, out: Path, height: int) -> None:
 def main() -> None:
     plan = example_plan()
     links = pr_comment.Links("https://github.com", "acme/flows", HEAD_SHA, WORKSPACE)
-    comment = pr_comment.render(plan, "prod", links, prune=True)
+    comment = pr_comment.render(plan, "prod", links)
     summary = action_report.summary(
         action_report.planned_results(plan), API_URL, "prefect-flow-deploy plan (dry run) · prod"
     )

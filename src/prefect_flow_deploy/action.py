@@ -257,7 +257,7 @@ def run() -> int:
         plan_hash = hash_of(plan, options)
         log.info(f"plan sha256:{plan_hash}")
         if github and client and _flag("comment") is not False:
-            post_plan(plan, github, client, options.tenant, workspace, options.prune, plan_hash)
+            post_plan(plan, github, client, options.tenant, workspace, plan_hash)
         rows = action_report.planned_results(plan)
         deletions, build = plan.image_deletions, plan.build
         outputs = action_report.outputs(rows, 0, plan, shards)

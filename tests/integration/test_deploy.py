@@ -206,9 +206,11 @@ def test_removed_folder_is_planned_for_removal_and_pruned(stack: Stack, scenario
     shutil.rmtree(gone)
     n = names(scenario)
 
-    planned = plan(scenario, stack, repository=OURS)
-    removals = sorted(d.full_name for d in planned.deployments if d.action == "remove")
+    planned = plan(scenario, stack, repository=OURS)  # without --prune: kept, as orphans
+    removals = sorted(d.full_name for d in planned.deployments if d.action == "orphan")
     assert removals == sorted([n["prices"], n["archive"]])
+    pruning = plan(scenario, stack, prune=True, repository=OURS)
+    assert sorted(d.full_name for d in pruning.deployments if d.action == "remove") == removals
     kept = deploy(scenario, stack, repository=OURS)  # without --prune nothing is deleted
     assert read_deployment(n["prices"]).id
     assert {

@@ -163,13 +163,13 @@ def test_a_mistyped_pool_is_refused_before_any_build_and_created_only_when_asked
         f"      name: {stack.worker_pool}{scenario.suffix}\n"
     )
     refused = plan(scenario, stack, create_work_pool=None)
-    assert refused.deployments == [] and refused.images[0].action == "failed"
+    assert refused.deployments == () and refused.images[0].action == "failed"
     [problem] = [p for p in refused.folders[0].problems if p.title == "Work pool"]
     assert (problem.file, problem.line) == (folder / "prefect.yaml", 4)
     name = f"{stack.worker_pool}{scenario.suffix}"
     assert f"'{name}' (set by prefect.yaml:4 (work_pool.name)) does not exist" in problem.message
     assert stack.worker_pool in problem.message  # among the server's pools, the closest
-    assert refused.pools_to_create == []
+    assert refused.pools_to_create == ()
 
     created = plan(scenario, stack, create_work_pool=True)
     assert [(p.name, p.type) for p in created.pools_to_create] == [(name, "docker")]

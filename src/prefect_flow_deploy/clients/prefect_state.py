@@ -4,6 +4,9 @@ and the deployments of the wanted names that it did not make, to be taken over."
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from prefect_flow_deploy.clients.prefect_api import (
     ApiSettings,
     read_managed,
@@ -19,16 +22,17 @@ def fetch_state(settings: ApiSettings) -> ServerState:
     """Every deployment this tool manages, with its flow name and its triggers."""
     from prefect_flow_deploy.deployment.triggers import run_deployment_id
 
-    state = ServerState()
+    automations: dict[str, list[dict[str, Any]]] = {}
     for automation in read_tagged_automations(settings, MANAGED_TAG):
         owner = run_deployment_id(automation)
         if owner:
-            state.automations.setdefault(owner, []).append(automation)
+            automations.setdefault(owner, []).append(automation)
+    deployments = {}
     for data in read_managed(settings, MANAGED_TAG):
         existing = existing_from_json(data, data["flow_name"])
-        existing.automations = state.automations.get(existing.id, [])
-        state.deployments[existing.full_name] = existing
-    return state
+        existing = replace(existing, automations=automations.get(existing.id, []))
+        deployments[existing.full_name] = existing
+    return ServerState(deployments, automations)
 
 
 def fetch_unmanaged(
@@ -44,10 +48,10 @@ def fetch_unmanaged(
         if MANAGED_TAG in (data.get("tags") or []):
             continue
         existing = existing_from_json(data, data["flow_name"])
-        existing.automations = [
+        owned = [
             a
             for a in read_related_automations(settings, existing.id)
             if run_deployment_id(a) == existing.id
         ]
-        found.append(existing)
+        found.append(replace(existing, automations=owned))
     return found

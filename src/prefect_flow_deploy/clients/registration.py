@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -60,7 +60,7 @@ def own_retries_off() -> AbstractContextManager[object]:
     return temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
 
 
-async def ensure_work_pools(client: PrefectClient, pools: list[Pool]) -> list[Pool]:
+async def ensure_work_pools(client: PrefectClient, pools: Sequence[Pool]) -> list[Pool]:
     """Create the pools that were missing when planning, of their type and with that
     worker's default template (read while planning); return those created."""
     created = []
@@ -290,7 +290,7 @@ class Registrar:
     def __init__(
         self,
         settings: ApiSettings,
-        pools: list[Pool],
+        pools: Sequence[Pool],
         concurrency: int,
         on_pool_created: Callable[[Pool], None],
         provenance: dict[str, Any] | None = None,

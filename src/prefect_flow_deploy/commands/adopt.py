@@ -137,8 +137,8 @@ def _prefect_layout(
 def _unnamed_flows(group: prefect_layout.Group, root: Path, others: list[Path]) -> list[str]:
     """Flows of the folder the entries do not name (read, never run), but those of the
     folders inside it that move on their own."""
+    from prefect_flow_deploy.core.model import config_matches
     from prefect_flow_deploy.reading.discovery import read_folder
-    from prefect_flow_deploy.reading.prefect_yaml import config_matches
 
     if group.path == root.resolve():
         return []  # only the entry files move

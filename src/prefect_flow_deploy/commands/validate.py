@@ -26,10 +26,15 @@ from prefect_flow_deploy.core.model import (
 from prefect_flow_deploy.core.naming import image_repository
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover
-from prefect_flow_deploy.reading.recipes import large_file_problems, recipe_for
+from prefect_flow_deploy.reading.recipes import (
+    large_file_problems,
+    recipe_for,
+    secret_file_problems,
+)
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.rules.collisions import image_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
+from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
 
@@ -94,7 +99,14 @@ def unknown_world(folders: list[FlowFolder], options: Options) -> Inputs:
             errors[folder.key] = str(exc)
             continue
         recipes[folder.key] = recipe
-        warnings[folder.key] = tuple(large_file_problems(folder, recipe))
+        warnings[folder.key] = (
+            *large_file_problems(folder, recipe),
+            *secret_file_problems(folder, recipe),
+        )
         repository = image_repository(options.registry, folder.project, folder.name)
         answers[folder.key] = ImageAnswer(repository, None)
-    return Inputs(tuple(folders), recipes, errors, warnings, answers, ServerState(), {}, {}, None)
+    at = config_line(options.source("parameters"), options.projects_root)
+    return Inputs(
+        tuple(folders), recipes, errors, warnings, answers, ServerState(), {}, {}, None,
+        parameters_at=at,
+    )  # fmt: skip

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(dict[K, V]):
+    """A dict that refuses to change: the mappings of the values passed down the pipeline
+    (a dict still, so that it is written to a plan file and compared as one)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise TypeError(f"{type(self).__name__} is read-only: make a new value instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
 
 BuilderKind = Literal["local", "docker", "buildkit", "buildx"]
 
@@ -174,6 +189,16 @@ class DeploymentConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
+    """Whether a `deployments:` entry names this flow: by its entrypoint, relative to the
+    folder or to the repository root (as `prefect deploy` run from the root writes it), or
+    by the flow's name."""
+    if config.entrypoint:
+        entrypoint = config.entrypoint.removeprefix("./")
+        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
+    return config.flow_name == flow.name
+
+
 @dataclass
 class FlowFolder:
     project: str
@@ -221,7 +246,7 @@ class BuildRecipe:
     linked: tuple[str, ...] = ()
 
 
-ImageAction = Literal["exists", "build", "local", "failed", "skipped"]
+ImageAction = Literal["exists", "build", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -254,18 +279,26 @@ class ImagePlan:
     reason: str = ""
     code_dir: str | None = None  # where the image holds the folder's files, when known
     digest: str | None = None  # registry digest once pushed or found
-    # Parameter schemas computed in the built image, by entrypoint (see image_programs.image_schemas).
-    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An image that exists and is pulled and checked all the same: where it holds its code
+    # is not known, or a deployment to write waits for a schema or name only it can tell.
+    check: bool = False
+    # The image the folder's deployments run now: the build's cache source (None: none).
+    cache_from: str | None = None
     # How long the folder's last build took (its deployed image's label: build_seconds.py),
     # when a build is planned and it is known: the fan-out's cost (shards.py).
     last_build_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", FrozenMap(self.inputs))
 
     @property
     def reference(self) -> str:
         return f"{self.repository}:{self.tag}"
 
 
-DeploymentAction = Literal["create", "update", "unchanged", "remove", "failed", "skipped"]
+# remove: deleted by this run (--prune, or a preview the plan retires); orphan: its folder or
+# flow is gone, and it is kept (--prune is off).
+DeploymentAction = Literal["create", "update", "unchanged", "remove", "orphan", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -328,7 +361,10 @@ class DeploymentPlan:
     # A preview (previews.py): the pull request it belongs to. A preview's removal is
     # carried out without --prune: the plan decided it (the pull request closed, …).
     preview: int | None = None
-    reason: str | None = None  # why a removal is planned, when it is not "the folder is gone"
+    reason: str | None = None  # why a removal (or an orphan) is planned
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changes", FrozenMap(self.changes))
 
 
 ProgressState = Literal[
@@ -359,7 +395,7 @@ class ImageDeletion:
     version_id: int | None = None  # GHCR: the package version to delete
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExistingDeployment:
     id: str
     flow_name: str
@@ -381,12 +417,50 @@ class ExistingDeployment:
         return next((t.removeprefix("folder:") for t in self.tags if t.startswith("folder:")), None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServerState:
-    deployments: dict[str, ExistingDeployment] = field(default_factory=dict)  # by full name
+    """What the server held when the run read it: read-only (a new state is a new value)."""
+
+    deployments: Mapping[str, ExistingDeployment] = field(default_factory=dict)  # by full name
     # Automations owned by deployments (their triggers), by deployment id
-    automations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    automations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     server_version: str | None = None  # None: Prefect Cloud, or not told
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deployments", FrozenMap(self.deployments))
+        object.__setattr__(self, "automations", FrozenMap(self.automations))
+
+
+@dataclass(frozen=True)
+class Retention:
+    """keep-images, as the plan decides it: which repositories are trimmed and what stays.
+    What the registry and the server hold is read when it is applied (run/keep_images.py)."""
+
+    keep: int  # images kept besides those in use
+    repositories: tuple[str, ...]  # the folders' repositories (of images this plan names)
+    # Each deployment this plan writes or removes, and the image it holds after the plan
+    # (None: removed); every other deployment on the server keeps its own.
+    planned: dict[str, str | None] = field(default_factory=dict)
+    to_build: dict[str, str] = field(default_factory=dict)  # repository → the tag built
+    # Deployments this plan removes → the image each held: those repositories are trimmed too.
+    removed: dict[str, str] = field(default_factory=dict)
+    # Deployments whose old image only previews used (a closed pull request's, one replaced)
+    # → that image: deleted even among the newest, unless in use.
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("planned", "to_build", "removed", "dropped"):
+            object.__setattr__(self, name, FrozenMap(getattr(self, name)))
+
+    def after(self, written: set[str]) -> Retention:
+        """After the run: only what the deployments actually written removed or dropped."""
+        return replace(
+            self,
+            planned={},
+            to_build={},
+            removed={n: i for n, i in self.removed.items() if n in written},
+            dropped={n: i for n, i in self.dropped.items() if n in written},
+        )
 
 
 @dataclass(frozen=True)
@@ -394,30 +468,33 @@ class Plan:
     """Every decision of a run, and what it was made from: the executor needs nothing else
     (besides the options' secrets) to build, push and register it."""
 
-    folders: list[FlowFolder]
-    images: list[ImagePlan]
-    deployments: list[DeploymentPlan]
-    problems: list[Problem] = field(default_factory=list)
-    image_deletions: list[ImageDeletion] = field(default_factory=list)  # keep-images, planned
-    recipes: dict[str, BuildRecipe] = field(default_factory=dict)  # by folder key
+    folders: Sequence[FlowFolder]
+    images: Sequence[ImagePlan]
+    deployments: Sequence[DeploymentPlan]
+    problems: Sequence[Problem] = ()  # the plan's own (not a folder's)
+    image_deletions: Sequence[ImageDeletion] = ()  # keep-images, planned
+    recipes: Mapping[str, BuildRecipe] = field(default_factory=dict)  # by folder key
     snapshot: ServerState | None = None  # the server's deployments the plan was made from
-    pools: dict[str, Pool] = field(default_factory=dict)  # the work pools it names
+    pools: Mapping[str, Pool] = field(default_factory=dict)  # the work pools it names
     api_url: str | None = None  # the Prefect API it was planned against
     build: BuildPlan = field(default_factory=BuildPlan)  # where it builds, which cache
+    # The work pools this plan creates: missing, and used by a deployment it keeps.
+    pools_to_create: Sequence[Pool] = ()
+    # Whether the deployments' version_info (the commit) is sent; else why not.
+    version_info: bool = True
+    version_info_reason: str = ""
+    retention: Retention | None = None  # keep-images; None: every image is kept
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        for name in ("folders", "images", "deployments", "problems", "image_deletions"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "pools_to_create", tuple(self.pools_to_create))
+        object.__setattr__(self, "recipes", FrozenMap(self.recipes))
+        object.__setattr__(self, "pools", FrozenMap(self.pools))
 
     @property
     def failed(self) -> bool:
         return any(f.failed for f in self.folders) or any(
             d.action == "failed" for d in self.deployments
         )
-
-    @property
-    def pools_to_create(self) -> list[Pool]:
-        """The work pools this plan creates: missing, and used by a deployment it keeps
-        (decide fails the others, unless create-work-pool says to create them)."""
-        used = {
-            d.spec.work_pool
-            for d in self.deployments
-            if d.spec and d.action not in ("failed", "remove")
-        }
-        return [p for name, p in sorted(self.pools.items()) if name in used and not p.exists]

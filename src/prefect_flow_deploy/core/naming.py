@@ -9,6 +9,8 @@ import unicodedata
 # `NameOrEmpty` and `NonEmptyishName` types of prefect.types.names refuse these (and a Flow
 # refuses them when made: flows._raise_on_name_with_banned_characters).
 BANNED_CHARACTERS = ("/", "%", "&", ">", "<")
+# The folder name of a project that could not be listed (discovery): its deployments are kept.
+UNREADABLE_PROJECT = "*"
 _INVALID = re.compile(r"[^a-z0-9._-]+")
 _SEPARATOR_RUN = re.compile(r"[._-]{2,}")
 # A registry prefix: optional host[:port] then path components.

@@ -140,7 +140,7 @@ def outcome_rows(
         )  # fmt: skip
         if deployment.action in ("failed", "skipped"):  # skipped: the deploy order
             row.status, row.error = deployment.action, deployment.error
-        elif image is not None and image.failed and deployment.action != "remove":
+        elif image is not None and image.failed and deployment.action not in ("remove", "orphan"):
             row.status, row.error = image.status, image.error  # type: ignore[assignment]
         elif written is not None and written.skipped is not None:
             row.status, row.error = "skipped", written.skipped
@@ -148,12 +148,18 @@ def outcome_rows(
             row.status, row.error = "failed", written.error
         elif written is not None and written.deployment_id is not None:
             row.deployment_id, row.status = written.deployment_id, WRITTEN[deployment.action]
-        elif deployment.action == "remove":  # its folder or flow is gone; kept without --prune
+        elif deployment.action == "orphan":  # its folder or flow is gone; kept
             row.status = "orphaned"
         elif stopped:
             row.status = "skipped"
         rows.append(row)
     return rows + failed_folder_rows(plan)
+
+
+def listed(action: str) -> str:
+    """A planned action as a dry run lists it: a kept orphan under `remove`, as the
+    README's outputs table has it (the terminal and the PR comment tell the two apart)."""
+    return "remove" if action == "orphan" else action
 
 
 def planned_rows(plan: Plan) -> list[FlowResult]:
@@ -168,7 +174,7 @@ def planned_rows(plan: Plan) -> list[FlowResult]:
             FlowResult(
                 project, folder, flow, name, deployment.deployment_id,
                 image.reference if image else None, image.digest if image else None,
-                image.action if image else "-", deployment.action,  # type: ignore[arg-type]
+                image.action if image else "-", listed(deployment.action),  # type: ignore[arg-type]
                 deployment.changed_fields, deployment.error,
             )
         )  # fmt: skip

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from prefect_flow_deploy.core.errors import NoFlowFoldersError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, Problem
+from prefect_flow_deploy.core.model import (
+    DeploymentConfig,
+    FlowFolder,
+    FlowSpec,
+    Problem,
+    config_matches,
+)
+from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
 from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
@@ -24,7 +31,7 @@ from prefect_flow_deploy.reading.folder_entries import (
 )
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
-from prefect_flow_deploy.reading.prefect_yaml import config_matches, read_prefect_yaml
+from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
     requirements_problems,
@@ -130,10 +137,6 @@ def _root_layout(
         folder.problems += prefect_layout.root_build_files(group, root)
         folders.append(folder)
     return folders
-
-
-# The folder name of a project that could not be listed: its deployments are kept.
-UNREADABLE_PROJECT = "*"
 
 
 def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:

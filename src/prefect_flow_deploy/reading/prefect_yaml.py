@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from prefect_flow_deploy.core.model import DeploymentConfig, FlowSpec, Problem
+from prefect_flow_deploy.core.model import DeploymentConfig, Problem
 from prefect_flow_deploy.core.naming import refused_name
 from prefect_flow_deploy.core.yaml_limits import (
     YamlTooLarge,
@@ -26,16 +26,6 @@ from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
 
 _OWNED_SECTIONS = ("build", "push", "pull")
-
-
-def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
-    """Whether a `deployments:` entry names this flow: by its entrypoint, relative to the
-    folder or to the repository root (as `prefect deploy` run from the root writes it), or
-    by the flow's name."""
-    if config.entrypoint:
-        entrypoint = config.entrypoint.removeprefix("./")
-        return entrypoint == flow.entrypoint or entrypoint.endswith("/" + flow.entrypoint)
-    return config.flow_name == flow.name
 
 
 def _line(node: yaml.Node | None) -> int | None:

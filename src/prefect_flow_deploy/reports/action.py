@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from prefect_flow_deploy.core.model import ImageDeletion, Plan
@@ -84,7 +85,12 @@ def matrix(
         for i in plan.images
         if i.action == "build" and i.folder.key not in failed
     }
-    writes = {d.folder_key for d in plan.deployments if d.action in ("create", "update", "remove")}
+    # (an orphan's folder too, as before the plan told orphans apart: its shard writes nothing)
+    writes = {
+        d.folder_key
+        for d in plan.deployments
+        if d.action in ("create", "update", "remove", "orphan")
+    }
     groups = cost_groups(builds, writes - set(builds), shards)
     return {
         "include": [
@@ -195,7 +201,7 @@ def _summary(
     return "\n".join(lines) + "\n"
 
 
-def deletions_summary(deletions: list[ImageDeletion]) -> str:
+def deletions_summary(deletions: Sequence[ImageDeletion]) -> str:
     """keep-images: what was (or, in a dry run, would be) deleted, and the space freed."""
     if not deletions:
         return ""

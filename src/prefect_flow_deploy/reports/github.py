@@ -38,7 +38,6 @@ def post_plan(
     client: GitHubClient,
     tenant: str | None,
     workspace: Path,
-    prune: bool,
     plan_hash: str = "",
 ) -> None:
     """The plan as this tenant's comment on the pull request, created or edited in place,
@@ -49,7 +48,7 @@ def post_plan(
     links = pr_comment.Links(
         github.server_url, github.repository, github.head_sha or github.sha, workspace
     )
-    body = log.redact(pr_comment.render(plan, tenant, links, prune, plan_hash))
+    body = log.redact(pr_comment.render(plan, tenant, links, plan_hash))
     with _reported("comment"):
         outcome = client.upsert_comment(
             github.repository, github.pull_number, pr_comment.marker(tenant), body

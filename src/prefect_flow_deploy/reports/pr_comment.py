@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan, Plan, Pool, Problem
+from prefect_flow_deploy.core.results import listed
 from prefect_flow_deploy.reports.action import cell
 from prefect_flow_deploy.settings.options import SECRET_NAME
 
@@ -55,9 +56,7 @@ def marker(tenant: str | None) -> str:
     return f"<!-- prefect-flow-deploy:plan tenant={tenant or '-'} -->"
 
 
-def render(
-    plan: Plan, tenant: str | None, links: Links, prune: bool = False, plan_hash: str = ""
-) -> str:
+def render(plan: Plan, tenant: str | None, links: Links, plan_hash: str = "") -> str:
     """The whole comment body, within BUDGET characters. `plan_hash`: the plan's hash
     (plan_hash.py), which `deploy --plan` applies only when a plan made then has it too."""
     counts = _counts(plan)
@@ -81,7 +80,7 @@ def render(
     if approved:
         foot[1:1] = [approved, ""]
     projects = _projects(plan)
-    body = _fit(projects, plan, links, prune, BUDGET - len("\n".join(head + foot)) - 200)
+    body = _fit(projects, plan, links, BUDGET - len("\n".join(head + foot)) - 200)
     if any(re.match(r"- (📦|❌) \*\*|- … and", line) for line in body):
         foot[1] = foot[1].replace(
             "</sub>", " Projects in one line are in full in the job summary.</sub>"
@@ -99,16 +98,16 @@ def hash_line(plan_hash: str) -> str:
     )
 
 
-def _fit(projects: list[_Project], plan: Plan, links: Links, prune: bool, room: int) -> list[str]:
+def _fit(projects: list[_Project], plan: Plan, links: Links, room: int) -> list[str]:
     """Each project (failing ones first) as fully as the room left allows, keeping a line for
     every project after it: full values, then changed field names, then one line."""
-    lines = [[line for line in _project(p, plan, links, prune, "projects")] for p in projects]
+    lines = [[line for line in _project(p, plan, links, "projects")] for p in projects]
     reserve = [sum(len(x) + 1 for x in group) for group in lines]
     body: list[str] = []
     for index, project in enumerate(projects):
         after = sum(reserve[index + 1 :])
         for level in LEVELS:
-            section = _project(project, plan, links, prune, level)
+            section = _project(project, plan, links, level)
             size = sum(len(x) + 1 for x in section)
             if size <= room - after or level == "projects":
                 break
@@ -129,7 +128,7 @@ def _counts(plan: Plan) -> Counter[str]:
         if image.action == "build":
             counts["build"] += 1
     for deployment in plan.deployments:
-        counts[deployment.action] += 1
+        counts[listed(deployment.action)] += 1  # an orphan among "to remove"
     counts["failing"] = sum(1 for f in plan.folders if f.failed)
     counts["problems"] = len(plan.problems) + sum(len(f.problems) for f in plan.folders)
     return counts
@@ -197,7 +196,7 @@ def _projects(plan: Plan) -> list[_Project]:
     )
 
 
-def _project(project: _Project, plan: Plan, links: Links, prune: bool, level: str) -> list[str]:
+def _project(project: _Project, plan: Plan, links: Links, level: str) -> list[str]:
     failing = sum(1 for i in project.images if i.action == "failed")
     changes = len(project.deployments)
     counts = (
@@ -208,7 +207,7 @@ def _project(project: _Project, plan: Plan, links: Links, prune: bool, level: st
     if level == "projects":
         return [f"- {'❌' if failing else '📦'} **{cell(project.name)}**: {counts}"]
     problems = _problem_lines(project.problems, links)
-    tables = _images_table(project.images) + _deployments_table(project, prune, level, plan.pools)
+    tables = _images_table(project.images) + _deployments_table(project, level, plan.pools)
     if project.unchanged:
         tables.append(f"{project.unchanged} deployment{'s' * (project.unchanged != 1)} unchanged.")
         tables.append("")
@@ -239,22 +238,17 @@ def _images_table(images: list[ImagePlan]) -> list[str]:
     return [*lines, ""]
 
 
-def _deployments_table(
-    project: _Project, prune: bool, level: str, pools: Mapping[str, Pool]
-) -> list[str]:
+def _deployments_table(project: _Project, level: str, pools: Mapping[str, Pool]) -> list[str]:
     if not project.deployments:
         return []
     lines = ["| deployment | | changes |", "|---|---|---|"]
     for d in project.deployments:
         if d.action == "remove" and d.preview is not None:  # removed without prune
             state, what = "🗑️ remove", cell(d.reason or "")
-        elif d.action == "remove":
-            state = "🗑️ remove" if prune else "👻 orphaned"
-            what = (
-                "its folder or flow is gone"
-                if prune
-                else "its folder or flow is gone; kept (`prune` is off)"
-            )
+        elif d.action == "remove":  # --prune
+            state, what = "🗑️ remove", "its folder or flow is gone"
+        elif d.action == "orphan":
+            state, what = "👻 orphaned", "its folder or flow is gone; kept (`prune` is off)"
         elif d.action == "create":
             state, what = "🆕 create", _created(d, pools)
         elif d.action == "update":
@@ -284,7 +278,7 @@ def _created(d: DeploymentPlan, plan_pools: Mapping[str, Pool]) -> str:
     )
 
 
-def _problem_lines(problems: list[Problem], links: Links) -> list[str]:
+def _problem_lines(problems: Sequence[Problem], links: Links) -> list[str]:
     lines = []
     for problem in problems:
         icon = "❌" if problem.severity == "error" else "⚠️"

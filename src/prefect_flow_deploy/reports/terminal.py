@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prefect_flow_deploy.core.model import DeploymentSpec, ImageDeletion, Plan
-from prefect_flow_deploy.core.results import RunResult
+from prefect_flow_deploy.core.results import RunResult, listed
 from prefect_flow_deploy.deployment.field_loops import shown
 
 SHORT = 60  # characters of a value shown in a plan line
@@ -54,7 +55,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 "image_reason": image.reason if image else None,
                 # the folder's last build, in seconds (the fan-out's cost), when known
                 "image_build_seconds": image.last_build_seconds if image else None,
-                "deployment_action": deployment.action,
+                "deployment_action": listed(deployment.action),
                 "owner": deployment.owner,
                 "changed_fields": deployment.changed_fields,
                 "changes": {
@@ -100,7 +101,7 @@ def plan_json(plan: Plan) -> str:
         "builds": sum(1 for i in plan.images if i.action == "build"),
         "existing_images": sum(1 for i in plan.images if i.action == "exists"),
         "deployments": {
-            action: sum(1 for d in plan.deployments if d.action == action)
+            action: sum(1 for d in plan.deployments if listed(d.action) == action)
             for action in ("create", "update", "unchanged", "remove")
         },
         "failed_folders": [f.key for f in plan.folders if f.failed],
@@ -218,12 +219,12 @@ def human_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def total_freed(deletions: list[ImageDeletion]) -> int | None:
+def total_freed(deletions: Sequence[ImageDeletion]) -> int | None:
     sizes = [d.freed for d in deletions if d.freed is not None]
     return sum(sizes) if sizes else None
 
 
-def print_deletions(deletions: list[ImageDeletion], console: Console, planned: bool) -> None:
+def print_deletions(deletions: Sequence[ImageDeletion], console: Console, planned: bool) -> None:
     """keep-images: one line per image (all its tags), then the total."""
     for d in deletions:
         verb = "would delete" if planned else d.outcome

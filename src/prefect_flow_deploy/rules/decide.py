@@ -10,7 +10,7 @@ threads: a unit test runs each rule in milliseconds (tests/unit/rules/test_decid
 
 from __future__ import annotations
 
-import re
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -27,18 +27,19 @@ from prefect_flow_deploy.core.model import (
     ServerState,
 )
 from prefect_flow_deploy.deployment.commit_order import in_order
-from prefect_flow_deploy.deployment.diff import diff, ours
-from prefect_flow_deploy.deployment.ownership import not_removed, recorded_owner, removable
+from prefect_flow_deploy.deployment.diff import diff
+from prefect_flow_deploy.deployment.ownership import not_removed
 from prefect_flow_deploy.deployment.schedules import ScheduleError
 from prefect_flow_deploy.deployment.triggers import TriggerError
-from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
-from prefect_flow_deploy.reading.recipes import secret_file_problems
 from prefect_flow_deploy.rules import previews
 from prefect_flow_deploy.rules.collisions import image_collisions, name_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.job_variables import JobVariableCheck
-from prefect_flow_deploy.rules.pending_names import pending_folders, reuse_name
-from prefect_flow_deploy.rules.server_version import triggers_unsupported
+from prefect_flow_deploy.rules.keep_images import retention
+from prefect_flow_deploy.rules.pending_names import awaiting_image, pending_folders, reuse_name
+from prefect_flow_deploy.rules.pools import pools_to_create
+from prefect_flow_deploy.rules.removals import SUPERSEDED_BUILD, all_superseded, orphaned, removals
+from prefect_flow_deploy.rules.server_version import triggers_unsupported, version_info_rule
 from prefect_flow_deploy.rules.spec_checks import spec_problems
 from prefect_flow_deploy.rules.specs import (
     deployment_specs,
@@ -75,7 +76,9 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
     unnamed = pending_folders(s for group in specs.values() for s in group)
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
-        problems[key] += [p for s in group for p in spec_problems(by_key[key], s, options)]
+        problems[key] += [
+            p for s in group for p in spec_problems(by_key[key], s, options, inputs.parameters_at)
+        ]
     deployments = _failed_flows(inputs.folders, images, specs, problems)
     read = {f.key for f in inputs.folders}
     checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
@@ -88,7 +91,8 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         )
     unrecorded: list[str] = []
     if options.preview is None:
-        deployments += removals(inputs, options, deployments, problems, unnamed, unrecorded)
+        failed = functools.partial(_failed, problems=problems)
+        deployments += removals(inputs, options, deployments, failed, unnamed, unrecorded)
     kept = {f.key for f in inputs.folders if _failed(f, problems) or f.key not in inputs.recipes}
     kept |= unnamed  # a flow named after the build: which deployment is gone is unknown
     deployments += previews.removals(
@@ -98,14 +102,21 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments, {n: e.tags for n, e in snapshot.deployments.items()}, inputs.commit,
         inputs.relations, inputs.now, options.force_order,
     )  # fmt: skip
+    deployments = orphaned(deployments, options)
     for key in all_superseded(deployments):
         if key in images and images[key].action == "build":
             images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
     folders = [_with_problems(f, problems.get(f.key, [])) for f in inputs.folders]
     by_key = {f.key: f for f in folders}
+    checked = awaiting_image(deployments)
+    frozen = [
+        image.frozen(by_key[key], key in checked, known.previous.get(key))
+        for key, image in images.items()
+    ]
+    version_info, why_not = version_info_rule(inputs.api_is_cloud)
     return Plan(
         folders=folders,
-        images=[image.frozen(by_key[key]) for key, image in images.items()],
+        images=frozen,
         deployments=deployments,
         problems=[*ordering, *(not_removed(name) for name in sorted(unrecorded))],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
@@ -113,6 +124,10 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         pools=dict(inputs.pools),
         api_url=inputs.api_url,
         build=options.build_plan(),
+        pools_to_create=pools_to_create(inputs.pools, deployments),
+        version_info=version_info,
+        version_info_reason=why_not,
+        retention=retention(frozen, deployments, snapshot, options),
     )
 
 
@@ -140,11 +155,18 @@ class _Image:
     def reference(self) -> str:
         return f"{self.answer.repository}:{self.answer.tag or 'unknown'}"
 
-    def frozen(self, folder: FlowFolder) -> ImagePlan:
+    def frozen(
+        self, folder: FlowFolder, awaited: bool = False, previous: str | None = None
+    ) -> ImagePlan:
+        """`awaited`: a deployment to write waits for what only the image tells (a schema, a
+        flow name); `previous`: the image the folder runs now (a build's cache source)."""
         answer = self.answer
+        exists = self.action == "exists"
         return ImagePlan(
             folder, answer.repository, answer.tag or "unknown", dict(answer.inputs),
             self.action, self.reason, self.code_dir, answer.digest,  # type: ignore[arg-type]
+            check=exists and (self.code_dir is None or awaited),
+            cache_from=previous if self.action == "build" else None,
             last_build_seconds=answer.previous_build_seconds,
         )  # fmt: skip
 
@@ -188,7 +210,7 @@ def _image(
         or not previews.changed(f"{answer.repository}:{answer.tag}", known.previous.get(key))
     ):
         return None  # a pull request's preview: only what differs from production
-    problems[key] += [*inputs.file_warnings.get(key, ()), *secret_file_problems(folder, recipe)]
+    problems[key] += inputs.file_warnings.get(key, ())
     if answer.base_error is not None:
         message, line = answer.base_error
         problems[key].append(
@@ -411,68 +433,6 @@ def refused_variables(
         spec, variable, options,
         f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
     )  # fmt: skip
-
-
-# -- removals --------------------------------------------------------------------------------
-
-
-def removals(
-    inputs: Inputs,
-    options: Options,
-    desired: list[DeploymentPlan],
-    problems: Problems,
-    unnamed: set[str] = frozenset(),  # type: ignore[assignment]
-    unrecorded: list[str] | None = None,
-) -> list[DeploymentPlan]:
-    """Managed deployments of this tenant and repository whose folder or flow is gone, in
-    this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
-    because of a broken commit; nor are those of a project that could not be listed. Only
-    a deployment that records this very repository is removed: the names of those that
-    record none go to `unrecorded` (nobody's to delete)."""
-    unrecorded = [] if unrecorded is None else unrecorded
-    wanted = {d.full_name for d in desired}
-    present = {f.key: f for f in inputs.folders}
-    pattern = re.compile(options.flows) if options.flows else None
-    found = []
-    for existing in inputs.snapshot.deployments.values():
-        key = existing.folder_key()
-        if existing.full_name in wanted or not key:
-            continue
-        if not ours(existing, options.tenant, options.repository):
-            continue  # another tenant's or repository's: never removed, not orphaned
-        if previews.is_preview(existing):
-            continue  # a pull request's: removed by the preview rules only
-        if pattern and not pattern.search(key):
-            continue  # outside this run's scope (a shard, a dispatch pattern)
-        folder = present.get(key)
-        if folder is not None and (_failed(folder, problems) or key not in inputs.recipes):
-            continue
-        if key in unnamed:
-            continue  # a flow's name is computed after the build: which one is gone is unknown
-        if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
-            continue  # its project could not be listed: its folders are unknown
-        if not removable(existing.tags, options.repository):
-            unrecorded.append(existing.full_name)
-            continue
-        found.append(
-            DeploymentPlan(
-                None, existing.full_name, key, "remove", deployment_id=existing.id,
-                owner=recorded_owner(existing.tags),
-            )
-        )  # fmt: skip
-    return found
-
-
-SUPERSEDED_BUILD = "not built: every deployment of this folder records a newer commit"
-
-
-def all_superseded(deployments: list[DeploymentPlan]) -> set[str]:
-    """Folders each of whose deployments the deploy order skips: their image would be built
-    and pushed for nothing (a run from an older checkout)."""
-    by_folder: dict[str, set[str]] = defaultdict(set)
-    for deployment in deployments:
-        by_folder[deployment.folder_key].add(deployment.action)
-    return {key for key, actions in by_folder.items() if actions == {"skipped"}}
 
 
 def _with_problems(folder: FlowFolder, found: list[Problem]) -> FlowFolder:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prefect_flow_deploy.core.model import (
     BuildRecipe,
     FlowFolder,
+    FrozenMap,
     ImageAnswer,
     Pool,
     Problem,
@@ -35,6 +37,7 @@ class Inputs:
     # name: the flow names each still has.
     other_folders: Mapping[str, frozenset[str]]
     api_url: str | None
+    api_is_cloud: bool = False  # Prefect Cloud (it keeps version_info; a server does not)
     commit: Commit | None = None  # the checkout's commit (deploy order), when it has one
     # How each commit the server's deployments record relates to ours, by sha
     # (checkout_history.py; None: the history cannot tell).
@@ -42,4 +45,18 @@ class Inputs:
     # What GitHub says of the pull requests whose previews are on the server (the sweep,
     # previews.to_ask): "open", "closed" or "merged"; a pull request not asked is absent.
     pull_states: Mapping[int, PullState] = field(default_factory=dict)
+    # The config file and line of the tenant's `parameters:` (settings.cascade.config_line).
+    parameters_at: tuple[Path | None, int | None] | None = None
     now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted
+
+    def __post_init__(self) -> None:
+        """Read-only all the way to its mappings: decide cannot change what gather read."""
+        object.__setattr__(self, "folders", tuple(self.folders))
+        for name in _MAPPINGS:
+            object.__setattr__(self, name, FrozenMap(getattr(self, name)))
+
+
+_MAPPINGS = (
+    "recipes", "recipe_errors", "file_warnings", "images", "pools", "other_folders",
+    "relations", "pull_states",
+)  # fmt: skip

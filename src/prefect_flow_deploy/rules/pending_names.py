@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from prefect_flow_deploy.core.model import (
+    DeploymentPlan,
     DeploymentSpec,
     ExistingDeployment,
     Plan,
@@ -46,6 +47,18 @@ def reuse_name(spec: DeploymentSpec, snapshot: ServerState) -> DeploymentSpec:
 def pending_folders(specs: Iterable[DeploymentSpec]) -> set[str]:
     """Folders with a deployment whose flow name is still to be computed."""
     return {s.folder_key for s in specs if is_pending_name(s.flow_name)}
+
+
+def awaiting_image(deployments: Iterable[DeploymentPlan]) -> set[str]:
+    """Folders with a deployment to write whose schema or flow name only the image can
+    tell: their image is pulled and checked even when it exists."""
+    return {
+        d.folder_key
+        for d in deployments
+        if d.spec is not None
+        and (d.spec.parameter_schema is None or is_pending_name(d.spec.flow_name))
+        and d.action in ("create", "update")
+    }
 
 
 def named(spec: DeploymentSpec, name: str, plan: Plan, options: Options) -> DeploymentSpec | str:

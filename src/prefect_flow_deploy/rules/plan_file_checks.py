@@ -61,7 +61,7 @@ def duplicate_entries(plan: Plan) -> list[str]:
     images = Counter(i.folder.key for i in plan.images)
     lines += [f"folders: {key} is in the plan twice" for key, n in folders.items() if n > 1]
     lines += [f"images: {key} is in the plan twice" for key, n in images.items() if n > 1]
-    writes = [d for d in plan.deployments if d.action in WRITES]
+    writes = [d for d in plan.deployments if d.action in (*WRITES, "orphan")]
     names = Counter(d.full_name for d in writes)
     lines += [f"deployments: {name} is in the plan twice" for name, n in names.items() if n > 1]
     ids = Counter(d.deployment_id for d in writes if d.deployment_id)

@@ -4,9 +4,10 @@ template does not declare. Pure: the pool as the server holds it (core.model.Poo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prefect_flow_deploy.core.model import Pool
+from prefect_flow_deploy.core.model import DeploymentPlan, Pool
 
 IMAGE_VARIABLE = "image"
 
@@ -83,3 +84,14 @@ def unknown_variables(variables: dict[str, Any], pool: Pool) -> list[str]:
     if not pool.properties:
         return []  # a template without a schema: nothing to check against (as the server)
     return sorted(name for name in variables if name.split(".")[0] not in pool.properties)
+
+
+def pools_to_create(pools: Mapping[str, Pool], deployments: Iterable[DeploymentPlan]) -> list[Pool]:
+    """The work pools a plan creates: missing, and used by a deployment it keeps (decide
+    fails the others, unless create-work-pool says to create them)."""
+    used = {
+        d.spec.work_pool
+        for d in deployments
+        if d.spec and d.action not in ("failed", "remove", "orphan")
+    }
+    return [p for name, p in sorted(pools.items()) if name in used and not p.exists]

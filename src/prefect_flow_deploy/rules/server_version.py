@@ -49,3 +49,14 @@ def triggers_unsupported(found: str | None, url: str) -> str | None:
         f"cannot be managed there. Upgrade the server to Prefect {TRIGGERS_SINCE} or later, or "
         "remove `triggers:` from this deployment."
     )
+
+
+SELF_HOSTED_VERSION_INFO = (
+    "a self-hosted Prefect server does not keep it (only Prefect Cloud does), and one before "
+    "3.3.6 refuses it; the deployments' version is the image's content tag either way."
+)
+
+
+def version_info_rule(is_cloud: bool) -> tuple[bool, str]:
+    """Whether the deployments' version_info (the commit) is sent, and if not why."""
+    return (True, "") if is_cloud else (False, SELF_HOSTED_VERSION_INFO)

@@ -14,8 +14,16 @@ from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import refused_name
 from prefect_flow_deploy.settings.options import Options
 
+# Where a setting came from in the config file: (the file, when found; the line).
+SettingAt = tuple[Path | None, int | None]
 
-def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) -> list[Problem]:
+
+def spec_problems(
+    folder: FlowFolder,
+    spec: DeploymentSpec,
+    options: Options,
+    parameters_at: SettingAt | None = None,
+) -> list[Problem]:
     problems = []
     if not spec.source_lines.get("name"):  # named after the project folder
         name_refused = refused_name("deployment", spec.name)
@@ -32,10 +40,12 @@ def spec_problems(folder: FlowFolder, spec: DeploymentSpec, options: Options) ->
                     flow=spec.entrypoint,
                 )
             )
-    return problems + parameter_problems(spec, options)
+    return problems + parameter_problems(spec, options, parameters_at)
 
 
-def parameter_problems(spec: DeploymentSpec, options: Options) -> list[Problem]:
+def parameter_problems(
+    spec: DeploymentSpec, options: Options, parameters_at: SettingAt | None = None
+) -> list[Problem]:
     """The deployment's parameters judged against its flow's schema: while planning when the
     source tells the schema, else (a type from a library) once the built image computed it,
     before the write (execute.py): an unknown parameter would otherwise be accepted by the
@@ -43,7 +53,7 @@ def parameter_problems(spec: DeploymentSpec, options: Options) -> list[Problem]:
     problems = []
     unknown = unknown_parameters(spec)
     for name in unknown[:1]:
-        file, line, origin = _parameter_source(spec, name, options)
+        file, line, origin = _parameter_source(spec, name, options, parameters_at)
         known = ", ".join(sorted((spec.parameter_schema or {}).get("properties", {}))) or "none"
         # The tenant's "*" gives its parameters to every flow: one that does not take it
         # may be meant to go without (a warning); anywhere else it names this flow.
@@ -69,7 +79,7 @@ def parameter_problems(spec: DeploymentSpec, options: Options) -> list[Problem]:
     refused = parameters_refused(spec)
     if refused is not None and not unknown:
         name, reason = refused
-        file, line, origin = _parameter_source(spec, name, options)
+        file, line, origin = _parameter_source(spec, name, options, parameters_at)
         problems.append(
             Problem(
                 "error",
@@ -203,13 +213,14 @@ def _from_star(spec: DeploymentSpec, name: str, options: Options) -> bool:
 
 
 def _parameter_source(
-    spec: DeploymentSpec, name: str, options: Options
+    spec: DeploymentSpec, name: str, options: Options, parameters_at: SettingAt | None
 ) -> tuple[Path | None, int | None, str]:
-    """Where the parameter's value is set: the tenant's `parameters:` (which win), else the
-    prefect.yaml entry (at the parameter's own line when known)."""
+    """Where the parameter's value is set: the tenant's `parameters:` (which win; at
+    `parameters_at`, found by gather), else the prefect.yaml entry (at the parameter's own
+    line when known)."""
     tenant = {**options.parameters.get("*", {}), **options.parameters.get(spec.flow_name, {})}
     if name in tenant or (not name and tenant and not spec.source_lines.get("parameters")):
-        file, line = config_line(options.source("parameters"), options.projects_root)
+        file, line = parameters_at or source_line(options.source("parameters"))
         return file, line, f" in the tenant's `parameters:` ({options.source('parameters')})"
     line = spec.source_lines.get(f"parameters.{name}", spec.source_lines.get("parameters"))
     return spec.source_file, line or spec.source_line, " under `parameters:` in prefect.yaml"
@@ -218,17 +229,9 @@ def _parameter_source(
 _CONFIG_SOURCE = re.compile(r"^(?P<name>[^:]+):(?P<line>\d+) \(")
 
 
-def config_line(source: str, projects_root: Path) -> tuple[Path | None, int | None]:
-    """The config file and line a setting came from, from its source as the settings
-    cascade records it (`prefect-flow-deploy.yaml:7 (tenant prod)`): the file named so at
-    the repository root (where the CLI, the action and the hook look for it:
-    settings.config_file), beside the projects root or in the working directory."""
-    from prefect_flow_deploy.settings.cascade import repository_root
-
+def source_line(source: str) -> SettingAt:
+    """The config file's line a setting came from, read from its source as the cascade
+    records it (`prefect-flow-deploy.yaml:7 (tenant prod)`); which file that is, gather
+    finds (settings.cascade.config_line)."""
     match = _CONFIG_SOURCE.match(source)
-    if not match:
-        return None, None
-    for folder in (repository_root(Path.cwd()), projects_root.parent, Path.cwd()):
-        if (folder / match["name"]).is_file():
-            return folder / match["name"], int(match["line"])
-    return None, int(match["line"])
+    return (None, int(match["line"])) if match else (None, None)

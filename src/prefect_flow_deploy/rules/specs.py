@@ -20,12 +20,12 @@ from prefect_flow_deploy.core.model import (
     Pool,
     Problem,
     ServerState,
+    config_matches,
 )
 from prefect_flow_deploy.core.naming import INPUTS_LABEL
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.field_loops import spec_values
 from prefect_flow_deploy.deployment.field_types import Source
-from prefect_flow_deploy.reading.prefect_yaml import config_matches
 from prefect_flow_deploy.rules.pools import (
     IMAGE_VARIABLE,
     cannot_run_images,

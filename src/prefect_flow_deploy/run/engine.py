@@ -23,7 +23,7 @@ from prefect_flow_deploy.docker import leftovers
 from prefect_flow_deploy.reading.discovery import report_folder_problems
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.run.gather import PullStates, gather
-from prefect_flow_deploy.run.keep_images import preview_keep_images
+from prefect_flow_deploy.run.keep_images import keep_images
 from prefect_flow_deploy.run.plan_file import AGAIN, PlanFile, refusals, what_moved
 from prefect_flow_deploy.settings.options import Options
 
@@ -114,11 +114,13 @@ class Engine:
 
     def preview_retention(self, plan: Plan) -> Plan:
         """plan / dry run: the plan with what keep-images would delete once it is applied."""
-        deletions = preview_keep_images(plan, self.options, self.registry, self.api)
+        if plan.retention is None:
+            return plan
+        deletions = keep_images(plan.retention, self.options, self.registry, self.api, apply=False)
         return replace(plan, image_deletions=deletions)
 
 
 def report_problems(plan: Plan) -> None:
-    report_folder_problems(plan.folders)
+    report_folder_problems(list(plan.folders))
     for problem in plan.problems:  # the plan's own (not one folder's)
         log.annotate(problem.severity, problem.message, problem.file, problem.line, problem.title)

@@ -8,7 +8,6 @@ only stage with threads, retries, deadlines and signals (cancellation.py)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -16,16 +15,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from prefect_flow_deploy.clients import build_seconds, http_retry
+from prefect_flow_deploy.clients import http_retry
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.docker_auth import Logins
 from prefect_flow_deploy.clients.http_retry import DeadlineReached
 from prefect_flow_deploy.clients.interrupted_writes import what_landed
 from prefect_flow_deploy.clients.prefect_api import ApiSettings
-from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.core.errors import DEADLINE, FolderError
 from prefect_flow_deploy.core.exit_status import explain
 from prefect_flow_deploy.core.logger import log
@@ -36,7 +34,6 @@ from prefect_flow_deploy.core.model import (
     Progress,
     is_pending_name,
 )
-from prefect_flow_deploy.core.naming import FOLDER_LABEL, INPUTS_LABEL, registry_host
 from prefect_flow_deploy.core.results import (
     Counters,
     ImageOutcome,
@@ -47,29 +44,22 @@ from prefect_flow_deploy.core.results import (
 )
 from prefect_flow_deploy.deployment.commit_order import Superseded
 from prefect_flow_deploy.deployment.diff import diff
-from prefect_flow_deploy.docker import (
-    build_site,
-    builder,
-    cancellation,
-    engine_session,
-    image_check,
-    push_pull,
-    pushing,
-)
+from prefect_flow_deploy.docker import cancellation, push_pull
 from prefect_flow_deploy.rules.pending_names import named
-from prefect_flow_deploy.rules.previews import images_only_previews_used
 from prefect_flow_deploy.rules.refusals import refusal
 from prefect_flow_deploy.rules.spec_checks import parameter_problems
-from prefect_flow_deploy.rules.specs import compact_inputs, previous_images
+from prefect_flow_deploy.run.image_work import ImageWork
 from prefect_flow_deploy.run.keep_images import keep_images
-from prefect_flow_deploy.run.provenance import github_version_info, image_labels
-from prefect_flow_deploy.settings.builder import cache_flags
+from prefect_flow_deploy.run.provenance import github_version_info
+from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
 if TYPE_CHECKING:
     from prefect_flow_deploy.clients.registration import Registrar
 
 OnProgress = Callable[[Progress], None]
+# Makes the registrar for a run (the executor, the version_info to send or None).
+RegistrarFactory = Callable[["Executor", "dict[str, Any] | None"], "Registrar"]
 
 
 class Executor:
@@ -85,11 +75,19 @@ class Executor:
         api: ApiSettings,
         history: CheckoutHistory | None = None,
         on_progress: OnProgress | None = None,
+        work: ImageWork | None = None,
+        registrar: RegistrarFactory | None = None,
     ) -> None:
+        """`work` (the images' Docker work) and `registrar` (the server's writes) are made
+        from the rest unless given: a test gives fakes."""
         self.plan, self.options, self.logins = plan, options, logins
         self.registry, self.api, self.history = registry, api, history
         self.on_progress = on_progress or (lambda _event: None)
-        self.counters = Counters()
+        self.counters = work.counters if work is not None else Counters()
+        self.work = work or ImageWork(
+            plan, options, logins, registry, history, self.on_progress, self.counters
+        )
+        self._registrar = registrar or _registrar
         self.images: dict[str, ImageOutcome] = {}
         self.writes: dict[tuple[str, str], WriteOutcome] = {}
         self._lock = threading.Lock()
@@ -136,21 +134,15 @@ class Executor:
         explanation = explain(result.tally, self.api.shown, self.options.timeout_minutes)
         if explanation is not None:
             log.error(explanation[1], title=explanation[0])
-        if self.options.keep_images is None or not self.options.registry:
+        if plan.retention is None:
             return result
         if result.failed:
             log.info("keep-images: nothing deleted, as some flows failed to deploy")
             return result
-        removed = [
-            w.deployment.full_name
-            for w in self.writes.values()
-            if w.deployment.action == "remove" and w.deployment_id is not None
-        ]
-        written = [w.deployment for w in self.writes.values() if w.deployment_id is not None]
+        written = {w.deployment.full_name for w in self.writes.values() if w.deployment_id}
         deletions = keep_images(
-            plan, self.options, self.registry, self.api, {}, removed=removed,
-            dropped=images_only_previews_used(written, plan.snapshot),
-        )  # fmt: skip
+            plan.retention.after(written), self.options, self.registry, self.api
+        )
         return replace(result, image_deletions=deletions, seconds=time.monotonic() - started)
 
     # -- progress ------------------------------------------------------------------------------
@@ -238,7 +230,8 @@ class Executor:
         if planned.spec is None or planned.spec.parameter_schema is not None or spec is None:
             return None
         refused = None
-        for problem in parameter_problems(spec, self.options):
+        at = config_line(self.options.source("parameters"), self.options.projects_root)
+        for problem in parameter_problems(spec, self.options, at):
             if problem.severity == "warning":
                 log.warning(problem.message, file=problem.file, line=problem.line,
                             title=problem.title)  # fmt: skip
@@ -251,8 +244,8 @@ class Executor:
     def _should_write(self, deployment: DeploymentPlan) -> bool:
         if self.options.fail_fast and self._any_failed():
             return False
-        if deployment.action == "remove":  # a preview's: the plan decided it (previews.py)
-            return self.options.prune or deployment.preview is not None
+        if deployment.action == "remove":  # the plan decided it (--prune, previews.py)
+            return True
         return deployment.action in ("create", "update") and not self._failed(deployment.folder_key)
 
     def _failed(self, key: str) -> bool:
@@ -265,12 +258,7 @@ class Executor:
             return any(o.failed for o in self.images.values())
 
     def _build_and_register(self) -> None:
-        from prefect_flow_deploy.clients.registration import (  # imports prefect: only now
-            Claim,
-            Claimed,
-            Registrar,
-            write_concurrency,
-        )
+        from prefect_flow_deploy.clients.registration import Claimed  # imports prefect
 
         plan = self.plan
         deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
@@ -278,27 +266,14 @@ class Executor:
             if deployment.spec is not None:
                 deployments_of[deployment.folder_key].append(deployment)
         provenance = github_version_info(os.environ, "")
-        if provenance and not self.api.is_cloud:
+        if provenance and not plan.version_info:
             log.debug(
                 f"version_info (commit {provenance['commit_sha'][:12]} of "
-                f"{provenance['repository']}) is not sent: a self-hosted "
-                "Prefect server does not keep it (only Prefect Cloud does), and one before "
-                "3.3.6 refuses it; the deployments' version is the image's content tag either way."
+                f"{provenance['repository']}) is not sent: {plan.version_info_reason}"
             )
             provenance = None
         futures: dict[tuple[str, str], tuple[DeploymentPlan, Future[str]]] = {}
-        with Registrar(
-            self.api,
-            plan.pools_to_create,
-            write_concurrency(self.api.url, self.options.max_parallel),
-            lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
-            provenance,
-            self.history,
-            Claim(self.options.repository, self.options.tenant),
-            lambda level, message: log.annotate(level, message, title="Write lock"),
-            self.options.force_order,
-            log.info,
-        ) as registrar:
+        with self._registrar(self, provenance) as registrar:
 
             def image_ready(key: str) -> None:
                 writes = []
@@ -378,13 +353,7 @@ class Executor:
             if on_ready is not None:
                 on_ready(key)
 
-        awaiting_schema = _pending_schema_folders(self.plan)
-        work = [
-            i
-            for i in self.plan.images
-            if i.action == "build"
-            or (i.action == "exists" and (i.code_dir is None or i.folder.key in awaiting_schema))
-        ]
+        work = [i for i in self.plan.images if i.action == "build" or i.check]
         for image in self.plan.images:
             if image in work or image.action != "exists":
                 continue
@@ -393,11 +362,11 @@ class Executor:
             return ready
         building = any(i.action == "build" for i in work)
         with (  # the builder answers (else a clear error) before anything is built
-            build_site.opened(self.plan.build, self.options, self.logins, building) as site,
+            self.work.site(building) as config_dir,
             ThreadPoolExecutor(max_workers=self.options.max_parallel) as pool,
         ):
             pending: dict[Future[ImageOutcome], ImagePlan] = {
-                pool.submit(self._one_image, image, site.config_dir): image for image in work
+                pool.submit(self.work.one, image, config_dir): image for image in work
             }
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -445,153 +414,6 @@ class Executor:
             title=f"{image.folder.key} failed",
         )
 
-    def _provenance(self) -> dict[str, str]:
-        """The image's OCI labels (provenance.image_labels): given to the build, never part
-        of the content tag, so a new commit of the same content rebuilds nothing."""
-        commit = self.history.commit.sha if self.history and self.history.commit else None
-        return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
-
-    def _count(self, built: int = 0, pushed: int = 0) -> None:
-        with self._lock:
-            self.counters.built += built
-            self.counters.pushed += pushed
-
-    def _one_image(self, image: ImagePlan, config_dir: str | None) -> ImageOutcome:
-        folder, recipe = image.folder, self.plan.recipes[image.folder.key]
-        started = time.monotonic()
-        phases: dict[str, float] = {}
-        login = self.logins.get(registry_host(image.repository))
-        if image.action == "build":
-            sources, targets = cache_flags(
-                self.plan.build, image.repository, self._previous.get(folder.key)
-            )
-            request = builder.BuildRequest(
-                reference=image.reference,
-                context=folder.path,
-                dockerfile_text=recipe.dockerfile_text,
-                dockerignore_text=recipe.dockerignore_text,
-                build_args=recipe.build_args,
-                labels={
-                    **self._provenance(),
-                    FOLDER_LABEL: folder.key,
-                    INPUTS_LABEL: compact_inputs(image.inputs),
-                    **(
-                        {REPOSITORY_LABEL: self.options.repository}
-                        if self.options.repository
-                        else {}
-                    ),
-                },
-                cache_from=sources,
-                fresh=self.options.force,
-                secrets=self.options.build_secrets,
-                linked=recipe.linked,
-                cache_to=targets,
-            )
-            http_retry.check_deadline(f"building {folder.key}")
-            log.info(f"building {folder.key} ({image.reason})")
-            self.on_progress(Progress(folder.key, "building"))
-            if len(self.options.platform_list) > 1:
-                return self._multi_platform(image, request, config_dir)
-            request.platform = next(iter(self.options.platform_list), None)
-            output = builder.build(
-                request,
-                config_dir,
-                lambda step: self.on_progress(Progress(folder.key, "building", step)),
-            )
-            phases["build"] = time.monotonic() - started
-            self._count(built=1)
-            log.block(f"build {folder.key} → {image.reference}", output)
-        else:
-            self.on_progress(Progress(folder.key, "pulling", image.reference))
-            push_pull.pull(image.reference, login)
-        mark = time.monotonic()
-        self.on_progress(Progress(folder.key, "checking"))
-        code_dir, schemas, names = image_check.check(
-            folder, recipe, image.reference, self.options.projects_root
-        )
-        phases["check"] = time.monotonic() - mark
-        digest = image.digest
-        if self.options.registry and image.action == "build":
-            http_retry.check_deadline(f"pushing {image.reference}")
-            mark = time.monotonic()
-            self.on_progress(Progress(folder.key, "pushing", image.reference))
-            digest = pushing.push(image.reference, login)
-            digest = self._stamp(image.reference, digest, phases["build"])
-            phases["push"] = time.monotonic() - mark
-            self._count(pushed=1)
-            pushing.check_served(self.registry, image.reference, digest)
-        elif not self.options.registry:
-            digest = engine_session.local_image_id(image.reference)
-        verb = (
-            "built and pushed"
-            if self.options.registry and image.action == "build"
-            else ("built" if image.action == "build" else "checked")
-        )
-        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
-        log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
-        return ImageOutcome(
-            "built" if image.action == "build" else "exists", digest, code_dir, schemas,
-            names=names,
-        )  # fmt: skip
-
-    def _multi_platform(
-        self, image: ImagePlan, request: builder.BuildRequest, config_dir: str | None
-    ) -> ImageOutcome:
-        """One build per platform (the engine's own builder makes one platform at a time),
-        each pushed under `<tag>-<os>-<arch>`, then one manifest list under the content tag.
-        The image is checked on the engine's own platform (else the first, under emulation)."""
-        started = time.monotonic()
-        phases: dict[str, float] = {}
-        folder, login = image.folder, self.logins.get(registry_host(image.repository))
-        platforms = self.options.platform_list
-        references = {p: f"{image.reference}-{p.replace('/', '-')}" for p in platforms}
-        previous = self._previous.get(folder.key)
-        for platform, reference in references.items():
-            sources, targets = cache_flags(self.plan.build, image.repository, previous, platform)
-            output = builder.build(
-                replace(
-                    request, reference=reference, platform=platform, cache_from=sources,
-                    cache_to=targets,
-                ),
-                config_dir,
-                lambda step: self.on_progress(Progress(folder.key, "building", step)),
-            )  # fmt: skip
-            log.block(f"build {folder.key} → {reference}", output)
-        phases["build"] = time.monotonic() - started
-        self._count(built=1)
-        mark = time.monotonic()
-        self.on_progress(Progress(folder.key, "checking"))
-        native = engine_session.native_platform()
-        code_dir, schemas, names = image_check.check(
-            folder,
-            self.plan.recipes[folder.key],
-            references.get(native, references[platforms[0]]),
-            self.options.projects_root,
-        )
-        phases["check"] = time.monotonic() - mark
-        mark = time.monotonic()
-        self.on_progress(Progress(folder.key, "pushing", image.reference))
-        built = phases["build"]  # each platform's image says how long the folder took
-        pushed = [(p, self._stamp(r, pushing.push(r, login), built)) for p, r in references.items()]
-        digest = self.registry.put_manifest_list(image.reference, pushed)
-        phases["push"] = time.monotonic() - mark
-        self._count(pushed=1)
-        pushing.check_served(self.registry, image.reference, digest)
-        detail = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
-        log.info(
-            f"built and pushed {image.reference} for {', '.join(platforms)} "
-            f"({time.monotonic() - started:.1f}s: {detail})"
-        )
-        return ImageOutcome("built", digest, code_dir, schemas, names=names)
-
-    @functools.cached_property
-    def _previous(self) -> dict[str, str]:
-        snapshot = self.plan.snapshot
-        return previous_images(snapshot, self.options) if snapshot else {}
-
-    def _stamp(self, reference: str, digest: str, seconds: float) -> str:
-        return build_seconds.recorded(self.registry, reference, digest, seconds)
-
 
 def _as_planned(image: ImagePlan) -> ImageOutcome:
     """An image the run did not touch: it exists as planned, or its folder failed to plan."""
@@ -602,17 +424,25 @@ def _as_planned(image: ImagePlan) -> ImageOutcome:
 
 def has_work(plan: Plan) -> bool:
     """Anything to build, check or write? A re-run with no change answers no."""
-    return any(d.action not in ("unchanged", "failed", "skipped") for d in plan.deployments) or any(
-        i.action == "build" or (i.action == "exists" and i.code_dir is None) for i in plan.images
+    return any(d.action in ("create", "update", "remove") for d in plan.deployments) or any(
+        i.action == "build" or i.check for i in plan.images
     )
 
 
-def _pending_schema_folders(plan: Plan) -> set[str]:
-    """Folders with a deployment to write whose schema only the image can compute."""
-    return {
-        d.folder_key
-        for d in plan.deployments
-        if d.spec is not None
-        and (d.spec.parameter_schema is None or is_pending_name(d.spec.flow_name))
-        and d.action in ("create", "update")
-    }
+def _registrar(executor: Executor, provenance: dict[str, Any] | None) -> Registrar:
+    """The server's writes for this plan (prefect's client: imported only now)."""
+    from prefect_flow_deploy.clients.registration import Claim, Registrar, write_concurrency
+
+    options = executor.options
+    return Registrar(
+        executor.api,
+        executor.plan.pools_to_create,
+        write_concurrency(executor.api.url, options.max_parallel),
+        lambda pool: log.info(f"created work pool {pool.name!r} (type {pool.type})"),
+        provenance,
+        executor.history,
+        Claim(options.repository, options.tenant),
+        lambda level, message: log.annotate(level, message, title="Write lock"),
+        options.force_order,
+        log.info,
+    )

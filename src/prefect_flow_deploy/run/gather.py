@@ -43,7 +43,12 @@ from prefect_flow_deploy.deployment.commit_order import Relation, recorded_commi
 from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover, read_folder
-from prefect_flow_deploy.reading.recipes import image_answer, large_file_problems, recipe_for
+from prefect_flow_deploy.reading.recipes import (
+    image_answer,
+    large_file_problems,
+    recipe_for,
+    secret_file_problems,
+)
 from prefect_flow_deploy.rules.collisions import image_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.pools import PoolTypeError
@@ -54,6 +59,7 @@ from prefect_flow_deploy.rules.specs import (
     previous_inputs,
     wanted_names,
 )
+from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
 PLAN_THREADS = 32
@@ -101,7 +107,10 @@ def _gather(
     buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
     recipes, recipe_errors = _recipes(buildable, options)
     by_key = {f.key: f for f in buildable}
-    warnings = {k: tuple(large_file_problems(by_key[k], r)) for k, r in recipes.items()}
+    warnings = {
+        k: (*large_file_problems(by_key[k], r), *secret_file_problems(by_key[k], r))
+        for k, r in recipes.items()
+    }
     bases = BaseDigests(registry)
     bases.resolve_all(
         {ref for r in recipes.values() for ref, _ in r.bases}, options.max_parallel * 2
@@ -127,7 +136,9 @@ def _gather(
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
         api.shown,
-        history.commit, _relations(snapshot, history), now=int(time.time()),
+        api.is_cloud, history.commit, _relations(snapshot, history),
+        parameters_at=config_line(options.source("parameters"), options.projects_root),
+        now=int(time.time()),
     )  # fmt: skip
 
 
@@ -261,9 +272,7 @@ def _checked_state(api: ApiSettings) -> ServerState:
     refusal = unsupported_server(found, api.shown) if found else None
     if refusal:
         raise PrefectUnavailableError(refusal)
-    state = fetch_state(api)
-    state.server_version = found
-    return state
+    return replace(fetch_state(api), server_version=found)
 
 
 def _timed(

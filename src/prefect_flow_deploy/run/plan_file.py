@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
 FORMAT = "prefect-flow-deploy plan"
-VERSION = 2  # 2: the plan's hash, checked strictly
+VERSION = 3  # 2: the plan's hash, checked strictly; 3: orphans, pools to create, checks, keep-images decided
 HIDDEN = "(hidden)"
 AGAIN = "Make the plan again (`prefect-flow-deploy plan --out FILE`), review it, and deploy that."
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,6 +45,20 @@ def repository_root(start: Path) -> Path:
     `.git` (git's top level; no git needed, the action's image has none), else `start`."""
     resolved = start.resolve()
     return next((p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved)
+
+
+def config_line(source: str, projects_root: Path) -> tuple[Path | None, int | None]:
+    """The config file and line a setting came from, from its source as the cascade records
+    it (`prefect-flow-deploy.yaml:7 (tenant prod)`): the file named so at the repository
+    root (where the CLI, the action and the hook look for it: config_file), beside the
+    projects root or in the working directory. Read by gather (rules get the answer)."""
+    match = re.match(r"^(?P<name>[^:]+):(?P<line>\d+) \(", source)
+    if not match:
+        return None, None
+    for folder in (repository_root(Path.cwd()), projects_root.parent, Path.cwd()):
+        if (folder / match["name"]).is_file():
+            return folder / match["name"], int(match["line"])
+    return None, int(match["line"])
 
 
 def config_file(given: Path | None, start: Path) -> ConfigFile:

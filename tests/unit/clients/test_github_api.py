@@ -174,7 +174,7 @@ def test_plan_comment_links_at_the_head_commit(fake: FakeGitHub, tmp_path: Path)
     assert (github.pull_number, github.head_sha) == (12, "c" * 40)
     broken = folder("sales", "broken", [Problem("error", "bad", Path("/github/workspace/projects/sales/broken/flow.py"), 4)])  # fmt: skip
     plan = Plan([broken], [image(broken, "failed")], [])
-    post_plan(plan, github, client(fake), "prod", Path("/github/workspace"), False)
+    post_plan(plan, github, client(fake), "prod", Path("/github/workspace"))
     [comment] = fake.comments_on(REPO, 12)
     assert comment["body"].startswith(MARKER)
     assert (
@@ -188,7 +188,7 @@ def test_no_permission_is_a_notice_not_a_failure(
 ) -> None:
     fake.read_only = True
     plan = Plan([], [], [])
-    post_plan(plan, github_for(fake, tmp_path), client(fake), "prod", tmp_path, False)
+    post_plan(plan, github_for(fake, tmp_path), client(fake), "prod", tmp_path)
     record = DeploymentRecord(github_for(fake, tmp_path, "push"), client(fake), "prod", "prod")
     record.start("http://127.0.0.1:4200/api")
     record.finish(True, {"built": 0, "changed": 0, "failed": 0}, None)
@@ -199,7 +199,7 @@ def test_no_permission_is_a_notice_not_a_failure(
 
 
 def test_other_events_post_no_comment(fake: FakeGitHub, tmp_path: Path) -> None:
-    post_plan(Plan([], [], []), github_for(fake, tmp_path, "push"), client(fake), "prod", tmp_path, False)  # fmt: skip
+    post_plan(Plan([], [], []), github_for(fake, tmp_path, "push"), client(fake), "prod", tmp_path)  # fmt: skip
     assert fake.requests == []
 
 

@@ -45,7 +45,7 @@ def test_each_deployment_s_row_says_what_happened_to_it() -> None:
     update = deployment("s/a", "report/s", "update", changed_fields=["tags"])
     broken = deployment("s/a", "load/s", "update")
     same = deployment("s/a", "keep/s", "unchanged", deployment_id="d4")
-    gone = deployment("s/old", "old/s", "remove", deployment_id="d5")
+    gone = deployment("s/old", "old/s", "orphan", deployment_id="d5")
     never = deployment("s/b", "b/s", "create")
     the_plan = plan(
         [image("s/a"), image("s/b")],
@@ -67,7 +67,7 @@ def test_each_deployment_s_row_says_what_happened_to_it() -> None:
         ("report", "s", "updated", "d2", None),
         ("load", "s", "failed", None, "422 Unprocessable"),
         ("keep", "s", "unchanged", "d4", None),
-        ("old", "s", "orphaned", "d5", None),  # kept: no --prune
+        ("old", "s", "orphaned", "d5", None),  # kept (decide: no --prune)
         ("b", "s", "failed", None, "no pip"),  # its image failed
         ("-", "s", "failed", None, "syntax error in flow.py"),  # never planned
     ]

@@ -156,9 +156,7 @@ def on_server(wanted: DeploymentSpec, **changes: Any) -> list[dict[str, Any]]:
 
 
 def existing_with(automations_json: list[dict[str, Any]]) -> Any:
-    existing = existing_from_json(server(spec()), "etl")
-    existing.automations = automations_json
-    return existing
+    return replace(existing_from_json(server(spec()), "etl"), automations=automations_json)
 
 
 def test_unchanged_triggers_are_not_written_and_default_names_follow_prefect() -> None:

@@ -97,7 +97,7 @@ def test_the_plan_per_project_with_changes_old_to_new_and_linked_problems() -> N
             DeploymentPlan(None, "old-flow/sales", "sales/gone", "remove", deployment_id="x"),
         ],
     )
-    text = render(plan, "prod", LINKS, prune=True)
+    text = render(plan, "prod", LINKS)
 
     assert text.splitlines()[0] == marker("prod") == "<!-- prefect-flow-deploy:plan tenant=prod -->"
     assert "### Prefect plan · tenant `prod`" in text
@@ -130,8 +130,8 @@ def test_the_plan_per_project_with_changes_old_to_new_and_linked_problems() -> N
 
 
 def test_removal_without_prune_is_shown_as_kept() -> None:
-    gone = DeploymentPlan(None, "old/sales", "sales/gone", "remove", deployment_id="x")
-    text = render(Plan([], [], [gone]), None, LINKS, prune=False)
+    gone = DeploymentPlan(None, "old/sales", "sales/gone", "orphan", deployment_id="x")
+    text = render(Plan([], [], [gone]), None, LINKS)
     assert (
         "| `old/sales` | 👻 orphaned | its folder or flow is gone; kept (`prune` is off) |" in text
     )
@@ -233,14 +233,14 @@ def test_the_readme_pictures_show_what_the_code_writes() -> None:
     spec_.loader.exec_module(module)
     plan = module.example_plan()
     links = Links("https://github.com", "acme/flows", module.HEAD_SHA, module.WORKSPACE)
-    assert (root / "docs" / "pr-comment.md").read_text() == render(plan, "prod", links, prune=True)
+    assert (root / "docs" / "pr-comment.md").read_text() == render(plan, "prod", links)
     assert (root / "docs" / "pr-comment.png").stat().st_size > 10_000
 
 
 def test_the_plan_s_hash_is_what_the_reviewer_approves() -> None:
     gone = DeploymentPlan(None, "old/sales", "sales/gone", "remove", deployment_id="x")
     digest = "ab" * 32
-    text = render(Plan([], [], [gone]), "prod", LINKS, prune=True, plan_hash=digest)
+    text = render(Plan([], [], [gone]), "prod", LINKS, plan_hash=digest)
     assert f"Plan `sha256:{digest}`: `prefect-flow-deploy deploy --plan` applies" in text
     quiet = render(Plan([], [], []), "prod", LINKS, plan_hash=digest)
     assert "nothing to build" in quiet and f"`sha256:{digest}`" in quiet

@@ -223,15 +223,19 @@ def test_a_base_image_or_registry_failure_fails_only_that_folder_at_its_line() -
 def test_two_folders_of_one_image_name_both_fail() -> None:
     one, other = folder("Daily"), folder("daily")  # both become r/sales/daily
     plan = first_plan(one, other)
-    assert plan.images == [] and plan.deployments == []
+    assert plan.images == () and plan.deployments == ()
     assert all(f.failed and "rename one folder" in f.problems[0].message for f in plan.folders)
 
 
 def test_a_credentials_file_in_the_build_is_a_warning_at_the_file() -> None:
+    """Found by gather while reading the build inputs (reading.recipes), said by the plan."""
+    from prefect_flow_deploy.reading.recipes import secret_file_problems
+
     daily = folder("daily")
     world = inputs(daily)
     leaky = replace(world.recipes[daily.key], files={"flow.py": "d", ".env": "e"})
-    plan = decide.plan(replace(world, recipes={daily.key: leaky}), OPTIONS)
+    warnings = {daily.key: tuple(secret_file_problems(daily, leaky))}
+    plan = decide.plan(replace(world, recipes={daily.key: leaky}, file_warnings=warnings), OPTIONS)
     [problem] = plan.folders[0].problems
     assert (problem.severity, problem.file) == ("warning", daily.path / ".env")
     assert plan.images[0].action == "build"
@@ -301,7 +305,7 @@ def test_another_repository_s_deployment_is_never_taken_over() -> None:
     # Nor removed when its folder is gone: it is not ours.
     assert (
         decide.plan(inputs(server=[theirs]), replace(OPTIONS, repository="acme/flows")).deployments
-        == []
+        == ()
     )
 
 
@@ -343,11 +347,19 @@ def test_a_managed_deployment_whose_folder_is_gone_is_removed_in_scope_only() ->
         managed("y/sales", "sales/y", "repo:acme/other"),  # another repository's
         existing_from_json({"id": "u", "name": "sales", "tags": ["by-hand"]}, "z"),  # unmanaged
     ]
-    options = replace(OPTIONS, repository="acme/flows")
+    options = replace(OPTIONS, repository="acme/flows", prune=True)
     plan = decide.plan(inputs(daily, server=[gone, *others]), options)
     assert actions(plan) == {"daily/sales": "create", "old/sales": "remove"}
     [removal] = [d for d in plan.deployments if d.action == "remove"]
     assert (removal.deployment_id, removal.owner, removal.spec) == ("old", "acme/flows", None)
+    assert removal.reason == "its folder or flow is gone"
+    # Without --prune it is kept: an orphan, and the plan says why.
+    kept = decide.plan(inputs(daily, server=[gone, *others]), replace(options, prune=False))
+    [orphan] = [d for d in kept.deployments if d.full_name == "old/sales"]
+    assert (orphan.action, orphan.reason) == (
+        "orphan",
+        "its folder or flow is gone; kept (`prune` is off)",
+    )
     # --flows (a shard, a dispatch) scopes removals to the folders it matches.
     shard = decide.plan(inputs(daily, server=[gone]), replace(options, flows="^sales/daily$"))
     assert actions(shard) == {"daily/sales": "create"}
@@ -365,7 +377,7 @@ def test_a_fan_out_with_prune_removes_each_gone_folder_once_by_its_shard() -> No
         for name in ("old", "older")
     ]
     world = inputs(*folders, server=gone)
-    ours = replace(OPTIONS, repository="acme/flows")
+    ours = replace(OPTIONS, repository="acme/flows", prune=True)
     plan = decide.plan(world, ours)
     assert {d.full_name for d in plan.deployments if d.action == "remove"} == {
         "old/sales",
@@ -388,13 +400,13 @@ def test_a_folder_that_fails_keeps_its_deployments() -> None:
     )
     held = managed("daily/sales", "sales/daily")
     plan = decide.plan(inputs(broken, server=[held]), OPTIONS)
-    assert plan.deployments == [] and plan.images == [] and plan.folders[0].failed
+    assert plan.deployments == () and plan.images == () and plan.folders[0].failed
     # A folder whose build inputs cannot be read keeps them too.
     unreadable = decide.plan(
         replace(inputs(folder("daily"), server=[held]), recipe_errors={"sales/daily": "denied"}),
         OPTIONS,
     )
-    assert unreadable.deployments == []
+    assert unreadable.deployments == ()
     assert unreadable.folders[0].problems[0].message == "cannot read the build inputs: denied"
 
 
@@ -403,7 +415,7 @@ def test_a_project_that_could_not_be_listed_keeps_its_deployments() -> None:
         "sales", UNREADABLE_PROJECT, ROOT / "sales", problems=[Problem("error", "denied")]
     )
     plan = decide.plan(inputs(unlisted, server=[managed("daily/sales", "sales/daily")]), OPTIONS)
-    assert plan.deployments == []
+    assert plan.deployments == ()
 
 
 def test_a_flow_that_is_gone_from_its_folder_is_removed() -> None:
@@ -411,7 +423,9 @@ def test_a_flow_that_is_gone_from_its_folder_is_removed() -> None:
     ours = replace(OPTIONS, repository="acme/flows")
     recorded = managed("report/sales", "sales/daily", "repo:acme/flows")
     plan = decide.plan(inputs(daily, server=[recorded]), ours)
-    assert actions(plan) == {"etl/sales": "create", "report/sales": "remove"}
+    assert actions(plan) == {"etl/sales": "create", "report/sales": "orphan"}
+    pruned = decide.plan(inputs(daily, server=[recorded]), replace(ours, prune=True))
+    assert actions(pruned) == {"etl/sales": "create", "report/sales": "remove"}
 
 
 def test_a_deployment_that_records_no_repository_is_nobody_s_to_remove() -> None:
@@ -440,7 +454,7 @@ def test_a_job_variable_the_pool_does_not_declare_fails_the_folder_at_its_line()
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": POOL}), OPTIONS)
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert (problem.line, problem.title) == (7, "Job variables") and "`nmespace`" in problem.message
 
@@ -549,7 +563,7 @@ def test_a_job_variable_of_the_wrong_type_is_refused_by_the_pool_s_rule_before_b
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": typed}), OPTIONS)
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert problem.line == 6 and "refuses these job variables" in problem.message
     fine = replace(config, job_variables={"cpu": 2})

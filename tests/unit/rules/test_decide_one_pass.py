@@ -25,7 +25,7 @@ def test_every_refused_schedule_of_a_folder_is_said_and_the_folder_fails() -> No
     (judged,) = plan.folders
     lines = [p.line for p in judged.problems if p.title == "prefect.yaml schedules"]
     assert lines == [4, 8]
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
 
 
 def test_a_flow_failing_on_a_collision_still_has_its_schedule_judged() -> None:

@@ -35,13 +35,13 @@ def planned(pools: dict[str, Pool], options: Options, **fields: object) -> Plan:
 def test_a_missing_pool_named_by_an_option_fails_naming_it_and_its_source() -> None:
     options = replace(OPTIONS, work_pool="prod-dokcer", sources={"work_pool": "--work-pool"})
     plan = planned({"prod-dokcer": missing("prod-dokcer")}, options)
-    assert plan.deployments == [] and plan.images[0].action == "failed"
+    assert plan.deployments == () and plan.images[0].action == "failed"
     [problem] = plan.folders[0].problems
     assert problem.title == "Work pool" and problem.severity == "error"
     assert "'prod-dokcer' (set by --work-pool) does not exist" in problem.message
     assert "Did you mean 'prod-docker'?" in problem.message
     assert "create-work-pool: true (--create-work-pool)" in problem.message
-    assert plan.pools_to_create == []
+    assert plan.pools_to_create == ()
 
 
 def test_a_missing_pool_of_prefect_yaml_fails_at_its_line() -> None:
@@ -93,7 +93,7 @@ def test_the_default_pool_is_created_unless_create_work_pool_is_false() -> None:
     )
     [problem] = refused.folders[0].problems
     assert "the default work-pool, docker-pool" in problem.message
-    assert refused.pools_to_create == []
+    assert refused.pools_to_create == ()
 
 
 def test_creates_pool_by_name() -> None:

@@ -33,7 +33,7 @@ def test_unknown_fields_are_found_at_any_depth() -> None:
 def test_every_entry_a_deploy_acts_on_is_unique() -> None:
     _, plan = planned()
     assert duplicate_entries(plan) == []
-    removal = next(d for d in plan.deployments if d.action == "remove")
+    removal = next(d for d in plan.deployments if d.action == "orphan")
     twice = replace(
         plan,
         images=[*plan.images, plan.images[0]],

@@ -22,7 +22,7 @@ def test_the_hash_ignores_paths_and_messages_but_not_decisions() -> None:
         for d in plan.deployments
     ]
     assert plan_hash(replace(plan, deployments=elsewhere), SHAPING) == before
-    removal = next(d for d in plan.deployments if d.action == "remove")
+    removal = next(d for d in plan.deployments if d.action == "orphan")
     other_id = [replace(d, deployment_id="x") if d is removal else d for d in plan.deployments]
     changed = replace(plan, deployments=other_id)
     assert plan_hash(changed, SHAPING) != before

@@ -108,7 +108,7 @@ def test_a_preview_never_writes_over_a_production_deployment_of_its_name() -> No
     closing = decide.plan(
         inputs(daily, server=[literal], answers=answers), replace(PR, preview_closed=True)
     )
-    assert closing.deployments == [] and closing.images == []
+    assert closing.deployments == () and closing.images == ()
 
 
 def test_the_next_push_updates_the_same_previews_and_drops_a_folder_back_to_production() -> None:
@@ -141,7 +141,7 @@ def test_closing_removes_every_preview_of_the_pull_request_and_builds_nothing() 
     plan = decide.plan(
         inputs(daily, server=server, answers=answers), replace(PR, preview_closed=True)
     )
-    assert plan.images == []
+    assert plan.images == ()
     assert by_name(plan) == {"daily/sales-pr-7": "remove"}  # not #9's, not another repository's
     assert plan.deployments[0].reason == "pull request #7 is closed"
     assert previews.environments_done(plan.deployments) == [7]
@@ -196,7 +196,7 @@ def test_max_previews_removes_the_least_recently_updated_pull_requests_first() -
 def test_production_never_prunes_a_preview_nor_takes_its_image_for_what_it_runs() -> None:
     daily = folder("daily")
     server = [*production(daily), preview("daily/sales-pr-7", "sales/daily", 7)]
-    server[-1].image = "r/sales/daily:tag9"
+    server[-1] = replace(server[-1], image="r/sales/daily:tag9")
     plan = decide.plan(inputs(daily, server=server), replace(BASE, prune=True))
     assert by_name(plan) == {"daily/sales": "unchanged"}
     answers = {"sales/daily": ImageAnswer("r/sales/daily", "tag9", {})}
@@ -220,8 +220,7 @@ def test_names_tags_and_commands() -> None:
 
 def test_images_only_previews_used_a_closed_one_s_and_a_replaced_one_s_not_a_merged_one_s() -> None:
     daily = folder("daily")
-    held = preview("daily/sales-pr-7", "sales/daily", 7)
-    held.image = "r/sales/daily:pr7"
+    held = replace(preview("daily/sales-pr-7", "sales/daily", 7), image="r/sales/daily:pr7")
     server = [*production(daily), held]
     answers = {daily.key: ImageAnswer("r/sales/daily", "t9", {})}
     world = inputs(daily, server=server, answers=answers)

@@ -301,7 +301,7 @@ def test_a_preview_plan_adds_a_constant_number_of_prefect_requests(
     """A pull request's preview plan asks what the no-op asks, plus the deployments of the
     preview names (one call for all): the same few for N and 10·N folders."""
     for scenario in runs.values():
-        assert scenario.preview.plan.deployments == [] and scenario.preview.plan.images == []
+        assert scenario.preview.plan.deployments == () and scenario.preview.plan.images == ()
         extra = scenario.preview.count("prefect.test") - scenario.noop.count("prefect.test")
         assert 0 <= extra <= 2, (scenario.preview.requests, scenario.noop.requests)
         assert scenario.preview.count("registry.test") == scenario.noop.count("registry.test")

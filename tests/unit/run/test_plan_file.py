@@ -50,11 +50,11 @@ def written(plan: Plan, tmp_path: Path, options=OPTIONS) -> Path:  # type: ignor
 
 def test_a_plan_is_read_back_exactly_as_it_was_written(tmp_path: Path) -> None:
     first, again = planned()
-    assert {d.action for d in again.deployments} == {"unchanged", "update", "remove"}
+    assert {d.action for d in again.deployments} == {"unchanged", "update", "orphan"}
     for plan in (first, again):
         saved = load(written(plan, tmp_path))
         assert saved.plan == plan
-        assert saved.version == 2 and saved.options["registry"] == "r"
+        assert saved.version == 3 and saved.options["registry"] == "r"
 
 
 def test_the_file_holds_no_secret_value(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def edited(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
 
 def test_an_entry_given_twice_is_refused_whichever_copy_comes_first(tmp_path: Path) -> None:
     def twice(data: dict) -> None:  # type: ignore[type-arg]
-        removal = next(d for d in data["plan"]["deployments"] if d["action"] == "remove")
+        removal = next(d for d in data["plan"]["deployments"] if d["action"] == "orphan")
         data["plan"]["deployments"].insert(0, {**removal, "deployment_id": "hand-made"})
 
     with pytest.raises(PlanMovedError, match="deployments: old/sales is in the plan twice"):
@@ -194,7 +194,7 @@ def test_a_field_no_plan_has_is_refused_at_its_path(tmp_path: Path) -> None:
 def test_a_key_given_twice_in_one_object_is_refused(tmp_path: Path) -> None:
     _, plan = planned()
     path = written(plan, tmp_path)
-    text = path.read_text().replace('"version": 2,', '"version": 2, "version": 2,', 1)
+    text = path.read_text().replace('"version": 3,', '"version": 3, "version": 3,', 1)
     path.write_text(text)
     with pytest.raises(PlanMovedError, match="the key 'version' is given twice"):
         load(path)
@@ -236,3 +236,20 @@ def test_references_outside_the_registry_are_refused(tmp_path: Path) -> None:
         for d in plan.deployments
         if d.spec and d.folder_key == image.folder.key and d.action != "unchanged"
     ]
+
+
+def test_the_plan_s_own_decisions_are_read_back(tmp_path: Path) -> None:
+    """Orphans and removals, keep-images' policy, the pools to create, each image's check
+    and cache source, version_info: the file holds every decision (format version 3)."""
+    _, again = planned()
+    keeping = replace(OPTIONS, keep_images=1, prune=True)
+    plan = replace(
+        again,
+        retention=decide.plan(inputs(folder("daily")), keeping).retention,
+        pools_to_create=[Pool("new", "docker", {"variables": {}}, exists=False)],
+        images=[replace(i, check=True, cache_from="r/sales/daily:old") for i in again.images],
+        version_info=True,
+    )
+    assert plan.retention is not None
+    saved = load(written(plan, tmp_path, keeping))
+    assert saved.plan == plan and saved.plan.retention == plan.retention
