@@ -163,6 +163,8 @@ build_multi_arch_base() {
   local rootfs="$STACK_DIR/rootfs-bookworm-arm64"
   if [ ! -x "$rootfs/usr/bin/python3" ]; then
     log "debootstrap bookworm for arm64 under emulation (about 90 s on idle cores; 6 min seen on busy ones)"
+    # An earlier debootstrap that was stopped may have left its /proc or /sys mounted.
+    awk -v root="$rootfs/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
     rm -rf "$rootfs"
     debootstrap --arch=arm64 --variant=minbase --include=python3 bookworm "$rootfs" \
       >"$STACK_DIR/debootstrap-arm64.log" 2>&1
