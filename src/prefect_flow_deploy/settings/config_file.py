@@ -137,12 +137,15 @@ def config_schema() -> dict[str, Any]:
 
 
 def _without_null_defaults(value: Any) -> Any:
-    """The schema without `"default": null` (an absent key is unset; null is no value)."""
+    """The schema without `"default": null` (an absent key is unset; null is no value) and
+    without `"additionalProperties": true` (JSON Schema's default, which pydantic 2.11 and
+    later write and 2.10 does not: the published file is the same whichever one runs)."""
     if isinstance(value, dict):
         return {
             k: _without_null_defaults(v)
             for k, v in value.items()
             if not (k == "default" and v is None)
+            and not (k == "additionalProperties" and v is True)
         }
     return value
 
