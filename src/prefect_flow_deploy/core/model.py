@@ -199,20 +199,28 @@ def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
     return config.flow_name == flow.name
 
 
-@dataclass
+@dataclass(frozen=True)
 class FlowFolder:
+    """One flow folder as reading it found it: read-only (a changed folder is a new value,
+    `dataclasses.replace`)."""
+
     project: str
     name: str
     path: Path
-    flows: list[FlowSpec] = field(default_factory=list)
+    flows: Sequence[FlowSpec] = ()
     dockerfile: Path | None = None
     requirements: Path | None = None
     prefect_yaml: Path | None = None
-    deployment_configs: list[DeploymentConfig] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    imports: list[ModuleImport] = field(default_factory=list)
+    deployment_configs: Sequence[DeploymentConfig] = ()
+    problems: Sequence[Problem] = ()
+    imports: Sequence[ModuleImport] = ()
     # requirements.txt names files of the folder (`-r base.txt`, `./mylib`): pip needs them.
     requirements_name_files: bool = False
+
+    def __post_init__(self) -> None:
+        """Tuples, whatever sequence it was given."""
+        for name in ("flows", "deployment_configs", "problems", "imports"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def key(self) -> str:

@@ -19,12 +19,14 @@ def folder(tmp_path: Path, **files: str) -> FlowFolder:
     for name, text in {"flow.py": "print(1)\n", **files}.items():
         (path / name).write_text(text)
     flow = FlowSpec("etl", "etl", "flow.py", 1, {})
-    found = FlowFolder("sales", "daily", path, [flow])
-    if "requirements.txt" in files:
-        found.requirements = path / "requirements.txt"
-    if "Dockerfile" in files:
-        found.dockerfile = path / "Dockerfile"
-    return found
+    return FlowFolder(
+        "sales",
+        "daily",
+        path,
+        [flow],
+        requirements=path / "requirements.txt" if "requirements.txt" in files else None,
+        dockerfile=path / "Dockerfile" if "Dockerfile" in files else None,
+    )
 
 
 def test_the_default_recipe_installs_the_requirements_and_lists_the_files(tmp_path: Path) -> None:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, ImagePlan
@@ -51,7 +52,7 @@ def test_prefect_yaml_entries_replace_the_default_and_match_root_relative_entryp
 
 def test_entry_naming_no_flow_is_an_error_with_its_line() -> None:
     folder = folder_with([DeploymentConfig(entrypoint="gone.py:nothing", line=7)])
-    folder.prefect_yaml = folder.path / "prefect.yaml"
+    folder = replace(folder, prefect_yaml=folder.path / "prefect.yaml")
     _, [problem] = deployment_specs(folder, image(folder), Options())
     assert problem.line == 7 and "not a @flow in this folder" in problem.message
 
