@@ -356,13 +356,13 @@ class DeploymentPlan:
     full_name: str
     folder_key: str
     action: DeploymentAction
-    changed_fields: list[str] = field(default_factory=list)
+    changed_fields: Sequence[str] = ()
     deployment_id: str | None = None
     error: str | None = None
     # field → (old, new) as the API's JSON, for every changed field
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # Trigger writes: ("create" | "update" | "remove", automation name, its id on the server)
-    trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    trigger_writes: Sequence[tuple[str, str, str | None]] = ()
     # Whose the deployment is: the repository recorded on the server (for a create, the one
     # this run records); None when none is recorded.
     owner: str | None = None
@@ -372,6 +372,9 @@ class DeploymentPlan:
     reason: str | None = None  # why a removal (or an orphan) is planned
 
     def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "changed_fields", tuple(self.changed_fields))
+        object.__setattr__(self, "trigger_writes", tuple(self.trigger_writes))
         object.__setattr__(self, "changes", FrozenMap(self.changes))
 
 
