@@ -323,7 +323,7 @@ class DeploymentSpec:
     image: str  # reference; the image plan may fill in the final one after the build
     code_dir: str | None
     version: str
-    tags: list[str]
+    tags: Sequence[str]
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     # None until the built image computes it (a signature the source alone cannot tell).
@@ -331,19 +331,27 @@ class DeploymentSpec:
     enforce_parameter_schema: bool = True
     # None: not managed (the server's schedules stay); []: none (prefect.yaml `schedules: []`).
     # A schedule without `active` keeps the server's value for it (a UI switch stays).
-    schedules: list[dict[str, Any]] | None = None
+    schedules: Sequence[dict[str, Any]] | None = None
     job_variables: dict[str, Any] = field(default_factory=dict)
     concurrency_limit: int | None = None
     concurrency_options: dict[str, Any] | None = None
     work_queue_name: str | None = None  # None: the server's queue is kept
     paused: bool | None = None  # None: the server's value is kept (False on create)
-    triggers: list[dict[str, Any]] = field(default_factory=list)
+    triggers: Sequence[dict[str, Any]] = ()
     source_file: Path | None = None
     source_line: int | None = None
     # prefect.yaml line of each key of the entry (`work_pool.job_variables`, …)
-    source_lines: dict[str, int] = field(default_factory=dict)
+    source_lines: Mapping[str, int] = field(default_factory=dict)
     # Fields of deployment_fields.FIELDS without an attribute here, by API name.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "tags", tuple(self.tags))
+        if self.schedules is not None:
+            object.__setattr__(self, "schedules", tuple(self.schedules))
+        object.__setattr__(self, "triggers", tuple(self.triggers))
+        object.__setattr__(self, "source_lines", FrozenMap(self.source_lines))
 
     @property
     def full_name(self) -> str:

@@ -69,7 +69,7 @@ def test_a_schedule_switched_off_stays_off_unless_the_file_says_active() -> None
     planned = diff(explicit, existing)
     assert planned.changed_fields == ("schedules",)
     # The write carries the other schedule's hand-set value as it is.
-    assert planned.spec is not None and planned.spec.schedules == [
+    assert planned.spec is not None and list(planned.spec.schedules or ()) == [
         {"cron": "0 6 * * *", "active": True},
         {"cron": "0 7 * * *", "active": True},
     ]
@@ -81,7 +81,10 @@ def test_a_changed_schedule_keeps_the_switch_of_the_ones_that_stay() -> None:
     planned = diff(wanted, existing_from_json(server(wanted, schedules=on_server), "etl"))
     assert planned.changed_fields == ("schedules",)
     assert planned.spec is not None
-    assert planned.spec.schedules == [{"cron": "0 6 * * *", "active": False}, {"cron": "0 8 * * *"}]
+    assert list(planned.spec.schedules or ()) == [
+        {"cron": "0 6 * * *", "active": False},
+        {"cron": "0 8 * * *"},
+    ]
 
 
 def test_no_schedules_key_keeps_the_server_s_and_an_empty_list_removes_them() -> None:

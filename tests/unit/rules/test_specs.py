@@ -31,7 +31,7 @@ def test_default_deployment_per_flow() -> None:
     etl = specs[0]
     assert etl.entrypoint == "flows/etl.py:etl" and etl.version == "abc123"
     assert etl.job_variables == {"image": "r/sales/daily:abc123"}
-    assert etl.tags == [
+    assert list(etl.tags) == [
         "managed-by:prefect-flow-deploy", "sales", "project:sales", "folder:sales/daily", "tenant:prod", "team-a",
     ]  # fmt: skip
     assert etl.description == "docstring" and etl.enforce_parameter_schema
@@ -72,4 +72,4 @@ def test_tenant_overrides() -> None:
         "env": {"LOG": "DEBUG"},
         "image": "r/sales/daily:abc123",
     }
-    assert report.schedules == [{"cron": "0 6 * * *", "active": False}]
+    assert report.schedules == ({"cron": "0 6 * * *", "active": False},)
