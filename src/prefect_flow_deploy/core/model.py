@@ -419,14 +419,19 @@ class ExistingDeployment:
     id: str
     flow_name: str
     name: str
-    tags: list[str]
+    tags: Sequence[str]
     comparable: dict[str, Any]
-    schedules: list[dict[str, Any]]  # the API's JSON, for the exact comparison
+    schedules: Sequence[dict[str, Any]]  # the API's JSON, for the exact comparison
     image: str | None
     code_dir: str | None
     # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
-    automations: list[dict[str, Any]] = field(default_factory=list)
+    automations: Sequence[dict[str, Any]] = ()
     updated: str = ""  # the server's `updated` time (ISO 8601): which previews are oldest
+
+    def __post_init__(self) -> None:
+        """Tuples, whatever sequence it was given."""
+        for name in ("tags", "schedules", "automations"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def full_name(self) -> str:
@@ -442,12 +447,13 @@ class ServerState:
 
     deployments: Mapping[str, ExistingDeployment] = field(default_factory=dict)  # by full name
     # Automations owned by deployments (their triggers), by deployment id
-    automations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    automations: Mapping[str, Sequence[dict[str, Any]]] = field(default_factory=dict)
     server_version: str | None = None  # None: Prefect Cloud, or not told
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deployments", FrozenMap(self.deployments))
-        object.__setattr__(self, "automations", FrozenMap(self.automations))
+        automations = {i: tuple(owned) for i, owned in self.automations.items()}
+        object.__setattr__(self, "automations", FrozenMap(automations))
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def exact_schedules(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
-def exact_existing_schedules(schedules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def exact_existing_schedules(schedules: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if not schedules:
         return []
     from prefect.client.schemas.objects import DeploymentSchedule
@@ -132,7 +132,7 @@ def differ(
     configs: Sequence[dict[str, Any]],
     desired: list[dict[str, Any]],
     server: list[dict[str, Any]],
-    server_json: list[dict[str, Any]],
+    server_json: Sequence[dict[str, Any]],
 ) -> bool:
     """Whether the schedules differ: plainly, then by Prefect's own reading."""
     return not same_schedules(desired, server) and not same_schedules(
@@ -185,7 +185,7 @@ def _same_schedule(
 def with_server_active(
     configs: Sequence[dict[str, Any]],
     server: list[dict[str, Any]],
-    server_json: list[dict[str, Any]],
+    server_json: Sequence[dict[str, Any]],
 ) -> Sequence[dict[str, Any]]:
     """The schedules, each one without `active:` taking the server's value for the same
     schedule (a switch in the UI stays off)."""
