@@ -184,9 +184,12 @@ class DeploymentConfig:
     triggers: tuple[dict[str, Any], ...] = ()
     line: int | None = None
     # Line of each key of the entry (and of work_pool's keys as `work_pool.<key>`).
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)
     # Fields of deployment_fields.FIELDS without an attribute here, by API name.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", FrozenMap(self.lines))
 
 
 def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
@@ -244,14 +247,20 @@ class BuildRecipe:
 
     dockerfile_text: str | None  # our recipe; None when the folder has its own Dockerfile
     dockerignore_text: str | None
-    build_args: dict[str, str]
-    bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
-    files: dict[str, str]  # relative path → sha256 (without the +x marker)
+    build_args: Mapping[str, str]
+    bases: Sequence[tuple[str, int]]  # (reference, line in the Dockerfile)
+    files: Mapping[str, str]  # relative path → sha256 (without the +x marker)
     expected_code_dir: str | None
     secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
     # Links whose target (a file of the repository outside the folder) the build receives in
     # their place (linked_files.py), relative paths.
     linked: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "build_args", FrozenMap(self.build_args))
+        object.__setattr__(self, "bases", tuple(self.bases))
+        object.__setattr__(self, "files", FrozenMap(self.files))
 
 
 ImageAction = Literal["exists", "build", "failed", "skipped"]

@@ -37,7 +37,7 @@ def test_the_default_recipe_installs_the_requirements_and_lists_the_files(tmp_pa
         f"FROM {BASE}\n"
     )
     assert "requirements.txt" in recipe.dockerfile_text
-    assert recipe.bases == [(BASE, 0)]
+    assert recipe.bases == ((BASE, 0),)
     assert recipe.expected_code_dir == "/opt/prefect/flows/sales/daily"
     assert set(recipe.files) == {"flow.py", "requirements.txt"}
 
@@ -47,7 +47,7 @@ def test_a_folder_s_own_dockerfile_gets_the_base_image_it_declares(tmp_path: Pat
     recipe = recipe_for(folder(tmp_path, Dockerfile=dockerfile), Options(base_image=BASE))
     assert recipe.dockerfile_text is None and recipe.expected_code_dir is None
     assert recipe.build_args == {"BASE_IMAGE": BASE}
-    assert recipe.bases == [(BASE, 2)]
+    assert recipe.bases == ((BASE, 2),)
     assert set(recipe.files) == {"flow.py", "Dockerfile"}
 
 
