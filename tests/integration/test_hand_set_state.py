@@ -101,7 +101,7 @@ def test_ui_pause_schedule_switch_and_trigger_switch_survive_a_deploy(
     [planned] = plan(scenario, stack).deployments
     assert planned.changes["paused"] == (True, False)
     assert set(planned.changed_fields) - NEW_IMAGE == {"paused", "schedules", "triggers"}
-    assert planned.trigger_writes == [("update", "on-failure", automation["id"])]
+    assert planned.trigger_writes == (("update", "on-failure", automation["id"]),)
     deploy(scenario, stack)
     final = server_deployment(name)
     assert final["paused"] is False and all(s["active"] for s in final["schedules"])

@@ -221,7 +221,7 @@ async def write_triggers(
     client: PrefectClient,
     spec: DeploymentSpec,
     deployment_id: str,
-    writes: list[tuple[str, str, str | None]],
+    writes: Sequence[tuple[str, str, str | None]],
 ) -> None:
     """Create, update or remove the deployment's automations, one by one as planned."""
     if not writes:
@@ -262,7 +262,7 @@ def create_payload(
     return payload
 
 
-def update_body(spec: DeploymentSpec, changed_fields: list[str]) -> DeploymentUpdate | None:
+def update_body(spec: DeploymentSpec, changed_fields: Sequence[str]) -> DeploymentUpdate | None:
     """The `PATCH /deployments/{id}` of these changed fields (None: nothing to patch, as
     when only triggers changed: they are automations). The tags carry the commit record:
     every PATCH rewrites them."""

@@ -184,9 +184,12 @@ class DeploymentConfig:
     triggers: tuple[dict[str, Any], ...] = ()
     line: int | None = None
     # Line of each key of the entry (and of work_pool's keys as `work_pool.<key>`).
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)
     # Fields of deployment_fields.FIELDS without an attribute here, by API name.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", FrozenMap(self.lines))
 
 
 def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
@@ -199,20 +202,28 @@ def config_matches(config: DeploymentConfig, flow: FlowSpec) -> bool:
     return config.flow_name == flow.name
 
 
-@dataclass
+@dataclass(frozen=True)
 class FlowFolder:
+    """One flow folder as reading it found it: read-only (a changed folder is a new value,
+    `dataclasses.replace`)."""
+
     project: str
     name: str
     path: Path
-    flows: list[FlowSpec] = field(default_factory=list)
+    flows: Sequence[FlowSpec] = ()
     dockerfile: Path | None = None
     requirements: Path | None = None
     prefect_yaml: Path | None = None
-    deployment_configs: list[DeploymentConfig] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    imports: list[ModuleImport] = field(default_factory=list)
+    deployment_configs: Sequence[DeploymentConfig] = ()
+    problems: Sequence[Problem] = ()
+    imports: Sequence[ModuleImport] = ()
     # requirements.txt names files of the folder (`-r base.txt`, `./mylib`): pip needs them.
     requirements_name_files: bool = False
+
+    def __post_init__(self) -> None:
+        """Tuples, whatever sequence it was given."""
+        for name in ("flows", "deployment_configs", "problems", "imports"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def key(self) -> str:
@@ -236,14 +247,20 @@ class BuildRecipe:
 
     dockerfile_text: str | None  # our recipe; None when the folder has its own Dockerfile
     dockerignore_text: str | None
-    build_args: dict[str, str]
-    bases: list[tuple[str, int]]  # (reference, line in the Dockerfile)
-    files: dict[str, str]  # relative path → sha256 (without the +x marker)
+    build_args: Mapping[str, str]
+    bases: Sequence[tuple[str, int]]  # (reference, line in the Dockerfile)
+    files: Mapping[str, str]  # relative path → sha256 (without the +x marker)
     expected_code_dir: str | None
     secret_ids: frozenset[str] = frozenset()  # build secrets offered (values: Options only)
     # Links whose target (a file of the repository outside the folder) the build receives in
     # their place (linked_files.py), relative paths.
     linked: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "build_args", FrozenMap(self.build_args))
+        object.__setattr__(self, "bases", tuple(self.bases))
+        object.__setattr__(self, "files", FrozenMap(self.files))
 
 
 ImageAction = Literal["exists", "build", "failed", "skipped"]
@@ -315,7 +332,7 @@ class DeploymentSpec:
     image: str  # reference; the image plan may fill in the final one after the build
     code_dir: str | None
     version: str
-    tags: list[str]
+    tags: Sequence[str]
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     # None until the built image computes it (a signature the source alone cannot tell).
@@ -323,19 +340,27 @@ class DeploymentSpec:
     enforce_parameter_schema: bool = True
     # None: not managed (the server's schedules stay); []: none (prefect.yaml `schedules: []`).
     # A schedule without `active` keeps the server's value for it (a UI switch stays).
-    schedules: list[dict[str, Any]] | None = None
+    schedules: Sequence[dict[str, Any]] | None = None
     job_variables: dict[str, Any] = field(default_factory=dict)
     concurrency_limit: int | None = None
     concurrency_options: dict[str, Any] | None = None
     work_queue_name: str | None = None  # None: the server's queue is kept
     paused: bool | None = None  # None: the server's value is kept (False on create)
-    triggers: list[dict[str, Any]] = field(default_factory=list)
+    triggers: Sequence[dict[str, Any]] = ()
     source_file: Path | None = None
     source_line: int | None = None
     # prefect.yaml line of each key of the entry (`work_pool.job_variables`, …)
-    source_lines: dict[str, int] = field(default_factory=dict)
+    source_lines: Mapping[str, int] = field(default_factory=dict)
     # Fields of deployment_fields.FIELDS without an attribute here, by API name.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "tags", tuple(self.tags))
+        if self.schedules is not None:
+            object.__setattr__(self, "schedules", tuple(self.schedules))
+        object.__setattr__(self, "triggers", tuple(self.triggers))
+        object.__setattr__(self, "source_lines", FrozenMap(self.source_lines))
 
     @property
     def full_name(self) -> str:
@@ -348,13 +373,13 @@ class DeploymentPlan:
     full_name: str
     folder_key: str
     action: DeploymentAction
-    changed_fields: list[str] = field(default_factory=list)
+    changed_fields: Sequence[str] = ()
     deployment_id: str | None = None
     error: str | None = None
     # field → (old, new) as the API's JSON, for every changed field
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # Trigger writes: ("create" | "update" | "remove", automation name, its id on the server)
-    trigger_writes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    trigger_writes: Sequence[tuple[str, str, str | None]] = ()
     # Whose the deployment is: the repository recorded on the server (for a create, the one
     # this run records); None when none is recorded.
     owner: str | None = None
@@ -364,6 +389,9 @@ class DeploymentPlan:
     reason: str | None = None  # why a removal (or an orphan) is planned
 
     def __post_init__(self) -> None:
+        """Read-only collections (tuples, FrozenMap), whatever it was given."""
+        object.__setattr__(self, "changed_fields", tuple(self.changed_fields))
+        object.__setattr__(self, "trigger_writes", tuple(self.trigger_writes))
         object.__setattr__(self, "changes", FrozenMap(self.changes))
 
 
@@ -400,14 +428,19 @@ class ExistingDeployment:
     id: str
     flow_name: str
     name: str
-    tags: list[str]
+    tags: Sequence[str]
     comparable: dict[str, Any]
-    schedules: list[dict[str, Any]]  # the API's JSON, for the exact comparison
+    schedules: Sequence[dict[str, Any]]  # the API's JSON, for the exact comparison
     image: str | None
     code_dir: str | None
     # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
-    automations: list[dict[str, Any]] = field(default_factory=list)
+    automations: Sequence[dict[str, Any]] = ()
     updated: str = ""  # the server's `updated` time (ISO 8601): which previews are oldest
+
+    def __post_init__(self) -> None:
+        """Tuples, whatever sequence it was given."""
+        for name in ("tags", "schedules", "automations"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def full_name(self) -> str:
@@ -423,12 +456,13 @@ class ServerState:
 
     deployments: Mapping[str, ExistingDeployment] = field(default_factory=dict)  # by full name
     # Automations owned by deployments (their triggers), by deployment id
-    automations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    automations: Mapping[str, Sequence[dict[str, Any]]] = field(default_factory=dict)
     server_version: str | None = None  # None: Prefect Cloud, or not told
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deployments", FrozenMap(self.deployments))
-        object.__setattr__(self, "automations", FrozenMap(self.automations))
+        automations = {i: tuple(owned) for i, owned in self.automations.items()}
+        object.__setattr__(self, "automations", FrozenMap(automations))
 
 
 @dataclass(frozen=True)

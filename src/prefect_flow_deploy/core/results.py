@@ -136,7 +136,7 @@ def outcome_rows(
             project, folder, flow, name, deployment.deployment_id,
             references.get(planned.folder_key), image.digest if image else None,
             image.status if image else ("skipped" if planned.folder_key in not_built else "-"),
-            "unchanged", deployment.changed_fields,
+            "unchanged", list(deployment.changed_fields),
         )  # fmt: skip
         if deployment.action in ("failed", "skipped"):  # skipped: the deploy order
             row.status, row.error = deployment.action, deployment.error
@@ -175,7 +175,7 @@ def planned_rows(plan: Plan) -> list[FlowResult]:
                 project, folder, flow, name, deployment.deployment_id,
                 image.reference if image else None, image.digest if image else None,
                 image.action if image else "-", listed(deployment.action),  # type: ignore[arg-type]
-                deployment.changed_fields, deployment.error,
+                list(deployment.changed_fields), deployment.error,
             )
         )  # fmt: skip
     return rows + failed_folder_rows(plan)

@@ -161,7 +161,7 @@ def order(
 
 def in_order(
     deployments: list[DeploymentPlan],
-    tags: Mapping[str, list[str]],
+    tags: Mapping[str, Iterable[str]],
     ours: Commit | None,
     relations: Mapping[str, Relation | None],
     now: int | None = None,

@@ -122,5 +122,5 @@ PENDING = "computed after build"
 
 def shown(spec: DeploymentSpec) -> dict[str, Any]:
     """The fields the plan shows, under their plan keys (a pending value: PENDING)."""
-    values = {f.shown: (f, f.carried_value(spec)) for f in fields.FIELDS if f.shown}
+    values = {f.shown: (f, f.spec_value(spec)) for f in fields.FIELDS if f.shown}
     return {k: PENDING if f.pending and v is None else v for k, (f, v) in values.items()}

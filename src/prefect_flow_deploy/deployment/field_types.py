@@ -132,11 +132,17 @@ class DeploymentField:
     def server_value(self, data: dict[str, Any]) -> Any:
         return self.held(data) if self.held else data.get(self.api)
 
+    def spec_value(self, spec: DeploymentSpec) -> Any:
+        """The spec's value as the API's JSON holds it: its tuples (tags, schedules,
+        triggers) as lists."""
+        value = self.carried_value(spec)
+        return list(value) if isinstance(value, tuple) else value
+
     def wanted_value(self, spec: DeploymentSpec) -> Any:
-        return self.wanted(spec) if self.wanted else self.carried_value(spec)
+        return self.wanted(spec) if self.wanted else self.spec_value(spec)
 
     def create_value(self, spec: DeploymentSpec) -> Any:
-        return self.create(spec) if self.create else self.carried_value(spec)
+        return self.create(spec) if self.create else self.spec_value(spec)
 
     def update_value(self, spec: DeploymentSpec) -> Any:
-        return self.update(spec) if self.update else self.carried_value(spec)
+        return self.update(spec) if self.update else self.spec_value(spec)

@@ -10,6 +10,7 @@ a re-run with nothing to do never pays for `import prefect`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prefect_flow_deploy.core.model import DeploymentSpec
@@ -44,7 +45,7 @@ def held(schedules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [schedule_entry(without_none(s.get("schedule") or {}), s) for s in schedules]
 
 
-def wanted(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def wanted(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """prefect.yaml's schedules as compared (a schedule only Prefect can read: None)."""
     return [schedule_entry(plain_schedule(c), c) for c in configs]
 
@@ -75,7 +76,7 @@ def plain_schedule(config: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def check_schedules(configs: list[dict[str, Any]]) -> None:
+def check_schedules(configs: Sequence[dict[str, Any]]) -> None:
     """Raise ScheduleError for a schedule Prefect would reject: a plain cron schedule judged
     by Prefect's own rule without importing Prefect (cron.py), anything else through
     Prefect's conversion. The one rule `plan`, `validate` and `new` apply."""
@@ -88,7 +89,7 @@ def check_schedules(configs: list[dict[str, Any]]) -> None:
     exact_schedules([config for config, reason in verdicts if reason is False])
 
 
-def exact_schedules(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def exact_schedules(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prefect's own reading of prefect.yaml schedules (raises ScheduleError)."""
     if not configs:
         return []
@@ -111,7 +112,7 @@ def exact_schedules(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
-def exact_existing_schedules(schedules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def exact_existing_schedules(schedules: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if not schedules:
         return []
     from prefect.client.schemas.objects import DeploymentSchedule
@@ -128,10 +129,10 @@ def exact_existing_schedules(schedules: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def differ(
-    configs: list[dict[str, Any]],
+    configs: Sequence[dict[str, Any]],
     desired: list[dict[str, Any]],
     server: list[dict[str, Any]],
-    server_json: list[dict[str, Any]],
+    server_json: Sequence[dict[str, Any]],
 ) -> bool:
     """Whether the schedules differ: plainly, then by Prefect's own reading."""
     return not same_schedules(desired, server) and not same_schedules(
@@ -182,8 +183,10 @@ def _same_schedule(
 
 
 def with_server_active(
-    configs: list[dict[str, Any]], server: list[dict[str, Any]], server_json: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    configs: Sequence[dict[str, Any]],
+    server: list[dict[str, Any]],
+    server_json: Sequence[dict[str, Any]],
+) -> Sequence[dict[str, Any]]:
     """The schedules, each one without `active:` taking the server's value for the same
     schedule (a switch in the UI stays off)."""
     if not configs or all("active" in c for c in configs):

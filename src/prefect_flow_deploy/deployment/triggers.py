@@ -12,6 +12,7 @@ server.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -39,7 +40,7 @@ def run_deployment_id(automation: dict[str, Any]) -> str | None:
 
 
 def with_server_enabled(
-    triggers: list[dict[str, Any]], name: str, owned: list[dict[str, Any]]
+    triggers: Sequence[dict[str, Any]], name: str, owned: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The triggers, named; one without `enabled:` takes the server's value for the
     automation of its name (a switch in the UI stays)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class BuildRequest:
     context: Path
     dockerfile_text: str | None  # None: the folder's own Dockerfile
     dockerignore_text: str | None
-    build_args: dict[str, str]
+    build_args: Mapping[str, str]
     labels: dict[str, str]
     cache_from: list[str]  # --cache-from values (builder_choice.cache_flags)
     fresh: bool  # --force: pull the base again and use no cache

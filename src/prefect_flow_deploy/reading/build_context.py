@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def _file_digest(path: Path) -> str:
 def content_tag(
     files: list[ContextFile],
     recipe: str,
-    build_args: dict[str, str],
+    build_args: Mapping[str, str],
     base_digests: dict[str, str],
     secret_ids: frozenset[str] = frozenset(),
     platforms: tuple[str, ...] = (),
@@ -125,7 +125,7 @@ _SECRET_FILE = re.compile(
 )
 
 
-def secret_looking_files(files: dict[str, str]) -> list[str]:
+def secret_looking_files(files: Iterable[str]) -> list[str]:
     """Context files named like credentials (`.env`, `id_rsa`, `*.pem`, …), sorted."""
     return sorted(path for path in files if _SECRET_FILE.search(path))
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from prefect_flow_deploy.core.errors import NoFlowFoldersError
 from prefect_flow_deploy.core.logger import log
@@ -15,6 +16,7 @@ from prefect_flow_deploy.core.model import (
     DeploymentConfig,
     FlowFolder,
     FlowSpec,
+    ModuleImport,
     Problem,
     config_matches,
 )
@@ -133,9 +135,9 @@ def _root_layout(
             group.project, group.path, repository, name=group.name, configs=group.configs,
             files=group.files, prefect_yaml=layout.path,
         )  # fmt: skip
-        folder.problems[:0] = group.problems
-        folder.problems += prefect_layout.root_build_files(group, root)
-        folders.append(folder)
+        problems = (*group.problems, *folder.problems)
+        problems += tuple(prefect_layout.root_build_files(group, root))
+        folders.append(replace(folder, problems=problems))
     return folders
 
 
@@ -218,80 +220,94 @@ def read_folder(
     folder that cannot be read fails at the file, the run goes on. A folder of a prefect.yaml
     at the repository root comes with its entries (`configs`), their files and that file:
     only those files are read, and only the flows they name are deployed."""
-    folder = FlowFolder(project=project, name=name or path.name, path=path)
     root = root or repository_root(path.parent.parent)
-    folder.problems.extend(entry_problems(path, root))
+    folder = FlowFolder(project, name or path.name, path, problems=entry_problems(path, root))
     if folder.failed:
         return folder
+    if configs is not None:
+        folder = replace(folder, prefect_yaml=prefect_yaml, deployment_configs=configs)
+    return _read_files(folder, root, files)
+
+
+def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> FlowFolder:
+    """The folder with what its files say. What was found before a file could not be read
+    stays, with that file's error."""
+    path = folder.path
+    files: dict[str, Path] = {}  # dockerfile, requirements, prefect_yaml: those found
+    flows: list[FlowSpec] = []
+    problems = list(folder.problems)
+    imports: list[ModuleImport] = []
+    more: dict[str, Any] = {}  # deployment_configs, requirements_name_files: once read
+
+    def so_far() -> FlowFolder:
+        fields = {**files, **more}
+        return replace(folder, flows=flows, problems=problems, imports=imports, **fields)
+
     try:
-        if configs is not None:
-            folder.prefect_yaml, folder.deployment_configs = prefect_yaml, list(configs)
-        _read_files(folder, root, files)
+        own = ("Dockerfile", "requirements.txt") + (() if listed is not None else ("prefect.yaml",))
+        for name in own:
+            candidate = path / name
+            if candidate.is_file():
+                files[_FILE_ATTRIBUTES[name]] = candidate
+        read = so_far()  # the folder's files
+
+        source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+        flow_files = []
+        for file in python_files(path) if listed is None else listed:
+            file_flows, file_problems, file_imports = find_flows(file, path, source)
+            flows += file_flows
+            problems += file_problems
+            imports += file_imports
+            flow_files += [file] if file_flows else []
+        problems += cycle_problems(source, flow_files)
+
+        if read.dockerfile is not None:
+            text = file_reads.read_text(read.dockerfile)
+            problems += (
+                Problem("error", message, read.dockerfile, line, "Dockerfile")
+                for line, message in dockerfile_problems(text)
+            )
+            problems += missing_copy_sources(read, text, root)
+        if read.requirements is not None:
+            requirement_problems, names_files = requirements_problems(read.requirements)
+            problems += requirement_problems
+            more["requirements_name_files"] = names_files
+        if read.dockerfile is None and read.requirements is None:
+            problems += unread_dependency_problems(path)
+        if listed is not None:
+            named, listed_problems = _keep_listed(so_far())
+            more["deployment_configs"] = named
+            flows = [f for f in flows if any(config_matches(c, f) for c in named)]
+            problems += listed_problems
+        elif read.prefect_yaml is not None:
+            configs, yaml_problems = read_prefect_yaml(read.prefect_yaml)
+            more["deployment_configs"] = configs
+            problems += yaml_problems
+
+        problems += _flow_name_problems(path, flows)
+        made = [f.made for f in flows if f.made]
+        problems = [p for p in problems if not _made_by_factory(p, made)]
+        enclosed = [p for p in problems if p.title in ENCLOSED_FLOW_TITLES]
+        if enclosed and not flows:  # the folder's only flows cannot be deployed
+            problems = [replace(p, severity="error") if p in enclosed else p for p in problems]
+        elif not flows and not so_far().failed:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"no @flow function found in {folder.key}; nothing to deploy from this "
+                    "folder. Decorate the flow function with @flow (from prefect import flow); "
+                    "if the folder holds shared code, not a flow, start its name with `_` to "
+                    "skip it.",
+                    path,
+                    title="No flow",
+                )
+            )
     except (OSError, UnicodeError) as exc:
         where = Path(getattr(exc, "filename", None) or path)
-        folder.problems.append(
+        problems.append(
             Problem("error", f"cannot read {display(where)}: {exc}", where, title="Unreadable")
         )
-    return folder
-
-
-def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> None:
-    path = folder.path
-    own = ("Dockerfile", "requirements.txt") + (() if listed is not None else ("prefect.yaml",))
-    for name in own:
-        candidate = path / name
-        if candidate.is_file():
-            setattr(folder, _FILE_ATTRIBUTES[name], candidate)
-
-    source = FolderSource(path)  # this folder's modules only: nothing crosses folders
-    flow_files = []
-    for file in python_files(path) if listed is None else listed:
-        flows, problems, imports = find_flows(file, path, source)
-        folder.flows.extend(flows)
-        folder.problems.extend(problems)
-        folder.imports.extend(imports)
-        flow_files += [file] if flows else []
-    folder.problems.extend(cycle_problems(source, flow_files))
-
-    if folder.dockerfile is not None:
-        text = file_reads.read_text(folder.dockerfile)
-        folder.problems.extend(
-            Problem("error", message, folder.dockerfile, line, "Dockerfile")
-            for line, message in dockerfile_problems(text)
-        )
-        folder.problems.extend(missing_copy_sources(folder, text, root))
-    if folder.requirements is not None:
-        problems, names_files = requirements_problems(folder.requirements)
-        folder.problems.extend(problems)
-        folder.requirements_name_files = names_files
-    if folder.dockerfile is None and folder.requirements is None:
-        folder.problems.extend(unread_dependency_problems(path))
-    if listed is not None:
-        _keep_listed(folder)
-    elif folder.prefect_yaml is not None:
-        configs, problems = read_prefect_yaml(folder.prefect_yaml)
-        folder.deployment_configs = configs
-        folder.problems.extend(problems)
-
-    _check_flow_names(folder)
-    made = [f.made for f in folder.flows if f.made]
-    folder.problems[:] = [p for p in folder.problems if not _made_by_factory(p, made)]
-    enclosed = [p for p in folder.problems if p.title in ENCLOSED_FLOW_TITLES]
-    if enclosed and not folder.flows:  # the folder's only flows cannot be deployed
-        folder.problems[:] = [
-            replace(p, severity="error") if p in enclosed else p for p in folder.problems
-        ]
-    elif not folder.flows and not folder.failed:
-        folder.problems.append(
-            Problem(
-                "warning",
-                f"no @flow function found in {folder.key}; nothing to deploy from this folder. "
-                "Decorate the flow function with @flow (from prefect import flow); if the "
-                "folder holds shared code, not a flow, start its name with `_` to skip it.",
-                path,
-                title="No flow",
-            )
-        )
+    return so_far()
 
 
 _FILE_ATTRIBUTES = {
@@ -299,15 +315,17 @@ _FILE_ATTRIBUTES = {
 }  # fmt: skip
 
 
-def _keep_listed(folder: FlowFolder) -> None:
+def _keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Problem]]:
     """A folder of the repository's prefect.yaml deploys the flows its entries name, as
-    `prefect deploy` does; an entry naming no flow of its file is an error at its line."""
+    `prefect deploy` does (the entries kept); an entry naming no flow of its file is an
+    error at its line (the problems)."""
     configs = folder.deployment_configs
     named = [c for c in configs if any(config_matches(c, f) for f in folder.flows)]
+    problems = []
     for config in configs:
         if config not in named:
             found = ", ".join(f.entrypoint for f in folder.flows) or "none"
-            folder.problems.append(
+            problems.append(
                 Problem(
                     "error",
                     f"`entrypoint: {config.entrypoint}` names no @flow of that file (flows "
@@ -317,8 +335,7 @@ def _keep_listed(folder: FlowFolder) -> None:
                     "prefect.yaml",
                 )
             )
-    folder.deployment_configs = named
-    folder.flows = [f for f in folder.flows if any(config_matches(c, f) for c in named)]
+    return named, problems
 
 
 def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
@@ -374,11 +391,12 @@ def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool
     return any(p == path and first <= problem.line <= last for p, first, last in made)
 
 
-def _check_flow_names(folder: FlowFolder) -> None:
+def _flow_name_problems(path: Path, flows: list[FlowSpec]) -> list[Problem]:
     """Two flows of one name would share a deployment: each fails, at its line; the folder's
     other flows still deploy."""
+    problems = []
     by_name: dict[str, list[FlowSpec]] = {}
-    for flow in folder.flows:
+    for flow in flows:
         if flow.name_pending is None:  # a name the image computes: checked once it is known
             by_name.setdefault(flow.name, []).append(flow)
     for name, group in by_name.items():
@@ -386,17 +404,18 @@ def _check_flow_names(folder: FlowFolder) -> None:
             continue
         places = " and ".join(f"{f.file}:{f.line}" for f in group)
         for flow in group:
-            folder.problems.append(
+            problems.append(
                 Problem(
                     "error",
                     f"{len(group)} flows are named {name!r} ({places}); they would overwrite each "
                     "other's deployment. Give each its own `name=`.",
-                    folder.path / flow.file,
+                    path / flow.file,
                     flow.line,
                     "Duplicate flow name",
                     flow=flow.entrypoint,
                 )
             )
+    return problems
 
 
 def report_folder_problems(folders: list[FlowFolder]) -> None:

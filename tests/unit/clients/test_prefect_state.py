@@ -43,7 +43,7 @@ def test_the_managed_deployments_with_their_triggers(monkeypatch: pytest.MonkeyP
     etl = state.deployments["etl/sales"]
     assert (etl.id, etl.flow_name, etl.name) == ("d1", "etl", "sales")
     assert [a["name"] for a in etl.automations] == ["on-upload", "nightly"]
-    assert state.deployments["report/sales"].automations == []
+    assert state.deployments["report/sales"].automations == ()
     assert set(state.automations) == {"d1"}
 
 

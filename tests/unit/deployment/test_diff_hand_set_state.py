@@ -54,7 +54,7 @@ def test_paused_in_the_ui_is_kept_unless_the_file_says_paused() -> None:
     existing = existing_from_json(server(wanted, paused=True), "etl")
     assert diff(wanted, existing).action == "unchanged"
     explicit = diff(replace(wanted, paused=False), existing)
-    assert (explicit.changed_fields, explicit.changes) == (["paused"], {"paused": (True, False)})
+    assert (explicit.changed_fields, explicit.changes) == (("paused",), {"paused": (True, False)})
 
 
 def test_a_schedule_switched_off_stays_off_unless_the_file_says_active() -> None:
@@ -67,9 +67,9 @@ def test_a_schedule_switched_off_stays_off_unless_the_file_says_active() -> None
         wanted, schedules=[{"cron": "0 6 * * *", "active": True}, {"cron": "0 7 * * *"}]
     )
     planned = diff(explicit, existing)
-    assert planned.changed_fields == ["schedules"]
+    assert planned.changed_fields == ("schedules",)
     # The write carries the other schedule's hand-set value as it is.
-    assert planned.spec is not None and planned.spec.schedules == [
+    assert planned.spec is not None and list(planned.spec.schedules or ()) == [
         {"cron": "0 6 * * *", "active": True},
         {"cron": "0 7 * * *", "active": True},
     ]
@@ -79,9 +79,12 @@ def test_a_changed_schedule_keeps_the_switch_of_the_ones_that_stay() -> None:
     wanted = spec(schedules=[{"cron": "0 6 * * *"}, {"cron": "0 8 * * *"}])
     on_server = [schedule("0 6 * * *", False), schedule("0 7 * * *", True)]
     planned = diff(wanted, existing_from_json(server(wanted, schedules=on_server), "etl"))
-    assert planned.changed_fields == ["schedules"]
+    assert planned.changed_fields == ("schedules",)
     assert planned.spec is not None
-    assert planned.spec.schedules == [{"cron": "0 6 * * *", "active": False}, {"cron": "0 8 * * *"}]
+    assert list(planned.spec.schedules or ()) == [
+        {"cron": "0 6 * * *", "active": False},
+        {"cron": "0 8 * * *"},
+    ]
 
 
 def test_no_schedules_key_keeps_the_server_s_and_an_empty_list_removes_them() -> None:
@@ -90,7 +93,7 @@ def test_no_schedules_key_keeps_the_server_s_and_an_empty_list_removes_them() ->
     existing = existing_from_json(server(unmanaged, schedules=on_server), "etl")
     assert diff(unmanaged, existing).action == "unchanged"
     planned = diff(spec(schedules=[]), existing)
-    assert planned.changed_fields == ["schedules"] and planned.changes["schedules"][1] == []
+    assert planned.changed_fields == ("schedules",) and planned.changes["schedules"][1] == []
 
 
 def test_work_queue_and_concurrency_options_compare_with_the_server() -> None:
@@ -179,9 +182,9 @@ def test_triggers_reconcile_by_name() -> None:
 def test_a_trigger_switched_off_stays_off_unless_the_file_says_enabled() -> None:
     wanted = spec(triggers=[{**TRIGGER, "name": "a"}])
     switched_off = existing_with(on_server(wanted, a={"enabled": False}))
-    assert diff(wanted, switched_off).trigger_writes == []
+    assert diff(wanted, switched_off).trigger_writes == ()
     explicit = spec(triggers=[{**TRIGGER, "name": "a", "enabled": True}])
-    assert diff(explicit, switched_off).trigger_writes == [("update", "a", "id-a")]
+    assert diff(explicit, switched_off).trigger_writes == (("update", "a", "id-a"),)
 
 
 def test_an_automation_without_our_tag_is_never_removed() -> None:

@@ -54,7 +54,7 @@ def on_server(spec: DeploymentSpec, **fields: Any) -> dict[str, Any]:
     """The API's JSON of a deployment equal to `spec`, with `fields` changed."""
     data = {
         "id": str(FLOW_ID), "name": spec.name, "description": "", "version": spec.version,
-        "tags": spec.tags, "parameters": {}, "parameter_openapi_schema": {"properties": {}},
+        "tags": list(spec.tags), "parameters": {}, "parameter_openapi_schema": {"properties": {}},
         "enforce_parameter_schema": True, "entrypoint": spec.entrypoint, "path": None,
         "pull_steps": PULL_STEPS, "work_pool_name": spec.work_pool, "work_queue_name": "default",
         "job_variables": spec.job_variables, "global_concurrency_limit": None,
@@ -92,7 +92,7 @@ def test_a_new_field_is_one_entry_read_diffed_and_written(
     update = update_body(spec, planned.changed_fields)
     assert update is not None  # with the tags, which every PATCH rewrites (the commit record)
     assert update.model_dump(mode="json", exclude_unset=True) == {
-        "storage_document_id": NEW, "tags": spec.tags,
+        "storage_document_id": NEW, "tags": list(spec.tags),
     }  # fmt: skip
 
 
@@ -121,7 +121,7 @@ def test_the_create_body_holds_no_null_a_3_2_0_server_would_refuse(tmp_path: Pat
     body = create_payload(spec, FLOW_ID)
     assert body == {
         "flow_id": str(FLOW_ID), "name": "sales", "entrypoint": "flow.py:etl",
-        "description": "", "tags": spec.tags, "parameters": {}, "concurrency_limit": None,
+        "description": "", "tags": list(spec.tags), "parameters": {}, "concurrency_limit": None,
         "enforce_parameter_schema": True, "paused": False, "work_pool_name": "pool",
         "job_variables": {"image": "r/sales/daily:abc123"}, "schedules": [],
         "version": "abc123", "parameter_openapi_schema": {"properties": {}},
@@ -159,7 +159,7 @@ def test_a_patch_sends_the_changed_fields_and_the_pool_with_the_queue(tmp_path: 
         if update is None:
             return None
         body: dict[str, Any] = update.model_dump(mode="json", exclude_unset=True)
-        assert body.pop("tags") == spec.tags  # every PATCH rewrites them (the commit record)
+        assert body.pop("tags") == list(spec.tags)  # every PATCH rewrites them (the commit record)
         return body
 
     assert patch(["work_queue_name"]) == {"work_queue_name": "high", "work_pool_name": "pool"}
@@ -173,7 +173,7 @@ def test_a_patch_of_the_pool_alone_when_the_file_names_no_queue(tmp_path: Path) 
     update = update_body(spec, ["work_pool_name"])
     assert update is not None
     assert update.model_dump(mode="json", exclude_unset=True) == {
-        "work_pool_name": "other", "tags": spec.tags,
+        "work_pool_name": "other", "tags": list(spec.tags),
     }  # fmt: skip
 
 

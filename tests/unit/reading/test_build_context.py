@@ -114,10 +114,10 @@ def test_own_dockerfile_gets_base_image_arg_only_when_declared(tmp_path: Path) -
     (tmp_path / "Dockerfile").write_text("ARG BASE_IMAGE=x\nFROM ${BASE_IMAGE}\nCOPY . .\n")
     recipe = recipe_for(folder_at(tmp_path), Options(base_image="local/base:1"))
     assert recipe.build_args == {"BASE_IMAGE": "local/base:1"}
-    assert recipe.bases == [("local/base:1", 2)]
+    assert recipe.bases == (("local/base:1", 2),)
     (tmp_path / "Dockerfile").write_text("FROM fixed/base:2\nCOPY . .\n")
     recipe = recipe_for(folder_at(tmp_path), Options(base_image="local/base:1"))
-    assert recipe.build_args == {} and recipe.bases == [("fixed/base:2", 1)]
+    assert recipe.build_args == {} and recipe.bases == (("fixed/base:2", 1),)
     assert "Dockerfile" in recipe.files
 
 

@@ -65,7 +65,7 @@ def test_finds_every_decorator_form_without_importing(tmp_path: Path) -> None:
     assert schema["properties"]["day"]["default"] == "mon"
     assert schema["properties"]["day"]["description"] == "which day"
     assert schema["properties"]["n"]["type"] == "integer"
-    assert folder.problems == []
+    assert folder.problems == ()
 
 
 def test_skips_hidden_private_and_cache_folders(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_flow_imported_to_type_a_hook_is_prefect_3(tmp_path: Path) -> None:
         "    pass\n\n\n@flow(on_failure=[notify])\ndef main() -> None:\n    pass\n",
     )
     [folder] = discover(tmp_path)
-    assert folder.problems == []
+    assert folder.problems == ()
     assert [f.name for f in folder.flows] == ["main"]
 
 
@@ -202,7 +202,7 @@ def test_last_definition_wins_as_in_python(tmp_path: Path) -> None:
     )
     [folder] = discover(tmp_path)
     assert [(f.name, f.line) for f in folder.flows] == [("second", 7)]
-    assert folder.problems == []
+    assert folder.problems == ()
 
 
 def test_pattern_filters_on_project_and_folder(tmp_path: Path) -> None:

@@ -19,12 +19,14 @@ def folder(tmp_path: Path, **files: str) -> FlowFolder:
     for name, text in {"flow.py": "print(1)\n", **files}.items():
         (path / name).write_text(text)
     flow = FlowSpec("etl", "etl", "flow.py", 1, {})
-    found = FlowFolder("sales", "daily", path, [flow])
-    if "requirements.txt" in files:
-        found.requirements = path / "requirements.txt"
-    if "Dockerfile" in files:
-        found.dockerfile = path / "Dockerfile"
-    return found
+    return FlowFolder(
+        "sales",
+        "daily",
+        path,
+        [flow],
+        requirements=path / "requirements.txt" if "requirements.txt" in files else None,
+        dockerfile=path / "Dockerfile" if "Dockerfile" in files else None,
+    )
 
 
 def test_the_default_recipe_installs_the_requirements_and_lists_the_files(tmp_path: Path) -> None:
@@ -35,7 +37,7 @@ def test_the_default_recipe_installs_the_requirements_and_lists_the_files(tmp_pa
         f"FROM {BASE}\n"
     )
     assert "requirements.txt" in recipe.dockerfile_text
-    assert recipe.bases == [(BASE, 0)]
+    assert recipe.bases == ((BASE, 0),)
     assert recipe.expected_code_dir == "/opt/prefect/flows/sales/daily"
     assert set(recipe.files) == {"flow.py", "requirements.txt"}
 
@@ -45,7 +47,7 @@ def test_a_folder_s_own_dockerfile_gets_the_base_image_it_declares(tmp_path: Pat
     recipe = recipe_for(folder(tmp_path, Dockerfile=dockerfile), Options(base_image=BASE))
     assert recipe.dockerfile_text is None and recipe.expected_code_dir is None
     assert recipe.build_args == {"BASE_IMAGE": BASE}
-    assert recipe.bases == [(BASE, 2)]
+    assert recipe.bases == ((BASE, 2),)
     assert set(recipe.files) == {"flow.py", "Dockerfile"}
 
 

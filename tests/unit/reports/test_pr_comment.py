@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import (
@@ -193,9 +194,9 @@ def test_a_thousand_flows_fit_in_one_comment_folded_never_cut_mid_table() -> Non
 
 def test_failing_projects_come_first_in_full() -> None:
     plan = big_plan(1000, 10)
-    plan.folders[999].problems.append(
-        Problem("error", "boom", plan.folders[999].path / "flow.py", 1)
-    )
+    last = plan.folders[999]
+    failing = replace(last, problems=[Problem("error", "boom", last.path / "flow.py", 1)])
+    plan = replace(plan, folders=[*plan.folders[:999], failing])
     text = render(plan, "prod", LINKS)
     assert len(text) <= COMMENT_LIMIT
     assert re.findall(r"^#### (project-\d+)$", text, re.M)[0] == "project-0009"

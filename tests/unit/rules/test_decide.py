@@ -478,7 +478,7 @@ def test_the_plan_changes_nothing_it_was_given() -> None:
     weekly = folder("weekly", "etl")  # a collision: problems for both
     world = inputs(daily, weekly)
     decide.plan(world, OPTIONS)
-    assert daily.problems == [] and weekly.problems == []
+    assert daily.problems == () and weekly.problems == ()
     assert decide.plan(world, OPTIONS) == decide.plan(world, OPTIONS)
 
 

@@ -43,4 +43,4 @@ def test_a_flow_failing_on_a_collision_still_has_its_schedule_judged() -> None:
 def test_a_clean_folder_is_unchanged_by_the_one_pass() -> None:
     daily = folder("daily", deployment_configs=[entry("a", 2, ({"cron": "0 6 * * *"},))])
     plan = decide.plan(inputs(daily), OPTIONS)
-    assert plan.folders[0].problems == [] and [d.action for d in plan.deployments] == ["create"]
+    assert plan.folders[0].problems == () and [d.action for d in plan.deployments] == ["create"]

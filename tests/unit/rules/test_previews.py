@@ -60,7 +60,7 @@ def test_only_folders_that_differ_from_production_get_paused_previews() -> None:
     [d] = plan.deployments  # production's three deployments: not in the plan at all
     assert (d.full_name, d.action, d.preview) == ("weekly/sales-pr-7", "create", 7)
     assert d.spec is not None
-    assert d.spec.paused is True and d.spec.triggers == [] and d.spec.schedules == []
+    assert d.spec.paused is True and d.spec.triggers == () and d.spec.schedules == ()
     assert {"preview:pr-7", f"repo:{REPO}", "tenant:dev", MANAGED_TAG} <= set(d.spec.tags)
     assert d.spec.image == "r/sales/weekly:tag2"
 
@@ -78,7 +78,7 @@ def test_a_new_folder_gets_previews_and_schedules_are_kept_but_off() -> None:
     plan = decide.plan(inputs(daily), PR)
     [d] = plan.deployments
     assert d.full_name == "daily/nightly-pr-7" and d.spec is not None
-    assert d.spec.schedules == [{"cron": "0 1 * * *", "active": False}]
+    assert d.spec.schedules == ({"cron": "0 1 * * *", "active": False},)
 
 
 def test_previews_go_to_the_preview_pool_with_job_variables_fitted_to_it() -> None:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec, ImagePlan
@@ -30,7 +31,7 @@ def test_default_deployment_per_flow() -> None:
     etl = specs[0]
     assert etl.entrypoint == "flows/etl.py:etl" and etl.version == "abc123"
     assert etl.job_variables == {"image": "r/sales/daily:abc123"}
-    assert etl.tags == [
+    assert list(etl.tags) == [
         "managed-by:prefect-flow-deploy", "sales", "project:sales", "folder:sales/daily", "tenant:prod", "team-a",
     ]  # fmt: skip
     assert etl.description == "docstring" and etl.enforce_parameter_schema
@@ -51,7 +52,7 @@ def test_prefect_yaml_entries_replace_the_default_and_match_root_relative_entryp
 
 def test_entry_naming_no_flow_is_an_error_with_its_line() -> None:
     folder = folder_with([DeploymentConfig(entrypoint="gone.py:nothing", line=7)])
-    folder.prefect_yaml = folder.path / "prefect.yaml"
+    folder = replace(folder, prefect_yaml=folder.path / "prefect.yaml")
     _, [problem] = deployment_specs(folder, image(folder), Options())
     assert problem.line == 7 and "not a @flow in this folder" in problem.message
 
@@ -71,4 +72,4 @@ def test_tenant_overrides() -> None:
         "env": {"LOG": "DEBUG"},
         "image": "r/sales/daily:abc123",
     }
-    assert report.schedules == [{"cron": "0 6 * * *", "active": False}]
+    assert report.schedules == ({"cron": "0 6 * * *", "active": False},)
