@@ -101,7 +101,7 @@ def test_a_deployment_without_the_record_is_taken_over_once(
 
     planned = plan(scenario, stack, repository=A)
     (row,) = planned.deployments
-    assert (row.action, row.changed_fields, row.owner) == ("update", ["tags"], None)
+    assert (row.action, row.changed_fields, row.owner) == ("update", ("tags",), None)
     assert not deploy(scenario, stack, repository=A).failed
     assert f"repo:{A}" in read_deployment(f"old/{p}").tags
     again = plan(scenario, stack, repository=A)
