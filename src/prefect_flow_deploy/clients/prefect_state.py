@@ -14,7 +14,8 @@ from prefect_flow_deploy.clients.prefect_api import (
     read_related_automations,
     read_tagged_automations,
 )
-from prefect_flow_deploy.core.model import MANAGED_TAG, ExistingDeployment, ServerState
+from prefect_flow_deploy.core.model import MANAGED_TAG
+from prefect_flow_deploy.core.server_state import ExistingDeployment, ServerState
 from prefect_flow_deploy.deployment.diff import existing_from_json
 
 

@@ -25,7 +25,8 @@ from prefect_flow_deploy.clients.http_retry import async_client_transport, check
 from prefect_flow_deploy.clients.prefect_api import ApiSettings, is_cloud
 from prefect_flow_deploy.clients.write_lock import WriteLocks
 from prefect_flow_deploy.core.logger import Level
-from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec, Pool
+from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX, DeploymentPlan, DeploymentSpec
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.deployment.commit_order import (
     Commit,
     Superseded,

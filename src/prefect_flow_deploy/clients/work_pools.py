@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from prefect_flow_deploy.clients.prefect_api import ApiSettings, unavailable
-from prefect_flow_deploy.core.model import Pool
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.rules.pools import PoolTypeError
 
 

@@ -16,14 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from prefect_flow_deploy.core.model import (
-    BuildRecipe,
-    FlowFolder,
-    ImageAnswer,
-    Problem,
-    ServerState,
-)
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer, Problem
 from prefect_flow_deploy.core.naming import image_repository
+from prefect_flow_deploy.core.server_state import ServerState
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover
 from prefect_flow_deploy.reading.recipes import (

@@ -5,93 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class FrozenMap(dict[K, V]):
-    """A dict that refuses to change: the mappings of the values passed down the pipeline
-    (a dict still, so that it is written to a plan file and compared as one)."""
-
-    def _refuse(self, *args: object, **kwargs: object) -> Any:
-        raise TypeError(f"{type(self).__name__} is read-only: make a new value instead")
-
-    __setitem__ = __delitem__ = __ior__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-
-
-BuilderKind = Literal["local", "docker", "buildkit", "buildx"]
-
-
-CacheKind = Literal["inline", "registry"]
-
-
-CACHE_TAG = "buildcache"
-
-
-@dataclass(frozen=True)
-class BuildPlan:
-    """Where this run builds, checks and pushes, and with which cache. Never a secret: the
-    TLS material stays in Options."""
-
-    builder: str = ""  # as given; "" for the runner's engine
-    kind: BuilderKind = "local"
-    # Docker host (tcp://, ssh://, unix://), BuildKit endpoint (tcp://) or buildx builder name
-    address: str = ""
-    tls: bool = False  # client certificates given
-    cache: CacheKind = "inline"
-
-    @property
-    def remote_engine(self) -> bool:
-        """Built, checked and pushed by an engine other than the runner's."""
-        return self.kind == "docker"
-
-    @property
-    def uses_buildx(self) -> bool:
-        """Built by BuildKit through buildx, then loaded into the runner's engine."""
-        return self.kind in ("buildkit", "buildx")
-
-    def describe(self) -> str:
-        """One line for the plan: where, and which cache and why."""
-        where = {
-            "local": "this runner's Docker engine",
-            "docker": f"the Docker engine {self.address}"
-            + (" (TLS client certificate)" if self.tls else ""),
-            "buildkit": f"the BuildKit daemon {self.address} (buildx, remote driver)",
-            "buildx": f"the buildx builder {self.address}",
-        }[self.kind]
-        if self.cache == "registry":
-            cache = (
-                f"registry cache <registry>/<project>/<folder>:{CACHE_TAG} (mode=max), and "
-                "the inline cache of the deployed image"
-            )
-        elif self.kind == "docker":
-            cache = (
-                "inline cache (a Docker engine's own builder cannot export a registry cache; "
-                "the engine keeps its build cache for every run that uses it)"
-            )
-        else:
-            cache = "inline cache (the image each folder's deployments run now)"
-        return f"builds on {where}; {cache}"
-
-
-@dataclass(frozen=True)
-class Pool:
-    name: str
-    type: str
-    template: dict[str, Any] = field(default_factory=dict)  # the base job template
-    exists: bool = True
-    # For a pool that does not exist: the pools the server has (a typo is then plain).
-    others: tuple[str, ...] = ()
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        variables = self.template.get("variables") or {}
-        result: dict[str, Any] = variables.get("properties") or {}
-        return result
-
+from prefect_flow_deploy.core.build_plan import BuildPlan
+from prefect_flow_deploy.core.frozen import FrozenMap
+from prefect_flow_deploy.core.server_state import Pool, ServerState
 
 MANAGED_TAG = "managed-by:prefect-flow-deploy"
 TENANT_TAG_PREFIX = "tenant:"
@@ -421,48 +339,6 @@ class ImageDeletion:
     freed: int | None  # bytes no kept image shares; None when the registry tells no sizes
     outcome: str = "planned"  # planned / deleted / refused: <why>
     version_id: int | None = None  # GHCR: the package version to delete
-
-
-@dataclass(frozen=True)
-class ExistingDeployment:
-    id: str
-    flow_name: str
-    name: str
-    tags: Sequence[str]
-    comparable: dict[str, Any]
-    schedules: Sequence[dict[str, Any]]  # the API's JSON, for the exact comparison
-    image: str | None
-    code_dir: str | None
-    # Automations this deployment owns (its prefect.yaml triggers), as the API's JSON.
-    automations: Sequence[dict[str, Any]] = ()
-    updated: str = ""  # the server's `updated` time (ISO 8601): which previews are oldest
-
-    def __post_init__(self) -> None:
-        """Tuples, whatever sequence it was given."""
-        for name in ("tags", "schedules", "automations"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.flow_name}/{self.name}"
-
-    def folder_key(self) -> str | None:
-        return next((t.removeprefix("folder:") for t in self.tags if t.startswith("folder:")), None)
-
-
-@dataclass(frozen=True)
-class ServerState:
-    """What the server held when the run read it: read-only (a new state is a new value)."""
-
-    deployments: Mapping[str, ExistingDeployment] = field(default_factory=dict)  # by full name
-    # Automations owned by deployments (their triggers), by deployment id
-    automations: Mapping[str, Sequence[dict[str, Any]]] = field(default_factory=dict)
-    server_version: str | None = None  # None: Prefect Cloud, or not told
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "deployments", FrozenMap(self.deployments))
-        automations = {i: tuple(owned) for i, owned in self.automations.items()}
-        object.__setattr__(self, "automations", FrozenMap(automations))
 
 
 @dataclass(frozen=True)

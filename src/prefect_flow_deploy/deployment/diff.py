@@ -18,8 +18,8 @@ from prefect_flow_deploy.core.model import (
     DeploymentAction,
     DeploymentPlan,
     DeploymentSpec,
-    ExistingDeployment,
 )
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.deployment import field_loops
 from prefect_flow_deploy.deployment.fields import code_dir_of
 from prefect_flow_deploy.deployment.ownership import foreign_owner, recorded_owner

@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prefect_flow_deploy.core.model import (
-    DeploymentSpec,
-    ExistingDeployment,
-)
+from prefect_flow_deploy.core.model import DeploymentSpec
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.deployment import fields
 from prefect_flow_deploy.deployment.field_types import (
     KEEP,

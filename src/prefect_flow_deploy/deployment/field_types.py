@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from prefect_flow_deploy.core.model import (
     DeploymentConfig,
     DeploymentSpec,
-    ExistingDeployment,
     FlowFolder,
     FlowSpec,
     ImagePlan,
     Problem,
 )
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 
 if TYPE_CHECKING:
     from prefect_flow_deploy.settings.options import Options

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect_flow_deploy.core.model import (
-    DeploymentSpec,
-    ExistingDeployment,
-)
+from prefect_flow_deploy.core.model import DeploymentSpec
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.deployment import schedules as deployment_schedules
 from prefect_flow_deploy.deployment.commit_order import without_commit_tags
 from prefect_flow_deploy.deployment.field_readers import (

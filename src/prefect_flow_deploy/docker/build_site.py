@@ -33,9 +33,9 @@ from requests.adapters import HTTPAdapter
 
 from prefect_flow_deploy.clients.docker_auth import Logins
 from prefect_flow_deploy.core import run_files
+from prefect_flow_deploy.core.build_plan import BuildPlan
 from prefect_flow_deploy.core.errors import ConfigurationError, DockerUnavailableError, FatalError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildPlan
 from prefect_flow_deploy.docker import cancellation, leftovers
 from prefect_flow_deploy.docker.buildkit_cli import buildkit_command
 from prefect_flow_deploy.docker.engine_session import Site, current, local_client, set_current

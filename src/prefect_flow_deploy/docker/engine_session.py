@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import docker
 from docker.errors import DockerException
 
+from prefect_flow_deploy.core.build_plan import BuildPlan
 from prefect_flow_deploy.core.errors import DockerUnavailableError
-from prefect_flow_deploy.core.model import BuildPlan
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan, Plan, Pool, Problem
+from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan, Plan, Problem
 from prefect_flow_deploy.core.results import listed
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.reports.action import cell
 from prefect_flow_deploy.settings.options import SECRET_NAME
 

@@ -18,14 +18,13 @@ from dataclasses import replace
 from prefect_flow_deploy.core.model import (
     DeploymentPlan,
     DeploymentSpec,
-    ExistingDeployment,
     FlowFolder,
     ImageAnswer,
     ImagePlan,
     Plan,
     Problem,
-    ServerState,
 )
+from prefect_flow_deploy.core.server_state import ExistingDeployment, ServerState
 from prefect_flow_deploy.deployment.commit_order import in_order
 from prefect_flow_deploy.deployment.diff import diff
 from prefect_flow_deploy.deployment.ownership import not_removed

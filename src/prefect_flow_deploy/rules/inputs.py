@@ -8,15 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prefect_flow_deploy.core.model import (
-    BuildRecipe,
-    FlowFolder,
-    FrozenMap,
-    ImageAnswer,
-    Pool,
-    Problem,
-    ServerState,
-)
+from prefect_flow_deploy.core.frozen import FrozenMap
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer, Problem
+from prefect_flow_deploy.core.server_state import Pool, ServerState
 from prefect_flow_deploy.deployment.commit_order import Commit, Relation
 from prefect_flow_deploy.rules.previews import PullState
 

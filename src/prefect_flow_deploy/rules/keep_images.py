@@ -4,7 +4,8 @@ images go. Pure: run/keep_images.py lists the registry and deletes by it."""
 
 from __future__ import annotations
 
-from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan, Retention, ServerState
+from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan, Retention
+from prefect_flow_deploy.core.server_state import ServerState
 from prefect_flow_deploy.rules.previews import images_only_previews_used
 from prefect_flow_deploy.settings.options import Options
 

@@ -15,15 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from prefect_flow_deploy.core.model import (
-    DeploymentPlan,
-    DeploymentSpec,
-    ExistingDeployment,
-    Plan,
-    ServerState,
-    is_pending_name,
-)
+from prefect_flow_deploy.core.model import DeploymentPlan, DeploymentSpec, Plan, is_pending_name
 from prefect_flow_deploy.core.naming import BANNED_CHARACTERS
+from prefect_flow_deploy.core.server_state import ExistingDeployment, ServerState
 from prefect_flow_deploy.settings.options import Options
 
 

@@ -1,13 +1,14 @@
 """Work pool rules: a pool that does not exist, one that cannot run the image built here, the
 job variables a deployment gets on its pool (the image, the pull policy) and those the pool's
-template does not declare. Pure: the pool as the server holds it (core.model.Pool)."""
+template does not declare. Pure: the pool as the server holds it (core.server_state.Pool)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prefect_flow_deploy.core.model import DeploymentPlan, Pool
+from prefect_flow_deploy.core.model import DeploymentPlan
+from prefect_flow_deploy.core.server_state import Pool
 
 IMAGE_VARIABLE = "image"
 

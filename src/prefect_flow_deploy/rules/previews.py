@@ -24,12 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Literal
 
-from prefect_flow_deploy.core.model import (
-    DeploymentPlan,
-    DeploymentSpec,
-    ExistingDeployment,
-    ServerState,
-)
+from prefect_flow_deploy.core.model import DeploymentPlan, DeploymentSpec
+from prefect_flow_deploy.core.server_state import ExistingDeployment, ServerState
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.ownership import recorded_owner
 from prefect_flow_deploy.settings.options import Options

@@ -17,12 +17,11 @@ from prefect_flow_deploy.core.model import (
     FlowSpec,
     ImageAnswer,
     ImagePlan,
-    Pool,
     Problem,
-    ServerState,
     config_matches,
 )
 from prefect_flow_deploy.core.naming import INPUTS_LABEL
+from prefect_flow_deploy.core.server_state import Pool, ServerState
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.field_loops import spec_values
 from prefect_flow_deploy.deployment.field_types import Source

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX, DeploymentSpec, ExistingDeployment
+from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX, DeploymentSpec
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.deployment.diff import in_tenant
 from prefect_flow_deploy.deployment.ownership import foreign_owner, takeover_message
 

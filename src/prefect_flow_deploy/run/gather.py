@@ -31,14 +31,8 @@ from prefect_flow_deploy.core.errors import (
     RegistryError,
 )
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import (
-    BuildRecipe,
-    FlowFolder,
-    ImageAnswer,
-    Pool,
-    Progress,
-    ServerState,
-)
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer, Progress
+from prefect_flow_deploy.core.server_state import Pool, ServerState
 from prefect_flow_deploy.deployment.commit_order import Relation, recorded_commit
 from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.reading import file_reads

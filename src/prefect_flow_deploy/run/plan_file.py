@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_flow_deploy.core.errors import ConfigurationError, PlanMovedError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import DeploymentPlan, ExistingDeployment, Plan
+from prefect_flow_deploy.core.model import DeploymentPlan, Plan
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.core.urls import without_credentials
 from prefect_flow_deploy.rules.plan_file_checks import (
     DuplicateKey,

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import re
 
+from prefect_flow_deploy.core.build_plan import CACHE_TAG, BuilderKind, BuildPlan, CacheKind
 from prefect_flow_deploy.core.errors import ConfigurationError
-from prefect_flow_deploy.core.model import CACHE_TAG, BuilderKind, BuildPlan, CacheKind
 
 FORMS = (
     "tcp://host:2376 (a Docker engine; TLS from builder-tls-ca, builder-tls-cert, "

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from prefect_flow_deploy.core.build_plan import BuildPlan
 from prefect_flow_deploy.core.credentials import Credentials
 from prefect_flow_deploy.core.errors import ConfigurationError
-from prefect_flow_deploy.core.model import BuildPlan
 from prefect_flow_deploy.core.naming import is_valid_registry, normalise_registry, registry_host
 from prefect_flow_deploy.settings.builder import FORMS, build_plan
 

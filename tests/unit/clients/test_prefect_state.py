@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from prefect_flow_deploy.clients import prefect_state
-from prefect_flow_deploy.core.model import MANAGED_TAG, ServerState
+from prefect_flow_deploy.core.model import MANAGED_TAG
+from prefect_flow_deploy.core.server_state import ServerState
 
 
 def deployment(id_: str, name: str, flow: str, tags: list[str]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from prefect_docker.worker import DockerWorker
 
-from prefect_flow_deploy.core.model import DeploymentSpec, Pool
+from prefect_flow_deploy.core.model import DeploymentSpec
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.rules.pools import cannot_run_images
 from prefect_flow_deploy.rules.specs import fit_pool
 from prefect_flow_deploy.settings.options import Options

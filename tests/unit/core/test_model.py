@@ -4,39 +4,14 @@ server's state and its deployments, and (rules/inputs.py) what gather read."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
-from prefect_flow_deploy.core.model import FrozenMap, ServerState
+from prefect_flow_deploy.core.frozen import FrozenMap
 from prefect_flow_deploy.rules import decide
-from tests.unit.rules.test_decide import folder, inputs, managed
-
-
-def test_a_frozen_map_is_a_dict_that_refuses_to_change() -> None:
-    m = FrozenMap({"a": 1})
-    assert m == {"a": 1} and isinstance(m, dict) and json.dumps(m) == '{"a": 1}'
-    for change in (
-        lambda: m.__setitem__("b", 2), lambda: m.__delitem__("a"), lambda: m.update(b=2),
-        lambda: m.pop("a"), lambda: m.setdefault("b", 2), m.clear, m.popitem,
-    ):  # fmt: skip
-        with pytest.raises(TypeError, match="read-only"):
-            change()
-    assert {**m, "b": 2} == {"a": 1, "b": 2} and m == {"a": 1}  # a new value instead
-
-
-def test_the_server_s_state_and_its_deployments_are_read_only() -> None:
-    gone = managed("old/sales", "sales/gone")
-    state = ServerState({gone.full_name: gone})
-    with pytest.raises(TypeError):
-        state.deployments["x"] = gone  # type: ignore[index]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        state.server_version = "3.4.0"  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        gone.image = "r/x:1"  # type: ignore[misc]
-    assert replace(state, server_version="3.4.0").deployments == state.deployments
+from tests.unit.rules.test_decide import folder, inputs
 
 
 def test_inputs_are_read_only_down_to_their_mappings() -> None:

@@ -17,10 +17,10 @@ import pytest
 
 from prefect_flow_deploy.clients.docker_auth import Logins
 from prefect_flow_deploy.core import run_files
+from prefect_flow_deploy.core.build_plan import BuildPlan
 from prefect_flow_deploy.core.credentials import Credentials
 from prefect_flow_deploy.core.errors import ConfigurationError, DockerUnavailableError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildPlan
 from prefect_flow_deploy.docker import build_site, cancellation, engine_session, leftovers
 from prefect_flow_deploy.docker.build_site import (
     CONTEXT,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prefect_flow_deploy.core.model import BuildPlan
+from prefect_flow_deploy.core.build_plan import BuildPlan
 from prefect_flow_deploy.docker import engine_session
 from prefect_flow_deploy.docker.engine_session import Site
 

@@ -16,15 +16,13 @@ from prefect_flow_deploy.core.model import (
     BuildRecipe,
     DeploymentConfig,
     DeploymentSpec,
-    ExistingDeployment,
     FlowFolder,
     FlowSpec,
     ImageAnswer,
     Plan,
-    Pool,
     Problem,
-    ServerState,
 )
+from prefect_flow_deploy.core.server_state import ExistingDeployment, Pool, ServerState
 from prefect_flow_deploy.deployment.diff import existing_from_json
 from prefect_flow_deploy.deployment.field_loops import wanted as comparable_desired
 from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from prefect_flow_deploy.core.model import DeploymentConfig, Plan, Pool
+from prefect_flow_deploy.core.model import DeploymentConfig, Plan
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.reports.pr_comment import Links, render
 from prefect_flow_deploy.reports.terminal import plan_json, print_plan
 from prefect_flow_deploy.rules import decide

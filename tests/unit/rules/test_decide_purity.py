@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from prefect_flow_deploy.core.model import DeploymentConfig, ImageAnswer, Plan, Pool
+from prefect_flow_deploy.core.model import DeploymentConfig, ImageAnswer, Plan
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.rules import decide, previews
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.removals import GONE

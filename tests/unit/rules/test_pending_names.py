@@ -47,7 +47,7 @@ def test_the_name_of_the_same_content_is_reused_from_the_server() -> None:
 
 
 def decide_state(existing):  # type: ignore[no-untyped-def]
-    from prefect_flow_deploy.core.model import ServerState
+    from prefect_flow_deploy.core.server_state import ServerState
 
     return ServerState({e.full_name: e for e in existing})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect_flow_deploy.core.model import Pool
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.rules.pools import (
     MANAGED_TYPE,
     PULL_POLICY,

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prefect_flow_deploy.core.model import (
-    MANAGED_TAG,
-    DeploymentConfig,
-    ExistingDeployment,
-    ImageAnswer,
-    Plan,
-    Pool,
-)
+from prefect_flow_deploy.core.model import MANAGED_TAG, DeploymentConfig, ImageAnswer, Plan
+from prefect_flow_deploy.core.server_state import ExistingDeployment, Pool
 from prefect_flow_deploy.deployment.diff import existing_from_json
 from prefect_flow_deploy.rules import decide, previews
 from prefect_flow_deploy.settings.options import Options

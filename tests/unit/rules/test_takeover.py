@@ -6,7 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX, ExistingDeployment
+from prefect_flow_deploy.core.model import TENANT_TAG_PREFIX
+from prefect_flow_deploy.core.server_state import ExistingDeployment
 from prefect_flow_deploy.deployment.ownership import repository_tag
 from prefect_flow_deploy.rules.takeover import other_folder, other_repository, other_tenant
 

@@ -11,7 +11,8 @@ import pytest
 
 from prefect_flow_deploy.core.errors import ConfigurationError, PlanMovedError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import DeploymentConfig, ImageAnswer, Plan, Pool
+from prefect_flow_deploy.core.model import DeploymentConfig, ImageAnswer, Plan
+from prefect_flow_deploy.core.server_state import Pool
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.run.plan_file import HIDDEN, dump, load, refusals, what_moved
 from tests.unit.rules.test_decide import OPTIONS as DECIDE_OPTIONS

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from prefect_flow_deploy.core.build_plan import CACHE_TAG, BuildPlan
 from prefect_flow_deploy.core.errors import ConfigurationError
-from prefect_flow_deploy.core.model import CACHE_TAG, BuildPlan
 from prefect_flow_deploy.settings.builder import (
     build_plan,
     cache_flags,
