@@ -22,9 +22,8 @@ from prefect_flow_deploy.core.server_state import ServerState
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover
 from prefect_flow_deploy.reading.recipes import (
-    large_file_problems,
+    file_warnings,
     recipe_for,
-    secret_file_problems,
 )
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.rules.collisions import image_collisions
@@ -94,10 +93,7 @@ def unknown_world(folders: list[FlowFolder], options: Options) -> Inputs:
             errors[folder.key] = str(exc)
             continue
         recipes[folder.key] = recipe
-        warnings[folder.key] = (
-            *large_file_problems(folder, recipe),
-            *secret_file_problems(folder, recipe),
-        )
+        warnings[folder.key] = file_warnings(folder, recipe)
         repository = image_repository(options.registry, folder.project, folder.name)
         answers[folder.key] = ImageAnswer(repository, None)
     at = config_line(options.source("parameters"), options.projects_root)

@@ -108,6 +108,12 @@ def secret_file_problems(folder: FlowFolder, recipe: BuildRecipe) -> list[Proble
     ]
 
 
+def file_warnings(folder: FlowFolder, recipe: BuildRecipe) -> tuple[Problem, ...]:
+    """What the build context holds that the user should know of: very large files and files
+    that look like credentials (one list, for gather and for validate alike)."""
+    return (*large_file_problems(folder, recipe), *secret_file_problems(folder, recipe))
+
+
 def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
     from prefect_flow_deploy.reading.build_context import ContextFile
 

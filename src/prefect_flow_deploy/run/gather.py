@@ -38,10 +38,9 @@ from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover, read_folder
 from prefect_flow_deploy.reading.recipes import (
+    file_warnings,
     image_answer,
-    large_file_problems,
     recipe_for,
-    secret_file_problems,
 )
 from prefect_flow_deploy.rules.collisions import image_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
@@ -101,10 +100,7 @@ def _gather(
     buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
     recipes, recipe_errors = _recipes(buildable, options)
     by_key = {f.key: f for f in buildable}
-    warnings = {
-        k: (*large_file_problems(by_key[k], r), *secret_file_problems(by_key[k], r))
-        for k, r in recipes.items()
-    }
+    warnings = {k: file_warnings(by_key[k], r) for k, r in recipes.items()}
     bases = BaseDigests(registry)
     bases.resolve_all(
         {ref for r in recipes.values() for ref, _ in r.bases}, options.max_parallel * 2
