@@ -17,6 +17,7 @@ decides by time, never trusting a time in the future.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,9 @@ class CheckoutHistory:
         self._answers: dict[str, Relation | None] = {}
         self._scratch: str | None = None
         self._lock = threading.Lock()
+        if not _inside_a_checkout(start):
+            log.debug(f"deploy order: no repository holds {start}")
+            return  # dulwich (0.1 s to import) is not loaded for nothing
         try:
             from dulwich.repo import Repo
 
@@ -132,3 +136,10 @@ def _ancestry(repo: Repo, ours: bytes, recorded_sha: str) -> Relation | None:
     if can_fast_forward(repo, ObjectID(ours), theirs):
         return "ancestor"
     return "diverged"
+
+
+def _inside_a_checkout(start: Path) -> bool:
+    """Whether `start` or a folder above it holds `.git` (a folder, or a worktree's file),
+    walked from its real path as dulwich's Repo.discover walks."""
+    path = Path(os.path.realpath(start))
+    return any((folder / ".git").exists() for folder in (path, *path.parents))

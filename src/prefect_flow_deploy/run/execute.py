@@ -8,6 +8,7 @@ only stage with threads, retries, deadlines and signals (cancellation.py)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -44,11 +45,10 @@ from prefect_flow_deploy.core.results import (
 )
 from prefect_flow_deploy.deployment.commit_order import Superseded
 from prefect_flow_deploy.deployment.diff import diff
-from prefect_flow_deploy.docker import cancellation, push_pull
+from prefect_flow_deploy.docker import cancellation
 from prefect_flow_deploy.rules.pending_names import named
 from prefect_flow_deploy.rules.refusals import refusal
 from prefect_flow_deploy.rules.spec_checks import parameter_problems
-from prefect_flow_deploy.run.image_work import ImageWork
 from prefect_flow_deploy.run.keep_images import keep_images
 from prefect_flow_deploy.run.provenance import github_version_info
 from prefect_flow_deploy.settings.cascade import config_line
@@ -56,6 +56,7 @@ from prefect_flow_deploy.settings.options import Options
 
 if TYPE_CHECKING:
     from prefect_flow_deploy.clients.registration import Registrar
+    from prefect_flow_deploy.run.image_work import ImageWork
 
 OnProgress = Callable[[Progress], None]
 # Makes the registrar for a run (the executor, the version_info to send or None).
@@ -84,9 +85,7 @@ class Executor:
         self.registry, self.api, self.history = registry, api, history
         self.on_progress = on_progress or (lambda _event: None)
         self.counters = work.counters if work is not None else Counters()
-        self.work = work or ImageWork(
-            plan, options, logins, registry, history, self.on_progress, self.counters
-        )
+        self._given_work = work
         self._registrar = registrar or _registrar
         self.images: dict[str, ImageOutcome] = {}
         self.writes: dict[tuple[str, str], WriteOutcome] = {}
@@ -101,6 +100,18 @@ class Executor:
                 + what_landed(self.api, list(self._writing.values()))
             )
         )
+
+    @functools.cached_property
+    def work(self) -> ImageWork:
+        """Made when an image is touched: its Docker SDK (0.2 s to import) is no no-op's."""
+        if self._given_work is not None:
+            return self._given_work
+        from prefect_flow_deploy.run.image_work import ImageWork
+
+        return ImageWork(
+            self.plan, self.options, self.logins, self.registry, self.history,
+            self.on_progress, self.counters,
+        )  # fmt: skip
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -398,8 +409,10 @@ class Executor:
                 self.images[image.folder.key] = ImageOutcome("skipped", error=error.message)
             self.on_progress(Progress(image.folder.key, "skipped", "deadline"))
             return
+        from prefect_flow_deploy.docker.push_pull import PushError  # the Docker SDK: loaded
+
         with self._lock:
-            self.counters.push_refused += isinstance(error, push_pull.PushError)
+            self.counters.push_refused += isinstance(error, PushError)
         message = (
             error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,34 @@ def test_outside_a_repository_there_is_no_commit_and_no_answer(tmp_path: Path) -
     checkout = CheckoutHistory(tmp_path)
     assert checkout.commit is None and checkout.root is None
     assert checkout.relation("0" * 40) is None
+
+
+def test_outside_a_repository_dulwich_is_not_even_imported(tmp_path: Path) -> None:
+    """Its import is 0.1 s of a run that has no repository to read (a laptop's folder)."""
+    done = subprocess.run(
+        [sys.executable, "-c", (
+            "import sys; from pathlib import Path\n"
+            "from prefect_flow_deploy.clients.checkout_history import CheckoutHistory\n"
+            f"assert CheckoutHistory(Path({str(tmp_path)!r})).commit is None\n"
+            "print('dulwich' in sys.modules)"
+        )],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_a_worktree_and_a_link_into_the_checkout_are_inside_it(
+    tmp_path: Path, history: dict[str, str]
+) -> None:
+    """`.git` is a file in a worktree, and a linked folder is walked from its real path:
+    both are found as dulwich's own discovery finds them."""
+    worktree = tmp_path.parent / f"{tmp_path.name}-worktree"
+    git(tmp_path, "worktree", "add", "-q", str(worktree), history["first"])
+    (worktree / "projects").mkdir()
+    found = CheckoutHistory(worktree / "projects").commit
+    assert found is not None and found.sha == history["first"]
+    link = tmp_path.parent / f"{tmp_path.name}-link"
+    link.symlink_to(worktree / "projects")
+    found = CheckoutHistory(link).commit
+    assert found is not None and found.sha == history["first"]

@@ -131,3 +131,14 @@ def test_on_a_runner_the_run_folder_goes_under_runner_temp(tmp_path: Path) -> No
         assert run_files.temp_root() == str(tmp_path)
     finally:
         run_files._root.clear()
+
+
+def test_the_cheap_look_for_labelled_containers_knows_what_it_cannot_tell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No socket: no engine, so none of our containers (False, and the SDK is never loaded);
+    an engine over TCP or TLS: not told this way (None: the SDK's sweep runs)."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    assert leftovers.labelled_locally() is False
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")
+    assert leftovers.labelled_locally() is None
