@@ -380,6 +380,7 @@ def _write(outputs: dict[str, str], summary: str) -> None:
 
 
 def main() -> None:
+    from prefect_flow_deploy.core.process_end import skip_final_collection
     from prefect_flow_deploy.docker.cancellation import install
 
     install()  # PID 1 in the container: without a handler SIGTERM would be ignored
@@ -388,4 +389,5 @@ def main() -> None:
     except FatalError as exc:
         log.error(str(exc), title=exc.title)
         code = exc.exit_code
+    skip_final_collection()
     sys.exit(code)

@@ -280,6 +280,7 @@ def live_view(json_output: bool) -> LiveProgress | None:
 
 
 def main() -> None:
+    from prefect_flow_deploy.core.process_end import skip_final_collection
     from prefect_flow_deploy.core.run_files import use_runner_temp
     from prefect_flow_deploy.docker.cancellation import install
 
@@ -292,6 +293,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     finally:  # on GitHub (a `run:` step), say when its annotations outnumber what it shows
         log.say_annotations_not_shown()
+        skip_final_collection()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ that container still runs.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -154,41 +153,32 @@ def _sweep_containers(client: object = None, shared_engine: bool = False) -> int
 
 def labelled_locally(timeout: float = 5.0) -> bool | None:
     """Whether the local engine holds any container with our run label, asked with one
-    request over its Unix socket (`GET /containers/json`, Engine API: all=1 and a label
-    filter); None when that cannot be told this way (DOCKER_HOST names another transport, or
-    the engine answered something else). False when no engine listens: none runs there."""
+    request over its Unix socket (Engine API `GET /containers/json`, all=1 and a label
+    filter; HTTP/1.0, so the answer is the body up to the close); None when that cannot be
+    told this way (DOCKER_HOST names another transport, the engine answered something else).
+    False when no engine listens there: none of our containers runs on it either."""
     host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     if not host.startswith("unix://"):
         return None
     query = urllib.parse.urlencode({"all": "1", "filters": json.dumps({"label": [RUN_LABEL]})})
-    connection = _UnixConnection(host.removeprefix("unix://"), timeout)
+    request = f"GET /containers/json?{query} HTTP/1.0\r\nHost: docker\r\n\r\n".encode()
     try:
-        connection.request("GET", f"/containers/json?{query}", headers={"Host": "docker"})
-        response = connection.getresponse()
-        body = response.read()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as engine:
+            engine.settimeout(timeout)
+            engine.connect(host.removeprefix("unix://"))
+            engine.sendall(request)
+            answer = b"".join(iter(lambda: engine.recv(65536), b""))
     except FileNotFoundError:
         return False
     except OSError:  # refused, timed out: the SDK's own path says so (and returns 0)
         return None
-    finally:
-        connection.close()
-    if response.status != 200:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    if not head.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")):
         return None
     try:
         return bool(json.loads(body))
     except ValueError:
         return None
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
 
 
 def _host_running(client: object, host: str) -> bool | None:

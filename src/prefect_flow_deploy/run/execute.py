@@ -269,8 +269,6 @@ class Executor:
             return any(o.failed for o in self.images.values())
 
     def _build_and_register(self) -> None:
-        from prefect_flow_deploy.clients.registration import Claimed  # imports prefect
-
         plan = self.plan
         deployments_of: dict[str, list[DeploymentPlan]] = defaultdict(list)
         for deployment in plan.deployments:
@@ -284,9 +282,14 @@ class Executor:
             )
             provenance = None
         futures: dict[tuple[str, str], tuple[DeploymentPlan, Future[str]]] = {}
-        with self._registrar(self, provenance) as registrar:
+        # Prefect's client takes a second to import: the images build meanwhile.
+        opening = self._open_registrar(provenance)
+        try:
 
             def image_ready(key: str) -> None:
+                if opening.exception() is not None:
+                    return  # said below, once the images are done
+                registrar = opening.result()
                 writes = []
                 outcome = self.images[key]
                 for planned in deployments_of[key]:
@@ -310,9 +313,12 @@ class Executor:
             # writes wait for every image; otherwise each folder registers when it is ready.
             pipelined = not self.options.fail_fast
             ready = self._images(image_ready if pipelined else None)
+            registrar = opening.result()  # the server could not be written to: raised here
             if not pipelined:
                 for key in ready:
                     image_ready(key)
+            from prefect_flow_deploy.clients.registration import Claimed  # loaded by now
+
             for deployment in plan.deployments:
                 if deployment.action == "remove" and self._should_write(deployment):
                     futures[write_key(deployment)] = (
@@ -335,6 +341,25 @@ class Executor:
                     self.counters.write_unavailable += http_retry.unavailable(exc)
                     message, file, line = refusal(exc, deployment.spec)
                     self.writes[name] = WriteOutcome(deployment, error=message, at=(file, line))
+        finally:
+            _close_when_open(opening)
+
+    def _open_registrar(self, provenance: dict[str, Any] | None) -> Future[Registrar]:
+        """The registrar, made and opened in a thread of its own (importing Prefect, opening
+        its client, ensuring the work pools), while the caller starts the builds."""
+        opened: Future[Registrar] = Future()
+
+        def open_() -> None:
+            try:
+                registrar = self._registrar(self, provenance)
+                registrar.__enter__()
+            except BaseException as exc:  # handed to whoever waits for it
+                opened.set_exception(exc)
+            else:
+                opened.set_result(registrar)
+
+        threading.Thread(target=open_, name="pfd-registrar", daemon=True).start()
+        return opened
 
     def _submit(self, registrar: Registrar, deployment: DeploymentPlan) -> Future[str]:
         """Hand a write to the registrar, known as under way until it is done."""
@@ -365,11 +390,11 @@ class Executor:
                 on_ready(key)
 
         work = [i for i in self.plan.images if i.action == "build" or i.check]
-        for image in self.plan.images:
-            if image in work or image.action != "exists":
-                continue
-            done(image.folder.key, _as_planned(image))  # nothing to build or check
+        # Nothing to build or check: ready as planned.
+        as_planned = [i for i in self.plan.images if i.action == "exists" and not i.check]
         if not work:
+            for image in as_planned:
+                done(image.folder.key, _as_planned(image))
             return ready
         building = any(i.action == "build" for i in work)
         with (  # the builder answers (else a clear error) before anything is built
@@ -379,6 +404,9 @@ class Executor:
             pending: dict[Future[ImageOutcome], ImagePlan] = {
                 pool.submit(self.work.one, image, config_dir): image for image in work
             }
+            # After the builds started: their registration may wait for Prefect's client.
+            for image in as_planned:
+                done(image.folder.key, _as_planned(image))
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -440,6 +468,16 @@ def has_work(plan: Plan) -> bool:
     return any(d.action in ("create", "update", "remove") for d in plan.deployments) or any(
         i.action == "build" or i.check for i in plan.images
     )
+
+
+def _close_when_open(opening: Future[Registrar]) -> None:
+    """Close the registrar once it is open (waiting for it, when the run ends first); one that
+    failed to open has nothing to close, and its error was raised unless another was."""
+    try:
+        registrar = opening.result()
+    except BaseException:
+        return
+    registrar.__exit__(None, None, None)
 
 
 def _registrar(executor: Executor, provenance: dict[str, Any] | None) -> Registrar:

@@ -394,7 +394,7 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
         capture_output=True, text=True, cwd=ROOT, timeout=120,
         # No Docker config here: with one (logins), docker-py's auth module reads it.
         env={**os.environ, "GITHUB_ACTIONS": "", "HOME": str(tmp_path), "DOCKER_CONFIG": "",
-             "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},  # fmt: skip
+             "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},
     )  # fmt: skip
     result = json.loads(done.stderr.strip().splitlines()[-1])
     assert result["code"] == 0, done.stderr[-3000:]
