@@ -81,11 +81,11 @@ def test_package_missing_from_requirements_is_a_warning_with_its_line(
 def test_plan_through_the_registry_catalog(
     stack: Stack, scenario: Scenario, monkeypatch: pytest.MonkeyPatch, registry_kind: str
 ) -> None:
-    from prefect_flow_deploy.run import gather
+    from prefect_flow_deploy.run import image_questions
 
     from ..helpers import plan
 
-    monkeypatch.setattr(gather, "CATALOG_THRESHOLD", 0)
+    monkeypatch.setattr(image_questions, "CATALOG_THRESHOLD", 0)
     extra = {}
     if registry_kind == "auth":
         extra = {

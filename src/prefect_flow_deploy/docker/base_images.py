@@ -1,7 +1,8 @@
-"""(split from planner.py)"""
+"""The digests of the base images the folders build FROM, each looked up once per run."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from prefect_flow_deploy.clients.registry import RegistryClient
@@ -24,22 +25,28 @@ class BaseDigests:
         self.digests: dict[str, str] = {}
         self.problems: dict[str, str] = {}
         self.warnings: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def resolve_all(self, references: set[str], workers: int) -> None:
-        todo = sorted(references - set(self.digests) - set(self.problems))
+        with self._lock:
+            todo = sorted(references - set(self.digests) - set(self.problems))
         with ThreadPoolExecutor(max_workers=max(1, min(workers, 16))) as pool:
-            for reference, outcome in zip(todo, pool.map(self._resolve, todo), strict=True):
-                kind, value = outcome
-                if kind == "ok":
-                    self.digests[reference] = value
-                elif kind == "local":
-                    self.digests[reference] = value
-                    self.warnings[reference] = (
-                        f"the base image {reference} could not be looked up in its registry; using "
-                        "the local image instead, so a new push of that tag is not noticed here."
-                    )
-                else:
-                    self.problems[reference] = value
+            list(pool.map(self.resolve, todo))
+
+    def resolve(self, reference: str) -> None:
+        """One base image, looked up in the calling thread (threads may look up others)."""
+        kind, value = self._resolve(reference)
+        with self._lock:
+            if kind == "ok":
+                self.digests[reference] = value
+            elif kind == "local":
+                self.digests[reference] = value
+                self.warnings[reference] = (
+                    f"the base image {reference} could not be looked up in its registry; using "
+                    "the local image instead, so a new push of that tag is not noticed here."
+                )
+            else:
+                self.problems[reference] = value
 
     def _resolve(self, reference: str) -> tuple[str, str]:
         try:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from prefect_flow_deploy.clients import build_seconds
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.prefect_api import (
     ApiSettings,
@@ -23,40 +22,32 @@ from prefect_flow_deploy.clients.prefect_api import (
     read_server_version,
 )
 from prefect_flow_deploy.clients.prefect_state import fetch_state, fetch_unmanaged
-from prefect_flow_deploy.clients.registry import RegistryClient, image_labels, parse_reference
+from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.clients.work_pools import read_pools
 from prefect_flow_deploy.core.errors import (
     ConfigurationError,
     PrefectUnavailableError,
-    RegistryError,
 )
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer, Progress
+from prefect_flow_deploy.core.model import FlowFolder, Progress
 from prefect_flow_deploy.core.server_state import Pool, ServerState
 from prefect_flow_deploy.deployment.commit_order import Relation, recorded_commit
-from prefect_flow_deploy.docker.base_images import BaseDigests
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover, read_folder
-from prefect_flow_deploy.reading.recipes import (
-    file_warnings,
-    image_answer,
-    recipe_for,
-)
+from prefect_flow_deploy.reading.recipes import file_warnings
 from prefect_flow_deploy.rules.collisions import image_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.pools import PoolTypeError
 from prefect_flow_deploy.rules.previews import PullState, to_ask
 from prefect_flow_deploy.rules.server_version import unsupported_server
 from prefect_flow_deploy.rules.specs import (
-    previous_images,
-    previous_inputs,
     wanted_names,
 )
+from prefect_flow_deploy.run.image_questions import ImageQuestions
 from prefect_flow_deploy.settings.cascade import config_line
 from prefect_flow_deploy.settings.options import Options
 
-PLAN_THREADS = 32
-CATALOG_THRESHOLD = 20  # folders; below it, one HEAD each is as cheap as the catalog
+PLAN_THREADS = 32  # questions to the registry at once: each waits on one round trip
 
 
 # The pull requests' states, asked of GitHub (the action's; None: nobody to ask).
@@ -87,34 +78,31 @@ def _gather(
     on_progress: Callable[[Progress], None],
 ) -> Inputs:
     clock = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1) as background:
-        # The server answers while the repository is read.
+    with (
+        ThreadPoolExecutor(max_workers=1) as background,
+        ThreadPoolExecutor(max_workers=PLAN_THREADS) as pool,
+    ):
+        # The server answers while the repository is read, and the registry about each
+        # folder's image as soon as the folder is read (image_questions.py).
         state_future = background.submit(_timed, _checked_state, api)
-        folders = discover(options.projects_root, options.flows, options.repository)
+        questions = ImageQuestions(options, registry, lambda: state_future.result()[0], pool)
+        folders = discover(options.projects_root, options.flows, options.repository, questions.read)
         for folder in folders:
             on_progress(Progress(folder.key, "reading"))
         log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
+        collisions = image_collisions(folders, options)
+        buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
+        found = questions.answers([f.key for f in buildable])
         state, seconds = state_future.result()
     log.debug(f"read {len(state.deployments)} managed deployments in {seconds:.2f}s")
-    collisions = image_collisions(folders, options)
-    buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
-    recipes, recipe_errors = _recipes(buildable, options)
-    by_key = {f.key: f for f in buildable}
-    warnings = {k: file_warnings(by_key[k], r) for k, r in recipes.items()}
-    bases = BaseDigests(registry)
-    bases.resolve_all(
-        {ref for r in recipes.values() for ref, _ in r.bases}, options.max_parallel * 2
+    log.debug(
+        f"asked the registry about {len(found.answers)} images; at {time.monotonic() - clock:.2f}s"
     )
-    for _reference, message in bases.warnings.items():
+    for _reference, message in found.base_warnings.items():
         log.warning(message, title="Base image")
-    answers = {
-        key: image_answer(by_key[key], r, bases.digests, bases.problems, options)
-        for key, r in recipes.items()
-    }
-    log.debug(f"hashed {len(answers)} build contexts; at {time.monotonic() - clock:.2f}s")
-    mark = time.monotonic()
-    answers = _ask_registry(answers, state, options, registry)
-    log.debug(f"asked the registry about {len(answers)} images in {time.monotonic() - mark:.2f}s")
+    by_key = {f.key: f for f in buildable}
+    recipes, recipe_errors, answers = found.recipes, found.recipe_errors, found.answers
+    warnings = {k: file_warnings(by_key[k], r) for k, r in recipes.items()}
     imaged = [by_key[k] for k, a in answers.items() if a.tag and a.registry_error is None]
     pools = _read_pools(imaged, options, api)
     wanted = sorted({n for folder in imaged for n in wanted_names(folder, options.preview)})
@@ -130,87 +118,6 @@ def _gather(
         parameters_at=config_line(options.source("parameters"), options.projects_root),
         now=int(time.time()),
     )  # fmt: skip
-
-
-def _recipes(
-    folders: list[FlowFolder], options: Options
-) -> tuple[dict[str, BuildRecipe], dict[str, str]]:
-    """Each folder's build recipe (reading and hashing its files), or why it cannot be read.
-    Reading and hashing files is CPU work on files the checkout left in the page cache:
-    threads would only contend for the GIL (measured 3x slower with 8)."""
-    recipes: dict[str, BuildRecipe] = {}
-    errors: dict[str, str] = {}
-    for folder in folders:
-        try:
-            recipes[folder.key] = recipe_for(folder, options)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            errors[folder.key] = str(exc)
-    return recipes, errors
-
-
-def _ask_registry(
-    answers: dict[str, ImageAnswer],
-    state: ServerState,
-    options: Options,
-    registry: RegistryClient,
-) -> dict[str, ImageAnswer]:
-    """Which images exist, and for those to build what the deployed one was made of: waiting
-    on one HEAD each, so many at once (not bounded by max-parallel, which bounds builds and
-    pushes). A registry that answers none of them is unusable: one clear error."""
-    todo = {k: a for k, a in answers.items() if a.tag}
-    previous = previous_images(state, options)
-    known = (
-        registry.repositories(options.registry)
-        if len(todo) > CATALOG_THRESHOLD and options.registry
-        else None
-    )
-
-    def ask(item: tuple[str, ImageAnswer]) -> tuple[str, ImageAnswer, RegistryError | None]:
-        key, answer = item
-        try:
-            digest = _existing_digest(f"{answer.repository}:{answer.tag}", options, registry, known)
-            old, before, seconds = previous.get(key), None, None
-            # The deployed image's inputs label says what changed (same repository only),
-            # its build-seconds label what the rebuild may cost (the matrix's shards).
-            if (
-                not digest
-                and not options.force
-                and old
-                and "/" in old
-                and old.startswith(answer.repository + ":")
-            ):
-                labels = image_labels(registry, old)
-                before, seconds = previous_inputs(labels), build_seconds.read(labels)
-            found = replace(
-                answer, digest=digest, previous_inputs=before, previous_build_seconds=seconds
-            )
-            return key, found, None
-        except RegistryError as exc:
-            return key, replace(answer, registry_error=str(exc)), exc
-
-    with ThreadPoolExecutor(max_workers=PLAN_THREADS) as pool:
-        asked = list(pool.map(ask, todo.items()))
-    errors = [error for _, _, error in asked if error is not None]
-    if asked and len(errors) == len(asked):
-        raise errors[0]  # the registry itself is unusable: one clear message
-    return {**answers, **{key: answer for key, answer, _ in asked}}
-
-
-def _existing_digest(
-    reference: str, options: Options, registry: RegistryClient, known: set[str] | None = None
-) -> str | None:
-    """The image's digest if it is already there: in the registry, or locally without one.
-    `known`: the registry's repositories, when its catalog told (a repository that does not
-    exist holds no tag: no need to ask)."""
-    if options.registry:
-        if known is not None and parse_reference(reference).repository not in known:
-            return None
-        return registry.manifest_digest(reference)
-    from prefect_flow_deploy.docker.engine_session import (
-        local_image_id,  # the Docker SDK: only without a registry
-    )
-
-    return local_image_id(reference)
 
 
 def _read_pools(folders: list[FlowFolder], options: Options, api: ApiSettings) -> dict[str, Pool]:

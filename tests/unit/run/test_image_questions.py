@@ -1,0 +1,161 @@
+"""The registry asked about each folder's image while the repository is still being read
+(image_questions.py), against the OCI-spec registry stand-in the count tests use: a question
+goes out as its folder is read, only the folders that count are answered, a registry that
+answers nothing is one clear error, and past the threshold the catalog spares questions about
+repositories that do not exist yet."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from prefect_flow_deploy.clients import registry
+from prefect_flow_deploy.clients.docker_auth import load_logins
+from prefect_flow_deploy.clients.http_retry import RetryTransport
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.core.errors import RegistryError
+from prefect_flow_deploy.core.model import FlowFolder
+from prefect_flow_deploy.core.server_state import ServerState
+from prefect_flow_deploy.reading.discovery import read_folder
+from prefect_flow_deploy.run import image_questions
+from prefect_flow_deploy.run.image_questions import ImageQuestions
+from prefect_flow_deploy.settings.cascade import resolve_options
+from prefect_flow_deploy.settings.options import Given
+from tests.oci_registry import OciRegistry
+
+FLOW = "from prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+
+
+class Counted(httpx.BaseTransport):
+    """The stand-in, with each request seen (method and path) and, when `refuse`, a 401."""
+
+    def __init__(self, inner: OciRegistry, refuse: bool = False) -> None:
+        self.inner, self.refuse, self.seen = inner, refuse, []  # type: list[str]
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if self.refuse and "/manifests/" in request.url.path and "/base/" not in request.url.path:
+            return httpx.Response(401, json={"errors": [{"code": "UNAUTHORIZED"}]})
+        return self.inner.handle_request(request)
+
+
+@pytest.fixture
+def oci() -> OciRegistry:
+    found = OciRegistry()
+    found.put("base/prefect", "3")
+    return found
+
+
+def client(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport) -> RegistryClient:
+    monkeypatch.setattr(
+        registry,
+        "client_transport",
+        lambda *_a, **_k: RetryTransport(transport),  # type: ignore[arg-type]
+    )
+    return RegistryClient(load_logins({}, {}))
+
+
+def folders(root: Path, count: int) -> list[FlowFolder]:
+    read = []
+    for number in range(count):
+        path = root / "team" / f"flow{number}"
+        path.mkdir(parents=True)
+        (path / "flow.py").write_text(FLOW.format(name=f"flow{number}"))
+        read.append(read_folder("team", path, root))
+    return read
+
+
+def options(root: Path) -> Any:
+    given = {"projects_root": root, "registry": "registry.test/flows",
+             "base_image": "registry.test/base/prefect:3", "work_pool": "pool"}  # fmt: skip
+    return resolve_options({name: Given(value, "test") for name, value in given.items()})
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        yield threads
+
+
+def empty_state() -> ServerState:
+    return ServerState({})
+
+
+def test_a_folder_is_asked_about_as_soon_as_it_is_read(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = Counted(oci)
+    questions = ImageQuestions(options(tmp_path), client(monkeypatch, transport), empty_state, pool)
+    first, second = folders(tmp_path, 2)
+    questions.read(first)
+    questions.read(second)
+    deadline = time.monotonic() + 10
+    while sum("/v2/flows/team/" in s for s in transport.seen) < 2:  # before `answers`
+        assert time.monotonic() < deadline, transport.seen
+        time.sleep(0.01)
+    found = questions.answers([first.key, second.key])
+    assert list(found.answers) == [first.key, second.key]
+    assert all(a.tag and a.digest is None for a in found.answers.values())  # not built yet
+    heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
+    assert len(heads) == 2
+
+
+def test_only_the_folders_that_count_are_answered(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder dropped after the reading (an image collision, say) keeps no answer."""
+    questions = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
+    first, second = folders(tmp_path, 2)
+    questions.read(first)
+    questions.read(second)
+    found = questions.answers([second.key])
+    assert list(found.recipes) == list(found.answers) == [second.key]
+
+
+def test_an_existing_image_is_found_with_its_digest(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
+    (folder,) = folders(tmp_path, 1)
+    questions.read(folder)
+    tag = questions.answers([folder.key]).answers[folder.key].tag
+    assert tag
+    oci.put("flows/team/flow0", tag)
+    again = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
+    again.read(folder)
+    answer = again.answers([folder.key]).answers[folder.key]
+    assert answer.tag == tag and str(answer.digest).startswith("sha256:")
+
+
+def test_a_registry_that_answers_no_question_is_one_clear_error(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusing = Counted(oci, refuse=True)
+    questions = ImageQuestions(options(tmp_path), client(monkeypatch, refusing), empty_state, pool)
+    read = folders(tmp_path, 3)
+    for folder in read:
+        questions.read(folder)
+    with pytest.raises(RegistryError, match="refused access"):
+        questions.answers([f.key for f in read])
+
+
+def test_past_the_threshold_the_catalog_spares_questions_about_new_repositories(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(image_questions, "CATALOG_THRESHOLD", 1)
+    transport = Counted(oci)
+    questions = ImageQuestions(options(tmp_path), client(monkeypatch, transport), empty_state, pool)
+    read = folders(tmp_path, 4)
+    for folder in read:
+        questions.read(folder)
+    found = questions.answers([f.key for f in read])
+    assert len(found.answers) == 4 and all(a.digest is None for a in found.answers.values())
+    assert sum(s.startswith("GET /v2/_catalog") for s in transport.seen) == 1
+    heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
+    assert len(heads) == 1  # the first, asked before the catalog was read
