@@ -127,6 +127,40 @@ def test_a_newer_checkout_deployed_last_wins_and_shallow_ones_ask_their_origin(
     assert row.status == "skipped" and "was committed at 2026-01-02T00:00:00Z" in (row.error or "")
 
 
+def test_a_run_that_writes_nothing_asks_no_history_and_a_write_asks_once(
+    stack: Stack, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a shallow checkout each history question is a fetch from origin: a run whose commit
+    changed nothing of the flow (a README edit) asks none; one that updates asks about the
+    deployment's recorded commit, once."""
+    from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
+
+    asked: list[str] = []  # the questions that reached the history (fetched from origin)
+    real = CheckoutHistory._fetched
+
+    def counted(self: CheckoutHistory, recorded_sha: str) -> object:
+        asked.append(recorded_sha)
+        return real(self, recorded_sha)
+
+    monkeypatch.setattr(CheckoutHistory, "_fetched", counted)
+    repository = Repository(scenario)
+    first = repository.commit("first")
+    assert not deploy(scenario, stack, projects_root=repository.checkout(first, "a")).failed
+    (repository.root / "README.md").write_text("docs only\n")
+    git(repository.root, "add", ".")
+    git(repository.root, "commit", "-qm", "docs", date="2026-01-09T00:00:00Z")
+    docs = git(repository.root, "rev-parse", "HEAD")
+    asked.clear()
+    quiet = deploy(scenario, stack, projects_root=repository.checkout(docs, "b", shallow=True))
+    assert [(r.flow, r.status) for r in quiet.results] == [("alpha", "unchanged")]
+    assert asked == []
+    changed = repository.commit("changed")
+    again = deploy(scenario, stack, projects_root=repository.checkout(changed, "c", shallow=True))
+    assert [(r.flow, r.status) for r in again.results] == [("alpha", "updated")]
+    assert asked == [first]  # the record the update replaces, fetched once (then known)
+    assert held(scenario)[1] == changed
+
+
 def test_a_newer_run_that_writes_while_an_older_one_builds_still_wins(
     stack: Stack, scenario: Scenario
 ) -> None:

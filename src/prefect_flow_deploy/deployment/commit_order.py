@@ -159,6 +159,24 @@ def order(
     return replace(plan, action="skipped", error=why) if why else plan
 
 
+def commits_to_relate(
+    deployments: Iterable[DeploymentPlan], tags: Mapping[str, Iterable[str]], ours: Commit | None
+) -> set[str]:
+    """The recorded commits this plan's order depends on: those of the deployments it would
+    update or remove (or skipped for their order), other than the checkout's. A plan that
+    writes nothing needs no history (on a shallow checkout, each is a fetch from origin)."""
+    if ours is None:
+        return set()
+    found = set()
+    for deployment in deployments:
+        if deployment.action not in ("update", "remove", "skipped"):
+            continue
+        recorded = recorded_commit(tags.get(deployment.full_name, ()))
+        if recorded is not None and recorded.sha != ours.sha:
+            found.add(recorded.sha)
+    return found
+
+
 def in_order(
     deployments: list[DeploymentPlan],
     tags: Mapping[str, Iterable[str]],

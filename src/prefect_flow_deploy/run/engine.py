@@ -18,6 +18,7 @@ from prefect_flow_deploy.core.errors import PlanMovedError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import Plan, Progress
 from prefect_flow_deploy.core.results import RunResult
+from prefect_flow_deploy.deployment.commit_order import commits_to_relate
 from prefect_flow_deploy.deployment.ownership import identity_line
 from prefect_flow_deploy.docker import leftovers
 from prefect_flow_deploy.reading.discovery import report_folder_problems
@@ -62,6 +63,18 @@ class Engine:
             self.pull_states,
         )  # fmt: skip
         plan = decide.plan(inputs, self.options)
+        relate = (
+            set()
+            if self.options.force_order
+            else commits_to_relate(
+                plan.deployments,
+                {name: e.tags for name, e in inputs.snapshot.deployments.items()},
+                inputs.commit,
+            )
+        )
+        if relate:  # the writes' order asks the history: decided again with its answers
+            relations = {sha: self.history.relation(sha) for sha in sorted(relate)}
+            plan = decide.plan(replace(inputs, relations=relations), self.options)
         for deployment in plan.deployments:
             if deployment.action == "skipped":
                 log.annotate(

@@ -31,7 +31,6 @@ from prefect_flow_deploy.core.errors import (
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import FlowFolder, Progress
 from prefect_flow_deploy.core.server_state import Pool, ServerState
-from prefect_flow_deploy.deployment.commit_order import Relation, recorded_commit
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.discovery import discover, read_folder
 from prefect_flow_deploy.reading.recipes import file_warnings
@@ -114,7 +113,7 @@ def _gather(
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
         api.shown,
-        api.is_cloud, history.commit, _relations(snapshot, history),
+        api.is_cloud, history.commit, {},  # relations: asked once the plan needs them (engine)
         parameters_at=config_line(options.source("parameters"), options.projects_root),
         now=int(time.time()),
     )  # fmt: skip
@@ -150,15 +149,6 @@ def _other_folders(
             project = key.partition("/")[0]
             others[key] = frozenset(f.name for f in read_folder(project, path).flows)
     return others
-
-
-def _relations(snapshot: ServerState, history: CheckoutHistory) -> dict[str, Relation | None]:
-    """How each commit the server's deployments record relates to the checkout's (deploy
-    order): one question per distinct commit, usually a handful."""
-    if history.commit is None:
-        return {}
-    recorded = {c.sha for e in snapshot.deployments.values() if (c := recorded_commit(e.tags))}
-    return {sha: history.relation(sha) for sha in sorted(recorded - {history.commit.sha})}
 
 
 def _checked_state(api: ApiSettings) -> ServerState:

@@ -13,6 +13,7 @@ from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.core.model import DeploymentPlan
 from prefect_flow_deploy.deployment.commit_order import (
     Commit,
+    commits_to_relate,
     order,
     recorded_commit,
     superseded,
@@ -86,6 +87,31 @@ def test_order_leaves_other_actions_alone(action: str) -> None:
 
 
 # -- the history, from a real repository ---------------------------------------------------
+
+
+def test_only_the_writes_of_a_plan_ask_the_history() -> None:
+    """A plan that writes nothing asks no history (on a shallow checkout each question is a
+    fetch from origin); updates, removals and those skipped for their order ask about their
+    record, once per commit, never about the checkout's own or a missing record."""
+    third = Commit("c" * 40, NEW.time + 60)
+    plans = [
+        DeploymentPlan(None, name, "p/f", action, deployment_id="1")  # type: ignore[arg-type]
+        for name, action in [
+            ("f/unchanged", "unchanged"), ("f/created", "create"), ("f/updated", "update"),
+            ("f/removed", "remove"), ("f/skipped", "skipped"), ("f/same", "update"),
+            ("f/norecord", "update"), ("f/also", "update"),
+        ]
+    ]  # fmt: skip
+    tags = {
+        "f/unchanged": [third.tag], "f/created": [], "f/updated": [OLD.tag],
+        "f/removed": [third.tag], "f/skipped": [NEW.tag], "f/same": [NEW.tag],
+        "f/norecord": ["repo:acme/x"], "f/also": [OLD.tag],
+    }  # fmt: skip
+    ours = Commit("d" * 40, NEW.time)
+    assert commits_to_relate(plans, tags, ours) == {OLD.sha, NEW.sha, third.sha}
+    assert commits_to_relate(plans, tags, NEW) == {OLD.sha, third.sha}  # not our own
+    assert commits_to_relate(plans[:2], tags, ours) == set()  # nothing written: nothing asked
+    assert commits_to_relate(plans, tags, None) == set()  # no commit of ours: no order
 
 
 def _git(cwd: Path, *args: str, date: str | None = None) -> str:
