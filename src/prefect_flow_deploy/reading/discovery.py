@@ -31,6 +31,7 @@ from prefect_flow_deploy.reading.folder_entries import (
     entry_problems,
     repository_root,
 )
+from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
@@ -205,12 +206,11 @@ def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
     return sorted(found, key=lambda pair: pair[0].name)
 
 
-def python_files(folder: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if is_flow_dir(d))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield Path(root, name)
+def python_files(listing: FolderListing) -> Iterator[Path]:
+    """The folder's .py files, sorted, outside the folders `is_flow_dir` skips."""
+    for path in listing.files_under(is_flow_dir, ordered=True):
+        if path.endswith(".py"):
+            yield Path(path)
 
 
 def read_folder(
@@ -228,15 +228,20 @@ def read_folder(
     at the repository root comes with its entries (`configs`), their files and that file:
     only those files are read, and only the flows they name are deployed."""
     root = root or repository_root(path.parent.parent)
-    folder = FlowFolder(project, name or path.name, path, problems=entry_problems(path, root))
+    listing = list_folder(path)  # one walk: the entry checks, the flow finder, the resolver
+    folder = FlowFolder(
+        project, name or path.name, path, problems=entry_problems(path, root, listing)
+    )
     if folder.failed:
         return folder
     if configs is not None:
         folder = replace(folder, prefect_yaml=prefect_yaml, deployment_configs=configs)
-    return _read_files(folder, root, files)
+    return _read_files(folder, root, listing, files)
 
 
-def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> FlowFolder:
+def _read_files(
+    folder: FlowFolder, root: Path, listing: FolderListing, listed: list[Path] | None = None
+) -> FlowFolder:
     """The folder with what its files say. What was found before a file could not be read
     stays, with that file's error."""
     path = folder.path
@@ -258,9 +263,9 @@ def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None
                 files[_FILE_ATTRIBUTES[name]] = candidate
         read = so_far()  # the folder's files
 
-        source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+        source = FolderSource(path, listing)  # this folder's modules only: none crosses folders
         flow_files = []
-        for file in python_files(path) if listed is None else listed:
+        for file in python_files(listing) if listed is None else listed:
             file_flows, file_problems, file_imports = find_flows(file, path, source)
             flows += file_flows
             problems += file_problems

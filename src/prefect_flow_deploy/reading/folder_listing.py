@@ -1,0 +1,91 @@
+"""A flow folder's entries, listed once: one walk (os.scandir per directory, links not
+followed, in os.walk's top-down order) that the entry checks (folder_entries.py), the flow
+finder (its .py files) and the module resolver (python_source.py) all read, instead of a walk
+each. Each entry keeps what the directory listing already told (a folder? a link?), so that
+no reader stats an entry again to ask."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Entry:
+    directory: str  # the directory it is in, under the folder as given
+    name: str
+    is_dir: bool  # as os.walk sorts it: a link to a folder is a folder here
+    is_symlink: bool
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.directory, self.name)
+
+
+@dataclass(frozen=True)
+class Directory:
+    path: str  # under the folder as given
+    dirs: tuple[Entry, ...]  # its folders (os.walk's `dirs`)
+    files: tuple[Entry, ...]  # its other entries (os.walk's `files`)
+    error: OSError | None = None  # why it could not be listed (then it has no entries)
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    folder: str  # as given
+    resolved: str  # its real path (os.path.realpath), taken once
+    # In os.walk's top-down order, those it could not list where its onerror would say so.
+    directories: tuple[Directory, ...]
+
+    def files_under(self, keep_dir: Callable[[str], bool], *, ordered: bool) -> Iterator[str]:
+        """The paths of the non-folder entries in the directories `keep_dir` keeps (by name,
+        the folder itself always), as os.walk with that pruning would give them; `ordered`:
+        folders and files by name (sorted), else in the listing's order."""
+        by_directory = {d.path: d for d in self.directories if d.error is None}
+
+        def walk(directory: str) -> Iterator[str]:
+            dirs, files = by_directory[directory].dirs, by_directory[directory].files
+            names = [f.name for f in files]
+            for name in sorted(names) if ordered else names:
+                yield os.path.join(directory, name)
+            subdirs = [d for d in dirs if keep_dir(d.name)]
+            for sub in sorted(subdirs, key=lambda d: d.name) if ordered else subdirs:
+                if sub.path in by_directory:  # not a link, and listed
+                    yield from walk(sub.path)
+
+        return walk(self.folder) if self.folder in by_directory else iter(())
+
+
+def list_folder(folder: Path) -> FolderListing:
+    """The folder's entries, as os.walk(folder) finds them (links to folders not entered)."""
+    directories: list[Directory] = []
+
+    def walk(directory: str) -> None:
+        try:
+            with os.scandir(directory) as found:
+                listed = list(found)
+        except OSError as exc:
+            directories.append(Directory(directory, (), (), exc))
+            return
+        dirs: list[Entry] = []
+        files: list[Entry] = []
+        for item in listed:
+            try:
+                is_dir = item.is_dir()
+            except OSError:
+                is_dir = False
+            try:
+                is_symlink = item.is_symlink()
+            except OSError:
+                is_symlink = False
+            (dirs if is_dir else files).append(Entry(directory, item.name, is_dir, is_symlink))
+        directories.append(Directory(directory, tuple(dirs), tuple(files)))
+        for entry in dirs:
+            if not entry.is_symlink:
+                walk(entry.path)
+
+    given = str(folder)
+    walk(given)
+    return FolderListing(given, os.path.realpath(given), tuple(directories))
