@@ -281,7 +281,7 @@ def _read_files(
             )
             problems += missing_copy_sources(read, text, root)
         if read.requirements is not None:
-            requirement_problems, names_files = requirements_problems(read.requirements)
+            requirement_problems, names_files = requirements_problems(read.requirements, listing)
             problems += requirement_problems
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:

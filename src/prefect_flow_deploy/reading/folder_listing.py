@@ -6,6 +6,7 @@ no reader stats an entry again to ask."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,11 +40,29 @@ class FolderListing:
     # In os.walk's top-down order, those it could not list where its onerror would say so.
     directories: tuple[Directory, ...]
 
+    def real_path(self, path: str) -> str | None:
+        """os.path.realpath of a path in the folder, told by the listing (no disk asked)
+        when it shows the path is no link in a listed, so real, directory; else None."""
+        if path == self.folder:
+            return self.resolved
+        directory, name = os.path.split(path)
+        if directory == self.folder or directory.startswith(self.folder + os.sep):
+            listed = self._by_path.get(directory)
+            if listed is not None and not any(
+                e.name == name and e.is_symlink for e in (*listed.dirs, *listed.files)
+            ):
+                return self.resolved + path[len(self.folder) :]
+        return None
+
+    @functools.cached_property
+    def _by_path(self) -> dict[str, Directory]:
+        return {d.path: d for d in self.directories if d.error is None}
+
     def files_under(self, keep_dir: Callable[[str], bool], *, ordered: bool) -> Iterator[str]:
         """The paths of the non-folder entries in the directories `keep_dir` keeps (by name,
         the folder itself always), as os.walk with that pruning would give them; `ordered`:
         folders and files by name (sorted), else in the listing's order."""
-        by_directory = {d.path: d for d in self.directories if d.error is None}
+        by_directory = self._by_path
 
         def walk(directory: str) -> Iterator[str]:
             dirs, files = by_directory[directory].dirs, by_directory[directory].files

@@ -124,6 +124,11 @@ class FolderSource:
             return self.folder + text[len(self.given) :]
         return os.path.realpath(text)
 
+    def real_path(self, path: Path | str) -> str:
+        """os.path.realpath of a path, from the folder's listing when it has one."""
+        known = self._listing.real_path(str(path)) if self._listing is not None else None
+        return known if known is not None else os.path.realpath(path)
+
     def parsed(self, path: Path) -> Module | None:
         """The module if an import already read it."""
         return self._modules.get(self._key(path))

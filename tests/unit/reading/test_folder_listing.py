@@ -1,8 +1,9 @@
 """A flow folder listed once: the listing is what os.walk finds (links to folders not
 entered, a folder that cannot be listed where os.walk says so), its pruned file lists are
-what a pruned os.walk gives; and, counted, discovery lists each directory of a flow folder
-once, for N and 10·N folders (the entry checks, the flow finder and the module resolver
-share the one listing)."""
+what a pruned os.walk gives, the real paths it tells are os.path.realpath's; and, counted,
+discovery lists each directory of a flow folder once and asks the disk for one real path
+per folder, for N and 10·N folders (the entry checks, the flow finder, the module
+resolver, the import-cycle and requirements checks share the one listing)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ def test_the_listing_is_what_os_walk_finds(tmp_path: Path) -> None:
     assert listing.resolved == os.path.realpath(folder)
     links = {e.name for d in listing.directories for e in (*d.dirs, *d.files) if e.is_symlink}
     assert links == {"linked_dir", "linked.py", "dangling.py"}
+
+
+def test_a_real_path_is_told_by_the_listing_unless_a_link_is_on_the_way(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "given").symlink_to(tmp_path / "real")  # the folder itself through a link
+    folder = tree(tmp_path / "given")
+    listing = list_folder(folder)
+    for rel in ("", "flow.py", "lib/a.py", "lib/deep", "lib/missing.py", ".hidden/e.py"):
+        path = os.path.join(folder, rel) if rel else str(folder)
+        assert listing.real_path(path) == os.path.realpath(path), rel
+    for rel in ("linked.py", "linked_dir", "linked_dir/a.py", "dangling.py", "../x.py"):
+        assert listing.real_path(os.path.join(folder, rel)) is None, rel
+    assert listing.real_path(str(tmp_path / "elsewhere.py")) is None
 
 
 @pytest.mark.parametrize("ordered", [True, False])
@@ -94,12 +108,20 @@ def repository(root: Path, folders: int) -> Path:
     return projects
 
 
-def listings(monkeypatch: pytest.MonkeyPatch, projects: Path) -> tuple[Counter[str], int]:
-    """Directory listings (os.scandir, os.listdir) per path, and os.walk calls, of a
-    discovery of the repository."""
+def listings(
+    monkeypatch: pytest.MonkeyPatch, projects: Path
+) -> tuple[Counter[str], int, Counter[str]]:
+    """Directory listings (os.scandir, os.listdir) per path, os.walk calls, and real paths
+    asked of the disk (os.path.realpath, which Path.resolve calls) per path, of a discovery
+    of the repository."""
     listed: Counter[str] = Counter()
+    resolved: Counter[str] = Counter()
     walks = 0
-    scandir, listdir, walk = os.scandir, os.listdir, os.walk
+    scandir, listdir, walk, realpath = os.scandir, os.listdir, os.walk, os.path.realpath
+
+    def counted_realpath(path: Any, *args: Any, **kwargs: Any) -> Any:
+        resolved[os.fspath(path)] += 1
+        return realpath(path, *args, **kwargs)
 
     def counted_scandir(path: Any = ".") -> Any:
         listed[os.fspath(path)] += 1
@@ -118,9 +140,10 @@ def listings(monkeypatch: pytest.MonkeyPatch, projects: Path) -> tuple[Counter[s
         patch.setattr(os, "scandir", counted_scandir)
         patch.setattr(os, "listdir", counted_listdir)
         patch.setattr(os, "walk", counted_walk)
+        patch.setattr(os.path, "realpath", counted_realpath)
         folders = discovery.discover(projects)
     assert all(f.flows and not f.problems for f in folders), folders
-    return listed, walks
+    return listed, walks, resolved
 
 
 @pytest.mark.parametrize("folders", [3, 30])
@@ -128,9 +151,16 @@ def test_discovery_lists_each_directory_of_a_folder_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folders: int
 ) -> None:
     projects = repository(tmp_path, folders)
-    listed, walks = listings(monkeypatch, projects)
+    listed, walks, resolved = listings(monkeypatch, projects)
     assert walks == 0  # os.walk would list again what the listing holds
     inside = {p: n for p, n in listed.items() if Path(p).is_relative_to(projects)}
     in_folders = {p: n for p, n in inside.items() if len(Path(p).relative_to(projects).parts) > 1}
     assert len(in_folders) == 2 * folders  # each folder and its lib/
+    assert set(in_folders.values()) == {1}
+    # One real path per folder (its own, for the listing), whatever its files and imports.
+    in_folders = {p: n for p, n in resolved.items() if Path(p).is_relative_to(projects)}
+    in_folders = {
+        p: n for p, n in in_folders.items() if len(Path(p).relative_to(projects).parts) > 1
+    }
+    assert sorted(in_folders) == sorted(str(f.parent) for f in projects.glob("*/*/flow.py"))
     assert set(in_folders.values()) == {1}
