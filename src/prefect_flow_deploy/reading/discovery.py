@@ -27,8 +27,8 @@ from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
     display,
-    entry_problem,
     entry_problems,
+    listed_entry_problem,
     repository_root,
 )
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
@@ -196,7 +196,11 @@ def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
     for entry in os.scandir(path):
         if not is_flow_dir(entry.name):
             continue
-        problem = entry_problem(Path(entry.path), root)
+        try:
+            is_symlink = entry.is_symlink()
+        except OSError:
+            is_symlink = True  # then entry_problem asks the disk, as it always did
+        problem = listed_entry_problem(entry.path, is_symlink, root)
         try:
             is_dir = entry.is_dir()
         except OSError:

@@ -93,10 +93,17 @@ def entry_problems(folder: Path, root: Path, listing: FolderListing | None = Non
             )
             continue
         for entry in (*directory.dirs, *directory.files):
-            # A plain entry with a UTF-8 name has nothing to say: no Path made, no stat.
-            if not entry.is_symlink and _is_utf8(entry.path):
-                continue
-            problem = entry_problem(Path(entry.path), root, resolved)
+            problem = listed_entry_problem(entry.path, entry.is_symlink, root, resolved)
             if problem is not None:
                 problems.append(problem)
     return problems
+
+
+def listed_entry_problem(
+    path: str, is_symlink: bool, root: Path, folder: Path | None = None
+) -> Problem | None:
+    """`entry_problem` of an entry whose listing said whether it is a link: a plain entry
+    with a UTF-8 name has nothing to say (no Path made, no stat)."""
+    if not is_symlink and _is_utf8(path):
+        return None
+    return entry_problem(Path(path), root, folder)
