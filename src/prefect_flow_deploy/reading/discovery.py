@@ -97,20 +97,23 @@ def _folder_layout(
     root = repository_root(projects_root)
     folders: list[FlowFolder] = []
     seen = 0
-    for project_dir, problem in _subdirs(projects_root, root):
+    # Real paths carried down (a folder no link leads to is its parent's real path + name).
+    for project_dir, problem, project_real in _subdirs(
+        projects_root, root, os.path.realpath(projects_root)
+    ):
         if problem is not None:  # its folders are unknown: a failed `<project>/*`
             seen += 1
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         _warn_strays(project_dir)
         try:
-            entries = _subdirs(project_dir, root)
+            entries = _subdirs(project_dir, root, project_real)
         except OSError as exc:
             seen += 1
             problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
-        for folder_dir, problem in entries:
+        for folder_dir, problem, real in entries:
             seen += 1
             key = f"{project_dir.name}/{folder_dir.name}"
             if regex and not regex.search(key):
@@ -118,7 +121,7 @@ def _folder_layout(
             if problem is not None:
                 folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
             else:
-                folders.append(read_folder(project_dir.name, folder_dir, root))
+                folders.append(read_folder(project_dir.name, folder_dir, root, resolved=real))
                 on_folder(folders[-1])
     return seen, folders
 
@@ -189,9 +192,12 @@ def _flow_files_at(directory: Path) -> list[Path]:
     )
 
 
-def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
+def _subdirs(
+    path: Path, root: Path, real: str | None = None
+) -> list[tuple[Path, Problem | None, str | None]]:
     """The folders in `path` (links to folders included), each with why it cannot be read,
-    if so. Files are not read here: only a loop (it may have been a folder) is reported."""
+    if so, and its real path when `path`'s (`real`) tells it (it is no link). Files are not
+    read here: only a loop (it may have been a folder) is reported."""
     found = []
     for entry in os.scandir(path):
         if not is_flow_dir(entry.name):
@@ -206,7 +212,8 @@ def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
         except OSError:
             is_dir = False
         if is_dir or (problem is not None and problem.title == "Symlink loop"):
-            found.append((Path(entry.path), problem))
+            known = os.path.join(real, entry.name) if real and not is_symlink else None
+            found.append((Path(entry.path), problem, known))
     return sorted(found, key=lambda pair: pair[0].name)
 
 
@@ -226,13 +233,17 @@ def read_folder(
     configs: list[DeploymentConfig] | None = None,
     files: list[Path] | None = None,
     prefect_yaml: Path | None = None,
+    resolved: str | None = None,
 ) -> FlowFolder:
     """The folder as its files say (`root`: the repository, which no link may leave); a
     folder that cannot be read fails at the file, the run goes on. A folder of a prefect.yaml
     at the repository root comes with its entries (`configs`), their files and that file:
-    only those files are read, and only the flows they name are deployed."""
+    only those files are read, and only the flows they name are deployed. `resolved`: the
+    folder's real path, when the caller knows it."""
     root = root or repository_root(path.parent.parent)
-    listing = list_folder(path)  # one walk: the entry checks, the flow finder, the resolver
+    listing = list_folder(
+        path, resolved
+    )  # one walk: the entry checks, the flow finder, the resolver
     folder = FlowFolder(
         project, name or path.name, path, problems=entry_problems(path, root, listing)
     )
@@ -289,7 +300,7 @@ def _read_files(
             problems += requirement_problems
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:
-            problems += unread_dependency_problems(path)
+            problems += unread_dependency_problems(path, listing)
         if listed is not None:
             named, listed_problems = _keep_listed(so_far())
             more["deployment_configs"] = named

@@ -54,6 +54,13 @@ class FolderListing:
                 return self.resolved + path[len(self.folder) :]
         return None
 
+    def holds_file(self, path: str) -> bool:
+        """Whether the listing may have a file at `path` (a non-folder entry, a link
+        included); True outside what it listed, where it cannot tell."""
+        directory, name = os.path.split(path)
+        listed = self._by_path.get(directory)
+        return listed is None or any(e.name == name for e in listed.files)
+
     @functools.cached_property
     def _by_path(self) -> dict[str, Directory]:
         return {d.path: d for d in self.directories if d.error is None}
@@ -77,8 +84,9 @@ class FolderListing:
         return walk(self.folder) if self.folder in by_directory else iter(())
 
 
-def list_folder(folder: Path) -> FolderListing:
-    """The folder's entries, as os.walk(folder) finds them (links to folders not entered)."""
+def list_folder(folder: Path, resolved: str | None = None) -> FolderListing:
+    """The folder's entries, as os.walk(folder) finds them (links to folders not entered);
+    `resolved`: its real path when the caller knows it (else os.path.realpath asks)."""
     directories: list[Directory] = []
 
     def walk(directory: str) -> None:
@@ -107,4 +115,5 @@ def list_folder(folder: Path) -> FolderListing:
 
     given = str(folder)
     walk(given)
-    return FolderListing(given, os.path.realpath(given), tuple(directories))
+    real = resolved if resolved is not None else os.path.realpath(given)
+    return FolderListing(given, real, tuple(directories))

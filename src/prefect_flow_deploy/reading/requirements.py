@@ -178,12 +178,15 @@ _UNREAD_DEPENDENCIES = {
 }
 
 
-def unread_dependency_problems(folder: Path) -> list[Problem]:
+def unread_dependency_problems(folder: Path, listing: FolderListing | None = None) -> list[Problem]:
     """A folder without a Dockerfile gets its packages from requirements.txt only: one that
     lists them in pyproject.toml (uv, Poetry, PDM, Hatch) or a Pipfile instead would build
-    an image without them. A warning at the list, before building."""
+    an image without them. A warning at the list, before building. `listing`: the folder's,
+    so that a file it does not hold is not opened to find that out."""
     problems = []
     for name, pattern in _UNREAD_DEPENDENCIES.items():
+        if listing is not None and not listing.holds_file(str(folder / name)):
+            continue
         try:
             text = file_reads.read_text(folder / name, "utf-8-sig")
         except (OSError, UnicodeDecodeError):

@@ -1,8 +1,8 @@
 """A flow folder listed once: the listing is what os.walk finds (links to folders not
 entered, a folder that cannot be listed where os.walk says so), its pruned file lists are
 what a pruned os.walk gives, the real paths it tells are os.path.realpath's; and, counted,
-discovery lists each directory of a flow folder once and asks the disk for one real path
-per folder, for N and 10·N folders (the entry checks, the flow finder, the module
+discovery lists each directory of a flow folder once and asks the disk for no real path
+inside a folder, for N and 10·N folders (the entry checks, the flow finder, the module
 resolver, the import-cycle and requirements checks share the one listing)."""
 
 from __future__ import annotations
@@ -157,10 +157,18 @@ def test_discovery_lists_each_directory_of_a_folder_once(
     in_folders = {p: n for p, n in inside.items() if len(Path(p).relative_to(projects).parts) > 1}
     assert len(in_folders) == 2 * folders  # each folder and its lib/
     assert set(in_folders.values()) == {1}
-    # One real path per folder (its own, for the listing), whatever its files and imports.
-    in_folders = {p: n for p, n in resolved.items() if Path(p).is_relative_to(projects)}
-    in_folders = {
-        p: n for p, n in in_folders.items() if len(Path(p).relative_to(projects).parts) > 1
-    }
-    assert sorted(in_folders) == sorted(str(f.parent) for f in projects.glob("*/*/flow.py"))
-    assert set(in_folders.values()) == {1}
+    # No real path asked of the disk inside a folder, whatever its files and imports: the
+    # projects root's is carried down (no link on the way), the listing tells the rest.
+    asked = [p for p in resolved if Path(p).is_relative_to(projects)]
+    assert [p for p in asked if len(Path(p).relative_to(projects).parts) > 1] == []
+    assert len(asked) <= 1  # the projects root (repository_root asks it too)
+
+
+def test_a_file_the_listing_does_not_hold_is_not_there(tmp_path: Path) -> None:
+    folder = tree(tmp_path / "f")
+    listing = list_folder(folder)
+    assert listing.holds_file(str(folder / "flow.py"))
+    assert listing.holds_file(str(folder / "dangling.py"))  # a link: opening it tells
+    assert not listing.holds_file(str(folder / "pyproject.toml"))
+    assert not listing.holds_file(str(folder / "lib"))  # a folder
+    assert listing.holds_file(str(folder / "linked_dir" / "x.py"))  # not listed: cannot tell
