@@ -106,11 +106,11 @@ def list_folder(folder: Path, resolved: str | None = None) -> FolderListing:
             try:
                 is_symlink = item.is_symlink()
             except OSError:
-                is_symlink = False
+                is_symlink = True  # unsure: its readers ask the disk, as without a listing
             (dirs if is_dir else files).append(Entry(directory, item.name, is_dir, is_symlink))
         directories.append(Directory(directory, tuple(dirs), tuple(files)))
-        for entry in dirs:
-            if not entry.is_symlink:
+        for entry in dirs:  # os.walk enters what os.path.islink says is no link
+            if not entry.is_symlink or not os.path.islink(entry.path):
                 walk(entry.path)
 
     given = str(folder)
