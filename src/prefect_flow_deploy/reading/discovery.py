@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -22,7 +21,8 @@ from prefect_flow_deploy.core.model import (
 )
 from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
-from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
+from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
+from prefect_flow_deploy.reading.dockerfile import dockerfile_problems
 from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
@@ -363,51 +363,6 @@ def _keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Probl
                 )
             )
     return named, problems
-
-
-def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
-    """COPY and ADD sources the build context does not have, said before building (BuildKit
-    says "failed to walk … no such file or directory" after it starts). The context is the
-    flow folder: a Dockerfile written for the repository root as context is the usual cause."""
-    assert folder.dockerfile is not None
-    where = display(
-        folder.path.relative_to(root) if folder.path.is_relative_to(root) else folder.path
-    )
-    problems = []
-    for copy in copy_sources(dockerfile_text):
-        # BuildKit reads a source from the context root, `/` or not, `..` going no higher.
-        inside = posixpath.normpath(posixpath.join("/", copy.source)).lstrip("/")
-        if not inside or os.path.lexists(folder.path / inside):
-            continue
-        leaves = (
-            " (a path cannot leave the build context)" if ".." in copy.source.split("/") else ""
-        )
-        message = (
-            f"`{copy.instruction} {copy.source}`: the build context, the flow folder {where}/, "
-            f"has no {inside!r}{leaves}. Paths in COPY and ADD are relative to the flow folder, "
-            "not the repository root"
-        )
-        message += _copy_hint(folder.path, inside, root)
-        problems.append(Problem("error", message, folder.dockerfile, copy.line, "Dockerfile"))
-    return problems
-
-
-def _copy_hint(folder: Path, inside: str, root: Path) -> str:
-    """What to write instead: the folder's own file named from the repository root, or
-    what to do with a file of the repository outside the folder."""
-    parts = inside.split("/")
-    if parts[-1] == folder.name:
-        return ": it names the flow folder itself, which is `.` here."
-    for i in range(1, len(parts)):
-        if os.path.lexists(folder.joinpath(*parts[i:])):
-            return f": write it as `{'/'.join(parts[i:])}`."
-    if os.path.lexists(root / inside):
-        return (
-            f": {inside} is in the repository but outside the flow folder, and the image is "
-            "built from the folder alone. Copy it into the folder, or make it a package and "
-            "install it from requirements.txt."
-        )
-    return "."
 
 
 def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:
