@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-VENV_BIN = REPO / ".venv" / "bin"
+# PFD_BENCH_VENV: another checkout's .venv (a git worktree has none); with PYTHONPATH=<worktree>/src
+# the tools run from that venv import the worktree's code (PYTHONPATH precedes the editable .pth).
+VENV_BIN = Path(os.environ.get("PFD_BENCH_VENV", str(REPO / ".venv"))) / "bin"
 DOCKER = "/usr/bin/docker"  # Debian's client: BuildKit built in (the first on PATH lacks buildx)
 STAND_IN = "localhost:5000/stand-in/prefect:3-python3.11"  # built by scripts/stack.sh up
 WORK_POOL = "bench-pool"

@@ -80,6 +80,8 @@ def check_expansion(root: yaml.Node | None, text: str) -> None:
     refers to itself (an anchor holding its own alias)."""
     if root is None:
         return
+    if "&" not in text and _tree_size(root) <= MAX_NODES:
+        return  # no anchor, so no alias: a tree, as large as its nodes (no bookkeeping)
     sizes, uses = _expanded_sizes(root)
     total = sizes[id(root)]
     if total <= MAX_NODES:
@@ -99,6 +101,16 @@ def check_expansion(root: yaml.Node | None, text: str) -> None:
         "large data out of the file (load it in the flow).",
         line,
     )
+
+
+def _tree_size(root: yaml.Node) -> int:
+    """The nodes of a document without aliases (each node reached once)."""
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(_children(node))
+    return count
 
 
 def _expanded_sizes(

@@ -57,14 +57,15 @@ def context_files(
 
     included = exclude_paths(str(folder), list(ignore_patterns), dockerfile=dockerfile)
     files = []
+    given = str(folder)
     for relative in sorted(included):
-        full = folder / relative
+        full = os.path.join(given, relative)
         try:
-            info = full.lstat()
+            info = os.lstat(full)
         except FileNotFoundError:
             continue
         if stat.S_ISLNK(info.st_mode):
-            target, is_file = resolved_target(full)
+            target, is_file = resolved_target(Path(full))
             if root is not None and target is not None and is_file:
                 action = link_action(target, is_file, folder.resolve(), root.resolve())
                 if action == "copy":
@@ -83,7 +84,7 @@ def context_files(
     return files
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: Path | str) -> str:
     return file_reads.sha256_of(path)
 
 

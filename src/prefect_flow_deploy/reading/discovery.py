@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -22,15 +21,17 @@ from prefect_flow_deploy.core.model import (
 )
 from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
-from prefect_flow_deploy.reading.dockerfile import copy_sources, dockerfile_problems
+from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
+from prefect_flow_deploy.reading.dockerfile import dockerfile_problems
 from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
     display,
-    entry_problem,
     entry_problems,
+    listed_entry_problem,
     repository_root,
 )
+from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
@@ -96,20 +97,23 @@ def _folder_layout(
     root = repository_root(projects_root)
     folders: list[FlowFolder] = []
     seen = 0
-    for project_dir, problem in _subdirs(projects_root, root):
+    # Real paths carried down (a folder no link leads to is its parent's real path + name).
+    for project_dir, problem, project_real in _subdirs(
+        projects_root, root, os.path.realpath(projects_root)
+    ):
         if problem is not None:  # its folders are unknown: a failed `<project>/*`
             seen += 1
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         _warn_strays(project_dir)
         try:
-            entries = _subdirs(project_dir, root)
+            entries = _subdirs(project_dir, root, project_real)
         except OSError as exc:
             seen += 1
             problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
             folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
-        for folder_dir, problem in entries:
+        for folder_dir, problem, real in entries:
             seen += 1
             key = f"{project_dir.name}/{folder_dir.name}"
             if regex and not regex.search(key):
@@ -117,7 +121,7 @@ def _folder_layout(
             if problem is not None:
                 folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
             else:
-                folders.append(read_folder(project_dir.name, folder_dir, root))
+                folders.append(read_folder(project_dir.name, folder_dir, root, resolved=real))
                 on_folder(folders[-1])
     return seen, folders
 
@@ -188,29 +192,36 @@ def _flow_files_at(directory: Path) -> list[Path]:
     )
 
 
-def _subdirs(path: Path, root: Path) -> list[tuple[Path, Problem | None]]:
+def _subdirs(
+    path: Path, root: Path, real: str | None = None
+) -> list[tuple[Path, Problem | None, str | None]]:
     """The folders in `path` (links to folders included), each with why it cannot be read,
-    if so. Files are not read here: only a loop (it may have been a folder) is reported."""
+    if so, and its real path when `path`'s (`real`) tells it (it is no link). Files are not
+    read here: only a loop (it may have been a folder) is reported."""
     found = []
     for entry in os.scandir(path):
         if not is_flow_dir(entry.name):
             continue
-        problem = entry_problem(Path(entry.path), root)
+        try:
+            is_symlink = entry.is_symlink()
+        except OSError:
+            is_symlink = True  # then entry_problem asks the disk, as it always did
+        problem = listed_entry_problem(entry.path, is_symlink, root)
         try:
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False
         if is_dir or (problem is not None and problem.title == "Symlink loop"):
-            found.append((Path(entry.path), problem))
+            known = os.path.join(real, entry.name) if real and not is_symlink else None
+            found.append((Path(entry.path), problem, known))
     return sorted(found, key=lambda pair: pair[0].name)
 
 
-def python_files(folder: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if is_flow_dir(d))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield Path(root, name)
+def python_files(listing: FolderListing) -> Iterator[Path]:
+    """The folder's .py files, sorted, outside the folders `is_flow_dir` skips."""
+    for path in listing.files_under(is_flow_dir, ordered=True):
+        if path.endswith(".py"):
+            yield Path(path)
 
 
 def read_folder(
@@ -222,21 +233,30 @@ def read_folder(
     configs: list[DeploymentConfig] | None = None,
     files: list[Path] | None = None,
     prefect_yaml: Path | None = None,
+    resolved: str | None = None,
 ) -> FlowFolder:
     """The folder as its files say (`root`: the repository, which no link may leave); a
     folder that cannot be read fails at the file, the run goes on. A folder of a prefect.yaml
     at the repository root comes with its entries (`configs`), their files and that file:
-    only those files are read, and only the flows they name are deployed."""
+    only those files are read, and only the flows they name are deployed. `resolved`: the
+    folder's real path, when the caller knows it."""
     root = root or repository_root(path.parent.parent)
-    folder = FlowFolder(project, name or path.name, path, problems=entry_problems(path, root))
+    listing = list_folder(
+        path, resolved
+    )  # one walk: the entry checks, the flow finder, the resolver
+    folder = FlowFolder(
+        project, name or path.name, path, problems=entry_problems(path, root, listing)
+    )
     if folder.failed:
         return folder
     if configs is not None:
         folder = replace(folder, prefect_yaml=prefect_yaml, deployment_configs=configs)
-    return _read_files(folder, root, files)
+    return _read_files(folder, root, listing, files)
 
 
-def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None) -> FlowFolder:
+def _read_files(
+    folder: FlowFolder, root: Path, listing: FolderListing, listed: list[Path] | None = None
+) -> FlowFolder:
     """The folder with what its files say. What was found before a file could not be read
     stays, with that file's error."""
     path = folder.path
@@ -258,9 +278,9 @@ def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None
                 files[_FILE_ATTRIBUTES[name]] = candidate
         read = so_far()  # the folder's files
 
-        source = FolderSource(path)  # this folder's modules only: nothing crosses folders
+        source = FolderSource(path, listing)  # this folder's modules only: none crosses folders
         flow_files = []
-        for file in python_files(path) if listed is None else listed:
+        for file in python_files(listing) if listed is None else listed:
             file_flows, file_problems, file_imports = find_flows(file, path, source)
             flows += file_flows
             problems += file_problems
@@ -276,11 +296,11 @@ def _read_files(folder: FlowFolder, root: Path, listed: list[Path] | None = None
             )
             problems += missing_copy_sources(read, text, root)
         if read.requirements is not None:
-            requirement_problems, names_files = requirements_problems(read.requirements)
+            requirement_problems, names_files = requirements_problems(read.requirements, listing)
             problems += requirement_problems
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:
-            problems += unread_dependency_problems(path)
+            problems += unread_dependency_problems(path, listing)
         if listed is not None:
             named, listed_problems = _keep_listed(so_far())
             more["deployment_configs"] = named
@@ -343,51 +363,6 @@ def _keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Probl
                 )
             )
     return named, problems
-
-
-def missing_copy_sources(folder: FlowFolder, dockerfile_text: str, root: Path) -> list[Problem]:
-    """COPY and ADD sources the build context does not have, said before building (BuildKit
-    says "failed to walk … no such file or directory" after it starts). The context is the
-    flow folder: a Dockerfile written for the repository root as context is the usual cause."""
-    assert folder.dockerfile is not None
-    where = display(
-        folder.path.relative_to(root) if folder.path.is_relative_to(root) else folder.path
-    )
-    problems = []
-    for copy in copy_sources(dockerfile_text):
-        # BuildKit reads a source from the context root, `/` or not, `..` going no higher.
-        inside = posixpath.normpath(posixpath.join("/", copy.source)).lstrip("/")
-        if not inside or os.path.lexists(folder.path / inside):
-            continue
-        leaves = (
-            " (a path cannot leave the build context)" if ".." in copy.source.split("/") else ""
-        )
-        message = (
-            f"`{copy.instruction} {copy.source}`: the build context, the flow folder {where}/, "
-            f"has no {inside!r}{leaves}. Paths in COPY and ADD are relative to the flow folder, "
-            "not the repository root"
-        )
-        message += _copy_hint(folder.path, inside, root)
-        problems.append(Problem("error", message, folder.dockerfile, copy.line, "Dockerfile"))
-    return problems
-
-
-def _copy_hint(folder: Path, inside: str, root: Path) -> str:
-    """What to write instead: the folder's own file named from the repository root, or
-    what to do with a file of the repository outside the folder."""
-    parts = inside.split("/")
-    if parts[-1] == folder.name:
-        return ": it names the flow folder itself, which is `.` here."
-    for i in range(1, len(parts)):
-        if os.path.lexists(folder.joinpath(*parts[i:])):
-            return f": write it as `{'/'.join(parts[i:])}`."
-    if os.path.lexists(root / inside):
-        return (
-            f": {inside} is in the repository but outside the flow folder, and the image is "
-            "built from the folder alone. Copy it into the folder, or make it a package and "
-            "install it from requirements.txt."
-        )
-    return "."
 
 
 def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:

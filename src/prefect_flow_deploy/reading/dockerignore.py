@@ -70,25 +70,31 @@ class PatternMatcher:
         return matched
 
     def walk(self, root: str) -> Iterator[str]:
-        def walk_in(current: str) -> Iterator[str]:
-            for name in os.listdir(current):
-                path = os.path.join(os.path.relpath(current, root), name)
-                if path.startswith("./"):
-                    path = path[2:]
+        # docker-py lists with os.listdir and asks isdir/islink of each entry, relpath each
+        # time: the same walk from os.scandir's entries (what the listing already says) and
+        # the relative folder carried down.
+        def walk_in(current: str, relative: str) -> Iterator[str]:
+            with os.scandir(current) as listed:
+                entries = list(listed)
+            for entry in entries:
+                path = f"{relative}/{entry.name}" if relative else entry.name
                 excluded = self.matches(path)
                 if not excluded:
                     yield path
-                full = os.path.join(root, path)
-                if not os.path.isdir(full) or os.path.islink(full):
+                try:
+                    is_real_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_real_dir = False
+                if not is_real_dir:
                     continue
                 # An excluded folder is still walked when a `!pattern` reaches into it.
                 if excluded and not any(
                     p.exclusion and p.cleaned.startswith(path) for p in self.patterns
                 ):
                     continue
-                yield from walk_in(full)
+                yield from walk_in(os.path.join(root, path), path)
 
-        return walk_in(root)
+        return walk_in(root, "")
 
 
 @lru_cache(maxsize=256)

@@ -29,6 +29,7 @@ from prefect_flow_deploy.reading.python_source import (
     Module,
     Unreadable,
     bound_names,
+    statement_children,
 )
 from prefect_flow_deploy.reading.schemas import (
     invalid_parameter,
@@ -95,8 +96,9 @@ class FileReader:
         """`@flow` on a method or on a function defined inside another: Prefect loads a
         deployment's entrypoint `file.py:name` as a module-level name, so these are never
         deployed (as a subflow they run fine). Said at the line (discovery makes it an error
-        when the folder has no other flow)."""
-        for child in ast.iter_child_nodes(node):
+        when the folder has no other flow). Definitions are statements: only statement
+        bodies are walked, in the fields' order (as ast.iter_child_nodes would)."""
+        for child in statement_children(node):
             if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
                 if owner is not None and not isinstance(child, ast.ClassDef):
                     self._enclosed_flow(child, owner)

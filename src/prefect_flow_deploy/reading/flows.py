@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import tokenize
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def find_flows(
         text, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
         message = f"syntax error: {text}. Fix the file; this folder is not deployed until then."
         return [], [Problem("error", message, path, line, "Python syntax error")], []
-    relative = path.relative_to(folder).as_posix()
+    given, base = str(path), str(folder)
+    inside = given.startswith(base + os.sep) and os.sep == "/"  # no Path math: a prefix
+    relative = given[len(base) + 1 :] if inside else path.relative_to(folder).as_posix()
     module_imports = ThirdPartyImports(relative)
     module_imports.visit(tree)
     module = known if known is not None else source.add(path, tree)

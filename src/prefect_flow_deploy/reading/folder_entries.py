@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
 
 
@@ -31,9 +32,7 @@ def entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem
     that is not UTF-8 (no tag, no log line can hold it), a symlink loop, a symlink out of
     the repository (its target would be built into the image, or be missing from it)."""
     shown = display(path.relative_to(root) if path.is_relative_to(root) else path)
-    try:
-        os.fsencode(path).decode("utf-8")
-    except UnicodeDecodeError:
+    if not _is_utf8(path):
         return Problem(
             "error",
             f"the name {shown} is not valid UTF-8 (shown escaped): rename it, or delete it.",
@@ -71,19 +70,40 @@ def entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem
     return None
 
 
-def entry_problems(folder: Path, root: Path) -> list[Problem]:
+def _is_utf8(path: Path | str) -> bool:
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def entry_problems(folder: Path, root: Path, listing: FolderListing | None = None) -> list[Problem]:
     """Every entry of a flow folder that cannot go into its image (see `entry_problem`);
-    links are not followed."""
+    links are not followed. `listing`: the folder's, when the caller has it (one walk)."""
+    listing = listing or list_folder(folder)
     problems: list[Problem] = []
-
-    def unreadable(exc: OSError) -> None:
-        where = Path(exc.filename) if exc.filename else folder
-        problems.append(Problem("error", f"cannot read {display(where)}: {exc.strerror}", where))
-
-    resolved = folder.resolve()
-    for current, dirs, files in os.walk(folder, onerror=unreadable):
-        for name in [*dirs, *files]:
-            problem = entry_problem(Path(current, name), root, resolved)
+    resolved = Path(listing.resolved)
+    for directory in listing.directories:
+        if directory.error is not None:
+            exc = directory.error
+            where = Path(exc.filename) if exc.filename else folder
+            problems.append(
+                Problem("error", f"cannot read {display(where)}: {exc.strerror}", where)
+            )
+            continue
+        for entry in (*directory.dirs, *directory.files):
+            problem = listed_entry_problem(entry.path, entry.is_symlink, root, resolved)
             if problem is not None:
                 problems.append(problem)
     return problems
+
+
+def listed_entry_problem(
+    path: str, is_symlink: bool, root: Path, folder: Path | None = None
+) -> Problem | None:
+    """`entry_problem` of an entry whose listing said whether it is a link: a plain entry
+    with a UTF-8 name has nothing to say (no Path made, no stat)."""
+    if not is_symlink and _is_utf8(path):
+        return None
+    return entry_problem(Path(path), root, folder)

@@ -23,7 +23,7 @@ def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem
     """One warning per flow file that enters a cycle of the folder's module-level imports."""
     problems = []
     for path in flow_files:
-        start = source.module_at(os.path.realpath(path))
+        start = source.module_at(source.real_path(path))
         if start is None:
             continue
         found = _cycle_from(source, start)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.folder_listing import FolderListing
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -64,16 +66,36 @@ def bound_names(node: ast.AST) -> list[str]:
     return []
 
 
+# The fields that hold statements (a module's, a def's, if/for/while/with/try, an except
+# clause's, a match case's): definitions and imports are found in these alone.
+_BODIES = frozenset({"body", "handlers", "orelse", "finalbody", "cases"})
+
+
+def statement_children(node: ast.AST) -> Iterator[ast.AST]:
+    """The statements (and except clauses, match cases) directly in `node`, in the order
+    ast.iter_child_nodes gives them; never an expression (a lambda's body is one)."""
+    for name in node._fields:
+        if name in _BODIES:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                yield from value
+
+
 _NOT_CODE = {"__pycache__", "node_modules", "venv", "site-packages"}
+
+
+def _is_code_dir(name: str) -> bool:
+    return not name.startswith(".") and name not in _NOT_CODE
 
 
 class FolderSource:
     """The folder's Python modules, parsed on demand, for this folder only. Paths are kept
     as strings under the resolved folder (pathlib costs most of the time otherwise)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, listing: FolderListing | None = None) -> None:
         self.given = str(folder)
-        self.folder = str(folder.resolve())
+        self.folder = listing.resolved if listing is not None else str(folder.resolve())
+        self._listing = listing  # the folder's entries, when its reader listed them
         self._modules: dict[str, Module | None] = {}
         self._files: set[str] | None = None  # the folder's .py files, listed once
         self._found: dict[tuple[str, str, int], Module | None] = {}
@@ -82,10 +104,17 @@ class FolderSource:
 
     @property
     def files(self) -> set[str]:
+        if self._files is None and self._listing is not None:
+            given, listing = self._listing.folder, self._listing
+            self._files = {
+                self.folder + path[len(given) :]
+                for path in listing.files_under(_is_code_dir, ordered=False)
+                if path.endswith(".py")
+            }
         if self._files is None:
             self._files = set()
             for root, dirs, names in os.walk(self.folder):
-                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _NOT_CODE]
+                dirs[:] = [d for d in dirs if _is_code_dir(d)]
                 self._files.update(os.path.join(root, n) for n in names if n.endswith(".py"))
         return self._files
 
@@ -94,6 +123,11 @@ class FolderSource:
         if text.startswith(self.given + os.sep):
             return self.folder + text[len(self.given) :]
         return os.path.realpath(text)
+
+    def real_path(self, path: Path | str) -> str:
+        """os.path.realpath of a path, from the folder's listing when it has one."""
+        known = self._listing.real_path(str(path)) if self._listing is not None else None
+        return known if known is not None else os.path.realpath(path)
 
     def parsed(self, path: Path) -> Module | None:
         """The module if an import already read it."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect_flow_deploy.core.model import Problem
 from prefect_flow_deploy.core.urls import plain_http_advice, plain_http_host
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.folder_listing import FolderListing
 from prefect_flow_deploy.reading.requirements_file import (
     Parsed,
     file_options,
@@ -21,20 +22,29 @@ from prefect_flow_deploy.reading.requirements_file import (
 )
 
 
-def requirements_problems(requirements: Path) -> tuple[list[Problem], bool]:
+def requirements_problems(
+    requirements: Path, listing: FolderListing | None = None
+) -> tuple[list[Problem], bool]:
     """Every mistake pip would meet in the folder's requirements.txt and the files it
     includes (`-r`, `-c`), each at its file and line, read as pip reads them
     (requirements_file.py); and whether it names files of the folder (`-r base.txt`,
-    `-e ./lib`), which pip then needs beside it. Each file is read once."""
-    folder = requirements.parent.resolve()
+    `-e ./lib`), which pip then needs beside it. Each file is read once. `listing`: the
+    folder's (folder_listing.py), which tells real paths without asking the disk."""
+
+    def real(path: Path) -> Path:
+        known = listing.real_path(str(path)) if listing is not None else None
+        return Path(known) if known is not None else path.resolve()
+
+    folder = real(requirements.parent)
     problems: list[Problem] = []
     names_files = False
     todo, seen = [requirements], set()
     while todo:
         path = todo.pop(0)
-        if path.resolve() in seen:
+        key = real(path)
+        if key in seen:
             continue
-        seen.add(path.resolve())
+        seen.add(key)
         try:
             parsed = parse(file_reads.read_text(path, "utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
@@ -168,12 +178,15 @@ _UNREAD_DEPENDENCIES = {
 }
 
 
-def unread_dependency_problems(folder: Path) -> list[Problem]:
+def unread_dependency_problems(folder: Path, listing: FolderListing | None = None) -> list[Problem]:
     """A folder without a Dockerfile gets its packages from requirements.txt only: one that
     lists them in pyproject.toml (uv, Poetry, PDM, Hatch) or a Pipfile instead would build
-    an image without them. A warning at the list, before building."""
+    an image without them. A warning at the list, before building. `listing`: the folder's,
+    so that a file it does not hold is not opened to find that out."""
     problems = []
     for name, pattern in _UNREAD_DEPENDENCIES.items():
+        if listing is not None and not listing.holds_file(str(folder / name)):
+            continue
         try:
             text = file_reads.read_text(folder / name, "utf-8-sig")
         except (OSError, UnicodeDecodeError):

@@ -41,6 +41,17 @@ def test_aliases_used_as_intended_pass() -> None:
     check_expansion(yaml.compose(text), text)
 
 
+def test_a_document_without_anchors_is_counted_as_the_tree_it_is() -> None:
+    """No `&` in the text: no alias, so the size is the node count (the shortcut); over the
+    limit, the same refusal as with aliases."""
+    text = "x: [" + ", ".join(["1"] * (MAX_NODES - 3)) + "]\n"  # root, key, list: MAX_NODES
+    check_expansion(yaml.compose(text), text)  # no exception
+    text = "x: [" + ", ".join(["1"] * (MAX_NODES - 2)) + "]\n"
+    with pytest.raises(YamlTooLarge) as refused:
+        check_expansion(yaml.compose(text), text)
+    assert f"expand this file to {MAX_NODES + 1:,} values" in refused.value.message
+
+
 def test_an_anchor_that_holds_itself_is_refused_at_its_line() -> None:
     text = "ok: 1\nloop: &l [1, *l]\n"
     with pytest.raises(YamlTooLarge) as refused:
