@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,6 @@ def discover(
     projects_root: Path,
     pattern: str | None = None,
     repository: str | None = None,
-    on_folder: Callable[[FlowFolder], None] = lambda folder: None,
 ) -> list[FlowFolder]:
     """Every flow folder, in a stable order, filtered by `pattern`: the folders under the
     projects root (`<project>/<folder>/`), and those a prefect.yaml at the repository root
@@ -62,8 +61,7 @@ def discover(
     `pattern` is a regular expression searched in `project/folder` (as the old workflow's
     dispatch input was). An entry that cannot be read (a symlink loop, a link out of the
     repository) is a failed folder at that entry: the others are read as usual. No flow
-    folder at all is an error that says what the repository holds instead. `on_folder` hears
-    each folder as soon as it is read (gather asks the registry about it meanwhile).
+    folder at all is an error that says what the repository holds instead.
     """
     regex = re.compile(pattern) if pattern else None
     found = prefect_layout.find(projects_root)
@@ -71,14 +69,12 @@ def discover(
     folders: list[FlowFolder] = []
     seen = 0
     if projects_root.is_dir() and not (layout and layout.root == projects_root.resolve()):
-        seen, folders = _folder_layout(projects_root, regex, on_folder)
+        seen, folders = _folder_layout(projects_root, regex)
     if layout is not None:
         for note in layout.notes:
             log.warning(note.message, file=note.file, line=note.line, title=note.title)
         seen += len(layout.groups) + bool(layout.unplaced)
-        for folder in _root_layout(layout, regex):
-            on_folder(folder)
-            folders.append(folder)
+        folders += _root_layout(layout, regex)
     if not seen:
         raise NoFlowFoldersError(found_instead(projects_root, found))
     if not folders:
@@ -91,7 +87,7 @@ def discover(
 
 
 def _folder_layout(
-    projects_root: Path, regex: re.Pattern[str] | None, on_folder: Callable[[FlowFolder], None]
+    projects_root: Path, regex: re.Pattern[str] | None
 ) -> tuple[int, list[FlowFolder]]:
     """The folders of `projects/<project>/<folder>/`: how many there are, and those read."""
     root = repository_root(projects_root)
@@ -122,7 +118,6 @@ def _folder_layout(
                 folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
             else:
                 folders.append(read_folder(project_dir.name, folder_dir, root, resolved=real))
-                on_folder(folders[-1])
     return seen, folders
 
 

@@ -81,11 +81,13 @@ def _gather(
         ThreadPoolExecutor(max_workers=1) as background,
         ThreadPoolExecutor(max_workers=PLAN_THREADS) as pool,
     ):
-        # The server answers while the repository is read, and the registry about each
-        # folder's image as soon as the folder is read (image_questions.py).
+        # The server answers while the repository is read; the registry about each folder's
+        # image as soon as its recipe is made (image_questions.py), while the next are made.
         state_future = background.submit(_timed, _checked_state, api)
         questions = ImageQuestions(options, registry, lambda: state_future.result()[0], pool)
-        folders = discover(options.projects_root, options.flows, options.repository, questions.read)
+        folders = discover(options.projects_root, options.flows, options.repository)
+        for folder in folders:
+            questions.read(folder)
         for folder in folders:
             on_progress(Progress(folder.key, "reading"))
         log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")

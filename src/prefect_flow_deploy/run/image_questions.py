@@ -1,14 +1,19 @@
-"""Each folder's image, asked of the registry while the repository is still being read.
+"""Each folder's image, asked of the registry as soon as its recipe is made.
 
-Reading a folder is CPU work in this process; asking whether its image exists is waiting on
-the registry. So as each folder is read, its recipe and content tag are made (here, in the
-reading thread: the files are read once, file_reads.py) and the question goes to a pool of
-threads at once, instead of after the last folder. A folder whose base image is not
-resolved yet waits in a backlog until it is (the base lookups run in the same pool).
+Making a folder's recipe and content tag is CPU work in this process (hashing its build
+context, in the calling thread: each file is read once, file_reads.py); asking whether its
+image exists is waiting on the registry. So each question goes to a pool of threads as soon
+as its tag is known, while the next folders' recipes are made, instead of after the last.
+A folder whose base image is not resolved yet waits in a backlog until it is (the base
+lookups run in the same pool).
 
-Which folders count (image collisions, failed folders) is decided after the reading, by
-the same pure functions as before: questions asked about a folder that then does not count
-are dropped, never used.
+Not while the folders themselves are read: measured 2026-12-04 (1,000 deployed folders,
+median of 5), questions asked during discovery made the plan slower (5.27 s against 3.91 s
+wall, 4.75 against 3.64 CPU s): each answer that wakes a thread takes the interpreter's lock
+from the reading, which is CPU work all along.
+
+Which folders count (image collisions, failed folders) is decided by the same pure
+functions as before: a recipe or answer of a folder that does not count is dropped.
 """
 
 from __future__ import annotations
@@ -44,8 +49,8 @@ class Answers:
 
 
 class ImageQuestions:
-    """Made per plan; `read(folder)` from the reading thread as each folder is read, then
-    `answers(keys)` once, for the folders that count."""
+    """Made per plan; `read(folder)` for each folder read, then `answers(keys)` once, for
+    the folders that count."""
 
     def __init__(
         self,
@@ -67,9 +72,9 @@ class ImageQuestions:
         self._asked: dict[str, Future[Asked]] = {}
         self._catalog: Catalog | None = None
 
-    # -- the reading thread ----------------------------------------------------------------
+    # -- the calling thread ----------------------------------------------------------------
     def read(self, folder: FlowFolder) -> None:
-        """A folder was read: its recipe now, its question as soon as its bases are known."""
+        """A folder's recipe now, its question as soon as its base images are known."""
         if not folder.flows or folder.failed:
             return
         try:

@@ -1,6 +1,6 @@
-"""The registry asked about each folder's image while the repository is still being read
+"""The registry asked about each folder's image as soon as its recipe is made
 (image_questions.py), against the OCI-spec registry stand-in the count tests use: a question
-goes out as its folder is read, only the folders that count are answered, a registry that
+goes out before the answers are asked for, only the folders that count are answered, a registry that
 answers nothing is one clear error, and past the threshold the catalog spares questions about
 repositories that do not exist yet."""
 
