@@ -173,6 +173,7 @@ class BuildRecipe:
     # Links whose target (a file of the repository outside the folder) the build receives in
     # their place (linked_files.py), relative paths.
     linked: tuple[str, ...] = ()
+    executable: frozenset[str] = frozenset()  # files whose owner may run them (the tag's +x)
 
     def __post_init__(self) -> None:
         """Read-only collections (tuples, FrozenMap), whatever it was given."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from prefect_flow_deploy.core.model import (
     BuildRecipe,
@@ -19,6 +18,7 @@ from prefect_flow_deploy.core.model import (
 from prefect_flow_deploy.core.naming import image_component, image_repository
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.build_context import (
+    ContextFile,
     content_tag,
     context_files,
     large_file_advice,
@@ -45,7 +45,7 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         bases = [(b.reference, b.line) for b in base_images(text, args)]
         return BuildRecipe(
             None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids,
-            tuple(f.path for f in files if f.linked),
+            tuple(f.path for f in files if f.linked), _executable(files),
         )  # fmt: skip
     workdir = recipe_code_dir(image_component(folder.project), image_component(folder.name))
     text = default_dockerfile(
@@ -67,7 +67,13 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         workdir,
         secret_ids,
         tuple(f.path for f in files if f.linked),
+        _executable(files),
     )
+
+
+def _executable(files: list[ContextFile]) -> frozenset[str]:
+    """The files whose mode counts in the tag (the walk stat-ed each once already)."""
+    return frozenset(f.path for f in files if f.executable)
 
 
 def _root(folder: FlowFolder) -> Path:
@@ -114,21 +120,11 @@ def file_warnings(folder: FlowFolder, recipe: BuildRecipe) -> tuple[Problem, ...
     return (*large_file_problems(folder, recipe), *secret_file_problems(folder, recipe))
 
 
-def context_files_for_hash(folder: FlowFolder, recipe: BuildRecipe) -> list[Any]:
-    from prefect_flow_deploy.reading.build_context import ContextFile
-
-    linked = set(recipe.linked)
+def context_files_for_hash(recipe: BuildRecipe) -> list[ContextFile]:
     return [
-        ContextFile(path, digest, _is_executable(folder.path / path, path in linked))
+        ContextFile(path, digest, path in recipe.executable)
         for path, digest in sorted(recipe.files.items())
     ]
-
-
-def _is_executable(path: Path, follow: bool = False) -> bool:
-    try:
-        return bool((path.stat() if follow else path.lstat()).st_mode & 0o100)
-    except OSError:
-        return False
 
 
 def image_answer(
@@ -150,7 +146,7 @@ def image_answer(
         )
     used = {ref: digests[ref] for ref, _ in recipe.bases}
     tag, inputs = content_tag(
-        context_files_for_hash(folder, recipe), recipe.dockerfile_text or "", recipe.build_args,
+        context_files_for_hash(recipe), recipe.dockerfile_text or "", recipe.build_args,
         used, recipe.secret_ids, options.platform_list,
     )  # fmt: skip
     return ImageAnswer(repository, tag, inputs)

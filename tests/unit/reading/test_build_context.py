@@ -33,7 +33,7 @@ def tag_of(path: Path, base_digest: str = "sha256:aaa", **options: object) -> st
     opts = Options(projects_root=path.parent, **options)  # type: ignore[arg-type]
     recipe = recipe_for(folder, opts)
     tag, _ = content_tag(
-        context_files_for_hash(folder, recipe),
+        context_files_for_hash(recipe),
         recipe.dockerfile_text or "",
         recipe.build_args,
         {ref: base_digest for ref, _ in recipe.bases},
@@ -67,6 +67,20 @@ def test_tag_changes_with_each_input(tmp_path: Path) -> None:
     assert changed != original
     (folder / "requirements.txt").unlink()
     assert tag_of(folder) not in (original, changed)
+
+
+def test_the_owner_execute_bit_changes_the_tag_and_other_bits_do_not(tmp_path: Path) -> None:
+    """A script made executable runs differently in the image: its mode counts (read once,
+    by the walk that hashes the file), a group or world bit does not."""
+    folder = make_folder(tmp_path / "f")
+    original = tag_of(folder)
+    (folder / "sub" / "helper.py").chmod(0o664)
+    assert tag_of(folder) == original
+    (folder / "sub" / "helper.py").chmod(0o744)
+    executable = tag_of(folder)
+    assert executable != original
+    (folder / "sub" / "helper.py").chmod(0o644)
+    assert tag_of(folder) == original
 
 
 def test_dockerignore_and_caches_do_not_change_the_tag(tmp_path: Path) -> None:
