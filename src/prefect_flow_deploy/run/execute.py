@@ -25,6 +25,7 @@ from prefect_flow_deploy.clients.http_retry import DeadlineReached
 from prefect_flow_deploy.clients.interrupted_writes import what_landed
 from prefect_flow_deploy.clients.prefect_api import ApiSettings
 from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.core.background import in_own_thread
 from prefect_flow_deploy.core.errors import DEADLINE, FolderError
 from prefect_flow_deploy.core.exit_status import explain
 from prefect_flow_deploy.core.logger import log
@@ -347,19 +348,11 @@ class Executor:
     def _open_registrar(self, provenance: dict[str, Any] | None) -> Future[Registrar]:
         """The registrar, made and opened in a thread of its own (importing Prefect, opening
         its client, ensuring the work pools), while the caller starts the builds."""
-        opened: Future[Registrar] = Future()
 
-        def open_() -> None:
-            try:
-                registrar = self._registrar(self, provenance)
-                registrar.__enter__()
-            except BaseException as exc:  # handed to whoever waits for it
-                opened.set_exception(exc)
-            else:
-                opened.set_result(registrar)
+        def opened() -> Registrar:
+            return self._registrar(self, provenance).__enter__()
 
-        threading.Thread(target=open_, name="pfd-registrar", daemon=True).start()
-        return opened
+        return in_own_thread("pfd-registrar", opened)
 
     def _submit(self, registrar: Registrar, deployment: DeploymentPlan) -> Future[str]:
         """Hand a write to the registrar, known as under way until it is done."""

@@ -87,13 +87,13 @@ def _gather(
         questions = ImageQuestions(options, registry, lambda: state_future.result()[0], pool)
         folders = discover(options.projects_root, options.flows, options.repository)
         for folder in folders:
-            questions.read(folder)
-        for folder in folders:
             on_progress(Progress(folder.key, "reading"))
         log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
         collisions = image_collisions(folders, options)
         buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
-        found = questions.answers([f.key for f in buildable])
+        for folder in buildable:
+            questions.read(folder)
+        found = questions.answers()
         state, seconds = state_future.result()
     log.debug(f"read {len(state.deployments)} managed deployments in {seconds:.2f}s")
     log.debug(

@@ -12,19 +12,21 @@ median of 5), questions asked during discovery made the plan slower (5.27 s agai
 wall, 4.75 against 3.64 CPU s): each answer that wakes a thread takes the interpreter's lock
 from the reading, which is CPU work all along.
 
-Which folders count (image collisions, failed folders) is decided by the same pure
-functions as before: a recipe or answer of a folder that does not count is dropped.
+Which folders become images (not a failed one, not one whose image name collides) is
+decided before, by the same pure functions decide uses: only those are asked about.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import partial
 
 from prefect_flow_deploy.clients import build_seconds
 from prefect_flow_deploy.clients.registry import RegistryClient, image_labels, parse_reference
+from prefect_flow_deploy.core.background import in_own_thread
 from prefect_flow_deploy.core.errors import RegistryError
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer
 from prefect_flow_deploy.core.server_state import ServerState
@@ -38,19 +40,19 @@ Asked = tuple[ImageAnswer, RegistryError | None]
 Catalog = Future[set[str] | None]  # the registry's repositories; None: it keeps no catalog
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answers:
-    """What the questions found, for the folders that count."""
+    """What the questions found, by folder key in the order the folders were read."""
 
-    recipes: dict[str, BuildRecipe] = field(default_factory=dict)
-    recipe_errors: dict[str, str] = field(default_factory=dict)
-    answers: dict[str, ImageAnswer] = field(default_factory=dict)
-    base_warnings: dict[str, str] = field(default_factory=dict)
+    recipes: dict[str, BuildRecipe]
+    recipe_errors: dict[str, str]
+    answers: dict[str, ImageAnswer]
+    base_warnings: dict[str, str]
 
 
 class ImageQuestions:
-    """Made per plan; `read(folder)` for each folder read, then `answers(keys)` once, for
-    the folders that count."""
+    """Made per plan; `read(folder)` for each folder that becomes an image, then `answers()`
+    once."""
 
     def __init__(
         self,
@@ -75,8 +77,6 @@ class ImageQuestions:
     # -- the calling thread ----------------------------------------------------------------
     def read(self, folder: FlowFolder) -> None:
         """A folder's recipe now, its question as soon as its base images are known."""
-        if not folder.flows or folder.failed:
-            return
         try:
             recipe = recipe_for(folder, self.options)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -89,22 +89,17 @@ class ImageQuestions:
         self._backlog.append((folder, recipe))
         self._ask_ready(wait=False)
 
-    def answers(self, keys: Collection[str]) -> Answers:
-        """Every question answered, for the folders in `keys` (in their order). A registry
-        that answers none of them is unusable: its error is raised (one clear message)."""
+    def answers(self) -> Answers:
+        """Every question answered. A registry that answers none of them is unusable: its
+        error is raised (one clear message)."""
         self._ask_ready(wait=True)
-        asked = {key: self._asked[key].result() for key in keys if key in self._asked}
+        asked = {key: future.result() for key, future in self._asked.items()}
         errors = [error for _, error in asked.values() if error is not None]
         if asked and len(errors) == len(asked):
             raise errors[0]
-        found = Answers(base_warnings=dict(self._bases.warnings))
-        for key in keys:
-            if key in self._recipe_errors:
-                found.recipe_errors[key] = self._recipe_errors[key]
-            if key in self._recipes:
-                found.recipes[key] = self._recipes[key]
-                found.answers[key] = asked[key][0] if key in asked else self._answers[key]
-        return found
+        answers = {key: asked[key][0] if key in asked else answer
+                   for key, answer in self._answers.items()}  # fmt: skip
+        return Answers(self._recipes, self._recipe_errors, answers, dict(self._bases.warnings))
 
     def _ask_ready(self, wait: bool) -> None:
         """Answer (and ask about) the backlog's folders whose base images are resolved."""
@@ -125,8 +120,11 @@ class ImageQuestions:
                 # repositories do not exist yet: their images need no question.
                 if self._catalog is None and len(self._asked) >= CATALOG_THRESHOLD:
                     registry = self.options.registry
+                    # Beside the pool: its questions wait for the catalog.
                     self._catalog = (
-                        _in_own_thread(self.registry.repositories, registry) if registry else None
+                        in_own_thread("pfd-catalog", partial(self.registry.repositories, registry))
+                        if registry
+                        else None
                     )
                 self._asked[folder.key] = self.pool.submit(
                     self._ask, folder.key, answer, self._catalog
@@ -171,18 +169,3 @@ class ImageQuestions:
         )
 
         return local_image_id(reference)
-
-
-def _in_own_thread(function: Callable[[str], set[str] | None], argument: str) -> Catalog:
-    """The catalog, read beside the pool: the pool's questions wait for it, so it must not
-    queue behind them."""
-    future: Catalog = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(function(argument))
-        except BaseException as exc:  # the questions that wait for it see the error
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="pfd-catalog", daemon=True).start()
-    return future

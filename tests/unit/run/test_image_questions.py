@@ -99,23 +99,25 @@ def test_a_folder_is_asked_about_as_soon_as_it_is_read(
     while sum("/v2/flows/team/" in s for s in transport.seen) < 2:  # before `answers`
         assert time.monotonic() < deadline, transport.seen
         time.sleep(0.01)
-    found = questions.answers([first.key, second.key])
+    found = questions.answers()
     assert list(found.answers) == [first.key, second.key]
     assert all(a.tag and a.digest is None for a in found.answers.values())  # not built yet
     heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
     assert len(heads) == 2
 
 
-def test_only_the_folders_that_count_are_answered(
+def test_only_the_folders_read_are_answered_in_their_order(
     tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A folder dropped after the reading (an image collision, say) keeps no answer."""
+    """gather reads only the folders that become images (no collision, no failure): a folder
+    not read keeps no recipe and no answer."""
     questions = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
-    first, second = folders(tmp_path, 2)
+    first, second, third = folders(tmp_path, 3)
+    questions.read(third)
     questions.read(first)
-    questions.read(second)
-    found = questions.answers([second.key])
-    assert list(found.recipes) == list(found.answers) == [second.key]
+    found = questions.answers()
+    assert list(found.recipes) == list(found.answers) == [third.key, first.key]
+    assert second.key not in found.recipes and found.recipe_errors == {}
 
 
 def test_an_existing_image_is_found_with_its_digest(
@@ -124,12 +126,12 @@ def test_an_existing_image_is_found_with_its_digest(
     questions = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
     (folder,) = folders(tmp_path, 1)
     questions.read(folder)
-    tag = questions.answers([folder.key]).answers[folder.key].tag
+    tag = questions.answers().answers[folder.key].tag
     assert tag
     oci.put("flows/team/flow0", tag)
     again = ImageQuestions(options(tmp_path), client(monkeypatch, oci), empty_state, pool)
     again.read(folder)
-    answer = again.answers([folder.key]).answers[folder.key]
+    answer = again.answers().answers[folder.key]
     assert answer.tag == tag and str(answer.digest).startswith("sha256:")
 
 
@@ -142,7 +144,7 @@ def test_a_registry_that_answers_no_question_is_one_clear_error(
     for folder in read:
         questions.read(folder)
     with pytest.raises(RegistryError, match="refused access"):
-        questions.answers([f.key for f in read])
+        questions.answers()
 
 
 def test_past_the_threshold_the_catalog_spares_questions_about_new_repositories(
@@ -154,7 +156,7 @@ def test_past_the_threshold_the_catalog_spares_questions_about_new_repositories(
     read = folders(tmp_path, 4)
     for folder in read:
         questions.read(folder)
-    found = questions.answers([f.key for f in read])
+    found = questions.answers()
     assert len(found.answers) == 4 and all(a.digest is None for a in found.answers.values())
     assert sum(s.startswith("GET /v2/_catalog") for s in transport.seen) == 1
     heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
