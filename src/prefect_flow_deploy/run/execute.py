@@ -34,7 +34,6 @@ from prefect_flow_deploy.core.model import (
     ImagePlan,
     Plan,
     Progress,
-    is_pending_name,
 )
 from prefect_flow_deploy.core.results import (
     Counters,
@@ -45,11 +44,10 @@ from prefect_flow_deploy.core.results import (
     write_key,
 )
 from prefect_flow_deploy.deployment.commit_order import Superseded
-from prefect_flow_deploy.deployment.diff import diff
 from prefect_flow_deploy.docker import cancellation
-from prefect_flow_deploy.rules.pending_names import named
 from prefect_flow_deploy.rules.refusals import refusal
-from prefect_flow_deploy.rules.spec_checks import parameter_problems
+from prefect_flow_deploy.rules.spec_checks import SettingAt
+from prefect_flow_deploy.run.completion import completed, parameters_refused
 from prefect_flow_deploy.run.keep_images import keep_images
 from prefect_flow_deploy.run.provenance import github_version_info
 from prefect_flow_deploy.settings.cascade import config_line
@@ -113,6 +111,11 @@ class Executor:
             self.plan, self.options, self.logins, self.registry, self.history,
             self.on_progress, self.counters,
         )  # fmt: skip
+
+    @functools.cached_property
+    def _parameters_at(self) -> SettingAt:
+        """Where the `parameters:` option was set (a config file's line): looked up once."""
+        return config_line(self.options.source("parameters"), self.options.projects_root)
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -194,65 +197,6 @@ class Executor:
             write.add_done_callback(finished)
 
     # -- register ------------------------------------------------------------------------------
-    def _complete(self, deployment: DeploymentPlan, image: ImageOutcome) -> DeploymentPlan:
-        """Now that the image is checked, the deployment knows where its code is: compare it
-        with the server again (the code directory may differ from the plan's guess)."""
-        spec = deployment.spec
-        assert spec is not None
-        reference = next(i.reference for i in self.plan.images if i.folder.key == spec.folder_key)
-        spec = replace(
-            spec,
-            code_dir=image.code_dir,
-            image=reference,
-            parameter_schema=spec.parameter_schema
-            if spec.parameter_schema is not None
-            else image.schemas.get(spec.entrypoint),
-        )
-        if is_pending_name(spec.flow_name):  # the name the image computed
-            computed = image.names.get(spec.entrypoint)
-            judged = (
-                named(spec, computed, self.plan, self.options)
-                if computed
-                else f"the built image gave no name for the flow {spec.entrypoint}"
-            )
-            if isinstance(judged, str):
-                return replace(deployment, spec=spec, action="failed", error=judged)
-            spec = judged
-        snapshot = self.plan.snapshot
-        existing = snapshot.deployments.get(spec.full_name) if snapshot else None
-        refreshed = diff(spec, existing)
-        return replace(
-            deployment,
-            spec=spec,
-            full_name=spec.full_name,
-            deployment_id=deployment.deployment_id or refreshed.deployment_id,
-            action=refreshed.action,
-            changed_fields=refreshed.changed_fields,
-            changes=refreshed.changes,
-            trigger_writes=refreshed.trigger_writes,
-        )
-
-    def _parameters_refused(
-        self, planned: DeploymentPlan, deployment: DeploymentPlan
-    ) -> WriteOutcome | None:
-        """Parameters judged against a schema only the image could tell, as the plan judges
-        the others (spec_checks.py): an unknown one would be accepted by the server and fail
-        every run. An error keeps the deployment from being written; a warning is said."""
-        spec = deployment.spec
-        if planned.spec is None or planned.spec.parameter_schema is not None or spec is None:
-            return None
-        refused = None
-        at = config_line(self.options.source("parameters"), self.options.projects_root)
-        for problem in parameter_problems(spec, self.options, at):
-            if problem.severity == "warning":
-                log.warning(problem.message, file=problem.file, line=problem.line,
-                            title=problem.title)  # fmt: skip
-            elif refused is None:
-                refused = WriteOutcome(
-                    deployment, error=problem.message, at=(problem.file, problem.line)
-                )
-        return refused
-
     def _should_write(self, deployment: DeploymentPlan) -> bool:
         if self.options.fail_fast and self._any_failed():
             return False
@@ -296,8 +240,10 @@ class Executor:
                 for planned in deployments_of[key]:
                     if planned.action in ("failed", "skipped"):
                         continue
-                    deployment = self._complete(planned, outcome)
-                    refused = self._parameters_refused(planned, deployment)
+                    deployment = completed(planned, outcome, plan, self.options)
+                    refused = parameters_refused(
+                        planned, deployment, self.options, self._parameters_at
+                    )
                     future = (
                         self._submit(registrar, deployment)
                         if refused is None and self._should_write(deployment)
