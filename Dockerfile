@@ -30,7 +30,7 @@ COPY src /src/src
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
 # imports still imports (Prefect's CLI, cyclopts, stays: its schedule parsing is under
 # prefect.cli; PyGithub's cryptography, cffi and PyNaCl stay: `import github` imports them).
-# SQLAlchemy and greenlet go too (15 MB): only prefect.utilities.schema_tools imported them
+# SQLAlchemy and greenlet go too (14 MB): only prefect.utilities.schema_tools imported them
 # (for a type), and the package checks parameters and job variables with its own copy of
 # schema_tools' check (rules/schema_rules.py). `--build-arg PRUNE=` keeps everything.
 ARG PRUNE="alembic Mako asyncpg aiosqlite apprise redis burner-redis \
