@@ -29,12 +29,13 @@ COPY src /src/src
 # the `prefect` distribution but are never imported by a client that registers deployments:
 # about 110 MB. They are uninstalled, and import-check proves that every module the package
 # imports still imports (Prefect's CLI, cyclopts, stays: its schedule parsing is under
-# prefect.cli; SQLAlchemy and greenlet stay: prefect.utilities.schema_tools, which checks job variables
-# against a pool's template, imports it for a type; PyGithub's cryptography, cffi and PyNaCl
-# stay: `import github` imports them). `--build-arg PRUNE=` keeps everything.
+# prefect.cli; PyGithub's cryptography, cffi and PyNaCl stay: `import github` imports them).
+# SQLAlchemy and greenlet go too (14 MB): only prefect.utilities.schema_tools imported them
+# (for a type), and the package checks parameters and job variables with its own copy of
+# schema_tools' check (rules/schema_rules.py). `--build-arg PRUNE=` keeps everything.
 ARG PRUNE="alembic Mako asyncpg aiosqlite apprise redis burner-redis \
 pydocket py-key-value-aio beartype fastapi uvicorn dateparser regex \
-Markdown requests-oauthlib oauthlib setuptools"
+Markdown requests-oauthlib oauthlib setuptools SQLAlchemy greenlet"
 # The package itself: no dependency resolution (the lock did it), and its build backend is
 # the locked setuptools (pruned with the rest afterwards), not one fetched at build time.
 RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
@@ -42,14 +43,9 @@ RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
  && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check record /tmp/importable.json \
  && if [ -n "$PRUNE" ]; then /opt/venv/bin/pip uninstall -y $PRUNE; fi \
  # Never used by the action: the Prefect server's UI bundles and database migrations (run
- # by alembic, pruned above); SQLAlchemy's database dialects, test kit and compiled
- # speed-ups (it is imported, never run: the pure-Python modules of the same names load);
- # the symbols of compiled extensions (12 MB), then test suites, pip itself.
+ # by alembic, pruned above); the symbols of compiled extensions, then test suites, pip itself.
  && cd /opt/venv/lib/python3*/site-packages \
  && rm -rf prefect/server/ui prefect/server/ui-v2 prefect/server/database/_migrations \
-           sqlalchemy/dialects/mssql sqlalchemy/dialects/mysql sqlalchemy/dialects/oracle \
-           sqlalchemy/dialects/postgresql sqlalchemy/testing \
- && find sqlalchemy -name '*_cy.*.so' -delete \
  && find . -name '*.so*' -type f -exec strip --strip-unneeded {} + \
  && cd / \
  && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check verify /tmp/importable.json \
@@ -75,11 +71,15 @@ RUN apt-get update \
 COPY --from=build /opt/venv /opt/venv
 RUN ln -s /opt/venv/bin/prefect-flow-deploy /usr/local/bin/prefect-flow-deploy \
  && ln -s /opt/venv/bin/prefect-flow-deploy-action /usr/local/bin/prefect-flow-deploy-action
+# A database URL: without one, Prefect's settings build a server's from the environment's
+# PREFECT_SERVER_DATABASE_* (a workflow may set them for a server it runs), with SQLAlchemy,
+# which the image has not. The action is a client and never opens it.
 ENV PATH=/opt/venv/bin:$PATH \
     PFD_BUILDX=/usr/libexec/docker/cli-plugins/docker-buildx \
     PYTHONUNBUFFERED=1 \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
-    PREFECT_TELEMETRY_ENABLED=false
+    PREFECT_TELEMETRY_ENABLED=false \
+    PREFECT_SERVER_DATABASE_CONNECTION_URL=sqlite+aiosqlite:///unused-by-a-client.db
 # Root: the runner mounts the workspace and the file-command files, owned by its own user,
 # and runs no --user. It also sets --workdir, hence the absolute entrypoint.
 USER root

@@ -10,18 +10,17 @@ reasons measured on a real-shaped repository (625 flows): importing Prefect to r
 against the meta-schema every time (89 of 97 profiled seconds). Here everything that depends
 only on the pool is done once per pool, and each distinct set of variables is judged once.
 
-The copy is small and kept honest by a test: `_prepared_schema` is Prefect 3.9.1's
-`preprocess_schema` + `remove_nested_keys(["required"], …)` (schema_tools/validation.py), and
-tests/unit/rules/test_job_variables.py compares every answer with Prefect's own `validate` on the
-default template of every worker type the server bundles. Prefect's validator class adds only
-a check for hydration placeholders, which plain JSON from a YAML file never holds.
+The check itself is Prefect's, copied once in schema_rules.py (with `allow_none_with_default`,
+as the server asks for job variables), and tests/unit/rules/test_job_variables.py compares
+every answer with the server's own on the default template of every worker type it bundles.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
+
+from prefect_flow_deploy.rules.schema_rules import compiled, refusal, without_key
 
 IMAGE_VARIABLE = "image"
 # Keywords of a string schema that may refuse some strings (JSON Schema 2020-12 validation
@@ -60,8 +59,7 @@ class JobVariableCheck:
         return json.dumps(variables, sort_keys=True, default=repr)
 
     def _judge(self, variables: dict[str, Any]) -> tuple[str, str] | None:
-        import referencing.exceptions
-        from jsonschema.exceptions import SchemaError, best_match
+        from jsonschema.exceptions import SchemaError
 
         if self._validator is None:
             try:
@@ -69,19 +67,7 @@ class JobVariableCheck:
             except SchemaError:
                 self.schema = None  # not a JSON Schema: nothing to judge against
                 return None
-        try:
-            error = best_match(self._validator.iter_errors({**self._defaults, **variables}))
-        except referencing.exceptions.Unresolvable as exc:  # Prefect's words for it
-            return ("", f"Validation failed. Failure reason: {exc}")
-        if error is None:
-            return None
-        # Prefect's raising mode words it so (schema_tools.validation.validate).
-        if error.json_path == "$":
-            message = "Validation failed."
-        else:
-            message = f"Validation failed for field {error.json_path.replace('$.', '')!r}."
-        path = list(error.absolute_path)
-        return (str(path[0]) if path else "", f"{message} Failure reason: {error.message}")
+        return refusal(self._validator, {**self._defaults, **variables})
 
     def _prepare(self) -> None:
         """Once per pool: the defaults the server keeps (each valid on its own, by Prefect's
@@ -93,7 +79,7 @@ class JobVariableCheck:
         from referencing import Registry
 
         assert self.schema is not None
-        raw = _without_key("required", self.schema)
+        raw = without_key("required", self.schema)
         checker = Draft202012Validator(
             raw, format_checker=Draft202012Validator.FORMAT_CHECKER, registry=Registry()
         )
@@ -108,11 +94,7 @@ class JobVariableCheck:
                     self._defaults[name] = default
             except referencing.exceptions.Unresolvable:
                 continue  # Prefect raises here; a default it cannot judge is not used
-        prepared = _prepared_schema(self.schema)
-        Draft202012Validator.check_schema(prepared)
-        # As `jsonschema.validate` builds it in Prefect's raising mode: no format checker,
-        # a registry that fetches nothing.
-        self._validator = Draft202012Validator(prepared, registry=Registry())
+        self._validator = compiled(self.schema, allow_none_with_default=True)
 
 
 def _plain_string(schema: Any) -> bool:
@@ -122,61 +104,3 @@ def _plain_string(schema: Any) -> bool:
         and schema.get("type") == "string"
         and not _CONSTRAINTS & set(schema)
     )
-
-
-# -- Prefect 3.9.1's schema_tools.validation.preprocess_schema(allow_none_with_default=True) --
-
-_BLOCK_REFERENCE = {
-    "type": "object",
-    "properties": {
-        "$ref": {
-            "oneOf": [
-                {"type": "string", "format": "uuid"},
-                {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
-            ]
-        }
-    },
-    "required": ["$ref"],
-}
-
-
-def _prepared_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    schema = copy.deepcopy(schema)
-    if "properties" in schema:
-        _process_properties(schema["properties"], schema.get("required", []))
-    definitions = schema.get("definitions")
-    if isinstance(definitions, dict):
-        for definition in list(definitions.values()):
-            if "properties" in definition:
-                _process_properties(definition["properties"], definition.get("required", []))
-            if "block_type_slug" in definition:  # a block may be given by its id
-                definitions[definition["title"]] = {
-                    "oneOf": [definition, copy.deepcopy(_BLOCK_REFERENCE)]
-                }
-    result: dict[str, Any] = _without_key("required", schema)
-    return result
-
-
-def _process_properties(properties: dict[str, Any], required: list[str]) -> None:
-    for key, schema in properties.items():
-        # _fix_null_typing with allow_none_with_default=True
-        if key not in required and "type" in schema and schema.get("type") != "null":
-            schema["anyOf"] = [{"type": schema["type"]}, {"type": "null"}]
-            del schema["type"]
-        # _fix_tuple_items
-        if (
-            schema.get("items")
-            and isinstance(schema["items"], list)
-            and not schema.get("prefixItems")
-        ):
-            schema["prefixItems"] = copy.deepcopy(schema["items"])
-            del schema["items"]
-        if "properties" in schema:
-            _process_properties(schema["properties"], schema.get("required", []))
-
-
-def _without_key(key: str, value: Any) -> Any:
-    """prefect.utilities.collections.remove_nested_keys([key], value)."""
-    if not isinstance(value, dict):
-        return value
-    return {k: _without_key(key, v) for k, v in value.items() if k != key}

@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import refused_name
+from prefect_flow_deploy.rules.schema_rules import CircularSchemaRefError, compiled, refusal
 from prefect_flow_deploy.settings.options import Options
 
 # Where a setting came from in the config file: (the file, when found; the line).
@@ -187,20 +188,21 @@ def _without_required(value: Any) -> Any:
 def _prefect_verdict(parameters: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str] | None:
     """Prefect's own checks, as its server runs them: on create, the request model's
     `validate_parameters_conform_to_schema`; on update, `schema_tools.validate(...,
-    raise_on_error=True, ignore_required=True)` (server/api/deployments.py). Either
-    refusing is an error: the deployment is created on a new server."""
+    raise_on_error=True, ignore_required=True)` (server/api/deployments.py; None allowed only
+    where a property has no default), here its copy in schema_rules.py: schema_tools imports
+    SQLAlchemy, which the action's image leaves out. Either refusing is an error: the
+    deployment is created on a new server."""
     from prefect._internal.schemas.validators import validate_values_conform_to_schema
-    from prefect.utilities.schema_tools import CircularSchemaRefError, ValidationError, validate
 
     try:
         validate_values_conform_to_schema(parameters, schema, ignore_required=True)
-        validate(parameters, schema, raise_on_error=True, ignore_required=True)
-    except (ValueError, ValidationError) as exc:
+    except ValueError as exc:
         path = list(getattr(exc.__cause__, "absolute_path", []))
         return (str(path[0]) if path else "", str(exc))
+    try:
+        return refusal(compiled(schema, allow_none_with_default=False), parameters)
     except CircularSchemaRefError:
         return ("", "the flow's parameter schema refers to itself")
-    return None
 
 
 def _from_star(spec: DeploymentSpec, name: str, options: Options) -> bool:
