@@ -12,7 +12,12 @@ from typing import Any
 
 from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import refused_name
-from prefect_flow_deploy.rules.schema_rules import CircularSchemaRefError, compiled, refusal
+from prefect_flow_deploy.rules.schema_rules import (
+    CircularSchemaRefError,
+    compiled,
+    refusal,
+    without_key,
+)
 from prefect_flow_deploy.settings.options import Options
 
 # Where a setting came from in the config file: (the file, when found; the line).
@@ -168,7 +173,7 @@ def _plainly_valid(parameters: dict[str, Any], schema: dict[str, Any]) -> bool:
     import referencing
     import referencing.exceptions
 
-    stripped = _without_required(schema)
+    stripped = without_key("required", schema)
     try:
         cls = jsonschema.validators.validator_for(stripped)
         cls.check_schema(stripped)
@@ -176,13 +181,6 @@ def _plainly_valid(parameters: dict[str, Any], schema: dict[str, Any]) -> bool:
         return not any(True for _ in validator.iter_errors(parameters))
     except (jsonschema.SchemaError, referencing.exceptions.Unresolvable, RecursionError):
         return False
-
-
-def _without_required(value: Any) -> Any:
-    """prefect.utilities.collections.remove_nested_keys(["required"], schema)."""
-    if not isinstance(value, dict):
-        return value
-    return {k: _without_required(v) for k, v in value.items() if k != "required"}
 
 
 def _prefect_verdict(parameters: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str] | None:
