@@ -58,8 +58,8 @@ RUN /opt/venv/bin/pip install --no-compile --no-deps --no-build-isolation /src \
  # the rest of Prefect is never imported by the action.
  && /opt/venv/bin/python -m prefect_flow_deploy.in_image.import_check compile /tmp/importable.json.loaded
 
-# --- stage 2: the action image -----------------------------------------------------------
-FROM ${BASE_IMAGE}
+# --- stage 2: the action's root file system ----------------------------------------------
+FROM ${BASE_IMAGE} AS runtime
 # BuildKit builds: Debian 13's buildx plugin, run on its own (`docker-buildx build`), talks
 # to the runner's engine through the mounted /var/run/docker.sock. The docker CLI itself
 # (30 MB) is not needed: pulls, pushes and checks go through the engine API.
@@ -71,10 +71,36 @@ RUN apt-get update \
 COPY --from=build /opt/venv /opt/venv
 RUN ln -s /opt/venv/bin/prefect-flow-deploy /usr/local/bin/prefect-flow-deploy \
  && ln -s /opt/venv/bin/prefect-flow-deploy-action /usr/local/bin/prefect-flow-deploy-action
+# What the base brings for installing software, which the running action never does (about
+# 35 MB): the package managers (apt, and perl-base, which only dpkg's tooling runs), the
+# base Python's pip and the wheels ensurepip installs from (the venv above is made), and
+# glibc's iconv modules (Python's codecs are its own). Removed with dpkg where dpkg installed
+# them, so that its database (which image scanners read) lists what the image holds; dpkg
+# itself stays. Stage 3 copies the result into an empty image: a file deleted in a layer on
+# top of the base would still be in the base's layer, and count.
+RUN set -eu \
+ && purge="" \
+ && for package in apt perl-base python3-pip python3-pip-whl python3-setuptools-whl; do \
+      if [ "$(dpkg-query -W -f '${db:Status-Status}' "$package" 2>/dev/null)" = installed ]; then \
+        purge="$purge $package"; \
+      fi; \
+    done \
+ && if [ -n "$purge" ]; then dpkg --purge --force-remove-essential --force-depends $purge; fi \
+ && rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /usr/lib/*-linux-gnu/gconv \
+           /usr/local/bin/pip /usr/local/bin/pip3* /usr/local/lib/python3*/site-packages/pip \
+           /usr/local/lib/python3*/site-packages/pip-*.dist-info /usr/local/lib/python3*/ensurepip \
+           /usr/lib/python3*/ensurepip \
+ && /opt/venv/bin/prefect-flow-deploy --version
+
+# --- stage 3: the action image: that root, in one layer -----------------------------------
+FROM scratch
+COPY --from=runtime / /
 # A database URL: without one, Prefect's settings build a server's from the environment's
 # PREFECT_SERVER_DATABASE_* (a workflow may set them for a server it runs), with SQLAlchemy,
 # which the image has not. The action is a client and never opens it.
-ENV PATH=/opt/venv/bin:$PATH \
+# An image FROM scratch inherits no environment: PATH and LANG are the base images' own.
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 \
     PFD_BUILDX=/usr/libexec/docker/cli-plugins/docker-buildx \
     PYTHONUNBUFFERED=1 \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \

@@ -233,6 +233,34 @@ def test_missing_required_inputs_fail_clearly(
     assert_no_secret(stack, step.stdout, step.stderr, step.files_written)
 
 
+# Issue 21's budget for the image built on the stand-in base (scripts/action-image.sh):
+# 242 MB when this test came, 322 MB in the morning before its three cuts.
+IMAGE_BUDGET = 250_000_000
+
+
+def test_the_image_keeps_its_budget_and_nothing_for_installing_software(action_image: str) -> None:
+    """One layer FROM scratch (Dockerfile, stage 3), without apt, perl or the base's pip, and
+    dpkg's database saying so (image scanners read it)."""
+    size = int(subprocess.run(
+        [DOCKER, "image", "inspect", "--format", "{{.Size}}", action_image],
+        check=True, capture_output=True, text=True,
+    ).stdout)  # fmt: skip
+    assert size < IMAGE_BUDGET, f"{size / 1e6:.0f} MB"
+    probe = (
+        "for p in apt perl-base python3-pip; do dpkg-query -W -f '${db:Status-Status} ' $p 2>/dev/null"
+        " || printf 'absent '; done; ls /usr/bin/perl /usr/bin/apt-get /usr/lib/*-linux-gnu/gconv"
+        " 2>/dev/null | wc -l; python3 -c 'import pip' 2>/dev/null && echo pip-importable;"
+        " dpkg-query -W -f '${db:Status-Status} ' python3-minimal libc6"
+    )
+    seen = subprocess.run(
+        [DOCKER, "run", "--rm", "--entrypoint", "sh", action_image, "-c", probe],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    removed, files_left, kept = seen[:3], seen[3], seen[4:]
+    assert set(removed) <= {"not-installed", "absent"} and files_left == "0", seen
+    assert kept == ["installed", "installed"], seen
+
+
 def test_two_shards_run_concurrently_without_conflict(
     action_image: str, stack: Stack, scenario: Scenario, tmp_path: Path
 ) -> None:
