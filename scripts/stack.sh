@@ -212,9 +212,25 @@ prefect_env() {
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# A server or worker that a since-deleted checkout started (a clean clone's `make demo`)
+# still answers /health, but runs from a venv that is gone: its next lazy import fails, and
+# every request that needs one answers 500. Such a process is stopped, to be started again.
+stop_if_orphaned() {  # stop_if_orphaned PIDFILE NAME
+  alive "$1" || return 0
+  local pid program
+  pid="$(cat "$1")"
+  program="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -1)"
+  [ -n "$program" ] && [ ! -e "$program" ] || return 0
+  log "stopping the $2 started from $program, which no longer exists"
+  kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  wait_for 30 "the $2 to stop" bash -c "! kill -0 $pid 2>/dev/null"
+}
+
 start_prefect() {
   prefect_env
   mkdir -p "$PREFECT_HOME"
+  stop_if_orphaned "$STACK_DIR/prefect-server.pid" "Prefect server"
+  stop_if_orphaned "$STACK_DIR/worker.pid" "Docker worker"
   if ! curl -sf -o /dev/null "$PREFECT_API_URL/health"; then
     log "starting Prefect server on :$PREFECT_PORT"
     # Schedule runs within seconds of a deployment's creation (default: every 60 s), so that
