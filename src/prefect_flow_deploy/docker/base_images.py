@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.core.errors import RegistryError
@@ -18,7 +17,8 @@ def _local_image_id(reference: str) -> str | None:
 
 
 class BaseDigests:
-    """Base image reference → digest, resolved once per run."""
+    """Base image reference → digest; the caller asks about each reference once per run
+    (run/image_questions.py)."""
 
     def __init__(self, registry: RegistryClient) -> None:
         self.registry = registry
@@ -26,12 +26,6 @@ class BaseDigests:
         self.problems: dict[str, str] = {}
         self.warnings: dict[str, str] = {}
         self._lock = threading.Lock()
-
-    def resolve_all(self, references: set[str], workers: int) -> None:
-        with self._lock:
-            todo = sorted(references - set(self.digests) - set(self.problems))
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, 16))) as pool:
-            list(pool.map(self.resolve, todo))
 
     def resolve(self, reference: str) -> None:
         """One base image, looked up in the calling thread (threads may look up others)."""

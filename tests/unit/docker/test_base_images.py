@@ -1,5 +1,6 @@
-"""Base image digests, resolved once per run: the registry's answer; the local image (with a
-warning) when the registry cannot tell; else the reason, per reference."""
+"""Base image digests: the registry's answer; the local image (with a warning) when the
+registry cannot tell; else the reason, per reference. That each is asked once per run is
+image_questions' part (tests/unit/run/test_image_questions.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Registry:
         return answer
 
 
-def test_each_reference_is_resolved_once_whatever_the_answer(
+def test_each_reference_is_resolved_whatever_the_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     local = {"cached:1": "sha256:local1"}
@@ -37,7 +38,8 @@ def test_each_reference_is_resolved_once_whatever_the_answer(
         }
     )
     digests = BaseDigests(registry)  # type: ignore[arg-type]
-    digests.resolve_all({"python:3.12", "gone:1", "cached:1", "down:1"}, workers=4)
+    for reference in ("python:3.12", "gone:1", "cached:1", "down:1"):
+        digests.resolve(reference)
     assert digests.digests == {"python:3.12": "sha256:aaa", "cached:1": "local:sha256:local1"}
     assert "could not be looked up in its registry" in digests.warnings["cached:1"]
     assert set(digests.warnings) == {"cached:1"}
@@ -46,6 +48,6 @@ def test_each_reference_is_resolved_once_whatever_the_answer(
         "down:1": "cannot resolve the base image down:1: 503 from the registry",
     }
     registry.answers["new:2"] = "sha256:bbb"
-    digests.resolve_all({"python:3.12", "gone:1", "new:2"}, workers=1)
+    digests.resolve("new:2")
     assert digests.digests["new:2"] == "sha256:bbb"
     assert sorted(registry.asked) == ["cached:1", "down:1", "gone:1", "new:2", "python:3.12"]

@@ -104,6 +104,8 @@ def test_a_folder_is_asked_about_as_soon_as_it_is_read(
     assert all(a.tag and a.digest is None for a in found.answers.values())  # not built yet
     heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
     assert len(heads) == 2
+    # The base both build FROM is looked up once (docker/base_images.py answers each ask).
+    assert transport.seen.count("HEAD /v2/base/prefect/manifests/3") == 1, transport.seen
 
 
 def test_only_the_folders_read_are_answered_in_their_order(
