@@ -84,6 +84,13 @@ class FolderListing:
         return walk(self.folder) if self.folder in by_directory else iter(())
 
 
+def real_path(listing: FolderListing | None, path: str) -> str:
+    """os.path.realpath of a path: told by the folder's listing when it can, else asked of
+    the disk (no listing, a link on the way, a path outside what it listed)."""
+    known = listing.real_path(path) if listing is not None else None
+    return known if known is not None else os.path.realpath(path)
+
+
 def list_folder(folder: Path, resolved: str | None = None) -> FolderListing:
     """The folder's entries, as os.walk(folder) finds them (links to folders not entered);
     `resolved`: its real path when the caller knows it (else os.path.realpath asks)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy.reading import file_reads
-from prefect_flow_deploy.reading.folder_listing import FolderListing
+from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder, real_path
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -104,18 +104,14 @@ class FolderSource:
 
     @property
     def files(self) -> set[str]:
-        if self._files is None and self._listing is not None:
-            given, listing = self._listing.folder, self._listing
+        if self._files is None:
+            # The reader's listing, else one made now (a source made on its own, in tests).
+            listing = self._listing or list_folder(Path(self.given), self.folder)
             self._files = {
-                self.folder + path[len(given) :]
+                self.folder + path[len(listing.folder) :]
                 for path in listing.files_under(_is_code_dir, ordered=False)
                 if path.endswith(".py")
             }
-        if self._files is None:
-            self._files = set()
-            for root, dirs, names in os.walk(self.folder):
-                dirs[:] = [d for d in dirs if _is_code_dir(d)]
-                self._files.update(os.path.join(root, n) for n in names if n.endswith(".py"))
         return self._files
 
     def _key(self, path: Path) -> str:
@@ -126,8 +122,7 @@ class FolderSource:
 
     def real_path(self, path: Path | str) -> str:
         """os.path.realpath of a path, from the folder's listing when it has one."""
-        known = self._listing.real_path(str(path)) if self._listing is not None else None
-        return known if known is not None else os.path.realpath(path)
+        return real_path(self._listing, str(path))
 
     def parsed(self, path: Path) -> Module | None:
         """The module if an import already read it."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect_flow_deploy.core.model import Problem
 from prefect_flow_deploy.core.urls import plain_http_advice, plain_http_host
 from prefect_flow_deploy.reading import file_reads
-from prefect_flow_deploy.reading.folder_listing import FolderListing
+from prefect_flow_deploy.reading.folder_listing import FolderListing, real_path
 from prefect_flow_deploy.reading.requirements_file import (
     Parsed,
     file_options,
@@ -30,18 +30,13 @@ def requirements_problems(
     (requirements_file.py); and whether it names files of the folder (`-r base.txt`,
     `-e ./lib`), which pip then needs beside it. Each file is read once. `listing`: the
     folder's (folder_listing.py), which tells real paths without asking the disk."""
-
-    def real(path: Path) -> Path:
-        known = listing.real_path(str(path)) if listing is not None else None
-        return Path(known) if known is not None else path.resolve()
-
-    folder = real(requirements.parent)
+    folder = Path(real_path(listing, str(requirements.parent)))
     problems: list[Problem] = []
     names_files = False
     todo, seen = [requirements], set()
     while todo:
         path = todo.pop(0)
-        key = real(path)
+        key = real_path(listing, str(path))
         if key in seen:
             continue
         seen.add(key)
