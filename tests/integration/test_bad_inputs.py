@@ -14,6 +14,7 @@ import re
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ..bad_inputs import (
     write_case,
     write_config,
 )
-from ..conftest import Stack
+from ..conftest import Stack, remove_deployments_of
 from .test_cli import cli
 
 pytestmark = pytest.mark.stack
@@ -91,7 +92,7 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
+def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     suffix = uuid.uuid4().hex[:8]
     repo = tmp_path_factory.mktemp("bad-inputs") / "repo"
     root, project = repo / "projects", f"bad-{suffix}"
@@ -125,7 +126,8 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Runs:
         (repo.parent / f"{name}.log").write_text(
             f"{took:.1f}s exit {done[name].returncode}\n{done[name].stdout}\n{done[name].stderr}"
         )
-    return Runs(repo, project, done, config_lines)
+    yield Runs(repo, project, done, config_lines)
+    remove_deployments_of(suffix)
 
 
 def outcome(runs: Runs, command: str, case: Case) -> str | None:
