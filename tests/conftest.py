@@ -150,12 +150,19 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(stack: Stack, tmp_path: Path) -> Iterator[Scenario]:
-    suffix = uuid.uuid4().hex[:8]
+def scenario(stack: Stack, tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+    suffix = fresh_suffix(request)
     root = tmp_path / "repo" / "projects"
     root.mkdir(parents=True)
-    yield Scenario(root, suffix, f"{stack.registry}/t{suffix}", f"t{suffix}", f"pool-{suffix}")
-    remove_deployments_of(suffix)
+    return Scenario(root, suffix, f"{stack.registry}/t{suffix}", f"t{suffix}", f"pool-{suffix}")
+
+
+def fresh_suffix(request: pytest.FixtureRequest) -> str:
+    """A random suffix for a test's names, whose deployments are deleted once the test (or
+    the module, for a module's fixture) is done."""
+    suffix = uuid.uuid4().hex[:8]
+    request.addfinalizer(lambda: remove_deployments_of(suffix))
+    return suffix
 
 
 def remove_deployments_of(suffix: str) -> None:

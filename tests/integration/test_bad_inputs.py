@@ -13,8 +13,6 @@ import os
 import re
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from ..bad_inputs import (
     write_case,
     write_config,
 )
-from ..conftest import Stack, remove_deployments_of
+from ..conftest import Stack, fresh_suffix
 from .test_cli import cli
 
 pytestmark = pytest.mark.stack
@@ -92,8 +90,10 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
-    suffix = uuid.uuid4().hex[:8]
+def runs(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Runs:
+    suffix = fresh_suffix(request)
     repo = tmp_path_factory.mktemp("bad-inputs") / "repo"
     root, project = repo / "projects", f"bad-{suffix}"
     files = {
@@ -126,8 +126,7 @@ def runs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         (repo.parent / f"{name}.log").write_text(
             f"{took:.1f}s exit {done[name].returncode}\n{done[name].stdout}\n{done[name].stderr}"
         )
-    yield Runs(repo, project, done, config_lines)
-    remove_deployments_of(suffix)
+    return Runs(repo, project, done, config_lines)
 
 
 def outcome(runs: Runs, command: str, case: Case) -> str | None:

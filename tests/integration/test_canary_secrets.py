@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from ..action.runner import StepResult, build_action_image, make_workspace, run_action
-from ..conftest import RemoteBuilder, Stack
+from ..conftest import RemoteBuilder, Stack, fresh_suffix
 from ..helpers import server_api
 from .test_build_secrets import DOCKER, layer_digests, registry_blobs, streams_contain
 from .test_cli import CLI
@@ -152,8 +152,13 @@ def cli_args(stack: Stack, root: Path, suffix: str, canaries: Canaries) -> list[
 
 
 @pytest.fixture(scope="module")
-def cli_run(stack: Stack, canaries: Canaries, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
-    suffix = uuid.uuid4().hex[:8]
+def cli_run(
+    stack: Stack,
+    canaries: Canaries,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> CliRun:
+    suffix = fresh_suffix(request)
     root = write_repository(tmp_path_factory.mktemp("cli"), f"c{suffix}", f"c{suffix}", canaries)
     env = cli_env(stack, canaries)
     args = cli_args(stack, root, suffix, canaries)
@@ -176,10 +181,13 @@ def cli_run(stack: Stack, canaries: Canaries, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="module")
 def action_run(
-    stack: Stack, canaries: Canaries, tmp_path_factory: pytest.TempPathFactory
+    stack: Stack,
+    canaries: Canaries,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> ActionRun:
     image = build_action_image()
-    suffix = uuid.uuid4().hex[:8]
+    suffix = fresh_suffix(request)
     temp = tmp_path_factory.mktemp("action")
     source = write_repository(temp / "source", f"a{suffix}", f"a{suffix}", canaries)
     workspace = make_workspace(temp / "workspace", source / "projects")
@@ -310,9 +318,9 @@ def test_no_canary_in_deployments(
 
 @pytest.fixture
 def interrupted_checkout(
-    stack: Stack, canaries: Canaries, tmp_path: Path
+    stack: Stack, canaries: Canaries, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Path, dict[str, str], list[str]]]:
-    suffix = uuid.uuid4().hex[:8]
+    suffix = fresh_suffix(request)
     root = write_repository(tmp_path / "repo", f"c{suffix}", f"c{suffix}", canaries)
     slow = root / "projects" / f"c{suffix}" / "secretive" / "Dockerfile"
     slow.write_text(own_dockerfile(suffix, extra="RUN sleep 120\n"))
@@ -399,9 +407,13 @@ def builder_args(
 
 
 def test_no_builder_key_in_outputs_blobs_or_on_disk(
-    stack: Stack, canaries: Canaries, remote_builder: RemoteBuilder, tmp_path: Path
+    stack: Stack,
+    canaries: Canaries,
+    remote_builder: RemoteBuilder,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    suffix = uuid.uuid4().hex[:8]
+    suffix = fresh_suffix(request)
     root = write_repository(tmp_path / "repo", f"c{suffix}", f"c{suffix}", canaries)
     temp = tmp_path / "tmp"
     temp.mkdir()
@@ -424,11 +436,15 @@ def test_no_builder_key_in_outputs_blobs_or_on_disk(
 
 
 def test_no_builder_key_on_disk_after_a_signal(
-    stack: Stack, canaries: Canaries, remote_builder: RemoteBuilder, tmp_path: Path
+    stack: Stack,
+    canaries: Canaries,
+    remote_builder: RemoteBuilder,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     """SIGTERM mid-build on the remote builder, while the key is on disk (the Docker
     context's TLS files): afterwards no file under TMPDIR or the checkout holds it."""
-    suffix = uuid.uuid4().hex[:8]
+    suffix = fresh_suffix(request)
     root = write_repository(tmp_path / "repo", f"c{suffix}", f"c{suffix}", canaries)
     slow = root / "projects" / f"c{suffix}" / "secretive" / "Dockerfile"
     slow.write_text(own_dockerfile(suffix, extra="RUN sleep 120\n"))

@@ -16,7 +16,6 @@ import re
 import shutil
 import socket
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from prefect_flow_deploy.clients.build_seconds import LABEL
 from prefect_flow_deploy.clients.registry import RegistryClient, image_labels
 
-from ..conftest import RemoteBuilder, Stack
+from ..conftest import RemoteBuilder, Stack, fresh_suffix
 from .test_cli import CLI
 
 pytestmark = [pytest.mark.stack]
@@ -107,9 +106,9 @@ def build_seconds(log: str) -> float:
 
 
 def test_two_runners_share_the_builder_and_the_second_cold_build_is_a_cache_hit(
-    stack: Stack, remote_builder: RemoteBuilder, tmp_path: Path
+    stack: Stack, remote_builder: RemoteBuilder, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    salt = uuid.uuid4().hex[:8]
+    salt = fresh_suffix(request)
     project = f"p{salt}"
     source = checkout(tmp_path / "source", project, salt)
     first = runner(tmp_path / "runner-1", source, remote_builder)
@@ -206,8 +205,9 @@ def test_a_wrong_certificate_or_an_unreachable_builder_stops_before_any_build(
     case: str,
     exit_code: int,
     names: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    salt = uuid.uuid4().hex[:8]
+    salt = fresh_suffix(request)
     source = checkout(tmp_path / "source", f"p{salt}", salt)
     one = runner(tmp_path / "runner", source, remote_builder)
     options = args(stack, remote_builder, f"w{salt}")
