@@ -174,11 +174,10 @@ def remove_deployments_of(suffix: str) -> None:
     empty server). Best effort: a test whose server is gone has nothing to clean."""
     import httpx
 
-    from prefect_flow_deploy.clients.http_retry import client_transport
+    from .helpers import server_api  # helpers imports this module
 
-    url = os.environ["PREFECT_API_URL"].rstrip("/") + "/"
     try:
-        with httpx.Client(base_url=url, timeout=30, transport=client_transport()) as client:
+        with server_api() as client:
             ids: set[str] = set()
             for body in (
                 {"deployments": {"name": {"like_": suffix}}},
