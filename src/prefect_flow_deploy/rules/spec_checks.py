@@ -6,6 +6,8 @@ flow, at the line that sets the value; the folder's other flows and the other fo
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -169,18 +171,38 @@ def _plainly_valid(parameters: dict[str, Any], schema: dict[str, Any]) -> bool:
     (prefect._internal.schemas.validators.validate_values_conform_to_schema). Its update-time
     check (schema_tools.validate) only relaxes this one, so parameters valid here are valid
     there; anything else is judged by Prefect itself (`_prefect_verdict`)."""
+    import referencing.exceptions
+
+    try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON: Prefect judges it
+        return False
+    validator = _plain_validator(key)
+    if validator is None:
+        return False
+    try:
+        return not any(True for _ in validator.iter_errors(parameters))
+    except (referencing.exceptions.Unresolvable, RecursionError):
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_validator(schema_json: str) -> Any:
+    """The validator `jsonschema.validate` builds for a schema (without its `required`
+    keys), None when the schema is no JSON Schema. Built once per distinct schema, not per
+    deployment: the meta-schema check is the costly part, and a flow's deployments (one per
+    tenant and prefect.yaml entry) share their schema."""
     import jsonschema
     import referencing
     import referencing.exceptions
 
-    stripped = without_key("required", schema)
+    stripped = without_key("required", json.loads(schema_json))
     try:
         cls = jsonschema.validators.validator_for(stripped)
         cls.check_schema(stripped)
-        validator = cls(stripped, registry=referencing.Registry())
-        return not any(True for _ in validator.iter_errors(parameters))
     except (jsonschema.SchemaError, referencing.exceptions.Unresolvable, RecursionError):
-        return False
+        return None
+    return cls(stripped, registry=referencing.Registry())
 
 
 def _prefect_verdict(parameters: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str] | None:

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from prefect_flow_deploy.core.model import DeploymentSpec
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
@@ -81,3 +85,54 @@ def test_a_parameter_the_flow_does_not_take_fails_it_unless_the_tenant_s_star_ga
     star = Options(parameters={"*": {"env": "dev"}})
     [problem] = spec_problems(folder, spec(parameters={"env": "dev"}), star)
     assert problem.severity == "warning" and "give it per flow name instead" in problem.message
+
+
+# -- cost: the meta-schema check once per distinct schema ----------------------------------
+
+MODEL_SCHEMA = {
+    "type": "object",
+    "properties": {"config": {"$ref": "#/definitions/Config", "position": 0}},
+    "definitions": {
+        "Config": {
+            "type": "object",
+            "properties": {"region": {"type": "string"}, "retries": {"type": "integer"}},
+        }
+    },
+}
+
+
+def test_a_schema_is_checked_against_the_meta_schema_once_whatever_its_deployments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parameters only jsonschema can judge (a model-typed one) build their validator once
+    per distinct schema: for 10·N deployments sharing two schemas, two meta-schema checks,
+    as for N. Each deployment's parameters are still judged (a wrong one is refused)."""
+    import jsonschema
+
+    from prefect_flow_deploy.rules import spec_checks
+
+    # Every meta-schema check, whatever the draft, starts with check_schema asking
+    # `validator_for(cls.META_SCHEMA, …)` (as tests/unit/run/test_engine_costs.py counts).
+    checks = [0]
+    real_validator_for = jsonschema.validators.validator_for
+
+    def validator_for(schema: Any, *args: Any, **kwargs: Any) -> Any:
+        if sys._getframe(1).f_code.co_name == "check_schema":
+            checks[0] += 1
+        return real_validator_for(schema, *args, **kwargs)
+
+    monkeypatch.setattr(jsonschema.validators, "validator_for", validator_for)
+    other = {**MODEL_SCHEMA, "title": "Other"}
+    for count in (3, 30):
+        spec_checks._plain_validator.cache_clear()
+        checks[0] = 0
+        for index in range(count):
+            config = {"region": f"eu-{index}", "retries": index}
+            schema = MODEL_SCHEMA if index % 2 else other
+            given = spec(parameters={"config": config}, parameter_schema=schema)
+            assert parameters_refused(given) is None
+        assert checks[0] == 2, (count, checks[0])
+    refused = parameters_refused(
+        spec(parameters={"config": {"retries": "many"}}, parameter_schema=MODEL_SCHEMA)
+    )
+    assert refused is not None and refused[0] == "config"
