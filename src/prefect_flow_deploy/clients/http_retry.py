@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -346,7 +347,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
 
 def client_transport(
-    verify: bool | str = True, limits: httpx.Limits | None = None
+    verify: bool | str | ssl.SSLContext = True, limits: httpx.Limits | None = None
 ) -> RetryTransport:
     """For an httpx.Client: its limits go here (a client given a transport ignores its own)."""
     inner = httpx.HTTPTransport(verify=verify, limits=limits or httpx.Limits())
