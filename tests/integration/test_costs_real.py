@@ -12,7 +12,7 @@ import httpx
 import pytest
 from bench.seed_deployed import base_config, put_image
 
-from prefect_flow_deploy.clients import prefect_api, registry
+from prefect_flow_deploy.clients import http_pools, prefect_api
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.run.engine import Engine
 from tests.conftest import Scenario, Stack
@@ -42,7 +42,7 @@ def registry_requests(
     def transport(*args: Any, **kwargs: Any) -> RetryTransport:
         return RetryTransport(counting)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(registry, "client_transport", transport)
+    monkeypatch.setattr(http_pools, "client_transport", transport)
     monkeypatch.setattr(prefect_api, "client_transport", real)  # the stack's real server
     Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
     monkeypatch.undo()

@@ -35,7 +35,7 @@ import httpx
 import jsonschema
 import pytest
 
-from prefect_flow_deploy.clients import prefect_api, registry
+from prefect_flow_deploy.clients import http_pools, prefect_api
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.core.model import Plan
 from prefect_flow_deploy.run.engine import Engine
@@ -129,7 +129,7 @@ def plan_counted(
         return RetryTransport(recording)  # type: ignore[arg-type]
 
     monkeypatch.setattr(prefect_api, "client_transport", transport)
-    monkeypatch.setattr(registry, "client_transport", transport)
+    monkeypatch.setattr(http_pools, "client_transport", transport)
     opened: Counter[str] = Counter()
     real_open = io.open
     prefix = str(root) + os.sep
@@ -340,7 +340,7 @@ sys.meta_path.insert(0, _Watch())
 import httpx
 from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
-from prefect_flow_deploy.clients import registry
+from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 
 exchanges = json.load(open(sys.argv[1]))
@@ -356,7 +356,7 @@ class Replay(httpx.BaseTransport):
 
 transport = lambda *a, **k: RetryTransport(Replay())
 prefect_api.client_transport = transport
-registry.client_transport = transport
+http_pools.client_transport = transport
 sys.argv = ["prefect-flow-deploy", *sys.argv[2:]]
 try:
     cli.main()

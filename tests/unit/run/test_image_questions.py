@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from prefect_flow_deploy.clients import registry
+from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.docker_auth import load_logins
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.clients.registry import RegistryClient
@@ -54,7 +54,7 @@ def oci() -> OciRegistry:
 
 def client(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport) -> RegistryClient:
     monkeypatch.setattr(
-        registry,
+        http_pools,
         "client_transport",
         lambda *_a, **_k: RetryTransport(transport),  # type: ignore[arg-type]
     )

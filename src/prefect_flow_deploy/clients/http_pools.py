@@ -1,0 +1,49 @@
+"""Several httpx clients for many threads, each thread on one of them: a client's connection
+pool does bookkeeping per request (httpcore assigns every queued request to a connection
+under one lock) that grows with its connections and waiting requests, so one pool shared by
+32 threads costs more CPU per request than four pools of eight threads each.
+
+Measured 2026-12-04, 1,000 HEADs from 32 threads to a loopback registry: one client
+0.96 CPU s (1.2 s wall), two 0.62, four 0.53 (0.84 s), eight 0.52; one thread alone 0.55.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import httpx
+
+from prefect_flow_deploy.clients.http_retry import client_transport
+
+
+class ThreadClients:
+    """`count` clients, `connections` kept alive in all, one TLS context for all (loading
+    the CA bundle costs 20 ms a context). `mine()` is the calling thread's client: threads
+    take the clients in turn on their first request and keep theirs."""
+
+    def __init__(self, count: int, connections: int, timeout: float) -> None:
+        each = connections // count
+        limits = httpx.Limits(max_connections=each, max_keepalive_connections=each)
+        tls = httpx.create_ssl_context()
+        self.clients = tuple(
+            httpx.Client(
+                timeout=timeout,
+                follow_redirects=True,
+                transport=client_transport(verify=tls, limits=limits),
+            )
+            for _ in range(count)
+        )
+        self._thread = threading.local()
+        self._turns = itertools.count()  # next() is atomic: no lock needed
+
+    def mine(self) -> httpx.Client:
+        client: httpx.Client | None = getattr(self._thread, "client", None)
+        if client is None:
+            client = self.clients[next(self._turns) % len(self.clients)]
+            self._thread.client = client
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
