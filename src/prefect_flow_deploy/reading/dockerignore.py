@@ -73,28 +73,30 @@ class PatternMatcher:
         # docker-py lists with os.listdir and asks isdir/islink of each entry, relpath each
         # time: the same walk from os.scandir's entries (what the listing already says) and
         # the relative folder carried down.
-        def walk_in(current: str, relative: str) -> Iterator[str]:
-            with os.scandir(current) as listed:
-                entries = list(listed)
-            for entry in entries:
-                path = f"{relative}/{entry.name}" if relative else entry.name
-                excluded = self.matches(path)
-                if not excluded:
-                    yield path
-                try:
-                    is_real_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_real_dir = False
-                if not is_real_dir:
-                    continue
-                # An excluded folder is still walked when a `!pattern` reaches into it.
-                if excluded and not any(
-                    p.exclusion and p.cleaned.startswith(path) for p in self.patterns
-                ):
-                    continue
-                yield from walk_in(os.path.join(root, path), path)
+        return self._walk_in(root, root, "")
 
-        return walk_in(root, "")
+    def _walk_in(self, root: str, current: str, relative: str) -> Iterator[str]:
+        # A method, not a nested function: one that calls itself refers to itself through
+        # its closure, a cycle only the cycle collector frees (test_discovery.py).
+        with os.scandir(current) as listed:
+            entries = list(listed)
+        for entry in entries:
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            excluded = self.matches(path)
+            if not excluded:
+                yield path
+            try:
+                is_real_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_real_dir = False
+            if not is_real_dir:
+                continue
+            # An excluded folder is still walked when a `!pattern` reaches into it.
+            if excluded and not any(
+                p.exclusion and p.cleaned.startswith(path) for p in self.patterns
+            ):
+                continue
+            yield from self._walk_in(root, os.path.join(root, path), path)
 
 
 @lru_cache(maxsize=256)

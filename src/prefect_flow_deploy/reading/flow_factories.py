@@ -22,7 +22,13 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from prefect_flow_deploy.reading.python_source import FuncDef, FunctionRef, Module, Unreadable
+from prefect_flow_deploy.reading.python_source import (
+    FuncDef,
+    FunctionRef,
+    Module,
+    Unreadable,
+    literal_value,
+)
 from prefect_flow_deploy.reading.static_values import Scope
 
 # Where the flow was made by a factory: the factory's code (module path, first and last line).
@@ -145,7 +151,7 @@ def _bind(reader: Any, factory: FunctionRef, call: ast.Call) -> _Scope:
 
 def _literal(node: ast.expr) -> bool:
     try:
-        ast.literal_eval(node)
+        literal_value(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False
     return True

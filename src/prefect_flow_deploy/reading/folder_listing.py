@@ -70,18 +70,30 @@ class FolderListing:
         the folder itself always), as os.walk with that pruning would give them; `ordered`:
         folders and files by name (sorted), else in the listing's order."""
         by_directory = self._by_path
+        if self.folder not in by_directory:
+            return iter(())
+        return _files_under(by_directory, self.folder, keep_dir, ordered)
 
-        def walk(directory: str) -> Iterator[str]:
-            dirs, files = by_directory[directory].dirs, by_directory[directory].files
-            names = [f.name for f in files]
-            for name in sorted(names) if ordered else names:
-                yield os.path.join(directory, name)
-            subdirs = [d for d in dirs if keep_dir(d.name)]
-            for sub in sorted(subdirs, key=lambda d: d.name) if ordered else subdirs:
-                if sub.path in by_directory:  # not a link, and listed
-                    yield from walk(sub.path)
 
-        return walk(self.folder) if self.folder in by_directory else iter(())
+# The walks below are module functions, not nested ones: a nested function that calls itself
+# refers to itself through its closure, a cycle that held each folder's listing until the
+# cycle collector ran (test_discovery.py).
+
+
+def _files_under(
+    by_directory: dict[str, Directory],
+    directory: str,
+    keep_dir: Callable[[str], bool],
+    ordered: bool,
+) -> Iterator[str]:
+    dirs, files = by_directory[directory].dirs, by_directory[directory].files
+    names = [f.name for f in files]
+    for name in sorted(names) if ordered else names:
+        yield os.path.join(directory, name)
+    subdirs = [d for d in dirs if keep_dir(d.name)]
+    for sub in sorted(subdirs, key=lambda d: d.name) if ordered else subdirs:
+        if sub.path in by_directory:  # not a link, and listed
+            yield from _files_under(by_directory, sub.path, keep_dir, ordered)
 
 
 def real_path(listing: FolderListing | None, path: str) -> str:
@@ -95,32 +107,33 @@ def list_folder(folder: Path, resolved: str | None = None) -> FolderListing:
     """The folder's entries, as os.walk(folder) finds them (links to folders not entered);
     `resolved`: its real path when the caller knows it (else os.path.realpath asks)."""
     directories: list[Directory] = []
-
-    def walk(directory: str) -> None:
-        try:
-            with os.scandir(directory) as found:
-                listed = list(found)
-        except OSError as exc:
-            directories.append(Directory(directory, (), (), exc))
-            return
-        dirs: list[Entry] = []
-        files: list[Entry] = []
-        for item in listed:
-            try:
-                is_dir = item.is_dir()
-            except OSError:
-                is_dir = False
-            try:
-                is_symlink = item.is_symlink()
-            except OSError:
-                is_symlink = True  # unsure: its readers ask the disk, as without a listing
-            (dirs if is_dir else files).append(Entry(directory, item.name, is_dir, is_symlink))
-        directories.append(Directory(directory, tuple(dirs), tuple(files)))
-        for entry in dirs:  # os.walk enters what os.path.islink says is no link
-            if not entry.is_symlink or not os.path.islink(entry.path):
-                walk(entry.path)
-
     given = str(folder)
-    walk(given)
+    _list(given, directories)
     real = resolved if resolved is not None else os.path.realpath(given)
     return FolderListing(given, real, tuple(directories))
+
+
+def _list(directory: str, directories: list[Directory]) -> None:
+    """List `directory` into `directories`, then the folders in it (os.walk's order)."""
+    try:
+        with os.scandir(directory) as found:
+            listed = list(found)
+    except OSError as exc:
+        directories.append(Directory(directory, (), (), exc))
+        return
+    dirs: list[Entry] = []
+    files: list[Entry] = []
+    for item in listed:
+        try:
+            is_dir = item.is_dir()
+        except OSError:
+            is_dir = False
+        try:
+            is_symlink = item.is_symlink()
+        except OSError:
+            is_symlink = True  # unsure: its readers ask the disk, as without a listing
+        (dirs if is_dir else files).append(Entry(directory, item.name, is_dir, is_symlink))
+    directories.append(Directory(directory, tuple(dirs), tuple(files)))
+    for entry in dirs:  # os.walk enters what os.path.islink says is no link
+        if not entry.is_symlink or not os.path.islink(entry.path):
+            _list(entry.path, directories)

@@ -11,6 +11,7 @@ the import in the flow file, naming the chain. Imports inside functions, and und
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,31 +49,41 @@ def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem
 
 def _cycle_from(source: FolderSource, start: Module) -> tuple[int, list[Module]] | None:
     """The line of the start's import that leads back to it, and the chain; None."""
-    stack: list[Module] = [start]
-    on_path = {start.path}
-    done: set[Path] = set()
-    lines: list[int] = []
+    search = _Search(source, start, [start], {start.path})
+    chain = search.visit(start)
+    return (search.lines[-1], chain) if chain is not None else None
 
-    def visit(module: Module) -> list[Module] | None:
-        for target, line in _imports(source, module):
-            if module is start:
-                lines.append(line)
-            if target.path == start.path:
-                return [*stack, target]
-            if target.path in on_path or target.path in done:
+
+@dataclasses.dataclass
+class _Search:
+    """A depth-first walk of the imports from `start`. A method, not a nested function: one
+    that calls itself refers to itself through its closure, a cycle that kept each folder's
+    parsed modules alive until the cycle collector ran (test_discovery.py)."""
+
+    source: FolderSource
+    start: Module
+    stack: list[Module]
+    on_path: set[Path]
+    done: set[Path] = dataclasses.field(default_factory=set)
+    lines: list[int] = dataclasses.field(default_factory=list)
+
+    def visit(self, module: Module) -> list[Module] | None:
+        for target, line in _imports(self.source, module):
+            if module is self.start:
+                self.lines.append(line)
+            if target.path == self.start.path:
+                return [*self.stack, target]
+            if target.path in self.on_path or target.path in self.done:
                 continue
-            stack.append(target)
-            on_path.add(target.path)
-            chain = visit(target)
+            self.stack.append(target)
+            self.on_path.add(target.path)
+            chain = self.visit(target)
             if chain is not None:
                 return chain
-            stack.pop()
-            on_path.discard(target.path)
-            done.add(target.path)
+            self.stack.pop()
+            self.on_path.discard(target.path)
+            self.done.add(target.path)
         return None
-
-    chain = visit(start)
-    return (lines[-1], chain) if chain is not None else None
 
 
 def _imports(source: FolderSource, module: Module) -> Iterator[tuple[Module, int]]:

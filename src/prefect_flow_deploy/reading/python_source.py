@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,39 @@ class Module:
                         for name in bound_names(inner):
                             module.names[name] = None
         return module
+
+
+def literal_value(node: ast.expr | None) -> Any:
+    """ast.literal_eval of an expression (its oracle in test_python_source.py), without its
+    cost where the answer is plain: constants and containers of them are read here, and an
+    expression with a name, an attribute or a call in it (`Region.EU`, `Window()`) is
+    refused at once, as literal_eval refuses it. literal_eval makes closures that refer to
+    one another on every call (its refusal's traceback holds them too): garbage only the
+    cycle collector frees (test_discovery.py)."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple):
+        return tuple(map(literal_value, node.elts))
+    if isinstance(node, ast.List):
+        return list(map(literal_value, node.elts))
+    if isinstance(node, ast.Set):
+        return set(map(literal_value, node.elts))
+    if isinstance(node, ast.Dict):
+        keys = map(literal_value, node.keys)
+        return dict(zip(keys, map(literal_value, node.values), strict=True))
+    if node is not None and (isinstance(node, (ast.UnaryOp, ast.BinOp)) or _is_empty_set(node)):
+        return ast.literal_eval(node)  # a sign, a complex number, `set()`: literal_eval's rules
+    raise ValueError(f"malformed node or string: {node!r}")
+
+
+def _is_empty_set(node: ast.expr | None) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "set"
+        and not node.args
+        and not node.keywords
+    )
 
 
 def bound_names(node: ast.AST) -> list[str]:
@@ -238,10 +272,13 @@ def _canonical(name: str) -> str:
 
 
 class Resolver:
-    """What names mean in the folder's modules; answers are kept (per folder)."""
+    """What names mean in the folder's modules; answers are kept (per folder). Made and
+    owned by its FolderSource (`source.resolver`), which must outlive it."""
 
     def __init__(self, source: FolderSource) -> None:
-        self.source = source
+        # The source holds its resolver: a plain reference back would be a cycle that kept
+        # each folder's parsed modules until the cycle collector ran (test_discovery.py).
+        self.source: FolderSource = weakref.proxy(source)
         self._names: dict[tuple[int, str], Symbol | Unreadable] = {}
 
     def name(self, module: Module, name: str, depth: int = 0) -> Symbol:
@@ -250,7 +287,9 @@ class Resolver:
             try:
                 self._names[key] = self._name(module, name, depth)
             except Unreadable as exc:
-                self._names[key] = exc
+                # Its message only: the exception's traceback holds this resolver's frames,
+                # a cycle (test_discovery.py).
+                self._names[key] = Unreadable(*exc.args)
         found = self._names[key]
         if isinstance(found, Unreadable):
             raise Unreadable(*found.args)

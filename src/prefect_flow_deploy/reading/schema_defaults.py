@@ -17,6 +17,7 @@ from prefect_flow_deploy.reading.python_source import (
     Resolver,
     Symbol,
     Unreadable,
+    literal_value,
 )
 from prefect_flow_deploy.reading.schema_types import (
     EMPTY_FACTORIES,
@@ -39,7 +40,7 @@ class DefaultsReader(ABC):
         if depth > 30:
             raise Unreadable("a constant refers to itself")
         try:
-            result = ast.literal_eval(node)
+            result = literal_value(node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return self._computed_value(module, node, depth)
         return jsonable(result)

@@ -16,6 +16,7 @@ from prefect_flow_deploy.reading.python_source import (
     Resolver,
     Unreadable,
     bound_names,
+    literal_value,
 )
 
 SIMPLE: dict[str, dict[str, Any]] = {
@@ -113,7 +114,7 @@ def enum_members(ref: ClassRef) -> dict[str, Any]:
             target = statement.targets[0]
             if isinstance(target, ast.Name) and not target.id.startswith("_"):
                 try:
-                    value = ast.literal_eval(statement.value)
+                    value = literal_value(statement.value)
                 except ValueError:
                     raise Unreadable(f"{ref.node.name}.{target.id} is computed (auto()?)") from None
                 if not isinstance(value, (str, int, float)):

@@ -39,6 +39,7 @@ def read(tmp_path: Path) -> Any:
         return reader.type_of(module, ast.parse(annotation, mode="eval").body).schema
 
     schema.reader = reader  # type: ignore[attr-defined]
+    schema.source = source  # type: ignore[attr-defined]  # the resolver's owner (weakly referred to)
     return schema
 
 
