@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from prefect_flow_deploy.clients.http_retry import client_transport
+from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
 from prefect_flow_deploy.clients.registry import StoredImage
 from prefect_flow_deploy.core.errors import RegistryError
 
@@ -36,7 +36,9 @@ class PackagesClient:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(headers=headers, timeout=30, transport=client_transport())
+        self._http = httpx.Client(
+            headers=headers, timeout=30, transport=client_transport(), mounts=proxy_mounts()
+        )
         self._bases: dict[str, str | None] = {}
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import threading
 
 import httpx
 
-from prefect_flow_deploy.clients.http_retry import client_transport
+from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
 
 
 class ThreadClients:
@@ -31,6 +31,7 @@ class ThreadClients:
                 timeout=timeout,
                 follow_redirects=True,
                 transport=client_transport(verify=tls, limits=limits),
+                mounts=proxy_mounts(verify=tls, limits=limits),
             )
             for _ in range(count)
         )

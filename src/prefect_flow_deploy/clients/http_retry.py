@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+from httpx._utils import get_environment_proxies  # what httpx itself routes by (see below)
 
 from prefect_flow_deploy.core.errors import DEADLINE
 from prefect_flow_deploy.core.logger import log
@@ -359,3 +360,40 @@ def async_client_transport(
 ) -> AsyncRetryTransport:
     inner = httpx.AsyncHTTPTransport(verify=verify)
     return AsyncRetryTransport(inner, final_retry_after=final_retry_after)
+
+
+# The proxies of the environment, for clients that have a transport of their own (each here
+# has one: the retries). httpx reads HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY only for
+# a client without one (encode/httpx#1122), so a runner behind a proxy (the runner's own
+# https_proxy/no_proxy convention: actions/runner docs/adrs/0263-proxy-support.md) reached
+# no registry and no Prefect Cloud. The same routes as httpx's own, from its own reading of
+# the environment; a NO_PROXY host maps to None: the client's transport, direct.
+
+
+def proxy_mounts(
+    verify: bool | str | ssl.SSLContext = True, limits: httpx.Limits | None = None
+) -> dict[str, httpx.BaseTransport | None]:
+    """For an httpx.Client's `mounts`: each proxy of the environment behind the retries."""
+    return {
+        pattern: None
+        if url is None
+        else RetryTransport(
+            httpx.HTTPTransport(verify=verify, limits=limits or httpx.Limits(), proxy=url)
+        )
+        for pattern, url in get_environment_proxies().items()
+    }
+
+
+def async_proxy_mounts(
+    verify: bool | str = True, final_retry_after: str | None = None
+) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """The same for an httpx.AsyncClient (Prefect's client, for the writes)."""
+    return {
+        pattern: None
+        if url is None
+        else AsyncRetryTransport(
+            httpx.AsyncHTTPTransport(verify=verify, proxy=url),
+            final_retry_after=final_retry_after,
+        )
+        for pattern, url in get_environment_proxies().items()
+    }

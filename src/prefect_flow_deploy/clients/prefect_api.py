@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from prefect_flow_deploy.clients.http_retry import client_transport
+from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
 from prefect_flow_deploy.core.errors import PrefectUnavailableError
 from prefect_flow_deploy.core.urls import mask_credentials, scrub, without_credentials
 
@@ -75,6 +75,7 @@ class ApiSettings:
             headers=headers,
             timeout=60,
             transport=client_transport(self.verify),
+            mounts=proxy_mounts(self.verify),
         )
 
     @property

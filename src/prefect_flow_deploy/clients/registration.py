@@ -21,7 +21,11 @@ from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
-from prefect_flow_deploy.clients.http_retry import async_client_transport, check_deadline
+from prefect_flow_deploy.clients.http_retry import (
+    async_client_transport,
+    async_proxy_mounts,
+    check_deadline,
+)
 from prefect_flow_deploy.clients.prefect_api import ApiSettings, is_cloud
 from prefect_flow_deploy.clients.write_lock import WriteLocks
 from prefect_flow_deploy.core.logger import Level
@@ -51,6 +55,7 @@ def make_client(settings: ApiSettings) -> PrefectClient:
             "verify": settings.verify,
             "headers": dict(settings.headers),
             "transport": async_client_transport(settings.verify, final_retry_after="0"),
+            "mounts": async_proxy_mounts(settings.verify, final_retry_after="0"),
         },
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
 
 import httpx
 import pytest
@@ -21,6 +24,10 @@ from prefect_flow_deploy.clients.http_retry import (
     retryable_error,
     retryable_status,
 )
+from prefect_flow_deploy.clients.prefect_api import ApiSettings, read_server_version
+from prefect_flow_deploy.clients.registration import make_client
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.core.errors import RegistryError
 
 
 def test_which_answers_are_retried() -> None:
@@ -226,3 +233,115 @@ def test_work_under_way_is_stopped_at_the_deadline_and_said_so() -> None:
         assert stopped == ["stop"]
     finally:
         http_retry.start_deadline(0)  # no deadline, as for every other test
+
+
+# -- the environment's proxies -----------------------------------------------------------------
+
+
+class ForwardProxy(ThreadingHTTPServer):
+    """A forward HTTP proxy on loopback that answers itself: a client sends it each request
+    for an http:// URL in absolute form (`HEAD http://host/path HTTP/1.1`, RFC 9112 §3.2.2),
+    so the request line names the host the client meant. `statuses`: the answers, in turn
+    (then 200); a registry's manifest digest and a JSON body with each."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.seen: list[str] = []
+        self.statuses = list(statuses or [])
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: ForwardProxy
+
+    def _answer(self) -> None:
+        self.server.seen.append(f"{self.command} {self.path}")
+        status = self.server.statuses.pop(0) if self.server.statuses else 200
+        body = b'"3.4.0"' if self.command != "HEAD" else b""
+        self.send_response(status)
+        self.send_header("Docker-Content-Digest", "sha256:" + "a" * 64)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Retry-After", "0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+# Port 9 (discard) answers nothing here: a request that reaches an answer went by the proxy.
+NOWHERE = "127.0.0.1:9"
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    server = ForwardProxy()
+    monkeypatch.setenv("http_proxy", server.url)  # the runner's spelling (its ADR 263)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_registry_client_goes_through_the_environment_s_proxy(proxy: ForwardProxy) -> None:
+    """httpx leaves out the environment's proxies for a client given a transport, as each of
+    ours is (encode/httpx#1122): the registry was asked directly, behind a proxy too."""
+    digest = RegistryClient().manifest_digest(f"{NOWHERE}/team/flow:tag")
+    assert digest == "sha256:" + "a" * 64
+    assert proxy.seen == [f"HEAD http://{NOWHERE}/v2/team/flow/manifests/tag"]
+
+
+def test_through_the_proxy_a_request_is_still_retried(proxy: ForwardProxy) -> None:
+    proxy.statuses = [503]
+    assert RegistryClient().manifest_digest(f"{NOWHERE}/team/flow:tag")
+    assert proxy.seen == [f"HEAD http://{NOWHERE}/v2/team/flow/manifests/tag"] * 2
+
+
+def test_a_no_proxy_host_is_asked_directly(
+    proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked directly, a host that does not exist fails at its name (at once: it never
+    answered); through the proxy it would have been answered."""
+    monkeypatch.setenv("https_proxy", proxy.url)
+    monkeypatch.setenv("no_proxy", "nowhere.invalid")
+    with pytest.raises(RegistryError, match=r"cannot reach the registry nowhere\.invalid"):
+        RegistryClient().manifest_digest("nowhere.invalid/team/flow:tag")
+    assert proxy.seen == []
+
+
+def test_the_prefect_api_reads_and_prefect_s_client_go_through_it(proxy: ForwardProxy) -> None:
+    settings = ApiSettings(f"http://{NOWHERE}/api")
+    assert read_server_version(settings) == "3.4.0"
+
+    async def hello() -> int:
+        async with make_client(settings) as client:
+            return (await client.hello()).status_code
+
+    assert asyncio.run(hello()) == 200
+    assert proxy.seen == [
+        f"GET http://{NOWHERE}/api/admin/version",
+        f"GET http://{NOWHERE}/api/hello",
+    ]
+
+
+def test_without_proxies_in_the_environment_no_route_is_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    assert http_retry.proxy_mounts() == {} and http_retry.async_proxy_mounts() == {}
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "internal.example")
+    mounts = http_retry.proxy_mounts()
+    assert mounts["all://*internal.example"] is None  # direct, by the client's own transport
+    assert isinstance(mounts["https://"], RetryTransport)
