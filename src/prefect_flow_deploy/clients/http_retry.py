@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from httpx._utils import get_environment_proxies  # what httpx itself routes by (see below)
@@ -348,17 +349,19 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
 
 def client_transport(
-    verify: bool | str | ssl.SSLContext = True, limits: httpx.Limits | None = None
+    verify: bool | str | ssl.SSLContext = True,
+    limits: httpx.Limits | None = None,
+    proxy: str | None = None,
 ) -> RetryTransport:
     """For an httpx.Client: its limits go here (a client given a transport ignores its own)."""
-    inner = httpx.HTTPTransport(verify=verify, limits=limits or httpx.Limits())
+    inner = httpx.HTTPTransport(verify=verify, limits=limits or httpx.Limits(), proxy=proxy)
     return RetryTransport(inner)
 
 
 def async_client_transport(
-    verify: bool | str = True, final_retry_after: str | None = None
+    verify: bool | str = True, final_retry_after: str | None = None, proxy: str | None = None
 ) -> AsyncRetryTransport:
-    inner = httpx.AsyncHTTPTransport(verify=verify)
+    inner = httpx.AsyncHTTPTransport(verify=verify, proxy=proxy)
     return AsyncRetryTransport(inner, final_retry_after=final_retry_after)
 
 
@@ -369,31 +372,28 @@ def async_client_transport(
 # no registry and no Prefect Cloud. The same routes as httpx's own, from its own reading of
 # the environment; a NO_PROXY host maps to None: the client's transport, direct.
 
+Route = TypeVar("Route")
+
+
+def _environment_routes(through: Callable[[str], Route]) -> dict[str, Route | None]:
+    """httpx's routes for the environment's proxies, each proxy URL made a transport."""
+    return {
+        pattern: None if url is None else through(url)
+        for pattern, url in get_environment_proxies().items()
+    }
+
 
 def proxy_mounts(
     verify: bool | str | ssl.SSLContext = True, limits: httpx.Limits | None = None
-) -> dict[str, httpx.BaseTransport | None]:
+) -> dict[str, RetryTransport | None]:
     """For an httpx.Client's `mounts`: each proxy of the environment behind the retries."""
-    return {
-        pattern: None
-        if url is None
-        else RetryTransport(
-            httpx.HTTPTransport(verify=verify, limits=limits or httpx.Limits(), proxy=url)
-        )
-        for pattern, url in get_environment_proxies().items()
-    }
+    return _environment_routes(lambda url: client_transport(verify, limits, proxy=url))
 
 
 def async_proxy_mounts(
     verify: bool | str = True, final_retry_after: str | None = None
-) -> dict[str, httpx.AsyncBaseTransport | None]:
+) -> dict[str, AsyncRetryTransport | None]:
     """The same for an httpx.AsyncClient (Prefect's client, for the writes)."""
-    return {
-        pattern: None
-        if url is None
-        else AsyncRetryTransport(
-            httpx.AsyncHTTPTransport(verify=verify, proxy=url),
-            final_retry_after=final_retry_after,
-        )
-        for pattern, url in get_environment_proxies().items()
-    }
+    return _environment_routes(
+        lambda url: async_client_transport(verify, final_retry_after, proxy=url)
+    )

@@ -280,11 +280,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 NOWHERE = "127.0.0.1:9"
 
 
-@pytest.fixture
-def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
+def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
+    no_proxy_variables(monkeypatch)
     server = ForwardProxy()
     monkeypatch.setenv("http_proxy", server.url)  # the runner's spelling (its ADR 263)
     yield server
@@ -336,9 +340,7 @@ def test_the_prefect_api_reads_and_prefect_s_client_go_through_it(proxy: Forward
 def test_without_proxies_in_the_environment_no_route_is_added(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    no_proxy_variables(monkeypatch)
     assert http_retry.proxy_mounts() == {} and http_retry.async_proxy_mounts() == {}
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     monkeypatch.setenv("no_proxy", "internal.example")
