@@ -49,7 +49,7 @@ def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem
 
 def _cycle_from(source: FolderSource, start: Module) -> tuple[int, list[Module]] | None:
     """The line of the start's import that leads back to it, and the chain; None."""
-    search = _Search(source, start, [start], {start.path})
+    search = _Search(source, start)
     chain = search.visit(start)
     return (search.lines[-1], chain) if chain is not None else None
 
@@ -62,10 +62,13 @@ class _Search:
 
     source: FolderSource
     start: Module
-    stack: list[Module]
-    on_path: set[Path]
+    stack: list[Module] = dataclasses.field(init=False)  # the chain to the module visited
+    on_path: set[Path] = dataclasses.field(init=False)
     done: set[Path] = dataclasses.field(default_factory=set)
     lines: list[int] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stack, self.on_path = [self.start], {self.start.path}
 
     def visit(self, module: Module) -> list[Module] | None:
         for target, line in _imports(self.source, module):
