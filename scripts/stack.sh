@@ -199,9 +199,27 @@ ensure_venv() {
     # The versions the action image runs (the lock's pins, without their hashes), within the
     # ranges pyproject.toml allows.
     grep -E '^[A-Za-z0-9]' "$HERE/requirements.lock" | sed 's/ *\\$//' >"$VENV/constraints.txt"
-    "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e "$HERE[dev]" -c "$VENV/constraints.txt"
-    touch "$VENV/.installed"
+    # --compile-bytecode: what pip does by default and uv does not. The machines set
+    # PYTHONDONTWRITEBYTECODE=1, so a module without its .pyc is compiled again at every
+    # start: 0.1-0.3 s of each CLI run the tests and benchmarks make (measured 2026-12-05).
+    "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode \
+      -e "$HERE[dev]" -c "$VENV/constraints.txt"
+    touch "$VENV/.installed" "$VENV/.bytecode"
   fi
+  if [ ! -f "$VENV/.bytecode" ]; then  # a venv installed before --compile-bytecode: once
+    "$VENV/bin/python" -m compileall -q -j 0 \
+      "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+      >/dev/null || true  # a package may ship a template that is not Python: skipped
+    touch "$VENV/.bytecode"
+  fi
+  compile_sources
+}
+
+# The package is installed editable, so its own modules are not in site-packages and uv
+# does not compile them. compileall rewrites only what changed since (about 0.3 s when
+# nothing did); a source edited afterwards is compiled at each start until the next run.
+compile_sources() {
+  "$VENV/bin/python" -m compileall -q -j 0 "$HERE/src" >/dev/null
 }
 
 prefect_env() {
