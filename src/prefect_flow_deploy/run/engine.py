@@ -14,6 +14,7 @@ from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.docker_auth import load_logins
 from prefect_flow_deploy.clients.prefect_api import ApiSettings, resolve
 from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.core.collector import collector_paused
 from prefect_flow_deploy.core.errors import PlanMovedError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import Plan, Progress
@@ -58,6 +59,16 @@ class Engine:
         return CheckoutHistory(self.options.projects_root)
 
     def plan(self) -> Plan:
+        with collector_paused():  # what a plan reads lives until it is made (collector.py)
+            plan = self._decided()
+        for deployment in plan.deployments:
+            if deployment.action == "skipped":
+                log.annotate(
+                    "notice", f"{deployment.full_name}: {deployment.error}", title="Deploy order"
+                )
+        return plan
+
+    def _decided(self) -> Plan:
         inputs = gather(
             self.options, self.registry, self.api, self.history, self.on_progress,
             self.pull_states,
@@ -75,11 +86,6 @@ class Engine:
         if relate:  # the writes' order asks the history: decided again with its answers
             relations = {sha: self.history.relation(sha) for sha in sorted(relate)}
             plan = decide.plan(replace(inputs, relations=relations), self.options)
-        for deployment in plan.deployments:
-            if deployment.action == "skipped":
-                log.annotate(
-                    "notice", f"{deployment.full_name}: {deployment.error}", title="Deploy order"
-                )
         return plan
 
     def execute(self, plan: Plan) -> RunResult:
