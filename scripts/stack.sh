@@ -203,7 +203,7 @@ ensure_venv() {
     # PYTHONDONTWRITEBYTECODE=1, so a module without its .pyc is compiled again at every
     # start: 0.1-0.3 s of each CLI run the tests and benchmarks make (measured 2026-12-05).
     "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode \
-      -e "$HERE[dev]" -c "$VENV/constraints.txt"
+      -e "${HERE}[dev]" -c "$VENV/constraints.txt"
     touch "$VENV/.installed" "$VENV/.bytecode"
   fi
   if [ ! -f "$VENV/.bytecode" ]; then  # a venv installed before --compile-bytecode: once
