@@ -92,10 +92,6 @@ class RegistryClient:
     def close(self) -> None:
         self._clients.close()
 
-    @property
-    def _http(self) -> httpx.Client:
-        return self._clients.mine()
-
     def manifest_digest(self, reference: str) -> str | None:
         """The digest the reference points at, or None when the tag does not exist."""
         image = parse_reference(reference)
@@ -320,7 +316,7 @@ class RegistryClient:
         self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
     ) -> httpx.Response:
         # Retried by the client's transport (http_retry): GHCR answers the odd 502 under load.
-        return self._http.request(method, url, headers=headers, content=content)
+        return self._clients.request(method, url, headers=headers, content=content)
 
     def _authorize(self, image: ImageName, scope: str, challenge: str) -> str | None:
         login = self._credentials.get(image.host) or self._credentials.get(image.api_host)
@@ -333,7 +329,7 @@ class RegistryClient:
             params = dict(_CHALLENGE_PARAM.findall(params_text))
             query = {"service": params.get("service", ""), "scope": params.get("scope", scope)}
             auth = httpx.BasicAuth(login.username, login.password) if login else None
-            response = self._http.get(params["realm"], params=query, auth=auth)
+            response = self._clients.request("GET", params["realm"], params=query, auth=auth)
             if response.status_code >= 400:
                 raise RegistryError(
                     f"{image.host} refused the login for {image.repository} "

@@ -3,10 +3,17 @@ registry."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from typing import Any
 
+import pytest
+
+from prefect_flow_deploy.clients import http_pools
+from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.clients.registry import CLIENT_POOLS, RegistryClient
 from prefect_flow_deploy.run.gather import PLAN_THREADS
+from tests.oci_registry import OciRegistry
 from tests.unit.clients.test_http_pools import threads_clients
 
 
@@ -22,5 +29,37 @@ def test_the_plan_s_threads_spread_over_the_client_s_pools() -> None:
         assert sorted(per_pool.values()) == [PLAN_THREADS // CLIENT_POOLS] * CLIENT_POOLS
         pools = [c._transport._inner._pool for c in client._clients.clients]  # type: ignore[attr-defined]
         assert sum(p._max_connections for p in pools) == 64
+    finally:
+        client.close()
+
+
+def test_registry_questions_leave_no_cyclic_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each answer is freed when it is dropped, not by the cycle collector: httpx binds a
+    response's stream back to the response, 44 objects a request that only a collection
+    frees (http_pools.released); a plan asks once a folder with the collector paused
+    (core/collector.py). Counted by the collector itself, for N and 10·N questions, found
+    and missing images alike."""
+    oci = OciRegistry()
+    oci.put("flows/found", "t1")
+
+    def transport(*_args: Any, **_kwargs: Any) -> RetryTransport:
+        return RetryTransport(oci)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(http_pools, "client_transport", transport)
+    client = RegistryClient()
+    try:
+        assert client.manifest_digest("registry.test/flows/found:t1")  # the pools made
+        unreachable = {}
+        for questions in (3, 30):
+            gc.collect()
+            gc.disable()
+            try:
+                for _ in range(questions):
+                    assert client.manifest_digest("registry.test/flows/found:t1")
+                    assert client.manifest_digest("registry.test/flows/found:t2") is None
+                unreachable[questions] = gc.collect()
+            finally:
+                gc.enable()
+        assert unreachable == {3: 0, 30: 0}
     finally:
         client.close()
