@@ -129,6 +129,9 @@ def plan(
     ] = None,
 ) -> None:
     """Show what would be built, pushed and registered, and why. Changes nothing."""
+    from prefect_flow_deploy.core.process_end import no_collection_until_exit
+
+    no_collection_until_exit()
     log.stdout_is_data = json_output  # before the first mask command
     _require_deploy_extra("plan")
     options = _options(given)

@@ -371,6 +371,15 @@ from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.http_retry import RetryTransport
+from prefect_flow_deploy.run import engine
+import gc
+
+COLLECTIONS = []  # the cycle collector's runs once the plan started
+planning = engine.Engine.plan
+def plan(self):
+    gc.callbacks.append(lambda phase, info: COLLECTIONS.append(phase) if phase == "start" else None)
+    return planning(self)
+engine.Engine.plan = plan
 
 exchanges = json.load(open(sys.argv[1]))
 answers = {}
@@ -394,7 +403,8 @@ except SystemExit as exit:
 else:
     code = 0
 names = sorted(sys.modules)
-print(json.dumps({"code": code, "modules": names, "why": WHY}), file=sys.stderr)
+print(json.dumps({"code": code, "modules": names, "why": WHY, "collections": len(COLLECTIONS)}),
+      file=sys.stderr)
 """
 
 
@@ -437,3 +447,7 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
     for heavy in ("prefect", "docker", "jsonschema", "github"):
         assert heavy not in modules, f"a no-op plan imported {heavy}:\n{result['why'][heavy]}"
     assert {"typer", "httpx", "yaml"} <= modules  # the count sees imports
+    if command == "plan":  # its process ends after the output: nothing to collect before
+        assert result["collections"] == 0  # (process_end.no_collection_until_exit)
+    else:  # a deploy goes on: the collector on again once the plan is made
+        assert result["collections"] >= 1
