@@ -18,7 +18,8 @@ def no_collection_until_exit() -> None:
     """For a command whose whole work is one plan and its output (`plan`): what it makes
     lives until the output is written, and the process ends then. Switched on again after the
     plan (collector.py), the collector would trace all of it once more at the next
-    allocation: 0.3 s of a 5,000-folder plan (2026-12-05). What the plan leaves unreachable
-    is freed by reference counting (tests/unit/clients/test_registry.py,
-    tests/unit/reading/test_discovery.py count what only the collector would free: none)."""
+    allocation: 0.3 s of a 5,000-folder plan (2026-12-05). What grows with the folders
+    leaves nothing that only the collector would free: the reading
+    (tests/unit/reading/test_discovery.py) and the registry's answers
+    (tests/unit/clients/test_registry.py) count it; the rest is a few requests' worth."""
     gc.disable()
