@@ -216,7 +216,7 @@ ensure_venv() {
 }
 
 # The package is installed editable, so its own modules are not in site-packages and uv
-# does not compile them. compileall rewrites only what changed since (about 0.3 s when
+# does not compile them. compileall rewrites only what changed since (about 0.1 s when
 # nothing did); a source edited afterwards is compiled at each start until the next run.
 compile_sources() {
   "$VENV/bin/python" -m compileall -q -j 0 "$HERE/src" >/dev/null
