@@ -73,12 +73,12 @@ class PatternMatcher:
         # docker-py lists with os.listdir and asks isdir/islink of each entry, relpath each
         # time: the same walk from os.scandir's entries (what the listing already says) and
         # the relative folder carried down.
-        return self._walk_in(root, root, "")
+        return self._walk_in(root, "")
 
-    def _walk_in(self, root: str, current: str, relative: str) -> Iterator[str]:
+    def _walk_in(self, root: str, relative: str) -> Iterator[str]:
         # A method, not a nested function: one that calls itself refers to itself through
         # its closure, a cycle only the cycle collector frees (test_discovery.py).
-        with os.scandir(current) as listed:
+        with os.scandir(os.path.join(root, relative) if relative else root) as listed:
             entries = list(listed)
         for entry in entries:
             path = f"{relative}/{entry.name}" if relative else entry.name
@@ -96,7 +96,7 @@ class PatternMatcher:
                 p.exclusion and p.cleaned.startswith(path) for p in self.patterns
             ):
                 continue
-            yield from self._walk_in(root, os.path.join(root, path), path)
+            yield from self._walk_in(root, path)
 
 
 @lru_cache(maxsize=256)
