@@ -416,7 +416,7 @@ def test_copy_sources_the_flow_folder_lacks_are_errors_at_their_line(tmp_path: P
     assert found[6].endswith("root: it names the flow folder itself, which is `.` here.")
 
 
-def _cyclic_garbage(read: Callable[[], object]) -> int:
+def cyclic_garbage(read: Callable[[], object]) -> int:
     """Objects `read` leaves that only the cycle collector frees (gc.collect's count)."""
     gc.collect()
     gc.disable()
@@ -438,9 +438,9 @@ def test_reading_leaves_no_cyclic_garbage(tmp_path: Path, folders: int) -> None:
     scaled.write(tmp_path, folders)
     discover(tmp_path)  # what the first read imports is made once, not per folder
     with file_reads.one_read_each():
-        assert _cyclic_garbage(lambda: discover(tmp_path)) == 0
+        assert cyclic_garbage(lambda: discover(tmp_path)) == 0
         found = discover(tmp_path)
         options = Options(base_image="localhost:5000/prefect:3")
         readable = [f for f in found if f.flows and not f.failed]
         assert len(readable) >= folders - 1  # the corpus's one folder of unreadable flows
-        assert _cyclic_garbage(lambda: [recipe_for(f, options) for f in readable]) == 0
+        assert cyclic_garbage(lambda: [recipe_for(f, options) for f in readable]) == 0
