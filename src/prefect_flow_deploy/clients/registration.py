@@ -17,8 +17,9 @@ from uuid import UUID
 import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentCreate, DeploymentUpdate, WorkPoolCreate
+from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectAlreadyExists
-from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.http_retry import (
@@ -46,7 +47,7 @@ from prefect_flow_deploy.rules.previews import rule as preview_rule
 def make_client(settings: ApiSettings) -> PrefectClient:
     """Prefect's client over our retrying transport (http_retry): one policy and the run's
     deadline for writes as for reads. Its own retry loop is turned off where it runs
-    (`own_retries_off`), else each of its attempts would be retried again by ours."""
+    (`OwnRetriesOff`), else each of its attempts would be retried again by ours."""
     return PrefectClient(
         settings.url,
         api_key=settings.key,
@@ -60,10 +61,23 @@ def make_client(settings: ApiSettings) -> PrefectClient:
     )
 
 
-def own_retries_off() -> AbstractContextManager[object]:
+class OwnRetriesOff:
     """Prefect's client retries in `send` (prefect/client/base.py, up to
-    PREFECT_CLIENT_MAX_RETRIES); with 0 it makes one attempt."""
-    return temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
+    PREFECT_CLIENT_MAX_RETRIES); with 0 it makes one attempt. Calling this gives a context in
+    which that setting is 0.
+
+    The settings are copied once, when this is made, and each write only enters them:
+    `temporary_settings` copies them on every entry, and a copy builds Prefect's whole
+    settings model again from the environment and its TOML files (50 ms of CPU, 700 stat
+    calls; measured 2026-12-05): 1.5 s of a 30-folder cold deploy, 50 s for 1,000 writes."""
+
+    def __init__(self) -> None:
+        current = get_settings_context()
+        self._profile = current.profile
+        self._settings = current.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
+
+    def __call__(self) -> AbstractContextManager[object]:
+        return SettingsContext(profile=self._profile, settings=self._settings)
 
 
 async def ensure_work_pools(client: PrefectClient, pools: Sequence[Pool]) -> list[Pool]:
@@ -307,6 +321,7 @@ class Registrar:
         waiting: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._client = make_client(settings)
+        self._retries_off = OwnRetriesOff()
         self._locks = WriteLocks(self._client, say, waiting)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -338,7 +353,7 @@ class Registrar:
 
     async def _start(self) -> list[Pool]:
         self._semaphore = asyncio.Semaphore(self._concurrency)
-        with own_retries_off():
+        with self._retries_off():
             created = await ensure_work_pools(self._client, self._wanted_pools)
         for pool in created:
             self._on_pool_created(pool)
@@ -354,7 +369,7 @@ class Registrar:
         assert self._semaphore is not None
         async with self._semaphore:
             check_deadline(f"writing {plan.full_name}")
-            with own_retries_off():
+            with self._retries_off():
                 return await apply(
                     self._client, plan, self._provenance, self._history, self._claim,
                     self._locks, self._force_order,

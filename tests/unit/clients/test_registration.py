@@ -23,3 +23,20 @@ def test_ours_or_unrecorded_is_not() -> None:
     assert claimed_by_another([], Claim(None, "prod"), NAME) is None
     # A run without a tenant never writes over a tenant's.
     assert claimed_by_another(["tenant:prod"], Claim(None, None), NAME) is not None
+
+
+def test_prefect_s_own_retries_are_off_inside_each_write_and_untouched_outside() -> None:
+    """Our transport retries; Prefect's client would retry each of its attempts again. The
+    settings are copied once (OwnRetriesOff) and entered by every write, nested or not."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+
+    from prefect_flow_deploy.clients.registration import OwnRetriesOff
+
+    retries_off = OwnRetriesOff()
+    before = PREFECT_CLIENT_MAX_RETRIES.value()
+    with retries_off():
+        assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+        with retries_off():
+            assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+        assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+    assert PREFECT_CLIENT_MAX_RETRIES.value() == before > 0

@@ -10,8 +10,9 @@ first plan: every deployment a create, every job variable judged), and everythin
 (the no-op a CI re-run plans: every image there, every deployment unchanged).
 
 Counted: jsonschema's meta-schema checks and validations, Prefect API requests, registry
-requests, files opened under the repository, runs of the cycle collector, and (in a child
-process replaying the no-op's exact answers) the modules a no-op plan imports. Before these counts existed, a plan judged
+requests, files opened under the repository, runs of the cycle collector, (in a child
+process replaying the no-op's exact answers) the modules a no-op plan imports, and, for a
+deploy's writes of the first plan's creates, the Prefect settings models built. Before these counts existed, a plan judged
 the pool's job template once per deployment (issue 21: 89 of 97 profiled seconds).
 """
 
@@ -37,7 +38,7 @@ import jsonschema
 import pytest
 
 from prefect_flow_deploy.clients import http_pools, prefect_api
-from prefect_flow_deploy.clients.http_retry import RetryTransport
+from prefect_flow_deploy.clients.http_retry import AsyncRetryTransport, RetryTransport
 from prefect_flow_deploy.core.model import Plan
 from prefect_flow_deploy.run.engine import Engine
 from prefect_flow_deploy.settings.cascade import resolve_options
@@ -347,6 +348,67 @@ def test_the_cycle_collector_does_not_run_while_a_plan_is_made(
     assert gc.isenabled()
 
 
+def written_through_the_registrar(
+    server: Any, plan: Plan, count: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, int]:
+    """Write the plan's first `count` creates as a deploy does (the Registrar: Prefect's
+    client, our transport, its own retries off) to the in-process server; return how many
+    writes landed and how many times Prefect's settings were built meanwhile (each
+    pydantic-settings model made: the whole settings model is dozens of them)."""
+    import pydantic_settings
+    from prefect.server.api.server import create_app  # noqa: F401  (the app is the server's)
+
+    from prefect_flow_deploy.clients import registration
+
+    built = [0]
+    real_init = pydantic_settings.BaseSettings.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        built[0] += 1
+        real_init(self, *args, **kwargs)
+
+    asgi = httpx.ASGITransport(app=server.app)
+    monkeypatch.setattr(
+        registration, "async_client_transport", lambda *a, **k: AsyncRetryTransport(asgi)
+    )
+    monkeypatch.setattr(registration, "async_proxy_mounts", lambda *a, **k: {})
+    creates = []
+    for deployment in [d for d in plan.deployments if d.action == "create"][:count]:
+        assert deployment.spec is not None
+        spec = replace(
+            deployment.spec,
+            code_dir=deployment.spec.code_dir or "/opt/prefect/flows",
+            parameter_schema=deployment.spec.parameter_schema or {"type": "object"},
+        )
+        creates.append(replace(deployment, spec=spec))
+    settings = prefect_api.ApiSettings("http://prefect.test/api")
+    # As seed(): the server's own meta-schema check of the template is not what is counted.
+    pool = f"work_pools/{POOL}"
+    server.patch(pool, json={"base_job_template": {}}).raise_for_status()
+    try:
+        with registration.Registrar(settings, [], 1, lambda pool: None) as registrar:
+            monkeypatch.setattr(pydantic_settings.BaseSettings, "__init__", counting_init)
+            futures = [registrar.submit(plan) for plan in creates]
+            written = [future.result(timeout=120) for future in futures]
+            monkeypatch.undo()
+    finally:
+        server.patch(pool, json={"base_job_template": docker_template()}).raise_for_status()
+    return len(written), built[0]
+
+
+def test_writing_deployments_builds_prefect_s_settings_a_constant_number_of_times(
+    server: Any, runs: dict[int, Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each write runs with Prefect's own retries off. Prefect's `temporary_settings` built
+    its settings model again on every entry (50 ms of CPU a write, from the environment and
+    TOML files): 1.5 s of a 30-folder cold deploy, once per deployment. Now once a run."""
+    plan = runs[10 * N].first.plan
+    small = written_through_the_registrar(server, plan, 5, monkeypatch)
+    large = written_through_the_registrar(server, plan, 50, monkeypatch)
+    assert small[0] == 5 and large[0] == 50
+    assert small[1] == large[1] == 0, (small, large)
+
+
 def test_each_file_is_read_once(runs: dict[int, Scenario]) -> None:
     """Readers and the content hash share each file's bytes (file_reads.py)."""
     for scenario in runs.values():
@@ -370,7 +432,7 @@ import httpx
 from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients import http_pools
-from prefect_flow_deploy.clients.http_retry import RetryTransport
+from prefect_flow_deploy.clients.http_retry import AsyncRetryTransport, RetryTransport
 from prefect_flow_deploy.run import engine
 import gc
 
