@@ -27,10 +27,12 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from prefect_docker.worker import DockerWorker
+
+from tests.loopback_server import LoopbackServer
 
 ACCOUNT = str(uuid.UUID(int=1))
 WORKSPACE = str(uuid.UUID(int=2))
@@ -62,8 +64,7 @@ class FakeCloud:
         self.limits: dict[str, dict[str, Any]] = {}  # by name, with `active_slots`
         self.leases: dict[str, tuple[list[str], int]] = {}  # id → limit names, slots
         self.unlocked_writes: list[str] = []  # deployments created without their lock's lease
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(self._handler())
 
     @property
     def api_url(self) -> str:
@@ -71,12 +72,11 @@ class FakeCloud:
         return f"http://{host}:{port}/api/accounts/{ACCOUNT}/workspaces/{WORKSPACE}"
 
     def __enter__(self) -> FakeCloud:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def calls(self, method: str, suffix: str) -> int:
         return len(self.times(method, suffix))

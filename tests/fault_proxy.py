@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.loopback_server import LoopbackServer
 
 RESET = 0  # a fault's status: drop the connection (RST) instead of answering
 LOST = -2  # a fault's status: pass the request on, then drop the connection (the server
@@ -181,14 +183,11 @@ def fault_proxy(
     """The proxy's base URL (same path as `upstream`'s) and the proxy, for its counts."""
     url = httpx.URL(upstream)
     proxy = FaultProxy(f"{url.scheme}://{url.netloc.decode()}", script, repeat)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler())
-    server.daemon_threads = True
+    server = LoopbackServer(proxy.handler())
     server.handle_error = lambda *_: None  # type: ignore[method-assign]  # a client's reset
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{url.path}", proxy
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         proxy.upstream.close()

@@ -40,10 +40,12 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback_server import LoopbackServer
 
 SPEC_PATH = Path(__file__).parent / "fixtures" / "github" / "rest-subset.json"
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
@@ -198,8 +200,7 @@ class FakeGitHub:
         self.actor = user("github-actions[bot]", 41898282, "")
         self._ids = 1000
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(self._handler())
 
     @property
     def api_url(self) -> str:
@@ -211,12 +212,11 @@ class FakeGitHub:
             self.actor = user(self.token_login, 9919, self.api_url)
         else:
             self.actor = user("github-actions[bot]", 41898282, self.api_url)
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     # -- state helpers for tests --------------------------------------------------------------
     def add_comment(self, repo: str, number: int, body: str, login: str = "octocat") -> int:

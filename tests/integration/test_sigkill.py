@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,7 @@ from prefect_flow_deploy.docker.leftovers import RUN_LABEL
 from ..conftest import Scenario, Stack, write_flow
 from ..fault_proxy import HOP_BY_HOP
 from ..helpers import read_deployment
+from ..loopback_server import LoopbackServer
 from .test_cli import common
 from .test_signals import _children
 
@@ -80,14 +81,12 @@ class Stall:
 def stalled(upstream: str) -> Iterator[tuple[str, Stall]]:
     url = httpx.URL(upstream)
     stall = Stall(f"{url.scheme}://{url.netloc.decode()}")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), stall.handler())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = LoopbackServer(stall.handler()).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{url.path}", stall
     finally:
         stall.release.set()
-        server.shutdown()
-        server.server_close()
+        server.stop()
         stall.upstream.close()
 
 

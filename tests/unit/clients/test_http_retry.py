@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -28,6 +27,7 @@ from prefect_flow_deploy.clients.prefect_api import ApiSettings, read_server_ver
 from prefect_flow_deploy.clients.registration import make_client
 from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.core.errors import RegistryError
+from tests.loopback_server import LoopbackServer
 
 
 def test_which_answers_are_retried() -> None:
@@ -238,7 +238,7 @@ def test_work_under_way_is_stopped_at_the_deadline_and_said_so() -> None:
 # -- the environment's proxies -----------------------------------------------------------------
 
 
-class ForwardProxy(ThreadingHTTPServer):
+class ForwardProxy(LoopbackServer):
     """A forward HTTP proxy on loopback that answers itself: a client sends it each request
     for an http:// URL in absolute form (`HEAD http://host/path HTTP/1.1`, RFC 9112 §3.2.2),
     so the request line names the host the client meant. `statuses`: the answers, in turn
@@ -247,8 +247,8 @@ class ForwardProxy(ThreadingHTTPServer):
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.seen: list[str] = []
         self.statuses = list(statuses or [])
-        super().__init__(("127.0.0.1", 0), _ProxyHandler)
-        Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+        super().__init__(_ProxyHandler)
+        self.start(poll_interval=0.05)
 
     @property
     def url(self) -> str:
@@ -292,8 +292,7 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
     server = ForwardProxy()
     monkeypatch.setenv("http_proxy", server.url)  # the runner's spelling (its ADR 263)
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def test_the_registry_client_goes_through_the_environment_s_proxy(proxy: ForwardProxy) -> None:
