@@ -425,7 +425,7 @@ class _Watch:  # who imports a heavy module first: said when the test fails
     def find_spec(self, name, path=None, target=None):
         stack = traceback.extract_stack(limit=20)
         asked = any(f.filename == "<frozen importlib.util>" for f in stack)  # not an import
-        if name in ("prefect", "docker", "jsonschema", "github") and not asked:
+        if name in ("prefect", "docker", "jsonschema", "github", "asyncio") and not asked:
             WHY.setdefault(name, "".join(traceback.format_list(stack)))
 sys.meta_path.insert(0, _Watch())
 import httpx
@@ -479,7 +479,8 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
     standard library: typer and rich (the command line), httpx, pyyaml and griffe (parameter descriptions in docstrings, as Prefect reads
     them). Never `prefect` (1.3 s of start-up), the Docker SDK (no engine is needed to plan;
     Docker's .dockerignore rules are dockerignore.py's), jsonschema (nothing to judge) or
-    PyGithub (nothing to comment), nor dulwich outside a git checkout. The same for a no-op `deploy`, with no engine reachable (a
+    PyGithub (nothing to comment), nor asyncio (no async request: 25 ms of start-up), nor
+    dulwich outside a git checkout. The same for a no-op `deploy`, with no engine reachable (a
     labelled leftover on the machine's engine would rightly load the SDK to sweep it)."""
     run = runs[10 * N].noop
     recorded = tmp_path / "exchanges.json"
@@ -506,7 +507,7 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
         unchanged = sum(row["status"] == "unchanged" for row in printed)
     assert unchanged == len(run.plan.deployments)
     modules = set(result["modules"])
-    for heavy in ("prefect", "docker", "jsonschema", "github"):
+    for heavy in ("prefect", "docker", "jsonschema", "github", "asyncio"):
         assert heavy not in modules, f"a no-op plan imported {heavy}:\n{result['why'][heavy]}"
     assert {"typer", "httpx", "yaml"} <= modules  # the count sees imports
     if command == "plan":  # its process ends after the output: nothing to collect before
