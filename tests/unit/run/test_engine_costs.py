@@ -348,15 +348,14 @@ def test_the_cycle_collector_does_not_run_while_a_plan_is_made(
     assert gc.isenabled()
 
 
-def written_through_the_registrar(
-    server: Any, plan: Plan, count: int, monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, int]:
+def written_through_the_registrar(server: Any, plan: Plan, count: int) -> tuple[int, int]:
     """Write the plan's first `count` creates as a deploy does (the Registrar: Prefect's
     client, our transport, its own retries off) to the in-process server; return how many
     writes landed and how many times Prefect's settings were built meanwhile (each
-    pydantic-settings model made: the whole settings model is dozens of them)."""
+    pydantic-settings model made: the whole settings model is dozens of them). One write at
+    a time: the in-process server's SQLite, written from the Registrar's event loop and the
+    test client's, answers "database is locked" to writes at once."""
     import pydantic_settings
-    from prefect.server.api.server import create_app  # noqa: F401  (the app is the server's)
 
     from prefect_flow_deploy.clients import registration
 
@@ -367,11 +366,6 @@ def written_through_the_registrar(
         built[0] += 1
         real_init(self, *args, **kwargs)
 
-    asgi = httpx.ASGITransport(app=server.app)
-    monkeypatch.setattr(
-        registration, "async_client_transport", lambda *a, **k: AsyncRetryTransport(asgi)
-    )
-    monkeypatch.setattr(registration, "async_proxy_mounts", lambda *a, **k: {})
     creates = []
     for deployment in [d for d in plan.deployments if d.action == "create"][:count]:
         assert deployment.spec is not None
@@ -381,30 +375,35 @@ def written_through_the_registrar(
             parameter_schema=deployment.spec.parameter_schema or {"type": "object"},
         )
         creates.append(replace(deployment, spec=spec))
+    asgi = httpx.ASGITransport(app=server.app)
     settings = prefect_api.ApiSettings("http://prefect.test/api")
     # As seed(): the server's own meta-schema check of the template is not what is counted.
     pool = f"work_pools/{POOL}"
     server.patch(pool, json={"base_job_template": {}}).raise_for_status()
     try:
-        with registration.Registrar(settings, [], 1, lambda pool: None) as registrar:
-            monkeypatch.setattr(pydantic_settings.BaseSettings, "__init__", counting_init)
-            futures = [registrar.submit(plan) for plan in creates]
-            written = [future.result(timeout=120) for future in futures]
-            monkeypatch.undo()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                registration, "async_client_transport", lambda *a, **k: AsyncRetryTransport(asgi)
+            )
+            patch.setattr(registration, "async_proxy_mounts", lambda *a, **k: {})
+            with registration.Registrar(settings, [], 1, lambda pool: None) as registrar:
+                patch.setattr(pydantic_settings.BaseSettings, "__init__", counting_init)
+                futures = [registrar.submit(create) for create in creates]
+                written = [future.result(timeout=120) for future in futures]
     finally:
         server.patch(pool, json={"base_job_template": docker_template()}).raise_for_status()
     return len(written), built[0]
 
 
 def test_writing_deployments_builds_prefect_s_settings_a_constant_number_of_times(
-    server: Any, runs: dict[int, Scenario], monkeypatch: pytest.MonkeyPatch
+    server: Any, runs: dict[int, Scenario]
 ) -> None:
     """Each write runs with Prefect's own retries off. Prefect's `temporary_settings` built
     its settings model again on every entry (50 ms of CPU a write, from the environment and
     TOML files): 1.5 s of a 30-folder cold deploy, once per deployment. Now once a run."""
     plan = runs[10 * N].first.plan
-    small = written_through_the_registrar(server, plan, 5, monkeypatch)
-    large = written_through_the_registrar(server, plan, 50, monkeypatch)
+    small = written_through_the_registrar(server, plan, 5)
+    large = written_through_the_registrar(server, plan, 50)
     assert small[0] == 5 and large[0] == 50
     assert small[1] == large[1] == 0, (small, large)
 
