@@ -15,18 +15,18 @@ from typing import Any
 
 import httpx
 
-from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
+from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts, tls_context
 
 
 class ThreadClients:
-    """`count` clients, `connections` kept alive in all, one TLS context for all (loading
-    the CA bundle costs 20 ms a context). `mine()` is the calling thread's client: threads
+    """`count` clients, `connections` kept alive in all, the run's TLS context for all
+    (http_retry.tls_context). `mine()` is the calling thread's client: threads
     take the clients in turn on their first request and keep theirs."""
 
     def __init__(self, count: int, connections: int, timeout: float) -> None:
         each = connections // count
         limits = httpx.Limits(max_connections=each, max_keepalive_connections=each)
-        tls = httpx.create_ssl_context()
+        tls = tls_context(True)
         self.clients = tuple(
             httpx.Client(
                 timeout=timeout,

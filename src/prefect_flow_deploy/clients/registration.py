@@ -26,6 +26,7 @@ from prefect_flow_deploy.clients.http_retry import (
     async_client_transport,
     async_proxy_mounts,
     check_deadline,
+    tls_context,
 )
 from prefect_flow_deploy.clients.prefect_api import ApiSettings, is_cloud
 from prefect_flow_deploy.clients.write_lock import WriteLocks
@@ -53,7 +54,8 @@ def make_client(settings: ApiSettings) -> PrefectClient:
         api_key=settings.key,
         auth_string=settings.auth_string,
         httpx_settings={
-            "verify": settings.verify,
+            # The run's context: given none, Prefect's client loads the CA bundle again.
+            "verify": tls_context(settings.verify),
             "headers": dict(settings.headers),
             "transport": async_client_transport(settings.verify, final_retry_after="0"),
             "mounts": async_proxy_mounts(settings.verify, final_retry_after="0"),

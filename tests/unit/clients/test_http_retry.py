@@ -4,9 +4,11 @@ pure functions, and the transports over httpx's MockTransport with a recorded sl
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import httpx
 import pytest
@@ -346,3 +348,37 @@ def test_without_proxies_in_the_environment_no_route_is_added(
     mounts = http_retry.proxy_mounts()
     assert mounts["all://*internal.example"] is None  # direct, by the client's own transport
     assert isinstance(mounts["https://"], RetryTransport)
+
+
+def test_a_run_s_clients_load_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each TLS context loads the CA bundle (37 ms here). A run's clients (the registry's
+    pools, the Prefect reads, Prefect's client for the writes, Prefect's own context inside
+    it) share one per `verify` setting: once for N runs' worth of clients as for 10·N (4 a
+    set of them, 40 for ten, before)."""
+    from prefect_flow_deploy.clients import registration
+    from prefect_flow_deploy.clients.prefect_api import ApiSettings
+    from prefect_flow_deploy.clients.registry import RegistryClient
+
+    loads = [0]
+    real = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads[0] += 1
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    no_proxy_variables(monkeypatch)
+    http_retry.tls_context.cache_clear()
+
+    def clients(sets: int) -> int:
+        before = loads[0]
+        for _ in range(sets):
+            registry = RegistryClient()
+            settings = ApiSettings("https://prefect.test/api")
+            with settings.http_client():
+                registration.make_client(settings)
+            registry.close()
+        return loads[0] - before
+
+    assert [clients(1), clients(10)] == [1, 0]
+    assert http_retry.tls_context(False).verify_mode == ssl.CERT_NONE  # its own, not shared
