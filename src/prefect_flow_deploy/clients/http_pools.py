@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts, tls_context
+from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
 
 
 class ThreadClients:
@@ -26,13 +26,12 @@ class ThreadClients:
     def __init__(self, count: int, connections: int, timeout: float) -> None:
         each = connections // count
         limits = httpx.Limits(max_connections=each, max_keepalive_connections=each)
-        tls = tls_context(True)
         self.clients = tuple(
             httpx.Client(
                 timeout=timeout,
                 follow_redirects=True,
-                transport=client_transport(verify=tls, limits=limits),
-                mounts=proxy_mounts(verify=tls, limits=limits),
+                transport=client_transport(limits=limits),
+                mounts=proxy_mounts(limits=limits),
             )
             for _ in range(count)
         )

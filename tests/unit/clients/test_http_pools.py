@@ -14,22 +14,28 @@ from prefect_flow_deploy.clients import http_retry
 from prefect_flow_deploy.clients.http_pools import ThreadClients
 
 
+def ca_bundle_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter, [n], of the CA bundle's loads from now on (one per TLS context made)."""
+    loads = [0]
+    real = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads[0] += 1
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    return loads
+
+
 def test_one_tls_context_whatever_the_number_of_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading the CA bundle costs 37 ms a context: the clients share the run's one
     (http_retry.tls_context, made by the first client that needs it)."""
     http_retry.tls_context.cache_clear()
-    loads = []
-    real = ssl.SSLContext.load_verify_locations
-
-    def counting(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
-        loads.append(1)
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    loads = ca_bundle_loads(monkeypatch)
     clients = ThreadClients(4, connections=64, timeout=5)
     try:
         assert len({id(client._transport) for client in clients.clients}) == 4
-        assert len(loads) == 1
+        assert loads == [1]
     finally:
         clients.close()
 

@@ -8,7 +8,6 @@ import ssl
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +29,7 @@ from prefect_flow_deploy.clients.registration import make_client
 from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.core.errors import RegistryError
 from tests.loopback_server import LoopbackServer
+from tests.unit.clients.test_http_pools import ca_bundle_loads
 
 
 def test_which_answers_are_retried() -> None:
@@ -355,18 +355,7 @@ def test_a_run_s_clients_load_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch
     pools, the Prefect reads, Prefect's client for the writes, Prefect's own context inside
     it) share one per `verify` setting: once for N runs' worth of clients as for 10·N (4 a
     set of them, 40 for ten, before)."""
-    from prefect_flow_deploy.clients import registration
-    from prefect_flow_deploy.clients.prefect_api import ApiSettings
-    from prefect_flow_deploy.clients.registry import RegistryClient
-
-    loads = [0]
-    real = ssl.SSLContext.load_verify_locations
-
-    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
-        loads[0] += 1
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    loads = ca_bundle_loads(monkeypatch)
     no_proxy_variables(monkeypatch)
     http_retry.tls_context.cache_clear()
 
@@ -376,7 +365,7 @@ def test_a_run_s_clients_load_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch
             registry = RegistryClient()
             settings = ApiSettings("https://prefect.test/api")
             with settings.http_client():
-                registration.make_client(settings)
+                make_client(settings)
             registry.close()
         return loads[0] - before
 

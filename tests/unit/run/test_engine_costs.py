@@ -431,7 +431,7 @@ import httpx
 from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients import http_pools
-from prefect_flow_deploy.clients.http_retry import AsyncRetryTransport, RetryTransport
+from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.run import engine
 import gc
 
