@@ -18,9 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
+
+from prefect_flow_deploy.clients import http_pools
+from prefect_flow_deploy.clients.direct_heads import DirectHeads
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -102,3 +108,11 @@ def _digest(data: bytes) -> str:
 
 def _unknown(code: str, message: str) -> httpx.Response:
     return httpx.Response(404, json={"errors": [{"code": code, "message": message, "detail": {}}]})
+
+
+def registry_through(monkeypatch: pytest.MonkeyPatch, transport: Callable[..., Any]) -> None:
+    """The registry client's every request through the httpx transport `transport` makes:
+    its HEADs too, which otherwise go over http.client (clients/direct_heads.py) and would
+    pass the transport by."""
+    monkeypatch.setattr(http_pools, "client_transport", transport)
+    monkeypatch.setattr(DirectHeads, "for_environment", staticmethod(lambda timeout: None))

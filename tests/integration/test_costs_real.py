@@ -12,13 +12,13 @@ import httpx
 import pytest
 from bench.seed_deployed import base_config, put_image
 
-from prefect_flow_deploy.clients import http_pools, prefect_api
+from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.run.engine import Engine
 from tests.conftest import Scenario, Stack
 from tests.corpus import scaled
 from tests.helpers import options
-from tests.oci_registry import OciRegistry
+from tests.oci_registry import OciRegistry, registry_through
 from tests.unit.run.test_engine_costs import N
 
 pytestmark = pytest.mark.stack
@@ -42,7 +42,7 @@ def registry_requests(
     def transport(*args: Any, **kwargs: Any) -> RetryTransport:
         return RetryTransport(counting)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(http_pools, "client_transport", transport)
+    registry_through(monkeypatch, transport)
     monkeypatch.setattr(prefect_api, "client_transport", real)  # the stack's real server
     Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
     monkeypatch.undo()

@@ -220,6 +220,11 @@ def unavailable(error: BaseException) -> bool:
 _answered: set[str] = set()  # hosts (host:port) that answered this process at least once
 
 
+def note_answered(host: str) -> None:
+    """`host` (host:port) answered a request made outside the transports (direct_heads.py)."""
+    _answered.add(host)
+
+
 class _Retrying:
     def __init__(
         self,

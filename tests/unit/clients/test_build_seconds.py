@@ -11,9 +11,10 @@ import json
 import httpx
 import pytest
 
-from prefect_flow_deploy.clients import build_seconds, http_pools
+from prefect_flow_deploy.clients import build_seconds
 from prefect_flow_deploy.clients.build_seconds import LABEL, labelled_config, read, recorded, stamp
 from prefect_flow_deploy.clients.registry import RegistryClient, image_labels
+from tests.oci_registry import registry_through
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -92,7 +93,7 @@ class SpecRegistry(httpx.BaseTransport):
 @pytest.fixture
 def spec_registry(monkeypatch: pytest.MonkeyPatch) -> SpecRegistry:
     fake = SpecRegistry()
-    monkeypatch.setattr(http_pools, "client_transport", lambda **_: fake)
+    registry_through(monkeypatch, lambda **_: fake)
     return fake
 
 
@@ -146,7 +147,7 @@ def test_an_index_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
         assert request.method == "GET"  # nothing written
         return httpx.Response(200, content=index, headers={"Content-Type": "x"})
 
-    monkeypatch.setattr(http_pools, "client_transport", lambda **_: httpx.MockTransport(answer))
+    registry_through(monkeypatch, lambda **_: httpx.MockTransport(answer))
     assert build_seconds.stamp(RegistryClient(), "localhost:5000/r:t", "sha256:i", 1.0) == (
         "sha256:i"
     )

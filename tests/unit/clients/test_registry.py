@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.clients.registry import CLIENT_POOLS, RegistryClient
 from prefect_flow_deploy.run.gather import PLAN_THREADS
-from tests.oci_registry import OciRegistry
+from tests.oci_registry import OciRegistry, registry_through
 from tests.unit.clients.test_http_pools import threads_clients
 from tests.unit.reading.test_discovery import cyclic_garbage
 
@@ -45,7 +44,7 @@ def test_registry_questions_leave_no_cyclic_garbage(monkeypatch: pytest.MonkeyPa
     def transport(*_args: Any, **_kwargs: Any) -> RetryTransport:
         return RetryTransport(oci)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(http_pools, "client_transport", transport)
+    registry_through(monkeypatch, transport)
     client = RegistryClient()
     try:
         assert client.manifest_digest("registry.test/flows/found:t1")  # the pools made

@@ -37,7 +37,7 @@ import httpx
 import jsonschema
 import pytest
 
-from prefect_flow_deploy.clients import http_pools, prefect_api
+from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients.http_retry import AsyncRetryTransport, RetryTransport
 from prefect_flow_deploy.core.model import Plan
 from prefect_flow_deploy.run.engine import Engine
@@ -45,7 +45,7 @@ from prefect_flow_deploy.settings.cascade import resolve_options
 from prefect_flow_deploy.settings.options import Given
 from tests.corpus import scaled
 from tests.inprocess_prefect import CountingTransport, prefect_server
-from tests.oci_registry import OciRegistry
+from tests.oci_registry import OciRegistry, registry_through
 
 ROOT = Path(__file__).resolve().parents[3]
 N = 3  # folders; 10·N = 30 (about 15 and 150 deployments)
@@ -132,7 +132,7 @@ def plan_counted(
         return RetryTransport(recording)  # type: ignore[arg-type]
 
     monkeypatch.setattr(prefect_api, "client_transport", transport)
-    monkeypatch.setattr(http_pools, "client_transport", transport)
+    registry_through(monkeypatch, transport)
     opened: Counter[str] = Counter()
     real_open = io.open
     prefix = str(root) + os.sep
@@ -431,6 +431,7 @@ import httpx
 from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients import http_pools
+from prefect_flow_deploy.clients.direct_heads import DirectHeads
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.run import engine
 import gc
@@ -456,6 +457,7 @@ class Replay(httpx.BaseTransport):
 transport = lambda *a, **k: RetryTransport(Replay())
 prefect_api.client_transport = transport
 http_pools.client_transport = transport
+DirectHeads.for_environment = staticmethod(lambda timeout: None)  # HEADs by the transport too
 sys.argv = ["prefect-flow-deploy", *sys.argv[2:]]
 try:
     cli.main()

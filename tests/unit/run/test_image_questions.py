@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.docker_auth import load_logins
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.clients.registry import RegistryClient
@@ -27,7 +26,7 @@ from prefect_flow_deploy.run import image_questions
 from prefect_flow_deploy.run.image_questions import ImageQuestions
 from prefect_flow_deploy.settings.cascade import resolve_options
 from prefect_flow_deploy.settings.options import Given
-from tests.oci_registry import OciRegistry
+from tests.oci_registry import OciRegistry, registry_through
 
 FLOW = "from prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
 
@@ -53,9 +52,8 @@ def oci() -> OciRegistry:
 
 
 def client(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport) -> RegistryClient:
-    monkeypatch.setattr(
-        http_pools,
-        "client_transport",
+    registry_through(
+        monkeypatch,
         lambda *_a, **_k: RetryTransport(transport),  # type: ignore[arg-type]
     )
     return RegistryClient(load_logins({}, {}))
