@@ -142,7 +142,7 @@ def plan(
         log.quiet = True
     result = make_plan(options, out)
     if json_output:
-        print(log.redact(plan_json(result)))
+        print(log.redact(plan_json(result, pretty=sys.stdout.isatty())))
     else:
         print_plan(result, Console())
     if result.failed:
@@ -170,14 +170,12 @@ def deploy(
     log.stdout_is_data = json_output  # before the first mask command
     _require_deploy_extra("deploy")
     options = _options(given)
-    import json
-
     from prefect_flow_deploy.commands.deploy import deploy as run_deploy
-    from prefect_flow_deploy.reports.terminal import print_result, result_rows
+    from prefect_flow_deploy.reports.terminal import json_text, print_result, result_rows
 
     result = run_deploy(options, plan_file, live_view(json_output))
     if json_output:
-        print(log.redact(json.dumps(result_rows(result), indent=2)))
+        print(log.redact(json_text(result_rows(result), pretty=sys.stdout.isatty())))
     else:
         print_result(result, Console(stderr=True))
     if result.failed:

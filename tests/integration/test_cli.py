@@ -42,6 +42,7 @@ def test_plan_json_then_deploy_then_plan_again(stack: Stack, scenario: Scenario)
     copy_example(scenario, "sales", "two_flows")
     planned = cli("plan", "--json", *common(scenario, stack))
     assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.count("\n") == 1  # a pipe: one line, the C encoder's (terminal.py)
     data = json.loads(planned.stdout)
     assert data["summary"]["builds"] == 2
     assert data["summary"]["deployments"]["create"] == 3

@@ -4,6 +4,7 @@ sizes in decimal units, and keep-images' deletions one line each (tabs kept) the
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console
 
@@ -13,6 +14,7 @@ from prefect_flow_deploy.reports.terminal import (
     describe_changes,
     desired,
     human_size,
+    json_text,
     print_deletions,
     total_freed,
 )
@@ -66,3 +68,11 @@ def test_deletions_one_line_each_then_the_total() -> None:
     print_deletions([deletion("c", None)], Console(file=planned), planned=True)
     assert planned.getvalue().splitlines()[-1] == "keep-images: 1 images to delete"
     assert planned.getvalue().startswith("would delete\t")
+
+
+def test_json_is_indented_for_a_person_and_one_line_for_a_program() -> None:
+    value = {"summary": {"builds": 1}, "items": [{"folder": "sales/daily", "desired": None}]}
+    pretty, compact = json_text(value, pretty=True), json_text(value, pretty=False)
+    assert json.loads(pretty) == json.loads(compact) == value
+    assert '\n  "summary": {\n    "builds": 1' in pretty
+    assert "\n" not in compact
