@@ -10,10 +10,11 @@ seconds, on a machine whose other core runs the registry.
 Only the plain case goes this way: a registry reached directly (no proxy in the
 environment: then every request goes through httpx, which routes by it), answering a status
 the caller reads as it is. A status the retry policy retries (http_retry), a redirect, a
-connection that fails, is handed back (None) for the caller to ask again through its httpx
-client, with the retries, the redirects and the deadline there; so a HEAD is tried at most
-once more than the policy says. A kept connection the server closed between two requests is
-reopened once first, as RFC 9112 §9.3.1 lets a client do for an idempotent request.
+connection that fails or times out, is handed back (None) for the caller to ask again
+through its httpx client, with the retries, the redirects and the deadline there; so a HEAD
+is tried at most once more than the policy says. A kept connection the server closed between
+two requests is reopened once first, as RFC 9112 §9.3.1 lets a client do for an idempotent
+request.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class DirectHeads:
                 connection.request("HEAD", path, headers=headers)
                 answer = connection.getresponse()
                 answer.read()
+            except TimeoutError:  # a registry this slow is httpx's to retry, not ours
+                self._drop(key, connection)
+                return None
             except (OSError, http.client.HTTPException):
                 self._drop(key, connection)
                 if kept:

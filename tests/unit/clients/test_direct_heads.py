@@ -8,6 +8,7 @@ import json
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -43,6 +44,7 @@ class Registry(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         server = self.server
+        time.sleep(server.delay)
         with server.lock:
             server.seen.append(
                 Seen(
@@ -91,6 +93,7 @@ class RegistryServer(LoopbackServer):
         self.found = {"t1"}
         self.connections = 0
         self.close_after = False
+        self.delay = 0.0  # seconds before each answer
 
     @property
     def host(self) -> str:
@@ -222,6 +225,20 @@ def test_a_request_waits_no_longer_than_the_deadline_allows(
     (connection,) = heads._all
     assert 5.0 <= connection.timeout <= 8.0  # type: ignore[operator]
     heads.close()
+
+
+def test_a_registry_that_does_not_answer_in_time_is_handed_to_httpx_at_once(
+    registry: RegistryServer,
+) -> None:
+    """Not asked again on a new connection: httpx's retries wait for a slow registry."""
+    heads = DirectHeads(timeout=0.2)
+    url = f"http://{registry.host}/v2/flows/a/manifests/t1"
+    assert heads.head(url, {}) is not None  # a kept connection
+    registry.delay = 1.0
+    assert heads.head(url, {}) is None
+    heads.close()
+    registry.stop()  # every answer given: the count is final
+    assert len(registry.seen) == 2
 
 
 def test_direct_heads_leave_no_cyclic_garbage(
