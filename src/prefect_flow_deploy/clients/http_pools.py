@@ -5,6 +5,8 @@ under one lock) that grows with its connections and waiting requests, so one poo
 
 Measured 2026-12-04, 1,000 HEADs from 32 threads to a loopback registry: one client
 0.96 CPU s (1.2 s wall), two 0.62, four 0.53 (0.84 s), eight 0.52; one thread alone 0.55.
+Since 2026-12-05 a HEAD's plain answer comes over http.client instead (direct_heads.py,
+0.31 CPU s for the same 1,000); these pools carry the rest, and every request behind a proxy.
 """
 
 from __future__ import annotations
