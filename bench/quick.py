@@ -69,8 +69,10 @@ def child(command: list[str], out: Path) -> dict[str, Any]:
 def plan_figures(work: Path) -> dict[str, float]:
     python = str(VENV_BIN / "python")
     figures: dict[str, float] = {}
+    # Medians of 3: a single run's fixed cost was the first plan of a fresh stack, 0.1-0.2 s
+    # slower at times (flagged "worse" in 2 of 4 runs on 2026-12-05), for the machine's sake.
     synth = child(
-        [python, str(REPO / "bench/plan_scaling.py"), "--sizes", "100", "--repeat", "1"],
+        [python, str(REPO / "bench/plan_scaling.py"), "--sizes", "100", "--repeat", "3"],
         work / "synth.json",
     )
     corpus = child(
@@ -82,7 +84,7 @@ def plan_figures(work: Path) -> dict[str, float]:
             "--sizes",
             "25",
             "--repeat",
-            "2",
+            "3",
             "--deploy",
         ],
         work / "corpus.json",
