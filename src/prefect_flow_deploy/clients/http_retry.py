@@ -221,7 +221,8 @@ _answered: set[str] = set()  # hosts (host:port) that answered this process at l
 
 
 def note_answered(host: str) -> None:
-    """`host` (host:port) answered a request made outside the transports (direct_heads.py)."""
+    """`host` (host:port) answered a request, through the transports or directly
+    (direct_heads.py)."""
     _answered.add(host)
 
 
@@ -250,7 +251,7 @@ class _Retrying:
         """None: hand the answer (or raise the error) to the caller."""
         host = request.url.netloc.decode()
         if response is not None:
-            _answered.add(host)
+            note_answered(host)
             if not retryable_status(request.method, response.status_code):
                 return None
             header = response.headers.get("Retry-After")
