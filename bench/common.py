@@ -270,6 +270,16 @@ class BenchStack:
                 return found
             offset += 200
 
+    def stand_in_cpu(self) -> dict[str, float]:
+        """CPU seconds the registry and the Prefect server have used so far (user + system of
+        each one's process group, waited-for children included): they share the machine's
+        cores with the tool measured, so a plan's wall time cannot be below the sum over the
+        cores (`cpu_floor`)."""
+        return {
+            name: _group_cpu_seconds(process.pid) if process else 0.0
+            for name, process in (("registry", self._registry), ("prefect", self._prefect))
+        }
+
     def registry_log_size(self) -> int:
         return self.registry_log.stat().st_size if self.registry_log.exists() else 0
 
@@ -343,6 +353,23 @@ class ImageTagWatcher:
             self._process.wait(timeout=10)
         if self._reader is not None:
             self._reader.join(timeout=5)
+
+
+def _group_cpu_seconds(group: int) -> float:
+    """User + system CPU of every process in a process group, from /proc (Linux), with the
+    children each has waited for (`cutime`, `cstime`): proc(5)'s fields 5, 14-17."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # fields[0] is proc(5)'s field 3, the state
+                ticks += sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_floor(cpu_seconds: float, stand_ins: dict[str, float]) -> float:
+    """The least wall time the measured CPU fits in, on all of this machine's cores."""
+    return (cpu_seconds + sum(stand_ins.values())) / (os.cpu_count() or 1)
 
 
 @dataclass

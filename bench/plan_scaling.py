@@ -16,6 +16,11 @@ digest. Two states per size:
   tag, every deployment on the server). The steady state of a CI plan: one HEAD per folder
   (200), the managed deployments read in pages and compared; everything "exists/unchanged".
 
+Besides this tool's wall and CPU time, each case records the CPU the registry and the Prefect
+server used meanwhile (their process groups, from /proc): they run on the same cores, so the
+sum over the cores is a floor no order of the work goes below (`floor s`). A wall time near
+its floor can only fall with less CPU somewhere, not with more overlap.
+
 Size 0 (an empty projects root) is measured too: the fixed cost of a run (interpreter start,
 imports, the configuration; it ends with "no flow folder found"), so that the per-folder cost can be told apart from it.
 
@@ -50,6 +55,7 @@ from common import (
     VENV_BIN,
     WORK_POOL,
     BenchStack,
+    cpu_floor,
     log,
     machine_info,
     run_measured,
@@ -151,7 +157,11 @@ def plan_once(
     if profile is not None:
         command = [str(VENV_BIN / "pyinstrument"), "-r", "text", "-o", str(profile), *command]
     offset = stack.registry_log_size()
+    stand_ins_before = stack.stand_in_cpu()
     measured = run_measured(command, stack.client_env(), None, logs)
+    stand_ins = {
+        name: round(used - stand_ins_before[name], 2) for name, used in stack.stand_in_cpu().items()
+    }
     if os.environ.get("PFD_VERBOSE") == "1":  # where the plan spent its time
         for line in measured.stderr.splitlines():
             if line.startswith(("read ", "hashed ", "asked ")):
@@ -176,6 +186,10 @@ def plan_once(
         "seconds": round(measured.seconds, 3),
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
         "cpu_seconds": round(measured.cpu_seconds, 2),
+        # The registry's and the server's CPU meanwhile, on the same cores: with this tool's,
+        # the least wall time the work fits in (what no order of the work goes below).
+        "stand_in_cpu_seconds": stand_ins,
+        "floor_seconds": round(cpu_floor(measured.cpu_seconds, stand_ins), 2),
         "exit_code": measured.exit_code,
         "registry_heads": head_requests(stack, offset),
         "planned_builds": summary.get("builds"),
@@ -224,6 +238,11 @@ def plan_row(
         "seconds_all": [r["seconds"] for r in runs],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "cpu_seconds_median": statistics.median(r["cpu_seconds"] for r in runs),
+        "stand_in_cpu_seconds_median": {
+            name: statistics.median(r["stand_in_cpu_seconds"][name] for r in runs)
+            for name in runs[0]["stand_in_cpu_seconds"]
+        },
+        "floor_seconds_median": statistics.median(r["floor_seconds"] for r in runs),
         "registry_heads": runs[0]["registry_heads"],
         "planned_builds": runs[0]["planned_builds"],
         "planned_creates": runs[0]["planned_creates"],
@@ -271,7 +290,8 @@ def print_table(rows: list[dict[str, Any]], state: str, repeat: int) -> None:
     )
     header = (
         f"{'folders':>8} {'shape':>8} {'wall s':>8} {'growth':>7} {'ms/folder':>10} "
-        f"{'peak MB':>8} {'CPU s':>7} {'HEADs':>6}  plan"
+        f"{'peak MB':>8} {'CPU s':>7} {'reg. CPU':>8} {'srv. CPU':>8} {'floor s':>7} "
+        f"{'HEADs':>6}  plan"
     )
     print(header)
     print("-" * (len(header) + 24))
@@ -286,6 +306,7 @@ def print_table(rows: list[dict[str, Any]], state: str, repeat: int) -> None:
             )
             row["marginal_ms_per_folder"] = round(per * 1000, 3)
             marginal = f"{per * 1000:.2f}"
+        stand_ins = row["stand_in_cpu_seconds_median"]
         outcome = (
             f"{row['planned_builds']} builds, {row['planned_creates']} creates, "
             f"{row['planned_unchanged']} unchanged"
@@ -293,7 +314,9 @@ def print_table(rows: list[dict[str, Any]], state: str, repeat: int) -> None:
         print(
             f"{row['folders']:>8} {row['shape']:>8} {row['seconds_median']:>8.2f} {growth:>7} "
             f"{marginal:>10} {row['peak_rss_mb']:>8.0f} {row['cpu_seconds_median']:>7.2f} "
-            f"{row['registry_heads']:>6}  {outcome}" + ("  FAILED" if row["errors"] else "")
+            f"{stand_ins['registry']:>8.2f} {stand_ins['prefect']:>8.2f} "
+            f"{row['floor_seconds_median']:>7.2f} {row['registry_heads']:>6}  {outcome}"
+            + ("  FAILED" if row["errors"] else "")
         )
         previous = row
 
