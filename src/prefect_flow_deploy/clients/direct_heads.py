@@ -24,11 +24,11 @@ import threading
 from urllib.parse import urlsplit
 
 import httpx
-from httpx._utils import get_environment_proxies  # httpx's own reading (http_retry.py)
 
 from prefect_flow_deploy.clients.http_retry import (
     bounded_timeouts,
     note_answered,
+    proxied,
     retryable_status,
     run_deadline,
     tls_context,
@@ -49,8 +49,7 @@ class DirectHeads:
     @staticmethod
     def for_environment(timeout: float) -> DirectHeads | None:
         """None when the environment names a proxy: httpx's routes decide every request."""
-        proxied = any(url is not None for url in get_environment_proxies().values())
-        return None if proxied else DirectHeads(timeout)
+        return None if proxied() else DirectHeads(timeout)
 
     def head(self, url: str, headers: dict[str, str]) -> httpx.Response | None:
         """The registry's answer (status and headers, no body), or None: ask through httpx."""

@@ -407,6 +407,12 @@ def _environment_routes(through: Callable[[str], Route]) -> dict[str, Route | No
     }
 
 
+def proxied() -> bool:
+    """Whether the environment names a proxy for any route (the same reading as the mounts
+    below): then every request goes through httpx's routes (direct_heads.py)."""
+    return any(url is not None for url in _environment_routes(str).values())
+
+
 def proxy_mounts(
     verify: bool | str | ssl.SSLContext = True, limits: httpx.Limits | None = None
 ) -> dict[str, RetryTransport | None]:
