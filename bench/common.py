@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -355,15 +356,26 @@ class ImageTagWatcher:
             self._reader.join(timeout=5)
 
 
-def _group_cpu_seconds(group: int) -> float:
-    """User + system CPU of every process in a process group, from /proc (Linux), with the
-    children each has waited for (`cutime`, `cstime`): proc(5)'s fields 5, 14-17."""
-    ticks = 0
+def process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each live process's id and its /proc stat fields from the state on (Linux): fields[0]
+    is proc(5)'s field 3, fields[i] its field i + 3. Split after the name's last `)`, so a
+    name holding spaces or parentheses shifts nothing; a process gone meanwhile is skipped."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
+        try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == group:  # fields[0] is proc(5)'s field 3, the state
-                ticks += sum(int(f) for f in fields[11:15])
+        except OSError:
+            continue
+        yield int(stat.parent.name), fields
+
+
+def _group_cpu_seconds(group: int) -> float:
+    """User + system CPU of every process in a process group, with the children each has
+    waited for (`cutime`, `cstime`): proc(5)'s fields 5, 14-17."""
+    ticks = sum(
+        sum(int(f) for f in fields[11:15])
+        for _, fields in process_stats()
+        if int(fields[2]) == group
+    )
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

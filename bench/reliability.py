@@ -51,6 +51,8 @@ from typing import Any
 
 import httpx
 
+from common import process_stats
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
 DOCKER = "/usr/bin/docker"
@@ -375,15 +377,8 @@ def leftovers(checkout: Checkout) -> list[str]:
 
 def descendants_of(pids: list[int]) -> list[int]:
     """Live processes whose session is one of the runs' (each run starts a session)."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) in pids and fields[0] != "Z":  # fields[3]: the session id
-            alive.append(int(stat.parent.name))
-    return alive
+    # fields[3]: the session id; fields[0]: the state ("Z": a zombie, already ended)
+    return [pid for pid, fields in process_stats() if int(fields[3]) in pids and fields[0] != "Z"]
 
 
 def bystanders_touched(world: World) -> list[str]:
