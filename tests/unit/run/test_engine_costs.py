@@ -427,8 +427,8 @@ class _Watch:  # who imports a heavy module first: said when the test fails
         if name in ("prefect", "docker", "jsonschema", "github", "asyncio") and not asked:
             WHY.setdefault(name, "".join(traceback.format_list(stack)))
 sys.meta_path.insert(0, _Watch())
+from prefect_flow_deploy import cli  # first, as the console script does
 import httpx
-from prefect_flow_deploy import cli
 from prefect_flow_deploy.clients import prefect_api
 from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.direct_heads import DirectHeads
@@ -465,7 +465,7 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-names = sorted(sys.modules)
+names = sorted(n for n, module in sys.modules.items() if module is not None)  # loaded
 print(json.dumps({"code": code, "modules": names, "why": WHY, "collections": len(COLLECTIONS)}),
       file=sys.stderr)
 """
@@ -481,7 +481,8 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
     them). Never `prefect` (1.3 s of start-up), the Docker SDK (no engine is needed to plan;
     Docker's .dockerignore rules are dockerignore.py's), jsonschema (nothing to judge) or
     PyGithub (nothing to comment), nor asyncio (no async request: 25 ms of start-up), nor
-    dulwich outside a git checkout. The same for a no-op `deploy`, with no engine reachable (a
+    httpx's own command line (`httpx._main`, with pygments: 30 ms), nor dulwich outside a
+    git checkout. The same for a no-op `deploy`, with no engine reachable (a
     labelled leftover on the machine's engine would rightly load the SDK to sweep it)."""
     run = runs[10 * N].noop
     recorded = tmp_path / "exchanges.json"
@@ -510,6 +511,7 @@ def test_a_no_op_plan_imports_no_prefect_docker_jsonschema_or_pygithub(
     modules = set(result["modules"])
     for heavy in ("prefect", "docker", "jsonschema", "github", "asyncio"):
         assert heavy not in modules, f"a no-op plan imported {heavy}:\n{result['why'][heavy]}"
+    assert not {"httpx._main", "pygments"} & modules
     assert {"typer", "httpx", "yaml"} <= modules  # the count sees imports
     if command == "plan":  # its process ends after the output: nothing to collect before
         assert result["collections"] == 0  # (process_end.no_collection_until_exit)
