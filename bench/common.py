@@ -8,6 +8,7 @@ with their storage in a temporary folder, and wipes both for a clean state.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -434,6 +435,25 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path | None, logs
         started=started,
         ended=ended,
     )
+
+
+def calibrate() -> float:
+    """Seconds for a fixed piece of the work a plan does (parse, walk, dump), best of 3: the
+    machine's speed at the time, beside each benchmark's figures (bench/README). The source
+    is the standard library's (argparse), so the yardstick does not move when our code
+    does."""
+    import ast
+
+    source = Path(argparse.__file__).read_text()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(8):
+            tree = ast.parse(source)
+            sum(1 for _ in ast.walk(tree))
+            json.dumps(ast.dump(tree))
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def machine_info() -> dict[str, Any]:

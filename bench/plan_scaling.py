@@ -55,6 +55,7 @@ from common import (
     VENV_BIN,
     WORK_POOL,
     BenchStack,
+    calibrate,
     cpu_floor,
     log,
     machine_info,
@@ -402,6 +403,7 @@ def main() -> int:
     stack.check_ports_free()
     machine = machine_info()
     started = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    yardstick = [calibrate()]  # the machine's speed before and after (bench/README)
     rows: list[dict[str, Any]] = []
     try:
         base, seeded = "", True
@@ -450,8 +452,13 @@ def main() -> int:
         stack.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    yardstick.append(calibrate())
     for state in dict.fromkeys(r["state"] for r in rows):
         print_table(rows, state, args.repeat)
+    print(
+        f"\n  the machine's yardstick (common.calibrate): {yardstick[0]:.3f} s before, "
+        f"{yardstick[1]:.3f} s after"
+    )
     goals = judge(rows, corpus=args.shape == "corpus")
     print()
     for goal in goals:
@@ -461,6 +468,7 @@ def main() -> int:
         "started": started,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": machine,
+        "calibration_s": yardstick,
         "what": "prefect-flow-deploy plan --json against a private registry and a private "
         "Prefect server (scheduler and event persister services off), fresh for every size; "
         "no Docker engine",

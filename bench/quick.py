@@ -32,29 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, VENV_BIN, log, machine_info
+from common import REPO, VENV_BIN, calibrate, log, machine_info
 
 RESULTS = REPO / "bench" / "results"
 WORSE = 1.2
 SIZES = {"bytes", "MB"}  # figures that are not times: compared as they are
-
-
-def calibrate() -> float:
-    """Seconds for a fixed piece of the work a plan does (parse, walk, dump), best of 3. The
-    source is the standard library's (argparse), so the yardstick does not move when our
-    code does."""
-    import ast
-
-    source = Path(argparse.__file__).read_text()
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(8):
-            tree = ast.parse(source)
-            sum(1 for _ in ast.walk(tree))
-            json.dumps(ast.dump(tree))
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def child(command: list[str], out: Path) -> dict[str, Any]:
