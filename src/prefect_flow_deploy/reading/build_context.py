@@ -8,11 +8,12 @@ the walk order: the same content gives the same tag on any machine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,30 @@ def read_dockerignore(folder: Path) -> list[str]:
         return []
     lines = (line.strip() for line in file_reads.read_text(path).splitlines())
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def received_by_build(folder: Path) -> Callable[[str], bool]:
+    """Whether the folder's build receives a path of it (relative to the folder): what its
+    .dockerignore, and without a Dockerfile the default recipe's own ignores, leave in, as
+    the recipe's context_files does. The folder is walked for it once, and only once asked:
+    the entry checks ask only about an entry they would refuse (folder_entries.py). Every
+    path, when the walk cannot tell (a folder it cannot list): the check then stays."""
+
+    @functools.cache
+    def included() -> frozenset[str] | None:
+        patterns = read_dockerignore(folder)
+        if not (folder / "Dockerfile").is_file():  # as discovery tells the default recipe
+            patterns += RECIPE_IGNORES
+        try:
+            return frozenset(exclude_paths(str(folder), patterns))
+        except OSError:
+            return None
+
+    def received(relative: str) -> bool:
+        paths = included()
+        return paths is None or relative in paths
+
+    return received
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """What of a flow folder cannot go into its image, entry by entry (links not followed): a name
-that is not UTF-8, a symlink loop, a symlink out of the repository or to a folder; the
-repository root the links are judged against, and a path as printable text."""
+that is not UTF-8, a symlink loop, a symlink out of the repository or to a folder, where the
+build receives it; the repository root the links are judged against, and a path as
+printable text."""
 
 from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.reading.build_context import received_by_build
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
 
@@ -58,7 +61,8 @@ def entry_problem(path: Path, root: Path, folder: Path | None = None) -> Problem
             "error",
             f"{shown} is a symlink to {display(target)}, outside the repository ({display(root)}): "
             "nothing outside the repository goes into an image. Copy what it needs into the "
-            "repository, or install it from a package index.",
+            "repository, install it from a package index, or leave it out of the build "
+            "(.dockerignore).",
             path,
             title="Symlink out of the repository",
         )
@@ -79,24 +83,34 @@ def _is_utf8(path: Path | str) -> bool:
 
 
 def entry_problems(folder: Path, root: Path, listing: FolderListing | None = None) -> list[Problem]:
-    """Every entry of a flow folder that cannot go into its image (see `entry_problem`);
-    links are not followed. `listing`: the folder's, when the caller has it (one walk)."""
+    """Every entry of a flow folder that cannot go into its image (see `entry_problem`) and
+    that its build receives: a laptop's `.venv` links its interpreter out of the repository,
+    and the default recipe leaves it out (build_context.RECIPE_IGNORES), as a .dockerignore
+    does what it names. Links are not followed. `listing`: the folder's, when the caller has
+    it (one walk)."""
     listing = listing or list_folder(folder)
     problems: list[Problem] = []
     resolved = Path(listing.resolved)
+    received = _received(listing.folder, received_by_build(folder))
     for directory in listing.directories:
         if directory.error is not None:
             exc = directory.error
             where = Path(exc.filename) if exc.filename else folder
-            problems.append(
-                Problem("error", f"cannot read {display(where)}: {exc.strerror}", where)
-            )
+            if received(str(where)):
+                problems.append(
+                    Problem("error", f"cannot read {display(where)}: {exc.strerror}", where)
+                )
             continue
         for entry in (*directory.dirs, *directory.files):
             problem = listed_entry_problem(entry.path, entry.is_symlink, root, resolved)
-            if problem is not None:
+            if problem is not None and received(entry.path):
                 problems.append(problem)
     return problems
+
+
+def _received(given: str, by_build: Callable[[str], bool]) -> Callable[[str], bool]:
+    """`by_build` for a path under the folder as listed (`given`)."""
+    return lambda path: path == given or by_build(os.path.relpath(path, given))
 
 
 def listed_entry_problem(

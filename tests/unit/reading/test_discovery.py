@@ -374,6 +374,42 @@ def test_no_entry_stops_discovery_and_none_leaves_the_repository(tmp_path: Path)
     assert "Copy what it needs into the repository" in folders["p/linked"].problems[0].message
 
 
+def test_what_the_build_leaves_out_is_not_judged(tmp_path: Path) -> None:
+    """A laptop's virtual environment in a flow folder links its interpreter out of the
+    repository. The default recipe leaves `.venv` out of the build (RECIPE_IGNORES), a
+    folder's .dockerignore what it names: none of it reaches an image, so none of it fails
+    the folder. Where the build does receive such a link (a Dockerfile's context without a
+    .dockerignore, an exception in one), it still does."""
+    root = tmp_path / "repo" / "projects"
+    outside = make(tmp_path, "outside/python3.11", "an interpreter\n")
+    code = "from prefect import flow\n\n@flow\ndef f(): pass\n"
+    dockerfile = "FROM python:3.11-slim\nCOPY . /app\n"
+    links = {
+        "p/default": ".venv/bin/python3",  # the default recipe
+        "p/ignored": "env/bin/python3",  # a Dockerfile, env/ in its .dockerignore
+        "p/sent": ".venv/bin/python3",  # a Dockerfile, no .dockerignore: sent
+        "p/excepted": "env/keep/python3",  # env/ ignored but env/keep brought back
+    }
+    for key, link in links.items():
+        make(root, f"{key}/flow.py", code)
+        (root / key / link).parent.mkdir(parents=True)
+        (root / key / link).symlink_to(outside)
+    for key in ("p/ignored", "p/sent", "p/excepted"):
+        make(root, f"{key}/Dockerfile", dockerfile)
+    make(root, "p/ignored/.dockerignore", "env/\n")
+    make(root, "p/excepted/.dockerignore", "env\n!env/keep\n")
+    folders = {f.key: f for f in discover(root)}
+    for key in ("p/default", "p/ignored"):
+        assert not folders[key].problems and folders[key].flows, folders[key].problems
+        context = recipe_for(folders[key], Options(base_image="base:1")).files
+        assert not [path for path in context if path.startswith((".venv", "env"))], context
+    for key in ("p/sent", "p/excepted"):
+        (problem,) = folders[key].problems
+        assert problem.file == root / key / links[key], problem
+        assert "outside the repository" in problem.message
+        assert "leave it out of the build (.dockerignore)" in problem.message
+
+
 def test_an_unlistable_project_keeps_its_place(tmp_path: Path) -> None:
     root = tmp_path / "repo" / "projects"
     make(root, "good/f/flow.py", "from prefect import flow\n\n@flow\ndef good(): pass\n")
