@@ -189,8 +189,8 @@ class SchemaReader(DefaultsReader):
                 inner.schema,
                 inner.titled,
                 {**inner.constraints, **info.constraints},
-                info.description or inner.description,
-                info.title or inner.title,
+                _given(info.description, inner.description),
+                _given(info.title, inner.title),
             )
         if inner.constraints:
             inner = Typed(
@@ -393,13 +393,13 @@ class SchemaReader(DefaultsReader):
         prop = dict(schema)
         if info.default is not inspect.Parameter.empty:
             prop["default"] = info.default
-        title = info.title or typed.title
-        if title:
+        title = _given(info.title, typed.title)
+        if title is not None:
             prop["title"] = title
         elif typed.titled:
             prop["title"] = name.title().replace("_", " ").strip()
-        description = info.description or typed.description
-        if description:
+        description = _given(info.description, typed.description)
+        if description is not None:
             prop["description"] = description
         if kind == "typeddict":
             required = total if required_wrapper is None else required_wrapper
@@ -423,3 +423,9 @@ class SchemaReader(DefaultsReader):
                     raise Unreadable(f"`field({keyword.arg}=...)`")
             return info
         return FieldInfo(self.value(module, value))
+
+
+def _given(text: str | None, otherwise: str | None) -> str | None:
+    """A field's title or description as pydantic merges and writes them: one given, even
+    empty (`Field(description="")`), wins over the `Annotated` metadata's, and is written."""
+    return text if text is not None else otherwise

@@ -102,7 +102,7 @@ def read_schema(
             else:
                 value = reader.value(module, default)
         prop = {**prop, "title": arg.arg, "position": position}
-        if description:
+        if description is not None:  # an empty one too: `x:` in the docstring's Args
             prop["description"] = description
         if value is inspect.Parameter.empty:
             required.append(arg.arg)

@@ -55,17 +55,27 @@ COMPLEX = [
     "*args, mode: str = 'a', **kwargs",
     "x, /, y: int = 1, *, z: str = 'k'",
     "self_like: int, /, *rest: str, flag: bool = False, **more: float",
+    # An empty description is written, as pydantic writes one given (helper's real-code
+    # comparison, 2026-12-05: CBIIT/ChildhoodCancerDataInitiative-Prefect_Pipeline).
+    "a: int = Field(1, description=''), b: int = Field(2, description='own'), m: Described = None",
 ]
 DOCSTRINGS = [
     '"""No arguments section."""',
     '"""Sum.\n\n    Args:\n        p0 (int): typed in the docstring\n        p1: spans\n            two lines\n    """',
     '"""Numpy style is not Google style.\n\n    Parameters\n    ----------\n    p0 : int\n        first\n    """',
     '"""Args:\n        p9: not a parameter\n    Returns:\n        nothing\n    """',
+    '"""Empty descriptions.\n\n    Args:\n        p0:\n        p1 (str):\n    """',
 ]
 HEADER = (
     "import datetime\nimport typing\nfrom typing import Optional\n"
-    "from pydantic import BaseModel\nfrom prefect import flow, task\n\nLIMIT = 5\n\n\n"
-    "class Config(BaseModel):\n    limit: int = 1\n\n\n@task\ndef helper():\n    pass\n\n\n"
+    "from pydantic import BaseModel, Field\nfrom prefect import flow, task\n\nLIMIT = 5\n\n\n"
+    "class Config(BaseModel):\n    limit: int = 1\n\n\n"
+    "class Described(BaseModel):\n"  # a title or description given empty wins, and is written
+    "    a: int = Field(1, description='')\n"
+    "    b: typing.Annotated[int, Field(title='T')] = Field(2, title='')\n"
+    "    c: typing.Annotated[str, Field(description='ann')] = Field('x', description='')\n"
+    "    d: typing.Annotated[str, Field(description='')] = 'y'\n\n\n"
+    "@task\ndef helper():\n    pass\n\n\n"
 )
 
 
