@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
 from prefect_flow_deploy.reading.dockerfile import dockerfile_problems
+from prefect_flow_deploy.reading.entrypoint_names import named_flow
 from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
@@ -274,14 +275,21 @@ def _read_files(
         read = so_far()  # the folder's files
 
         source = FolderSource(path, listing)  # this folder's modules only: none crosses folders
-        flow_files = []
+        by_file: dict[Path, list[FlowSpec]] = {}
+
+        def flows_of(file: Path) -> list[FlowSpec]:
+            """The file's flows, read once; what is wrong with it and what it imports noted."""
+            if file not in by_file:
+                by_file[file], file_problems, file_imports = find_flows(file, path, source)
+                problems.extend(file_problems)
+                imports.extend(file_imports)
+            return by_file[file]
+
         for file in python_files(listing) if listed is None else listed:
-            file_flows, file_problems, file_imports = find_flows(file, path, source)
-            flows += file_flows
-            problems += file_problems
-            imports += file_imports
-            flow_files += [file] if file_flows else []
-        problems += cycle_problems(source, flow_files)
+            flows += flows_of(file)
+        if listed is not None:  # an entry may name a flow by another name (entrypoint_names)
+            flows += _named_otherwise(so_far(), listed, source, flows_of)
+        problems += cycle_problems(source, [f for f, found in by_file.items() if found])
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)
@@ -337,6 +345,33 @@ _FILE_ATTRIBUTES = {
 }  # fmt: skip
 
 
+def _named_otherwise(
+    folder: FlowFolder,
+    listed: list[Path],
+    source: FolderSource,
+    flows_of: Callable[[Path], list[FlowSpec]],
+) -> list[FlowSpec]:
+    """The flows the folder's entries name by another name than their own (an alias, an
+    import), each as its entry's entrypoint."""
+    found: list[FlowSpec] = []
+    for config in folder.deployment_configs:
+        known = (*folder.flows, *found)
+        if not config.entrypoint or any(config_matches(config, f) for f in known):
+            continue
+        file, _, attribute = config.entrypoint.removeprefix("./").rpartition(":")
+        entry = next((p for p in listed if _names_file(file, p, folder.path)), None)
+        flow = named_flow(source, entry, attribute, flows_of) if entry is not None else None
+        found += [flow] if flow is not None else []
+    return found
+
+
+def _names_file(written: str, file: Path, folder: Path) -> bool:
+    """Whether an entrypoint's file part names the folder's file (as config_matches
+    compares: relative to the folder or to the repository root)."""
+    relative = file.relative_to(folder).as_posix()
+    return written == relative or written.endswith("/" + relative)
+
+
 def _keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Problem]]:
     """A folder of the repository's prefect.yaml deploys the flows its entries name, as
     `prefect deploy` does (the entries kept); an entry naming no flow of its file is an
@@ -377,7 +412,7 @@ def _flow_name_problems(path: Path, flows: list[FlowSpec]) -> list[Problem]:
         if flow.name_pending is None:  # a name the image computes: checked once it is known
             by_name.setdefault(flow.name, []).append(flow)
     for name, group in by_name.items():
-        if len(group) < 2:
+        if len({f.definition for f in group}) < 2:  # one flow, by other names too
             continue
         places = " and ".join(f"{f.file}:{f.line}" for f in group)
         for flow in group:
