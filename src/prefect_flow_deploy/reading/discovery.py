@@ -299,7 +299,9 @@ def _read_files(
             )
             problems += missing_copy_sources(read, text, root)
         if read.requirements is not None:
-            requirement_problems, names_files = requirements_problems(read.requirements, listing)
+            requirement_problems, names_files = requirements_problems(
+                read.requirements, listing, over_base_image=read.dockerfile is None
+            )
             problems += requirement_problems
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 from prefect_flow_deploy.core.model import Problem
 from prefect_flow_deploy.core.urls import plain_http_advice, plain_http_host
 from prefect_flow_deploy.reading import file_reads
@@ -23,13 +26,15 @@ from prefect_flow_deploy.reading.requirements_file import (
 
 
 def requirements_problems(
-    requirements: Path, listing: FolderListing | None = None
+    requirements: Path, listing: FolderListing | None = None, over_base_image: bool = False
 ) -> tuple[list[Problem], bool]:
     """Every mistake pip would meet in the folder's requirements.txt and the files it
     includes (`-r`, `-c`), each at its file and line, read as pip reads them
     (requirements_file.py); and whether it names files of the folder (`-r base.txt`,
     `-e ./lib`), which pip then needs beside it. Each file is read once. `listing`: the
-    folder's (folder_listing.py), which tells real paths without asking the disk."""
+    folder's (folder_listing.py), which tells real paths without asking the disk.
+    `over_base_image`: pip installs them over the base image's Prefect 3 (the default
+    recipe), so a pin to Prefect 2 is an error here, before any build."""
     folder = Path(real_path(listing, str(requirements.parent)))
     problems: list[Problem] = []
     names_files = False
@@ -70,8 +75,46 @@ def requirements_problems(
             names_files = True
             found += _local_problems(path, line, local, editable, folder)
         found += _index_problems(path, parsed)
+        found += _prefect_2_pins(path, parsed) if over_base_image else []
         problems += sorted(found, key=lambda p: p.line or 0)
     return problems, names_files
+
+
+def _prefect_2_pins(path: Path, parsed: Parsed) -> list[Problem]:
+    """A requirement that allows no Prefect 3 (`prefect==2.14.0`, `prefect<3`, `~=2.10`): pip
+    would replace the base image's Prefect 3 with Prefect 2, which the Prefect 3 worker
+    cannot start (the built image's check says so too, after the build: image_check.py).
+    A line with markers may not apply in the image: left to that check."""
+    return [
+        _problem(
+            path,
+            line.number,
+            f"`{line.arguments}` installs Prefect 2 over the base image's Prefect 3, and the "
+            "deployment is run by a Prefect 3 worker, which cannot start it. Require "
+            "`prefect>=3`, or remove the line and use the base image's Prefect.",
+        )
+        for line in parsed.lines
+        if line.requirement is not None
+        and line.requirement.marker is None
+        and project_name(line.requirement.name) == "prefect"
+        and _allows_no_prefect_3(line.requirement.specifier)
+    ]
+
+
+def _allows_no_prefect_3(specifier: SpecifierSet) -> bool:
+    """Whether one clause of the set already excludes every 3.x (the set is their AND)."""
+    for clause in specifier:
+        try:
+            version = Version(clause.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        if clause.operator in ("==", "===", "~=") and version.major < 3:
+            return True
+        if clause.operator == "<=" and version < Version("3"):
+            return True
+        if clause.operator == "<" and version <= Version("3"):
+            return True
+    return False
 
 
 def _problem(path: Path, line: int | None, message: str, severity: str = "error") -> Problem:

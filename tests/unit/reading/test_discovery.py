@@ -480,3 +480,18 @@ def test_reading_leaves_no_cyclic_garbage(tmp_path: Path, folders: int) -> None:
         readable = [f for f in found if f.flows and not f.failed]
         assert len(readable) >= folders - 1  # the corpus's one folder of unreadable flows
         assert cyclic_garbage(lambda: [recipe_for(f, options) for f in readable]) == 0
+
+
+def test_a_prefect_2_pin_fails_a_default_recipe_folder_before_its_build(tmp_path: Path) -> None:
+    """Only where the default recipe installs the pin over the base image's Prefect 3; a
+    folder with a Dockerfile of its own is judged by its built image (image_check.py)."""
+    root = tmp_path / "repo" / "projects"
+    for name in ("plain", "own"):
+        make(root, f"p/{name}/flow.py", "from prefect import flow\n\n@flow\ndef f(): pass\n")
+        make(root, f"p/{name}/requirements.txt", "pandas\nprefect>=2.10,<3\n")
+    make(root, "p/own/Dockerfile", "FROM python:3.11-slim\nCOPY . /app\n")
+    folders = {f.key: f for f in discover(root)}
+    (problem,) = folders["p/plain"].problems
+    assert (problem.line, problem.severity) == (2, "error")
+    assert "installs Prefect 2 over the base image's Prefect 3" in problem.message
+    assert folders["p/own"].problems == ()

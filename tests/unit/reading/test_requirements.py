@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from prefect_flow_deploy.core.urls import plain_http_host
 from prefect_flow_deploy.reading.requirements import (
@@ -110,3 +111,34 @@ def test_packages_listed_outside_requirements_txt_are_a_warning_at_the_list(
         [("warning", tmp_path / name, line)] if line else []
     )
     assert all("Write them to requirements.txt" in p.message for p in found)
+
+
+PINS = {  # requirement: whether it allows no Prefect 3
+    "prefect==2.14.0": True, "prefect<3": True, "Prefect~=2.10": True, "prefect==2.*": True,
+    "prefect<=2.20.3": True, "prefect>=2.10,<3.0": True, "prefect<3.0.0rc1": True,
+    "prefect>=2": False, "prefect==3.4.*": False, "prefect~=3.1": False, "prefect": False,
+    "prefect<4": False, "prefect-aws==0.4.0": False,
+    "prefect==2.14.0; python_version < '3.0'": False,  # markers: left to the image's check
+}  # fmt: skip
+PREFECT_3 = [f"3.{minor}.{patch}" for minor in range(12) for patch in range(25)]
+
+
+@pytest.mark.parametrize("over_base_image", [True, False])
+def test_a_pin_to_prefect_2_over_the_base_image_is_an_error_at_its_line(
+    tmp_path: Path, over_base_image: bool
+) -> None:
+    """The default recipe installs the folder's requirements over the base image's
+    Prefect 3: a requirement that allows no Prefect 3 would install Prefect 2, which the
+    Prefect 3 worker cannot start. With a Dockerfile of its own the folder may not install
+    them so: the built image's check (image_check.py) says it then."""
+    path = tmp_path / "requirements.txt"
+    path.write_text("".join(f"{pin}\n" for pin in PINS))
+    problems, _ = requirements_problems(path, over_base_image=over_base_image)
+    flagged = {list(PINS)[p.line - 1] for p in problems if p.line}
+    assert flagged == ({pin for pin, no_3 in PINS.items() if no_3} if over_base_image else set())
+    assert all(p.severity == "error" and "Require `prefect>=3`" in p.message for p in problems)
+    for pin, no_3 in PINS.items():  # packaging, as pip, is the judge: over real 3.x versions
+        requirement = Requirement(pin)
+        if requirement.name.lower().replace("_", "-") == "prefect" and not requirement.marker:
+            allowed = [v for v in PREFECT_3 if requirement.specifier.contains(v, prereleases=True)]
+            assert (not allowed) == no_3, pin
