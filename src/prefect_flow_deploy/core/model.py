@@ -49,13 +49,6 @@ class FlowSpec:
     # A flow made by a factory of the folder: where (the factory's path, first, last line):
     # a `@flow` inside that function is no "flow inside a function" then.
     made: tuple[str, int, int] | None = None
-    # `file:line` of its definition, when a prefect.yaml entry names it by another name (an
-    # alias, an import: entrypoint_names.py); `file` and `line` are then the entry's.
-    defined_at: str | None = None
-
-    @property
-    def definition(self) -> str:
-        return self.defined_at or f"{self.file}:{self.line}"
 
     @property
     def entrypoint(self) -> str:

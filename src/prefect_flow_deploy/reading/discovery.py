@@ -316,7 +316,9 @@ def _read_files(
             more["deployment_configs"] = configs
             problems += yaml_problems
 
-        problems += _flow_name_problems(path, flows)
+        entries: list[DeploymentConfig] = more.get("deployment_configs") or []
+        by_default = [f for f in flows if not any(config_matches(c, f) for c in entries)]
+        problems += _flow_name_problems(path, by_default)
         made = [f.made for f in flows if f.made]
         problems = [p for p in problems if not _made_by_factory(p, made)]
         enclosed = [p for p in problems if p.title in ENCLOSED_FLOW_TITLES]
@@ -406,15 +408,17 @@ def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool
 
 
 def _flow_name_problems(path: Path, flows: list[FlowSpec]) -> list[Problem]:
-    """Two flows of one name would share a deployment: each fails, at its line; the folder's
-    other flows still deploy."""
+    """Two flows of one name that no prefect.yaml entry names would share the folder's
+    deployment (`<flow>/<project>`): each fails, at its line; the folder's other flows still
+    deploy. Entries name their own deployments, as in Prefect (two flows of one name under
+    two entry names are two deployments); a name used twice is rules/collisions.py's."""
     problems = []
     by_name: dict[str, list[FlowSpec]] = {}
     for flow in flows:
         if flow.name_pending is None:  # a name the image computes: checked once it is known
             by_name.setdefault(flow.name, []).append(flow)
     for name, group in by_name.items():
-        if len({f.definition for f in group}) < 2:  # one flow, by other names too
+        if len(group) < 2:
             continue
         places = " and ".join(f"{f.file}:{f.line}" for f in group)
         for flow in group:

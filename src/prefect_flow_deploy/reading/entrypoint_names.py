@@ -58,7 +58,7 @@ def named_flow(
         return None
     relative = os.path.relpath(entry_file, source.given).replace(os.sep, "/")
     line = getattr(binding, "lineno", flow.line)
-    return replace(flow, file=relative, function=attribute, line=line, defined_at=flow.definition)
+    return replace(flow, file=relative, function=attribute, line=line)
 
 
 def _definition(source: FolderSource, symbol: Symbol) -> tuple[Module, str] | None:

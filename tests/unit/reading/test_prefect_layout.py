@@ -138,3 +138,27 @@ def _image(folder):  # type: ignore[no-untyped-def]
     from prefect_flow_deploy.core.model import ImagePlan
 
     return ImagePlan(folder, f"r/{folder.project}/{folder.name}", "tag", {})
+
+
+def test_two_flows_of_one_name_under_two_entries_are_two_deployments(tmp_path: Path) -> None:
+    """As `prefect deploy` registers them (one flow name, two deployments); seen in a real
+    repository (2026-12-05). Two flows of one name no entry names would share the folder's
+    deployment: still an error, at each."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: by-api\n  entrypoint: flows/a.py:by_api\n"
+        "- name: by-file\n  entrypoint: flows/b.py:by_file\n"
+    )
+    (tmp_path / "flows").mkdir()
+    for file, name in (("a", "by_api"), ("b", "by_file")):
+        text = f"from prefect import flow\n\n\n@flow(name='Domains')\ndef {name}() -> None:\n    pass\n"
+        (tmp_path / "flows" / f"{file}.py").write_text(text)
+        (tmp_path / "plain" / "projects" / "p" / "f").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "plain" / "projects" / "p" / "f" / f"{name}.py").write_text(text)
+    [folder] = discover(tmp_path, None, "acme/x")
+    assert folder.problems == ()
+    specs, problems = deployment_specs(folder, _image(folder), Options(registry="r"))
+    assert problems == []
+    assert sorted(s.full_name for s in specs) == ["Domains/by-api", "Domains/by-file"]
+    [plain] = discover(tmp_path / "plain" / "projects")
+    assert [p.title for p in plain.problems] == ["Duplicate flow name"] * 2
