@@ -36,6 +36,10 @@ class Module:
     names: dict[str, ast.AST | None] = field(default_factory=dict)
     stars: list[ast.ImportFrom] = field(default_factory=list)  # `from x import *`
     directory: str = ""
+    # Names a `try:` imports from Prefect, its `except ImportError:` binding them otherwise
+    # (a stand-in so the file runs without Prefect): where a flow runs Prefect is installed,
+    # so the import is the binding that wins.
+    guarded: dict[str, ast.ImportFrom] = field(default_factory=dict)
 
     @classmethod
     def of(cls, path: Path, tree: ast.Module) -> Module:
@@ -45,12 +49,35 @@ class Module:
                 module.stars.append(node)
             for name in bound_names(node):
                 module.names[name] = node
+                module.guarded.pop(name, None)
             if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
                 for inner in ast.walk(node):
                     if isinstance(inner, ast.stmt) and inner is not node:
                         for name in bound_names(inner):
                             module.names[name] = None
+                            module.guarded.pop(name, None)
+            if isinstance(node, ast.Try):
+                module.guarded |= _prefect_imports_tried(node)
         return module
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _prefect_imports_tried(node: ast.Try) -> dict[str, ast.ImportFrom]:
+    """What a `try:` imports from Prefect when its handlers catch only a failed import."""
+    caught = [h.type for h in node.handlers]
+    names = [e for t in caught for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+    if not caught or not all(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names):
+        return {}
+    return {
+        alias.asname or alias.name: statement
+        for statement in node.body
+        if isinstance(statement, ast.ImportFrom) and statement.level == 0
+        and (statement.module or "").split(".")[0] == "prefect"
+        for alias in statement.names
+        if alias.name != "*"
+    }  # fmt: skip
 
 
 def literal_value(node: ast.expr | None) -> Any:
@@ -309,6 +336,8 @@ class Resolver:
                 return External(name)
             raise Unreadable(f"`{name}` is not defined at the top of {module.path.name}")
         node = module.names[name]
+        if node is None and name in module.guarded:
+            node = module.guarded[name]  # `try: from prefect import flow` (Module.guarded)
         if node is None:
             raise Unreadable(
                 f"`{name}` is defined conditionally in {module.path.name} (under if/try)"

@@ -5,10 +5,12 @@ relative ones and `from x import *` included; nothing outside the folder is visi
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
+from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.python_source import (
     Alias,
     ClassRef,
@@ -19,6 +21,7 @@ from prefect_flow_deploy.reading.python_source import (
     bound_names,
     literal_value,
 )
+from tests.unit.reading.test_flows_corpus import run_oracle
 
 
 def folder(tmp_path: Path, **files: str) -> FolderSource:
@@ -112,3 +115,45 @@ def test_literal_value_answers_as_literal_eval(source: str) -> None:
         return
     found = literal_value(node)
     assert found == expected and type(found) is type(expected)
+
+
+GUARDED = {  # module: whether `flow` there means Prefect's flow where the flow runs
+    "tried": "try:\n    from prefect import flow, task as t\nexcept ImportError:\n    flow = None\n",
+    "tuple": "try:\n    from prefect.flows import flow\n"
+    "except (ImportError, ModuleNotFoundError):\n    def flow(fn):\n        return fn\n",
+    "any_error": "try:\n    from prefect import flow\nexcept Exception:\n    flow = None\n",
+    "rebound": "try:\n    from prefect import flow\nexcept ImportError:\n    pass\nflow = None\n",
+    "other": "try:\n    from ujson import loads as flow\nexcept ImportError:\n    flow = None\n",
+    "switched": "import os\nif os.environ.get('NO_PREFECT'):\n    flow = None\n"
+    "else:\n    from prefect import flow\n",
+}
+PREFECTS = {"tried": "prefect.flow", "tuple": "prefect.flows.flow"}
+
+
+def test_a_prefect_import_tried_for_a_stand_in_is_prefect_s(tmp_path: Path) -> None:
+    """`try: from prefect import flow` / `except ImportError:` a stand-in (so the file runs
+    without Prefect): where the flow runs Prefect is installed, so the name is Prefect's, as
+    Prefect finds it. Only for Prefect's names, and only when the handlers catch a failed
+    import alone; an if/else is still a run-time choice (unreadable), as is a later binding."""
+    source = folder(tmp_path, **GUARDED)
+    for name in GUARDED:
+        try:
+            found: object = meaning(source, tmp_path / f"{name}.py", "flow")
+        except Unreadable:
+            found = None
+        if name in PREFECTS:
+            assert found == External(PREFECTS[name]), name
+        else:
+            assert not isinstance(found, External), (name, found)
+    assert meaning(source, tmp_path / "tried.py", "t") == External("prefect.task")
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "tried.py").write_text(
+        GUARDED["tried"] + "\n\n@flow(log_prints=True)\ndef f(n: int = 1):\n    pass\n"
+    )
+    [flow], problems, _ = find_flows(flows / "tried.py", flows)
+    prefect = run_oracle(sys.executable, {str(flows): ["tried.py"]})[str(flows)]["tried.py"]["f"]
+    assert problems == [] and (flow.name, flow.parameter_schema) == (
+        prefect["name"],
+        prefect["schema"],
+    )
