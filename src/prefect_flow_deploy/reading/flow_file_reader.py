@@ -170,6 +170,7 @@ class FileReader:
             keywords = flow_decorator.keywords if isinstance(flow_decorator, ast.Call) else []
             return self._flow(func, keywords, func.lineno, func.name)
         if factory is None:
+            self._chosen_at_run_time(func)
             return None
         written, made_by = factory
         try:
@@ -182,6 +183,32 @@ class FileReader:
             recipe.function, recipe.keywords, func.lineno, func.name, recipe.keyword_scope,
             recipe.function_module, recipe.made,
         )  # fmt: skip
+
+    def _chosen_at_run_time(self, func: FuncDef) -> None:
+        """`@flow` where an `if` (or a `try` that catches more than a failed import) binds
+        `flow` one way to Prefect's: which binding wins is a run-time fact, so the function
+        is no flow read here; said at its line, with what to write instead."""
+        for decorator in func.decorator_list:
+            callee = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if not isinstance(callee, ast.Name) or self.module.names.get(callee.id, 0) is not None:
+                continue
+            if any(
+                isinstance(node, ast.ImportFrom) and node.level == 0
+                and f"{node.module}.{a.name}" in PREFECT_FLOW and (a.asname or a.name) == callee.id
+                for node in ast.walk(self.module.tree) for a in getattr(node, "names", ())
+            ):  # fmt: skip
+                self.problems.append(
+                    Problem(
+                        "warning",
+                        f"`@{callee.id}` on {func.name!r}: {self.relative} binds `{callee.id}` "
+                        "under if/try, one way to Prefect's flow, so which one it is is "
+                        "decided only when the file runs: the flow is not deployed. Import "
+                        "Prefect's flow unconditionally (`from prefect import flow`).",
+                        self.path,
+                        func.lineno,
+                        "Flow not readable",
+                    )
+                )
 
     def _pending(
         self, binding: str, line: int, why: str, factory: FunctionRef | None = None

@@ -102,3 +102,43 @@ def test_flows_prefect_cannot_load_by_entrypoint_are_said_at_their_line(tmp_path
         (ENCLOSED_FLOW_TITLES[0], 6),
         (ENCLOSED_FLOW_TITLES[1], 11),
     ]
+
+
+def test_a_flow_decorator_an_if_chooses_at_run_time_is_said_at_its_line(tmp_path: Path) -> None:
+    """`flow` bound by an `if`, one way to Prefect's: not read as a flow (which binding wins
+    is a run-time fact), said at the function; a `try` whose `except ImportError:` puts a
+    stand-in in its place is Prefect's flow (python_source.Module.guarded), said nothing."""
+    switched = read(
+        tmp_path,
+        """
+        import os
+        if os.environ.get("SKIP_PREFECT"):
+            def flow(fn):
+                return fn
+        else:
+            from prefect import flow
+
+        @flow
+        def extract(n: int = 1):
+            pass
+        """,
+    )
+    assert switched.flows == []
+    [warning] = switched.problems
+    assert (warning.line, warning.severity, warning.title) == (10, "warning", "Flow not readable")
+    assert "Import Prefect's flow unconditionally" in warning.message
+    tried = read(
+        tmp_path,
+        """
+        try:
+            from prefect import flow
+        except ImportError:
+            def flow(fn):
+                return fn
+
+        @flow
+        def extract(n: int = 1):
+            pass
+        """,
+    )
+    assert [f.entrypoint for f in tried.flows] == ["flows.py:extract"] and tried.problems == []
