@@ -122,7 +122,7 @@ def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
             "prefect.yaml schedule",
         )
         return None
-    if raw is None and legacy is not None:
+    if raw is None and legacy not in (None, {}):  # `schedule: {}` is none, as Prefect reads it
         raw = [legacy]
     if raw is None:
         return None

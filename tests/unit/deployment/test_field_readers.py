@@ -94,6 +94,22 @@ def test_schedules_keep_their_mappings_and_the_older_key_takes_one() -> None:
 
 
 @pytest.mark.parametrize(
+    "legacy", [{}, None, {"interval": 60}, {"cron": "0 6 * * *", "timezone": "Europe/Lisbon"}]
+)
+def test_the_older_key_as_prefect_deploy_reads_it(legacy: Any) -> None:
+    """`schedule: {}` (older prefect.yaml files carry it) is no schedule, as `prefect deploy`
+    reads it (prefect/cli/deploy/_config.py, `_handle_deprecated_schedule_fields`: the
+    oracle); a mapping is the one schedule."""
+    from prefect.cli.deploy._config import _handle_deprecated_schedule_fields
+
+    theirs = _handle_deprecated_schedule_fields({"schedule": legacy}).get("schedules")
+    read = entry(schedule=legacy)
+    ours = read_schedules(read)
+    assert (list(ours) if ours is not None else None) == theirs
+    assert problems(read) == []
+
+
+@pytest.mark.parametrize(
     ("data", "line", "says"),
     [
         ({"schedules": [], "schedule": {"cron": "x"}}, 8, "both `schedule` and `schedules`"),
