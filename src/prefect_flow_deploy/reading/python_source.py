@@ -37,8 +37,10 @@ class Module:
     stars: list[ast.ImportFrom] = field(default_factory=list)  # `from x import *`
     directory: str = ""
     # Names a `try:` imports from Prefect, its `except ImportError:` binding them otherwise
-    # (a stand-in so the file runs without Prefect): where a flow runs Prefect is installed,
-    # so the import is the binding that wins.
+    # (a stand-in so the file runs without Prefect), or one branch of an `if` imports from
+    # Prefect and another binds otherwise (`if os.environ.get("SKIP_PREFECT")`, as
+    # PrefectHQ/canary-flows does): where a flow runs, Prefect is installed and is what makes
+    # it a flow, so the import is the binding taken.
     guarded: dict[str, ast.ImportFrom] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +60,8 @@ class Module:
                             module.guarded.pop(name, None)
             if isinstance(node, ast.Try):
                 module.guarded |= _prefect_imports_tried(node)
+            elif isinstance(node, ast.If):
+                module.guarded |= _prefect_imports_chosen(node)
         return module
 
 
@@ -70,9 +74,26 @@ def _prefect_imports_tried(node: ast.Try) -> dict[str, ast.ImportFrom]:
     names = [e for t in caught for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
     if not caught or not all(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names):
         return {}
+    return _prefect_imports(node.body)
+
+
+def _prefect_imports_chosen(node: ast.If) -> dict[str, ast.ImportFrom]:
+    """What one branch of an `if` (its `elif`s and `else` too) imports from Prefect."""
+    found: dict[str, ast.ImportFrom] = {}
+    branch: ast.stmt | None = node
+    while isinstance(branch, ast.If):
+        found |= _prefect_imports(branch.body)
+        orelse = branch.orelse
+        branch = orelse[0] if len(orelse) == 1 and isinstance(orelse[0], ast.If) else None
+        if branch is None:
+            found |= _prefect_imports(orelse)
+    return found
+
+
+def _prefect_imports(statements: list[ast.stmt]) -> dict[str, ast.ImportFrom]:
     return {
         alias.asname or alias.name: statement
-        for statement in node.body
+        for statement in statements
         if isinstance(statement, ast.ImportFrom) and statement.level == 0
         and (statement.module or "").split(".")[0] == "prefect"
         for alias in statement.names

@@ -104,19 +104,20 @@ def test_flows_prefect_cannot_load_by_entrypoint_are_said_at_their_line(tmp_path
     ]
 
 
-def test_a_flow_decorator_an_if_chooses_at_run_time_is_said_at_its_line(tmp_path: Path) -> None:
-    """`flow` bound by an `if`, one way to Prefect's: not read as a flow (which binding wins
-    is a run-time fact), said at the function; a `try` whose `except ImportError:` puts a
-    stand-in in its place is Prefect's flow (python_source.Module.guarded), said nothing."""
+def test_a_flow_decorator_bound_at_run_time_is_said_at_its_line(tmp_path: Path) -> None:
+    """`flow` bound by a `try` that catches more than a failed import, one way to Prefect's:
+    not read as a flow (which binding wins is a run-time fact), said at the function. A `try`
+    whose `except ImportError:` puts a stand-in in its place, or an `if` choosing one, is
+    Prefect's flow (python_source.Module.guarded), said nothing."""
     switched = read(
         tmp_path,
         """
         import os
-        if os.environ.get("SKIP_PREFECT"):
+        try:
+            from prefect import flow
+        except Exception:
             def flow(fn):
                 return fn
-        else:
-            from prefect import flow
 
         @flow
         def extract(n: int = 1):
@@ -142,3 +143,21 @@ def test_a_flow_decorator_an_if_chooses_at_run_time_is_said_at_its_line(tmp_path
         """,
     )
     assert [f.entrypoint for f in tried.flows] == ["flows.py:extract"] and tried.problems == []
+    chosen = read(
+        tmp_path,
+        """
+        import os
+        if os.environ.get("SKIP_PREFECT") == "true":
+            def flow(*_, **__):
+                return lambda fn: fn
+        elif os.environ.get("OTHER"):
+            flow = None
+        else:
+            from prefect import flow
+
+        @flow
+        def extract(n: int = 1):
+            pass
+        """,
+    )
+    assert [f.entrypoint for f in chosen.flows] == ["flows.py:extract"] and chosen.problems == []

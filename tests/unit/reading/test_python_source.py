@@ -127,14 +127,15 @@ GUARDED = {  # module: whether `flow` there means Prefect's flow where the flow 
     "switched": "import os\nif os.environ.get('NO_PREFECT'):\n    flow = None\n"
     "else:\n    from prefect import flow\n",
 }
-PREFECTS = {"tried": "prefect.flow", "tuple": "prefect.flows.flow"}
+PREFECTS = {"tried": "prefect.flow", "tuple": "prefect.flows.flow", "switched": "prefect.flow"}
 
 
-def test_a_prefect_import_tried_for_a_stand_in_is_prefect_s(tmp_path: Path) -> None:
+def test_a_prefect_import_tried_or_chosen_for_a_stand_in_is_prefect_s(tmp_path: Path) -> None:
     """`try: from prefect import flow` / `except ImportError:` a stand-in (so the file runs
-    without Prefect): where the flow runs Prefect is installed, so the name is Prefect's, as
-    Prefect finds it. Only for Prefect's names, and only when the handlers catch a failed
-    import alone; an if/else is still a run-time choice (unreadable), as is a later binding."""
+    without Prefect), or an `if` whose one branch imports Prefect's (PrefectHQ/canary-flows'
+    `SKIP_PREFECT` switch): where the flow runs Prefect is installed and makes it a flow, so
+    the name is Prefect's, as Prefect finds it. Only for Prefect's names, and a `try` only
+    when its handlers catch a failed import alone; a later binding wins, as in Python."""
     source = folder(tmp_path, **GUARDED)
     for name in GUARDED:
         try:
@@ -148,12 +149,12 @@ def test_a_prefect_import_tried_for_a_stand_in_is_prefect_s(tmp_path: Path) -> N
     assert meaning(source, tmp_path / "tried.py", "t") == External("prefect.task")
     flows = tmp_path / "flows"
     flows.mkdir()
-    (flows / "tried.py").write_text(
-        GUARDED["tried"] + "\n\n@flow(log_prints=True)\ndef f(n: int = 1):\n    pass\n"
-    )
-    [flow], problems, _ = find_flows(flows / "tried.py", flows)
-    prefect = run_oracle(sys.executable, {str(flows): ["tried.py"]})[str(flows)]["tried.py"]["f"]
-    assert problems == [] and (flow.name, flow.parameter_schema) == (
-        prefect["name"],
-        prefect["schema"],
-    )
+    code = "\n\n@flow(log_prints=True)\ndef f(n: int = 1):\n    pass\n"
+    for name in ("tried", "switched"):
+        (flows / f"{name}.py").write_text(GUARDED[name] + code)
+    answers = run_oracle(sys.executable, {str(flows): ["tried.py", "switched.py"]})[str(flows)]
+    for name in ("tried", "switched"):
+        [flow], problems, _ = find_flows(flows / f"{name}.py", flows)
+        prefect = answers[f"{name}.py"]["f"]
+        assert problems == []
+        assert (flow.name, flow.parameter_schema) == (prefect["name"], prefect["schema"])
