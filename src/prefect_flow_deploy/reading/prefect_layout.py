@@ -82,7 +82,7 @@ def folder_names(relative: PurePosixPath, repository: str) -> tuple[str, str]:
 def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout | None:
     """The entries grouped by folder; None when the file has no `deployments:` (then it is
     no Prefect layout: a folder layout may sit beside it)."""
-    configs, problems, places = read_prefect_yaml_entries(path)
+    configs, problems, places = read_prefect_yaml_entries(path, skip_unnamed=True)
     if not places and not any(p.severity == "error" for p in problems):
         return None
     root = path.parent.resolve()

@@ -64,10 +64,13 @@ def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]
 
 
 def read_prefect_yaml_entries(
-    path: Path,
+    path: Path, skip_unnamed: bool = False
 ) -> tuple[list[DeploymentConfig], list[Problem], list[EntryPlace]]:
     """The valid entries, every problem, and where each entry is (a repository's own
-    prefect.yaml: the entries are grouped by the folder of their entrypoint)."""
+    prefect.yaml: the entries are grouped by the folder of their entrypoint).
+    `skip_unnamed`: an entry without a `name:` is left out with a warning, as `prefect
+    deploy --all` leaves it ("Discovered unnamed deployment. Skipping..."): the root file's
+    rule, where `prefect init`'s template entry (every value empty) often stays."""
     text = ""
     try:
         check_file_size(path)
@@ -123,6 +126,18 @@ def read_prefect_yaml_entries(
     places: list[EntryPlace] = []
     for index, entry in enumerate(entries):
         node = entries_node.value[index] if isinstance(entries_node, yaml.SequenceNode) else None
+        if skip_unnamed and isinstance(entry, dict) and not entry.get("name"):
+            problems.append(
+                Problem(
+                    "warning",
+                    "this deployment has no `name:`, so it is skipped, as `prefect deploy "
+                    "--all` skips it: give it a name to deploy it, or remove the entry.",
+                    path,
+                    _line(node),
+                    "prefect.yaml",
+                )
+            )
+            continue
         config, entry_problems = _read_entry(entry, node, path)
         problems.extend(entry_problems)
         if config is not None:

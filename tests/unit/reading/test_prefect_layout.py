@@ -162,3 +162,33 @@ def test_two_flows_of_one_name_under_two_entries_are_two_deployments(tmp_path: P
     assert sorted(s.full_name for s in specs) == ["Domains/by-api", "Domains/by-file"]
     [plain] = discover(tmp_path / "plain" / "projects")
     assert [p.title for p in plain.problems] == ["Duplicate flow name"] * 2
+
+
+TEMPLATE_ENTRY = (  # what `prefect init` writes, often left in place
+    "- name:\n  version:\n  tags: []\n  description:\n  schedule: {}\n  flow_name:\n"
+    "  entrypoint:\n  parameters: {}\n  work_pool:\n    name:\n    work_queue_name:\n"
+    "    job_variables: {}\n"
+)
+
+
+def test_an_unnamed_entry_is_skipped_as_prefect_deploy_skips_it(tmp_path: Path) -> None:
+    """`prefect deploy --all` without a prompt prints "Discovered unnamed deployment.
+    Skipping..." and deploys the rest (seen with a real repository's prefect.yaml,
+    2026-12-05): a warning at the entry here, the others deployed."""
+    root = repository(tmp_path, TEMPLATE_ENTRY + "- entrypoint: flows/etl.py:etl\n")
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    problems = [p for f in folders.values() for p in f.problems]
+    assert not [p for p in problems if p.severity == "error"]
+    skipped = sorted(p.line or 0 for p in problems if "has no `name:`" in p.message)
+    assert skipped == [11, 23]
+    names = sorted(c.name or "" for f in folders.values() for c in f.deployment_configs)
+    assert names == ["daily-etl", "hello", "sales-report"]
+
+
+def test_a_root_file_of_unnamed_entries_only_leaves_the_folder_layout(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text("deployments:\n" + TEMPLATE_ENTRY)
+    folder = tmp_path / "projects" / "p" / "f"
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(FLOW.format(name="f"))
+    assert [f.key for f in discover(tmp_path / "projects", None, "acme/x")] == ["p/f"]
