@@ -100,6 +100,14 @@ def concurrency(entry: Entry) -> tuple[int | None, dict[str, Any] | None]:
     return value, options
 
 
+# The keys of a schedule `prefect deploy` accepts (Prefect 3.9's RawScheduleConfig, in
+# prefect/cli/deploy/_models.py, which forbids any other; tests hold this to it).
+SCHEDULE_KEYS = frozenset(
+    {"cron", "interval", "rrule", "timezone", "anchor_date", "active", "parameters", "slug",
+     "replaces", "day_or"}
+)  # fmt: skip
+
+
 def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
     """Check the shape of each schedule and keep the raw mappings. Their values (a cron
     string, a time zone) are judged by Prefect's own rules when the deployment is compared
@@ -141,6 +149,16 @@ def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
                 "prefect.yaml schedule",
             )
             return None
+        unknown = sorted(set(schedule) - SCHEDULE_KEYS) if "schedule" not in schedule else []
+        if unknown:
+            entry.warn(
+                f"{', '.join(f'`{k}`' for k in unknown)} in a schedule: Prefect 3 takes no "
+                'such key there (`prefect deploy` refuses the file for it: "Invalid fields in '
+                'deployments: schedules"), so it is ignored here. Remove it; a schedule takes '
+                f"{', '.join(sorted(SCHEDULE_KEYS))}.",
+                key,
+                "prefect.yaml schedule",
+            )
     return tuple(raw)
 
 

@@ -60,6 +60,11 @@ class Entry:
         if problem not in self.problems:  # fields read from one key report its shape once
             self.problems.append(problem)
 
+    def warn(self, message: str, key: str, title: str = "prefect.yaml") -> None:
+        problem = Problem("warning", message, self.path, self.at(key), title)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
     def bad(self, key: str, expected: str) -> None:
         self.error(f"`{key}` must be {expected}", key)
 

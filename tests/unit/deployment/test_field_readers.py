@@ -110,6 +110,40 @@ def test_the_older_key_as_prefect_deploy_reads_it(legacy: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "schedule",
+    [
+        {"cron": "0 16 * * *", "timezone": "Europe/Lisbon", "day_or": True, "active": True},
+        {"interval": 60, "anchor_date": "2026-01-01T00:00:00", "slug": "s", "parameters": {}},
+        {"rrule": "FREQ=DAILY", "replaces": "old"},
+        {
+            "cron": "0 16 * * *",
+            "max_active_runs": None,
+            "catchup": False,
+        },  # Prefect 3.0 wrote these
+        {"cron": "0 16 * * *", "flow_run_name": "x"},
+    ],
+)
+def test_schedule_keys_prefect_deploy_refuses_are_warned_and_ignored(schedule: Any) -> None:
+    """The oracle: Prefect 3.9's own model of a prefect.yaml (prefect/cli/deploy/_models.py,
+    PrefectYamlModel; its RawScheduleConfig forbids other keys and the whole file is refused).
+    Here such a key is said at `schedules:` and ignored: none changes what runs."""
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from pydantic import ValidationError
+
+    try:
+        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedules": [schedule]}]})
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    read = entry(schedules=[schedule])
+    assert read_schedules(read) == (schedule,)
+    warned = [(p.line, p.severity) for p in read.problems]
+    assert warned == ([] if accepted else [(7, "warning")]), (schedule, read.problems)
+    assert accepted or "Prefect 3 takes no such key there" in read.problems[0].message
+
+
+@pytest.mark.parametrize(
     ("data", "line", "says"),
     [
         ({"schedules": [], "schedule": {"cron": "x"}}, 8, "both `schedule` and `schedules`"),
