@@ -39,7 +39,24 @@ def _mapping_lines(node: yaml.Node) -> dict[str, int]:
 
 
 # libyaml when the wheel has it (it does on the usual platforms): about 10x faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LOADER(_SAFE):  # type: ignore[valid-type, misc]
+    """The safe loader, an unquoted date or time (`day: 2024-01-01`, `anchor_date:
+    2024-01-01T07:00:00`) read as the text Prefect sends for it: pydantic's JSON form, as
+    `prefect deploy` writes a parameter (`2024-01-01T07:00:00`, `...Z` in UTC), which its
+    schedules read as they read the quoted text. As a date object it failed the schedule
+    and crashed the plan's JSON."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    from pydantic_core import to_jsonable_python  # Prefect's pydantic: only for a timestamp
+
+    return to_jsonable_python(loader.construct_yaml_timestamp(node))
+
+
+_LOADER.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:

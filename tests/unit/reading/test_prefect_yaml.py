@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,39 @@ def test_a_tab_in_the_indentation_is_named(tmp_path: Path) -> None:
     assert problem.line == 2
     assert problem.message.startswith("invalid YAML: found ")
     assert problem.message.endswith("; YAML indents with spaces, and this line has a tab")
+
+
+UNQUOTED = """
+deployments:
+  - name: nightly
+    entrypoint: flow.py:etl
+    parameters: {day: 2024-01-01, start: 2024-01-01T10:00:00, utc: 2024-01-01 10:00:00Z,
+                 nested: {when: 2024-02-02}, text: "2024-03-03"}
+    schedules:
+      - interval: 3600
+        anchor_date: 2024-01-01T07:00:00
+        timezone: America/Sao_Paulo
+"""
+
+
+def test_unquoted_dates_are_read_as_the_text_prefect_sends(tmp_path: Path) -> None:
+    """YAML makes `2024-01-01` a date. `prefect deploy` sends parameters as pydantic's JSON
+    (the oracle: Prefect's own DeploymentCreate), and reads an unquoted anchor_date as the
+    quoted one (seen 2026-12-05: both `2024-01-01T07:00:00Z`). A date object crashed the
+    plan's JSON and failed the schedule."""
+    import yaml
+    from prefect.client.schemas.actions import DeploymentCreate
+    from prefect.client.schemas.schedules import IntervalSchedule
+
+    from prefect_flow_deploy.deployment.schedules import exact_schedules
+
+    [config], problems = read_prefect_yaml(write(tmp_path, UNQUOTED))
+    assert problems == []
+    raw = yaml.safe_load(UNQUOTED)["deployments"][0]
+    prefects = DeploymentCreate(name="n", flow_id=uuid.uuid4(), parameters=raw["parameters"])
+    assert config.parameters == prefects.model_dump(mode="json")["parameters"]
+    assert config.parameters["utc"] == "2024-01-01T10:00:00Z"
+    schedule = {**raw["schedules"][0]}
+    theirs = IntervalSchedule(**schedule).model_dump(mode="json", exclude_none=True)
+    [entry] = exact_schedules(list(config.schedules or ()))
+    assert entry["schedule"] == theirs
