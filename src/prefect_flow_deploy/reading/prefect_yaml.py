@@ -21,6 +21,7 @@ from prefect_flow_deploy.core.yaml_limits import (
     check_file_size,
     yaml_error,
 )
+from prefect_flow_deploy.core.yaml_loader import Loader
 from prefect_flow_deploy.deployment.field_loops import prefect_yaml_keys, read_entry
 from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
@@ -38,25 +39,7 @@ def _mapping_lines(node: yaml.Node) -> dict[str, int]:
     return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
-# libyaml when the wheel has it (it does on the usual platforms): about 10x faster.
-_SAFE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LOADER(_SAFE):  # type: ignore[valid-type, misc]
-    """The safe loader, an unquoted date or time (`day: 2024-01-01`, `anchor_date:
-    2024-01-01T07:00:00`) read as the text Prefect sends for it: pydantic's JSON form, as
-    `prefect deploy` writes a parameter (`2024-01-01T07:00:00`, `...Z` in UTC), which its
-    schedules read as they read the quoted text. As a date object it failed the schedule
-    and crashed the plan's JSON."""
-
-
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    from pydantic_core import to_jsonable_python  # Prefect's pydantic: only for a timestamp
-
-    return to_jsonable_python(loader.construct_yaml_timestamp(node))
-
-
-_LOADER.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_LOADER = Loader  # libyaml's safe loader; dates as Prefect's text (core/yaml_loader.py)
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from prefect_flow_deploy.core import yaml_loader
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.urls import plain_http_build_args
@@ -257,7 +258,7 @@ def _blocks(
             root,
             "the config file must be a mapping with `tenants:` (and optionally `defaults:`)",
         )
-    data = yaml.safe_load(yaml.serialize(root))
+    data = yaml_loader.load(yaml.serialize(root))
     if isinstance(data.get("tenants"), dict):  # a tenant is named by text (`1:` too)
         data["tenants"] = {str(name): block for name, block in data["tenants"].items()}
     problems = _problems(path, root, data)
@@ -290,7 +291,7 @@ def _selected(path: Path, tenant: str | None) -> list[tuple[str, yaml.Node]]:
 
 def _value(path: Path, name: str, node: yaml.Node) -> Any:
     """A block's value (the model checked its type) as its option takes it."""
-    value: Any = yaml.safe_load(yaml.serialize(node))
+    value: Any = yaml_loader.load(yaml.serialize(node))
     if name == "projects_root":
         return path.parent / value  # beside the file, not the working directory
     if name == "extra_tags":

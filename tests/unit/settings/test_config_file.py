@@ -246,3 +246,11 @@ def test_the_schema_accepts_the_example_and_refuses_what_the_model_refuses() -> 
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(wrong, schema)
+
+
+def test_an_unquoted_date_is_the_text_prefect_sends(tmp_path: Path) -> None:
+    """As in prefect.yaml (core/yaml_loader.py): a tenant's parameter `since: 2024-01-01` is
+    `"2024-01-01"`, not a date object the plan's JSON could not hold."""
+    path = write(tmp_path, "tenants:\n  dev:\n    parameters: {'*': {since: 2024-01-01}}\n")
+    assert resolved(path, "dev").parameters == {"*": {"since": "2024-01-01"}}
+    json.dumps(resolved(path, "dev").parameters)
