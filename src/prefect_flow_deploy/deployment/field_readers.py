@@ -35,6 +35,31 @@ def typed(
     return read
 
 
+# What pydantic's lax bool takes for `true`/`false`, as `prefect deploy` reads `paused:` and
+# `enforce_parameter_schema:` (Prefect's prefect.yaml model: Optional[bool]; `paused: "true"`
+# pauses). tests/unit/deployment/test_field_readers.py holds it to pydantic's own.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def lax_bool(key: str) -> Reader:
+    """A true or false at a top-level key, as pydantic reads one (`"true"`, `"no"`, 1, 0)."""
+
+    def read(entry: Entry) -> bool | None:
+        value = entry.data.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = value.lower() if isinstance(value, str) else None
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        entry.bad(key, "true or false")
+        return None
+
+    return read
+
+
 def read_tags(entry: Entry) -> tuple[str, ...]:
     return tuple(str(t) for t in entry.typed("tags", list, "a list of strings") or [])
 

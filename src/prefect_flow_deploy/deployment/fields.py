@@ -27,6 +27,7 @@ from prefect_flow_deploy.deployment import schedules as deployment_schedules
 from prefect_flow_deploy.deployment.commit_order import without_commit_tags
 from prefect_flow_deploy.deployment.field_readers import (
     concurrency,
+    lax_bool,
     pool_string,
     read_job_variables,
     read_schedules,
@@ -185,14 +186,14 @@ FIELDS: tuple[DeploymentField, ...] = (
     ),
     DeploymentField(
         "enforce_parameter_schema", "enforce_parameter_schema", yaml="enforce_parameter_schema",
-        read=typed("enforce_parameter_schema", bool, "true or false"),
+        read=lax_bool("enforce_parameter_schema"),
         resolve=lambda s: True if s.config.enforce_parameter_schema is None else (
             s.config.enforce_parameter_schema
         ),
         shown="enforce_parameter_schema", note="default: true",
     ),
     DeploymentField(
-        "paused", "paused", yaml="paused", read=typed("paused", bool, "true or false"),
+        "paused", "paused", yaml="paused", read=lax_bool("paused"),
         resolve=_config("paused"), wanted=_keep_if_none("paused"),
         create=lambda spec: bool(spec.paused), shown="paused",
         note="not in the file: the server's (paused in the UI) stays; created unpaused",

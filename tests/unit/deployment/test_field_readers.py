@@ -169,3 +169,25 @@ def test_triggers_are_mappings() -> None:
     assert problems(bad) == [
         (3, "`triggers` must be a list of mappings (Prefect's automation format)")
     ]
+
+
+@pytest.mark.parametrize(
+    "value", [True, False, "true", "False", " yes", "NO", "on", "off", "t", "f", "y", "n",
+              "1", "0", 1, 0, 2, "maybe", 1.0, [True]]
+)  # fmt: skip
+def test_paused_and_enforce_are_read_as_prefect_deploy_reads_a_bool(value: Any) -> None:
+    """Prefect's prefect.yaml model takes `paused:` and `enforce_parameter_schema:` as
+    pydantic's lax bool (the oracle here), so `paused: "true"` pauses; what it refuses is an
+    error at the key."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from prefect_flow_deploy.deployment.field_readers import lax_bool
+
+    try:
+        theirs: bool | None = TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        theirs = None
+    for key in ("paused", "enforce_parameter_schema"):
+        read = Entry({key: value}, Path("prefect.yaml"), 3, {key: 9})
+        assert lax_bool(key)(read) == theirs, (key, value)
+        assert [p.line for p in read.problems] == ([] if theirs is not None else [9])
