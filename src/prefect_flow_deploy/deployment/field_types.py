@@ -56,13 +56,13 @@ class Entry:
         return self.lines.get(key, self.line)
 
     def error(self, message: str, key: str, title: str = "prefect.yaml") -> None:
-        problem = Problem("error", message, self.path, self.at(key), title)
-        if problem not in self.problems:  # fields read from one key report its shape once
-            self.problems.append(problem)
+        self._say(Problem("error", message, self.path, self.at(key), title))
 
     def warn(self, message: str, key: str, title: str = "prefect.yaml") -> None:
-        problem = Problem("warning", message, self.path, self.at(key), title)
-        if problem not in self.problems:
+        self._say(Problem("warning", message, self.path, self.at(key), title))
+
+    def _say(self, problem: Problem) -> None:
+        if problem not in self.problems:  # fields read from one key report its shape once
             self.problems.append(problem)
 
     def bad(self, key: str, expected: str) -> None:
