@@ -508,8 +508,9 @@ CASES: list[Case] = [
     ),
     Case(
         # Prefect 2 code: a module the image's Prefect 3 does not have (read from its source).
+        # Not `prefect.orion`, which reading already refuses (prefect_removed.REMOVED_MODULES).
         "prefect-module-not-in-image",
-        {"flow.py": "from prefect import flow\nfrom prefect.orion.schemas.states import Completed"
+        {"flow.py": "from prefect import flow\nfrom prefect.software.pip import PipRequirement"
          "\n\n\n@flow\ndef {flow}() -> None:\n    pass\n"},
         "flow.py", 2, "install the Prefect the code was written for",
         stage="build",

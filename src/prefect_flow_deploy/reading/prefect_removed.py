@@ -61,10 +61,34 @@ REMOVED_WITHOUT_A_STUB: dict[str, str] = {
 
 REMOVED_IN_PREFECT_3 = {**REMOVED_WITH_A_STUB, **REMOVED_WITHOUT_A_STUB}
 
+# Whole modules of Prefect 2 that Prefect 3 does not have (each checked gone from the
+# installed Prefect); code written for Prefect 2.0-2.7 imports `prefect.orion` often (seen in
+# public repositories, 2026-12-05). A name imported from one of them, or a module under it.
+REMOVED_MODULES: dict[str, str] = {
+    "prefect.orion": (
+        "Prefect 3 has no `prefect.orion` (Prefect 2's early name for `prefect.server`): "
+        "import schemas from `prefect.client.schemas` (`filters`, `objects`, `schedules`) and "
+        "states from `prefect.states`."
+    ),
+    "prefect.projects": (
+        "Prefect 3 has no `prefect.projects`: Prefect 2's projects became prefect.yaml "
+        "deployments, whose steps are `prefect.deployments.steps`."
+    ),
+    "prefect.packaging": "Prefect 3 has no packagers: the deployment runs from a built image.",
+    "prefect.infrastructure.kubernetes": _WORKERS,
+}
+
 
 def removed_in_prefect_3(module: str, name: str) -> str | None:
     """What to use instead of `from <module> import <name>`, if Prefect 3 removed it."""
-    return REMOVED_IN_PREFECT_3.get(f"{module}:{name}")
+    found = REMOVED_IN_PREFECT_3.get(f"{module}:{name}")
+    if found is not None:
+        return found
+    return next(
+        (instead for gone, instead in REMOVED_MODULES.items()
+         if module == gone or module.startswith(gone + ".")),
+        None,
+    )  # fmt: skip
 
 
 def import_fails(nested: bool) -> str:

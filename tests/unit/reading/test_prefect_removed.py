@@ -11,6 +11,7 @@ import pytest
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.prefect_removed import (
     REMOVED_IN_PREFECT_3,
+    REMOVED_MODULES,
     REMOVED_WITH_A_STUB,
     removed_in_prefect_3,
 )
@@ -33,12 +34,25 @@ def test_each_name_is_gone_from_the_installed_prefect(path: str) -> None:
         getattr(module, name)
 
 
+@pytest.mark.parametrize("module", sorted(REMOVED_MODULES))
+def test_each_removed_module_is_gone_from_the_installed_prefect(module: str) -> None:
+    """And what it says to use instead is there."""
+    with pytest.raises(ImportError):
+        importlib.import_module(module)
+    assert removed_in_prefect_3(module + ".schemas.states", "Scheduled") == REMOVED_MODULES[module]
+    for named in ("prefect.client.schemas.filters", "prefect.client.schemas.objects",
+                  "prefect.client.schemas.schedules", "prefect.states",
+                  "prefect.deployments.steps"):  # fmt: skip
+        importlib.import_module(named)
+
+
 def test_names_prefect_3_keeps_are_not_flagged() -> None:
     for module, name in (
         ("prefect.blocks.system", "Secret"),
         ("prefect.filesystems", "RemoteFileSystem"),
         ("prefect.deployments", "run_deployment"),
         ("prefect.task_runners", "ThreadPoolTaskRunner"),
+        ("prefect.server.schemas.states", "Scheduled"),  # `prefect.orion`'s later name
     ):
         assert removed_in_prefect_3(module, name) is None
         assert getattr(importlib.import_module(module), name)
