@@ -39,12 +39,9 @@ def _mapping_lines(node: yaml.Node) -> dict[str, int]:
     return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
-_LOADER = Loader  # libyaml's safe loader; dates as Prefect's text (core/yaml_loader.py)
-
-
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:
     """One pass: the node tree (for line numbers) and the data built from it."""
-    loader = _LOADER(text)
+    loader = Loader(text)  # libyaml's safe loader; dates as Prefect's text (core/yaml_loader.py)
     try:
         root = loader.get_single_node()
         check_expansion(root, text)  # before constructing: an alias bomb stops here
