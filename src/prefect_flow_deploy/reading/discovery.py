@@ -24,7 +24,7 @@ from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
 from prefect_flow_deploy.reading.dockerfile import dockerfile_problems
 from prefect_flow_deploy.reading.entrypoint_names import named_flow
-from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES
+from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
     display,

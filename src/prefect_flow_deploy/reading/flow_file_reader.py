@@ -1,7 +1,8 @@
 """The flows of one file as Python and Prefect see them once the module has run: `@flow` (the
 decorator resolved to Prefect's own), `x = flow(...)(fn)`, `y = x.with_options(...)`, the
 last binding of a name winning; their names, descriptions and parameter schemas, and the
-problems at their lines (a flow in a class or a function, a Prefect 1 flow, a bad name)."""
+problems at their lines (a bad name; what Prefect cannot deploy where it is: in
+flow_file_problems.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ from prefect_flow_deploy.reading.flow_factories import (
     factory_of,
     made_in,
 )
+from prefect_flow_deploy.reading.flow_file_problems import (
+    PREFECT_FLOW,
+    chosen_at_run_time,
+    enclosed_flows,
+    prefect1_flow,
+)
 from prefect_flow_deploy.reading.parameter_docstrings import parameter_docstrings
 from prefect_flow_deploy.reading.python_source import (
     Alias,
@@ -29,7 +36,6 @@ from prefect_flow_deploy.reading.python_source import (
     Module,
     Unreadable,
     bound_names,
-    statement_children,
 )
 from prefect_flow_deploy.reading.schemas import (
     invalid_parameter,
@@ -37,11 +43,6 @@ from prefect_flow_deploy.reading.schemas import (
     read_schema,
 )
 from prefect_flow_deploy.reading.static_values import Scope, StaticStrings
-
-PREFECT_FLOW = frozenset({"prefect.flow", "prefect.flows.flow"})
-PREFECT1_FLOW = "prefect.Flow"
-# Titles of the problems of a flow Prefect cannot deploy where it is defined.
-ENCLOSED_FLOW_TITLES = ("Flow in a class", "Flow inside a function")
 
 
 class FileReader:
@@ -66,8 +67,8 @@ class FileReader:
         return found in names if isinstance(names, frozenset) else found == names
 
     def read(self, prefect1_possible: bool = True) -> None:
-        if prefect1_possible:
-            self._prefect1()
+        first = prefect1_flow(self.module.tree, self.path, self._is) if prefect1_possible else None
+        self.problems += [first] if first is not None else []
         # Run the module's top level in order: a later binding of a name replaces a flow.
         current: dict[str, tuple[ast.stmt, FlowSpec]] = {}
         for node in self.module.tree.body:
@@ -90,68 +91,7 @@ class FileReader:
                 current[binding] = (node, flow)
         # A name rebound under if/try later on is not known to stay a flow.
         self.flows = [f for b, (n, f) in current.items() if self.module.names.get(b) is n]
-        self._enclosed_flows(self.module.tree, None)
-
-    def _enclosed_flows(self, node: ast.AST, owner: ast.AST | None) -> None:
-        """`@flow` on a method or on a function defined inside another: Prefect loads a
-        deployment's entrypoint `file.py:name` as a module-level name, so these are never
-        deployed (as a subflow they run fine). Said at the line (discovery makes it an error
-        when the folder has no other flow). Definitions are statements: only statement
-        bodies are walked, in the fields' order (as ast.iter_child_nodes would)."""
-        for child in statement_children(node):
-            if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                if owner is not None and not isinstance(child, ast.ClassDef):
-                    self._enclosed_flow(child, owner)
-                self._enclosed_flows(child, child)
-            else:
-                self._enclosed_flows(child, owner)
-
-    def _enclosed_flow(self, func: FuncDef, owner: ast.AST) -> None:
-        callees = [d.func if isinstance(d, ast.Call) else d for d in func.decorator_list]
-        if not any(self._is(c, PREFECT_FLOW) for c in callees):
-            return
-        if isinstance(owner, ast.ClassDef):
-            where = f"a method of the class {owner.name!r}"
-            fix = (
-                f"move it out of the class, to module level (a `@flow def` that uses {owner.name})"
-            )
-            title = ENCLOSED_FLOW_TITLES[0]
-        else:
-            where = f"defined inside the function {getattr(owner, 'name', '?')!r}"
-            fix = "move it to module level"
-            title = ENCLOSED_FLOW_TITLES[1]
-        self.problems.append(
-            Problem(
-                "warning",
-                f"the flow {func.name!r} is {where}: Prefect deploys a flow by its "
-                "entrypoint `file.py:function`, a module-level name, so it cannot deploy "
-                f"this one (it can still run as a subflow). To deploy it, {fix}.",
-                self.path,
-                func.lineno,
-                title,
-            )
-        )
-
-    # -- Prefect 1 --------------------------------------------------------------------------
-    def _prefect1(self) -> None:
-        for node in ast.walk(self.module.tree):
-            if not isinstance(node, ast.With | ast.AsyncWith):
-                continue
-            for item in node.items:
-                call = item.context_expr
-                if isinstance(call, ast.Call) and self._is(call.func, PREFECT1_FLOW):
-                    self.problems.append(
-                        Problem(
-                            "error",
-                            "this is a Prefect 1 flow (`with Flow(...)`); Prefect 3 deploys "
-                            "functions decorated with `@flow`. Port it: "
-                            "https://docs.prefect.io/v3/resources/upgrade-to-prefect-3",
-                            self.path,
-                            node.lineno,
-                            "Prefect 1 flow",
-                        )
-                    )
-                    return
+        self.problems += enclosed_flows(self.module.tree, self.path, self._is)
 
     # -- @flow def ----------------------------------------------------------------------------
     def _decorated(self, func: FuncDef) -> FlowSpec | None:
@@ -170,7 +110,7 @@ class FileReader:
             keywords = flow_decorator.keywords if isinstance(flow_decorator, ast.Call) else []
             return self._flow(func, keywords, func.lineno, func.name)
         if factory is None:
-            self._chosen_at_run_time(func)
+            self.problems += chosen_at_run_time(func, self.module, self.relative, self.path)
             return None
         written, made_by = factory
         try:
@@ -183,32 +123,6 @@ class FileReader:
             recipe.function, recipe.keywords, func.lineno, func.name, recipe.keyword_scope,
             recipe.function_module, recipe.made,
         )  # fmt: skip
-
-    def _chosen_at_run_time(self, func: FuncDef) -> None:
-        """`@flow` where an `if` (or a `try` that catches more than a failed import) binds
-        `flow` one way to Prefect's: which binding wins is a run-time fact, so the function
-        is no flow read here; said at its line, with what to write instead."""
-        for decorator in func.decorator_list:
-            callee = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if not isinstance(callee, ast.Name) or self.module.names.get(callee.id, 0) is not None:
-                continue
-            if any(
-                isinstance(node, ast.ImportFrom) and node.level == 0
-                and f"{node.module}.{a.name}" in PREFECT_FLOW and (a.asname or a.name) == callee.id
-                for node in ast.walk(self.module.tree) for a in getattr(node, "names", ())
-            ):  # fmt: skip
-                self.problems.append(
-                    Problem(
-                        "warning",
-                        f"`@{callee.id}` on {func.name!r}: {self.relative} binds `{callee.id}` "
-                        "under if/try, one way to Prefect's flow, so which one it is is "
-                        "decided only when the file runs: the flow is not deployed. Import "
-                        "Prefect's flow unconditionally (`from prefect import flow`).",
-                        self.path,
-                        func.lineno,
-                        "Flow not readable",
-                    )
-                )
 
     def _pending(
         self, binding: str, line: int, why: str, factory: FunctionRef | None = None

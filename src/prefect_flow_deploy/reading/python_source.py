@@ -42,6 +42,9 @@ class Module:
     # PrefectHQ/canary-flows does): where a flow runs, Prefect is installed and is what makes
     # it a flow, so the import is the binding taken.
     guarded: dict[str, ast.ImportFrom] = field(default_factory=dict)
+    # Names an if/try/for/with at the top binds, one way, to a Prefect name (its dotted name):
+    # guarded or not, what a reader that cannot tell may say at a use (flow_file_problems.py).
+    undecided: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, path: Path, tree: ast.Module) -> Module:
@@ -52,12 +55,18 @@ class Module:
             for name in bound_names(node):
                 module.names[name] = node
                 module.guarded.pop(name, None)
+                module.undecided.pop(name, None)
             if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.stmt) and inner is not node:
-                        for name in bound_names(inner):
-                            module.names[name] = None
-                            module.guarded.pop(name, None)
+                inner = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
+                for name in (name for statement in inner for name in bound_names(statement)):
+                    module.names[name] = None
+                    module.guarded.pop(name, None)
+                    module.undecided.pop(name, None)
+                module.undecided |= {
+                    alias.asname or alias.name: f"{statement.module}.{alias.name}"
+                    for statement in _prefect_imports(inner).values()
+                    for alias in statement.names
+                }
             if isinstance(node, ast.Try):
                 module.guarded |= _prefect_imports_tried(node)
             elif isinstance(node, ast.If):

@@ -8,7 +8,7 @@ import ast
 import textwrap
 from pathlib import Path
 
-from prefect_flow_deploy.reading.flow_file_reader import ENCLOSED_FLOW_TITLES, FileReader
+from prefect_flow_deploy.reading.flow_file_reader import FileReader
 from prefect_flow_deploy.reading.python_source import FolderSource
 
 
@@ -77,87 +77,3 @@ def test_the_last_binding_of_a_name_wins_as_in_python(tmp_path: Path) -> None:
         """,
     )
     assert reader.flows == []
-
-
-def test_flows_prefect_cannot_load_by_entrypoint_are_said_at_their_line(tmp_path: Path) -> None:
-    reader = read(
-        tmp_path,
-        """
-        from prefect import flow
-
-        class Jobs:
-            @flow
-            def method(self):
-                pass
-
-        def outer():
-            @flow
-            def inner():
-                pass
-            return inner
-        """,
-    )
-    assert reader.flows == []
-    assert [(p.title, p.line) for p in reader.problems] == [
-        (ENCLOSED_FLOW_TITLES[0], 6),
-        (ENCLOSED_FLOW_TITLES[1], 11),
-    ]
-
-
-def test_a_flow_decorator_bound_at_run_time_is_said_at_its_line(tmp_path: Path) -> None:
-    """`flow` bound by a `try` that catches more than a failed import, one way to Prefect's:
-    not read as a flow (which binding wins is a run-time fact), said at the function. A `try`
-    whose `except ImportError:` puts a stand-in in its place, or an `if` choosing one, is
-    Prefect's flow (python_source.Module.guarded), said nothing."""
-    switched = read(
-        tmp_path,
-        """
-        import os
-        try:
-            from prefect import flow
-        except Exception:
-            def flow(fn):
-                return fn
-
-        @flow
-        def extract(n: int = 1):
-            pass
-        """,
-    )
-    assert switched.flows == []
-    [warning] = switched.problems
-    assert (warning.line, warning.severity, warning.title) == (10, "warning", "Flow not readable")
-    assert "Import Prefect's flow unconditionally" in warning.message
-    tried = read(
-        tmp_path,
-        """
-        try:
-            from prefect import flow
-        except ImportError:
-            def flow(fn):
-                return fn
-
-        @flow
-        def extract(n: int = 1):
-            pass
-        """,
-    )
-    assert [f.entrypoint for f in tried.flows] == ["flows.py:extract"] and tried.problems == []
-    chosen = read(
-        tmp_path,
-        """
-        import os
-        if os.environ.get("SKIP_PREFECT") == "true":
-            def flow(*_, **__):
-                return lambda fn: fn
-        elif os.environ.get("OTHER"):
-            flow = None
-        else:
-            from prefect import flow
-
-        @flow
-        def extract(n: int = 1):
-            pass
-        """,
-    )
-    assert [f.entrypoint for f in chosen.flows] == ["flows.py:extract"] and chosen.problems == []
