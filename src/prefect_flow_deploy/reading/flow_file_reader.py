@@ -36,6 +36,7 @@ from prefect_flow_deploy.reading.python_source import (
     Module,
     Unreadable,
     bound_names,
+    top_level,
 )
 from prefect_flow_deploy.reading.schemas import (
     invalid_parameter,
@@ -71,7 +72,7 @@ class FileReader:
         self.problems += [first] if first is not None else []
         # Run the module's top level in order: a later binding of a name replaces a flow.
         current: dict[str, tuple[ast.stmt, FlowSpec]] = {}
-        for node in self.module.tree.body:
+        for node in top_level(self.module.tree.body):
             flow, binding = None, ""
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 flow, binding = self._decorated(node), node.name

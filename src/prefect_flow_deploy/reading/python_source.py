@@ -32,7 +32,8 @@ class Module:
     path: Path
     tree: ast.Module
     # The last top-level binding of each name (Python keeps the last one); None when a
-    # compound statement (if, try, for, with) binds it: which binding wins is a run-time fact.
+    # compound statement (if, try, for, while) binds it: which binding wins is a run-time
+    # fact. A `with` body is top level (top_level).
     names: dict[str, ast.AST | None] = field(default_factory=dict)
     stars: list[ast.ImportFrom] = field(default_factory=list)  # `from x import *`
     directory: str = ""
@@ -42,21 +43,21 @@ class Module:
     # PrefectHQ/canary-flows does): where a flow runs, Prefect is installed and is what makes
     # it a flow, so the import is the binding taken.
     guarded: dict[str, ast.ImportFrom] = field(default_factory=dict)
-    # Names an if/try/for/with at the top binds, one way, to a Prefect name (its dotted name):
+    # Names an if/try/for/while at the top binds, one way, to a Prefect name (its dotted name):
     # guarded or not, what a reader that cannot tell may say at a use (flow_file_problems.py).
     undecided: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, path: Path, tree: ast.Module) -> Module:
         module = cls(path, tree, directory=os.path.dirname(path))
-        for node in tree.body:
+        for node in top_level(tree.body):
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 module.stars.append(node)
             for name in bound_names(node):
                 module.names[name] = node
                 module.guarded.pop(name, None)
                 module.undecided.pop(name, None)
-            if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
+            if isinstance(node, (ast.If, ast.Try, ast.For, ast.While)):
                 inner = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
                 for name in (name for statement in inner for name in bound_names(statement)):
                     module.names[name] = None
@@ -72,6 +73,17 @@ class Module:
             elif isinstance(node, ast.If):
                 module.guarded |= _prefect_imports_chosen(node)
         return module
+
+
+def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """A module's statements as its load runs them, a `with` block's body in its place: the
+    body always runs (`with warnings.catch_warnings(): from prefect import flow`, marimo's
+    `with app.setup:`), so what it binds and defines is the module's, as Prefect's loader
+    finds it. The `with` statement itself comes first (its `as` target binds)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.With):
+            yield from top_level(node.body)
 
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})

@@ -17,6 +17,7 @@ from prefect_flow_deploy.reading.python_source import (
     Unreadable,
     bound_names,
     literal_value,
+    top_level,
 )
 
 SIMPLE: dict[str, dict[str, Any]] = {
@@ -257,7 +258,7 @@ def assigned_once(module: Module, node: ast.expr) -> bool:
     """A module constant: assigned once at the top, never augmented."""
     name = node.attr if isinstance(node, ast.Attribute) else root_name(node)
     count = 0
-    for statement in module.tree.body:
+    for statement in top_level(module.tree.body):
         if name in bound_names(statement):
             count += 1
             if isinstance(statement, ast.AugAssign):

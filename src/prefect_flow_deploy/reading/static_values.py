@@ -27,6 +27,7 @@ from prefect_flow_deploy.reading.python_source import (
     ModuleRef,
     Resolver,
     Unreadable,
+    top_level,
 )
 
 _ENUMS = {"enum.Enum", "enum.StrEnum"}
@@ -96,7 +97,7 @@ class StaticStrings:
         key = id(module)
         if key not in self._counts:
             counts: dict[str, int] = {}
-            for node in module.tree.body:
+            for node in top_level(module.tree.body):
                 targets: list[ast.expr] = []
                 if isinstance(node, ast.Assign):
                     targets = node.targets

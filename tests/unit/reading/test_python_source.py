@@ -158,3 +158,37 @@ def test_a_prefect_import_tried_or_chosen_for_a_stand_in_is_prefect_s(tmp_path: 
         prefect = answers[f"{name}.py"]["f"]
         assert problems == []
         assert (flow.name, flow.parameter_schema) == (prefect["name"], prefect["schema"])
+
+
+WITH_BLOCKS = {  # a `with` body at the top runs when the module loads: its names are the module's
+    "quiet": "import warnings\n\nwith warnings.catch_warnings():\n"
+    "    warnings.simplefilter('ignore')\n    from prefect import flow\n\n\n"
+    "@flow(log_prints=True)\ndef hello(name: str = 'world'):\n    print(name)\n",
+    # marimo's notebooks import in `with app.setup:` and define functions under blocks too
+    "inside": "import contextlib\n\nwith contextlib.nullcontext():\n    from prefect import flow\n"
+    "    with contextlib.nullcontext():\n\n        @flow(name='in-a-block')\n"
+    "        def nested(days: int = 3):\n            pass\n",
+    "rebound": "import contextlib\nfrom prefect import flow\n\n\n@flow\ndef gone():\n    pass\n\n\n"
+    "with contextlib.nullcontext():\n    gone = None\n",
+}
+
+
+def test_a_with_block_at_the_top_binds_as_the_module_s_load_runs_it(tmp_path: Path) -> None:
+    """`with warnings.catch_warnings(): from prefect import flow` (and marimo's `with
+    app.setup:`; orkapodavid/prefect_marimo_starter) always runs its body: the import, a
+    flow defined there and a name rebound there are the module's, as Prefect's loader finds
+    them (the oracle), not a choice made at run time (before: no flow found)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for name, code in WITH_BLOCKS.items():
+        (flows / f"{name}.py").write_text(code)
+    files = [f"{name}.py" for name in WITH_BLOCKS]
+    answers = run_oracle(sys.executable, {str(flows): files})[str(flows)]
+    for name in WITH_BLOCKS:
+        found, problems, _ = find_flows(flows / f"{name}.py", flows)
+        prefect = answers[f"{name}.py"]
+        assert problems == [], (name, problems)
+        assert {f.function: (f.name, f.parameter_schema) for f in found} == {
+            attr: (answer["name"], answer["schema"]) for attr, answer in prefect.items()
+        }, name
+    assert set(answers["inside.py"]) == {"nested"} and answers["rebound.py"] == {}
