@@ -137,8 +137,16 @@ def test_shared_module_outside_the_folder_is_named(
     shared = scenario.root / "common"
     shared.mkdir()
     (shared / "db.py").write_text("def connect():\n    pass\n")
+    # The same import at a flow file's top fails every run: the folder fails, before any write.
+    failing = write_flow(scenario.folder("p", "flow_uses_shared"), "flow_uses_shared")
+    (failing / "flow.py").write_text(
+        "import common.db  # noqa\n" + (failing / "flow.py").read_text()
+    )
     result = deploy(scenario, stack)
-    assert {r.status for r in result.results} == {"created"}  # a warning, not a failure
+    statuses = {r.folder: r.status for r in result.results}
+    assert statuses == {"uses_shared": "created", "flow_uses_shared": "failed"}
+    [row] = [r for r in result.results if r.folder == "flow_uses_shared"]
+    assert "every run of its flows fails with ModuleNotFoundError" in (row.error or "")
     err = capfd.readouterr().err
-    assert f"{folder / 'job.py'}:1:" in err
+    assert f"{folder / 'job.py'}:1:" in err and f"{failing / 'flow.py'}:1:" in err
     assert "`projects/common` is in the repository but outside the flow folder" in err

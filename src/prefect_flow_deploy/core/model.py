@@ -73,7 +73,7 @@ class ModuleImport:
     file: str  # relative to the folder, POSIX
     line: int
     # `from prefect.<…> import <name>`: the module and the name, checked against the image's
-    # own Prefect; `nested`: inside a function (it fails only when that runs).
+    # own Prefect; `nested`: inside a function (it fails only when that runs), for any module.
     path: str = ""
     name: str = ""
     nested: bool = False

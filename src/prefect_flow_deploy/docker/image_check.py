@@ -7,6 +7,7 @@ and line to fix."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
 from prefect_flow_deploy.docker import image_programs
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line
+from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import requirement_line
 
@@ -55,8 +57,10 @@ def check(
         raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
-    warn_missing_modules(folder, result.missing_modules, projects_root)
+    failing = missing_modules(folder, result.missing_modules, projects_root)
     check_prefect_names(folder, result.prefect_missing, result.prefect_version)
+    if failing is not None:
+        raise failing
     return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
 
 
@@ -124,39 +128,68 @@ def check_prefect_names(
         raise failing
 
 
-def warn_missing_modules(folder: FlowFolder, missing: list[str], projects_root: Path) -> None:
-    """The most common run-time crash: a package imported but not in requirements.txt."""
+def missing_modules(
+    folder: FlowFolder, missing: list[str], projects_root: Path
+) -> FolderError | None:
+    """The most common run-time crash: a package imported but not in requirements.txt (a
+    warning: it may come at run time, as `EXTRA_PIP_PACKAGES` installs it in Prefect's
+    images). A module of the repository outside the folder that a flow file imports at module
+    level is an error: the image never has it, so every run would fail before its flow starts
+    (`prefect deploy`'s image of the whole repository has it; this one holds the folder)."""
+    flow_files = {f.file for f in folder.flows}
+    failing: FolderError | None = None
     for module in missing:
-        where = next(i for i in folder.imports if i.module == module)
-        fix = (
-            f"add it to {folder.key}/requirements.txt"
-            if folder.dockerfile is None
-            else f"install it in {folder.key}/Dockerfile"
-        )
-        fix += " (the pip name may differ)"
-        local = _outside_folder(folder, module, projects_root)
-        if local is not None:
+        imports = [i for i in folder.imports if i.module == module]
+        where = next((i for i in imports if i.file in flow_files and not i.nested), imports[0])
+        local = _in_repository(folder, module, projects_root)
+        if local is None:
+            where_to = (
+                f"add it to {folder.key}/requirements.txt"
+                if folder.dockerfile is None
+                else f"install it in {folder.key}/Dockerfile"
+            )
+            fix = f"{where_to} (the pip name may differ)"
+        elif local == ".":
+            fix = (
+                f"`{module}` is this flow folder itself, imported by its path from the repository "
+                "root as in an image of the whole repository; this image holds the folder's "
+                "files where the flow runs, so import its modules by their names within it "
+                f"(`import helpers`, not `import {module}.helpers`)"
+            )
+        else:
             fix = (
                 f"`{local}` is in the repository but outside the flow folder, and the image "
                 f"holds only {folder.key}: move or copy it into the folder, or make it a "
                 "package and add it to requirements.txt"
             )
+        text = f"{where.file} imports `{module}`, which the image does not have"
+        at = {"file": folder.path / where.file, "line": where.line}
+        if local is not None and where.file in flow_files and not where.nested:
+            message = f"{text}, so every run of its flows fails with ModuleNotFoundError: {fix}."
+            failing = failing or FolderError(message, file=str(at["file"]), line=where.line)
+            continue
         log.warning(
-            f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
-            f"the flow will fail with ModuleNotFoundError: {fix}.",
+            f"{folder.key}: {text}; the flow will fail with ModuleNotFoundError: {fix}.",
             file=folder.path / where.file,
             line=where.line,
             title="Missing package",
         )
+    return failing
 
 
-def _outside_folder(folder: FlowFolder, module: str, root: Path) -> str | None:
-    """A shared module of the repository (beside the flow folders, in the project, at
-    the root) that the code imports as if it were installed: a common monorepo habit."""
-    for base in (folder.path.parent, root, root.parent):
+def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
+    """Where the repository holds a module the code imports as if it were installed (beside
+    the flow folders, in the project, at the root: a common monorepo habit), relative to the
+    repository; "." when it is the flow folder itself (`from flows.helpers import …` in
+    flows/, Prefect's layout run from the repository root)."""
+    repository = repository_root(root)
+    own = folder.path.resolve()
+    for base in dict.fromkeys((own.parent, root.resolve(), repository)):
         for candidate in (base / module, base / f"{module}.py"):
             if candidate.exists():
-                return candidate.relative_to(root.parent).as_posix()
+                if candidate == own:
+                    return "."
+                return os.path.relpath(candidate, repository).replace(os.sep, "/")
     return None
 
 

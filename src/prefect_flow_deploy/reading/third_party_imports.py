@@ -36,7 +36,7 @@ class ThirdPartyImports(ast.NodeVisitor):
     def _add(self, name: str, line: int) -> None:
         top = name.split(".")[0]
         if top and top != "__future__" and top not in sys.stdlib_module_names:
-            self.found.append(ModuleImport(top, self.relative, line))
+            self.found.append(ModuleImport(top, self.relative, line, nested=self._functions > 0))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:

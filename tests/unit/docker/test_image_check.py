@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prefect_flow_deploy.docker.image_check import served_mismatch
+from pathlib import Path
+
+import pytest
+
+from prefect_flow_deploy.docker.image_check import missing_modules, served_mismatch
+from prefect_flow_deploy.reading.discovery import discover
 
 
 def test_a_tag_serving_another_digest_is_named() -> None:
@@ -12,3 +17,58 @@ def test_a_tag_serving_another_digest_is_named() -> None:
     why = served_mismatch(ref, "sha256:a", "sha256:b")
     assert why and why.startswith(f"the registry serves sha256:b under {ref}, not the sha256:a")
     assert "serves nothing under" in (served_mismatch(ref, "sha256:a", None) or "")
+
+
+def _repository(root: Path) -> None:
+    """Prefect's layout: a root prefect.yaml naming flows/etl.py, whose folder is flows/."""
+    (root / ".git").mkdir()
+    (root / "prefect.yaml").write_text(
+        "deployments:\n- name: etl\n  entrypoint: flows/etl.py:etl\n"
+    )
+    (root / "flows").mkdir()
+    (root / "flows" / "etl.py").write_text(
+        "from prefect import flow\nfrom flows.helpers import greet\n\n\n@flow\ndef etl():\n"
+        "    from common.db import connect\n    greet(connect())\n\n\nimport tabulate  # noqa\n"
+    )
+    (root / "flows" / "helpers.py").write_text("def greet(x):\n    pass\n")
+    (root / "common").mkdir()
+    (root / "common" / "db.py").write_text("def connect():\n    pass\n")
+
+
+def test_a_repository_module_a_flow_file_imports_at_the_top_fails_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Found running a real repository in Prefect's layout (KlixMediaAds/klix-flows,
+    `from flows.utils.discord_alerts import …` in flows/): `prefect deploy`'s image holds the
+    whole repository, this one the folder, so such an import at a flow file's top fails every
+    run before its flow starts: an error at the import, with the fix (before: a warning, the
+    deployment registered, each run crashed). Elsewhere (another file, inside a function) it
+    stays a warning. A relative projects root (`--projects-root .`) is read the same (before:
+    ValueError from Path.relative_to)."""
+    _repository(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    [folder] = discover(Path("."), None, "acme/x")
+    error = missing_modules(folder, ["flows", "common"], Path("."))
+    assert error is not None and (error.file, error.line) == (str(folder.path / "etl.py"), 2)
+    assert "`flows` is this flow folder itself" in str(error)
+    assert "import its modules by their names within it" in str(error)
+    err = capfd.readouterr().err
+    assert "flows/etl.py:7:" in err and "`common` is in the repository but outside" in err
+    assert missing_modules(folder, ["tabulate"], Path(".")) is None  # maybe installed at run
+    assert "add it to" in capfd.readouterr().err
+
+
+def test_a_module_beside_the_flow_folders_is_named_from_the_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    folder_path = tmp_path / "projects" / "sales" / "orders"
+    folder_path.mkdir(parents=True)
+    (folder_path / "flow.py").write_text(
+        "import shared\nfrom prefect import flow\n\n\n@flow\ndef orders():\n    pass\n"
+    )
+    (tmp_path / "projects" / "sales" / "shared.py").write_text("X = 1\n")
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    error = missing_modules(folder, ["shared"], tmp_path / "projects")
+    assert error is not None and error.line == 1
+    assert "`projects/sales/shared.py` is in the repository but outside the flow folder" in str(
+        error
+    )
