@@ -98,20 +98,8 @@ def read_prefect_yaml_entries(
             [],
         )
 
-    problems: list[Problem] = []
     top_lines = _mapping_lines(root)
-    for section in _OWNED_SECTIONS:
-        if data.get(section):
-            problems.append(
-                Problem(
-                    "warning",
-                    f"the `{section}:` section is ignored: prefect-flow-deploy builds, pushes and "
-                    "sets the pull step itself. Remove it to silence this warning.",
-                    path,
-                    top_lines.get(section),
-                    "prefect.yaml",
-                )
-            )
+    problems = _owned_sections(data, "the", path, top_lines, None)
 
     entries = data.get("deployments") or []
     entries_node = next((v for k, v in root.value if k.value == "deployments"), None)
@@ -144,6 +132,25 @@ def read_prefect_yaml_entries(
     return configs, problems, places
 
 
+def _owned_sections(
+    data: dict[str, Any], whose: str, path: Path, lines: dict[str, int], line: int | None
+) -> list[Problem]:
+    """A `build:`, `push:` or `pull:` of the file or of one entry (which `prefect deploy`
+    runs instead of the file's): this tool makes all three, so each is a warning at its key."""
+    return [
+        Problem(
+            "warning",
+            f"{whose} `{section}:` section is ignored: prefect-flow-deploy builds, pushes and "
+            "sets the pull step itself. Remove it to silence this warning.",
+            path,
+            lines.get(section, line),
+            "prefect.yaml",
+        )
+        for section in sorted(_OWNED_SECTIONS, key=lambda key: lines.get(key) or 0)
+        if data.get(section)
+    ]
+
+
 def _read_entry(
     entry: Any, node: yaml.Node | None, path: Path
 ) -> tuple[DeploymentConfig | None, list[Problem]]:
@@ -167,6 +174,7 @@ def _read_entry(
                 )
             )
 
+    problems += _owned_sections(entry, "this deployment's", path, lines, line)
     # Each field of deployment_fields.FIELDS reads and checks its own key.
     reading = Entry(entry, path, line, lines)
     fields, extra = read_entry(reading)

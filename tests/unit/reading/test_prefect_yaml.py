@@ -53,6 +53,24 @@ def test_build_push_pull_sections_are_ignored_with_a_warning(tmp_path: Path) -> 
     assert "ignored" in problems[0].message
 
 
+def test_a_deployment_s_own_build_push_pull_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    """`prefect deploy` runs an entry's own `build:`/`push:`/`pull:` instead of the file's
+    (Prefect 3.9 prefect/cli/deploy/_models.py, DeploymentConfig: "per-deployment actions
+    (optional overrides)"); this tool makes all three, so each is a warning at its key, as
+    the file's are (CLDC-OU/ExampleMessagerFlow, lexyurk/prefect-modal-docker: a git_clone
+    and pip install per deployment; before: dropped without a word)."""
+    text = (
+        "deployments:\n- name: hello\n  entrypoint: flow.py:hello\n  pull:\n"
+        "  - prefect.deployments.steps.git_clone:\n      repository: https://x/y.git\n"
+        "  build: []\n  push:\n  - step: x\n"
+    )
+    [config], problems = read_prefect_yaml(write(tmp_path, text))
+    assert config.name == "hello"
+    assert [(p.severity, p.line) for p in problems] == [("warning", 4), ("warning", 8)]
+    assert problems[0].message.startswith("this deployment's `pull:` section is ignored")
+    assert "`push:`" in problems[1].message  # an empty `build: []` runs nothing: no warning
+
+
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
     configs, [problem] = read_prefect_yaml(path)
