@@ -147,7 +147,7 @@ def _place(
         )
     file, colon, function = entrypoint.rpartition(":")
     if not colon or not file.endswith(".py") or not function:
-        return None, problem("write it as `<path>/<file>.py:<function>`, relative to the root.")
+        return None, problem(_path_form(root, file, function))
     target = Path(os.path.normpath(root / file))
     if not target.is_relative_to(root):
         return None, problem("the file is outside the repository, so no image can hold it.")
@@ -169,6 +169,21 @@ def _place(
     if target not in group.files:
         group.files.append(target)
     return group, None
+
+
+def _path_form(root: Path, file: str, function: str) -> str:
+    """What to write instead of an entrypoint that is not `<file>.py:<function>`. A module
+    path (`flows.etl:main`), which `prefect deploy` imports from where it runs, is named as
+    the file it is when the repository has it: this tool builds from the file's folder."""
+    parts = file.split(".")
+    if function and all(part.isidentifier() for part in parts):
+        for candidate in (Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")):
+            if (root / candidate).is_file():
+                return (
+                    f"a module path, which this tool does not read (it builds the image of "
+                    f"the file's folder): write it as `{candidate.as_posix()}:{function}`."
+                )
+    return "write it as `<path>/<file>.py:<function>`, relative to the root."
 
 
 def root_build_files(group: Group, root: Path) -> list[Problem]:

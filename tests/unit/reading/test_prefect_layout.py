@@ -107,6 +107,31 @@ def test_entry_mistakes_are_errors_at_their_line(tmp_path: Path) -> None:
     assert folders["flows/sales"].failed is False
 
 
+def test_a_module_path_entrypoint_is_named_as_its_file(tmp_path: Path) -> None:
+    """`prefect deploy` also takes `entrypoint: flows.etl:etl`, a module it imports from where
+    it runs (Ben-Epstein/extract-anything; Prefect's load_flow_from_entrypoint: no `.py`, so
+    `import_object`). This tool builds from the file's folder, so such an entry is an error
+    at its line that names the file to write, when the repository has it."""
+    extra = (
+        "- name: module\n  entrypoint: flows.etl:etl\n"  # 11
+        "- name: package\n  entrypoint: flows.sales:report\n"  # 13: no flows/sales/__init__.py
+        "- name: dotted\n  entrypoint: no.such.module:x\n"  # 15
+    )
+    root = repository(tmp_path, extra)
+    (root / "flows" / "__init__.py").write_text("")
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    problems = sorted((p.line, p.message) for p in folders[f"x/{UNREADABLE_PROJECT}"].problems)
+    assert [line for line, _ in problems] == [11, 13, 15]
+    assert problems[0][1].endswith("a module path, which this tool does not read (it builds "
+                                   "the image of the file's folder): write it as `flows/etl.py:etl`.")  # fmt: skip
+    assert problems[1][1].endswith(
+        "write it as `<path>/<file>.py:<function>`, relative to the root."
+    )
+    assert problems[2][1].endswith(
+        "write it as `<path>/<file>.py:<function>`, relative to the root."
+    )
+
+
 def test_a_root_prefect_yaml_without_deployments_leaves_the_folder_layout(tmp_path: Path) -> None:
     (tmp_path / "prefect.yaml").write_text("name: x\npull: []\n")
     folder = tmp_path / "projects" / "sales" / "daily"
