@@ -163,14 +163,14 @@ def missing_modules(
                 "package and add it to requirements.txt"
             )
         text = f"{where.file} imports `{module}`, which the image does not have"
-        at = {"file": folder.path / where.file, "line": where.line}
+        file = folder.path / where.file
         if local is not None and where.file in flow_files and not where.nested:
             message = f"{text}, so every run of its flows fails with ModuleNotFoundError: {fix}."
-            failing = failing or FolderError(message, file=str(at["file"]), line=where.line)
+            failing = failing or FolderError(message, file=str(file), line=where.line)
             continue
         log.warning(
             f"{folder.key}: {text}; the flow will fail with ModuleNotFoundError: {fix}.",
-            file=folder.path / where.file,
+            file=file,
             line=where.line,
             title="Missing package",
         )

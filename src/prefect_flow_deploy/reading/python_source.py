@@ -79,7 +79,7 @@ def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """A module's statements as its load runs them, a `with` block's body in its place: the
     body always runs (`with warnings.catch_warnings(): from prefect import flow`, marimo's
     `with app.setup:`), so what it binds and defines is the module's, as Prefect's loader
-    finds it. The `with` statement itself comes first (its `as` target binds)."""
+    finds it. The `with` statement itself comes first."""
     for node in body:
         yield node
         if isinstance(node, ast.With):
