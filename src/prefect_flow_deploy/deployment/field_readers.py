@@ -60,8 +60,15 @@ def lax_bool(key: str) -> Reader:
     return read
 
 
+# `prefect deploy` passes a string on, and Prefect's RunnerDeployment splits it into its
+# letters (`tags: nightly` -> n, i, g, …; tests/unit/deployment/test_field_readers.py).
+_TAGS = (
+    "a list of strings (`tags: [nightly]`; `prefect deploy` would make a string's letters its tags)"
+)
+
+
 def read_tags(entry: Entry) -> tuple[str, ...]:
-    return tuple(str(t) for t in entry.typed("tags", list, "a list of strings") or [])
+    return tuple(str(t) for t in entry.typed("tags", list, _TAGS) or [])
 
 
 def read_work_pool(entry: Entry) -> dict[str, Any]:

@@ -44,6 +44,19 @@ def test_tags_are_strings() -> None:
     assert read_tags(entry()) == ()
 
 
+def test_a_string_of_tags_is_an_error_that_says_what_prefect_would_make_of_it() -> None:
+    """Prefect's model takes `tags: nightly` (a string, for templating), and its
+    RunnerDeployment, which `prefect deploy` hands it to, makes each letter a tag (the
+    oracle below): an error at the key, with the list to write, rather than either."""
+    from prefect.deployments.runner import RunnerDeployment
+
+    assert RunnerDeployment(name="x", flow_name="f", tags="nightly").tags == list("nightly")
+    wrong = entry(tags="nightly")
+    assert read_tags(wrong) == ()
+    [(line, message)] = problems(wrong)
+    assert line == 4 and "`tags: [nightly]`" in message and "letters" in message
+
+
 def test_the_work_pool_s_name_and_job_variables() -> None:
     good = entry(work_pool={"name": "pool", "job_variables": {"cpu": 1}})
     assert pool_string("name")(good) == "pool"
