@@ -74,9 +74,8 @@ def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
     found = _most(flows, "with a @flow") + _most(old, "with a Prefect 1 flow (`with Flow(...)`)")
     found += [f"{w}, which runs `prefect register --project`" for w in registers]
     if root_yaml is not None:
-        found.append(
-            f"{root_yaml.relative_to(repository).as_posix()} without `deployments:` entries"
-        )
+        shown = Path(os.path.relpath(root_yaml.resolve(), repository)).as_posix()
+        found.append(f"{shown} without a named `deployments:` entry")
     if not found:
         return (
             f"no flow folder found: {where}, and no Python file in {repository} has a Prefect "
@@ -84,15 +83,37 @@ def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
             "PROJECT FOLDER`, or set projects-root (--projects-root) to the folder holding "
             "<project>/<flow folder>/."
         )
+    steps = []
+    if registers:
+        steps.append(
+            "run `prefect-flow-deploy adopt` (`--dry-run` first) to move the folders the "
+            "workflow registers into projects/<project>/<folder>/ (their Prefect 1 flows must "
+            "then be ported to Prefect 3)"
+        )
+    if flows:
+        steps.append(
+            f"move each folder of flows into projects/<project>/<folder>/ ({_move(flows, repository)})"
+        )
+    steps += [
+        "give the repository a prefect.yaml at its root with a named `deployments:` entry per "
+        "flow (`entrypoint: flows/etl.py:main`), as Prefect's docs lay it out: it is read as "
+        "it is, and `prefect-flow-deploy adopt` can move it into projects/ later",
+        "set projects-root (--projects-root) to the folder holding <project>/<flow folder>/",
+    ]
     return (
         f"no flow folder found: {where}. Found instead: {'; '.join(found)}. To deploy them: "
-        "run `prefect-flow-deploy adopt` (`--dry-run` first) to move them into "
-        "projects/<project>/<folder>/ (Prefect 1 flows must then be ported to Prefect 3); or "
-        "give the repository a prefect.yaml at its root with a `deployments:` entry per flow "
-        "(`entrypoint: flows/etl.py:main`), as Prefect's docs lay it out; or set "
-        "projects-root (--projects-root) to the folder holding <project>/<flow folder>/. "
-        "See docs/prefect-layout.md."
+        f"{'; or '.join(steps)}. See docs/prefect-layout.md."
     )
+
+
+def _move(flows: Counter[str], repository: Path) -> str:
+    """The command that moves the largest folder of flows into place (`adopt` moves only
+    what a prefect.yaml or a workflow names)."""
+    top = min(flows, key=lambda name: (-flows[name], name))
+    project = repository.name or "<project>"
+    if top == ".":
+        return f"the flow files at the root into one, as `projects/{project}/<folder>/`"
+    return f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
 
 
 def _most(counts: Counter[str], what: str, shown: int = 4) -> list[str]:

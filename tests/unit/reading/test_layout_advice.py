@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from prefect_flow_deploy.reading.layout_advice import found_instead
 
 FLOW = "from prefect import flow\n\n\n@flow\ndef f{n}() -> None:\n    pass\n"
@@ -25,7 +27,24 @@ def test_a_dozen_flows_under_flows_are_named_with_what_to_do(tmp_path: Path) -> 
     message = found_instead(tmp_path / "projects", None)
     assert message.startswith("no flow folder found: there is no folder ")
     assert "Found instead: 12 .py files with a @flow under flows/" in message
-    assert "run `prefect-flow-deploy adopt`" in message and "--projects-root" in message
+    project = tmp_path.name
+    assert f"`mkdir -p projects/{project} && git mv flows projects/{project}/flows`" in message
+    assert "--projects-root" in message
+    # adopt moves only what a prefect.yaml or a workflow names: not offered for these
+    # (before: "run adopt", and adopt answered "nothing to adopt")
+    assert "run `prefect-flow-deploy adopt`" not in message
+
+
+def test_the_move_it_gives_makes_a_flow_folder(tmp_path: Path) -> None:
+    """The command in the message, run as given, leaves a layout discovery reads."""
+    from prefect_flow_deploy.reading.discovery import discover
+
+    make(tmp_path, 2)
+    message = found_instead(tmp_path / "projects", None)
+    command = message.split("(`", 1)[1].split("`)", 1)[0]
+    subprocess.run(command.replace("git mv", "mv"), shell=True, cwd=tmp_path, check=True)
+    folders = discover(tmp_path / "projects", None, "acme/x")
+    assert [(f.key, len(f.flows)) for f in folders] == [(f"{tmp_path.name}/flows", 2)]
 
 
 def test_a_prefect_yaml_without_deployments_and_a_register_workflow_are_named(
@@ -37,8 +56,22 @@ def test_a_prefect_yaml_without_deployments_and_a_register_workflow_are_named(
     workflows.mkdir(parents=True)
     (workflows / "deploy.yml").write_text("steps:\n- run: prefect register --project sales -p x\n")
     message = found_instead(tmp_path / "projects", tmp_path / "prefect.yaml")
-    assert "prefect.yaml without `deployments:` entries" in message
+    assert "prefect.yaml without a named `deployments:` entry" in message
     assert ".github/workflows/deploy.yml, which runs `prefect register --project`" in message
+    assert "run `prefect-flow-deploy adopt` (`--dry-run` first) to move the folders" in message
+
+
+def test_a_relative_projects_root_and_prefect_yaml_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate` from the repository with the defaults: both paths relative (before: a
+    ValueError traceback from Path.relative_to; found on a repository whose prefect.yaml
+    holds only `prefect init`'s unnamed entry)."""
+    make(tmp_path, 1)
+    (tmp_path / "prefect.yaml").write_text("deployments:\n- name: null\n  entrypoint: null\n")
+    monkeypatch.chdir(tmp_path)
+    message = found_instead(Path("projects"), Path("prefect.yaml"))
+    assert "; prefect.yaml without a named `deployments:` entry." in message
 
 
 def test_an_empty_repository_says_how_to_start(tmp_path: Path) -> None:
