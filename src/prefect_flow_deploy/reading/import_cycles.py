@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
-from prefect_flow_deploy.reading.python_source import FolderSource, Module
+from prefect_flow_deploy.reading.python_source import FolderSource, Module, runs_as_script_only
 
 
 def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem]:
@@ -112,12 +112,12 @@ def _imports(source: FolderSource, module: Module) -> Iterator[tuple[Module, int
 
 def _import_time(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements run when the module is loaded: not function bodies, nor the branch
-    of `if TYPE_CHECKING:`."""
+    of `if TYPE_CHECKING:` or `if __name__ == "__main__":`."""
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         if isinstance(node, ast.If):
-            if not _type_checking(node.test):
+            if not _type_checking(node.test) and not runs_as_script_only(node.test):
                 yield from _import_time(node.body)
             yield from _import_time(node.orelse)
             continue

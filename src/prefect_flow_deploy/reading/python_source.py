@@ -58,7 +58,17 @@ class Module:
                 module.guarded.pop(name, None)
                 module.undecided.pop(name, None)
             if isinstance(node, (ast.If, ast.Try, ast.For, ast.While)):
-                inner = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
+                runs = (
+                    node.orelse
+                    if isinstance(node, ast.If) and runs_as_script_only(node.test)
+                    else [node]
+                )
+                inner = [
+                    n
+                    for r in runs
+                    for n in ast.walk(r)
+                    if isinstance(n, ast.stmt) and n is not node
+                ]
                 for name in (name for statement in inner for name in bound_names(statement)):
                     module.names[name] = None
                     module.guarded.pop(name, None)
@@ -84,6 +94,19 @@ def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
         yield node
         if isinstance(node, ast.With):
             yield from top_level(node.body)
+
+
+def runs_as_script_only(test: ast.expr) -> bool:
+    """`if __name__ == "__main__":`: Prefect loads a flow file under another module name
+    (as the built image's check does), so that branch never runs in a flow run."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    named = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    return named and main
 
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})

@@ -1,6 +1,6 @@
 """What a flow file imports that Python must find when the file is loaded (module level, not
-under `if TYPE_CHECKING:` nor guarded by `except ImportError`), and the names Prefect 3
-removed that it imports."""
+under `if TYPE_CHECKING:` or `if __name__ == "__main__":` nor guarded by `except
+ImportError`), and the names Prefect 3 removed that it imports."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 from prefect_flow_deploy.core.model import ModuleImport
 from prefect_flow_deploy.reading.prefect_removed import removed_in_prefect_3
+from prefect_flow_deploy.reading.python_source import runs_as_script_only
 
 
 def _dotted(node: ast.AST) -> str:
@@ -88,7 +89,7 @@ class ThirdPartyImports(ast.NodeVisitor):
                     self.visit(child)
 
     def visit_If(self, node: ast.If) -> None:
-        if _dotted(node.test).endswith("TYPE_CHECKING"):
+        if _dotted(node.test).endswith("TYPE_CHECKING") or runs_as_script_only(node.test):
             for statement in node.orelse:
                 self.visit(statement)
             return

@@ -5,6 +5,7 @@ standard library, at module level or in a function, never the optional ones (gua
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 
@@ -87,3 +88,43 @@ def test_prefect_names_are_checked_in_the_image_and_removed_ones_said_apart() ->
     assert ("prefect", 3, "prefect.tasks", "task_input_hash", False) in prefect
     assert [(line, nested) for line, _, _, nested in found.removed] == [(2, False), (5, True)]
     assert found.removed[0][1] == "from prefect.deployments import Deployment"
+
+
+MAIN_BLOCK = """\
+from prefect import flow
+
+
+@flow
+def etl() -> int:
+    return 1
+
+
+if __name__ == "__main__":
+    import not_installed_anywhere
+    from prefect.results import _Result  # gone from Prefect 3
+    etl = None
+else:
+    import tabulate
+"""
+
+
+def test_what_only_running_the_file_as_a_script_imports_is_not_the_image_s_to_hold(
+    tmp_path: Path,
+) -> None:
+    """`if __name__ == "__main__":` never runs when Prefect loads a flow file (under another
+    module name; the oracle below loads it so and gets the flow): its imports are not
+    required of the image, nor are its bindings the module's (PrefectHQ/canary-flows'
+    flows/flow-results.py: such an import of a name Prefect 3.9 lacks failed all 25 of its
+    deployments). Its `else:` does run."""
+    from tests.unit.reading.test_flows_corpus import run_oracle
+
+    found = read(MAIN_BLOCK)
+    assert [(i.module, i.line) for i in found.found] == [("prefect", 1), ("tabulate", 14)]
+    assert found.removed == []
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "etl.py").write_text(MAIN_BLOCK.replace("import tabulate", "pass"))
+    answers = run_oracle(sys.executable, {str(tmp_path / "flows"): ["etl.py"]})
+    assert set(answers[str(tmp_path / "flows")]["etl.py"]) == {"etl"}
+    make(tmp_path / "repo", "p/x/flow.py", MAIN_BLOCK)
+    [folder] = discover(tmp_path / "repo")
+    assert [f.function for f in folder.flows] == ["etl"] and not folder.failed
