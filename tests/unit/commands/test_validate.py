@@ -175,7 +175,7 @@ def test_one_validate_run_reports_every_mistake_of_a_prefect_yaml(tmp_path: Path
         (9, "the parameters of daily/typed do not match the flow's signature (flow.py"),
         (10, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),
         (12, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),
-        (16, "`tags` must be a list of strings"),
+        (16, "`tags` must be a list of strings (`tags"),  # `tags: [nightly]`; …
     }, judged.problems
     assert outcome.errors == 5
 
