@@ -42,6 +42,30 @@ def test_force_rebuilds_everything(stack: Stack, scenario: Scenario) -> None:
     assert {r.status for r in forced.results} == {"unchanged"}
 
 
+def test_a_schedule_edited_in_prefect_yaml_rewrites_its_deployment_alone(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """prefect.yaml is read by this tool and by no flow run, so the default recipe leaves it
+    out of the image and its tag: a schedule edit neither rebuilds nor repushes the image,
+    nor rewrites the folder's other deployments (found on PrefectHQ/canary-flows, adopted:
+    one cron edited gave a build and 27 writes)."""
+    folder = copy_example(scenario, "marketing", "weekly_digest")
+    yaml = folder / "prefect.yaml"
+    yaml.write_text(
+        yaml.read_text()
+        + "  - name: monthly\n    entrypoint: digest.py:weekly_digest\n"
+        + "    schedules: [{cron: '0 7 1 * *'}]\n"
+    )
+    first = deploy(scenario, stack)
+    assert first.counters.built == 1 and len(first.results) == 2
+    yaml.write_text(yaml.read_text().replace("0 7 1 * *", "0 8 1 * *"))
+    second = deploy(scenario, stack)
+    assert (second.counters.built, second.counters.pushed) == (0, 0)
+    assert second.counters.deployment_writes == 1
+    assert sorted(r.status for r in second.results) == ["unchanged", "updated"]
+    assert {r.image for r in second.results} == {first.results[0].image}
+
+
 def test_fail_fast_stops_the_remaining_folders(stack: Stack, scenario: Scenario) -> None:
     bad = write_flow(scenario.folder("p", "a_bad"), "bad")
     (bad / "Dockerfile").write_text(f"FROM {stack.base_image}\nRUN exit 1\n")

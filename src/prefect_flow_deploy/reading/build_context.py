@@ -23,8 +23,10 @@ from prefect_flow_deploy.reading.dockerignore import exclude_paths
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
 HASH_VERSION = "pfd-1"
 # What the default recipe leaves out on top of the folder's own .dockerignore: files that
-# differ between a laptop and a fresh CI checkout without changing what runs.
-RECIPE_IGNORES = ("**/__pycache__", "**/*.pyc", ".git", ".venv", "**/.DS_Store")
+# differ between a laptop and a fresh CI checkout without changing what runs, and the
+# folder's prefect.yaml, which this tool reads and no flow run does: a schedule edited there
+# rewrites that deployment alone, neither the image nor the folder's other deployments.
+RECIPE_IGNORES = ("**/__pycache__", "**/*.pyc", ".git", ".venv", "**/.DS_Store", "prefect.yaml")
 
 
 def read_dockerignore(folder: Path) -> list[str]:
