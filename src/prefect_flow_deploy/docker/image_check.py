@@ -58,7 +58,13 @@ def check(
     if not result.code_dir:
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
     failing = missing_modules(folder, result.missing_modules, projects_root)
-    check_prefect_names(folder, result.prefect_missing, result.prefect_version)
+    try:
+        check_prefect_names(folder, result.prefect_missing, result.prefect_version)
+    except FolderError:
+        if failing is not None:  # both said in this run
+            log.error(f"{folder.key}: {failing.message}", file=failing.file, line=failing.line,
+                      title="Missing module")  # fmt: skip
+        raise
     if failing is not None:
         raise failing
     return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
@@ -124,6 +130,9 @@ def check_prefect_names(
                         title="Not in this Prefect")  # fmt: skip
         elif failing is None:
             failing = FolderError(message, file=str(file), line=imported.line)
+        else:  # the folder fails with the first; the rest said now, not one deploy at a time
+            log.error(f"{folder.key}: {message}", file=file, line=imported.line,
+                      title="Not in this Prefect")  # fmt: skip
     if failing is not None:
         raise failing
 
@@ -132,49 +141,63 @@ def missing_modules(
     folder: FlowFolder, missing: list[str], projects_root: Path
 ) -> FolderError | None:
     """The most common run-time crash: a package imported but not in requirements.txt (a
-    warning: it may come at run time, as `EXTRA_PIP_PACKAGES` installs it in Prefect's
-    images). A module of the repository outside the folder that a flow file imports at module
-    level is an error: the image never has it, so every run would fail before its flow starts
-    (`prefect deploy`'s image of the whole repository has it; this one holds the folder)."""
+    warning at its first import: it may come at run time, as `EXTRA_PIP_PACKAGES` installs
+    it in Prefect's images). A module of the repository outside the folder that a flow file
+    imports at module level is an error at each such import: the image never has it, so every
+    run would fail before its flow starts (`prefect deploy`'s image of the whole repository
+    has it; this one holds the folder). The folder fails with the first; the others are said
+    in the same run."""
     flow_files = {f.file for f in folder.flows}
     failing: FolderError | None = None
     for module in missing:
         imports = [i for i in folder.imports if i.module == module]
-        where = next((i for i in imports if i.file in flow_files and not i.nested), imports[0])
         local = _in_repository(folder, module, projects_root)
-        if local is None:
-            where_to = (
-                f"add it to {folder.key}/requirements.txt"
-                if folder.dockerfile is None
-                else f"install it in {folder.key}/Dockerfile"
+        fix = _missing_fix(folder, module, local)
+        fatal = [i for i in imports if i.file in flow_files and not i.nested]
+        if local is None or not fatal:
+            where = imports[0]
+            log.warning(
+                f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
+                f"the flow will fail with ModuleNotFoundError: {fix}.",
+                file=folder.path / where.file,
+                line=where.line,
+                title="Missing package",
             )
-            fix = f"{where_to} (the pip name may differ)"
-        elif local == ".":
-            fix = (
-                f"`{module}` is this flow folder itself, imported by its path from the repository "
-                "root as in an image of the whole repository; this image holds the folder's "
-                "files where the flow runs, so import its modules by their names within it "
-                f"(`import helpers`, not `import {module}.helpers`)"
-            )
-        else:
-            fix = (
-                f"`{local}` is in the repository but outside the flow folder, and the image "
-                f"holds only {folder.key}: move or copy it into the folder, or make it a "
-                "package and add it to requirements.txt"
-            )
-        text = f"{where.file} imports `{module}`, which the image does not have"
-        file = folder.path / where.file
-        if local is not None and where.file in flow_files and not where.nested:
-            message = f"{text}, so every run of its flows fails with ModuleNotFoundError: {fix}."
-            failing = failing or FolderError(message, file=str(file), line=where.line)
             continue
-        log.warning(
-            f"{folder.key}: {text}; the flow will fail with ModuleNotFoundError: {fix}.",
-            file=file,
-            line=where.line,
-            title="Missing package",
-        )
+        for where in fatal:
+            message = (
+                f"{where.file} imports `{module}`, which the image does not have, so every run "
+                f"of its flows fails with ModuleNotFoundError: {fix}."
+            )
+            file = str(folder.path / where.file)
+            if failing is None:
+                failing = FolderError(message, file=file, line=where.line)
+            else:
+                log.error(f"{folder.key}: {message}", file=file, line=where.line,
+                          title="Missing module")  # fmt: skip
     return failing
+
+
+def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
+    if local is None:
+        where_to = (
+            f"add it to {folder.key}/requirements.txt"
+            if folder.dockerfile is None
+            else f"install it in {folder.key}/Dockerfile"
+        )
+        return f"{where_to} (the pip name may differ)"
+    if local == ".":
+        return (
+            f"`{module}` is this flow folder itself, imported by its path from the repository "
+            "root as in an image of the whole repository; this image holds the folder's "
+            "files where the flow runs, so import its modules by their names within it "
+            f"(`import helpers`, not `import {module}.helpers`)"
+        )
+    return (
+        f"`{local}` is in the repository but outside the flow folder, and the image "
+        f"holds only {folder.key}: move or copy it into the folder, or make it a "
+        "package and add it to requirements.txt"
+    )
 
 
 def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:

@@ -72,3 +72,22 @@ def test_a_module_beside_the_flow_folders_is_named_from_the_repository(tmp_path:
     assert "`projects/sales/shared.py` is in the repository but outside the flow folder" in str(
         error
     )
+
+
+def test_every_such_import_is_said_in_one_run(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The folder fails with the first; the others are errors at their lines in the same run,
+    not one more deploy each (EWECORP/PREFECT_DIARCO: three files import `utils`)."""
+    (tmp_path / ".git").mkdir()
+    folder_path = tmp_path / "projects" / "p" / "send"
+    folder_path.mkdir(parents=True)
+    code = "import utils\nfrom prefect import flow\n\n\n@flow\ndef {name}():\n    pass\n"
+    for name in ("first", "second", "third"):
+        (folder_path / f"{name}.py").write_text(code.format(name=name))
+    (tmp_path / "projects" / "p" / "utils.py").write_text("X = 1\n")
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    error = missing_modules(folder, ["utils"], tmp_path / "projects")
+    assert error is not None and error.file == str(folder_path / "first.py")
+    err = capfd.readouterr().err
+    assert all(f"error: {folder_path / name}.py:1:" in err for name in ("second", "third")), err
