@@ -53,11 +53,11 @@ def test_a_schedule_edited_in_prefect_yaml_rewrites_its_deployment_alone(
     yaml = folder / "prefect.yaml"
     yaml.write_text(
         yaml.read_text()
-        + "  - name: monthly\n    entrypoint: digest.py:weekly_digest\n"
+        + f"  - name: monthly-{scenario.suffix}\n    entrypoint: digest.py:weekly_digest\n"
         + "    schedules: [{cron: '0 7 1 * *'}]\n"
     )
     first = deploy(scenario, stack)
-    assert first.counters.built == 1 and len(first.results) == 2
+    assert first.counters.built == 1 and {r.status for r in first.results} == {"created"}
     yaml.write_text(yaml.read_text().replace("0 7 1 * *", "0 8 1 * *"))
     second = deploy(scenario, stack)
     assert (second.counters.built, second.counters.pushed) == (0, 0)
