@@ -305,11 +305,16 @@ def _do(step: Step, root: Path, with_git: bool) -> None:
             _git(root, "add", str(step.target))
     elif step.kind == "write":
         existing = step.target.read_text(encoding="utf-8") if step.target.is_file() else ""
-        if existing:  # the folder had one: its entries come first
+        if existing:  # the folder had one: its entries stay, and come first
             data = yaml.safe_load(existing) or {}
-            ours = yaml.safe_load(step.text)
-            data["deployments"] = [*(data.get("deployments") or []), *ours["deployments"]]
-            step.target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            theirs = data.get("deployments") or []
+            names = {e.get("name") for e in theirs if isinstance(e, dict)}
+            ours = [
+                e for e in yaml.safe_load(step.text)["deployments"] if e.get("name") not in names
+            ]
+            if ours:  # an entry of the same name there is the folder's own word: kept as it is
+                data["deployments"] = [*theirs, *ours]
+                step.target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         else:
             step.target.write_text(step.text, encoding="utf-8")
         if with_git:

@@ -131,3 +131,22 @@ def test_an_existing_target_is_never_overwritten(tmp_path: Path) -> None:
     assert any("projects/flows/sales exists already" in w for w in adoption.warnings)
     assert all(s.source != root / "flows" / "sales" for s in adoption.steps)
     assert all(s.kind != "remove" for s in adoption.steps)  # an entry was left behind
+
+
+def test_a_folder_s_own_prefect_yaml_keeps_its_entries_and_gains_no_twin(tmp_path: Path) -> None:
+    """A moved folder that had its own prefect.yaml (EWECORP/PREFECT_DIARCO's IOSdb/: the
+    same 8 entries as the root's): an entry of a name it has is its own word and is not
+    added again (before: 16 entries, 8 pairs, and `validate` failed with "defined twice");
+    one it lacks is added after its own. The result validates."""
+    root = repository(tmp_path)
+    (root / "flows" / "prefect.yaml").write_text(
+        "deployments:\n- name: daily-etl\n  entrypoint: etl.py:etl\n  tags: [own]\n"
+    )
+    checkout(root)
+    apply(root, root / "projects", None, dry_run=False)
+    written = yaml.safe_load((root / "projects/data-flows/flows/prefect.yaml").read_text())
+    assert [(e["name"], e.get("tags")) for e in written["deployments"]] == [
+        ("daily-etl", ["own"]), ("hello", None),
+    ]  # fmt: skip
+    folders = discover(root / "projects")
+    assert not any(p.severity == "error" for f in folders for p in f.problems)
