@@ -27,6 +27,15 @@ from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
 
 _OWNED_SECTIONS = ("build", "push", "pull")
+# Keys of an entry that mean something elsewhere, or to Prefect only: what to do instead.
+_NOT_HERE = {
+    "version": ": each deployment's version is its image's content tag, so it changes exactly "
+    "when what runs does. Remove it to silence this warning.",
+    "job_variables": " at the top of an entry (nor by `prefect deploy`): move it under "
+    "`work_pool:`, where both read it.",
+    "work_queue_name": " at the top of an entry (nor by `prefect deploy`): move it under "
+    "`work_pool:`, where both read it.",
+}
 
 
 def _line(node: yaml.Node | None) -> int | None:
@@ -164,13 +173,14 @@ def _read_entry(
 
     known = prefect_yaml_keys()
     for key in entry:
-        if key not in known and key not in _OWNED_SECTIONS:
+        if key in _NOT_HERE or (key not in known and key not in _OWNED_SECTIONS):
             problems.append(
                 Problem(
                     "warning",
-                    f"`{key}` is not used by prefect-flow-deploy",
+                    f"`{key}` is not used by prefect-flow-deploy" + _NOT_HERE.get(key, ""),
                     path,
                     lines.get(key, line),
+                    "prefect.yaml",
                 )
             )
 

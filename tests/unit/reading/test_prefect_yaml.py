@@ -71,6 +71,24 @@ def test_a_deployment_s_own_build_push_pull_are_ignored_with_a_warning(tmp_path:
     assert "`push:`" in problems[1].message  # an empty `build: []` runs nothing: no warning
 
 
+def test_keys_read_elsewhere_or_not_here_say_what_to_do(tmp_path: Path) -> None:
+    """`job_variables:` and `work_queue_name:` at an entry's top are read by neither tool
+    (Prefect 3.9's DeploymentConfig has them under `work_pool:` only, extra keys ignored):
+    said with where they belong (Artoss/labour_market_AU, EWECORP/PREFECT_DIARCO); a
+    `version:` Prefect would register is said not to be used here, and why (9unn/dsi321_2025;
+    before: dropped without a word)."""
+    text = (
+        "deployments:\n- name: hello\n  entrypoint: flow.py:hello\n  version: '1.0'\n"
+        "  job_variables: {env: {A: '1'}}\n  work_queue_name: fast\n"
+    )
+    [config], problems = read_prefect_yaml(write(tmp_path, text))
+    assert config.job_variables == {} and config.work_queue_name is None
+    said = {p.line: p.message for p in problems}
+    assert set(said) == {4, 5, 6} and all(p.severity == "warning" for p in problems)
+    assert "version is its image's content tag" in said[4]
+    assert all("move it under `work_pool:`" in said[line] for line in (5, 6))
+
+
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
     configs, [problem] = read_prefect_yaml(path)
