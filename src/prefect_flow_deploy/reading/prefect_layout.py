@@ -165,10 +165,23 @@ def _place(
         groups[folder] = Group(folder, *names)
     group = groups[folder]
     if not target.is_file():
-        return group, problem(f"there is no file {file}: fix the path, or add the file.")
+        return group, problem(
+            f"there is no file {file}{_case_only(target)}: fix the path, or add the file."
+        )
     if target not in group.files:
         group.files.append(target)
     return group, None
+
+
+def _case_only(target: Path) -> str:
+    """A file of the folder whose name differs only in case (a repository made on Windows
+    or macOS, whose file systems do not tell them apart; Linux, where images run, does)."""
+    try:
+        names = [p.name for p in target.parent.iterdir()]
+    except OSError:
+        return ""
+    same = [name for name in names if name.lower() == target.name.lower()]
+    return f" ({same[0]} there differs only in case, which Linux tells apart)" if same else ""
 
 
 def _path_form(root: Path, file: str, function: str) -> str:

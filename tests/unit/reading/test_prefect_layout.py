@@ -132,6 +132,16 @@ def test_a_module_path_entrypoint_is_named_as_its_file(tmp_path: Path) -> None:
     )
 
 
+def test_a_file_named_in_another_case_is_pointed_at(tmp_path: Path) -> None:
+    """EWECORP/PREFECT_DIARCO names scripts/pull/sincronizar_oc_recepcion.py, whose file is
+    Sincronizar_OC_recepcion.py: one on Windows, two names on Linux, where the image runs."""
+    root = repository(tmp_path, "- name: cased\n  entrypoint: flows/ETL.py:etl\n")  # line 11
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    [problem] = [p for p in folders["x/flows"].problems if p.severity == "error"]
+    assert problem.line == 11
+    assert "there is no file flows/ETL.py (etl.py there differs only in case" in problem.message
+
+
 def test_a_root_prefect_yaml_without_deployments_leaves_the_folder_layout(tmp_path: Path) -> None:
     (tmp_path / "prefect.yaml").write_text("name: x\npull: []\n")
     folder = tmp_path / "projects" / "sales" / "daily"
