@@ -194,12 +194,14 @@ def validate(given: dict[str, Any]) -> None:
     from prefect_flow_deploy.commands.validate import validate as check
     from prefect_flow_deploy.reading.discovery import report_folder_problems
 
-    started = time.monotonic()
+    started, warned = time.monotonic(), log.said["warning"]
     outcome = check(options)
     report_folder_problems(outcome.folders)
+    # Every warning said, those of no folder too (a flow file loose in a project folder).
+    warnings = log.said["warning"] - warned
     log.info(
         f"validated {len(outcome.folders)} flow folders ({outcome.flows} flows) in "
-        f"{time.monotonic() - started:.2f}s: {outcome.errors} errors, {outcome.warnings} warnings"
+        f"{time.monotonic() - started:.2f}s: {outcome.errors} errors, {warnings} warnings"
     )
     if outcome.errors:
         raise typer.Exit(DeployFailedError.exit_code)

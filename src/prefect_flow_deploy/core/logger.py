@@ -43,6 +43,7 @@ class Logger:
         # While a live view owns the terminal, terminal lines wait here (see `hold`).
         self._held: list[tuple[str, str | None]] | None = None
         self.annotations: Counter[str] = Counter()  # made on GitHub, by kind
+        self.said: Counter[str] = Counter()  # every error, warning and notice, by kind
 
     def _commands(self) -> contextlib.AbstractContextManager[object]:
         """Where workflow commands (and build logs) go: stdout, as the toolkit writes them,
@@ -128,6 +129,7 @@ class Logger:
         message = printable(self.redact(message))
         location = self._relative(file)
         with self._lock:
+            self.said[level] += 1
             if self.github:
                 self.annotations[level] += 1
                 emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[level]

@@ -81,6 +81,16 @@ def test_validate_passes_a_clean_repository_with_exit_0(tmp_path: Path) -> None:
     )
 
 
+def test_the_summary_counts_every_warning_said(tmp_path: Path) -> None:
+    """A flow file loose in a project folder belongs to no flow folder: its warning is said
+    and counted (before: said, and the summary read "0 warnings")."""
+    flow_file(tmp_path / "projects" / "sales" / "good", "good")
+    flow_file(tmp_path / "projects" / "sales", "stray")
+    done = cli("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("warning: ") == 1 and "0 errors, 1 warnings" in done.stderr
+
+
 @pytest.mark.parametrize(
     "config",
     [
