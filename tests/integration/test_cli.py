@@ -135,6 +135,7 @@ SCHEDULES_YAML = """deployments:
         anchor_date: "2026-01-01T00:30:00"
       - rrule: "FREQ=WEEKLY;BYDAY=MO,WE"
         active: false
+      - rrule: "FREQ=MINUTELY;INTERVAL=15"
 """
 
 

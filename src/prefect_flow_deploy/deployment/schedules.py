@@ -10,7 +10,9 @@ a re-run with nothing to do never pays for `import prefect`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prefect_flow_deploy.core.model import DeploymentSpec
@@ -18,7 +20,10 @@ from prefect_flow_deploy.core.model import DeploymentSpec
 if TYPE_CHECKING:
     from prefect.client.schemas.actions import DeploymentScheduleCreate, DeploymentScheduleUpdate
 
-DEFAULT_RRULE_START = "DTSTART:20200101T000000\n"  # prefect.server.schemas.schedules
+# The anchor a Prefect server gives an rrule stored without DTSTART (RFC 5545 floating time).
+_DEFAULT_ANCHOR = datetime(2020, 1, 1)
+_STORED_START = re.compile(r"DTSTART:(\d{8}T\d{6})\n")
+_EVERY = {"SECONDLY": 1, "MINUTELY": 60}  # seconds in one step of the rule's FREQ
 
 
 class ScheduleError(ValueError):
@@ -173,13 +178,37 @@ def _same_schedule(
     if "interval" in wanted_one["schedule"] and "anchor_date" not in wanted_one["schedule"]:
         schedule.pop("anchor_date", None)  # Prefect anchored it at creation time
     rrule = wanted_one["schedule"].get("rrule")
-    if rrule and "DTSTART" not in rrule and "rrule" in schedule:
-        # The server starts an rrule without DTSTART at its default anchor, 2020-01-01.
-        schedule["rrule"] = schedule["rrule"].removeprefix(DEFAULT_RRULE_START)
+    if rrule and "DTSTART" not in rrule.upper() and "rrule" in schedule:
+        schedule["rrule"] = without_server_anchor(schedule["rrule"])
     # A schedule without a slug in prefect.yaml matches the server's whatever its slug.
     slug = existing["slug"] if wanted_one["slug"] is not None else None
     active = wanted_one["active"] if ignore_active else existing["active"]
     return {**existing, "schedule": schedule, "slug": slug, "active": active} == wanted_one
+
+
+def without_server_anchor(stored: str) -> str:
+    """A stored rrule without the DTSTART the server put before a rule written without one,
+    the same occurrences as the rule alone: 2020-01-01 (the default anchor), or, for FREQ=
+    SECONDLY/MINUTELY without COUNT, a recent instant a whole number of steps after it
+    (Prefect 3.9 `prefect._internal.schemas.validators.normalize_rrule_string`,
+    PrefectHQ/prefect#21362: so the scheduler does not walk every minute since 2020). Any
+    other DTSTART (written in the UI, say) is kept, and differs."""
+    found = _STORED_START.match(stored)
+    if found is None:
+        return stored
+    rule = stored[found.end() :]
+    start = datetime.strptime(found.group(1), "%Y%m%dT%H%M%S")
+    if start == _DEFAULT_ANCHOR:
+        return rule
+    parts = dict(
+        p.split("=", 1) for p in rule.upper().removeprefix("RRULE:").split(";") if "=" in p
+    )
+    step = _EVERY.get(parts.get("FREQ", ""))
+    if step is None or "COUNT" in parts or "\n" in rule or not parts.get("INTERVAL", "1").isdigit():
+        return stored
+    period = step * int(parts.get("INTERVAL", "1"))
+    steps, left = divmod((start - _DEFAULT_ANCHOR).total_seconds(), period)
+    return rule if left == 0 and steps > 0 else stored
 
 
 def with_server_active(
