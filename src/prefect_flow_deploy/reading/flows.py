@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import sys
 import tokenize
 from pathlib import Path
 
@@ -50,7 +51,13 @@ def find_flows(
         return [], [Problem("error", message, path, bad_line, "Python source encoding")], []
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
         text, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
-        message = f"syntax error: {text}. Fix the file; this folder is not deployed until then."
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        message = (
+            f"syntax error (as Python {python} reads it): {text}. Fix the file, or, if it is "
+            f"written for a newer Python than {python} (an f-string quoting its own quotes or a "
+            "backslash, from 3.12), run prefect-flow-deploy on that Python (the action runs "
+            "on 3.12); this folder is not deployed until then."
+        )
         return [], [Problem("error", message, path, line, "Python syntax error")], []
     given, base = str(path), str(folder)
     inside = given.startswith(base + os.sep) and os.sep == "/"  # no Path math: a prefix

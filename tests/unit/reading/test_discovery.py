@@ -1,5 +1,6 @@
 import gc
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,7 +113,9 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert folder.failed
     [problem] = folder.problems
     assert problem.file == path and problem.line == 4
-    assert "syntax error" in problem.message
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert problem.message.startswith(f"syntax error (as Python {python} reads it): ")
+    assert "run prefect-flow-deploy on that Python" in problem.message  # newer grammar
 
 
 def test_prefect1_flow_gets_a_porting_error(tmp_path: Path) -> None:
