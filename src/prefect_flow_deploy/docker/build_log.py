@@ -77,7 +77,14 @@ def failure_location(
         text = dockerfile.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return dockerfile, None
-    return dockerfile, instruction_line(text, steps[-1]) or _run_line(text, steps[-1])
+    # BuildKit names the step with the image's ENV expanded (`. /app/.venv/bin/activate`),
+    # its executor's error with the command as written (`. $VIRTUAL_ENV/bin/activate`).
+    written = [f"RUN {command}" for command in _EXECUTOR_FAILED.findall(log)[-1:]]
+    for step in [steps[-1], *written]:
+        line = instruction_line(text, step) or _run_line(text, step)
+        if line is not None:
+            return dockerfile, line
+    return dockerfile, None
 
 
 def failed_requirement_line(log: str, requirements: Path) -> int | None:

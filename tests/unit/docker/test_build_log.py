@@ -120,3 +120,22 @@ def test_a_step_run_for_another_build_still_names_its_file(tmp_path: Path) -> No
     )
     log = "executor failed running [/bin/sh -c pip install -r requirements.txt]: exit code: 1"
     assert failure_location(log, *request(tmp_path, False)) == (tmp_path / "Dockerfile", 2)
+
+
+# The engine here on a RUN using the image's ENV (2026-12-05): the step's name expands it,
+# the executor's error keeps the command as written (zzstoatzz/prefect-pack's `. $VIRTUAL_ENV`).
+ENV_LOG = """#6 [3/4] RUN false && . /app/.venv/bin/activate
+#6 ERROR: executor failed running [/bin/sh -c false && . $VIRTUAL_ENV/bin/activate]: exit code: 1
+------
+ > [3/4] RUN false && . /app/.venv/bin/activate:
+------
+"""
+
+
+def test_a_failed_run_naming_an_env_variable_points_at_its_line(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM base\nENV VIRTUAL_ENV=/app/.venv\nWORKDIR /app\n"
+        "RUN false && . $VIRTUAL_ENV/bin/activate\nCOPY flow.py flow.py\n"
+    )
+    assert failure_location(ENV_LOG, *request(tmp_path, False)) == (dockerfile, 4)
