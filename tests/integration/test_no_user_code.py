@@ -132,3 +132,24 @@ def test_a_flow_prefect_cannot_load_in_the_image_fails_its_folder_with_what_happ
     assert rows["dying"]["error"] == (
         "loading the flows in the image failed: connecting to the warehouse"
     ), rows["dying"]["error"]
+
+
+def test_the_image_loads_a_flow_with_the_environment_its_deployment_gives_runs(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A module that needs a variable at import (a pydantic-settings object:
+    MTES-MCT/qualicharge) loads in the image with its deployment's `job_variables.env`, as
+    every run of it does (before: "Prefect cannot load the flow", though each run would);
+    a value the worker fills in at run time is not passed."""
+    folder = scenario.folder("load", "configured")
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(RAISING)
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n- entrypoint: flow.py:raising\n  work_pool:\n    job_variables:\n"
+        "      env: {ORDERS_DSN: 'postgresql://warehouse/orders', TOKEN: "
+        "'{{ prefect.blocks.secret.token }}'}\n"
+    )
+    done = cli("deploy", "--json", *common(scenario, stack))
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    assert row["status"] == "created", row

@@ -39,8 +39,9 @@ def check(
     pending = _pending(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     result = image_programs.check_image(
-        reference, entry_files, recipe.expected_code_dir, modules, pending, names
-    )
+        reference, entry_files, recipe.expected_code_dir, modules, pending, names,
+        run_env(folder),
+    )  # fmt: skip
     if not result.prefect_version:
         raise FolderError(
             "the image has no `prefect` package, so the Docker worker cannot run the flow. "
@@ -75,6 +76,23 @@ def _pending(folder: FlowFolder) -> list[str]:
     return [f.entrypoint for f in folder.flows if f.parameter_schema is None or f.name_pending]
 
 
+def run_env(folder: FlowFolder) -> dict[str, str]:
+    """The environment the folder's deployments give their runs (`job_variables.env` of its
+    prefect.yaml entries, the first entry's value where two differ), for loading its flow
+    files in the image as a run would: a module-level settings object that reads one
+    (`Settings()` of pydantic-settings) loads there as in a run. A value the worker fills in
+    at run time (`{{ prefect.blocks.secret.x }}`) is left out: here it is not one."""
+    env: dict[str, str] = {}
+    for config in folder.deployment_configs:
+        given = config.job_variables.get("env")
+        if not isinstance(given, dict):
+            continue
+        for name, value in given.items():
+            if isinstance(value, str | int | float | bool) and "{{" not in str(value):
+                env.setdefault(str(name), str(value))
+    return env
+
+
 def compute_schemas(
     folder: FlowFolder, reference: str, code_dir: str, checked: image_programs.ImageCheck
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -87,7 +105,7 @@ def compute_schemas(
     schemas: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
-        reference, code_dir, pending, checked
+        reference, code_dir, pending, checked, run_env(folder)
     )
     for entrypoint, answer in answers.items():
         if "error" in answer:

@@ -68,6 +68,7 @@ def check_image(
     modules: list[str],
     entrypoints: list[str] | None = None,
     prefect_names: list[tuple[str, str]] | None = None,
+    run_env: dict[str, str] | None = None,
 ) -> ImageCheck:
     """Run the image once (no network): is prefect there, where are the folder's files, and
     which of the modules the code imports cannot be found (found, not imported: no code runs).
@@ -76,7 +77,9 @@ def check_image(
 
     `entrypoints`: the flows whose schema only the image can tell. An image without an
     ENTRYPOINT computes them in the same run, as python alone, after the check (one
-    container start less); one with an ENTRYPOINT in a run of their own (image_schemas)."""
+    container start less); one with an ENTRYPOINT in a run of their own (image_schemas).
+    `run_env`: the environment the deployments give their runs, which loading a flow file
+    may read (a settings object); never Prefect's API."""
     client = docker_client()
     program = ["python", "-c", in_image_program("check_image")]
     schemas: _Schemas = (None, None)
@@ -108,7 +111,7 @@ def check_image(
                 entrypoint=program,
                 command=[json.dumps(args)],
                 network_disabled=True,
-                environment=_NO_API if folded else None,
+                environment={**(run_env or {}), **_NO_API} if folded else None,
             )
             data, schemas = _direct_check_result(container, folded)
     except DockerException as exc:
@@ -183,7 +186,11 @@ def _schemas_result(output: str) -> dict[str, dict[str, Any]]:
 
 
 def image_schemas(
-    reference: str, code_dir: str, entrypoints: list[str], checked: ImageCheck | None = None
+    reference: str,
+    code_dir: str,
+    entrypoints: list[str],
+    checked: ImageCheck | None = None,
+    run_env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Prefect's parameter schema of each flow, computed in the image (in_image/check_image.py
     says why there): entrypoint → schema, or → {"error": why Prefect could not load the flow}.
@@ -200,7 +207,7 @@ def image_schemas(
         entrypoint=["python", "-c", in_image_program("check_image")],
         command=[payload],
         network_disabled=True,
-        environment=_NO_API,
+        environment={**(run_env or {}), **_NO_API},
         working_dir=code_dir,
     )
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.docker.image_check import missing_modules, served_mismatch
+from prefect_flow_deploy.docker.image_check import missing_modules, run_env, served_mismatch
 from prefect_flow_deploy.reading.discovery import discover
 
 
@@ -91,3 +91,21 @@ def test_every_such_import_is_said_in_one_run(
     assert error is not None and error.file == str(folder_path / "first.py")
     err = capfd.readouterr().err
     assert all(f"error: {folder_path / name}.py:1:" in err for name in ("second", "third")), err
+
+
+def test_the_run_environment_is_the_deployments_literal_env(tmp_path: Path) -> None:
+    """What loading the flows in the image gets: each entry's `job_variables.env`, the first
+    entry's value where two differ, never a value the worker fills in at run time."""
+    folder_path = tmp_path / "projects" / "p" / "f"
+    folder_path.mkdir(parents=True)
+    (folder_path / "flow.py").write_text(
+        "from prefect import flow\n\n\n@flow\ndef f():\n    pass\n"
+    )
+    (folder_path / "prefect.yaml").write_text(
+        "deployments:\n"
+        "- {name: a, entrypoint: flow.py:f, work_pool: {job_variables: {env: {DSN: one, N: 3,"
+        " TOKEN: '{{ prefect.blocks.secret.t }}'}}}}\n"
+        "- {name: b, entrypoint: flow.py:f, work_pool: {job_variables: {env: {DSN: two, X: y}}}}\n"
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    assert run_env(folder) == {"DSN": "one", "N": "3", "X": "y"}
