@@ -227,9 +227,9 @@ def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
     own = folder.path.resolve()
     for base in dict.fromkeys((own.parent, root.resolve(), repository)):
         for candidate in (base / module, base / f"{module}.py"):
-            if candidate.exists():
-                if candidate == own:
-                    return "."
+            if candidate == own:
+                return "."
+            if candidate.exists() and not own.is_relative_to(candidate):  # not a folder of it
                 return os.path.relpath(candidate, repository).replace(os.sep, "/")
     return None
 

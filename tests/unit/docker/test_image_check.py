@@ -109,3 +109,18 @@ def test_the_run_environment_is_the_deployments_literal_env(tmp_path: Path) -> N
     )
     [folder] = discover(tmp_path / "projects", None, "acme/x")
     assert run_env(folder) == {"DSN": "one", "N": "3", "X": "y"}
+
+
+def test_a_folder_holding_the_flow_folder_is_not_the_module(tmp_path: Path) -> None:
+    """`import mps` in projects/mps/flows/ (zzstoatzz/my-prefect-server, adopted: the package
+    is packages/mps/src/mps): the project folder of that name is not the module, so no
+    path is named and the import is the third-party kind (before: "`projects/mps` is in
+    the repository but outside the flow folder", and an error)."""
+    (tmp_path / ".git").mkdir()
+    folder_path = tmp_path / "projects" / "mps" / "flows"
+    folder_path.mkdir(parents=True)
+    (folder_path / "uses_pkg.py").write_text(
+        "import mps\nfrom prefect import flow\n\n\n@flow\ndef uses():\n    pass\n"
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    assert missing_modules(folder, ["mps"], tmp_path / "projects") is None
