@@ -143,6 +143,8 @@ def _root_layout(
             files=group.files, prefect_yaml=layout.path,
         )  # fmt: skip
         problems = (*group.problems, *folder.problems)
+        if any(p.severity == "error" for p in group.problems):  # its entries said why
+            problems = tuple(p for p in problems if p.title != "No flow")
         problems += tuple(prefect_layout.root_build_files(group, root))
         folders.append(replace(folder, problems=problems))
     return folders

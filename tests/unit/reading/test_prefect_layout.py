@@ -142,6 +142,19 @@ def test_a_file_named_in_another_case_is_pointed_at(tmp_path: Path) -> None:
     assert "there is no file flows/ETL.py (etl.py there differs only in case" in problem.message
 
 
+def test_a_folder_whose_only_entry_is_wrong_says_that_alone(tmp_path: Path) -> None:
+    """The entry's error says why nothing deploys; "no @flow function found … decorate it"
+    beside it pointed at a file that has one (seen on MTES-MCT/qualicharge's layout)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: etl\n  entrypoint: flows/etl.py:etl\n  tags: 5\n"
+    )
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "etl.py").write_text(FLOW.format(name="etl"))
+    [folder] = discover(tmp_path, None, "acme/x")
+    assert [(p.severity, p.line) for p in folder.problems] == [("error", 4)]
+
+
 def test_a_root_prefect_yaml_without_deployments_leaves_the_folder_layout(tmp_path: Path) -> None:
     (tmp_path / "prefect.yaml").write_text("name: x\npull: []\n")
     folder = tmp_path / "projects" / "sales" / "daily"
