@@ -82,10 +82,11 @@ def test_prefect_s_layout_deploys_runs_and_adopts_without_renaming(
     assert planned.returncode == 0, planned.stderr
     items = {i["deployment"]: i for i in json.loads(planned.stdout)["items"]}
     assert set(items) == {etl, report}  # the same names: nothing created, nothing removed
-    # The folders gained their prefect.yaml: new content, so new images of the same names.
-    assert {(i["image_action"], i["deployment_action"]) for i in items.values()} == {
-        ("build", "update")
-    }
+    # Each folder gained its prefect.yaml, which no image holds: flows/sales is unchanged,
+    # nothing to build or write; flows/ lost sales/ from its build context: a new image.
+    assert {n: (i["image_action"], i["deployment_action"]) for n, i in items.items()} == {
+        etl: ("build", "update"), report: ("exists", "unchanged"),
+    }  # fmt: skip
     assert {i["image"].rsplit(":", 1)[0] for i in items.values()} == {
         f"{s.registry}/layout-{s.suffix}/flows", f"{s.registry}/flows/sales",
     }  # fmt: skip
