@@ -28,4 +28,4 @@ Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)  # noqa: S506  # the safe loader, one constructor more
+    return yaml.load(text, Loader=Loader)  # the safe loader, one constructor more
