@@ -112,7 +112,7 @@ def _move(flows: Counter[str], repository: Path) -> str:
     top = min(flows, key=lambda name: (-flows[name], name))
     project = repository.name or "<project>"
     if top == ".":
-        return f"the flow files at the root into one, as `projects/{project}/<folder>/`"
+        return f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
     return f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
 
 
