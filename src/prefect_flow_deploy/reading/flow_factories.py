@@ -27,6 +27,8 @@ from prefect_flow_deploy.reading.python_source import (
     FunctionRef,
     Module,
     Unreadable,
+)
+from prefect_flow_deploy.reading.python_statements import (
     literal_value,
 )
 from prefect_flow_deploy.reading.static_values import Scope

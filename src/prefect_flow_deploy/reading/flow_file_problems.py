@@ -10,7 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
-from prefect_flow_deploy.reading.python_source import FuncDef, Module, statement_children
+from prefect_flow_deploy.reading.python_source import (
+    FuncDef,
+    Module,
+)
+from prefect_flow_deploy.reading.python_statements import (
+    statement_children,
+)
 
 PREFECT_FLOW = frozenset({"prefect.flow", "prefect.flows.flow"})
 PREFECT1_FLOW = "prefect.Flow"

@@ -35,6 +35,8 @@ from prefect_flow_deploy.reading.python_source import (
     FunctionRef,
     Module,
     Unreadable,
+)
+from prefect_flow_deploy.reading.python_statements import (
     bound_names,
     top_level,
 )

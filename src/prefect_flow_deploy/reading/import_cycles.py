@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
-from prefect_flow_deploy.reading.python_source import FolderSource, Module, runs_as_script_only
+from prefect_flow_deploy.reading.python_source import (
+    FolderSource,
+    Module,
+)
+from prefect_flow_deploy.reading.python_statements import (
+    runs_as_script_only,
+)
 
 
 def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem]:

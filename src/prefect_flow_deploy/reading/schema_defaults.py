@@ -17,6 +17,8 @@ from prefect_flow_deploy.reading.python_source import (
     Resolver,
     Symbol,
     Unreadable,
+)
+from prefect_flow_deploy.reading.python_statements import (
     literal_value,
 )
 from prefect_flow_deploy.reading.schema_types import (

@@ -15,6 +15,8 @@ from prefect_flow_deploy.reading.python_source import (
     Module,
     Resolver,
     Unreadable,
+)
+from prefect_flow_deploy.reading.python_statements import (
     bound_names,
     literal_value,
     top_level,

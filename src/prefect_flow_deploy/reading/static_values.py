@@ -27,6 +27,8 @@ from prefect_flow_deploy.reading.python_source import (
     ModuleRef,
     Resolver,
     Unreadable,
+)
+from prefect_flow_deploy.reading.python_statements import (
     top_level,
 )
 

@@ -9,7 +9,9 @@ import sys
 
 from prefect_flow_deploy.core.model import ModuleImport
 from prefect_flow_deploy.reading.prefect_removed import removed_in_prefect_3
-from prefect_flow_deploy.reading.python_source import runs_as_script_only
+from prefect_flow_deploy.reading.python_statements import (
+    runs_as_script_only,
+)
 
 
 def _dotted(node: ast.AST) -> str:
