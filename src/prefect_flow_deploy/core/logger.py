@@ -42,7 +42,6 @@ class Logger:
         self.stdout_is_data = False
         # While a live view owns the terminal, terminal lines wait here (see `hold`).
         self._held: list[tuple[str, str | None]] | None = None
-        self.annotations: Counter[str] = Counter()  # made on GitHub, by kind
         self.said: Counter[str] = Counter()  # every error, warning and notice, by kind
 
     def _commands(self) -> contextlib.AbstractContextManager[object]:
@@ -131,7 +130,6 @@ class Logger:
         with self._lock:
             self.said[level] += 1
             if self.github:
-                self.annotations[level] += 1
                 emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[level]
                 with self._commands():
                     emit(message, title=title, file=location, line=line)
@@ -146,7 +144,9 @@ class Logger:
     def annotations_not_shown(self) -> str | None:
         """What to say when GitHub will not show every annotation the run made (it keeps
         the first of each kind per step), else None."""
-        over = {k: n for k, n in self.annotations.items() if n > ANNOTATIONS_PER_KIND}
+        if not self.github:  # each said is an annotation on GitHub alone
+            return None
+        over = {k: n for k, n in self.said.items() if n > ANNOTATIONS_PER_KIND}
         if not over:
             return None
         made = ", ".join(f"{n} {kind}s" for kind, n in sorted(over.items()))
