@@ -28,13 +28,15 @@ from prefect_flow_deploy.reading import file_reads
 
 _OWNED_SECTIONS = ("build", "push", "pull")
 # Keys of an entry that mean something elsewhere, or to Prefect only: what to do instead.
+_UNDER_WORK_POOL = (
+    " at the top of an entry (nor by `prefect deploy`): move it under `work_pool:`, where "
+    "both read it."
+)
 _NOT_HERE = {
     "version": ": each deployment's version is its image's content tag, so it changes exactly "
     "when what runs does. Remove it to silence this warning.",
-    "job_variables": " at the top of an entry (nor by `prefect deploy`): move it under "
-    "`work_pool:`, where both read it.",
-    "work_queue_name": " at the top of an entry (nor by `prefect deploy`): move it under "
-    "`work_pool:`, where both read it.",
+    "job_variables": _UNDER_WORK_POOL,
+    "work_queue_name": _UNDER_WORK_POOL,
 }
 
 
