@@ -20,7 +20,6 @@ from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder, real_path
 from prefect_flow_deploy.reading.python_statements import (
     bound_names,
-    runs_as_script_only,
     top_level,
 )
 
@@ -37,7 +36,7 @@ class Module:
     tree: ast.Module
     # The last top-level binding of each name (Python keeps the last one); None when a
     # compound statement (if, try, for, while) binds it: which binding wins is a run-time
-    # fact. A `with` body is top level (top_level).
+    # fact. top_level says which statements a load runs (a `with` body, a `__main__` else).
     names: dict[str, ast.AST | None] = field(default_factory=dict)
     stars: list[ast.ImportFrom] = field(default_factory=list)  # `from x import *`
     directory: str = ""
@@ -62,17 +61,7 @@ class Module:
                 module.guarded.pop(name, None)
                 module.undecided.pop(name, None)
             if isinstance(node, (ast.If, ast.Try, ast.For, ast.While)):
-                runs = (
-                    node.orelse
-                    if isinstance(node, ast.If) and runs_as_script_only(node.test)
-                    else [node]
-                )
-                inner = [
-                    n
-                    for r in runs
-                    for n in ast.walk(r)
-                    if isinstance(n, ast.stmt) and n is not node
-                ]
+                inner = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
                 for name in (name for statement in inner for name in bound_names(statement)):
                     module.names[name] = None
                     module.guarded.pop(name, None)

@@ -12,11 +12,15 @@ from typing import Any
 
 
 def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """A module's statements as its load runs them, a `with` block's body in its place: the
-    body always runs (`with warnings.catch_warnings(): from prefect import flow`, marimo's
-    `with app.setup:`), so what it binds and defines is the module's, as Prefect's loader
-    finds it. The `with` statement itself comes first."""
+    """A module's statements as its load runs them, in order. A `with` block's body always
+    runs (`with warnings.catch_warnings(): from prefect import flow`, marimo's `with
+    app.setup:`): it follows the `with` in place. Of `if __name__ == "__main__":` only the
+    `else:` runs when Prefect loads the file: it stands in place of the `if`. What these
+    bind and define is the module's, as Prefect's loader finds it."""
     for node in body:
+        if isinstance(node, ast.If) and runs_as_script_only(node.test):
+            yield from top_level(node.orelse)
+            continue
         yield node
         if isinstance(node, ast.With):
             yield from top_level(node.body)

@@ -132,6 +132,9 @@ WITH_BLOCKS = {  # a `with` body at the top runs when the module loads: its name
     "        def nested(days: int = 3):\n            pass\n",
     "rebound": "import contextlib\nfrom prefect import flow\n\n\n@flow\ndef gone():\n    pass\n\n\n"
     "with contextlib.nullcontext():\n    gone = None\n",
+    # of `if __name__ == "__main__":` only the else runs when Prefect loads the file
+    "script": "from prefect import flow\n\nif __name__ == '__main__':\n    loaded = None\n"
+    "else:\n\n    @flow\n    def loaded(x: int = 1):\n        pass\n",
 }
 
 
@@ -154,3 +157,4 @@ def test_a_with_block_at_the_top_binds_as_the_module_s_load_runs_it(tmp_path: Pa
             attr: (answer["name"], answer["schema"]) for attr, answer in prefect.items()
         }, name
     assert set(answers["inside.py"]) == {"nested"} and answers["rebound.py"] == {}
+    assert set(answers["script.py"]) == {"loaded"}

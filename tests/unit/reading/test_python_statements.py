@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from prefect_flow_deploy.reading.python_statements import bound_names, literal_value
+from prefect_flow_deploy.reading.python_statements import bound_names, literal_value, top_level
 
 
 def test_the_names_a_statement_binds() -> None:
@@ -44,3 +44,13 @@ def test_literal_value_answers_as_literal_eval(source: str) -> None:
         return
     found = literal_value(node)
     assert found == expected and type(found) is type(expected)
+
+
+def test_the_statements_a_module_s_load_runs() -> None:
+    """A `with` body after its `with`; of `if __name__ == "__main__":` the else alone."""
+    tree = ast.parse(
+        "import a\nwith b:\n    c = 1\nif __name__ == '__main__':\n    d = 1\nelse:\n"
+        "    e = 1\nif '__main__' == __name__:\n    f = 1\nif x:\n    g = 1\n"
+    )
+    ran = [type(n).__name__ + ":" + ",".join(bound_names(n)) for n in top_level(tree.body)]
+    assert ran == ["Import:a", "With:", "Assign:c", "Assign:e", "If:"]
