@@ -58,14 +58,12 @@ def check(
         raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
-    failing = missing_modules(folder, result.missing_modules, projects_root)
-    try:
-        check_prefect_names(folder, result.prefect_missing, result.prefect_version)
-    except FolderError:
-        if failing is not None:  # both said in this run
-            log.error(f"{folder.key}: {failing.message}", file=failing.file, line=failing.line,
-                      title="Missing module")  # fmt: skip
-        raise
+    modules_error = missing_modules(folder, result.missing_modules, projects_root)
+    names_error = missing_prefect_names(folder, result.prefect_missing, result.prefect_version)
+    if names_error is not None and modules_error is not None:  # both said in this run
+        log.error(f"{folder.key}: {modules_error.message}", file=modules_error.file,
+                  line=modules_error.line, title="Missing module")  # fmt: skip
+    failing = names_error or modules_error
     if failing is not None:
         raise failing
     return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
@@ -122,13 +120,14 @@ def compute_schemas(
     return schemas, names
 
 
-def check_prefect_names(
+def missing_prefect_names(
     folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
-) -> None:
+) -> FolderError | None:
     """Names the code imports from Prefect that the image's own Prefect does not have (code
     written for another Prefect: `prefect.orion`, a class since removed): at module level the
-    import fails before any flow of the file starts, in every run (an error); inside a
-    function, when that runs (a warning)."""
+    import fails before any flow of the file starts, in every run (an error: the folder
+    fails with the first, the others are said now); inside a function, when that runs (a
+    warning)."""
     gone, failing = set(missing), None
     for imported in folder.imports:
         if (imported.path, "") in gone:
@@ -151,8 +150,7 @@ def check_prefect_names(
         else:  # the folder fails with the first; the rest said now, not one deploy at a time
             log.error(f"{folder.key}: {message}", file=file, line=imported.line,
                       title="Not in this Prefect")  # fmt: skip
-    if failing is not None:
-        raise failing
+    return failing
 
 
 def missing_modules(
