@@ -44,6 +44,7 @@ from prefect_flow_deploy.reading.requirements import (
 
 _FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
+_NO_FLOW = "No flow"  # the title of a folder's "no @flow function found"
 
 
 def is_flow_dir(name: str) -> bool:
@@ -144,7 +145,7 @@ def _root_layout(
         )  # fmt: skip
         problems = (*group.problems, *folder.problems)
         if any(p.severity == "error" for p in group.problems):  # its entries said why
-            problems = tuple(p for p in problems if p.title != "No flow")
+            problems = tuple(p for p in problems if p.title != _NO_FLOW)
         problems += tuple(prefect_layout.root_build_files(group, root))
         folders.append(replace(folder, problems=problems))
     return folders
@@ -335,7 +336,7 @@ def _read_files(
                     "if the folder holds shared code, not a flow, start its name with `_` to "
                     "skip it.",
                     path,
-                    title="No flow",
+                    title=_NO_FLOW,
                 )
             )
     except (OSError, UnicodeError) as exc:
