@@ -121,13 +121,20 @@ class RegistryLog:
         self.offset = self.path.stat().st_size
 
     def manifest_puts(self) -> int:
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            text = handle.read().decode(errors="replace")
         pattern = re.compile(
             rf'method=PUT .*uri="?/v2/{re.escape(self.namespace)}/[^"]*/manifests/'
         )
-        return sum(1 for line in text.splitlines() if pattern.search(line))
+        return sum(1 for line in self._lines() if pattern.search(line))
+
+    def manifest_heads(self) -> int:
+        """HEADs of the namespace's manifests, from the access log (a line a request)."""
+        pattern = re.compile(rf'"HEAD /v2/{re.escape(self.namespace)}/[^" ]*/manifests/')
+        return sum(1 for line in self._lines() if pattern.search(line))
+
+    def _lines(self) -> list[str]:
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            return handle.read().decode(errors="replace").splitlines()
 
 
 async def _run_and_wait(

@@ -19,6 +19,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +28,7 @@ import pytest
 
 from prefect_flow_deploy.clients import http_pools
 from prefect_flow_deploy.clients.direct_heads import DirectHeads
+from tests.loopback_server import LoopbackServer
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -116,3 +118,45 @@ def registry_through(monkeypatch: pytest.MonkeyPatch, transport: Callable[..., A
     pass the transport by."""
     monkeypatch.setattr(http_pools, "client_transport", transport)
     monkeypatch.setattr(DirectHeads, "for_environment", staticmethod(lambda timeout: None))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: OciServer
+
+    def _answer(self) -> None:
+        url = f"http://{self.headers.get('Host', 'registry')}{self.path}"
+        request = httpx.Request(self.command, url, headers=dict(self.headers))
+        with self.server.lock:
+            self.server.seen.append(f"{self.command} {request.url.path}")
+        response = self.server.transport.handle_request(request)
+        body = response.read()
+        self.send_response(response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class OciServer(LoopbackServer):
+    """A transport (the stand-in, or one that wraps it) served over HTTP/1.1 on loopback:
+    for the clients that speak to a socket themselves (clients/pumped_heads.py). `seen`:
+    each request, method and path."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        super().__init__(_Handler)
+        self.transport = transport
+        self.lock = threading.Lock()
+        self.seen: list[str] = []
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"

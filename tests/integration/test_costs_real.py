@@ -2,7 +2,8 @@
 planned with its images already in the stack's registry (CNCF distribution), asks the real
 registry what it asks the stand-in (the catalog aside: the real one lists the whole shared
 registry), and one manifest question a folder for N and 10·N folders (the count test's rule,
-on the real thing)."""
+on the real thing). And the same plan asked from the reading thread (pumped_heads.py): the
+same decisions, one HEAD a folder in the registry's own log, in a few writes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import httpx
 import pytest
 from bench.seed_deployed import base_config, put_image
 
-from prefect_flow_deploy.clients import prefect_api
+from prefect_flow_deploy.clients import prefect_api, pumped_heads
 from prefect_flow_deploy.clients.http_retry import RetryTransport
 from prefect_flow_deploy.run.engine import Engine
 from tests.conftest import Scenario, Stack
 from tests.corpus import scaled
-from tests.helpers import options
+from tests.helpers import RegistryLog, options
 from tests.oci_registry import OciRegistry, registry_through
 from tests.unit.run.test_engine_costs import N
 
@@ -77,3 +78,41 @@ def test_the_stand_in_registry_is_asked_what_the_real_one_is(
         assert shapes(real) == shapes(stand_in)
         heads = [r for r in real if "/manifests/" in r and f"/{repository}/" not in r]
         assert len(heads) == folders, real
+
+
+def test_heads_asked_from_the_reading_thread_decide_what_threads_decide(
+    scenario: Scenario, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the corpus' images in the real registry, half not: the plan made with the
+    pumped HEADs is the plan made with every question through httpx's threads; the
+    registry's access log holds one HEAD a folder, sent in a write a batch."""
+    writes = []
+    made = pumped_heads.PumpedHeads._write
+
+    def counted(self: pumped_heads.PumpedHeads, link: Any, batch: list[Any]) -> None:
+        writes.append(len(batch))
+        made(self, link, batch)
+
+    monkeypatch.setattr(pumped_heads.PumpedHeads, "_write", counted)
+    for folders in (N, 10 * N):
+        scaled.write(scenario.root, folders)
+        first = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
+        base = "http://127.0.0.1:5000"
+        repository, tag = stack.base_image.removeprefix("localhost:5000/").rsplit(":", 1)
+        with httpx.Client(timeout=30) as http:
+            config = base_config(http, base, repository, tag)
+            for image in first.images[::2]:
+                put_image(http, base, image.reference, config, repository)
+        writes.clear()
+        log = RegistryLog(stack, scenario.registry)
+        pumped = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
+        assert log.manifest_heads() == folders
+        assert sum(writes) == folders and len(writes) <= 1 + folders // pumped_heads.BATCH + 4
+        registry_through(monkeypatch, lambda *_a, **_k: RetryTransport(httpx.HTTPTransport()))
+        threaded = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
+        monkeypatch.undo()
+        monkeypatch.setattr(pumped_heads.PumpedHeads, "_write", counted)
+        assert [(i.reference, i.action, i.digest, i.reason) for i in pumped.images] == [
+            (i.reference, i.action, i.digest, i.reason) for i in threaded.images
+        ]
+        assert sum(i.action == "build" for i in pumped.images) == folders - len(first.images[::2])

@@ -14,6 +14,7 @@ import base64
 # codec at the same time can fail with "LookupError: unknown encoding: idna" (it broke the
 # benchmark's threaded baseline here).
 import encodings.idna  # noqa: F401
+import enum
 import hashlib
 import json
 import re
@@ -25,6 +26,7 @@ import httpx
 
 from prefect_flow_deploy.clients.direct_heads import DirectHeads
 from prefect_flow_deploy.clients.http_pools import ThreadClients
+from prefect_flow_deploy.clients.pumped_heads import PumpedHeads
 from prefect_flow_deploy.core.credentials import Credentials
 from prefect_flow_deploy.core.errors import RegistryError
 
@@ -72,6 +74,13 @@ def _is_loopback(host: str) -> bool:
     return bare in ("localhost", "::1", "[::1]") or bare.startswith("127.")
 
 
+class Ask(enum.Enum):
+    """A pumped HEAD's answer says nothing: ask through `manifest_digest`."""
+
+    AGAIN = "again"
+
+
+ASK = Ask.AGAIN
 CLIENT_POOLS = 4  # the threads' questions spread over four connection pools (http_pools.py)
 
 
@@ -89,7 +98,9 @@ class RegistryClient:
         self._clients = ThreadClients(CLIENT_POOLS, connections=64, timeout=timeout)
         # A HEAD's plain answers without httpx: a third of its CPU (direct_heads.py).
         self._heads = DirectHeads.for_environment(timeout)
+        self._timeout = timeout
         self._tokens: dict[tuple[str, str], str] = {}
+        self._challenged: set[str] = set()  # hosts that asked for a login (tokens by scope)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -118,6 +129,38 @@ class RegistryClient:
                 f"{image.host} answered HTTP {response.status_code} for {reference}"
             )
         return response.headers.get("Docker-Content-Digest") or _digest_from_body(self, url, image)
+
+    # -- the same question, asked without waiting (pumped_heads.py) ------------------------
+    def head_pump(self) -> PumpedHeads | None:
+        """HEADs sent from the calling thread, answered later; None through a proxy (httpx's
+        routes decide every request)."""
+        return PumpedHeads(self._timeout) if self._heads is not None else None
+
+    def pumped_head(self, reference: str) -> tuple[str, dict[str, str]] | None:
+        """The URL and headers of the tag's manifest HEAD, or None where `manifest_digest`
+        must ask: a host that asked for a login this client has no token for yet."""
+        image = parse_reference(reference)
+        headers = {"Accept": _MANIFEST_TYPES}
+        token = self._tokens.get((image.host, f"repository:{image.repository}:pull"))
+        if token:
+            headers["Authorization"] = token
+        elif image.host in self._challenged:
+            return None
+        url = f"{self._base_url(image)}/v2/{image.repository}/manifests/{image.reference}"
+        return url, headers
+
+    def pumped_digest(self, reference: str, answer: httpx.Response | None) -> str | Ask | None:
+        """`manifest_digest` from a pumped HEAD's answer, or ASK: anything but a plain found
+        or not found is asked again through `manifest_digest` (its login, errors, messages)."""
+        status = answer.status_code if answer is not None else 0
+        if status == 404:
+            return None
+        digest = answer.headers.get("Docker-Content-Digest", "") if answer is not None else ""
+        if status == 200 and digest:
+            return str(digest)
+        if status == 401:
+            self._challenged.add(parse_reference(reference).host)
+        return ASK
 
     def repositories(self, prefix: str) -> set[str] | None:
         """Every repository under `prefix` (host/path), from the registry's catalog; None when

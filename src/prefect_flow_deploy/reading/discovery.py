@@ -55,6 +55,7 @@ def discover(
     projects_root: Path,
     pattern: str | None = None,
     repository: str | None = None,
+    on_read: Callable[[FlowFolder], None] | None = None,
 ) -> list[FlowFolder]:
     """Every flow folder, in a stable order, filtered by `pattern`: the folders under the
     projects root (`<project>/<folder>/`), and those a prefect.yaml at the repository root
@@ -63,20 +64,28 @@ def discover(
     `pattern` is a regular expression searched in `project/folder` (as the old workflow's
     dispatch input was). An entry that cannot be read (a symlink loop, a link out of the
     repository) is a failed folder at that entry: the others are read as usual. No flow
-    folder at all is an error that says what the repository holds instead.
+    folder at all is an error that says what the repository holds instead. `on_read` is
+    told of each folder as soon as it is read, before the next (gather asks the registry
+    about it meanwhile).
     """
     regex = re.compile(pattern) if pattern else None
     found = prefect_layout.find(projects_root)
     layout = prefect_layout.read(found, projects_root, repository) if found else None
     folders: list[FlowFolder] = []
+
+    def read(folder: FlowFolder) -> None:
+        folders.append(folder)
+        if on_read is not None:
+            on_read(folder)
+
     seen = 0
     if projects_root.is_dir() and not (layout and layout.root == projects_root.resolve()):
-        seen, folders = _folder_layout(projects_root, regex)
+        seen = _folder_layout(projects_root, regex, read)
     if layout is not None:
         for note in layout.notes:
             log.warning(note.message, file=note.file, line=note.line, title=note.title)
         seen += len(layout.groups) + bool(layout.unplaced)
-        folders += _root_layout(layout, regex)
+        _root_layout(layout, regex, read)
     if not seen:
         raise NoFlowFoldersError(found_instead(projects_root, found))
     if not folders:
@@ -89,11 +98,11 @@ def discover(
 
 
 def _folder_layout(
-    projects_root: Path, regex: re.Pattern[str] | None
-) -> tuple[int, list[FlowFolder]]:
-    """The folders of `projects/<project>/<folder>/`: how many there are, and those read."""
+    projects_root: Path, regex: re.Pattern[str] | None, read: Callable[[FlowFolder], None]
+) -> int:
+    """The folders of `projects/<project>/<folder>/`, each handed to `read`: how many there
+    are."""
     root = repository_root(projects_root)
-    folders: list[FlowFolder] = []
     seen = 0
     # Real paths carried down (a folder no link leads to is its parent's real path + name).
     for project_dir, problem, project_real in _subdirs(
@@ -101,7 +110,7 @@ def _folder_layout(
     ):
         if problem is not None:  # its folders are unknown: a failed `<project>/*`
             seen += 1
-            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            read(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         _warn_strays(project_dir)
         try:
@@ -109,7 +118,7 @@ def _folder_layout(
         except OSError as exc:
             seen += 1
             problem = Problem("error", f"cannot list {display(project_dir)}: {exc}", project_dir)
-            folders.append(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
+            read(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
         for folder_dir, problem, real in entries:
             seen += 1
@@ -117,25 +126,25 @@ def _folder_layout(
             if regex and not regex.search(key):
                 continue
             if problem is not None:
-                folders.append(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
+                read(_failed(project_dir.name, folder_dir.name, folder_dir, problem))
             else:
-                folders.append(read_folder(project_dir.name, folder_dir, root, resolved=real))
-    return seen, folders
+                read(read_folder(project_dir.name, folder_dir, root, resolved=real))
+    return seen
 
 
 def _root_layout(
-    layout: prefect_layout.RootLayout, regex: re.Pattern[str] | None
-) -> list[FlowFolder]:
-    """The folders a prefect.yaml at the repository root names (prefect_layout.py)."""
+    layout: prefect_layout.RootLayout,
+    regex: re.Pattern[str] | None,
+    read: Callable[[FlowFolder], None],
+) -> None:
+    """The folders a prefect.yaml at the repository root names (prefect_layout.py), each
+    handed to `read`."""
     root = layout.root
     repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
-    folders = []
     if layout.unplaced:
         project = prefect_layout.repository_name(None, root)
         project = layout.groups[0].project if layout.groups else project
-        folders.append(
-            FlowFolder(project, UNREADABLE_PROJECT, root, problems=list(layout.unplaced))
-        )
+        read(FlowFolder(project, UNREADABLE_PROJECT, root, problems=list(layout.unplaced)))
     for group in layout.groups:
         if regex and not regex.search(f"{group.project}/{group.name}"):
             continue
@@ -147,8 +156,7 @@ def _root_layout(
         if any(p.severity == "error" for p in group.problems):  # its entries said why
             problems = tuple(p for p in problems if p.title != _NO_FLOW)
         problems += tuple(prefect_layout.root_build_files(group, root))
-        folders.append(replace(folder, problems=problems))
-    return folders
+        read(replace(folder, problems=problems))
 
 
 def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:

@@ -85,15 +85,21 @@ def _gather(
         # image as soon as its recipe is made (image_questions.py), while the next are made.
         state_future = background.submit(_timed, _checked_state, api)
         questions = ImageQuestions(options, registry, lambda: state_future.result()[0], pool)
-        folders = discover(options.projects_root, options.flows, options.repository)
-        for folder in folders:
+
+        def read(folder: FlowFolder) -> None:
+            """Each folder's image is asked about as soon as it is read (image_questions.py):
+            the registry answers while the next folders are read."""
             on_progress(Progress(folder.key, "reading"))
+            if folder.flows and not folder.failed:
+                questions.read(folder)  # and takes in the answers that have come
+            else:
+                questions.poll()
+
+        folders = discover(options.projects_root, options.flows, options.repository, read)
         log.debug(f"read {len(folders)} flow folders in {time.monotonic() - clock:.2f}s")
         collisions = image_collisions(folders, options)
         buildable = [f for f in folders if f.flows and not f.failed and f.key not in collisions]
-        for folder in buildable:
-            questions.read(folder)
-        found = questions.answers()
+        found = questions.answers({f.key for f in buildable})
         state, seconds = state_future.result()
     log.debug(f"read {len(state.deployments)} managed deployments in {seconds:.2f}s")
     log.debug(

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import pytest
 
@@ -98,14 +96,6 @@ class RegistryServer(LoopbackServer):
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.server_address[1]}"
-
-
-@pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[RegistryServer]:
-    no_proxy_variables(monkeypatch)
-    server = RegistryServer().start(poll_interval=0.05)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -255,26 +245,6 @@ def test_direct_heads_leave_no_cyclic_garbage(
 
 
 # -- TLS: the registry's certificate is verified as httpx verifies it -----------------------
-@pytest.fixture
-def tls_registry(
-    registry: RegistryServer, tmp_path: Path
-) -> Iterator[tuple[RegistryServer, ssl.SSLContext]]:
-    """The registry behind TLS with a certificate for 127.0.0.1 no CA bundle trusts, and a
-    context that trusts it."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    serving.load_cert_chain(cert, key)
-    registry.socket = serving.wrap_socket(registry.socket, server_side=True)
-    trusting = ssl.create_default_context(cafile=str(cert))
-    yield registry, trusting
-
-
 def test_an_untrusted_certificate_is_refused(
     tls_registry: tuple[RegistryServer, ssl.SSLContext],
 ) -> None:

@@ -221,6 +221,39 @@ def test_pattern_filters_on_project_and_folder(tmp_path: Path) -> None:
     assert [f.key for f in discover(tmp_path, "orders")] == ["ops/orders", "sales/orders"]
 
 
+def test_each_folder_is_handed_on_as_soon_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`on_read` hears of each folder returned (the filtered out, never) before the next is
+    read: gather asks the registry about it while the next are read. Both layouts."""
+    from prefect_flow_deploy.reading import discovery
+
+    events: list[str] = []
+    reading = discovery.read_folder
+
+    def read_folder(project: str, path: Path, *args: object, **kwargs: object) -> object:
+        events.append(f"read {path.name}")
+        return reading(project, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery, "read_folder", read_folder)
+    for rel in ("sales/orders/f.py", "sales/refunds/f.py", "ops/orders/f.py"):
+        make(tmp_path / "projects", rel, "from prefect import flow\n@flow\ndef f(): pass\n")
+    found = discover(tmp_path / "projects", "orders", on_read=lambda f: events.append(f.key))
+    assert [f.key for f in found] == ["ops/orders", "sales/orders"]
+    assert events == ["read orders", "ops/orders", "read orders", "sales/orders"]
+
+    events.clear()
+    make(tmp_path, "flows/a.py", "from prefect import flow\n@flow\ndef a(): pass\n")
+    make(tmp_path, "etl/b.py", "from prefect import flow\n@flow\ndef b(): pass\n")
+    make(tmp_path, "prefect.yaml", "deployments:\n- {name: a, entrypoint: flows/a.py:a}\n"
+         "- {name: b, entrypoint: etl/b.py:b}\n")  # fmt: skip
+    found = discover(tmp_path, on_read=lambda f: events.append(f"{f.key} {len(f.flows)}"))
+    assert [e for e in events if not e.startswith("read ")] == [
+        f"{f.key} {len(f.flows)}" for f in found
+    ]
+    assert [e.split()[0] for e in events] == ["read", found[0].key, "read", found[1].key]
+
+
 def test_helper_modules_in_subfolders_are_scanned(tmp_path: Path) -> None:
     make(tmp_path, "p/x/pkg/inner.py", "from prefect import flow\n@flow\ndef inner(): pass\n")
     [folder] = discover(tmp_path)

@@ -26,7 +26,8 @@ from prefect_flow_deploy.run import image_questions
 from prefect_flow_deploy.run.image_questions import ImageQuestions
 from prefect_flow_deploy.settings.cascade import resolve_options
 from prefect_flow_deploy.settings.options import Given
-from tests.oci_registry import OciRegistry, registry_through
+from tests.oci_registry import OciRegistry, OciServer, registry_through
+from tests.unit.clients.test_http_retry import no_proxy_variables
 
 FLOW = "from prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
 
@@ -69,9 +70,9 @@ def folders(root: Path, count: int) -> list[FlowFolder]:
     return read
 
 
-def options(root: Path) -> Any:
-    given = {"projects_root": root, "registry": "registry.test/flows",
-             "base_image": "registry.test/base/prefect:3", "work_pool": "pool"}  # fmt: skip
+def options(root: Path, host: str = "registry.test") -> Any:
+    given = {"projects_root": root, "registry": f"{host}/flows",
+             "base_image": f"{host}/base/prefect:3", "work_pool": "pool"}  # fmt: skip
     return resolve_options({name: Given(value, "test") for name, value in given.items()})
 
 
@@ -161,3 +162,78 @@ def test_past_the_threshold_the_catalog_spares_questions_about_new_repositories(
     assert sum(s.startswith("GET /v2/_catalog") for s in transport.seen) == 1
     heads = [s for s in transport.seen if s.startswith("HEAD /v2/flows/")]
     assert len(heads) == 1  # the first, asked before the catalog was read
+
+
+# -- asked from the reading thread (clients/pumped_heads.py), over a socket -------------------
+@pytest.fixture
+def served(oci: OciRegistry, monkeypatch: pytest.MonkeyPatch) -> Iterator[OciServer]:
+    no_proxy_variables(monkeypatch)
+    server = OciServer(oci).start(poll_interval=0.05)
+    yield server
+    server.stop()
+
+
+def test_the_pump_asks_while_the_next_folders_are_read_and_answers_as_threads_do(
+    tmp_path: Path, oci: OciRegistry, served: OciServer, pool: ThreadPoolExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A folder's question is in the registry's hands before `answers` (polled between
+    folders, as gather does); one HEAD a folder for N and 10·N folders; the answers are
+    those the threads get through httpx."""
+    monkeypatch.setattr(image_questions, "CATALOG_THRESHOLD", 10**6)
+    root = tmp_path / "repo"
+    read = folders(root, 30)
+    registry = RegistryClient(load_logins({}, {}))
+    for count in (3, 30):
+        for folder in read[: count // 2]:  # half of them built already
+            questions = ImageQuestions(options(root, served.host), registry, empty_state, pool)
+            questions.read(folder)
+            answer = questions.answers().answers[folder.key]
+            oci.put(f"flows/team/{folder.name}", str(answer.tag))
+        served.seen.clear()
+        questions = ImageQuestions(options(root, served.host), registry, empty_state, pool)
+        questions.read(read[0])
+        deadline = time.monotonic() + 10
+        while not any("/flows/team/flow0/" in seen for seen in served.seen):
+            assert time.monotonic() < deadline, served.seen
+            questions.poll()
+        for folder in read[1:count]:
+            questions.read(folder)
+            questions.poll()
+        pumped = questions.answers().answers
+        heads = [s for s in served.seen if s.startswith("HEAD /v2/flows/")]
+        assert len(heads) == count, served.seen
+        threaded = ImageQuestions(
+            options(root, served.host), client(monkeypatch, oci), empty_state, pool
+        )
+        for folder in read[:count]:
+            threaded.read(folder)
+        assert pumped == threaded.answers().answers
+        assert sum(a.digest is not None for a in pumped.values()) == count // 2
+        monkeypatch.undo()
+        monkeypatch.setattr(image_questions, "CATALOG_THRESHOLD", 10**6)
+        no_proxy_variables(monkeypatch)
+    registry.close()
+
+
+def test_a_registry_that_wants_a_login_is_pumped_once_then_asked_by_the_threads(
+    tmp_path: Path, oci: OciRegistry, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first answer (401) stops the pump; the questions go to the registry client,
+    whose error is the one a refusing registry always gave."""
+    no_proxy_variables(monkeypatch)
+    refusing = Counted(oci, refuse=True)
+    server = OciServer(refusing).start(poll_interval=0.05)
+    registry = RegistryClient(load_logins({}, {}))
+    try:
+        questions = ImageQuestions(options(tmp_path, server.host), registry, empty_state, pool)
+        for folder in folders(tmp_path, 5):
+            questions.read(folder)
+            questions.poll()
+        with pytest.raises(RegistryError, match="refused access"):
+            questions.answers()
+        heads = [s for s in refusing.seen if s.startswith("HEAD /v2/flows/")]
+        assert len(heads) == 5 + 1  # each asked by the client, one pumped before
+    finally:
+        registry.close()
+        server.stop()
