@@ -222,3 +222,11 @@ def test_a_refused_field_points_at_the_prefect_yaml_key_the_table_names(tmp_path
     assert line == 7 and "Fix `concurrency_limit` in prefect.yaml" in message
     message, line = refused("work_queue_name")
     assert line == 3 and "Fix `work_pool.work_queue_name` in prefect.yaml" in message
+
+
+def test_each_field_is_found_by_its_api_name() -> None:
+    """by_api looks fields up by name: no two may share one (the second would be lost)."""
+    from prefect_flow_deploy.deployment import fields
+
+    assert [fields.by_api(f.api) for f in fields.FIELDS] == list(fields.FIELDS)
+    assert fields.by_api("no_such_field") is None
