@@ -93,7 +93,11 @@ class PumpedHeads:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         fields = [("Host", parts.netloc), *headers.items()]
         host = (parts.scheme, parts.netloc)
-        request = h11.Request(method="HEAD", target=target, headers=fields)
+        try:
+            request = h11.Request(method="HEAD", target=target, headers=fields)
+        except h11.LocalProtocolError:  # a header HTTP/1.1 cannot carry: httpx says why
+            self.answers[key] = None
+            return
         self._waiting.setdefault(host, deque()).append(_Question(key, host, request))
 
     def poll(self) -> None:
@@ -130,11 +134,15 @@ class PumpedHeads:
             # One question to a host until it answers; then batches on every connection.
             size = self.batch if host in self._open and host not in self._one_by_one else 1
             while waiting and (len(waiting) >= size or not whole_batches):
-                link = self._link_for(host)
+                if waiting[0].resent:  # alone, on a new connection: a kept one failed it
+                    link = self._fresh_link(host)
+                    count = 1
+                else:
+                    link = self._link_for(host)
+                    count = min(size, len(waiting))
                 if link is None:
                     break
-                batch = [waiting.popleft() for _ in range(min(size, len(waiting)))]
-                self._write(link, batch)
+                self._write(link, [waiting.popleft() for _ in range(count)])
 
     def _link_for(self, host: Host) -> _Link | None:
         """The host's connection with the fewest questions in flight, a new one while there
@@ -150,6 +158,16 @@ class PumpedHeads:
         idle = min(links, key=lambda link: len(link.in_flight), default=None)
         if idle is not None and (not idle.in_flight or len(links) >= self.connections):
             return idle if len(idle.in_flight) < depth else None
+        return self._new(host)
+
+    def _fresh_link(self, host: Host) -> _Link | None:
+        """A new connection (an idle one closed to make room); None: wait for answers."""
+        links = self._links.setdefault(host, [])
+        if len(links) >= self.connections:
+            idle = next((link for link in links if not link.in_flight), None)
+            if idle is None:
+                return None
+            self._end(idle, resend=False)
         return self._new(host)
 
     def _new(self, host: Host) -> _Link | None:

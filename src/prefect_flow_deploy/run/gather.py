@@ -82,7 +82,7 @@ def _gather(
         ThreadPoolExecutor(max_workers=PLAN_THREADS) as pool,
     ):
         # The server answers while the repository is read; the registry about each folder's
-        # image as soon as its recipe is made (image_questions.py), while the next are made.
+        # image as soon as the folder is read (image_questions.py), while the next are read.
         state_future = background.submit(_timed, _checked_state, api)
         questions = ImageQuestions(options, registry, lambda: state_future.result()[0], pool)
 

@@ -153,6 +153,17 @@ def test_an_answer_that_is_not_http_is_handed_back() -> None:
         pump.close()
 
 
+def test_a_header_http_cannot_carry_is_handed_back_unsent(registry: RegistryServer) -> None:
+    pump = PumpedHeads(timeout=2.0)
+    url = f"http://{registry.host}/v2/flows/a/manifests/t1"
+    pump.ask("bad", url, {"Authorization": "Bearer a\r\nInjected: 1"})
+    pump.ask("good", url, {})
+    pump.poll()
+    assert statuses(dict(pump.finish())) == [None, 200]  # sorted keys: "bad", "good"
+    pump.close()
+    assert len(registry.seen) == 1
+
+
 def test_a_trusted_certificate_is_answered_here(
     tls_registry: tuple[RegistryServer, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch
 ) -> None:
