@@ -50,6 +50,18 @@ def registry_requests(
     return counting.asked
 
 
+def push_images(stack: Stack, references: list[str]) -> tuple[str, str]:
+    """Each reference as an image in the stack's registry (the base image's config, no
+    build); the base image's repository and tag."""
+    base = "http://127.0.0.1:5000"
+    repository, tag = stack.base_image.removeprefix("localhost:5000/").rsplit(":", 1)
+    with httpx.Client(timeout=30) as http:
+        config = base_config(http, base, repository, tag)
+        for reference in references:
+            put_image(http, base, reference, config, repository)
+    return repository, tag
+
+
 def shapes(requests: list[str]) -> list[str]:
     return sorted(r.rpartition("/manifests/")[0] for r in requests if "_catalog" not in r)
 
@@ -60,12 +72,7 @@ def test_the_stand_in_registry_is_asked_what_the_real_one_is(
     for folders in (N, 10 * N):
         scaled.write(scenario.root, folders)
         planned = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
-        base = "http://127.0.0.1:5000"
-        repository, tag = stack.base_image.removeprefix("localhost:5000/").rsplit(":", 1)
-        with httpx.Client(timeout=30) as http:
-            config = base_config(http, base, repository, tag)
-            for image in planned.images:
-                put_image(http, base, image.reference, config, repository)
+        repository, tag = push_images(stack, [image.reference for image in planned.images])
         real = registry_requests(scenario, stack, httpx.HTTPTransport(), monkeypatch)
         # The same plan against the stand-in, holding the same references.
         oci = OciRegistry()
@@ -97,12 +104,7 @@ def test_heads_asked_from_the_reading_thread_decide_what_threads_decide(
     for folders in (N, 10 * N):
         scaled.write(scenario.root, folders)
         first = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
-        base = "http://127.0.0.1:5000"
-        repository, tag = stack.base_image.removeprefix("localhost:5000/").rsplit(":", 1)
-        with httpx.Client(timeout=30) as http:
-            config = base_config(http, base, repository, tag)
-            for image in first.images[::2]:
-                put_image(http, base, image.reference, config, repository)
+        push_images(stack, [image.reference for image in first.images[::2]])
         writes.clear()
         log = RegistryLog(stack, scenario.registry)
         pumped = Engine(options(scenario, stack, work_pool=stack.worker_pool)).plan()
