@@ -26,9 +26,9 @@ from pathlib import Path
 
 import httpx
 
+from prefect_flow_deploy.clients.image_names import parse_reference
 from prefect_flow_deploy.clients.prefect_api import resolve
 from prefect_flow_deploy.clients.registration import apply, make_client
-from prefect_flow_deploy.clients.registry import parse_reference
 from prefect_flow_deploy.core.model import DeploymentPlan, ImagePlan
 from prefect_flow_deploy.run.engine import Engine
 from prefect_flow_deploy.settings.cascade import resolve_options

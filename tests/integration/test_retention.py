@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL
 from prefect_flow_deploy.run.engine import Engine
 from prefect_flow_deploy.run.retention import Retention
 

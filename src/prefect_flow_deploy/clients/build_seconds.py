@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from prefect_flow_deploy.clients.registry import RegistryClient, parse_reference
+from prefect_flow_deploy.clients.image_names import parse_reference
+from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.core.errors import RegistryError
 from prefect_flow_deploy.core.logger import log
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
-from prefect_flow_deploy.clients.registry import StoredImage
+from prefect_flow_deploy.clients.stored_images import StoredImage
 from prefect_flow_deploy.core.errors import RegistryError
 
 GHCR = "ghcr.io"

@@ -20,13 +20,15 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import httpx
 
 from prefect_flow_deploy.clients.direct_heads import DirectHeads
 from prefect_flow_deploy.clients.http_pools import ThreadClients
+from prefect_flow_deploy.clients.image_names import ImageName, is_loopback, parse_reference
 from prefect_flow_deploy.clients.pumped_heads import PumpedHeads
+from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL, StoredImage
 from prefect_flow_deploy.core.credentials import Credentials
 from prefect_flow_deploy.core.errors import RegistryError
 
@@ -40,38 +42,6 @@ _MANIFEST_TYPES = ", ".join(
 )
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-@dataclass(frozen=True)
-class ImageName:
-    host: str  # as written ("docker.io" for Docker Hub)
-    repository: str
-    reference: str  # tag or digest
-
-    @property
-    def api_host(self) -> str:
-        return "registry-1.docker.io" if self.host == "docker.io" else self.host
-
-
-def parse_reference(reference: str) -> ImageName:
-    name, digest = ([*reference.split("@", 1), ""])[:2] if "@" in reference else (reference, "")
-    tag = "latest"
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = name.rsplit(":", 1)
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        host, repository = first, rest
-    else:
-        host, repository = "docker.io", name
-        if "/" not in repository:
-            repository = f"library/{repository}"
-    return ImageName(host, repository, digest or tag)
-
-
-def _is_loopback(host: str) -> bool:
-    bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return bare in ("localhost", "::1", "[::1]") or bare.startswith("127.")
 
 
 class Ask(enum.Enum):
@@ -113,7 +83,7 @@ class RegistryClient:
         image = parse_reference(reference)
         if image.reference.startswith("sha256:"):
             return image.reference
-        url = f"{self._base_url(image)}/v2/{image.repository}/manifests/{image.reference}"
+        url = self._manifest_url(image)
         response = self._request("HEAD", url, image)
         if response.status_code == 404:
             return None
@@ -140,14 +110,10 @@ class RegistryClient:
         """The URL and headers of the tag's manifest HEAD, or None where `manifest_digest`
         must ask: a host that asked for a login this client has no token for yet."""
         image = parse_reference(reference)
-        headers = {"Accept": _MANIFEST_TYPES}
-        token = self._tokens.get((image.host, f"repository:{image.repository}:pull"))
-        if token:
-            headers["Authorization"] = token
-        elif image.host in self._challenged:
+        headers = self._headers(image, f"repository:{image.repository}:pull")
+        if "Authorization" not in headers and image.host in self._challenged:
             return None
-        url = f"{self._base_url(image)}/v2/{image.repository}/manifests/{image.reference}"
-        return url, headers
+        return self._manifest_url(image), headers
 
     def pumped_digest(self, reference: str, answer: httpx.Response | None) -> str | Ask | None:
         """`manifest_digest` from a pumped HEAD's answer, or ASK: anything but a plain found
@@ -327,7 +293,7 @@ class RegistryClient:
 
     # -- plumbing ----------------------------------------------------------------------
     def _base_url(self, image: ImageName) -> str:
-        scheme = "http" if _is_loopback(image.host) else "https"
+        scheme = "http" if is_loopback(image.host) else "https"
         return f"{scheme}://{image.api_host}"
 
     def _request(
@@ -340,12 +306,9 @@ class RegistryClient:
         content_type: str | None = None,
     ) -> httpx.Response:
         scope = scope or f"repository:{image.repository}:pull"
-        headers = {"Accept": _MANIFEST_TYPES}
+        headers = self._headers(image, scope)
         if content_type:
             headers["Content-Type"] = content_type
-        token = self._tokens.get((image.host, scope))
-        if token:
-            headers["Authorization"] = token
         try:
             response = self._send(method, url, headers, content)
             if response.status_code == 401 and "WWW-Authenticate" in response.headers:
@@ -359,6 +322,14 @@ class RegistryClient:
                 "Check the registry address and that this runner can reach it."
             ) from exc
         return response
+
+    def _headers(self, image: ImageName, scope: str) -> dict[str, str]:
+        """A request's Accept, and the token this client holds for the scope, if any."""
+        token = self._tokens.get((image.host, scope))
+        return {"Accept": _MANIFEST_TYPES, **({"Authorization": token} if token else {})}
+
+    def _manifest_url(self, image: ImageName) -> str:
+        return f"{self._base_url(image)}/v2/{image.repository}/manifests/{image.reference}"
 
     def _send(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
@@ -401,25 +372,6 @@ def _basic_authorization(login: Credentials) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-@dataclass(frozen=True)
-class StoredImage:
-    """One image in a repository: every tag that points at its digest."""
-
-    repository: str  # host/path, as in an image reference
-    digest: str
-    tags: tuple[str, ...]
-    created: str  # ISO 8601 from the image config (or the registry's record); "" unknown
-    blobs: tuple[tuple[str, int], ...] = ()  # (digest, bytes): manifest, config, layers
-    version_id: int | None = None  # a GitHub package version, for GHCR
-    # The repository whose run built it (its REPOSITORY_LABEL); None: not told.
-    owner: str | None = None
-    children: tuple[str, ...] = ()  # an index's platform images, by digest
-
-
-# The label a run puts on every image it builds: the repository it acts as (ownership.py).
-REPOSITORY_LABEL = "io.prefect-flow-deploy.repository"
-
-
 def _owner(labels: object) -> str | None:
     value = labels.get(REPOSITORY_LABEL) if isinstance(labels, dict) else None
     return str(value) if value else None
@@ -447,8 +399,6 @@ def _error_code(response: httpx.Response) -> str:
 
 def _digest_from_body(client: RegistryClient, url: str, image: ImageName) -> str | None:
     """Some registries omit Docker-Content-Digest on HEAD: hash the manifest instead."""
-    import hashlib
-
     response = client._request("GET", url, image)
     if response.status_code != 200:
         return None
@@ -462,9 +412,7 @@ def image_labels(client: RegistryClient, reference: str) -> dict[str, str]:
     image = parse_reference(reference)
     base = client._base_url(image)
     try:
-        response = client._request(
-            "GET", f"{base}/v2/{image.repository}/manifests/{image.reference}", image
-        )
+        response = client._request("GET", client._manifest_url(image), image)
         if response.status_code != 200:
             return {}
         manifest = response.json()

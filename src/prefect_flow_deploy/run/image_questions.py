@@ -33,13 +33,8 @@ from functools import partial
 from typing import TypeVar
 
 from prefect_flow_deploy.clients import build_seconds
-from prefect_flow_deploy.clients.registry import (
-    ASK,
-    Ask,
-    RegistryClient,
-    image_labels,
-    parse_reference,
-)
+from prefect_flow_deploy.clients.image_names import parse_reference
+from prefect_flow_deploy.clients.registry import ASK, Ask, RegistryClient, image_labels
 from prefect_flow_deploy.core.background import in_own_thread
 from prefect_flow_deploy.core.errors import RegistryError
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer
@@ -190,9 +185,8 @@ class ImageQuestions:
         if self._pump is None:
             return False
         catalog = self._catalog
-        known = catalog.result() if catalog is not None and catalog.done() else None
         reference = f"{answer.repository}:{answer.tag}"
-        if known is not None and parse_reference(reference).repository not in known:
+        if catalog is not None and catalog.done() and _not_listed(catalog.result(), reference):
             return False
         request = self.registry.pumped_head(reference)
         if request is None:
@@ -234,8 +228,7 @@ class ImageQuestions:
         """The image's digest if it is already there: in the registry, or locally without
         one. A repository the registry's catalog does not list holds no tag: not asked."""
         if self.options.registry:
-            known = catalog.result() if catalog is not None else None
-            if known is not None and parse_reference(reference).repository not in known:
+            if catalog is not None and _not_listed(catalog.result(), reference):
                 return None
             return self.registry.manifest_digest(reference)
         from prefect_flow_deploy.docker.engine_session import (
@@ -243,6 +236,11 @@ class ImageQuestions:
         )
 
         return local_image_id(reference)
+
+
+def _not_listed(catalog: set[str] | None, reference: str) -> bool:
+    """The catalog (None: the registry keeps none) lists no repository of the reference's."""
+    return catalog is not None and parse_reference(reference).repository not in catalog
 
 
 def _only(by_key: dict[str, T], keys: set[str] | None) -> dict[str, T]:

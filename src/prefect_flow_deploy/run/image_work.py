@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from prefect_flow_deploy.clients import build_seconds, http_retry
 from prefect_flow_deploy.clients.checkout_history import CheckoutHistory
 from prefect_flow_deploy.clients.docker_auth import Logins
-from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import ImagePlan, Plan, Progress
 from prefect_flow_deploy.core.naming import FOLDER_LABEL, INPUTS_LABEL, registry_host

@@ -23,13 +23,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from prefect_flow_deploy.clients.ghcr import GHCR, PackagesClient
-from prefect_flow_deploy.clients.registry import (
-    REPOSITORY_LABEL,
-    RegistryClient,
-    StoredImage,
-    image_labels,
-    parse_reference,
-)
+from prefect_flow_deploy.clients.image_names import parse_reference
+from prefect_flow_deploy.clients.registry import RegistryClient, image_labels
+from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL, StoredImage
 from prefect_flow_deploy.core.errors import RegistryError
 from prefect_flow_deploy.core.model import ImageDeletion
 from prefect_flow_deploy.core.naming import registry_host, repository_of

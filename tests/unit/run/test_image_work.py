@@ -10,7 +10,8 @@ from typing import Any, cast
 import pytest
 
 from prefect_flow_deploy.clients.docker_auth import Logins
-from prefect_flow_deploy.clients.registry import REPOSITORY_LABEL, RegistryClient
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL
 from prefect_flow_deploy.core.model import Plan, Progress
 from prefect_flow_deploy.core.naming import FOLDER_LABEL
 from prefect_flow_deploy.core.results import Counters

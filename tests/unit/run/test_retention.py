@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from prefect_flow_deploy.clients.ghcr import PackagesClient
-from prefect_flow_deploy.clients.registry import RegistryClient, StoredImage
+from prefect_flow_deploy.clients.registry import RegistryClient
+from prefect_flow_deploy.clients.stored_images import StoredImage
 from prefect_flow_deploy.core.errors import RegistryError
 from prefect_flow_deploy.core.naming import repository_of
 from prefect_flow_deploy.run.retention import (
