@@ -75,8 +75,8 @@ class _Link:
 
 class PumpedHeads:
     """Used from one thread: `ask` (sent at the next `poll`), `poll` between other work,
-    `finish` once. Each key's
-    answer: an httpx.Response (status and headers), or None to ask again through httpx."""
+    `finish` once. Each key's answer: an httpx.Response (status and headers), or None to ask
+    again through httpx."""
 
     def __init__(self, timeout: float, connections: int = CONNECTIONS, batch: int = BATCH):
         self.timeout, self.connections, self.batch = timeout, connections, batch
