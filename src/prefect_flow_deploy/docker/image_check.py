@@ -211,19 +211,22 @@ def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
         )
     return (
         f"`{local}` is in the repository but outside the flow folder, and the image "
-        f"holds only {folder.key}: move or copy it into the folder, or make it a "
-        "package and add it to requirements.txt"
+        f"holds only {folder.key}: move or copy it into the folder, or require it in "
+        "requirements.txt as a package pip can install there (a version you publish, or "
+        "`<name> @ git+https://…`)"
     )
 
 
 def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
     """Where the repository holds a module the code imports as if it were installed (beside
-    the flow folders, in the project, at the root: a common monorepo habit), relative to the
-    repository; "." when it is the flow folder itself (`from flows.helpers import …` in
-    flows/, Prefect's layout run from the repository root)."""
+    the flow folders, in the project, at the root or in its `src/` (the src layout of the
+    repository's own package, installed in its development environment): a common monorepo
+    habit), relative to the repository; "." when it is the flow folder itself (`from
+    flows.helpers import …` in flows/, Prefect's layout run from the repository root)."""
     repository = repository_root(root)
     own = folder.path.resolve()
-    for base in dict.fromkeys((own.parent, root.resolve(), repository)):
+    tops = (root.resolve(), repository)
+    for base in dict.fromkeys((own.parent, *tops, *(top / "src" for top in tops))):
         for candidate in (base / module, base / f"{module}.py"):
             if candidate == own:
                 return "."

@@ -74,6 +74,26 @@ def test_a_module_beside_the_flow_folders_is_named_from_the_repository(tmp_path:
     )
 
 
+def test_the_repositorys_own_package_in_a_src_layout_is_an_error(tmp_path: Path) -> None:
+    """`src/<package>` of the repository's own pyproject (mortenoh/prefect-examples: flows/
+    import `prefect_examples` from src/prefect_examples): the image never has it, so every
+    run crashed while the check only warned "add it to requirements.txt"."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mypkg'\n")
+    (tmp_path / "src" / "mypkg").mkdir(parents=True)
+    (tmp_path / "src" / "mypkg" / "__init__.py").write_text("X = 1\n")
+    folder_path = tmp_path / "projects" / "p" / "reusable"
+    folder_path.mkdir(parents=True)
+    (folder_path / "flow.py").write_text(
+        "from prefect import flow\nfrom mypkg import X\n\n\n@flow\ndef reusable():\n    pass\n"
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    error = missing_modules(folder, ["mypkg"], tmp_path / "projects")
+    assert error is not None and (error.file, error.line) == (str(folder_path / "flow.py"), 2)
+    assert "`src/mypkg` is in the repository but outside the flow folder" in str(error)
+    assert "mypkg @ git+https://" not in str(error) and "git+https://" in str(error)
+
+
 def test_every_such_import_is_said_in_one_run(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
