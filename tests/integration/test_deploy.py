@@ -262,6 +262,27 @@ def test_failing_build_is_reported_and_others_deploy(stack: Stack, scenario: Sce
     assert "docker build failed" in (by_folder["bad_build"].error or "")
 
 
+def test_a_lower_case_dockerfile_is_the_folders_dockerfile(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """`docker build <folder>` reads `dockerfile` when there is no `Dockerfile` (docker/cli
+    GetDockerfileRelPath, BuildKit's frontend: moby/moby#10858); so does this tool (Axioq/
+    wolf-tracks' only Dockerfile was lower-case: the default recipe was built instead, without
+    a word, and its runs failed)."""
+    import docker
+
+    folder = write_flow(scenario.folder("p", "lower"), f"lower_{scenario.suffix}")
+    (folder / "dockerfile").write_text(
+        f"FROM {stack.base_image}\nLABEL made.by=lower-case-dockerfile\n"
+        f"WORKDIR /opt/prefect/flows/lower\nCOPY . .\n"
+    )
+    result = deploy(scenario, stack)
+    assert not result.failed, result.results
+    [image] = result.plan.images
+    labels = docker.from_env().images.get(image.reference).labels
+    assert labels["made.by"] == "lower-case-dockerfile"
+
+
 def test_image_without_the_code_fails_with_the_line_to_change(
     stack: Stack, scenario: Scenario
 ) -> None:

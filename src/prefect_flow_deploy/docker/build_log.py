@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prefect_flow_deploy.reading.dockerfile import instruction_line, logical_lines
+from prefect_flow_deploy.reading.dockerfile import (
+    folder_dockerfile,
+    instruction_line,
+    logical_lines,
+)
 from prefect_flow_deploy.reading.requirements import requirement_line
 
 # `[stage-0 3/5] RUN pip install …`: the step BuildKit says failed (the last one it names).
@@ -66,7 +70,7 @@ def failure_location(
         if steps and "requirements.txt" in steps[-1] and requirements.is_file():
             return requirements, failed_requirement_line(log, requirements)
         return None, None
-    dockerfile = context / "Dockerfile"
+    dockerfile = folder_dockerfile(context) or context / "Dockerfile"
     parse_error = _PARSE_ERROR_LINE.search(log)
     if parse_error:
         return dockerfile, int(parse_error.group(1))

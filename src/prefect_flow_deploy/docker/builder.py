@@ -27,6 +27,7 @@ from prefect_flow_deploy.docker.build_log import (
     failure_location,
     shared_step_note,
 )
+from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.linked_files import staged_context
 
 
@@ -70,7 +71,8 @@ def build(
             # the context's: our default ignores are added without touching the user's folder.
             Path(recipe_dir, "Dockerfile.dockerignore").write_text(request.dockerignore_text or "")
         else:
-            dockerfile = context / "Dockerfile"
+            found = folder_dockerfile(request.context)  # `Dockerfile`, else `dockerfile`
+            dockerfile = context / (found.name if found is not None else "Dockerfile")
         command = [
             *build_command,
             "--progress=plain",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.dockerignore import exclude_paths
 
 # Bump when the meaning of a tag changes (recipe layout, hash composition).
@@ -47,7 +48,7 @@ def received_by_build(folder: Path) -> Callable[[str], bool]:
     @functools.cache
     def included() -> frozenset[str] | None:
         patterns = read_dockerignore(folder)
-        if not (folder / "Dockerfile").is_file():  # as discovery tells the default recipe
+        if folder_dockerfile(folder) is None:  # as discovery tells the default recipe
             patterns += RECIPE_IGNORES
         try:
             return frozenset(exclude_paths(str(folder), patterns))

@@ -22,7 +22,11 @@ from prefect_flow_deploy.core.model import (
 from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
-from prefect_flow_deploy.reading.dockerfile import dockerfile_problems
+from prefect_flow_deploy.reading.dockerfile import (
+    DOCKERFILE_NAMES,
+    dockerfile_problems,
+    folder_dockerfile,
+)
 from prefect_flow_deploy.reading.entrypoint_names import named_flow
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
@@ -164,7 +168,7 @@ def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder
 
 
 # Files a flow folder builds from: in a project folder, no build reads them.
-_FOLDER_FILES = ("Dockerfile", "requirements.txt", "prefect.yaml", ".dockerignore")
+_FOLDER_FILES = (*DOCKERFILE_NAMES, "requirements.txt", "prefect.yaml", ".dockerignore")
 
 
 def _warn_strays(project_dir: Path) -> None:
@@ -278,11 +282,14 @@ def _read_files(
         return replace(folder, flows=flows, problems=problems, imports=imports, **fields)
 
     try:
-        own = ("Dockerfile", "requirements.txt") + (() if listed is not None else ("prefect.yaml",))
+        own = ("requirements.txt",) + (() if listed is not None else ("prefect.yaml",))
         for name in own:
             candidate = path / name
             if candidate.is_file():
                 files[_FILE_ATTRIBUTES[name]] = candidate
+        dockerfile = folder_dockerfile(path)
+        if dockerfile is not None:
+            files["dockerfile"] = dockerfile
         read = so_far()  # the folder's files
 
         source = FolderSource(path, listing)  # this folder's modules only: none crosses folders
@@ -355,9 +362,7 @@ def _read_files(
     return so_far()
 
 
-_FILE_ATTRIBUTES = {
-    "Dockerfile": "dockerfile", "requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"
-}  # fmt: skip
+_FILE_ATTRIBUTES = {"requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"}
 
 
 def _named_otherwise(

@@ -6,10 +6,26 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# The names `docker build <folder>` reads, in order: Docker's CLI and BuildKit's frontend
+# both take the lower-case one when `Dockerfile` is missing (docker/cli
+# cli/command/image/build/context.go GetDockerfileRelPath, "look for 'dockerfile' too";
+# moby/buildkit frontend/dockerfile/builder, moby/moby#10858).
+DOCKERFILE_NAMES = ("Dockerfile", "dockerfile")
+
+
+def folder_dockerfile(folder: Path) -> Path | None:
+    """The Dockerfile a build of the folder reads, or None."""
+    for name in DOCKERFILE_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 @dataclass(frozen=True)

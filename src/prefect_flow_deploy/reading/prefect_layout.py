@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from prefect_flow_deploy.core.model import DeploymentConfig, Problem
+from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
 
 PREFECT_YAML = "prefect.yaml"
@@ -205,17 +206,26 @@ def root_build_files(group: Group, root: Path) -> list[Problem]:
     if group.path == root:
         return []
     found = []
-    for name in ("requirements.txt", "Dockerfile"):
-        if (root / name).is_file() and not (group.path / name).is_file():
+    requirements = root / "requirements.txt"
+    for at_root, own in (
+        (requirements if requirements.is_file() else None, group.path / "requirements.txt"),
+        (folder_dockerfile(root), folder_dockerfile(group.path)),  # either case, as Docker
+    ):
+        if at_root is not None and (own is None or not own.is_file()):
+            name = at_root.name
             relative = group.path.relative_to(root).as_posix()
+            fix = (
+                f"Copy it into {relative}/, or run `prefect-flow-deploy adopt`, which does"
+                if name == "requirements.txt"
+                else f"Copy it into {relative}/, its COPY sources then read from the folder"
+            )
             found.append(
                 Problem(
                     "warning",
                     f"{name} is at the repository root, outside the build context of the flow "
                     f"folder {relative}/ (each folder's image is built from the folder alone), "
-                    f"so the image does without it. Copy it into {relative}/, or run "
-                    "`prefect-flow-deploy adopt`, which does (docs/prefect-layout.md).",
-                    root / name,
+                    f"so the image does without it. {fix} (docs/prefect-layout.md).",
+                    at_root,
                     None,
                     "Build file outside the flow folder",
                 )

@@ -41,7 +41,9 @@ def recipe_for(folder: FlowFolder, options: Options) -> BuildRecipe:
         args = dict(options.build_args)
         if BASE_IMAGE_ARG in declared_args(text):
             args.setdefault(BASE_IMAGE_ARG, options.base_image)
-        files = context_files(folder.path, read_dockerignore(folder.path), root=_root(folder))
+        files = context_files(
+            folder.path, read_dockerignore(folder.path), folder.dockerfile.name, _root(folder)
+        )
         bases = [(b.reference, b.line) for b in base_images(text, args)]
         return BuildRecipe(
             None, None, args, bases, {f.path: f.digest for f in files}, None, secret_ids,

@@ -97,6 +97,18 @@ def test_missing_requirements_is_fine_and_files_are_noted(tmp_path: Path) -> Non
     assert b.requirements is not None and b.dockerfile is not None
 
 
+def test_a_lower_case_dockerfile_is_the_folders_dockerfile_as_for_docker(tmp_path: Path) -> None:
+    """`docker build` falls back to `dockerfile` (reading/dockerfile.py says where): the folder
+    is built from it, with everything its context holds, not from the default recipe."""
+    make(tmp_path, "p/a/f.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    make(tmp_path, "p/a/dockerfile", "FROM x\nCOPY . .\n")
+    make(tmp_path, "p/a/.dockerignore", "dockerfile\n")  # Docker sends it all the same
+    [folder] = discover(tmp_path)
+    assert folder.dockerfile == tmp_path / "p" / "a" / "dockerfile"
+    recipe = recipe_for(folder, Options(base_image="b"))
+    assert recipe.dockerfile_text is None and "dockerfile" in recipe.files
+
+
 def test_folder_without_flow_is_a_warning(tmp_path: Path) -> None:
     make(tmp_path, "p/empty/util.py", "def helper(): pass\n")
     [folder] = discover(tmp_path)

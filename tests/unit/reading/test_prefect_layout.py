@@ -88,6 +88,21 @@ def test_a_root_requirements_txt_outside_a_folder_is_a_warning(tmp_path: Path) -
         )
 
 
+def test_a_root_dockerfile_in_either_case_is_a_warning_that_adopt_does_not_copy(
+    tmp_path: Path,
+) -> None:
+    """Docker reads `dockerfile` when there is no `Dockerfile` (reading/dockerfile.py), so a
+    lower-case one at the root is outside the folders' build contexts too (Axioq/wolf-tracks:
+    no warning). adopt copies requirements.txt only: the advice does not send there."""
+    root = repository(tmp_path)
+    (root / "dockerfile").write_text("FROM python:3.12\nCOPY . .\n")
+    for folder in discover(root, None, "acme/x"):
+        [warning] = [p for p in folder.problems if p.title == "Build file outside the flow folder"]
+        assert warning.file == root / "dockerfile" and warning.message.startswith("dockerfile is")
+        relative = folder.path.relative_to(root).as_posix()
+        assert "adopt" not in warning.message and f"Copy it into {relative}/" in warning.message
+
+
 def test_entry_mistakes_are_errors_at_their_line(tmp_path: Path) -> None:
     extra = (
         "- name: gone\n  entrypoint: flows/gone.py:gone\n"  # 11: no such file
