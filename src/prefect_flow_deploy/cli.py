@@ -199,9 +199,11 @@ def validate(given: dict[str, Any]) -> None:
     report_folder_problems(outcome.folders)
     # Every warning said, those of no folder too (a flow file loose in a project folder).
     warnings = log.said["warning"] - warned
+    folders, flows, errors = len(outcome.folders), outcome.flows, outcome.errors
     log.info(
-        f"validated {len(outcome.folders)} flow folders ({outcome.flows} flows) in "
-        f"{time.monotonic() - started:.2f}s: {outcome.errors} errors, {warnings} warnings"
+        f"validated {folders} flow folder{'s' * (folders != 1)} ({flows} flow{'s' * (flows != 1)})"
+        f" in {time.monotonic() - started:.2f}s: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
     )
     if outcome.errors:
         raise typer.Exit(DeployFailedError.exit_code)

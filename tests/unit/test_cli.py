@@ -95,7 +95,7 @@ def test_the_config_file_is_found_at_the_repository_root_from_a_subfolder(
         cwd=folder.parents[2],
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "validated 1 flow folders (1 flows)" in done.stderr
+    assert "validated 1 flow folder (1 flow)" in done.stderr
 
 
 def test_validate_imports_no_package_of_the_deploy_extra_and_plan_asks_for_it(
@@ -117,7 +117,7 @@ def test_validate_imports_no_package_of_the_deploy_extra_and_plan_asks_for_it(
         "main()\n"
     )
     for command, status, said in (
-        ("validate", 0, "validated 1 flow folders (1 flows)"),
+        ("validate", 0, "validated 1 flow folder (1 flow)"),
         ("plan", 3, "pip install 'prefect-flow-deploy[deploy]'"),
     ):
         done = subprocess.run(

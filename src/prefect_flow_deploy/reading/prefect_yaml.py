@@ -175,6 +175,8 @@ def _read_entry(
 
     known = prefect_yaml_keys()
     for key in entry:
+        if key in _NOT_HERE and entry[key] is None:
+            continue  # `version: null`, as `prefect deploy` saves an entry: it sets nothing
         if key in _NOT_HERE or (key not in known and key not in _OWNED_SECTIONS):
             problems.append(
                 Problem(

@@ -76,8 +76,7 @@ def test_validate_passes_a_clean_repository_with_exit_0(tmp_path: Path) -> None:
     done = cli("validate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (
-        "validated 1 flow folders (1 flows)" in done.stderr
-        and "0 errors, 0 warnings" in done.stderr
+        "validated 1 flow folder (1 flow)" in done.stderr and "0 errors, 0 warnings" in done.stderr
     )
 
 
@@ -88,7 +87,7 @@ def test_the_summary_counts_every_warning_said(tmp_path: Path) -> None:
     flow_file(tmp_path / "projects" / "sales", "stray")
     done = cli("validate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("warning: ") == 1 and "0 errors, 1 warnings" in done.stderr
+    assert done.stderr.count("warning: ") == 1 and "0 errors, 1 warning" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,17 @@ def test_keys_read_elsewhere_or_not_here_say_what_to_do(tmp_path: Path) -> None:
     assert all("move it under `work_pool:`" in said[line] for line in (5, 6))
 
 
+def test_a_null_version_sets_nothing_and_is_not_warned(tmp_path: Path) -> None:
+    """`version: null` is how `prefect deploy` saves an entry it wrote: it registers no
+    version, so there is nothing to remove (CBIIT's 57 entries gave 57 warnings)."""
+    text = (
+        "deployments:\n- name: hello\n  entrypoint: flow.py:hello\n  version: null\n"
+        "  job_variables:\n  work_queue_name: null\n"
+    )
+    [config], problems = read_prefect_yaml(write(tmp_path, text))
+    assert problems == [] and config.name == "hello"
+
+
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
     configs, [problem] = read_prefect_yaml(path)
