@@ -195,7 +195,7 @@ def _read_entry(
     problems += reading.problems
     job_variables: dict[str, Any] = fields["job_variables"]
     problems += _name_problems(fields["name"], fields["work_pool"], node, lines, line, path)
-    problems += _template_problems(entry, job_variables, lines, line, path)
+    problems += _template_problems(entry, node, lines, line, path)
     if "image" in job_variables:
         problems.append(
             Problem(
@@ -282,38 +282,68 @@ _RUN_TIME_TEMPLATE = re.compile(r"prefect\.(blocks|variables)\.")
 
 def _template_problems(
     entry: dict[str, Any],
-    job_variables: dict[str, Any],
+    node: yaml.Node | None,
     lines: dict[str, int],
     line: int | None,
     path: Path,
 ) -> list[Problem]:
     """`{{ … }}` templates that `prefect deploy` would fill in (build step outputs, `$ENV`
-    values, blocks and variables in fields the worker does not template) are used as written:
-    say so. Block and variable references in job variables are fine as they are."""
+    values, blocks and variables in fields the worker does not template, a flow run's fields)
+    are used as written: say so, each at its own line. Block and variable references in job
+    variables are fine as they are (the worker resolves them), and so is the image's."""
+    values = _entry_values(node) if node is not None else {}
     problems = []
     for key in ("parameters", "work_pool", "description", "tags"):
-        value = entry.get(key)
-        found = []
-        if key == "work_pool" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k != "job_variables"}
-            variables = {k: v for k, v in job_variables.items() if k != "image"}
-            found = [
-                t for t in _TEMPLATE.findall(str(variables)) if not _RUN_TIME_TEMPLATE.match(t)
-            ]
-        found = _TEMPLATE.findall(str(value or "")) + found
-        if found:
-            problems.append(
-                Problem(
-                    "warning",
-                    f"`{key}` holds the template `{{{{ {found[0]} }}}}`, which prefect-flow-deploy "
-                    "does not fill in (there are no build step outputs here, and `$ENV` values "
-                    "are not copied into deployments); the text is used as written. Per-tenant "
-                    "values belong in prefect-flow-deploy.yaml; in job_variables, "
-                    "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
-                    "the worker at each run.",
-                    path,
-                    lines.get(key, line),
-                    "prefect.yaml",
-                )
+        found = (
+            _templates(values[key], key == "work_pool")
+            if key in values
+            else [(t, lines.get(key, line)) for t in _TEMPLATE.findall(str(entry.get(key) or ""))]
+        )
+        problems += [
+            Problem(
+                "warning",
+                f"`{key}` holds the template `{{{{ {template} }}}}`, which prefect-flow-deploy "
+                "does not fill in (there are no build step outputs here, and `$ENV` values "
+                "are not copied into deployments); the text is used as written. Per-tenant "
+                "values belong in prefect-flow-deploy.yaml; in job_variables, "
+                "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
+                "the worker at each run.",
+                path,
+                at,
+                "prefect.yaml",
             )
+            for template, at in found
+        ]
     return problems
+
+
+def _entry_values(node: yaml.Node) -> dict[str, yaml.Node]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): v for k, v in node.value}
+
+
+def _templates(node: yaml.Node, in_work_pool: bool) -> list[tuple[str, int | None]]:
+    """Each template in a value's strings, with its line: in `work_pool:`, not the job
+    variables' image, nor a block or variable in the job variables (the worker's)."""
+    found: list[tuple[str, int | None]] = []
+    # (node, where: "" outside the job variables, "root" their mapping, "in" below it)
+    walk: list[tuple[yaml.Node, str]] = [(node, "")]
+    while walk:
+        current, where = walk.pop()
+        if isinstance(current, yaml.ScalarNode) and isinstance(current.value, str):
+            found += [
+                (t, _line(current))
+                for t in _TEMPLATE.findall(current.value)
+                if not (where and _RUN_TIME_TEMPLATE.match(t))
+            ]
+        elif isinstance(current, yaml.SequenceNode):
+            walk += [(item, where and "in") for item in current.value]
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if in_work_pool and current is node and name == "job_variables":
+                    walk.append((value, "root"))
+                elif not (where == "root" and name == "image"):
+                    walk.append((value, where and "in"))
+    return sorted(found, key=lambda t: t[1] or 0)

@@ -172,9 +172,34 @@ def test_templates_are_not_resolved_and_say_so(tmp_path: Path) -> None:
         "deployments:\n  - entrypoint: f.py:f\n    parameters:\n      url: '{{ $API_URL }}'\n",
     )
     [config], [problem] = read_prefect_yaml(path)
-    assert problem.severity == "warning" and problem.line == 3
+    assert problem.severity == "warning" and problem.line == 4  # the value's own line
     assert "the template `{{ $API_URL }}`" in problem.message
     assert config.parameters == {"url": "{{ $API_URL }}"}
+
+
+def test_each_template_is_said_at_its_own_line(tmp_path: Path) -> None:
+    """Brennan-Chesley-FLP/en_banc: of `{{ $TS_AUTHKEY }}` and `{{ flow_run.name }}` in one
+    `env:`, only the first was said, at the `work_pool:` line; the second went to the
+    deployment as its text without a word (`prefect deploy` warns too, and drops the key).
+    The worker's own block reference and the image stay unsaid."""
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables:\n"
+        "        image: '{{ build-image.image }}'\n"
+        "        env:\n"
+        "          TS_AUTHKEY: '{{ $TS_AUTHKEY }}'\n"
+        "          TS_HOSTNAME: '{{ flow_run.name }}'\n"
+        "          TOKEN: '{{ prefect.blocks.secret.t }}'\n"
+        "        volumes: ['{{ $HOME }}:/data']\n"
+        "    tags: [a, '{{ $TEAM }}']\n",
+    )
+    [config], problems = read_prefect_yaml(path)
+    said = [(p.line, p.message.split("`")[3]) for p in problems if "template" in p.message]
+    assert said == [
+        (8, "{{ $TS_AUTHKEY }}"), (9, "{{ flow_run.name }}"), (11, "{{ $HOME }}"), (12, "{{ $TEAM }}")
+    ]  # fmt: skip
+    assert config.job_variables["env"]["TS_HOSTNAME"] == "{{ flow_run.name }}"
 
 
 def test_block_and_variable_references_in_job_variables_are_left_to_the_worker(
