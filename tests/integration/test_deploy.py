@@ -283,6 +283,34 @@ def test_a_lower_case_dockerfile_is_the_folders_dockerfile(
     assert labels["made.by"] == "lower-case-dockerfile"
 
 
+def test_an_import_after_a_sys_path_change_is_judged_by_prefect_loading_the_flow(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A flow file that puts its folder's parent on sys.path, then imports the folder as a
+    package (CamilleLarpin/pea-pme-pulse): the image check loads it with Prefect's own
+    loader in the built image, which decides. It deploys; the same with a path where the
+    package is not fails, with Prefect's error (before: both failed, "the image does not
+    have" the module)."""
+    code = (
+        "import sys\nfrom pathlib import Path\n\nsys.path.insert(0, str({where}))\n\n"
+        "from prefect import flow  # noqa: E402\n\nfrom {package}.helpers import greet  # noqa: E402\n"
+        "\n\n@flow(name='{name}')\ndef main() -> str:\n    return greet()\n"
+    )
+    for folder_name, package in (("pathy", "pathy"), ("lost", "nowhere")):
+        folder = scenario.folder("p", folder_name)
+        folder.mkdir(parents=True)
+        (folder / "helpers.py").write_text("def greet() -> str:\n    return 'hi'\n")
+        name = f"{folder_name}-{scenario.suffix}"
+        where = "Path(__file__).parent.parent"
+        (folder / "flow.py").write_text(code.format(where=where, package=package, name=name))
+    result = deploy(scenario, stack)
+    by_folder = {r.folder: r for r in result.results}
+    assert by_folder["pathy"].status == "created", by_folder["pathy"].error
+    lost = by_folder["lost"]
+    assert lost.status == "failed" and "Prefect cannot load the flow" in (lost.error or "")
+    assert "No module named 'nowhere'" in (lost.error or "")
+
+
 def test_image_without_the_code_fails_with_the_line_to_change(
     stack: Stack, scenario: Scenario
 ) -> None:

@@ -134,6 +134,24 @@ def test_a_flow_prefect_cannot_load_in_the_image_fails_its_folder_with_what_happ
     ), rows["dying"]["error"]
 
 
+def test_a_module_that_raises_at_import_fails_though_prefect_has_a_placeholder_for_it(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """Prefect's loader, by default, falls back to a placeholder flow made from the source
+    when the module raises (`use_placeholder_flow`); a run never does
+    (prefect.flow_engine.load_flow passes False). The check loaded with the default: a
+    module raising an ordinary error at import "loaded", and every run crashed."""
+    folder = scenario.folder("load", "erring")
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(
+        RAISING.replace('sys.exit("ORDERS_DSN is not set")', 'raise RuntimeError("no DSN")')
+    )
+    done = cli("deploy", "--json", *common(scenario, stack))
+    assert done.returncode == 1, done.stderr
+    [row] = json.loads(done.stdout)
+    assert row["status"] == "failed" and "RuntimeError('no DSN')" in row["error"], row
+
+
 def test_the_image_loads_a_flow_with_the_environment_its_deployment_gives_runs(
     stack: Stack, scenario: Scenario
 ) -> None:

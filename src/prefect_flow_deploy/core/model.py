@@ -77,6 +77,9 @@ class ModuleImport:
     path: str = ""
     name: str = ""
     nested: bool = False
+    # After the file changed `sys.path` at its top (`sys.path.insert(0, …)`): where Python
+    # finds the module is known only by loading the file, as Prefect does, in the image.
+    after_path_change: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ModuleImport
 from prefect_flow_deploy.docker import image_programs
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line
 from prefect_flow_deploy.reading.folder_entries import repository_root
@@ -35,8 +35,8 @@ def check(
             "deployment could not find its flow. Remove the matching line from .dockerignore.",
             file=str(folder.path / ".dockerignore"),
         )
-    modules = sorted({i.module for i in folder.imports} - {"prefect"})
-    pending = _pending(folder)
+    modules = sorted({i.module for i in _found_by_name(folder)} - {"prefect"})
+    pending = loaded_in_image(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     result = image_programs.check_image(
         reference, entry_files, recipe.expected_code_dir, modules, pending, names,
@@ -74,6 +74,23 @@ def _pending(folder: FlowFolder) -> list[str]:
     return [f.entrypoint for f in folder.flows if f.parameter_schema is None or f.name_pending]
 
 
+def loaded_in_image(folder: FlowFolder) -> list[str]:
+    """Flows Prefect loads in the image: those pending, and those of a file that changes
+    `sys.path` before an import (`sys.path.insert(0, str(Path(__file__).parent.parent))`
+    then `from flows.x import …`): whether it imports is known only by loading it."""
+    changed = {i.file for i in folder.imports if i.after_path_change and not i.nested}
+    pending = _pending(folder)
+    return pending + [
+        f.entrypoint for f in folder.flows if f.file in changed and f.entrypoint not in pending
+    ]
+
+
+def _found_by_name(folder: FlowFolder) -> list[ModuleImport]:
+    """The imports the check finds by name alone (not those after a change of `sys.path`:
+    loading the flow judges them)."""
+    return [i for i in folder.imports if not i.after_path_change]
+
+
 def run_env(folder: FlowFolder) -> dict[str, str]:
     """The environment the folder's deployments give their runs (`job_variables.env` of its
     prefect.yaml entries, the first entry's value where two differ), for loading its flow
@@ -97,15 +114,17 @@ def compute_schemas(
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
     (image_programs.image_schemas says why there)."""
-    pending = _pending(folder)
-    if not pending:
+    loaded, pending = loaded_in_image(folder), set(_pending(folder))
+    if not loaded:
         return {}, {}
     schemas: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
-        reference, code_dir, pending, checked, run_env(folder)
+        reference, code_dir, loaded, checked, run_env(folder)
     )
     for entrypoint, answer in answers.items():
+        if "error" not in answer and entrypoint not in pending:
+            continue  # loaded to see that it imports: its schema is the one read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
             raise FolderError(
@@ -166,7 +185,9 @@ def missing_modules(
     flow_files = {f.file for f in folder.flows}
     failing: FolderError | None = None
     for module in missing:
-        imports = [i for i in folder.imports if i.module == module]
+        imports = [i for i in _found_by_name(folder) if i.module == module]
+        if not imports:
+            continue  # only after a change of sys.path: loading the flow judged it
         local = _in_repository(folder, module, projects_root)
         fix = _missing_fix(folder, module, local)
         fatal = [i for i in imports if i.file in flow_files and not i.nested]

@@ -180,15 +180,32 @@ def top_level_names(source: str) -> set[str] | None:
     return None if "__getattr__" in names else names
 
 
+def _as_a_run() -> dict[str, Any]:
+    """Loaded as a flow run loads it (prefect.flow_engine.load_flow: the real module, never
+    the placeholder made from its source that the loader's default falls back to when the
+    module raises: that "loads" a flow whose every run crashes). Older Prefect 3 has no such
+    fallback, nor the argument."""
+    import inspect
+
+    from prefect.flows import load_flow_from_entrypoint
+
+    wanted = "use_placeholder_flow" in inspect.signature(load_flow_from_entrypoint).parameters
+    return {"use_placeholder_flow": False} if wanted else {}
+
+
 def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
     os.chdir(code_dir)
     sys.path.insert(0, code_dir)
     out: dict[str, dict[str, Any]] = {}
+    try:
+        as_a_run = _as_a_run()
+    except BaseException:  # a broken Prefect: each flow below says so
+        as_a_run = {}
     for entrypoint in entrypoints:
         try:  # the import too: an image whose Prefect is broken fails each flow, clearly
             from prefect.flows import Flow, load_flow_from_entrypoint
 
-            flow: Flow[..., Any] = load_flow_from_entrypoint(entrypoint)
+            flow: Flow[..., Any] = load_flow_from_entrypoint(entrypoint, **as_a_run)
             out[entrypoint] = {
                 "schema": flow.parameters.model_dump_for_openapi(),
                 "name": str(getattr(flow.name, "value", flow.name)),  # a str Enum's value

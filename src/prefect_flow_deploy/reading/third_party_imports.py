@@ -23,6 +23,8 @@ def _dotted(node: ast.AST) -> str:
 
 
 _GUARDING_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+# Calls that add to where imports are found, besides sys.path's own methods.
+_PATH_CHANGES = {"site.addsitedir"}
 
 
 class ThirdPartyImports(ast.NodeVisitor):
@@ -35,11 +37,15 @@ class ThirdPartyImports(ast.NodeVisitor):
         # (line, `from … import …`, what to use instead, inside a function)
         self.removed: list[tuple[int, str, str, bool]] = []
         self._functions = 0
+        self._path_changed = False  # sys.path changed at the top, above the statement visited
 
     def _add(self, name: str, line: int) -> None:
         top = name.split(".")[0]
         if top and top != "__future__" and top not in sys.stdlib_module_names:
-            self.found.append(ModuleImport(top, self.relative, line, nested=self._functions > 0))
+            self.found.append(
+                ModuleImport(top, self.relative, line, nested=self._functions > 0,
+                             after_path_change=self._path_changed)
+            )  # fmt: skip
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -57,7 +63,7 @@ class ThirdPartyImports(ast.NodeVisitor):
                 elif node.module.startswith("prefect."):  # checked in the image's Prefect
                     self.found.append(
                         ModuleImport("prefect", self.relative, node.lineno, node.module,
-                                     alias.name, nested)
+                                     alias.name, nested, self._path_changed)
                     )  # fmt: skip
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -66,6 +72,22 @@ class ThirdPartyImports(ast.NodeVisitor):
         self._functions -= 1
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value
+        if self._functions == 0 and isinstance(call, ast.Call):
+            called = _dotted(call.func)
+            if called in _PATH_CHANGES or called.rsplit(".", 1)[0] == "sys.path":
+                self._path_changed = True
+
+    def visit_Assign(self, node: ast.Assign | ast.AugAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:  # `sys.path = […]`, `sys.path[:0] = […]`, `sys.path += […]`
+            changed = target.value if isinstance(target, ast.Subscript) else target
+            if self._functions == 0 and _dotted(changed) == "sys.path":
+                self._path_changed = True
+
+    visit_AugAssign = visit_Assign
 
     def visit_Try(self, node: ast.Try) -> None:
         caught = {_dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}

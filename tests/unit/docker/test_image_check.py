@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from prefect_flow_deploy.docker.image_check import missing_modules, run_env, served_mismatch
+from prefect_flow_deploy.docker.image_check import (
+    loaded_in_image,
+    missing_modules,
+    run_env,
+    served_mismatch,
+)
 from prefect_flow_deploy.reading.discovery import discover
 
 
@@ -72,6 +77,41 @@ def test_a_module_beside_the_flow_folders_is_named_from_the_repository(tmp_path:
     assert "`projects/sales/shared.py` is in the repository but outside the flow folder" in str(
         error
     )
+
+
+def test_an_import_after_a_change_of_sys_path_is_judged_by_loading_the_flow(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """CamilleLarpin/pea-pme-pulse: `sys.path.insert(0, …parent.parent)` then `from
+    flows.helpers import …`, which imports in the image (the folder sits at …/src/flows
+    there) though a search by name misses it: the folder failed, "the image does not have"
+    it. Now Prefect loads that flow in the image (its answer decides), and the name alone
+    fails nothing; the same import without the change still does."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: main\n  entrypoint: src/flows/main.py:main\n"
+        "- name: plain\n  entrypoint: src/flows/plain.py:plain\n"
+    )
+    flows = tmp_path / "src" / "flows"
+    flows.mkdir(parents=True)
+    (flows / "main.py").write_text(
+        "import sys\nfrom pathlib import Path\nsys.path.insert(0, str(Path(__file__).parent.parent))"
+        "\nfrom prefect import flow\nfrom flows.helpers import greet\n\n\n@flow\ndef main():\n"
+        "    greet()\n"
+    )
+    (flows / "plain.py").write_text("from prefect import flow\n\n\n@flow\ndef plain():\n    pass\n")
+    (flows / "helpers.py").write_text("def greet():\n    pass\n")
+    [folder] = discover(tmp_path, None, "acme/x")
+    assert missing_modules(folder, ["flows"], tmp_path) is None
+    assert "flows" not in capfd.readouterr().err  # not even a warning: the loading says
+    assert loaded_in_image(folder) == ["main.py:main"]  # plain's schema is read
+    (flows / "plain.py").write_text(
+        "from prefect import flow\nfrom flows.helpers import greet\n\n\n@flow\ndef plain():\n"
+        "    pass\n"
+    )
+    [folder] = discover(tmp_path, None, "acme/x")
+    error = missing_modules(folder, ["flows"], tmp_path)
+    assert error is not None and (error.file, error.line) == (str(flows / "plain.py"), 2)
 
 
 def test_the_repositorys_own_package_in_a_src_layout_is_an_error(tmp_path: Path) -> None:

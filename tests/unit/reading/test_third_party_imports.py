@@ -128,3 +128,45 @@ def test_what_only_running_the_file_as_a_script_imports_is_not_the_image_s_to_ho
     make(tmp_path / "repo", "p/x/flow.py", MAIN_BLOCK)
     [folder] = discover(tmp_path / "repo")
     assert [f.function for f in folder.flows] == ["etl"] and not folder.failed
+
+
+def test_imports_after_a_change_of_sys_path_at_the_top_are_marked() -> None:
+    """CamilleLarpin/pea-pme-pulse: `sys.path.insert(0, str(Path(__file__).parent.parent))`,
+    then `from flows.x import …`: where Python finds `flows` is known only by loading the
+    file (the image check loads it, docker/image_check.py). Before the change, and a change
+    inside a function (it runs later, if ever), leave an import as it is."""
+    found = read(
+        """
+        import sys
+        import pandas
+        from pathlib import Path
+
+        def later():
+            sys.path.append("/elsewhere")
+
+        import numpy
+        sys.path.insert(0, str(Path(__file__).parent.parent))
+        from flows.helpers import greet
+
+        def f():
+            import requests
+        """
+    )
+    marked = {i.module: i.after_path_change for i in found.found}
+    assert marked == {"pandas": False, "numpy": False, "flows": True, "requests": True}
+
+
+def test_every_way_of_changing_sys_path_marks_what_follows() -> None:
+    for change in (
+        "sys.path.append('..')",
+        "sys.path.extend(['..'])",
+        "sys.path = ['..', *sys.path]",
+        "sys.path[:0] = ['..']",
+        "sys.path += ['..']",
+        "site.addsitedir('..')",
+        "if True:\n    sys.path.insert(0, '..')",
+    ):
+        found = read(f"import sys, site\nimport before\n{change}\nimport after\n")
+        assert {i.module: i.after_path_change for i in found.found} == {
+            "before": False, "after": True
+        }, change  # fmt: skip
