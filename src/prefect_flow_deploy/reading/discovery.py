@@ -39,7 +39,7 @@ from prefect_flow_deploy.reading.folder_entries import (
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
-from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
+from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
     requirements_problems,
@@ -333,6 +333,8 @@ def _read_files(
             configs, yaml_problems = read_prefect_yaml(read.prefect_yaml)
             more["deployment_configs"] = configs
             problems += yaml_problems
+            if any(p.title == NO_DEPLOYMENTS for p in yaml_problems):
+                flows = []  # switched off: `deployments: []` (not the defaults, as before)
 
         entries: list[DeploymentConfig] = more.get("deployment_configs") or []
         by_default = [f for f in flows if not any(config_matches(c, f) for c in entries)]
@@ -342,7 +344,11 @@ def _read_files(
         enclosed = [p for p in problems if p.title in ENCLOSED_FLOW_TITLES]
         if enclosed and not flows:  # the folder's only flows cannot be deployed
             problems = [replace(p, severity="error") if p in enclosed else p for p in problems]
-        elif not flows and not so_far().failed:
+        elif (
+            not flows
+            and not so_far().failed
+            and not any(p.title == NO_DEPLOYMENTS for p in problems)
+        ):
             problems.append(
                 Problem(
                     "warning",

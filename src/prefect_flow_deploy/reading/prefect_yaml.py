@@ -27,6 +27,7 @@ from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
 
 _OWNED_SECTIONS = ("build", "push", "pull")
+NO_DEPLOYMENTS = "No deployments"  # the title of `deployments: []`: the folder deploys none
 # Keys of an entry that mean something elsewhere, or to Prefect only: what to do instead.
 _UNDER_WORK_POOL = (
     " at the top of an entry (nor by `prefect deploy`): move it under `work_pool:`, where "
@@ -117,6 +118,18 @@ def read_prefect_yaml_entries(
     if not isinstance(entries, list):
         line = top_lines.get("deployments")
         return [], [*problems, Problem("error", "`deployments:` must be a list", path, line)], []
+    if "deployments" in data and not entries:  # every entry taken out, or commented out
+        problems.append(
+            Problem(
+                "warning",
+                "`deployments:` lists none, so nothing here is deployed, as `prefect deploy` "
+                "deploys none. To deploy each flow with its default deployment, remove the "
+                "key; with --prune, the deployments made from here before are removed.",
+                path,
+                top_lines.get("deployments"),
+                NO_DEPLOYMENTS,
+            )
+        )
 
     configs = []
     places: list[EntryPlace] = []

@@ -109,6 +109,20 @@ def test_a_lower_case_dockerfile_is_the_folders_dockerfile_as_for_docker(tmp_pat
     assert recipe.dockerfile_text is None and "dockerfile" in recipe.files
 
 
+@pytest.mark.parametrize("listed", ["deployments: []\n", "deployments:\n# - name: off\n"])
+def test_a_prefect_yaml_listing_no_deployments_deploys_nothing(tmp_path: Path, listed: str) -> None:
+    """prefeitura-rio/prefect_rj_iplanrio switched 11 pipelines off by commenting out every
+    entry: `prefect deploy` deploys none of them, and this tool made each flow's default
+    deployment without a word. Now nothing, and a warning at the key saying so."""
+    make(tmp_path, "p/off/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    make(tmp_path, "p/off/prefect.yaml", "name: off\n" + listed)
+    [folder] = discover(tmp_path)
+    assert folder.flows == () and not folder.failed
+    [warning] = folder.problems
+    assert (warning.severity, warning.line) == ("warning", 2)
+    assert warning.message.startswith("`deployments:` lists none, so nothing here is deployed")
+
+
 def test_folder_without_flow_is_a_warning(tmp_path: Path) -> None:
     make(tmp_path, "p/empty/util.py", "def helper(): pass\n")
     [folder] = discover(tmp_path)
