@@ -66,6 +66,16 @@ def code_dir_of(data: dict[str, Any]) -> str | None:
     )
 
 
+def _schema_compared(schema: Any) -> Any:
+    """A parameter schema as compared: without `definitions` when there are none. Prefect's
+    model_dump_for_openapi, and this tool, write the empty key; a deployment `prefect deploy`
+    made holds none. Taking one over is no schema change (tig0826/prefect-workflow: every
+    taken-over flow was listed as changed)."""
+    if isinstance(schema, dict) and schema.get("definitions") == {}:
+        return {k: v for k, v in schema.items() if k != "definitions"}
+    return schema
+
+
 def _concurrency_limit_held(data: dict[str, Any]) -> int | None:
     # `concurrency_limit` is deprecated in favour of the global limit object.
     limit = data.get("global_concurrency_limit")
@@ -251,6 +261,8 @@ FIELDS: tuple[DeploymentField, ...] = (
     DeploymentField(
         "parameter_openapi_schema", "parameter_schema",
         resolve=lambda s: s.flow.parameter_schema, pending=True,
+        held=lambda d: _schema_compared(d.get("parameter_openapi_schema")),
+        wanted=lambda spec: _schema_compared(spec.parameter_schema),
         shown="parameter_schema", note="read from the flow's signature, else the built image",
     ),
     DeploymentField(

@@ -96,6 +96,23 @@ def test_a_new_field_is_one_entry_read_diffed_and_written(
     }  # fmt: skip
 
 
+def test_an_empty_definitions_key_is_no_schema_change(tmp_path: Path) -> None:
+    """Prefect's model_dump_for_openapi (and this tool) write `definitions: {}`; a deployment
+    `prefect deploy` made holds no such key. Taking one over was listed as a schema change
+    for every flow (tig0826/prefect-workflow); a real change still is one."""
+    folder = folder_reading(tmp_path, "")
+    schema = {"title": "Parameters", "type": "object", "properties": {"n": {"type": "integer"}}}
+    flow = replace(folder.flows[0], parameter_schema={**schema, "definitions": {}})
+    spec = wanted(replace(folder, flows=[flow]))
+    for held in (schema, {**schema, "definitions": {}}):
+        existing = existing_from_json(on_server(spec, parameter_openapi_schema=held), "etl")
+        assert diff(spec, existing).action == "unchanged", held
+    other = {**schema, "definitions": {"Kind": {"enum": ["a"]}}}
+    changed = diff(spec, existing_from_json(on_server(spec, parameter_openapi_schema=other), "etl"))
+    assert changed.changed_fields == ("parameter_openapi_schema",)
+    assert create_payload(spec, FLOW_ID)["parameter_openapi_schema"]["definitions"] == {}
+
+
 def test_a_new_field_of_the_wrong_type_is_an_error_at_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
