@@ -248,7 +248,9 @@ def _register_arguments(args: str) -> tuple[str | None, list[str]]:
 def apply(root: Path, projects_root: Path, project: str | None, dry_run: bool) -> Outcome:
     """Plan, then do each step (in a git checkout with git), printing what it did."""
     adoption = plan(root, projects_root, project)
-    with_git = (root / ".git").exists() and shutil.which("git") is not None
+    # In a checkout: the root itself, or a folder of one (`adopt sub/`).
+    in_checkout = any((p / ".git").exists() for p in (root.resolve(), *root.resolve().parents))
+    with_git = in_checkout and shutil.which("git") is not None
     lines = []
     for step in adoption.steps:
         line = _describe(step, root, with_git)

@@ -87,6 +87,20 @@ def test_prefect_s_layout_moves_with_git_and_reads_as_the_same_folders(tmp_path:
     assert after == {**read_before, "data-flows/flows": ["etl", "hello", "helper"]}
 
 
+def test_a_folder_of_a_checkout_moves_with_git_too(tmp_path: Path) -> None:
+    """`adopt sub/` where sub/ holds Prefect's layout inside a checkout (tig0826/
+    prefect-workflow's dqx/): the moves were plain `mv`, unstaged (docs: `git mv` in a git
+    checkout), because only the adopted folder itself was looked at for `.git`."""
+    (tmp_path / "sub").mkdir()
+    (repository(tmp_path / "sub") / ".git").rmdir()  # a folder of the checkout, not one
+    root = checkout(tmp_path)
+    outcome = apply(root / "sub", root / "sub" / "projects", None, dry_run=False)
+    assert outcome.lines[0] == "git mv flows/sales projects/flows/sales"
+    assert "R  sub/flows/etl.py -> sub/projects/data-flows/flows/etl.py" in git(
+        root, "status", "--short"
+    )
+
+
 def test_prefect_1_folders_a_workflow_registers_move_under_their_project(tmp_path: Path) -> None:
     old = "from prefect import Flow, task\n\n\n@task\ndef t():\n    pass\n\n\nwith Flow('o') as flow:\n    t()\n"
     for relative in ("flows/sales/orders.py", "flows/marketing/campaign.py", "flows/other.py"):
