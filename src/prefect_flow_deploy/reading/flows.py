@@ -22,6 +22,7 @@ from pathlib import Path
 
 from prefect_flow_deploy.core.model import FlowSpec, ModuleImport, Problem
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.code_deployments import MAY_DEPLOY, code_deployments
 from prefect_flow_deploy.reading.flow_file_reader import FileReader
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -68,7 +69,8 @@ def find_flows(
     reader = FileReader(path, relative, source, module)
     reader.read(prefect1_possible="Flow" in text)
     removed = [_removed_problem(path, *found) for found in module_imports.removed]
-    return reader.flows, reader.problems + removed, module_imports.found
+    in_code = code_deployments(tree, path) if MAY_DEPLOY.search(text) else []
+    return reader.flows, reader.problems + removed + in_code, module_imports.found
 
 
 def _removed_problem(path: Path, line: int, statement: str, instead: str, nested: bool) -> Problem:

@@ -1,0 +1,48 @@
+"""Deployments made in code are said, with the settings prefect.yaml should carry instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect_flow_deploy.reading.discovery import discover
+
+from .test_discovery import make
+
+SERVED = """from prefect import flow, serve
+from prefect.client.schemas.schedules import CronSchedule
+
+
+@flow
+def sync() -> None:
+    pass
+
+
+if __name__ == "__main__":
+    serve(
+        sync.to_deployment(
+            name="sync", description="Sync", schedules=[CronSchedule(cron="0 6 * * *")]
+        )
+    )
+    sync.serve(name="s", cron="0 7 * * *", parameters={"x": 1})
+    sync.deploy(name="d", work_pool_name="pool", image="img")
+    app.serve(host="0.0.0.0")  # not Prefect's: no deployment setting
+"""
+
+
+def test_each_deployment_made_in_code_is_a_warning_at_its_call(tmp_path: Path) -> None:
+    """AuckeBos/bunq-ynab-connect: `serve(sync.to_deployment(schedules=…))` gave the flow
+    its schedule; moved here, the flow deployed without it and nothing said so."""
+    make(tmp_path, "p/sync/flow.py", SERVED)
+    [folder] = discover(tmp_path)
+    said = [(p.line, p.message) for p in folder.problems if p.title == "Deployment made in code"]
+    assert [line for line, _ in said] == [12, 16, 17]
+    assert said[0][1].startswith("`.to_deployment(…)` sets `name`, `description`, `schedules`")
+    assert "`cron`" in said[1][1] and "`parameters`" in said[1][1]
+    assert "`work_pool_name`" in said[2][1] and "prefect.yaml" in said[2][1]
+    assert [f.name for f in folder.flows] == ["sync"] and not folder.failed
+
+
+def test_a_flow_file_that_makes_no_deployment_has_nothing_said(tmp_path: Path) -> None:
+    make(tmp_path, "p/plain/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    [folder] = discover(tmp_path)
+    assert folder.problems == ()
