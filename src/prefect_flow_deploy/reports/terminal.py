@@ -16,16 +16,38 @@ from prefect_flow_deploy.core.results import RunResult, listed
 from prefect_flow_deploy.deployment.field_loops import shown
 
 SHORT = 60  # characters of a value shown in a plan line
+SHOWN_PATHS = 3  # of a mapping's changed entries, the first few shown
+_NONE = object()  # a key one side does not have
 
 
 def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[str]:
-    """`field: old → new` per changed field, long values shortened."""
-    return [
-        f"{name}: {_short(old)} → {_short(new)}"
-        if name != "triggers"
-        else f"triggers: {', '.join(new)}"
-        for name, (old, new) in changes.items()
-    ]
+    """`field: old → new` per changed field, long values shortened. Of a mapping (the
+    parameters, the schema, the job variables), the entries that changed, each at its
+    path (`parameter_openapi_schema.properties.region.default: "eu-west" → "eu-north"`):
+    the whole values, cut at the same length, showed the same start on both sides."""
+    lines = []
+    for name, (old, new) in changes.items():
+        if name == "triggers":
+            lines.append(f"triggers: {', '.join(new)}")
+            continue
+        found = _differences(old, new, name)
+        shown = [f"{path}: {_short(a)} → {_short(b)}" for path, a, b in found[:SHOWN_PATHS]]
+        more = len(found) - SHOWN_PATHS
+        lines.append("; ".join(shown) + (f"; {more} more in {name}" if more > 0 else ""))
+    return lines
+
+
+def _differences(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """The changed leaves of two values, by path; a key only one side has is `none` on the
+    other."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [(path, None if old is _NONE else old, None if new is _NONE else new)]
+    found = []
+    for key in sorted(set(old) | set(new), key=str):
+        before, after = old.get(key, _NONE), new.get(key, _NONE)
+        if before != after:
+            found += _differences(before, after, f"{path}.{key}")
+    return found
 
 
 def _short(value: Any) -> str:

@@ -26,9 +26,30 @@ def test_a_change_is_old_to_new_and_long_values_are_cut() -> None:
         {"paused": (False, True), "parameters": ({}, {"a": long}), "triggers": ([], ["t1", "t2"])}
     )
     assert lines[0] == "paused: false → true"
+    assert lines[1].startswith("parameters.a: null → ")  # the entry that changed
     cut = lines[1].split(" → ")[1]
-    assert len(cut) == SHORT and cut.endswith("…") and cut.startswith('{"a": "xxx')
+    assert len(cut) == SHORT and cut.endswith("…") and cut.startswith('"xxx')
     assert lines[2] == "triggers: t1, t2"
+
+
+def test_a_mapping_s_change_is_shown_at_the_entries_that_changed() -> None:
+    """NickOsipov/otus-prefect-basic, one default changed: both schemas, cut at 60
+    characters, printed the same start; now the changed entry, at its path, and a count of
+    the rest past a few."""
+    schema = {"properties": {"limit": {"default": 40}, "region": {"default": "europe-west"}}}
+    changed = {"properties": {"limit": {"default": 40}, "region": {"default": "europe-north"}}}
+    [line] = describe_changes({"parameter_openapi_schema": (schema, changed)})
+    assert line == (
+        'parameter_openapi_schema.properties.region.default: "europe-west" → "europe-north"'
+    )
+    old = {f"k{i}": i for i in range(5)}
+    [line] = describe_changes(
+        {"job_variables": (old, {**old, "k0": 9, "k1": 9, "k2": 9, "k3": 9, "new": 1})}
+    )
+    assert line.startswith("job_variables.k0: 0 → 9; job_variables.k1: 1 → 9; job_variables.k2")
+    assert line.endswith("; 2 more in job_variables")
+    [line] = describe_changes({"parameters": ({"a": 1}, {})})
+    assert line == "parameters.a: 1 → null"
 
 
 def test_nothing_is_desired_of_a_deployment_that_goes() -> None:
