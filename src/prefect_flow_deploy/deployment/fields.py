@@ -192,6 +192,7 @@ FIELDS: tuple[DeploymentField, ...] = (
         held=lambda d: _options_compared(d.get("concurrency_options")),
         wanted=lambda spec: _options_compared(spec.concurrency_options),
         create=_newer(_concurrency_options), update=_concurrency_options,
+        shown="concurrency_options",
         note="collision_strategy and grace_period_seconds; newer than 3.2.0's create body",
     ),
     DeploymentField(

@@ -195,13 +195,21 @@ def test_a_patch_of_the_pool_alone_when_the_file_names_no_queue(tmp_path: Path) 
 
 
 def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
-    spec = wanted(folder_reading(tmp_path, "    paused: true\n"))
+    spec = wanted(
+        folder_reading(
+            tmp_path,
+            "    paused: true\n    concurrency_limit: {limit: 1, collision_strategy: CANCEL_NEW}\n",
+        )
+    )
     spec = replace(spec, parameter_schema=None)
     shown = desired(spec)
     assert shown is not None
     assert set(shown) == {f.shown for f in FIELDS if f.shown} | {"image"}
     assert shown["paused"] is True and shown["flow"] == "etl" and shown["work_pool"] == "pool"
     assert shown["parameter_schema"] == "computed after build"
+    # What is registered besides the limit (prefeitura-rio: `desired` had no strategy).
+    assert shown["concurrency_limit"] == 1
+    assert shown["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
 
 
 def test_every_field_has_one_entry_and_says_why() -> None:
