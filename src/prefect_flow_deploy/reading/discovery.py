@@ -91,7 +91,7 @@ def discover(
         seen += len(layout.groups) + bool(layout.unplaced)
         _root_layout(layout, regex, read)
     if not seen:
-        raise NoFlowFoldersError(found_instead(projects_root, found))
+        raise NoFlowFoldersError(found_instead(projects_root, found, repository))
     if not folders:
         log.warning(
             f"no flow folders matching {pattern!r} under {projects_root}: flows is searched "

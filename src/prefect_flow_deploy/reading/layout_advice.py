@@ -62,8 +62,9 @@ def scan(repository: Path) -> tuple[Counter[str], Counter[str], list[str]]:
     return flows, old, registers
 
 
-def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
-    """The message of the error: where it looked, what it found, what to do."""
+def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None = None) -> str:
+    """The message of the error: where it looked, what it found, what to do. `name`: the
+    repository the run acts as (`owner/name`), whose name the suggested project takes."""
     repository = repository_of(projects_root)
     flows, old, registers = scan(repository)
     where = (
@@ -92,7 +93,7 @@ def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
         )
     if flows:
         steps.append(
-            f"move each folder of flows into projects/<project>/<folder>/ ({_move(flows, repository)})"
+            f"move each folder of flows into projects/<project>/<folder>/ ({_move(flows, repository, name)})"
         )
     steps += [
         "give the repository a prefect.yaml at its root with a named `deployments:` entry per "
@@ -106,11 +107,12 @@ def found_instead(projects_root: Path, root_yaml: Path | None) -> str:
     )
 
 
-def _move(flows: Counter[str], repository: Path) -> str:
+def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
     """The command that moves the largest folder of flows into place (`adopt` moves only
-    what a prefect.yaml or a workflow names)."""
-    top = min(flows, key=lambda name: (-flows[name], name))
-    project = repository.name or "<project>"
+    what a prefect.yaml or a workflow names), into a project named as the repository the
+    run acts as (its git remote's name, not the checkout folder's)."""
+    top = min(flows, key=lambda folder: (-flows[folder], folder))
+    project = (name or "").rsplit("/", 1)[-1] or repository.name or "<project>"
     if top == ".":
         return f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
     return f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"

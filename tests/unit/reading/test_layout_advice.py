@@ -35,6 +35,17 @@ def test_a_dozen_flows_under_flows_are_named_with_what_to_do(tmp_path: Path) -> 
     assert "run `prefect-flow-deploy adopt`" not in message
 
 
+def test_the_project_it_suggests_is_named_as_the_repository_the_run_acts_as(
+    tmp_path: Path,
+) -> None:
+    """A checkout in a folder of another name (cityofaustin/atd-prefect cloned as
+    `cityofaustin+atd-prefect`): the run acts as the remote's repository, and the project
+    it suggests is named so, not as the folder."""
+    make(tmp_path, 2)
+    message = found_instead(tmp_path / "projects", None, "acme/data-flows")
+    assert "`mkdir -p projects/data-flows && git mv flows projects/data-flows/flows`" in message
+
+
 def test_the_move_it_gives_makes_a_flow_folder(tmp_path: Path) -> None:
     """The command in the message, run as given, leaves a layout discovery reads."""
     from prefect_flow_deploy.reading.discovery import discover
