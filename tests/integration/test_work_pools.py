@@ -142,7 +142,7 @@ def test_job_variables_the_pool_refuses_fail_at_their_line_before_any_build(
         if f.failed
     }  # fmt: skip
     assert (problems["typo"].file, problems["typo"].line) == (unknown / "prefect.yaml", 6)
-    assert "`nmespace` is not one of the work pool" in problems["typo"].message
+    assert "`nmespace` is not one of those of the work pool" in problems["typo"].message
     assert (problems["wrong"].file, problems["wrong"].line) == (wrong / "prefect.yaml", 5)
     # Prefect's own validation, with the server's words.
     assert "'Sometimes' is not one of ['IfNotPresent', 'Always', 'Never']" in (
@@ -163,7 +163,8 @@ def test_a_mistyped_pool_is_refused_before_any_build_and_created_only_when_asked
         f"      name: {stack.worker_pool}{scenario.suffix}\n"
     )
     refused = plan(scenario, stack, create_work_pool=None)
-    assert refused.deployments == () and refused.images[0].action == "failed"
+    assert [d.action for d in refused.deployments] == ["failed"]  # by its name, not written
+    assert refused.images[0].action == "failed"
     [problem] = [p for p in refused.folders[0].problems if p.title == "Work pool"]
     assert (problem.file, problem.line) == (folder / "prefect.yaml", 4)
     name = f"{stack.worker_pool}{scenario.suffix}"

@@ -88,8 +88,9 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
                 **({"error": deployment.error} if deployment.error else {}),
             }
         )
+    planned = {d.folder_key for d in plan.deployments}  # those rows say why, by name
     for folder in plan.folders:
-        if folder.failed:
+        if folder.failed and folder.key not in planned:
             rows.append(
                 {
                     "folder": folder.key,

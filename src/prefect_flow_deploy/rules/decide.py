@@ -65,7 +65,8 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         image = _image(folder, inputs, options, known, problems)
         if image is not None:
             images[folder.key] = image
-    specs = _specs(inputs, options, images, problems)
+    refused: list[DeploymentPlan] = []  # of folders that fail as a whole, by name
+    specs = _specs(inputs, options, images, problems, refused)
     by_key = {f.key: f for f in inputs.folders}
     for key, found in name_collisions(specs, by_key).items():
         problems[key] += found
@@ -78,7 +79,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         problems[key] += [
             p for s in group for p in spec_problems(by_key[key], s, options, inputs.parameters_at)
         ]
-    deployments = _failed_flows(inputs.folders, images, specs, problems)
+    deployments = refused + _failed_flows(inputs.folders, images, specs, problems)
     read = {f.key for f in inputs.folders}
     checks = {name: JobVariableCheck(p.template) for name, p in inputs.pools.items()}  # once a pool
     for folder in inputs.folders:
@@ -236,10 +237,14 @@ def _image(
 
 
 def _specs(
-    inputs: Inputs, options: Options, images: Mapping[str, _Image], problems: Problems
+    inputs: Inputs,
+    options: Options,
+    images: Mapping[str, _Image],
+    problems: Problems,
+    refused: list[DeploymentPlan],
 ) -> dict[str, list[DeploymentSpec]]:
     """The deployments each folder wants, fitted to their work pools. A folder whose pool
-    cannot take them fails as a whole."""
+    cannot take them fails as a whole: its deployments go to `refused`, each by its name."""
     specs: dict[str, list[DeploymentSpec]] = {}
     for folder in inputs.folders:
         image = images.get(folder.key)
@@ -254,6 +259,7 @@ def _specs(
         problems[folder.key] += found
         if _failed(folder, problems):
             image.fail(_first_error(folder, problems))
+            refused += [failed_plan(spec, image.reason) for spec in group if found]
             continue
         specs[folder.key] = group
     return specs
@@ -367,32 +373,44 @@ def _folder_deployments(
     if not mine and failed:
         image.fail(failed[0].error or "")
         return failed
-    plans, refusals = [], []  # a refusal fails the folder; each one is said, in one pass
+    plans: list[DeploymentPlan] = []
+    refusals: dict[str, list[Problem]] = {}  # a refusal fails the folder; all said, in one pass
     for spec in mine:
         try:
             planned = diff(spec, state.deployments.get(spec.full_name))
         except (ScheduleError, TriggerError) as exc:
-            refusals += _refusal(spec, exc)
+            refusals[spec.full_name] = _refusal(spec, exc)
             continue
         refused = planned.trigger_writes and triggers_unsupported(
             state.server_version, inputs.api_url or ""
         )
         if refused:
             line = spec.source_lines.get("triggers", spec.source_line)
-            refusals.append(
+            refusals[spec.full_name] = [
                 Problem("error", refused, spec.source_file, line, "prefect.yaml triggers")
-            )
+            ]
             continue
         problem = refused_variables(planned, checks, options)
         if problem is not None:
-            refusals.append(problem)
+            refusals[spec.full_name] = [problem]
             continue
         plans.append(replace(planned, preview=options.preview))
-    if refusals:
-        problems[folder.key] += refusals
-        image.fail(refusals[0].message)
-        return []
+    said = [p for found in refusals.values() for p in found]
+    if said:
+        problems[folder.key] += said
+        image.fail(said[0].message)
+        # Each deployment of the folder by its name, with why it is not written (it was one
+        # row "image failed" for a deployment named "-": tig0826/prefect-workflow).
+        return failed + [
+            failed_plan(spec, _not_written(refusals.get(spec.full_name), said[0])) for spec in mine
+        ]
     return failed + plans
+
+
+def _not_written(own: list[Problem] | None, first: Problem) -> str:
+    if own:
+        return own[0].message
+    return f"not written: the folder's image is not built while another of its deployments is refused ({first.message})"
 
 
 def _refusal(

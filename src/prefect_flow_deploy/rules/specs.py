@@ -171,8 +171,8 @@ def fit_pool(
         return spec, None
     return spec, variable_problem(
         spec, unknown[0], options,
-        f"the job variable `{unknown[0]}` is not one of the work pool {pool.name!r}'s "
-        f"(type {pool.type}): the worker would never read it. Its variables: "
+        f"the job variable `{unknown[0]}` is not one of those of the work pool "
+        f"{pool.name!r} (type {pool.type}): the worker would never read it. Its variables: "
         f"{', '.join(sorted(pool.properties))}.",
     )  # fmt: skip
 

@@ -452,7 +452,8 @@ def test_a_job_variable_the_pool_does_not_declare_fails_the_folder_at_its_line()
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": POOL}), OPTIONS)
-    assert plan.deployments == () and plan.images[0].action == "failed"
+    assert plan.deployments and all(d.action == "failed" and d.error for d in plan.deployments)
+    assert plan.images[0].action == "failed"  # each deployment by its name, not written
     [problem] = plan.folders[0].problems
     assert (problem.line, problem.title) == (7, "Job variables") and "`nmespace`" in problem.message
 
@@ -561,7 +562,8 @@ def test_a_job_variable_of_the_wrong_type_is_refused_by_the_pool_s_rule_before_b
         "daily", deployment_configs=[config], prefect_yaml=ROOT / "sales/daily/prefect.yaml"
     )
     plan = decide.plan(replace(inputs(daily), pools={"pool": typed}), OPTIONS)
-    assert plan.deployments == () and plan.images[0].action == "failed"
+    assert plan.deployments and all(d.action == "failed" and d.error for d in plan.deployments)
+    assert plan.images[0].action == "failed"  # each deployment by its name, not written
     [problem] = plan.folders[0].problems
     assert problem.line == 6 and "refuses these job variables" in problem.message
     fine = replace(config, job_variables={"cpu": 2})

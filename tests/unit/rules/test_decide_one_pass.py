@@ -25,7 +25,13 @@ def test_every_refused_schedule_of_a_folder_is_said_and_the_folder_fails() -> No
     (judged,) = plan.folders
     lines = [p.line for p in judged.problems if p.title == "prefect.yaml schedules"]
     assert lines == [4, 8]
-    assert plan.deployments == () and plan.images[0].action == "failed"
+    assert [d.full_name for d in plan.deployments] == ["daily/a", "daily/b"]  # each its own
+    # The plan's rows name them (tig0826/prefect-workflow: one row "-", "image failed").
+    from prefect_flow_deploy.reports.terminal import plan_rows
+
+    assert [r["deployment"] for r in plan_rows(plan)] == ["daily/a", "daily/b"]
+    assert plan.deployments and all(d.action == "failed" and d.error for d in plan.deployments)
+    assert plan.images[0].action == "failed"  # each deployment by its name, not written
 
 
 def test_a_flow_failing_on_a_collision_still_has_its_schedule_judged() -> None:

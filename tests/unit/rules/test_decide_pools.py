@@ -36,7 +36,8 @@ def planned(pools: dict[str, Pool], options: Options, **fields: object) -> Plan:
 def test_a_missing_pool_named_by_an_option_fails_naming_it_and_its_source() -> None:
     options = replace(OPTIONS, work_pool="prod-dokcer", sources={"work_pool": "--work-pool"})
     plan = planned({"prod-dokcer": missing("prod-dokcer")}, options)
-    assert plan.deployments == () and plan.images[0].action == "failed"
+    assert plan.deployments and all(d.action == "failed" and d.error for d in plan.deployments)
+    assert plan.images[0].action == "failed"  # each deployment by its name, not written
     [problem] = plan.folders[0].problems
     assert problem.title == "Work pool" and problem.severity == "error"
     assert "'prod-dokcer' (set by --work-pool) does not exist" in problem.message
