@@ -67,12 +67,12 @@ def code_dir_of(data: dict[str, Any]) -> str | None:
 
 
 def _schema_compared(schema: Any) -> Any:
-    """A parameter schema as compared: without `definitions` when there are none. Prefect's
+    """A parameter schema as compared: with `definitions`, empty when it has none. Prefect's
     model_dump_for_openapi, and this tool, write the empty key; a deployment `prefect deploy`
     made holds none. Taking one over is no schema change (tig0826/prefect-workflow: every
     taken-over flow was listed as changed)."""
-    if isinstance(schema, dict) and schema.get("definitions") == {}:
-        return {k: v for k, v in schema.items() if k != "definitions"}
+    if isinstance(schema, dict) and "definitions" not in schema:
+        return {**schema, "definitions": {}}
     return schema
 
 
