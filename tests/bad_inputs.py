@@ -489,8 +489,8 @@ CASES: list[Case] = [
     ),
     Case(
         "image-without-python",
-        {"Dockerfile": "FROM {python_base}\nWORKDIR /app\nCOPY . .\n"},
-        "Dockerfile", None, "no `python` on its PATH",
+        {"Dockerfile": "FROM {python_base}\nRUN rm /usr/bin/python3*\nWORKDIR /app\nCOPY . .\n"},
+        "Dockerfile", None, "neither `python` nor `python3`",
         stage="build",
     ),
     Case(

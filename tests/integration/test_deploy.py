@@ -333,13 +333,50 @@ def test_image_without_prefect_fails_clearly(stack: Stack, scenario: Scenario) -
     result = deploy(scenario, stack)
     [row] = result.results
     assert row.status == "failed" and "no `prefect` package" in (row.error or "")
-    # No `python` at all (the worker runs `python -m prefect.engine`).
+    # No `python` but `python3`: the check runs under it, and finds no Prefect all the same.
     (folder / "Dockerfile").write_text(
         f"FROM {stack.env['PFD_BASE_PYTHON']}\nWORKDIR /app\nCOPY . .\n"
     )
     result = deploy(scenario, stack)
     [row] = result.results
-    assert row.status == "failed" and "no `python` on its PATH" in (row.error or "")
+    assert row.status == "failed" and "no `prefect` package" in (row.error or "")
+    # Neither (the worker's `prefect flow-run execute` is a Python script).
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.env['PFD_BASE_PYTHON']}\nRUN rm /usr/bin/python3*\nWORKDIR /app\nCOPY . .\n"
+    )
+    result = deploy(scenario, stack)
+    [row] = result.results
+    assert row.status == "failed" and "neither `python` nor `python3`" in (row.error or "")
+
+
+def test_the_workers_command_is_checked_and_python3_alone_will_do(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """The Docker worker starts each run with `prefect flow-run execute`: an image whose
+    Prefect imports but whose CLI does not (a module of it gone: as Prefect 3.4.6's on
+    Python 3.11, jakekaplan/demo-flows) fails its folder with what the command printed,
+    where it deployed and every run crashed; an image with `python3` and no `python`, whose
+    `prefect` script names python3 (kellypj24/data-engineering), deploys, where it was
+    refused for "no python"."""
+    broken = write_flow(scenario.folder("p", "nocli"), "nocli")
+    (broken / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nWORKDIR /opt/prefect/flows/nocli\nCOPY . .\n"
+        'RUN python -c "import os, prefect; '
+        "os.remove(os.path.join(os.path.dirname(prefect.__file__), 'cli', 'flow_run.py'))\"\n"
+    )
+    python3 = write_flow(scenario.folder("p", "py3"), "py3")
+    (python3 / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nWORKDIR /opt/prefect/flows/py3\nCOPY . .\n"
+        "RUN sed -i '1s|.*|#!/usr/bin/python3|' \"$(command -v prefect)\" "
+        '&& rm "$(command -v python)"\n'
+    )
+    result = deploy(scenario, stack)
+    rows = {r.folder: r for r in result.results}
+    assert rows["py3"].status == "created", rows["py3"].error
+    assert rows["nocli"].status == "failed"
+    error = rows["nocli"].error or ""
+    assert "`prefect flow-run execute`, and in this image that command fails" in error, error
+    assert "flow_run" in error  # what it printed
 
 
 def test_push_with_credentials_to_an_auth_registry(stack: Stack, scenario: Scenario) -> None:
@@ -458,8 +495,9 @@ def test_a_hand_made_deployment_of_the_same_name_is_taken_over_not_duplicated(
 
 
 def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: Scenario) -> None:
-    """An image without `python`: the check container's start fails, and docker-py leaves
-    such a container behind even with remove=True (found by `make reliability`)."""
+    """An image without Python: the check container's start fails (under `python`, then
+    `python3`), and docker-py leaves such a container behind even with remove=True (found
+    by `make reliability`)."""
     import os
     import sys
 
@@ -467,7 +505,9 @@ def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: 
     from prefect_flow_deploy.docker.leftovers import RUN_LABEL
 
     folder = write_flow(scenario.folder("p", "nopython"), "nopython")
-    (folder / "Dockerfile").write_text(f"FROM {stack.env['PFD_BASE_PYTHON']}\nCOPY . /app\n")
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.env['PFD_BASE_PYTHON']}\nRUN rm /usr/bin/python3*\nCOPY . /app\n"
+    )
     args = ["--projects-root", str(scenario.root), "--registry", scenario.registry,
             "--tenant", scenario.tenant, "--work-pool", scenario.work_pool,
             "--create-work-pool"]  # fmt: skip
@@ -476,7 +516,7 @@ def test_a_check_container_that_cannot_start_is_removed(stack: Stack, scenario: 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
     )  # fmt: skip
     _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 1 and "no `python` on its PATH" in stderr, stderr
+    assert process.returncode == 1 and "neither `python` nor `python3`" in stderr, stderr
     labels = subprocess.run(
         ["/usr/bin/docker", "ps", "-a", "--filter", f"label={RUN_LABEL}",
          "--format", f'{{{{.Label "{RUN_LABEL}"}}}}'],

@@ -82,6 +82,7 @@ def test_the_check_finds_the_code_where_the_candidates_say_and_the_missing_modul
 ) -> None:
     code = tmp_path / "app"
     files = code_folder(code)
+    environment = check_image.prefect_environment()
     out = json.loads(
         run(
             "check_image",
@@ -89,6 +90,7 @@ def test_the_check_finds_the_code_where_the_candidates_say_and_the_missing_modul
                 "files": files,
                 "candidates": ["", str(tmp_path / "nowhere"), str(code)],
                 "modules": ["json", "lib", "no_such_module_pfd"],
+                "verified": [environment],  # its worker command: the tests below
             },
             cwd=tmp_path,
         )
@@ -100,8 +102,58 @@ def test_the_check_finds_the_code_where_the_candidates_say_and_the_missing_modul
         "cwd": str(tmp_path),
         "missing": ["no_such_module_pfd"],
         "prefect_missing": [],
+        "environment": environment,
     }
     assert out["prefect"]  # this venv has Prefect
+
+
+def test_the_environment_digest_follows_python_prefect_and_what_prefect_requires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check asks the worker's command once per environment a run meets: the digest
+    must change with Prefect or any distribution it requires, and only then."""
+    from importlib import metadata
+
+    first = check_image.prefect_environment()
+    assert first == check_image.prefect_environment() and len(first) == 64
+    real = metadata.distribution
+
+    def older_pydantic(name: str) -> metadata.Distribution:
+        found = real(name)
+        if name.lower() != "pydantic":
+            return found
+        return type(
+            "Old", (), {"metadata": found.metadata, "version": "2.0.0", "requires": found.requires}
+        )()  # type: ignore[return-value]
+
+    monkeypatch.setattr(metadata, "distribution", older_pydantic)
+    assert check_image.prefect_environment() != first
+
+
+def _fake_prefect(directory: Path, script: str) -> None:
+    prefect = directory / "prefect"
+    prefect.write_text(f"#!/bin/sh\n{script}\n")
+    prefect.chmod(0o755)
+
+
+def test_the_worker_s_command_is_run_and_what_it_printed_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prefect flow-run execute` is what the Docker worker runs (BaseJobConfiguration.
+    _base_flow_run_command, Prefect 3.1 to 3.9): jakekaplan/demo-flows' pinned Prefect 3.4.6
+    imported on Python 3.11 but its CLI did not (importlib_metadata), and every run crashed
+    after a check that passed. Here a `prefect` on PATH stands for the image's (the real
+    one: tests/integration/test_deploy.py)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _fake_prefect(tmp_path, 'test "$*" = "flow-run execute --help" && exit 0; exit 9')
+    assert check_image.worker_command() is None
+    _fake_prefect(
+        tmp_path,
+        "echo Traceback >&2; echo \"ModuleNotFoundError: No module named 'x'\" >&2; exit 1",
+    )
+    assert check_image.worker_command() == "Traceback\nModuleNotFoundError: No module named 'x'"
+    (tmp_path / "prefect").unlink()
+    assert check_image.worker_command() == "there is no `prefect` command on the PATH"
 
 
 # Names Prefect 2 code imports (found in public flow repositories) and names Prefect 3 has.

@@ -54,6 +54,8 @@ def check(
             file=str(folder.dockerfile or folder.requirements or folder.path),
         )
     _check_prefect_major(folder, result.prefect_version)
+    if result.worker_command_error:
+        raise _worker_command_error(folder, result.worker_command_error)
     if result.entrypoint_ignoring_command:
         raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
@@ -269,6 +271,21 @@ def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
         "Remove the ENTRYPOINT (a CMD is fine: the worker replaces it), or end the "
         'entrypoint script with `exec "$@"`.',
         file=str(folder.dockerfile or folder.path),
+        line=line,
+    )
+
+
+def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
+    """The image's Prefect imports but its CLI, which starts every run, does not (an old pin
+    on a newer Python: Prefect 3.4.6's CLI imports importlib_metadata, which it requires
+    only below 3.10; jakekaplan/demo-flows). At the pin's line, when requirements.txt has one."""
+    line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
+    return FolderError(
+        f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and in "
+        f"this image that command fails, so every run would crash: {printed}. Install a "
+        "Prefect 3 that runs on the image's Python (an older pin may lack what its CLI "
+        "imports there), or base the image on prefecthq/prefect:3-….",
+        file=str(folder.requirements if line else folder.dockerfile or folder.path),
         line=line,
     )
 

@@ -53,6 +53,15 @@ class ImageCheck:
     # (module, name) of `from <module> import <name>` the image's Prefect cannot give
     # (name "": no such module).
     prefect_missing: list[tuple[str, str]] = field(default_factory=list)
+    # What the worker's command for each run printed when it could not start (None: it can).
+    worker_command_error: str | None = None
+    python: str = "python"  # the image's interpreter the check ran under
+    environment: str | None = None  # the digest of what that command depends on
+
+
+# The environments (check_image.prefect_environment) whose worker command started this run:
+# another image of the same Python and Prefect is not asked again (3 s of a container's CPU).
+_STARTED: set[str] = set()
 
 
 ENTRYPOINT_CHECK_SECONDS = 60
@@ -80,8 +89,44 @@ def check_image(
     container start less); one with an ENTRYPOINT in a run of their own (image_schemas).
     `run_env`: the environment the deployments give their runs, which loading a flow file
     may read (a settings object); never Prefect's API."""
+    for python in PYTHONS:
+        try:
+            return _check_under(
+                python, reference, files, preferred_dir, modules, entrypoints, prefect_names,
+                run_env,
+            )  # fmt: skip
+        except _NoSuchPython:
+            continue
+    raise FolderError(
+        "the image has neither `python` nor `python3` on its PATH, and the Docker worker "
+        f"starts each flow run with {WORKER_COMMAND}, a Python script. Base it on a "
+        "prefecthq/prefect:3-… or python image."
+    )
+
+
+# The command the Docker worker gives each flow run's container (Prefect 3's
+# BaseJobConfiguration._base_flow_run_command, 3.1 to 3.9 alike); the check's program runs
+# under the first of these the image has.
+WORKER_COMMAND = "`prefect flow-run execute`"
+PYTHONS = ("python", "python3")
+
+
+class _NoSuchPython(Exception):
+    pass
+
+
+def _check_under(
+    python: str,
+    reference: str,
+    files: dict[str, str],
+    preferred_dir: str | None,
+    modules: list[str],
+    entrypoints: list[str] | None,
+    prefect_names: list[tuple[str, str]] | None,
+    run_env: dict[str, str] | None,
+) -> ImageCheck:
     client = docker_client()
-    program = ["python", "-c", in_image_program("check_image")]
+    program = [python, "-c", in_image_program("check_image")]
     schemas: _Schemas = (None, None)
     try:
         image = client.images.get(reference)
@@ -93,6 +138,7 @@ def check_image(
             "candidates": candidates,
             "modules": modules,
             "prefect_names": prefect_names or [],
+            "verified": sorted(_STARTED),
         }
         entrypoint = list(config.get("Entrypoint") or [])
         data = (
@@ -116,13 +162,12 @@ def check_image(
             data, schemas = _direct_check_result(container, folded)
     except DockerException as exc:
         if "executable file not found" in str(exc):
-            raise FolderError(
-                "the image has no `python` on its PATH, and the Docker worker starts flow runs "
-                "with `python -m prefect.engine`. Base it on a prefecthq/prefect:3-… or python image."
-            ) from exc
+            raise _NoSuchPython(python) from exc
         raise FolderError(f"cannot run the built image to check it: {exc}") from exc
     if data is None:
         raise FolderError(f"the check run of the built image printed no result: {reference}")
+    if data.get("environment") and not data.get("worker_command"):
+        _STARTED.add(data["environment"])
     return ImageCheck(
         data.get("prefect"),
         data.get("code_dir"),
@@ -131,6 +176,9 @@ def check_image(
         ignoring,
         *schemas,
         [(m, n) for m, n in data.get("prefect_missing") or []],
+        data.get("worker_command"),
+        python,
+        data.get("environment"),
     )
 
 
@@ -155,8 +203,8 @@ def _direct_check_result(
     data = _check_result(first[0] if folded and first else output)
     if status != 0 and (data is None or not folded):
         raise FolderError(
-            "the built image cannot run `python` (the Docker worker starts flow runs with "
-            f"`python -m prefect.engine`): {stderr or f'exit status {status}'}"
+            "the built image cannot run Python (the Docker worker starts each flow run with "
+            f"{WORKER_COMMAND}, a Python script): {stderr or f'exit status {status}'}"
         )
     if not (folded and data and data.get("prefect") and data.get("code_dir")):
         return data, (None, None)
@@ -204,7 +252,7 @@ def image_schemas(
     container = _start(
         client,
         reference,
-        entrypoint=["python", "-c", in_image_program("check_image")],
+        entrypoint=[checked.python if checked else "python", "-c", in_image_program("check_image")],
         command=[payload],
         network_disabled=True,
         environment={**(run_env or {}), **_NO_API},

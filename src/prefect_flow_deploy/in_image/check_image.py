@@ -3,10 +3,13 @@
 The check (standard library only, and fast: no `import prefect`): is prefect importable, where
 are the folder's files, and which of the modules the code imports cannot be found (found, never
 imported: no code of the repository runs), and which names the code imports from Prefect
-the image's Prefect does not have (read from its source files). Argument: JSON {"files":
+the image's Prefect does not have (read from its source files); and whether the command the
+Docker worker gives each run starts (`prefect flow-run execute --help`, in a process of its
+own, once per Python and Prefect environment a run meets). Argument: JSON {"files":
 {relative path: sha256}, "candidates": [dirs to try first], "modules": [top-level names],
-"prefect_names": [[module, name]]}. Prints one JSON line: {"prefect", "code_dir", "cwd",
-"missing", "prefect_missing"}.
+"prefect_names": [[module, name]], "verified": [environments whose command started]}.
+Prints one JSON line: {"prefect", "code_dir", "cwd", "missing", "prefect_missing",
+"environment", "worker_command"}.
 
 The schemas, when the argument has "entrypoints": Prefect's own loader (the one a flow run
 uses) on each, and Prefect's own parameter schema of the flow. This imports the flow's module,
@@ -105,7 +108,76 @@ def check(args: dict[str, Any]) -> dict[str, Any]:
     out["missing"] = [m for m in args.get("modules", []) if importlib.util.find_spec(m) is None]
     if out["prefect"]:
         out["prefect_missing"] = prefect_missing(args.get("prefect_names", []))
+        out["environment"] = found = prefect_environment()
+        if found not in args.get("verified", []):  # the same Prefect passed it this run
+            out["worker_command"] = worker_command()
     return out
+
+
+def prefect_environment() -> str:
+    """What the worker's command depends on, as one digest: this Python, the `prefect`
+    script's first line, and the installed version of Prefect and of each distribution it
+    requires (the whole closure, read from the metadata: nothing is imported)."""
+    import re
+    import shutil
+    from importlib import metadata
+
+    versions: dict[str, str] = {}
+    todo = ["prefect"]
+    while todo:
+        try:
+            found = metadata.distribution(todo.pop())
+        except metadata.PackageNotFoundError:
+            continue
+        name = re.sub(r"[-_.]+", "-", found.metadata["Name"] or "").lower()
+        if name in versions:
+            continue
+        versions[name] = found.version
+        todo += [re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0] for r in found.requires or []
+                 if "extra ==" not in r]  # fmt: skip
+    script = shutil.which("prefect")
+    try:
+        with open(script or "", "rb") as f:
+            first = f.readline().decode(errors="replace")
+    except OSError:
+        first = ""
+    digest = hashlib.sha256("|".join([sys.version, first]).encode())
+    for name, version in sorted(versions.items()):
+        digest.update(f"|{name}=={version}".encode())
+    spec = importlib.util.find_spec("prefect")  # and its own files (one edited or removed)
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for current, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                size = os.stat(os.path.join(current, name)).st_size
+                digest.update(f"|{os.path.relpath(current, root)}/{name}:{size}".encode())
+    return digest.hexdigest()
+
+
+WORKER_SECONDS = 120
+
+
+def worker_command() -> str | None:
+    """None when the command the Docker worker gives each flow run, `prefect flow-run
+    execute` (BaseJobConfiguration._base_flow_run_command), starts: the `prefect` script on
+    the PATH, under the Python its first line names, loading Prefect's CLI (asked for its
+    help: it runs nothing). Else what it printed: an image whose Prefect imports but whose
+    CLI cannot (a pin whose dependencies this Python lacks) crashes every run."""
+    import shutil
+    import subprocess
+
+    found = shutil.which("prefect")
+    if found is None:
+        return "there is no `prefect` command on the PATH"
+    command = [found, "flow-run", "execute", "--help"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=WORKER_SECONDS)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return "\n".join(lines[-6:]) or f"exit status {done.returncode}"
 
 
 # -- names the code imports from Prefect, read in the image's own Prefect (never imported) --

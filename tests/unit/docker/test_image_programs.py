@@ -109,5 +109,5 @@ def test_the_check_of_an_image_without_an_entrypoint(engine: Any) -> None:
 
 def test_an_image_that_cannot_run_python_fails_its_check(engine: Any) -> None:
     engine(Container("", stderr="exec: python: not found", status=127))
-    with pytest.raises(FolderError, match="cannot run `python`"):
+    with pytest.raises(FolderError, match="cannot run Python"):
         check_image("r/x:1", {}, None, [])
