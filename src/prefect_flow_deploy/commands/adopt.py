@@ -152,9 +152,13 @@ def _unnamed_flows(group: prefect_layout.Group, root: Path, others: list[Path]) 
 
 
 def _raw_entries(path: Path) -> list[dict[str, Any]]:
+    """The root file's entries that deploy: not one without a `name:` (the template entry
+    `prefect init` writes, every value empty), which `prefect deploy --all` and reading
+    skip too: kept, it left the root file behind with the entries just moved, and the
+    next `validate` failed on each (JBris/deep-root-gen)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = data.get("deployments") if isinstance(data, dict) else None
-    return [e for e in entries or [] if isinstance(e, dict)]
+    return [e for e in entries or [] if isinstance(e, dict) and e.get("name")]
 
 
 def _folder_of(entry: dict[str, Any], root: Path) -> Path | None:

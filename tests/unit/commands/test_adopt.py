@@ -87,6 +87,20 @@ def test_prefect_s_layout_moves_with_git_and_reads_as_the_same_folders(tmp_path:
     assert after == {**read_before, "data-flows/flows": ["etl", "hello", "helper"]}
 
 
+def test_the_prefect_init_template_entry_does_not_keep_the_root_file(tmp_path: Path) -> None:
+    """The nameless entry `prefect init` writes (JBris/deep-root-gen) deploys nothing and is
+    skipped by reading: it kept the root file, with the entries adopt had just moved, and
+    the next `validate` failed on each of them."""
+    template = "- name:\n  entrypoint:\n  work_pool:\n    name:\n"
+    root = checkout(repository(tmp_path, template))
+    outcome = apply(root, root / "projects", None, dry_run=False)
+    assert "git rm prefect.yaml (its entries are in the folders)" in outcome.lines
+    assert not [w for w in outcome.warnings if "is kept" in w]
+    assert not (root / "prefect.yaml").exists()
+    written = yaml.safe_load((root / "projects/data-flows/flows/prefect.yaml").read_text())
+    assert [e["name"] for e in written["deployments"]] == ["daily-etl", "hello"]
+
+
 def test_a_folder_of_a_checkout_moves_with_git_too(tmp_path: Path) -> None:
     """`adopt sub/` where sub/ holds Prefect's layout inside a checkout (tig0826/
     prefect-workflow's dqx/): the moves were plain `mv`, unstaged (docs: `git mv` in a git
