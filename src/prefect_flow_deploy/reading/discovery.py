@@ -29,7 +29,7 @@ from prefect_flow_deploy.reading.dockerfile import (
 )
 from prefect_flow_deploy.reading.entrypoint_names import named_flow
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
-from prefect_flow_deploy.reading.flows import find_flows
+from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3, find_flows
 from prefect_flow_deploy.reading.folder_entries import (
     display,
     entry_problems,
@@ -37,7 +37,7 @@ from prefect_flow_deploy.reading.folder_entries import (
     repository_root,
 )
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
-from prefect_flow_deploy.reading.import_cycles import cycle_problems
+from prefect_flow_deploy.reading.import_cycles import cycle_problems, loaded_files
 from prefect_flow_deploy.reading.layout_advice import found_instead
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -307,7 +307,9 @@ def _read_files(
             flows += flows_of(file)
         if listed is not None:  # an entry may name a flow by another name (entrypoint_names)
             flows += _named_otherwise(so_far(), listed, source, flows_of)
-        problems += cycle_problems(source, [f for f, found in by_file.items() if found])
+        flow_files = [f for f, found in by_file.items() if found]
+        problems += cycle_problems(source, flow_files)
+        imports, problems = _as_loaded(source, path, flow_files, imports, problems)
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)
@@ -369,6 +371,44 @@ def _read_files(
 
 
 _FILE_ATTRIBUTES = {"requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"}
+
+
+def _as_loaded(
+    source: FolderSource,
+    folder: Path,
+    flow_files: list[Path],
+    imports: list[ModuleImport],
+    problems: list[Problem],
+) -> tuple[list[ModuleImport], list[Problem]]:
+    """A file no flow run loads (a deploy script of Prefect 2, a test's conftest.py) is not
+    judged as if one did: what it imports is not required of the image, and a name Prefect 3
+    removed is a warning there. It failed the folder, where `prefect deploy` deploys its
+    flows (hegdehog/data-engineering-zoomcamp-2023), and asked for pytest in the image."""
+    removed = {p.file for p in problems if p.title == REMOVED_IN_PREFECT_3 and p.file}
+    others = ({folder / i.file for i in imports} | removed) - set(flow_files)
+    if not others:  # the usual folder: flow files alone, or modules nothing to say of
+        return imports, problems
+    loaded = loaded_files(source, flow_files)
+    unloaded = {f for f in others if Path(source.real_path(f)) not in loaded}
+    if not unloaded:
+        return imports, problems
+    kept = [i for i in imports if folder / i.file not in unloaded]
+    said = [
+        _not_loaded(p) if p.file in unloaded and p.title == REMOVED_IN_PREFECT_3 else p
+        for p in problems
+    ]
+    return kept, said
+
+
+def _not_loaded(problem: Problem) -> Problem:
+    statement = problem.message.split(": Prefect 3 removed it", 1)[0]
+    return replace(
+        problem,
+        severity="warning",
+        message=f"{statement}: Prefect 3 removed it, and no flow of the folder imports this "
+        "file, so no run does (a script run by hand?). Port it, or move it out of the flow "
+        "folder.",
+    )
 
 
 def _named_otherwise(

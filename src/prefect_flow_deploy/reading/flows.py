@@ -73,6 +73,9 @@ def find_flows(
     return reader.flows, reader.problems + removed + in_code, module_imports.found
 
 
+REMOVED_IN_PREFECT_3 = "Removed in Prefect 3"  # the title of such an import's problem
+
+
 def _removed_problem(path: Path, line: int, statement: str, instead: str, nested: bool) -> Problem:
     """A name Prefect 3 removed: at module level every run of the file's flows crashes at
     import (an error); inside a function, only when it runs (a warning)."""
@@ -81,7 +84,7 @@ def _removed_problem(path: Path, line: int, statement: str, instead: str, nested
         f"`{statement}`: Prefect 3 removed it, so {import_fails(nested)}. {instead}",
         path,
         line,
-        "Removed in Prefect 3",
+        REMOVED_IN_PREFECT_3,
     )
 
 
