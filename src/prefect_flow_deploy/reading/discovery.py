@@ -26,6 +26,7 @@ from prefect_flow_deploy.reading.dockerfile import (
     DOCKERFILE_NAMES,
     dockerfile_problems,
     folder_dockerfile,
+    unread_dockerfiles,
 )
 from prefect_flow_deploy.reading.entrypoint_names import named_flow
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
@@ -326,6 +327,8 @@ def _read_files(
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:
             problems += unread_dependency_problems(path, listing)
+        if read.dockerfile is None and listing.directories:  # the folder's own top first
+            problems += unread_dockerfiles(path, (e.name for e in listing.directories[0].files))
         if listed is not None:
             named, listed_problems = _keep_listed(so_far())
             more["deployment_configs"] = named

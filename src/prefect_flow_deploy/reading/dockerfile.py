@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from prefect_flow_deploy.core.model import Problem
 
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
@@ -26,6 +29,30 @@ def folder_dockerfile(folder: Path) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+# A Dockerfile by another name (`Dockerfile.prod`, `api.Dockerfile`, Podman's Containerfile):
+# `docker build <folder>` reads none of them, nor does this tool.
+_OTHER_NAME = re.compile(r"(?i)(?:dockerfile\..+|.+\.dockerfile|containerfile)")
+
+
+def unread_dockerfiles(folder: Path, names: Iterable[str]) -> list[Problem]:
+    """For a folder without a Dockerfile: a file of its top `names` that is one by another
+    name, which the default recipe replaces without a word (nateadewynters-prog/prefect-prod's
+    Dockerfile.brandwatch installed the ODBC driver; every run crashed without it)."""
+    return [
+        Problem(
+            "warning",
+            f"{name} is not read: a folder's image is built from its `Dockerfile`, else from "
+            "the default recipe (base image and requirements.txt), as `docker build` reads "
+            "only that name. Rename it to Dockerfile to build from it.",
+            folder / name,
+            None,
+            "Dockerfile not read",
+        )
+        for name in sorted(names)
+        if _OTHER_NAME.fullmatch(name) and not name.endswith(".dockerignore")
+    ]
 
 
 @dataclass(frozen=True)

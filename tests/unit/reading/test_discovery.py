@@ -148,6 +148,27 @@ def test_a_file_no_flow_loads_is_not_judged_as_if_a_run_did(tmp_path: Path) -> N
     }  # fmt: skip
 
 
+def test_a_dockerfile_by_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
+    """nateadewynters-prog/prefect-prod's folders build from `Dockerfile.brandwatch` (by
+    docker-compose): the default recipe was built instead, without a word, and every run
+    crashed. `docker build <folder>` would not read it either: a warning, at the file."""
+    make(tmp_path, "p/a/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    for name in (
+        "Dockerfile.brandwatch",
+        "api.Dockerfile",
+        "Containerfile",
+        "Dockerfile.dockerignore",
+    ):
+        make(tmp_path, f"p/a/{name}", "FROM x\n")
+    make(tmp_path, "p/a/sub/Dockerfile.dev", "FROM x\n")  # not the folder's top: no build reads it
+    [folder] = discover(tmp_path)
+    said = [p.file.name for p in folder.problems if p.title == "Dockerfile not read"]
+    assert said == ["Containerfile", "Dockerfile.brandwatch", "api.Dockerfile"]
+    make(tmp_path, "p/a/Dockerfile", "FROM x\nCOPY . .\n")  # the folder's own: nothing to say
+    [folder] = discover(tmp_path)
+    assert not [p for p in folder.problems if p.title == "Dockerfile not read"]
+
+
 def test_folder_without_flow_is_a_warning(tmp_path: Path) -> None:
     make(tmp_path, "p/empty/util.py", "def helper(): pass\n")
     [folder] = discover(tmp_path)
