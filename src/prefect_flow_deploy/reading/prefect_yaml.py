@@ -153,7 +153,9 @@ def read_prefect_yaml_entries(
             configs.append(config)
         entrypoint = entry.get("entrypoint") if isinstance(entry, dict) else None
         places.append((_line(node), entrypoint if isinstance(entrypoint, str) else None))
-    return configs, problems, places
+    # A value an anchor gives several entries is one place: said once (9MRTAE/ingest-aws-s3's
+    # `definitions:` work pool: each template said three times, at its one line).
+    return configs, list(dict.fromkeys(problems)), places
 
 
 def _owned_sections(

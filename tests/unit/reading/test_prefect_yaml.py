@@ -102,6 +102,17 @@ def test_a_null_version_sets_nothing_and_is_not_warned(tmp_path: Path) -> None:
     assert problems == [] and config.name == "hello"
 
 
+def test_what_an_anchor_gives_several_entries_is_said_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "definitions:\n  pool: &pool\n    name: p\n    job_variables: {env: {B: '{{ $BRANCH }}'}}\n"
+        "deployments:\n- {name: a, entrypoint: f.py:f, work_pool: *pool}\n"
+        "- {name: b, entrypoint: f.py:f, work_pool: *pool}\n",
+    )
+    configs, problems = read_prefect_yaml(path)
+    assert len(configs) == 2 and [(p.line, "$BRANCH" in p.message) for p in problems] == [(4, True)]
+
+
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n  - name: x\n    entrypoint: [unclosed\n")
     configs, [problem] = read_prefect_yaml(path)
