@@ -222,7 +222,7 @@ FIELDS: tuple[DeploymentField, ...] = (
         read=pool_string("work_queue_name"), resolve=_config("work_queue_name"),
         wanted=_keep_if_none("work_queue_name"),
         create=_newer(lambda spec: spec.work_queue_name),
-        write_with=lambda spec: ("work_pool_name",),
+        write_with=lambda spec: ("work_pool_name",), shown="work_queue_name",
         note="not in the file: the server's queue stays; newer than 3.2.0's create body",
     ),
     DeploymentField(

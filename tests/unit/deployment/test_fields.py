@@ -198,7 +198,8 @@ def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
     spec = wanted(
         folder_reading(
             tmp_path,
-            "    paused: true\n    concurrency_limit: {limit: 1, collision_strategy: CANCEL_NEW}\n",
+            "    paused: true\n    concurrency_limit: {limit: 1, collision_strategy: CANCEL_NEW}\n"
+            "    work_pool: {name: pool, work_queue_name: daily-jobs}\n",
         )
     )
     spec = replace(spec, parameter_schema=None)
@@ -210,6 +211,7 @@ def test_the_plan_shows_the_table_s_shown_fields(tmp_path: Path) -> None:
     # What is registered besides the limit (prefeitura-rio: `desired` had no strategy).
     assert shown["concurrency_limit"] == 1
     assert shown["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    assert shown["work_queue_name"] == "daily-jobs"  # 9xxxxxx/meprefect: not in `desired`
 
 
 def test_every_field_has_one_entry_and_says_why() -> None:
