@@ -47,6 +47,21 @@ def _canonical(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _shown(name: str, value: Any, spec: DeploymentSpec) -> Any:
+    """A changed field's new value as the plan shows it: a schedule only Prefect reads (an
+    interval with an anchor date, an rrule) was compared by Prefect and is shown as Prefect
+    reads it, not as the `null` the plain comparison left (a reviewer read "emptied")."""
+    if name == "schedules" and value and any(s.get("schedule") is None for s in value):
+        from prefect_flow_deploy.deployment.schedules import exact_schedules
+
+        exact = exact_schedules(spec.schedules or [])
+        return [
+            {**entry, "schedule": read["schedule"]} if entry.get("schedule") is None else entry
+            for entry, read in zip(value, exact, strict=False)
+        ]
+    return value
+
+
 def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> DeploymentPlan:
     """Raises ScheduleError for a schedule Prefect would reject, TriggerError for a trigger."""
     from prefect_flow_deploy.deployment.triggers import trigger_writes
@@ -68,7 +83,7 @@ def diff(spec: DeploymentSpec, existing: ExistingDeployment | None) -> Deploymen
     spec = field_loops.with_hand_set(spec, existing)
     desired = _canonical(field_loops.wanted(spec))
     fields = field_loops.changed(spec, desired, existing)
-    changes = {k: (existing.comparable.get(k), desired[k]) for k in fields}
+    changes = {k: (existing.comparable.get(k), _shown(k, desired[k], spec)) for k in fields}
     writes = trigger_writes(spec, existing)
     if writes:
         fields.append("triggers")

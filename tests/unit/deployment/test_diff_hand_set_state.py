@@ -191,3 +191,22 @@ def test_an_automation_without_our_tag_is_never_removed() -> None:
     theirs = on_server(spec(triggers=[{**TRIGGER, "name": "users-own"}]))
     theirs[0]["tags"] = []
     assert trigger_writes(spec(), existing_with(theirs)) == []
+
+
+def test_a_changed_schedule_only_prefect_reads_is_shown_as_prefect_reads_it() -> None:
+    """An rrule and an anchored interval are compared through Prefect; the plan's new value
+    showed them as `"schedule": null` beside an edited cron, which a reviewer read as two
+    schedules emptied (the write was right)."""
+    configs = (
+        {"cron": "0 1 * * *"},
+        {"interval": 3600, "anchor_date": "2024-06-01T03:00:00Z"},
+        {"rrule": "FREQ=DAILY;BYHOUR=5"},
+    )
+    wanted = spec(schedules=configs)
+    on_server = [schedule("0 0 * * *", True)]
+    planned = diff(wanted, existing_from_json(server(wanted, schedules=on_server), "etl"))
+    _, new = planned.changes["schedules"]
+    shown = [entry["schedule"] for entry in new]
+    assert shown[0]["cron"] == "0 1 * * *"
+    assert shown[1]["interval"] == 3600.0 and shown[1]["anchor_date"].startswith("2024-06-01")
+    assert "FREQ=DAILY;BYHOUR=5" in shown[2]["rrule"]
