@@ -311,6 +311,36 @@ def test_an_import_after_a_sys_path_change_is_judged_by_prefect_loading_the_flow
     assert "No module named 'nowhere'" in (lost.error or "")
 
 
+def test_a_flow_file_that_cannot_run_fails_alone_and_stays_failed_on_a_rerun(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """A flow file importing a module of the repository the image does not hold fails its
+    own flows; the folder's other flow deploys (samdf96/alma-sails-codebase: the clean one
+    was refused with the other file's reason). Its image is pushed for the one that
+    deploys, so the next run finds it; the failing flow, which no deployment runs from it,
+    is checked again and fails again, never written unchecked."""
+    folder = scenario.folder("p", "mixed")
+    folder.mkdir(parents=True)
+    (folder.parent / "common.py").write_text("X = 1\n")  # beside the folder: not in the image
+    (folder / "good.py").write_text(
+        f"from prefect import flow\n\n\n@flow(name='good-{scenario.suffix}')\ndef good():\n    pass\n"
+    )
+    (folder / "bad.py").write_text(
+        "from prefect import flow\n\nfrom common import X\n\n\n"
+        f"@flow(name='bad-{scenario.suffix}')\ndef bad():\n    return X\n"
+    )
+    for attempt in ("first", "again"):
+        result = deploy(scenario, stack)
+        rows = {r.flow: r for r in result.results}
+        good, bad = rows[f"good-{scenario.suffix}"], rows[f"bad-{scenario.suffix}"]
+        assert good.status == ("created" if attempt == "first" else "unchanged"), good.error
+        assert bad.status == "failed", (attempt, bad)
+        assert "bad.py imports `common`" in (bad.error or "")
+        assert result.failed  # the run says so: exit status 1
+    with pytest.raises(ObjectNotFound):
+        read_deployment(f"bad-{scenario.suffix}/{scenario.project('p')}")
+
+
 def test_image_without_the_code_fails_with_the_line_to_change(
     stack: Stack, scenario: Scenario
 ) -> None:

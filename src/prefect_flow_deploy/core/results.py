@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.exit_status import Tally, exit_code
 from prefect_flow_deploy.core.model import DeploymentPlan, ImageDeletion, Plan
 
@@ -47,6 +48,9 @@ class ImageOutcome:
     error: str | None = None
     # Flow names computed in the built image, by entrypoint (pending_names.py).
     names: Mapping[str, str] = field(default_factory=dict)
+    # Flows that cannot run from the image, where the folder's others can (image_check.py):
+    # not written, each failed with why.
+    flow_errors: Mapping[str, FolderError] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -64,6 +68,7 @@ class WriteOutcome:
     error: str | None = None
     skipped: str | None = None  # why it was not written after all (a newer commit wrote it)
     at: tuple[Path | None, int | None] = (None, None)  # the error's file and line
+    said: bool = False  # the error was said where it was found (the image check)
 
 
 @dataclass

@@ -21,12 +21,16 @@ from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import requirement_line
 
+# By entrypoint: why that flow cannot run from the image, where the folder's others can.
+FlowErrors = dict[str, FolderError]
+
 
 def check(
     folder: FlowFolder, recipe: BuildRecipe, reference: str, projects_root: Path
-) -> tuple[str, dict[str, dict[str, Any]], dict[str, str]]:
-    """Check the image; return where it holds the folder's code, and the schemas and flow
-    names it computed (by entrypoint)."""
+) -> tuple[str, dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
+    """Check the image; return where it holds the folder's code, the schemas and flow names
+    it computed, and the flows that fail on their own (by entrypoint). What fails every flow
+    (the image itself, a module of the folder's shared code) raises FolderError."""
     entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
     missing = [f.file for f in folder.flows if f.file not in recipe.files]
     if missing:
@@ -60,15 +64,54 @@ def check(
         raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
         raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
-    modules_error = missing_modules(folder, result.missing_modules, projects_root)
-    names_error = missing_prefect_names(folder, result.prefect_missing, result.prefect_version)
-    if names_error is not None and modules_error is not None:  # both said in this run
-        log.error(f"{folder.key}: {modules_error.message}", file=modules_error.file,
-                  line=modules_error.line, title="Missing module")  # fmt: skip
-    failing = names_error or modules_error
-    if failing is not None:
-        raise failing
-    return result.code_dir, *compute_schemas(folder, reference, result.code_dir, result)
+    errors = [
+        *prefect_name_errors(folder, result.prefect_missing, result.prefect_version),
+        *module_errors(folder, result.missing_modules, projects_root),
+    ]
+    failing = _flow_errors(folder, errors)
+    if errors and (not _in_flow_files(folder, errors) or _every_flow(folder, failing)):
+        raise _first_said(folder, errors)  # shared code, or nothing left to deploy
+    _say(folder, errors)  # the other flows go on: each said at its line, now
+    schemas, flow_names, unloadable = compute_schemas(
+        folder, reference, result.code_dir, result, skip=set(failing)
+    )
+    failing |= unloadable
+    if _every_flow(folder, failing):
+        raise _first_said(folder, list(unloadable.values()))
+    _say(folder, list(unloadable.values()))
+    return result.code_dir, schemas, flow_names, failing
+
+
+def _flow_errors(folder: FlowFolder, errors: list[FolderError]) -> FlowErrors:
+    """Each flow whose own file has an error, with its first."""
+    failing: FlowErrors = {}
+    for flow in folder.flows:
+        own = next((e for e in errors if e.file == str(folder.path / flow.file)), None)
+        if own is not None:
+            failing[flow.entrypoint] = own
+    return failing
+
+
+def _in_flow_files(folder: FlowFolder, errors: list[FolderError]) -> bool:
+    """Whether every error is in a flow file (one in a module they share fails them all)."""
+    files = {str(folder.path / f.file) for f in folder.flows}
+    return all(e.file in files for e in errors)
+
+
+def _every_flow(folder: FlowFolder, failing: FlowErrors) -> bool:
+    return bool(failing) and all(f.entrypoint in failing for f in folder.flows)
+
+
+def _say(folder: FlowFolder, errors: list[FolderError]) -> None:
+    for error in errors:
+        log.error(f"{folder.key}: {error.message}", file=error.file, line=error.line,
+                  title="Flow cannot run")  # fmt: skip
+
+
+def _first_said(folder: FlowFolder, errors: list[FolderError]) -> FolderError:
+    """The folder fails with the first; the others are said now, not one deploy at a time."""
+    _say(folder, errors[1:])
+    return errors[0]
 
 
 def _pending(folder: FlowFolder) -> list[str]:
@@ -111,45 +154,51 @@ def run_env(folder: FlowFolder) -> dict[str, str]:
 
 
 def compute_schemas(
-    folder: FlowFolder, reference: str, code_dir: str, checked: image_programs.ImageCheck
-) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    folder: FlowFolder,
+    reference: str,
+    code_dir: str,
+    checked: image_programs.ImageCheck,
+    skip: set[str] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
-    (image_programs.image_schemas says why there)."""
+    (image_programs.image_schemas says why there); and the flows it cannot load, each with
+    why. `skip`: flows already failing (their answers are not read)."""
     loaded, pending = loaded_in_image(folder), set(_pending(folder))
     if not loaded:
-        return {}, {}
+        return {}, {}, {}
     schemas: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
+    failing: FlowErrors = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
         reference, code_dir, loaded, checked, run_env(folder)
     )
     for entrypoint, answer in answers.items():
-        if "error" not in answer and entrypoint not in pending:
-            continue  # loaded to see that it imports: its schema is the one read
+        if entrypoint in (skip or ()) or ("error" not in answer and entrypoint not in pending):
+            continue  # failing already; or loaded to see that it imports: its schema is read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
-            raise FolderError(
+            failing[entrypoint] = FolderError(
                 f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
                 f"of it would start: {answer['error']}",
                 file=str(folder.path / flow.file),
                 line=flow.line,
             )
+            continue
         schemas[entrypoint] = answer["schema"]
         if answer.get("name") is not None:
             names[entrypoint] = str(answer["name"])
-    return schemas, names
+    return schemas, names, failing
 
 
-def missing_prefect_names(
+def prefect_name_errors(
     folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
-) -> FolderError | None:
+) -> list[FolderError]:
     """Names the code imports from Prefect that the image's own Prefect does not have (code
     written for another Prefect: `prefect.orion`, a class since removed): at module level the
-    import fails before any flow of the file starts, in every run (an error: the folder
-    fails with the first, the others are said now); inside a function, when that runs (a
-    warning)."""
-    gone, failing = set(missing), None
+    import fails before any flow of the file starts, in every run (an error each); inside a
+    function, when that runs (a warning, said now)."""
+    gone, errors = set(missing), []
     for imported in folder.imports:
         if (imported.path, "") in gone:
             what = f"no module {imported.path}"
@@ -166,26 +215,28 @@ def missing_prefect_names(
         if imported.nested:
             log.warning(f"{folder.key}: {message}", file=file, line=imported.line,
                         title="Not in this Prefect")  # fmt: skip
-        elif failing is None:
-            failing = FolderError(message, file=str(file), line=imported.line)
-        else:  # the folder fails with the first; the rest said now, not one deploy at a time
-            log.error(f"{folder.key}: {message}", file=file, line=imported.line,
-                      title="Not in this Prefect")  # fmt: skip
-    return failing
+        else:
+            errors.append(FolderError(message, file=str(file), line=imported.line))
+    return errors
 
 
-def missing_modules(
-    folder: FlowFolder, missing: list[str], projects_root: Path
+def missing_prefect_names(
+    folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
 ) -> FolderError | None:
+    """The first of prefect_name_errors, the others said now."""
+    errors = prefect_name_errors(folder, missing, version)
+    return _first_said(folder, errors) if errors else None
+
+
+def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -> list[FolderError]:
     """The most common run-time crash: a package imported but not in requirements.txt (a
-    warning at its first import: it may come at run time, as `EXTRA_PIP_PACKAGES` installs
-    it in Prefect's images). A module of the repository outside the folder that a flow file
-    imports at module level is an error at each such import: the image never has it, so every
-    run would fail before its flow starts (`prefect deploy`'s image of the whole repository
-    has it; this one holds the folder). The folder fails with the first; the others are said
-    in the same run."""
+    warning at its first import, said now: it may come at run time, as `EXTRA_PIP_PACKAGES`
+    installs it in Prefect's images). A module of the repository outside the folder that a
+    flow file imports at module level is an error at each such import: the image never has
+    it, so every run of that file's flows would fail before it starts (`prefect deploy`'s
+    image of the whole repository has it; this one holds the folder)."""
     flow_files = {f.file for f in folder.flows}
-    failing: FolderError | None = None
+    errors = []
     for module in missing:
         imports = [i for i in _found_by_name(folder) if i.module == module]
         if not imports:
@@ -203,18 +254,24 @@ def missing_modules(
                 title="Missing package",
             )
             continue
-        for where in fatal:
-            message = (
-                f"{where.file} imports `{module}`, which the image does not have, so every run "
-                f"of its flows fails with ModuleNotFoundError: {fix}."
+        errors += [
+            FolderError(
+                f"{where.file} imports `{module}`, which the image does not have, so every "
+                f"run of its flows fails with ModuleNotFoundError: {fix}.",
+                file=str(folder.path / where.file),
+                line=where.line,
             )
-            file = str(folder.path / where.file)
-            if failing is None:
-                failing = FolderError(message, file=file, line=where.line)
-            else:
-                log.error(f"{folder.key}: {message}", file=file, line=where.line,
-                          title="Missing module")  # fmt: skip
-    return failing
+            for where in fatal
+        ]
+    return errors
+
+
+def missing_modules(
+    folder: FlowFolder, missing: list[str], projects_root: Path
+) -> FolderError | None:
+    """The first of module_errors, the others said now."""
+    errors = module_errors(folder, missing, projects_root)
+    return _first_said(folder, errors) if errors else None
 
 
 def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:

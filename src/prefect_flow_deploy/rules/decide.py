@@ -35,7 +35,12 @@ from prefect_flow_deploy.rules.collisions import image_collisions, name_collisio
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.job_variables import JobVariableCheck
 from prefect_flow_deploy.rules.keep_images import retention
-from prefect_flow_deploy.rules.pending_names import awaiting_image, pending_folders, reuse_name
+from prefect_flow_deploy.rules.pending_names import (
+    awaiting_image,
+    never_checked,
+    pending_folders,
+    reuse_name,
+)
 from prefect_flow_deploy.rules.pools import pools_to_create
 from prefect_flow_deploy.rules.removals import SUPERSEDED_BUILD, all_superseded, orphaned, removals
 from prefect_flow_deploy.rules.server_version import triggers_unsupported, version_info_rule
@@ -108,7 +113,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
             images[key].action, images[key].reason = "skipped", SUPERSEDED_BUILD
     folders = [_with_problems(f, problems.get(f.key, [])) for f in inputs.folders]
     by_key = {f.key: f for f in folders}
-    checked = awaiting_image(deployments)
+    checked = awaiting_image(deployments) | never_checked(deployments, snapshot)
     frozen = [
         image.frozen(by_key[key], key in checked, known.previous.get(key))
         for key, image in images.items()

@@ -55,6 +55,22 @@ def awaiting_image(deployments: Iterable[DeploymentPlan]) -> set[str]:
     }
 
 
+def never_checked(deployments: Iterable[DeploymentPlan], snapshot: ServerState) -> set[str]:
+    """Folders with a deployment to write whose flow no deployment on the server runs from
+    this image (its content tag and entrypoint): the image is pulled and checked for it even
+    when it exists. A flow that failed the check while the folder's others deployed (the
+    image pushed for them) is checked again, not written unchecked on the next run."""
+    ran = {(e.comparable.get("version"), e.comparable.get("entrypoint"))
+           for e in snapshot.deployments.values()}  # fmt: skip
+    return {
+        d.folder_key
+        for d in deployments
+        if d.spec is not None
+        and d.action in ("create", "update")
+        and (d.spec.version, d.spec.entrypoint) not in ran
+    }
+
+
 def named(spec: DeploymentSpec, name: str, plan: Plan, options: Options) -> DeploymentSpec | str:
     """The spec under the name the image computed, or why it cannot be written."""
     from prefect_flow_deploy.rules.takeover import (  # the plan's own rules

@@ -134,7 +134,7 @@ class Executor:
             1 for r in rows if r.status == "skipped" and (r.error or "").startswith(DEADLINE)
         )
         for outcome in self.writes.values():
-            if outcome.error is not None:
+            if outcome.error is not None and not outcome.said:
                 file, line = outcome.at
                 log.error(
                     f"{outcome.deployment.full_name}: registration failed: {outcome.error}",
@@ -239,6 +239,15 @@ class Executor:
                 outcome = self.images[key]
                 for planned in deployments_of[key]:
                     if planned.action in ("failed", "skipped"):
+                        continue
+                    cannot = outcome.flow_errors.get(
+                        planned.spec.entrypoint if planned.spec else ""
+                    )
+                    if cannot is not None:  # this flow alone: the folder's others go on
+                        with self._lock:
+                            self.writes[write_key(planned)] = WriteOutcome(
+                                planned, error=cannot.message, said=True
+                            )
                         continue
                     deployment = completed(planned, outcome, plan, self.options)
                     refused = parameters_refused(

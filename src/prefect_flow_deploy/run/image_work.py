@@ -122,7 +122,7 @@ class ImageWork:
             push_pull.pull(image.reference, login)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
-        code_dir, schemas, names = image_check.check(
+        code_dir, schemas, names, failing = image_check.check(
             folder, recipe, image.reference, self.options.projects_root
         )
         phases["check"] = time.monotonic() - mark
@@ -147,7 +147,7 @@ class ImageWork:
         log.info(f"{verb} {image.reference} ({time.monotonic() - started:.1f}s: {detail})")
         return ImageOutcome(
             "built" if image.action == "build" else "exists", digest, code_dir, schemas,
-            names=names,
+            names=names, flow_errors=failing,
         )  # fmt: skip
 
     def _multi_platform(
@@ -178,7 +178,7 @@ class ImageWork:
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         native = engine_session.native_platform()
-        code_dir, schemas, names = image_check.check(
+        code_dir, schemas, names, failing = image_check.check(
             folder,
             self.plan.recipes[folder.key],
             references.get(native, references[platforms[0]]),
@@ -198,7 +198,7 @@ class ImageWork:
             f"built and pushed {image.reference} for {', '.join(platforms)} "
             f"({time.monotonic() - started:.1f}s: {detail})"
         )
-        return ImageOutcome("built", digest, code_dir, schemas, names=names)
+        return ImageOutcome("built", digest, code_dir, schemas, names=names, flow_errors=failing)
 
     def _stamp(self, reference: str, digest: str, seconds: float) -> str:
         return build_seconds.recorded(self.registry, reference, digest, seconds)

@@ -72,3 +72,21 @@ def test_the_computed_name_is_judged_as_the_plan_judges_names() -> None:
     with_server = replace(plan, snapshot=decide_state([theirs]))
     refused = named(spec, "daily-made", with_server, replace(OPTIONS, tenant="prod"))
     assert isinstance(refused, str) and "belongs to tenant 'other'" in refused
+
+
+def test_an_existing_image_is_checked_for_a_flow_no_deployment_runs_from_it() -> None:
+    """A flow that failed the image check while the folder's other deployed (its image
+    pushed for them) has no deployment of that image: the next run checks the image before
+    writing it, not trusting the registry. A flow a deployment runs from that image (its
+    content tag and entrypoint) is not checked again, as before."""
+    from prefect_flow_deploy.rules.pending_names import never_checked
+
+    [planned] = first_plan(folder("daily")).deployments
+    assert planned.spec is not None
+    assert never_checked([planned], decide_state([])) == {"sales/daily"}
+    same = deployed(replace(planned.spec, name="other"))  # another deployment of that flow
+    assert never_checked([planned], decide_state([same])) == set()
+    older = deployed(replace(planned.spec, version="old"))
+    assert never_checked([planned], decide_state([older])) == {"sales/daily"}
+    unchanged = replace(planned, action="unchanged")
+    assert never_checked([unchanged], decide_state([])) == set()
