@@ -19,7 +19,7 @@ from docker.models.containers import Container
 
 from prefect_flow_deploy import in_image
 from prefect_flow_deploy.core.errors import FolderError
-from prefect_flow_deploy.docker import leftovers
+from prefect_flow_deploy.docker import leftovers, started_commands
 from prefect_flow_deploy.docker.engine_session import docker_client
 from prefect_flow_deploy.in_image import check_image as check_program
 
@@ -57,11 +57,6 @@ class ImageCheck:
     worker_command_error: str | None = None
     python: str = "python"  # the image's interpreter the check ran under
     environment: str | None = None  # the digest of what that command depends on
-
-
-# The environments (check_image.prefect_environment) whose worker command started this run:
-# another image of the same Python and Prefect is not asked again (3 s of a container's CPU).
-_STARTED: set[str] = set()
 
 
 ENTRYPOINT_CHECK_SECONDS = 60
@@ -138,7 +133,7 @@ def _check_under(
             "candidates": candidates,
             "modules": modules,
             "prefect_names": prefect_names or [],
-            "verified": sorted(_STARTED),
+            "verified": sorted(started_commands.known()),
         }
         entrypoint = list(config.get("Entrypoint") or [])
         data = (
@@ -167,7 +162,7 @@ def _check_under(
     if data is None:
         raise FolderError(f"the check run of the built image printed no result: {reference}")
     if data.get("environment") and not data.get("worker_command"):
-        _STARTED.add(data["environment"])
+        started_commands.add(data["environment"])
     return ImageCheck(
         data.get("prefect"),
         data.get("code_dir"),
