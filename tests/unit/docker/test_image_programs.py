@@ -111,3 +111,46 @@ def test_an_image_that_cannot_run_python_fails_its_check(engine: Any) -> None:
     engine(Container("", stderr="exec: python: not found", status=127))
     with pytest.raises(FolderError, match="cannot run Python"):
         check_image("r/x:1", {}, None, [])
+
+
+def test_until_one_worker_command_is_known_to_start_checks_run_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cold run's folders mostly share one environment: checked side by side, each started
+    its CLI (3 s of CPU) before any was known; after the first, the others run together."""
+    import threading
+    import time
+
+    from prefect_flow_deploy.docker import image_programs, started_commands
+
+    known: set[str] = set()
+    monkeypatch.setattr(started_commands, "known", lambda: set(known))
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def check(*args: object) -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return "checked"
+
+    monkeypatch.setattr(image_programs, "_check_with_pythons", check)
+
+    def four() -> int:
+        most[0] = 0
+        threads = [
+            threading.Thread(target=image_programs.check_image, args=("r", {}, None, []))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return most[0]
+
+    assert four() == 1
+    known.add("a" * 64)
+    assert four() > 1
