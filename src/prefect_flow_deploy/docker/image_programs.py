@@ -5,6 +5,7 @@ network-less container, removed afterwards (a killed run's: leftovers.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -85,44 +86,27 @@ def check_image(
     container start less); one with an ENTRYPOINT in a run of their own (image_schemas).
     `run_env`: the environment the deployments give their runs, which loading a flow file
     may read (a settings object); never Prefect's API."""
-    if started_commands.known():
-        return _check_with_pythons(
-            reference, files, preferred_dir, modules, entrypoints, prefect_names, run_env
-        )
+    check = functools.partial(
+        _check_under, reference=reference, files=files, preferred_dir=preferred_dir,
+        modules=modules, entrypoints=entrypoints, prefect_names=prefect_names, run_env=run_env,
+    )  # fmt: skip
     # Until one environment's worker command is known to start, one check at a time: the
     # folders of a cold run mostly share theirs, and each would start its CLI (3 s of CPU)
     # side by side (a cold deploy of 3 folders, 8.6 against 4.0 s).
-    with _FIRST_CHECK:
-        return _check_with_pythons(
-            reference, files, preferred_dir, modules, entrypoints, prefect_names, run_env
-        )
-
-
-_FIRST_CHECK = threading.Lock()
-
-
-def _check_with_pythons(
-    reference: str,
-    files: dict[str, str],
-    preferred_dir: str | None,
-    modules: list[str],
-    entrypoints: list[str] | None,
-    prefect_names: list[tuple[str, str]] | None,
-    run_env: dict[str, str] | None,
-) -> ImageCheck:
-    for python in PYTHONS:
-        try:
-            return _check_under(
-                python, reference, files, preferred_dir, modules, entrypoints, prefect_names,
-                run_env,
-            )  # fmt: skip
-        except _NoSuchPython:
-            continue
+    with contextlib.nullcontext() if started_commands.known() else _FIRST_CHECK:
+        for python in PYTHONS:
+            try:
+                return check(python)
+            except _NoSuchPython:
+                continue
     raise FolderError(
         "the image has neither `python` nor `python3` on its PATH, and the Docker worker "
         f"starts each flow run with {WORKER_COMMAND}, a Python script. Base it on a "
         "prefecthq/prefect:3-… or python image."
     )
+
+
+_FIRST_CHECK = threading.Lock()
 
 
 # The command the Docker worker gives each flow run's container (Prefect 3's

@@ -128,7 +128,7 @@ def test_until_one_worker_command_is_known_to_start_checks_run_one_at_a_time(
     running, most = [0], [0]
     lock = threading.Lock()
 
-    def check(*args: object) -> str:
+    def check(*args: object, **kwargs: object) -> str:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -137,7 +137,7 @@ def test_until_one_worker_command_is_known_to_start_checks_run_one_at_a_time(
             running[0] -= 1
         return "checked"
 
-    monkeypatch.setattr(image_programs, "_check_with_pythons", check)
+    monkeypatch.setattr(image_programs, "_check_under", check)
 
     def four() -> int:
         most[0] = 0
