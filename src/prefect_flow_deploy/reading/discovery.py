@@ -28,9 +28,8 @@ from prefect_flow_deploy.reading.dockerfile import (
     folder_dockerfile,
     unread_dockerfiles,
 )
-from prefect_flow_deploy.reading.entrypoint_names import named_flow
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
-from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3, find_flows
+from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
     display,
     entry_problems,
@@ -38,8 +37,10 @@ from prefect_flow_deploy.reading.folder_entries import (
     repository_root,
 )
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
-from prefect_flow_deploy.reading.import_cycles import cycle_problems, loaded_files
+from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
+from prefect_flow_deploy.reading.listed_entries import keep_listed, named_otherwise
+from prefect_flow_deploy.reading.loaded_files import as_loaded
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
@@ -307,10 +308,10 @@ def _read_files(
         for file in python_files(listing) if listed is None else listed:
             flows += flows_of(file)
         if listed is not None:  # an entry may name a flow by another name (entrypoint_names)
-            flows += _named_otherwise(so_far(), listed, source, flows_of)
+            flows += named_otherwise(so_far(), listed, source, flows_of)
         flow_files = [f for f, found in by_file.items() if found]
         problems += cycle_problems(source, flow_files)
-        imports, problems = _as_loaded(source, path, flow_files, imports, problems)
+        imports, problems = as_loaded(source, path, flow_files, imports, problems)
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)
@@ -330,7 +331,7 @@ def _read_files(
         if read.dockerfile is None and listing.directories:  # the folder's own top first
             problems += unread_dockerfiles(path, (e.name for e in listing.directories[0].files))
         if listed is not None:
-            named, listed_problems = _keep_listed(so_far())
+            named, listed_problems = keep_listed(so_far())
             more["deployment_configs"] = named
             flows = [f for f in flows if any(config_matches(c, f) for c in named)]
             problems += listed_problems
@@ -374,94 +375,6 @@ def _read_files(
 
 
 _FILE_ATTRIBUTES = {"requirements.txt": "requirements", "prefect.yaml": "prefect_yaml"}
-
-
-def _as_loaded(
-    source: FolderSource,
-    folder: Path,
-    flow_files: list[Path],
-    imports: list[ModuleImport],
-    problems: list[Problem],
-) -> tuple[list[ModuleImport], list[Problem]]:
-    """A file no flow run loads (a deploy script of Prefect 2, a test's conftest.py) is not
-    judged as if one did: what it imports is not required of the image, and a name Prefect 3
-    removed is a warning there. It failed the folder, where `prefect deploy` deploys its
-    flows (hegdehog/data-engineering-zoomcamp-2023), and asked for pytest in the image."""
-    removed = {p.file for p in problems if p.title == REMOVED_IN_PREFECT_3 and p.file}
-    others = ({folder / i.file for i in imports} | removed) - set(flow_files)
-    if not others:  # the usual folder: flow files alone, or modules nothing to say of
-        return imports, problems
-    loaded = loaded_files(source, flow_files)
-    unloaded = {f for f in others if Path(source.real_path(f)) not in loaded}
-    if not unloaded:
-        return imports, problems
-    kept = [i for i in imports if folder / i.file not in unloaded]
-    said = [
-        _not_loaded(p) if p.file in unloaded and p.title == REMOVED_IN_PREFECT_3 else p
-        for p in problems
-    ]
-    return kept, said
-
-
-def _not_loaded(problem: Problem) -> Problem:
-    statement = problem.message.split(": Prefect 3 removed it", 1)[0]
-    return replace(
-        problem,
-        severity="warning",
-        message=f"{statement}: Prefect 3 removed it, and no flow of the folder imports this "
-        "file, so no run does (a script run by hand?). Port it, or move it out of the flow "
-        "folder.",
-    )
-
-
-def _named_otherwise(
-    folder: FlowFolder,
-    listed: list[Path],
-    source: FolderSource,
-    flows_of: Callable[[Path], list[FlowSpec]],
-) -> list[FlowSpec]:
-    """The flows the folder's entries name by another name than their own (an alias, an
-    import), each as its entry's entrypoint."""
-    found: list[FlowSpec] = []
-    for config in folder.deployment_configs:
-        known = (*folder.flows, *found)
-        if not config.entrypoint or any(config_matches(config, f) for f in known):
-            continue
-        file, _, attribute = config.entrypoint.removeprefix("./").rpartition(":")
-        entry = next((p for p in listed if _names_file(file, p, folder.path)), None)
-        flow = named_flow(source, entry, attribute, flows_of) if entry is not None else None
-        found += [flow] if flow is not None else []
-    return found
-
-
-def _names_file(written: str, file: Path, folder: Path) -> bool:
-    """Whether an entrypoint's file part names the folder's file (as config_matches
-    compares: relative to the folder or to the repository root)."""
-    relative = file.relative_to(folder).as_posix()
-    return written == relative or written.endswith("/" + relative)
-
-
-def _keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Problem]]:
-    """A folder of the repository's prefect.yaml deploys the flows its entries name, as
-    `prefect deploy` does (the entries kept); an entry naming no flow of its file is an
-    error at its line (the problems)."""
-    configs = folder.deployment_configs
-    named = [c for c in configs if any(config_matches(c, f) for f in folder.flows)]
-    problems = []
-    for config in configs:
-        if config not in named:
-            found = ", ".join(f.entrypoint for f in folder.flows) or "none"
-            problems.append(
-                Problem(
-                    "error",
-                    f"`entrypoint: {config.entrypoint}` names no @flow of that file (flows "
-                    f"read there: {found}). Fix the function's name, or decorate it with @flow.",
-                    folder.prefect_yaml,
-                    config.line,
-                    "prefect.yaml",
-                )
-            )
-    return named, problems
 
 
 def _made_by_factory(problem: Problem, made: list[tuple[str, int, int]]) -> bool:

@@ -53,33 +53,6 @@ def cycle_problems(source: FolderSource, flow_files: list[Path]) -> list[Problem
     return problems
 
 
-def loaded_files(source: FolderSource, flow_files: list[Path]) -> set[Path]:
-    """The folder's files a flow run may load: the flow files, and every module of the
-    folder they import, at their top or inside a function (run later, but run), and so on.
-    A file outside it (a script run by hand, a test) is never imported by a run."""
-    todo = [m for p in flow_files if (m := source.module_at(source.real_path(p))) is not None]
-    loaded = {m.path for m in todo}
-    while todo:
-        module = todo.pop()
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.Import):
-                targets = [source.find(module, alias.name, 0) for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                dotted = node.module or ""
-                targets = [source.find(module, dotted, node.level)] + [
-                    source.find(module, f"{dotted}.{a.name}" if dotted else a.name, node.level)
-                    for a in node.names
-                    if a.name != "*"
-                ]
-            else:
-                continue
-            for target in targets:
-                if target is not None and target.path not in loaded:
-                    loaded.add(target.path)
-                    todo.append(target)
-    return loaded
-
-
 def _cycle_from(source: FolderSource, start: Module) -> tuple[int, list[Module]] | None:
     """The line of the start's import that leads back to it, and the chain; None."""
     search = _Search(source, start)

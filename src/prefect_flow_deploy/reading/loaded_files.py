@@ -1,0 +1,78 @@
+"""Which files of a flow folder a flow run loads: the flow files and the folder's modules they
+import (at their top or inside a function), found by reading them. A file no run loads (a
+deploy script run by hand, a test's conftest.py) is not judged as if one did."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import Path
+
+from prefect_flow_deploy.core.model import ModuleImport, Problem
+from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3
+from prefect_flow_deploy.reading.python_source import FolderSource
+
+
+def loaded_files(source: FolderSource, flow_files: list[Path]) -> set[Path]:
+    """The folder's files a flow run may load: the flow files, and every module of the
+    folder they import, at their top or inside a function (run later, but run), and so on.
+    A file outside it (a script run by hand, a test) is never imported by a run."""
+    todo = [m for p in flow_files if (m := source.module_at(source.real_path(p))) is not None]
+    loaded = {m.path for m in todo}
+    while todo:
+        module = todo.pop()
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Import):
+                targets = [source.find(module, alias.name, 0) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                dotted = node.module or ""
+                targets = [source.find(module, dotted, node.level)] + [
+                    source.find(module, f"{dotted}.{a.name}" if dotted else a.name, node.level)
+                    for a in node.names
+                    if a.name != "*"
+                ]
+            else:
+                continue
+            for target in targets:
+                if target is not None and target.path not in loaded:
+                    loaded.add(target.path)
+                    todo.append(target)
+    return loaded
+
+
+def as_loaded(
+    source: FolderSource,
+    folder: Path,
+    flow_files: list[Path],
+    imports: list[ModuleImport],
+    problems: list[Problem],
+) -> tuple[list[ModuleImport], list[Problem]]:
+    """A file no flow run loads (a deploy script of Prefect 2, a test's conftest.py) is not
+    judged as if one did: what it imports is not required of the image, and a name Prefect 3
+    removed is a warning there. It failed the folder, where `prefect deploy` deploys its
+    flows (hegdehog/data-engineering-zoomcamp-2023), and asked for pytest in the image."""
+    removed = {p.file for p in problems if p.title == REMOVED_IN_PREFECT_3 and p.file}
+    others = ({folder / i.file for i in imports} | removed) - set(flow_files)
+    if not others:  # the usual folder: flow files alone, or modules nothing to say of
+        return imports, problems
+    loaded = loaded_files(source, flow_files)
+    unloaded = {f for f in others if Path(source.real_path(f)) not in loaded}
+    if not unloaded:
+        return imports, problems
+    kept = [i for i in imports if folder / i.file not in unloaded]
+    said = [
+        not_loaded(p) if p.file in unloaded and p.title == REMOVED_IN_PREFECT_3 else p
+        for p in problems
+    ]
+    return kept, said
+
+
+def not_loaded(problem: Problem) -> Problem:
+    statement = problem.message.split(": Prefect 3 removed it", 1)[0]
+    return replace(
+        problem,
+        severity="warning",
+        message=f"{statement}: Prefect 3 removed it, and no flow of the folder imports this "
+        "file, so no run does (a script run by hand?). Port it, or move it out of the flow "
+        "folder.",
+    )

@@ -1,0 +1,55 @@
+"""Which files of a folder a flow run loads, and what is not judged of the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect_flow_deploy.reading.discovery import discover
+
+from .test_discovery import make
+
+
+def test_a_file_no_flow_loads_is_not_judged_as_if_a_run_did(tmp_path: Path) -> None:
+    """hegdehog/data-engineering-zoomcamp-2023: a Prefect 2 deploy script beside the flow,
+    which no flow imports, failed the folder (`prefect deploy` deploys its flow); a test's
+    conftest.py asked for pytest in the image. A module a flow imports, even inside a
+    function, is still judged: a run loads it."""
+    make(
+        tmp_path,
+        "p/etl/flow.py",
+        "from prefect import flow\n@flow\ndef etl():\n    import helpers\n",
+    )
+    make(
+        tmp_path, "p/etl/helpers.py", "import pandas\nfrom prefect.deployments import Deployment\n"
+    )
+    make(tmp_path, "p/etl/deploy.py", "from prefect.deployments import Deployment\nimport boto3\n")
+    make(tmp_path, "p/etl/tests/conftest.py", "import pytest\n")
+    [folder] = discover(tmp_path)
+    said = {(p.file.name, p.severity) for p in folder.problems if p.title == "Removed in Prefect 3"}
+    assert said == {("helpers.py", "error"), ("deploy.py", "warning")}
+    [script] = [p for p in folder.problems if p.file.name == "deploy.py"]
+    assert "no flow of the folder imports this file, so no run does" in script.message
+    assert {(i.file, i.module) for i in folder.imports if i.module != "prefect"} == {
+        ("flow.py", "helpers"), ("helpers.py", "pandas")  # not boto3, nor pytest
+    }  # fmt: skip
+
+
+def test_a_dockerfile_by_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
+    """nateadewynters-prog/prefect-prod's folders build from `Dockerfile.brandwatch` (by
+    docker-compose): the default recipe was built instead, without a word, and every run
+    crashed. `docker build <folder>` would not read it either: a warning, at the file."""
+    make(tmp_path, "p/a/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
+    for name in (
+        "Dockerfile.brandwatch",
+        "api.Dockerfile",
+        "Containerfile",
+        "Dockerfile.dockerignore",
+    ):
+        make(tmp_path, f"p/a/{name}", "FROM x\n")
+    make(tmp_path, "p/a/sub/Dockerfile.dev", "FROM x\n")  # not the folder's top: no build reads it
+    [folder] = discover(tmp_path)
+    said = [p.file.name for p in folder.problems if p.title == "Dockerfile not read"]
+    assert said == ["Containerfile", "Dockerfile.brandwatch", "api.Dockerfile"]
+    make(tmp_path, "p/a/Dockerfile", "FROM x\nCOPY . .\n")  # the folder's own: nothing to say
+    [folder] = discover(tmp_path)
+    assert not [p for p in folder.problems if p.title == "Dockerfile not read"]
