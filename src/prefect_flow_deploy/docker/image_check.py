@@ -220,14 +220,6 @@ def prefect_name_errors(
     return errors
 
 
-def missing_prefect_names(
-    folder: FlowFolder, missing: list[tuple[str, str]], version: str | None
-) -> FolderError | None:
-    """The first of prefect_name_errors, the others said now."""
-    errors = prefect_name_errors(folder, missing, version)
-    return _first_said(folder, errors) if errors else None
-
-
 def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -> list[FolderError]:
     """The most common run-time crash: a package imported but not in requirements.txt (a
     warning at its first import, said now: it may come at run time, as `EXTRA_PIP_PACKAGES`
