@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 from prefect_flow_deploy.clients.prefect_api import ApiSettings
 from prefect_flow_deploy.core.model import DeploymentPlan
 
@@ -38,12 +40,8 @@ def what_landed(api: ApiSettings, writing: list[DeploymentPlan], bound: float = 
         with api.http_client() as client:
             while True:
                 for deployment in writing:
-                    if deployment.full_name not in done:
-                        flow, _, name = deployment.full_name.partition("/")
-                        answer = client.get(f"deployments/name/{flow}/{name}", timeout=2)
-                        held = answer.json() if answer.status_code == 200 else None
-                        if answer.status_code in (200, 404) and landed(deployment, held):
-                            done.add(deployment.full_name)
+                    if deployment.full_name not in done and _read_back(client, deployment):
+                        done.add(deployment.full_name)
                 if len(done) == len(writing) or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
@@ -60,3 +58,15 @@ def what_landed(api: ApiSettings, writing: list[DeploymentPlan], bound: float = 
         for d in writing
     ]
     return f"; {len(writing)} deployment writes under way when stopped: " + ", ".join(parts)
+
+
+def _read_back(client: httpx.Client, deployment: DeploymentPlan) -> bool:
+    """Whether the server holds the write now; a slow answer is "not yet" (a server busy
+    with the write itself answers late), not a reason to stop asking."""
+    flow, _, name = deployment.full_name.partition("/")
+    try:
+        answer = client.get(f"deployments/name/{flow}/{name}", timeout=2)
+    except httpx.TimeoutException:
+        return False
+    held = answer.json() if answer.status_code == 200 else None
+    return answer.status_code in (200, 404) and landed(deployment, held)
