@@ -34,8 +34,8 @@ def test_a_slow_answer_is_asked_again_not_taken_for_an_unreachable_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server busy with the write itself may answer the read-back after its 2 s timeout:
-    the run asks again until the bound, and reports the write that landed (the flaky
-    signal test saw "could not be asked" so under load)."""
+    the run asks again until the bound, and reports the write that landed (a likely cause
+    of the signal test's one failure under load, whose output did not name the write)."""
     answers: list[object] = [httpx.ReadTimeout("slow"), httpx.Response(404)]
 
     def get(self: httpx.Client, url: str, **_: object) -> httpx.Response:
