@@ -39,7 +39,11 @@ from prefect_flow_deploy.reading.folder_entries import (
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.layout_advice import found_instead
-from prefect_flow_deploy.reading.listed_entries import keep_listed, named_otherwise
+from prefect_flow_deploy.reading.listed_entries import (
+    by_alias_only,
+    keep_listed,
+    named_otherwise,
+)
 from prefect_flow_deploy.reading.loaded_files import as_loaded
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -305,11 +309,19 @@ def _read_files(
                 imports.extend(file_imports)
             return by_file[file]
 
+        yaml_problems: list[Problem] = []
+        if listed is None and read.prefect_yaml is not None:
+            more["deployment_configs"], yaml_problems = read_prefect_yaml(read.prefect_yaml)
         for file in python_files(listing) if listed is None else listed:
             flows += flows_of(file)
-        if listed is not None:  # an entry may name a flow by another name (entrypoint_names)
-            flows += named_otherwise(so_far(), listed, source, flows_of)
+        # An entry may name a flow by another name (entrypoint_names): an alias, an import.
+        aliased = named_otherwise(so_far(), listed or list(by_file), source, flows_of)
+        if listed is None:
+            flows = by_alias_only(so_far().deployment_configs, flows, aliased)
+        flows += aliased
+        entry_files = [path / f.file for f in aliased]  # a run loads the alias's module
         flow_files = [f for f, found in by_file.items() if found]
+        flow_files += [f for f in entry_files if f not in flow_files]
         problems += cycle_problems(source, flow_files)
         imports, problems = as_loaded(source, path, flow_files, imports, problems)
 
@@ -336,8 +348,6 @@ def _read_files(
             flows = [f for f in flows if any(config_matches(c, f) for c in named)]
             problems += listed_problems
         elif read.prefect_yaml is not None:
-            configs, yaml_problems = read_prefect_yaml(read.prefect_yaml)
-            more["deployment_configs"] = configs
             problems += yaml_problems
             if any(p.title == NO_DEPLOYMENTS for p in yaml_problems):
                 flows = []  # switched off: `deployments: []` (not the defaults, as before)

@@ -1,9 +1,10 @@
-"""A flow folder the repository's root prefect.yaml lists (Prefect's layout): the flows its
-entries name by another name than their own, and the entries kept (those naming a flow)."""
+"""The flows a folder's prefect.yaml entries name by another name than their own (either
+layout), and for a folder the repository's root prefect.yaml lists (Prefect's layout) the
+entries kept (those naming a flow)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import (
@@ -35,6 +36,16 @@ def named_otherwise(
         flow = named_flow(source, entry, attribute, flows_of) if entry is not None else None
         found += [flow] if flow is not None else []
     return found
+
+
+def by_alias_only(
+    configs: Sequence[DeploymentConfig], flows: list[FlowSpec], aliased: list[FlowSpec]
+) -> list[FlowSpec]:
+    """The folder layout's flows, less those entries name only by another name (an
+    `__init__.py:etl` re-export): a flow no entry names gets a default deployment, and one
+    named through an alias is named, so it gets none."""
+    through = {f.name for f in aliased}
+    return [f for f in flows if f.name not in through or any(config_matches(c, f) for c in configs)]
 
 
 def _names_file(written: str, file: Path, folder: Path) -> bool:

@@ -90,3 +90,28 @@ def test_an_alias_is_no_second_flow_of_a_folder(tmp_path: Path) -> None:
     [folder] = discover(tmp_path / "projects")
     assert sorted(f.entrypoint for f in folder.flows) == ["etl.py:etl", "etl.py:made"]
     assert not [p for p in folder.problems if p.severity == "error"]
+
+
+def test_a_folder_prefect_yaml_entry_deploys_a_flow_by_another_name(tmp_path: Path) -> None:
+    """What `adopt` writes from Prefect's layout: the folder's own prefect.yaml names a flow
+    its `__init__.py` re-exports (trial 2026-12-05, D 2: refused in this layout, accepted in
+    Prefect's). The entry deploys it as Prefect loads it; its definition gets no default
+    deployment of its own (it is named), a flow no entry names still does."""
+    folder_path = tmp_path / "projects" / "p" / "f"
+    folder_path.mkdir(parents=True)
+    (folder_path / "etl.py").write_text(ETL)
+    (folder_path / "__init__.py").write_text("from .etl import etl\n")
+    (folder_path / "prefect.yaml").write_text(
+        "deployments:\n- name: via-init\n  entrypoint: __init__.py:etl\n"
+    )
+    [folder] = discover(tmp_path / "projects")
+    assert not folder.problems
+    assert sorted(f.entrypoint for f in folder.flows) == ["__init__.py:etl", "etl.py:made"]
+    prefect = run_oracle(sys.executable, {str(folder_path): ["__init__.py"]})
+    theirs = prefect[str(folder_path)]["__init__.py"]["etl"]
+    [flow] = [f for f in folder.flows if f.file == "__init__.py"]
+    assert (flow.name, flow.parameter_schema) == (theirs["name"], theirs["schema"])
+    image = ImagePlan(folder, "r/p/f", "tag", {})
+    specs, problems = deployment_specs(folder, image, Options(registry="r"))
+    assert problems == []
+    assert sorted(s.full_name for s in specs) == ["made-here/p", "nightly-etl/via-init"]
