@@ -2,15 +2,19 @@
 `.to_deployment(…)`, Prefect's `serve(…)`), as teams do before they move to prefect.yaml: this
 tool never runs them, so the schedules, parameters and other settings they give would be
 dropped without a word. Each such call is a warning at its line, naming the settings and
-where they go instead."""
+where they go instead; silent once an entry of the folder's prefect.yaml names that flow
+(`discovery`: the settings moved there, the call is a leftover)."""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.core.model import DeploymentConfig, FlowSpec, Problem, config_matches
+
+CODE_DEPLOYMENT = "Deployment made in code"  # the title of such a call's warning
 
 # A cheap look at the text first: most files make no deployment, and walking a whole tree
 # costs more than reading it.
@@ -25,8 +29,11 @@ _SETTINGS = {
 _ALSO = {"name", "description", "tags", "version", "enforce_parameter_schema"}
 
 
-def code_deployments(tree: ast.AST, path: Path) -> list[Problem]:
+def code_deployments(tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = ()) -> list[Problem]:
+    """A warning per call making a deployment; `flows`: the file's own, so a call on one of
+    them (`etl.deploy(…)`) names it (the problem's `flow`)."""
     problems = []
+    by_function = {f.function: f.entrypoint for f in flows}
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -45,7 +52,26 @@ def code_deployments(tree: ast.AST, path: Path) -> list[Problem]:
                 "`work_pool:`, … under a `deployments:` entry; docs/what-it-builds.md).",
                 path,
                 node.lineno,
-                "Deployment made in code",
+                CODE_DEPLOYMENT,
+                flow=by_function.get(_receiver(node.func.value) or ""),
             )
         )
     return sorted(problems, key=lambda p: p.line or 0)  # ast.walk goes breadth first
+
+
+def moved_to_entry(
+    problem: Problem, flows: Sequence[FlowSpec], entries: Sequence[DeploymentConfig]
+) -> bool:
+    """A deployment made in code on a flow an entry of the folder deploys: a leftover."""
+    if problem.title != CODE_DEPLOYMENT or problem.flow is None:
+        return False
+    named = (f for f in flows if f.entrypoint == problem.flow)
+    return any(config_matches(c, f) for f in named for c in entries)
+
+
+def _receiver(value: ast.expr) -> str | None:
+    """The name a method is called on: `etl` of `etl.deploy(…)` and of
+    `etl.with_options(…).deploy(…)`."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        value = value.func.value
+    return value.id if isinstance(value, ast.Name) else None

@@ -21,6 +21,7 @@ from prefect_flow_deploy.core.model import (
 )
 from prefect_flow_deploy.core.naming import UNREADABLE_PROJECT
 from prefect_flow_deploy.reading import file_reads, prefect_layout
+from prefect_flow_deploy.reading.code_deployments import moved_to_entry
 from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
 from prefect_flow_deploy.reading.dockerfile import (
     DOCKERFILE_NAMES,
@@ -357,6 +358,7 @@ def _read_files(
         problems += _flow_name_problems(path, by_default)
         made = [f.made for f in flows if f.made]
         problems = [p for p in problems if not _made_by_factory(p, made)]
+        problems = [p for p in problems if not moved_to_entry(p, flows, entries)]
         enclosed = [p for p in problems if p.title in ENCLOSED_FLOW_TITLES]
         if enclosed and not flows:  # the folder's only flows cannot be deployed
             problems = [replace(p, severity="error") if p in enclosed else p for p in problems]

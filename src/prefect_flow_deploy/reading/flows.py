@@ -69,7 +69,7 @@ def find_flows(
     reader = FileReader(path, relative, source, module)
     reader.read(prefect1_possible="Flow" in text)
     removed = [_removed_problem(path, *found) for found in module_imports.removed]
-    in_code = code_deployments(tree, path) if MAY_DEPLOY.search(text) else []
+    in_code = code_deployments(tree, path, reader.flows) if MAY_DEPLOY.search(text) else []
     return reader.flows, reader.problems + removed + in_code, module_imports.found
 
 

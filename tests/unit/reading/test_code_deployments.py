@@ -46,3 +46,18 @@ def test_a_flow_file_that_makes_no_deployment_has_nothing_said(tmp_path: Path) -
     make(tmp_path, "p/plain/flow.py", "from prefect import flow\n@flow\ndef f(): pass\n")
     [folder] = discover(tmp_path)
     assert folder.problems == ()
+
+
+def test_a_call_on_a_flow_an_entry_deploys_is_a_leftover_said_nothing(tmp_path: Path) -> None:
+    """Engelbert107/Looking-into-Prefect: the folder's prefect.yaml already deploys the flow
+    with the settings `.deploy(…)` gives; the warning told the user to do what was done.
+    A call on a flow no entry names (here `other`) is still said."""
+    text = SERVED.replace(
+        "@flow\ndef sync", "@flow\ndef other() -> None:\n    pass\n\n\n@flow\ndef sync"
+    )
+    text += "other.with_options(name='o').deploy(name='o', work_pool_name='pool')\n"
+    make(tmp_path, "p/sync/flow.py", text)
+    make(tmp_path, "p/sync/prefect.yaml", "deployments:\n- name: s\n  entrypoint: flow.py:sync\n")
+    [folder] = discover(tmp_path)
+    said = [p for p in folder.problems if p.title == "Deployment made in code"]
+    assert [(p.line, p.flow) for p in said] == [(24, "flow.py:other")]
