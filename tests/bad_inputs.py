@@ -484,19 +484,25 @@ CASES: list[Case] = [
         "image-without-prefect",
         {"Dockerfile": "FROM {python_base}\nRUN ln -s /usr/bin/python3 /usr/local/bin/python\n"
          "WORKDIR /app\nCOPY . .\n"},
-        "Dockerfile", None, "no `prefect` package",
+        "Dockerfile", 1, "no `prefect` package",
         stage="build",
     ),
     Case(
         "image-without-python",
         {"Dockerfile": "FROM {python_base}\nRUN rm /usr/bin/python3*\nWORKDIR /app\nCOPY . .\n"},
-        "Dockerfile", None, "neither `python` nor `python3`",
+        "Dockerfile", 1, "neither `python` nor `python3`",
+        stage="build",
+    ),
+    Case(
+        "image-with-code-in-a-builder-stage",
+        {"Dockerfile": "FROM {base} AS build\nCOPY . /src/\nFROM {base}\nWORKDIR /app\n"},
+        "Dockerfile", 3, "to the image's last stage",
         stage="build",
     ),
     Case(
         "image-without-code",
         {"Dockerfile": "FROM {base}\nCOPY requirements.txt /tmp/\n", "requirements.txt": ""},
-        "Dockerfile", None, "add `COPY . /opt/prefect/flows/<folder>`",
+        "Dockerfile", 1, "to the image's last stage",
         stage="build",
     ),
     Case(

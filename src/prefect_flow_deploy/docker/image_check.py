@@ -16,7 +16,7 @@ from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ModuleImport
 from prefect_flow_deploy.docker import image_programs
-from prefect_flow_deploy.reading.dockerfile import last_instruction_line
+from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import requirement_line
@@ -42,28 +42,22 @@ def check(
     modules = sorted({i.module for i in _found_by_name(folder)} - {"prefect"})
     pending = loaded_in_image(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
-    result = image_programs.check_image(
-        reference, entry_files, recipe.expected_code_dir, modules, pending, names,
-        run_env(folder),
-    )  # fmt: skip
+    try:
+        result = image_programs.check_image(
+            reference, entry_files, recipe.expected_code_dir, modules, pending, names,
+            run_env(folder),
+        )  # fmt: skip
+    except image_programs.NoPythonError as exc:  # at the base image's line
+        raise FolderError(exc.message, *_final_from(folder)) from None
     if not result.prefect_version:
-        raise FolderError(
-            "the image has no `prefect` package, so the Docker worker cannot run the flow. "
-            + (
-                "Base the Dockerfile on a prefecthq/prefect:3-… image or add `prefect>=3` to "
-                "requirements.txt and install it."
-                if folder.dockerfile
-                else "Use a base image with Prefect 3 (--base-image) or add `prefect>=3` to requirements.txt."
-            ),
-            file=str(folder.dockerfile or folder.requirements or folder.path),
-        )
+        raise _no_prefect_error(folder)
     _check_prefect_major(folder, result.prefect_version)
     if result.worker_command_error:
         raise _worker_command_error(folder, result.worker_command_error)
     if result.entrypoint_ignoring_command:
         raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
-        raise FolderError(_missing_code_message(folder), file=str(folder.dockerfile or folder.path))
+        raise FolderError(*_missing_code(folder))
     errors = [
         *prefect_name_errors(folder, result.prefect_missing, result.prefect_version),
         *module_errors(folder, result.missing_modules, projects_root),
@@ -358,19 +352,55 @@ def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
     )
 
 
-def _missing_code_message(folder: FlowFolder) -> str:
-    dockerfile = folder.dockerfile
-    hint = "add `COPY . /opt/prefect/flows/<folder>` and `WORKDIR /opt/prefect/flows/<folder>`"
-    if dockerfile is not None:
-        for number, line in enumerate(dockerfile.read_text(encoding="utf-8").splitlines(), start=1):
-            words = line.strip().split()
-            if words and words[0].upper() in ("COPY", "ADD") and "." in words[1:2]:
-                hint = f"line {number} (`{line.strip()}`) does not put the flow files where they can be found; make it `COPY . /opt/prefect/flows/{folder.name}` and add `WORKDIR /opt/prefect/flows/{folder.name}`"
-                break
-    return (
-        f"the image does not contain this folder's flow files ({', '.join(sorted({f.file for f in folder.flows}))}), "
-        f"so the deployment would crash with FileNotFoundError: {hint}."
+def _no_prefect_error(folder: FlowFolder) -> FolderError:
+    if folder.dockerfile is None:
+        return FolderError(
+            "the image has no `prefect` package, so the Docker worker cannot run the flow. Use "
+            "a base image with Prefect 3 (--base-image) or add `prefect>=3` to requirements.txt.",
+            file=str(folder.requirements or folder.path),
+        )
+    return FolderError(
+        "the image has no `prefect` package, so the Docker worker cannot run the flow. Base "
+        "the Dockerfile on a prefecthq/prefect:3-… image or add `prefect>=3` to "
+        "requirements.txt and install it.",
+        *_final_from(folder),
     )
+
+
+def _final_from(folder: FlowFolder) -> tuple[str, int | None]:
+    """The Dockerfile's last FROM (the image's base, where its stage starts), or the folder
+    when the base image is given (--base-image)."""
+    if folder.dockerfile is None:
+        return str(folder.path), None
+    text = folder.dockerfile.read_text(errors="replace")
+    return str(folder.dockerfile), last_instruction_line(text, "FROM")
+
+
+def _missing_code(folder: FlowFolder) -> tuple[str, str, int | None]:
+    """Message, file and line: at the last stage's COPY of the folder that misses, else at
+    that stage's FROM (a builder stage's COPY is not in the image)."""
+    file, line = _final_from(folder)
+    target = f"/opt/prefect/flows/{folder.name}"
+    hint = f"add `COPY . {target}` and `WORKDIR {target}` to the image's last stage"
+    if folder.dockerfile is not None:
+        text = folder.dockerfile.read_text(errors="replace")
+        for number, instruction in logical_lines(text):
+            words = instruction.strip().split()
+            if line is not None and number <= line:
+                continue  # an earlier stage
+            if words and words[0].upper() in ("COPY", "ADD") and "." in words[1:2]:
+                hint = (
+                    f"`{instruction.strip()}` does not put the flow files where they can be "
+                    f"found; make it `COPY . {target}` and add `WORKDIR {target}`"
+                )
+                line = number
+                break
+    flow_files = ", ".join(sorted({f.file for f in folder.flows}))
+    message = (
+        f"the image does not contain this folder's flow files ({flow_files}), so the "
+        f"deployment would crash with FileNotFoundError: {hint}."
+    )
+    return message, file, line
 
 
 def served_mismatch(reference: str, pushed: str | None, served: str | None) -> str | None:

@@ -99,7 +99,7 @@ def check_image(
                 return check(python)
             except _NoSuchPython:
                 continue
-    raise FolderError(
+    raise NoPythonError(
         "the image has neither `python` nor `python3` on its PATH, and the Docker worker "
         f"starts each flow run with {WORKER_COMMAND}, a Python script. Base it on a "
         "prefecthq/prefect:3-… or python image."
@@ -118,6 +118,10 @@ PYTHONS = ("python", "python3")
 
 class _NoSuchPython(Exception):
     pass
+
+
+class NoPythonError(FolderError):
+    """No Python in the image at all (image_check places it at the base image's line)."""
 
 
 def _check_under(
