@@ -158,7 +158,7 @@ FIELDS: tuple[DeploymentField, ...] = (
     DeploymentField(
         "description", "description", yaml="description",
         read=typed("description", str, "a string"),
-        resolve=lambda s: s.config.description or s.flow.description,
+        resolve=lambda s: s.config.description or s.flow.description or "",
         held=lambda d: d.get("description") or "",
         # Prefect turns a None description into the string "None" on create.
         wanted=lambda spec: spec.description or "", create=lambda spec: spec.description or "",

@@ -18,6 +18,7 @@ from prefect_flow_deploy.reports.terminal import (
     print_deletions,
     total_freed,
 )
+from tests.unit.rules.test_decide import OPTIONS, first_plan, folder
 
 
 def test_a_change_is_old_to_new_and_long_values_are_cut() -> None:
@@ -54,6 +55,15 @@ def test_a_mapping_s_change_is_shown_at_the_entries_that_changed() -> None:
 
 def test_nothing_is_desired_of_a_deployment_that_goes() -> None:
     assert desired(None) is None
+
+
+def test_a_description_given_as_nothing_is_desired_as_the_empty_text_written() -> None:
+    """A flow with no description is registered with "" (the create sends it so; an
+    empty `description:` falls back to the flow's, as in `prefect deploy`); `desired`
+    showed null (trial D, 2026-12-05)."""
+    [create] = first_plan(folder("daily"), options=OPTIONS).deployments
+    shown = desired(create.spec)
+    assert shown is not None and shown["description"] == ""
 
 
 def test_sizes_in_decimal_units() -> None:
