@@ -31,6 +31,7 @@ import yaml
 
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading import prefect_layout
+from prefect_flow_deploy.reading.folder_entries import repository_root
 
 _REGISTER = re.compile(r"\bprefect\s+register\b(?P<args>[^\n]*)")
 
@@ -88,7 +89,7 @@ def _prefect_layout(
     read = prefect_layout.read(path, projects_root, project or origin_repository(root))
     if read is None:
         return
-    entries = _raw_entries(path)
+    entries = _raw_entries(path, root.resolve())
     requirements = root / "requirements.txt"
     placed = 0
     # Deepest folders first: a folder inside another moves before the one that holds it.
@@ -151,14 +152,22 @@ def _unnamed_flows(group: prefect_layout.Group, root: Path, others: list[Path]) 
     ]
 
 
-def _raw_entries(path: Path) -> list[dict[str, Any]]:
+def _raw_entries(path: Path, root: Path) -> list[dict[str, Any]]:
     """The root file's entries that deploy: not one without a `name:` (the template entry
     `prefect init` writes, every value empty), which `prefect deploy --all` and reading
     skip too: kept, it left the root file behind with the entries just moved, and the
-    next `validate` failed on each (JBris/deep-root-gen)."""
+    next `validate` failed on each (JBris/deep-root-gen). Entrypoints as reading reads them
+    (one written from the checkout's top, read from the file's folder)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = data.get("deployments") if isinstance(data, dict) else None
-    return [e for e in entries or [] if isinstance(e, dict) and e.get("name")]
+    checkout = repository_root(root)
+    return [
+        {**e, "entrypoint": prefect_layout.from_checkout(root, checkout, e["entrypoint"])}
+        if isinstance(e.get("entrypoint"), str)
+        else e
+        for e in entries or []
+        if isinstance(e, dict) and e.get("name")
+    ]
 
 
 def _folder_of(entry: dict[str, Any], root: Path) -> Path | None:

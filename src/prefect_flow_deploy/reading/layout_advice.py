@@ -18,6 +18,7 @@ _FLOW = re.compile(r"^\s*@(?:\w+\.)*flow\b|=\s*(?:\w+\.)*flow\(", re.MULTILINE)
 _PREFECT1 = re.compile(r"\bwith\s+Flow\(|from\s+prefect\s+import\s+[^\n]*\bFlow\b")
 _REGISTER = re.compile(r"prefect\s+register\b[^\n]*--project\s+(\S+)")
 MAX_FILES = 20_000
+_ENTRIES = re.compile(r"^deployments:\s*(?:#.*)?\n(?:\s*(?:#.*)?\n)*\s*-", re.MULTILINE)
 
 
 def repository_of(projects_root: Path) -> Path:
@@ -77,6 +78,8 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
     if root_yaml is not None:
         shown = Path(os.path.relpath(root_yaml.resolve(), repository)).as_posix()
         found.append(f"{shown} without a named `deployments:` entry")
+    nested = nested_layouts(repository)
+    found += [f"{n}/{PREFECT_YAML} with `deployments:` entries" for n in nested]
     if not found:
         return (
             f"no flow folder found: {where}, and no Python file in {repository} has a Prefect "
@@ -84,7 +87,11 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
             "PROJECT FOLDER`, or set projects-root (--projects-root) to the folder holding "
             "<project>/<flow folder>/."
         )
-    steps = []
+    steps = [
+        f"set projects-root to {n} (`--projects-root {n}`): its {PREFECT_YAML} is read as "
+        f"Prefect's layout there, as `prefect deploy --prefect-file {n}/{PREFECT_YAML}` reads it"
+        for n in nested
+    ]
     if registers:
         steps.append(
             "run `prefect-flow-deploy adopt` (`--dry-run` first) to move the folders the "
@@ -105,6 +112,17 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
         f"no flow folder found: {where}. Found instead: {'; '.join(found)}. To deploy them: "
         f"{'; or '.join(steps)}. See docs/prefect-layout.md."
     )
+
+
+def nested_layouts(repository: Path) -> list[str]:
+    """The top folders whose prefect.yaml has `deployments:` entries (a file kept beside
+    the flows and deployed with `--prefect-file`), by name."""
+    found = []
+    for candidate in sorted(repository.glob(f"*/{PREFECT_YAML}")):
+        text = candidate.read_text(encoding="utf-8", errors="replace")
+        if _ENTRIES.search(text) and not candidate.parent.name.startswith("."):
+            found.append(candidate.parent.name)
+    return found
 
 
 def _move(flows: Counter[str], repository: Path, name: str | None) -> str:

@@ -19,11 +19,12 @@ folder as it reads the folder layout's.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from prefect_flow_deploy.core.model import DeploymentConfig, Problem
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
+from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
 
 PREFECT_YAML = "prefect.yaml"
@@ -87,6 +88,7 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
     if not places and not any(p.severity == "error" for p in problems):
         return None
     root = path.parent.resolve()
+    checkout = repository_root(root)
     project = repository_name(repository, root)
     inside = projects_root.resolve()
     by_line = {c.line: c for c in configs}
@@ -95,7 +97,8 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
     owner: dict[int, Group | None] = {}  # entry line → its folder (None: unplaced)
     refused = {p.line for p in problems if p.severity == "error"}
     for line, entrypoint in places:
-        group, problem = _place(path, root, inside, project, line, entrypoint, groups)
+        written = from_checkout(root, checkout, entrypoint)
+        group, problem = _place(path, root, inside, project, line, written, groups)
         owner[line or 0] = group
         if problem is not None and not entrypoint and line in refused:
             problem = None  # the entry's own error says it already
@@ -109,7 +112,7 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
             )
             target.append(problem)
         if group is not None and line in by_line and problem is None:
-            group.configs.append(by_line[line])
+            group.configs.append(replace(by_line[line], entrypoint=written))
     starts = sorted(owner)
     for problem in problems:
         start = max((s for s in starts if s <= (problem.line or 0)), default=None)
@@ -124,6 +127,22 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
             layout.unplaced.append(problem)
     layout.groups = list(groups.values())
     return layout
+
+
+def from_checkout(root: Path, checkout: Path, entrypoint: str | None) -> str | None:
+    """An entrypoint as read from the prefect.yaml's folder. One written from the checkout's
+    top instead (a `flows/prefect.yaml` deployed with `prefect deploy --prefect-file
+    flows/prefect.yaml`, whose entrypoints Prefect reads from where it runs), naming a file
+    of that folder that is not there under the written path: that file, from the folder."""
+    if not entrypoint or checkout == root or not root.is_relative_to(checkout):
+        return entrypoint
+    file, colon, function = entrypoint.rpartition(":")
+    if not colon or (root / file).exists():
+        return entrypoint
+    target = Path(os.path.normpath(checkout / file))
+    if target.is_file() and target.is_relative_to(root):
+        return f"{target.relative_to(root).as_posix()}:{function}"
+    return entrypoint
 
 
 def _place(

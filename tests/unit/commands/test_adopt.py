@@ -178,3 +178,25 @@ def test_a_folder_s_own_prefect_yaml_keeps_its_entries_and_gains_no_twin(tmp_pat
     ]  # fmt: skip
     folders = discover(root / "projects")
     assert not any(p.severity == "error" for f in folders for p in f.problems)
+
+
+def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_moves_its_entries(
+    tmp_path: Path,
+) -> None:
+    """`adopt flows` of a flows/prefect.yaml whose entrypoints are written from the
+    checkout's top (trial D 4: "the file has no entries", suggesting `new`)."""
+    from tests.unit.reading.test_prefect_layout import SUBFOLDER_YAML
+
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "prefect.yaml").write_text(SUBFOLDER_YAML.split("- name: missing")[0])
+    (tmp_path / "flows" / "stars.py").write_text(FLOW.format(name="stars"))
+    root = checkout(tmp_path)
+    outcome = apply(root / "flows", root / "flows" / "projects", None, dry_run=False)
+    assert not outcome.warnings[1:], outcome.warnings  # only: stars.py moved alone
+    written = yaml.safe_load(
+        (root / "flows/projects/data-flows/data-flows/prefect.yaml").read_text()
+    )
+    assert [(e["name"], e["entrypoint"]) for e in written["deployments"]] == [
+        ("stars", "stars.py:stars")
+    ]
+    assert not (root / "flows" / "prefect.yaml").exists()

@@ -109,3 +109,19 @@ def test_validate_and_plan_exit_3_with_it(tmp_path: Path) -> None:
         assert done.returncode == 3, (command, done.stderr)
         assert "4 .py files with a @flow under flows/" in done.stderr
         assert "validated 0 flow folders" not in done.stderr
+
+
+def test_a_subfolder_prefect_yaml_with_entries_is_named_with_its_projects_root(
+    tmp_path: Path,
+) -> None:
+    """A flows/prefect.yaml deployed with `--prefect-file` (trial D 4): read as Prefect's
+    layout with `--projects-root flows`, which the advice now says first."""
+    make(tmp_path, 1)
+    (tmp_path / "flows" / "prefect.yaml").write_text(
+        "deployments:\n\n  # the flows\n  - name: f\n    entrypoint: flows/f0.py:f0\n"
+    )
+    message = found_instead(tmp_path / "projects", None)
+    assert "flows/prefect.yaml with `deployments:` entries" in message
+    assert "To deploy them: set projects-root to flows (`--projects-root flows`)" in message
+    (tmp_path / "flows" / "prefect.yaml").write_text("deployments: []\n")
+    assert "--projects-root flows" not in found_instead(tmp_path / "projects", None)

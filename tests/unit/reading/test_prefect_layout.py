@@ -255,3 +255,35 @@ def test_a_root_file_of_unnamed_entries_only_leaves_the_folder_layout(tmp_path: 
     folder.mkdir(parents=True)
     (folder / "flow.py").write_text(FLOW.format(name="f"))
     assert [f.key for f in discover(tmp_path / "projects", None, "acme/x")] == ["p/f"]
+
+
+SUBFOLDER_YAML = """\
+deployments:
+- name: stars
+  entrypoint: flows/stars.py:stars
+  schedules: [{cron: "0 6 * * *"}]
+- name: missing
+  entrypoint: flows/gone.py:gone
+"""
+
+
+def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_is_read(tmp_path: Path) -> None:
+    """yuting1214/Prefect-PostgreSQL keeps flows/prefect.yaml and deploys it with `prefect
+    deploy --prefect-file flows/prefect.yaml` from the top, so its entrypoints are written
+    from there (Prefect reads them from where it runs). With `--projects-root flows` each
+    was "there is no folder flows" (trial D 4); an entry naming no file either way still
+    fails at its line."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "prefect.yaml").write_text(SUBFOLDER_YAML)
+    (tmp_path / "flows" / "stars.py").write_text(FLOW.format(name="stars"))
+    folders = discover(tmp_path / "flows", None, "acme/pg")
+    [folder] = [f for f in folders if f.flows]
+    assert [(c.name, c.entrypoint) for c in folder.deployment_configs] == [
+        ("stars", "stars.py:stars")
+    ]
+    assert [f.entrypoint for f in folder.flows] == ["stars.py:stars"]
+    errors = [p for f in folders for p in f.problems if p.severity == "error"]
+    assert [(e.line, e.message) for e in errors] == [
+        (5, "`entrypoint: flows/gone.py:gone`: there is no folder flows.")
+    ]
