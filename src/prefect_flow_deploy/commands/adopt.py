@@ -25,13 +25,16 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading import prefect_layout
 from prefect_flow_deploy.reading.folder_entries import repository_root
+
+if TYPE_CHECKING:
+    from prefect_flow_deploy.core.model import FlowFolder
 
 _REGISTER = re.compile(r"\bprefect\s+register\b(?P<args>[^\n]*)")
 
@@ -118,7 +121,9 @@ def _prefect_layout(
         )  # fmt: skip
         if requirements.is_file() and not (group.path / "requirements.txt").is_file():
             adoption.steps.append(Step("copy", requirements, target / "requirements.txt"))
-        unnamed = _unnamed_flows(group, root, [g.path for g in read.groups if g is not group])
+        everything = _read_group(group, root)
+        unnamed = _unnamed_flows(group, everything, [g.path for g in read.groups if g is not group])
+        adoption.warnings += _left_behind(group, everything, root, target)
         if unnamed:
             adoption.warnings.append(
                 f"{_rel(target, root)}: in projects/ every @flow of a folder is deployed, and "
@@ -135,15 +140,49 @@ def _prefect_layout(
         adoption.steps.append(Step("remove", path, path, note="its entries are in the folders"))
 
 
-def _unnamed_flows(group: prefect_layout.Group, root: Path, others: list[Path]) -> list[str]:
-    """Flows of the folder the entries do not name (read, never run), but those of the
-    folders inside it that move on their own."""
-    from prefect_flow_deploy.core.model import config_matches
+def _read_group(group: prefect_layout.Group, root: Path) -> FlowFolder | None:
+    """The folder that moves, as reading finds it (every flow; None: the root, whose entry
+    files move alone)."""
     from prefect_flow_deploy.reading.discovery import read_folder
 
     if group.path == root.resolve():
+        return None
+    return read_folder(group.project, group.path, root, name=group.name)
+
+
+def _left_behind(
+    group: prefect_layout.Group, everything: FlowFolder | None, root: Path, target: Path
+) -> list[str]:
+    """The repository's own modules at its top that the folder's files import: they stay
+    there, and the folder's image holds the folder alone (9xxxxxx/meprefect's `utils`, said
+    only by the build before)."""
+    if everything is None:
+        return []
+    top = root.resolve()
+    found: dict[str, str] = {}
+    for imported in everything.imports:
+        module = imported.module
+        for candidate in (top / module, top / f"{module}.py"):
+            if candidate.exists() and not candidate.is_relative_to(group.path):
+                found.setdefault(module, f"{imported.file}:{imported.line}")
+    return [
+        f"{_rel(target, root)}: {where} imports `{module}`, which stays at the repository "
+        "root: the folder's image holds the folder alone, so its runs would fail to import "
+        f"it. Move or copy {module} into the folder, or install it as a package from "
+        "requirements.txt."
+        for module, where in sorted(found.items())
+    ]
+
+
+def _unnamed_flows(
+    group: prefect_layout.Group, everything: FlowFolder | None, others: list[Path]
+) -> list[str]:
+    """Flows of the folder the entries do not name (read, never run), but those of the
+    folders inside it that move on their own."""
+    from prefect_flow_deploy.core.model import config_matches
+
+    if everything is None:
         return []  # only the entry files move
-    everything = read_folder(group.project, group.path, root, name=group.name)
     return [
         f.entrypoint
         for f in everything.flows

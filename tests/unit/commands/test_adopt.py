@@ -200,3 +200,24 @@ def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_moves_its_entrie
         ("stars", "stars.py:stars")
     ]
     assert not (root / "flows" / "prefect.yaml").exists()
+
+
+def test_a_root_module_the_moved_folder_imports_is_said(tmp_path: Path) -> None:
+    """9xxxxxx/meprefect: flows/ imports the root package utils/, which stays behind; adopt
+    said nothing and the build failed every flow (trial D 8). A module inside the folder
+    and a third-party one are not said."""
+    root = repository(tmp_path)
+    (root / "utils").mkdir()
+    (root / "utils" / "__init__.py").write_text("def clean(x):\n    return x\n")
+    (root / "flows" / "own.py").write_text("X = 1\n")
+    (root / "flows" / "etl.py").write_text(
+        "import own\nimport requests\nfrom utils import clean\n\n" + FLOW.format(name="etl")
+    )
+    outcome = apply(checkout(root), root / "projects", None, dry_run=True)
+    said = [w for w in outcome.warnings if "stays at the repository root" in w]
+    assert said == [
+        "projects/data-flows/flows: etl.py:3 imports `utils`, which stays at the repository "
+        "root: the folder's image holds the folder alone, so its runs would fail to import "
+        "it. Move or copy utils into the folder, or install it as a package from "
+        "requirements.txt."
+    ]
