@@ -175,3 +175,19 @@ def test_a_mistyped_pool_is_refused_before_any_build_and_created_only_when_asked
     created = plan(scenario, stack, create_work_pool=True)
     assert [(p.name, p.type) for p in created.pools_to_create] == [(name, "docker")]
     assert {d.action for d in created.deployments} == {"create"}
+
+
+def test_a_run_whose_every_folder_fails_creates_no_pool(stack: Stack, scenario: Scenario) -> None:
+    """`create-work-pool` created the missing pool as the run started, before any image was
+    built: a run whose every folder then failed left a pool nothing deploys to (trial D,
+    2026-12-05). Pools are now ensured before the first write."""
+    folder = write_flow(scenario.folder("p", "broken"), "broken")
+    (folder / "Dockerfile").write_text(f"FROM {stack.base_image}\nRUN exit 3\n")
+    name = f"{stack.worker_pool}-never{scenario.suffix}"
+    (folder / "prefect.yaml").write_text(
+        f"deployments:\n  - entrypoint: flow.py:broken\n    work_pool:\n      name: {name}\n"
+    )
+    result = deploy(scenario, stack, create_work_pool=True)
+    assert {r.status for r in result.results} == {"failed"}
+    with server_api() as client:
+        assert client.get(f"work_pools/{name}").status_code == 404

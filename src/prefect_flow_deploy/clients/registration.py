@@ -307,7 +307,8 @@ class Registrar:
     """Writes deployments while images are still building: a background thread runs one
     Prefect client on its own event loop, and each folder's deployments are handed over as
     soon as its image is ready, so registration overlaps the builds instead of following
-    them. Work pools are ensured first, concurrently with the first builds."""
+    them. Work pools are ensured before the first write (a run whose every folder fails
+    creates none)."""
 
     def __init__(
         self,
@@ -329,6 +330,7 @@ class Registrar:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._semaphore: asyncio.Semaphore | None = None
         self._pools: Future[list[Pool]] | None = None
+        self._starting = threading.Lock()
         self._wanted_pools, self._concurrency = pools, concurrency
         self._on_pool_created = on_pool_created
         self._provenance = provenance
@@ -339,7 +341,6 @@ class Registrar:
     def __enter__(self) -> Registrar:
         self._thread.start()
         self._call(self._client.__aenter__()).result()
-        self._pools = self._call(self._start())
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -362,6 +363,9 @@ class Registrar:
         return created
 
     def submit(self, plan: DeploymentPlan) -> Future[str]:
+        with self._starting:  # the pools, on the first write: none when every folder fails
+            if self._pools is None:
+                self._pools = self._call(self._start())
         future: Future[str] = self._call(self._write(plan))
         return future
 
