@@ -227,8 +227,13 @@ def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -
         imports = [i for i in _found_by_name(folder) if i.module == module]
         if not imports:
             continue  # only after a change of sys.path: loading the flow judged it
-        local = _in_repository(folder, module, projects_root)
-        fix = _missing_fix(folder, module, local)
+        own_src = _own_src(folder, module)
+        local = own_src or _in_repository(folder, module, projects_root)
+        fix = (
+            _own_src_fix(folder, module, own_src)
+            if own_src
+            else _missing_fix(folder, module, local)
+        )
         fatal = [i for i in imports if i.file in flow_files and not i.nested]
         if local is None or not fatal:
             where = imports[0]
@@ -280,6 +285,30 @@ def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
         f"holds only {folder.key}: move or copy it into the folder, or require it in "
         "requirements.txt as a package pip can install there (a version you publish, or "
         "`<name> @ git+https://…`)"
+    )
+
+
+def _own_src(folder: FlowFolder, module: str) -> str | None:
+    """The folder's own package in its `src/` (a src layout: Python finds it only once
+    installed), relative to the folder; None when it has none of that name."""
+    for candidate in (f"src/{module}", f"src/{module}.py"):
+        if (folder.path / candidate).exists():
+            return candidate
+    return None
+
+
+def _own_src_fix(folder: FlowFolder, module: str, own_src: str) -> str:
+    """What makes the folder's src-layout package importable where its flows run."""
+    if folder.dockerfile is not None:
+        install = f"install the folder's package in {folder.key}/Dockerfile (`RUN pip install .`)"
+    elif (folder.path / "pyproject.toml").is_file() or (folder.path / "setup.py").is_file():
+        install = f"add `-e .` to {folder.key}/requirements.txt (pip installs the folder's package)"
+    else:
+        install = f"move it to the folder's top (`git mv {own_src} {own_src.removeprefix('src/')}`)"
+    return (
+        f"`{module}` is the folder's own package in {own_src}, a src layout, which Python "
+        f"finds only once the package is installed (pip is not told to: it is not a PyPI "
+        f"name to require): {install}"
     )
 
 

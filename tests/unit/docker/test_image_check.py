@@ -134,6 +134,32 @@ def test_the_repositorys_own_package_in_a_src_layout_is_an_error(tmp_path: Path)
     assert "mypkg @ git+https://" not in str(error) and "git+https://" in str(error)
 
 
+def test_the_flow_folder_s_own_package_in_its_src_is_an_error_saying_how_to_install_it(
+    tmp_path: Path,
+) -> None:
+    """styglab/teoria: `pipelines/src/teoria_pipelines/flows/*.py` import
+    `teoria_pipelines` at their top; a warning said to add it to requirements.txt (another
+    PyPI package, or none), the deployments were written and every run crashed (trial
+    2026-12-05 a 1). With a pyproject, `-e .` installs it; without one, moving it does."""
+    (tmp_path / ".git").mkdir()
+    folder_path = tmp_path / "projects" / "p" / "pipelines"
+    package = folder_path / "src" / "pkg"
+    (package / "flows").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("X = 1\n")
+    (package / "flows" / "a.py").write_text(
+        "from prefect import flow\nfrom pkg.helpers import X\n\n\n@flow\ndef a():\n    pass\n"
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    error = missing_modules(folder, ["pkg"], tmp_path / "projects")
+    assert error is not None and (error.file, error.line) == (str(package / "flows/a.py"), 2)
+    assert "`pkg` is the folder's own package in src/pkg, a src layout" in str(error)
+    assert "(`git mv src/pkg pkg`)" in str(error)
+    (folder_path / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    error = missing_modules(folder, ["pkg"], tmp_path / "projects")
+    assert error is not None and "add `-e .` to p/pipelines/requirements.txt" in str(error)
+
+
 def test_every_such_import_is_said_in_one_run(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
