@@ -46,10 +46,15 @@ def _copy_hint(folder: Path, inside: str, root: Path) -> str:
     parts = inside.split("/")
     if parts[-1] == folder.name:
         return ": it names the flow folder itself, which is `.` here."
+    elsewhere = root / inside  # a file of the repository there is another file, not this one
+    in_repository = os.path.lexists(elsewhere)
     for i in range(1, len(parts)):
-        if os.path.lexists(folder.joinpath(*parts[i:])):
+        candidate = folder.joinpath(*parts[i:])
+        if os.path.lexists(candidate) and (
+            not in_repository or os.path.realpath(candidate) == os.path.realpath(elsewhere)
+        ):
             return f": write it as `{'/'.join(parts[i:])}`."
-    if os.path.lexists(root / inside):
+    if in_repository:
         return (
             f": {inside} is in the repository but outside the flow folder, and the image is "
             "built from the folder alone. Copy it into the folder, or make it a package and "
