@@ -210,7 +210,8 @@ def _path_form(root: Path, file: str, function: str) -> str:
     the file it is when the repository has it: this tool builds from the file's folder."""
     parts = file.split(".")
     if function and all(part.isidentifier() for part in parts):
-        for candidate in (Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")):
+        places = (Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py"))
+        for candidate in (*places, *(Path("src") / p for p in places)):  # or a src layout
             if (root / candidate).is_file():
                 return (
                     f"a module path, which this tool does not read (it builds the image of "

@@ -8,6 +8,7 @@ Planning needs no Docker engine: tags are content hashes and the registry is ask
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
 from prefect_flow_deploy.core.model import (
@@ -123,14 +124,41 @@ def deployment_specs(
                 Problem(
                     "error",
                     f"deployment {config.name or '(unnamed)'} names "
-                    f"{config.entrypoint or config.flow_name!r}, which is not a @flow in this folder. "
-                    f"Flows here: {', '.join(f.entrypoint for f in folder.flows) or 'none'}.",
+                    f"{config.entrypoint or config.flow_name!r}, "
+                    + (
+                        _as_file(config.entrypoint, folder.flows)
+                        or "which is not a @flow in this folder. Flows here: "
+                        f"{', '.join(f.entrypoint for f in folder.flows) or 'none'}."
+                    ),
                     folder.prefect_yaml,
                     config.line,
                     "prefect.yaml",
                 )
             )
     return specs, problems
+
+
+def _as_file(entrypoint: str | None, flows: Sequence[FlowSpec]) -> str | None:
+    """For a module path (`pkg.flows.etl:main`, `pkg.flows.etl.main`, which Prefect imports
+    as an installed module), the flow file it names, as the entrypoint to write instead."""
+    if not entrypoint or ".py:" in entrypoint:
+        return None
+    module, colon, function = entrypoint.rpartition(":")
+    if not colon:
+        module, _, function = entrypoint.rpartition(".")
+    for flow in flows:
+        dotted = flow.file.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+        # the folder's path of the module (src/pkg/etl.py), or the module's of the folder's
+        # file (pkg.etl: the folder is the package)
+        same = (
+            dotted == module or f".{module}".endswith(f".{dotted}") or dotted.endswith(f".{module}")
+        )
+        if flow.function == function and same:
+            return (
+                "a module path, which this tool does not read (it loads the flow from its "
+                f"file in the folder's image): write it as `{flow.entrypoint}`."
+            )
+    return None
 
 
 def wanted_names(folder: FlowFolder, preview: int | None = None) -> list[str]:

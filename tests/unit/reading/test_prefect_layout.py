@@ -287,3 +287,14 @@ def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_is_read(tmp_path
     assert [(e.line, e.message) for e in errors] == [
         (5, "`entrypoint: flows/gone.py:gone`: there is no folder flows.")
     ]
+
+
+def test_a_module_path_of_a_src_layout_is_named_as_its_file(tmp_path: Path) -> None:
+    """styglab/teoria: `entrypoint: pkg.flows.mod:sync` of a package in src/ (trial a 3):
+    the advice was the generic form, though the file is there."""
+    root = repository(tmp_path, "- name: src\n  entrypoint: pkg.flows.mod:sync\n")
+    (root / "src" / "pkg" / "flows").mkdir(parents=True)
+    (root / "src" / "pkg" / "flows" / "mod.py").write_text(FLOW.format(name="sync"))
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    [problem] = folders[f"x/{UNREADABLE_PROJECT}"].problems
+    assert problem.message.endswith("write it as `src/pkg/flows/mod.py:sync`.")

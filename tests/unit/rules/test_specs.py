@@ -57,6 +57,18 @@ def test_entry_naming_no_flow_is_an_error_with_its_line() -> None:
     assert problem.line == 7 and "not a @flow in this folder" in problem.message
 
 
+def test_a_module_path_entry_is_an_error_naming_the_file_to_write() -> None:
+    """styglab/teoria: `entrypoint: pkg.flows.etl.etl` (Prefect imports an installed
+    module) was "not a @flow in this folder. Flows here: flows/etl.py:etl" (trial a 3)."""
+    for written in ("pkg.flows.etl.etl", "flows.etl:etl"):
+        folder = folder_with([DeploymentConfig(entrypoint=written, line=4)])
+        _, [problem] = deployment_specs(folder, image(folder), Options())
+        assert problem.message.endswith(
+            "a module path, which this tool does not read (it loads the flow from its file in "
+            "the folder's image): write it as `flows/etl.py:etl`."
+        ), written
+
+
 def test_tenant_overrides() -> None:
     folder = folder_with([DeploymentConfig(entrypoint="report.py:report", parameters={"a": 1, "b": 1},
                                            schedules=({"cron": "0 6 * * *"},), job_variables={"cpu": 1})])  # fmt: skip
