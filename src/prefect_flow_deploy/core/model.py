@@ -25,8 +25,9 @@ class Problem:
     file: Path | None = None
     line: int | None = None
     title: str = ""
-    # The entrypoint of the one flow this fails (a name collision): the folder's other flows
-    # still deploy. None: the whole folder.
+    # The entrypoint of the one flow this fails (a name collision), or the full name of the
+    # one deployment (a work pool its entry names): the folder's others still deploy. None:
+    # the whole folder.
     flow: str | None = None
 
 

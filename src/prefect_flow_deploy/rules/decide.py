@@ -301,8 +301,9 @@ def _failed_flows(
     specs: dict[str, list[DeploymentSpec]],
     problems: Problems,
 ) -> list[DeploymentPlan]:
-    """Take out of `specs` the deployments of flows that fail on their own (a collision), as
-    failed plans; a folder left with nothing to deploy is not built."""
+    """Take out of `specs` the deployments of flows that fail on their own (a collision), or
+    that fail alone (a work pool their entry names), as failed plans; a folder left with
+    nothing to deploy is not built."""
     failed: list[DeploymentPlan] = []
     for folder in folders:
         group = specs.get(folder.key)
@@ -313,9 +314,11 @@ def _failed_flows(
             for p in reversed([*folder.problems, *problems.get(folder.key, [])])
             if p.severity == "error" and p.flow is not None
         }
-        kept = [s for s in group if s.entrypoint not in errors]
-        failed += [failed_plan(s, errors[s.entrypoint]) for s in group if s.entrypoint in errors]
-        for spec in (s for s in group if s.entrypoint in errors):  # said in the same pass
+        # its flow's error, or its own
+        why = {s.full_name: errors.get(s.entrypoint) or errors.get(s.full_name) for s in group}
+        kept = [s for s in group if why[s.full_name] is None]
+        for spec in (s for s in group if why[s.full_name] is not None):  # said in one pass
+            failed.append(failed_plan(spec, why[spec.full_name] or ""))
             problems[folder.key] += _refusal(spec, flow=spec.entrypoint)
         if not kept and len(kept) < len(group):
             images[folder.key].fail("every flow of the folder failed")

@@ -107,7 +107,8 @@ def deployment_specs(
 ) -> tuple[list[DeploymentSpec], list[Problem]]:
     """One deployment per flow, or one per prefect.yaml entry that names the flow. With the
     work pools known, each deployment's job variables are fitted to its pool (a pool that
-    cannot run an image, or a variable it does not declare, fails the folder)."""
+    cannot run an image, or a variable it does not declare, fails the folder; the deployment
+    alone when its entry names the pool)."""
     specs, problems = [], []
     for flow in folder.flows:
         configs = [c for c in folder.deployment_configs if config_matches(c, flow)]
@@ -115,6 +116,8 @@ def deployment_specs(
             spec = _spec(folder, flow, config, image, options)
             if pools is not None and spec.work_pool in pools:
                 spec, problem = fit_pool(spec, pools[spec.work_pool], options)
+                if problem is not None and "work_pool.name" in spec.source_lines:
+                    problem = replace(problem, flow=spec.full_name)  # this entry's own pool
                 if problem is not None and problem not in problems:
                     problems.append(problem)
             specs.append(spec)

@@ -62,6 +62,38 @@ def test_a_missing_pool_of_prefect_yaml_fails_at_its_line() -> None:
     assert "'nightly' (set by prefect.yaml:6 (work_pool.name))" in problem.message
 
 
+def test_a_missing_pool_of_one_entry_fails_that_deployment_alone() -> None:
+    """Autonomous-Finance/dataos-pipeline: one entry's pool missing failed the folder, and
+    every deployment's reason named the first entry's pool and line (trial a 4). The pool
+    is the entry's own: the others deploy, each failure says its own line."""
+    nightly = DeploymentConfig(
+        entrypoint="flow.py:daily",
+        name="n",
+        work_pool="nightly",
+        lines={"work_pool.name": 4},
+        line=2,
+    )
+    hourly = DeploymentConfig(
+        entrypoint="flow.py:daily",
+        name="h",
+        work_pool="hourly",
+        lines={"work_pool.name": 8},
+        line=6,
+    )
+    plain = DeploymentConfig(entrypoint="flow.py:daily", name="p", work_pool="pool", line=10)
+    path = ROOT / "sales/daily/prefect.yaml"
+    pools = {"pool": Pool("pool", "docker", TEMPLATE)}
+    pools |= {"nightly": missing("nightly"), "hourly": missing("hourly")}
+    plan = planned(pools, OPTIONS, deployment_configs=[nightly, hourly, plain], prefect_yaml=path)
+    assert actions(plan) == {"daily/n": "failed", "daily/h": "failed", "daily/p": "create"}
+    errors = {d.full_name: d.error or "" for d in plan.deployments}
+    assert "'nightly' (set by prefect.yaml:4 (work_pool.name))" in errors["daily/n"]
+    assert "'hourly' (set by prefect.yaml:8 (work_pool.name))" in errors["daily/h"]
+    assert plan.images[0].action == "build"
+    lines = sorted(p.line or 0 for p in plan.folders[0].problems if p.title == "Work pool")
+    assert lines == [4, 8]
+
+
 def test_create_work_pool_creates_it_and_the_plan_says_no_worker_serves_it() -> None:
     options = replace(OPTIONS, work_pool="nightly", create_work_pool=True)
     plan = planned({"nightly": missing("nightly")}, options)
