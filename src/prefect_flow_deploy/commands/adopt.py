@@ -34,7 +34,7 @@ from prefect_flow_deploy.reading import prefect_layout
 from prefect_flow_deploy.reading.folder_entries import repository_root
 
 if TYPE_CHECKING:
-    from prefect_flow_deploy.core.model import FlowFolder
+    from prefect_flow_deploy.core.model import FlowFolder, FlowSpec
 
 _REGISTER = re.compile(r"\bprefect\s+register\b(?P<args>[^\n]*)")
 
@@ -127,9 +127,10 @@ def _prefect_layout(
         if unnamed:
             adoption.warnings.append(
                 f"{_rel(target, root)}: in projects/ every @flow of a folder is deployed, and "
-                f"the repository's prefect.yaml did not name {', '.join(unnamed)}: each gets a "
-                "deployment too. If one is only a subflow, keep it a @flow in a module of a "
-                "folder starting with `_`, or leave it as is to deploy it."
+                f"the repository's prefect.yaml did not name "
+                f"{', '.join(f.entrypoint for f in unnamed)}: each gets a deployment too. If "
+                "one is only a subflow, keep it a @flow in a module of a folder starting with "
+                "`_`, or leave it as is to deploy it." + _colliding(unnamed)
             )
     if read.unplaced or placed < len(entries):
         adoption.warnings.append(
@@ -174,9 +175,23 @@ def _left_behind(
     ]
 
 
+def _colliding(flows: list[FlowSpec]) -> str:
+    """The flows of one name among those deployed by default: one deployment name, which
+    `validate` refuses (entree-capital/prefect-3-demo's two `buy` flows)."""
+    by_name: dict[str, list[str]] = {}
+    for flow in flows:
+        by_name.setdefault(flow.name, []).append(flow.entrypoint)
+    return "".join(
+        f" {' and '.join(places)} are both named {name!r}: one deployment name, which "
+        "`validate` refuses; give each its own `@flow(name=…)`."
+        for name, places in by_name.items()
+        if len(places) > 1
+    )
+
+
 def _unnamed_flows(
     group: prefect_layout.Group, everything: FlowFolder | None, others: list[Path]
-) -> list[str]:
+) -> list[FlowSpec]:
     """Flows of the folder the entries do not name (read, never run), but those of the
     folders inside it that move on their own."""
     from prefect_flow_deploy.core.model import config_matches
@@ -184,7 +199,7 @@ def _unnamed_flows(
     if everything is None:
         return []  # only the entry files move
     return [
-        f.entrypoint
+        f
         for f in everything.flows
         if not any(config_matches(c, f) for c in group.configs)
         and not any(o in (group.path / f.file).parents for o in others)
@@ -218,10 +233,16 @@ def _folder_of(entry: dict[str, Any], root: Path) -> Path | None:
 
 def _relative_entry(entry: dict[str, Any], folder: Path, root: Path) -> dict[str, Any]:
     """The entry for the folder's own prefect.yaml: its entrypoint relative to the folder,
-    the build/push/pull overrides left out (the tool builds and ships the image)."""
+    the build/push/pull overrides, the image job variable and the version left out (the
+    tool builds and ships the image, and its content tag is the version: each a warning at
+    every later run, kept)."""
     file, _, function = str(entry["entrypoint"]).rpartition(":")
     inside = Path(os.path.normpath(root.resolve() / file)).relative_to(folder).as_posix()
-    kept = {k: v for k, v in entry.items() if k not in ("build", "push", "pull")}
+    kept = {k: v for k, v in entry.items() if k not in ("build", "push", "pull", "version")}
+    pool = kept.get("work_pool")
+    if isinstance(pool, dict) and isinstance(pool.get("job_variables"), dict):
+        variables = {k: v for k, v in pool["job_variables"].items() if k != "image"}
+        kept["work_pool"] = {**pool, "job_variables": variables}
     return {**kept, "entrypoint": f"{inside}:{function}"}
 
 

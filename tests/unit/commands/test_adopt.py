@@ -221,3 +221,26 @@ def test_a_root_module_the_moved_folder_imports_is_said(tmp_path: Path) -> None:
         "it. Move or copy utils into the folder, or install it as a package from "
         "requirements.txt."
     ]
+
+
+def test_flows_of_one_name_left_to_their_defaults_are_said_and_no_image_is_copied(
+    tmp_path: Path,
+) -> None:
+    """entree-capital/prefect-3-demo (trial a 5): the root file named one flow; two others,
+    both `buy`, got default deployments of one name, and validate failed after a `done`.
+    The entry's `job_variables.image` and `version`, which every later run warns are
+    ignored, are no longer copied into the folder's prefect.yaml."""
+    root = repository(
+        tmp_path, "  version: '1.0'\n  work_pool:\n    job_variables: {image: x:1, env: {A: '1'}}\n"
+    )
+    (root / "flows" / "buy.py").write_text(FLOW.format(name="buy"))
+    (root / "flows" / "custom.py").write_text(FLOW.format(name="buy"))
+    outcome = apply(checkout(root), root / "projects", None, dry_run=False)
+    [said] = [w for w in outcome.warnings if "did not name" in w]
+    assert said.endswith(
+        "buy.py:buy and custom.py:buy are both named 'buy': one deployment name, which "
+        "`validate` refuses; give each its own `@flow(name=…)`."
+    )
+    written = yaml.safe_load((root / "projects/flows/sales/prefect.yaml").read_text())
+    [sales] = written["deployments"]
+    assert "version" not in sales and sales["work_pool"] == {"job_variables": {"env": {"A": "1"}}}
