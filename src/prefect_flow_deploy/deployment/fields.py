@@ -68,11 +68,20 @@ def code_dir_of(data: dict[str, Any]) -> str | None:
 
 def _schema_compared(schema: Any) -> Any:
     """A parameter schema as compared: with `definitions`, empty when it has none. Prefect's
-    model_dump_for_openapi, and this tool, write the empty key; a deployment `prefect deploy`
-    made holds none. Taking one over is no schema change (tig0826/prefect-workflow: every
+    model_dump_for_openapi writes the empty key; a deployment `prefect deploy` made holds
+    none, nor does one this tool made (_schema_sent). Taking one over is no schema change (tig0826/prefect-workflow: every
     taken-over flow was listed as changed)."""
     if isinstance(schema, dict) and "definitions" not in schema:
         return {**schema, "definitions": {}}
+    return schema
+
+
+def _schema_sent(schema: Any) -> Any:
+    """A parameter schema as `prefect deploy` registers it: without `definitions` when it
+    has none (RunnerDeployment sends the schema model's `model_dump(exclude_unset=True)`,
+    Prefect 3.9.1's deployments/runner.py), so a deployment reads the same either way."""
+    if isinstance(schema, dict) and schema.get("definitions") == {}:
+        return {k: v for k, v in schema.items() if k != "definitions"}
     return schema
 
 
@@ -264,6 +273,8 @@ FIELDS: tuple[DeploymentField, ...] = (
         resolve=lambda s: s.flow.parameter_schema, pending=True,
         held=lambda d: _schema_compared(d.get("parameter_openapi_schema")),
         wanted=lambda spec: _schema_compared(spec.parameter_schema),
+        create=lambda spec: _schema_sent(spec.parameter_schema),
+        update=lambda spec: _schema_sent(spec.parameter_schema),
         shown="parameter_schema", note="read from the flow's signature, else the built image",
     ),
     DeploymentField(
