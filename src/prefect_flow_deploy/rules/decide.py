@@ -42,6 +42,7 @@ from prefect_flow_deploy.rules.pending_names import (
     reuse_name,
 )
 from prefect_flow_deploy.rules.pools import pools_to_create
+from prefect_flow_deploy.rules.refusals import refused_variables, would_refuse
 from prefect_flow_deploy.rules.removals import SUPERSEDED_BUILD, all_superseded, orphaned, removals
 from prefect_flow_deploy.rules.server_version import triggers_unsupported, version_info_rule
 from prefect_flow_deploy.rules.spec_checks import spec_problems
@@ -49,7 +50,6 @@ from prefect_flow_deploy.rules.specs import (
     deployment_specs,
     fit_pool,
     previous_images,
-    variable_problem,
     why_build,
 )
 from prefect_flow_deploy.rules.takeover import other_folder, other_repository, other_tenant
@@ -319,7 +319,7 @@ def _failed_flows(
         kept = [s for s in group if why[s.full_name] is None]
         for spec in (s for s in group if why[s.full_name] is not None):  # said in one pass
             failed.append(failed_plan(spec, why[spec.full_name] or ""))
-            problems[folder.key] += _refusal(spec, flow=spec.entrypoint)
+            problems[folder.key] += would_refuse(spec, flow=spec.entrypoint)
         if not kept and len(kept) < len(group):
             images[folder.key].fail("every flow of the folder failed")
             del specs[folder.key]
@@ -387,7 +387,7 @@ def _folder_deployments(
         try:
             planned = diff(spec, state.deployments.get(spec.full_name))
         except (ScheduleError, TriggerError) as exc:
-            refusals[spec.full_name] = _refusal(spec, exc)
+            refusals[spec.full_name] = would_refuse(spec, exc)
             continue
         refused = planned.trigger_writes and triggers_unsupported(
             state.server_version, inputs.api_url or ""
@@ -419,45 +419,6 @@ def _not_written(own: list[Problem] | None, first: Problem) -> str:
     if own:
         return own[0].message
     return f"not written: the folder's image is not built while another of its deployments is refused ({first.message})"
-
-
-def _refusal(
-    spec: DeploymentSpec, error: Exception | None = None, flow: str | None = None
-) -> list[Problem]:
-    """The schedule or trigger of the deployment the server would refuse (`error`, else
-    judged now, as a create), at its prefect.yaml line."""
-    if error is None:
-        try:
-            diff(spec, None)
-        except (ScheduleError, TriggerError) as exc:
-            error = exc
-        else:
-            return []
-    key = "schedules" if isinstance(error, ScheduleError) else "triggers"
-    line = spec.source_lines.get(key, spec.source_line)
-    return [Problem("error", str(error), spec.source_file, line, f"prefect.yaml {key}", flow=flow)]
-
-
-def refused_variables(
-    planned: DeploymentPlan, checks: Mapping[str, JobVariableCheck], options: Options
-) -> Problem | None:
-    """Job variables about to be written that the server would refuse, judged now with
-    its own rule: the folder fails before anything is built. (Unchanged ones were
-    accepted already: a re-run with nothing to do does not import Prefect for this.)"""
-    spec = planned.spec
-    written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
-        planned.changed_fields
-    )
-    if spec is None or not written or spec.work_pool not in checks:
-        return None
-    refused = checks[spec.work_pool].refused(spec.job_variables)
-    if refused is None:
-        return None
-    variable, reason = refused
-    return variable_problem(
-        spec, variable, options,
-        f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
-    )  # fmt: skip
 
 
 def _with_problems(folder: FlowFolder, found: list[Problem]) -> FlowFolder:

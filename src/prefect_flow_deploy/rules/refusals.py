@@ -7,16 +7,26 @@ The server answers a request it cannot validate with 422 and
 do not match the schema on update with 409 `{"detail": "Error updating deployment:
 Validation failed for field 'x'. …"}` (server/api/deployments.py). Only `loc` and `msg` are
 used: `input` and the request body may be large, or hold values not to print.
+
+And, before any write, what the server would refuse, judged by its own rules (a schedule, a
+trigger, job variables): the plan fails the folder or the flow instead.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from prefect_flow_deploy.core.model import DeploymentSpec
+from prefect_flow_deploy.core.model import DeploymentPlan, DeploymentSpec, Problem
+from prefect_flow_deploy.deployment.diff import diff
 from prefect_flow_deploy.deployment.fields import by_api
+from prefect_flow_deploy.deployment.schedules import ScheduleError
+from prefect_flow_deploy.deployment.triggers import TriggerError
+from prefect_flow_deploy.rules.job_variables import JobVariableCheck
+from prefect_flow_deploy.rules.specs import variable_problem
+from prefect_flow_deploy.settings.options import Options
 
 _PARAMETER_FIELD = re.compile(r"Validation failed for field '([^']*)'")
 
@@ -115,3 +125,42 @@ def _plain(error: BaseException) -> str:
             f"{getattr(response, 'reason_phrase', '')}".rstrip()
         )
     return f"{type(error).__name__}: {error}"
+
+
+def would_refuse(
+    spec: DeploymentSpec, error: Exception | None = None, flow: str | None = None
+) -> list[Problem]:
+    """The schedule or trigger of the deployment the server would refuse (`error`, else
+    judged now, as a create), at its prefect.yaml line."""
+    if error is None:
+        try:
+            diff(spec, None)
+        except (ScheduleError, TriggerError) as exc:
+            error = exc
+        else:
+            return []
+    key = "schedules" if isinstance(error, ScheduleError) else "triggers"
+    line = spec.source_lines.get(key, spec.source_line)
+    return [Problem("error", str(error), spec.source_file, line, f"prefect.yaml {key}", flow=flow)]
+
+
+def refused_variables(
+    planned: DeploymentPlan, checks: Mapping[str, JobVariableCheck], options: Options
+) -> Problem | None:
+    """Job variables about to be written that the server would refuse, judged now with
+    its own rule: the folder fails before anything is built. (Unchanged ones were
+    accepted already: a re-run with nothing to do does not import Prefect for this.)"""
+    spec = planned.spec
+    written = planned.action == "create" or {"job_variables", "work_pool_name"} & set(
+        planned.changed_fields
+    )
+    if spec is None or not written or spec.work_pool not in checks:
+        return None
+    refused = checks[spec.work_pool].refused(spec.job_variables)
+    if refused is None:
+        return None
+    variable, reason = refused
+    return variable_problem(
+        spec, variable, options,
+        f"the work pool {spec.work_pool!r} refuses these job variables: {reason}",
+    )  # fmt: skip
