@@ -481,6 +481,16 @@ CASES: list[Case] = [
         stage="build",
     ),
     Case(
+        # pip's user scheme: a non-root USER's `pip install` puts the script in
+        # ~/.local/bin, off the PATH (seacevedo/rekt_qa_system), emulated without a download
+        "prefect-off-the-path",
+        {"Dockerfile": "FROM {base}\nRUN useradd -m app && mkdir -p /home/app/.local/bin && "
+         "mv /usr/local/bin/prefect /home/app/.local/bin/ && chown -R app /home/app\n"
+         "USER app\nWORKDIR /home/app/flows\nCOPY . .\n"},
+        "Dockerfile", 3, "Add `ENV PATH=/home/app/.local/bin:$PATH` after this line.",
+        stage="build",
+    ),
+    Case(
         "image-without-prefect",
         {"Dockerfile": "FROM {python_base}\nRUN ln -s /usr/bin/python3 /usr/local/bin/python\n"
          "WORKDIR /app\nCOPY . .\n"},

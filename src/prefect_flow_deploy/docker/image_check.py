@@ -16,6 +16,7 @@ from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ModuleImport
 from prefect_flow_deploy.docker import image_programs
+from prefect_flow_deploy.in_image import check_image as check_program
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_removed import import_fails
@@ -351,6 +352,16 @@ def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
     """The image's Prefect imports but its CLI, which starts every run, does not (an old pin
     on a newer Python: Prefect 3.4.6's CLI imports importlib_metadata, which it requires
     only below 3.10; jakekaplan/demo-flows). At the pin's line, when requirements.txt has one."""
+    if printed.startswith(check_program.OFF_PATH) and folder.dockerfile is not None:
+        text = folder.dockerfile.read_text(errors="replace")
+        user_bin = printed.removeprefix(check_program.OFF_PATH)
+        return FolderError(
+            f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and "
+            f"in this image {printed} (pip's user scheme: a non-root USER's install), so every "
+            f"run would crash. Add `ENV PATH={user_bin}:$PATH` after this line.",
+            file=str(folder.dockerfile),
+            line=last_instruction_line(text, "USER") or _final_from(folder)[1],
+        )
     line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
     return FolderError(
         f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and in "

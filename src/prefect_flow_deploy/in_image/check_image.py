@@ -157,6 +157,11 @@ def prefect_environment() -> str:
 WORKER_SECONDS = 120
 
 
+# What worker_command says when pip put the `prefect` script in the user scheme's bin
+# folder, which is not on the PATH (the folder follows).
+OFF_PATH = "the `prefect` command is not on the PATH; pip installed it in "
+
+
 def worker_command() -> str | None:
     """None when the command the Docker worker gives each flow run, `prefect flow-run
     execute` (BaseJobConfiguration._base_flow_run_command), starts: the `prefect` script on
@@ -168,6 +173,11 @@ def worker_command() -> str | None:
 
     found = shutil.which("prefect")
     if found is None:
+        import site
+
+        user_bin = os.path.join(site.getuserbase(), "bin")  # a non-root USER's pip install
+        if os.path.isfile(os.path.join(user_bin, "prefect")):
+            return OFF_PATH + user_bin
         return "there is no `prefect` command on the PATH"
     command = [found, "flow-run", "execute", "--help"]
     try:
