@@ -57,6 +57,8 @@ REMOVED_WITHOUT_A_STUB: dict[str, str] = {
     "prefect.infrastructure:Process": _WORKERS,
     "prefect.infrastructure:DockerContainer": _WORKERS,
     "prefect.filesystems:GitLab": "Use `prefect_gitlab.GitLabRepository` instead.",
+    # Prefect 2.10's image for `.deploy()`; Stjefan/prefect-flows imported it (2026-12-05)
+    "prefect.deployments:DeploymentImage": "Use `prefect.docker.DockerImage` instead.",
 }
 
 REMOVED_IN_PREFECT_3 = {**REMOVED_WITH_A_STUB, **REMOVED_WITHOUT_A_STUB}
