@@ -45,7 +45,7 @@ from prefect_flow_deploy.reading.listed_entries import (
     keep_listed,
     named_otherwise,
 )
-from prefect_flow_deploy.reading.loaded_files import as_loaded
+from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
@@ -315,6 +315,8 @@ def _read_files(
             more["deployment_configs"], yaml_problems = read_prefect_yaml(read.prefect_yaml)
         for file in python_files(listing) if listed is None else listed:
             flows += flows_of(file)
+        for module in imported_modules(source, listed) if listed is not None else []:
+            flows_of(module)  # what it imports and what is wrong with it: its flows stay out
         # An entry may name a flow by another name (entrypoint_names): an alias, an import.
         aliased = named_otherwise(so_far(), listed or list(by_file), source, flows_of)
         if listed is None:

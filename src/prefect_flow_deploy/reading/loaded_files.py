@@ -40,6 +40,16 @@ def loaded_files(source: FolderSource, flow_files: list[Path]) -> set[Path]:
     return loaded
 
 
+def imported_modules(source: FolderSource, flow_files: list[Path]) -> list[Path]:
+    """The folder's modules the flow files load, but those files, as the folder was given
+    (Prefect's layout reads only the entries' files: a package a helper imports was not
+    required of the image, and every run crashed; broepke/prefect-dka)."""
+    real = {source.real_path(p) for p in flow_files}
+    loaded = sorted(str(p) for p in loaded_files(source, flow_files))
+    given = [source.given + path[len(source.folder) :] for path in loaded]
+    return [Path(p) for p in given if source.real_path(p) not in real]
+
+
 def as_loaded(
     source: FolderSource,
     folder: Path,

@@ -298,3 +298,21 @@ def test_a_module_path_of_a_src_layout_is_named_as_its_file(tmp_path: Path) -> N
     folders = {f.key: f for f in discover(root, None, "acme/x")}
     [problem] = folders[f"x/{UNREADABLE_PROJECT}"].problems
     assert problem.message.endswith("write it as `src/pkg/flows/mod.py:sync`.")
+
+
+def test_the_modules_an_entry_s_file_loads_are_read_for_what_they_import(tmp_path: Path) -> None:
+    """broepke/prefect-dka (trial b 2): the flow file imports the folder's helpers.py,
+    which imports a package the image lacked; Prefect's layout read only the entries'
+    files, so nothing was said and every run crashed (the folder layout warned). Its flows
+    stay out: only those the entries name deploy."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text("deployments:\n- name: d\n  entrypoint: dp/flow.py:f\n")
+    (tmp_path / "dp").mkdir()
+    (tmp_path / "dp" / "helpers.py").write_text("import tldextract\n\n" + FLOW.format(name="sub"))
+    (tmp_path / "dp" / "flow.py").write_text("from helpers import sub\n\n" + FLOW.format(name="f"))
+    (tmp_path / "dp" / "script.py").write_text("import boto3\n")  # no run loads it
+    [folder] = discover(tmp_path, None, "acme/x")
+    assert [f.entrypoint for f in folder.flows] == ["flow.py:f"]
+    checked = {(i.module, i.file, i.line) for i in folder.imports}
+    assert ("tldextract", "helpers.py", 1) in checked
+    assert not [i for i in folder.imports if i.module == "boto3"]
