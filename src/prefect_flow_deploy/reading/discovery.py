@@ -382,8 +382,11 @@ def _read_files(
             )
     except (OSError, UnicodeError) as exc:
         where = Path(getattr(exc, "filename", None) or path)
+        save = ": save it as UTF-8" if isinstance(exc, UnicodeError) else ""
         problems.append(
-            Problem("error", f"cannot read {display(where)}: {exc}", where, title="Unreadable")
+            Problem(
+                "error", f"cannot read {display(where)}: {exc}{save}", where, title="Unreadable"
+            )
         )
     return so_far()
 

@@ -13,6 +13,7 @@ those, in chunks, once). Outside it, every call reads from disk, as a one-off re
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import threading
@@ -72,6 +73,32 @@ def read_bytes(path: Path | str) -> bytes:
 def read_text(path: Path | str, encoding: str = "utf-8", errors: str = "strict") -> str:
     """`Path.read_text` over `read_bytes` (universal newlines, as it reads)."""
     text = read_bytes(path).decode(encoding, errors)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# pip's order (pip/_internal/utils/encoding.py, BOMS): a requirements file saved by a Windows
+# editor as UTF-16 is installed by pip (Stjefan/prefect-flows), so it is read as pip reads it.
+_PIP_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF32, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+)
+
+
+def read_pip_text(path: Path | str, errors: str = "strict") -> str:
+    """A file pip reads (requirements, constraints) decoded as pip's auto_decode decodes
+    it: by its byte-order mark, else UTF-8 (the runner's and the images' locale)."""
+    data = read_bytes(path)
+    encoding = "utf-8"
+    for bom, name in _PIP_BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], name
+            break
+    text = data.decode(encoding, errors)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -46,7 +46,7 @@ def requirements_problems(
             continue
         seen.add(key)
         try:
-            parsed = parse(file_reads.read_text(path, "utf-8-sig"))
+            parsed = parse(file_reads.read_pip_text(path))
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(_problem(path, None, f"cannot read {path.name}: {exc}"))
             continue
@@ -167,7 +167,7 @@ def requirement_line(requirements: Path, name: str) -> int | None:
     `Foo_Bar[x]>=1` is foo-bar), ignoring comments."""
     wanted = project_name(name)
     try:
-        lines = file_reads.read_text(requirements, "utf-8-sig", "replace").splitlines()
+        lines = file_reads.read_pip_text(requirements, "replace").splitlines()
     except OSError:
         return None
     for number, text in enumerate(lines, 1):
@@ -226,7 +226,7 @@ def unread_dependency_problems(folder: Path, listing: FolderListing | None = Non
         if listing is not None and not listing.holds_file(str(folder / name)):
             continue
         try:
-            text = file_reads.read_text(folder / name, "utf-8-sig")
+            text = file_reads.read_pip_text(folder / name)
         except (OSError, UnicodeDecodeError):
             continue
         match = pattern.search(text)

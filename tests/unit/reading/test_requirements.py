@@ -56,6 +56,20 @@ def test_the_issue_s_three_mistakes_are_errors_at_their_lines(tmp_path: Path) ->
     assert "Did you mean `requests>=2`?" in problems[2].message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_file_with_a_byte_order_mark_is_read_as_pip_reads_it(
+    tmp_path: Path, encoding: str
+) -> None:
+    """Stjefan/prefect-flows' requirements.txt, saved by a Windows editor as UTF-16 (`FF FE`
+    first): pip installs from it (its auto_decode reads the mark); it was refused with
+    "'utf-8' codec can't decode byte 0xff" (trial b 3). Read so, its mistakes are found."""
+    path = tmp_path / "requirements.txt"
+    path.write_bytes("pandas\r\nrequests=>2\r\n".encode(encoding))
+    problems, _ = requirements_problems(path)
+    assert [(p.line, p.severity) for p in problems] == [(2, "error")]
+    assert "`requests=>2` is not a valid requirement" in problems[0].message
+
+
 def test_an_included_file_is_read_at_its_own_lines_once(tmp_path: Path) -> None:
     path = write(
         tmp_path,
