@@ -199,7 +199,7 @@ def print_result(result: RunResult, console: Console) -> None:
         for row in sorted(
             result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
         ):
-            error = f": {row.error}" if row.error else ""
+            error = _first_line(row.error)
             _line(
                 console,
                 f"{row.project}/{row.folder}\t{row.flow}/{row.deployment}\timage {row.image_status}\t{row.status}{error}",
@@ -219,9 +219,8 @@ def print_result(result: RunResult, console: Console) -> None:
     for row in sorted(
         result.results, key=lambda r: (r.status != "failed", r.project, r.folder, r.flow)
     ):
-        # Text, not markup: an error may hold brackets ("[/bin/sh -c …]"). One line of it:
-        # the whole message was printed at its file and line already.
-        error = f": {row.error.strip().splitlines()[0]}" if row.error and row.error.strip() else ""
+        # Text, not markup: an error may hold brackets ("[/bin/sh -c …]").
+        error = _first_line(row.error)
         table.add_row(
             *(Text(cell) for cell in (row.project, row.folder, row.flow, row.deployment)),
             Text(row.image_status),
@@ -230,6 +229,16 @@ def print_result(result: RunResult, console: Console) -> None:
     console.print(table)
     console.print(f"built {c.built}, pushed {c.pushed}, deployment writes {c.deployment_writes}")
     print_deletions(result.image_deletions, console, planned=False)
+
+
+def _first_line(error: str | None) -> str:
+    """A row's error, one line of it: the whole message (a build's log) was printed at its
+    file and line already, and was repeated under every deployment of the folder (239 lines
+    for one failed RUN of Stjefan/prefect-flows' 8 flows)."""
+    lines = (error or "").strip().splitlines()
+    if not lines:
+        return ""
+    return f": {lines[0]}" + (" (the rest above)" if len(lines) > 1 else "")
 
 
 def _changed(row: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import json
 from rich.console import Console
 
 from prefect_flow_deploy.core.model import ImageDeletion
+from prefect_flow_deploy.core.results import Counters, FlowResult, RunResult
 from prefect_flow_deploy.reports.terminal import (
     SHORT,
     describe_changes,
@@ -16,6 +17,7 @@ from prefect_flow_deploy.reports.terminal import (
     human_size,
     json_text,
     print_deletions,
+    print_result,
     total_freed,
 )
 from tests.unit.rules.test_decide import OPTIONS, first_plan, folder
@@ -107,3 +109,20 @@ def test_json_is_indented_for_a_person_and_one_line_for_a_program() -> None:
     assert json.loads(pretty) == json.loads(compact) == value
     assert '\n  "summary": {\n    "builds": 1' in pretty
     assert "\n" not in compact
+
+
+def test_a_failed_row_says_the_first_line_of_its_error() -> None:
+    """Stjefan/prefect-flows: one failed RUN's build log, printed at the Dockerfile's line,
+    was printed again under each of the folder's 8 deployments: 239 lines (trial b 7)."""
+    plan = first_plan(folder("daily", "etl", "report"))
+    error = "docker build failed: exit code 1\n#5 [2/3] RUN pip install\n#5 ERROR: no file"
+    rows = [
+        FlowResult("sales", "daily", f, "sales", None, None, None, "failed", "failed", error=error)
+        for f in ("etl", "report")
+    ]
+    out = io.StringIO()
+    print_result(RunResult(plan, {}, rows, Counters(), None, 1.0), Console(file=out, width=200))
+    lines = out.getvalue().splitlines()
+    assert [line for line in lines if "#5" in line] == []
+    said = "failed: docker build failed: exit code 1 (the rest above)"
+    assert [line.endswith(said) for line in lines[:2]] == [True, True]
