@@ -25,9 +25,9 @@ class Problem:
     file: Path | None = None
     line: int | None = None
     title: str = ""
-    # The entrypoint of the one flow this fails (a name collision), or the full name of the
-    # one deployment (a work pool its entry names): the folder's others still deploy. None:
-    # the whole folder.
+    # The entrypoint of the one flow this fails (a name collision), `<file>:*` for the flows
+    # of one file (an import Prefect 3 removed), or the full name of the one deployment (a
+    # work pool its entry names): the folder's others still deploy. None: the whole folder.
     flow: str | None = None
 
 
@@ -157,8 +157,9 @@ class FlowFolder:
 
     def flow_error(self, entrypoint: str) -> str | None:
         """Why this one flow cannot deploy (the folder's others can), else None."""
+        own = (entrypoint, entrypoint.rpartition(":")[0] + ":*")
         return next(
-            (p.message for p in self.problems if p.severity == "error" and p.flow == entrypoint),
+            (p.message for p in self.problems if p.severity == "error" and p.flow in own),
             None,
         )
 

@@ -45,7 +45,11 @@ from prefect_flow_deploy.reading.listed_entries import (
     keep_listed,
     named_otherwise,
 )
-from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules
+from prefect_flow_deploy.reading.loaded_files import (
+    as_loaded,
+    imported_modules,
+    own_file_errors,
+)
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
@@ -327,6 +331,7 @@ def _read_files(
         flow_files += [f for f in entry_files if f not in flow_files]
         problems += cycle_problems(source, flow_files)
         imports, problems = as_loaded(source, path, flow_files, imports, problems)
+        problems = own_file_errors(source, path, flow_files, problems)
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)

@@ -86,3 +86,32 @@ def not_loaded(problem: Problem) -> Problem:
         "file, so no run does (a script run by hand?). Port it, or move it out of the flow "
         "folder.",
     )
+
+
+def own_file_errors(
+    source: FolderSource, folder: Path, flow_files: list[Path], problems: list[Problem]
+) -> list[Problem]:
+    """A name Prefect 3 removed, imported at a flow file's top, fails that file's flows
+    (`flow`: `<file>:*`), not the folder, when no other flow file loads the file: the
+    folder's other flows deploy (Stjefan/prefect-flows: one file's `prefect.filesystems`
+    import failed the folder's three flows, shown as one row `-/<project>`)."""
+    files = set(flow_files)
+    marked = [
+        p
+        for p in problems
+        if p.title == REMOVED_IN_PREFECT_3
+        and p.severity == "error"
+        and p.flow is None
+        and p.file in files
+    ]
+    if not marked or len({p.file for p in marked}) == len(files):
+        return problems  # none, or every flow file: the folder fails as before
+    out = []
+    for problem in problems:
+        if problem in marked and problem.file is not None:
+            others = [f for f in flow_files if f != problem.file]
+            if Path(source.real_path(problem.file)) not in loaded_files(source, others):
+                relative = problem.file.relative_to(folder).as_posix()
+                problem = replace(problem, flow=f"{relative}:*")
+        out.append(problem)
+    return out

@@ -315,7 +315,7 @@ def _failed_flows(
             if p.severity == "error" and p.flow is not None
         }
         # its flow's error, or its own
-        why = {s.full_name: errors.get(s.entrypoint) or errors.get(s.full_name) for s in group}
+        why = {s.full_name: _flow_error(errors, s) for s in group}
         kept = [s for s in group if why[s.full_name] is None]
         for spec in (s for s in group if why[s.full_name] is not None):  # said in one pass
             failed.append(failed_plan(spec, why[spec.full_name] or ""))
@@ -326,6 +326,12 @@ def _failed_flows(
         else:
             specs[folder.key] = kept
     return failed
+
+
+def _flow_error(errors: Mapping[str, str], spec: DeploymentSpec) -> str | None:
+    """Why this deployment fails alone: its flow's error, its file's, or its own."""
+    file = spec.entrypoint.rpartition(":")[0]
+    return errors.get(spec.entrypoint) or errors.get(f"{file}:*") or errors.get(spec.full_name)
 
 
 def failed_plan(spec: DeploymentSpec, error: str) -> DeploymentPlan:

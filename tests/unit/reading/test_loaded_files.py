@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect_flow_deploy.reading.discovery import discover
+from prefect_flow_deploy.rules.decide import plan
+from tests.unit.rules.test_decide import OPTIONS, inputs
 
 from .test_discovery import make
 
@@ -53,3 +55,24 @@ def test_a_dockerfile_by_another_name_is_said_not_to_be_read(tmp_path: Path) -> 
     make(tmp_path, "p/a/Dockerfile", "FROM x\nCOPY . .\n")  # the folder's own: nothing to say
     [folder] = discover(tmp_path)
     assert not [p for p in folder.problems if p.title == "Dockerfile not read"]
+
+
+def test_a_removed_import_of_one_flow_file_fails_that_file_s_flows_alone(tmp_path: Path) -> None:
+    """Stjefan/prefect-flows (trial b 8): `from prefect.filesystems import GitHub` in c.py
+    failed the folder (its clean a.py and b.py too), as one row `-/<project>`. c.py's flows
+    fail, each by its name, and the others deploy; when another flow file loads c.py, its
+    error is theirs too, and the folder fails as before."""
+    flow = "from prefect import flow\n\n\n@flow\ndef {0}():\n    pass\n"
+    make(tmp_path, "p/f/a.py", flow.format("a"))
+    make(tmp_path, "p/f/b.py", flow.format("b"))
+    make(tmp_path, "p/f/c.py", "from prefect.filesystems import GitHub\n" + flow.format("c"))
+    [folder] = discover(tmp_path)
+    assert not folder.failed and folder.flow_error("c.py:c")
+    actions = {
+        d.full_name: (d.action, d.error or "") for d in plan(inputs(folder), OPTIONS).deployments
+    }
+    assert actions["a/p"] == ("create", "") and actions["b/p"] == ("create", "")
+    assert actions["c/p"][0] == "failed" and "Prefect 3 removed it" in actions["c/p"][1]
+    make(tmp_path, "p/f/a.py", "import c\n" + flow.format("a"))
+    [folder] = discover(tmp_path)
+    assert folder.failed
