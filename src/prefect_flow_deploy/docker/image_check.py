@@ -7,18 +7,17 @@ and line to fix."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ModuleImport
+from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
 from prefect_flow_deploy.docker import image_programs
+from prefect_flow_deploy.docker.missing_modules import found_by_name, module_errors
 from prefect_flow_deploy.in_image import check_image as check_program
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
-from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import requirement_line
 
@@ -40,7 +39,7 @@ def check(
             "deployment could not find its flow. Remove the matching line from .dockerignore.",
             file=str(folder.path / ".dockerignore"),
         )
-    modules = sorted({i.module for i in _found_by_name(folder)} - {"prefect"})
+    modules = sorted({i.module for i in found_by_name(folder)} - {"prefect"})
     pending = loaded_in_image(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     try:
@@ -123,12 +122,6 @@ def loaded_in_image(folder: FlowFolder) -> list[str]:
     return pending + [
         f.entrypoint for f in folder.flows if f.file in changed and f.entrypoint not in pending
     ]
-
-
-def _found_by_name(folder: FlowFolder) -> list[ModuleImport]:
-    """The imports the check finds by name alone (not those after a change of `sys.path`:
-    loading the flow judges them)."""
-    return [i for i in folder.imports if not i.after_path_change]
 
 
 def run_env(folder: FlowFolder) -> dict[str, str]:
@@ -215,120 +208,12 @@ def prefect_name_errors(
     return errors
 
 
-def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -> list[FolderError]:
-    """The most common run-time crash: a package imported but not in requirements.txt (a
-    warning at its first import, said now: it may come at run time, as `EXTRA_PIP_PACKAGES`
-    installs it in Prefect's images). A module of the repository outside the folder that a
-    flow file imports at module level is an error at each such import: the image never has
-    it, so every run of that file's flows would fail before it starts (`prefect deploy`'s
-    image of the whole repository has it; this one holds the folder)."""
-    flow_files = {f.file for f in folder.flows}
-    errors = []
-    for module in missing:
-        imports = [i for i in _found_by_name(folder) if i.module == module]
-        if not imports:
-            continue  # only after a change of sys.path: loading the flow judged it
-        own_src = _own_src(folder, module)
-        local = own_src or _in_repository(folder, module, projects_root)
-        fix = (
-            _own_src_fix(folder, module, own_src)
-            if own_src
-            else _missing_fix(folder, module, local)
-        )
-        fatal = [i for i in imports if i.file in flow_files and not i.nested]
-        if local is None or not fatal:
-            where = imports[0]
-            log.warning(
-                f"{folder.key}: {where.file} imports `{module}`, which the image does not have; "
-                f"the flow will fail with ModuleNotFoundError: {fix}.",
-                file=folder.path / where.file,
-                line=where.line,
-                title="Missing package",
-            )
-            continue
-        errors += [
-            FolderError(
-                f"{where.file} imports `{module}`, which the image does not have, so every "
-                f"run of its flows fails with ModuleNotFoundError: {fix}.",
-                file=str(folder.path / where.file),
-                line=where.line,
-            )
-            for where in fatal
-        ]
-    return errors
-
-
 def missing_modules(
     folder: FlowFolder, missing: list[str], projects_root: Path
 ) -> FolderError | None:
     """The first of module_errors, the others said now."""
     errors = module_errors(folder, missing, projects_root)
     return _first_said(folder, errors) if errors else None
-
-
-def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
-    if local is None:
-        where_to = (
-            f"add it to {folder.key}/requirements.txt"
-            if folder.dockerfile is None
-            else f"install it in {folder.key}/Dockerfile"
-        )
-        return f"{where_to} (the pip name may differ)"
-    if local == ".":
-        return (
-            f"`{module}` is this flow folder itself, imported by its path from the repository "
-            "root as in an image of the whole repository; this image holds the folder's "
-            "files where the flow runs, so import its modules by their names within it "
-            f"(`import helpers`, not `import {module}.helpers`)"
-        )
-    return (
-        f"`{local}` is in the repository but outside the flow folder, and the image "
-        f"holds only {folder.key}: move or copy it into the folder, or require it in "
-        "requirements.txt as a package pip can install there (a version you publish, or "
-        "`<name> @ git+https://…`)"
-    )
-
-
-def _own_src(folder: FlowFolder, module: str) -> str | None:
-    """The folder's own package in its `src/` (a src layout: Python finds it only once
-    installed), relative to the folder; None when it has none of that name."""
-    for candidate in (f"src/{module}", f"src/{module}.py"):
-        if (folder.path / candidate).exists():
-            return candidate
-    return None
-
-
-def _own_src_fix(folder: FlowFolder, module: str, own_src: str) -> str:
-    """What makes the folder's src-layout package importable where its flows run."""
-    if folder.dockerfile is not None:
-        install = f"install the folder's package in {folder.key}/Dockerfile (`RUN pip install .`)"
-    elif (folder.path / "pyproject.toml").is_file() or (folder.path / "setup.py").is_file():
-        install = f"add `-e .` to {folder.key}/requirements.txt (pip installs the folder's package)"
-    else:
-        install = f"move it to the folder's top (`git mv {own_src} {own_src.removeprefix('src/')}`)"
-    return (
-        f"`{module}` is the folder's own package in {own_src}, a src layout, which Python "
-        f"finds only once the package is installed (pip is not told to: it is not a PyPI "
-        f"name to require): {install}"
-    )
-
-
-def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
-    """Where the repository holds a module the code imports as if it were installed (beside
-    the flow folders, in the project, at the root or in its `src/` (the src layout of the
-    repository's own package, installed in its development environment): a common monorepo
-    habit), relative to the repository; "." when it is the flow folder itself (`from
-    flows.helpers import …` in flows/, Prefect's layout run from the repository root)."""
-    repository = repository_root(root)
-    own = folder.path.resolve()
-    tops = (root.resolve(), repository)
-    for base in dict.fromkeys((own.parent, *tops, *(top / "src" for top in tops))):
-        for candidate in (base / module, base / f"{module}.py"):
-            if candidate == own:
-                return "."
-            if candidate.exists() and not own.is_relative_to(candidate):  # not a folder of it
-                return os.path.relpath(candidate, repository).replace(os.sep, "/")
-    return None
 
 
 def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
