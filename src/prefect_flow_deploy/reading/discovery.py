@@ -50,6 +50,7 @@ from prefect_flow_deploy.reading.loaded_files import (
     imported_modules,
     own_file_errors,
 )
+from prefect_flow_deploy.reading.outside_imports import outside_imports
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import (
@@ -332,6 +333,7 @@ def _read_files(
         problems += cycle_problems(source, flow_files)
         imports, problems = as_loaded(source, path, flow_files, imports, problems)
         problems = own_file_errors(source, path, flow_files, problems)
+        problems += outside_imports(path, root, imports, {f.file for f in flows})
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)
@@ -388,11 +390,8 @@ def _read_files(
     except (OSError, UnicodeError) as exc:
         where = Path(getattr(exc, "filename", None) or path)
         save = ": save it as UTF-8" if isinstance(exc, UnicodeError) else ""
-        problems.append(
-            Problem(
-                "error", f"cannot read {display(where)}: {exc}{save}", where, title="Unreadable"
-            )
-        )
+        message = f"cannot read {display(where)}: {exc}{save}"
+        problems.append(Problem("error", message, where, title="Unreadable"))
     return so_far()
 
 

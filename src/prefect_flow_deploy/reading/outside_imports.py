@@ -1,0 +1,64 @@
+"""A flow file importing, at its top, a module of the repository outside its flow folder
+(`from utilities.slack import …` with `utilities/` at the root): `prefect deploy`'s image
+holds the whole repository, this tool's the folder, so every run of that file's flows fails
+unless the image installs a package of that name. Said before anything is built (a warning:
+only the image can tell, and the build's check makes it an error), so `validate` on a pull
+request says what the merge's deploy would refuse (broepke/prefect-dka passed validate and
+plan, then failed after its build)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect_flow_deploy.core.model import ModuleImport, Problem
+
+OUTSIDE = "Module outside the flow folder"
+
+
+def outside_imports(
+    folder: Path, root: Path, imports: Sequence[ModuleImport], flow_files: set[str]
+) -> list[Problem]:
+    """One warning per flow file and module, at its first import (its other lines named)."""
+    by_place: dict[tuple[str, str], list[ModuleImport]] = {}
+    for found in imports:
+        if found.file in flow_files and not found.nested and not found.path:
+            by_place.setdefault((found.file, found.module), []).append(found)
+    problems = []
+    for (file, module), places in by_place.items():
+        where = _in_repository(str(folder), str(root), module)
+        if where is None:
+            continue
+        first, *rest = places
+        lines = f"line{'s' * (len(rest) > 1)} {', '.join(str(i.line) for i in rest)}"
+        also = f" (also at {lines})" if rest else ""
+        problems.append(
+            Problem(
+                "warning",
+                f"{file} imports `{module}`{also}, which is {where} in the repository, outside "
+                "the flow folder: the image holds the folder alone, so unless requirements.txt "
+                "or the Dockerfile installs a package of that name, every run of its flows "
+                "fails with ModuleNotFoundError (the build's check then refuses them). Move or "
+                "copy it into the folder, or make it a package requirements.txt installs.",
+                folder / file,
+                first.line,
+                OUTSIDE,
+            )
+        )
+    return problems
+
+
+def _in_repository(folder: str, root: str, module: str) -> str | None:
+    """Where the repository holds the module beside the flow folders (the project, the
+    projects root), at its top or in its src/, relative to the top; None when it does not
+    (or when it is the folder itself: Prefect's layout, told after the build)."""
+    project = os.path.dirname(folder)
+    bases = (project, os.path.dirname(project), root, os.path.join(root, "src"))
+    for base in dict.fromkeys(bases):
+        for candidate in (os.path.join(base, module), os.path.join(base, module + ".py")):
+            if candidate == folder or folder.startswith(candidate + os.sep):
+                return None
+            if os.path.exists(candidate):
+                return os.path.relpath(candidate, root).replace(os.sep, "/")
+    return None
