@@ -67,6 +67,14 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
     """The message of the error: where it looked, what it found, what to do. `name`: the
     repository the run acts as (`owner/name`), whose name the suggested project takes."""
     repository = repository_of(projects_root)
+    at_top = repository / projects_root.name
+    if not projects_root.is_dir() and at_top.is_dir() and not projects_root.is_absolute():
+        return (  # run from a folder of the checkout (Stjefan/prefect-flows, trial b 5)
+            f"no flow folder found: there is no folder {projects_root} in {Path.cwd()}, a "
+            f"folder of the repository; its flow folders are under {at_top}. Run "
+            f"prefect-flow-deploy from the repository's top ({repository}), or set "
+            f"--projects-root {os.path.relpath(at_top)}."
+        )
     flows, old, registers = scan(repository)
     where = (
         f"{projects_root} holds no <project>/<flow folder>/"

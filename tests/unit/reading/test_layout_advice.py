@@ -125,3 +125,16 @@ def test_a_subfolder_prefect_yaml_with_entries_is_named_with_its_projects_root(
     assert "To deploy them: set projects-root to flows (`--projects-root flows`)" in message
     (tmp_path / "flows" / "prefect.yaml").write_text("deployments: []\n")
     assert "--projects-root flows" not in found_instead(tmp_path / "projects", None)
+
+
+def test_run_from_a_folder_of_the_checkout_it_says_where_the_flow_folders_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stjefan/prefect-flows, validate run from projects/stj/flows (trial b 5): it advised
+    `git mv projects projects/<repo>/projects`, the right tree moved into itself."""
+    make(tmp_path, 1, "projects/p/f")
+    monkeypatch.chdir(tmp_path / "projects" / "p" / "f")
+    message = found_instead(Path("projects"), None)
+    assert "git mv" not in message
+    assert f"its flow folders are under {tmp_path / 'projects'}" in message
+    assert f"from the repository's top ({tmp_path}), or set --projects-root ../.." in message
