@@ -19,7 +19,7 @@ from prefect_flow_deploy.docker.missing_modules import found_by_name, module_err
 from prefect_flow_deploy.in_image import check_image as check_program
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
 from prefect_flow_deploy.reading.prefect_removed import import_fails
-from prefect_flow_deploy.reading.requirements import requirement_line
+from prefect_flow_deploy.reading.requirements import holding_prefect_back, requirement_line
 
 # By entrypoint: why that flow cannot run from the image, where the folder's others can.
 FlowErrors = dict[str, FolderError]
@@ -264,6 +264,16 @@ def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
     major = (version or "").split(".")[0]
     if not major.isdigit() or int(major) >= 3:
         return
+    held = holding_prefect_back(folder.requirements) if folder.requirements else None
+    if held is not None:
+        at, pin, wanted = held
+        raise FolderError(
+            f"the image has Prefect {version}, and the deployment is run by a Prefect 3 "
+            f"worker, which cannot start it: pip took that older Prefect because `{pin}` is "
+            f"outside what Prefect 3 requires (`{wanted}`). Loosen or remove that pin.",
+            file=str(folder.requirements),
+            line=at,
+        )
     file: Path | None = folder.dockerfile or folder.requirements or folder.path
     line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
     if line is not None:

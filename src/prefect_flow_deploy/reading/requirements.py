@@ -176,6 +176,35 @@ def requirement_line(requirements: Path, name: str) -> int | None:
     return None
 
 
+def holding_prefect_back(requirements: Path) -> tuple[int, str, str] | None:
+    """A pin of requirements.txt outside what Prefect 3 requires (this tool's own Prefect's
+    metadata, a Prefect 3): pip then resolves an older Prefect. (line, the pin, what Prefect
+    requires of it); None when no pin is (Svbongo/cicd-prefect-snowflake: `griffe==0.36.4`
+    gave Prefect 2.20.2, blamed on the unpinned `prefect` line)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        needed = {}
+        for text in requires("prefect") or []:
+            wanted = Requirement(text)
+            if wanted.marker is None or wanted.marker.evaluate({"extra": ""}):
+                needed[project_name(wanted.name)] = wanted
+        parsed = parse(file_reads.read_pip_text(requirements, "replace"))
+    except (PackageNotFoundError, InvalidRequirement, OSError):
+        return None
+    for line in parsed.lines:
+        pin = line.requirement
+        prefect = needed.get(project_name(pin.name)) if pin is not None else None
+        if pin is None or prefect is None or not prefect.specifier:
+            continue
+        exact = [s.version for s in pin.specifier if s.operator in ("==", "===")]
+        if exact and not prefect.specifier.contains(exact[0], prereleases=True):
+            return line.number, str(pin), str(prefect)
+    return None
+
+
 def project_name(requirement: str) -> str:
     """PEP 503 normalised name at the start of a requirement (`Foo_Bar[x]>=1` -> foo-bar)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)

@@ -4,6 +4,7 @@ listed in pyproject.toml or a Pipfile, which the default recipe does not read.""
 
 from __future__ import annotations
 
+from importlib.metadata import requires
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from packaging.requirements import Requirement
 
 from prefect_flow_deploy.core.urls import plain_http_host
 from prefect_flow_deploy.reading.requirements import (
+    holding_prefect_back,
     requirements_problems,
     unread_dependency_problems,
 )
@@ -156,3 +158,19 @@ def test_a_pin_to_prefect_2_over_the_base_image_is_an_error_at_its_line(
         if requirement.name.lower().replace("_", "-") == "prefect" and not requirement.marker:
             allowed = [v for v in PREFECT_3 if requirement.specifier.contains(v, prereleases=True)]
             assert (not allowed) == no_3, pin
+
+
+def test_a_pin_outside_what_prefect_3_requires_is_named_as_what_holds_prefect_back(
+    tmp_path: Path,
+) -> None:
+    """Svbongo/cicd-prefect-snowflake (trial b 6): `griffe==0.36.4` made pip take Prefect
+    2.20.2, and the error blamed the unpinned `prefect` line, advising `prefect>=3` (pip
+    then backtracked for 22 minutes). The pin outside Prefect 3's own requirement (this
+    venv's Prefect metadata, the oracle) is named at its line; pins inside it are not."""
+    griffe = next(Requirement(r) for r in requires("prefect") or [] if r.startswith("griffe"))
+    assert not griffe.specifier.contains("0.36.4")
+    path = tmp_path / "requirements.txt"
+    path.write_text("pandas==2.1.0\nprefect\nrequests\ngriffe==0.36.4  # old\n")
+    assert holding_prefect_back(path) == (4, "griffe==0.36.4", str(griffe))
+    path.write_text("prefect\ngriffe>=0.20\nhttpx==0.28.1\n")
+    assert holding_prefect_back(path) is None
