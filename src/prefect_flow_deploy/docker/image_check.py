@@ -274,15 +274,15 @@ def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
             file=str(folder.requirements),
             line=at,
         )
-    file: Path | None = folder.dockerfile or folder.requirements or folder.path
     line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
-    if line is not None:
-        file = folder.requirements
+    file, line = (str(folder.requirements), line) if line is not None else _final_from(folder)
+    if line is None and folder.dockerfile is None and folder.requirements is not None:
+        file = str(folder.requirements)
     raise FolderError(
         f"the image has Prefect {version}, and the deployment is run by a Prefect 3 worker, "
         "which cannot start it. Require `prefect>=3` (or remove the pin and use the base "
         "image's Prefect 3).",
-        file=str(file),
+        file=file,
         line=line,
     )
 

@@ -210,3 +210,27 @@ def test_a_folder_holding_the_flow_folder_is_not_the_module(tmp_path: Path) -> N
     )
     [folder] = discover(tmp_path / "projects", None, "acme/x")
     assert missing_modules(folder, ["mps"], tmp_path / "projects") is None
+
+
+def test_prefect_2_in_the_image_is_said_at_the_pin_that_holds_prefect_back(
+    tmp_path: Path,
+) -> None:
+    """Svbongo/cicd-prefect-snowflake (trial b 6): the unpinned `prefect` line was blamed;
+    `griffe==0.36.4`, outside Prefect 3's requirement, made pip take Prefect 2. Without
+    requirements, the Dockerfile's FROM (the base image that brings Prefect 2)."""
+    from prefect_flow_deploy.core.errors import FolderError
+    from prefect_flow_deploy.core.model import FlowFolder
+    from prefect_flow_deploy.docker.image_check import _check_prefect_major
+
+    (tmp_path / "requirements.txt").write_text("prefect\nrequests\ngriffe==0.36.4\n")
+    (tmp_path / "Dockerfile").write_text("ARG X=1\nFROM python:3.11\nRUN pip install prefect\n")
+    folder = FlowFolder("p", "f", tmp_path, requirements=tmp_path / "requirements.txt")
+    with pytest.raises(FolderError) as caught:
+        _check_prefect_major(folder, "2.20.2")
+    assert (caught.value.file, caught.value.line) == (str(tmp_path / "requirements.txt"), 3)
+    assert "because `griffe==0.36.4` is outside what Prefect 3 requires" in caught.value.message
+    _check_prefect_major(folder, "3.9.1")  # Prefect 3: nothing to say
+    folder = FlowFolder("p", "f", tmp_path, dockerfile=tmp_path / "Dockerfile")
+    with pytest.raises(FolderError) as caught:
+        _check_prefect_major(folder, "2.20.2")
+    assert (caught.value.file, caught.value.line) == (str(tmp_path / "Dockerfile"), 2)
