@@ -106,6 +106,12 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
             "workflow registers into projects/<project>/<folder>/ (their Prefect 1 flows must "
             "then be ported to Prefect 3)"
         )
+    first = (  # a prefect.yaml cannot deploy a Prefect 1 flow (bertrandlalo/prefect_jobs)
+        "port them to Prefect 3 first (https://docs.prefect.io/v3/resources/upgrade-to-prefect-3); "
+        "then "
+        if old and not flows and not registers
+        else ""
+    )
     if flows:
         steps.append(
             f"move each folder of flows into projects/<project>/<folder>/ ({_move(flows, repository, name)})"
@@ -118,7 +124,7 @@ def found_instead(projects_root: Path, root_yaml: Path | None, name: str | None 
     ]
     return (
         f"no flow folder found: {where}. Found instead: {'; '.join(found)}. To deploy them: "
-        f"{'; or '.join(steps)}. See docs/prefect-layout.md."
+        f"{first}{'; or '.join(steps)}. See docs/prefect-layout.md."
     )
 
 

@@ -138,3 +138,16 @@ def test_run_from_a_folder_of_the_checkout_it_says_where_the_flow_folders_are(
     assert "git mv" not in message
     assert f"its flow folders are under {tmp_path / 'projects'}" in message
     assert f"from the repository's top ({tmp_path}), or set --projects-root ../.." in message
+
+
+def test_prefect_1_flows_alone_are_to_be_ported_first(tmp_path: Path) -> None:
+    """bertrandlalo/prefect_jobs (trial b 10): only Prefect 1 flows, no workflow registering
+    them; the first step offered was a prefect.yaml, which cannot deploy them."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "etl.py").write_text(
+        "from prefect import Flow\nwith Flow('x') as f:\n    pass\n"
+    )
+    message = found_instead(tmp_path / "projects", None)
+    assert "To deploy them: port them to Prefect 3 first (https://docs.prefect.io/v3/" in message
+    assert "; then give the repository a prefect.yaml" in message
