@@ -9,12 +9,16 @@ plan, then failed after its build)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import ModuleImport, Problem
 
 OUTSIDE = "Module outside the flow folder"
+# Found first in the image whatever the repository holds: the standard library, and Prefect
+# (every image the check accepts has it).
+_INSTALLED = frozenset(sys.stdlib_module_names) | {"prefect"}
 
 
 def outside_imports(
@@ -27,6 +31,9 @@ def outside_imports(
             by_place.setdefault((found.file, found.module), []).append(found)
     problems = []
     for (file, module), places in by_place.items():
+        here = (str(folder), os.path.dirname(os.path.join(str(folder), file)))
+        if module in _INSTALLED or any(_is_module(os.path.join(d, module)) for d in here):
+            continue  # the folder's own (or its file's folder's), or the image's
         where = _in_repository(str(folder), str(root), module)
         if where is None:
             continue
@@ -55,10 +62,19 @@ def _in_repository(folder: str, root: str, module: str) -> str | None:
     (or when it is the folder itself: Prefect's layout, told after the build)."""
     project = os.path.dirname(folder)
     bases = (project, os.path.dirname(project), root, os.path.join(root, "src"))
-    for base in dict.fromkeys(bases):
-        for candidate in (os.path.join(base, module), os.path.join(base, module + ".py")):
-            if candidate == folder or folder.startswith(candidate + os.sep):
-                return None
-            if os.path.exists(candidate):
-                return os.path.relpath(candidate, root).replace(os.sep, "/")
+    inside = [b for b in dict.fromkeys(bases) if b == root or b.startswith(root + os.sep)]
+    for base in inside:
+        package, file = os.path.join(base, module), os.path.join(base, module + ".py")
+        if package == folder or folder.startswith(package + os.sep):
+            return None
+        for found in (file, package) if os.path.isfile(file) else (package,):
+            if _is_module(found.removesuffix(".py")):
+                return os.path.relpath(found, root).replace(os.sep, "/")
     return None
+
+
+def _is_module(path: str) -> bool:
+    """A module Python would import from there: `<path>.py`, or a package with its
+    `__init__.py` (a folder without one, `prefect/` of deployment files, is a namespace
+    package an installed package of that name wins over: victor-floriano/ba882)."""
+    return os.path.isfile(path + ".py") or os.path.isfile(os.path.join(path, "__init__.py"))

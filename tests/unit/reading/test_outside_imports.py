@@ -53,3 +53,34 @@ def test_the_folder_itself_by_its_path_is_not_said_here(tmp_path: Path) -> None:
     make(tmp_path, "flows/helpers.py", "x = 1\n")
     [folder] = discover(tmp_path, None, "acme/x")
     assert not [p for p in folder.problems if p.title == OUTSIDE]
+
+
+def test_what_the_folder_or_the_image_has_is_not_said(tmp_path: Path) -> None:
+    """Trial 2026-12-05 round 8: `from prefect import flow` beside a root `prefect/` folder
+    of deployment files (victor-floriano/ba882), a helper the folder has and the root has
+    too (nikagos/de-zoomcamp, Cam0505/CamOnPrefect after copying it in), one beside a flow
+    file in a subfolder, a stdlib name, and Prefect's layout with the flow at the root
+    (the folder is the root): each was warned as outside the folder; none is."""
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "prefect/deployment.yaml", "x: 1\n")
+    make(tmp_path, "logging/__init__.py", "")
+    make(tmp_path, "helpers.py", "X = 1\n")
+    make(tmp_path, "sibling.py", "X = 1\n")
+    make(tmp_path, "projects/p/dp/helpers.py", "X = 1\n")
+    make(tmp_path, "projects/p/dp/sub/sibling.py", "X = 1\n")
+    imports = "import logging\nimport helpers\n"
+    make(tmp_path, "projects/p/dp/flow.py", FLOW.format(imports=imports))
+    make(
+        tmp_path,
+        "projects/p/dp/sub/other.py",
+        FLOW.format(imports="import sibling").replace("deadpool", "other"),
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    assert not [p for p in folder.problems if p.title == OUTSIDE]
+    root = tmp_path / "root-layout"
+    (root / ".git").mkdir(parents=True)
+    make(root, "prefect.yaml", "deployments:\n- name: d\n  entrypoint: flow.py:deadpool\n")
+    make(root, "flow.py", FLOW.format(imports="import helper"))
+    make(root, "helper.py", "X = 1\n")
+    [folder] = discover(root, None, "acme/x")
+    assert not [p for p in folder.problems if p.title == OUTSIDE]
