@@ -169,6 +169,12 @@ class Logger:
     def warning(self, message: str, **where: object) -> None:
         self.annotate("warning", message, **where)  # type: ignore[arg-type]
 
+    def shown(self, file: str | Path) -> str:
+        """A path as annotations show it (from the workspace, the checkout's top), for a
+        message that names a file: not `<project>/<folder>`, which in Prefect's layout is no
+        path at all (`src/etl-daily` for src/etl/daily/)."""
+        return self._relative(file) or str(file)
+
     def _relative(self, file: str | Path | None) -> str | None:
         if file is None:
             return None

@@ -122,9 +122,9 @@ def _by_old_path(folder: FlowFolder, where: ModuleImport) -> str | None:
 def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
     if local is None:
         where_to = (
-            f"add it to {folder.key}/requirements.txt"
+            f"add it to {log.shown(folder.path / 'requirements.txt')}"
             if folder.dockerfile is None
-            else f"install it in {folder.key}/Dockerfile"
+            else f"install it in {log.shown(folder.dockerfile)}"
         )
         return f"{where_to} (the pip name may differ)"
     if local == ".":
@@ -154,9 +154,11 @@ def _own_src(folder: FlowFolder, module: str) -> str | None:
 def _own_src_fix(folder: FlowFolder, module: str, own_src: str) -> str:
     """What makes the folder's src-layout package importable where its flows run."""
     if folder.dockerfile is not None:
-        install = f"install the folder's package in {folder.key}/Dockerfile (`RUN pip install .`)"
+        install = (
+            f"install the folder's package in {log.shown(folder.dockerfile)} (`RUN pip install .`)"
+        )
     elif (folder.path / "pyproject.toml").is_file() or (folder.path / "setup.py").is_file():
-        install = f"add `-e .` to {folder.key}/requirements.txt (pip installs the folder's package)"
+        install = f"add `-e .` to {log.shown(folder.path / 'requirements.txt')} (pip installs the folder's package)"
     else:
         install = f"move it to the folder's top (`git mv {own_src} {own_src.removeprefix('src/')}`)"
     return (

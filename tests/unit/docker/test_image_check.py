@@ -157,7 +157,7 @@ def test_the_flow_folder_s_own_package_in_its_src_is_an_error_saying_how_to_inst
     assert "(`git mv src/pkg pkg`)" in str(error)
     (folder_path / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
     error = missing_modules(folder, ["pkg"], tmp_path / "projects")
-    assert error is not None and "add `-e .` to p/pipelines/requirements.txt" in str(error)
+    assert error is not None and f"add `-e .` to {folder_path}/requirements.txt" in str(error)
 
 
 def test_every_such_import_is_said_in_one_run(
