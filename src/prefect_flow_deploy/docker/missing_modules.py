@@ -134,9 +134,16 @@ def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
             "files where the flow runs, so import its modules by their names within it "
             f"(`import helpers`, not `import {module}.helpers`)"
         )
+    where = log.shown(folder.path)
+    enclosing = folder.path.resolve().is_relative_to(repository_root(folder.path) / local)
+    place = (  # wonkothesanest/prefect_data_getters: src/pkg/flows/ imports pkg
+        f"`{local}` is the package this flow folder is in, and the image holds only {where}"
+        if enclosing
+        else f"`{local}` is in the repository but outside the flow folder, and the image "
+        f"holds only {where}"
+    )
     return (
-        f"`{local}` is in the repository but outside the flow folder, and the image "
-        f"holds only {folder.key}: move or copy it into the folder, or require it in "
+        f"{place}: move or copy what it needs into the folder, or require it in "
         "requirements.txt as a package pip can install there (a version you publish, or "
         "`<name> @ git+https://…`)"
     )
@@ -181,6 +188,9 @@ def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
         for candidate in (base / module, base / f"{module}.py"):
             if candidate == own:
                 return "."
-            if candidate.exists() and not own.is_relative_to(candidate):  # not a folder of it
+            # beside the folder, or the package the folder is in: a regular one (a project
+            # folder named as a pip package, projects/mps/, is not the module)
+            enclosing = own.is_relative_to(candidate)
+            if candidate.exists() and (not enclosing or (candidate / "__init__.py").is_file()):
                 return os.path.relpath(candidate, repository).replace(os.sep, "/")
     return None

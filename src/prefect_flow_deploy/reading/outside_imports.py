@@ -44,7 +44,8 @@ def outside_imports(
             Problem(
                 "warning",
                 f"{file} imports `{module}`{also}, which is {where} in the repository, outside "
-                "the flow folder: the image holds the folder alone, so unless requirements.txt "
+                "the flow folder (or the package it is in): the image holds the folder alone, "
+                "so unless requirements.txt "
                 "or the Dockerfile installs a package of that name, every run of its flows "
                 "fails with ModuleNotFoundError (the build's check then refuses them). Move or "
                 "copy it into the folder, or make it a package requirements.txt installs.",
@@ -65,8 +66,8 @@ def _in_repository(folder: str, root: str, module: str) -> str | None:
     inside = [b for b in dict.fromkeys(bases) if b == root or b.startswith(root + os.sep)]
     for base in inside:
         package, file = os.path.join(base, module), os.path.join(base, module + ".py")
-        if package == folder or folder.startswith(package + os.sep):
-            return None
+        if package == folder:
+            return None  # the folder by its path (Prefect's layout): said after the build
         for found in (file, package) if os.path.isfile(file) else (package,):
             if _is_module(found.removesuffix(".py")):
                 return os.path.relpath(found, root).replace(os.sep, "/")

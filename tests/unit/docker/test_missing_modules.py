@@ -49,3 +49,27 @@ def test_one_error_per_flow_file_naming_its_other_lines(tmp_path: Path) -> None:
     assert error.line == 2
     assert "main.py imports `utilities` (also at lines 3, 4), which the image" in error.message
     assert "`utilities` is in the repository but outside the flow folder" in error.message
+
+
+def test_the_package_the_flow_folder_is_in_is_an_error_naming_it(tmp_path: Path) -> None:
+    """wonkothesanest/prefect_data_getters (trial round 8 b 1): src/pkg/flows/f.py imports
+    `pkg.util`; the image holds src/pkg/flows alone. It was a warning to pip-install `pkg`,
+    the deployment was written and every run crashed."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: inner\n  entrypoint: src/pkg/flows/f.py:weather\n"
+    )
+    (tmp_path / "src" / "pkg" / "flows").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "pkg" / "util.py").write_text("GREETING = 'hi'\n")
+    (tmp_path / "src" / "pkg" / "flows" / "f.py").write_text(
+        FLOW.format(imports="from pkg.util import GREETING")
+    )
+    [folder] = [f for f in discover(tmp_path, None, "acme/x") if f.flows]
+    said = [p for p in folder.problems if p.title == "Module outside the flow folder"]
+    assert [(p.line, p.severity) for p in said] == [(2, "warning")]
+    [error] = module_errors(folder, ["pkg"], tmp_path)
+    assert error.line == 2
+    assert (
+        "`src/pkg` is the package this flow folder is in, and the image holds only" in error.message
+    )
