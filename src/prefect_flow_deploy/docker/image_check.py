@@ -7,6 +7,7 @@ and line to fix."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -247,15 +248,42 @@ def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
             file=str(folder.dockerfile),
             line=last_instruction_line(text, "USER") or _final_from(folder)[1],
         )
-    line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
+    file, line = _prefect_pin(folder)
+    lines = printed.strip().splitlines() or [printed]
+    said = lines[-1] + ("\n" + "\n".join(lines[:-1]) if len(lines) > 1 else "")
     return FolderError(
         f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and in "
-        f"this image that command fails, so every run would crash: {printed}. Install a "
-        "Prefect 3 that runs on the image's Python (an older pin may lack what its CLI "
-        "imports there), or base the image on prefecthq/prefect:3-….",
-        file=str(folder.requirements if line else folder.dockerfile or folder.path),
+        f"this image that command fails, so every run would crash: {said}\nInstall a Prefect "
+        "3 that runs with the image's Python and packages (an older pin may lack what its CLI "
+        "imports there, or meet a newer library it does not support), or base the image on "
+        "prefecthq/prefect:3-….",
+        file=file,
         line=line,
     )
+
+
+def _prefect_pin(folder: FlowFolder) -> tuple[str, int | None]:
+    """Where the image's Prefect is chosen: the pin in requirements.txt, else in the
+    folder's pyproject.toml (jonathjd/prefect-oop-example: `prefect==3.4.7` there, said at
+    the Dockerfile without a line), else the Dockerfile's last RUN that installs packages,
+    else its FROM."""
+    if folder.requirements and (line := requirement_line(folder.requirements, "prefect")):
+        return str(folder.requirements), line
+    pyproject = folder.path / "pyproject.toml"
+    if pyproject.is_file():
+        rows = pyproject.read_text(errors="replace").splitlines()
+        found = [n for n, t in enumerate(rows, 1) if re.search(r"""["']prefect\b""", t)]
+        if found:
+            return str(pyproject), found[0]
+    if folder.dockerfile is not None:
+        text = folder.dockerfile.read_text(errors="replace")
+        installs = [
+            n for n, i in logical_lines(text)
+            if i.split()[:1] == ["RUN"] and re.search(r"\b(pip|uv|poetry|pdm)\b.*\b(install|sync)\b", i)
+        ]  # fmt: skip
+        if installs:
+            return str(folder.dockerfile), installs[-1]
+    return _final_from(folder) if folder.dockerfile else (str(folder.path), None)
 
 
 def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:

@@ -234,3 +234,28 @@ def test_prefect_2_in_the_image_is_said_at_the_pin_that_holds_prefect_back(
     with pytest.raises(FolderError) as caught:
         _check_prefect_major(folder, "2.20.2")
     assert (caught.value.file, caught.value.line) == (str(tmp_path / "Dockerfile"), 2)
+
+
+def test_a_worker_command_that_fails_is_said_at_the_prefect_pin_with_its_exception_first(
+    tmp_path: Path,
+) -> None:
+    """jonathjd/prefect-oop-example (trial round 8 a 3): `prefect==3.4.7` in pyproject.toml
+    was said at the Dockerfile without a line, and the row's one line was a traceback's
+    `^^^^`. The pin's line, else the Dockerfile's RUN that installs; the exception first."""
+    from prefect_flow_deploy.core.model import FlowFolder
+    from prefect_flow_deploy.docker.image_check import _worker_command_error
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = [\n  "pandas",\n  "prefect==3.4.7",\n]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY . .\nRUN pip install uv && \\\n    uv pip install --system .\n"
+    )
+    printed = "Traceback (most recent call last):\n  x = y\n      ^^^^\nImportError: no name z"
+    folder = FlowFolder("p", "f", tmp_path, dockerfile=tmp_path / "Dockerfile")
+    error = _worker_command_error(folder, printed)
+    assert (error.file, error.line) == (str(tmp_path / "pyproject.toml"), 5)
+    assert error.message.splitlines()[0].endswith("every run would crash: ImportError: no name z")
+    (tmp_path / "pyproject.toml").unlink()
+    error = _worker_command_error(folder, printed)
+    assert (error.file, error.line) == (str(tmp_path / "Dockerfile"), 3)
