@@ -66,20 +66,12 @@ def test_a_missing_pool_of_one_entry_fails_that_deployment_alone() -> None:
     """Autonomous-Finance/dataos-pipeline: one entry's pool missing failed the folder, and
     every deployment's reason named the first entry's pool and line (trial a 4). The pool
     is the entry's own: the others deploy, each failure says its own line."""
-    nightly = DeploymentConfig(
-        entrypoint="flow.py:daily",
-        name="n",
-        work_pool="nightly",
-        lines={"work_pool.name": 4},
-        line=2,
-    )
-    hourly = DeploymentConfig(
-        entrypoint="flow.py:daily",
-        name="h",
-        work_pool="hourly",
-        lines={"work_pool.name": 8},
-        line=6,
-    )
+
+    def entry(name: str, pool: str, line: int) -> DeploymentConfig:
+        lines = {"work_pool.name": line + 2}
+        return DeploymentConfig("flow.py:daily", name=name, work_pool=pool, lines=lines, line=line)
+
+    nightly, hourly = entry("n", "nightly", 2), entry("h", "hourly", 6)
     plain = DeploymentConfig(entrypoint="flow.py:daily", name="p", work_pool="pool", line=10)
     path = ROOT / "sales/daily/prefect.yaml"
     pools = {"pool": Pool("pool", "docker", TEMPLATE)}
