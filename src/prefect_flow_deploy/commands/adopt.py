@@ -132,6 +132,8 @@ def _prefect_layout(
                 "one is only a subflow, keep it a @flow in a module of a folder starting with "
                 "`_`, or leave it as is to deploy it." + _colliding(unnamed)
             )
+    moves = {g.path: projects_root / g.project / g.name for g in read.groups}
+    adoption.warnings += _root_build_files(root, moves)
     if read.unplaced or placed < len(entries):
         adoption.warnings.append(
             f"{_rel(path, root)} is kept: some of its entries name no folder to move "
@@ -172,6 +174,27 @@ def _left_behind(
         f"it. Move or copy {module} into the folder, or install it as a package from "
         "requirements.txt."
         for module, where in sorted(found.items())
+    ]
+
+
+def _root_build_files(root: Path, moves: dict[Path, Path]) -> list[str]:
+    """A Dockerfile or pyproject.toml at the top that the moved folders (source → target) do
+    not have: each folder's image is built from the folder alone, so what it installs is not
+    in it, and the warning `validate` gave about it before the move is gone after
+    (tekumara/prefect-demo's root Dockerfile installing `.[dask]`)."""
+    from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
+
+    top = root.resolve()
+    found = [f for f in (folder_dockerfile(top), top / "pyproject.toml") if f and f.is_file()]
+    moved = {source: target for source, target in moves.items() if source != top}
+    return [
+        f"{file.name} stays at the repository root: each folder's image is built from the "
+        f"folder alone, so what it installs is not in "
+        f"{', '.join(_rel(t, root) for s, t in moved.items() if not (s / file.name).is_file())}. "
+        "Copy it into each folder that needs it, or list its packages in the folder's "
+        "requirements.txt."
+        for file in found
+        if not all((s / file.name).is_file() for s in moved)
     ]
 
 

@@ -244,3 +244,16 @@ def test_flows_of_one_name_left_to_their_defaults_are_said_and_no_image_is_copie
     written = yaml.safe_load((root / "projects/flows/sales/prefect.yaml").read_text())
     [sales] = written["deployments"]
     assert "version" not in sales and sales["work_pool"] == {"job_variables": {"env": {"A": "1"}}}
+
+
+def test_a_root_dockerfile_or_pyproject_the_folders_lack_is_said(tmp_path: Path) -> None:
+    """tekumara/prefect-demo (trial round 8 b 7): the root Dockerfile installed `.[dask]`
+    from the root pyproject.toml; after adopt, no word of either, and the build then found
+    each package missing."""
+    root = repository(tmp_path)
+    (root / "Dockerfile").write_text("FROM python:3.12\nRUN pip install .[dask]\n")
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    outcome = apply(checkout(root), root / "projects", None, dry_run=True)
+    said = [w for w in outcome.warnings if "stays at the repository root" in w]
+    assert [w.split(" ", 1)[0] for w in said] == ["Dockerfile", "pyproject.toml"]
+    assert "not in projects/data-flows/flows, projects/flows/sales." in said[0]
