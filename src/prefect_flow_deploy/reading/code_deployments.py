@@ -75,3 +75,21 @@ def _receiver(value: ast.expr) -> str | None:
     while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
         value = value.func.value
     return value.id if isinstance(value, ast.Name) else None
+
+
+def root_scripts(root: Path, named: set[Path]) -> list[Problem]:
+    """The deployments made in code by the scripts at the top of a repository in Prefect's
+    layout that no entry names (a `deploy.py` of `flow.from_source(…).deploy(schedule=…)`):
+    never run here either, so what they set is not deployed (ABZ-Aaron/prefect-server-test,
+    trial round 8 a 4). Read only when one may deploy."""
+    problems: list[Problem] = []
+    for path in sorted(root.glob("*.py")):
+        if path in named or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if MAY_DEPLOY.search(text):
+                problems += code_deployments(ast.parse(text), path)
+        except (OSError, SyntaxError, ValueError):
+            continue  # a script that cannot be read says nothing of deployments
+    return problems

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from prefect_flow_deploy.core.model import DeploymentConfig, Problem
+from prefect_flow_deploy.reading.code_deployments import root_scripts
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
@@ -126,6 +127,8 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
         else:
             layout.unplaced.append(problem)
     layout.groups = list(groups.values())
+    named = {file for group in layout.groups for file in group.files}
+    layout.notes += root_scripts(root, named)
     return layout
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prefect_flow_deploy.reading import prefect_layout
 from prefect_flow_deploy.reading.discovery import discover
 
 from .test_discovery import make
@@ -61,3 +62,23 @@ def test_a_call_on_a_flow_an_entry_deploys_is_a_leftover_said_nothing(tmp_path: 
     [folder] = discover(tmp_path)
     said = [p for p in folder.problems if p.title == "Deployment made in code"]
     assert [(p.line, p.flow) for p in said] == [(24, "flow.py:other")]
+
+
+def test_a_root_script_of_prefect_s_layout_that_deploys_in_code_is_said(tmp_path: Path) -> None:
+    """ABZ-Aaron/prefect-server-test (trial round 8 a 4): a root deploy.py of
+    `flow.from_source(…).deploy(schedule=…, parameters=…)` beside the root prefect.yaml lost
+    its schedule without a word (only flow folders were read for such calls). A file an
+    entry names is read as a flow file, not as a script."""
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "prefect.yaml", "deployments:\n- name: d\n  entrypoint: flow.py:sync\n")
+    make(tmp_path, "flow.py", SERVED)
+    make(
+        tmp_path,
+        "deploy.py",
+        "from prefect import flow\n\nflow.from_source('.', 'flow.py:sync').deploy(\n"
+        "    name='d', schedule={'cron': '0 6 * * *'}, work_pool_name='pool'\n)\n",
+    )
+    layout = prefect_layout.read(tmp_path / "prefect.yaml", tmp_path / "projects", "acme/x")
+    assert layout is not None
+    said = [(p.file.name, p.line) for p in layout.notes if p.title == "Deployment made in code"]
+    assert said == [("deploy.py", 3)]
