@@ -147,7 +147,26 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
     project = (name or "").rsplit("/", 1)[-1] or repository.name or "<project>"
     if top == ".":
         return f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
-    return f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
+    move = f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
+    if _imports_itself(repository / top):  # tker-78/trading-etl: `from src.utils import …`
+        move += (
+            f"; its files import `{top}.…` by its path from the root: after the move, import "
+            "its modules by their names within the folder"
+        )
+    return move
+
+
+def _imports_itself(folder: Path) -> bool:
+    """Whether a Python file under the folder imports it by its name (`from src.x import`)."""
+    pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(folder.name)}\.", re.MULTILINE)
+    for current, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED]
+        for name in names:
+            if name.endswith(".py"):
+                text = Path(current, name).read_text(encoding="utf-8", errors="replace")
+                if pattern.search(text):
+                    return True
+    return False
 
 
 def _most(counts: Counter[str], what: str, shown: int = 4) -> list[str]:

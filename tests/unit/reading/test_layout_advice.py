@@ -151,3 +151,21 @@ def test_prefect_1_flows_alone_are_to_be_ported_first(tmp_path: Path) -> None:
     message = found_instead(tmp_path / "projects", None)
     assert "To deploy them: port them to Prefect 3 first (https://docs.prefect.io/v3/" in message
     assert "; then give the repository a prefect.yaml" in message
+
+
+def test_the_move_says_to_import_by_name_when_the_files_import_their_folder_by_path(
+    tmp_path: Path,
+) -> None:
+    """tker-78/trading-etl (trial round 8 b 5): flows in src/ import `src.utils`; after
+    the `git mv src projects/<repo>/src` offered, validate passed and the build refused
+    every flow. The advice says what the move asks of the imports."""
+    make(tmp_path, 2, "src")
+    (tmp_path / "src" / "f0.py").write_text("from src.helpers import helper\n" + FLOW.format(n=0))
+    message = found_instead(tmp_path / "projects", None, "acme/etl")
+    assert (
+        "`mkdir -p projects/etl && git mv src projects/etl/src`; its files import `src.…` by "
+        "its path from the root: after the move, import its modules by their names within "
+        "the folder"
+    ) in message
+    (tmp_path / "src" / "f0.py").write_text(FLOW.format(n=0))
+    assert "its files import" not in found_instead(tmp_path / "projects", None, "acme/etl")
