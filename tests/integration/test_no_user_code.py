@@ -171,3 +171,29 @@ def test_the_image_loads_a_flow_with_the_environment_its_deployment_gives_runs(
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
     assert row["status"] == "created", row
+
+
+def test_a_flow_file_raising_at_its_top_fails_its_flows_and_one_reading_the_run_s_env_is_said(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """Cam0505/CamOnPrefect, domoench/prefect-df, tekumara/prefect-demo (trial round 8): a
+    file whose top raised when loaded (`1/0`, a library import failing) was created, and
+    every run crashed. It is loaded in the image now and its flows fail; one reading what
+    only a run's environment may give (`os.environ[…]`) is a warning and deploys; the
+    folder's clean flow deploys."""
+    folder = scenario.folder("load", "attop")
+    folder.mkdir(parents=True)
+    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+    (folder / "boom.py").write_text(template.format(head="RATE = 1 / 0", name="boom"))
+    (folder / "env.py").write_text(
+        template.format(head="import os\n\nKEY = os.environ['NEEDED_AT_RUN']", name="needs_env")
+    )
+    (folder / "clean.py").write_text(template.format(head="", name="clean"))
+    done = cli("deploy", "--json", *common(scenario, stack))
+    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    assert {flow: row["status"] for flow, row in rows.items()} == {
+        "boom": "failed", "needs-env": "created", "clean": "created",
+    }, done.stderr  # fmt: skip
+    assert "ZeroDivisionError" in rows["boom"]["error"], rows["boom"]["error"]
+    assert "loading env.py:needs_env in the built image raised" in done.stderr, done.stderr
+    assert "KeyError" in done.stderr

@@ -278,7 +278,7 @@ def test_asked_with_the_check_the_schemas_follow_its_line_prefect_s_or_why_not(
     assert lines[1] == "module-level output"
     assert lines[-1].startswith(check_image.MARKER)
     answer = json.loads(lines[-1].removeprefix(check_image.MARKER))
-    assert answer["broken.py:main"] == {"error": "SystemExit: no config"}
+    assert answer["broken.py:main"] == {"error": "SystemExit: no config", "environment": False}
     properties = answer["flow.py:hello"]["schema"]["properties"]
     assert properties["name"]["default"] == "world"
     assert properties["times"]["type"] == "integer"

@@ -19,6 +19,7 @@ from prefect_flow_deploy.docker import image_programs
 from prefect_flow_deploy.docker.missing_modules import found_by_name, module_errors
 from prefect_flow_deploy.in_image import check_image as check_program
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
+from prefect_flow_deploy.reading.loaded_files import runs_at_load
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.requirements import holding_prefect_back, requirement_line
 
@@ -119,9 +120,15 @@ def loaded_in_image(folder: FlowFolder) -> list[str]:
     `sys.path` before an import (`sys.path.insert(0, str(Path(__file__).parent.parent))`
     then `from flows.x import …`): whether it imports is known only by loading it."""
     changed = {i.file for i in folder.imports if i.after_path_change and not i.nested}
+    functions = {f.function for f in folder.flows}
+    running = {
+        f.file for f in folder.flows if runs_at_load(folder.path / f.file, functions)
+    }  # code at its top that may raise: loaded as a run loads it
     pending = _pending(folder)
     return pending + [
-        f.entrypoint for f in folder.flows if f.file in changed and f.entrypoint not in pending
+        f.entrypoint
+        for f in folder.flows
+        if (f.file in changed or f.file in running) and f.entrypoint not in pending
     ]
 
 
@@ -167,6 +174,17 @@ def compute_schemas(
             continue  # failing already; or loaded to see that it imports: its schema is read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
+            if answer.get("environment") and entrypoint not in pending:
+                log.warning(
+                    f"{folder.key}: loading {entrypoint} in the built image raised "
+                    f"{answer['error']}; a run raises it too unless its environment provides "
+                    "what the file reads at its top (a variable, a file, a network service: "
+                    "the check runs without them).",
+                    file=folder.path / flow.file,
+                    line=flow.line,
+                    title="Flow may not load",
+                )
+                continue
             failing[entrypoint] = FolderError(
                 f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
                 f"of it would start: {answer['error']}",

@@ -357,7 +357,12 @@ def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
                 "name": str(getattr(flow.name, "value", flow.name)),  # a str Enum's value
             }
         except BaseException as exc:  # SystemExit in module code too
-            out[entrypoint] = {"error": f"{type(exc).__name__}: {exc}"}
+            inner = getattr(exc, "user_exc", None) or exc  # Prefect's ScriptError wraps it
+            out[entrypoint] = {
+                "error": f"{type(exc).__name__}: {exc}",
+                # what a run's environment may provide: a variable, a file, the network
+                "environment": isinstance(inner, (KeyError, OSError)),
+            }
     return out
 
 

@@ -5,6 +5,7 @@ deploy script run by hand, a test's conftest.py) is not judged as if one did."""
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,3 +116,63 @@ def own_file_errors(
                 problem = replace(problem, flow=f"{relative}:*")
         out.append(problem)
     return out
+
+
+def runs_at_load(path: Path, flow_functions: set[str]) -> bool:
+    """Whether loading the file runs code that may raise (a library import, a call at its
+    top, `1/0`, `asyncio.run(…)`), so the image check loads it as a run would: a module
+    raising there crashed every run of a deployment said to be created (Cam0505/CamOnPrefect,
+    domoench/prefect-df, tekumara/prefect-demo). Not one that calls its own flow at its top
+    (no `__main__` guard): loading it would run that flow in the check."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    runs = False
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and _calls(node.value, flow_functions):
+            return False
+        runs = runs or _may_raise(node)
+    return runs
+
+
+_DEFINING = ("flow", "task")  # `etl = flow(fn)`: binds a flow, runs nothing of the user's
+
+
+def _may_raise(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return False
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+        relative = isinstance(node, ast.ImportFrom) and node.level > 0
+        return relative or any((n or "").split(".")[0] not in _QUIET_MODULES for n in names)
+    if isinstance(node, ast.Expr):
+        return not isinstance(node.value, ast.Constant)
+    if isinstance(node, ast.If):
+        test = ast.unparse(node.test).replace("'", '"')
+        return test != '__name__ == "__main__"'
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        value = node.value
+        if value is None or isinstance(value, ast.Constant | ast.Name | ast.Attribute):
+            return False
+        if isinstance(value, ast.Call):
+            func = value.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            return name not in _DEFINING
+        return not all(isinstance(n, ast.Constant | ast.expr_context) or n is value
+                       or isinstance(n, ast.List | ast.Tuple | ast.Dict | ast.Set)
+                       for n in ast.walk(value))  # fmt: skip
+    return True
+
+
+def _calls(value: ast.expr, functions: set[str]) -> bool:
+    """`etl()` or `asyncio.run(etl())` at the top: a flow of the file called."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions
+        for n in ast.walk(value)
+    )
+
+
+# Imported at a file's top without running the user's code or failing in an image the
+# check accepts: the standard library, and Prefect (checked already).
+_QUIET_MODULES = frozenset(sys.stdlib_module_names) | {"prefect", "__future__"}

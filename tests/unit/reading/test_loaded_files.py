@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect_flow_deploy.reading.discovery import discover
+from prefect_flow_deploy.reading.loaded_files import runs_at_load
 from prefect_flow_deploy.rules.decide import plan
 from tests.unit.rules.test_decide import OPTIONS, inputs
 
@@ -76,3 +77,30 @@ def test_a_removed_import_of_one_flow_file_fails_that_file_s_flows_alone(tmp_pat
     make(tmp_path, "p/f/a.py", "import c\n" + flow.format("a"))
     [folder] = discover(tmp_path)
     assert folder.failed
+
+
+def test_a_file_whose_top_may_raise_is_loaded_in_the_image(tmp_path: Path) -> None:
+    """Cam0505/CamOnPrefect (`ROOT = find_project_root()`), domoench/prefect-df (`import
+    git`), tekumara/prefect-demo (`asyncio.run(…)`, `1/0`): each raised when loaded and every
+    run of the deployment crashed (trial round 8 a 1, b 2). Definitions, stdlib and Prefect
+    imports, literals and a `__main__` block run nothing that can raise; a file calling its
+    own flow at its top is not loaded (the check would run that flow)."""
+    head = '"""Doc."""\nimport os\nfrom prefect import flow, task\n\n@flow(name="x")\ndef etl():\n    pass\n'
+    quiet = [
+        "", "N = 3\nNAMES = ['a', ('b', 1)]\n", "helper = task(os.getcwd)\n",
+        "if __name__ == '__main__':\n    etl()\n", "class Config:\n    url = os.environ['X']\n",
+    ]  # fmt: skip
+    loud = [
+        "ROOT = find_project_root()\n", "import git\n", "from .helpers import x\n",
+        "x = 1 / 0\n", "import asyncio\nasyncio.run(main())\n", "load_dotenv()\n",
+        "KEY = os.environ['API_KEY']\n",
+    ]  # fmt: skip
+    path = tmp_path / "flow.py"
+    for tail in quiet:
+        path.write_text(head + tail)
+        assert not runs_at_load(path, {"etl"}), tail
+    for tail in loud:
+        path.write_text(head + tail)
+        assert runs_at_load(path, {"etl"}), tail
+    path.write_text(head + "x = 1 / 0\netl()\n")
+    assert not runs_at_load(path, {"etl"})
