@@ -174,6 +174,9 @@ def compute_schemas(
             continue  # failing already; or loaded to see that it imports: its schema is read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
+            missing = "ModuleNotFoundError" in answer["error"]  # said by the import check
+            if answer.get("environment") and entrypoint not in pending and missing:
+                continue
             if answer.get("environment") and entrypoint not in pending:
                 log.warning(
                     f"{folder.key}: loading {entrypoint} in the built image raised "

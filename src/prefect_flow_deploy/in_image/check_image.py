@@ -360,8 +360,10 @@ def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
             inner = getattr(exc, "user_exc", None) or exc  # Prefect's ScriptError wraps it
             out[entrypoint] = {
                 "error": f"{type(exc).__name__}: {exc}",
-                # what a run's environment may provide: a variable, a file, the network
-                "environment": isinstance(inner, (KeyError, OSError)),
+                # what a run's environment may provide: a variable, a file, the network, a
+                # package installed as it starts (EXTRA_PIP_PACKAGES: a missing one is a
+                # warning, said by the import check already)
+                "environment": isinstance(inner, (KeyError, OSError, ModuleNotFoundError)),
             }
     return out
 
