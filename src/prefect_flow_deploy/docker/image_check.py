@@ -161,6 +161,7 @@ def compute_schemas(
     (image_programs.image_schemas says why there); and the flows it cannot load, each with
     why. `skip`: flows already failing (their answers are not read)."""
     loaded, pending = loaded_in_image(folder), set(_pending(folder))
+    changed = {i.file for i in folder.imports if i.after_path_change and not i.nested}
     if not loaded:
         return {}, {}, {}
     schemas: dict[str, dict[str, Any]] = {}
@@ -174,10 +175,12 @@ def compute_schemas(
             continue  # failing already; or loaded to see that it imports: its schema is read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)
-            missing = "ModuleNotFoundError" in answer["error"]  # said by the import check
-            if answer.get("environment") and entrypoint not in pending and missing:
-                continue
-            if answer.get("environment") and entrypoint not in pending:
+            # Loaded only for what its top runs (not a schema, nor a sys.path change whose
+            # imports only this loading judges): what a run's environment may give is said.
+            judged = entrypoint in pending or flow.file in changed
+            if answer.get("environment") and not judged:
+                if "ModuleNotFoundError" in answer["error"]:
+                    continue  # a package missing: the import check's warning said it
                 log.warning(
                     f"{folder.key}: loading {entrypoint} in the built image raised "
                     f"{answer['error']}; a run raises it too unless its environment provides "
