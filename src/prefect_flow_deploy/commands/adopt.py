@@ -187,15 +187,17 @@ def _root_build_files(root: Path, moves: dict[Path, Path]) -> list[str]:
     top = root.resolve()
     found = [f for f in (folder_dockerfile(top), top / "pyproject.toml") if f and f.is_file()]
     moved = {source: target for source, target in moves.items() if source != top}
-    return [
-        f"{file.name} stays at the repository root: each folder's image is built from the "
-        f"folder alone, so what it installs is not in "
-        f"{', '.join(_rel(t, root) for s, t in moved.items() if not (s / file.name).is_file())}. "
-        "Copy it into each folder that needs it, or list its packages in the folder's "
-        "requirements.txt."
-        for file in found
-        if not all((s / file.name).is_file() for s in moved)
-    ]
+    said = []
+    for file in found:
+        lacking = [_rel(t, root) for s, t in moved.items() if not (s / file.name).is_file()]
+        if lacking:
+            said.append(
+                f"{file.name} stays at the repository root: each folder's image is built from "
+                f"the folder alone, so what it installs is not in {', '.join(lacking)}. Copy it "
+                "into each folder that needs it, or list its packages in the folder's "
+                "requirements.txt."
+            )
+    return said
 
 
 def _colliding(flows: list[FlowSpec]) -> str:

@@ -42,11 +42,11 @@ def check(
             file=str(folder.path / ".dockerignore"),
         )
     modules = sorted({i.module for i in found_by_name(folder)} - {"prefect"})
-    pending = loaded_in_image(folder)
+    loaded = loaded_in_image(folder)
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     try:
         result = image_programs.check_image(
-            reference, entry_files, recipe.expected_code_dir, modules, pending, names,
+            reference, entry_files, recipe.expected_code_dir, modules, loaded, names,
             run_env(folder),
         )  # fmt: skip
     except image_programs.NoPythonError as exc:  # at the base image's line
@@ -69,7 +69,7 @@ def check(
         raise _first_said(folder, errors)  # shared code, or nothing left to deploy
     _say(folder, errors)  # the other flows go on: each said at its line, now
     schemas, flow_names, unloadable = compute_schemas(
-        folder, reference, result.code_dir, result, skip=set(failing)
+        folder, reference, result.code_dir, result, loaded, skip=set(failing)
     )
     failing |= unloadable
     if _every_flow(folder, failing):
@@ -119,7 +119,7 @@ def loaded_in_image(folder: FlowFolder) -> list[str]:
     """Flows Prefect loads in the image: those pending, and those of a file that changes
     `sys.path` before an import (`sys.path.insert(0, str(Path(__file__).parent.parent))`
     then `from flows.x import …`): whether it imports is known only by loading it."""
-    changed = {i.file for i in folder.imports if i.after_path_change and not i.nested}
+    changed = _path_changing(folder)
     functions = {f.function for f in folder.flows}
     running = {
         f.file for f in folder.flows if runs_at_load(folder.path / f.file, functions)
@@ -130,6 +130,11 @@ def loaded_in_image(folder: FlowFolder) -> list[str]:
         for f in folder.flows
         if (f.file in changed or f.file in running) and f.entrypoint not in pending
     ]
+
+
+def _path_changing(folder: FlowFolder) -> set[str]:
+    """The files that change `sys.path` at their top before an import."""
+    return {i.file for i in folder.imports if i.after_path_change and not i.nested}
 
 
 def run_env(folder: FlowFolder) -> dict[str, str]:
@@ -154,14 +159,15 @@ def compute_schemas(
     reference: str,
     code_dir: str,
     checked: image_programs.ImageCheck,
+    loaded: list[str],
     skip: set[str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
     (image_programs.image_schemas says why there); and the flows it cannot load, each with
-    why. `skip`: flows already failing (their answers are not read)."""
-    loaded, pending = loaded_in_image(folder), set(_pending(folder))
-    changed = {i.file for i in folder.imports if i.after_path_change and not i.nested}
+    why. `loaded`: loaded_in_image's flows, as the check was given them; `skip`: flows
+    already failing (their answers are not read)."""
+    pending, changed = set(_pending(folder)), _path_changing(folder)
     if not loaded:
         return {}, {}, {}
     schemas: dict[str, dict[str, Any]] = {}

@@ -14,6 +14,7 @@ from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import FlowFolder, ModuleImport
 from prefect_flow_deploy.reading.folder_entries import repository_root
+from prefect_flow_deploy.reading.outside_imports import also_at
 
 
 def found_by_name(folder: FlowFolder) -> list[ModuleImport]:
@@ -74,11 +75,7 @@ def _first_per_file(imports: Iterable[ModuleImport]) -> list[tuple[ModuleImport,
     by_file: dict[str, list[ModuleImport]] = {}
     for found in imports:
         by_file.setdefault(found.file, []).append(found)
-    return [
-        (first, f" (also at line{'s' * (len(rest) > 1)} {', '.join(str(i.line) for i in rest)})"
-         if rest else "")
-        for first, *rest in by_file.values()
-    ]  # fmt: skip
+    return [(first, also_at(rest)) for first, *rest in by_file.values()]
 
 
 def _by_old_path(folder: FlowFolder, where: ModuleImport) -> str | None:

@@ -5,12 +5,12 @@ deploy script run by hand, a test's conftest.py) is not judged as if one did."""
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import ModuleImport, Problem
 from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3
+from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
 from prefect_flow_deploy.reading.python_source import FolderSource
 
 
@@ -107,15 +107,18 @@ def own_file_errors(
     ]
     if not marked or len({p.file for p in marked}) == len(files):
         return problems  # none, or every flow file: the folder fails as before
-    out = []
-    for problem in problems:
-        if problem in marked and problem.file is not None:
-            others = [f for f in flow_files if f != problem.file]
-            if Path(source.real_path(problem.file)) not in loaded_files(source, others):
-                relative = problem.file.relative_to(folder).as_posix()
-                problem = replace(problem, flow=f"{relative}:*")
-        out.append(problem)
-    return out
+    alone = {  # the marked files no other flow file loads
+        file
+        for file in {p.file for p in marked if p.file is not None}
+        if Path(source.real_path(file))
+        not in loaded_files(source, [f for f in flow_files if f != file])
+    }
+    return [
+        replace(p, flow=f"{p.file.relative_to(folder).as_posix()}:*")
+        if p in marked and p.file in alone
+        else p
+        for p in problems
+    ]
 
 
 def runs_at_load(path: Path, flow_functions: set[str]) -> bool:
@@ -145,7 +148,7 @@ def _may_raise(node: ast.stmt) -> bool:
     if isinstance(node, ast.Import | ast.ImportFrom):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
         relative = isinstance(node, ast.ImportFrom) and node.level > 0
-        return relative or any((n or "").split(".")[0] not in _QUIET_MODULES for n in names)
+        return relative or any((n or "").split(".")[0] not in IN_EVERY_IMAGE for n in names)
     if isinstance(node, ast.Expr):
         return not isinstance(node.value, ast.Constant)
     if isinstance(node, ast.If):
@@ -171,8 +174,3 @@ def _calls(value: ast.expr, functions: set[str]) -> bool:
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions
         for n in ast.walk(value)
     )
-
-
-# Imported at a file's top without running the user's code or failing in an image the
-# check accepts: the standard library, and Prefect (checked already).
-_QUIET_MODULES = frozenset(sys.stdlib_module_names) | {"prefect", "__future__"}

@@ -18,7 +18,14 @@ from prefect_flow_deploy.core.model import ModuleImport, Problem
 OUTSIDE = "Module outside the flow folder"
 # Found first in the image whatever the repository holds: the standard library, and Prefect
 # (every image the check accepts has it).
-_INSTALLED = frozenset(sys.stdlib_module_names) | {"prefect"}
+IN_EVERY_IMAGE = frozenset(sys.stdlib_module_names) | {"prefect"}
+
+
+def also_at(rest: Sequence[ModuleImport]) -> str:
+    """` (also at lines 5, 9)`: a module's other imports in the file, said with its first."""
+    if not rest:
+        return ""
+    return f" (also at line{'s' * (len(rest) > 1)} {', '.join(str(i.line) for i in rest)})"
 
 
 def outside_imports(
@@ -32,18 +39,16 @@ def outside_imports(
     problems = []
     for (file, module), places in by_place.items():
         here = (str(folder), os.path.dirname(os.path.join(str(folder), file)))
-        if module in _INSTALLED or any(_is_module(os.path.join(d, module)) for d in here):
+        if module in IN_EVERY_IMAGE or any(_is_module(os.path.join(d, module)) for d in here):
             continue  # the folder's own (or its file's folder's), or the image's
         where = _in_repository(str(folder), str(root), module)
         if where is None:
             continue
         first, *rest = places
-        lines = f"line{'s' * (len(rest) > 1)} {', '.join(str(i.line) for i in rest)}"
-        also = f" (also at {lines})" if rest else ""
         problems.append(
             Problem(
                 "warning",
-                f"{file} imports `{module}`{also}, which is {where} in the repository, outside "
+                f"{file} imports `{module}`{also_at(rest)}, which is {where} in the repository, outside "
                 "the flow folder (or the package it is in): the image holds the folder alone, "
                 "so unless requirements.txt "
                 "or the Dockerfile installs a package of that name, every run of its flows "
@@ -68,9 +73,10 @@ def _in_repository(folder: str, root: str, module: str) -> str | None:
         package, file = os.path.join(base, module), os.path.join(base, module + ".py")
         if package == folder:
             return None  # the folder by its path (Prefect's layout): said after the build
-        for found in (file, package) if os.path.isfile(file) else (package,):
-            if _is_module(found.removesuffix(".py")):
-                return os.path.relpath(found, root).replace(os.sep, "/")
+        if os.path.isfile(file):
+            return os.path.relpath(file, root).replace(os.sep, "/")
+        if _is_module(package):
+            return os.path.relpath(package, root).replace(os.sep, "/")
     return None
 
 
