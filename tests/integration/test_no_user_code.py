@@ -197,3 +197,34 @@ def test_a_flow_file_raising_at_its_top_fails_its_flows_and_one_reading_the_run_
     assert "ZeroDivisionError" in rows["boom"]["error"], rows["boom"]["error"]
     assert "loading env.py:needs_env in the built image raised" in done.stderr, done.stderr
     assert "KeyError" in done.stderr
+
+
+def test_a_library_raising_at_import_fails_its_flow_and_those_that_import_are_not_loaded(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """domoench/prefect-df: GitPython raises ImportError at import in an image without a
+    git binary; every run crashed. A flow file whose only risk is its libraries' imports
+    imports them alone in the image (no Prefect: 2.8 s of a folder's check on this machine);
+    one failing, or a name the library lacks, is loaded by Prefect, whose error fails that
+    flow; the others deploy."""
+    folder = scenario.folder("load", "libraries")
+    folder.mkdir(parents=True)
+    site = "/usr/local/lib/pfd-site"
+    (folder / "Dockerfile").write_text(
+        f"FROM {stack.base_image}\nENV PYTHONPATH={site}\nRUN mkdir -p {site} && "
+        f"echo 'X = 1' > {site}/okmod.py && "
+        f"echo 'raise ImportError(\"Bad git executable.\")' > {site}/gitlike.py\n"
+        "WORKDIR /opt/flows\nCOPY . .\n"
+    )
+    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+    heads = {"good": "from okmod import X", "git": "import okmod\nimport gitlike",
+             "typo": "from okmod import Y"}  # fmt: skip
+    for name, head in heads.items():
+        (folder / f"{name}.py").write_text(template.format(head=head, name=name))
+    done = cli("deploy", "--json", *common(scenario, stack))
+    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    assert {flow: row["status"] for flow, row in rows.items()} == {
+        "good": "created", "git": "failed", "typo": "failed",
+    }, done.stderr  # fmt: skip
+    assert "Bad git executable." in rows["git"]["error"], rows["git"]["error"]
+    assert "cannot import name 'Y'" in rows["typo"]["error"], rows["typo"]["error"]

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,7 +290,7 @@ def test_asked_for_schemas_alone_it_loads_them_from_the_given_directory(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(check_image, "check", lambda args: pytest.fail("ran the check"))
-    monkeypatch.setattr(check_image, "schemas", lambda d, e: {e[0]: {"schema": {"dir": d}}})
+    monkeypatch.setattr(check_image, "schemas", lambda d, e, i: {e[0]: {"schema": {"dir": d}}})
     check_image.main({"code_dir": "/app", "entrypoints": ["flow.py:hello"]})
     out = capsys.readouterr().out
     assert out == check_image.MARKER + '{"flow.py:hello": {"schema": {"dir": "/app"}}}\n'
@@ -308,6 +309,51 @@ def test_without_prefect_or_the_code_no_flow_is_loaded(
     assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
         {**found, "cwd": "/", "missing": []}
     ]
+
+
+def test_a_flow_whose_risk_is_its_libraries_imports_them_alone_and_prefect_tells_a_failure(
+    tmp_path: Path,
+) -> None:
+    """Prefect is imported only when an import fails (the first such flow): most flow files
+    import a library or two above their definitions, and loading each with Prefect cost
+    2.8 s of a folder's check (bench-quick, 847e510). Names are looked up as `from x import
+    y` does: an attribute, else a submodule."""
+    (tmp_path / "okmod").mkdir()
+    (tmp_path / "okmod" / "__init__.py").write_text("X = 1\n")
+    (tmp_path / "okmod" / "sub.py").write_text("Y = 2\n")
+    (tmp_path / "gitlike.py").write_text("raise ImportError('Bad git executable')\n")
+    flow = "{head}\nfrom prefect import flow\n\n@flow\ndef {name}():\n    pass\n"
+    for name, head in [("good", "from okmod import X, sub"), ("bad", "import gitlike"),
+                       ("badname", "from okmod import Z")]:  # fmt: skip
+        (tmp_path / f"{name}.py").write_text(flow.format(head=head, name=name))
+    imports = {
+        "good.py:good": [["okmod", ["X", "sub"]]],
+        "bad.py:bad": [["gitlike", []]],
+        "badname.py:badname": [["okmod", ["Z"]]],
+    }
+    program = Path(check_image.__file__)
+    script = (
+        "import json, runpy, sys\n"
+        f"g = runpy.run_path({str(program)!r})\n"
+        "out = g['schemas'](sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]))\n"
+        "print(json.dumps(out))\nprint('prefect' in sys.modules)\n"
+    )
+
+    def load(*entrypoints: str) -> tuple[dict[str, Any], str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path), json.dumps(entrypoints),
+             json.dumps(imports)],
+            capture_output=True, text=True, cwd="/", timeout=120, check=True,
+        )  # fmt: skip
+        answer, imported = done.stdout.strip().splitlines()[-2:]
+        return json.loads(answer), imported
+
+    assert load("good.py:good") == ({"good.py:good": {"imported": True}}, "False")
+    answers, imported = load("good.py:good", "bad.py:bad", "badname.py:badname")
+    assert imported == "True" and answers["good.py:good"] == {"imported": True}
+    assert "Bad git executable" in answers["bad.py:bad"]["error"], answers
+    assert answers["bad.py:bad"]["environment"] is False
+    assert "cannot import name 'Z'" in answers["badname.py:badname"]["error"], answers
 
 
 def test_loading_that_takes_too_long_is_ended_by_the_watchdog(tmp_path: Path) -> None:

@@ -19,12 +19,14 @@ from prefect_flow_deploy.docker import image_programs
 from prefect_flow_deploy.docker.missing_modules import found_by_name, module_errors
 from prefect_flow_deploy.in_image import check_image as check_program
 from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
-from prefect_flow_deploy.reading.loaded_files import runs_at_load
+from prefect_flow_deploy.reading.loaded_files import load_risk
 from prefect_flow_deploy.reading.prefect_removed import import_fails
+from prefect_flow_deploy.reading.python_source import FolderSource
 from prefect_flow_deploy.reading.requirements import holding_prefect_back, requirement_line
 
 # By entrypoint: why that flow cannot run from the image, where the folder's others can.
 FlowErrors = dict[str, FolderError]
+Loads = image_programs.Loads
 
 
 def check(
@@ -115,21 +117,28 @@ def _pending(folder: FlowFolder) -> list[str]:
     return [f.entrypoint for f in folder.flows if f.parameter_schema is None or f.name_pending]
 
 
-def loaded_in_image(folder: FlowFolder) -> list[str]:
-    """Flows Prefect loads in the image: those pending, and those of a file that changes
-    `sys.path` before an import (`sys.path.insert(0, str(Path(__file__).parent.parent))`
-    then `from flows.x import …`): whether it imports is known only by loading it."""
+def loaded_in_image(folder: FlowFolder) -> Loads:
+    """Flows loaded in the image, each with the libraries whose imports alone its load may
+    raise at (imported without Prefect; Prefect loads it when one fails), or None: Prefect
+    loads it. Those pending; those of a file that changes `sys.path` before an import
+    (`sys.path.insert(0, str(Path(__file__).parent.parent))` then `from flows.x import …`):
+    whether it imports is known only by loading it; and those whose top runs code that may
+    raise, as a run loads them."""
     changed = _path_changing(folder)
     functions = {f.function for f in folder.flows}
-    running = {
-        f.file for f in folder.flows if runs_at_load(folder.path / f.file, functions)
-    }  # code at its top that may raise: loaded as a run loads it
+    source = FolderSource(folder.path)
+    risks = {
+        f: load_risk(source, folder.path / f, functions) for f in {f.file for f in folder.flows}
+    }
     pending = _pending(folder)
-    return pending + [
-        f.entrypoint
-        for f in folder.flows
-        if (f.file in changed or f.file in running) and f.entrypoint not in pending
-    ]
+    loads: Loads = dict.fromkeys(pending)
+    for flow in folder.flows:
+        risk = risks[flow.file]
+        if flow.entrypoint in loads or not (flow.file in changed or risk.load or risk.libraries):
+            continue
+        quick = flow.file not in changed and not risk.load
+        loads[flow.entrypoint] = [(m, list(n)) for m, n in risk.libraries] if quick else None
+    return loads
 
 
 def _path_changing(folder: FlowFolder) -> set[str]:
@@ -159,7 +168,7 @@ def compute_schemas(
     reference: str,
     code_dir: str,
     checked: image_programs.ImageCheck,
-    loaded: list[str],
+    loaded: Loads,
     skip: set[str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine

@@ -61,6 +61,11 @@ class ImageCheck:
     environment: str | None = None  # the digest of what that command depends on
 
 
+# Flows the check loads (by entrypoint), each with the libraries whose imports alone its
+# load may raise at, [module, names taken from it], imported without Prefect, which loads
+# the flow only when one fails; or None: Prefect loads it (reading/loaded_files.LoadRisk).
+Loads = dict[str, list[tuple[str, list[str]]] | None]
+
 ENTRYPOINT_CHECK_SECONDS = 60
 SCHEMA_SECONDS = 120
 # Prefect's client reads these: a flow module that talks to an API at import finds none.
@@ -72,7 +77,7 @@ def check_image(
     files: dict[str, str],
     preferred_dir: str | None,
     modules: list[str],
-    entrypoints: list[str] | None = None,
+    entrypoints: Loads | None = None,
     prefect_names: list[tuple[str, str]] | None = None,
     run_env: dict[str, str] | None = None,
 ) -> ImageCheck:
@@ -81,8 +86,8 @@ def check_image(
     An image with an ENTRYPOINT is run through it, as the worker will, so that one that
     swallows the command is caught; the run costs nothing extra when it passes it on.
 
-    `entrypoints`: the flows whose schema only the image can tell. An image without an
-    ENTRYPOINT computes them in the same run, as python alone, after the check (one
+    `entrypoints`: the flows to load, those whose schema only the image can tell among them
+    (a Loads). An image without an ENTRYPOINT computes them in the same run, as python alone, after the check (one
     container start less); one with an ENTRYPOINT in a run of their own (image_schemas).
     `run_env`: the environment the deployments give their runs, which loading a flow file
     may read (a settings object); never Prefect's API."""
@@ -130,7 +135,7 @@ def _check_under(
     files: dict[str, str],
     preferred_dir: str | None,
     modules: list[str],
-    entrypoints: list[str] | None,
+    entrypoints: Loads | None,
     prefect_names: list[tuple[str, str]] | None,
     run_env: dict[str, str] | None,
 ) -> ImageCheck:
@@ -158,7 +163,7 @@ def _check_under(
         ignoring = entrypoint if entrypoint and data is None else None
         if data is None:
             if entrypoints and not entrypoint:
-                args.update(entrypoints=entrypoints, seconds=SCHEMA_SECONDS)
+                args.update(_load_args(entrypoints), seconds=SCHEMA_SECONDS)
             folded = "entrypoints" in args
             container = _start(
                 client,
@@ -242,10 +247,15 @@ def _schemas_result(output: str) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _load_args(entrypoints: Loads) -> dict[str, Any]:
+    quick = {e: libraries for e, libraries in entrypoints.items() if libraries is not None}
+    return {"entrypoints": list(entrypoints), "imports": quick}
+
+
 def image_schemas(
     reference: str,
     code_dir: str,
-    entrypoints: list[str],
+    entrypoints: Loads,
     checked: ImageCheck | None = None,
     run_env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -257,7 +267,7 @@ def image_schemas(
     if checked is not None and checked.schemas is not None:
         return checked.schemas
     client = docker_client()
-    payload = json.dumps({"code_dir": code_dir, "entrypoints": entrypoints})
+    payload = json.dumps({"code_dir": code_dir, **_load_args(entrypoints)})
     container = _start(
         client,
         reference,

@@ -16,10 +16,12 @@ uses) on each, and Prefect's own parameter schema of the flow. This imports the 
 so it runs the repository's code: only here, in the image (it has the flow's dependencies,
 which the engine lacks), with no network and nothing of the engine's environment (no
 registry or Prefect credentials), never in the engine's process. After the check (when it
-found Prefect and the code), or alone with {"code_dir", "entrypoints"}. Prints, last, one line
-`PFD-SCHEMAS {entrypoint: {"schema": ..., "name": ...} or {"error": "Type: message"}}` (the
-flows' own
-prints come before it). With "seconds", a watchdog ends the process with status 1 if loading
+found Prefect and the code), or alone with {"code_dir", "entrypoints"}. With "imports"
+{entrypoint: [[module, [names]]]}, a flow whose load may raise only at its libraries' imports:
+those are imported alone (no Prefect: most flow files import no more than that), and Prefect
+loads the flow only when one fails, to say what a run would. Prints, last, one line
+`PFD-SCHEMAS {entrypoint: {"schema": ..., "name": ...} or {"error": "Type: message"} or
+{"imported": true}}` (the flows' own prints come before it). With "seconds", a watchdog ends the process with status 1 if loading
 takes longer (even stuck in C code), after printing `Timeout (h:mm:ss)!` on stderr.
 """
 
@@ -339,15 +341,23 @@ def _as_a_run() -> dict[str, Any]:
     return {"use_placeholder_flow": False} if wanted else {}
 
 
-def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
+def schemas(
+    code_dir: str, entrypoints: list[str], imports: dict[str, list[list[Any]]] | None = None
+) -> dict[str, dict[str, Any]]:
     os.chdir(code_dir)
     sys.path.insert(0, code_dir)
     out: dict[str, dict[str, Any]] = {}
-    try:
-        as_a_run = _as_a_run()
-    except BaseException:  # a broken Prefect: each flow below says so
-        as_a_run = {}
+    as_a_run: dict[str, Any] | None = None  # Prefect is imported for the first flow it loads
     for entrypoint in entrypoints:
+        libraries = (imports or {}).get(entrypoint)
+        if libraries is not None and imports_cleanly(libraries):
+            out[entrypoint] = {"imported": True}
+            continue
+        if as_a_run is None:
+            try:
+                as_a_run = _as_a_run()
+            except BaseException:  # a broken Prefect: each flow below says so
+                as_a_run = {}
         try:  # the import too: an image whose Prefect is broken fails each flow, clearly
             from prefect.flows import Flow, load_flow_from_entrypoint
 
@@ -368,6 +378,20 @@ def schemas(code_dir: str, entrypoints: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def imports_cleanly(libraries: list[list[Any]]) -> bool:
+    """Whether each library imports, with each name taken from it (`from x import y`: an
+    attribute, else a submodule, as Python's import statement looks)."""
+    try:
+        for module, names in libraries:
+            found = importlib.import_module(module)
+            for name in names:
+                if not hasattr(found, name):
+                    importlib.import_module(module + "." + name)
+    except BaseException:  # SystemExit too: Prefect's loading says what a run would meet
+        return False
+    return True
+
+
 def main(args: dict[str, Any]) -> None:
     code_dir = args.get("code_dir")
     if "files" in args:
@@ -377,7 +401,8 @@ def main(args: dict[str, Any]) -> None:
     if code_dir and args.get("entrypoints"):
         if args.get("seconds"):
             faulthandler.dump_traceback_later(args["seconds"], exit=True)
-        print(MARKER + json.dumps(schemas(code_dir, args["entrypoints"])))
+        loaded = schemas(code_dir, args["entrypoints"], args.get("imports"))
+        print(MARKER + json.dumps(loaded))
 
 
 if __name__ == "__main__":

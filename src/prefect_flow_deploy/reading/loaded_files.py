@@ -5,13 +5,13 @@ deploy script run by hand, a test's conftest.py) is not judged as if one did."""
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import ModuleImport, Problem
 from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3
 from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
-from prefect_flow_deploy.reading.python_source import FolderSource
+from prefect_flow_deploy.reading.python_source import FolderSource, Module
 
 
 def loaded_files(source: FolderSource, flow_files: list[Path]) -> set[Path]:
@@ -121,22 +121,102 @@ def own_file_errors(
     ]
 
 
-def runs_at_load(path: Path, flow_functions: set[str]) -> bool:
+# What a flow file's load may raise at, as a run loads it: `load`, code of its own (Prefect
+# loads it in the image); else `libraries`, the imports of libraries at its top or at the top
+# of the folder's modules it imports (module, names from it), which the check imports alone,
+# without Prefect (the usual flow file: `import pandas` above definitions; Prefect is loaded
+# only when one fails). Neither: nothing is loaded.
+@dataclass(frozen=True)
+class LoadRisk:
+    load: bool = False
+    libraries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+NOTHING, LOAD = LoadRisk(), LoadRisk(load=True)
+
+
+def load_risk(source: FolderSource, path: Path, flow_functions: set[str]) -> LoadRisk:
     """Whether loading the file runs code that may raise (a library import, a call at its
     top, `1/0`, `asyncio.run(…)`), so the image check loads it as a run would: a module
     raising there crashed every run of a deployment said to be created (Cam0505/CamOnPrefect,
     domoench/prefect-df, tekumara/prefect-demo). Not one that calls its own flow at its top
     (no `__main__` guard): loading it would run that flow in the check."""
-    try:
-        tree = ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return False
-    runs = False
-    for node in tree.body:
-        if isinstance(node, ast.Expr) and _calls(node.value, flow_functions):
+    module = source.module_at(source.real_path(path))
+    if module is None:
+        return NOTHING  # unreadable: its reader said so
+    if any(isinstance(n, ast.Expr) and _calls(n.value, flow_functions) for n in module.tree.body):
+        return NOTHING
+    libraries: dict[str, set[str]] = {}
+    if not _imports_alone(source, module, libraries, set()):
+        return LOAD
+    return LoadRisk(libraries=tuple((m, tuple(sorted(n))) for m, n in sorted(libraries.items())))
+
+
+def _imports_alone(
+    source: FolderSource, module: Module, libraries: dict[str, set[str]], seen: set[Path]
+) -> bool:
+    """Whether the module's top runs nothing that may raise but imports, gathering the
+    libraries they import, through the folder's modules they import (each judged alike)."""
+    seen.add(module.path)
+    for node in module.tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            if not _import_alone(source, module, node, libraries, seen):
+                return False
+        elif _may_raise(node):
             return False
-        runs = runs or _may_raise(node)
-    return runs
+    return True
+
+
+def _import_alone(
+    source: FolderSource,
+    module: Module,
+    node: ast.Import | ast.ImportFrom,
+    libraries: dict[str, set[str]],
+    seen: set[Path],
+) -> bool:
+    if isinstance(node, ast.ImportFrom) and (node.level or any(a.name == "*" for a in node.names)):
+        return False  # a relative import or a star: what binds is Prefect's loading to tell
+    dotted = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    for name in dotted:
+        if name.split(".")[0] in IN_EVERY_IMAGE:
+            continue
+        parts = name.split(".")
+        own = [source.find(module, ".".join(parts[: i + 1]), 0) for i in range(len(parts))]
+        if not any(own):  # a library: the check imports it, and the names taken from it
+            names = [] if isinstance(node, ast.Import) else [a.name for a in node.names]
+            libraries.setdefault(name, set()).update(names)
+            continue
+        if not all(own) or not all(
+            m.path in seen or _imports_alone(source, m, libraries, seen) for m in own if m
+        ):
+            return False
+        if isinstance(node, ast.ImportFrom) and not _names_alone(
+            source, module, own[-1], node, libraries, seen
+        ):
+            return False
+    return True
+
+
+def _names_alone(
+    source: FolderSource,
+    importer: Module,
+    target: Module | None,
+    node: ast.ImportFrom,
+    libraries: dict[str, set[str]],
+    seen: set[Path],
+) -> bool:
+    """Each name taken from the folder's module is bound at its top, or is a submodule of it
+    (judged alike); else the import may raise, and Prefect's loading tells."""
+    if target is None or target.stars:
+        return False
+    for alias in node.names:
+        sub = source.find(importer, f"{node.module}.{alias.name}", 0)
+        if sub is not None:
+            if sub.path not in seen and not _imports_alone(source, sub, libraries, seen):
+                return False
+        elif alias.name not in target.names:
+            return False
+    return True
 
 
 _DEFINING = ("flow", "task")  # `etl = flow(fn)`: binds a flow, runs nothing of the user's
@@ -145,15 +225,11 @@ _DEFINING = ("flow", "task")  # `etl = flow(fn)`: binds a flow, runs nothing of 
 def _may_raise(node: ast.stmt) -> bool:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return False
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-        relative = isinstance(node, ast.ImportFrom) and node.level > 0
-        return relative or any((n or "").split(".")[0] not in IN_EVERY_IMAGE for n in names)
     if isinstance(node, ast.Expr):
         return not isinstance(node.value, ast.Constant)
     if isinstance(node, ast.If):
         test = ast.unparse(node.test).replace("'", '"')
-        return test != '__name__ == "__main__"'
+        return test not in ('__name__ == "__main__"', "TYPE_CHECKING", "typing.TYPE_CHECKING")
     if isinstance(node, ast.Assign | ast.AnnAssign):
         value = node.value
         if value is None or isinstance(value, ast.Constant | ast.Name | ast.Attribute):
@@ -161,11 +237,23 @@ def _may_raise(node: ast.stmt) -> bool:
         if isinstance(value, ast.Call):
             func = value.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            return name not in _DEFINING
+            return name not in _DEFINING and not _quiet_call(value)
         return not all(isinstance(n, ast.Constant | ast.expr_context) or n is value
                        or isinstance(n, ast.List | ast.Tuple | ast.Dict | ast.Set)
                        for n in ast.walk(value))  # fmt: skip
     return True
+
+
+# Calls a flow file makes at its top that raise for no argument a name or a literal can be
+# (`logger = logging.getLogger(__name__)`, `URL = os.getenv("URL")`).
+_QUIET_CALLS = frozenset({"logging.getLogger", "os.getenv", "os.environ.get"})
+
+
+def _quiet_call(call: ast.Call) -> bool:
+    return ast.unparse(call.func) in _QUIET_CALLS and all(
+        isinstance(a, ast.Constant | ast.Name)
+        for a in [*call.args, *(k.value for k in call.keywords)]
+    )
 
 
 def _calls(value: ast.expr, functions: set[str]) -> bool:

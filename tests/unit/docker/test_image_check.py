@@ -104,7 +104,7 @@ def test_an_import_after_a_change_of_sys_path_is_judged_by_loading_the_flow(
     [folder] = discover(tmp_path, None, "acme/x")
     assert missing_modules(folder, ["flows"], tmp_path) is None
     assert "flows" not in capfd.readouterr().err  # not even a warning: the loading says
-    assert loaded_in_image(folder) == ["main.py:main"]  # plain's schema is read
+    assert loaded_in_image(folder) == {"main.py:main": None}  # plain's schema is read
     (flows / "plain.py").write_text(
         "from prefect import flow\nfrom flows.helpers import greet\n\n\n@flow\ndef plain():\n"
         "    pass\n"
@@ -112,6 +112,27 @@ def test_an_import_after_a_change_of_sys_path_is_judged_by_loading_the_flow(
     [folder] = discover(tmp_path, None, "acme/x")
     error = missing_modules(folder, ["flows"], tmp_path)
     assert error is not None and (error.file, error.line) == (str(flows / "plain.py"), 2)
+
+
+def test_a_flow_whose_only_risk_is_its_libraries_is_loaded_by_importing_them(
+    tmp_path: Path,
+) -> None:
+    """With the libraries its load imports (Prefect loads it only when one fails); one whose
+    top runs code of its own with None (Prefect loads it); one running nothing is absent."""
+    folder_path = tmp_path / "projects" / "p" / "f"
+    folder_path.mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    flow = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}(x: int = 1):\n    pass\n"
+    heads = {"quick": "from tabulate import tabulate\nfrom helpers import decorate",
+             "boom": "import humanize\nRATE = 1 / 0", "plain": "import os"}  # fmt: skip
+    for name, head in heads.items():
+        (folder_path / f"{name}.py").write_text(flow.format(head=head, name=name))
+    (folder_path / "helpers.py").write_text("import yaml\n\n\ndef decorate():\n    pass\n")
+    [folder] = discover(tmp_path)
+    assert loaded_in_image(folder) == {
+        "f/boom.py:boom": None,
+        "f/quick.py:quick": [("tabulate", ["tabulate"]), ("yaml", [])],
+    }
 
 
 def test_the_repositorys_own_package_in_a_src_layout_is_an_error(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ import pytest
 
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.docker import image_programs, leftovers
-from prefect_flow_deploy.docker.image_programs import ImageCheck, check_image, image_schemas
+from prefect_flow_deploy.docker.image_programs import (
+    ImageCheck,
+    Loads,
+    check_image,
+    image_schemas,
+)
 from prefect_flow_deploy.in_image import check_image as check_program
 
 SCHEMA = {"flows.py:etl": {"properties": {"day": {"type": "string"}}}}
@@ -65,21 +70,26 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_schemas_the_check_computed_are_used_as_they_are() -> None:
     checked = ImageCheck("3.1.0", "/app", "/app", [], schemas=SCHEMA)
-    assert image_schemas("r/x:1", "/app", ["flows.py:etl"], checked) == SCHEMA
+    assert image_schemas("r/x:1", "/app", {"flows.py:etl": None}, checked) == SCHEMA
     failed = ImageCheck("3.1.0", "/app", "/app", [], schema_error="loading failed")
     with pytest.raises(FolderError, match="loading failed"):
-        image_schemas("r/x:1", "/app", ["flows.py:etl"], failed)
+        image_schemas("r/x:1", "/app", {"flows.py:etl": None}, failed)
 
 
 def test_schemas_in_a_run_of_their_own(engine: Any) -> None:
     container = Container(f"some flow output\n{check_program.MARKER}{json.dumps(SCHEMA)}")
     used = engine(container)
-    assert image_schemas("r/x:1", "/app", ["flows.py:etl"]) == SCHEMA
+    loads: Loads = {"flows.py:etl": None, "quick.py:q": [("git", []), ("x.y", ["z"])]}
+    assert image_schemas("r/x:1", "/app", loads) == SCHEMA
     [run] = used.started
     assert run["network_disabled"] is True and run["working_dir"] == "/app"
     assert run["environment"] == {"PREFECT_API_URL": "", "PREFECT_API_KEY": ""}
     assert run["labels"] == leftovers.run_label()
-    assert json.loads(run["command"][0]) == {"code_dir": "/app", "entrypoints": ["flows.py:etl"]}
+    assert json.loads(run["command"][0]) == {
+        "code_dir": "/app",
+        "entrypoints": ["flows.py:etl", "quick.py:q"],
+        "imports": {"quick.py:q": [["git", []], ["x.y", ["z"]]]},  # Prefect loads the first alone
+    }
     assert container.removed
 
 
@@ -87,11 +97,11 @@ def test_a_schema_run_that_hangs_or_prints_no_result_says_so(engine: Any) -> Non
     hanging = Container("", hangs=True)
     engine(hanging)
     with pytest.raises(FolderError, match="took over 120s"):
-        image_schemas("r/x:1", "/app", ["flows.py:etl"])
+        image_schemas("r/x:1", "/app", {"flows.py:etl": None})
     assert hanging.removed
     engine(Container("Traceback: ImportError"))
     with pytest.raises(FolderError, match="loading the flows in the image failed"):
-        image_schemas("r/x:1", "/app", ["flows.py:etl"])
+        image_schemas("r/x:1", "/app", {"flows.py:etl": None})
 
 
 def test_the_check_of_an_image_without_an_entrypoint(engine: Any) -> None:
