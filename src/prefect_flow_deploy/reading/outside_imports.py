@@ -39,7 +39,7 @@ def outside_imports(
     problems = []
     for (file, module), places in by_place.items():
         here = (str(folder), os.path.dirname(os.path.join(str(folder), file)))
-        if module in IN_EVERY_IMAGE or any(_is_module(os.path.join(d, module)) for d in here):
+        if module in IN_EVERY_IMAGE or any(_importable(os.path.join(d, module)) for d in here):
             continue  # the folder's own (or its file's folder's), or the image's
         where = _in_repository(str(folder), str(root), module)
         if where is None:
@@ -75,9 +75,30 @@ def _in_repository(folder: str, root: str, module: str) -> str | None:
             return None  # the folder by its path (Prefect's layout): said after the build
         if os.path.isfile(file):
             return os.path.relpath(file, root).replace(os.sep, "/")
-        if _is_module(package):
-            return os.path.relpath(package, root).replace(os.sep, "/")
+        if _importable(package):
+            return os.path.relpath(package, root).replace(os.sep, "/") + "/"
     return None
+
+
+def _importable(path: str) -> bool:
+    return _is_module(path) or _holds_code(path)
+
+
+def _holds_code(directory: str, depth: int = 3) -> bool:
+    """A folder without `__init__.py` holding Python files (in it, or a few levels down):
+    a namespace package, which the checkout's top on sys.path imports (CBIIT/prefect-toolkit:
+    `from src.commons.submval import …`, no `__init__.py` anywhere), though never beside the
+    flow folder, whose own are found first."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return False
+    if any(e.name.endswith(".py") and e.is_file() for e in entries):
+        return True
+    return depth > 1 and any(
+        e.is_dir() and not e.name.startswith(".") and _holds_code(e.path, depth - 1)
+        for e in entries
+    )
 
 
 def _is_module(path: str) -> bool:

@@ -37,7 +37,7 @@ def test_a_root_package_a_flow_file_imports_is_said_before_the_build(tmp_path: P
         ("flow.py", 4, "warning"), ("flow.py", 6, "warning")
     ]  # fmt: skip
     assert said[0][3].startswith(
-        "flow.py imports `utilities` (also at line 5), which is utilities in the repository"
+        "flow.py imports `utilities` (also at line 5), which is utilities/ in the repository"
     )
     assert said[1][3].startswith("flow.py imports `common`, which is projects/p/common.py")
 
@@ -84,3 +84,19 @@ def test_what_the_folder_or_the_image_has_is_not_said(tmp_path: Path) -> None:
     make(root, "helper.py", "X = 1\n")
     [folder] = discover(root, None, "acme/x")
     assert not [p for p in folder.problems if p.title == OUTSIDE]
+
+
+def test_a_namespace_package_of_the_repository_is_said_too(tmp_path: Path) -> None:
+    """CBIIT/prefect-toolkit (trial round 9, a 3): `from src.commons.submval import …`,
+    with no `__init__.py` in src/ or src/commons/ (namespace packages, which the checkout's
+    top on sys.path imports): validate and plan said nothing, the build's check refused the
+    folders. A folder without Python files (data, docs) is no module."""
+    (tmp_path / ".git").mkdir()
+    make(tmp_path, "common/db/conn.py", "def connect():\n    pass\n")
+    make(tmp_path, "data/orders.csv", "a,b\n")
+    imports = "from common.db.conn import connect\nimport data\n"
+    make(tmp_path, "projects/p/etl/flow.py", FLOW.format(imports=imports))
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    said = [(p.line, p.message) for p in folder.problems if p.title == OUTSIDE]
+    assert [line for line, _ in said] == [2], said
+    assert said[0][1].startswith("flow.py imports `common`, which is common/ in the repository")
