@@ -287,9 +287,20 @@ def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
             file=str(folder.dockerfile),
             line=last_instruction_line(text, "USER") or _final_from(folder)[1],
         )
-    file, line = _prefect_pin(folder)
     lines = printed.strip().splitlines() or [printed]
     said = lines[-1] + ("\n" + "\n".join(lines[:-1]) if len(lines) > 1 else "")
+    pinned = _pin_failing(folder, lines[-1])
+    if pinned is not None:
+        return FolderError(
+            f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, "
+            f"and in this image that command fails, so every run would crash: {said}\nThis "
+            f"line pins `{pinned[1]}`, in place of the version Prefect's own dependencies "
+            "need (pip said so in the build; `pip check` in the image names them): remove "
+            "the pin or raise it.",
+            file=str(folder.requirements),
+            line=pinned[0],
+        )
+    file, line = _prefect_pin(folder)
     return FolderError(
         f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and in "
         f"this image that command fails, so every run would crash: {said}\nInstall a Prefect "
@@ -299,6 +310,17 @@ def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
         file=file,
         line=line,
     )
+
+
+def _pin_failing(folder: FlowFolder, error: str) -> tuple[int, str] | None:
+    """The requirements.txt line pinning the module an ImportError names (`cannot import name
+    'Sentinel' from 'typing_extensions'`: a `pip freeze` pin older than pydantic-core needs;
+    CBIIT/C3DC-Prefect-Dataloader, blamed on the image's Prefect, at the folder)."""
+    named = re.search(r"(?:from|No module named) '([A-Za-z0-9_]+)", error)
+    if folder.requirements is None or named is None or named[1] == "prefect":
+        return None
+    line = requirement_line(folder.requirements, named[1])
+    return (line, named[1]) if line else None
 
 
 def _prefect_pin(folder: FlowFolder) -> tuple[str, int | None]:

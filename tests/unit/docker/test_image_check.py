@@ -280,3 +280,28 @@ def test_a_worker_command_that_fails_is_said_at_the_prefect_pin_with_its_excepti
     (tmp_path / "pyproject.toml").unlink()
     error = _worker_command_error(folder, printed)
     assert (error.file, error.line) == (str(tmp_path / "Dockerfile"), 3)
+
+
+def test_a_worker_command_failing_in_a_pinned_library_is_said_at_that_pin(
+    tmp_path: Path,
+) -> None:
+    """CBIIT/C3DC-Prefect-Dataloader (trial round 9 a 2): `typing_extensions==4.12.2` of a
+    `pip freeze` replaced the version pydantic-core needs; the error advised another Prefect
+    or base image, at the folder. A pin of the module the ImportError names is the line."""
+    from prefect_flow_deploy.core.model import FlowFolder
+    from prefect_flow_deploy.docker.image_check import _worker_command_error
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("requests==2.32.3\nTyping-Extensions==4.12.2\nprefect\n")
+    folder = FlowFolder("p", "f", tmp_path, requirements=requirements)
+    printed = (
+        "Traceback (most recent call last):\nImportError: cannot import name 'Sentinel' from "
+        "'typing_extensions' (/usr/local/lib/python3.11/site-packages/typing_extensions.py)"
+    )
+    error = _worker_command_error(folder, printed)
+    assert (error.file, error.line) == (str(requirements), 2)
+    assert "pins `typing_extensions`" in error.message and "remove the pin" in error.message
+    error = _worker_command_error(
+        folder, "ModuleNotFoundError: No module named 'importlib_metadata'"
+    )
+    assert (error.file, error.line) == (str(requirements), 3)  # not pinned: Prefect's line
