@@ -359,3 +359,38 @@ def test_a_key_given_twice_in_the_config_file_is_refused_at_the_second(
     assert f"{config}:5: the key `work-pool` is given twice in one mapping (first at line 3)" in (
         done.stderr
     )
+
+
+def test_a_server_variable_in_parameters_is_filled_in_as_prefect_deploy_does(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """CBIIT/C3DC-Prefect-Dataloader (trial round 9, a 1): `secret_name: "{{
+    prefect.variables.… }}"` was registered as the braces, and every run received them;
+    `prefect deploy` fills each in from the server's variable (a missing one: ""). One
+    request reads them; an unchanged variable leaves the deployment as it is."""
+    from ..helpers import server_api
+
+    name = f"v{scenario.tenant}".replace("-", "_")
+    with server_api() as client:
+        client.post("variables/", json={"name": name, "value": {"rows": 10}}).raise_for_status()
+    folder = scenario.folder("vars", "etl")
+    folder.mkdir(parents=True)
+    (folder / "flow.py").write_text(
+        "from prefect import flow\n\n\n@flow\ndef etl(limits: dict, label: str = '', gone: str = '')"
+        " -> None:\n    pass\n"
+    )
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n- name: etl\n  entrypoint: flow.py:etl\n  parameters:\n"
+        f"    limits: '{{{{ prefect.variables.{name} }}}}'\n"
+        f"    label: 'at {{{{ prefect.variables.{name} }}}}'\n"
+        "    gone: '{{ prefect.variables.no_such_variable }}'\n"
+    )
+    done = cli("deploy", "--json", *common(scenario, stack))
+    assert done.returncode == 0, done.stderr
+    assert "`no_such_variable`, which the Prefect server does not have" in done.stderr
+    [row] = json.loads(done.stdout)
+    with server_api() as client:
+        held = client.get(f"deployments/name/etl/{row['deployment']}").json()
+    assert held["parameters"] == {"limits": {"rows": 10}, "label": "at {'rows': 10}", "gone": ""}
+    again = cli("deploy", "--json", *common(scenario, stack))
+    assert [r["status"] for r in json.loads(again.stdout)] == ["unchanged"], again.stderr

@@ -312,6 +312,22 @@ def no_automation_tags(response: httpx.Response) -> bool:
     )
 
 
+def read_variables(settings: ApiSettings, names: list[str]) -> dict[str, Any]:
+    """The values of the server's variables of these names (those it has), for the
+    `{{ prefect.variables.<name> }}` of deployments' parameters: one request a page."""
+    values: dict[str, Any] = {}
+    try:
+        with settings.http_client() as client:
+            for start in range(0, len(names), PAGE):
+                body = {"variables": {"name": {"any_": names[start : start + PAGE]}}, "limit": PAGE}
+                values.update(
+                    {v["name"]: v["value"] for v in _post(client, "variables/filter", body)}
+                )
+    except httpx.HTTPError as exc:
+        raise unavailable(settings.url, exc) from exc
+    return values
+
+
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     response = client.post(path, json=body)
     response.raise_for_status()

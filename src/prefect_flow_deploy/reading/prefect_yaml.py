@@ -328,7 +328,8 @@ def _template_problems(
                 "prefect.yaml",
             )
             for template, at in found
-        ]
+            if not (key == "parameters" and template.startswith("prefect.variables."))
+        ]  # a variable in parameters is filled in from the server (rules/server_variables.py)
     return problems
 
 

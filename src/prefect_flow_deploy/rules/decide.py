@@ -44,6 +44,7 @@ from prefect_flow_deploy.rules.pending_names import (
 from prefect_flow_deploy.rules.pools import pools_to_create
 from prefect_flow_deploy.rules.refusals import refused_variables, would_refuse
 from prefect_flow_deploy.rules.removals import SUPERSEDED_BUILD, all_superseded, orphaned, removals
+from prefect_flow_deploy.rules.server_variables import missing_variables, resolved
 from prefect_flow_deploy.rules.server_version import triggers_unsupported, version_info_rule
 from prefect_flow_deploy.rules.spec_checks import spec_problems
 from prefect_flow_deploy.rules.specs import (
@@ -261,6 +262,8 @@ def _specs(
             )
         else:
             group, found = _previews(folder, image, options, inputs)
+        found += missing_variables(group, inputs.variables)
+        group = [replace(s, parameters=resolved(s.parameters, inputs.variables)) for s in group]
         problems[folder.key] += found
         if _failed(folder, problems):
             image.fail(_first_error(folder, problems))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prefect_flow_deploy.core.frozen import FrozenMap
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder, ImageAnswer, Problem
@@ -42,6 +43,8 @@ class Inputs:
     # The config file and line of the tenant's `parameters:` (settings.cascade.config_line).
     parameters_at: tuple[Path | None, int | None] | None = None
     now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted
+    # The server's variables the entries' parameters name (server_variables.py), by name.
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Read-only all the way to its mappings: decide cannot change what gather read."""
@@ -52,5 +55,5 @@ class Inputs:
 
 _MAPPINGS = (
     "recipes", "recipe_errors", "file_warnings", "images", "pools", "other_folders",
-    "relations", "pull_states",
+    "relations", "pull_states", "variables",
 )  # fmt: skip

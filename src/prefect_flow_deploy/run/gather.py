@@ -20,6 +20,7 @@ from prefect_flow_deploy.clients.prefect_api import (
     ApiSettings,
     check_workspace,
     read_server_version,
+    read_variables,
 )
 from prefect_flow_deploy.clients.prefect_state import fetch_state, fetch_unmanaged
 from prefect_flow_deploy.clients.registry import RegistryClient
@@ -38,6 +39,7 @@ from prefect_flow_deploy.rules.collisions import image_collisions
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.rules.pools import PoolTypeError
 from prefect_flow_deploy.rules.previews import PullState, to_ask
+from prefect_flow_deploy.rules.server_variables import variable_names
 from prefect_flow_deploy.rules.server_version import unsupported_server
 from prefect_flow_deploy.rules.specs import (
     wanted_names,
@@ -118,12 +120,15 @@ def _gather(
         state, deployments={**state.deployments, **{e.full_name: e for e in unmanaged}}
     )
     others = _other_folders(snapshot, set(wanted), {f.key for f in folders}, options)
+    named = variable_names(imaged, options.parameters)  # most repositories: none, no request
+    variables = read_variables(api, named) if named else {}
     return Inputs(
         tuple(folders), recipes, recipe_errors, warnings, answers, snapshot, pools, others,
         api.shown,
         api.is_cloud, history.commit, {},  # relations: asked once the plan needs them (engine)
         parameters_at=config_line(options.source("parameters"), options.projects_root),
         now=int(time.time()),
+        variables=variables,
     )  # fmt: skip
 
 
