@@ -23,6 +23,17 @@ def found_by_name(folder: FlowFolder) -> list[ModuleImport]:
     return [i for i in folder.imports if not i.after_path_change]
 
 
+def _beside(folder: FlowFolder, found: ModuleImport) -> bool:
+    """A module beside the importing file, in a folder of the flow folder: Prefect's loader
+    puts a flow file's own folder on sys.path, so a run finds it (the check looks from the
+    code's top only; DonaldWipper/Football-Tournaments-Data-Archive's flows/<source>/ files
+    import their siblings by name: warned "add it to requirements.txt", and each run was fine)."""
+    if "/" not in found.file:
+        return False  # at the folder's top: the check looked there
+    here = (folder.path / found.file).parent / found.module
+    return here.with_suffix(".py").is_file() or here.is_dir()
+
+
 def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -> list[FolderError]:
     """The most common run-time crash: a package imported but not in requirements.txt (a
     warning at its first import, said now: it may come at run time, as `EXTRA_PIP_PACKAGES`
@@ -34,9 +45,11 @@ def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -
     flow_files = {f.file for f in folder.flows}
     errors = []
     for module in missing:
-        imports = [i for i in found_by_name(folder) if i.module == module]
+        imports = [
+            i for i in found_by_name(folder) if i.module == module and not _beside(folder, i)
+        ]
         if not imports:
-            continue  # only after a change of sys.path: loading the flow judged it
+            continue  # only after a change of sys.path (loading the flow judged it), or beside
         own_src = _own_src(folder, module)
         local = own_src or _in_repository(folder, module, projects_root)
         moved = _by_old_path(folder, imports[0]) if local and local != "." else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from prefect_flow_deploy.docker.missing_modules import module_errors
 from prefect_flow_deploy.reading.discovery import discover
 
@@ -73,3 +75,23 @@ def test_the_package_the_flow_folder_is_in_is_an_error_naming_it(tmp_path: Path)
     assert (
         "`src/pkg` is the package this flow folder is in, and the image holds only" in error.message
     )
+
+
+def test_a_module_beside_a_flow_file_in_a_sub_folder_is_not_missing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """DonaldWipper/Football-Tournaments-Data-Archive (trial round 9 a 5): flows/<source>/
+    files import their siblings by name, which Prefect's loader finds (it puts the file's
+    folder on sys.path) and the check, looking from the code's top, did not: "add it to
+    requirements.txt", and every run was fine. A module found nowhere is still said."""
+    (tmp_path / ".git").mkdir()
+    folder_path = tmp_path / "projects" / "p" / "pipelines"
+    (folder_path / "flows" / "alpha").mkdir(parents=True)
+    (folder_path / "flows" / "alpha" / "alpha_helpers.py").write_text("value = 1\n")
+    (folder_path / "flows" / "alpha" / "alpha_flow.py").write_text(
+        FLOW.format(imports="from alpha_helpers import value\nimport pandas")
+    )
+    [folder] = discover(tmp_path / "projects", None, "acme/x")
+    assert module_errors(folder, ["alpha_helpers", "pandas"], tmp_path / "projects") == []
+    said = capfd.readouterr().err
+    assert "`pandas`" in said and "alpha_helpers" not in said
