@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
 from prefect_flow_deploy.reading.prefect_layout import PREFECT_YAML
 
 _SKIPPED = {"node_modules", "venv", "site-packages", "__pycache__", "build", "dist"}
@@ -157,7 +158,11 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
 
 
 def _imports_itself(folder: Path) -> bool:
-    """Whether a Python file under the folder imports it by its name (`from src.x import`)."""
+    """Whether a Python file under the folder imports it by its name (`from src.x import`).
+    Never a folder named as Prefect or the standard library: `from prefect.states import …`
+    in a `prefect/` folder is Prefect's (madridmarco/data-extraction-soccer-leagues)."""
+    if folder.name in IN_EVERY_IMAGE:
+        return False
     pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(folder.name)}\.", re.MULTILINE)
     for current, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED]

@@ -169,3 +169,11 @@ def test_the_move_says_to_import_by_name_when_the_files_import_their_folder_by_p
     ) in message
     (tmp_path / "src" / "f0.py").write_text(FLOW.format(n=0))
     assert "its files import" not in found_instead(tmp_path / "projects", None, "acme/etl")
+    # madridmarco/data-extraction-soccer-leagues (trial round 9 b 2): a `prefect/` folder's
+    # `from prefect.states import …` is Prefect's, not the folder's.
+    make(tmp_path, 3, "prefect")
+    (tmp_path / "prefect" / "f0.py").write_text(
+        "from prefect.states import Completed\n" + FLOW.format(n=0)
+    )
+    message = found_instead(tmp_path / "projects", None, "acme/etl")
+    assert "git mv prefect projects/etl/prefect`" in message and "its files import" not in message
