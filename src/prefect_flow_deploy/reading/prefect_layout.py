@@ -19,6 +19,7 @@ folder as it reads the folder layout's.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -235,22 +236,39 @@ def root_build_files(group: Group, root: Path) -> list[Problem]:
         (folder_dockerfile(root), folder_dockerfile(group.path)),  # either case, as Docker
     ):
         if at_root is not None and (own is None or not own.is_file()):
-            name = at_root.name
-            relative = group.path.relative_to(root).as_posix()
-            fix = (
-                f"Copy it into {relative}/, or run `prefect-flow-deploy adopt`, which does"
-                if name == "requirements.txt"
-                else f"Copy it into {relative}/, its COPY sources then read from the folder"
-            )
-            found.append(
-                Problem(
-                    "warning",
-                    f"{name} is at the repository root, outside the build context of the flow "
-                    f"folder {relative}/ (each folder's image is built from the folder alone), "
-                    f"so the image does without it. {fix} (docs/prefect-layout.md).",
-                    at_root,
-                    None,
-                    "Build file outside the flow folder",
-                )
-            )
+            found.append(_outside(at_root, group, root))
+    pyproject = root / "pyproject.toml"
+    lacking = not (group.path / "pyproject.toml").is_file()
+    if lacking and pyproject.is_file() and _declares_dependencies(pyproject):
+        found.append(_outside(pyproject, group, root))  # vsoeiro/prefect-template
     return found
+
+
+def _declares_dependencies(pyproject: Path) -> bool:
+    """Whether the file lists packages to install (PEP 621 or Poetry), not a tool's settings
+    alone (a `[tool.ruff]` file is nothing an image misses)."""
+    text = pyproject.read_text(encoding="utf-8", errors="replace")
+    listed = re.search(r"(?m)^dependencies\s*=\s*\[\s*(#[^\n]*\s*)*[\"']", text)
+    section = re.search(r"(?ms)^\[tool\.poetry\.dependencies\]\s*$(.*?)(?=^\[|\Z)", text)
+    keys = re.findall(r"(?m)^\s*([\w.-]+)\s*=", section[1]) if section else []
+    poetry = any(k != "python" for k in keys)
+    return bool(listed or poetry)
+
+
+def _outside(at_root: Path, group: Group, root: Path) -> Problem:
+    name = at_root.name
+    relative = group.path.relative_to(root).as_posix()
+    fix = {
+        "requirements.txt": f"Copy it into {relative}/, or run `prefect-flow-deploy "
+        "adopt`, which does",
+        "pyproject.toml": f"List the packages it requires in {relative}/requirements.txt",
+    }.get(name, f"Copy it into {relative}/, its COPY sources then read from the folder")
+    return Problem(
+        "warning",
+        f"{name} is at the repository root, outside the build context of the flow "
+        f"folder {relative}/ (each folder's image is built from the folder alone), "
+        f"so the image does without it. {fix} (docs/prefect-layout.md).",
+        at_root,
+        None,
+        "Build file outside the flow folder",
+    )

@@ -103,6 +103,27 @@ def test_a_root_dockerfile_in_either_case_is_a_warning_that_adopt_does_not_copy(
         assert "adopt" not in warning.message and f"Copy it into {relative}/" in warning.message
 
 
+def test_a_root_pyproject_listing_packages_is_a_warning_one_of_tool_settings_is_not(
+    tmp_path: Path,
+) -> None:
+    """vsoeiro/prefect-template (trial round 9 b 1): a root pyproject.toml's dependencies
+    were left out of the images without a word, where a root requirements.txt is warned."""
+    root = repository(tmp_path)
+    pyproject = root / "pyproject.toml"
+    for text in ("[tool.ruff]\nline-length = 100\n", "[project]\nname = 'x'\ndependencies = []\n",
+                 "[tool.poetry.dependencies]\npython = '^3.11'\n"):  # fmt: skip
+        pyproject.write_text(text)
+        assert not [p for f in discover(root, None, "acme/x") for p in f.problems
+                    if p.file == pyproject], text  # fmt: skip
+    for text in ("[project]\nname = 'x'\ndependencies = [\n  # data\n  'pandas',\n]\n",
+                 "[tool.poetry.dependencies]\npython = '^3.11'\npandas = '^2'\n"):  # fmt: skip
+        pyproject.write_text(text)
+        for folder in discover(root, None, "acme/x"):
+            [warning] = [p for p in folder.problems if p.file == pyproject]
+            relative = folder.path.relative_to(root).as_posix()
+            assert f"in {relative}/requirements.txt" in warning.message, text
+
+
 def test_entry_mistakes_are_errors_at_their_line(tmp_path: Path) -> None:
     extra = (
         "- name: gone\n  entrypoint: flows/gone.py:gone\n"  # 11: no such file
