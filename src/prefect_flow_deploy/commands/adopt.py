@@ -5,7 +5,7 @@ Two layouts are adopted:
   anywhere. Each entrypoint's folder moves to `projects/<project>/<folder>/` (the names the
   root layout is read with, so no image or deployment is renamed), with a prefect.yaml of its
   entries (entrypoints made relative to the folder; the ignored build/push/pull sections
-  left out); a root requirements.txt is copied into each folder without one; the root
+  left out); a root requirements.txt (or the file its entries' pull steps installed) is copied into each folder without one; the root
   prefect.yaml goes once every entry has a folder. A flow file at the root moves alone.
 - Prefect 1's, as the hand-written workflow this tool replaces registered it: a workflow
   step `prefect register --project <name> -p <path>`; each path (a folder, or a file) moves
@@ -119,8 +119,9 @@ def _prefect_layout(
             Step("write", None, target / "prefect.yaml", _yaml(relative),
                  f"{len(mine)} deployment{'s' * (len(mine) != 1)}")
         )  # fmt: skip
-        if requirements.is_file() and not (group.path / "requirements.txt").is_file():
-            adoption.steps.append(Step("copy", requirements, target / "requirements.txt"))
+        if not (group.path / "requirements.txt").is_file():
+            pulled = prefect_layout.pulled_requirements(mine, path, root)
+            _copy_requirements(adoption, pulled, requirements, (group.path, target), root)
         everything = _read_group(group, root)
         unnamed = _unnamed_flows(group, everything, [g.path for g in read.groups if g is not group])
         adoption.warnings += _left_behind(group, everything, root, target)
@@ -229,6 +230,31 @@ def _unnamed_flows(
         if not any(config_matches(c, f) for c in group.configs)
         and not any(o in (group.path / f.file).parents for o in others)
     ]
+
+
+def _copy_requirements(
+    adoption: Adoption,
+    pulled: list[Path],
+    requirements: Path,
+    move: tuple[Path, Path],
+    root: Path,
+) -> None:
+    """The file the entries' pull steps installed, else the root requirements.txt, copied
+    in as the folder's requirements.txt (CBIIT/prefect-toolkit: an entry installing its own
+    `requirements_prefect3….txt` got the root's Prefect 2 freeze, whose pip run failed)."""
+    source = pulled[0] if pulled else (requirements if requirements.is_file() else None)
+    if source is None:
+        return
+    folder, target = move
+    inside = source.resolve().is_relative_to(folder.resolve())
+    moved = target / source.resolve().relative_to(folder.resolve()) if inside else source
+    adoption.steps.append(Step("copy", moved, target / "requirements.txt"))
+    if len(pulled) > 1:
+        adoption.warnings.append(
+            f"{_rel(target, root)}: its entries' pull steps install "
+            f"{', '.join(p.name for p in pulled)}; the first is its requirements.txt now: "
+            "merge the others into it."
+        )
 
 
 def _raw_entries(path: Path, root: Path) -> list[dict[str, Any]]:

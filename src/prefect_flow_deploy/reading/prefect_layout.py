@@ -22,6 +22,9 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
 
 from prefect_flow_deploy.core.model import DeploymentConfig, Problem
 from prefect_flow_deploy.reading.code_deployments import root_scripts
@@ -272,3 +275,22 @@ def _outside(at_root: Path, group: Group, root: Path) -> Problem:
         None,
         "Build file outside the flow folder",
     )
+
+
+_PIP_STEP = "pip_install_requirements"  # prefect.deployments.steps.pip_install_requirements
+
+
+def pulled_requirements(entries: list[dict[str, Any]], path: Path, root: Path) -> list[Path]:
+    """The requirements files the entries' pull steps install at each run (an entry's own
+    `pull:`, else the file's), those that exist, in the entries' order."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    shared = data.get("pull") if isinstance(data, dict) else None
+    found: list[Path] = []
+    for entry in entries:
+        for step in entry.get("pull", shared) or []:
+            for key, value in step.items() if isinstance(step, dict) else ():
+                if str(key).endswith(_PIP_STEP) and isinstance(value, dict):
+                    file = root / str(value.get("requirements_file") or "requirements.txt")
+                    if file.is_file() and file not in found:
+                        found.append(file)
+    return found

@@ -14,7 +14,7 @@ import yaml
 from prefect_flow_deploy.commands.adopt import apply, plan
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading.discovery import discover
-from tests.unit.reading.test_prefect_layout import FLOW, repository
+from tests.unit.reading.test_prefect_layout import FLOW, ROOT_YAML, repository
 
 CLI = [sys.executable, "-m", "prefect_flow_deploy.cli"]
 
@@ -257,3 +257,25 @@ def test_a_root_dockerfile_or_pyproject_the_folders_lack_is_said(tmp_path: Path)
     said = [w for w in outcome.warnings if "stays at the repository root" in w]
     assert [w.split(" ", 1)[0] for w in said] == ["Dockerfile", "pyproject.toml"]
     assert "not in projects/data-flows/flows, projects/flows/sales." in said[0]
+
+
+def test_the_requirements_an_entry_s_pull_step_installs_are_the_folder_s(tmp_path: Path) -> None:
+    """CBIIT/prefect-toolkit (trial round 9 a 4): an entry whose own `pull:` installed
+    `requirements_prefect3….txt` got the root requirements.txt (a Prefect 2 freeze, whose pip
+    run failed after 172 s) without a word. The pull step's file is copied; an entry without
+    one keeps the root's."""
+    pull = (
+        "  pull:\n  - prefect.deployments.steps.pip_install_requirements:\n"
+        "      requirements_file: requirements-prefect3.txt\n"
+    )
+    text = ROOT_YAML.format(extra="").replace("  entrypoint: flows/sales/report.py:report\n",
+                                              "  entrypoint: flows/sales/report.py:report\n" + pull)  # fmt: skip
+    root = checkout(repository(tmp_path))
+    (root / "prefect.yaml").write_text(text)
+    (root / "requirements.txt").write_text("prefect>=2.20\n")
+    (root / "requirements-prefect3.txt").write_text("requests==2.32.3\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "pull")
+    steps = [(s.kind, s.source, s.target) for s in plan(root, root / "projects").steps]
+    copies = {t.parent.name: s.name for a, s, t in steps if a == "copy" and s is not None}
+    assert copies == {"sales": "requirements-prefect3.txt", "flows": "requirements.txt"}
