@@ -12,6 +12,7 @@ path of the checkout's `origin` remote (`git@github.com:acme/flows.git` → `acm
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 from prefect_flow_deploy.core.model import Problem
@@ -72,7 +73,7 @@ def not_removed(full_name: str) -> Problem:
         "warning",
         f"{full_name}: its folder or flow is gone, but it records no repository (the repo: "
         "tag was taken off by hand, or it was written before the record existed), so no run "
-        f"removes it: delete it by hand (`prefect deployment delete {full_name}`) if it is "
+        f"removes it: delete it by hand (`prefect deployment delete {shlex.quote(full_name)}`) if it is "
         "yours.",
         title="Not removed",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def render(plan: Plan, tenant: str | None, links: Links, plan_hash: str = "") ->
     head = [marker(tenant), f"### {title}", "", f"At {at}: {_headline(counts)}.", ""]
     head += [
         f"- ⚠️ Creates pool `{cell(p.name)}` (type `{cell(p.type)}`); no worker serves it yet: "
-        f"start one (`prefect worker start --pool {cell(p.name)}`)."
+        f"start one (`prefect worker start --pool {cell(shlex.quote(p.name))}`)."
         for p in plan.pools_to_create
     ] + ([""] if plan.pools_to_create else [])
     head += _problem_lines(plan.problems, links)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -113,7 +114,7 @@ def pool_lines(plan: Plan) -> list[str]:
     """What the plan says of each work pool it creates: no worker serves it yet."""
     return [
         f"creates pool {pool.name} (type {pool.type}); no worker serves it yet: start one "
-        f"with `prefect worker start --pool {pool.name}`"
+        f"with `prefect worker start --pool {shlex.quote(pool.name)}`"
         for pool in plan.pools_to_create
     ]
 

@@ -4,6 +4,7 @@ template does not declare. Pure: the pool as the server holds it (core.server_st
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,8 +44,8 @@ def missing_pool(pool: Pool, where: str) -> str:
     return (
         f"the work pool {pool.name!r} (set by {where}) does not exist on the Prefect "
         f"server{known}, and a pool no worker serves never runs a flow.{hint} Fix the name, "
-        f"or create the pool and start a worker for it (`prefect work-pool create {pool.name} "
-        f"--type {pool.type}`, then `prefect worker start --pool {pool.name}`), or set "
+        f"or create the pool and start a worker for it (`prefect work-pool create {shlex.quote(pool.name)} "
+        f"--type {pool.type}`, then `prefect worker start --pool {shlex.quote(pool.name)}`), or set "
         "create-work-pool: true (--create-work-pool) to have this run create it."
     )
 

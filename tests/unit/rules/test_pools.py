@@ -4,6 +4,7 @@ worker has one) the pull policy, and variables the template does not declare are
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from prefect_flow_deploy.core.server_state import Pool
@@ -55,3 +56,23 @@ def test_variables_the_template_does_not_declare_are_found() -> None:
     docker = pool("docker", "image", "env")
     assert unknown_variables({"env.X": "1", "imgae": "x", "cpu": 2}, docker) == ["cpu", "imgae"]
     assert unknown_variables({"anything": 1}, pool("docker")) == []  # no schema to check
+
+
+def test_the_commands_said_work_when_pasted_whatever_the_names() -> None:
+    """nishantnayar/prefect-trading (trial round 9 b 3): `prefect worker start --pool night
+    shift` and `prefect deployment delete Start of Day Flow/…` failed when pasted."""
+    import shlex
+
+    from prefect_flow_deploy.deployment.ownership import not_removed
+
+    message = missing_pool(replace(pool(exists=False), name="night shift"), "prefect.yaml")
+    assert "`prefect work-pool create 'night shift' --type docker`" in message
+    assert "`prefect worker start --pool 'night shift'`" in message
+    said = not_removed("Start of Day Flow/start-of-day-flow").message
+    command = said.split("(`", 1)[1].split("`)", 1)[0]
+    assert shlex.split(command) == [
+        "prefect",
+        "deployment",
+        "delete",
+        "Start of Day Flow/start-of-day-flow",
+    ]
