@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect_flow_deploy.clients import http_retry
-from prefect_flow_deploy.core import run_files
+from prefect_flow_deploy.core import heartbeat, run_files
 from prefect_flow_deploy.core.errors import FolderError
+from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.docker import build_site, cancellation, leftovers
 from prefect_flow_deploy.docker.build_log import (
     build_error_headline,
@@ -96,7 +97,7 @@ def build(
         if request.fresh:
             command += ["--pull", "--no-cache"]
         command.append(str(context))
-        returncode, output = _run_streaming(command, env, on_step, f"building {request.reference}")
+        returncode, output = _run_saying(command, env, on_step, request.reference)
     if returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
         headline = build_error_headline(output) or shared_step_note(output)
@@ -107,6 +108,28 @@ def build(
             line=line,
         )
     return output
+
+
+BUILD_BEAT = 30.0  # seconds between two lines of a slow build
+
+
+def _run_saying(
+    command: list[str], env: dict[str, str], on_step: Callable[[str], None] | None, reference: str
+) -> tuple[int, str]:
+    """_run_streaming, saying every 30 s which step a slow build is at: in a CI log a long
+    `pip install` printed nothing for 25 minutes, like a hung builder (trial round 9 b 4)."""
+    last = ["starting"]
+
+    def heard(step: str) -> None:
+        last[0] = step
+        if on_step is not None:
+            on_step(step)
+
+    def say(seconds: float) -> None:
+        log.info(f"building {reference}: {seconds:.0f} s so far, at {last[0]}")
+
+    with heartbeat.while_waiting(say, BUILD_BEAT):
+        return _run_streaming(command, env, heard, f"building {reference}")
 
 
 def secret_options(secrets: dict[str, str], directory: str) -> list[str]:
