@@ -394,3 +394,23 @@ def test_a_server_variable_in_parameters_is_filled_in_as_prefect_deploy_does(
     assert held["parameters"] == {"limits": {"rows": 10}, "label": "at {'rows': 10}", "gone": ""}
     again = cli("deploy", "--json", *common(scenario, stack))
     assert [r["status"] for r in json.loads(again.stdout)] == ["unchanged"], again.stderr
+
+
+def test_a_dockerfile_copying_some_flow_files_fails_only_the_others(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """Heipa37/Prefect_DBT_Docker (trial round 9 a 6): `COPY flows flows` put three of the
+    folder's four flow files in the image; every flow failed, "the image does not contain
+    this folder's flow files". The flows the image holds deploy; the other fails at its file."""
+    folder = scenario.folder("partial", "dbt")
+    (folder / "flows").mkdir(parents=True)
+    template = "from prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+    (folder / "flows" / "inner.py").write_text(template.format(name="inner"))
+    (folder / "top.py").write_text(template.format(name="top"))
+    (folder / "Dockerfile").write_text(f"FROM {stack.base_image}\nWORKDIR /app\nCOPY flows flows\n")
+    done = cli("deploy", "--json", *common(scenario, stack))
+    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    assert {f: r["status"] for f, r in rows.items()} == {"inner": "created", "top": "failed"}, (
+        done.stderr
+    )
+    assert rows["top"]["error"].startswith("top.py is not in the image: its code directory /app")

@@ -240,6 +240,20 @@ def test_names_from_prefect_are_judged_from_the_image_s_prefect_source_as_an_imp
     assert gone == said  # every one that fails is told
 
 
+def test_a_candidate_holding_some_of_the_files_is_the_code_dir_with_those_it_lacks(
+    tmp_path: Path,
+) -> None:
+    """Heipa37/Prefect_DBT_Docker (trial round 9 a 6): `COPY flows flows` under a WORKDIR holds
+    three of the folder's four flow files; the folder's four flows failed."""
+    (tmp_path / "app" / "flows").mkdir(parents=True)
+    (tmp_path / "app" / "flows" / "inner.py").write_text("x = 1\n")
+    files = {"flows/inner.py": sha("x = 1\n"), "top.py": sha("y = 2\n")}
+    candidates = [str(tmp_path / "none"), str(tmp_path / "app")]
+    assert check_image.code_dir(files, candidates, root=str(tmp_path / "none")) is None
+    assert check_image.partly(files, candidates) == (str(tmp_path / "app"), ["top.py"])
+    assert check_image.partly(files, [str(tmp_path / "none")]) == (None, [])
+
+
 def test_a_file_with_other_content_is_not_the_folder_s(tmp_path: Path) -> None:
     files = code_folder(tmp_path / "app")
     (tmp_path / "app" / "lib" / "helpers.py").write_text("X = 2\n")

@@ -6,8 +6,6 @@ and line to fix."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,14 +13,11 @@ from typing import Any
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
-from prefect_flow_deploy.docker import image_programs
+from prefect_flow_deploy.docker import image_errors, image_programs
 from prefect_flow_deploy.docker.missing_modules import found_by_name, module_errors
-from prefect_flow_deploy.in_image import check_image as check_program
-from prefect_flow_deploy.reading.dockerfile import last_instruction_line, logical_lines
 from prefect_flow_deploy.reading.loaded_files import load_risk
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.python_source import FolderSource
-from prefect_flow_deploy.reading.requirements import holding_prefect_back, requirement_line
 
 # By entrypoint: why that flow cannot run from the image, where the folder's others can.
 FlowErrors = dict[str, FolderError]
@@ -52,19 +47,20 @@ def check(
             run_env(folder),
         )  # fmt: skip
     except image_programs.NoPythonError as exc:  # at the base image's line
-        raise FolderError(exc.message, *_final_from(folder)) from None
+        raise FolderError(exc.message, *image_errors.final_from(folder)) from None
     if not result.prefect_version:
-        raise _no_prefect_error(folder)
-    _check_prefect_major(folder, result.prefect_version)
+        raise image_errors.no_prefect_error(folder)
+    image_errors.check_prefect_major(folder, result.prefect_version)
     if result.worker_command_error:
-        raise _worker_command_error(folder, result.worker_command_error)
+        raise image_errors.worker_command_error(folder, result.worker_command_error)
     if result.entrypoint_ignoring_command:
-        raise _entrypoint_error(folder, result.entrypoint_ignoring_command)
+        raise image_errors.entrypoint_error(folder, result.entrypoint_ignoring_command)
     if not result.code_dir:
-        raise FolderError(*_missing_code(folder))
+        raise FolderError(*image_errors.missing_code(folder))
     errors = [
         *prefect_name_errors(folder, result.prefect_missing, result.prefect_version),
         *module_errors(folder, result.missing_modules, projects_root),
+        *image_errors.absent_errors(folder, result.absent, result.code_dir),
     ]
     failing = _flow_errors(folder, errors)
     if errors and (not _in_flow_files(folder, errors) or _every_flow(folder, failing)):
@@ -254,177 +250,6 @@ def missing_modules(
     """The first of module_errors, the others said now."""
     errors = module_errors(folder, missing, projects_root)
     return _first_said(folder, errors) if errors else None
-
-
-def _entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
-    line = None
-    if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(errors="replace")
-        line = last_instruction_line(text, "ENTRYPOINT")
-    where = "its ENTRYPOINT" if line else "the ENTRYPOINT it inherits from its base image"
-    return FolderError(
-        f"the image runs {where}, {json.dumps(entrypoint)}, which does not run the command it "
-        "is given: the Docker worker starts each flow run as the container's command "
-        "(`prefect flow-run execute`), so no run of this deployment would start its flow. "
-        "Remove the ENTRYPOINT (a CMD is fine: the worker replaces it), or end the "
-        'entrypoint script with `exec "$@"`.',
-        file=str(folder.dockerfile or folder.path),
-        line=line,
-    )
-
-
-def _worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
-    """The image's Prefect imports but its CLI, which starts every run, does not (an old pin
-    on a newer Python: Prefect 3.4.6's CLI imports importlib_metadata, which it requires
-    only below 3.10; jakekaplan/demo-flows). At the pin's line, when requirements.txt has one."""
-    if printed.startswith(check_program.OFF_PATH) and folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(errors="replace")
-        user_bin = printed.removeprefix(check_program.OFF_PATH)
-        return FolderError(
-            f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and "
-            f"in this image {printed} (pip's user scheme: a non-root USER's install), so every "
-            f"run would crash. Add `ENV PATH={user_bin}:$PATH` after this line.",
-            file=str(folder.dockerfile),
-            line=last_instruction_line(text, "USER") or _final_from(folder)[1],
-        )
-    lines = printed.strip().splitlines() or [printed]
-    said = lines[-1] + ("\n" + "\n".join(lines[:-1]) if len(lines) > 1 else "")
-    pinned = _pin_failing(folder, lines[-1])
-    if pinned is not None:
-        return FolderError(
-            f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, "
-            f"and in this image that command fails, so every run would crash: {said}\nThis "
-            f"line pins `{pinned[1]}`, in place of the version Prefect's own dependencies "
-            "need (pip said so in the build; `pip check` in the image names them): remove "
-            "the pin or raise it.",
-            file=str(folder.requirements),
-            line=pinned[0],
-        )
-    file, line = _prefect_pin(folder)
-    return FolderError(
-        f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, and in "
-        f"this image that command fails, so every run would crash: {said}\nInstall a Prefect "
-        "3 that runs with the image's Python and packages (an older pin may lack what its CLI "
-        "imports there, or meet a newer library it does not support), or base the image on "
-        "prefecthq/prefect:3-….",
-        file=file,
-        line=line,
-    )
-
-
-def _pin_failing(folder: FlowFolder, error: str) -> tuple[int, str] | None:
-    """The requirements.txt line pinning the module an ImportError names (`cannot import name
-    'Sentinel' from 'typing_extensions'`: a `pip freeze` pin older than pydantic-core needs;
-    CBIIT/C3DC-Prefect-Dataloader, blamed on the image's Prefect, at the folder)."""
-    named = re.search(r"(?:from|No module named) '([A-Za-z0-9_]+)", error)
-    if folder.requirements is None or named is None or named[1] == "prefect":
-        return None
-    line = requirement_line(folder.requirements, named[1])
-    return (line, named[1]) if line else None
-
-
-def _prefect_pin(folder: FlowFolder) -> tuple[str, int | None]:
-    """Where the image's Prefect is chosen: the pin in requirements.txt, else in the
-    folder's pyproject.toml (jonathjd/prefect-oop-example: `prefect==3.4.7` there, said at
-    the Dockerfile without a line), else the Dockerfile's last RUN that installs packages,
-    else its FROM."""
-    if folder.requirements and (line := requirement_line(folder.requirements, "prefect")):
-        return str(folder.requirements), line
-    pyproject = folder.path / "pyproject.toml"
-    if pyproject.is_file():
-        rows = pyproject.read_text(errors="replace").splitlines()
-        found = [n for n, t in enumerate(rows, 1) if re.search(r"""["']prefect\b""", t)]
-        if found:
-            return str(pyproject), found[0]
-    if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(errors="replace")
-        installs = [
-            n for n, i in logical_lines(text)
-            if i.split()[:1] == ["RUN"] and re.search(r"\b(pip|uv|poetry|pdm)\b.*\b(install|sync)\b", i)
-        ]  # fmt: skip
-        if installs:
-            return str(folder.dockerfile), installs[-1]
-    return _final_from(folder) if folder.dockerfile else (str(folder.path), None)
-
-
-def _check_prefect_major(folder: FlowFolder, version: str | None) -> None:
-    """Prefect 2 in the image (an old pin in requirements.txt) cannot run a Prefect 3 flow
-    run: say so now, pointing at the pin."""
-    major = (version or "").split(".")[0]
-    if not major.isdigit() or int(major) >= 3:
-        return
-    held = holding_prefect_back(folder.requirements) if folder.requirements else None
-    if held is not None:
-        at, pin, wanted = held
-        raise FolderError(
-            f"the image has Prefect {version}, and the deployment is run by a Prefect 3 "
-            f"worker, which cannot start it: pip took that older Prefect because `{pin}` is "
-            f"outside what Prefect 3 requires (`{wanted}`). Loosen or remove that pin.",
-            file=str(folder.requirements),
-            line=at,
-        )
-    line = requirement_line(folder.requirements, "prefect") if folder.requirements else None
-    file, line = (str(folder.requirements), line) if line is not None else _final_from(folder)
-    if line is None and folder.dockerfile is None and folder.requirements is not None:
-        file = str(folder.requirements)
-    raise FolderError(
-        f"the image has Prefect {version}, and the deployment is run by a Prefect 3 worker, "
-        "which cannot start it. Require `prefect>=3` (or remove the pin and use the base "
-        "image's Prefect 3).",
-        file=file,
-        line=line,
-    )
-
-
-def _no_prefect_error(folder: FlowFolder) -> FolderError:
-    if folder.dockerfile is None:
-        return FolderError(
-            "the image has no `prefect` package, so the Docker worker cannot run the flow. Use "
-            "a base image with Prefect 3 (--base-image) or add `prefect>=3` to requirements.txt.",
-            file=str(folder.requirements or folder.path),
-        )
-    return FolderError(
-        "the image has no `prefect` package, so the Docker worker cannot run the flow. Base "
-        "the Dockerfile on a prefecthq/prefect:3-… image or add `prefect>=3` to "
-        "requirements.txt and install it.",
-        *_final_from(folder),
-    )
-
-
-def _final_from(folder: FlowFolder) -> tuple[str, int | None]:
-    """The Dockerfile's last FROM (the image's base, where its stage starts), or the folder
-    when the base image is given (--base-image)."""
-    if folder.dockerfile is None:
-        return str(folder.path), None
-    text = folder.dockerfile.read_text(errors="replace")
-    return str(folder.dockerfile), last_instruction_line(text, "FROM")
-
-
-def _missing_code(folder: FlowFolder) -> tuple[str, str, int | None]:
-    """Message, file and line: at the last stage's COPY of the folder that misses, else at
-    that stage's FROM (a builder stage's COPY is not in the image)."""
-    file, line = _final_from(folder)
-    target = f"/opt/prefect/flows/{folder.name}"
-    hint = f"add `COPY . {target}` and `WORKDIR {target}` to the image's last stage"
-    if folder.dockerfile is not None:
-        text = folder.dockerfile.read_text(errors="replace")
-        for number, instruction in logical_lines(text):
-            words = instruction.strip().split()
-            if line is not None and number <= line:
-                continue  # an earlier stage
-            if words and words[0].upper() in ("COPY", "ADD") and "." in words[1:2]:
-                hint = (
-                    f"`{instruction.strip()}` does not put the flow files where they can be "
-                    f"found; make it `COPY . {target}` and add `WORKDIR {target}`"
-                )
-                line = number
-                break
-    flow_files = ", ".join(sorted({f.file for f in folder.flows}))
-    message = (
-        f"the image does not contain this folder's flow files ({flow_files}), so the "
-        f"deployment would crash with FileNotFoundError: {hint}."
-    )
-    return message, file, line
 
 
 def served_mismatch(reference: str, pushed: str | None, served: str | None) -> str | None:

@@ -59,6 +59,8 @@ class ImageCheck:
     worker_command_error: str | None = None
     python: str = "python"  # the image's interpreter the check ran under
     environment: str | None = None  # the digest of what that command depends on
+    # Flow files `code_dir` lacks, when it holds only some (a Dockerfile copying a subfolder).
+    absent: list[str] = field(default_factory=list)
 
 
 # Flows the check loads (by entrypoint), each with the libraries whose imports alone its
@@ -193,6 +195,7 @@ def _check_under(
         data.get("worker_command"),
         python,
         data.get("environment"),
+        data.get("absent") or [],
     )
 
 

@@ -102,9 +102,25 @@ def code_dir(files: dict[str, str], candidates: list[str], root: str = "/") -> s
     return search(files, root)
 
 
+def partly(files: dict[str, str], candidates: list[str]) -> tuple[str | None, list[str]]:
+    """The candidate holding the most of the files (one at least), and those it lacks: a
+    Dockerfile copying one subfolder of the flow folder holds its flows, not the others."""
+    best: tuple[str | None, list[str]] = (None, sorted(files))
+    for candidate in candidates:
+        absent = [f for f in sorted(files) if not holds(candidate, {f: files[f]})]
+        if candidate and len(absent) < len(best[1]):
+            best = (candidate, absent)
+    return best if best[0] is not None else (None, [])
+
+
 def check(args: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"prefect": prefect_version(), "code_dir": None, "cwd": os.getcwd()}
-    out["code_dir"] = found = code_dir(args["files"], args["candidates"])
+    found = code_dir(args["files"], args["candidates"])
+    if found is None:
+        found, absent = partly(args["files"], args["candidates"])
+        if absent:
+            out["absent"] = absent
+    out["code_dir"] = found
     if found:  # the folder's own modules are found there, as in a flow run
         sys.path.insert(0, found)
     out["missing"] = [m for m in args.get("modules", []) if importlib.util.find_spec(m) is None]
