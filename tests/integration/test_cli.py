@@ -380,7 +380,7 @@ def test_a_server_variable_in_parameters_is_filled_in_as_prefect_deploy_does(
         " -> None:\n    pass\n"
     )
     (folder / "prefect.yaml").write_text(
-        "deployments:\n- name: etl\n  entrypoint: flow.py:etl\n  parameters:\n"
+        "deployments:\n- entrypoint: flow.py:etl\n  parameters:\n"
         f"    limits: '{{{{ prefect.variables.{name} }}}}'\n"
         f"    label: 'at {{{{ prefect.variables.{name} }}}}'\n"
         "    gone: '{{ prefect.variables.no_such_variable }}'\n"
