@@ -132,22 +132,9 @@ class RegistryLog:
         return sum(1 for line in self._lines() if pattern.search(line))
 
     def _lines(self) -> list[str]:
-        self._settled()
         with self.path.open("rb") as handle:
             handle.seek(self.offset)
             return handle.read().decode(errors="replace").splitlines()
-
-    def _settled(self, quiet: float = 0.5, bound: float = 10.0) -> None:
-        """Until the log has not grown for `quiet` seconds: the registry writes a request's
-        line after sending its response, so a client done with its requests may read the log
-        before their last lines are there (a clean-clone run with the machine busy counted
-        25 HEADs of 30)."""
-        deadline = time.monotonic() + bound
-        size, since = self.path.stat().st_size, time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - since < quiet:
-            time.sleep(0.05)
-            if (now := self.path.stat().st_size) != size:
-                size, since = now, time.monotonic()
 
 
 async def _run_and_wait(
