@@ -228,3 +228,28 @@ def test_a_library_raising_at_import_fails_its_flow_and_those_that_import_are_no
     }, done.stderr  # fmt: skip
     assert "Bad git executable." in rows["git"]["error"], rows["git"]["error"]
     assert "cannot import name 'Y'" in rows["typo"]["error"], rows["typo"]["error"]
+
+
+def test_a_module_asking_the_api_at_import_is_a_warning_and_fails_fast(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """awesomegusS/tm-vov-dashboard (trial round 9 a 7): `Variable.get(…)` at a module's top,
+    with the check's empty PREFECT_API_URL, started Prefect's temporary local server (older
+    Prefect 3): 86 s a load, past the 120 s watchdog for the folder. Without one, the client
+    fails at once: a fallback in the module runs, and one without is a warning (a run has
+    the API), as a variable the run's environment gives."""
+    folder = scenario.folder("load", "asksapi")
+    folder.mkdir(parents=True)
+    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+    ask = "from prefect.variables import Variable\n\n"
+    (folder / "fallback.py").write_text(template.format(name="fallback", head=ask + (
+        "try:\n    REGION = Variable.get('region', default='eu')\nexcept Exception:\n"
+        "    REGION = 'eu'")))  # fmt: skip
+    (folder / "bare.py").write_text(
+        template.format(name="bare", head=ask + "REGION = Variable.get('region', default='eu')")
+    )
+    done = cli("deploy", "--json", *common(scenario, stack))
+    rows = {row["flow"]: row["status"] for row in json.loads(done.stdout)}
+    assert rows == {"fallback": "created", "bare": "created"}, done.stderr
+    [said] = [line for line in done.stderr.splitlines() if "loading bare.py:bare" in line]
+    assert "No Prefect API URL provided" in said and "fallback" not in done.stderr, done.stderr

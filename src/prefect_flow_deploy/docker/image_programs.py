@@ -70,8 +70,14 @@ Loads = dict[str, list[tuple[str, list[str]]] | None]
 
 ENTRYPOINT_CHECK_SECONDS = 60
 SCHEMA_SECONDS = 120
-# Prefect's client reads these: a flow module that talks to an API at import finds none.
-_NO_API = {"PREFECT_API_URL": "", "PREFECT_API_KEY": ""}
+# Prefect's client reads these: a flow module that talks to an API at import finds none,
+# and fails at once (no temporary local server: older Prefect 3 starts one without an API
+# URL, which made a module's `Variable.get(…)` at import take 86 s; awesomegusS/tm-vov-
+# dashboard, trial round 9 a 7). The new name of the setting, and the old.
+_NO_API = {
+    "PREFECT_API_URL": "", "PREFECT_API_KEY": "",
+    "PREFECT_SERVER_EPHEMERAL_ENABLED": "false", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
+}  # fmt: skip
 
 
 def check_image(

@@ -36,6 +36,8 @@ import sys
 from typing import Any
 
 MARKER = "PFD-SCHEMAS "
+# What Prefect's client raises for an API call without an API URL (the check gives none).
+NO_API = "No Prefect API URL provided"
 
 # Never where a Dockerfile copies a folder's code, and slow or endless to walk.
 SKIPPED_DIRS = (
@@ -389,7 +391,8 @@ def schemas(
                 # what a run's environment may provide: a variable, a file, the network, a
                 # package installed as it starts (EXTRA_PIP_PACKAGES: a missing one is a
                 # warning, said by the import check already)
-                "environment": isinstance(inner, (KeyError, OSError, ModuleNotFoundError)),
+                "environment": isinstance(inner, (KeyError, OSError, ModuleNotFoundError))
+                or str(inner).startswith(NO_API),  # a run has the API: the check has none
             }
     return out
 

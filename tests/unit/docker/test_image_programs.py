@@ -83,7 +83,10 @@ def test_schemas_in_a_run_of_their_own(engine: Any) -> None:
     assert image_schemas("r/x:1", "/app", loads) == SCHEMA
     [run] = used.started
     assert run["network_disabled"] is True and run["working_dir"] == "/app"
-    assert run["environment"] == {"PREFECT_API_URL": "", "PREFECT_API_KEY": ""}
+    assert run["environment"] == {
+        "PREFECT_API_URL": "", "PREFECT_API_KEY": "",
+        "PREFECT_SERVER_EPHEMERAL_ENABLED": "false", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
+    }  # fmt: skip
     assert run["labels"] == leftovers.run_label()
     assert json.loads(run["command"][0]) == {
         "code_dir": "/app",
