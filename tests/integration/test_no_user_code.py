@@ -253,3 +253,26 @@ def test_a_module_asking_the_api_at_import_is_a_warning_and_fails_fast(
     assert rows == {"fallback": "created", "bare": "created"}, done.stderr
     [said] = [line for line in done.stderr.splitlines() if "loading bare.py:bare" in line]
     assert "No Prefect API URL provided" in said and "fallback" not in done.stderr, done.stderr
+
+
+def test_a_missing_submodule_of_the_folder_s_own_package_fails_its_flow(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """nishantnayar/prefect-trading after adopt (trial round 9 b 7): `from pkg.sub.loader
+    import load` with pkg/ in the folder and pkg/sub/ not: the import check (it looks at
+    `pkg`) said nothing, the loading's ModuleNotFoundError was taken for a package a run may
+    install, and every run crashed. A missing library stays the import check's warning."""
+    folder = scenario.folder("load", "ownpkg")
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pkg" / "__init__.py").write_text("")
+    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+    (folder / "sub.py").write_text(
+        template.format(head="from pkg.sub.loader import load", name="sub")
+    )
+    (folder / "lib.py").write_text(template.format(head="import no_such_library_zz", name="lib"))
+    done = cli("deploy", "--json", *common(scenario, stack))
+    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    assert {f: r["status"] for f, r in rows.items()} == {"sub": "failed", "lib": "created"}, (
+        done.stderr
+    )
+    assert "No module named 'pkg.sub'" in rows["sub"]["error"], rows["sub"]["error"]
