@@ -7,6 +7,7 @@ folder's reading and the image's answer, but the warnings said now."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -
         if not imports:
             continue  # only after a change of sys.path (loading the flow judged it), or beside
         own_src = _own_src(folder, module)
-        local = own_src or _in_repository(folder, module, projects_root)
+        local = own_src or _in_repository(folder, module, projects_root, _dotted(folder, imports))
         moved = _by_old_path(folder, imports[0]) if local and local != "." else None
         fix = (
             _own_src_fix(folder, module, own_src)
@@ -185,7 +186,24 @@ def _own_src_fix(folder: FlowFolder, module: str, own_src: str) -> str:
     )
 
 
-def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
+def _dotted(folder: FlowFolder, imports: list[ModuleImport]) -> list[str]:
+    """The dotted names the imports' lines name (`src.services.logger`), read at their lines."""
+    names = []
+    for found in imports:
+        try:
+            text = (folder.path / found.file).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        line = text[found.line - 1] if 0 < found.line <= len(text) else ""
+        named = re.match(r"\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", line)
+        if named:
+            names.append(named[1] or named[2])
+    return names
+
+
+def _in_repository(
+    folder: FlowFolder, module: str, root: Path, dotted: list[str] | None = None
+) -> str | None:
     """Where the repository holds a module the code imports as if it were installed (beside
     the flow folders, in the project, at the root or in its `src/` (the src layout of the
     repository's own package, installed in its development environment): a common monorepo
@@ -201,6 +219,20 @@ def _in_repository(folder: FlowFolder, module: str, root: Path) -> str | None:
             # beside the folder, or the package the folder is in: a regular one (a project
             # folder named as a pip package, projects/mps/, is not the module)
             enclosing = own.is_relative_to(candidate)
-            if candidate.exists() and (not enclosing or (candidate / "__init__.py").is_file()):
+            regular = (candidate / "__init__.py").is_file()
+            if candidate.exists() and (not enclosing or regular or _beyond(candidate, own, dotted)):
                 return os.path.relpath(candidate, repository).replace(os.sep, "/")
     return None
+
+
+def _beyond(candidate: Path, own: Path, dotted: list[str] | None) -> bool:
+    """An import naming a module of the enclosing namespace package outside the flow folder
+    (`from src.services.logger import …` in src/flows/, no src/__init__.py: tomdncenter/
+    automate, trial round 9 b 5: warned as a pip package, every run crashed)."""
+    for name in dotted or []:
+        rest = name.split(".")[1:]
+        target = candidate.joinpath(*rest) if rest else None
+        found = target is not None and (target.with_suffix(".py").is_file() or target.is_dir())
+        if found and target is not None and not target.is_relative_to(own):
+            return True
+    return False

@@ -95,3 +95,26 @@ def test_a_module_beside_a_flow_file_in_a_sub_folder_is_not_missing(
     assert module_errors(folder, ["alpha_helpers", "pandas"], tmp_path / "projects") == []
     said = capfd.readouterr().err
     assert "`pandas`" in said and "alpha_helpers" not in said
+
+
+def test_an_enclosing_namespace_package_named_by_its_modules_is_the_repository_s(
+    tmp_path: Path,
+) -> None:
+    """tomdncenter/automate (trial round 9 b 5): src/flows/flow_test.py imports
+    `src.services.logger`, no src/__init__.py: "add `src` to requirements.txt" (a warning),
+    and every run crashed. An error naming it, as with src/__init__.py; the project folder
+    named as a pip package (`import mps` in projects/mps/flows) stays a package."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: t\n  entrypoint: src/flows/flow_test.py:weather\n"
+    )
+    (tmp_path / "src" / "services").mkdir(parents=True)
+    (tmp_path / "src" / "services" / "__init__.py").write_text("")
+    (tmp_path / "src" / "services" / "logger.py").write_text("def configure():\n    pass\n")
+    (tmp_path / "src" / "flows").mkdir()
+    (tmp_path / "src" / "flows" / "flow_test.py").write_text(
+        FLOW.format(imports="from src.services.logger import configure")
+    )
+    [folder] = discover(tmp_path, None, "acme/x")
+    [error] = module_errors(folder, ["src"], tmp_path)
+    assert error.file == str(tmp_path / "src" / "flows" / "flow_test.py") and error.line == 2
