@@ -119,9 +119,11 @@ def _prefect_layout(
             Step("write", None, target / "prefect.yaml", _yaml(relative),
                  f"{len(mine)} deployment{'s' * (len(mine) != 1)}")
         )  # fmt: skip
-        if not (group.path / "requirements.txt").is_file():
+        alone = group.path == root.resolve()  # its files move alone: the root's stay
+        if alone or not (group.path / "requirements.txt").is_file():
             pulled = prefect_layout.pulled_requirements(mine, path, root)
-            _copy_requirements(adoption, pulled, requirements, (group.path, target), root)
+            move = (None if alone else group.path, target)
+            _copy_requirements(adoption, pulled, requirements, move, root)
         everything = _read_group(group, root)
         unnamed = _unnamed_flows(group, everything, [g.path for g in read.groups if g is not group])
         adoption.warnings += _left_behind(group, everything, root, target)
@@ -187,10 +189,11 @@ def _root_build_files(root: Path, moves: dict[Path, Path]) -> list[str]:
 
     top = root.resolve()
     found = [f for f in (folder_dockerfile(top), top / "pyproject.toml") if f and f.is_file()]
-    moved = {source: target for source, target in moves.items() if source != top}
     said = []
-    for file in found:
-        lacking = [_rel(t, root) for s, t in moved.items() if not (s / file.name).is_file()]
+    for file in found:  # flow files at the top move alone: their folder lacks it too
+        lacking = [
+            _rel(t, root) for s, t in moves.items() if s == top or not (s / file.name).is_file()
+        ]
         if lacking:
             said.append(
                 f"{file.name} stays at the repository root: each folder's image is built from "
@@ -233,21 +236,18 @@ def _unnamed_flows(
 
 
 def _copy_requirements(
-    adoption: Adoption,
-    pulled: list[Path],
-    requirements: Path,
-    move: tuple[Path, Path],
+    adoption: Adoption, pulled: list[Path], requirements: Path, move: tuple[Path | None, Path],
     root: Path,
-) -> None:
-    """The file the entries' pull steps installed, else the root requirements.txt, copied
-    in as the folder's requirements.txt (CBIIT/prefect-toolkit: an entry installing its own
-    `requirements_prefect3….txt` got the root's Prefect 2 freeze, whose pip run failed)."""
+) -> None:  # fmt: skip
+    """The file the entries' pull steps installed (CBIIT/prefect-toolkit), else the root's,
+    copied in as the folder's requirements.txt; `move`: the folder moved whole (None: its
+    files moved alone), and where to."""
     source = pulled[0] if pulled else (requirements if requirements.is_file() else None)
     if source is None:
         return
     folder, target = move
-    inside = source.resolve().is_relative_to(folder.resolve())
-    moved = target / source.resolve().relative_to(folder.resolve()) if inside else source
+    inside = folder is not None and source.resolve().is_relative_to(folder.resolve())
+    moved = target / source.resolve().relative_to(folder.resolve()) if folder and inside else source
     adoption.steps.append(Step("copy", moved, target / "requirements.txt"))
     if len(pulled) > 1:
         adoption.warnings.append(

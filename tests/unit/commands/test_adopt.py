@@ -279,3 +279,24 @@ def test_the_requirements_an_entry_s_pull_step_installs_are_the_folder_s(tmp_pat
     steps = [(s.kind, s.source, s.target) for s in plan(root, root / "projects").steps]
     copies = {t.parent.name: s.name for a, s, t in steps if a == "copy" and s is not None}
     assert copies == {"sales": "requirements-prefect3.txt", "flows": "requirements.txt"}
+
+
+def test_a_flow_file_at_the_root_gets_the_root_s_requirements_and_dockerfile_said(
+    tmp_path: Path,
+) -> None:
+    """xiaosongmaki/prefect_test (trial round 9 b 11): the root was the flow folder, its
+    requirements.txt and Dockerfile in its build; `adopt` moved flow.py alone and left both,
+    unsaid: a deployment that ran crashed after it."""
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: report\n  entrypoint: flow.py:report\n"
+    )
+    (tmp_path / "flow.py").write_text(FLOW.format(name="report"))
+    (tmp_path / "requirements.txt").write_text("tabulate\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nCOPY . .\n")
+    root = checkout(tmp_path)
+    adoption = plan(root, root / "projects")
+    copies = [(s.source, s.target) for s in adoption.steps if s.kind == "copy"]
+    [(source, target)] = copies
+    assert source == root / "requirements.txt" and target.name == "requirements.txt"
+    assert target.parent != root and target.parent.is_relative_to(root / "projects")
+    assert any(w.startswith("Dockerfile stays at the repository root") for w in adoption.warnings)
