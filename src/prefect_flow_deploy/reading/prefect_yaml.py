@@ -67,6 +67,34 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
 EntryPlace = tuple[int | None, str | None]
 
 
+# Keys of a deployment entry: at the file's top, where neither `prefect deploy` nor this
+# tool reads them (Prefect refuses such a file: "An entrypoint must be provided").
+_ENTRY_KEYS = (
+    "entrypoint", "schedules", "schedule", "parameters", "work_pool", "tags",
+    "enforce_parameter_schema", "concurrency_limit", "triggers", "job_variables",
+)  # fmt: skip
+
+
+def _entry_keys_at_top(data: dict[str, Any], path: Path, lines: dict[str, int]) -> list[Problem]:
+    """A deployment written at the file's top, without `deployments:` (Nehuenkend/
+    SpaceX_Prefect): its schedule, parameters and tags were dropped without a word."""
+    found = [k for k in _ENTRY_KEYS if k in data]
+    if not found or "deployments" in data:
+        return []
+    return [
+        Problem(
+            "error",
+            f"{', '.join(f'`{k}`' for k in found)} at the top of prefect.yaml belong to a "
+            "deployment, and neither prefect-flow-deploy nor `prefect deploy` reads them "
+            "there: write the deployment as an entry of a `deployments:` list (`deployments:` "
+            "then `- name: …` above its keys, indented).",
+            path,
+            lines.get(found[0]),
+            "prefect.yaml",
+        )
+    ]
+
+
 def read_prefect_yaml(path: Path) -> tuple[list[DeploymentConfig], list[Problem]]:
     configs, problems, _ = read_prefect_yaml_entries(path)
     return configs, problems
@@ -111,7 +139,9 @@ def read_prefect_yaml_entries(
         )
 
     top_lines = _mapping_lines(root)
-    problems = _owned_sections(data, "the", path, top_lines, None)
+    problems = _owned_sections(data, "the", path, top_lines, None) + _entry_keys_at_top(
+        data, path, top_lines
+    )
 
     entries = data.get("deployments") or []
     entries_node = next((v for k, v in root.value if k.value == "deployments"), None)

@@ -295,3 +295,21 @@ def test_unquoted_dates_are_read_as_the_text_prefect_sends(tmp_path: Path) -> No
     theirs = IntervalSchedule(**schedule).model_dump(mode="json", exclude_none=True)
     [entry] = exact_schedules(list(config.schedules or ()))
     assert entry["schedule"] == theirs
+
+
+def test_a_deployment_written_at_the_top_without_deployments_is_an_error(tmp_path: Path) -> None:
+    """Nehuenkend/SpaceX_Prefect (trial round 9 b 6): `name`, `entrypoint`, `schedules`,
+    `parameters`, `tags` at the file's top: read as no entry, the folder's flow was deployed
+    without its schedule, parameters and tags, unsaid (`prefect deploy` refuses the file)."""
+    path = tmp_path / "prefect.yaml"
+    path.write_text(
+        "name: spacex\nentrypoint: flow.py:etl\nschedules:\n- cron: '0 8 * * *'\n"
+        "parameters: {limit: 20}\n"
+    )
+    _, problems = read_prefect_yaml(path)
+    [error] = [p for p in problems if p.severity == "error"]
+    assert error.line == 2 and error.message.startswith(
+        "`entrypoint`, `schedules`, `parameters` at the top of prefect.yaml belong to a deployment"
+    )
+    path.write_text("name: spacex\nprefect-version: 3.1.0\n")
+    assert read_prefect_yaml(path)[1] == []
