@@ -107,3 +107,27 @@ def chosen_at_run_time(func: FuncDef, module: Module, relative: str, path: Path)
         )
         problems.append(Problem("warning", message, path, func.lineno, "Flow not readable"))
     return problems
+
+
+def called_at_import(tree: ast.Module, path: Path, functions: set[str]) -> list[Problem]:
+    """A statement at the file's top calling one of its flows (`etl()`, `asyncio.run(etl())`,
+    no `if __name__ == "__main__":`): the worker's process imports the file to start each
+    run, so every run of the deployment runs the flow once more, as a run of its own (trial
+    round 9 b 10); the image check does not load such a file."""
+    return [
+        Problem(
+            "warning",
+            f"`{ast.unparse(node).strip()}` at the top of the file runs the flow whenever the "
+            "file is imported: each run of its deployments imports it, so runs the flow once "
+            'more, as a flow run of its own. Put it under `if __name__ == "__main__":`.',
+            path,
+            node.lineno,
+            "Flow run at import",
+        )
+        for node in tree.body
+        if isinstance(node, ast.Expr)
+        and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions
+            for n in ast.walk(node.value)
+        )
+    ]

@@ -23,6 +23,7 @@ from pathlib import Path
 from prefect_flow_deploy.core.model import FlowSpec, ModuleImport, Problem
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.code_deployments import MAY_DEPLOY, code_deployments
+from prefect_flow_deploy.reading.flow_file_problems import called_at_import
 from prefect_flow_deploy.reading.flow_file_reader import FileReader
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -70,6 +71,8 @@ def find_flows(
     reader.read(prefect1_possible="Flow" in text)
     removed = [_removed_problem(path, *found) for found in module_imports.removed]
     in_code = code_deployments(tree, path, reader.flows) if MAY_DEPLOY.search(text) else []
+    functions = {f.function for f in reader.flows}
+    in_code += called_at_import(tree, path, functions) if functions else []
     return reader.flows, reader.problems + removed + in_code, module_imports.found
 
 

@@ -91,3 +91,18 @@ def test_a_flow_decorator_bound_at_run_time_is_said_at_its_line(tmp_path: Path) 
         """,
     )
     assert [f.entrypoint for f in chosen.flows] == ["flows.py:extract"] and chosen.problems == []
+
+
+def test_a_flow_called_at_the_file_s_top_is_a_warning_at_the_call(tmp_path: Path) -> None:
+    """Trial round 9 b 10: `top()` at the top, no `__main__` guard: each deployment run
+    imported the file and ran the flow once more (two flow runs a run), unsaid."""
+    from prefect_flow_deploy.reading.discovery import discover
+
+    (tmp_path / "p" / "f").mkdir(parents=True)
+    (tmp_path / "p" / "f" / "flow.py").write_text(
+        "import asyncio\nfrom prefect import flow\n\n\n@flow\ndef top(n: int = 1):\n    print(n)\n"
+        "\n\ntop()\nasyncio.run(top())\nprint('x')\nif __name__ == '__main__':\n    top()\n"
+    )
+    [folder] = discover(tmp_path)
+    said = [(p.line, p.severity) for p in folder.problems if p.title == "Flow run at import"]
+    assert said == [(10, "warning"), (11, "warning")]
