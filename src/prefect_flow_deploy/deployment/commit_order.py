@@ -125,7 +125,7 @@ def superseded(
     else:
         return None
     return (
-        f"skipped: the server's deployment was written from a newer commit ({why}); this run "
+        f"the server's deployment was written from a newer commit ({why}); this run "
         f"would put an older version back. {WAY_OUT}"
     )
 

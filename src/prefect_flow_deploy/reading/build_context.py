@@ -155,8 +155,12 @@ _SECRET_FILE = re.compile(
 
 
 def secret_looking_files(files: Iterable[str]) -> list[str]:
-    """Context files named like credentials (`.env`, `id_rsa`, `*.pem`, …), sorted."""
-    return sorted(path for path in files if _SECRET_FILE.search(path))
+    """Context files named like credentials (`.env`, `id_rsa`, `*.pem`, …), sorted; not a
+    template of one (`.env.development.example`: pguyard-esurv/prefect-scratch)."""
+    return sorted(p for p in files if _SECRET_FILE.search(p) and not _TEMPLATE.search(p))
+
+
+_TEMPLATE = re.compile(r"\.(example|sample|template|dist)$")
 
 
 # A flow folder's file this large is data or a build artefact, not code: GitHub refuses files

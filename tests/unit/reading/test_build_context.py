@@ -172,7 +172,7 @@ def test_files_named_like_credentials_are_found() -> None:
 
     files = dict.fromkeys(
         [
-            ".env", ".env.prod", ".env.example", "conf/.env.sample", "flow.py", "keys/id_rsa",
+            ".env", ".env.prod", ".env.example", "conf/.env.sample", ".env.development.example", "flow.py", "keys/id_rsa",
             "certs/server.pem", "gcp-service-account.json", "credentials.json", "data.json",
             ".pypirc", "monkey.py", "environment.yml",
         ],
