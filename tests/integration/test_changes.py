@@ -85,10 +85,19 @@ def test_fail_fast_stops_the_remaining_folders(stack: Stack, scenario: Scenario)
 def test_package_missing_from_requirements_is_a_warning_with_its_line(
     stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """A warning at its line when a run may install it as it starts (EXTRA_PIP_PACKAGES in
+    its env); when nothing does, every run would crash, and its flows fail (trial round 9
+    a 8, andrew-dang/goc-datasets: a warning, then every run crashed)."""
     folder = copy_example(scenario, "sales", "customer_report")  # helpers.py imports tabulate
     (folder / "requirements.txt").unlink()
     (folder / "extra.py").write_text("import json\n\nimport yaml_missing_pkg  # noqa\n")
     result = deploy(scenario, stack)
+    assert {r.status for r in result.results} == {"failed"}
+    assert all("Nothing sets EXTRA_PIP_PACKAGES" in (r.error or "") for r in result.results)
+    assert "No module named 'tabulate'" in (result.results[0].error or "")
+    capfd.readouterr()
+    extra = {"env": {"EXTRA_PIP_PACKAGES": "tabulate"}}
+    result = deploy(scenario, stack, job_variables=extra)
     err = capfd.readouterr().err
     assert {r.status for r in result.results} == {"created"}  # a warning, not a failure
     assert f"warning: {folder / 'helpers.py'}:1: " in err and "imports `tabulate`" in err
@@ -98,7 +107,7 @@ def test_package_missing_from_requirements_is_a_warning_with_its_line(
 
     (folder / "requirements.txt").write_text("tabulate==0.9.0\n")
     (folder / "extra.py").unlink()
-    deploy(scenario, stack)
+    deploy(scenario, stack, job_variables=extra)
     assert "which the image does not have" not in capfd.readouterr().err
 
 

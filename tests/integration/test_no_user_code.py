@@ -270,9 +270,11 @@ def test_a_missing_submodule_of_the_folder_s_own_package_fails_its_flow(
         template.format(head="from pkg.sub.loader import load", name="sub")
     )
     (folder / "lib.py").write_text(template.format(head="import no_such_library_zz", name="lib"))
+    (folder / "ok.py").write_text(template.format(head="", name="ok"))
     done = cli("deploy", "--json", *common(scenario, stack))
     rows = {row["flow"]: row for row in json.loads(done.stdout)}
-    assert {f: r["status"] for f, r in rows.items()} == {"sub": "failed", "lib": "created"}, (
-        done.stderr
-    )
+    statuses = {f: r["status"] for f, r in rows.items()}
+    assert statuses == {"sub": "failed", "lib": "failed", "ok": "created"}, done.stderr
     assert "No module named 'pkg.sub'" in rows["sub"]["error"], rows["sub"]["error"]
+    assert "EXTRA_PIP_PACKAGES" not in rows["sub"]["error"]  # no package gives it
+    assert "Nothing sets EXTRA_PIP_PACKAGES" in rows["lib"]["error"], rows["lib"]["error"]

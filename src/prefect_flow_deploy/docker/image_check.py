@@ -20,17 +20,28 @@ from prefect_flow_deploy.reading.loaded_files import load_risk
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.python_source import FolderSource
 
+NOTHING_INSTALLS = (
+    ". Nothing sets EXTRA_PIP_PACKAGES for its runs (the deployment's env, the tenant's job "
+    "variables, the pool's default env, the image's ENV), so every run fails the same way: "
+    "add the package to requirements.txt"
+)
 # By entrypoint: why that flow cannot run from the image, where the folder's others can.
 FlowErrors = dict[str, FolderError]
 Loads = image_programs.Loads
 
 
 def check(
-    folder: FlowFolder, recipe: BuildRecipe, reference: str, projects_root: Path
+    folder: FlowFolder,
+    recipe: BuildRecipe,
+    reference: str,
+    projects_root: Path,
+    installs_at_start: bool = True,
 ) -> tuple[str, dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Check the image; return where it holds the folder's code, the schemas and flow names
     it computed, and the flows that fail on their own (by entrypoint). What fails every flow
-    (the image itself, a module of the folder's shared code) raises FolderError."""
+    (the image itself, a module of the folder's shared code) raises FolderError.
+    `installs_at_start`: whether a run may install a package the image lacks as it starts
+    (EXTRA_PIP_PACKAGES); if not, a flow whose load lacks one fails."""
     entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
     missing = [f.file for f in folder.flows if f.file not in recipe.files]
     if missing:
@@ -68,7 +79,7 @@ def check(
         raise _first_said(folder, errors)  # shared code, or nothing left to deploy
     _say(folder, errors)  # the other flows go on: each said at its line, now
     schemas, flow_names, unloadable = compute_schemas(
-        folder, reference, result.code_dir, result, loaded, skip=set(failing)
+        folder, reference, result.code_dir, result, loaded, set(failing), installs_at_start
     )
     failing |= unloadable
     if _every_flow(folder, failing):
@@ -167,6 +178,7 @@ def compute_schemas(
     checked: image_programs.ImageCheck,
     loaded: Loads,
     skip: set[str] | None = None,
+    installs_at_start: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
@@ -190,13 +202,16 @@ def compute_schemas(
             # Loaded only for what its top runs (not a schema, nor a sys.path change whose
             # imports only this loading judges): what a run's environment may give is said.
             judged = entrypoint in pending or flow.file in changed
-            own = _own_module_missing(folder, flow.file, answer["error"])
-            if answer.get("environment") and not judged and not own:
-                if "ModuleNotFoundError" in answer["error"]:
-                    continue  # a package missing: the import check's warning said it
+            error = answer["error"]
+            package = "ModuleNotFoundError" in error and not _own_module_missing(
+                folder, flow.file, error
+            )  # not one of the folder's own modules: a package the image lacks
+            if answer.get("environment") and not judged and package and installs_at_start:
+                continue  # a run may install it as it starts: the import check's warning said it
+            if answer.get("environment") and not judged and "ModuleNotFoundError" not in error:
                 log.warning(
                     f"{folder.key}: loading {entrypoint} in the built image raised "
-                    f"{answer['error']}; a run raises it too unless its environment provides "
+                    f"{error}; a run raises it too unless its environment provides "
                     "what the file reads at its top (a variable, a file, a network service: "
                     "the check runs without them).",
                     file=folder.path / flow.file,
@@ -204,9 +219,11 @@ def compute_schemas(
                     title="Flow may not load",
                 )
                 continue
+            if package and not installs_at_start:
+                error += NOTHING_INSTALLS
             failing[entrypoint] = FolderError(
                 f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
-                f"of it would start: {answer['error']}",
+                f"of it would start: {error}",
                 file=str(folder.path / flow.file),
                 line=flow.line,
             )

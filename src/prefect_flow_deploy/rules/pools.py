@@ -97,3 +97,29 @@ def pools_to_create(pools: Mapping[str, Pool], deployments: Iterable[DeploymentP
         if d.spec and d.action not in ("failed", "remove", "orphan")
     }
     return [p for name, p in sorted(pools.items()) if name in used and not p.exists]
+
+
+# Prefect's images install these packages as each run's container starts (their entrypoint
+# script): a package the image lacks may then come at run time.
+EXTRA_PIP_PACKAGES = "EXTRA_PIP_PACKAGES"
+
+
+def installs_at_start(
+    plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool], dockerfile: str | None
+) -> bool:
+    """Whether a run of the folder's deployments may install a package as it starts: its
+    env (the entry's, the tenant's job variables), its pool's default env, or the image's
+    ENV set EXTRA_PIP_PACKAGES. When none does, a package the image lacks crashes every run
+    that imports it (trial round 9 a 8: andrew-dang/goc-datasets, a warning and a crash)."""
+    if dockerfile is not None and EXTRA_PIP_PACKAGES in dockerfile:
+        return True
+    for plan in plans:
+        spec = plan.spec
+        if spec is None:
+            continue
+        pool = pools.get(spec.work_pool)
+        default = (pool.properties.get("env") or {}).get("default") if pool else None
+        for env in (spec.job_variables.get("env"), default):
+            if isinstance(env, dict) and EXTRA_PIP_PACKAGES in env:
+                return True
+    return False

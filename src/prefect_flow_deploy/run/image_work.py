@@ -19,7 +19,7 @@ from prefect_flow_deploy.clients.docker_auth import Logins
 from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import ImagePlan, Plan, Progress
+from prefect_flow_deploy.core.model import FlowFolder, ImagePlan, Plan, Progress
 from prefect_flow_deploy.core.naming import FOLDER_LABEL, INPUTS_LABEL, registry_host
 from prefect_flow_deploy.core.results import Counters, ImageOutcome
 from prefect_flow_deploy.docker import (
@@ -30,6 +30,7 @@ from prefect_flow_deploy.docker import (
     push_pull,
     pushing,
 )
+from prefect_flow_deploy.rules.pools import installs_at_start
 from prefect_flow_deploy.rules.specs import compact_inputs
 from prefect_flow_deploy.run.provenance import image_labels
 from prefect_flow_deploy.settings.builder import cache_flags
@@ -68,6 +69,12 @@ class ImageWork:
         of the content tag, so a new commit of the same content rebuilds nothing."""
         commit = self.history.commit.sha if self.history and self.history.commit else None
         return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
+
+    def _installs(self, folder: FlowFolder) -> bool:
+        """Whether its runs may install a package as they start (rules.pools.installs_at_start)."""
+        text = folder.dockerfile.read_text(errors="replace") if folder.dockerfile else None
+        mine = [d for d in self.plan.deployments if d.folder_key == folder.key]
+        return installs_at_start(mine, self.plan.pools, text)
 
     def _count(self, built: int = 0, pushed: int = 0) -> None:
         with self._lock:
@@ -123,7 +130,7 @@ class ImageWork:
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         code_dir, schemas, names, failing = image_check.check(
-            folder, recipe, image.reference, self.options.projects_root
+            folder, recipe, image.reference, self.options.projects_root, self._installs(folder)
         )
         phases["check"] = time.monotonic() - mark
         digest = image.digest
@@ -183,6 +190,7 @@ class ImageWork:
             self.plan.recipes[folder.key],
             references.get(native, references[platforms[0]]),
             self.options.projects_root,
+            self._installs(folder),
         )
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()

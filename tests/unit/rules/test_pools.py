@@ -76,3 +76,23 @@ def test_the_commands_said_work_when_pasted_whatever_the_names() -> None:
         "delete",
         "Start of Day Flow/start-of-day-flow",
     ]
+
+
+def test_a_run_installs_packages_at_start_only_where_extra_pip_packages_is_set() -> None:
+    """andrew-dang/goc-datasets (trial round 9 a 8): a missing package was a warning ("a run
+    may install it"), though nothing set EXTRA_PIP_PACKAGES, and every run crashed."""
+    from prefect_flow_deploy.core.model import DeploymentPlan
+    from prefect_flow_deploy.rules.pools import installs_at_start
+
+    from .test_spec_checks import spec
+
+    def plans(env: object) -> list[DeploymentPlan]:
+        made = spec(work_pool="flows", job_variables={"env": env} if env else {})
+        return [DeploymentPlan(made, made.full_name, "p/f", "create")]
+
+    plain = {"flows": pool()}
+    assert not installs_at_start(plans(None), plain, "FROM python:3.12\nCOPY . .\n")
+    assert installs_at_start(plans({"EXTRA_PIP_PACKAGES": "pandas"}), plain, None)
+    assert installs_at_start(plans(None), plain, "FROM x\nENV EXTRA_PIP_PACKAGES=pandas\n")
+    template = {"variables": {"properties": {"env": {"default": {"EXTRA_PIP_PACKAGES": "x"}}}}}
+    assert installs_at_start(plans(None), {"flows": Pool("flows", "docker", template)}, None)
