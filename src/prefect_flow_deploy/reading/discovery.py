@@ -39,17 +39,9 @@ from prefect_flow_deploy.reading.folder_entries import (
 )
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
-from prefect_flow_deploy.reading.layout_advice import found_instead
-from prefect_flow_deploy.reading.listed_entries import (
-    by_alias_only,
-    keep_listed,
-    named_otherwise,
-)
-from prefect_flow_deploy.reading.loaded_files import (
-    as_loaded,
-    imported_modules,
-    own_file_errors,
-)
+from prefect_flow_deploy.reading.layout_advice import buried_prefect_yamls, found_instead
+from prefect_flow_deploy.reading.listed_entries import by_alias_only, keep_listed, named_otherwise
+from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules, own_file_errors
 from prefect_flow_deploy.reading.outside_imports import outside_imports
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -334,6 +326,8 @@ def _read_files(
         imports, problems = as_loaded(source, path, flow_files, imports, problems)
         problems = own_file_errors(source, path, flow_files, problems)
         problems += outside_imports(path, root, imports, {f.file for f in flows})
+        below = listing.files_under(is_flow_dir, ordered=False) if listed is None else ()
+        problems += buried_prefect_yamls(below, path)  # the folder layout reads its top's alone
 
         if read.dockerfile is not None:
             text = file_reads.read_text(read.dockerfile)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
+from prefect_flow_deploy.core.model import Problem
 from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
 from prefect_flow_deploy.reading.prefect_layout import PREFECT_YAML
 
@@ -186,3 +188,25 @@ def _most(counts: Counter[str], what: str, shown: int = 4) -> list[str]:
 
 def _under(top: str) -> str:
     return "the repository root" if top == "." else f"{top}/"
+
+
+def buried_prefect_yamls(files: Iterable[str], folder: Path) -> list[Problem]:
+    """A prefect.yaml below the flow folder's top (`etl/daily/prefect.yaml` with the flow
+    folder `etl`): no run reads it, and its deployments' schedules and parameters were lost
+    unsaid (SteffRhes/prefect_experiments, trial round 9 b 9). `files`: the folder's files."""
+    top = str(folder)
+    return [
+        Problem(
+            "warning",
+            f"{os.path.relpath(path, top)} is not read: only the flow folder's own "
+            f"{PREFECT_YAML} is, so its deployments are not made as it says (their flows get "
+            "the default deployment). Make its folder a flow folder of its own (move it to "
+            f"projects/<project>/{os.path.basename(os.path.dirname(path))}/), or move its "
+            f"entries into {os.path.basename(top)}/{PREFECT_YAML} with entrypoints from there.",
+            Path(path),
+            None,
+            PREFECT_YAML,
+        )
+        for path in files
+        if os.path.basename(path) == PREFECT_YAML and os.path.dirname(path) != top
+    ]

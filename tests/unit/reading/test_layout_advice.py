@@ -177,3 +177,25 @@ def test_the_move_says_to_import_by_name_when_the_files_import_their_folder_by_p
     )
     message = found_instead(tmp_path / "projects", None, "acme/etl")
     assert "git mv prefect projects/etl/prefect`" in message and "its files import" not in message
+
+
+def test_a_prefect_yaml_below_a_flow_folder_s_top_is_said_not_to_be_read(
+    tmp_path: Path,
+) -> None:
+    """SteffRhes/prefect_experiments (trial round 9 b 9): after the move the advice gave,
+    etl/daily/prefect.yaml sat inside the flow folder etl, unread: the flow got a default
+    deployment without its schedule and parameters, unsaid."""
+    from prefect_flow_deploy.reading.discovery import discover
+
+    folder = tmp_path / "projects" / "p" / "etl"
+    (folder / "daily").mkdir(parents=True)
+    (folder / "daily" / "flow.py").write_text(FLOW.format(n=0))
+    (folder / "daily" / "prefect.yaml").write_text(
+        "deployments:\n- name: nightly\n  entrypoint: flow.py:flow_0\n"
+    )
+    [found] = discover(tmp_path / "projects")
+    [said] = [p for p in found.problems if p.file == folder / "daily" / "prefect.yaml"]
+    assert said.severity == "warning" and said.message.startswith(
+        "daily/prefect.yaml is not read: only the flow folder's own prefect.yaml is"
+    )
+    assert "projects/<project>/daily/" in said.message
