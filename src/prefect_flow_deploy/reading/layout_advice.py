@@ -150,6 +150,12 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
     project = (name or "").rsplit("/", 1)[-1] or repository.name or "<project>"
     if top == ".":
         return f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
+    subfolders = sorted(p.parent.name for p in (repository / top).glob(f"*/{PREFECT_YAML}"))
+    if subfolders and not (repository / top / PREFECT_YAML).is_file():
+        return (  # each subfolder with its prefect.yaml a flow folder (trial round 9 b 9)
+            f"`mkdir -p projects && git mv {top} projects/{top}`: the project {top}, whose "
+            f"folders {', '.join(subfolders)} keep their prefect.yaml at their top"
+        )
     move = f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
     if _imports_itself(repository / top):  # tker-78/trading-etl: `from src.utils import …`
         move += (

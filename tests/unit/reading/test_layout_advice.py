@@ -199,3 +199,13 @@ def test_a_prefect_yaml_below_a_flow_folder_s_top_is_said_not_to_be_read(
         "daily/prefect.yaml is not read: only the flow folder's own prefect.yaml is"
     )
     assert "projects/<project>/daily/" in said.message
+
+
+def test_flows_with_their_prefect_yaml_a_level_down_move_as_a_project(tmp_path: Path) -> None:
+    """SteffRhes/prefect_experiments (trial round 9 b 9): `git mv etl projects/<repo>/etl`
+    buried etl/daily/prefect.yaml inside the flow folder etl; etl is the project."""
+    (tmp_path / "etl" / "daily").mkdir(parents=True)
+    (tmp_path / "etl" / "daily" / "flow.py").write_text(FLOW.format(n=0))
+    (tmp_path / "etl" / "daily" / "prefect.yaml").write_text("deployments: []\n")
+    message = found_instead(tmp_path / "projects", None, "acme/x")
+    assert "`mkdir -p projects && git mv etl projects/etl`: the project etl" in message
