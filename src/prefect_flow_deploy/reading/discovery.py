@@ -163,7 +163,7 @@ def _root_layout(
         problems = (*group.problems, *folder.problems)
         if any(p.severity == "error" for p in group.problems):  # its entries said why
             problems = tuple(p for p in problems if p.title != _NO_FLOW)
-        problems += tuple(prefect_layout.root_build_files(group, root))
+        problems += tuple(prefect_layout.root_build_files(group, root, repository))
         read(replace(folder, problems=problems))
 
 

@@ -227,23 +227,24 @@ def _path_form(root: Path, file: str, function: str) -> str:
     return "write it as `<path>/<file>.py:<function>`, relative to the root."
 
 
-def root_build_files(group: Group, root: Path) -> list[Problem]:
-    """A requirements.txt or Dockerfile at the repository root that a flow folder below it
-    does not have: its build context is the folder, so the image would lack it."""
+def root_build_files(group: Group, root: Path, repository: Path | None = None) -> list[Problem]:
+    """A requirements.txt, Dockerfile or pyproject.toml listing packages at the root (the
+    prefect.yaml's folder, and the checkout's top above it: `prefect deploy --prefect-file
+    flows/prefect.yaml` builds from there; andrew-dang/goc-datasets) that a flow folder
+    below it does not have: its build context is the folder, so the image would lack it."""
     if group.path == root:
         return []
     found = []
-    requirements = root / "requirements.txt"
-    for at_root, own in (
-        (requirements if requirements.is_file() else None, group.path / "requirements.txt"),
-        (folder_dockerfile(root), folder_dockerfile(group.path)),  # either case, as Docker
-    ):
-        if at_root is not None and (own is None or not own.is_file()):
-            found.append(_outside(at_root, group, root))
-    pyproject = root / "pyproject.toml"
-    lacking = not (group.path / "pyproject.toml").is_file()
-    if lacking and pyproject.is_file() and _declares_dependencies(pyproject):
-        found.append(_outside(pyproject, group, root))  # vsoeiro/prefect-template
+    for top in dict.fromkeys((root, repository or root)):
+        requirements, pyproject = top / "requirements.txt", top / "pyproject.toml"
+        for at_root, own in (
+            (requirements if requirements.is_file() else None, group.path / "requirements.txt"),
+            (folder_dockerfile(top), folder_dockerfile(group.path)),  # either case, as Docker
+            (pyproject if pyproject.is_file() and _declares_dependencies(pyproject) else None,
+             group.path / "pyproject.toml"),  # vsoeiro/prefect-template
+        ):  # fmt: skip
+            if at_root is not None and (own is None or not own.is_file()):
+                found.append(_outside(at_root, group, root, repository or root))
     return found
 
 
@@ -258,9 +259,12 @@ def _declares_dependencies(pyproject: Path) -> bool:
     return bool(listed or poetry)
 
 
-def _outside(at_root: Path, group: Group, root: Path) -> Problem:
+def _outside(at_root: Path, group: Group, root: Path, repository: Path) -> Problem:
     name = at_root.name
     relative = group.path.relative_to(root).as_posix()
+    where = (
+        at_root.relative_to(repository).as_posix() if at_root.is_relative_to(repository) else name
+    )
     fix = {
         "requirements.txt": f"Copy it into {relative}/, or run `prefect-flow-deploy "
         "adopt`, which does",
@@ -268,7 +272,7 @@ def _outside(at_root: Path, group: Group, root: Path) -> Problem:
     }.get(name, f"Copy it into {relative}/, its COPY sources then read from the folder")
     return Problem(
         "warning",
-        f"{name} is at the repository root, outside the build context of the flow "
+        f"{where} is outside the build context of the flow "
         f"folder {relative}/ (each folder's image is built from the folder alone), "
         f"so the image does without it. {fix} (docs/prefect-layout.md).",
         at_root,

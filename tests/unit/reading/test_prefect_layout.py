@@ -337,3 +337,22 @@ def test_the_modules_an_entry_s_file_loads_are_read_for_what_they_import(tmp_pat
     checked = {(i.module, i.file, i.line) for i in folder.imports}
     assert ("tldextract", "helpers.py", 1) in checked
     assert not [i for i in folder.imports if i.module == "boto3"]
+
+
+def test_with_a_prefect_yaml_in_a_subfolder_its_files_are_named_by_path_and_the_top_s_too(
+    tmp_path: Path,
+) -> None:
+    """chiplusplus/access-iq-platform and andrew-dang/goc-datasets (trial round 9 a 9):
+    with `--projects-root flows`, flows/Dockerfile was said to be "at the repository root",
+    and the checkout's top requirements.txt, the packages the image then lacked, unsaid."""
+    (tmp_path / ".git").mkdir()
+    flows = tmp_path / "flows"
+    (flows / "etl").mkdir(parents=True)
+    (flows / "prefect.yaml").write_text("deployments:\n- name: d\n  entrypoint: etl/etl.py:etl\n")
+    (flows / "etl" / "etl.py").write_text(FLOW.format(name="etl"))
+    (flows / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    [folder] = discover(flows, None, "acme/x")
+    said = sorted(p.message.split(" is outside")[0] for p in folder.problems
+                  if p.title == "Build file outside the flow folder")  # fmt: skip
+    assert said == ["flows/Dockerfile", "requirements.txt"]
