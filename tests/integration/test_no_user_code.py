@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,17 @@ from ..conftest import Scenario, Stack
 from .test_cli import cli, common, traced_cli
 
 pytestmark = pytest.mark.stack
+
+# A flow file whose top is `head`, with one flow `name`.
+FLOW_AT = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
+
+
+def deployed_rows(
+    scenario: Scenario, stack: Stack
+) -> tuple[dict[str, dict[str, Any]], subprocess.CompletedProcess[str]]:
+    """`deploy --json`'s rows by flow name, and the run."""
+    done = cli("deploy", "--json", *common(scenario, stack))
+    return {row["flow"]: row for row in json.loads(done.stdout)}, done
 
 
 def test_plan_and_deploy_never_run_the_repository_s_code(
@@ -183,14 +196,12 @@ def test_a_flow_file_raising_at_its_top_fails_its_flows_and_one_reading_the_run_
     folder's clean flow deploys."""
     folder = scenario.folder("load", "attop")
     folder.mkdir(parents=True)
-    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
-    (folder / "boom.py").write_text(template.format(head="RATE = 1 / 0", name="boom"))
+    (folder / "boom.py").write_text(FLOW_AT.format(head="RATE = 1 / 0", name="boom"))
     (folder / "env.py").write_text(
-        template.format(head="import os\n\nKEY = os.environ['NEEDED_AT_RUN']", name="needs_env")
+        FLOW_AT.format(head="import os\n\nKEY = os.environ['NEEDED_AT_RUN']", name="needs_env")
     )
-    (folder / "clean.py").write_text(template.format(head="", name="clean"))
-    done = cli("deploy", "--json", *common(scenario, stack))
-    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    (folder / "clean.py").write_text(FLOW_AT.format(head="", name="clean"))
+    rows, done = deployed_rows(scenario, stack)
     assert {flow: row["status"] for flow, row in rows.items()} == {
         "boom": "failed", "needs-env": "created", "clean": "created",
     }, done.stderr  # fmt: skip
@@ -216,13 +227,11 @@ def test_a_library_raising_at_import_fails_its_flow_and_those_that_import_are_no
         f"echo 'raise ImportError(\"Bad git executable.\")' > {site}/gitlike.py\n"
         "WORKDIR /opt/flows\nCOPY . .\n"
     )
-    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
     heads = {"good": "from okmod import X", "git": "import okmod\nimport gitlike",
              "typo": "from okmod import Y"}  # fmt: skip
     for name, head in heads.items():
-        (folder / f"{name}.py").write_text(template.format(head=head, name=name))
-    done = cli("deploy", "--json", *common(scenario, stack))
-    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+        (folder / f"{name}.py").write_text(FLOW_AT.format(head=head, name=name))
+    rows, done = deployed_rows(scenario, stack)
     assert {flow: row["status"] for flow, row in rows.items()} == {
         "good": "created", "git": "failed", "typo": "failed",
     }, done.stderr  # fmt: skip
@@ -240,13 +249,12 @@ def test_a_module_asking_the_api_at_import_is_a_warning_and_fails_fast(
     the API), as a variable the run's environment gives."""
     folder = scenario.folder("load", "asksapi")
     folder.mkdir(parents=True)
-    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
     ask = "from prefect.variables import Variable\n\n"
-    (folder / "fallback.py").write_text(template.format(name="fallback", head=ask + (
+    (folder / "fallback.py").write_text(FLOW_AT.format(name="fallback", head=ask + (
         "try:\n    REGION = Variable.get('region', default='eu')\nexcept Exception:\n"
         "    REGION = 'eu'")))  # fmt: skip
     (folder / "bare.py").write_text(
-        template.format(name="bare", head=ask + "REGION = Variable.get('region', default='eu')")
+        FLOW_AT.format(name="bare", head=ask + "REGION = Variable.get('region', default='eu')")
     )
     done = cli("deploy", "--json", *common(scenario, stack))
     rows = {row["flow"]: row["status"] for row in json.loads(done.stdout)}
@@ -265,14 +273,12 @@ def test_a_missing_submodule_of_the_folder_s_own_package_fails_its_flow(
     folder = scenario.folder("load", "ownpkg")
     (folder / "pkg").mkdir(parents=True)
     (folder / "pkg" / "__init__.py").write_text("")
-    template = "{head}\nfrom prefect import flow\n\n\n@flow\ndef {name}() -> None:\n    pass\n"
     (folder / "sub.py").write_text(
-        template.format(head="from pkg.sub.loader import load", name="sub")
+        FLOW_AT.format(head="from pkg.sub.loader import load", name="sub")
     )
-    (folder / "lib.py").write_text(template.format(head="import no_such_library_zz", name="lib"))
-    (folder / "ok.py").write_text(template.format(head="", name="ok"))
-    done = cli("deploy", "--json", *common(scenario, stack))
-    rows = {row["flow"]: row for row in json.loads(done.stdout)}
+    (folder / "lib.py").write_text(FLOW_AT.format(head="import no_such_library_zz", name="lib"))
+    (folder / "ok.py").write_text(FLOW_AT.format(head="", name="ok"))
+    rows, done = deployed_rows(scenario, stack)
     statuses = {f: r["status"] for f, r in rows.items()}
     assert statuses == {"sub": "failed", "lib": "failed", "ok": "created"}, done.stderr
     assert "No module named 'pkg.sub'" in rows["sub"]["error"], rows["sub"]["error"]
