@@ -81,6 +81,7 @@ class ModuleImport:
     # After the file changed `sys.path` at its top (`sys.path.insert(0, …)`): where Python
     # finds the module is known only by loading the file, as Prefect does, in the image.
     after_path_change: bool = False
+    dotted: str = ""  # the whole name imported (`src.services.logger`), `module` its top
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ folder's reading and the image's answer, but the warnings said now."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import FlowFolder, ModuleImport
 from prefect_flow_deploy.reading.folder_entries import repository_root
-from prefect_flow_deploy.reading.outside_imports import also_at
+from prefect_flow_deploy.reading.outside_imports import also_at, own_module
 
 
 def found_by_name(folder: FlowFolder) -> list[ModuleImport]:
@@ -31,8 +30,7 @@ def _beside(folder: FlowFolder, found: ModuleImport) -> bool:
     import their siblings by name: warned "add it to requirements.txt", and each run was fine)."""
     if "/" not in found.file:
         return False  # at the folder's top: the check looked there
-    here = (folder.path / found.file).parent / found.module
-    return here.with_suffix(".py").is_file() or here.is_dir()
+    return own_module(str((folder.path / found.file).parent / found.module))
 
 
 def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -> list[FolderError]:
@@ -52,7 +50,8 @@ def module_errors(folder: FlowFolder, missing: list[str], projects_root: Path) -
         if not imports:
             continue  # only after a change of sys.path (loading the flow judged it), or beside
         own_src = _own_src(folder, module)
-        local = own_src or _in_repository(folder, module, projects_root, _dotted(folder, imports))
+        dotted = [i.dotted for i in imports]
+        local = own_src or _in_repository(folder, module, projects_root, dotted)
         moved = _by_old_path(folder, imports[0]) if local and local != "." else None
         fix = (
             _own_src_fix(folder, module, own_src)
@@ -184,21 +183,6 @@ def _own_src_fix(folder: FlowFolder, module: str, own_src: str) -> str:
         f"finds only once the package is installed (pip is not told to: it is not a PyPI "
         f"name to require): {install}"
     )
-
-
-def _dotted(folder: FlowFolder, imports: list[ModuleImport]) -> list[str]:
-    """The dotted names the imports' lines name (`src.services.logger`), read at their lines."""
-    names = []
-    for found in imports:
-        try:
-            text = (folder.path / found.file).read_text(errors="replace").splitlines()
-        except OSError:
-            continue
-        line = text[found.line - 1] if 0 < found.line <= len(text) else ""
-        named = re.match(r"\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", line)
-        if named:
-            names.append(named[1] or named[2])
-    return names
 
 
 def _in_repository(

@@ -39,7 +39,7 @@ def outside_imports(
     problems = []
     for (file, module), places in by_place.items():
         here = (str(folder), os.path.dirname(os.path.join(str(folder), file)))
-        if module in IN_EVERY_IMAGE or any(_own(os.path.join(d, module)) for d in here):
+        if module in IN_EVERY_IMAGE or any(own_module(os.path.join(d, module)) for d in here):
             continue  # the folder's own (or its file's folder's), or the image's
         where = _in_repository(str(folder), str(root), module)
         if where is None:
@@ -80,7 +80,7 @@ def _in_repository(folder: str, root: str, module: str) -> str | None:
     return None
 
 
-def _own(path: str) -> bool:
+def own_module(path: str) -> bool:
     """The folder's module, package or folder of that name (asked of the disk once each)."""
     return os.path.isdir(path) or os.path.isfile(path + ".py")
 

@@ -44,7 +44,7 @@ class ThirdPartyImports(ast.NodeVisitor):
         if top and top != "__future__" and top not in sys.stdlib_module_names:
             self.found.append(
                 ModuleImport(top, self.relative, line, nested=self._functions > 0,
-                             after_path_change=self._path_changed)
+                             after_path_change=self._path_changed, dotted=name)
             )  # fmt: skip
 
     def visit_Import(self, node: ast.Import) -> None:
