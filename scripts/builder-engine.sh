@@ -6,6 +6,7 @@
 #   scripts/builder-engine.sh down   # stop it by its pid file and remove its bridge
 #   scripts/builder-engine.sh env    # the variables a test or a run needs to use it
 #   scripts/builder-engine.sh reset  # down, then remove its data root (an empty build cache)
+#   scripts/builder-engine.sh bridge # only its bridge with its address (what `up` makes first)
 #
 # It has its own roots (data, exec, pid file, unix socket) under $PFD_BUILDER_DIR, and its
 # own bridge with its own subnet ($PFD_BUILDER_BRIDGE, $PFD_BUILDER_SUBNET). Never
@@ -59,9 +60,13 @@ make_certificates() {
   )
 }
 
+# Idempotent without a look first: a bridge another `up` made meanwhile is fine, and `ip addr
+# replace` never fails with "Address already assigned" (a CI run of `make test` stopped on
+# that: `ip addr show | grep -q` then `ip addr add` is a race, and under pipefail a grep that
+# stops reading early fails the pipe).
 make_bridge() {
-  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip addr show dev "$BRIDGE" | grep -q "inet ${SUBNET%/*}/" || ip addr add "$SUBNET" dev "$BRIDGE"
+  ip link add "$BRIDGE" type bridge 2>/dev/null || ip link show "$BRIDGE" >/dev/null
+  ip addr replace "$SUBNET" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 }
 
@@ -109,5 +114,6 @@ case "${1:-up}" in
   down) down ;;
   env) print_env ;;
   reset) down && rm -rf "$DIR/data" "$DIR/exec" ;;
-  *) echo "usage: $0 up|down|env|reset" >&2; exit 2 ;;
+  bridge) make_bridge ;;
+  *) echo "usage: $0 up|down|env|reset|bridge" >&2; exit 2 ;;
 esac

@@ -245,3 +245,28 @@ def test_a_builder_setting_of_no_known_form_is_refused_at_once(
     done = one.cli("plan", *options)
     assert done.returncode == 3, done.stderr
     assert "builder '127.0.0.1:23727' (from --builder) is not a builder address" in done.stderr
+
+
+def test_the_builders_bridge_is_made_idempotently_even_by_several_ups_at_once() -> None:
+    """A CI run of `make test` stopped in `stack.sh up` at "Error: ipv4: Address already
+    assigned." from the bridge step: a look (`ip addr show | grep -q`) then `ip addr add` is a
+    race, and under pipefail a grep that stops reading early fails the look. Six at once, on a
+    bridge of this test's own, three times (the first round on no bridge, the next two on one
+    that has its address): each exits 0 and the bridge has its one address."""
+    script = Path(__file__).parents[2] / "scripts" / "builder-engine.sh"
+    bridge, subnet = f"pfd-t{os.getpid() % 1000}", f"172.29.{100 + os.getpid() % 100}.1/24"
+    env = {**os.environ, "PFD_BUILDER_BRIDGE": bridge, "PFD_BUILDER_SUBNET": subnet}
+    try:
+        for _ in range(3):
+            ups = [
+                subprocess.Popen(["bash", str(script), "bridge"], env=env, stderr=subprocess.PIPE)
+                for _ in range(6)
+            ]
+            errors = [up.communicate(timeout=30)[1].decode() for up in ups]
+            assert [up.returncode for up in ups] == [0] * 6, errors
+        shown = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "dev", bridge], capture_output=True, text=True
+        )
+        assert re.findall(r"inet (\S+)", shown.stdout) == [subnet]
+    finally:
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True)
