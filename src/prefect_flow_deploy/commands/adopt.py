@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from prefect_flow_deploy.core.errors import ConfigurationError
-from prefect_flow_deploy.reading import prefect_layout
+from prefect_flow_deploy.reading import left_at_root, prefect_layout
 from prefect_flow_deploy.reading.folder_entries import repository_root
 
 if TYPE_CHECKING:
-    from prefect_flow_deploy.core.model import FlowFolder, FlowSpec
+    from prefect_flow_deploy.core.model import FlowFolder, FlowSpec, ModuleImport
 
 _REGISTER = re.compile(r"\bprefect\s+register\b(?P<args>[^\n]*)")
 
@@ -95,12 +95,15 @@ def _prefect_layout(
     entries = _raw_entries(path, root.resolve())
     requirements = root / "requirements.txt"
     placed = 0
+    at_top = [f for g in read.groups if g.path == root.resolve() for f in g.files]
     # Deepest folders first: a folder inside another moves before the one that holds it.
     for group in sorted(read.groups, key=lambda g: -len(g.path.parts)):
         target = projects_root / group.project / group.name
-        if target.exists():
+        kept = prefect_layout.imported_where_it_is(group, root, at_top)
+        if target.exists() or kept:
             adoption.warnings.append(
-                f"{_rel(target, root)} exists already: {_rel(group.path, root)} is not moved."
+                f"{_rel(group.path, root)} is not moved: "
+                + (f"{_rel(target, root)} exists already." if not kept else _imported(kept))
             )
             continue
         mine = [e for e in entries if _folder_of(e, root) == group.path]
@@ -126,7 +129,7 @@ def _prefect_layout(
             _copy_requirements(adoption, pulled, requirements, move, root)
         everything = _read_group(group, root)
         unnamed = _unnamed_flows(group, everything, [g.path for g in read.groups if g is not group])
-        adoption.warnings += _left_behind(group, everything, root, target)
+        adoption.warnings += left_at_root.modules_left(group, everything, root, target)
         if unnamed:
             adoption.warnings.append(
                 f"{_rel(target, root)}: in projects/ every @flow of a folder is deployed, and "
@@ -136,14 +139,22 @@ def _prefect_layout(
                 "`_`, or leave it as is to deploy it." + _colliding(unnamed)
             )
     moves = {g.path: projects_root / g.project / g.name for g in read.groups}
-    adoption.warnings += _root_build_files(root, moves)
+    adoption.warnings += left_at_root.build_files_left(root, moves)
     if read.unplaced or placed < len(entries):
         adoption.warnings.append(
-            f"{_rel(path, root)} is kept: some of its entries name no folder to move "
-            "(`prefect-flow-deploy validate` says which, at their lines)."
+            f"{_rel(path, root)} is kept: some of its entries' folders are not moved (said "
+            "above), or name none (`prefect-flow-deploy validate` says which, at their lines)."
         )
     elif placed:
         adoption.steps.append(Step("remove", path, path, note="its entries are in the folders"))
+
+
+def _imported(where: ModuleImport) -> str:
+    return (
+        f"{where.file}:{where.line} imports `{where.dotted}` from it, and that file moves alone;"
+        " moved, the folder would be gone from the package the file imports. Put the file and"
+        " the package in one flow folder by hand."
+    )
 
 
 def _read_group(group: prefect_layout.Group, root: Path) -> FlowFolder | None:
@@ -154,54 +165,6 @@ def _read_group(group: prefect_layout.Group, root: Path) -> FlowFolder | None:
     if group.path == root.resolve():
         return None
     return read_folder(group.project, group.path, root, name=group.name)
-
-
-def _left_behind(
-    group: prefect_layout.Group, everything: FlowFolder | None, root: Path, target: Path
-) -> list[str]:
-    """The repository's own modules at its top that the folder's files import: they stay
-    there, and the folder's image holds the folder alone (9xxxxxx/meprefect's `utils`, said
-    only by the build before)."""
-    if everything is None:
-        return []
-    top = root.resolve()
-    found: dict[str, str] = {}
-    for imported in everything.imports:
-        module = imported.module
-        for candidate in (top / module, top / f"{module}.py"):
-            if candidate.exists() and not candidate.is_relative_to(group.path):
-                found.setdefault(module, f"{imported.file}:{imported.line}")
-    return [
-        f"{_rel(target, root)}: {where} imports `{module}`, which stays at the repository "
-        "root: the folder's image holds the folder alone, so its runs would fail to import "
-        f"it. Move or copy {module} into the folder, or install it as a package from "
-        "requirements.txt."
-        for module, where in sorted(found.items())
-    ]
-
-
-def _root_build_files(root: Path, moves: dict[Path, Path]) -> list[str]:
-    """A Dockerfile or pyproject.toml at the top that the moved folders (source → target) do
-    not have: each folder's image is built from the folder alone, so what it installs is not
-    in it, and the warning `validate` gave about it before the move is gone after
-    (tekumara/prefect-demo's root Dockerfile installing `.[dask]`)."""
-    from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
-
-    top = root.resolve()
-    found = [f for f in (folder_dockerfile(top), top / "pyproject.toml") if f and f.is_file()]
-    said = []
-    for file in found:  # flow files at the top move alone: their folder lacks it too
-        lacking = [
-            _rel(t, root) for s, t in moves.items() if s == top or not (s / file.name).is_file()
-        ]
-        if lacking:
-            said.append(
-                f"{file.name} stays at the repository root: each folder's image is built from "
-                f"the folder alone, so what it installs is not in {', '.join(lacking)}. Copy it "
-                "into each folder that needs it, or list its packages in the folder's "
-                "requirements.txt."
-            )
-    return said
 
 
 def _colliding(flows: list[FlowSpec]) -> str:

@@ -18,6 +18,7 @@ folder as it reads the folder layout's.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -26,11 +27,12 @@ from typing import Any
 
 import yaml
 
-from prefect_flow_deploy.core.model import DeploymentConfig, Problem
+from prefect_flow_deploy.core.model import DeploymentConfig, ModuleImport, Problem
 from prefect_flow_deploy.reading.code_deployments import root_scripts
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
+from prefect_flow_deploy.reading.third_party_imports import ThirdPartyImports
 
 PREFECT_YAML = "prefect.yaml"
 
@@ -298,3 +300,26 @@ def pulled_requirements(entries: list[dict[str, Any]], path: Path, root: Path) -
                     if file.is_file() and file not in found:
                         found.append(file)
     return found
+
+
+def imported_where_it_is(group: Group, root: Path, files: list[Path]) -> ModuleImport | None:
+    """An import by the flow files at the root (which move alone) of the group's folder as a
+    package, or of a package holding it: `from pkg.sub.loader import …` with the folder
+    `pkg/sub`. Moved out, the folder is gone from the package the file imports
+    (nishantnayar/prefect-trading's `main.py` and `src/data/sources`)."""
+    parts = group.path.relative_to(root.resolve()).parts
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None  # a folder no import names
+    package = ".".join(parts)
+    for file in files:
+        try:
+            tree = ast.parse(file.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue  # said by validate at the file
+        found = ThirdPartyImports(file.name)
+        found.visit(tree)
+        for imported in found.found:
+            named = imported.dotted or imported.module
+            if f"{named}.".startswith(f"{package}.") or package.startswith(f"{named}."):
+                return imported
+    return None

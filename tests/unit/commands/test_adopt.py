@@ -300,3 +300,38 @@ def test_a_flow_file_at_the_root_gets_the_root_s_requirements_and_dockerfile_sai
     assert source == root / "requirements.txt" and target.name == "requirements.txt"
     assert target.parent != root and target.parent.is_relative_to(root / "projects")
     assert any(w.startswith("Dockerfile stays at the repository root") for w in adoption.warnings)
+
+
+@pytest.mark.parametrize(
+    "imports", ["from pkg.sub.loader import load", "import pkg.sub", "from pkg import sub"]
+)
+def test_a_folder_a_root_flow_file_imports_as_a_package_stays_where_it_is(
+    tmp_path: Path, imports: str
+) -> None:
+    """nishantnayar/prefect-trading (trial round 9 b 8): main.py at the root imports
+    `src.data.sources…`, an entry's folder; adopt moved that folder into projects/ and
+    main.py alone into another, so the package main.py must be given no longer held it, and
+    a run crashed (`No module named 'pkg.sub'`). It stays, said at the import; the root's
+    prefect.yaml keeps its entry. A folder that no root file imports still moves."""
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: main\n  entrypoint: main.py:main\n"
+        "- name: sub\n  entrypoint: pkg/sub/flows.py:sub\n"
+        "- name: other\n  entrypoint: other/flows.py:other\n"
+    )
+    (tmp_path / "main.py").write_text(f"import os\n{imports}\n" + FLOW.format(name="main"))
+    for folder, name in (("pkg/sub", "sub"), ("other", "other")):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "flows.py").write_text(FLOW.format(name=name))
+    for package in ("pkg", "pkg/sub"):
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "loader.py").write_text("def load():\n    return 1\n")
+    root = checkout(tmp_path)
+    adoption = plan(root, root / "projects")
+    moved = {s.source for s in adoption.steps if s.kind == "move"}
+    assert root / "pkg" / "sub" not in moved
+    assert {root / "main.py", root / "other"} <= moved
+    dotted = imports.split()[1]
+    assert f"pkg/sub is not moved: main.py:2 imports `{dotted}` from it" in "\n".join(
+        adoption.warnings
+    )
+    assert all(s.kind != "remove" for s in adoption.steps)  # its entry stays in prefect.yaml

@@ -356,3 +356,29 @@ def test_with_a_prefect_yaml_in_a_subfolder_its_files_are_named_by_path_and_the_
     said = sorted(p.message.split(" is outside")[0] for p in folder.problems
                   if p.title == "Build file outside the flow folder")  # fmt: skip
     assert said == ["flows/Dockerfile", "requirements.txt"]
+
+
+def test_a_folder_is_imported_where_it_is_by_its_dotted_path_or_an_enclosing_package(
+    tmp_path: Path,
+) -> None:
+    """The rule `adopt` keeps such a folder in place by (its test: test_adopt.py): the whole
+    dotted name, a module inside the folder, or a package holding it; not a sibling whose
+    name starts alike, nor a folder whose name Python cannot import."""
+    main = tmp_path / "main.py"
+
+    def imported(folder: str, line: str) -> str | None:
+        main.write_text(line + "\n")
+        group = prefect_layout.Group(path=(tmp_path / folder).resolve(), project="p", name="n")
+        found = prefect_layout.imported_where_it_is(group, tmp_path, [main])
+        return found.dotted if found else None
+
+    assert imported("pkg/sub", "from pkg.sub.loader import x") == "pkg.sub.loader"
+    assert imported("pkg/sub", "import pkg") == "pkg"
+    assert imported("pkg/sub", "import pkg.subway") is None
+    assert imported("pkg/sub", "import json") is None
+    assert imported("my-flows/sub", "import my") is None
+    main.write_text("def broken(:\n")
+    group = prefect_layout.Group(path=(tmp_path / "pkg").resolve(), project="p", name="n")
+    assert (
+        prefect_layout.imported_where_it_is(group, tmp_path, [main, tmp_path / "absent.py"]) is None
+    )
