@@ -42,6 +42,7 @@ def code_deployments(tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = ()) 
         given = [k.arg for k in node.keywords if k.arg in _SETTINGS | _ALSO]
         if not any(key in _SETTINGS for key in given):
             continue
+        remote = _remote_source(node.func.value)
         problems.append(
             Problem(
                 "warning",
@@ -49,7 +50,12 @@ def code_deployments(tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = ()) 
                 "which prefect-flow-deploy never runs: it deploys each flow from the folder's "
                 "prefect.yaml, else with its defaults, so these settings are not deployed. "
                 "Put them in the flow folder's prefect.yaml (`schedules:`, `parameters:`, "
-                "`work_pool:`, … under a `deployments:` entry; docs/what-it-builds.md).",
+                "`work_pool:`, … under a `deployments:` entry; docs/what-it-builds.md)."
+                if remote is None
+                else f"`.{node.func.attr}(…)` deploys a flow from {remote}, code kept outside "
+                "this repository: prefect-flow-deploy deploys this repository's flows only "
+                "and never runs this call, so that deployment is not made or updated here. "
+                "Deploy it where its code lives, or keep running this script.",
                 path,
                 node.lineno,
                 CODE_DEPLOYMENT,
@@ -75,6 +81,25 @@ def _receiver(value: ast.expr) -> str | None:
     while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
         value = value.func.value
     return value.id if isinstance(value, ast.Name) else None
+
+
+def _remote_source(value: ast.expr) -> str | None:
+    """The URL `from_source(…)` was given in the chain a method is called on (a string, or
+    `GitRepository(url=…)`), when it names code elsewhere: `https://…`, `git@…`, `s3://…`."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if value.func.attr == "from_source":
+            given = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "source")]
+            for source in given:
+                if isinstance(source, ast.Call):  # GitRepository(url=…), RemoteStorage(…)
+                    source = next(
+                        (k.value for k in source.keywords if k.arg == "url"),
+                        source.args[0] if source.args else source,
+                    )
+                text = source.value if isinstance(source, ast.Constant) else None
+                if isinstance(text, str) and ("://" in text or text.startswith("git@")):
+                    return text
+        value = value.func.value
+    return None
 
 
 def root_scripts(root: Path, named: set[Path]) -> list[Problem]:

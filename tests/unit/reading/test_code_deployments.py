@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from prefect_flow_deploy.reading import prefect_layout
+from prefect_flow_deploy.reading.code_deployments import code_deployments
 from prefect_flow_deploy.reading.discovery import discover
 
 from .test_discovery import make
@@ -82,3 +84,25 @@ def test_a_root_script_of_prefect_s_layout_that_deploys_in_code_is_said(tmp_path
     assert layout is not None
     said = [(p.file.name, p.line) for p in layout.notes if p.title == "Deployment made in code"]
     assert said == [("deploy.py", 3)]
+
+
+def test_a_deployment_of_code_kept_elsewhere_is_said_as_such(tmp_path: Path) -> None:
+    """Trial round 9 (minor): `flow.from_source("https://github.com/…").deploy(…)` deploys
+    another repository's flow, and the warning told to move its settings into this folder's
+    prefect.yaml. A local source ('.') keeps the usual advice."""
+    calls = [
+        "flow.from_source('https://github.com/acme/other.git', 'a.py:a').deploy(name='a', cron='0 6 * * *')",
+        "flow.from_source(source=GitRepository(url='git@github.com:acme/b.git'), entrypoint='b.py:b')"
+        ".deploy(name='b', work_pool_name='pool')",
+        "flow.from_source(RemoteStorage('s3://bucket/flows'), 'c.py:c').deploy(name='c', cron='* * * * *')",
+        "flow.from_source('.', 'd.py:d').deploy(name='d', cron='0 7 * * *')",
+    ]  # fmt: skip
+    path = tmp_path / "deploy.py"
+    said = code_deployments(ast.parse("\n".join(calls)), path)
+    assert [p.message.split(", code kept outside")[0].split(" from ")[-1] for p in said[:3]] == [
+        "https://github.com/acme/other.git",
+        "git@github.com:acme/b.git",
+        "s3://bucket/flows",
+    ]
+    assert "Put them in the flow folder's prefect.yaml" in said[3].message
+    assert all("code kept outside" not in p.message for p in said[3:])
