@@ -179,7 +179,10 @@ def _place(
         return None, problem(_path_form(root, file, function))
     target = Path(os.path.normpath(root / file))
     if not target.is_relative_to(root):
-        return None, problem("the file is outside the repository, so no image can hold it.")
+        return None, problem(
+            "the file is outside the repository, so no image can hold it."
+            + _tail_here(root, file, function)
+        )
     if target != projects_root and projects_root in target.parents and projects_root != root:
         return None, problem(
             f"the file is in a flow folder of {projects_root.name}/, which is read with its own "
@@ -200,6 +203,19 @@ def _place(
     if target not in group.files:
         group.files.append(target)
     return group, None
+
+
+def _tail_here(root: Path, file: str, function: str) -> str:
+    """The repository's file an absolute entrypoint ends with: `/flows/feed.py` written for a
+    container where the code was mounted at /flows (ppatrzyk/rss-store)."""
+    parts = PurePosixPath(file).parts
+    if not PurePosixPath(file).is_absolute():
+        return ""
+    for start in range(1, len(parts)):
+        tail = PurePosixPath(*parts[start:])
+        if (root / tail).is_file():
+            return f" Its path here is `{tail}`: write `{tail}:{function}`, relative to the root."
+    return ""
 
 
 def _case_only(target: Path) -> str:

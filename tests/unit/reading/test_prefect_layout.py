@@ -168,6 +168,25 @@ def test_a_module_path_entrypoint_is_named_as_its_file(tmp_path: Path) -> None:
     )
 
 
+def test_an_absolute_entrypoint_is_pointed_at_the_file_it_ends_with(tmp_path: Path) -> None:
+    """ppatrzyk/rss-store (trial round 9, minor): `/flows/feed.py:update_all`, written for a
+    container where the code was mounted at /flows, was refused without the path to write."""
+    extra = (
+        "- name: mounted\n  entrypoint: /code/flows/etl.py:etl\n"  # 11
+        "- name: lost\n  entrypoint: /code/gone.py:gone\n"  # 13
+    )
+    root = repository(tmp_path, extra)
+    folders = {f.key: f for f in discover(root, None, "acme/x")}
+    problems = sorted((p.line, p.message) for p in folders[f"x/{UNREADABLE_PROJECT}"].problems)
+    assert problems == [
+        (11, "`entrypoint: /code/flows/etl.py:etl`: the file is outside the repository, so no "
+             "image can hold it. Its path here is `flows/etl.py`: write `flows/etl.py:etl`, "
+             "relative to the root."),
+        (13, "`entrypoint: /code/gone.py:gone`: the file is outside the repository, so no "
+             "image can hold it."),
+    ]  # fmt: skip
+
+
 def test_a_file_named_in_another_case_is_pointed_at(tmp_path: Path) -> None:
     """EWECORP/PREFECT_DIARCO names scripts/pull/sincronizar_oc_recepcion.py, whose file is
     Sincronizar_OC_recepcion.py: one on Windows, two names on Linux, where the image runs."""
