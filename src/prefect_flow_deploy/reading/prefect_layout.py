@@ -7,7 +7,7 @@
 - the folder `a/b/c` of the repository is `<project>/<folder>` = `a/b-c`; a folder one level
   down (`flows/`) is `<repository>/flows`, and the root itself `<repository>/<repository>`,
   `<repository>` being the repository's name (`--repository`, GITHUB_REPOSITORY or the git
-  remote, else the root folder's name);
+  remote, else the checkout's folder's name);
 - only the flows the entries name are deployed, under the entries' names, as
   `prefect deploy --all` would (and an entry's other keys are honoured as in a folder's
   prefect.yaml).
@@ -74,8 +74,12 @@ def find(projects_root: Path) -> Path | None:
 
 
 def repository_name(repository: str | None, root: Path) -> str:
-    """The project of folders at or right under the root: the repository's name."""
-    return (repository or "").rstrip("/").rsplit("/", 1)[-1] or root.resolve().name
+    """The project of folders at or right under the root: the repository's name, else that
+    of the checkout's folder (a prefect.yaml in `flows/` is not a project `flows`), else the
+    root's."""
+    named = (repository or "").rstrip("/").rsplit("/", 1)[-1]
+    top = root.resolve()
+    return named or next((p for p in (top, *top.parents) if (p / ".git").exists()), top).name
 
 
 def folder_names(relative: PurePosixPath, repository: str) -> tuple[str, str]:

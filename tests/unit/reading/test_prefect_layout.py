@@ -54,6 +54,11 @@ def test_folder_names(relative: str, names: tuple[str, str]) -> None:
 def test_the_repository_name_names_the_project(tmp_path: Path) -> None:
     assert prefect_layout.repository_name("acme/data-flows", tmp_path) == "data-flows"
     assert prefect_layout.repository_name(None, tmp_path) == tmp_path.name
+    # trial round 9 (minor): `--projects-root flows` of a checkout without a remote named the
+    # project `flows`, one name for every such repository pushing to one registry
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    (tmp_path / "checkout" / "flows").mkdir()
+    assert prefect_layout.repository_name(None, tmp_path / "checkout" / "flows") == "checkout"
 
 
 @pytest.mark.parametrize("projects_root", [".", "projects"])
