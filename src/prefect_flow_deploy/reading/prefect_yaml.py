@@ -352,7 +352,8 @@ def _template_problems(
                 "are not copied into deployments); the text is used as written. Per-tenant "
                 "values belong in prefect-flow-deploy.yaml; in job_variables, "
                 "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
-                "the worker at each run.",
+                "the worker at each run."
+                + (_BLOCK_PARAMETER if _block_parameter(key, template) else ""),
                 path,
                 at,
                 "prefect.yaml",
@@ -361,6 +362,20 @@ def _template_problems(
             if not (key == "parameters" and template.startswith("prefect.variables."))
         ]  # a variable in parameters is filled in from the server (rules/server_variables.py)
     return problems
+
+
+# `prefect deploy` writes the block document's data into the parameters (its
+# resolve_block_document_references runs on the whole entry): a Secret's value in clear in the
+# deployment, which this tool never does.
+_BLOCK_PARAMETER = (
+    " `prefect deploy` would write the block's data (a Secret's value in clear) into the "
+    'deployment; load the block in the flow instead (`Secret.load("<name>").get()`), or '
+    "pass its name as the parameter."
+)
+
+
+def _block_parameter(key: str, template: str) -> bool:
+    return key == "parameters" and template.startswith("prefect.blocks.")
 
 
 def _entry_values(node: yaml.Node) -> dict[str, yaml.Node]:

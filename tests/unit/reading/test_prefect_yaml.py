@@ -253,6 +253,26 @@ def test_a_variable_reference_outside_job_variables_is_not_resolved_and_says_so(
     assert "the template `{{ prefect.variables.pool }}`" in problem.message
 
 
+def test_a_block_in_parameters_says_prefect_deploy_would_write_its_data_in_clear(
+    tmp_path: Path,
+) -> None:
+    """Trial round 9 a 1 (the part left): `{{ prefect.blocks.secret.x }}` in parameters,
+    which `prefect deploy` resolves into the block's data (resolve_block_document_references
+    on the whole entry, prefect/cli/deploy/_core.py), is kept as written here: the warning
+    says why and what to do instead. In tags it is the plain warning."""
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    parameters:\n"
+        "      token: '{{ prefect.blocks.secret.api-token }}'\n"
+        "    tags: ['{{ prefect.blocks.string.team }}']\n",
+    )
+    [config], [in_parameters, in_tags] = read_prefect_yaml(path)
+    assert '`Secret.load("<name>").get()`' in in_parameters.message
+    assert in_parameters.line == 4
+    assert "Secret.load" not in in_tags.message and in_tags.line == 5
+    assert config.parameters == {"token": "{{ prefect.blocks.secret.api-token }}"}
+
+
 def test_a_tab_in_the_indentation_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, "deployments:\n\t- name: x\n")
     _, [problem] = read_prefect_yaml(path)
