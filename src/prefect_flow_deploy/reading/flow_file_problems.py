@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from prefect_flow_deploy.core.model import Problem
 from prefect_flow_deploy.reading.python_source import (
@@ -131,3 +131,39 @@ def called_at_import(tree: ast.Module, path: Path, functions: set[str]) -> list[
             for n in ast.walk(node.value)
         )
     ]
+
+
+def beyond_the_top(
+    above: list[tuple[ast.ImportFrom, bool]], path: Path, relative: str
+) -> list[Problem]:
+    """`from ..tasks.t import x` in a flow file: Prefect loads an entrypoint's file as a
+    top-level module of its own (prefect.utilities.importtools.load_script_as_module), so
+    every level above the first is beyond it and the load fails (trial round 10 a 1: said
+    only after the build, at the `@flow`). At the top an error; in a function a warning."""
+    problems = []
+    for node, nested in above:
+        parts = PurePosixPath(relative).parent.parts
+        up = node.level - 1
+        base = list(parts[: len(parts) - up]) if up <= len(parts) else None
+        names = ", ".join(a.name for a in node.names)
+        statement = f"from {'.' * node.level}{node.module or ''} import {names}"
+        instead = (
+            f" Import it by its path in the flow folder, the working directory of each run: "
+            f"`from {'.'.join([*base, node.module])} import {names}`."
+            if base is not None and node.module
+            else " Import it by its path in the flow folder, the working directory of each run."
+        )
+        problems.append(
+            Problem(
+                "warning" if nested else "error",
+                f"`{statement}`: Prefect loads a flow file as a top-level module of its own, so "
+                f'an import {node.level} levels up is beyond it and fails with "attempted '
+                'relative import beyond top-level package" '
+                + ("when the function runs." if nested else "at every load: no run would start.")
+                + instead,
+                path,
+                node.lineno,
+                "Relative import beyond the flow file",
+            )
+        )
+    return problems

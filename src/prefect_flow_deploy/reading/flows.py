@@ -23,7 +23,7 @@ from pathlib import Path
 from prefect_flow_deploy.core.model import FlowSpec, ModuleImport, Problem
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.code_deployments import MAY_DEPLOY, code_deployments
-from prefect_flow_deploy.reading.flow_file_problems import called_at_import
+from prefect_flow_deploy.reading.flow_file_problems import beyond_the_top, called_at_import
 from prefect_flow_deploy.reading.flow_file_reader import FileReader
 from prefect_flow_deploy.reading.prefect_removed import import_fails
 from prefect_flow_deploy.reading.python_source import FolderSource
@@ -73,6 +73,7 @@ def find_flows(
     in_code = code_deployments(tree, path, reader.flows) if MAY_DEPLOY.search(text) else []
     functions = {f.function for f in reader.flows}
     in_code += called_at_import(tree, path, functions) if functions else []
+    in_code += beyond_the_top(module_imports.above, path, relative) if reader.flows else []
     return reader.flows, reader.problems + removed + in_code, module_imports.found
 
 

@@ -36,6 +36,8 @@ class ThirdPartyImports(ast.NodeVisitor):
         self.found: list[ModuleImport] = []
         # (line, `from … import …`, what to use instead, inside a function)
         self.removed: list[tuple[int, str, str, bool]] = []
+        # `from ..x import y`, two or more levels up: (the statement, inside a function)
+        self.above: list[tuple[ast.ImportFrom, bool]] = []
         self._functions = 0
         self._path_changed = False  # sys.path changed at the top, above the statement visited
 
@@ -52,6 +54,8 @@ class ThirdPartyImports(ast.NodeVisitor):
             self._add(alias.name, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level >= 2:
+            self.above.append((node, self._functions > 0))
         if node.level == 0 and node.module:
             self._add(node.module, node.lineno)
             for alias in node.names:

@@ -3,6 +3,7 @@ in a class or inside a function, a `flow` an if/try binds only one way to Prefec
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
@@ -106,3 +107,58 @@ def test_a_flow_called_at_the_file_s_top_is_a_warning_at_the_call(tmp_path: Path
     [folder] = discover(tmp_path)
     said = [(p.line, p.severity) for p in folder.problems if p.title == "Flow run at import"]
     assert said == [(10, "warning"), (11, "warning")]
+
+
+def test_a_relative_import_above_the_flow_file_is_said_where_prefect_fails_to_load_it(
+    tmp_path: Path,
+) -> None:
+    """Trial round 10 a 1 (louisgogo/prefect): `from ..tasks.t import helper` in
+    flows/main.py passed validate and failed after a 90 s build, said at the `@flow`.
+    Prefect's loader is the oracle, run here on each file from the folder (the working
+    directory of a run): the files it fails to load at every load are the errors, a
+    one-dot import beside the file loads, and the suggested import loads."""
+    import subprocess
+    import sys
+
+    from prefect_flow_deploy.reading.discovery import discover
+
+    folder = tmp_path / "p" / "f"
+    for package in ("flows", "tasks"):
+        (folder / package).mkdir(parents=True)
+        (folder / package / "__init__.py").write_text("")
+    (folder / "tasks" / "t.py").write_text("def helper():\n    return 1\n")
+    (folder / "flows" / "beside.py").write_text("def near():\n    return 2\n")
+    flow = "\n\n@flow\ndef {name}():\n    return 1\n"
+    files = {
+        "up.py": "from prefect import flow\nfrom ..tasks.t import helper\n" + flow,
+        "suggested.py": "from prefect import flow\nfrom tasks.t import helper\n" + flow,
+        "near.py": "from prefect import flow\nfrom .beside import near\n" + flow,
+        "later.py": "from prefect import flow\n\n\ndef f():\n    from ..tasks import t\n" + flow,
+    }
+    for name, text in files.items():
+        (folder / "flows" / name).write_text(text.format(name=name[:-3]))
+    [read] = discover(tmp_path)
+    said = sorted(
+        (p.file.name, p.line, p.severity, p.message.split("`")[-2])
+        for p in read.problems
+        if p.title == "Relative import beyond the flow file"
+    )
+    assert said == [
+        ("later.py", 5, "warning", "from tasks import t"),
+        ("up.py", 2, "error", "from tasks.t import helper"),  # the import to write instead
+    ]
+    loads = (
+        "import sys\nfrom prefect.flows import load_flow_from_entrypoint as load\n"
+        "for name in sys.argv[1:]:\n"
+        "    try:\n        load(f'flows/{name}.py:{name}', use_placeholder_flow=False)\n"
+        "        print(name, 'loads')\n"
+        "    except Exception as exc:\n        print(name, type(exc.__cause__).__name__)\n"
+    )
+    names = [n[:-3] for n in files]
+    done = subprocess.run(
+        [sys.executable, "-c", loads, *names], cwd=folder, capture_output=True, text=True,
+        timeout=120, env={**os.environ, "PREFECT_SERVER_EPHEMERAL_ENABLED": "false"},
+    )  # fmt: skip
+    assert done.stdout.splitlines() == [
+        "up ImportError", "suggested loads", "near loads", "later loads"
+    ], done.stderr  # fmt: skip
