@@ -78,6 +78,7 @@ def find_flows(
 
 
 REMOVED_IN_PREFECT_3 = "Removed in Prefect 3"  # the title of such an import's problem
+UNREADABLE = ("Python syntax error", "Python source encoding")  # titles: a file not parsed
 
 
 def _removed_problem(path: Path, line: int, statement: str, instead: str, nested: bool) -> Problem:

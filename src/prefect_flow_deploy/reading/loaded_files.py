@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import ModuleImport, Problem
-from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3
+from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.flows import REMOVED_IN_PREFECT_3, UNREADABLE
 from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
 from prefect_flow_deploy.reading.python_source import FolderSource, Module
 
@@ -63,19 +64,52 @@ def as_loaded(
     removed is a warning there. It failed the folder, where `prefect deploy` deploys its
     flows (hegdehog/data-engineering-zoomcamp-2023), and asked for pytest in the image."""
     removed = {p.file for p in problems if p.title == REMOVED_IN_PREFECT_3 and p.file}
-    others = ({folder / i.file for i in imports} | removed) - set(flow_files)
+    broken = {p.file for p in problems if p.title in UNREADABLE and p.file} if flow_files else set()
+    others = ({folder / i.file for i in imports} | removed | broken) - set(flow_files)
     if not others:  # the usual folder: flow files alone, or modules nothing to say of
         return imports, problems
     loaded = loaded_files(source, flow_files)
-    unloaded = {f for f in others if Path(source.real_path(f)) not in loaded}
+    unloaded = {
+        f
+        for f in others
+        if Path(source.real_path(f)) not in loaded
+        and source.real_path(f) not in source.unparsable_imported
+    }
     if not unloaded:
         return imports, problems
     kept = [i for i in imports if folder / i.file not in unloaded]
     said = [
-        not_loaded(p) if p.file in unloaded and p.title == REMOVED_IN_PREFECT_3 else p
+        not_loaded(p)
+        if p.file in unloaded and p.title == REMOVED_IN_PREFECT_3
+        else not_read(p)
+        if p.file in unloaded and p.title in UNREADABLE and not _may_hold_a_flow(p.file)
+        else p
         for p in problems
     ]
     return kept, said
+
+
+def not_read(problem: Problem) -> Problem:
+    """A file of the folder that is not Python (a SQL script named `create_bronze.py`), that
+    no flow file imports and that names no flow: no run loads it, and Prefect never reads
+    it (BryanWille/br381-risk-pipeline: it failed the folder, trial round 10 a 3)."""
+    reason = problem.message.split(". Fix the file", 1)[0].split(", so Python", 1)[0]
+    return replace(
+        problem,
+        severity="warning",
+        message=f"{reason}: no flow of the folder imports this file and it names no flow, so "
+        "no run loads it and the folder's flows deploy. If it is not Python, rename it "
+        "(`.sql`, `.txt`); if it is, fix it.",
+    )
+
+
+def _may_hold_a_flow(path: Path) -> bool:
+    """Whether a file that does not parse may define a flow (kept an error: its flows would
+    go undeployed unseen)."""
+    try:
+        return b"flow" in file_reads.read_bytes(path).lower()
+    except OSError:
+        return True
 
 
 def not_loaded(problem: Problem) -> Problem:

@@ -132,6 +132,7 @@ class FolderSource:
         self._modules: dict[str, Module | None] = {}
         self._files: set[str] | None = None  # the folder's .py files, listed once
         self._found: dict[tuple[str, str, int], Module | None] = {}
+        self.unparsable_imported: set[str] = set()  # found by an import, but not Python
         self.resolver = Resolver(self)
         self.strings: Any = None  # static_values.StaticStrings, made by its first reader
 
@@ -200,7 +201,10 @@ class FolderSource:
             target = os.path.join(base, *parts)
             for candidate in (target + ".py", os.path.join(target, "__init__.py")):
                 if parts and candidate in self.files:
-                    return self.module_at(candidate)
+                    found = self.module_at(candidate)
+                    if found is None:
+                        self.unparsable_imported.add(candidate)
+                    return found
         return None
 
 

@@ -38,6 +38,41 @@ def test_a_file_no_flow_loads_is_not_judged_as_if_a_run_did(tmp_path: Path) -> N
     }  # fmt: skip
 
 
+def test_a_file_that_is_not_python_and_that_no_flow_loads_is_a_warning(tmp_path: Path) -> None:
+    """BryanWille/br381-risk-pipeline (trial round 10 a 3): `create_bronze.py` holds SQL and
+    nothing imports it; its syntax error failed the folder (Prefect loads only the
+    entrypoint's file). It is a warning now, the folder's flow deploys. Still errors: such a
+    file a flow imports (at the top or inside a function), one naming a flow (its flows
+    would go undeployed unseen), and a folder with no other flow file."""
+    sql = "CREATE TABLE IF NOT EXISTS bronze.raw (\n  id INT\n);\n"
+    flow = "from prefect import flow\n{imports}\n\n@flow\ndef etl():\n    return 1\n"
+    make(tmp_path, "p/alone/flow.py", flow.format(imports=""))
+    make(tmp_path, "p/alone/create_bronze.py", sql)
+    make(tmp_path, "p/imported/flow.py", flow.format(imports="import create_bronze"))
+    make(tmp_path, "p/imported/create_bronze.py", sql)
+    make(tmp_path, "p/later/flow.py", flow.format(imports="def f():\n    from sql import x"))
+    make(tmp_path, "p/later/sql/x.py", sql)
+    make(tmp_path, "p/named/flow.py", flow.format(imports=""))
+    make(tmp_path, "p/named/broken_flow.py", "from prefect import flow\n@flow\ndef f(:\n")
+    make(tmp_path, "p/only/create_bronze.py", sql)
+    said = {
+        f.name: [(p.file.name, p.severity) for p in f.problems if p.title == "Python syntax error"]
+        for f in discover(tmp_path)
+    }
+    assert said == {
+        "alone": [("create_bronze.py", "warning")],
+        "imported": [("create_bronze.py", "error")],
+        "later": [("x.py", "error")],
+        "named": [("broken_flow.py", "error")],
+        "only": [("create_bronze.py", "error")],
+    }
+    [alone] = [f for f in discover(tmp_path) if f.name == "alone"]
+    assert [f.name for f in alone.flows] == ["etl"] and not alone.failed
+    [warning] = [p for p in alone.problems if p.severity == "warning"]
+    assert warning.message.startswith("syntax error (as Python ")
+    assert "no flow of the folder imports this file and it names no flow" in warning.message
+
+
 def test_a_dockerfile_by_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
     """nateadewynters-prog/prefect-prod's folders build from `Dockerfile.brandwatch` (by
     docker-compose): the default recipe was built instead, without a word, and every run
