@@ -14,6 +14,8 @@ from prefect_flow_deploy.core.server_state import Pool, ServerState
 MANAGED_TAG = "managed-by:prefect-flow-deploy"
 TENANT_TAG_PREFIX = "tenant:"
 PROJECT_TAG_PREFIX = "project:"
+# The title of reading's error for two flows of one name in a folder (rules skip them).
+DUPLICATE_FLOW_NAME = "Duplicate flow name"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from prefect_flow_deploy.core.errors import NoFlowFoldersError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import (
+    DUPLICATE_FLOW_NAME,
     DeploymentConfig,
     FlowFolder,
     FlowSpec,
@@ -422,7 +423,7 @@ def _flow_name_problems(path: Path, flows: list[FlowSpec]) -> list[Problem]:
                     "other's deployment. Give each its own `name=`.",
                     path / flow.file,
                     flow.line,
-                    "Duplicate flow name",
+                    DUPLICATE_FLOW_NAME,
                     flow=flow.entrypoint,
                 )
             )

@@ -72,3 +72,27 @@ def test_a_deployment_without_a_source_is_placed_at_its_folder(tmp_path: Path) -
     specs = {"sales/one": [spec("sales/one", "etl/sales", None, None)] * 2}
     [problem, _] = name_collisions(specs, {"sales/one": one})["sales/one"]
     assert "(sales/one)" in problem.message
+
+
+def test_flows_of_one_name_in_one_folder_said_by_reading_are_not_said_again(
+    tmp_path: Path,
+) -> None:
+    """ua-snap/prefect (trial round 10 b 1): two `process_dtr` flows of one folder gave 4
+    errors, reading's and this rule's, each at both lines. Reading's stay alone; a third
+    flow of that name in another folder of the project is still this rule's, for all."""
+    from dataclasses import replace
+
+    from prefect_flow_deploy.core.model import DUPLICATE_FLOW_NAME, Problem
+
+    def said(flow: str) -> Problem:
+        return Problem("error", "2 flows …", tmp_path, 3, DUPLICATE_FLOW_NAME, flow=flow)
+
+    one = replace(folder(tmp_path, "sales", "one"), problems=[said("a.py:etl"), said("b.py:etl")])
+    pair = [spec("sales/one", "etl/sales", one.path / f, 3) for f in ("a.py", "b.py")]
+    for each, file in zip(pair, ("a.py", "b.py"), strict=True):
+        each.entrypoint = f"{file}:etl"
+    assert name_collisions({"sales/one": pair}, {"sales/one": one}) == {}
+    two = folder(tmp_path, "sales", "two")
+    third = {"sales/two": [spec("sales/two", "etl/sales", two.path / "flow.py", 3)]}
+    found = name_collisions({"sales/one": pair, **third}, {"sales/one": one, "sales/two": two})
+    assert [len(found[k]) for k in ("sales/one", "sales/two")] == [2, 1]
