@@ -32,6 +32,7 @@ import yaml
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading import left_at_root, prefect_layout
 from prefect_flow_deploy.reading.folder_entries import repository_root
+from prefect_flow_deploy.reading.requirements import prefect_2_pin
 
 if TYPE_CHECKING:
     from prefect_flow_deploy.core.model import FlowFolder, FlowSpec, ModuleImport
@@ -212,6 +213,13 @@ def _copy_requirements(
     inside = folder is not None and source.resolve().is_relative_to(folder.resolve())
     moved = target / source.resolve().relative_to(folder.resolve()) if folder and inside else source
     adoption.steps.append(Step("copy", moved, target / "requirements.txt"))
+    pin = prefect_2_pin(source)
+    if pin is not None:
+        adoption.warnings.append(
+            f"{_rel(target, root)}/requirements.txt: line {pin[0]}, `{pin[1]}`, copied from "
+            f"{_rel(source, root)}, installs Prefect 2 over the image's Prefect 3, which "
+            "`validate` refuses: require `prefect>=3` there, or remove the line."
+        )
     if len(pulled) > 1:
         adoption.warnings.append(
             f"{_rel(target, root)}: its entries' pull steps install "

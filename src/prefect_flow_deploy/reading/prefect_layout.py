@@ -32,6 +32,7 @@ from prefect_flow_deploy.reading.code_deployments import root_scripts
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
+from prefect_flow_deploy.reading.requirements import prefect_2_pin
 from prefect_flow_deploy.reading.third_party_imports import ThirdPartyImports
 
 PREFECT_YAML = "prefect.yaml"
@@ -292,6 +293,9 @@ def _outside(at_root: Path, group: Group, root: Path, repository: Path) -> Probl
         "adopt`, which does",
         "pyproject.toml": f"List the packages it requires in {relative}/requirements.txt",
     }.get(name, f"Copy it into {relative}/, its COPY sources then read from the folder")
+    pin = prefect_2_pin(at_root) if name == "requirements.txt" else None
+    if pin is not None:  # the copy would be refused (AbdessamadAouissi/spotify-elt-pipeline)
+        fix += f", then require `prefect>=3` in the copy instead of line {pin[0]}'s `{pin[1]}`"
     return Problem(
         "warning",
         f"{where} is outside the build context of the flow "

@@ -80,6 +80,17 @@ def requirements_problems(
     return problems, names_files
 
 
+def prefect_2_pin(requirements: Path) -> tuple[int, str] | None:
+    """The first line of a requirements file that allows no Prefect 3, and its requirement
+    (`adopt` copies a root file into a folder: AbdessamadAouissi/spotify-elt-pipeline's
+    `prefect>=2.19,<3.0`, refused once it was the folder's)."""
+    try:
+        found = _prefect_2_pins(requirements, parse(file_reads.read_pip_text(requirements)))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (found[0].line or 0, found[0].message.split("`")[1]) if found else None
+
+
 def _prefect_2_pins(path: Path, parsed: Parsed) -> list[Problem]:
     """A requirement that allows no Prefect 3 (`prefect==2.14.0`, `prefect<3`, `~=2.10`): pip
     would replace the base image's Prefect 3 with Prefect 2, which the Prefect 3 worker

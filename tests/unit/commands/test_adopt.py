@@ -335,3 +335,25 @@ def test_a_folder_a_root_flow_file_imports_as_a_package_stays_where_it_is(
         adoption.warnings
     )
     assert all(s.kind != "remove" for s in adoption.steps)  # its entry stays in prefect.yaml
+
+
+def test_a_copied_requirements_file_pinning_prefect_2_is_said_before_validate_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """AbdessamadAouissi/spotify-elt-pipeline (trial round 10 a 2): the root requirements.txt
+    pins `prefect>=2.19,<3.0`; the warning and adopt said to copy it, and the copy was then
+    refused. Both name the line now."""
+    root = repository(tmp_path)
+    (root / "requirements.txt").write_text("pandas\nprefect>=2.19,<3.0\n")
+    folders = discover(root, None, "acme/data-flows")
+    warning = next(
+        p for f in folders for p in f.problems if p.title == "Build file outside the flow folder"
+    )
+    assert "require `prefect>=3` in the copy instead of line 2's `prefect>=2.19,<3.0`" in (
+        warning.message
+    )
+    adoption = plan(checkout(root), root / "projects", "acme/data-flows")
+    said = [w for w in adoption.warnings if "installs Prefect 2" in w]
+    assert said and all(
+        ": line 2, `prefect>=2.19,<3.0`, copied from requirements.txt" in w for w in said
+    )

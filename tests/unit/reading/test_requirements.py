@@ -13,6 +13,7 @@ from packaging.requirements import Requirement
 from prefect_flow_deploy.core.urls import plain_http_host
 from prefect_flow_deploy.reading.requirements import (
     holding_prefect_back,
+    prefect_2_pin,
     requirements_problems,
     unread_dependency_problems,
 )
@@ -158,6 +159,17 @@ def test_a_pin_to_prefect_2_over_the_base_image_is_an_error_at_its_line(
         if requirement.name.lower().replace("_", "-") == "prefect" and not requirement.marker:
             allowed = [v for v in PREFECT_3 if requirement.specifier.contains(v, prereleases=True)]
             assert (not allowed) == no_3, pin
+
+
+def test_a_file_s_first_pin_to_prefect_2_is_named_for_adopt_s_copy(tmp_path: Path) -> None:
+    """What `adopt` and the root-file warning name before a root requirements.txt becomes a
+    folder's (trial round 10 a 2): the same rule as above, the first such line."""
+    path = tmp_path / "requirements.txt"
+    path.write_text("pandas\n# prefect<2\nprefect>=2.19,<3.0\nprefect==2.14.0\n")
+    assert prefect_2_pin(path) == (3, "prefect>=2.19,<3.0")
+    path.write_text("pandas\nprefect>=2.19\n")
+    assert prefect_2_pin(path) is None
+    assert prefect_2_pin(tmp_path / "absent.txt") is None
 
 
 def test_a_pin_outside_what_prefect_3_requires_is_named_as_what_holds_prefect_back(
