@@ -77,3 +77,27 @@ def not_removed(full_name: str) -> Problem:
         "yours.",
         title="Not removed",
     )
+
+
+def not_removed_problems(names: list[str], ours: str | None) -> list[Problem]:
+    """What is said of the gone deployments no run may remove. A run acting as no
+    repository cannot tell another checkout's (written as no repository too) from its own:
+    one line for all, never "gone" (wasit7/papapipeline after ua-snap/prefect on one server:
+    40 such warnings, each advising to delete another checkout's live deployment; trial
+    round 10 b 2)."""
+    if ours is not None:
+        return [not_removed(name) for name in sorted(names)]
+    if not names:
+        return []
+    shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return [
+        Problem(
+            "warning",
+            f"{len(names)} deployment{'s' * (len(names) != 1)} of this tenant that this "
+            f"checkout does not make record no repository ({shown}): a run acting as no "
+            "repository cannot tell another checkout's from its own, so it judges none gone "
+            "and removes none. Name the repository (--repository, or a git remote origin) so "
+            "that each run keeps to its own.",
+            title="Not removed",
+        )
+    ]

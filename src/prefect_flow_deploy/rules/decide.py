@@ -27,7 +27,7 @@ from prefect_flow_deploy.core.model import (
 from prefect_flow_deploy.core.server_state import ExistingDeployment, ServerState
 from prefect_flow_deploy.deployment.commit_order import in_order
 from prefect_flow_deploy.deployment.diff import diff
-from prefect_flow_deploy.deployment.ownership import not_removed
+from prefect_flow_deploy.deployment.ownership import not_removed_problems
 from prefect_flow_deploy.deployment.schedules import ScheduleError
 from prefect_flow_deploy.deployment.triggers import TriggerError
 from prefect_flow_deploy.rules import previews
@@ -124,7 +124,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         folders=folders,
         images=frozen,
         deployments=deployments,
-        problems=[*ordering, *(not_removed(name) for name in sorted(unrecorded))],
+        problems=[*ordering, *not_removed_problems(unrecorded, options.repository)],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
         snapshot=snapshot,
         pools=dict(inputs.pools),

@@ -440,6 +440,22 @@ def test_a_deployment_that_records_no_repository_is_nobody_s_to_remove() -> None
     assert actions(anonymous) == {"etl/sales": "create"}
 
 
+def test_a_run_as_no_repository_calls_no_other_checkout_s_deployment_gone() -> None:
+    """wasit7/papapipeline deployed as no repository after ua-snap/prefect, also as none, on
+    one server (trial round 10 b 2): 40 warnings called the other checkout's live
+    deployments gone and advised deleting each. One line for all now, and none removed."""
+    daily = folder("daily", "etl")
+    others = [managed(f"f{n}/snap", f"snap/f{n}", id=str(n)) for n in range(5)]
+    plan = decide.plan(inputs(daily, server=others), replace(OPTIONS, prune=True))
+    assert actions(plan) == {"etl/sales": "create"}
+    [problem] = plan.problems
+    assert problem.severity == "warning" and "is gone" not in problem.message
+    assert problem.message.startswith(
+        "5 deployments of this tenant that this checkout does not make record no repository "
+        "(f0/snap, f1/snap, f2/snap and 2 more): a run acting as no repository cannot tell"
+    )
+
+
 # -- what the server would refuse ------------------------------------------------------------
 
 
