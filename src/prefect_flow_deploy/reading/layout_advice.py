@@ -157,6 +157,13 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
             f"folders {', '.join(subfolders)} keep their prefect.yaml at their top"
         )
     move = f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
+    if (repository / "requirements.txt").is_file() and not (
+        repository / top / "requirements.txt"
+    ).is_file():
+        move += (  # uuboyscy/tjr101: pandas only in the root's, three flows refused after
+            f", then `cp requirements.txt projects/{project}/{top}/` (each folder's image "
+            "installs the folder's own requirements.txt alone)"
+        )
     if _imports_itself(repository / top):  # tker-78/trading-etl: `from src.utils import …`
         move += (
             f"; its files import `{top}.…` by its path from the root: after the move, import "

@@ -35,6 +35,21 @@ def test_a_dozen_flows_under_flows_are_named_with_what_to_do(tmp_path: Path) -> 
     assert "run `prefect-flow-deploy adopt`" not in message
 
 
+def test_the_move_copies_the_root_requirements_the_folder_lacks(tmp_path: Path) -> None:
+    """uuboyscy/tjr101 (trial round 10): after the suggested `git mv src projects/tjr/src`,
+    pandas was only in the root requirements.txt, and three flows were refused after their
+    build. The suggested move copies it in; a folder with its own is left alone."""
+    make(tmp_path, 2)
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    message = found_instead(tmp_path / "projects", None, "acme/data-flows")
+    assert (
+        "`mkdir -p projects/data-flows && git mv flows projects/data-flows/flows`, then "
+        "`cp requirements.txt projects/data-flows/flows/`"
+    ) in message
+    (tmp_path / "flows" / "requirements.txt").write_text("pandas\n")
+    assert "cp requirements.txt" not in found_instead(tmp_path / "projects", None, "acme/x")
+
+
 def test_the_project_it_suggests_is_named_as_the_repository_the_run_acts_as(
     tmp_path: Path,
 ) -> None:
