@@ -191,3 +191,33 @@ def test_a_run_whose_every_folder_fails_creates_no_pool(stack: Stack, scenario: 
     assert {r.status for r in result.results} == {"failed"}
     with server_api() as client:
         assert client.get(f"work_pools/{name}").status_code == 404
+
+
+def test_a_module_reading_the_pool_s_default_env_at_its_top_loads_as_a_run_would(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """ArthurZakirov/sheets-to-postgresql (trial round 10 a 5): `os.getenv("SCOPES").split(
+    ",")` at a module's top, SCOPES in the docker pool's default env: the check loaded the
+    flow without it and refused it, while `prefect deploy`'s runs completed. The check now
+    gets what Prefect's merge hands the worker (the oracle: its job configuration's env,
+    with the deployment's env over the pool's); a flow reading a variable nothing sets still
+    fails."""
+    name = f"envpool-{scenario.suffix}"
+    template = default_template("docker")
+    template["variables"]["properties"]["env"]["default"] = {"SCOPES": "a,b", "REGION": "eu"}
+    with server_api() as client:
+        client.post(
+            "work_pools/", json={"name": name, "type": "docker", "base_job_template": template}
+        ).raise_for_status()
+    reads = "import os\n\nSCOPES = os.getenv('{var}').split(',')\n"
+    for folder, var in (("scoped", "SCOPES"), ("unset", "NOT_SET_ANYWHERE")):
+        write_flow(scenario.folder("p", folder), folder, **{"settings__py": reads.format(var=var)})
+        flow_file = scenario.folder("p", folder) / "flow.py"
+        flow_file.write_text("import settings\n" + flow_file.read_text())
+    given = {"env": {"REGION": "us"}}
+    result = deploy(scenario, stack, work_pool=name, job_variables=given)
+    statuses = {r.flow: r.status for r in result.results}
+    assert statuses == {"scoped": "created", "unset": "failed"}, result.results
+    deployment = server_deployment(f"scoped/{scenario.project('p')}")
+    env = job_configuration(name, deployment)["env"]
+    assert {k: env[k] for k in ("SCOPES", "REGION")} == {"SCOPES": "a,b", "REGION": "us"}

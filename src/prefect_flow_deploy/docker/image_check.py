@@ -36,12 +36,14 @@ def check(
     reference: str,
     projects_root: Path,
     installs_at_start: bool = True,
+    env: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Check the image; return where it holds the folder's code, the schemas and flow names
     it computed, and the flows that fail on their own (by entrypoint). What fails every flow
     (the image itself, a module of the folder's shared code) raises FolderError.
     `installs_at_start`: whether a run may install a package the image lacks as it starts
-    (EXTRA_PIP_PACKAGES); if not, a flow whose load lacks one fails."""
+    (EXTRA_PIP_PACKAGES); if not, a flow whose load lacks one fails. `env`: what its runs
+    get (the pool's default env and the deployments'), else its entries' `run_env`."""
     entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
     missing = [f.file for f in folder.flows if f.file not in recipe.files]
     if missing:
@@ -52,11 +54,12 @@ def check(
         )
     modules = sorted({i.module for i in found_by_name(folder)} - {"prefect"})
     loaded = loaded_in_image(folder)
+    environment = run_env(folder) if env is None else env
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     try:
         result = image_programs.check_image(
             reference, entry_files, recipe.expected_code_dir, modules, loaded, names,
-            run_env(folder),
+            environment,
         )  # fmt: skip
     except image_programs.NoPythonError as exc:  # at the base image's line
         raise FolderError(exc.message, *image_errors.final_from(folder)) from None
@@ -79,8 +82,9 @@ def check(
         raise _first_said(folder, errors)  # shared code, or nothing left to deploy
     _say(folder, errors)  # the other flows go on: each said at its line, now
     schemas, flow_names, unloadable = compute_schemas(
-        folder, reference, result.code_dir, result, loaded, set(failing), installs_at_start
-    )
+        folder, reference, result.code_dir, result, loaded, set(failing), installs_at_start,
+        environment,
+    )  # fmt: skip
     failing |= unloadable
     if _every_flow(folder, failing):
         raise _first_said(folder, list(unloadable.values()))
@@ -179,6 +183,7 @@ def compute_schemas(
     loaded: Loads,
     skip: set[str] | None = None,
     installs_at_start: bool = True,
+    env: dict[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
@@ -192,7 +197,7 @@ def compute_schemas(
     names: dict[str, str] = {}
     failing: FlowErrors = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
-        reference, code_dir, loaded, checked, run_env(folder)
+        reference, code_dir, loaded, checked, run_env(folder) if env is None else env
     )
     for entrypoint, answer in answers.items():
         if entrypoint in (skip or ()) or ("error" not in answer and entrypoint not in pending):

@@ -123,3 +123,28 @@ def installs_at_start(
             if isinstance(env, dict) and EXTRA_PIP_PACKAGES in env:
                 return True
     return False
+
+
+def run_environment(plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool]) -> dict[str, str]:
+    """The environment the folder's runs get from their job variables, for loading its flow
+    files in the image as a run would: the pool's default env with the deployment's env over
+    it, key by key (Prefect's worker, BaseJobConfiguration.from_template_and_values), the
+    first deployment's value where two differ. A `{{ … }}` the worker fills in at run time
+    is left out. Trial round 10 a 5: `os.getenv("SCOPES").split(",")` at a module's top,
+    SCOPES in the pool's default env, was refused while its runs completed."""
+    env: dict[str, str] = {}
+    for plan in plans:
+        spec = plan.spec
+        if spec is None:
+            continue
+        pool = pools.get(spec.work_pool)
+        default = (pool.properties.get("env") or {}).get("default") if pool else None
+        given = spec.job_variables.get("env")
+        merged = {
+            **(default if isinstance(default, dict) else {}),
+            **(given if isinstance(given, dict) else {}),
+        }
+        for name, value in merged.items():
+            if isinstance(value, str | int | float | bool) and "{{" not in str(value):
+                env.setdefault(str(name), str(value))
+    return env

@@ -30,7 +30,7 @@ from prefect_flow_deploy.docker import (
     push_pull,
     pushing,
 )
-from prefect_flow_deploy.rules.pools import installs_at_start
+from prefect_flow_deploy.rules.pools import installs_at_start, run_environment
 from prefect_flow_deploy.rules.specs import compact_inputs
 from prefect_flow_deploy.run.provenance import image_labels
 from prefect_flow_deploy.settings.builder import cache_flags
@@ -75,6 +75,11 @@ class ImageWork:
         text = folder.dockerfile.read_text(errors="replace") if folder.dockerfile else None
         mine = [d for d in self.plan.deployments if d.folder_key == folder.key]
         return installs_at_start(mine, self.plan.pools, text)
+
+    def _run_env(self, folder: FlowFolder) -> dict[str, str]:
+        """The env its runs get (rules.pools.run_environment), over its entries' own."""
+        mine = [d for d in self.plan.deployments if d.folder_key == folder.key]
+        return {**image_check.run_env(folder), **run_environment(mine, self.plan.pools)}
 
     def _count(self, built: int = 0, pushed: int = 0) -> None:
         with self._lock:
@@ -130,8 +135,9 @@ class ImageWork:
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         code_dir, schemas, names, failing = image_check.check(
-            folder, recipe, image.reference, self.options.projects_root, self._installs(folder)
-        )
+            folder, recipe, image.reference, self.options.projects_root, self._installs(folder),
+            self._run_env(folder),
+        )  # fmt: skip
         phases["check"] = time.monotonic() - mark
         digest = image.digest
         if self.options.registry and image.action == "build":
@@ -191,6 +197,7 @@ class ImageWork:
             references.get(native, references[platforms[0]]),
             self.options.projects_root,
             self._installs(folder),
+            self._run_env(folder),
         )
         phases["check"] = time.monotonic() - mark
         mark = time.monotonic()

@@ -96,3 +96,30 @@ def test_a_run_installs_packages_at_start_only_where_extra_pip_packages_is_set()
     assert installs_at_start(plans(None), plain, "FROM x\nENV EXTRA_PIP_PACKAGES=pandas\n")
     template = {"variables": {"properties": {"env": {"default": {"EXTRA_PIP_PACKAGES": "x"}}}}}
     assert installs_at_start(plans(None), {"flows": Pool("flows", "docker", template)}, None)
+
+
+def test_the_run_environment_is_the_pool_s_default_env_with_the_deployment_s_over_it() -> None:
+    """ArthurZakirov/sheets-to-postgresql (trial round 10 a 5): `os.getenv("SCOPES")
+    .split(",")` at a module's top with SCOPES in the pool's default env was refused, the
+    flow loaded without it; its runs completed. Merged key by key as Prefect's worker does
+    (BaseJobConfiguration.from_template_and_values: the deployment's env over the pool's);
+    a template the worker fills in and a value that is no scalar are left out."""
+    from prefect_flow_deploy.core.model import DeploymentPlan
+    from prefect_flow_deploy.rules.pools import run_environment
+
+    from .test_spec_checks import spec
+
+    def plan(env: object, pool_name: str = "flows") -> DeploymentPlan:
+        made = spec(work_pool=pool_name, job_variables={"env": env} if env else {})
+        return DeploymentPlan(made, made.full_name, "p/f", "create")
+
+    default = {"SCOPES": "a,b", "REGION": "eu", "TOKEN": "{{ prefect.blocks.secret.t }}"}
+    template = {"variables": {"properties": {"env": {"default": default}}}}
+    pools = {"flows": Pool("flows", "docker", template), "bare": pool()}
+    assert run_environment([plan(None)], pools) == {"SCOPES": "a,b", "REGION": "eu"}
+    given = {"REGION": "us", "DEBUG": True, "LIST": [1]}
+    assert run_environment([plan(given)], pools) == {
+        "SCOPES": "a,b", "REGION": "us", "DEBUG": "True"
+    }  # fmt: skip
+    assert run_environment([plan({"A": "1"}, "bare"), plan({"A": "2"})], pools)["A"] == "1"
+    assert run_environment([plan(None, "absent")], pools) == {}
