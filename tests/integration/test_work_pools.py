@@ -194,14 +194,14 @@ def test_a_run_whose_every_folder_fails_creates_no_pool(stack: Stack, scenario: 
 
 
 def test_a_module_reading_the_pool_s_default_env_at_its_top_loads_as_a_run_would(
-    stack: Stack, scenario: Scenario
+    stack: Stack, scenario: Scenario, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """ArthurZakirov/sheets-to-postgresql (trial round 10 a 5): `os.getenv("SCOPES").split(
     ",")` at a module's top, SCOPES in the docker pool's default env: the check loaded the
     flow without it and refused it, while `prefect deploy`'s runs completed. The check now
     gets what Prefect's merge hands the worker (the oracle: its job configuration's env,
     with the deployment's env over the pool's); a flow reading a variable nothing sets still
-    fails."""
+    fails, said at the line that raised (settings.py:3), not at its `@flow`."""
     name = f"envpool-{scenario.suffix}"
     template = default_template("docker")
     template["variables"]["properties"]["env"]["default"] = {"SCOPES": "a,b", "REGION": "eu"}
@@ -218,6 +218,8 @@ def test_a_module_reading_the_pool_s_default_env_at_its_top_loads_as_a_run_would
     result = deploy(scenario, stack, work_pool=name, job_variables=given)
     statuses = {r.flow: r.status for r in result.results}
     assert statuses == {"scoped": "created", "unset": "failed"}, result.results
+    unset = scenario.folder("p", "unset")
+    assert f"error: {unset / 'settings.py'}:3: " in capfd.readouterr().err
     deployment = server_deployment(f"scoped/{scenario.project('p')}")
     env = job_configuration(name, deployment)["env"]
     assert {k: env[k] for k in ("SCOPES", "REGION")} == {"SCOPES": "a,b", "REGION": "us"}

@@ -9,6 +9,7 @@ import ast
 import hashlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -293,7 +294,11 @@ def test_asked_with_the_check_the_schemas_follow_its_line_prefect_s_or_why_not(
     assert lines[1] == "module-level output"
     assert lines[-1].startswith(check_image.MARKER)
     answer = json.loads(lines[-1].removeprefix(check_image.MARKER))
-    assert answer["broken.py:main"] == {"error": "SystemExit: no config", "environment": False}
+    assert answer["broken.py:main"] == {
+        "error": "SystemExit: no config",
+        "environment": False,
+        "at": ["broken.py", 1],
+    }
     properties = answer["flow.py:hello"]["schema"]["properties"]
     assert properties["name"]["default"] == "world"
     assert properties["times"]["type"] == "integer"
@@ -419,3 +424,34 @@ def test_the_import_check_precompiles_the_listed_sources_for_any_mtime(tmp_path:
     import_check.main("compile", listed)
     compiled = Path(importlib.util.cache_from_source(str(source))).read_bytes()
     assert int.from_bytes(compiled[4:8], "little") == 0b01  # hash-based, unchecked (PEP 552)
+
+
+def test_where_loading_raised_is_the_deepest_line_of_the_folder_s_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trial round 10 a 5: `os.getenv("SCOPES").split(",")` at src/utils/auth.py:3, imported
+    by the flow file, was said at the `@flow`. Loaded by Prefect's loader (whose ScriptError
+    wraps the user's exception, its file named relatively), the line is auth.py's; a frame
+    outside the working directory (a library) is never it."""
+    from prefect.exceptions import ScriptError
+    from prefect.flows import load_flow_from_entrypoint
+
+    (tmp_path / "pfd_raising" / "utils").mkdir(parents=True)
+    (tmp_path / "pfd_raising" / "utils" / "auth.py").write_text(
+        "import os\n\nSCOPES = os.getenv('PFD_UNSET_FOR_TEST').split(',')\n"
+    )
+    (tmp_path / "flow.py").write_text(
+        "from prefect import flow\nfrom pfd_raising.utils import auth\n\n\n@flow\ndef f():\n    pass\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ScriptError) as raised:
+        load_flow_from_entrypoint("flow.py:f", use_placeholder_flow=False)
+    assert check_image.raised_at(raised.value.user_exc) == [
+        os.path.join("pfd_raising", "utils", "auth.py"),
+        3,
+    ]
+    try:
+        json.loads("{")
+    except ValueError as exc:
+        assert check_image.raised_at(exc) is None  # the standard library's lines only

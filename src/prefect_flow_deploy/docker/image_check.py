@@ -214,29 +214,43 @@ def compute_schemas(
             if answer.get("environment") and not judged and package and installs_at_start:
                 continue  # a run may install it as it starts: the import check's warning said it
             if answer.get("environment") and not judged and "ModuleNotFoundError" not in error:
+                file, line = _raised_at(folder, answer, flow.file, flow.line)
                 log.warning(
                     f"{folder.key}: loading {entrypoint} in the built image raised "
                     f"{error}; a run raises it too unless its environment provides "
                     "what the file reads at its top (a variable, a file, a network service: "
                     "the check runs without them).",
-                    file=folder.path / flow.file,
-                    line=flow.line,
+                    file=file,
+                    line=line,
                     title="Flow may not load",
                 )
                 continue
             if package and not installs_at_start:
                 error += NOTHING_INSTALLS
+            file, line = _raised_at(folder, answer, flow.file, flow.line)
             failing[entrypoint] = FolderError(
                 f"Prefect cannot load the flow {entrypoint} in the built image, so no run "
                 f"of it would start: {error}",
-                file=str(folder.path / flow.file),
-                line=flow.line,
+                file=str(file),
+                line=line,
             )
             continue
         schemas[entrypoint] = answer["schema"]
         if answer.get("name") is not None:
             names[entrypoint] = str(answer["name"])
     return schemas, names, failing
+
+
+def _raised_at(
+    folder: FlowFolder, answer: dict[str, Any], file: str, line: int | None
+) -> tuple[Path, int | None]:
+    """Where loading raised, when it was in the folder's code (`src/utils/auth.py:10`),
+    else the flow's own line."""
+    at = answer.get("at")
+    if isinstance(at, list) and len(at) == 2 and isinstance(at[0], str) and ".." not in at[0]:
+        if (folder.path / at[0]).is_file():  # the image's code dir holds the folder as it is
+            return folder.path / at[0], int(at[1])
+    return folder.path / file, line
 
 
 def _own_module_missing(folder: FlowFolder, file: str, error: str) -> bool:

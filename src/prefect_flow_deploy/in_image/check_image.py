@@ -393,8 +393,23 @@ def schemas(
                 # warning, said by the import check already)
                 "environment": isinstance(inner, (KeyError, OSError, ModuleNotFoundError))
                 or str(inner).startswith(NO_API),  # a run has the API: the check has none
+                "at": raised_at(inner),
             }
     return out
+
+
+def raised_at(exc: BaseException) -> list[Any] | None:
+    """The line of the code here (under the working directory, the folder's copy) where the
+    exception was raised, deepest first: `auth.py:10`'s `os.getenv("X").split(",")` rather
+    than the `@flow` of the file that imported it (trial round 10 a 5)."""
+    import traceback
+
+    here = os.getcwd() + os.sep
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = os.path.abspath(frame.filename)  # the entrypoint's file is named relatively
+        if not frame.filename.startswith("<") and path.startswith(here):
+            return [os.path.relpath(path, here), frame.lineno]
+    return None
 
 
 def imports_cleanly(libraries: list[list[Any]]) -> bool:
