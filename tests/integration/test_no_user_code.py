@@ -284,3 +284,22 @@ def test_a_missing_submodule_of_the_folder_s_own_package_fails_its_flow(
     assert "No module named 'pkg.sub'" in rows["sub"]["error"], rows["sub"]["error"]
     assert "EXTRA_PIP_PACKAGES" not in rows["sub"]["error"]  # no package gives it
     assert "Nothing sets EXTRA_PIP_PACKAGES" in rows["lib"]["error"], rows["lib"]["error"]
+
+
+def test_when_every_flow_fails_on_its_own_each_row_says_its_own_error(
+    stack: Stack, scenario: Scenario
+) -> None:
+    """malerhd/credit-scoring-pipeline (trial round 10 b 3): when every flow of a folder
+    failed the image check, each on its own, every row (and `--json`'s `error`) said the
+    first flow's error. Each row says its own; the annotations did already."""
+    folder = scenario.folder("load", "allfail")
+    folder.mkdir(parents=True)
+    for name in ("alpha", "beta"):
+        (folder / f"{name}.py").write_text(
+            FLOW_AT.format(head=f"import missing_{name}_zz", name=name)
+        )
+    rows, done = deployed_rows(scenario, stack)
+    statuses = {f: r["status"] for f, r in rows.items()}
+    assert statuses == {"alpha": "failed", "beta": "failed"}, done.stderr
+    for name in ("alpha", "beta"):
+        assert f"No module named 'missing_{name}_zz'" in rows[name]["error"], rows[name]

@@ -81,6 +81,8 @@ class FolderError(Exception):
         self.message = message
         self.file = file
         self.line = line
+        # When each flow failed on its own (the image check): each one's, by entrypoint.
+        self.flow_errors: dict[str, FolderError] = {}
 
 
 DEADLINE = "deadline:"  # how a row not done for the deadline begins (status `skipped`)

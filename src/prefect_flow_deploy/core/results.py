@@ -146,7 +146,9 @@ def outcome_rows(
         if deployment.action in ("failed", "skipped"):  # skipped: the deploy order
             row.status, row.error = deployment.action, deployment.error
         elif image is not None and image.failed and deployment.action not in ("remove", "orphan"):
-            row.status, row.error = image.status, image.error  # type: ignore[assignment]
+            own = image.flow_errors.get(planned.spec.entrypoint if planned.spec else "")
+            row.status = image.status  # type: ignore[assignment]
+            row.error = own.message if own is not None else image.error
         elif written is not None and written.skipped is not None:
             row.status, row.error = "skipped", written.skipped
         elif written is not None and written.error is not None:

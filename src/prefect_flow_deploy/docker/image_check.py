@@ -78,8 +78,10 @@ def check(
         *image_errors.absent_errors(folder, result.absent, result.code_dir),
     ]
     failing = _flow_errors(folder, errors)
-    if errors and (not _in_flow_files(folder, errors) or _every_flow(folder, failing)):
-        raise _first_said(folder, errors)  # shared code, or nothing left to deploy
+    if errors and not _in_flow_files(folder, errors):
+        raise _first_said(folder, errors)  # shared code
+    if errors and _every_flow(folder, failing):
+        raise _first_said(folder, errors, failing)  # nothing left to deploy
     _say(folder, errors)  # the other flows go on: each said at its line, now
     schemas, flow_names, unloadable = compute_schemas(
         folder, reference, result.code_dir, result, loaded, set(failing), installs_at_start,
@@ -87,7 +89,7 @@ def check(
     )  # fmt: skip
     failing |= unloadable
     if _every_flow(folder, failing):
-        raise _first_said(folder, list(unloadable.values()))
+        raise _first_said(folder, list(unloadable.values()), failing)
     _say(folder, list(unloadable.values()))
     return result.code_dir, schemas, flow_names, failing
 
@@ -118,9 +120,14 @@ def _say(folder: FlowFolder, errors: list[FolderError]) -> None:
                   title="Flow cannot run")  # fmt: skip
 
 
-def _first_said(folder: FlowFolder, errors: list[FolderError]) -> FolderError:
-    """The folder fails with the first; the others are said now, not one deploy at a time."""
+def _first_said(
+    folder: FlowFolder, errors: list[FolderError], each: FlowErrors | None = None
+) -> FolderError:
+    """The folder fails with the first; the others are said now, not one deploy at a time.
+    `each`: every flow's own error, when each failed on its own (its row says its own:
+    trial round 10 b 3, every row said the first flow's)."""
     _say(folder, errors[1:])
+    errors[0].flow_errors = dict(each or {})
     return errors[0]
 
 
@@ -247,9 +254,10 @@ def _raised_at(
     """Where loading raised, when it was in the folder's code (`src/utils/auth.py:10`),
     else the flow's own line."""
     at = answer.get("at")
-    if isinstance(at, list) and len(at) == 2 and isinstance(at[0], str) and ".." not in at[0]:
-        if (folder.path / at[0]).is_file():  # the image's code dir holds the folder as it is
-            return folder.path / at[0], int(at[1])
+    raised, number = (at[0], at[1]) if isinstance(at, list) and len(at) == 2 else (None, None)
+    usable = isinstance(raised, str) and isinstance(number, int) and ".." not in raised
+    if usable and (folder.path / str(raised)).is_file():  # the code dir holds the folder as is
+        return folder.path / str(raised), int(str(number))
     return folder.path / file, line
 
 

@@ -392,8 +392,9 @@ class Executor:
         message = (
             error.message if isinstance(error, FolderError) else f"{type(error).__name__}: {error}"
         )
+        each = error.flow_errors if isinstance(error, FolderError) else {}
         with self._lock:
-            self.images[image.folder.key] = ImageOutcome("failed", error=message)
+            self.images[image.folder.key] = ImageOutcome("failed", error=message, flow_errors=each)
         self.on_progress(Progress(image.folder.key, "failed", message.strip().splitlines()[0]))
         file = getattr(error, "file", None) or image.folder.dockerfile or image.folder.path
         log.error(
