@@ -40,6 +40,7 @@ from prefect_flow_deploy.reading.folder_entries import (
 )
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
+from prefect_flow_deploy.reading.imported_names import missing_imported_names
 from prefect_flow_deploy.reading.layout_advice import buried_prefect_yamls, found_instead
 from prefect_flow_deploy.reading.listed_entries import by_alias_only, keep_listed, named_otherwise
 from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules, own_file_errors
@@ -326,6 +327,7 @@ def _read_files(
         problems += cycle_problems(source, flow_files)
         imports, problems = as_loaded(source, path, flow_files, imports, problems)
         problems = own_file_errors(source, path, flow_files, problems)
+        problems += missing_imported_names(source, path, flow_files)
         problems += outside_imports(path, root, imports, {f.file for f in flows})
         below = listing.files_under(is_flow_dir, ordered=False) if listed is None else ()
         problems += buried_prefect_yamls(below, path)  # the folder layout reads its top's alone
