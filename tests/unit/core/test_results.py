@@ -33,7 +33,9 @@ def image(key: str, action: str = "build") -> Any:
 
 def deployment(key: str, full_name: str, action: str, **more: Any) -> Any:
     values = {"deployment_id": None, "changed_fields": [], "error": None, **more}
-    return SimpleNamespace(folder_key=key, full_name=full_name, action=action, **values)
+    return SimpleNamespace(
+        folder_key=key, full_name=full_name, action=action, **{"spec": None, **values}
+    )
 
 
 def plan(images: list[Any], deployments: list[Any], folders: list[Any]) -> Any:

@@ -36,7 +36,9 @@ def docker(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(push_pull, "pull", lambda ref, login: calls["pull"].append(ref))
     monkeypatch.setattr(engine_session, "local_image_id", lambda ref: "sha256:local")
     monkeypatch.setattr(
-        image_check, "check", lambda folder, recipe, ref, root, installs: ("/opt/code", {}, {}, {})
+        image_check,
+        "check",
+        lambda folder, recipe, ref, root, installs, env: ("/opt/code", {}, {}, {}),
     )
     return calls
 
