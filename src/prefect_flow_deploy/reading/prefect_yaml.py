@@ -346,11 +346,12 @@ def _template_problems(
         )
         problems += [
             Problem(
-                "warning",
+                "error" if _never_filled(key, template) else "warning",
                 f"`{key}` holds the template `{{{{ {template} }}}}`, which prefect-flow-deploy "
                 "does not fill in (there are no build step outputs here, and `$ENV` values "
-                "are not copied into deployments); the text is used as written. Per-tenant "
-                "values belong in prefect-flow-deploy.yaml; in job_variables, "
+                "are not copied into deployments); the text is used as written"
+                + (_NEVER_FILLED if _never_filled(key, template) else ".")
+                + " Per-tenant values belong in prefect-flow-deploy.yaml; in job_variables, "
                 "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
                 "the worker at each run."
                 + (_BLOCK_PARAMETER if _block_parameter(key, template) else ""),
@@ -372,6 +373,19 @@ _BLOCK_PARAMETER = (
     'deployment; load the block in the flow instead (`Secret.load("<name>").get()`), or '
     "pass its name as the parameter."
 )
+
+
+# An environment variable's template in the work pool: the worker fills in only blocks and
+# variables, so the infrastructure gets the braces and every run crashes (ralacher/
+# prefect-demo's `networks: ["{{ $PREFECT_DOCKER_NETWORK }}"]`, trial round 10 b 6).
+_NEVER_FILLED = (
+    ", and the worker fills in only blocks and variables, so every run would get the braces "
+    "(a network, an env value, a pool of that name): the deployment is not written."
+)
+
+
+def _never_filled(key: str, template: str) -> bool:
+    return key == "work_pool" and template.startswith("$")
 
 
 def _block_parameter(key: str, template: str) -> bool:

@@ -41,6 +41,13 @@ def missing_pool(pool: Pool, where: str) -> str:
         known = f" (it has {len(pool.others)}" + (
             f", among them {', '.join(close)})" if close else ")"
         )
+    if "{{" in pool.name:  # a template nothing fills in: no pool is ever named so
+        return (
+            f"the work pool {pool.name!r} (set by {where}) is a template, which "
+            f"prefect-flow-deploy does not fill in, and no pool of that name exists{known}. "
+            "Write the pool's name, or give it per tenant in prefect-flow-deploy.yaml "
+            "(work-pool)."
+        )
     return (
         f"the work pool {pool.name!r} (set by {where}) does not exist on the Prefect "
         f"server{known}, and a pool no worker serves never runs a flow.{hint} Fix the name, "

@@ -110,7 +110,8 @@ def test_what_an_anchor_gives_several_entries_is_said_once(tmp_path: Path) -> No
         "- {name: b, entrypoint: f.py:f, work_pool: *pool}\n",
     )
     configs, problems = read_prefect_yaml(path)
-    assert len(configs) == 2 and [(p.line, "$BRANCH" in p.message) for p in problems] == [(4, True)]
+    said = [(p.line, p.severity, "$BRANCH" in p.message) for p in problems]
+    assert configs == [] and said == [(4, "error", True)]  # a job variable: an error (below)
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
@@ -207,12 +208,50 @@ def test_each_template_is_said_at_its_own_line(tmp_path: Path) -> None:
         "        volumes: ['{{ $HOME }}:/data']\n"
         "    tags: [a, '{{ $TEAM }}']\n",
     )
-    [config], problems = read_prefect_yaml(path)
-    said = [(p.line, p.message.split("`")[3]) for p in problems if "template" in p.message]
+    configs, problems = read_prefect_yaml(path)
+    said = [
+        (p.line, p.severity, p.message.split("`")[3]) for p in problems if "template" in p.message
+    ]
     assert said == [
-        (8, "{{ $TS_AUTHKEY }}"), (9, "{{ flow_run.name }}"), (11, "{{ $HOME }}"), (12, "{{ $TEAM }}")
+        (8, "error", "{{ $TS_AUTHKEY }}"), (9, "warning", "{{ flow_run.name }}"),
+        (11, "error", "{{ $HOME }}"), (12, "warning", "{{ $TEAM }}"),
     ]  # fmt: skip
-    assert config.job_variables["env"]["TS_HOSTNAME"] == "{{ flow_run.name }}"
+    assert configs == []  # an entry with an error is not deployed
+
+
+def test_an_environment_template_in_the_work_pool_is_an_error_the_worker_never_fills_it(
+    tmp_path: Path,
+) -> None:
+    """ralacher/prefect-demo (trial round 10 b 6): `networks: ["{{ $PREFECT_DOCKER_NETWORK }}"]`
+    was a warning, the deployment was created and every run crashed (`network {{ $… }} not
+    found`): the worker fills in only blocks and variables (BaseJobConfiguration
+    .from_template_and_values: resolve_block_document_references, resolve_variables)."""
+    import asyncio
+
+    from prefect.workers.base import BaseJobConfiguration
+
+    path = write(
+        tmp_path,
+        "deployments:\n  - entrypoint: f.py:f\n    work_pool:\n      name: p\n"
+        "      job_variables:\n        networks: ['{{ $NET }}']\n",
+    )
+    configs, [problem] = read_prefect_yaml(path)
+    assert configs == [] and (problem.severity, problem.line) == ("error", 6)
+    assert "every run would get the braces" in problem.message
+    # The worker's own merge leaves it as written, the variable set or not: the braces reach
+    # the infrastructure (no block or variable to resolve: the client is never asked).
+    template = {
+        "job_configuration": {"env": "{{ env }}", "command": "{{ command }}"},
+        "variables": {"properties": {"env": {"type": "object"}, "command": {"type": "string"}}},
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NET", "bridge")
+        made = BaseJobConfiguration.from_template_and_values(
+            template,
+            {"env": {"A": "{{ $NET }}"}},
+            client=object(),  # type: ignore[arg-type]
+        )
+        assert asyncio.run(made).env == {"A": "{{ $NET }}"}
 
 
 def test_block_and_variable_references_in_job_variables_are_left_to_the_worker(
