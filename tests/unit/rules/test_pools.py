@@ -123,3 +123,12 @@ def test_the_run_environment_is_the_pool_s_default_env_with_the_deployment_s_ove
     }  # fmt: skip
     assert run_environment([plan({"A": "1"}, "bare"), plan({"A": "2"})], pools)["A"] == "1"
     assert run_environment([plan(None, "absent")], pools) == {}
+
+
+def test_a_pool_named_by_a_template_is_not_offered_to_be_created() -> None:
+    """Trial round 10 b 6: `prefect work-pool create '{{ $PREFECT_WORK_POOL_NAME }}'` was
+    the fix said for a pool name nothing fills in."""
+    named = replace(pool(exists=False), name="{{ $PREFECT_WORK_POOL_NAME }}")
+    message = missing_pool(named, "prefect.yaml:17 (work_pool.name)")
+    assert "is a template, which prefect-flow-deploy does not fill in" in message
+    assert "work-pool create" not in message
