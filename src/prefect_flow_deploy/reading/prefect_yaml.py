@@ -6,7 +6,6 @@ owns those steps, so they are ignored with a warning rather than half-applied.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from prefect_flow_deploy.core.yaml_loader import Loader
 from prefect_flow_deploy.deployment.field_loops import prefect_yaml_keys, read_entry
 from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.yaml_templates import template_problems
 
 _OWNED_SECTIONS = ("build", "push", "pull")
 NO_DEPLOYMENTS = "No deployments"  # the title of `deployments: []`: the folder deploys none
@@ -192,12 +192,16 @@ def _owned_sections(
     data: dict[str, Any], whose: str, path: Path, lines: dict[str, int], line: int | None
 ) -> list[Problem]:
     """A `build:`, `push:` or `pull:` of the file or of one entry (which `prefect deploy`
-    runs instead of the file's): this tool makes all three, so each is a warning at its key."""
+    runs instead of the file's): this tool makes all three, so each is a warning at its key.
+    A pull step that sets up what runs need (`run_shell_script: apt-get install …`) is named:
+    its work must be in the image now (trial round 10 a 9: dropped unsaid, runs crashed)."""
     return [
         Problem(
             "warning",
             f"{whose} `{section}:` section is ignored: prefect-flow-deploy builds, pushes and "
-            "sets the pull step itself. Remove it to silence this warning.",
+            "sets the pull step itself. "
+            + (_setup_steps(data[section]) if section == "pull" else "")
+            + "Remove it to silence this warning.",
             path,
             lines.get(section, line),
             "prefect.yaml",
@@ -205,6 +209,34 @@ def _owned_sections(
         for section in sorted(_OWNED_SECTIONS, key=lambda key: lines.get(key) or 0)
         if data.get(section)
     ]
+
+
+# Pull steps whose work this tool does itself: the code is in the image, its requirements
+# installed in the build (`adopt` copies the file a pip_install_requirements step names).
+_PULL_STEPS_DONE = ("git_clone", "set_working_directory", "pip_install_requirements", "pull_")
+
+
+def _setup_steps(steps: Any) -> str:
+    """What the pull steps did at each run that nothing does now, said with where it goes."""
+    named = [
+        str(next(iter(step))).rsplit(".", 1)[-1]
+        + (f" `{_script(step)}`" if _script(step) else "")
+        for step in (steps if isinstance(steps, list) else [])
+        if isinstance(step, dict) and step
+        and not str(next(iter(step))).rsplit(".", 1)[-1].startswith(_PULL_STEPS_DONE)
+    ]  # fmt: skip
+    if not named:
+        return ""
+    return (
+        f"Its {', '.join(named)} ran at the start of each run and nothing runs it now: what it "
+        "installs or sets up must be in the image (a `RUN` line of the folder's Dockerfile). "
+    )
+
+
+def _script(step: dict[str, Any]) -> str:
+    inputs = next(iter(step.values()))
+    script = inputs.get("script") if isinstance(inputs, dict) else None
+    return " ".join(str(script).split())[:80] if script else ""
 
 
 def _read_entry(
@@ -240,7 +272,7 @@ def _read_entry(
     problems += reading.problems
     job_variables: dict[str, Any] = fields["job_variables"]
     problems += _name_problems(fields["name"], fields["work_pool"], node, lines, line, path)
-    problems += _template_problems(entry, node, lines, line, path)
+    problems += template_problems(entry, node, lines, line, path)
     if "image" in job_variables:
         problems.append(
             Problem(
@@ -317,108 +349,3 @@ def _work_pool_lines(node: yaml.Node | None) -> dict[str, int]:
     if variables is not None:
         lines.update({f"job_variables.{k}": n for k, n in _mapping_lines(variables).items()})
     return lines
-
-
-_TEMPLATE = re.compile(r"{{\s*(.*?)\s*}}")
-# Resolved by Prefect's worker when it starts each run (BaseJobConfiguration
-# .from_template_and_values): kept as written, so a secret never lands in the deployment.
-_RUN_TIME_TEMPLATE = re.compile(r"prefect\.(blocks|variables)\.")
-
-
-def _template_problems(
-    entry: dict[str, Any],
-    node: yaml.Node | None,
-    lines: dict[str, int],
-    line: int | None,
-    path: Path,
-) -> list[Problem]:
-    """`{{ … }}` templates that `prefect deploy` would fill in (build step outputs, `$ENV`
-    values, blocks and variables in fields the worker does not template, a flow run's fields)
-    are used as written: say so, each at its own line. Block and variable references in job
-    variables are fine as they are (the worker resolves them), and so is the image's."""
-    values = _entry_values(node) if node is not None else {}
-    problems = []
-    for key in ("parameters", "work_pool", "description", "tags"):
-        found = (
-            _templates(values[key], key == "work_pool")
-            if key in values
-            else [(t, lines.get(key, line)) for t in _TEMPLATE.findall(str(entry.get(key) or ""))]
-        )
-        problems += [
-            Problem(
-                "error" if _never_filled(key, template) else "warning",
-                f"`{key}` holds the template `{{{{ {template} }}}}`, which prefect-flow-deploy "
-                "does not fill in (there are no build step outputs here, and `$ENV` values "
-                "are not copied into deployments); the text is used as written"
-                + (_NEVER_FILLED if _never_filled(key, template) else ".")
-                + " Per-tenant values belong in prefect-flow-deploy.yaml; in job_variables, "
-                "`{{ prefect.blocks.… }}` and `{{ prefect.variables.… }}` are resolved by "
-                "the worker at each run."
-                + (_BLOCK_PARAMETER if _block_parameter(key, template) else ""),
-                path,
-                at,
-                "prefect.yaml",
-            )
-            for template, at in found
-            if not (key == "parameters" and template.startswith("prefect.variables."))
-        ]  # a variable in parameters is filled in from the server (rules/server_variables.py)
-    return problems
-
-
-# `prefect deploy` writes the block document's data into the parameters (its
-# resolve_block_document_references runs on the whole entry): a Secret's value in clear in the
-# deployment, which this tool never does.
-_BLOCK_PARAMETER = (
-    " `prefect deploy` would write the block's data (a Secret's value in clear) into the "
-    'deployment; load the block in the flow instead (`Secret.load("<name>").get()`), or '
-    "pass its name as the parameter."
-)
-
-
-# An environment variable's template in the work pool: the worker fills in only blocks and
-# variables, so the infrastructure gets the braces and every run crashes (ralacher/
-# prefect-demo's `networks: ["{{ $PREFECT_DOCKER_NETWORK }}"]`, trial round 10 b 6).
-_NEVER_FILLED = (
-    ", and the worker fills in only blocks and variables, so every run would get the braces "
-    "(a network, an env value, a pool of that name): the deployment is not written."
-)
-
-
-def _never_filled(key: str, template: str) -> bool:
-    return key == "work_pool" and template.startswith("$")
-
-
-def _block_parameter(key: str, template: str) -> bool:
-    return key == "parameters" and template.startswith("prefect.blocks.")
-
-
-def _entry_values(node: yaml.Node) -> dict[str, yaml.Node]:
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): v for k, v in node.value}
-
-
-def _templates(node: yaml.Node, in_work_pool: bool) -> list[tuple[str, int | None]]:
-    """Each template in a value's strings, with its line: in `work_pool:`, not the job
-    variables' image, nor a block or variable in the job variables (the worker's)."""
-    found: list[tuple[str, int | None]] = []
-    # (node, where: "" outside the job variables, "root" their mapping, "in" below it)
-    walk: list[tuple[yaml.Node, str]] = [(node, "")]
-    while walk:
-        current, where = walk.pop()
-        if isinstance(current, yaml.ScalarNode) and isinstance(current.value, str):
-            found += [
-                (t, _line(current))
-                for t in _TEMPLATE.findall(current.value)
-                if not (where and _RUN_TIME_TEMPLATE.match(t))
-            ]
-        elif isinstance(current, yaml.SequenceNode):
-            walk += [(item, where and "in") for item in current.value]
-        elif isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                name = key.value if isinstance(key, yaml.ScalarNode) else None
-                if in_work_pool and current is node and name == "job_variables":
-                    walk.append((value, "root"))
-                elif not (where == "root" and name == "image"):
-                    walk.append((value, where and "in"))
-    return sorted(found, key=lambda t: t[1] or 0)
