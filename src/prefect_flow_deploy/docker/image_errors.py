@@ -32,6 +32,19 @@ def entrypoint_error(folder: FlowFolder, entrypoint: list[str]) -> FolderError:
     )
 
 
+# A traceback's exception line: `pkg.errors.SomeError: message` (also a bare `SomeError`),
+# a dotted name at the line's start, then a colon or nothing.
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(:\s|:?$)")
+
+
+def _exception_line(lines: list[str]) -> int:
+    """The index of the last line naming the exception: pydantic prints "For further
+    information visit https://errors.pydantic.dev/…" after it, which said nothing as the one
+    line a row shows (trial round 10 a 6). The last line when none is."""
+    named = [i for i, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+    return named[-1] if named else len(lines) - 1
+
+
 def worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
     """The image's Prefect imports but its CLI, which starts every run, does not (an old pin
     on a newer Python: Prefect 3.4.6's CLI imports importlib_metadata, which it requires
@@ -47,8 +60,11 @@ def worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
             line=last_instruction_line(text, "USER") or final_from(folder)[1],
         )
     lines = printed.strip().splitlines() or [printed]
-    said = lines[-1] + ("\n" + "\n".join(lines[:-1]) if len(lines) > 1 else "")
-    pinned = pin_failing(folder, lines[-1])
+    last = _exception_line(lines)
+    said = lines[last] + (
+        "\n" + "\n".join(lines[:last] + lines[last + 1 :]) if len(lines) > 1 else ""
+    )
+    pinned = pin_failing(folder, lines[last])
     if pinned is not None:
         return FolderError(
             f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, "

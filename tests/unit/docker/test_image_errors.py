@@ -94,3 +94,26 @@ def test_a_flow_file_the_code_dir_lacks_fails_its_flows_at_the_file(tmp_path: Pa
     assert error.file == str(tmp_path / "top.py")
     assert error.message.startswith("top.py is not in the image: its code directory /app holds "
                                     "flows/inner.py and not this file")  # fmt: skip
+
+
+def test_a_worker_command_failing_in_pydantic_says_the_exception_not_its_link(
+    tmp_path: Path,
+) -> None:
+    """kevingrismore/cicd-example-workspaces (trial round 10 a 6): pydantic prints "For
+    further information visit https://errors.pydantic.dev/…" after the exception, and that
+    link was the one line the row showed."""
+    from prefect_flow_deploy.core.model import FlowFolder
+    from prefect_flow_deploy.docker.image_errors import worker_command_error
+
+    printed = (
+        'Traceback (most recent call last):\n  File "x.py", line 935, in _model_schema\n'
+        "pydantic.errors.PydanticUndefinedAnnotation: name 'ResultRecordMetadata' is not "
+        "defined\n\nFor further information visit https://errors.pydantic.dev/2.14/u/undefined"
+    )
+    error = worker_command_error(FlowFolder("p", "f", tmp_path), printed)
+    first = error.message.splitlines()[0]
+    assert first.endswith(
+        "would crash: pydantic.errors.PydanticUndefinedAnnotation: name "
+        "'ResultRecordMetadata' is not defined"
+    )
+    assert "https://errors.pydantic.dev/2.14/u/undefined" in error.message  # kept, below
