@@ -289,7 +289,8 @@ def prefect_name_errors(
         message = (
             f"`from {imported.path} import {imported.name}`: the image's Prefect {version} has "
             f"{what}, so {import_fails(imported.nested)}. Import it from where this Prefect "
-            "has it, or install the Prefect the code was written for."
+            "has it, or, if the code was written for a newer Prefect 3, require that version "
+            "in requirements.txt (Prefect 2 code must be ported: a Prefect 3 worker runs it)."
         )
         file = folder.path / imported.file
         if imported.nested:

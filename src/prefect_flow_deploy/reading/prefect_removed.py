@@ -78,6 +78,12 @@ REMOVED_MODULES: dict[str, str] = {
     ),
     "prefect.packaging": "Prefect 3 has no packagers: the deployment runs from a built image.",
     "prefect.infrastructure.kubernetes": _WORKERS,
+    # Prefect 2's infrastructure blocks (DockerContainer, Process, the image pull policy):
+    # dinobronx/dataengzoomcamp (trial round 10 a 8) was told after the build to install
+    # "the Prefect the code was written for", Prefect 2.
+    "prefect.infrastructure.docker": _WORKERS,
+    "prefect.infrastructure.container": _WORKERS,
+    "prefect.infrastructure.process": _WORKERS,
 }
 
 
