@@ -528,7 +528,7 @@ CASES: list[Case] = [
         "prefect-module-not-in-image",
         {"flow.py": "from prefect import flow\nfrom prefect.software.pip import PipRequirement"
          "\n\n\n@flow\ndef {flow}() -> None:\n    pass\n"},
-        "flow.py", 2, "install the Prefect the code was written for",
+        "flow.py", 2, "if the code was written for a newer Prefect 3, require that version",
         stage="build",
     ),
     # A parameter typed with a library's class: the flow's schema is computed in the built
