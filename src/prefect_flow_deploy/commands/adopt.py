@@ -31,6 +31,7 @@ import yaml
 
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading import left_at_root, prefect_layout
+from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.folder_entries import repository_root
 from prefect_flow_deploy.reading.requirements import prefect_2_pin
 
@@ -124,7 +125,8 @@ def _prefect_layout(
                  f"{len(mine)} deployment{'s' * (len(mine) != 1)}")
         )  # fmt: skip
         alone = group.path == root.resolve()  # its files move alone: the root's stay
-        if alone or not (group.path / "requirements.txt").is_file():
+        own_build = not alone and folder_dockerfile(group.path) is not None  # installs its own
+        if alone or not ((group.path / "requirements.txt").is_file() or own_build):
             pulled = prefect_layout.pulled_requirements(mine, path, root)
             move = (None if alone else group.path, target)
             _copy_requirements(adoption, pulled, requirements, move, root)

@@ -258,10 +258,16 @@ def root_build_files(group: Group, root: Path, repository: Path | None = None) -
     if group.path == root:
         return []
     found = []
+    # A folder with its own Dockerfile installs what that says (danolen/fantasy-baseball-
+    # platform's flows/ installs its pyproject.toml; the root requirements.txt is an app's).
+    own_build = folder_dockerfile(group.path) is not None
     for top in dict.fromkeys((root, repository or root)):
         requirements, pyproject = top / "requirements.txt", top / "pyproject.toml"
         for at_root, own in (
-            (requirements if requirements.is_file() else None, group.path / "requirements.txt"),
+            (
+                requirements if requirements.is_file() and not own_build else None,
+                group.path / "requirements.txt",
+            ),
             (folder_dockerfile(top), folder_dockerfile(group.path)),  # either case, as Docker
             (pyproject if pyproject.is_file() and _declares_dependencies(pyproject) else None,
              group.path / "pyproject.toml"),  # vsoeiro/prefect-template

@@ -357,3 +357,21 @@ def test_a_copied_requirements_file_pinning_prefect_2_is_said_before_validate_re
     assert said and all(
         ": line 2, `prefect>=2.19,<3.0`, copied from requirements.txt" in w for w in said
     )
+
+
+def test_a_folder_with_its_own_dockerfile_gets_no_root_requirements(tmp_path: Path) -> None:
+    """danolen/fantasy-baseball-platform (trial round 10 a 10): flows/ has a Dockerfile that
+    installs its pyproject.toml; the root requirements.txt is a Streamlit app's. It was
+    warned as missing from the folder, and adopt copied it there. A folder without one still
+    gets it."""
+    root = repository(tmp_path)
+    (root / "requirements.txt").write_text("streamlit==1.61.1\n")
+    (root / "flows" / "Dockerfile").write_text("FROM python:3.12\nCOPY . .\nRUN pip install .\n")
+    folders = {f.key: f for f in discover(root, None, "acme/data-flows")}
+    said = {
+        key: [p.file.name for p in f.problems if p.title == "Build file outside the flow folder"]
+        for key, f in folders.items()
+    }
+    assert said == {"data-flows/flows": [], "flows/sales": ["requirements.txt"]}
+    copies = [s.target for s in plan(checkout(root), root / "projects").steps if s.kind == "copy"]
+    assert [c.relative_to(root).parent.as_posix() for c in copies] == ["projects/flows/sales"]
