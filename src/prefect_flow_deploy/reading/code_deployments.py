@@ -29,9 +29,13 @@ _SETTINGS = {
 _ALSO = {"name", "description", "tags", "version", "enforce_parameter_schema"}
 
 
-def code_deployments(tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = ()) -> list[Problem]:
+def code_deployments(
+    tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = (), named_only: bool = False
+) -> list[Problem]:
     """A warning per call making a deployment; `flows`: the file's own, so a call on one of
-    them (`etl.deploy(…)`) names it (the problem's `flow`)."""
+    them (`etl.deploy(…)`) names it (the problem's `flow`). `named_only`: Prefect's layout,
+    where a flow no entry names is not deployed at all (mfonekpo/deploy-test, trial round
+    10 b 4: told it was deployed "with its defaults")."""
     problems = []
     by_function = {f.function: f.entrypoint for f in flows}
     for node in ast.walk(tree):
@@ -51,6 +55,13 @@ def code_deployments(tree: ast.AST, path: Path, flows: Sequence[FlowSpec] = ()) 
                 "prefect.yaml, else with its defaults, so these settings are not deployed. "
                 "Put them in the flow folder's prefect.yaml (`schedules:`, `parameters:`, "
                 "`work_pool:`, … under a `deployments:` entry; docs/what-it-builds.md)."
+                if remote is None and not named_only
+                else f"`.{node.func.attr}(…)` sets {', '.join(f'`{k}`' for k in given)} in "
+                "code, which prefect-flow-deploy never runs, and no entry of the repository's "
+                "prefect.yaml names this file: in Prefect's layout only the flows the entries "
+                "name are deployed, with the entries' settings. Put these (`schedules:`, "
+                "`parameters:`, `work_pool:`, …) in the entry that names the flow, or add one "
+                "(`entrypoint: <file>.py:<function>`)."
                 if remote is None
                 else f"`.{node.func.attr}(…)` deploys a flow from {remote}, code kept outside "
                 "this repository: prefect-flow-deploy deploys this repository's flows only "
@@ -114,7 +125,7 @@ def root_scripts(root: Path, named: set[Path]) -> list[Problem]:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
             if MAY_DEPLOY.search(text):
-                problems += code_deployments(ast.parse(text), path)
+                problems += code_deployments(ast.parse(text), path, named_only=True)
         except (OSError, SyntaxError, ValueError):
             continue  # a script that cannot be read says nothing of deployments
     return problems

@@ -84,6 +84,11 @@ def test_a_root_script_of_prefect_s_layout_that_deploys_in_code_is_said(tmp_path
     assert layout is not None
     said = [(p.file.name, p.line) for p in layout.notes if p.title == "Deployment made in code"]
     assert said == [("deploy.py", 3)]
+    # mfonekpo/deploy-test (trial round 10 b 4): not "deployed with its defaults", which is
+    # the folder layout's rule; in Prefect's layout only the entries' flows are deployed
+    [note] = [p for p in layout.notes if p.title == "Deployment made in code"]
+    assert "else with its defaults" not in note.message
+    assert "only the flows the entries name are deployed" in note.message
 
 
 def test_a_deployment_of_code_kept_elsewhere_is_said_as_such(tmp_path: Path) -> None:
