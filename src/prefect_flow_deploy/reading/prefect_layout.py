@@ -140,7 +140,39 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
     layout.groups = list(groups.values())
     named = {file for group in layout.groups for file in group.files}
     layout.notes += root_scripts(root, named)
+    layout.notes += _other_prefect_yamls(root, projects_root.resolve())
     return layout
+
+
+def _other_prefect_yamls(root: Path, projects_root: Path) -> list[Problem]:
+    """prefect.yaml files one or two folders below the root's, outside projects/, with
+    `deployments:` entries: `prefect deploy --prefect-file flows/flow1/prefect.yaml` deploys
+    them, and here nothing reads them (nitirajrathore/prefect-demo, trial round 10 b 7:
+    three such files and their deployments left out unsaid)."""
+    found = []
+    for candidate in sorted([*root.glob(f"*/{PREFECT_YAML}"), *root.glob(f"*/*/{PREFECT_YAML}")]):
+        relative = candidate.relative_to(root)
+        if relative.parts[0].startswith(".") or candidate.resolve().is_relative_to(projects_root):
+            continue
+        try:
+            text = candidate.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if re.search(r"^deployments:\s*(#.*)?\n\s*-", text, re.MULTILINE):
+            found.append(
+                Problem(
+                    "warning",
+                    f"{relative.as_posix()} is not read: only the repository's {PREFECT_YAML} "
+                    "is, so its deployments are not made. Deploy it with --projects-root "
+                    f"{relative.parent.as_posix()} (a run of its own, as `prefect deploy "
+                    f"--prefect-file {relative.as_posix()}`), or move its entries into the "
+                    f"repository's {PREFECT_YAML} with entrypoints from there.",
+                    candidate,
+                    None,
+                    PREFECT_YAML,
+                )
+            )
+    return found
 
 
 def from_checkout(root: Path, checkout: Path, entrypoint: str | None) -> str | None:

@@ -406,3 +406,24 @@ def test_a_folder_is_imported_where_it_is_by_its_dotted_path_or_an_enclosing_pac
     assert (
         prefect_layout.imported_where_it_is(group, tmp_path, [main, tmp_path / "absent.py"]) is None
     )
+
+
+def test_a_prefect_yaml_below_the_root_s_is_said_not_to_be_read(tmp_path: Path) -> None:
+    """nitirajrathore/prefect-demo (trial round 10 b 7): flows/flow1/prefect.yaml, deployed
+    with `prefect deploy --prefect-file`, was left out unsaid. One without entries, one in
+    projects/ (read as a flow folder's) and one in a hidden folder are not said."""
+    root = repository(tmp_path)
+    entries = "deployments:\n- name: inner\n  entrypoint: x.py:inner\n"
+    for relative, text in (
+        ("flows/flow1/prefect.yaml", entries), ("sub/prefect.yaml", entries),
+        ("empty/prefect.yaml", "name: x\n"), ("projects/p/f/prefect.yaml", entries),
+        (".github/prefect.yaml", entries),
+    ):  # fmt: skip
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    layout = prefect_layout.read(root / "prefect.yaml", root / "projects", "acme/x")
+    assert layout is not None
+    said = [p.file.relative_to(root).as_posix() for p in layout.notes if "is not read" in p.message]
+    assert said == ["flows/flow1/prefect.yaml", "sub/prefect.yaml"]
+    [flow1] = [p for p in layout.notes if p.file == root / "flows/flow1/prefect.yaml"]
+    assert "--projects-root flows/flow1" in flow1.message
