@@ -25,7 +25,6 @@ from prefect_flow_deploy.reading import file_reads, prefect_layout
 from prefect_flow_deploy.reading.code_deployments import moved_to_entry
 from prefect_flow_deploy.reading.copy_sources import missing_copy_sources
 from prefect_flow_deploy.reading.dockerfile import (
-    DOCKERFILE_NAMES,
     dockerfile_problems,
     folder_dockerfile,
     unread_dockerfiles,
@@ -51,8 +50,8 @@ from prefect_flow_deploy.reading.requirements import (
     requirements_problems,
     unread_dependency_problems,
 )
+from prefect_flow_deploy.reading.stray_files import warn_strays
 
-_FLOW_DECORATOR = re.compile(r"@(?:\w+\.)?flow\b")
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
 _NO_FLOW = "No flow"  # the title of a folder's "no @flow function found"
 
@@ -122,7 +121,7 @@ def _folder_layout(
             seen += 1
             read(_failed(project_dir.name, UNREADABLE_PROJECT, project_dir, problem))
             continue
-        _warn_strays(project_dir)
+        warn_strays(project_dir)
         try:
             entries = _subdirs(project_dir, root, project_real)
         except OSError as exc:
@@ -171,42 +170,6 @@ def _root_layout(
 
 def _failed(project: str, name: str, path: Path, problem: Problem) -> FlowFolder:
     return FlowFolder(project=project, name=name, path=path, problems=[problem])
-
-
-# Files a flow folder builds from: in a project folder, no build reads them.
-_FOLDER_FILES = (*DOCKERFILE_NAMES, "requirements.txt", "prefect.yaml", ".dockerignore")
-
-
-def _warn_strays(project_dir: Path) -> None:
-    """Files that sit where no flow folder would find them: a flow, or a build file meant to
-    be shared by the project's folders (each folder builds from its own)."""
-    project = project_dir.name
-    for stray in _flow_files_at(project_dir):
-        log.warning(
-            f"{stray.name} is directly in the project folder {project}/, so it is not "
-            f"deployed: move it into a flow folder, {project}/<folder>/{stray.name}.",
-            file=stray,
-            title="Flow outside a flow folder",
-        )
-    for name in _FOLDER_FILES:
-        if (project_dir / name).is_file():
-            log.warning(
-                f"{name} is directly in the project folder {project}/, where no build reads it: "
-                f"each flow folder builds from its own ({project}/<folder>/{name}). Copy it into "
-                "the folders that need it; for packages every folder shares, build a base "
-                "image once and give it as base-image.",
-                file=project_dir / name,
-                title="Build file outside a flow folder",
-            )
-
-
-def _flow_files_at(directory: Path) -> list[Path]:
-    """Python files holding a flow that sit where no flow folder would find them."""
-    return sorted(
-        path
-        for path in directory.glob("*.py")
-        if path.is_file() and _FLOW_DECORATOR.search(file_reads.read_text(path, errors="replace"))
-    )
 
 
 def _subdirs(

@@ -344,7 +344,7 @@ def test_build_files_at_project_level_are_read_by_no_build_and_say_so(
     assert folder.dockerfile is None and folder.requirements is None and not folder.problems
     err = capsys.readouterr().err
     for name in ("Dockerfile", "requirements.txt"):
-        assert f"{name} is directly in the project folder dqx/, where no build reads it" in err
+        assert f"{name} is directly in the project folder dqx/, where nothing reads it" in err
     assert "prefect.yaml is directly" not in err
 
 
