@@ -149,7 +149,15 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
     top = min(flows, key=lambda folder: (-flows[folder], folder))
     project = (name or "").rsplit("/", 1)[-1] or repository.name or "<project>"
     if top == ".":
-        return f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
+        return (
+            f"here the flow files are at the root: move them into `projects/{project}/<folder>/`"
+            + (
+                ", with a copy of requirements.txt"
+                if (repository / "requirements.txt").is_file()
+                else ""
+            )
+            + " and the modules they import"
+        )
     subfolders = sorted(p.parent.name for p in (repository / top).glob(f"*/{PREFECT_YAML}"))
     if subfolders and not (repository / top / PREFECT_YAML).is_file():
         return (  # each subfolder with its prefect.yaml a flow folder (trial round 9 b 9)

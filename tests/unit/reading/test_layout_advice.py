@@ -224,3 +224,15 @@ def test_flows_with_their_prefect_yaml_a_level_down_move_as_a_project(tmp_path: 
     (tmp_path / "etl" / "daily" / "prefect.yaml").write_text("deployments: []\n")
     message = found_instead(tmp_path / "projects", None, "acme/x")
     assert "`mkdir -p projects && git mv etl projects/etl`: the project etl" in message
+
+
+def test_flow_files_at_the_root_are_moved_with_what_they_need(tmp_path: Path) -> None:
+    """spedersen/prefect-kubernetes (trial round 10 b 5): root flows were to move "into
+    projects/<p>/<folder>/", nothing said of the root requirements.txt or their modules."""
+    make(tmp_path, 2, folder=".")
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    message = found_instead(tmp_path / "projects", None, "acme/x")
+    assert (
+        "move them into `projects/x/<folder>/`, with a copy of requirements.txt and the "
+        "modules they import"
+    ) in message
