@@ -79,25 +79,38 @@ def not_removed(full_name: str) -> Problem:
     )
 
 
-def not_removed_problems(names: list[str], ours: str | None) -> list[Problem]:
-    """What is said of the gone deployments no run may remove. A run acting as no
-    repository cannot tell another checkout's (written as no repository too) from its own:
-    one line for all, never "gone" (wasit7/papapipeline after ua-snap/prefect on one server:
-    40 such warnings, each advising to delete another checkout's live deployment; trial
-    round 10 b 2)."""
-    if ours is not None:
-        return [not_removed(name) for name in sorted(names)]
-    if not names:
-        return []
-    shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+def not_removed_problems(
+    unrecorded: list[tuple[str, str]], ours: str | None, projects: set[str]
+) -> list[Problem]:
+    """What is said of the gone deployments no run may remove (name, folder key). Each by
+    name, when the run has an identity and the deployment is of one of its projects (its
+    record taken off by hand, or written before the record existed); the others in one
+    line, never "gone": a run acting as no repository cannot tell another checkout's from
+    its own, and a project this checkout does not have is another checkout's as likely as
+    its own (trial round 10 b 2: 84 warnings in a run of a one-folder repository, each
+    advising to delete another checkout's live deployment)."""
+    mine = {n for n, key in unrecorded if ours is not None and key.partition("/")[0] in projects}
+    others = sorted({n for n, _ in unrecorded} - mine)
+    said = [not_removed(name) for name in sorted(mine)]
+    if not others:
+        return said
+    shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
     return [
+        *said,
         Problem(
             "warning",
-            f"{len(names)} deployment{'s' * (len(names) != 1)} of this tenant that this "
-            f"checkout does not make record no repository ({shown}): a run acting as no "
-            "repository cannot tell another checkout's from its own, so it judges none gone "
-            "and removes none. Name the repository (--repository, or a git remote origin) so "
-            "that each run keeps to its own.",
+            f"{len(others)} deployment{'s' * (len(others) != 1)} of this tenant that this "
+            f"checkout does not make record no repository ({shown}): "
+            + (
+                "a run acting as no repository cannot tell another checkout's from its own, "
+                "so it judges none gone and removes none. Name the repository (--repository, "
+                "or a git remote origin) so that each run keeps to its own."
+                if ours is None
+                else "they are of projects this checkout does not have, so they are "
+                "another checkout's as likely as its own; none is removed. A run that "
+                "records its repository (--repository, a git remote, GITHUB_REPOSITORY) "
+                "writes the record on its next write."
+            ),
             title="Not removed",
-        )
+        ),
     ]

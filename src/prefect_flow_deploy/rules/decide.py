@@ -95,7 +95,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(
             folder, image, wanted, inputs, options, read, checks, problems
         )
-    unrecorded: list[str] = []
+    unrecorded: list[tuple[str, str]] = []
     if options.preview is None:
         failed = functools.partial(_failed, problems=problems)
         deployments += removals(inputs, options, deployments, failed, unnamed, unrecorded)
@@ -124,7 +124,12 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         folders=folders,
         images=frozen,
         deployments=deployments,
-        problems=[*ordering, *not_removed_problems(unrecorded, options.repository)],
+        problems=[
+            *ordering,
+            *not_removed_problems(
+                unrecorded, options.repository, {f.project for f in inputs.folders}
+            ),
+        ],
         recipes={k: inputs.recipes[k] for k in images if k in inputs.recipes},
         snapshot=snapshot,
         pools=dict(inputs.pools),

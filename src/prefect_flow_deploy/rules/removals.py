@@ -27,13 +27,13 @@ def removals(
     desired: list[DeploymentPlan],
     failed: Callable[[FlowFolder], bool],
     unnamed: set[str] = frozenset(),  # type: ignore[assignment]
-    unrecorded: list[str] | None = None,
+    unrecorded: list[tuple[str, str]] | None = None,
 ) -> list[DeploymentPlan]:
     """Managed deployments of this tenant and repository whose folder or flow is gone, in
     this run's scope. Folders that failed to read keep theirs: nothing deployed is lost
     because of a broken commit; nor are those of a project that could not be listed. Only
-    a deployment that records this very repository is removed: the names of those that
-    record none go to `unrecorded` (nobody's to delete)."""
+    a deployment that records this very repository is removed: those that record none go to
+    `unrecorded` (name, folder key: nobody's to delete)."""
     unrecorded = [] if unrecorded is None else unrecorded
     wanted = {d.full_name for d in desired}
     present = {f.key: f for f in inputs.folders}
@@ -57,7 +57,7 @@ def removals(
         if f"{key.partition('/')[0]}/{UNREADABLE_PROJECT}" in present:
             continue  # its project could not be listed: its folders are unknown
         if not removable(existing.tags, options.repository):
-            unrecorded.append(existing.full_name)
+            unrecorded.append((existing.full_name, key))
             continue
         found.append(
             DeploymentPlan(

@@ -440,6 +440,24 @@ def test_a_deployment_that_records_no_repository_is_nobody_s_to_remove() -> None
     assert actions(anonymous) == {"etl/sales": "create"}
 
 
+def test_a_run_with_an_identity_says_unrecorded_deployments_of_other_projects_in_one_line() -> None:
+    """Trial round 10 b 2: a run recording its repository printed a warning per deployment
+    any checkout without a remote had written on the server (84 in a one-folder repository),
+    each "gone" with a command to delete it. Of its own projects each is still named."""
+    daily = folder("daily", "etl")
+    others = [managed(f"f{n}/snap", f"snap/f{n}", id=str(n)) for n in range(4)]
+    own = managed("report/sales", "sales/daily", id="own")
+    ours = replace(OPTIONS, repository="acme/flows")
+    plan = decide.plan(inputs(daily, server=[*others, own]), ours)
+    assert actions(plan) == {"etl/sales": "create"}
+    named, summary = plan.problems
+    assert named.message.startswith("report/sales: its folder or flow is gone")
+    assert summary.message.startswith(
+        "4 deployments of this tenant that this checkout does not make record no repository "
+        "(f0/snap, f1/snap, f2/snap and 1 more): they are of projects this checkout does not"
+    )
+
+
 def test_a_run_as_no_repository_calls_no_other_checkout_s_deployment_gone() -> None:
     """wasit7/papapipeline deployed as no repository after ua-snap/prefect, also as none, on
     one server (trial round 10 b 2): 40 warnings called the other checkout's live
