@@ -118,4 +118,11 @@ def build_error_headline(log: str) -> str:
             and text not in found
         ):
             found.append(text)
+    # pip's list of versions it skipped for the Python comes first and may be 1,500
+    # characters (a `pip freeze` of a Windows machine: BTHiggins/WeatherData's pywin32, trial
+    # round 10): the line naming the requirement it could not satisfy goes before it.
+    found.sort(key=lambda text: text.startswith(_PIP_SKIPPED))
     return " / ".join(found[:3])
+
+
+_PIP_SKIPPED = "ERROR: Ignored the following versions"

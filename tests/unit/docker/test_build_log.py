@@ -139,3 +139,23 @@ def test_a_failed_run_naming_an_env_variable_points_at_its_line(tmp_path: Path) 
         "RUN false && . $VIRTUAL_ENV/bin/activate\nCOPY flow.py flow.py\n"
     )
     assert failure_location(ENV_LOG, *request(tmp_path, False)) == (dockerfile, 4)
+
+
+def test_the_headline_names_the_requirement_before_pip_s_list_of_skipped_versions() -> None:
+    """BTHiggins/WeatherData (trial round 10): a Windows `pip freeze` pinned pywin32==311;
+    the message began with ~1,500 characters of the versions pip skipped for the Python."""
+    from prefect_flow_deploy.docker.build_log import build_error_headline
+
+    skipped = "ERROR: Ignored the following versions that require a different python version: " + (
+        ", ".join(f"1.{n} Requires-Python >=3.7" for n in range(60))
+    )
+    log = (
+        f"#9 12.3 {skipped}\n"
+        "#9 12.3 ERROR: Could not find a version that satisfies the requirement pywin32==311 "
+        "(from versions: none)\n#9 12.3 ERROR: No matching distribution found for pywin32==311\n"
+    )
+    headline = build_error_headline(log)
+    assert headline.startswith(
+        "ERROR: Could not find a version that satisfies the requirement pywin32==311"
+    )
+    assert headline.split(" / ")[1] == "ERROR: No matching distribution found for pywin32==311"
