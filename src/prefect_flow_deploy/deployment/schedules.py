@@ -85,13 +85,13 @@ def check_schedules(configs: Sequence[dict[str, Any]]) -> None:
     """Raise ScheduleError for a schedule Prefect would reject: a plain cron schedule judged
     by Prefect's own rule without importing Prefect (cron.py), anything else through
     Prefect's conversion. The one rule `plan`, `validate` and `new` apply."""
-    from prefect_flow_deploy.deployment.cron import cron_verdict
+    from prefect_flow_deploy.deployment.cron import cron_verdict, plain_interval
 
     verdicts = [(config, cron_verdict(config)) for config in configs]
     for config, reason in verdicts:
         if isinstance(reason, str):
             raise ScheduleError(f"invalid schedule {json.dumps(config, default=str)}: {reason}")
-    exact_schedules([config for config, reason in verdicts if reason is False])
+    exact_schedules([c for c, reason in verdicts if reason is False and not plain_interval(c)])
 
 
 def exact_schedules(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
