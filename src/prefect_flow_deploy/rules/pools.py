@@ -5,7 +5,7 @@ template does not declare. Pure: the pool as the server holds it (core.server_st
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from prefect_flow_deploy.core.model import DeploymentPlan
@@ -120,16 +120,7 @@ def installs_at_start(
     that imports it (trial round 9 a 8: andrew-dang/goc-datasets, a warning and a crash)."""
     if dockerfile is not None and EXTRA_PIP_PACKAGES in dockerfile:
         return True
-    for plan in plans:
-        spec = plan.spec
-        if spec is None:
-            continue
-        pool = pools.get(spec.work_pool)
-        default = (pool.properties.get("env") or {}).get("default") if pool else None
-        for env in (spec.job_variables.get("env"), default):
-            if isinstance(env, dict) and EXTRA_PIP_PACKAGES in env:
-                return True
-    return False
+    return any(EXTRA_PIP_PACKAGES in env for env in _run_envs(plans, pools))
 
 
 def run_environment(plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool]) -> dict[str, str]:
@@ -140,6 +131,17 @@ def run_environment(plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool]) 
     is left out. Trial round 10 a 5: `os.getenv("SCOPES").split(",")` at a module's top,
     SCOPES in the pool's default env, was refused while its runs completed."""
     env: dict[str, str] = {}
+    for merged in _run_envs(plans, pools):
+        for name, value in merged.items():
+            if isinstance(value, str | int | float | bool) and "{{" not in str(value):
+                env.setdefault(str(name), str(value))
+    return env
+
+
+def _run_envs(
+    plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool]
+) -> Iterator[dict[Any, Any]]:
+    """Each deployment's env as its worker merges it: the pool's default, its own over it."""
     for plan in plans:
         spec = plan.spec
         if spec is None:
@@ -147,11 +149,7 @@ def run_environment(plans: Iterable[DeploymentPlan], pools: Mapping[str, Pool]) 
         pool = pools.get(spec.work_pool)
         default = (pool.properties.get("env") or {}).get("default") if pool else None
         given = spec.job_variables.get("env")
-        merged = {
+        yield {
             **(default if isinstance(default, dict) else {}),
             **(given if isinstance(given, dict) else {}),
         }
-        for name, value in merged.items():
-            if isinstance(value, str | int | float | bool) and "{{" not in str(value):
-                env.setdefault(str(name), str(value))
-    return env
