@@ -34,10 +34,9 @@ def missing_imported_names(
         module = source.module_at(source.real_path(path))
         if module is None:
             continue
-        relative = path.relative_to(folder).as_posix()
         for node in top_level(module.tree.body):
             if isinstance(node, ast.ImportFrom) and node.module:
-                problems += _missing(source, module, node, path, relative, bound)
+                problems += _missing(source, module, node, path, folder, bound)
     return problems
 
 
@@ -46,7 +45,7 @@ def _missing(
     importer: Module,
     node: ast.ImportFrom,
     path: Path,
-    relative: str,
+    folder: Path,
     bound: dict[str, frozenset[str] | None],
 ) -> list[Problem]:
     dotted = node.module or ""
@@ -70,6 +69,7 @@ def _missing(
         if package and os.path.isdir(os.path.join(os.path.dirname(key), alias.name)):
             continue  # a namespace subpackage
         shown = os.path.relpath(key, source.folder)
+        relative = path.relative_to(folder).as_posix()  # only when said: most imports pass
         found.append(
             Problem(
                 "error",
