@@ -30,7 +30,12 @@ DOCKER=/usr/bin/docker   # Debian's client (the one first on PATH lacks buildx)
 
 log() { printf '[builder-engine %s] %s\n' "$PORT" "$*" >&2; }
 
-alive() { [ -f "$DIR/docker.pid" ] && kill -0 "$(cat "$DIR/docker.pid")" 2>/dev/null; }
+# A dockerd runs with the pid file's pid: on a machine restored with its disk but not its
+# processes, the pid may now be another program's (then the file is stale, and dockerd would
+# refuse to start: "pid file found, ensure docker is not running").
+alive() {
+  [ -f "$DIR/docker.pid" ] && [ "$(cat "/proc/$(cat "$DIR/docker.pid")/comm" 2>/dev/null)" = dockerd ]
+}
 
 answers() {
   $DOCKER -H "tcp://127.0.0.1:$PORT" --tlsverify --tlscacert "$TLS/ca.pem" \

@@ -76,9 +76,14 @@ test_packages() {  # adds to install_packages' `missing`
 start_dockerd() {
   $DOCKER version >/dev/null 2>&1 && return 0
   log "starting dockerd"
-  # A previous session's engine was killed, not stopped: clear what it left behind.
+  # A previous session's engine was killed, not stopped: clear what it left behind (a pid
+  # file whose pid is gone, or now another program's, on a machine restored from its disk).
+  local pidfile name
   for pidfile in /var/run/docker.pid /run/docker/containerd/containerd.pid; do
-    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
+    name=$(basename "$pidfile" .pid); name=${name/docker/dockerd}
+    if [ -f "$pidfile" ] && [ "$(cat "/proc/$(cat "$pidfile")/comm" 2>/dev/null)" != "$name" ]; then
+      rm -f "$pidfile"
+    fi
   done
   setsid dockerd --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1 < /dev/null &
   wait_for 60 dockerd $DOCKER version

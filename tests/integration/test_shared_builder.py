@@ -270,3 +270,37 @@ def test_the_builders_bridge_is_made_idempotently_even_by_several_ups_at_once() 
         assert re.findall(r"inet (\S+)", shown.stdout) == [subnet]
     finally:
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+
+
+def test_a_stale_pid_file_whose_pid_is_another_program_s_does_not_stop_the_builder() -> None:
+    """A machine restored from its disk but not its processes (CI's, after its first red
+    run) may give the pid of the builder's pid file to another program: `up` took that for a
+    dockerd, started another anyway, and that one refused ("pid file found, ensure docker is
+    not running"), a minute's wait and a failed stack. An engine of this test's own (folder,
+    port, bridge), the pid file holding a `sleep`'s pid: it starts, then is removed."""
+    import tempfile
+
+    script = Path(__file__).parents[2] / "scripts" / "builder-engine.sh"
+    tag = os.getpid() % 100
+    # A short folder: containerd's sockets live under it, and a unix socket's path has at
+    # most 104 bytes (pytest's tmp_path made containerd fail to start).
+    builder = Path(tempfile.mkdtemp(prefix="pfdb", dir="/tmp"))
+    env = {
+        **os.environ,
+        "PFD_BUILDER_DIR": str(builder),
+        "PFD_BUILDER_PORT": str(23800 + tag),
+        "PFD_BUILDER_BRIDGE": f"pfd-s{tag}",
+        "PFD_BUILDER_SUBNET": f"172.29.{200 + tag % 50}.1/24",
+    }
+    other = subprocess.Popen(["sleep", "300"])
+    try:
+        (builder / "docker.pid").write_text(f"{other.pid}\n")
+        up = subprocess.run(
+            ["bash", str(script), "up"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert up.returncode == 0, up.stderr + (builder / "dockerd.log").read_text()[-2000:]
+        assert other.poll() is None  # the other program is left alone
+    finally:
+        other.kill()
+        subprocess.run(["bash", str(script), "reset"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(builder, ignore_errors=True)
