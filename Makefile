@@ -26,7 +26,7 @@ demo: demo-stack  ## deploy examples/ to the local stack, then run one flow to C
 plan: demo-stack  ## what `demo` would do, and why
 	@$(STACK_ENV); $(BIN)/prefect-flow-deploy plan $(EXAMPLE_FLAGS)
 
-test: stack lint  ## the whole suite (about 13 minutes on 2 cores)
+test: stack lint  ## the whole suite (10 to 13 minutes on 2 cores)
 	@$(STACK_ENV); $(BIN)/python -m pytest -n 3 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The laptop loop: no root, no Docker, no servers (only the project's .venv).
