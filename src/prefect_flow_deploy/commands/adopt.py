@@ -32,7 +32,7 @@ import yaml
 from prefect_flow_deploy.core.errors import ConfigurationError
 from prefect_flow_deploy.reading import left_at_root, prefect_layout
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
-from prefect_flow_deploy.reading.folder_entries import repository_root
+from prefect_flow_deploy.reading.folder_entries import checkout_of, repository_root
 from prefect_flow_deploy.reading.requirements import prefect_2_pin
 
 if TYPE_CHECKING:
@@ -346,7 +346,7 @@ def apply(root: Path, projects_root: Path, project: str | None, dry_run: bool) -
     """Plan, then do each step (in a git checkout with git), printing what it did."""
     adoption = plan(root, projects_root, project)
     # In a checkout: the root itself, or a folder of one (`adopt sub/`).
-    in_checkout = any((p / ".git").exists() for p in (root.resolve(), *root.resolve().parents))
+    in_checkout = checkout_of(root) is not None
     with_git = in_checkout and shutil.which("git") is not None
     lines = []
     for step in adoption.steps:

@@ -32,6 +32,7 @@ from prefect_flow_deploy.reading.dockerfile import (
 from prefect_flow_deploy.reading.flow_file_problems import ENCLOSED_FLOW_TITLES
 from prefect_flow_deploy.reading.flows import find_flows
 from prefect_flow_deploy.reading.folder_entries import (
+    checkout_of,
     display,
     entry_problems,
     listed_entry_problem,
@@ -149,7 +150,7 @@ def _root_layout(
     """The folders a prefect.yaml at the repository root names (prefect_layout.py), each
     handed to `read`."""
     root = layout.root
-    repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    repository = checkout_of(root) or root
     if layout.unplaced:
         project = prefect_layout.repository_name(None, root)
         project = layout.groups[0].project if layout.groups else project

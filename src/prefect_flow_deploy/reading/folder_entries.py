@@ -16,13 +16,16 @@ from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folde
 from prefect_flow_deploy.reading.linked_files import folder_link_problem, link_action
 
 
+def checkout_of(path: Path) -> Path | None:
+    """The top of the checkout `path` is in: the nearest folder with `.git`, else None."""
+    resolved = path.resolve()
+    return next((p for p in (resolved, *resolved.parents) if (p / ".git").exists()), None)
+
+
 def repository_root(projects_root: Path) -> Path:
     """The checkout the projects root is in (the nearest folder with `.git`), else the
     projects root's parent (where prefect-flow-deploy.yaml lives)."""
-    resolved = projects_root.resolve()
-    return next(
-        (p for p in (resolved, *resolved.parents) if (p / ".git").exists()), resolved.parent
-    )
+    return checkout_of(projects_root) or projects_root.resolve().parent
 
 
 def display(path: Path | str) -> str:

@@ -13,22 +13,22 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from prefect_flow_deploy.core.model import Problem
+from prefect_flow_deploy.reading.folder_entries import checkout_of
 from prefect_flow_deploy.reading.outside_imports import IN_EVERY_IMAGE
-from prefect_flow_deploy.reading.prefect_layout import PREFECT_YAML
+from prefect_flow_deploy.reading.prefect_layout import HAS_ENTRIES, PREFECT_YAML
 
 _SKIPPED = {"node_modules", "venv", "site-packages", "__pycache__", "build", "dist"}
 _FLOW = re.compile(r"^\s*@(?:\w+\.)*flow\b|=\s*(?:\w+\.)*flow\(", re.MULTILINE)
 _PREFECT1 = re.compile(r"\bwith\s+Flow\(|from\s+prefect\s+import\s+[^\n]*\bFlow\b")
 _REGISTER = re.compile(r"prefect\s+register\b[^\n]*--project\s+(\S+)")
 MAX_FILES = 20_000
-_ENTRIES = re.compile(r"^deployments:\s*(?:#.*)?\n(?:\s*(?:#.*)?\n)*\s*-", re.MULTILINE)
 
 
 def repository_of(projects_root: Path) -> Path:
     """The checkout holding the projects root (its top level), else the projects root's
     parent, or the projects root itself when it is the top."""
     resolved = projects_root.resolve()
-    found = next((p for p in (resolved, *resolved.parents) if (p / ".git").exists()), None)
+    found = checkout_of(resolved)
     return found or (resolved if (resolved / PREFECT_YAML).is_file() else resolved.parent)
 
 
@@ -137,7 +137,7 @@ def nested_layouts(repository: Path) -> list[str]:
     found = []
     for candidate in sorted(repository.glob(f"*/{PREFECT_YAML}")):
         text = candidate.read_text(encoding="utf-8", errors="replace")
-        if _ENTRIES.search(text) and not candidate.parent.name.startswith("."):
+        if HAS_ENTRIES.search(text) and not candidate.parent.name.startswith("."):
             found.append(candidate.parent.name)
     return found
 

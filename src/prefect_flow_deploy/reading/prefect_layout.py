@@ -30,12 +30,14 @@ import yaml
 from prefect_flow_deploy.core.model import DeploymentConfig, ModuleImport, Problem
 from prefect_flow_deploy.reading.code_deployments import root_scripts
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
-from prefect_flow_deploy.reading.folder_entries import repository_root
+from prefect_flow_deploy.reading.folder_entries import checkout_of, repository_root
 from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml_entries
 from prefect_flow_deploy.reading.requirements import prefect_2_pin
 from prefect_flow_deploy.reading.third_party_imports import ThirdPartyImports
 
 PREFECT_YAML = "prefect.yaml"
+# A prefect.yaml's text with `deployments:` entries (blank and comment lines between).
+HAS_ENTRIES = re.compile(r"^deployments:\s*(?:#.*)?\n(?:\s*(?:#.*)?\n)*\s*-", re.MULTILINE)
 
 
 @dataclass
@@ -79,8 +81,7 @@ def repository_name(repository: str | None, root: Path) -> str:
     of the checkout's folder (a prefect.yaml in `flows/` is not a project `flows`), else the
     root's."""
     named = (repository or "").rstrip("/").rsplit("/", 1)[-1]
-    top = root.resolve()
-    return named or next((p for p in (top, *top.parents) if (p / ".git").exists()), top).name
+    return named or (checkout_of(root) or root.resolve()).name
 
 
 def folder_names(relative: PurePosixPath, repository: str) -> tuple[str, str]:
@@ -158,7 +159,7 @@ def _other_prefect_yamls(root: Path, projects_root: Path) -> list[Problem]:
             text = candidate.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if re.search(r"^deployments:\s*(#.*)?\n\s*-", text, re.MULTILINE):
+        if HAS_ENTRIES.search(text):
             found.append(
                 Problem(
                     "warning",
