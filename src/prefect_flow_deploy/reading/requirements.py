@@ -16,6 +16,7 @@ from prefect_flow_deploy.core.urls import plain_http_advice, plain_http_host
 from prefect_flow_deploy.reading import file_reads
 from prefect_flow_deploy.reading.folder_listing import FolderListing, real_path
 from prefect_flow_deploy.reading.requirements_file import (
+    Line,
     Parsed,
     file_options,
     index_options,
@@ -85,17 +86,16 @@ def prefect_2_pin(requirements: Path) -> tuple[int, str] | None:
     (`adopt` copies a root file into a folder: AbdessamadAouissi/spotify-elt-pipeline's
     `prefect>=2.19,<3.0`, refused once it was the folder's)."""
     try:
-        found = _prefect_2_pins(requirements, parse(file_reads.read_pip_text(requirements)))
+        pins = _prefect_2_lines(parse(file_reads.read_pip_text(requirements)))
     except (OSError, UnicodeDecodeError):
         return None
-    return (found[0].line or 0, found[0].message.split("`")[1]) if found else None
+    return (pins[0].number, pins[0].arguments) if pins else None
 
 
 def _prefect_2_pins(path: Path, parsed: Parsed) -> list[Problem]:
     """A requirement that allows no Prefect 3 (`prefect==2.14.0`, `prefect<3`, `~=2.10`): pip
     would replace the base image's Prefect 3 with Prefect 2, which the Prefect 3 worker
-    cannot start (the built image's check says so too, after the build: image_check.py).
-    A line with markers may not apply in the image: left to that check."""
+    cannot start (the built image's check says so too, after the build: image_check.py)."""
     return [
         _problem(
             path,
@@ -104,6 +104,15 @@ def _prefect_2_pins(path: Path, parsed: Parsed) -> list[Problem]:
             "deployment is run by a Prefect 3 worker, which cannot start it. Require "
             "`prefect>=3`, or remove the line and use the base image's Prefect.",
         )
+        for line in _prefect_2_lines(parsed)
+    ]
+
+
+def _prefect_2_lines(parsed: Parsed) -> list[Line]:
+    """The lines requiring a Prefect that allows no 3.x. A line with markers may not apply in
+    the image: left to the built image's check."""
+    return [
+        line
         for line in parsed.lines
         if line.requirement is not None
         and line.requirement.marker is None
