@@ -35,15 +35,15 @@ def check(
     recipe: BuildRecipe,
     reference: str,
     projects_root: Path,
-    installs_at_start: bool = True,
-    env: dict[str, str] | None = None,
+    installs_at_start: bool,
+    env: dict[str, str],
 ) -> tuple[str, dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Check the image; return where it holds the folder's code, the schemas and flow names
     it computed, and the flows that fail on their own (by entrypoint). What fails every flow
     (the image itself, a module of the folder's shared code) raises FolderError.
     `installs_at_start`: whether a run may install a package the image lacks as it starts
     (EXTRA_PIP_PACKAGES); if not, a flow whose load lacks one fails. `env`: what its runs
-    get (the pool's default env and the deployments'), else its entries' `run_env`."""
+    get (the pool's default env and the deployments' over it: ImageWork._run_env)."""
     entry_files = {f.file: recipe.files[f.file] for f in folder.flows if f.file in recipe.files}
     missing = [f.file for f in folder.flows if f.file not in recipe.files]
     if missing:
@@ -54,12 +54,11 @@ def check(
         )
     modules = sorted({i.module for i in found_by_name(folder)} - {"prefect"})
     loaded = loaded_in_image(folder)
-    environment = run_env(folder) if env is None else env
     names = sorted({(i.path, i.name) for i in folder.imports if i.path})
     try:
         result = image_programs.check_image(
             reference, entry_files, recipe.expected_code_dir, modules, loaded, names,
-            environment,
+            env,
         )  # fmt: skip
     except image_programs.NoPythonError as exc:  # at the base image's line
         raise FolderError(exc.message, *image_errors.final_from(folder)) from None
@@ -85,7 +84,7 @@ def check(
     _say(folder, errors)  # the other flows go on: each said at its line, now
     schemas, flow_names, unloadable = compute_schemas(
         folder, reference, result.code_dir, result, loaded, set(failing), installs_at_start,
-        environment,
+        env,
     )  # fmt: skip
     failing |= unloadable
     if _every_flow(folder, failing):
@@ -188,9 +187,9 @@ def compute_schemas(
     code_dir: str,
     checked: image_programs.ImageCheck,
     loaded: Loads,
-    skip: set[str] | None = None,
-    installs_at_start: bool = True,
-    env: dict[str, str] | None = None,
+    skip: set[str],
+    installs_at_start: bool,
+    env: dict[str, str],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
@@ -204,10 +203,10 @@ def compute_schemas(
     names: dict[str, str] = {}
     failing: FlowErrors = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
-        reference, code_dir, loaded, checked, run_env(folder) if env is None else env
+        reference, code_dir, loaded, checked, env
     )
     for entrypoint, answer in answers.items():
-        if entrypoint in (skip or ()) or ("error" not in answer and entrypoint not in pending):
+        if entrypoint in skip or ("error" not in answer and entrypoint not in pending):
             continue  # failing already; or loaded to see that it imports: its schema is read
         if "error" in answer:
             flow = next(f for f in folder.flows if f.entrypoint == entrypoint)

@@ -5,9 +5,11 @@ this is the Docker and registry work. The executor runs one of these per folder,
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,7 +21,7 @@ from prefect_flow_deploy.clients.docker_auth import Logins
 from prefect_flow_deploy.clients.registry import RegistryClient
 from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL
 from prefect_flow_deploy.core.logger import log
-from prefect_flow_deploy.core.model import FlowFolder, ImagePlan, Plan, Progress
+from prefect_flow_deploy.core.model import DeploymentPlan, FlowFolder, ImagePlan, Plan, Progress
 from prefect_flow_deploy.core.naming import FOLDER_LABEL, INPUTS_LABEL, registry_host
 from prefect_flow_deploy.core.results import Counters, ImageOutcome
 from prefect_flow_deploy.docker import (
@@ -70,15 +72,24 @@ class ImageWork:
         commit = self.history.commit.sha if self.history and self.history.commit else None
         return image_labels(os.environ, self.options.repository, commit, datetime.now(timezone.utc))
 
+    @functools.cached_property
+    def _deployments_by_folder(self) -> dict[str, list[DeploymentPlan]]:
+        """The plan's deployments by folder key, grouped once (each image asked twice, each
+        time scanning every deployment of the plan)."""
+        grouped: dict[str, list[DeploymentPlan]] = defaultdict(list)
+        for deployment in self.plan.deployments:
+            grouped[deployment.folder_key].append(deployment)
+        return grouped
+
     def _installs(self, folder: FlowFolder) -> bool:
         """Whether its runs may install a package as they start (rules.pools.installs_at_start)."""
         text = folder.dockerfile.read_text(errors="replace") if folder.dockerfile else None
-        mine = [d for d in self.plan.deployments if d.folder_key == folder.key]
+        mine = self._deployments_by_folder.get(folder.key, [])
         return installs_at_start(mine, self.plan.pools, text)
 
     def _run_env(self, folder: FlowFolder) -> dict[str, str]:
         """The env its runs get (rules.pools.run_environment), over its entries' own."""
-        mine = [d for d in self.plan.deployments if d.folder_key == folder.key]
+        mine = self._deployments_by_folder.get(folder.key, [])
         return {**image_check.run_env(folder), **run_environment(mine, self.plan.pools)}
 
     def _count(self, built: int = 0, pushed: int = 0) -> None:
