@@ -141,17 +141,16 @@ def beyond_the_top(
     every level above the first is beyond it and the load fails (trial round 10 a 1: said
     only after the build, at the `@flow`). At the top an error; in a function a warning."""
     problems = []
+    parts = PurePosixPath(relative).parent.parts  # the flow file's folders in the flow folder
     for node, nested in above:
-        parts = PurePosixPath(relative).parent.parts
         up = node.level - 1
         base = list(parts[: len(parts) - up]) if up <= len(parts) else None
         names = ", ".join(a.name for a in node.names)
         statement = f"from {'.' * node.level}{node.module or ''} import {names}"
-        instead = (
-            f" Import it by its path in the flow folder, the working directory of each run: "
-            f"`from {'.'.join([*base, node.module])} import {names}`."
+        instead = " Import it by its path in the flow folder, the working directory of each run" + (
+            f": `from {'.'.join([*base, node.module])} import {names}`."
             if base is not None and node.module
-            else " Import it by its path in the flow folder, the working directory of each run."
+            else "."
         )
         problems.append(
             Problem(
