@@ -253,10 +253,14 @@ def _raised_at(
     """Where loading raised, when it was in the folder's code (`src/utils/auth.py:10`),
     else the flow's own line."""
     at = answer.get("at")
-    raised, number = (at[0], at[1]) if isinstance(at, list) and len(at) == 2 else (None, None)
-    usable = isinstance(raised, str) and isinstance(number, int) and ".." not in raised
-    if usable and (folder.path / str(raised)).is_file():  # the code dir holds the folder as is
-        return folder.path / str(raised), int(str(number))
+    raised, number = at if isinstance(at, list) and len(at) == 2 else (None, None)
+    if (
+        isinstance(raised, str)
+        and isinstance(number, int)
+        and ".." not in raised
+        and (folder.path / raised).is_file()  # the image's code dir holds the folder as it is
+    ):
+        return folder.path / raised, number
     return folder.path / file, line
 
 
