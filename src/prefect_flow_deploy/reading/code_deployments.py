@@ -86,30 +86,39 @@ def moved_to_entry(
     return any(config_matches(c, f) for f in named for c in entries)
 
 
+def _chain(value: ast.expr) -> tuple[list[ast.Call], ast.expr]:
+    """The method calls a method is called on, outermost first, and what the chain starts
+    from: `[with_options(…), from_source(…)]` and `flow` of
+    `flow.from_source(…).with_options(…).deploy(…)`."""
+    calls: list[ast.Call] = []
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        calls.append(value)
+        value = value.func.value
+    return calls, value
+
+
 def _receiver(value: ast.expr) -> str | None:
     """The name a method is called on: `etl` of `etl.deploy(…)` and of
     `etl.with_options(…).deploy(…)`."""
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-        value = value.func.value
-    return value.id if isinstance(value, ast.Name) else None
+    start = _chain(value)[1]
+    return start.id if isinstance(start, ast.Name) else None
 
 
 def _remote_source(value: ast.expr) -> str | None:
     """The URL `from_source(…)` was given in the chain a method is called on (a string, or
     `GitRepository(url=…)`), when it names code elsewhere: `https://…`, `git@…`, `s3://…`."""
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-        if value.func.attr == "from_source":
-            given = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "source")]
-            for source in given:
-                if isinstance(source, ast.Call):  # GitRepository(url=…), RemoteStorage(…)
-                    source = next(
-                        (k.value for k in source.keywords if k.arg == "url"),
-                        source.args[0] if source.args else source,
-                    )
-                text = source.value if isinstance(source, ast.Constant) else None
-                if isinstance(text, str) and ("://" in text or text.startswith("git@")):
-                    return text
-        value = value.func.value
+    for call in _chain(value)[0]:
+        if not isinstance(call.func, ast.Attribute) or call.func.attr != "from_source":
+            continue
+        for source in [*call.args[:1], *(k.value for k in call.keywords if k.arg == "source")]:
+            if isinstance(source, ast.Call):  # GitRepository(url=…), RemoteStorage(…)
+                source = next(
+                    (k.value for k in source.keywords if k.arg == "url"),
+                    source.args[0] if source.args else source,
+                )
+            text = source.value if isinstance(source, ast.Constant) else None
+            if isinstance(text, str) and ("://" in text or text.startswith("git@")):
+                return text
     return None
 
 
