@@ -31,6 +31,9 @@ class Problem:
     # of one file (an import Prefect 3 removed), or the full name of the one deployment (a
     # work pool its entry names): the folder's others still deploy. None: the whole folder.
     flow: str | None = None
+    # The finding alone, without the advice (`syntax error …: invalid syntax`): what a later
+    # rule that says the problem otherwise (a file no flow loads) starts from.
+    cause: str = ""
 
 
 @dataclass(frozen=True)

@@ -45,22 +45,23 @@ def find_flows(
     except UnicodeDecodeError as exc:
         bad_line = exc.object[: exc.start].count(b"\n") + 1
         encoding = "UTF-8" if exc.encoding.startswith("utf-8") else exc.encoding
+        cause = f"{path.name} is not {encoding} (byte {exc.object[exc.start]:#04x} on line {bad_line})"
         message = (
-            f"{path.name} is not {encoding} (byte {exc.object[exc.start]:#04x} on line {bad_line}), "
-            "so Python will not run it: save it as UTF-8, or declare its encoding on the first "
-            "line (`# -*- coding: latin-1 -*-`)."
+            f"{cause}, so Python will not run it: save it as UTF-8, or declare its encoding on "
+            "the first line (`# -*- coding: latin-1 -*-`)."
         )
-        return [], [Problem("error", message, path, bad_line, "Python source encoding")], []
+        title = "Python source encoding"
+        return [], [Problem("error", message, path, bad_line, title, cause=cause)], []
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
         text, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
         python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        cause = f"syntax error (as Python {python} reads it): {text}"
         message = (
-            f"syntax error (as Python {python} reads it): {text}. Fix the file, or, if it is "
-            f"written for a newer Python than {python} (an f-string quoting its own quotes or a "
-            "backslash, from 3.12), run prefect-flow-deploy on that Python (the action runs "
-            "on 3.12); this folder is not deployed until then."
+            f"{cause}. Fix the file, or, if it is written for a newer Python than {python} (an "
+            "f-string quoting its own quotes or a backslash, from 3.12), run prefect-flow-deploy "
+            "on that Python (the action runs on 3.12); this folder is not deployed until then."
         )
-        return [], [Problem("error", message, path, line, "Python syntax error")], []
+        return [], [Problem("error", message, path, line, "Python syntax error", cause=cause)], []
     given, base = str(path), str(folder)
     inside = given.startswith(base + os.sep) and os.sep == "/"  # no Path math: a prefix
     relative = given[len(base) + 1 :] if inside else path.relative_to(folder).as_posix()
@@ -90,6 +91,7 @@ def _removed_problem(path: Path, line: int, statement: str, instead: str, nested
         path,
         line,
         REMOVED_IN_PREFECT_3,
+        cause=f"`{statement}`",
     )
 
 

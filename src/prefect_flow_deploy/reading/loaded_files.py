@@ -93,11 +93,10 @@ def not_read(problem: Problem) -> Problem:
     """A file of the folder that is not Python (a SQL script named `create_bronze.py`), that
     no flow file imports and that names no flow: no run loads it, and Prefect never reads
     it (BryanWille/br381-risk-pipeline: it failed the folder, trial round 10 a 3)."""
-    reason = problem.message.split(". Fix the file", 1)[0].split(", so Python", 1)[0]
     return replace(
         problem,
         severity="warning",
-        message=f"{reason}: no flow of the folder imports this file and it names no flow, so "
+        message=f"{problem.cause}: no flow of the folder imports this file and it names no flow, so "
         "no run loads it and the folder's flows deploy. If it is not Python, rename it "
         "(`.sql`, `.txt`); if it is, fix it.",
     )
@@ -113,11 +112,10 @@ def _may_hold_a_flow(path: Path) -> bool:
 
 
 def not_loaded(problem: Problem) -> Problem:
-    statement = problem.message.split(": Prefect 3 removed it", 1)[0]
     return replace(
         problem,
         severity="warning",
-        message=f"{statement}: Prefect 3 removed it, and no flow of the folder imports this "
+        message=f"{problem.cause}: Prefect 3 removed it, and no flow of the folder imports this "
         "file, so no run does (a script run by hand?). Port it, or move it out of the flow "
         "folder.",
     )

@@ -33,6 +33,9 @@ def test_a_file_no_flow_loads_is_not_judged_as_if_a_run_did(tmp_path: Path) -> N
     assert said == {("helpers.py", "error"), ("deploy.py", "warning")}
     [script] = [p for p in folder.problems if p.file.name == "deploy.py"]
     assert "no flow of the folder imports this file, so no run does" in script.message
+    # said from the finding alone (Problem.cause), without the error's own advice
+    assert script.message.startswith("`from prefect.deployments import Deployment`: Prefect 3")
+    assert "Prefect 3 removed it, so" not in script.message
     assert {(i.file, i.module) for i in folder.imports if i.module != "prefect"} == {
         ("flow.py", "helpers"), ("helpers.py", "pandas")  # not boto3, nor pytest
     }  # fmt: skip
@@ -71,6 +74,7 @@ def test_a_file_that_is_not_python_and_that_no_flow_loads_is_a_warning(tmp_path:
     [warning] = [p for p in alone.problems if p.severity == "warning"]
     assert warning.message.startswith("syntax error (as Python ")
     assert "no flow of the folder imports this file and it names no flow" in warning.message
+    assert "Fix the file, or" not in warning.message  # the error's advice, not the warning's
 
 
 def test_a_dockerfile_by_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
