@@ -45,7 +45,9 @@ def find_flows(
     except UnicodeDecodeError as exc:
         bad_line = exc.object[: exc.start].count(b"\n") + 1
         encoding = "UTF-8" if exc.encoding.startswith("utf-8") else exc.encoding
-        cause = f"{path.name} is not {encoding} (byte {exc.object[exc.start]:#04x} on line {bad_line})"
+        cause = (
+            f"{path.name} is not {encoding} (byte {exc.object[exc.start]:#04x} on line {bad_line})"
+        )
         message = (
             f"{cause}, so Python will not run it: save it as UTF-8, or declare its encoding on "
             "the first line (`# -*- coding: latin-1 -*-`)."
