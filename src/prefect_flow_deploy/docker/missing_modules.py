@@ -14,7 +14,7 @@ from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import FlowFolder, ModuleImport
 from prefect_flow_deploy.reading.folder_entries import repository_root
-from prefect_flow_deploy.reading.outside_imports import also_at, own_module
+from prefect_flow_deploy.reading.outside_imports import also_at, folder_by_path_fix, own_module
 
 
 def found_by_name(folder: FlowFolder) -> list[ModuleImport]:
@@ -138,11 +138,11 @@ def _missing_fix(folder: FlowFolder, module: str, local: str | None) -> str:
         )
         return f"{where_to} (the pip name may differ)"
     if local == ".":
+        has_init = (folder.path / "__init__.py").is_file()
         return (
             f"`{module}` is this flow folder itself, imported by its path from the repository "
             "root as in an image of the whole repository; this image holds the folder's "
-            "files where the flow runs, so import its modules by their names within it "
-            f"(`import helpers`, not `import {module}.helpers`)"
+            f"files where the flow runs, so {folder_by_path_fix(module, has_init)}"
         )
     where = log.shown(folder.path)
     enclosing = folder.path.resolve().is_relative_to(repository_root(folder.path) / local)

@@ -34,7 +34,8 @@ def outside_imports(
     """One warning per flow file and module, at its first import (its other lines named)."""
     by_place: dict[tuple[str, str], list[ModuleImport]] = {}
     for found in imports:
-        if found.file in flow_files and not found.nested and not found.path:
+        # After a change of sys.path, only loading the file tells where Python finds it.
+        if found.file in flow_files and not (found.nested or found.path or found.after_path_change):
             by_place.setdefault((found.file, found.module), []).append(found)
     problems = []
     for (file, module), places in by_place.items():
@@ -45,6 +46,9 @@ def outside_imports(
         if where is None:
             continue
         first, *rest = places
+        if where == ".":
+            problems.append(_folder_by_its_path(folder, file, module, first, rest))
+            continue
         problems.append(
             Problem(
                 "warning",
@@ -62,17 +66,56 @@ def outside_imports(
     return problems
 
 
+FOLDER_BY_PATH = "Flow folder imported by its path"
+
+
+def _folder_by_its_path(
+    folder: Path, file: str, module: str, first: ModuleImport, rest: Sequence[ModuleImport]
+) -> Problem:
+    """Prefect's layout run from the repository root (`from idx.download import …` in
+    src/idx/, Baskakovs/idx: validate and plan said nothing, deploy refused it after the
+    build, trial round 11 a 1)."""
+    return Problem(
+        "warning",
+        f"{file} imports `{module}`{also_at(rest)}, the flow folder itself, by its path from the "
+        "repository root as in an image of the whole repository: the image holds the folder's "
+        "files where the flow runs, not the folder as a package, so unless requirements.txt or "
+        "the Dockerfile installs a package of that name, every run of its flows fails with "
+        "ModuleNotFoundError (the build's check then refuses them). "
+        + folder_by_path_fix(module, (folder / "__init__.py").is_file()).capitalize()
+        + ".",
+        folder / file,
+        first.line,
+        FOLDER_BY_PATH,
+    )
+
+
+def folder_by_path_fix(module: str, has_init: bool) -> str:
+    """What to write instead of importing the flow folder by its path (said before the
+    build and by the build's check)."""
+    init = (
+        f"; what `{module}/__init__.py` defines, from a module of the folder you move it to "
+        f"(`from common import …`, not `from {module} import …`)"
+        if has_init
+        else ""
+    )
+    return (
+        "import its modules by their names within it "
+        f"(`import helpers`, not `import {module}.helpers`{init})"
+    )
+
+
 def _in_repository(folder: str, root: str, module: str) -> str | None:
     """Where the repository holds the module beside the flow folders (the project, the
-    projects root), at its top or in its src/, relative to the top; None when it does not
-    (or when it is the folder itself: Prefect's layout, told after the build)."""
+    projects root), at its top or in its src/, relative to the top; "." when it is the
+    folder itself (Prefect's layout, run from the repository root); None when it does not."""
     project = os.path.dirname(folder)
     bases = (project, os.path.dirname(project), root, os.path.join(root, "src"))
     inside = [b for b in dict.fromkeys(bases) if b == root or b.startswith(root + os.sep)]
     for base in inside:
         package, file = os.path.join(base, module), os.path.join(base, module + ".py")
         if package == folder:
-            return None  # the folder by its path (Prefect's layout): said after the build
+            return "."
         if os.path.isfile(file):
             return os.path.relpath(file, root).replace(os.sep, "/")
         if _importable(package):

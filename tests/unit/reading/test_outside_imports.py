@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect_flow_deploy.reading.discovery import discover
-from prefect_flow_deploy.reading.outside_imports import OUTSIDE
+from prefect_flow_deploy.reading.outside_imports import FOLDER_BY_PATH, OUTSIDE
 
 from .test_discovery import make
 
@@ -42,17 +42,43 @@ def test_a_root_package_a_flow_file_imports_is_said_before_the_build(tmp_path: P
     assert said[1][3].startswith("flow.py imports `common`, which is projects/p/common.py")
 
 
-def test_the_folder_itself_by_its_path_is_not_said_here(tmp_path: Path) -> None:
-    """Prefect's layout, `from flows.helpers import …` in flows/: the build's check says
-    what to import instead; the folder is no module outside it."""
+def test_the_folder_itself_by_its_path_is_said_before_the_build(tmp_path: Path) -> None:
+    """Baskakovs/idx (trial round 11 a 1): Prefect's layout, `from idx import get_logger`
+    and `from idx.download import …` in src/idx/main.py (entrypoint `src/idx/main.py:main`):
+    validate and plan said nothing, deploy refused it after a 13 s build. A warning at the
+    first import of each flow file (the build's check makes it an error), with what to write
+    instead, `__init__.py`'s names included; a module of that name in the folder, an import
+    inside a function and a file no flow is in are not said."""
     (tmp_path / ".git").mkdir()
-    make(
-        tmp_path, "prefect.yaml", "deployments:\n- name: d\n  entrypoint: flows/flow.py:deadpool\n"
+    entries = "".join(
+        f"- name: {n}\n  entrypoint: src/{n}.py:deadpool\n"
+        for n in ("idx/main", "own/main", "plain/main", "plain/moved")
     )
-    make(tmp_path, "flows/flow.py", FLOW.format(imports="from flows.helpers import x"))
-    make(tmp_path, "flows/helpers.py", "x = 1\n")
-    [folder] = discover(tmp_path, None, "acme/x")
-    assert not [p for p in folder.problems if p.title == OUTSIDE]
+    make(tmp_path, "prefect.yaml", f"deployments:\n{entries}")
+    imports = "from idx import get_logger\nfrom idx.download import fetch\nimport idx.parse"
+    make(tmp_path, "src/idx/__init__.py", "def get_logger(): ...\n")
+    make(tmp_path, "src/idx/main.py", FLOW.format(imports=imports))
+    make(tmp_path, "src/idx/download.py", "from idx import get_logger\n")  # no flow in it
+    make(tmp_path, "src/own/main.py", FLOW.format(imports="import own\ndef f():\n    import own"))
+    make(tmp_path, "src/own/own.py", "x = 1\n")  # `import own` finds this, in the image too
+    make(tmp_path, "src/plain/main.py", FLOW.format(imports="def f():\n    from plain import x"))
+    # After a change of sys.path only loading the file tells (the image check does)
+    moved = "import sys\nsys.path.insert(0, '..')\nfrom plain.x import y\nimport utilities"
+    make(tmp_path, "utilities/__init__.py", "")
+    make(tmp_path, "src/plain/moved.py", FLOW.format(imports=moved))
+    said = {
+        f.name: [(p.file.name, p.line, p.severity, p.message) for p in f.problems
+                 if p.title == FOLDER_BY_PATH]
+        for f in discover(tmp_path, None, "acme/x")
+    }  # fmt: skip
+    assert [(n, [w[:3] for w in s]) for n, s in sorted(said.items())] == [
+        ("idx", [("main.py", 2, "warning")]), ("own", []), ("plain", [])
+    ]  # fmt: skip
+    message = said["idx"][0][3]
+    assert message.startswith("main.py imports `idx` (also at lines 3, 4), the flow folder itself")
+    assert "not `import idx.helpers`; what `idx/__init__.py` defines, from a module" in message
+    assert not [p for f in discover(tmp_path, None, "acme/x") for p in f.problems
+                if p.title == OUTSIDE]  # fmt: skip
 
 
 def test_what_the_folder_or_the_image_has_is_not_said(tmp_path: Path) -> None:
