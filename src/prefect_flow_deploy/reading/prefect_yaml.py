@@ -24,6 +24,7 @@ from prefect_flow_deploy.core.yaml_loader import Loader
 from prefect_flow_deploy.deployment.field_loops import prefect_yaml_keys, read_entry
 from prefect_flow_deploy.deployment.field_types import Entry
 from prefect_flow_deploy.reading import file_reads
+from prefect_flow_deploy.reading.yaml_nulls import null_mappings
 from prefect_flow_deploy.reading.yaml_templates import template_problems
 
 _OWNED_SECTIONS = ("build", "push", "pull")
@@ -273,6 +274,7 @@ def _read_entry(
     job_variables: dict[str, Any] = fields["job_variables"]
     problems += _name_problems(fields["name"], fields["work_pool"], node, lines, line, path)
     problems += template_problems(entry, node, lines, line, path)
+    problems += null_mappings(node, path)
     if "image" in job_variables:
         problems.append(
             Problem(
