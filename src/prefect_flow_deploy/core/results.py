@@ -127,6 +127,7 @@ def outcome_rows(
     """Per planned deployment its row, then one row per folder that could not be planned."""
     references = {i.folder.key: i.reference for i in plan.images}
     not_built = {i.folder.key for i in plan.images if i.action == "skipped"}  # decide.py
+    unbuilt = {f.key for f in plan.folders if f.failed}  # failed before any image
     # --fail-fast: after a folder failed while executing, nothing more was written.
     planned_failed = {i.folder.key for i in plan.images if i.action == "failed"}
     stopped = fail_fast and any(o.failed for key, o in images.items() if key not in planned_failed)
@@ -140,7 +141,7 @@ def outcome_rows(
         row = FlowResult(
             project, folder, flow, name, deployment.deployment_id,
             references.get(planned.folder_key), image.digest if image else None,
-            image.status if image else ("skipped" if planned.folder_key in not_built else "-"),
+            image.status if image else _no_image(planned.folder_key, not_built, unbuilt),
             "unchanged", list(deployment.changed_fields),
         )  # fmt: skip
         if deployment.action in ("failed", "skipped"):  # skipped: the deploy order
@@ -163,6 +164,11 @@ def outcome_rows(
     return rows + failed_folder_rows(plan)
 
 
+def _no_image(key: str, not_built: set[str], unbuilt: set[str]) -> str:
+    """The image column of a deployment whose folder has no image outcome."""
+    return "skipped" if key in not_built else "failed" if key in unbuilt else "-"
+
+
 def listed(action: str) -> str:
     """A planned action as a dry run lists it: a kept orphan under `remove`, as the
     README's outputs table has it (the terminal and the PR comment tell the two apart)."""
@@ -172,6 +178,7 @@ def listed(action: str) -> str:
 def planned_rows(plan: Plan) -> list[FlowResult]:
     """Rows for a dry run: the status is what a deploy would do."""
     images = {i.folder.key: i for i in plan.images}
+    unbuilt = {f.key for f in plan.folders if f.failed}
     rows = []
     for deployment in plan.deployments:
         image = images.get(deployment.folder_key)
@@ -181,7 +188,8 @@ def planned_rows(plan: Plan) -> list[FlowResult]:
             FlowResult(
                 project, folder, flow, name, deployment.deployment_id,
                 image.reference if image else None, image.digest if image else None,
-                image.action if image else "-", listed(deployment.action),  # type: ignore[arg-type]
+                image.action if image else _no_image(deployment.folder_key, set(), unbuilt),
+                listed(deployment.action),  # type: ignore[arg-type]
                 list(deployment.changed_fields), deployment.error,
             )
         )  # fmt: skip

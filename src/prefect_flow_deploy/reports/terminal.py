@@ -66,15 +66,17 @@ def desired(spec: DeploymentSpec | None) -> dict[str, Any] | None:
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
     images = {i.folder.key: i for i in plan.images}
+    failed = {f.key for f in plan.folders if f.failed}  # before any image: "failed" too
     rows = []
     for deployment in plan.deployments:
         image = images.get(deployment.folder_key)
+        unbuilt = "failed" if deployment.folder_key in failed else None
         rows.append(
             {
                 "folder": deployment.folder_key,
                 "deployment": deployment.full_name,
                 "image": image.reference if image else None,
-                "image_action": image.action if image else None,
+                "image_action": image.action if image else unbuilt,
                 "image_reason": image.reason if image else None,
                 # the folder's last build, in seconds (the fan-out's cost), when known
                 "image_build_seconds": image.last_build_seconds if image else None,

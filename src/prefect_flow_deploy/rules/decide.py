@@ -51,6 +51,7 @@ from prefect_flow_deploy.rules.specs import (
     deployment_specs,
     fit_pool,
     previous_images,
+    unbuilt_specs,
     why_build,
 )
 from prefect_flow_deploy.rules.takeover import other_folder, other_repository, other_tenant
@@ -95,6 +96,13 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         deployments += _folder_deployments(
             folder, image, wanted, inputs, options, read, checks, problems
         )
+    have = {d.folder_key for d in deployments}  # a folder failed before: each one by name
+    deployments += [
+        failed_plan(spec, _first_error(f, problems))
+        for f in inputs.folders
+        if f.flows and f.key not in have and _failed(f, problems)
+        for spec in unbuilt_specs(f, options)
+    ]
     unrecorded: list[tuple[str, str]] = []
     if options.preview is None:
         failed = functools.partial(_failed, problems=problems)

@@ -33,6 +33,7 @@ from prefect_flow_deploy.rules.pools import (
     unknown_variables,
 )
 from prefect_flow_deploy.rules.pools import job_variables as pool_job_variables
+from prefect_flow_deploy.rules.previews import as_preview
 from prefect_flow_deploy.settings.options import Options
 
 
@@ -139,6 +140,18 @@ def deployment_specs(
                 )
             )
     return specs, problems
+
+
+def unbuilt_specs(folder: FlowFolder, options: Options) -> list[DeploymentSpec]:
+    """The deployments a folder that fails before its image would make, by name (its flows
+    and its prefect.yaml entries, as `deployment_specs` names them), each to be reported
+    failed with the folder's error: it was one row `-` for the whole folder, and the action's
+    `deployments` and `failed` outputs lost its flows (trial round 11 a 4)."""
+    unbuilt = ImagePlan(folder, repository="", tag="", inputs={}, action="failed")
+    specs = deployment_specs(folder, unbuilt, options)[0]
+    if options.preview is None:
+        return specs
+    return [as_preview(s, options.preview, options.preview_work_pool) for s in specs]
 
 
 def _as_file(entrypoint: str | None, flows: Sequence[FlowSpec]) -> str | None:

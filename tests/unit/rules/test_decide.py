@@ -22,10 +22,12 @@ from prefect_flow_deploy.core.model import (
     Plan,
     Problem,
 )
+from prefect_flow_deploy.core.results import outcome_rows, planned_rows
 from prefect_flow_deploy.core.server_state import ExistingDeployment, Pool, ServerState
 from prefect_flow_deploy.deployment.diff import existing_from_json
 from prefect_flow_deploy.deployment.field_loops import wanted as comparable_desired
 from prefect_flow_deploy.reading.discovery import UNREADABLE_PROJECT
+from prefect_flow_deploy.reports.terminal import plan_rows
 from prefect_flow_deploy.rules import decide
 from prefect_flow_deploy.rules.inputs import Inputs
 from prefect_flow_deploy.settings.options import Options
@@ -215,14 +217,48 @@ def test_a_base_image_or_registry_failure_fails_only_that_folder_at_its_line() -
         (dockerfile, 3, "Base image")
     ]
     assert [p.title for p in failed["sales/monthly"]] == ["Registry"]
-    assert actions(plan) == {"daily/sales": "create"}
+    # the failed folders' deployments by name, each with its folder's error (trial 11 a 4)
+    assert actions(plan) == {
+        "daily/sales": "create", "weekly/sales": "failed", "monthly/sales": "failed"
+    }  # fmt: skip
+    errors = {d.full_name: d.error for d in plan.deployments if d.action == "failed"}
+    assert errors == {"weekly/sales": "no such base", "monthly/sales": "401 denied"}
 
 
 def test_two_folders_of_one_image_name_both_fail() -> None:
     one, other = folder("Daily"), folder("daily")  # both become r/sales/daily
     plan = first_plan(one, other)
-    assert plan.images == () and plan.deployments == ()
+    assert plan.images == () and [d.action for d in plan.deployments] == ["failed", "failed"]
+    assert all("rename one folder" in (d.error or "") for d in plan.deployments)
     assert all(f.failed and "rename one folder" in f.problems[0].message for f in plan.folders)
+
+
+def test_a_folder_failed_before_its_build_is_one_row_per_deployment() -> None:
+    """Trial round 11 a 4: a folder refused before its build (`prefect==2.19.2` in its
+    requirements.txt) was one row, flow `-`, in `deploy --json`, the action's `deployments`
+    output and the summary, and `failed` counted 1 for its three flows. Each flow (and each
+    entry of its prefect.yaml) is a row now, failed with the folder's error; a folder whose
+    flows could not be read stays one row."""
+    pin = Problem("error", "`prefect==2.19.2` installs Prefect 2", ROOT / "r.txt", 1)
+    bad = folder("bad", "one", "two", problems=[pin])
+    unread = folder("unread", problems=[Problem("error", "syntax error", ROOT / "f.py", 2)])
+    unread = replace(unread, flows=[])
+    plan = first_plan(folder("good"), bad, unread)
+    rows = planned_rows(plan)
+    said = sorted((r.folder, r.flow, r.deployment, r.image_status, r.status, r.error) for r in rows)
+    assert said == [
+        ("bad", "one", "sales", "failed", "failed", pin.message),
+        ("bad", "two", "sales", "failed", "failed", pin.message),
+        ("good", "good", "sales", "build", "create", None),
+        ("unread", "-", "sales", "failed", "failed", "syntax error"),
+    ]
+    outcomes = outcome_rows(plan, {}, {}, fail_fast=False)  # a deploy's rows say the same
+    assert sorted((r.folder, r.flow, r.image_status, r.status) for r in outcomes)[:2] == [
+        ("bad", "one", "failed", "failed"), ("bad", "two", "failed", "failed")
+    ]  # fmt: skip
+    json_rows = {r["deployment"]: r["image_action"] for r in plan_rows(plan)}
+    assert json_rows == {"good/sales": "build", "one/sales": "failed", "two/sales": "failed",
+                         None: "failed"}  # fmt: skip
 
 
 def test_a_credentials_file_in_the_build_is_a_warning_at_the_file() -> None:
@@ -398,13 +434,16 @@ def test_a_folder_that_fails_keeps_its_deployments() -> None:
     )
     held = managed("daily/sales", "sales/daily")
     plan = decide.plan(inputs(broken, server=[held]), OPTIONS)
-    assert plan.deployments == () and plan.images == () and plan.folders[0].failed
+    assert plan.images == () and plan.folders[0].failed
+    # said failed by name (trial round 11 a 4: one row `-` lost the folder's flows), not removed
+    [said] = plan.deployments
+    assert (said.full_name, said.action, said.error) == ("daily/sales", "failed", "syntax error")
     # A folder whose build inputs cannot be read keeps them too.
     unreadable = decide.plan(
         replace(inputs(folder("daily"), server=[held]), recipe_errors={"sales/daily": "denied"}),
         OPTIONS,
     )
-    assert unreadable.deployments == ()
+    assert [(d.full_name, d.action) for d in unreadable.deployments] == [("daily/sales", "failed")]
     assert unreadable.folders[0].problems[0].message == "cannot read the build inputs: denied"
 
 
