@@ -13,7 +13,7 @@ import pytest
 from tests.unit.reading.test_flows_corpus import PROJECTS
 
 from ..conftest import Scenario, Stack
-from ..helpers import deploy, plan, run_deployment
+from ..helpers import deploy, plan, read_deployment, run_deployment
 
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 
@@ -39,6 +39,10 @@ def test_factory_flows_and_a_name_the_image_computes_deploy_and_run(
     assert f"either-fancy/{project}" in made  # Prefect's own name, computed in the image
     assert f"ops-2024/{project}" in made and f"ops-audit/{project}" in made
     assert not any(name.startswith("<") for name in made)
+    # and the description Prefect gives it there, as `prefect deploy` registers it (trial
+    # round 11 b 2: a factory's flow was registered with "")
+    fancy = read_deployment(f"either-fancy/{project}")
+    assert fancy.description == "The fancy one: its description, too, only loading the file tells."
 
     state, logs = run_deployment(f"daily-orders/{project}", {"day": "tue"})
     assert state == "COMPLETED", "\n".join(logs)

@@ -36,6 +36,16 @@ class FlowResult:
 
 
 @dataclass(frozen=True)
+class ComputedFlow:
+    """What only loading a flow in the built image tells (pending_names.py): its name, and
+    the description Prefect gives it then (a factory's flow: its docstring, or what the
+    factory passes)."""
+
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class ImageOutcome:
     """One folder's image after the run. A failed or skipped folder says why in `error`:
     the one place a folder's execution failure is recorded."""
@@ -47,7 +57,7 @@ class ImageOutcome:
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
     # Flow names computed in the built image, by entrypoint (pending_names.py).
-    names: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, ComputedFlow] = field(default_factory=dict)
     # Flows that cannot run from the image, where the folder's others can (image_check.py):
     # not written, each failed with why.
     flow_errors: Mapping[str, FolderError] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from typing import Any
 from prefect_flow_deploy.core.errors import FolderError
 from prefect_flow_deploy.core.logger import log
 from prefect_flow_deploy.core.model import BuildRecipe, FlowFolder
+from prefect_flow_deploy.core.results import ComputedFlow
 from prefect_flow_deploy.docker import image_errors, image_programs
 from prefect_flow_deploy.docker.missing_modules import found_by_name, module_errors
 from prefect_flow_deploy.reading.loaded_files import load_risk
@@ -37,7 +38,7 @@ def check(
     projects_root: Path,
     installs_at_start: bool,
     env: dict[str, str],
-) -> tuple[str, dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
+) -> tuple[str, dict[str, dict[str, Any]], dict[str, ComputedFlow], FlowErrors]:
     """Check the image; return where it holds the folder's code, the schemas and flow names
     it computed, and the flows that fail on their own (by entrypoint). What fails every flow
     (the image itself, a module of the folder's shared code) raises FolderError.
@@ -190,7 +191,7 @@ def compute_schemas(
     skip: set[str],
     installs_at_start: bool,
     env: dict[str, str],
-) -> tuple[dict[str, dict[str, Any]], dict[str, str], FlowErrors]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, ComputedFlow], FlowErrors]:
     """Schemas and names the source alone cannot tell (a type from a library the engine
     does not have, a name made by running the file): Prefect computes them in the image
     (image_programs.image_schemas says why there); and the flows it cannot load, each with
@@ -200,7 +201,7 @@ def compute_schemas(
     if not loaded:
         return {}, {}, {}
     schemas: dict[str, dict[str, Any]] = {}
-    names: dict[str, str] = {}
+    names: dict[str, ComputedFlow] = {}
     failing: FlowErrors = {}
     answers: Mapping[str, dict[str, Any]] = image_programs.image_schemas(
         reference, code_dir, loaded, checked, env
@@ -243,7 +244,10 @@ def compute_schemas(
             continue
         schemas[entrypoint] = answer["schema"]
         if answer.get("name") is not None:
-            names[entrypoint] = str(answer["name"])
+            description = answer.get("description")
+            names[entrypoint] = ComputedFlow(
+                str(answer["name"]), description if isinstance(description, str) else None
+            )
     return schemas, names, failing
 
 

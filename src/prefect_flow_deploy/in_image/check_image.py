@@ -383,6 +383,7 @@ def schemas(
             out[entrypoint] = {
                 "schema": flow.parameters.model_dump_for_openapi(),
                 "name": str(getattr(flow.name, "value", flow.name)),  # a str Enum's value
+                "description": flow.description,  # a factory's flow: only loading tells it
             }
         except BaseException as exc:  # SystemExit in module code too
             inner = getattr(exc, "user_exc", None) or exc  # Prefect's ScriptError wraps it

@@ -47,6 +47,16 @@ from prefect_flow_deploy.reading.schemas import (
 )
 from prefect_flow_deploy.reading.static_values import Scope, StaticStrings
 
+_CONSTANT_NAME = "Write the name as a string or a constant of the folder to see it in the plan."
+# `@register_flow(name="x")` (mediacloud/sous-chef, trial round 11 b 3): the name is a string
+# already; what the plan cannot read is the decorator the call returns.
+_DECORATOR_CALL = (
+    "The plan does not run a decorator factory's call to see the decorator it returns (a "
+    "decorator of the folder used without a call, `@team_flow`, is read); the deployment is "
+    "made all the same. To see its name in the plan, decorate the function with "
+    "`@flow(name=…)` or a decorator of the folder used without a call."
+)
+
 
 class FileReader:
     """The flows of one file, as Python and Prefect see them once the module has run."""
@@ -121,14 +131,20 @@ class FileReader:
                 raise Unknown(f"`@{ast.unparse(written)}` is made by a call")
             recipe = decorated(self, made_by, func)
         except Unknown as exc:
-            return self._pending(func.name, func.lineno, str(exc), made_by)
+            fix = _DECORATOR_CALL if isinstance(written, ast.Call) else _CONSTANT_NAME
+            return self._pending(func.name, func.lineno, str(exc), made_by, fix)
         return self._flow(
             recipe.function, recipe.keywords, func.lineno, func.name, recipe.keyword_scope,
             recipe.function_module, recipe.made,
         )  # fmt: skip
 
     def _pending(
-        self, binding: str, line: int, why: str, factory: FunctionRef | None = None
+        self,
+        binding: str,
+        line: int,
+        why: str,
+        factory: FunctionRef | None = None,
+        fix: str = "",
     ) -> FlowSpec:
         """A flow whose name only running its file tells: Prefect computes it (and its
         schema) in the built image (image_programs.image_schemas); the plan shows a placeholder."""
@@ -140,8 +156,7 @@ class FileReader:
                 f"`{binding}` is a flow whose name only running the file tells ({why}): "
                 "Prefect computes it in the built image, where it loads the file (without "
                 "network or the engine's secrets), so the plan shows the deployment as "
-                f"{pending_name(entrypoint)}. Write the name as a string or a constant of "
-                "the folder to see it in the plan.",
+                f"{pending_name(entrypoint)}. {fix or _CONSTANT_NAME}",
                 self.path,
                 line,
                 "Flow name computed in the image",

@@ -34,7 +34,9 @@ def reuse_name(spec: DeploymentSpec, snapshot: ServerState) -> DeploymentSpec:
             and held.get("entrypoint") == spec.entrypoint
             and held.get("version") == spec.version
         ):
-            return replace(spec, flow_name=existing.flow_name)
+            # and the description the image gave it, when nothing else sets one
+            description = spec.description or str(held.get("description") or "")
+            return replace(spec, flow_name=existing.flow_name, description=description)
     return spec
 
 

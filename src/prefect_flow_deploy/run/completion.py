@@ -34,13 +34,15 @@ def completed(
     if is_pending_name(spec.flow_name):  # the name the image computed
         computed = image.names.get(spec.entrypoint)
         judged = (
-            named(spec, computed, plan, options)
+            named(spec, computed.name, plan, options)
             if computed
             else f"the built image gave no name for the flow {spec.entrypoint}"
         )
         if isinstance(judged, str):
             return replace(deployment, spec=spec, action="failed", error=judged)
         spec = judged
+        if not spec.description and computed is not None:  # none read, none in the entry
+            spec = replace(spec, description=computed.description or "")
     snapshot = plan.snapshot
     existing = snapshot.deployments.get(spec.full_name) if snapshot else None
     refreshed = diff(spec, existing)

@@ -60,6 +60,24 @@ def test_a_decorator_factory_s_flow_and_fn_name(tmp_path: Path) -> None:
     assert flows(tmp_path, text) == {"report": ("team-report", None)}
 
 
+def test_a_decorator_factory_s_call_is_named_in_the_image_with_advice_that_fits(
+    tmp_path: Path,
+) -> None:
+    """mediacloud/sous-chef (trial round 11 b 3): `@register_flow(name="factory-made")`
+    was told to "Write the name as a string", which it is. The plan does not run the call;
+    the warning says so and what the plan can read instead."""
+    text = (
+        "def register_flow(name, **kwargs):\n    def decorator(fn):\n"
+        "        return flow(name=name, **kwargs)(fn)\n    return decorator\n\n\n"
+        "@register_flow(name='factory-made')\ndef made(n: int = 1):\n    'Made.'\n"
+    )
+    why = "`@register_flow(name='factory-made')` is made by a call"
+    assert flows(tmp_path, text) == {"made": ("<flows.py:made>", why)}
+    [warning] = find_flows(tmp_path / "flows.py", tmp_path)[1]
+    assert "Write the name as a string" not in warning.message
+    assert "does not run a decorator factory's call" in warning.message
+
+
 def test_a_function_that_makes_no_flow_is_no_factory(tmp_path: Path) -> None:
     text = "def helper(x):\n    return x\n\n\nvalue = helper('a')\n"
     assert flows(tmp_path, text) == {}

@@ -46,6 +46,19 @@ def test_the_name_of_the_same_content_is_reused_from_the_server() -> None:
     assert reuse_name(planned.spec, decide_state([stale])).flow_name == pending_name(ENTRYPOINT)
 
 
+def test_the_description_the_image_gave_is_reused_with_the_name() -> None:
+    """Trial round 11 b 2: a factory's flow takes its description from the image (its
+    docstring, as Prefect registers it), so a re-run of the same content reuses it with the
+    name: `unchanged`, not an update back to "". A description the entry or source gives wins."""
+    [planned] = first_plan(pending_folder()).deployments
+    assert planned.spec is not None and planned.spec.description == ""
+    server = deployed(replace(planned.spec, flow_name="daily-made"), description="Made daily.")
+    [again] = decide.plan(inputs(pending_folder(), server=[server]), OPTIONS).deployments
+    assert (again.action, again.spec and again.spec.description) == ("unchanged", "Made daily.")
+    written = replace(planned.spec, description="From the entry.")
+    assert reuse_name(written, decide_state([server])).description == "From the entry."
+
+
 def decide_state(existing):  # type: ignore[no-untyped-def]
     from prefect_flow_deploy.core.server_state import ServerState
 

@@ -32,7 +32,7 @@ def make_either(name, fancy=False):
 
     @flow(name=name + "-fancy")
     def fancy_flow() -> None:
-        pass
+        """The fancy one: its description, too, only loading the file tells."""
 
     if fancy:
         return fancy_flow
