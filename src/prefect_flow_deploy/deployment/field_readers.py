@@ -4,6 +4,7 @@ fields.FIELDS name for `read` and `resolve`."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,18 @@ SCHEDULE_KEYS = frozenset(
 )  # fmt: skip
 
 
+# An unquoted `anchor_date:` is a timestamp to YAML: Prefect's IntervalSchedule takes it, but
+# only without other keys; beside any (`active:`) only RawScheduleConfig, whose anchor_date is
+# a string, can, and `prefect deploy` refuses the entry (trial round 11 b 1). Held to
+# Prefect's model by tests/unit/deployment/test_field_readers.py.
+_INTERVAL = frozenset({"interval", "anchor_date", "timezone"})
+_UNQUOTED_ANCHOR = (
+    "`anchor_date` is unquoted, so YAML reads it as a timestamp: its text is used here, but "
+    'beside `{}` `prefect deploy` refuses the entry for it ("Invalid fields in deployments: '
+    'schedules"). Quote it (`anchor_date: "2026-01-01T00:00:00Z"`).'
+)
+
+
 def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
     """Check the shape of each schedule and keep the raw mappings. Their values (a cron
     string, a time zone) are judged by Prefect's own rules when the deployment is compared
@@ -181,6 +194,9 @@ def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
                 "prefect.yaml schedule",
             )
             return None
+        if isinstance(schedule.get("anchor_date"), datetime.date) and set(schedule) - _INTERVAL:
+            entry.warn(_UNQUOTED_ANCHOR.format(sorted(set(schedule) - _INTERVAL)[0]), key,
+                       "prefect.yaml schedule")  # fmt: skip
         unknown = sorted(set(schedule) - SCHEDULE_KEYS) if "schedule" not in schedule else []
         if unknown:
             entry.warn(

@@ -204,3 +204,41 @@ def test_paused_and_enforce_are_read_as_prefect_deploy_reads_a_bool(value: Any) 
         read = Entry({key: value}, Path("prefect.yaml"), 3, {key: 9})
         assert lax_bool(key)(read) == theirs, (key, value)
         assert [p.line for p in read.problems] == ([] if theirs is not None else [9])
+
+
+ANCHOR = "interval: 3600\nanchor_date: {anchor}\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ANCHOR.format(anchor="2026-01-01T00:00:00Z") + "active: false\n",
+        ANCHOR.format(anchor="2026-01-01") + "active: true\n",
+        ANCHOR.format(anchor="2026-01-01T00:00:00Z") + "parameters: {a: 1}\n",
+        ANCHOR.format(anchor="2026-01-01T00:00:00Z") + "slug: daily\n",
+        ANCHOR.format(anchor="2026-01-01T00:00:00Z"),
+        ANCHOR.format(anchor="2026-01-01T00:00:00Z") + "timezone: UTC\n",
+        ANCHOR.format(anchor="'2026-01-01T00:00:00Z'") + "active: false\n",
+        "cron: '0 6 * * *'\nactive: false\n",
+    ],
+)
+def test_an_unquoted_anchor_date_is_said_where_prefect_deploy_refuses_it(text: str) -> None:
+    """Newander/Data-Platform-Copilot (trial round 11 b 1): `anchor_date: 2026-01-01T00:00:00Z`
+    beside `active: false` deployed here, while `prefect deploy` skipped the entry (YAML reads
+    the date as a timestamp, and only Prefect's IntervalSchedule, with no other keys, takes
+    one). The oracle: Prefect's own PrefectYamlModel on the YAML as written."""
+    import yaml
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from pydantic import ValidationError
+
+    schedule = yaml.safe_load(text)
+    try:
+        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedules": [schedule]}]})
+    except ValidationError:
+        refused = True
+    else:
+        refused = False
+    read = entry(schedules=[schedule])
+    assert read_schedules(read) == (schedule,)  # deployed all the same: its text is used
+    said = [p for p in read.problems if "`anchor_date` is unquoted" in p.message]
+    assert [(p.line, p.severity) for p in said] == ([(7, "warning")] if refused else [])
