@@ -158,6 +158,39 @@ def test_the_worker_s_command_is_run_and_what_it_printed_kept(
     assert check_image.worker_command() == "there is no `prefect` command on the PATH"
 
 
+CHAINED = """
+import sys
+def load():
+    try:
+        raise ImportError("cannot import name 'sentinel' from 'typing_extensions'")
+    except ImportError as exc:
+        raise ImportError("Cannot import module 'prefect.cli.flow_run'") from exc
+def resolve():
+    load()
+def parse():
+    resolve()
+parse()
+"""
+
+
+def test_a_chained_cause_of_the_worker_s_command_is_kept_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trial round 11 a 3: Prefect 3.9's CLI loads `flow-run` through cyclopts, whose
+    ImportError (`raise … from e`) was all the last six lines held; the cause, a pin of
+    typing_extensions the image's anyio cannot import from, was cut off. Python's own
+    chained traceback here (a real interpreter as the `prefect` script)."""
+    script = tmp_path / "chained.py"
+    script.write_text(CHAINED)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _fake_prefect(tmp_path, f'exec {sys.executable} {script} "$@"')
+    printed = check_image.worker_command()
+    assert printed is not None
+    lines = printed.splitlines()
+    assert lines[0] == "ImportError: cannot import name 'sentinel' from 'typing_extensions'"
+    assert lines[-1] == "ImportError: Cannot import module 'prefect.cli.flow_run'"
+
+
 # Names Prefect 2 code imports (found in public flow repositories) and names Prefect 3 has.
 PREFECT_NAMES = [
     ("prefect.orion.schemas.states", "Completed"),

@@ -61,10 +61,11 @@ def worker_command_error(folder: FlowFolder, printed: str) -> FolderError:
         )
     lines = printed.strip().splitlines() or [printed]
     last = _exception_line(lines)
-    said = lines[last] + (
-        "\n" + "\n".join(lines[:last] + lines[last + 1 :]) if len(lines) > 1 else ""
-    )
-    pinned = pin_failing(folder, lines[last])
+    # a chained cause above the last exception may name the pin (in_image worker_command)
+    causes = [i for i, line in enumerate(lines[:last]) if check_program.EXCEPTION_LINE.match(line)]
+    found = ((i, pin_failing(folder, lines[i])) for i in [*causes, last])
+    at, pinned = next(((i, p) for i, p in found if p is not None), (last, None))
+    said = lines[at] + ("\n" + "\n".join(lines[:at] + lines[at + 1 :]) if len(lines) > 1 else "")
     if pinned is not None:
         return FolderError(
             f"the Docker worker starts each flow run with {image_programs.WORKER_COMMAND}, "

@@ -32,6 +32,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -207,7 +208,16 @@ def worker_command() -> str | None:
     if done.returncode == 0:
         return None
     lines = (done.stderr or done.stdout).strip().splitlines()
-    return "\n".join(lines[-6:]) or f"exit status {done.returncode}"
+    # A chained cause (`raise … from exc`: Prefect's CLI loads its commands lazily through
+    # cyclopts, whose ImportError hides what failed) is above the last lines: its exception
+    # line is kept too, first (trial round 11 a 3: `cannot import name 'sentinel' from
+    # 'typing_extensions'`, a pin, was cut off).
+    causes = [line for line in lines[:-6] if EXCEPTION_LINE.match(line)]
+    return "\n".join([*causes[-3:], *lines[-6:]]) or f"exit status {done.returncode}"
+
+
+# A traceback's exception line: `ImportError: …`, `pydantic.errors.X: …` (at its start).
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)(:\s|$)")
 
 
 # -- names the code imports from Prefect, read in the image's own Prefect (never imported) --

@@ -75,6 +75,17 @@ def test_a_worker_command_failing_in_a_pinned_library_is_said_at_that_pin(
     error = worker_command_error(folder, printed)
     assert (error.file, error.line) == (str(requirements), 2)
     assert "pins `typing_extensions`" in error.message and "remove the pin" in error.message
+    # the pin named by a chained cause, above the CLI loader's own ImportError (trial 11 a 3)
+    chained = (
+        "ImportError: cannot import name 'sentinel' from 'typing_extensions' (/x.py)\n"
+        '    raise ImportError(f"Cannot import module {module_path!r}") from e\n'
+        "ImportError: Cannot import module 'prefect.cli.flow_run' from 'prefect.cli.flow_run:app'"
+    )
+    error = worker_command_error(folder, chained)
+    assert (error.file, error.line) == (str(requirements), 2)
+    assert error.message.splitlines()[0].endswith(
+        "would crash: ImportError: cannot import name 'sentinel' from 'typing_extensions' (/x.py)"
+    )
     error = worker_command_error(
         folder, "ModuleNotFoundError: No module named 'importlib_metadata'"
     )
