@@ -102,6 +102,7 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
         return None
     root = path.parent.resolve()
     checkout = repository_root(root)
+    top = checkout if root.is_relative_to(checkout) else root  # folders are named from here
     project = repository_name(repository, root)
     inside = projects_root.resolve()
     by_line = {c.line: c for c in configs}
@@ -111,7 +112,7 @@ def read(path: Path, projects_root: Path, repository: str | None) -> RootLayout 
     refused = {p.line for p in problems if p.severity == "error"}
     for line, entrypoint in places:
         written = from_checkout(root, checkout, entrypoint)
-        group, problem = _place(path, root, inside, project, line, written, groups)
+        group, problem = _place(path, (root, top), inside, project, line, written, groups)
         owner[line or 0] = group
         if problem is not None and not entrypoint and line in refused:
             problem = None  # the entry's own error says it already
@@ -194,14 +195,16 @@ def from_checkout(root: Path, checkout: Path, entrypoint: str | None) -> str | N
 
 def _place(
     path: Path,
-    root: Path,
+    roots: tuple[Path, Path],
     projects_root: Path,
     project: str,
     line: int | None,
     entrypoint: str | None,
     groups: dict[Path, Group],
 ) -> tuple[Group | None, Problem | None]:
-    """The folder of one entry (and what is wrong with it)."""
+    """The folder of one entry (and what is wrong with it). `roots`: the prefect.yaml's
+    folder and the checkout's top."""
+    root, top = roots
     where = f"`entrypoint: {entrypoint}`" if entrypoint else "this deployment"
 
     def problem(message: str, severity: str = "error") -> Problem:
@@ -231,7 +234,12 @@ def _place(
     if not folder.is_dir():
         return None, problem(f"there is no folder {folder.relative_to(root).as_posix() or '.'}.")
     if folder not in groups:
-        names = folder_names(PurePosixPath(folder.relative_to(root).as_posix()), project)
+        # The prefect.yaml's own folder by its path from the checkout's top: two prefect.yaml
+        # files deployed each with its own --projects-root (connectors/alpha/prefect/,
+        # connectors/beta/prefect/) were both `<repository>/<repository>`, and each run's
+        # prune removed the other's deployments (Naxofon/RoDL, trial round 11 b 12).
+        base = top if folder == root else root
+        names = folder_names(PurePosixPath(folder.relative_to(base).as_posix()), project)
         groups[folder] = Group(folder, *names)
     group = groups[folder]
     if not target.is_file():

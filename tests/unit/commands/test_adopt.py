@@ -194,7 +194,7 @@ def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_moves_its_entrie
     outcome = apply(root / "flows", root / "flows" / "projects", None, dry_run=False)
     assert not outcome.warnings[1:], outcome.warnings  # only: stars.py moved alone
     written = yaml.safe_load(
-        (root / "flows/projects/data-flows/data-flows/prefect.yaml").read_text()
+        (root / "flows/projects/data-flows/flows/prefect.yaml").read_text()  # by its path
     )
     assert [(e["name"], e["entrypoint"]) for e in written["deployments"]] == [
         ("stars", "stars.py:stars")

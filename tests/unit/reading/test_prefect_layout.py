@@ -334,6 +334,35 @@ def test_a_subfolder_prefect_yaml_written_from_the_checkout_top_is_read(tmp_path
     ]
 
 
+def test_prefect_yaml_folders_deployed_each_with_its_projects_root_are_distinct_folders(
+    tmp_path: Path,
+) -> None:
+    """Naxofon/RoDL (trial round 11 b 12): connectors/<loader>/prefect/prefect.yaml, each
+    deployed with its own --projects-root, were all the folder `<repository>/<repository>`:
+    each run saw the other loaders' deployments as its folder's, orphaned, and --prune
+    deleted them. The prefect.yaml's own folder is named by its path from the checkout's
+    top (flows/ → `<repository>/flows`); at the top, `<repository>/<repository>` as before."""
+    (tmp_path / ".git").mkdir()
+    for loader in ("alpha", "beta"):
+        folder = tmp_path / "connectors" / loader / "prefect"
+        folder.mkdir(parents=True)
+        (folder / "prefect.yaml").write_text(
+            f"deployments:\n- name: {loader}-daily\n"
+            f"  entrypoint: connectors/{loader}/prefect/flows.py:{loader}\n"
+        )
+        (folder / "flows.py").write_text(FLOW.format(name=loader))
+    keys = {
+        loader: [f.key for f in discover(tmp_path / "connectors" / loader / "prefect", None, "acme/rodl") if f.flows]
+        for loader in ("alpha", "beta")
+    }  # fmt: skip
+    assert keys == {"alpha": ["connectors/alpha-prefect"], "beta": ["connectors/beta-prefect"]}
+    (tmp_path / "prefect.yaml").write_text("deployments:\n- name: top\n  entrypoint: top.py:top\n")
+    (tmp_path / "top.py").write_text(FLOW.format(name="top"))
+    assert [f.key for f in discover(tmp_path / "projects", None, "acme/rodl") if f.flows] == [
+        "rodl/rodl"
+    ]
+
+
 def test_a_module_path_of_a_src_layout_is_named_as_its_file(tmp_path: Path) -> None:
     """styglab/teoria: `entrypoint: pkg.flows.mod:sync` of a package in src/ (trial a 3):
     the advice was the generic form, though the file is there."""
