@@ -34,6 +34,7 @@ from prefect_flow_deploy.reading import left_at_root, prefect_layout
 from prefect_flow_deploy.reading.dockerfile import folder_dockerfile
 from prefect_flow_deploy.reading.folder_entries import checkout_of, repository_root
 from prefect_flow_deploy.reading.requirements import prefect_2_pin
+from prefect_flow_deploy.rules.pools import PULL_POLICY_VARIABLE
 
 if TYPE_CHECKING:
     from prefect_flow_deploy.core.model import FlowFolder, FlowSpec, ModuleImport
@@ -265,7 +266,10 @@ def _relative_entry(entry: dict[str, Any], folder: Path, root: Path) -> dict[str
     kept = {k: v for k, v in entry.items() if k not in ("build", "push", "pull", "version")}
     pool = kept.get("work_pool")
     if isinstance(pool, dict) and isinstance(pool.get("job_variables"), dict):
-        variables = {k: v for k, v in pool["job_variables"].items() if k != "image"}
+        # `image_pull_policy: Never` went with a local image: the pushed one must be pulled
+        local = pool["job_variables"].get(PULL_POLICY_VARIABLE) == "Never"
+        dropped = {"image", PULL_POLICY_VARIABLE} if local else {"image"}
+        variables = {k: v for k, v in pool["job_variables"].items() if k not in dropped}
         kept["work_pool"] = {**pool, "job_variables": variables}
     return {**kept, "entrypoint": f"{inside}:{function}"}
 

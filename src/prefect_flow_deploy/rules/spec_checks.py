@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect_flow_deploy.core.model import DeploymentSpec, FlowFolder, Problem
 from prefect_flow_deploy.core.naming import refused_name
+from prefect_flow_deploy.rules.pools import PULL_POLICY_VARIABLE
 from prefect_flow_deploy.rules.schema_rules import (
     CircularSchemaRefError,
     compiled,
@@ -48,7 +49,30 @@ def spec_problems(
                     flow=spec.entrypoint,
                 )
             )
-    return problems + parameter_problems(spec, options, parameters_at)
+    return problems + never_pulled(spec, options) + parameter_problems(spec, options, parameters_at)
+
+
+def never_pulled(spec: DeploymentSpec, options: Options) -> list[Problem]:
+    """`image_pull_policy: Never` with an image this run pushes to a registry: a worker runs
+    it only if its own engine built it, and the others fail every run with ImageNotFound
+    (RaniaElFahli/lastfm_api_pipeline set it beside a local `image:`, which the tool
+    replaces: trial round 11 b 6). Sound only where every worker shares the building engine."""
+    if not options.registry or spec.job_variables.get(PULL_POLICY_VARIABLE) != "Never":
+        return []
+    line = spec.source_lines.get(f"job_variables.{PULL_POLICY_VARIABLE}")
+    return [
+        Problem(
+            "warning",
+            f"`{PULL_POLICY_VARIABLE}: Never`: a worker starts the run only if its own Docker "
+            f"engine has the image, and this one is built here and pushed to {options.registry}: "
+            "a worker on another engine (the usual case on GitHub) fails every run with "
+            "ImageNotFound. Remove it (the default, IfNotPresent, pulls the image once), unless "
+            "every worker shares the engine that builds.",
+            spec.source_file,
+            line or spec.source_line,
+            "Image never pulled",
+        )
+    ]
 
 
 def parameter_problems(

@@ -231,7 +231,9 @@ def test_flows_of_one_name_left_to_their_defaults_are_said_and_no_image_is_copie
     The entry's `job_variables.image` and `version`, which every later run warns are
     ignored, are no longer copied into the folder's prefect.yaml."""
     root = repository(
-        tmp_path, "  version: '1.0'\n  work_pool:\n    job_variables: {image: x:1, env: {A: '1'}}\n"
+        tmp_path,
+        "  version: '1.0'\n  work_pool:\n"
+        "    job_variables: {image: x:1, image_pull_policy: Never, env: {A: '1'}}\n",
     )
     (root / "flows" / "buy.py").write_text(FLOW.format(name="buy"))
     (root / "flows" / "custom.py").write_text(FLOW.format(name="buy"))
@@ -243,6 +245,7 @@ def test_flows_of_one_name_left_to_their_defaults_are_said_and_no_image_is_copie
     )
     written = yaml.safe_load((root / "projects/flows/sales/prefect.yaml").read_text())
     [sales] = written["deployments"]
+    # `image_pull_policy: Never` went with the local image (trial round 11 b 6)
     assert "version" not in sales and sales["work_pool"] == {"job_variables": {"env": {"A": "1"}}}
 
 

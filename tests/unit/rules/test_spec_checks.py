@@ -136,3 +136,23 @@ def test_a_schema_is_checked_against_the_meta_schema_once_whatever_its_deploymen
         spec(parameters={"config": {"retries": "many"}}, parameter_schema=MODEL_SCHEMA)
     )
     assert refused is not None and refused[0] == "config"
+
+
+def test_a_pull_policy_never_with_a_pushed_image_is_said_at_its_line() -> None:
+    """RaniaElFahli/lastfm_api_pipeline (trial round 11 b 6): `image_pull_policy: Never` kept
+    from a local-image setup was registered with the pushed image, and a worker on another
+    engine crashed every run (ImageNotFound). Said when the image goes to a registry; not
+    for a run on the local engine (the worker may share it), nor for another policy."""
+    from prefect_flow_deploy.rules.spec_checks import never_pulled
+    from prefect_flow_deploy.settings.options import Options
+
+    never = spec(
+        job_variables={"image_pull_policy": "Never"}, source_file=Path("prefect.yaml"),
+        source_line=3, source_lines={"job_variables.image_pull_policy": 9},
+    )  # fmt: skip
+    [said] = never_pulled(never, Options(registry="ghcr.io/acme/flows"))
+    assert (said.severity, said.line) == ("warning", 9)
+    assert "fails every run with ImageNotFound" in said.message
+    assert never_pulled(never, Options()) == []
+    always = spec(job_variables={"image_pull_policy": "Always"})
+    assert never_pulled(always, Options(registry="ghcr.io/acme/flows")) == []
