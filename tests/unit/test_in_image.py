@@ -338,6 +338,35 @@ def test_asked_with_the_check_the_schemas_follow_its_line_prefect_s_or_why_not(
     assert answer["flow.py:hello"]["name"] == "hello"  # Prefect's own name of the flow
 
 
+NO_NETWORK_AT_IMPORT = {
+    # psycopg's OperationalError is no OSError; libpq's words are in its message
+    "db.py": "class OperationalError(Exception):\n    pass\n\n"
+    'raise OperationalError(\'connection to server at "172.17.0.1", port 5432 failed: '
+    "Network is unreachable')\n",
+    "wrapped.py": "try:\n    raise ConnectionRefusedError(111, 'refused')\n"
+    "except OSError as exc:\n    raise RuntimeError('the store is down') from exc\n",
+    "plain.py": "raise ValueError('invalid literal for int()')\n",
+}
+
+
+def test_a_load_that_needs_the_network_is_the_environment_s(tmp_path: Path) -> None:
+    """jwc20/prefect (trial round 11 a 7): `create_engine(…)` and a query at import raised
+    psycopg's OperationalError (no OSError) under the check's `--network none`, and the flow
+    was refused as unloadable while its runs, with the network, started. A client's error
+    carrying the OS error's words, or raised from an OSError, is the environment's (a
+    warning); a plain error is not."""
+    for name, text in NO_NETWORK_AT_IMPORT.items():
+        (tmp_path / name).write_text(text)
+    argument = {
+        "code_dir": str(tmp_path),
+        "entrypoints": [f"{n[:-3]}.py:f" for n in NO_NETWORK_AT_IMPORT],
+    }
+    lines = run("check_image", argument, cwd=Path("/")).strip().splitlines()
+    answer = json.loads(lines[-1].removeprefix(check_image.MARKER))
+    said = {entrypoint: a["environment"] for entrypoint, a in answer.items()}
+    assert said == {"db.py:f": True, "wrapped.py:f": True, "plain.py:f": False}
+
+
 def test_asked_for_schemas_alone_it_loads_them_from_the_given_directory(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

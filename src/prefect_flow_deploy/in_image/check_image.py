@@ -37,6 +37,16 @@ import sys
 from typing import Any
 
 MARKER = "PFD-SCHEMAS "
+# What an OS error of the network leaves in the message of a client's own exception class
+# (psycopg's and SQLAlchemy's OperationalError, botocore's EndpointConnectionError, urllib3's
+# MaxRetryError): the check has no network, a run has (jwc20/prefect connects to its database
+# at import; refused as unloadable, trial round 11 a 7).
+NO_NETWORK = (
+    "Network is unreachable", "Temporary failure in name resolution",
+    "Name or service not known", "nodename nor servname provided", "No route to host",
+    "Connection refused", "could not translate host name", "getaddrinfo failed",
+    "Could not connect to the endpoint URL", "Failed to establish a new connection",
+)  # fmt: skip
 # What Prefect's client raises for an API call without an API URL (the check gives none).
 NO_API = "No Prefect API URL provided"
 
@@ -369,6 +379,19 @@ def _as_a_run() -> dict[str, Any]:
     return {"use_placeholder_flow": False} if wanted else {}
 
 
+def no_network(exc: BaseException) -> bool:
+    """Whether an exception, or one it was raised from or while handling, is the network's:
+    an OSError, or a client's error whose message carries the OS error's words."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) or any(text in str(current) for text in NO_NETWORK):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def schemas(
     code_dir: str, entrypoints: list[str], imports: dict[str, list[list[Any]]] | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -403,6 +426,7 @@ def schemas(
                 # package installed as it starts (EXTRA_PIP_PACKAGES: a missing one is a
                 # warning, said by the import check already)
                 "environment": isinstance(inner, (KeyError, OSError, ModuleNotFoundError))
+                or no_network(inner)
                 or str(inner).startswith(NO_API),  # a run has the API: the check has none
                 "at": raised_at(inner),
             }
