@@ -254,12 +254,20 @@ def test_failing_build_is_reported_and_others_deploy(stack: Stack, scenario: Sce
     copy_example(scenario, "sales", "daily_orders")
     bad = write_flow(scenario.folder("sales", "bad_build"), "bad")
     (bad / "Dockerfile").write_text(f"FROM {stack.base_image}\nRUN exit 3\nCOPY . .\n")
+    refused = scenario.folder("sales", "refused")  # built, then refused by the check
+    refused.mkdir(parents=True)
+    (refused / "flow.py").write_text(
+        "import sys\nfrom prefect import flow\n\nsys.exit('no DSN')\n\n\n@flow\ndef f():\n    pass\n"
+    )
     result = deploy(scenario, stack)
     assert result.failed
     by_folder = {r.folder: r for r in result.results}
     assert by_folder["daily_orders"].status == "created"
     assert by_folder["bad_build"].status == "failed"
     assert "docker build failed" in (by_folder["bad_build"].error or "")
+    assert (by_folder["refused"].status, by_folder["refused"].image_status) == ("failed", "failed")
+    # `built` counts the images the check passed, as the images output says (trial 11 b 10)
+    assert (result.counters.built, result.counters.pushed) == (1, 1)
 
 
 def test_a_lower_case_dockerfile_is_the_folders_dockerfile(

@@ -138,7 +138,6 @@ class ImageWork:
                 lambda step: self.on_progress(Progress(folder.key, "building", step)),
             )
             phases["build"] = time.monotonic() - started
-            self._count(built=1)
             log.block(f"build {folder.key} → {image.reference}", output)
         else:
             self.on_progress(Progress(folder.key, "pulling", image.reference))
@@ -150,6 +149,9 @@ class ImageWork:
             self._run_env(folder),
         )  # fmt: skip
         phases["check"] = time.monotonic() - mark
+        # Counted once the check passed: a build it refuses is `failed` in the images output
+        # (trial round 11 b 10: `built` counted it, `images` did not)
+        self._count(built=int(image.action == "build"))
         digest = image.digest
         if self.options.registry and image.action == "build":
             http_retry.check_deadline(f"pushing {image.reference}")
@@ -198,7 +200,6 @@ class ImageWork:
             )  # fmt: skip
             log.block(f"build {folder.key} → {reference}", output)
         phases["build"] = time.monotonic() - started
-        self._count(built=1)
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "checking"))
         native = engine_session.native_platform()
@@ -211,6 +212,7 @@ class ImageWork:
             self._run_env(folder),
         )
         phases["check"] = time.monotonic() - mark
+        self._count(built=1)  # once the check passed, as above
         mark = time.monotonic()
         self.on_progress(Progress(folder.key, "pushing", image.reference))
         built = phases["build"]  # each platform's image says how long the folder took
