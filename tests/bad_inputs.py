@@ -207,7 +207,7 @@ CASES: list[Case] = [
     Case(
         "yaml-cron-refused",
         {"prefect.yaml": yaml_entry("yaml-cron-refused", "schedules:", "- cron: '61 * * * *'")},
-        "prefect.yaml", 3, 'Invalid cron string: "61 * * * *"',
+        "prefect.yaml", 4, 'Invalid cron string: "61 * * * *"',  # the schedule's own line
     ),
     Case(
         "yaml-schedule-shape",

@@ -302,7 +302,12 @@ def _read_entry(
         **fields,
         extra=extra,
         line=line,
-        lines={**lines, **_work_pool_lines(node), **_parameter_lines(node)},
+        lines={
+            **lines,
+            **_work_pool_lines(node),
+            **_parameter_lines(node),
+            **_schedule_lines(node),
+        },
     )
     return config, problems
 
@@ -335,6 +340,18 @@ def _parameter_lines(node: yaml.Node | None) -> dict[str, int]:
     return (
         {f"parameters.{k}": n for k, n in _mapping_lines(parameters).items()} if parameters else {}
     )
+
+
+def _schedule_lines(node: yaml.Node | None) -> dict[str, int]:
+    """`schedules.<i>` → the line of each schedule (of `schedule:`, the one, as 0)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    values = {k.value: v for k, v in node.value}
+    listed = values.get("schedules")
+    if isinstance(listed, yaml.SequenceNode):
+        return {f"schedules.{i}": _line(item) or 0 for i, item in enumerate(listed.value)}
+    one = values.get("schedule")
+    return {"schedules.0": _line(one) or 0} if isinstance(one, yaml.MappingNode) else {}
 
 
 def _work_pool_lines(node: yaml.Node | None) -> dict[str, int]:

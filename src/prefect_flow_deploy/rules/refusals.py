@@ -141,6 +141,9 @@ def would_refuse(
             return []
     key = "schedules" if isinstance(error, ScheduleError) else "triggers"
     line = spec.source_lines.get(key, spec.source_line)
+    if isinstance(error, ScheduleError):  # at the schedule's own line (trial round 11 b 5)
+        index = next((i for i, s in enumerate(spec.schedules or []) if s == error.config), None)
+        line = spec.source_lines.get(f"schedules.{index}", line)
     return [Problem("error", str(error), spec.source_file, line, f"prefect.yaml {key}", flow=flow)]
 
 

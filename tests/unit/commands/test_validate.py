@@ -63,7 +63,7 @@ def test_validate_reports_each_error_at_its_file_and_line_and_exits_1(tmp_path: 
     )
     assert "error: projects/sales/twin_b/flow.py:5:" in err
     assert (
-        "error: projects/sales/scheduled/prefect.yaml:4: sales/scheduled: invalid schedule" in err
+        "error: projects/sales/scheduled/prefect.yaml:5: sales/scheduled: invalid schedule" in err
     )
     assert 'Invalid cron string: "61 * * * *"' in err
     assert "error: projects/sales/outside/requirements.txt:2:" in err
@@ -180,7 +180,7 @@ def test_one_validate_run_reports_every_mistake_of_a_prefect_yaml(tmp_path: Path
     (judged,) = outcome.folders
     found = {(p.line, p.message.split(":")[0]) for p in judged.problems if p.severity == "error"}
     assert found == {
-        (4, 'invalid schedule {"cron"'),
+        (5, 'invalid schedule {"cron"'),
         (9, "the parameters of daily/typed do not match the flow's signature (flow.py"),
         (10, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),
         (12, "the deployment daily/twice is defined twice (sales/daily/prefect.yaml"),

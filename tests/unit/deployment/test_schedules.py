@@ -65,3 +65,23 @@ def test_other_schedules_are_left_to_prefect(config: dict[str, Any]) -> None:
 def test_prefect_rejects_bad_values(config: dict[str, Any], words: str) -> None:
     with pytest.raises(ScheduleError, match=words):
         exact_schedules([config])
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"cron": "0 25 * * *"},
+        {"cron": "0 6 * * 1", "timezone": "Europe/Berln"},
+        {"rrule": "FREQ=X"},
+    ],
+)
+def test_prefect_s_verdict_is_one_line_whatever_the_path(config: dict[str, Any]) -> None:
+    """Trial round 11 b 4: a bad cron of a deployment on the server went through Prefect's
+    conversion (exact_schedules), and pydantic's whole report, its link included, became
+    the message, the annotation and the row's error; a new one's was one line. One line on
+    both paths now, with the schedule it is about."""
+    with pytest.raises(ScheduleError) as caught:
+        exact_schedules([config])
+    message = str(caught.value)
+    assert "\n" not in message and "errors.pydantic.dev" not in message, message
+    assert "validation error" not in message and caught.value.config == config

@@ -83,3 +83,22 @@ def test_an_answer_without_details_is_its_status_not_a_dump() -> None:
     assert message == "the Prefect server answered 500 Internal Server Error"
     assert (file, line) == (None, None)
     assert json.dumps(CREATE_422["request_body"]) not in message
+
+
+def test_a_refused_schedule_is_said_at_its_own_line(tmp_path: Path) -> None:
+    """Trial round 11 b 5: the third of three schedules was refused at `schedules:`, not
+    at its own line (the one an editor or annotation should point at)."""
+    from prefect_flow_deploy.reading.prefect_yaml import read_prefect_yaml
+    from prefect_flow_deploy.rules.refusals import would_refuse
+
+    path = tmp_path / "prefect.yaml"
+    path.write_text(
+        "deployments:\n- name: d\n  entrypoint: flow.py:f\n  schedules:\n"
+        "  - cron: '0 6 * * *'\n  - interval: 600\n  - cron: '0 25 * * *'\n"
+    )
+    [config], _ = read_prefect_yaml(path)
+    judged = spec(schedules=list(config.schedules or ()), source_file=path,
+                  source_lines=dict(config.lines))  # fmt: skip
+    [problem] = would_refuse(judged)
+    assert (problem.line, problem.severity) == (7, "error")
+    assert problem.message.startswith('invalid schedule {"cron": "0 25 * * *"}')
