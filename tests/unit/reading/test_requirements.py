@@ -135,7 +135,7 @@ PINS = {  # requirement: whether it allows no Prefect 3
     "prefect<=2.20.3": True, "prefect>=2.10,<3.0": True, "prefect<3.0.0rc1": True,
     "prefect>=2": False, "prefect==3.4.*": False, "prefect~=3.1": False, "prefect": False,
     "prefect<4": False, "prefect-aws==0.4.0": False,
-    "prefect==2.14.0; python_version < '3.0'": False,  # markers: left to the image's check
+    "prefect==2.14.0; python_version < '3.0'": False,  # a marker no image's Python meets
 }  # fmt: skip
 PREFECT_3 = [f"3.{minor}.{patch}" for minor in range(12) for patch in range(25)]
 
@@ -159,6 +159,36 @@ def test_a_pin_to_prefect_2_over_the_base_image_is_an_error_at_its_line(
         if requirement.name.lower().replace("_", "-") == "prefect" and not requirement.marker:
             allowed = [v for v in PREFECT_3 if requirement.specifier.contains(v, prereleases=True)]
             assert (not allowed) == no_3, pin
+
+
+MARKED = {  # a Prefect 2 pin with a marker: error when every image's Python meets it
+    'prefect==2.18.3 ; python_version >= "3.9" and python_version < "3.15"': "error",
+    'prefect==2.18.3 ; python_version >= "3.9"': "error",
+    "prefect==2.18.3 ; sys_platform == 'linux'": "error",
+    'prefect==2.18.3 ; python_version >= "3.9" and python_version < "3.12"': "warning",
+    "prefect==2.18.3 ; sys_platform == 'win32'": None,
+    'prefect==3.4.0 ; python_version >= "3.9"': None,
+}
+
+
+def test_a_pin_to_prefect_2_with_a_marker_is_judged_for_the_images_pythons(
+    tmp_path: Path,
+) -> None:
+    """allen-cell-animated/cell-abm-pipeline (trial round 11 a 9): `poetry export` writes a
+    marker on every line, and its `prefect==2.18.3 ; python_version >= "3.9" …` passed
+    validate and plan; deploy refused it after the build. A marker that holds for every
+    Python of a Prefect 3 image (Linux, CPython 3.9 to 3.14) is no marker; one that holds
+    for some is a warning (the base image's Python decides); one that holds for none,
+    nothing. `packaging` evaluates it, as pip does."""
+    path = tmp_path / "requirements.txt"
+    path.write_text("".join(f"{pin}\n" for pin in MARKED))
+    problems, _ = requirements_problems(path, over_base_image=True)
+    said = {list(MARKED)[p.line - 1]: p.severity for p in problems if p.line}
+    assert said == {pin: severity for pin, severity in MARKED.items() if severity}
+    assert all("installs Prefect 2" in p.message for p in problems)
+    assert all(
+        ("where its marker holds" in p.message) == (p.severity == "warning") for p in problems
+    )
 
 
 def test_a_file_s_first_pin_to_prefect_2_is_named_for_adopt_s_copy(tmp_path: Path) -> None:
