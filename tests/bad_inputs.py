@@ -215,7 +215,7 @@ CASES: list[Case] = [
         "prefect.yaml", 3, "each schedule is a mapping with `cron`, `interval` or `rrule`",
     ),
     Case(
-        # `prefect deploy` drops a list under the older key without a word: no schedule.
+        # `prefect deploy` refuses a list under the older key (Prefect 3.9's PrefectYamlModel).
         "yaml-schedule-key-list",
         {"prefect.yaml": yaml_entry("yaml-schedule-key-list", "schedule:", "- cron: '0 6 * * *'")},
         "prefect.yaml", 3, "Rename the key to `schedules`",

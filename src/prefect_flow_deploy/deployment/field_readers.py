@@ -166,11 +166,11 @@ def read_schedules(entry: Entry) -> tuple[dict[str, Any], ...] | None:
             "prefect.yaml schedule",
         )
         return None
-    if isinstance(legacy, list):  # prefect deploy drops it without a word
+    if isinstance(legacy, list):  # Prefect 3.9's PrefectYamlModel refuses it (trial 11 a 6)
         entry.error(
             "`schedule` (Prefect's older key) takes one schedule, a mapping: `prefect deploy` "
-            "ignores a list there, so the flow would run on no schedule. Rename the key to "
-            "`schedules`",
+            'refuses the entry for a list there ("Invalid fields in deployments: … schedule"). '
+            "Rename the key to `schedules`",
             "schedule",
             "prefect.yaml schedule",
         )

@@ -242,3 +242,18 @@ def test_an_unquoted_anchor_date_is_said_where_prefect_deploy_refuses_it(text: s
     assert read_schedules(read) == (schedule,)  # deployed all the same: its text is used
     said = [p for p in read.problems if "`anchor_date` is unquoted" in p.message]
     assert [(p.line, p.severity) for p in said] == ([(7, "warning")] if refused else [])
+
+
+@pytest.mark.parametrize("legacy", [[], [{"cron": "0 6 * * *"}]])
+def test_a_list_under_the_older_key_is_refused_as_prefect_deploy_refuses_it(legacy: Any) -> None:
+    """datopian/preflow's `schedule: []` (trial round 11 a 6): the message said `prefect
+    deploy` ignores a list there; Prefect 3.9's PrefectYamlModel refuses the entry."""
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedule": legacy}]})
+    read = entry(schedule=legacy)
+    assert read_schedules(read) is None
+    [(line, message)] = problems(read)
+    assert line == 8 and "`prefect deploy` refuses the entry for a list there" in message

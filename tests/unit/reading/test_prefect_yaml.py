@@ -129,8 +129,8 @@ def test_bad_schedule_is_an_error(tmp_path: Path) -> None:
 def test_the_older_schedule_key_is_read_as_prefect_deploy_reads_it(tmp_path: Path) -> None:
     """prefect.cli.deploy._config._handle_deprecated_schedule_fields (Prefect 3.9.1): one
     mapping under `schedule` is a schedule; with `schedules` too it refuses both; a list under
-    `schedule` is dropped without a word (the flow would run on no schedule): both errors at
-    the `schedule:` line, before anything is built."""
+    `schedule` it would drop, but PrefectYamlModel refuses it first (trial round 11 a 6):
+    both errors at the `schedule:` line, before anything is built."""
     import yaml
 
     from prefect_flow_deploy.deployment.prefect_compat import handle_deprecated_schedule_fields
