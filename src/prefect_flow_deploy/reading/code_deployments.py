@@ -46,7 +46,7 @@ def code_deployments(
         given = [k.arg for k in node.keywords if k.arg in _SETTINGS | _ALSO]
         if not any(key in _SETTINGS for key in given):
             continue
-        remote = _remote_source(node.func.value)
+        remote = _remote_source(node.func.value, tree)
         problems.append(
             Problem(
                 "warning",
@@ -104,9 +104,10 @@ def _receiver(value: ast.expr) -> str | None:
     return start.id if isinstance(start, ast.Name) else None
 
 
-def _remote_source(value: ast.expr) -> str | None:
-    """The URL `from_source(…)` was given in the chain a method is called on (a string, or
-    `GitRepository(url=…)`), when it names code elsewhere: `https://…`, `git@…`, `s3://…`."""
+def _remote_source(value: ast.expr, tree: ast.AST) -> str | None:
+    """The URL `from_source(…)` was given in the chain a method is called on (a string, a
+    module constant holding one, or `GitRepository(url=…)`), when it names code elsewhere:
+    `https://…`, `git@…`, `s3://…`."""
     for call in _chain(value)[0]:
         if not isinstance(call.func, ast.Attribute) or call.func.attr != "from_source":
             continue
@@ -116,10 +117,26 @@ def _remote_source(value: ast.expr) -> str | None:
                     (k.value for k in source.keywords if k.arg == "url"),
                     source.args[0] if source.args else source,
                 )
+            if isinstance(source, ast.Name):  # SOURCE_REPO = "https://…" (trial 11 a 10)
+                source = _module_constant(tree, source.id) or source
             text = source.value if isinstance(source, ast.Constant) else None
             if isinstance(text, str) and ("://" in text or text.startswith("git@")):
                 return text
     return None
+
+
+def _module_constant(tree: ast.AST, name: str) -> ast.Constant | None:
+    """The string a module's top level last binds to `name`, when that is a literal."""
+    found = None
+    for node in getattr(tree, "body", []):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        ) or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+              and node.target.id == name):  # fmt: skip
+            value = node.value
+            found = value if isinstance(value, ast.Constant) else None
+    return found
 
 
 def root_scripts(root: Path, named: set[Path]) -> list[Problem]:

@@ -111,3 +111,20 @@ def test_a_deployment_of_code_kept_elsewhere_is_said_as_such(tmp_path: Path) -> 
     ]
     assert "Put them in the flow folder's prefect.yaml" in said[3].message
     assert all("code kept outside" not in p.message for p in said[3:])
+
+
+def test_a_source_held_in_a_module_constant_is_code_kept_elsewhere_too(tmp_path: Path) -> None:
+    """Adedayo19/spotify-data-logger (trial round 11 a 10): `SOURCE_REPO = "https://…"`,
+    then `flow.from_source(source=SOURCE_REPO, …).deploy(…)`, the usual way to write it, got
+    the advice to add an entry for a file that holds no flow. A constant rebound to
+    something else is not read as the URL."""
+    text = (
+        "SOURCE_REPO = 'https://github.com/acme/other-repo.git'\nLOCAL: str = '.'\n"
+        "flow.from_source(source=SOURCE_REPO, entrypoint='a.py:a').deploy(name='a', cron='0 6 * * *')\n"
+        "flow.from_source(LOCAL, 'b.py:b').deploy(name='b', cron='0 7 * * *')\n"
+        "LATER = 'https://github.com/acme/x.git'\nLATER = make()\n"
+        "flow.from_source(LATER, 'c.py:c').deploy(name='c', cron='0 8 * * *')\n"
+    )
+    said = code_deployments(ast.parse(text), tmp_path / "deploy.py")
+    assert ["code kept outside" in p.message for p in said] == [True, False, False]
+    assert "from https://github.com/acme/other-repo.git" in said[0].message
