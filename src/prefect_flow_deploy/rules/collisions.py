@@ -52,7 +52,7 @@ def name_collisions(
     for name, group in by_name.items():
         if len(group) < 2 or all(_said_in_reading(s, folders[s.folder_key]) for s in group):
             continue  # one folder's flows of one name: said once, at each flow, by reading
-        places = " and ".join(sorted({_place(s, folders[s.folder_key]) for s in group}))
+        places = _places(group)
         message = (
             f"the deployment {name} is defined twice ({places}); they would overwrite each "
             "other. Give one flow another name= or its prefect.yaml entry another name:."
@@ -65,7 +65,9 @@ def name_collisions(
                     spec.source_file,
                     spec.source_line,
                     "Name collision",
-                    flow=spec.entrypoint,
+                    # the deployments of that name only: the flow's others go ahead (a/prod
+                    # failed with two `daily` entries of flow a: trial round 11 a 11)
+                    flow=spec.full_name,
                 )
             )
     return dict(found)
@@ -80,11 +82,20 @@ def _said_in_reading(spec: DeploymentSpec, folder: FlowFolder) -> bool:
     )
 
 
-def _place(spec: DeploymentSpec, folder: FlowFolder) -> str:
+def _places(group: list[DeploymentSpec]) -> str:
+    """Where each is written: `lines 8 and 12 of prefect.yaml` for one file, else each
+    `file:line in <project>/<folder>` (a folder key is no path: `dupe/flows/prefect.yaml:12`
+    named a file that does not exist, trial round 11 a 11)."""
+    files = {s.source_file for s in group}
+    lines = sorted({s.source_line for s in group if s.source_line})
+    if len(files) == 1 and None not in files and len(lines) == len(group):
+        [file] = files
+        return f"lines {' and '.join(map(str, lines))} of {file.name}"  # type: ignore[union-attr]
+    return " and ".join(sorted({_place(s) for s in group}))
+
+
+def _place(spec: DeploymentSpec) -> str:
     if spec.source_file is None:
-        return folder.key
-    try:
-        relative = spec.source_file.relative_to(folder.path)
-    except ValueError:
-        relative = spec.source_file
-    return f"{folder.key}/{relative}" + (f":{spec.source_line}" if spec.source_line else "")
+        return spec.folder_key
+    line = f":{spec.source_line}" if spec.source_line else ""
+    return f"{spec.source_file.name}{line} in {spec.folder_key}"

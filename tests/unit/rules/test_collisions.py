@@ -58,13 +58,18 @@ def test_two_deployments_of_one_name_both_fail_at_their_source(tmp_path: Path) -
     found = name_collisions(specs, {"sales/one": one, "sales/two": two})
     assert set(found) == {"sales/one", "sales/two"}
     [at_two] = found["sales/two"]
+    # the deployment of that name only, not its flow's others (trial round 11 a 11)
     assert (at_two.file, at_two.line, at_two.title, at_two.flow) == (
-        two.path / "prefect.yaml", 5, "Name collision", "flow.py:etl",
+        two.path / "prefect.yaml", 5, "Name collision", "etl/sales",
     )  # fmt: skip
     assert at_two.message.startswith(
-        "the deployment etl/sales is defined twice (sales/one/flow.py:3 and "
-        "sales/two/prefect.yaml:5)"
+        "the deployment etl/sales is defined twice (flow.py:3 in sales/one and "
+        "prefect.yaml:5 in sales/two)"
     )
+    in_one_file = {"sales/two": [spec("sales/two", "etl/d", two.path / "prefect.yaml", n)
+                                 for n in (12, 8)]}  # fmt: skip
+    [first, _] = name_collisions(in_one_file, {"sales/two": two})["sales/two"]
+    assert "is defined twice (lines 8 and 12 of prefect.yaml)" in first.message
 
 
 def test_a_deployment_without_a_source_is_placed_at_its_folder(tmp_path: Path) -> None:

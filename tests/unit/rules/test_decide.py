@@ -261,6 +261,25 @@ def test_a_folder_failed_before_its_build_is_one_row_per_deployment() -> None:
                          None: "failed"}  # fmt: skip
 
 
+def test_one_name_given_twice_fails_those_deployments_not_their_flow_s_others() -> None:
+    """Trial round 11 a 11: entries `prod` → a, `prod` → b, `daily` → a twice: a/prod, a
+    valid deployment of its own name, failed with a/daily's error. `prefect deploy --all`
+    creates it; so does this now, and b/prod; the two a/daily fail."""
+    configs = [
+        DeploymentConfig(name=name, entrypoint=f"flow.py:{flow}", line=line)
+        for name, flow, line in (("prod", "a", 2), ("prod", "b", 5), ("daily", "a", 8),
+                                 ("daily", "a", 12))
+    ]  # fmt: skip
+    ab = folder(
+        "ab", "a", "b", deployment_configs=configs, prefect_yaml=ROOT / "sales/ab/prefect.yaml"
+    )
+    plan = first_plan(ab)
+    said = sorted((d.full_name, d.action) for d in plan.deployments)
+    assert said == [("a/daily", "failed"), ("a/daily", "failed"), ("a/prod", "create"),
+                    ("b/prod", "create")]  # fmt: skip
+    assert plan.images[0].action == "build" and not plan.folders[0].failed
+
+
 def test_a_credentials_file_in_the_build_is_a_warning_at_the_file() -> None:
     """Found by gather while reading the build inputs (reading.recipes), said by the plan."""
     from prefect_flow_deploy.reading.recipes import secret_file_problems
