@@ -197,7 +197,7 @@ CASES: list[Case] = [
     Case(
         "yaml-unknown-entrypoint",
         {"prefect.yaml": "deployments:\n- entrypoint: flow.py:nope\n"},
-        "prefect.yaml", 2, "Flows here: flow.py:yaml_unknown_entrypoint",
+        "prefect.yaml", 2, "(flows read there: flow.py:yaml_unknown_entrypoint)",
     ),
     Case(
         "yaml-no-entrypoint",

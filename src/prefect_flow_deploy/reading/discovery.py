@@ -42,7 +42,7 @@ from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folde
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.imported_names import missing_imported_names
 from prefect_flow_deploy.reading.layout_advice import buried_prefect_yamls, found_instead
-from prefect_flow_deploy.reading.listed_entries import by_alias_only, keep_listed, named_otherwise
+from prefect_flow_deploy.reading.listed_entries import by_alias_only, named_otherwise
 from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules, own_file_errors
 from prefect_flow_deploy.reading.outside_imports import outside_imports
 from prefect_flow_deploy.reading.prefect_yaml import NO_DEPLOYMENTS, read_prefect_yaml
@@ -314,10 +314,10 @@ def _read_files(
         if read.dockerfile is None and listing.directories:  # the folder's own top first
             problems += unread_dockerfiles(path, (e.name for e in listing.directories[0].files))
         if listed is not None:
-            named, listed_problems = keep_listed(so_far())
-            more["deployment_configs"] = named
+            # only the flows its entries name; an entry naming none fails alone (rules.specs:
+            # it failed the folder, its good entries in no output: trial round 11 b 11)
+            more["deployment_configs"] = named = so_far().deployment_configs
             flows = [f for f in flows if any(config_matches(c, f) for c in named)]
-            problems += listed_problems
         elif read.prefect_yaml is not None:
             problems += yaml_problems
             if any(p.title == NO_DEPLOYMENTS for p in yaml_problems):

@@ -1,6 +1,5 @@
 """The flows a folder's prefect.yaml entries name by another name than their own (either
-layout), and for a folder the repository's root prefect.yaml lists (Prefect's layout) the
-entries kept (those naming a flow)."""
+layout). An entry naming no flow of its folder fails alone, by its name (rules.specs)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from prefect_flow_deploy.core.model import (
     DeploymentConfig,
     FlowFolder,
     FlowSpec,
-    Problem,
     config_matches,
 )
 from prefect_flow_deploy.reading.entrypoint_names import named_flow
@@ -53,26 +51,3 @@ def _names_file(written: str, file: Path, folder: Path) -> bool:
     compares: relative to the folder or to the repository root)."""
     relative = file.relative_to(folder).as_posix()
     return written == relative or written.endswith("/" + relative)
-
-
-def keep_listed(folder: FlowFolder) -> tuple[list[DeploymentConfig], list[Problem]]:
-    """A folder of the repository's prefect.yaml deploys the flows its entries name, as
-    `prefect deploy` does (the entries kept); an entry naming no flow of its file is an
-    error at its line (the problems)."""
-    configs = folder.deployment_configs
-    named = [c for c in configs if any(config_matches(c, f) for f in folder.flows)]
-    problems = []
-    for config in configs:
-        if config not in named:
-            found = ", ".join(f.entrypoint for f in folder.flows) or "none"
-            problems.append(
-                Problem(
-                    "error",
-                    f"`entrypoint: {config.entrypoint}` names no @flow of that file (flows "
-                    f"read there: {found}). Fix the function's name, or decorate it with @flow.",
-                    folder.prefect_yaml,
-                    config.line,
-                    "prefect.yaml",
-                )
-            )
-    return named, problems

@@ -21,7 +21,7 @@ from prefect_flow_deploy.core.model import (
     Problem,
     config_matches,
 )
-from prefect_flow_deploy.core.naming import INPUTS_LABEL
+from prefect_flow_deploy.core.naming import INPUTS_LABEL, flow_name_from_function
 from prefect_flow_deploy.core.server_state import Pool, ServerState
 from prefect_flow_deploy.deployment.diff import ours
 from prefect_flow_deploy.deployment.field_loops import spec_values
@@ -124,6 +124,11 @@ def deployment_specs(
             specs.append(spec)
     for config in folder.deployment_configs:
         if not any(config_matches(config, flow) for flow in folder.flows):
+            # The entry fails alone, by its name: the folder's other entries deploy, as with
+            # `prefect deploy --all` (one typo'd entrypoint failed the whole folder, its good
+            # entries in no output: trial round 11 b 11)
+            placeholder = _spec(folder, _named_flow(config), config, image, options)
+            specs.append(placeholder)
             problems.append(
                 Problem(
                     "error",
@@ -131,15 +136,25 @@ def deployment_specs(
                     f"{config.entrypoint or config.flow_name!r}, "
                     + (
                         _as_file(config.entrypoint, folder.flows)
-                        or "which is not a @flow in this folder. Flows here: "
-                        f"{', '.join(f.entrypoint for f in folder.flows) or 'none'}."
+                        or "which is not a @flow in this folder (flows read there: "
+                        f"{', '.join(f.entrypoint for f in folder.flows) or 'none'}). Fix the "
+                        "function's name, or decorate it with @flow."
                     ),
                     folder.prefect_yaml,
                     config.line,
                     "prefect.yaml",
+                    flow=placeholder.full_name,
                 )
             )
     return specs, problems
+
+
+def _named_flow(config: DeploymentConfig) -> FlowSpec:
+    """The flow an entry names that the folder does not have: what its failed row shows."""
+    file, _, function = (config.entrypoint or "").rpartition(":")
+    function = function or config.flow_name or "?"
+    name = config.flow_name or flow_name_from_function(function)
+    return FlowSpec(name, function, file or "?", config.line or 0, None, schema_pending="none")
 
 
 def unbuilt_specs(folder: FlowFolder, options: Options) -> list[DeploymentSpec]:

@@ -69,12 +69,16 @@ def test_an_alias_or_an_import_deploys_the_flow_it_names(tmp_path: Path) -> None
         assert (flow.name, flow.description) == (theirs["name"], theirs["description"])
         assert flow.parameter_schema == theirs["schema"], entrypoint
     assert flows["main.py:run"].line == 1  # where the entry's file binds the name
-    [error] = [p for p in folder.problems if p.severity == "error"]
-    assert "`entrypoint: flows/main.py:helper` names no @flow of that file" in error.message
+    # the entry naming no flow is kept: the plan fails it alone, by its name (trial round
+    # 11 b 11: it failed the folder), below
+    assert not folder.failed
     image = ImagePlan(folder, f"r/{folder.project}/{folder.name}", "tag", {})
     specs, problems = deployment_specs(folder, image, Options(registry="r"))
-    assert problems == []
+    [error] = problems
+    assert "names 'flows/main.py:helper', which is not a @flow" in error.message
+    assert error.flow == "helper/not-a-flow"  # said by the plan, alone
     assert sorted((s.full_name, s.entrypoint) for s in specs) == [
+        ("helper/not-a-flow", "flows/main.py:helper"),  # its failed row, as written
         ("made-here/imported-made", "main.py:made"),
         ("nightly-etl/alias", "etl.py:second"),
         ("nightly-etl/imported", "main.py:run"),

@@ -1,22 +1,18 @@
-"""A folder the root prefect.yaml lists: the entries kept are those naming a flow of it."""
+"""The flows a folder's prefect.yaml entries name by another name than their own."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from prefect_flow_deploy.core.model import DeploymentConfig, FlowFolder, FlowSpec
-from prefect_flow_deploy.reading.listed_entries import keep_listed
+from prefect_flow_deploy.core.model import DeploymentConfig, FlowSpec
+from prefect_flow_deploy.reading.listed_entries import by_alias_only
 
 
-def test_an_entry_naming_no_flow_of_the_folder_is_an_error_at_its_line(tmp_path: Path) -> None:
-    flow = FlowSpec("etl", "etl", "etl.py", 3, {"properties": {}})
-    good = DeploymentConfig(entrypoint="etl.py:etl", name="daily", line=2)
-    typo = DeploymentConfig(entrypoint="etl.py:etl_typo", name="typo", line=5)
-    folder = FlowFolder(
-        "x", "flows", tmp_path, [flow], prefect_yaml=tmp_path / "prefect.yaml",
-        deployment_configs=[good, typo],
-    )  # fmt: skip
-    kept, [problem] = keep_listed(folder)
-    assert kept == [good]
-    assert (problem.severity, problem.line) == ("error", 5)
-    assert problem.message.startswith("`entrypoint: etl.py:etl_typo` names no @flow")
+def test_a_flow_named_only_through_an_alias_gets_no_default_deployment() -> None:
+    """`__init__.py:etl` re-exports flows.py's etl: the entry names it, so etl gets no
+    default deployment of its own; report, which no entry names, gets one."""
+    etl = FlowSpec("etl", "etl", "flows.py", 3, {})
+    report = FlowSpec("report", "report", "flows.py", 9, {})
+    alias = FlowSpec("etl", "etl", "__init__.py", 1, {})
+    entry = DeploymentConfig(entrypoint="__init__.py:etl", name="daily", line=2)
+    assert by_alias_only([entry], [etl, report], [alias]) == [report]
+    direct = DeploymentConfig(entrypoint="flows.py:etl", name="nightly", line=6)
+    assert by_alias_only([entry, direct], [etl, report], [alias]) == [etl, report]

@@ -280,6 +280,33 @@ def test_one_name_given_twice_fails_those_deployments_not_their_flow_s_others() 
     assert plan.images[0].action == "build" and not plan.folders[0].failed
 
 
+def test_an_entry_naming_no_flow_fails_alone_by_its_name() -> None:
+    """Newander/Data-Platform-Copilot (trial round 11 b 11): an entry whose entrypoint
+    names no flow (`flows/etl.py:goood`) failed the whole folder: its good entry was neither
+    deployed nor in any output, and the failed row was `-/<project>`. `prefect deploy --all`
+    creates the good one. Now the entry fails alone, named by its function and name:."""
+    configs = [
+        DeploymentConfig(name="good-one", entrypoint="flow.py:a", line=2),
+        DeploymentConfig(name="typo-one", entrypoint="flow.py:goood", line=5),
+    ]
+    etl = folder(
+        "etl", "a", deployment_configs=configs, prefect_yaml=ROOT / "sales/etl/prefect.yaml"
+    )
+    plan = first_plan(etl)
+    said = {d.full_name: (d.action, (d.error or "").split(",")[0]) for d in plan.deployments}
+    assert said == {
+        "a/good-one": ("create", ""),
+        "goood/typo-one": ("failed", "deployment typo-one names 'flow.py:goood'"),
+    }
+    assert plan.images[0].action == "build" and not plan.folders[0].failed
+    [error] = [p for p in plan.folders[0].problems if p.severity == "error"]
+    assert (error.line, error.flow) == (5, "goood/typo-one")
+    alone = folder("etl", "a", deployment_configs=configs[1:], prefect_yaml=etl.prefect_yaml)
+    assert sorted((d.full_name, d.action) for d in first_plan(alone).deployments) == [
+        ("a/sales", "create"), ("goood/typo-one", "failed")
+    ]  # fmt: skip
+
+
 def test_a_credentials_file_in_the_build_is_a_warning_at_the_file() -> None:
     """Found by gather while reading the build inputs (reading.recipes), said by the plan."""
     from prefect_flow_deploy.reading.recipes import secret_file_problems
