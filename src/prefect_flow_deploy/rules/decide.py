@@ -48,6 +48,7 @@ from prefect_flow_deploy.rules.server_variables import missing_variables, resolv
 from prefect_flow_deploy.rules.server_version import triggers_unsupported, version_info_rule
 from prefect_flow_deploy.rules.spec_checks import spec_problems
 from prefect_flow_deploy.rules.specs import (
+    NO_SUCH_FLOW,
     deployment_specs,
     fit_pool,
     previous_images,
@@ -82,6 +83,7 @@ def plan(inputs: Inputs, options: Options) -> Plan:
         group = [reuse_name(s, snapshot) for s in group]
         specs[key] = [reuse_schema(s, snapshot.deployments.get(s.full_name)) for s in group]
     unnamed = pending_folders(s for group in specs.values() for s in group)
+    unnamed |= {k for k, found in problems.items() if any(p.title == NO_SUCH_FLOW for p in found)}
     for key, group in specs.items():  # what the server would refuse (spec_checks.py)
         problems[key] += [
             p for s in group for p in spec_problems(by_key[key], s, options, inputs.parameters_at)

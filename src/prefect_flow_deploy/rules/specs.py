@@ -103,6 +103,12 @@ def compact_inputs(inputs: dict[str, str]) -> str:
 # -- deployments ---------------------------------------------------------------------------
 
 
+# The title of an entry naming no flow of its folder: it fails alone, and its folder keeps
+# its deployments from removal (which one the entry meant is unknown: a typo'd entrypoint of
+# a deployed entry must not prune it).
+NO_SUCH_FLOW = "prefect.yaml entry names no flow"
+
+
 def deployment_specs(
     folder: FlowFolder, image: ImagePlan, options: Options, pools: dict[str, Pool] | None = None
 ) -> tuple[list[DeploymentSpec], list[Problem]]:
@@ -142,7 +148,7 @@ def deployment_specs(
                     ),
                     folder.prefect_yaml,
                     config.line,
-                    "prefect.yaml",
+                    NO_SUCH_FLOW,
                     flow=placeholder.full_name,
                 )
             )

@@ -301,6 +301,12 @@ def test_an_entry_naming_no_flow_fails_alone_by_its_name() -> None:
     assert plan.images[0].action == "build" and not plan.folders[0].failed
     [error] = [p for p in plan.folders[0].problems if p.severity == "error"]
     assert (error.line, error.flow) == (5, "goood/typo-one")
+    # the deployment the entry made before its typo is kept, even with prune: which one it
+    # meant is unknown
+    held = managed("a/typo-one", "sales/etl", "repo:acme/flows")
+    pruning = replace(OPTIONS, prune=True, repository="acme/flows")
+    kept = decide.plan(inputs(etl, server=[held]), pruning)
+    assert "a/typo-one" not in {d.full_name for d in kept.deployments}
     alone = folder("etl", "a", deployment_configs=configs[1:], prefect_yaml=etl.prefect_yaml)
     assert sorted((d.full_name, d.action) for d in first_plan(alone).deployments) == [
         ("a/sales", "create"), ("goood/typo-one", "failed")
