@@ -4,6 +4,7 @@ over plain HTTP (loopback, as Docker allows without configuration). Pure: no req
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -32,6 +33,27 @@ def parse_reference(reference: str) -> ImageName:
         if "/" not in repository:
             repository = f"library/{repository}"
     return ImageName(host, repository, digest or tag)
+
+
+# Where the GitHub runner mounts the workspace for a container action (shared/ACTION-RUNNER.md,
+# from actions/runner's ContainerActionHandler); a `run:` step on the runner has its own path.
+ACTION_WORKSPACE = "/github/workspace"
+
+
+def loopback_advice(host: str, workspace: str | None = None) -> str:
+    """What to add to a failed request to a loopback address made by the action's container
+    (trial round 11 a 8 said "check that this runner can reach it", and the runner could):
+    there `localhost` is the container itself."""
+    if workspace is None:
+        workspace = os.environ.get("GITHUB_WORKSPACE", "")
+    if workspace != ACTION_WORKSPACE or not is_loopback(host):
+        return ""
+    return (
+        " The action runs in a container of its own, where localhost is that container, "
+        "not the runner: use the Docker bridge's address (usually 172.17.0.1, listened on "
+        "there) or a job service's name, and for a registry one with a DNS name and TLS "
+        "(docs/prefect-servers.md: What localhost means inside the action)."
+    )
 
 
 def is_loopback(host: str) -> bool:

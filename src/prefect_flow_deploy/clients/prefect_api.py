@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from prefect_flow_deploy.clients.http_retry import client_transport, proxy_mounts
+from prefect_flow_deploy.clients.image_names import loopback_advice
 from prefect_flow_deploy.core.errors import PrefectUnavailableError
 from prefect_flow_deploy.core.urls import mask_credentials, scrub, without_credentials
 
@@ -348,4 +350,5 @@ def unavailable(url: str, exc: Exception) -> PrefectUnavailableError:
     return PrefectUnavailableError(
         f"cannot reach the Prefect API at {url}: {text}. Check prefect-api-url "
         "(PREFECT_API_URL), e.g. https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>."
+        + loopback_advice(urlsplit(url).hostname or "")
     )

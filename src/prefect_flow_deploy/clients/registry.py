@@ -26,7 +26,12 @@ import httpx
 
 from prefect_flow_deploy.clients.direct_heads import DirectHeads
 from prefect_flow_deploy.clients.http_pools import ThreadClients
-from prefect_flow_deploy.clients.image_names import ImageName, is_loopback, parse_reference
+from prefect_flow_deploy.clients.image_names import (
+    ImageName,
+    is_loopback,
+    loopback_advice,
+    parse_reference,
+)
 from prefect_flow_deploy.clients.pumped_heads import PumpedHeads
 from prefect_flow_deploy.clients.stored_images import REPOSITORY_LABEL, StoredImage
 from prefect_flow_deploy.core.credentials import Credentials
@@ -320,6 +325,7 @@ class RegistryClient:
             raise RegistryError(
                 f"cannot reach the registry {image.host}: {exc.__class__.__name__}: {exc}. "
                 "Check the registry address and that this runner can reach it."
+                + loopback_advice(image.host)
             ) from exc
         return response
 

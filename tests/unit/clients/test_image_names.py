@@ -44,3 +44,18 @@ def test_docker_hub_is_asked_at_its_api_host() -> None:
 )  # fmt: skip
 def test_only_this_machine_is_spoken_to_over_plain_http(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_a_loopback_address_asked_from_the_action_s_container_is_explained() -> None:
+    """Trial round 11 a 8: `registry: localhost:5000` in the action failed with "check that
+    this runner can reach it", and the runner could (an earlier `run:` step pushed there):
+    the action runs in a container of its own (the runner mounts the workspace at
+    /github/workspace there, shared/ACTION-RUNNER.md), where localhost is that container.
+    Not said for a `run:` step on the runner, nor for another host."""
+    from prefect_flow_deploy.clients.image_names import ACTION_WORKSPACE, loopback_advice
+
+    said = loopback_advice("localhost:5000", ACTION_WORKSPACE)
+    assert "localhost is that container, not the runner" in said
+    assert loopback_advice("127.0.0.1", ACTION_WORKSPACE) == said
+    assert loopback_advice("localhost:5000", "/home/runner/work/flows/flows") == ""
+    assert loopback_advice("ghcr.io", ACTION_WORKSPACE) == ""
