@@ -99,5 +99,5 @@ def unknown_world(folders: list[FlowFolder], options: Options) -> Inputs:
     at = config_line(options.source("parameters"), options.projects_root)
     return Inputs(
         tuple(folders), recipes, errors, warnings, answers, ServerState(), {}, {}, None,
-        parameters_at=at,
+        parameters_at=at, variables_asked=False,
     )  # fmt: skip

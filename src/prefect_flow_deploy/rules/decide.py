@@ -277,7 +277,7 @@ def _specs(
             )
         else:
             group, found = _previews(folder, image, options, inputs)
-        found += missing_variables(group, inputs.variables)
+        found += missing_variables(group, inputs.variables) if inputs.variables_asked else []
         group = [replace(s, parameters=resolved(s.parameters, inputs.variables)) for s in group]
         problems[folder.key] += found
         if _failed(folder, problems):

@@ -45,6 +45,9 @@ class Inputs:
     now: int | None = None  # the run's clock (seconds since the epoch): a record later is untrusted
     # The server's variables the entries' parameters name (server_variables.py), by name.
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # False for `validate`, which asks no server: a variable it lacks is not said to be missing
+    # (trial round 11 b 13: "the server does not have" a variable it had).
+    variables_asked: bool = True
 
     def __post_init__(self) -> None:
         """Read-only all the way to its mappings: decide cannot change what gather read."""

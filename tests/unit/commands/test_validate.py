@@ -218,3 +218,18 @@ def test_validate_and_plan_judge_a_schedule_by_the_same_rule(tmp_path: Path) -> 
     assert 'Invalid timezone: "Mars/Olympus"' in validated.problems[0].message
     weekly = next(i for i in planned.images if i.folder.name == "weekly")
     assert weekly.reason == decide.NOT_CHECKED  # the registry was not asked
+
+
+def test_a_variable_a_parameter_names_is_not_said_missing_by_validate(tmp_path: Path) -> None:
+    """Trial round 11 b 13: validate, which asks no server, said "the Prefect server does
+    not have" a variable the server had; plan and deploy ask it (tests/integration/test_cli.py
+    says the warning there)."""
+    folder = tmp_path / "projects" / "sales" / "daily"
+    flow_file(folder, "daily")
+    (folder / "prefect.yaml").write_text(
+        "deployments:\n- name: d\n  entrypoint: flow.py:daily\n"
+        "  parameters: {host: '{{ prefect.variables.db_host }}'}\n"
+    )
+    outcome = validate(Options(projects_root=tmp_path / "projects"))
+    said = [p.message for f in outcome.folders for p in f.problems]
+    assert not [m for m in said if "db_host" in m], said
