@@ -77,7 +77,7 @@ def requirements_problems(
             names_files = True
             found += _local_problems(path, line, local, editable, folder)
         found += _index_problems(path, parsed)
-        found += _prefect_2_pins(path, parsed) if over_base_image else []
+        found += _prefect_2_pins(path, parsed, over_base_image)
         problems += sorted(found, key=lambda p: p.line or 0)
     return problems, names_files
 
@@ -93,19 +93,28 @@ def prefect_2_pin(requirements: Path) -> tuple[int, str] | None:
     return (pins[0].number, pins[0].arguments) if pins else None
 
 
-def _prefect_2_pins(path: Path, parsed: Parsed) -> list[Problem]:
+def _prefect_2_pins(path: Path, parsed: Parsed, over_base_image: bool = True) -> list[Problem]:
     """A requirement that allows no Prefect 3 (`prefect==2.14.0`, `prefect<3`, `~=2.10`): pip
     would replace the base image's Prefect 3 with Prefect 2, which the Prefect 3 worker
-    cannot start (the built image's check says so too, after the build: image_check.py)."""
+    cannot start (the built image's check says so too, after the build: image_check.py).
+    With a Dockerfile of the folder's, which may install the file otherwise, a warning: it
+    was said only after the whole build (peterspr/FantasyDashboard: 20 minutes of pip
+    resolving first, trial round 11 b 14)."""
     return [
         _problem(
             path,
             line.number,
-            f"`{line.arguments}` installs Prefect 2 over the base image's Prefect 3"
-            + ("" if always else " where its marker holds (the base image's Python decides)")
-            + ", and the deployment is run by a Prefect 3 worker, which cannot start it. Require "
-            "`prefect>=3`, or remove the line and use the base image's Prefect.",
-            "error" if always else "warning",
+            (
+                f"`{line.arguments}` installs Prefect 2 over the base image's Prefect 3"
+                + ("" if always else " where its marker holds (the base image's Python decides)")
+                + ", and the deployment is run by a Prefect 3 worker, which cannot start it."
+                if over_base_image
+                else f"`{line.arguments}` allows no Prefect 3: if the folder's Dockerfile "
+                "installs this file, the image gets Prefect 2, which the Prefect 3 worker "
+                "cannot start, and the built image's check refuses it after the build."
+            )
+            + " Require `prefect>=3`, or remove the line and use the base image's Prefect.",
+            "error" if always and over_base_image else "warning",
         )
         for line, always in _prefect_2_lines(parsed)
     ]

@@ -546,7 +546,8 @@ def test_reading_leaves_no_cyclic_garbage(tmp_path: Path, folders: int) -> None:
 
 def test_a_prefect_2_pin_fails_a_default_recipe_folder_before_its_build(tmp_path: Path) -> None:
     """Only where the default recipe installs the pin over the base image's Prefect 3; a
-    folder with a Dockerfile of its own is judged by its built image (image_check.py)."""
+    folder with a Dockerfile of its own is judged by its built image (image_check.py), and
+    warned before its build (trial round 11 b 14)."""
     root = tmp_path / "repo" / "projects"
     for name in ("plain", "own"):
         make(root, f"p/{name}/flow.py", "from prefect import flow\n\n@flow\ndef f(): pass\n")
@@ -556,4 +557,6 @@ def test_a_prefect_2_pin_fails_a_default_recipe_folder_before_its_build(tmp_path
     (problem,) = folders["p/plain"].problems
     assert (problem.line, problem.severity) == (2, "error")
     assert "installs Prefect 2 over the base image's Prefect 3" in problem.message
-    assert folders["p/own"].problems == ()
+    (warned,) = folders["p/own"].problems
+    assert (warned.line, warned.severity) == (2, "warning") and not folders["p/own"].failed
+    assert "allows no Prefect 3: if the folder's Dockerfile installs this file" in warned.message

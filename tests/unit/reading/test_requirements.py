@@ -147,13 +147,16 @@ def test_a_pin_to_prefect_2_over_the_base_image_is_an_error_at_its_line(
     """The default recipe installs the folder's requirements over the base image's
     Prefect 3: a requirement that allows no Prefect 3 would install Prefect 2, which the
     Prefect 3 worker cannot start. With a Dockerfile of its own the folder may not install
-    them so: the built image's check (image_check.py) says it then."""
+    them so: a warning, and the built image's check (image_check.py) decides."""
     path = tmp_path / "requirements.txt"
     path.write_text("".join(f"{pin}\n" for pin in PINS))
     problems, _ = requirements_problems(path, over_base_image=over_base_image)
     flagged = {list(PINS)[p.line - 1] for p in problems if p.line}
-    assert flagged == ({pin for pin, no_3 in PINS.items() if no_3} if over_base_image else set())
-    assert all(p.severity == "error" and "Require `prefect>=3`" in p.message for p in problems)
+    assert flagged == {pin for pin, no_3 in PINS.items() if no_3}
+    # with a Dockerfile of its own, a warning before the build (trial round 11 b 14: found
+    # after 20 minutes of pip resolving), not the error
+    severity = "error" if over_base_image else "warning"
+    assert all(p.severity == severity and "Require `prefect>=3`" in p.message for p in problems)
     for pin, no_3 in PINS.items():  # packaging, as pip, is the judge: over real 3.x versions
         requirement = Requirement(pin)
         if requirement.name.lower().replace("_", "-") == "prefect" and not requirement.marker:
