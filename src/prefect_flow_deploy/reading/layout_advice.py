@@ -164,12 +164,14 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
             f"`mkdir -p projects && git mv {top} projects/{top}`: the project {top}, whose "
             f"folders {', '.join(subfolders)} keep their prefect.yaml at their top"
         )
-    move = f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{top}`"
+    top = _own_folder(repository, top)
+    name = Path(top).name
+    move = f"`mkdir -p projects/{project} && git mv {top} projects/{project}/{name}`"
     if (repository / "requirements.txt").is_file() and not (
         repository / top / "requirements.txt"
     ).is_file():
         move += (  # uuboyscy/tjr101: pandas only in the root's, three flows refused after
-            f", then `cp requirements.txt projects/{project}/{top}/` (each folder's image "
+            f", then `cp requirements.txt projects/{project}/{name}/` (each folder's image "
             "installs the folder's own requirements.txt alone)"
         )
     if _imports_itself(repository / top):  # tker-78/trading-etl: `from src.utils import …`
@@ -178,6 +180,29 @@ def _move(flows: Counter[str], repository: Path, name: str | None) -> str:
             "its modules by their names within the folder"
         )
     return move
+
+
+def _own_folder(repository: Path, top: str) -> str:
+    """The folder of `top` to move: the one holding its flow files, when that folder (or one
+    between it and `top`) has their requirements.txt or Dockerfile (prefect/flows/ with its
+    requirements.txt: moving prefect/ left that file below the flow folder's top, unread, and
+    the build refused the flow; MarcoTulioGT/iac_gcp_prefect, trial round 11 b 8)."""
+    parents = set()
+    for current, dirs, names in os.walk(repository / top):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED]
+        for name in names:
+            if name.endswith(".py"):
+                text = Path(current, name).read_text(encoding="utf-8", errors="replace")
+                if _FLOW.search(text) and "prefect" in text:
+                    parents.add(current)
+    if not parents:
+        return top
+    folder = Path(os.path.commonpath(sorted(parents)))
+    while folder != repository / top and folder.is_relative_to(repository / top):
+        if (folder / "requirements.txt").is_file() or (folder / "Dockerfile").is_file():
+            return folder.relative_to(repository).as_posix()
+        folder = folder.parent
+    return top
 
 
 def _imports_itself(folder: Path) -> bool:

@@ -73,6 +73,30 @@ def test_the_move_it_gives_makes_a_flow_folder(tmp_path: Path) -> None:
     assert [(f.key, len(f.flows)) for f in folders] == [(f"{tmp_path.name}/flows", 2)]
 
 
+def test_the_move_takes_the_folder_that_holds_the_flows_and_their_requirements(
+    tmp_path: Path,
+) -> None:
+    """MarcoTulioGT/iac_gcp_prefect (trial round 11 b 8): prefect/flows/database.py and
+    prefect/flows/requirements.txt; the hint moved prefect/, leaving the requirements below
+    the flow folder's top, unread, and the build refused the flow. The folder that holds the
+    flows and their requirements.txt moves; run as given, its requirements are read."""
+    from prefect_flow_deploy.reading.discovery import discover
+
+    flows = tmp_path / "prefect" / "flows"
+    flows.mkdir(parents=True)
+    (flows / "database.py").write_text(
+        "import psycopg2\nfrom prefect import flow\n\n@flow\ndef my_flow(): pass\n"
+    )
+    (flows / "requirements.txt").write_text("psycopg2-binary\n")
+    (tmp_path / "prefect" / "main.tf").write_text("")
+    message = found_instead(tmp_path / "projects", None, "acme/marco")
+    command = message.split("(`", 1)[1].split("`", 1)[0]
+    assert command == "mkdir -p projects/marco && git mv prefect/flows projects/marco/flows"
+    subprocess.run(command.replace("git mv", "mv"), shell=True, cwd=tmp_path, check=True)
+    [folder] = discover(tmp_path / "projects", None, "acme/marco")
+    assert (folder.key, folder.requirements) == ("marco/flows", folder.path / "requirements.txt")
+
+
 def test_a_prefect_yaml_without_deployments_and_a_register_workflow_are_named(
     tmp_path: Path,
 ) -> None:
