@@ -41,7 +41,11 @@ from prefect_flow_deploy.reading.folder_entries import (
 from prefect_flow_deploy.reading.folder_listing import FolderListing, list_folder
 from prefect_flow_deploy.reading.import_cycles import cycle_problems
 from prefect_flow_deploy.reading.imported_names import missing_imported_names
-from prefect_flow_deploy.reading.layout_advice import buried_prefect_yamls, found_instead
+from prefect_flow_deploy.reading.layout_advice import (
+    buried_prefect_yamls,
+    buried_requirements,
+    found_instead,
+)
 from prefect_flow_deploy.reading.listed_entries import by_alias_only, named_otherwise
 from prefect_flow_deploy.reading.loaded_files import as_loaded, imported_modules, own_file_errors
 from prefect_flow_deploy.reading.outside_imports import outside_imports
@@ -293,7 +297,7 @@ def _read_files(
         problems = own_file_errors(source, path, flow_files, problems)
         problems += missing_imported_names(source, path, flow_files)
         problems += outside_imports(path, root, imports, {f.file for f in flows})
-        below = listing.files_under(is_flow_dir, ordered=False) if listed is None else ()
+        below = list(listing.files_under(is_flow_dir, ordered=False)) if listed is None else []
         problems += buried_prefect_yamls(below, path)  # the folder layout reads its top's alone
 
         if read.dockerfile is not None:
@@ -311,6 +315,7 @@ def _read_files(
             more["requirements_name_files"] = names_files
         if read.dockerfile is None and read.requirements is None:
             problems += unread_dependency_problems(path, listing)
+            problems += buried_requirements(below, path)
         if read.dockerfile is None and listing.directories:  # the folder's own top first
             problems += unread_dockerfiles(path, (e.name for e in listing.directories[0].files))
         if listed is not None:

@@ -256,3 +256,25 @@ def buried_prefect_yamls(files: Iterable[str], folder: Path) -> list[Problem]:
         for path in files
         if os.path.basename(path) == PREFECT_YAML and os.path.dirname(path) != top
     ]
+
+
+def buried_requirements(files: Iterable[str], folder: Path) -> list[Problem]:
+    """For a folder built by the default recipe without a requirements.txt at its top: one
+    below it (`flows/requirements.txt` in the flow folder `prefect/`), which no build reads,
+    so its packages are not in the image (MarcoTulioGT/iac_gcp_prefect, trial round 11 b 8:
+    said only after the build, as a missing module). `files`: the folder's files."""
+    top = str(folder)
+    return [
+        Problem(
+            "warning",
+            f"{os.path.relpath(path, top)} is not read: the image installs the flow folder's "
+            "own requirements.txt, at its top, and this folder has none, so these packages are "
+            f"not in the image. Move it to the folder's top (`git mv {os.path.relpath(path, top)} "
+            "requirements.txt` there), or make its folder the flow folder.",
+            Path(path),
+            None,
+            "requirements.txt not read",
+        )
+        for path in sorted(files)
+        if os.path.basename(path) == "requirements.txt" and os.path.dirname(path) != top
+    ]

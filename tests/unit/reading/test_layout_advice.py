@@ -260,3 +260,27 @@ def test_flow_files_at_the_root_are_moved_with_what_they_need(tmp_path: Path) ->
         "move them into `projects/x/<folder>/`, with a copy of requirements.txt and the "
         "modules they import"
     ) in message
+
+
+def test_a_requirements_txt_below_the_flow_folder_s_top_is_said_not_to_be_read(
+    tmp_path: Path,
+) -> None:
+    """MarcoTulioGT/iac_gcp_prefect (trial round 11 b 8): prefect/flows/requirements.txt in
+    the flow folder prefect/ was never installed, said only after the build as a missing
+    module. A warning at the file when the folder has no requirements.txt of its own nor a
+    Dockerfile (which may install it); not for the folder's own."""
+    from prefect_flow_deploy.reading.discovery import discover
+
+    flow = "from prefect import flow\n\n@flow\ndef f(): pass\n"
+    for name in ("nested", "own", "built"):
+        (tmp_path / "p" / name / "flows").mkdir(parents=True)
+        (tmp_path / "p" / name / "flows" / "etl.py").write_text(flow)
+        (tmp_path / "p" / name / "flows" / "requirements.txt").write_text("psycopg2-binary\n")
+    (tmp_path / "p" / "own" / "requirements.txt").write_text("pandas\n")
+    (tmp_path / "p" / "built" / "Dockerfile").write_text("FROM python:3.12\nCOPY . .\n")
+    said = {
+        f.name: [(p.file, p.severity) for p in f.problems if p.title == "requirements.txt not read"]
+        for f in discover(tmp_path)
+    }
+    nested = tmp_path / "p" / "nested" / "flows" / "requirements.txt"
+    assert said == {"nested": [(nested, "warning")], "own": [], "built": []}
