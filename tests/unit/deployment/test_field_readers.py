@@ -30,6 +30,20 @@ def problems(read_entry: Entry) -> list[tuple[int | None, str]]:
     return [(p.line, p.message) for p in read_entry.problems]
 
 
+def prefect_refuses(schedule: Any) -> bool:
+    """The oracle: whether Prefect 3.9's own model of a prefect.yaml (prefect/cli/deploy/
+    _models.py, PrefectYamlModel, what `prefect deploy` validates with) refuses an entry
+    with this schedule."""
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from pydantic import ValidationError
+
+    try:
+        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedules": [schedule]}]})
+    except ValidationError:
+        return True
+    return False
+
+
 def test_a_typed_value_its_empty_default_or_an_error_at_its_key() -> None:
     read = typed("tags", list, "a list", empty=list)
     assert read(entry(tags=["a"])) == ["a"]
@@ -140,15 +154,7 @@ def test_schedule_keys_prefect_deploy_refuses_are_warned_and_ignored(schedule: A
     """The oracle: Prefect 3.9's own model of a prefect.yaml (prefect/cli/deploy/_models.py,
     PrefectYamlModel; its RawScheduleConfig forbids other keys and the whole file is refused).
     Here such a key is said at `schedules:` and ignored: none changes what runs."""
-    from prefect.cli.deploy._models import PrefectYamlModel
-    from pydantic import ValidationError
-
-    try:
-        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedules": [schedule]}]})
-    except ValidationError:
-        accepted = False
-    else:
-        accepted = True
+    accepted = not prefect_refuses(schedule)
     read = entry(schedules=[schedule])
     assert read_schedules(read) == (schedule,)
     warned = [(p.line, p.severity) for p in read.problems]
@@ -228,16 +234,9 @@ def test_an_unquoted_anchor_date_is_said_where_prefect_deploy_refuses_it(text: s
     the date as a timestamp, and only Prefect's IntervalSchedule, with no other keys, takes
     one). The oracle: Prefect's own PrefectYamlModel on the YAML as written."""
     import yaml
-    from prefect.cli.deploy._models import PrefectYamlModel
-    from pydantic import ValidationError
 
     schedule = yaml.safe_load(text)
-    try:
-        PrefectYamlModel.model_validate({"deployments": [{"name": "x", "schedules": [schedule]}]})
-    except ValidationError:
-        refused = True
-    else:
-        refused = False
+    refused = prefect_refuses(schedule)
     read = entry(schedules=[schedule])
     assert read_schedules(read) == (schedule,)  # deployed all the same: its text is used
     said = [p for p in read.problems if "`anchor_date` is unquoted" in p.message]
