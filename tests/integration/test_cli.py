@@ -192,7 +192,7 @@ def test_schedule_prefect_rejects_fails_its_folder_with_the_line(
     write_flow(scenario.folder("p", "fine"), "fine")
     planned = cli("plan", *common(scenario, stack))
     assert planned.returncode == 1
-    assert f"error: {bad / 'prefect.yaml'}:3:" in planned.stderr  # the schedules line
+    assert f"error: {bad / 'prefect.yaml'}:4:" in planned.stderr  # the schedule's own line
     assert "Invalid cron string" in planned.stderr
     done = cli("deploy", *common(scenario, stack))
     assert done.returncode == 1 and "\tcreated" in done.stderr
