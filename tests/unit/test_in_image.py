@@ -26,7 +26,13 @@ OLDEST_PYTHON = (3, 9)
 
 
 def test_there_are_the_programs_the_builder_and_the_dockerfile_run() -> None:
-    assert {p.stem for p in PROGRAMS} == {"__init__", "check_image", "import_check"}
+    # prefect_names: a part of check_image, inlined into its text (in_image_program)
+    assert {p.stem for p in PROGRAMS} == {
+        "__init__",
+        "check_image",
+        "import_check",
+        "prefect_names",
+    }
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
@@ -40,13 +46,30 @@ def test_that_grammar_check_rejects_newer_syntax() -> None:
         ast.parse(newer, feature_version=OLDEST_PYTHON)
 
 
-@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
-def test_no_program_imports_this_package(program: Path) -> None:
-    """The image has none of it: a program gets only its source and its argument."""
-    for node in ast.walk(ast.parse(program.read_text())):
+@pytest.mark.parametrize("name", ["check_image", "import_check"])
+def test_no_program_imports_this_package(name: str) -> None:
+    """The image has none of it: a program gets only its text (its parts inlined) and its
+    argument. Judged on the text sent into the image, parsed with the oldest grammar."""
+    text = in_image_program(name)
+    for node in ast.walk(ast.parse(text, feature_version=OLDEST_PYTHON)):
         if isinstance(node, ast.ImportFrom):
-            assert node.level == 0, f"{program.name}:{node.lineno} imports relatively"
-            assert not (node.module or "").startswith("prefect_flow_deploy"), program.name
+            assert node.level == 0, f"{name}:{node.lineno} imports relatively"
+            assert not (node.module or "").startswith("prefect_flow_deploy"), name
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.startswith("prefect_flow_deploy") for a in node.names)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
+def test_a_file_imports_of_this_package_only_a_part_it_is_given_inlined(program: Path) -> None:
+    """A part, at the top level, on one line the inlining replaces; nothing else."""
+    parts = {p.stem for p in PROGRAMS} - {"__init__"}
+    tree = ast.parse(program.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "prefect_flow_deploy"
+        ):
+            assert node in tree.body and node.lineno == node.end_lineno, program.name
+            assert node.module.removeprefix("prefect_flow_deploy.in_image.") in parts
         elif isinstance(node, ast.Import):
             assert not any(a.name.startswith("prefect_flow_deploy") for a in node.names)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import threading
 import uuid
 from contextlib import suppress
@@ -29,7 +30,18 @@ from prefect_flow_deploy.in_image import check_image as check_program
 @functools.cache
 def in_image_program(name: str) -> str:
     """The source of a program of `in_image/`, for `python -c` in the image (under the image's
-    own Python: nothing of this package is there)."""
+    own Python: nothing of this package is there), with each `from prefect_flow_deploy.
+    in_image.<part> import …` line replaced by that part's source (one program, several files)."""
+    return _PART.sub(
+        lambda found: _in_image_source(found[1]).replace(_FUTURE, ""), _in_image_source(name)
+    )
+
+
+_PART = re.compile(r"^from prefect_flow_deploy\.in_image\.(\w+) import .*$", re.MULTILINE)
+_FUTURE = "from __future__ import annotations\n"  # the program's own comes first, as it must
+
+
+def _in_image_source(name: str) -> str:
     return resources.files(in_image).joinpath(f"{name}.py").read_text(encoding="utf-8")
 
 
