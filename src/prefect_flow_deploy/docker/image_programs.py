@@ -28,6 +28,7 @@ from prefect_flow_deploy.in_image import check_image as check_program
 
 
 @functools.cache
+@functools.cache  # one text per program for the run: each check would read and inline again
 def in_image_program(name: str) -> str:
     """The source of a program of `in_image/`, for `python -c` in the image (under the image's
     own Python: nothing of this package is there), with each `from prefect_flow_deploy.
